@@ -1,0 +1,38 @@
+import path from 'node:path';
+import { createClient, PublishEpisodeDocument } from '@mcx/client';
+import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
+import { createLogger } from '@mcx/logger';
+import { parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { syntheticEpisodes } from './synthetic.js';
+
+export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
+
+/** Three force nodes on one embedded PostgreSQL, each with its own database. */
+export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?: string }): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
+  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'mcx-demo' } });
+  const dataDir = path.resolve(opts.dataDir ?? process.env.MCX_DATA_DIR ?? '.data', 'demo-postgres');
+  const pg = await startEmbeddedPostgres({ dataDir, port: Number(process.env.MCX_EMBEDDED_PG_PORT ?? 54339) });
+  const nodes: RunningNode[] = [];
+  for (const [i, force] of DEMO_FORCES.entries()) {
+    const url = await ensureDatabase(pg.adminUrl, `mcx_demo_${force.toLowerCase()}`);
+    const config = parseConfig({ MCX_ENV: 'development', MCX_FORCE_CODE: force, PORT: String(opts.basePort + i), DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
+    nodes.push(await startNode(config, logger.child({ force }), url));
+  }
+  if (opts.seed) {
+    for (const [i, force] of DEMO_FORCES.entries()) {
+      const client = createClient({ url: nodes[i]!.url });
+      for (const input of syntheticEpisodes(force, 3)) {
+        const { publishEpisode } = await client.request(PublishEpisodeDocument, { input });
+        if (publishEpisode.errors.length > 0) throw new Error(`demo seed refused: ${JSON.stringify(publishEpisode.errors)}`);
+      }
+    }
+  }
+  for (const [i, force] of DEMO_FORCES.entries()) process.stdout.write(`${force}: ${nodes[i]!.url}/graphql\n`);
+  const stop = async () => {
+    await Promise.all(nodes.map((n) => n.close()));
+    await pg.stop();
+  };
+  process.once('SIGINT', () => void stop().then(() => process.exit(0)));
+  process.once('SIGTERM', () => void stop().then(() => process.exit(0)));
+  return { nodes, stop };
+}

@@ -1,0 +1,24 @@
+#!/usr/bin/env node
+import { Command } from 'commander';
+import { registerDbCommands } from './commands/db.js';
+import { registerDemoCommand } from './commands/demo.js';
+import { registerNodeCommands } from './commands/node.js';
+
+/** `mcx`: the operator's one entry point. Every command has --help. */
+export function buildProgram(): Command {
+  const program = new Command('mcx')
+    .description('MCX, the Missing Children Exchange: operate a force node.')
+    .showHelpAfterError()
+    .configureHelp({ sortSubcommands: true });
+  registerNodeCommands(program);
+  registerDbCommands(program);
+  registerDemoCommand(program);
+  return program;
+}
+
+buildProgram()
+  .parseAsync(process.argv)
+  .catch((err: unknown) => {
+    process.stderr.write(`mcx: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.exit(1);
+  });

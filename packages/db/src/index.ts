@@ -1,0 +1,5 @@
+export * from './client.js';
+export * from './migrate.js';
+export * from './provision.js';
+export * from './embedded.js';
+export * as schema from './schema/index.js';

@@ -1,0 +1,52 @@
+import { sql } from 'drizzle-orm';
+import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, date } from 'drizzle-orm/pg-core';
+
+/**
+ * One row per record (owner, id): its current version and the columns the node filters on.
+ * The record itself lives in `record_versions` as the exact bytes that were signed; nothing
+ * here is ever used to rebuild a record for disclosure.
+ */
+export const records = pgTable(
+  'records',
+  {
+    owner: text().notNull(),
+    id: text().notNull(),
+    kind: text().notNull(),
+    version: integer().notNull(),
+    state: text().notNull(),
+    ownerReference: text().notNull(),
+    subjectRef: text(),
+    episodeStatus: text(),
+    reportedAt: timestamp({ withTimezone: true }),
+    lat: doublePrecision(),
+    lon: doublePrecision(),
+    postcode: text(),
+    uprn: text(),
+    reviewAt: date(),
+    updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  (t) => [
+    primaryKey({ columns: [t.owner, t.id] }),
+    index('records_kind_subject_idx').on(t.kind, t.owner, t.subjectRef),
+    index('records_reported_idx').on(t.kind, t.reportedAt),
+    index('records_geo_idx').on(t.lat, t.lon).where(sql`${t.lat} is not null`),
+  ],
+);
+
+/** Every version of every record, as the exact canonical bytes that were (or will be) signed. */
+export const recordVersions = pgTable(
+  'record_versions',
+  {
+    owner: text().notNull(),
+    id: text().notNull(),
+    version: integer().notNull(),
+    kind: text().notNull(),
+    contentHash: text().notNull(),
+    bytes: text().notNull(),
+    signature: text(),
+    publishedAt: timestamp({ withTimezone: true }).notNull(),
+    storedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+    seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity(),
+  },
+  (t) => [primaryKey({ columns: [t.owner, t.id, t.version] })],
+);

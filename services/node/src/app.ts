@@ -1,0 +1,180 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ApolloServer, HeaderMap } from '@apollo/server';
+import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import { migrationStatus, schema as tables, type DbHandle } from '@mcx/db';
+import { ErrorCode } from '@mcx/errors';
+import type { Logger } from '@mcx/logger';
+import type { Resolvers } from './__generated__/resolvers-types.js';
+import type { Config } from './config.js';
+import { createContext, type Context, type Services } from './context.js';
+import { createErrorFormatter } from './errors.js';
+import { graphqlLimits } from './graphql-limits.js';
+import { EpisodeService } from './modules/episode/episode-service.js';
+import * as episodeResolvers from './modules/episode/resolvers.js';
+import { RecordStore } from './modules/records/record-store.js';
+import { buildSchema } from './schema.js';
+
+export interface AppDeps {
+  config: Config;
+  db: DbHandle;
+  logger: Logger;
+  now?: () => Date;
+}
+
+export interface App {
+  /** Handles one HTTP request: /graphql, /healthz, /readyz. */
+  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  services: Services;
+}
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/** Wires the node together. It opens no sockets: main() (or a test) does that. */
+export async function createApp(deps: AppDeps): Promise<App> {
+  const { config, db, logger } = deps;
+  const authorities = new Set(
+    (await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind }).from(tables.refOrganisations))
+      .filter((o) => o.kind === 'local_authority')
+      .map((o) => o.code),
+  );
+  const store = new RecordStore(db.db);
+  const services: Services = {
+    episodes: new EpisodeService({
+      store,
+      forceCode: config.forceCode,
+      clockSkewSeconds: config.clockSkewSeconds,
+      isKnownAuthority: (code) => authorities.has(code),
+      ...(deps.now ? { now: deps.now } : {}),
+    }),
+  };
+
+  const resolvers: Resolvers = {
+    Query: {
+      nodeForce: () => config.forceCode,
+      localEpisodes: episodeResolvers.localEpisodes,
+      localEpisode: episodeResolvers.localEpisode,
+    },
+    Mutation: { publishEpisode: episodeResolvers.publishEpisode },
+    MissingEpisode: episodeResolvers.MissingEpisode,
+  };
+
+  const limits = graphqlLimits(config.graphql);
+  const apollo = new ApolloServer<Context>({
+    schema: buildSchema(resolvers as never),
+    introspection: config.graphql.introspection,
+    allowBatchedHttpRequests: false,
+    includeStacktraceInErrorResponses: false,
+    hideSchemaDetailsFromClientErrors: true,
+    csrfPrevention: true,
+    validationRules: limits.validationRules,
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins],
+    formatError: createErrorFormatter(logger),
+    logger: {
+      debug: (m) => logger.debug(String(m)),
+      info: (m) => logger.info(String(m)),
+      warn: (m) => logger.warn(String(m)),
+      error: (m) => logger.error(String(m)),
+    },
+  });
+
+  async function readBody(req: IncomingMessage): Promise<{ ok: true; body: string } | { ok: false }> {
+    const declared = Number(req.headers['content-length'] ?? 0);
+    if (declared > config.maxBodyBytes) return { ok: false };
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req) {
+      size += (chunk as Buffer).length;
+      if (size > config.maxBodyBytes) return { ok: false };
+      chunks.push(chunk as Buffer);
+    }
+    return { ok: true, body: Buffer.concat(chunks).toString('utf8') };
+  }
+
+  function sendJson(res: ServerResponse, status: number, body: unknown): void {
+    res.statusCode = status;
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.end(JSON.stringify(body));
+  }
+
+  async function handleGraphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, log: Logger): Promise<void> {
+    const headers = new HeaderMap();
+    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+    let body: unknown;
+    if (req.method === 'POST') {
+      const read = await readBody(req);
+      if (!read.ok) {
+        req.resume();
+        return sendJson(res, 413, { errors: [{ message: `request body exceeds ${config.maxBodyBytes} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
+      }
+      const type = headers.get('content-type') ?? '';
+      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
+        try {
+          body = JSON.parse(read.body);
+        } catch {
+          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
+        }
+      } else {
+        body = read.body;
+      }
+    }
+    const result = await apollo.executeHTTPGraphQLRequest({
+      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
+      context: async () => createContext({ requestId, logger: log, forceCode: config.forceCode, services }),
+    });
+    for (const [k, v] of result.headers) res.setHeader(k, v);
+    res.statusCode = result.status ?? 200;
+    if (result.body.kind === 'complete') {
+      res.end(result.body.string);
+    } else {
+      for await (const chunk of result.body.asyncIterator) res.write(chunk);
+      res.end();
+    }
+  }
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const started = process.hrtime.bigint();
+    const incoming = req.headers['x-request-id'];
+    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    res.setHeader('x-request-id', requestId);
+    const log = logger.child({ requestId });
+    const url = new URL(req.url ?? '/', 'http://node.invalid');
+    try {
+      if (url.pathname === '/graphql') {
+        await handleGraphql(req, res, url, requestId, log);
+      } else if (url.pathname === '/healthz' && req.method === 'GET') {
+        sendJson(res, 200, { status: 'ok' });
+      } else if (url.pathname === '/readyz' && req.method === 'GET') {
+        const ready = await readiness();
+        sendJson(res, ready.ready ? 200 : 503, ready);
+      } else {
+        sendJson(res, 404, { error: 'not found' });
+      }
+    } catch (err) {
+      log.error({ err }, 'request failed');
+      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
+      else res.end();
+    } finally {
+      const ms = Number(process.hrtime.bigint() - started) / 1e6;
+      log.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
+    }
+  }
+
+  async function readiness(): Promise<{ ready: boolean; database: string; migrations: { applied: number; expected: number } | null }> {
+    try {
+      const status = await migrationStatus(db.sql);
+      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected } };
+    } catch {
+      return { ready: false, database: 'unreachable', migrations: null };
+    }
+  }
+
+  return {
+    handle,
+    services,
+    start: () => apollo.start(),
+    stop: () => apollo.stop(),
+  };
+}

@@ -1,0 +1,105 @@
+import { z } from 'zod';
+
+/**
+ * The only place that reads process.env. One zod schema; every problem is collected and
+ * printed together, then the process exits 1. Disabled features are `null`.
+ */
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'])
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
+
+export const EnvSchema = z
+  .object({
+    MCX_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    HOST: z.string().default('127.0.0.1'),
+    PORT: int(4000, 0, 65535),
+    DATABASE_URL: z
+      .string()
+      .trim()
+      .transform((v) => (v === '' ? null : v))
+      .pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable())
+      .optional(),
+    MCX_DATA_DIR: z.string().default('.data'),
+    MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
+    MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
+    MCX_DB_POOL_MAX: int(10, 1, 200),
+    LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    MCX_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    MCX_CLOCK_SKEW_SECONDS: int(300, 0, 3600),
+    MCX_GRAPHQL_MAX_DEPTH: int(10, 2, 50),
+    MCX_GRAPHQL_MAX_ALIASES: int(15, 0, 200),
+    MCX_GRAPHQL_MAX_DIRECTIVES: int(10, 0, 100),
+    MCX_GRAPHQL_MAX_TOKENS: int(4000, 100, 100000),
+    MCX_GRAPHQL_MAX_COST: int(20000, 100, 1000000),
+    MCX_INTROSPECTION: bool.optional(),
+    MCX_SHUTDOWN_GRACE_MS: int(10000, 0, 120000),
+  })
+  .superRefine((env, ctx) => {
+    if (env.MCX_ENV === 'production') {
+      if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production: the embedded database is for development only' });
+      if (!env.MCX_FORCE_CODE) ctx.addIssue({ code: 'custom', path: ['MCX_FORCE_CODE'], message: 'is required in production' });
+      if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
+    }
+  });
+
+export interface Config {
+  env: 'development' | 'test' | 'production';
+  host: string;
+  port: number;
+  /** null: start the embedded PostgreSQL under `dataDir`. */
+  databaseUrl: string | null;
+  dataDir: string;
+  embeddedPgPort: number;
+  forceCode: string;
+  dbPoolMax: number;
+  logLevel: string;
+  maxBodyBytes: number;
+  clockSkewSeconds: number;
+  graphql: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
+  shutdownGraceMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses an environment into a Config, or throws ConfigError listing every problem. */
+export function parseConfig(env: Record<string, string | undefined>): Config {
+  const parsed = EnvSchema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
+  }
+  const e = parsed.data;
+  return {
+    env: e.MCX_ENV,
+    host: e.HOST,
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL ?? null,
+    dataDir: e.MCX_DATA_DIR,
+    embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
+    // A development node with no force configured plays West Midlands Police.
+    forceCode: e.MCX_FORCE_CODE ?? 'WMP',
+    dbPoolMax: e.MCX_DB_POOL_MAX,
+    logLevel: e.LOG_LEVEL,
+    maxBodyBytes: e.MCX_MAX_BODY_BYTES,
+    clockSkewSeconds: e.MCX_CLOCK_SKEW_SECONDS,
+    graphql: {
+      maxDepth: e.MCX_GRAPHQL_MAX_DEPTH,
+      maxAliases: e.MCX_GRAPHQL_MAX_ALIASES,
+      maxDirectives: e.MCX_GRAPHQL_MAX_DIRECTIVES,
+      maxTokens: e.MCX_GRAPHQL_MAX_TOKENS,
+      maxCost: e.MCX_GRAPHQL_MAX_COST,
+      introspection: e.MCX_INTROSPECTION ?? e.MCX_ENV !== 'production',
+    },
+    shutdownGraceMs: e.MCX_SHUTDOWN_GRACE_MS,
+  };
+}
+
+/** Reads process.env. Called once, from main(). */
+export function loadConfig(): Config {
+  return parseConfig(process.env);
+}

@@ -1,0 +1,39 @@
+import { createLogger } from '@mcx/logger';
+import { ConfigError, loadConfig } from './config.js';
+import { resolveDatabase, startNode } from './server.js';
+
+export { createApp, type App, type AppDeps } from './app.js';
+export { parseConfig, loadConfig, ConfigError, type Config } from './config.js';
+export { startNode, resolveDatabase, type RunningNode } from './server.js';
+
+/** Parses config, resolves the database, starts the node and stops it cleanly on SIGTERM. */
+export async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
+  const logger = createLogger({ level: config.logLevel, base: { service: 'mcx-node', force: config.forceCode } });
+  const { url: databaseUrl, embedded } = await resolveDatabase(config, logger);
+  const node = await startNode(config, logger, databaseUrl);
+  logger.info({ url: `${node.url}/graphql`, env: config.env }, 'MCX node listening');
+  process.stdout.write(`MCX node for ${config.forceCode} serving ${node.url}/graphql\n`);
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'shutting down');
+    await node.close();
+    await embedded?.stop();
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+}

@@ -1,0 +1,51 @@
+import { GraphQLError } from 'graphql';
+import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { InvalidCursorError } from '../records/record-store.js';
+
+const MAX_PAGE = 200;
+
+export const publishEpisode: NonNullable<MutationResolvers['publishEpisode']> = async (_, { input }, ctx) => {
+  const result = await ctx.services.episodes.publish(input);
+  if (result.episode) ctx.logger.info({ owner: result.episode.record.owner, id: result.episode.record.id, version: result.episode.record.version }, 'episode published');
+  return result;
+};
+
+export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async (_, { subjectRef, first, after }, ctx) => {
+  const size = first ?? 50;
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) {
+    throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  }
+  try {
+    return await ctx.services.episodes.listLocal({ subjectRef: subjectRef ?? null, first: size, after: after ?? null });
+  } catch (err) {
+    if (err instanceof InvalidCursorError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
+    throw err;
+  }
+};
+
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => ctx.services.episodes.getLocal(owner, id);
+
+/** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
+export const MissingEpisode: MissingEpisodeResolvers = {
+  __resolveReference: (ref, ctx) => ctx.services.episodes.getLocal(ref.owner, ref.id),
+  owner: (m) => m.record.owner,
+  id: (m) => m.record.id,
+  version: (m) => m.record.version,
+  publishedAt: (m) => m.record.publishedAt,
+  ownerReference: (m) => m.record.ownerReference,
+  subjectRef: (m) => m.record.subjectRef,
+  state: (m) => m.record.state,
+  marking: (m) => m.record.marking,
+  reviewAt: (m) => m.record.reviewAt,
+  status: (m) => m.record.facts.status,
+  reportedAt: (m) => m.record.facts.reportedAt,
+  lastSeenAt: (m) => m.record.facts.lastSeenAt,
+  foundAt: (m) => m.record.facts.foundAt,
+  missingFrom: (m) => m.record.facts.missingFrom,
+  careStatus: (m) => m.record.facts.careStatus,
+  placingAuthority: (m) => m.record.facts.placingAuthority,
+  foundPlace: (m) => m.record.facts.foundPlace,
+  foundBy: (m) => m.record.facts.foundBy,
+  assessment: (m) => m.record.assessment,
+  recordBytes: (m) => m.bytes,
+};

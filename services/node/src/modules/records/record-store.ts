@@ -1,0 +1,181 @@
+import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import type { Database } from '@mcx/db';
+import { schema } from '@mcx/db';
+
+const { records, recordVersions } = schema;
+
+/** The indexed columns of a record's head row; everything else lives in the signed bytes. */
+export interface RecordIndex {
+  ownerReference: string;
+  subjectRef?: string | null;
+  episodeStatus?: string | null;
+  reportedAt?: Date | null;
+  lat?: number | null;
+  lon?: number | null;
+  postcode?: string | null;
+  uprn?: string | null;
+  reviewAt?: string | null;
+}
+
+/** One version to store. `bytes` are the exact canonical JSON that is (or will be) signed. */
+export interface VersionWrite {
+  kind: string;
+  owner: string;
+  id: string;
+  version: number;
+  state: string;
+  contentHash: string;
+  /** Builds the bytes given the publication time (the node stamps it once, on first store). */
+  render(publishedAt: Date): { bytes: string; signature: string | null };
+  index: RecordIndex;
+}
+
+export type WriteOutcome =
+  | { status: 'stored' | 'unchanged'; bytes: string }
+  | { status: 'CONFLICT' | 'STALE_VERSION' | 'KIND_MISMATCH'; currentVersion: number };
+
+/** A rollback that carries the per-record outcomes out of the transaction. */
+class Rejected extends Error {
+  constructor(readonly outcomes: WriteOutcome[]) {
+    super('batch rejected');
+  }
+}
+
+/**
+ * SQL for records: versioned, idempotent writes and reads of stored bytes. Callers hand in
+ * validated, rendered records; this layer decides only what the version rules say.
+ */
+export class RecordStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * Stores versions all-or-nothing. Same (owner, id, version) with the same content is a
+   * no-op that returns the stored bytes; with other content it is CONFLICT; a version at or
+   * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
+   */
+  async writeVersions(writes: VersionWrite[], now: Date): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
+    // Lock in a fixed order so two overlapping batches cannot deadlock.
+    const order = writes.map((w, i) => i).sort((x, y) => lockKey(writes[x]!).localeCompare(lockKey(writes[y]!)));
+    try {
+      const outcomes = await this.db.transaction(async (tx) => {
+        const out: WriteOutcome[] = new Array(writes.length);
+        for (const i of order) {
+          const w = writes[i]!;
+          await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(w)}, 0)) /* lockRecord */`);
+          const [head] = await tx.select().from(records).where(and(eq(records.owner, w.owner), eq(records.id, w.id)));
+          if (head && head.kind !== w.kind) {
+            out[i] = { status: 'KIND_MISMATCH', currentVersion: head.version };
+            continue;
+          }
+          const [same] = await tx
+            .select({ contentHash: recordVersions.contentHash, bytes: recordVersions.bytes })
+            .from(recordVersions)
+            .where(and(eq(recordVersions.owner, w.owner), eq(recordVersions.id, w.id), eq(recordVersions.version, w.version)));
+          if (same) {
+            out[i] = same.contentHash === w.contentHash ? { status: 'unchanged', bytes: same.bytes } : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
+            continue;
+          }
+          if (head && w.version <= head.version) {
+            out[i] = { status: 'STALE_VERSION', currentVersion: head.version };
+            continue;
+          }
+          const { bytes, signature } = w.render(now);
+          await tx.insert(recordVersions).values({
+            owner: w.owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, publishedAt: now,
+          });
+          const headRow = { kind: w.kind, version: w.version, state: w.state, ...nullIndex(w.index), updatedAt: now };
+          await tx
+            .insert(records)
+            .values({ owner: w.owner, id: w.id, ...headRow })
+            .onConflictDoUpdate({ target: [records.owner, records.id], set: headRow });
+          out[i] = { status: 'stored', bytes };
+        }
+        if (out.some((o) => o.status !== 'stored' && o.status !== 'unchanged')) throw new Rejected(out);
+        return out;
+      });
+      return { ok: true, outcomes };
+    } catch (err) {
+      if (err instanceof Rejected) return { ok: false, outcomes: err.outcomes };
+      throw err;
+    }
+  }
+
+  /** The current bytes of one record, or null. */
+  async currentBytes(owner: string, id: string, kind: string): Promise<string | null> {
+    const rows = await this.db
+      .select({ bytes: recordVersions.bytes })
+      .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
+    return rows[0]?.bytes ?? null;
+  }
+
+  /**
+   * Current bytes of records of one kind, newest report first, keyset-paginated on
+   * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
+   */
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null }): Promise<{ bytes: string[]; nextCursor: string | null }> {
+    const cursor = opts.after ? decodeCursor(opts.after) : null;
+    const rows = await this.db
+      .select({ bytes: recordVersions.bytes, reportedAt: records.reportedAt, id: records.id })
+      .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .where(
+        and(
+          eq(records.kind, opts.kind),
+          eq(records.owner, opts.owner),
+          opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
+          cursor
+            ? or(lt(records.reportedAt, cursor.reportedAt), and(eq(records.reportedAt, cursor.reportedAt), lt(records.id, cursor.id)))
+            : undefined,
+        ),
+      )
+      .orderBy(desc(records.reportedAt), desc(records.id), asc(records.owner))
+      .limit(opts.first + 1);
+    const page = rows.slice(0, opts.first);
+    const last = page[page.length - 1];
+    const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
+    return { bytes: page.map((r) => r.bytes), nextCursor };
+  }
+}
+
+function lockKey(w: { owner: string; id: string }): string {
+  return `${w.owner}/${w.id}`;
+}
+
+function nullIndex(i: RecordIndex) {
+  return {
+    ownerReference: i.ownerReference,
+    subjectRef: i.subjectRef ?? null,
+    episodeStatus: i.episodeStatus ?? null,
+    reportedAt: i.reportedAt ?? null,
+    lat: i.lat ?? null,
+    lon: i.lon ?? null,
+    postcode: i.postcode ?? null,
+    uprn: i.uprn ?? null,
+    reviewAt: i.reviewAt ?? null,
+  };
+}
+
+function encodeCursor(reportedAt: Date, id: string): string {
+  return Buffer.from(JSON.stringify([reportedAt.toISOString(), id])).toString('base64url');
+}
+
+/** Throws InvalidCursorError on anything that is not a cursor this node issued. */
+export function decodeCursor(cursor: string): { reportedAt: Date; id: string } {
+  try {
+    const [at, id] = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as [string, string];
+    const reportedAt = new Date(at);
+    if (typeof id !== 'string' || Number.isNaN(reportedAt.getTime())) throw new Error('bad cursor');
+    return { reportedAt, id };
+  } catch {
+    throw new InvalidCursorError();
+  }
+}
+
+export class InvalidCursorError extends Error {
+  constructor() {
+    super('the cursor is not one this node issued');
+    this.name = 'InvalidCursorError';
+  }
+}

@@ -1,0 +1,62 @@
+import { createServer, type Server } from 'node:http';
+import path from 'node:path';
+import { createDb, ensureDatabase, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
+import type { Logger } from '@mcx/logger';
+import { createApp, type App } from './app.js';
+import type { Config } from './config.js';
+
+export interface RunningNode {
+  url: string;
+  app: App;
+  server: Server;
+  /** Stops accepting, drains in-flight requests (up to the grace period), closes the pool. */
+  close(): Promise<void>;
+}
+
+/**
+ * Resolves the database a node uses: DATABASE_URL, or the embedded PostgreSQL under the data
+ * directory with one database per force.
+ */
+export async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded: EmbeddedPostgresHandle | null }> {
+  if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
+  const dataDir = path.resolve(config.dataDir, 'postgres');
+  logger.info({ dataDir, port: config.embeddedPgPort }, 'starting embedded PostgreSQL (development only)');
+  const embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
+  const url = await ensureDatabase(embedded.adminUrl, `mcx_${config.forceCode.toLowerCase()}`);
+  return { url, embedded };
+}
+
+/** Migrates, builds the app and listens on config.host:config.port. */
+export async function startNode(config: Config, logger: Logger, databaseUrl: string): Promise<RunningNode> {
+  await runMigrations(databaseUrl);
+  const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}` });
+  const app = await createApp({ config, db, logger });
+  await app.start();
+  const server = createServer((req, res) => void app.handle(req, res));
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
+  server.requestTimeout = 30_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(config.port, config.host, () => resolve());
+  });
+  const addr = server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  let closing: Promise<void> | null = null;
+  return {
+    url,
+    app,
+    server,
+    close: () =>
+      (closing ??= (async () => {
+        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+        server.closeIdleConnections();
+        const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
+        await drained;
+        clearTimeout(timer);
+        await app.stop();
+        await db.close();
+      })()),
+  };
+}
