@@ -1,0 +1,47 @@
+import { compactVerify } from 'jose';
+import { describe, expect, it } from 'vitest';
+import { checkpointFixture } from './fixtures/checkpoint-fixture.js';
+import { KEYS } from './fixtures/test-federation.js';
+import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
+import { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
+import { keyResolverFromKeys } from './key-resolver.js';
+import { toPublicKey } from './keys.js';
+
+const { checkpoint, expectedJws } = checkpointFixture;
+const auditKey = toPublicKey(KEYS.wmpAudit);
+
+describe('audit checkpoints', () => {
+  it('signs an exact compact JWS that verifies, here and with jose', async () => {
+    const jws = signCheckpoint(checkpoint, KEYS.wmpAudit);
+    expect(jws).toBe(expectedJws);
+    expect(verifyCheckpoint(jws, auditKey)).toEqual(checkpoint);
+    expect(verifyCheckpoint(jws, keyResolverFromKeys([auditKey]))).toEqual(checkpoint);
+    const { protectedHeader } = await compactVerify(jws, KEYS.wmpAudit.publicKey);
+    expect(protectedHeader).toEqual({ alg: 'EdDSA', kid: KEYS.wmpAudit.kid, typ: 'mcx-checkpoint+jws' });
+  });
+
+  it('signs only the four fields, and refuses malformed checkpoints and other keys', () => {
+    const jws = signCheckpoint({ ...checkpoint, extra: 'dropped' } as typeof checkpoint, KEYS.wmpAudit);
+    expect(jws).toBe(expectedJws);
+    expect(thrownCode(() => signCheckpoint({ ...checkpoint, size: -1 }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
+    expect(thrownCode(() => signCheckpoint({ ...checkpoint, at: 'yesterday' }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
+    expect(thrownCode(() => signCheckpoint(checkpoint, KEYS.wmpRecord1 as never))).toBe('KEY_NOT_FOR_JOB');
+  });
+
+  it('refuses each kind of bad checkpoint with its code', () => {
+    const header = { alg: 'EdDSA', kid: KEYS.wmpAudit.kid, typ: 'mcx-checkpoint+jws' };
+    const body = JSON.stringify(checkpoint);
+    const [h, , s] = expectedJws.split('.');
+    const cases: Array<[string, Parameters<typeof verifyCheckpoint>[1], string]> = [
+      ['garbage', auditKey, 'CHECKPOINT_MALFORMED'],
+      [`${h}.${b64u(JSON.stringify({ ...checkpoint, size: 1043 }))}.${s}`, auditKey, 'CHECKPOINT_BAD_SIGNATURE'],
+      [craftJws({ ...header, typ: 'mcx-record+jws' }, body, KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_WRONG_TYP'],
+      [craftJws({ ...header, alg: 'none' }, body, KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_WRONG_ALG'],
+      [expectedJws, toPublicKey(KEYS.stranger) as never, 'CHECKPOINT_UNKNOWN_KEY'],
+      [craftJws(header, body, KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_NOT_CANONICAL'],
+      [craftJws(header, '{"node":"WMP"}', KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_MALFORMED'],
+      [craftJws({ ...header, kid: KEYS.wmpRecord1.kid }, body, KEYS.wmpRecord1.privateKey), keyResolverFromKeys([KEYS.wmpRecord1]), 'CHECKPOINT_KEY_NOT_FOR_JOB'],
+    ];
+    for (const [jws, key, code] of cases) expect(thrownCode(() => verifyCheckpoint(jws, key))).toBe(code);
+  });
+});

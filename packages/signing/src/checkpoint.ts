@@ -1,0 +1,82 @@
+import { McxError } from '@mcx/errors';
+import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
+import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
+import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
+import { keyResolverFromKeys, type KeyResolver } from './key-resolver.js';
+
+/** A signed statement of a node's audit log head: after `size` entries, the head hash was `headHash`. */
+export interface Checkpoint {
+  /** The member code of the node whose log this is. */
+  node: string;
+  size: number;
+  headHash: string;
+  /** ISO 8601 instant. */
+  at: string;
+}
+
+function assertCheckpoint(value: unknown): asserts value is Checkpoint {
+  const c = value as Partial<Record<keyof Checkpoint, unknown>> | null;
+  const ok =
+    typeof c === 'object' &&
+    c !== null &&
+    !Array.isArray(c) &&
+    typeof c.node === 'string' &&
+    c.node.length > 0 &&
+    Number.isSafeInteger(c.size) &&
+    (c.size as number) >= 0 &&
+    typeof c.headHash === 'string' &&
+    c.headHash.length > 0 &&
+    typeof c.at === 'string' &&
+    !Number.isNaN(Date.parse(c.at)) &&
+    Object.keys(c).length === 4;
+  if (!ok) throw new McxError('CHECKPOINT_MALFORMED', 'checkpoint must be exactly { node, size, headHash, at }');
+}
+
+/**
+ * Signs an audit checkpoint with the node's audit-checkpoint key (compact JWS, `typ` `mcx-checkpoint+jws`).
+ *
+ * @example
+ * const jws = signCheckpoint({ node: 'WMP', size: 1042, headHash, at: new Date().toISOString() }, auditKey);
+ */
+export function signCheckpoint(checkpoint: Checkpoint, auditKey: SigningKey<'audit-checkpoint'>): string {
+  if (auditKey.job !== 'audit-checkpoint') throw new McxError('KEY_NOT_FOR_JOB', `a ${auditKey.job} key cannot sign checkpoints`);
+  const { node, size, headHash, at } = checkpoint;
+  const body = { node, size, headHash, at };
+  assertCheckpoint(body);
+  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: JOB_TYP['audit-checkpoint'] });
+  const encodedPayload = encodeBase64url(canonicalJson(body));
+  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
+}
+
+/**
+ * Verifies a checkpoint JWS with one public key, or a resolver such as `holder.keyResolver('audit-checkpoint')`.
+ * Throws `McxError` with `CHECKPOINT_` + the `verifyRecord` reason (for example `CHECKPOINT_BAD_SIGNATURE`).
+ *
+ * @example
+ * const checkpoint = verifyCheckpoint(receipt.checkpoint, holder.keyResolver('audit-checkpoint'));
+ * if (checkpoint.node !== answeringMember) throw new Error('receipt from the wrong node');
+ */
+export function verifyCheckpoint(jws: string, publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver): Checkpoint {
+  const refuse = (reason: string): never => {
+    throw new McxError(`CHECKPOINT_${reason}`, `audit checkpoint refused: ${reason}`);
+  };
+  const decoded = decodeJws(jws);
+  if (decoded === null || decoded.encodedPayload === '') return refuse('MALFORMED');
+  const checked = checkHeader(decoded.header, JOB_TYP['audit-checkpoint']);
+  if ('problem' in checked) return refuse(checked.problem);
+
+  const resolve = typeof publicKey === 'function' ? publicKey : keyResolverFromKeys([publicKey]);
+  const lookup = resolve(checked.kid);
+  if (!lookup.found) return refuse(lookup.reason);
+  if (lookup.job !== 'audit-checkpoint') return refuse('KEY_NOT_FOR_JOB');
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse('BAD_SIGNATURE');
+
+  const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
+  if (!parsed.canonical) return refuse('NOT_CANONICAL');
+  try {
+    assertCheckpoint(parsed.value);
+  } catch {
+    return refuse('MALFORMED');
+  }
+  return parsed.value;
+}

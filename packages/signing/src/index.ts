@@ -1,0 +1,43 @@
+// @mcx/signing: keys by job, detached JWS over RFC 8785 canonical records, the signed trust
+// manifest, and audit checkpoints. Pure library: no I/O beyond reading key files.
+
+export {
+  KEY_JOBS,
+  MEMBER_KEY_JOBS,
+  JOB_TYP,
+  jwkThumbprint,
+  generateSigningKey,
+  signingKeyFromPem,
+  loadSigningKey,
+  verifyKeyFromPem,
+  loadVerifyKey,
+  verifyKeyFromJwk,
+  exportPrivateKeyPem,
+  exportPublicKeyPem,
+  toPublicKey,
+} from './keys.js';
+export type { KeyJob, MemberKeyJob, Ed25519PublicJwk, VerifyKey, SigningKey } from './keys.js';
+
+export { canonicalJson, parseCanonicalJson } from './canonical-json.js';
+export type { JsonValue, JsonObject } from './canonical-json.js';
+
+export { keyResolverFromKeys } from './key-resolver.js';
+export type { KeyResolver, KeyLookup, KeyLookupFailure } from './key-resolver.js';
+
+export { signRecord, verifyRecord } from './record-signature.js';
+export type { SignedRecord, RecordRejection, RecordVerification } from './record-signature.js';
+
+export { MEMBER_KINDS, KEY_STATUSES, manifestProblems, assertManifest } from './manifest.js';
+export type { TrustManifest, Member, MemberKind, ManifestKey, KeyStatus } from './manifest.js';
+
+export { signManifest, verifyManifest } from './manifest-signature.js';
+export type { ManifestStatus, VerifiedManifest, ManifestCheckOptions } from './manifest-signature.js';
+
+export { InMemoryManifestStore, TrustManifestHolder } from './manifest-holder.js';
+export type { ManifestStore, TrustManifestHolderOptions } from './manifest-holder.js';
+
+export { initManifest, addMember, addKey, setKeyStatus, renewManifest } from './manifest-edit.js';
+export type { InitManifestOptions, NewMemberKey } from './manifest-edit.js';
+
+export { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
+export type { Checkpoint } from './checkpoint.js';
