@@ -40,12 +40,13 @@ describe('the episode slice', () => {
   });
 
   it('returns input errors as data, per field, and stores nothing', async () => {
-    const input = episodeInput({ subjectRef: 'SUBJ-BAD', reportedAt: null, lastSeenAt: 'yesterday' });
+    const good = episodeInput();
+    const input = episodeInput({ subjectRef: 'SUBJ-BAD', reportedAt: null, lastSeenAt: good.foundAt, foundAt: good.lastSeenAt });
     const result = await publishEpisode(t.client, input);
     expect(result.episode).toBeNull();
     expect(result.errors).toEqual([
       { field: 'reportedAt', code: 'REQUIRED', message: 'reportedAt is required', index: null },
-      { field: 'lastSeenAt', code: 'INVALID_FORMAT', message: 'lastSeenAt must be an RFC 3339 date-time with an offset', index: null },
+      { field: 'lastSeenAt', code: 'TIME_ORDER', message: 'lastSeenAt is after foundAt', index: null },
     ]);
     expect((await localEpisodes(t.client, { subjectRef: 'SUBJ-BAD' })).nodes).toEqual([]);
   });

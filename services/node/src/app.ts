@@ -13,6 +13,7 @@ import { graphqlLimits } from './graphql-limits.js';
 import { EpisodeService } from './modules/episode/episode-service.js';
 import * as episodeResolvers from './modules/episode/resolvers.js';
 import { RecordStore } from './modules/records/record-store.js';
+import { DateScalar, DateTimeScalar } from './scalars.js';
 import { buildSchema } from './schema.js';
 
 export interface AppDeps {
@@ -52,6 +53,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
   };
 
   const resolvers: Resolvers = {
+    DateTime: DateTimeScalar,
+    Date: DateScalar,
     Query: {
       nodeForce: () => config.forceCode,
       localEpisodes: episodeResolvers.localEpisodes,

@@ -1,0 +1,45 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { episodeInput } from '../testkit/episodes.js';
+import { startTestNode, type TestNode } from '../testkit/node.js';
+
+// Synthetic names, invented for this test.
+const NAME = 'Tallulah Bramwell-Okafor';
+
+let t: TestNode;
+beforeAll(async () => {
+  t = await startTestNode({ force: 'WMP' });
+});
+afterAll(() => t?.close());
+
+async function post(body: unknown) {
+  const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  return { status: res.status, text: await res.text() };
+}
+
+const PUBLISH = 'mutation P($input: MissingEpisodeInput!) { publishEpisode(input: $input) { errors { field code } } }';
+
+describe('no name reaches an error or a log line', () => {
+  it.each([
+    ['a name in an Int field', { version: NAME }],
+    ['a name in a DateTime field', { reportedAt: NAME }],
+    ['a name in an enum field', { status: NAME }],
+    ['a name as an unknown field', { forename: NAME }],
+    ['a name in a nested enum', { missingFrom: { kind: NAME } }],
+  ])('%s: a clear error, and the name is nowhere', async (_label, bad) => {
+    const { status, text } = await post({ query: PUBLISH, variables: { input: { ...episodeInput(), ...bad } } });
+    expect(status).toBe(400);
+    const body = JSON.parse(text) as { errors: { message: string; extensions: { code: string } }[] };
+    expect(body.errors[0]?.extensions.code).toBe('BAD_USER_INPUT');
+    expect(body.errors[0]?.message).toMatch(/Variable "\$input"/);
+    expect(text).not.toContain('Tallulah');
+    expect(text).not.toContain('Bramwell');
+    expect(t.logs()).not.toContain('Tallulah');
+  });
+
+  it('a name inlined in the query text is not echoed back either', async () => {
+    const { text } = await post({ query: `mutation { publishEpisode(input: { version: "${NAME}" }) { errors { field } } }` });
+    expect(JSON.parse(text).errors[0].extensions.code).toBe('GRAPHQL_VALIDATION_FAILED');
+    expect(text).not.toContain('Tallulah');
+    expect(t.logs()).not.toContain('Tallulah');
+  });
+});
