@@ -1,0 +1,117 @@
+import { McxError } from '@mcx/errors';
+import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+import { parseIdentity, type AssociateIdentity } from './identity.js';
+import { NORMALISATION_VERSION } from './normalise.js';
+import { buildKeyInputs, type KeyKind, type KeyRole, type KeyStrength, type KeyVariant } from './keys.js';
+
+const { oprf } = ristretto255_oprf;
+const encoder = new TextEncoder();
+
+/** Bytes of the RFC 9497 output (SHA-512, 64 bytes) kept as the linkage key: 256 bits. */
+const LINKAGE_KEY_BYTES = 32;
+
+/** Source of randomness for blinds: returns `n` random bytes (tests pass a seeded one). */
+export type Rng = (n?: number) => Uint8Array;
+
+/**
+ * Node-side secrets from blinding: the inputs and their blinds. Keep in memory for the
+ * one round trip; never log, persist or send it.
+ */
+export interface BlindState {
+  readonly inputs: readonly Uint8Array[];
+  readonly blinds: readonly Uint8Array[];
+}
+
+/** What the linkage service answers: evaluated points, in order, and its key version. */
+export interface LinkageEvaluator {
+  evaluate(blinded: Uint8Array[]): Promise<{ keyVersion: string; evaluated: Uint8Array[] }>;
+}
+
+/** One linkage key of a subject, ready to store (record) or look up (query). */
+export interface DerivedLinkageKey {
+  kind: KeyKind;
+  strength: KeyStrength;
+  variant?: KeyVariant;
+  keyVersion: string;
+  /** NORMALISATION_VERSION the key input was built under; store it to know when to re-key. */
+  normalisationVersion: string;
+  /** base64url of the first 32 bytes of the OPRF output. */
+  key: string;
+}
+
+/** Blind every input (fresh random blind each). Send `blinded`; keep `state` secret. */
+export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8Array[]; state: BlindState } {
+  const bytes = inputs.map((s) => encoder.encode(s));
+  const results = bytes.map((b) => (rng ? oprf.blind(b, rng) : oprf.blind(b)));
+  return {
+    blinded: results.map((r) => r.blinded),
+    state: { inputs: bytes, blinds: results.map((r) => r.blind) },
+  };
+}
+
+/** Unblind the service's answers into linkage keys (base64url), in input order. */
+export function finalizeAll(state: BlindState, evaluated: readonly Uint8Array[]): string[] {
+  if (evaluated.length !== state.inputs.length) {
+    throw new McxError(
+      'LINKAGE_EVALUATION_INVALID',
+      `expected ${state.inputs.length} evaluated elements, got ${evaluated.length}`,
+    );
+  }
+  return evaluated.map((e, i) => {
+    const input = state.inputs[i];
+    const blind = state.blinds[i];
+    if (!input || !blind) throw new McxError('LINKAGE_EVALUATION_INVALID', `blind state missing entry ${i}`);
+    try {
+      const out = oprf.finalize(input, blind, e);
+      return Buffer.from(out.subarray(0, LINKAGE_KEY_BYTES)).toString('base64url');
+    } catch (cause) {
+      throw new McxError('LINKAGE_EVALUATION_INVALID', `evaluated element ${i} is not a valid ristretto255 point`, {
+        cause,
+      });
+    }
+  });
+}
+
+/** Options for deriving a subject's keys. */
+export interface DeriveOptions {
+  role: KeyRole;
+  /** Query only: send the name-only key even with a dob (age disputed). */
+  includeNameOnly?: boolean;
+  /** Clock for dob validation ("not in the future"). */
+  now?: Date;
+  rng?: Rng;
+}
+
+/**
+ * Validate and normalise an identity, build its key inputs, blind them all, make ONE
+ * evaluator call, and finalise. Throws McxError with a validation code on bad input.
+ */
+export async function deriveLinkageKeys(
+  identity: AssociateIdentity,
+  evaluator: LinkageEvaluator,
+  options: DeriveOptions,
+): Promise<DerivedLinkageKey[]> {
+  const valid = parseIdentity(identity, options.now ? { now: options.now } : {});
+  const inputs = buildKeyInputs(valid, {
+    role: options.role,
+    ...(options.includeNameOnly !== undefined && { includeNameOnly: options.includeNameOnly }),
+  });
+  if (inputs.length === 0) return [];
+  const { blinded, state } = blindAll(
+    inputs.map((k) => k.input),
+    options.rng,
+  );
+  const { keyVersion, evaluated } = await evaluator.evaluate(blinded);
+  const keys = finalizeAll(state, evaluated);
+  return inputs.map((k, i) => {
+    const d: DerivedLinkageKey = {
+      kind: k.kind,
+      strength: k.strength,
+      keyVersion,
+      normalisationVersion: NORMALISATION_VERSION,
+      key: keys[i] ?? '',
+    };
+    if (k.variant) d.variant = k.variant;
+    return d;
+  });
+}
