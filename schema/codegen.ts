@@ -3,7 +3,7 @@ import type { CodegenConfig } from '@graphql-codegen/cli';
 // One schema, two outputs: typed resolvers for the node, and the typed client that force
 // systems, the tests and the demo use. `npm run codegen:check` fails when either is stale.
 const schema = ['schema/codegen-directives.graphql', 'schema/*.graphql'];
-const scalars = { DateTime: 'string', Date: 'string' };
+const scalars = { DateTime: 'string', Date: 'string', ID: 'string' };
 
 const config: CodegenConfig = {
   overwrite: true,
@@ -21,6 +21,8 @@ const config: CodegenConfig = {
         enumsAsTypes: true,
         mappers: {
           MissingEpisode: '../modules/episode/episode-model.js#EpisodeModel',
+          McxAssociate: '../modules/associate/associate-spec.js#AssociateModel',
+          McxLocationOfConcern: '../modules/location-of-concern/location-spec.js#LocationModel',
         },
       },
     },

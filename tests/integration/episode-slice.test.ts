@@ -69,7 +69,7 @@ describe('the episode slice', () => {
     const input = episodeInput({ subjectRef: 'SUBJ-RESTART' });
     expect((await publishEpisode(t.client, input)).errors).toEqual([]);
     await t.close();
-    t = await startTestNode({ force: 'WMP', databaseUrl: t.databaseUrl });
+    t = await startTestNode({ force: 'WMP', databaseUrl: t.databaseUrl, keys: t.keys });
     expect((await localEpisode(t.client, 'WMP', input.id!))?.id).toBe(input.id);
   });
 });

@@ -10,9 +10,14 @@ import type { Config } from './config.js';
 import { createContext, type Context, type Services } from './context.js';
 import { createErrorFormatter } from './errors.js';
 import { graphqlLimits } from './graphql-limits.js';
+import * as associateResolvers from './modules/associate/resolvers.js';
 import { EpisodeService } from './modules/episode/episode-service.js';
 import * as episodeResolvers from './modules/episode/resolvers.js';
+import * as locationResolvers from './modules/location-of-concern/resolvers.js';
+import { RecordService } from './modules/records/record-service.js';
 import { RecordStore } from './modules/records/record-store.js';
+import * as recordResolvers from './modules/records/resolvers.js';
+import type { NodeKeys } from './keys.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
 import { buildSchema } from './schema.js';
 
@@ -20,6 +25,7 @@ export interface AppDeps {
   config: Config;
   db: DbHandle;
   logger: Logger;
+  keys: NodeKeys;
   now?: () => Date;
 }
 
@@ -36,21 +42,19 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Wires the node together. It opens no sockets: main() (or a test) does that. */
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, db, logger } = deps;
-  const authorities = new Set(
-    (await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind }).from(tables.refOrganisations))
-      .filter((o) => o.kind === 'local_authority')
-      .map((o) => o.code),
-  );
-  const store = new RecordStore(db.db);
-  const services: Services = {
-    episodes: new EpisodeService({
-      store,
-      forceCode: config.forceCode,
-      clockSkewSeconds: config.clockSkewSeconds,
-      isKnownAuthority: (code) => authorities.has(code),
-      ...(deps.now ? { now: deps.now } : {}),
-    }),
-  };
+  const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind }).from(tables.refOrganisations);
+  const known = new Set(organisations.map((o) => o.code));
+  const authorities = new Set(organisations.filter((o) => o.kind === 'local_authority').map((o) => o.code));
+  const records = new RecordService({
+    store: new RecordStore(db.db),
+    recordKey: deps.keys.record,
+    forceCode: config.forceCode,
+    clockSkewSeconds: config.clockSkewSeconds,
+    isKnownOrganisation: (code) => known.has(code),
+    isKnownAuthority: (code) => authorities.has(code),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode) };
 
   const resolvers: Resolvers = {
     DateTime: DateTimeScalar,
@@ -59,9 +63,27 @@ export async function createApp(deps: AppDeps): Promise<App> {
       nodeForce: () => config.forceCode,
       localEpisodes: episodeResolvers.localEpisodes,
       localEpisode: episodeResolvers.localEpisode,
+      localAssociate: associateResolvers.localAssociate,
+      localLocationOfConcern: locationResolvers.localLocationOfConcern,
     },
-    Mutation: { publishEpisode: episodeResolvers.publishEpisode },
+    Mutation: {
+      publishEpisode: episodeResolvers.publishEpisode,
+      publishEpisodes: episodeResolvers.publishEpisodes,
+      amendEpisode: episodeResolvers.amendEpisode,
+      closeEpisode: episodeResolvers.closeEpisode,
+      publishAssociate: associateResolvers.publishAssociate,
+      publishAssociates: associateResolvers.publishAssociates,
+      amendAssociate: associateResolvers.amendAssociate,
+      publishLocationOfConcern: locationResolvers.publishLocationOfConcern,
+      publishLocationsOfConcern: locationResolvers.publishLocationsOfConcern,
+      amendLocationOfConcern: locationResolvers.amendLocationOfConcern,
+      restrictRecord: recordResolvers.restrictRecord,
+      unrestrictRecord: recordResolvers.unrestrictRecord,
+      retractRecord: recordResolvers.retractRecord,
+    },
     MissingEpisode: episodeResolvers.MissingEpisode,
+    McxAssociate: associateResolvers.McxAssociate,
+    McxLocationOfConcern: locationResolvers.McxLocationOfConcern,
   };
 
   const limits = graphqlLimits(config.graphql);

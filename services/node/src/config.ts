@@ -21,6 +21,7 @@ export const EnvSchema = z
       .pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable())
       .optional(),
     MCX_DATA_DIR: z.string().default('.data'),
+    MCX_KEYS_DIR: z.string().optional(),
     MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
     MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
     MCX_DB_POOL_MAX: int(10, 1, 200),
@@ -50,6 +51,8 @@ export interface Config {
   /** null: start the embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
+  /** PKCS8 PEM files record.pem, peer-token.pem, audit-checkpoint.pem. */
+  keysDir: string;
   embeddedPgPort: number;
   forceCode: string;
   dbPoolMax: number;
@@ -80,6 +83,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: e.MCX_DATA_DIR,
+    keysDir: e.MCX_KEYS_DIR ?? `${e.MCX_DATA_DIR}/keys`,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.
     forceCode: e.MCX_FORCE_CODE ?? 'WMP',

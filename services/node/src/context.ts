@@ -1,8 +1,10 @@
 import type { Logger } from '@mcx/logger';
 import type { EpisodeService } from './modules/episode/episode-service.js';
+import type { RecordService } from './modules/records/record-service.js';
 
 /** Per-process services, built once in createApp and shared by every request. */
 export interface Services {
+  records: RecordService;
   episodes: EpisodeService;
 }
 

@@ -4,6 +4,7 @@ import { createDb, ensureDatabase, runMigrations, startEmbeddedPostgres, type Em
 import type { Logger } from '@mcx/logger';
 import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
+import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 
 export interface RunningNode {
   url: string;
@@ -27,10 +28,11 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<{
 }
 
 /** Migrates, builds the app and listens on config.host:config.port. */
-export async function startNode(config: Config, logger: Logger, databaseUrl: string): Promise<RunningNode> {
+export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys } = {}): Promise<RunningNode> {
+  const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   await runMigrations(databaseUrl);
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}` });
-  const app = await createApp({ config, db, logger });
+  const app = await createApp({ config, db, logger, keys });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

@@ -3,14 +3,15 @@ import type {
   McxEpisodeStatus,
   McxFoundBy,
   McxPlaceKind,
-  McxRecordState,
   McxRiskGrade,
   McxRiskIndicator,
 } from '../../__generated__/resolvers-types.js';
+import type { McxAssociateRole, McxDataSubjectCategory, McxRhiNotHeldReason, McxRhiTheme } from '../../__generated__/resolvers-types.js';
+import type { Grading } from '../records/grading.js';
 import type { GeoLocation } from '../records/location.js';
+import type { BaseContent, Envelope, StoredRecord } from '../records/record-kind.js';
 
 export const EPISODE_SCHEMA = 'mcx.episode/1';
-export const MARKING = 'OFFICIAL-SENSITIVE';
 
 export interface Place {
   kind: McxPlaceKind;
@@ -28,6 +29,24 @@ export interface EpisodeFacts {
   placingAuthority: string | null;
   foundPlace: Place | null;
   foundBy: McxFoundBy | null;
+  associates: AssociateLink[];
+  returnInterview: ReturnInterview | null;
+}
+
+/** A pointer to an Associate record, with the associate's role in this episode. */
+export interface AssociateLink {
+  owner: string;
+  associateId: string;
+  role: McxAssociateRole;
+  dataSubjectCategory: McxDataSubjectCategory;
+}
+
+export interface ReturnInterview {
+  offered: boolean;
+  offeredAt: string | null;
+  completedAt: string | null;
+  notHeldReason: McxRhiNotHeldReason | null;
+  themes: McxRhiTheme[];
 }
 
 /** Assessments, kept apart from the facts (DPA 2018 s38(2)). */
@@ -37,36 +56,16 @@ export interface EpisodeAssessment {
   indicators: McxRiskIndicator[];
 }
 
-/** The content a publisher controls; the node adds owner, state, marking and publishedAt. */
-export interface EpisodeContent {
-  id: string;
-  version: number;
-  ownerReference: string;
+/** The content a publisher controls; the node adds the envelope (owner, state, marking, publishedAt). */
+export interface EpisodeContent extends BaseContent {
   subjectRef: string;
-  reviewAt: string;
   facts: EpisodeFacts;
   assessment: EpisodeAssessment;
+  grading: Grading | null;
 }
 
 /** An episode record exactly as signed and stored (canonical JSON of this object). */
-export interface EpisodeRecord extends EpisodeContent {
-  schema: typeof EPISODE_SCHEMA;
-  kind: 'episode';
-  owner: string;
-  state: McxRecordState;
-  marking: typeof MARKING;
-  publishedAt: string;
-}
+export type EpisodeRecord = EpisodeContent & Envelope;
 
-/** What the GraphQL layer resolves MissingEpisode from: the parsed record and its bytes. */
-export interface EpisodeModel {
-  record: EpisodeRecord;
-  bytes: string;
-}
-
-/** Parses stored bytes back into the model; the bytes stay the source of truth. */
-export function episodeFromBytes(bytes: string): EpisodeModel {
-  const record = JSON.parse(bytes) as EpisodeRecord;
-  if (record.schema !== EPISODE_SCHEMA) throw new Error(`unexpected record schema ${String(record.schema)}`);
-  return { record, bytes };
-}
+/** What the GraphQL layer resolves MissingEpisode from. */
+export type EpisodeModel = StoredRecord<EpisodeRecord>;

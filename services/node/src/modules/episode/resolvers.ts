@@ -1,13 +1,28 @@
 import { GraphQLError } from 'graphql';
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { InvalidCursorError } from '../records/record-store.js';
+import { offeredWithin72Hours } from './episode-spec.js';
 
 const MAX_PAGE = 200;
 
 export const publishEpisode: NonNullable<MutationResolvers['publishEpisode']> = async (_, { input }, ctx) => {
-  const result = await ctx.services.episodes.publish(input);
-  if (result.episode) ctx.logger.info({ owner: result.episode.record.owner, id: result.episode.record.id, version: result.episode.record.version }, 'episode published');
-  return result;
+  const { record, errors } = await ctx.services.episodes.publish(input);
+  return { episode: record, errors };
+};
+
+export const publishEpisodes: NonNullable<MutationResolvers['publishEpisodes']> = async (_, { inputs }, ctx) => {
+  const { records, errors } = await ctx.services.episodes.publishBatch(inputs);
+  return { episodes: records, errors };
+};
+
+export const amendEpisode: NonNullable<MutationResolvers['amendEpisode']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.episodes.amend(input);
+  return { episode: record, errors };
+};
+
+export const closeEpisode: NonNullable<MutationResolvers['closeEpisode']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.episodes.close(input);
+  return { episode: record, errors };
 };
 
 export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async (_, { subjectRef, first, after }, ctx) => {
@@ -16,25 +31,25 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
     throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
   try {
-    return await ctx.services.episodes.listLocal({ subjectRef: subjectRef ?? null, first: size, after: after ?? null });
+    return await ctx.services.episodes.list({ subjectRef: subjectRef ?? null, first: size, after: after ?? null });
   } catch (err) {
     if (err instanceof InvalidCursorError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
     throw err;
   }
 };
 
-export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => ctx.services.episodes.getLocal(owner, id);
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => ctx.services.episodes.get(owner, id);
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {
-  __resolveReference: (ref, ctx) => ctx.services.episodes.getLocal(ref.owner, ref.id),
+  __resolveReference: (ref, ctx) => ctx.services.episodes.get(ref.owner, ref.id),
   owner: (m) => m.record.owner,
   id: (m) => m.record.id,
   version: (m) => m.record.version,
   publishedAt: (m) => m.record.publishedAt,
   ownerReference: (m) => m.record.ownerReference,
   subjectRef: (m) => m.record.subjectRef,
-  state: (m) => m.record.state,
+  state: (m) => m.state,
   marking: (m) => m.record.marking,
   reviewAt: (m) => m.record.reviewAt,
   status: (m) => m.record.facts.status,
@@ -46,6 +61,12 @@ export const MissingEpisode: MissingEpisodeResolvers = {
   placingAuthority: (m) => m.record.facts.placingAuthority,
   foundPlace: (m) => m.record.facts.foundPlace,
   foundBy: (m) => m.record.facts.foundBy,
+  associates: (m) => m.record.facts.associates,
+  returnInterview: (m) => {
+    const r = m.record.facts.returnInterview;
+    return r ? { ...r, offeredWithin72Hours: offeredWithin72Hours(m.record.facts.foundAt, r.offeredAt) } : null;
+  },
+  grading: (m) => m.record.grading,
   assessment: (m) => m.record.assessment,
   recordBytes: (m) => m.bytes,
 };

@@ -31,8 +31,17 @@ export interface VersionWrite {
 }
 
 export type WriteOutcome =
-  | { status: 'stored' | 'unchanged'; bytes: string }
-  | { status: 'CONFLICT' | 'STALE_VERSION' | 'KIND_MISMATCH'; currentVersion: number };
+  | { status: 'stored' | 'unchanged'; bytes: string; signature: string | null; state: string }
+  | { status: 'CONFLICT' | 'STALE_VERSION' | 'KIND_MISMATCH' | 'RETRACTED'; currentVersion: number }
+  | { status: 'NOT_FOUND' };
+
+/** A record's current version as stored. */
+export interface CurrentRecord {
+  bytes: string;
+  signature: string | null;
+  state: string;
+  version: number;
+}
 
 /** A rollback that carries the per-record outcomes out of the transaction. */
 class Rejected extends Error {
@@ -53,7 +62,7 @@ export class RecordStore {
    * no-op that returns the stored bytes; with other content it is CONFLICT; a version at or
    * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
    */
-  async writeVersions(writes: VersionWrite[], now: Date): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
+  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
     // Lock in a fixed order so two overlapping batches cannot deadlock.
     const order = writes.map((w, i) => i).sort((x, y) => lockKey(writes[x]!).localeCompare(lockKey(writes[y]!)));
     try {
@@ -67,28 +76,41 @@ export class RecordStore {
             out[i] = { status: 'KIND_MISMATCH', currentVersion: head.version };
             continue;
           }
+          if (!head && opts.mustExist) {
+            out[i] = { status: 'NOT_FOUND' };
+            continue;
+          }
           const [same] = await tx
-            .select({ contentHash: recordVersions.contentHash, bytes: recordVersions.bytes })
+            .select({ contentHash: recordVersions.contentHash, bytes: recordVersions.bytes, signature: recordVersions.signature })
             .from(recordVersions)
             .where(and(eq(recordVersions.owner, w.owner), eq(recordVersions.id, w.id), eq(recordVersions.version, w.version)));
           if (same) {
-            out[i] = same.contentHash === w.contentHash ? { status: 'unchanged', bytes: same.bytes } : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
+            out[i] =
+              same.contentHash === w.contentHash
+                ? { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state }
+                : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
             continue;
           }
           if (head && w.version <= head.version) {
             out[i] = { status: 'STALE_VERSION', currentVersion: head.version };
             continue;
           }
+          if (head?.state === 'RETRACTED') {
+            out[i] = { status: 'RETRACTED', currentVersion: head.version };
+            continue;
+          }
+          // A restriction outlives amendments: only unrestrict lifts it.
+          const state = head?.state === 'RESTRICTED' && w.state === 'ACTIVE' ? 'RESTRICTED' : w.state;
           const { bytes, signature } = w.render(now);
           await tx.insert(recordVersions).values({
             owner: w.owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, publishedAt: now,
           });
-          const headRow = { kind: w.kind, version: w.version, state: w.state, ...nullIndex(w.index), updatedAt: now };
+          const headRow = { kind: w.kind, version: w.version, state, ...nullIndex(w.index), updatedAt: now };
           await tx
             .insert(records)
             .values({ owner: w.owner, id: w.id, ...headRow })
             .onConflictDoUpdate({ target: [records.owner, records.id], set: headRow });
-          out[i] = { status: 'stored', bytes };
+          out[i] = { status: 'stored', bytes, signature, state };
         }
         if (out.some((o) => o.status !== 'stored' && o.status !== 'unchanged')) throw new Rejected(out);
         return out;
@@ -100,30 +122,48 @@ export class RecordStore {
     }
   }
 
-  /** The current bytes of one record, or null. */
-  async currentBytes(owner: string, id: string, kind: string): Promise<string | null> {
+  /** The current version of one record, or null. */
+  async current(owner: string, id: string, kind: string): Promise<CurrentRecord | null> {
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes })
+      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version })
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
-    return rows[0]?.bytes ?? null;
+    return rows[0] ?? null;
+  }
+
+  /**
+   * Moves a record between ACTIVE and RESTRICTED. Returns the record after the change, the
+   * unchanged record when it is already in `to`, or null when it does not exist. A retracted
+   * record cannot change state.
+   */
+  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
+    const from = to === 'RESTRICTED' ? 'ACTIVE' : 'RESTRICTED';
+    const updated = await this.db
+      .update(records)
+      .set({ state: to, updatedAt: now })
+      .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind), eq(records.state, from)))
+      .returning({ id: records.id });
+    const record = await this.current(owner, id, kind);
+    if (record?.state === 'RETRACTED') return { record, changed: false, refused: 'RETRACTED' };
+    return { record, changed: updated.length > 0 };
   }
 
   /**
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null }): Promise<{ bytes: string[]; nextCursor: string | null }> {
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null }): Promise<{ records: CurrentRecord[]; nextCursor: string | null }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes, reportedAt: records.reportedAt, id: records.id })
+      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, reportedAt: records.reportedAt, id: records.id })
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(
         and(
           eq(records.kind, opts.kind),
           eq(records.owner, opts.owner),
+          sql`${records.state} <> 'RETRACTED'`,
           opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
           cursor
             ? or(lt(records.reportedAt, cursor.reportedAt), and(eq(records.reportedAt, cursor.reportedAt), lt(records.id, cursor.id)))
@@ -135,7 +175,7 @@ export class RecordStore {
     const page = rows.slice(0, opts.first);
     const last = page[page.length - 1];
     const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
-    return { bytes: page.map((r) => r.bytes), nextCursor };
+    return { records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })), nextCursor };
   }
 }
 

@@ -1,0 +1,45 @@
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { exportPrivateKeyPem, generateSigningKey, loadSigningKey, type SigningKey } from '@mcx/signing';
+
+/** The node's three Ed25519 keys, one per job, each with its own kid and JWS typ. */
+export interface NodeKeys {
+  record: SigningKey<'record'>;
+  peerToken: SigningKey<'peer-token'>;
+  auditCheckpoint: SigningKey<'audit-checkpoint'>;
+}
+
+export const KEY_FILES = { record: 'record.pem', peerToken: 'peer-token.pem', auditCheckpoint: 'audit-checkpoint.pem' } as const;
+
+/** Fresh keys in memory (tests, and `mcx keys generate`). */
+export function generateNodeKeys(): NodeKeys {
+  return { record: generateSigningKey('record'), peerToken: generateSigningKey('peer-token'), auditCheckpoint: generateSigningKey('audit-checkpoint') };
+}
+
+/** Writes PKCS8 PEM files, readable by their owner only. Refuses to overwrite a key. */
+export function writeNodeKeys(dir: string, keys: NodeKeys): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  for (const [job, file] of Object.entries(KEY_FILES) as [keyof NodeKeys, string][]) {
+    const target = path.join(dir, file);
+    if (existsSync(target)) throw new Error(`${target} exists; a key is never overwritten (rotate instead)`);
+    writeFileSync(target, exportPrivateKeyPem(keys[job]), { mode: 0o600, flag: 'wx' });
+  }
+}
+
+/** Loads the three keys from `dir`, parsing each once. */
+export async function loadNodeKeys(dir: string): Promise<NodeKeys> {
+  return {
+    record: await loadSigningKey(path.join(dir, KEY_FILES.record), 'record'),
+    peerToken: await loadSigningKey(path.join(dir, KEY_FILES.peerToken), 'peer-token'),
+    auditCheckpoint: await loadSigningKey(path.join(dir, KEY_FILES.auditCheckpoint), 'audit-checkpoint'),
+  };
+}
+
+/**
+ * Loads the keys, or (outside production, when none exist yet) generates them first, so
+ * `npm start` works from a fresh clone. Production never generates keys on its own.
+ */
+export async function loadOrCreateNodeKeys(dir: string, opts: { allowGenerate: boolean }): Promise<NodeKeys> {
+  if (!existsSync(path.join(dir, KEY_FILES.record)) && opts.allowGenerate) writeNodeKeys(dir, generateNodeKeys());
+  return loadNodeKeys(dir);
+}

@@ -1,0 +1,36 @@
+import type { McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { associateSpec, type AssociateRecord } from './associate-spec.js';
+
+export const publishAssociate: NonNullable<MutationResolvers['publishAssociate']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.records.publish(associateSpec, input);
+  return { associate: record, errors };
+};
+
+export const publishAssociates: NonNullable<MutationResolvers['publishAssociates']> = async (_, { inputs }, ctx) => {
+  const { records, errors } = await ctx.services.records.publishBatch(associateSpec, inputs);
+  return { associates: records, errors };
+};
+
+export const amendAssociate: NonNullable<MutationResolvers['amendAssociate']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.records.publish(associateSpec, input, { mustExist: true });
+  return { associate: record, errors };
+};
+
+export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) =>
+  ctx.services.records.get<AssociateRecord>('associate', owner, id);
+
+export const McxAssociate: McxAssociateResolvers = {
+  __resolveReference: (ref, ctx) => ctx.services.records.get<AssociateRecord>('associate', ref.owner, ref.id),
+  owner: (m) => m.record.owner,
+  id: (m) => m.record.id,
+  version: (m) => m.record.version,
+  publishedAt: (m) => m.record.publishedAt,
+  ownerReference: (m) => m.record.ownerReference,
+  state: (m) => m.state,
+  marking: (m) => m.record.marking,
+  reviewAt: (m) => m.record.reviewAt,
+  descriptors: (m) => m.record.descriptors,
+  flags: (m) => m.record.assessment.flags,
+  grading: (m) => m.record.grading,
+  recordBytes: (m) => m.bytes,
+};

@@ -1,0 +1,40 @@
+import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { locationSpec, type LocationRecord } from './location-spec.js';
+
+export const publishLocationOfConcern: NonNullable<MutationResolvers['publishLocationOfConcern']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.records.publish(locationSpec, input);
+  return { locationOfConcern: record, errors };
+};
+
+export const publishLocationsOfConcern: NonNullable<MutationResolvers['publishLocationsOfConcern']> = async (_, { inputs }, ctx) => {
+  const { records, errors } = await ctx.services.records.publishBatch(locationSpec, inputs);
+  return { locationsOfConcern: records, errors };
+};
+
+export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocationOfConcern']> = async (_, { input }, ctx) => {
+  const { record, errors } = await ctx.services.records.publish(locationSpec, input, { mustExist: true });
+  return { locationOfConcern: record, errors };
+};
+
+export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) =>
+  ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
+
+export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
+  __resolveReference: (ref, ctx) => ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id),
+  owner: (m) => m.record.owner,
+  id: (m) => m.record.id,
+  version: (m) => m.record.version,
+  publishedAt: (m) => m.record.publishedAt,
+  ownerReference: (m) => m.record.ownerReference,
+  state: (m) => m.state,
+  marking: (m) => m.record.marking,
+  reviewAt: (m) => m.record.reviewAt,
+  location: (m) => m.record.facts.location,
+  placeKind: (m) => m.record.facts.placeKind,
+  concerns: (m) => m.record.assessment.concerns,
+  firstReportedAt: (m) => m.record.facts.firstReportedAt,
+  lastReportedAt: (m) => m.record.facts.lastReportedAt,
+  active: (m) => m.record.facts.active,
+  grading: (m) => m.record.grading,
+  recordBytes: (m) => m.bytes,
+};

@@ -1,0 +1,172 @@
+import { createHash } from 'node:crypto';
+import { canonicalJson, signRecord, type SigningKey } from '@mcx/signing';
+import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
+import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
+import type { CurrentRecord, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
+import type { FieldError } from './validation.js';
+
+/** The most records one batch may carry. */
+export const MAX_BATCH = 1000;
+
+export interface RecordServiceDeps {
+  store: RecordStore;
+  recordKey: SigningKey<'record'>;
+  forceCode: string;
+  clockSkewSeconds: number;
+  isKnownOrganisation(code: string): boolean;
+  isKnownAuthority(code: string): boolean;
+  now?: () => Date;
+}
+
+export type Published<T> = { record: StoredRecord<T>; errors: [] } | { record: null; errors: FieldError[] };
+
+/** Turns a refused write into the field error a publisher sees. */
+export function outcomeError(o: WriteOutcome): FieldError | null {
+  switch (o.status) {
+    case 'stored':
+    case 'unchanged':
+      return null;
+    case 'CONFLICT':
+      return { field: 'version', code: 'CONFLICT', message: 'this version was already published with different content' };
+    case 'STALE_VERSION':
+      return { field: 'version', code: 'STALE_VERSION', message: `version must be above the current version ${o.currentVersion}` };
+    case 'KIND_MISMATCH':
+      return { field: 'id', code: 'CONFLICT', message: 'this id is already used by a record of another kind' };
+    case 'RETRACTED':
+      return { field: 'id', code: 'INVALID_STATE', message: 'this record was retracted and cannot be amended' };
+    case 'NOT_FOUND':
+      return { field: 'id', code: 'NOT_FOUND', message: 'no record with this id has been published by this force' };
+  }
+}
+
+function toStored<T>(current: Pick<CurrentRecord, 'bytes' | 'signature' | 'state'>): StoredRecord<T> {
+  return { record: JSON.parse(current.bytes) as T, bytes: current.bytes, signature: current.signature, state: current.state as McxRecordState };
+}
+
+/**
+ * The write path shared by every record kind: validation, the envelope, signing over the
+ * canonical bytes, version rules and life-cycle changes. Kind-specific rules live in specs.
+ */
+export class RecordService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: RecordServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  rules(): WriteRules {
+    return {
+      now: this.now(),
+      clockSkewSeconds: this.deps.clockSkewSeconds,
+      forceCode: this.deps.forceCode,
+      isKnownOrganisation: this.deps.isKnownOrganisation,
+      isKnownAuthority: this.deps.isKnownAuthority,
+    };
+  }
+
+  /** The write for validated content: hashed without publishedAt, signed with it. */
+  toWrite<C extends BaseContent>(spec: RecordKindSpec<unknown, C>, content: C): VersionWrite {
+    const unsigned = { schema: spec.schema, kind: spec.kind, owner: this.deps.forceCode, state: 'ACTIVE' as const, marking: MARKING, ...content };
+    return this.write(spec.kind, unsigned, { ownerReference: content.ownerReference, reviewAt: content.reviewAt, ...spec.index(content) });
+  }
+
+  private write(kind: Kind, unsigned: { id: string; version: number; state: string }, index: VersionWrite['index']): VersionWrite {
+    const contentHash = createHash('sha256').update(canonicalJson(unsigned)).digest('hex');
+    return {
+      kind,
+      owner: this.deps.forceCode,
+      id: unsigned.id,
+      version: unsigned.version,
+      state: unsigned.state,
+      contentHash,
+      render: (publishedAt) => signRecord({ ...unsigned, publishedAt: publishedAt.toISOString() }, this.deps.recordKey),
+      index,
+    };
+  }
+
+  /** Validates and stores one version; `mustExist` makes it an amendment. */
+  async publish<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, input: I, opts: { mustExist?: boolean } = {}): Promise<Published<C & Envelope>> {
+    const checked = spec.check(input, this.rules());
+    if (!checked.ok) return { record: null, errors: checked.errors };
+    const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), opts);
+    const outcome = outcomes[0]!;
+    const error = outcomeError(outcome);
+    if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
+    return { record: toStored<C & Envelope>(outcome), errors: [] };
+  }
+
+  /**
+   * Stores up to MAX_BATCH records all-or-nothing. Every problem comes back with the index
+   * of its record; if there is any, nothing is stored. Retrying a whole batch is safe: the
+   * records already stored are recognised and not stored twice.
+   */
+  async publishBatch<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, inputs: readonly I[]): Promise<{ records: StoredRecord<C & Envelope>[]; errors: FieldError[] }> {
+    if (inputs.length === 0) return { records: [], errors: [{ field: 'inputs', code: 'REQUIRED', message: 'a batch needs at least one record' }] };
+    if (inputs.length > MAX_BATCH) return { records: [], errors: [{ field: 'inputs', code: 'TOO_MANY', message: `a batch may hold at most ${MAX_BATCH} records; split it` }] };
+    const rules = this.rules();
+    const errors: FieldError[] = [];
+    const writes: VersionWrite[] = [];
+    const seen = new Map<string, number>();
+    inputs.forEach((input, index) => {
+      const checked = spec.check(input, rules);
+      if (!checked.ok) {
+        errors.push(...checked.errors.map((e) => ({ ...e, index })));
+        return;
+      }
+      const first = seen.get(checked.value.id);
+      if (first !== undefined) {
+        errors.push({ field: 'id', code: 'DUPLICATE_ID', message: `the same id is already at index ${first} of this batch`, index });
+        return;
+      }
+      seen.set(checked.value.id, index);
+      writes.push(this.toWrite(spec, checked.value));
+    });
+    if (errors.length > 0) return { records: [], errors };
+    const { ok, outcomes } = await this.deps.store.writeVersions(writes, this.now());
+    if (!ok) {
+      return {
+        records: [],
+        errors: outcomes.flatMap((o, index) => {
+          const e = outcomeError(o);
+          return e ? [{ ...e, index }] : [];
+        }),
+      };
+    }
+    return { records: outcomes.map((o) => toStored<C & Envelope>(o as Extract<WriteOutcome, { bytes: string }>)), errors: [] };
+  }
+
+  /** The current version of a record, or null; a retracted record reads as null. */
+  async get<T>(kind: Kind, owner: string, id: string): Promise<StoredRecord<T> | null> {
+    const current = await this.deps.store.current(owner, id, kind);
+    if (!current || current.state === 'RETRACTED') return null;
+    return toStored<T>(current);
+  }
+
+  /** This force's records of one kind, newest report first. */
+  async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null }) {
+    const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts });
+    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor };
+  }
+
+  /** Restricts (accuracy disputed) or lifts the restriction. */
+  async setRestricted(kind: Kind, id: string, restricted: boolean, _reason?: McxRestrictionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now());
+    if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
+    return { record: { ...result.record, kind, id }, errors: [] };
+  }
+
+  /** Retracts a record: a signed tombstone becomes its current version. */
+  async retract(kind: Kind, id: string, version: number, reason: McxRetractionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    const current = await this.deps.store.current(this.deps.forceCode, id, kind);
+    if (!current) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (current.state === 'RETRACTED') return { record: { ...current, kind, id }, errors: [] };
+    const tombstone: Omit<Tombstone, 'publishedAt'> = { schema: 'mcx.tombstone/1', kind, owner: this.deps.forceCode, id, version, state: 'RETRACTED', marking: MARKING, reason };
+    const previous = JSON.parse(current.bytes) as { ownerReference: string; reviewAt: string };
+    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true });
+    const outcome = outcomes[0]!;
+    const error = outcomeError(outcome);
+    if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
+    return { record: { bytes: outcome.bytes, signature: outcome.signature, state: 'RETRACTED', version, kind, id }, errors: [] };
+  }
+}

@@ -1,0 +1,21 @@
+import type { MutationResolvers } from '../../__generated__/resolvers-types.js';
+import { kindFromGraphql, kindToGraphql } from './record-kind.js';
+
+function ref(r: { kind: string; id: string; version: number; state: string; bytes: string }, owner: string) {
+  return { kind: kindToGraphql(r.kind), owner, id: r.id, version: r.version, state: r.state as 'ACTIVE' | 'RESTRICTED' | 'RETRACTED', recordBytes: r.bytes };
+}
+
+export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
+  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, true, reason);
+  return { record: record ? ref(record, ctx.forceCode) : null, errors };
+};
+
+export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
+  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, false);
+  return { record: record ? ref(record, ctx.forceCode) : null, errors };
+};
+
+export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
+  const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason);
+  return { record: record ? ref(record, ctx.forceCode) : null, errors };
+};
