@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '@mcx/db';
 import { schema } from '@mcx/db';
 
@@ -63,56 +63,59 @@ export class RecordStore {
    * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
    */
   async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
-    // Lock in a fixed order so two overlapping batches cannot deadlock.
-    const order = writes.map((w, i) => i).sort((x, y) => lockKey(writes[x]!).localeCompare(lockKey(writes[y]!)));
+    if (writes.length === 0) return { ok: true, outcomes: [] };
+    const owner = writes[0]!.owner;
+    if (writes.some((w) => w.owner !== owner)) throw new Error('one write batch holds one owner');
+    const ids = writes.map((w) => w.id);
+    if (new Set(ids).size !== ids.length) throw new Error('one write batch holds each record once');
     try {
       const outcomes = await this.db.transaction(async (tx) => {
-        const out: WriteOutcome[] = new Array(writes.length);
-        for (const i of order) {
-          const w = writes[i]!;
-          await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(${lockKey(w)}, 0)) /* lockRecord */`);
-          const [head] = await tx.select().from(records).where(and(eq(records.owner, w.owner), eq(records.id, w.id)));
-          if (head && head.kind !== w.kind) {
-            out[i] = { status: 'KIND_MISMATCH', currentVersion: head.version };
-            continue;
-          }
-          if (!head && opts.mustExist) {
-            out[i] = { status: 'NOT_FOUND' };
-            continue;
-          }
-          const [same] = await tx
-            .select({ contentHash: recordVersions.contentHash, bytes: recordVersions.bytes, signature: recordVersions.signature })
-            .from(recordVersions)
-            .where(and(eq(recordVersions.owner, w.owner), eq(recordVersions.id, w.id), eq(recordVersions.version, w.version)));
+        // Lock in a fixed order so two overlapping batches cannot deadlock; one round trip.
+        const keys = writes.map(lockKey).sort();
+        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sql.param(keys)}::text[]) as k order by k /* lockRecords */`);
+        const heads = new Map(
+          (await tx.select().from(records).where(and(eq(records.owner, owner), inArray(records.id, ids)))).map((h) => [h.id, h]),
+        );
+        const existing = new Map(
+          (
+            await tx
+              .select({ id: recordVersions.id, version: recordVersions.version, contentHash: recordVersions.contentHash, bytes: recordVersions.bytes, signature: recordVersions.signature })
+              .from(recordVersions)
+              .where(and(eq(recordVersions.owner, owner), inArray(recordVersions.id, ids)))
+          ).map((v) => [`${v.id}@${v.version}`, v]),
+        );
+        const versionRows: (typeof recordVersions.$inferInsert)[] = [];
+        const headRows: (typeof records.$inferInsert)[] = [];
+        const out: WriteOutcome[] = writes.map((w) => {
+          const head = heads.get(w.id);
+          if (head && head.kind !== w.kind) return { status: 'KIND_MISMATCH', currentVersion: head.version };
+          if (!head && opts.mustExist) return { status: 'NOT_FOUND' };
+          const same = existing.get(`${w.id}@${w.version}`);
           if (same) {
-            out[i] =
-              same.contentHash === w.contentHash
-                ? { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state }
-                : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
-            continue;
+            return same.contentHash === w.contentHash
+              ? { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state }
+              : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
           }
-          if (head && w.version <= head.version) {
-            out[i] = { status: 'STALE_VERSION', currentVersion: head.version };
-            continue;
-          }
-          if (head?.state === 'RETRACTED') {
-            out[i] = { status: 'RETRACTED', currentVersion: head.version };
-            continue;
-          }
+          if (head && w.version <= head.version) return { status: 'STALE_VERSION', currentVersion: head.version };
+          if (head?.state === 'RETRACTED') return { status: 'RETRACTED', currentVersion: head.version };
           // A restriction outlives amendments: only unrestrict lifts it.
           const state = head?.state === 'RESTRICTED' && w.state === 'ACTIVE' ? 'RESTRICTED' : w.state;
           const { bytes, signature } = w.render(now);
-          await tx.insert(recordVersions).values({
-            owner: w.owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, publishedAt: now,
-          });
-          const headRow = { kind: w.kind, version: w.version, state, ...nullIndex(w.index), updatedAt: now };
+          versionRows.push({ owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, publishedAt: now });
+          headRows.push({ owner, id: w.id, kind: w.kind, version: w.version, state, ...nullIndex(w.index), updatedAt: now });
+          return { status: 'stored', bytes, signature, state };
+        });
+        if (out.some((o) => o.status !== 'stored' && o.status !== 'unchanged')) throw new Rejected(out);
+        if (versionRows.length > 0) {
+          await tx.insert(recordVersions).values(versionRows);
           await tx
             .insert(records)
-            .values({ owner: w.owner, id: w.id, ...headRow })
-            .onConflictDoUpdate({ target: [records.owner, records.id], set: headRow });
-          out[i] = { status: 'stored', bytes, signature, state };
+            .values(headRows)
+            .onConflictDoUpdate({
+              target: [records.owner, records.id],
+              set: Object.fromEntries(HEAD_COLUMNS.map((c) => [c, sql.raw(`excluded.${toSnake(c)}`)])),
+            });
         }
-        if (out.some((o) => o.status !== 'stored' && o.status !== 'unchanged')) throw new Rejected(out);
         return out;
       });
       return { ok: true, outcomes };
@@ -177,6 +180,13 @@ export class RecordStore {
     const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
     return { records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })), nextCursor };
   }
+}
+
+// The head columns an upsert refreshes (every one but the key).
+const HEAD_COLUMNS = ['kind', 'version', 'state', 'ownerReference', 'subjectRef', 'episodeStatus', 'reportedAt', 'lat', 'lon', 'postcode', 'uprn', 'reviewAt', 'updatedAt'] as const;
+
+function toSnake(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
 }
 
 function lockKey(w: { owner: string; id: string }): string {
