@@ -18,6 +18,7 @@ import { RecordService } from './modules/records/record-service.js';
 import { RecordStore } from './modules/records/record-store.js';
 import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
+import type { Trust } from './federation/trust.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
 import { buildSchema } from './schema.js';
 
@@ -26,6 +27,8 @@ export interface AppDeps {
   db: DbHandle;
   logger: Logger;
   keys: NodeKeys;
+  /** The federation trust (pinned operator key, manifest); null when not federated. */
+  trust?: Trust | null;
   now?: () => Date;
 }
 
@@ -35,6 +38,7 @@ export interface App {
   start(): Promise<void>;
   stop(): Promise<void>;
   services: Services;
+  trust: Trust | null;
 }
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
@@ -171,6 +175,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
         await handleGraphql(req, res, url, requestId, log);
       } else if (url.pathname === '/healthz' && req.method === 'GET') {
         sendJson(res, 200, { status: 'ok' });
+      } else if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
+        // Informational only: peers trust the keys in the signed manifest, never this.
+        sendJson(res, 200, jwks);
       } else if (url.pathname === '/readyz' && req.method === 'GET') {
         const ready = await readiness();
         sendJson(res, ready.ready ? 200 : 503, ready);
@@ -187,18 +194,24 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   }
 
-  async function readiness(): Promise<{ ready: boolean; database: string; migrations: { applied: number; expected: number } | null }> {
+  const jwks = {
+    keys: [deps.keys.record, deps.keys.peerToken, deps.keys.auditCheckpoint].map((k) => ({ ...k.jwk, kid: k.kid, use: 'sig', alg: 'EdDSA', mcx_job: k.job })),
+  };
+
+  async function readiness() {
+    const manifest = deps.trust ? deps.trust.describe() : null;
     try {
       const status = await migrationStatus(db.sql);
-      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected } };
+      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest };
     } catch {
-      return { ready: false, database: 'unreachable', migrations: null };
+      return { ready: false, database: 'unreachable', migrations: null, manifest };
     }
   }
 
   return {
     handle,
     services,
+    trust: deps.trust ?? null,
     start: () => apollo.start(),
     stop: () => apollo.stop(),
   };

@@ -22,6 +22,8 @@ export const EnvSchema = z
       .optional(),
     MCX_DATA_DIR: z.string().default('.data'),
     MCX_KEYS_DIR: z.string().optional(),
+    MCX_OPERATOR_PUBLIC_KEY_FILE: z.string().optional(),
+    MCX_MANIFEST_FILE: z.string().optional(),
     MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
     MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
     MCX_DB_POOL_MAX: int(10, 1, 200),
@@ -37,9 +39,14 @@ export const EnvSchema = z
     MCX_SHUTDOWN_GRACE_MS: int(10000, 0, 120000),
   })
   .superRefine((env, ctx) => {
+    if (Boolean(env.MCX_OPERATOR_PUBLIC_KEY_FILE) !== Boolean(env.MCX_MANIFEST_FILE)) {
+      ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together' });
+    }
     if (env.MCX_ENV === 'production') {
       if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production: the embedded database is for development only' });
       if (!env.MCX_FORCE_CODE) ctx.addIssue({ code: 'custom', path: ['MCX_FORCE_CODE'], message: 'is required in production' });
+      if (!env.MCX_OPERATOR_PUBLIC_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_OPERATOR_PUBLIC_KEY_FILE'], message: 'is required in production: the node pins the federation operator key' });
+      if (!env.MCX_MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'is required in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
     }
   });
@@ -53,6 +60,8 @@ export interface Config {
   dataDir: string;
   /** PKCS8 PEM files record.pem, peer-token.pem, audit-checkpoint.pem. */
   keysDir: string;
+  /** The pinned operator key and the signed manifest; null: this node is not federated. */
+  trust: { operatorPublicKeyFile: string; manifestFile: string } | null;
   embeddedPgPort: number;
   forceCode: string;
   dbPoolMax: number;
@@ -84,6 +93,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: e.MCX_DATA_DIR,
     keysDir: e.MCX_KEYS_DIR ?? `${e.MCX_DATA_DIR}/keys`,
+    trust: e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE } : null,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.
     forceCode: e.MCX_FORCE_CODE ?? 'WMP',

@@ -37,4 +37,8 @@ export async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGHUP re-reads the trust manifest file: how an operator rolls out a new manifest.
+  process.on('SIGHUP', () => {
+    node.app.trust?.reload().catch((err: unknown) => logger.error({ err }, 'trust manifest reload failed; keeping the current one'));
+  });
 }

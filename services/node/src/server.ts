@@ -5,6 +5,7 @@ import type { Logger } from '@mcx/logger';
 import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
+import { loadTrust } from './federation/trust.js';
 
 export interface RunningNode {
   url: string;
@@ -32,7 +33,8 @@ export async function startNode(config: Config, logger: Logger, databaseUrl: str
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   await runMigrations(databaseUrl);
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}` });
-  const app = await createApp({ config, db, logger, keys });
+  const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
+  const app = await createApp({ config, db, logger, keys, trust });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

@@ -1,2 +1,3 @@
 export * from './records.js';
 export * from './reference.js';
+export * from './federation.js';

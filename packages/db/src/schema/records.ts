@@ -44,9 +44,11 @@ export const recordVersions = pgTable(
     contentHash: text().notNull(),
     bytes: text().notNull(),
     signature: text(),
+    /** kid of the key that made `signature`: re-signing after a revocation finds records by it. */
+    signingKid: text(),
     publishedAt: timestamp({ withTimezone: true }).notNull(),
     storedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity(),
   },
-  (t) => [primaryKey({ columns: [t.owner, t.id, t.version] })],
+  (t) => [primaryKey({ columns: [t.owner, t.id, t.version] }), index('record_versions_kid_idx').on(t.signingKid)],
 );

@@ -26,7 +26,7 @@ export interface VersionWrite {
   state: string;
   contentHash: string;
   /** Builds the bytes given the publication time (the node stamps it once, on first store). */
-  render(publishedAt: Date): { bytes: string; signature: string | null };
+  render(publishedAt: Date): { bytes: string; signature: string; kid: string };
   index: RecordIndex;
 }
 
@@ -100,8 +100,8 @@ export class RecordStore {
           if (head?.state === 'RETRACTED') return { status: 'RETRACTED', currentVersion: head.version };
           // A restriction outlives amendments: only unrestrict lifts it.
           const state = head?.state === 'RESTRICTED' && w.state === 'ACTIVE' ? 'RESTRICTED' : w.state;
-          const { bytes, signature } = w.render(now);
-          versionRows.push({ owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, publishedAt: now });
+          const { bytes, signature, kid } = w.render(now);
+          versionRows.push({ owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, signingKid: kid, publishedAt: now });
           headRows.push({ owner, id: w.id, kind: w.kind, version: w.version, state, ...nullIndex(w.index), updatedAt: now });
           return { status: 'stored', bytes, signature, state };
         });
@@ -122,6 +122,33 @@ export class RecordStore {
     } catch (err) {
       if (err instanceof Rejected) return { ok: false, outcomes: err.outcomes };
       throw err;
+    }
+  }
+
+  /**
+   * Signs again every stored version whose signature was made with `kid` (after that key is
+   * revoked). The bytes never change; only the signature does. Returns how many were re-signed.
+   */
+  async resignByKid(owner: string, kid: string, sign: (bytes: string) => { signature: string; kid: string }, batchSize = 500): Promise<number> {
+    let total = 0;
+    for (;;) {
+      const rows = await this.db
+        .select({ id: recordVersions.id, version: recordVersions.version, bytes: recordVersions.bytes })
+        .from(recordVersions)
+        .where(and(eq(recordVersions.owner, owner), eq(recordVersions.signingKid, kid)))
+        .limit(batchSize);
+      if (rows.length === 0) return total;
+      await this.db.transaction(async (tx) => {
+        for (const r of rows) {
+          const signed = sign(r.bytes);
+          if (signed.kid === kid) throw new Error('re-signing needs a different key from the revoked one');
+          await tx
+            .update(recordVersions)
+            .set({ signature: signed.signature, signingKid: signed.kid })
+            .where(and(eq(recordVersions.owner, owner), eq(recordVersions.id, r.id), eq(recordVersions.version, r.version)));
+        }
+      });
+      total += rows.length;
     }
   }
 
