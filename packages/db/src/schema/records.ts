@@ -43,9 +43,9 @@ export const recordVersions = pgTable(
     kind: text().notNull(),
     contentHash: text().notNull(),
     bytes: text().notNull(),
-    signature: text(),
+    signature: text().notNull(),
     /** kid of the key that made `signature`: re-signing after a revocation finds records by it. */
-    signingKid: text(),
+    signingKid: text().notNull(),
     publishedAt: timestamp({ withTimezone: true }).notNull(),
     storedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
     seq: bigint({ mode: 'number' }).generatedAlwaysAsIdentity(),

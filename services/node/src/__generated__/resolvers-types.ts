@@ -46,6 +46,8 @@ export type McxAssociate = {
   ownerReference: Scalars['String']['output'];
   publishedAt: Scalars['DateTime']['output'];
   recordBytes: Scalars['String']['output'];
+  /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
+  recordSignature: Scalars['String']['output'];
   reviewAt: Scalars['Date']['output'];
   state: McxRecordState;
   version: Scalars['Int']['output'];
@@ -273,6 +275,8 @@ export type McxLocationOfConcern = {
   placeKind: McxConcernPlaceKind;
   publishedAt: Scalars['DateTime']['output'];
   recordBytes: Scalars['String']['output'];
+  /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
+  recordSignature: Scalars['String']['output'];
   reviewAt: Scalars['Date']['output'];
   state: McxRecordState;
   version: Scalars['Int']['output'];
@@ -356,6 +360,8 @@ export type McxRecordRef = {
   owner: Scalars['String']['output'];
   /** The canonical JSON of the current version (for a retraction, the tombstone). */
   recordBytes: Scalars['String']['output'];
+  /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
+  recordSignature: Scalars['String']['output'];
   state: McxRecordState;
   version: Scalars['Int']['output'];
 };
@@ -498,6 +504,8 @@ export type MissingEpisode = {
   publishedAt: Scalars['DateTime']['output'];
   /** The canonical JSON this node stores for the record, byte for byte. */
   recordBytes: Scalars['String']['output'];
+  /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
+  recordSignature: Scalars['String']['output'];
   reportedAt: Scalars['DateTime']['output'];
   returnInterview?: Maybe<McxReturnInterview>;
   /** Retention review date (DPA 2018 s39). */
@@ -947,6 +955,7 @@ export type McxAssociateResolvers<ContextType = Context, ParentType extends Reso
   ownerReference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   publishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reviewAt?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['McxRecordState'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1008,6 +1017,7 @@ export type McxLocationOfConcernResolvers<ContextType = Context, ParentType exte
   placeKind?: Resolver<ResolversTypes['McxConcernPlaceKind'], ParentType, ContextType>;
   publishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reviewAt?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['McxRecordState'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -1048,6 +1058,7 @@ export type McxRecordRefResolvers<ContextType = Context, ParentType extends Reso
   kind?: Resolver<ResolversTypes['McxRecordKind'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['McxRecordState'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
@@ -1085,6 +1096,7 @@ export type MissingEpisodeResolvers<ContextType = Context, ParentType extends Re
   placingAuthority?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   publishedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   returnInterview?: Resolver<Maybe<ResolversTypes['McxReturnInterview']>, ParentType, ContextType>;
   reviewAt?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;

@@ -33,4 +33,5 @@ export const McxAssociate: McxAssociateResolvers = {
   flags: (m) => m.record.assessment.flags,
   grading: (m) => m.record.grading,
   recordBytes: (m) => m.bytes,
+  recordSignature: (m) => m.signature,
 };

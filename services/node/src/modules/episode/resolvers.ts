@@ -69,4 +69,5 @@ export const MissingEpisode: MissingEpisodeResolvers = {
   grading: (m) => m.record.grading,
   assessment: (m) => m.record.assessment,
   recordBytes: (m) => m.bytes,
+  recordSignature: (m) => m.signature,
 };

@@ -37,4 +37,5 @@ export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   active: (m) => m.record.facts.active,
   grading: (m) => m.record.grading,
   recordBytes: (m) => m.bytes,
+  recordSignature: (m) => m.signature,
 };

@@ -58,7 +58,7 @@ export interface RecordKindSpec<TInput, TContent extends BaseContent> {
 export interface StoredRecord<T> {
   record: T;
   bytes: string;
-  signature: string | null;
+  signature: string;
   state: McxRecordState;
 }
 

@@ -31,14 +31,14 @@ export interface VersionWrite {
 }
 
 export type WriteOutcome =
-  | { status: 'stored' | 'unchanged'; bytes: string; signature: string | null; state: string }
+  | { status: 'stored' | 'unchanged'; bytes: string; signature: string; state: string }
   | { status: 'CONFLICT' | 'STALE_VERSION' | 'KIND_MISMATCH' | 'RETRACTED'; currentVersion: number }
   | { status: 'NOT_FOUND' };
 
 /** A record's current version as stored. */
 export interface CurrentRecord {
   bytes: string;
-  signature: string | null;
+  signature: string;
   state: string;
   version: number;
 }

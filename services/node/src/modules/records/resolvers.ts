@@ -1,8 +1,8 @@
 import type { MutationResolvers } from '../../__generated__/resolvers-types.js';
 import { kindFromGraphql, kindToGraphql } from './record-kind.js';
 
-function ref(r: { kind: string; id: string; version: number; state: string; bytes: string }, owner: string) {
-  return { kind: kindToGraphql(r.kind), owner, id: r.id, version: r.version, state: r.state as 'ACTIVE' | 'RESTRICTED' | 'RETRACTED', recordBytes: r.bytes };
+function ref(r: { kind: string; id: string; version: number; state: string; bytes: string; signature: string }, owner: string) {
+  return { kind: kindToGraphql(r.kind), owner, id: r.id, version: r.version, state: r.state as 'ACTIVE' | 'RESTRICTED' | 'RETRACTED', recordBytes: r.bytes, recordSignature: r.signature };
 }
 
 export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
