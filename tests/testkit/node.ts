@@ -1,6 +1,6 @@
 import { createClient, type McxClient } from '@mcx/client';
 import { freshMigratedDatabase } from '@mcx/db/testing';
-import { generateNodeKeys, parseConfig, startNode, type Config, type NodeKeys, type RunningNode } from '@mcx/node';
+import { generateNodeKeys, loadNodeKeys, parseConfig, startNode, type Config, type NodeKeys, type RunningNode } from '@mcx/node';
 import { capturingLogger } from './logs.js';
 
 export interface TestNode {
@@ -22,7 +22,9 @@ export async function startTestNode(opts: { force?: string; env?: Record<string,
   const databaseUrl = opts.databaseUrl ?? (await freshMigratedDatabase());
   const config = parseConfig({ MCX_ENV: 'test', MCX_FORCE_CODE: opts.force ?? 'WMP', PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', ...opts.env });
   const { logger, text } = capturingLogger();
-  const keys = opts.keys ?? generateNodeKeys();
-  const node = await startNode(config, logger, databaseUrl, { keys });
+  // With MCX_KEYS_DIR set the node loads its own key files, as in production.
+  const given = opts.keys ?? (opts.env?.MCX_KEYS_DIR ? undefined : generateNodeKeys());
+  const node = await startNode(config, logger, databaseUrl, given ? { keys: given } : {});
+  const keys = given ?? (await loadNodeKeys(config.keysDir));
   return { node, config, databaseUrl, keys, client: createClient({ url: node.url }), logs: text, close: () => node.close() };
 }

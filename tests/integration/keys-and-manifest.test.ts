@@ -1,0 +1,131 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { flattenedVerify, importJWK } from 'jose';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { InMemoryManifestStore, TrustManifestHolder, loadVerifyKey, verifyRecord } from '@mcx/signing';
+import { freshMigratedDatabase } from '@mcx/db/testing';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { mcx } from '../testkit/cli.js';
+import { startTestNode, type TestNode } from '../testkit/node.js';
+
+// The whole key life cycle through the real CLI and a real node: generate, publish a manifest,
+// rotate twice, revoke, re-sign; and the manifest refusals a node must make.
+const dir = mkdtempSync(path.join(tmpdir(), 'mcx-keys-'));
+const f = (name: string) => path.join(dir, name);
+let databaseUrl: string;
+let t: TestNode | null = null;
+const env = () => ({ MCX_KEYS_DIR: f('keys'), MCX_OPERATOR_PUBLIC_KEY_FILE: f('op.pem.pub.pem'), MCX_MANIFEST_FILE: f('manifest.jws') });
+
+async function signManifest(): Promise<void> {
+  await mcx(['manifest', 'sign', '--manifest', f('manifest.json'), '--operator-key', f('op.pem'), '--out', f('manifest.jws')]);
+}
+
+async function restartNode(): Promise<TestNode> {
+  await t?.close();
+  t = await startTestNode({ force: 'WMP', databaseUrl, env: env() });
+  return t;
+}
+
+async function holder(): Promise<TrustManifestHolder> {
+  const h = new TrustManifestHolder({ operatorKey: await loadVerifyKey(f('op.pem.pub.pem'), 'manifest'), store: new InMemoryManifestStore() });
+  await h.accept(readFileSync(f('manifest.jws'), 'utf8').trim());
+  return h;
+}
+
+beforeAll(async () => {
+  databaseUrl = await freshMigratedDatabase();
+  await mcx(['keys', 'generate-operator', '--out', f('op.pem')]);
+  await mcx(['keys', 'generate', '--dir', f('keys')]);
+  writeFileSync(f('pub.json'), await mcx(['keys', 'public', '--dir', f('keys')]));
+  await mcx(['manifest', 'init', '--out', f('manifest.json'), '--operator-key', f('op.pem')]);
+  await mcx(['manifest', 'add-member', '--manifest', f('manifest.json'), '--code', 'WMP', '--name', 'West Midlands Police', '--kind', 'police',
+    '--endpoint', 'https://mcx.wmp.example', '--contact', '+44 121 000 0000', '--keys', f('pub.json'), '--capabilities', 'peer.records/1']);
+  await signManifest();
+}, 120_000);
+afterAll(() => t?.close());
+
+describe('keys, signed records and the trust manifest', () => {
+  const published: { bytes: string; signature: string }[] = [];
+
+  it('a record published by the node verifies with jose against the node key (an independent path)', async () => {
+    const node = await restartNode();
+    const { episode } = await publishEpisode(node.client, episodeInput());
+    published.push({ bytes: episode!.recordBytes, signature: episode!.recordSignature });
+    const jwks = (await (await fetch(`${node.node.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; mcx_job: string }[] };
+    const recordJwk = jwks.keys.find((k) => k.mcx_job === 'record')!;
+    const [header, , sig] = episode!.recordSignature.split('.');
+    const payload = Buffer.from(episode!.recordBytes).toString('base64url');
+    const result = await flattenedVerify({ protected: header!, payload, signature: sig! }, await importJWK(recordJwk as never, 'EdDSA'));
+    expect(new TextDecoder().decode(result.payload)).toBe(episode!.recordBytes);
+    expect(result.protectedHeader).toMatchObject({ alg: 'EdDSA', kid: recordJwk.kid, typ: 'mcx-record+jws' });
+    expect(await (await fetch(`${node.node.url}/readyz`)).json()).toMatchObject({ manifest: { version: 2, status: 'valid' } });
+  });
+
+  it('after two rotations, records signed under all three keys still verify', async () => {
+    for (let round = 0; round < 2; round++) {
+      await mcx(['keys', 'rotate', '--dir', f('keys'), '--job', 'record']);
+      writeFileSync(f('next.json'), await mcx(['keys', 'public', '--dir', f('keys')]));
+      await mcx(['manifest', 'add-key', '--manifest', f('manifest.json'), '--code', 'WMP', '--keys', f('next.json')]);
+      await signManifest();
+      await t!.node.app.trust!.reload(); // the manifest spreads before the key is used
+      await mcx(['keys', 'activate', '--dir', f('keys'), '--job', 'record']);
+      const node = await restartNode();
+      const { episode } = await publishEpisode(node.client, episodeInput());
+      published.push({ bytes: episode!.recordBytes, signature: episode!.recordSignature });
+    }
+    const h = await holder();
+    const results = published.map((p) => verifyRecord(p.bytes, p.signature, h.keyResolver('record')));
+    expect(results.map((r) => r.valid)).toEqual([true, true, true]);
+    expect(new Set(results.map((r) => (r.valid ? r.kid : null))).size).toBe(3);
+    const statuses = h.member('WMP')!.keys.filter((k) => k.job === 'record').map((k) => k.status);
+    expect(statuses).toEqual(['verify-only', 'verify-only', 'active']);
+  });
+
+  it('a revoked key fails with its reason until the owner re-signs its records', async () => {
+    const first = published[0]!;
+    const firstKid = JSON.parse(Buffer.from(first.signature.split('.')[0]!, 'base64url').toString()).kid as string;
+    await mcx(['manifest', 'revoke-key', '--manifest', f('manifest.json'), '--kid', firstKid]);
+    await signManifest();
+    expect(verifyRecord(first.bytes, first.signature, (await holder()).keyResolver('record'))).toEqual({ valid: false, reason: 'REVOKED_KEY' });
+
+    await t!.close();
+    t = null;
+    const out = await mcx(['records', 'resign', '--revoked-kid', firstKid], { ...env(), DATABASE_URL: databaseUrl, MCX_FORCE_CODE: 'WMP' });
+    expect(out).toMatch(/re-signed 1 record versions/);
+    const node = await restartNode();
+    const id = JSON.parse(first.bytes).id as string;
+    const again = (await node.client.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id })).localEpisode!;
+    expect(again.recordBytes).toBe(first.bytes);
+    expect(verifyRecord(again.recordBytes, again.recordSignature, (await holder()).keyResolver('record'))).toMatchObject({ valid: true });
+    const unlisted = verifyRecord(first.bytes, first.signature.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'not-listed', typ: 'mcx-record+jws' })).toString('base64url')), (await holder()).keyResolver('record'));
+    expect(unlisted).toEqual({ valid: false, reason: 'UNKNOWN_KEY' });
+  });
+
+  it('a node refuses a rolled-back manifest, across a restart, and keeps the newest it has seen', async () => {
+    const newest = readFileSync(f('manifest.jws'), 'utf8');
+    const version = JSON.parse(readFileSync(f('manifest.json'), 'utf8')).version as number;
+    writeFileSync(f('old.json'), JSON.stringify({ ...JSON.parse(readFileSync(f('manifest.json'), 'utf8')), version: 2 }));
+    await mcx(['manifest', 'sign', '--manifest', f('old.json'), '--operator-key', f('op.pem'), '--out', f('manifest.jws')]);
+    await expect(t!.node.app.trust!.reload()).resolves.toBeUndefined();
+    expect(t!.node.app.trust!.describe().version).toBe(version);
+    const node = await restartNode();
+    expect(node.node.app.trust!.describe().version).toBe(version);
+    expect(node.logs()).toContain('older than the newest manifest');
+    writeFileSync(f('manifest.jws'), newest);
+  });
+
+  it('a node refuses to start on an unsigned manifest or one signed by someone else', async () => {
+    await t?.close();
+    t = null;
+    const other = path.join(dir, 'other');
+    await mcx(['keys', 'generate-operator', '--out', `${other}.pem`]);
+    await mcx(['manifest', 'init', '--out', f('forged.json'), '--operator-key', `${other}.pem`]);
+    await mcx(['manifest', 'sign', '--manifest', f('forged.json'), '--operator-key', `${other}.pem`, '--out', f('forged.jws')]);
+    const fresh = await freshMigratedDatabase();
+    await expect(startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('forged.jws') } })).rejects.toMatchObject({ code: 'MANIFEST_WRONG_SIGNER' });
+    const payload = Buffer.from(readFileSync(f('manifest.json'))).toString('base64url');
+    writeFileSync(f('unsigned.jws'), `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`);
+    await expect(startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('unsigned.jws') } })).rejects.toMatchObject({ code: 'MANIFEST_UNSIGNED' });
+  });
+});
