@@ -15,7 +15,7 @@ describe('the episode slice', () => {
     expect(published.errors).toEqual([]);
     expect(published.episode).toMatchObject({ owner: 'WMP', id: input.id, version: 1, status: 'CLOSED', state: 'ACTIVE', marking: 'OFFICIAL-SENSITIVE' });
 
-    const read = await localEpisode(t.client, 'WMP', input.id!);
+    const read = await localEpisode(t.investigator, 'WMP', input.id!);
     expect(read?.recordBytes).toBe(published.episode!.recordBytes);
     expect(read?.assessment).toEqual({ riskGrade: 'MEDIUM', regrades: [], indicators: ['CSE'] });
     expect(read?.foundPlace?.location).toEqual({ uprn: null, postcode: 'B1 1AA', lat: 52.4796, lon: -1.9026 });
@@ -30,11 +30,11 @@ describe('the episode slice', () => {
       ids.push(input.id!);
       expect((await publishEpisode(t.client, input)).errors).toEqual([]);
     }
-    const first = await localEpisodes(t.client, { subjectRef: 'SUBJ-PAGES', first: 2 });
+    const first = await localEpisodes(t.investigator, { subjectRef: 'SUBJ-PAGES', first: 2 });
     expect(first.nodes.map((n) => n.id)).toEqual(ids.slice(0, 2));
-    const second = await localEpisodes(t.client, { subjectRef: 'SUBJ-PAGES', first: 2, after: first.nextCursor! });
+    const second = await localEpisodes(t.investigator, { subjectRef: 'SUBJ-PAGES', first: 2, after: first.nextCursor! });
     expect(second.nodes.map((n) => n.id)).toEqual(ids.slice(2, 4));
-    const third = await localEpisodes(t.client, { subjectRef: 'SUBJ-PAGES', first: 2, after: second.nextCursor! });
+    const third = await localEpisodes(t.investigator, { subjectRef: 'SUBJ-PAGES', first: 2, after: second.nextCursor! });
     expect(third.nodes.map((n) => n.id)).toEqual(ids.slice(4));
     expect(third.nextCursor).toBeNull();
   });
@@ -48,13 +48,13 @@ describe('the episode slice', () => {
       { field: 'reportedAt', code: 'REQUIRED', message: 'reportedAt is required', index: null },
       { field: 'lastSeenAt', code: 'TIME_ORDER', message: 'lastSeenAt is after foundAt', index: null },
     ]);
-    expect((await localEpisodes(t.client, { subjectRef: 'SUBJ-BAD' })).nodes).toEqual([]);
+    expect((await localEpisodes(t.investigator, { subjectRef: 'SUBJ-BAD' })).nodes).toEqual([]);
   });
 
   it('refuses a page size out of range and a forged cursor with BAD_USER_INPUT', async () => {
-    const big = await t.client.raw((await import('@mcx/client')).LocalEpisodesDocument, { first: 1000 });
+    const big = await t.investigator.raw((await import('@mcx/client')).LocalEpisodesDocument, { first: 1000 });
     expect(big.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    const forged = await t.client.raw((await import('@mcx/client')).LocalEpisodesDocument, { first: 5, after: 'not-a-cursor' });
+    const forged = await t.investigator.raw((await import('@mcx/client')).LocalEpisodesDocument, { first: 5, after: 'not-a-cursor' });
     expect(forged.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
   });
 
@@ -70,6 +70,6 @@ describe('the episode slice', () => {
     expect((await publishEpisode(t.client, input)).errors).toEqual([]);
     await t.close();
     t = await startTestNode({ force: 'WMP', databaseUrl: t.databaseUrl, keys: t.keys });
-    expect((await localEpisode(t.client, 'WMP', input.id!))?.id).toBe(input.id);
+    expect((await localEpisode(t.investigator, 'WMP', input.id!))?.id).toBe(input.id);
   });
 });

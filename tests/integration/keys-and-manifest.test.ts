@@ -95,7 +95,7 @@ describe('keys, signed records and the trust manifest', () => {
     expect(out).toMatch(/re-signed 1 record versions/);
     const node = await restartNode();
     const id = JSON.parse(first.bytes).id as string;
-    const again = (await node.client.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id })).localEpisode!;
+    const again = (await node.investigator.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id })).localEpisode!;
     expect(again.recordBytes).toBe(first.bytes);
     expect(verifyRecord(again.recordBytes, again.recordSignature, (await holder()).keyResolver('record'))).toMatchObject({ valid: true });
     const unlisted = verifyRecord(first.bytes, first.signature.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'not-listed', typ: 'mcx-record+jws' })).toString('base64url')), (await holder()).keyResolver('record'));

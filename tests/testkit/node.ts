@@ -1,3 +1,4 @@
+import { createDevIssuer, devAudience, type DevIssuer, type OrgKind, type Role } from '@mcx/auth';
 import { createClient, type McxClient } from '@mcx/client';
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { generateNodeKeys, loadNodeKeys, parseConfig, startNode, type Config, type NodeKeys, type RunningNode } from '@mcx/node';
@@ -8,7 +9,13 @@ export interface TestNode {
   config: Config;
   databaseUrl: string;
   keys: NodeKeys;
+  issuer: DevIssuer;
+  /** A publisher of this node's force (client credentials). */
   client: McxClient;
+  /** An investigator of this node's force, with a purpose and case reference. */
+  investigator: McxClient;
+  /** A client holding a freshly minted development token. */
+  as(opts: ClientAs): Promise<McxClient>;
   /** Every log line the node wrote, as text. */
   logs(): string;
   close(): Promise<void>;
@@ -18,13 +25,55 @@ export interface TestNode {
  * Starts a real node on loopback (port 0) over its own fresh, migrated database. Each test
  * file seeds its own force, so files can run concurrently without cleanup.
  */
-export async function startTestNode(opts: { force?: string; env?: Record<string, string>; databaseUrl?: string; keys?: NodeKeys } = {}): Promise<TestNode> {
+export interface ClientAs {
+  roles: Role[];
+  force?: string;
+  orgKind?: OrgKind;
+  kind?: 'user' | 'client';
+  subject?: string;
+  /** Request headers, e.g. x-mcx-purpose and x-mcx-case-ref. */
+  headers?: Record<string, string>;
+  ttlSec?: number;
+  audience?: string;
+}
+
+/** Headers of a well-formed read: a coded purpose and a case reference. */
+export function readHeaders(force = 'WMP'): Record<string, string> {
+  return { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` };
+}
+
+export async function startTestNode(opts: { force?: string; env?: Record<string, string>; databaseUrl?: string; keys?: NodeKeys; issuer?: DevIssuer } = {}): Promise<TestNode> {
   const databaseUrl = opts.databaseUrl ?? (await freshMigratedDatabase());
   const config = parseConfig({ MCX_ENV: 'test', MCX_FORCE_CODE: opts.force ?? 'WMP', PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', ...opts.env });
   const { logger, text } = capturingLogger();
   // With MCX_KEYS_DIR set the node loads its own key files, as in production.
   const given = opts.keys ?? (opts.env?.MCX_KEYS_DIR ? undefined : generateNodeKeys());
-  const node = await startNode(config, logger, databaseUrl, given ? { keys: given } : {});
+  const issuer = opts.issuer ?? (await createDevIssuer());
+  const node = await startNode(config, logger, databaseUrl, { ...(given ? { keys: given } : {}), devIssuer: issuer });
   const keys = given ?? (await loadNodeKeys(config.keysDir));
-  return { node, config, databaseUrl, keys, client: createClient({ url: node.url }), logs: text, close: () => node.close() };
+  const force = config.forceCode;
+  const as = async (a: ClientAs) => {
+    const token = await issuer.mintToken({
+      roles: a.roles,
+      force: a.force ?? force,
+      orgKind: a.orgKind ?? 'police',
+      subject: a.subject ?? `test-${a.roles.join('-')}`,
+      kind: a.kind ?? (a.roles.includes('publisher') || a.roles.includes('router') ? 'client' : 'user'),
+      ttlSec: a.ttlSec ?? 600,
+      ...(a.audience ? { audience: a.audience } : { audience: devAudience(force) }),
+    });
+    return createClient({ url: node.url, token, ...(a.headers ? { headers: a.headers } : {}) });
+  };
+  return {
+    node,
+    config,
+    databaseUrl,
+    keys,
+    issuer,
+    client: await as({ roles: ['publisher'] }),
+    investigator: await as({ roles: ['investigator'], headers: readHeaders(force) }),
+    as,
+    logs: text,
+    close: () => node.close(),
+  };
 }

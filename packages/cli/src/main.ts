@@ -5,6 +5,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerManifestCommands } from './commands/manifest.js';
 import { registerRecordsCommands } from './commands/records.js';
+import { registerTokenCommands } from './commands/token.js';
 import { registerNodeCommands } from './commands/node.js';
 
 /** `mcx`: the operator's one entry point. Every command has --help. */
@@ -19,6 +20,7 @@ export function buildProgram(): Command {
   registerKeysCommands(program);
   registerManifestCommands(program);
   registerRecordsCommands(program);
+  registerTokenCommands(program);
   return program;
 }
 

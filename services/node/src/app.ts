@@ -19,6 +19,10 @@ import { RecordStore } from './modules/records/record-store.js';
 import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
 import type { Trust } from './federation/trust.js';
+import type { DevIssuer } from '@mcx/auth';
+import { McxError } from '@mcx/errors';
+import { createAuthenticator, type Principal } from './auth/access.js';
+import { subgraphEntryGuard } from './auth/subgraph-guard.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
 import { buildSchema } from './schema.js';
 
@@ -29,6 +33,8 @@ export interface AppDeps {
   keys: NodeKeys;
   /** The federation trust (pinned operator key, manifest); null when not federated. */
   trust?: Trust | null;
+  /** The development token issuer (never in production). */
+  devIssuer?: DevIssuer | null;
   now?: () => Date;
 }
 
@@ -64,7 +70,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     DateTime: DateTimeScalar,
     Date: DateScalar,
     Query: {
-      nodeForce: () => config.forceCode,
+      nodeForce: (_, __, ctx) => {
+        ctx.access.requireViewer();
+        return config.forceCode;
+      },
       localEpisodes: episodeResolvers.localEpisodes,
       localEpisode: episodeResolvers.localEpisode,
       localAssociate: associateResolvers.localAssociate,
@@ -90,6 +99,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     McxLocationOfConcern: locationResolvers.McxLocationOfConcern,
   };
 
+  const authenticator = createAuthenticator(config, deps.devIssuer ?? null);
   const limits = graphqlLimits(config.graphql);
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(resolvers as never),
@@ -99,7 +109,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,
     validationRules: limits.validationRules,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins],
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins, subgraphEntryGuard({ production: config.env === 'production' })],
     formatError: createErrorFormatter(logger),
     logger: {
       debug: (m) => logger.debug(String(m)),
@@ -149,9 +159,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
         body = read.body;
       }
     }
+    let principal: Principal | null;
+    try {
+      principal = await authenticator.authenticate(req.headers);
+    } catch (err) {
+      if (!(err instanceof McxError)) throw err;
+      // A bad token is refused before any GraphQL runs, with the reason as a stable code.
+      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+      return sendJson(res, 401, { errors: [{ message: 'The bearer token was refused', extensions: { code: ErrorCode.UNAUTHENTICATED, reason: err.code } }] });
+    }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () => createContext({ requestId, logger: log, forceCode: config.forceCode, services }),
+      context: async () =>
+        createContext({ requestId, logger: log, forceCode: config.forceCode, services, principal, headers: req.headers, caseRefRules: config.auth.caseRef }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;

@@ -23,6 +23,22 @@ export const EnvSchema = z
     MCX_DATA_DIR: z.string().default('.data'),
     MCX_KEYS_DIR: z.string().optional(),
     MCX_OPERATOR_PUBLIC_KEY_FILE: z.string().optional(),
+    MCX_ISSUERS_FILE: z.string().optional(),
+    MCX_DEV_ISSUER: bool.optional(),
+    MCX_TOKEN_CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
+    MCX_CASE_REF_PATTERN: z
+      .string()
+      .refine((p) => p.startsWith('^') && p.endsWith('$'), 'must be anchored with ^ and $')
+      .refine((p) => {
+        try {
+          new RegExp(p);
+          return true;
+        } catch {
+          return false;
+        }
+      }, 'must be a valid regular expression')
+      .default('^[A-Z]{2,4}-\\d{2,4}-\\d{1,10}$'),
+    MCX_CASE_REF_MAX_LENGTH: int(32, 4, 64),
     MCX_MANIFEST_FILE: z.string().optional(),
     MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
     MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
@@ -47,6 +63,8 @@ export const EnvSchema = z
       if (!env.MCX_FORCE_CODE) ctx.addIssue({ code: 'custom', path: ['MCX_FORCE_CODE'], message: 'is required in production' });
       if (!env.MCX_OPERATOR_PUBLIC_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_OPERATOR_PUBLIC_KEY_FILE'], message: 'is required in production: the node pins the federation operator key' });
       if (!env.MCX_MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'is required in production' });
+      if (env.MCX_DEV_ISSUER) ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
+      if (!env.MCX_ISSUERS_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_ISSUERS_FILE'], message: 'is required in production: the token issuers this node accepts' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
     }
   });
@@ -62,6 +80,14 @@ export interface Config {
   keysDir: string;
   /** The pinned operator key and the signed manifest; null: this node is not federated. */
   trust: { operatorPublicKeyFile: string; manifestFile: string } | null;
+  auth: {
+    /** JSON array of issuer configurations (see packages/auth). */
+    issuersFile: string | null;
+    /** Accept the development issuer (never in production); its key lives in dataDir. */
+    devIssuer: boolean;
+    clockToleranceSec: number;
+    caseRef: { caseRefPattern: RegExp; caseRefMaxLength: number };
+  };
   embeddedPgPort: number;
   forceCode: string;
   dbPoolMax: number;
@@ -93,6 +119,12 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: e.MCX_DATA_DIR,
     keysDir: e.MCX_KEYS_DIR ?? `${e.MCX_DATA_DIR}/keys`,
+    auth: {
+      issuersFile: e.MCX_ISSUERS_FILE ?? null,
+      devIssuer: e.MCX_DEV_ISSUER ?? e.MCX_ENV !== 'production',
+      clockToleranceSec: e.MCX_TOKEN_CLOCK_TOLERANCE_SECONDS,
+      caseRef: { caseRefPattern: new RegExp(e.MCX_CASE_REF_PATTERN), caseRefMaxLength: e.MCX_CASE_REF_MAX_LENGTH },
+    },
     trust: e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE } : null,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.

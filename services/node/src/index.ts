@@ -44,3 +44,5 @@ export async function main(): Promise<void> {
 }
 export { RecordService } from './modules/records/record-service.js';
 export { RecordStore } from './modules/records/record-store.js';
+export { loadOrCreateDevIssuer, devIssuerKeyFile } from './auth/dev-issuer-file.js';
+export { FORWARDED_USER_HEADER } from './auth/access.js';

@@ -6,6 +6,8 @@ import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 import { loadTrust } from './federation/trust.js';
+import type { DevIssuer } from '@mcx/auth';
+import { loadOrCreateDevIssuer } from './auth/dev-issuer-file.js';
 
 export interface RunningNode {
   url: string;
@@ -29,12 +31,13 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<{
 }
 
 /** Migrates, builds the app and listens on config.host:config.port. */
-export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys } = {}): Promise<RunningNode> {
+export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys; devIssuer?: DevIssuer } = {}): Promise<RunningNode> {
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
+  const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
   await runMigrations(databaseUrl);
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}` });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
-  const app = await createApp({ config, db, logger, keys, trust });
+  const app = await createApp({ config, db, logger, keys, trust, devIssuer });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

@@ -2,7 +2,7 @@ import path from 'node:path';
 import { createClient, PublishEpisodeDocument } from '@mcx/client';
 import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
 import { createLogger } from '@mcx/logger';
-import { parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { loadOrCreateDevIssuer, parseConfig, startNode, type RunningNode } from '@mcx/node';
 import { syntheticEpisodes } from './synthetic.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
@@ -13,14 +13,24 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
   const dataDir = path.resolve(opts.dataDir ?? process.env.MCX_DATA_DIR ?? '.data', 'demo-postgres');
   const pg = await startEmbeddedPostgres({ dataDir, port: Number(process.env.MCX_EMBEDDED_PG_PORT ?? 54339) });
   const nodes: RunningNode[] = [];
+  // One development issuer for the whole demo federation; its key stays in the data directory.
+  const issuer = await loadOrCreateDevIssuer(path.dirname(dataDir));
   for (const [i, force] of DEMO_FORCES.entries()) {
     const url = await ensureDatabase(pg.adminUrl, `mcx_demo_${force.toLowerCase()}`);
-    const config = parseConfig({ MCX_ENV: 'development', MCX_FORCE_CODE: force, PORT: String(opts.basePort + i), DATABASE_URL: url, LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn' });
-    nodes.push(await startNode(config, logger.child({ force }), url));
+    const config = parseConfig({
+      MCX_ENV: 'development',
+      MCX_FORCE_CODE: force,
+      PORT: String(opts.basePort + i),
+      DATABASE_URL: url,
+      MCX_KEYS_DIR: path.join(path.dirname(dataDir), 'demo-keys', force.toLowerCase()),
+      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    });
+    nodes.push(await startNode(config, logger.child({ force }), url, { devIssuer: issuer }));
   }
   if (opts.seed) {
     for (const [i, force] of DEMO_FORCES.entries()) {
-      const client = createClient({ url: nodes[i]!.url });
+      const token = await issuer.mintToken({ role: 'publisher', force, orgKind: 'police', subject: `${force.toLowerCase()}-rms`, kind: 'client', ttlSec: 300 });
+      const client = createClient({ url: nodes[i]!.url, token });
       for (const input of syntheticEpisodes(force, 3)) {
         const { publishEpisode } = await client.request(PublishEpisodeDocument, { input });
         if (publishEpisode.errors.length > 0) throw new Error(`demo seed refused: ${JSON.stringify(publishEpisode.errors)}`);

@@ -6,26 +6,31 @@ import { offeredWithin72Hours } from './episode-spec.js';
 const MAX_PAGE = 200;
 
 export const publishEpisode: NonNullable<MutationResolvers['publishEpisode']> = async (_, { input }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.episodes.publish(input);
   return { episode: record, errors };
 };
 
 export const publishEpisodes: NonNullable<MutationResolvers['publishEpisodes']> = async (_, { inputs }, ctx) => {
+  ctx.access.requireWrite();
   const { records, errors } = await ctx.services.episodes.publishBatch(inputs);
   return { episodes: records, errors };
 };
 
 export const amendEpisode: NonNullable<MutationResolvers['amendEpisode']> = async (_, { input }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.episodes.amend(input);
   return { episode: record, errors };
 };
 
 export const closeEpisode: NonNullable<MutationResolvers['closeEpisode']> = async (_, { input }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.episodes.close(input);
   return { episode: record, errors };
 };
 
 export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async (_, { subjectRef, first, after }, ctx) => {
+  ctx.access.requireRead();
   const size = first ?? 50;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) {
     throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
@@ -38,11 +43,17 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
   }
 };
 
-export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => ctx.services.episodes.get(owner, id);
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => {
+  ctx.access.requireRead();
+  return ctx.services.episodes.get(owner, id);
+};
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {
-  __resolveReference: (ref, ctx) => ctx.services.episodes.get(ref.owner, ref.id),
+  __resolveReference: (ref, ctx) => {
+    ctx.access.requireRead();
+    return ctx.services.episodes.get(ref.owner, ref.id);
+  },
   owner: (m) => m.record.owner,
   id: (m) => m.record.id,
   version: (m) => m.record.version,

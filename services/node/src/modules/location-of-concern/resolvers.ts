@@ -2,25 +2,33 @@ import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers }
 import { locationSpec, type LocationRecord } from './location-spec.js';
 
 export const publishLocationOfConcern: NonNullable<MutationResolvers['publishLocationOfConcern']> = async (_, { input }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.records.publish(locationSpec, input);
   return { locationOfConcern: record, errors };
 };
 
 export const publishLocationsOfConcern: NonNullable<MutationResolvers['publishLocationsOfConcern']> = async (_, { inputs }, ctx) => {
+  ctx.access.requireWrite();
   const { records, errors } = await ctx.services.records.publishBatch(locationSpec, inputs);
   return { locationsOfConcern: records, errors };
 };
 
 export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocationOfConcern']> = async (_, { input }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.records.publish(locationSpec, input, { mustExist: true });
   return { locationOfConcern: record, errors };
 };
 
-export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) =>
-  ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
+export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) => {
+  ctx.access.requireRead();
+  return ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
+};
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
-  __resolveReference: (ref, ctx) => ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id),
+  __resolveReference: (ref, ctx) => {
+    ctx.access.requireRead();
+    return ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id);
+  },
   owner: (m) => m.record.owner,
   id: (m) => m.record.id,
   version: (m) => m.record.version,

@@ -6,16 +6,19 @@ function ref(r: { kind: string; id: string; version: number; state: string; byte
 }
 
 export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, true, reason);
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
 export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, false);
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
 export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
+  ctx.access.requireWrite();
   const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason);
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
