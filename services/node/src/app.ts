@@ -74,6 +74,20 @@ export async function createApp(deps: AppDeps): Promise<App> {
         ctx.access.requireViewer();
         return config.forceCode;
       },
+      nodeStatus: async (_, __, ctx) => {
+        ctx.access.require('operator.admin');
+        const migrations = await migrationStatus(db.sql);
+        const manifest = deps.trust?.describe() ?? null;
+        return {
+          force: config.forceCode,
+          environment: config.env,
+          keys: [deps.keys.record, deps.keys.peerToken, deps.keys.auditCheckpoint].map((k) => ({ job: k.job, kid: k.kid })),
+          manifestVersion: manifest?.version ?? null,
+          manifestStatus: manifest?.status ?? null,
+          migrationsApplied: migrations.applied,
+          migrationsExpected: migrations.expected,
+        };
+      },
       localEpisodes: episodeResolvers.localEpisodes,
       localEpisode: episodeResolvers.localEpisode,
       localAssociate: associateResolvers.localAssociate,

@@ -296,6 +296,27 @@ export type McxLocationOfConcernInput = {
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** One of this node's public keys, by job. */
+export type McxNodeKey = {
+  __typename?: 'McxNodeKey';
+  job: Scalars['String']['output'];
+  kid: Scalars['String']['output'];
+};
+
+/** What an operator needs to see of a node (role operator). */
+export type McxNodeStatus = {
+  __typename?: 'McxNodeStatus';
+  environment: Scalars['String']['output'];
+  force: Scalars['String']['output'];
+  keys: Array<McxNodeKey>;
+  /** valid, in-grace or expired; null when the node is not federated. */
+  manifestStatus?: Maybe<Scalars['String']['output']>;
+  /** The installed trust manifest's version; null when the node is not federated. */
+  manifestVersion?: Maybe<Scalars['Int']['output']>;
+  migrationsApplied: Scalars['Int']['output'];
+  migrationsExpected: Scalars['Int']['output'];
+};
+
 /** How a missing child was found: this is a previous destination. */
 export type McxPlace = {
   __typename?: 'McxPlace';
@@ -677,8 +698,10 @@ export type Query = {
   localEpisodes: MissingEpisodeConnection;
   /** One location of concern this node holds, by owner and id. */
   localLocationOfConcern?: Maybe<McxLocationOfConcern>;
-  /** The force code of this node, e.g. WMP. */
+  /** The force code of this node, e.g. WMP. Any authenticated caller. */
   nodeForce: Scalars['String']['output'];
+  /** Keys, manifest and migrations of this node. Operators only. */
+  nodeStatus: McxNodeStatus;
 };
 
 
@@ -841,6 +864,8 @@ export type ResolversTypes = ResolversObject<{
   McxInputErrorCode: McxInputErrorCode;
   McxLocationOfConcern: ResolverTypeWrapper<LocationModel>;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxNodeKey: ResolverTypeWrapper<McxNodeKey>;
+  McxNodeStatus: ResolverTypeWrapper<McxNodeStatus>;
   McxPlace: ResolverTypeWrapper<McxPlace>;
   McxPlaceInput: McxPlaceInput;
   McxPlaceKind: McxPlaceKind;
@@ -900,6 +925,8 @@ export type ResolversParentTypes = ResolversObject<{
   McxGradingInput: McxGradingInput;
   McxLocationOfConcern: LocationModel;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxNodeKey: McxNodeKey;
+  McxNodeStatus: McxNodeStatus;
   McxPlace: McxPlace;
   McxPlaceInput: McxPlaceInput;
   McxPublishAssociatePayload: Omit<McxPublishAssociatePayload, 'associate'> & { associate?: Maybe<ResolversParentTypes['McxAssociate']> };
@@ -1023,6 +1050,21 @@ export type McxLocationOfConcernResolvers<ContextType = Context, ParentType exte
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxNodeKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeKey'] = ResolversParentTypes['McxNodeKey']> = ResolversObject<{
+  job?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxNodeStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeStatus'] = ResolversParentTypes['McxNodeStatus']> = ResolversObject<{
+  environment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  keys?: Resolver<Array<ResolversTypes['McxNodeKey']>, ParentType, ContextType>;
+  manifestStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  manifestVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  migrationsApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  migrationsExpected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type McxPlaceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPlace'] = ResolversParentTypes['McxPlace']> = ResolversObject<{
   kind?: Resolver<ResolversTypes['McxPlaceKind'], ParentType, ContextType>;
   location?: Resolver<Maybe<ResolversTypes['McxGeoLocation']>, ParentType, ContextType>;
@@ -1143,6 +1185,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   localEpisodes?: Resolver<ResolversTypes['MissingEpisodeConnection'], ParentType, ContextType, RequireFields<QueryLocalEpisodesArgs, 'first'>>;
   localLocationOfConcern?: Resolver<Maybe<ResolversTypes['McxLocationOfConcern']>, ParentType, ContextType, RequireFields<QueryLocalLocationOfConcernArgs, 'id' | 'owner'>>;
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
 }>;
 
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
@@ -1164,6 +1207,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxGeoLocation?: McxGeoLocationResolvers<ContextType>;
   McxGrading?: McxGradingResolvers<ContextType>;
   McxLocationOfConcern?: McxLocationOfConcernResolvers<ContextType>;
+  McxNodeKey?: McxNodeKeyResolvers<ContextType>;
+  McxNodeStatus?: McxNodeStatusResolvers<ContextType>;
   McxPlace?: McxPlaceResolvers<ContextType>;
   McxPublishAssociatePayload?: McxPublishAssociatePayloadResolvers<ContextType>;
   McxPublishAssociatesPayload?: McxPublishAssociatesPayloadResolvers<ContextType>;

@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { ConfigError, parseConfig } from './config.js';
+
+const PROD = {
+  MCX_ENV: 'production',
+  MCX_FORCE_CODE: 'WMP',
+  DATABASE_URL: 'postgres://mcx:secret@db.internal:5432/mcx_wmp',
+  MCX_ISSUERS_FILE: '/etc/mcx/issuers.json',
+  MCX_OPERATOR_PUBLIC_KEY_FILE: '/etc/mcx/operator.pub.pem',
+  MCX_MANIFEST_FILE: '/etc/mcx/manifest.jws',
+};
+
+function problems(env: Record<string, string | undefined>): string[] {
+  try {
+    parseConfig(env);
+    return [];
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+}
+
+describe('configuration', () => {
+  it('a complete production configuration parses, with the development issuer off', () => {
+    const config = parseConfig(PROD);
+    expect(config.auth.devIssuer).toBe(false);
+    expect(config.graphql.introspection).toBe(false);
+    expect(config.databaseUrl).toBe(PROD.DATABASE_URL);
+  });
+
+  it.each([
+    ['the development issuer', { MCX_DEV_ISSUER: 'true' }, 'MCX_DEV_ISSUER: production refuses the development token issuer'],
+    ['no DATABASE_URL (the embedded database)', { DATABASE_URL: undefined }, 'DATABASE_URL: is required in production: the embedded database is for development only'],
+    ['no issuers', { MCX_ISSUERS_FILE: undefined }, 'MCX_ISSUERS_FILE: is required in production: the token issuers this node accepts'],
+    ['no pinned operator key', { MCX_OPERATOR_PUBLIC_KEY_FILE: undefined }, 'MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key'],
+    ['introspection', { MCX_INTROSPECTION: 'true' }, 'MCX_INTROSPECTION: must be off in production'],
+  ])('production refuses %s', (_label, change, problem) => {
+    expect(problems({ ...PROD, ...change })).toContain(problem);
+  });
+
+  it('lists every problem at once', () => {
+    const found = problems({ MCX_ENV: 'production', PORT: 'eighty', MCX_FORCE_CODE: 'west midlands' });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^PORT:/),
+        expect.stringMatching(/^MCX_FORCE_CODE:/),
+      ]),
+    );
+    expect(found.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('development defaults: embedded database, development issuer, WMP', () => {
+    const config = parseConfig({});
+    expect(config).toMatchObject({ env: 'development', databaseUrl: null, forceCode: 'WMP', auth: { devIssuer: true, issuersFile: null }, trust: null });
+    expect(config.auth.caseRef.caseRefPattern.test('WMP-26-1001')).toBe(true);
+    expect(config.auth.caseRef.caseRefPattern.test('Olivia Hart')).toBe(false);
+  });
+
+  it('refuses an unanchored case reference pattern', () => {
+    expect(problems({ MCX_CASE_REF_PATTERN: '[A-Z]+' })).toEqual(['MCX_CASE_REF_PATTERN: must be anchored with ^ and $']);
+  });
+});
