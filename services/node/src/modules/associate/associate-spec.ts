@@ -1,6 +1,6 @@
 import type { McxAgeBand, McxAssociateFlag, McxAssociateInput, McxSex } from '../../__generated__/resolvers-types.js';
 import { checkGrading, type Grading } from '../records/grading.js';
-import type { BaseContent, Envelope, RecordKindSpec, StoredRecord, WriteRules } from '../records/record-kind.js';
+import { checkBase, type BaseContent, type Envelope, type RecordKindSpec, type StoredRecord, type WriteRules } from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
 
 export const ASSOCIATE_SCHEMA = 'mcx.associate/1';
@@ -19,11 +19,7 @@ const CHILD_BANDS: McxAgeBand[] = ['UNDER_13', 'AGE_13_15', 'AGE_16_17'];
 /** Validates an associate: minimal descriptors, flags, and a 3x5x2 grading. */
 export function checkAssociateInput(input: McxAssociateInput, rules: WriteRules): Checked<AssociateContent> {
   const c = new InputChecker();
-  const id = c.uuid('id', input.id);
-  const version = c.version('version', input.version);
-  const ownerReference = c.reference('ownerReference', input.ownerReference, { required: true, max: 40 });
-  const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
-  if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+  const base = checkBase(c, input, rules);
   if (!input.descriptors) c.fail('descriptors', 'REQUIRED', 'descriptors is required');
   const d = c.nested('descriptors');
   const isChild = input.descriptors ? d.required('isChild', input.descriptors.isChild) : undefined;
@@ -39,10 +35,7 @@ export function checkAssociateInput(input: McxAssociateInput, rules: WriteRules)
   return {
     ok: true,
     value: {
-      id: id!,
-      version: version!,
-      ownerReference: ownerReference!,
-      reviewAt: reviewAt!,
+      ...base!,
       descriptors: { isChild: isChild!, ageBand, sex },
       assessment: { flags },
       grading: grading!,

@@ -1,3 +1,4 @@
+import { recordFields } from '../records/record-kind.js';
 import type { McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { associateSpec, type AssociateRecord } from './associate-spec.js';
 
@@ -25,21 +26,12 @@ export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_,
 };
 
 export const McxAssociate: McxAssociateResolvers = {
+  ...recordFields,
   __resolveReference: (ref, ctx) => {
     ctx.access.requireRead();
     return ctx.services.records.get<AssociateRecord>('associate', ref.owner, ref.id);
   },
-  owner: (m) => m.record.owner,
-  id: (m) => m.record.id,
-  version: (m) => m.record.version,
-  publishedAt: (m) => m.record.publishedAt,
-  ownerReference: (m) => m.record.ownerReference,
-  state: (m) => m.state,
-  marking: (m) => m.record.marking,
-  reviewAt: (m) => m.record.reviewAt,
   descriptors: (m) => m.record.descriptors,
   flags: (m) => m.record.assessment.flags,
   grading: (m) => m.record.grading,
-  recordBytes: (m) => m.bytes,
-  recordSignature: (m) => m.signature,
 };

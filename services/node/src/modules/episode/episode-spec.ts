@@ -1,7 +1,7 @@
 import type { McxAssociateLinkInput, McxPlaceInput, McxReturnInterviewInput, MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
 import { checkGrading } from '../records/grading.js';
 import { checkLocation } from '../records/location.js';
-import type { RecordKindSpec, WriteRules } from '../records/record-kind.js';
+import { checkBase, type RecordKindSpec, type WriteRules } from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
 import { EPISODE_SCHEMA, type AssociateLink, type EpisodeContent, type Place, type ReturnInterview } from './episode-model.js';
 
@@ -71,12 +71,8 @@ export function checkEpisodeInput(input: MissingEpisodeInput, rules: WriteRules)
   const c = new InputChecker();
   const notAfter = new Date(rules.now.getTime() + rules.clockSkewSeconds * 1000);
 
-  const id = c.uuid('id', input.id);
-  const version = c.version('version', input.version);
-  const ownerReference = c.reference('ownerReference', input.ownerReference, { required: true, max: 40 });
+  const base = checkBase(c, input, rules);
   const subjectRef = c.reference('subjectRef', input.subjectRef, { required: true, max: 64 });
-  const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
-  if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
 
   const status = c.required('status', input.status);
   const reportedAt = c.instant('reportedAt', input.reportedAt, { required: true, notAfter });
@@ -123,11 +119,8 @@ export function checkEpisodeInput(input: MissingEpisodeInput, rules: WriteRules)
   return {
     ok: true,
     value: {
-      id: id!,
-      version: version!,
-      ownerReference: ownerReference!,
+      ...base!,
       subjectRef: subjectRef!,
-      reviewAt: reviewAt!,
       facts: {
         status: status!,
         reportedAt: reportedAt!.toISOString(),

@@ -1,4 +1,5 @@
 import { GraphQLError } from 'graphql';
+import { recordFields } from '../records/record-kind.js';
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { InvalidCursorError } from '../records/record-store.js';
 import { offeredWithin72Hours } from './episode-spec.js';
@@ -50,19 +51,12 @@ export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { o
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {
+  ...recordFields,
   __resolveReference: (ref, ctx) => {
     ctx.access.requireRead();
     return ctx.services.episodes.get(ref.owner, ref.id);
   },
-  owner: (m) => m.record.owner,
-  id: (m) => m.record.id,
-  version: (m) => m.record.version,
-  publishedAt: (m) => m.record.publishedAt,
-  ownerReference: (m) => m.record.ownerReference,
   subjectRef: (m) => m.record.subjectRef,
-  state: (m) => m.state,
-  marking: (m) => m.record.marking,
-  reviewAt: (m) => m.record.reviewAt,
   status: (m) => m.record.facts.status,
   reportedAt: (m) => m.record.facts.reportedAt,
   lastSeenAt: (m) => m.record.facts.lastSeenAt,
@@ -79,6 +73,4 @@ export const MissingEpisode: MissingEpisodeResolvers = {
   },
   grading: (m) => m.record.grading,
   assessment: (m) => m.record.assessment,
-  recordBytes: (m) => m.bytes,
-  recordSignature: (m) => m.signature,
 };

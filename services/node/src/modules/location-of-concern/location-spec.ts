@@ -1,7 +1,7 @@
 import type { McxConcern, McxConcernPlaceKind, McxLocationOfConcernInput } from '../../__generated__/resolvers-types.js';
 import { checkGrading, type Grading } from '../records/grading.js';
 import { checkLocation, type GeoLocation } from '../records/location.js';
-import type { BaseContent, Envelope, RecordKindSpec, StoredRecord, WriteRules } from '../records/record-kind.js';
+import { checkBase, type BaseContent, type Envelope, type RecordKindSpec, type StoredRecord, type WriteRules } from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
 
 export const LOCATION_SCHEMA = 'mcx.location-of-concern/1';
@@ -18,11 +18,7 @@ export type LocationModel = StoredRecord<LocationRecord>;
 export function checkLocationInput(input: McxLocationOfConcernInput, rules: WriteRules): Checked<LocationContent> {
   const c = new InputChecker();
   const notAfter = new Date(rules.now.getTime() + rules.clockSkewSeconds * 1000);
-  const id = c.uuid('id', input.id);
-  const version = c.version('version', input.version);
-  const ownerReference = c.reference('ownerReference', input.ownerReference, { required: true, max: 40 });
-  const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
-  if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+  const base = checkBase(c, input, rules);
   const location = checkLocation(c, input.location, { required: true });
   const placeKind = c.required('placeKind', input.placeKind);
   const concerns = [...new Set(c.list('concerns', input.concerns, 4))].sort();
@@ -37,10 +33,7 @@ export function checkLocationInput(input: McxLocationOfConcernInput, rules: Writ
   return {
     ok: true,
     value: {
-      id: id!,
-      version: version!,
-      ownerReference: ownerReference!,
-      reviewAt: reviewAt!,
+      ...base!,
       facts: { location: location!, placeKind: placeKind!, firstReportedAt: firstReportedAt!.toISOString(), lastReportedAt: lastReportedAt!.toISOString(), active: active! },
       assessment: { concerns },
       grading: grading!,

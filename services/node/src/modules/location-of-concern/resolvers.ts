@@ -1,3 +1,4 @@
+import { recordFields } from '../records/record-kind.js';
 import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { locationSpec, type LocationRecord } from './location-spec.js';
 
@@ -25,18 +26,11 @@ export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOf
 };
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
+  ...recordFields,
   __resolveReference: (ref, ctx) => {
     ctx.access.requireRead();
     return ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id);
   },
-  owner: (m) => m.record.owner,
-  id: (m) => m.record.id,
-  version: (m) => m.record.version,
-  publishedAt: (m) => m.record.publishedAt,
-  ownerReference: (m) => m.record.ownerReference,
-  state: (m) => m.state,
-  marking: (m) => m.record.marking,
-  reviewAt: (m) => m.record.reviewAt,
   location: (m) => m.record.facts.location,
   placeKind: (m) => m.record.facts.placeKind,
   concerns: (m) => m.record.assessment.concerns,
@@ -44,6 +38,4 @@ export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   lastReportedAt: (m) => m.record.facts.lastReportedAt,
   active: (m) => m.record.facts.active,
   grading: (m) => m.record.grading,
-  recordBytes: (m) => m.bytes,
-  recordSignature: (m) => m.signature,
 };

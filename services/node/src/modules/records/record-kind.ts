@@ -1,6 +1,6 @@
 import type { McxRecordKind, McxRecordState } from '../../__generated__/resolvers-types.js';
 import type { RecordIndex } from './record-store.js';
-import type { Checked } from './validation.js';
+import type { Checked, InputChecker } from './validation.js';
 
 export const MARKING = 'OFFICIAL-SENSITIVE';
 
@@ -74,3 +74,37 @@ export interface Tombstone {
   reason: string;
   publishedAt: string;
 }
+
+/**
+ * Reads the fields every record kind shares: id, version, owner reference and review date.
+ * Returns null when any of them is wrong (the errors are in `c`).
+ */
+export function checkBase(
+  c: InputChecker,
+  input: { id?: string | null; version?: number | null; ownerReference?: string | null; reviewAt?: string | null },
+  rules: WriteRules,
+): BaseContent | null {
+  const id = c.uuid('id', input.id);
+  const version = c.version('version', input.version);
+  const ownerReference = c.reference('ownerReference', input.ownerReference, { required: true, max: 40 });
+  const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
+  if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) {
+    c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+    return null;
+  }
+  return id && version && ownerReference && reviewAt ? { id, version, ownerReference, reviewAt } : null;
+}
+
+/** Field resolvers every record type shares: the envelope, the state, the bytes and signature. */
+export const recordFields = {
+  owner: (m: StoredRecord<BaseContent & Envelope>) => m.record.owner,
+  id: (m: StoredRecord<BaseContent & Envelope>) => m.record.id,
+  version: (m: StoredRecord<BaseContent & Envelope>) => m.record.version,
+  publishedAt: (m: StoredRecord<BaseContent & Envelope>) => m.record.publishedAt,
+  ownerReference: (m: StoredRecord<BaseContent & Envelope>) => m.record.ownerReference,
+  state: (m: StoredRecord<BaseContent & Envelope>) => m.state,
+  marking: (m: StoredRecord<BaseContent & Envelope>) => m.record.marking,
+  reviewAt: (m: StoredRecord<BaseContent & Envelope>) => m.record.reviewAt,
+  recordBytes: (m: StoredRecord<BaseContent & Envelope>) => m.bytes,
+  recordSignature: (m: StoredRecord<BaseContent & Envelope>) => m.signature,
+};
