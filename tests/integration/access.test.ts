@@ -6,6 +6,8 @@ import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate } from '../testkit/records.js';
 
+type SigningKeyLike = Parameters<SignJWT['sign']>[0];
+
 let t: TestNode;
 let episodeId: string;
 let associateId: string;
@@ -97,8 +99,8 @@ describe('refused tokens', () => {
   const enc = (o: object) => base64url.encode(JSON.stringify(o));
   const now = () => Math.floor(Date.now() / 1000);
 
-  async function signed(opts: { header?: Record<string, unknown>; claims?: Record<string, unknown>; iss?: string; aud?: string; exp?: number; nbf?: number; key?: CryptoKey } = {}) {
-    const priv = opts.key ?? ((await import('jose')).importJWK(t.issuer.privateJwk, 'EdDSA') as Promise<CryptoKey>);
+  async function signed(opts: { header?: Record<string, unknown>; claims?: Record<string, unknown>; iss?: string; aud?: string; exp?: number; nbf?: number; key?: SigningKeyLike } = {}) {
+    const priv = opts.key ?? ((await import('jose')).importJWK(t.issuer.privateJwk, 'EdDSA') as Promise<SigningKeyLike>);
     return new SignJWT({ ...base(), ...opts.claims })
       .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid: t.issuer.kid, ...opts.header })
       .setIssuer(opts.iss ?? 'mcx-dev-issuer')
@@ -139,7 +141,7 @@ describe('refused tokens', () => {
       'a token from an issuer that is not configured',
       async () => {
         const { privateKey } = await generateKeyPair('EdDSA');
-        return signed({ iss: 'https://sts.windows.net/unknown-tenant/', key: privateKey as CryptoKey });
+        return signed({ iss: 'https://sts.windows.net/unknown-tenant/', key: privateKey as SigningKeyLike });
       },
       'TOKEN_UNKNOWN_ISSUER',
     ],

@@ -141,7 +141,8 @@ describe('GraphQL abuse checks against a production node', () => {
 
   it('13. _service without a router credential is refused', async () => {
     const user = await signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-1' });
-    for (const headers of [{}, { authorization: `Bearer ${user}` }]) {
+    const attempts: Record<string, string>[] = [{}, { authorization: `Bearer ${user}` }];
+    for (const headers of attempts) {
       const r = await post({ query: '{ _service { sdl } }' }, headers);
       expect(['UNAUTHENTICATED', 'FORBIDDEN']).toContain(r.json.errors?.[0]?.extensions?.code);
       expect(r.text).not.toContain('MissingEpisode');
