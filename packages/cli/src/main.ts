@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+import { registerAuditCommands } from './commands/audit.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
@@ -16,6 +17,7 @@ export function buildProgram(): Command {
     .configureHelp({ sortSubcommands: true });
   registerNodeCommands(program);
   registerDbCommands(program);
+  registerAuditCommands(program);
   registerDemoCommand(program);
   registerKeysCommands(program);
   registerManifestCommands(program);

@@ -1,0 +1,67 @@
+import { toPublicKey } from '@mcx/signing';
+import { describe, expect, it } from 'vitest';
+import { EXPORT_FORMAT, parseExport, writeExport } from './export.js';
+import { NODE } from './fixtures/audit-log.js';
+import { FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
+import { thrownCode, thrownError } from './fixtures/thrown-code.js';
+import { BASE } from './fixtures/tampering.js';
+
+const EXPORTED_AT = '2025-03-03T10:00:00.000Z';
+const text = writeExport({
+  node: NODE,
+  exportedAt: EXPORTED_AT,
+  publicKey: toPublicKey(KEYS.wmpAudit),
+  entries: BASE.rows,
+  checkpoints: BASE.checkpoints,
+});
+
+describe('export format', () => {
+  it('writes a header, entry lines in order, then checkpoint lines, as JSON Lines', () => {
+    const lines = text.split('\n');
+    expect(lines).toHaveLength(1 + 12 + 3 + 1);
+    expect(lines.at(-1)).toBe('');
+    expect(JSON.parse(lines[0] ?? '')).toEqual({
+      type: 'header',
+      node: NODE,
+      format: EXPORT_FORMAT,
+      exportedAt: EXPORTED_AT,
+      publicKey: FIXTURE_PUBLIC_PEM.wmpAudit,
+    });
+    expect(lines[1]?.startsWith('{"type":"entry","seq":1,"prevHash":"0000')).toBe(true);
+    expect(JSON.parse(lines[13] ?? '')).toEqual({ type: 'checkpoint', jws: BASE.checkpoints[0] });
+  });
+
+  it('parses back exactly what was written, with or without CRLF line ends', () => {
+    const parsed = parseExport(text);
+    expect(parsed.entries).toEqual(BASE.rows);
+    expect(parsed.checkpoints).toEqual(BASE.checkpoints);
+    expect(parsed.header.node).toBe(NODE);
+    expect(parseExport(text.replaceAll('\n', '\r\n')).entries).toEqual(BASE.rows);
+    expect(parseExport(text.trimEnd()).checkpoints).toHaveLength(3);
+  });
+
+  it('refuses malformed lines with the line number, never echoing the content', () => {
+    const lines = text.trimEnd().split('\n');
+    const withLine = (i: number, line: string): string => lines.map((l, j) => (j === i ? line : l)).join('\n');
+    const cases: Array<[string, string]> = [
+      [withLine(3, '{"type":"entry","seq":3, Olivia Hart'), 'audit export line 4: not JSON'],
+      [withLine(3, '[1,2]'), 'audit export line 4: not a JSON object'],
+      [withLine(3, '{"type":"entry","seq":"3","prevHash":"","hash":"","entry":{}}'), 'audit export line 4: entry must be { type, seq (integer), prevHash, hash, entry (object) }'],
+      [withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{},"note":"Olivia Hart"}'), 'audit export line 4: entry must be { type, seq (integer), prevHash, hash, entry (object) }'],
+      [withLine(3, '{"type":"comment"}'), 'audit export line 4: unknown line type'],
+      [withLine(3, lines[0] ?? ''), 'audit export line 4: a second header'],
+      [withLine(0, lines[1] ?? ''), 'audit export line 1: the first line must be the header'],
+      [withLine(14, lines[12] ?? ''), 'audit export line 15: entry after a checkpoint line'],
+      [withLine(14, '{"type":"checkpoint","jws":7}'), 'audit export line 15: checkpoint must be { type, jws }'],
+      [`${lines.slice(0, 5).join('\n')}\n\n${lines.slice(5).join('\n')}`, 'audit export line 6: not JSON'],
+      ['', 'audit export line 1: empty export: no header'],
+    ];
+    for (const [input, message] of cases) {
+      const error = thrownError(() => parseExport(input));
+      expect(error.code).toBe('EXPORT_MALFORMED');
+      expect(error.message).toBe(message);
+      expect(error.message).not.toMatch(/Olivia/);
+    }
+    expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/2'))))).toBe('EXPORT_UNSUPPORTED_FORMAT');
+  });
+});

@@ -1,0 +1,135 @@
+import { McxError } from '@mcx/errors';
+import { exportPublicKeyPem, type VerifyKey } from '@mcx/signing';
+import type { StoredEntry } from './chain.js';
+import type { AuditEntry } from './entry.js';
+
+/** The format tag of an audit export, in its header line. */
+export const EXPORT_FORMAT = 'mcx-audit-export/1';
+
+/** The first line of an export. `publicKey` is informational: a verifier uses the key it trusts. */
+export interface ExportHeader {
+  type: 'header';
+  node: string;
+  format: typeof EXPORT_FORMAT;
+  exportedAt: string;
+  /** SPKI PEM of the node's audit-checkpoint public key. */
+  publicKey: string;
+}
+
+/** A parsed export: header, entries in file order, checkpoint JWS in file order. */
+export interface AuditExport {
+  header: ExportHeader;
+  entries: StoredEntry[];
+  checkpoints: string[];
+}
+
+/** What `writeExport` needs: the node, when, its audit-checkpoint public key, entries in seq order, checkpoints. */
+export interface WriteExportInput {
+  node: string;
+  exportedAt: string;
+  publicKey: VerifyKey<'audit-checkpoint'>;
+  entries: readonly StoredEntry[];
+  checkpoints: readonly string[];
+}
+
+/**
+ * Writes an export as JSON Lines: a header, one `entry` line per stored entry (as given: pass them
+ * in seq order), then one `checkpoint` line per JWS. Ends with a newline.
+ */
+export function writeExport(input: WriteExportInput): string {
+  const header: ExportHeader = {
+    type: 'header',
+    node: input.node,
+    format: EXPORT_FORMAT,
+    exportedAt: input.exportedAt,
+    publicKey: exportPublicKeyPem(input.publicKey),
+  };
+  const lines = [JSON.stringify(header)];
+  for (const { seq, prevHash, hash, entry } of input.entries) lines.push(JSON.stringify({ type: 'entry', seq, prevHash, hash, entry }));
+  for (const jws of input.checkpoints) lines.push(JSON.stringify({ type: 'checkpoint', jws }));
+  return `${lines.join('\n')}\n`;
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function malformed(line: number, problem: string): McxError {
+  // The line's content is never echoed: it may hold personal data.
+  return new McxError('EXPORT_MALFORMED', `audit export line ${line}: ${problem}`);
+}
+
+function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
+  const actual = Object.keys(value);
+  return actual.length === keys.length && keys.every((key) => key in value);
+}
+
+function parseHeader(value: Record<string, unknown>, line: number): ExportHeader {
+  if (value.type !== 'header') throw malformed(line, 'the first line must be the header');
+  if (value.format !== EXPORT_FORMAT) {
+    throw new McxError('EXPORT_UNSUPPORTED_FORMAT', `audit export line ${line}: format is not ${EXPORT_FORMAT}`);
+  }
+  const ok =
+    exactKeys(value, ['type', 'node', 'format', 'exportedAt', 'publicKey']) &&
+    typeof value.node === 'string' &&
+    value.node.length > 0 &&
+    typeof value.exportedAt === 'string' &&
+    typeof value.publicKey === 'string';
+  if (!ok) throw malformed(line, 'header must be { type, node, format, exportedAt, publicKey }');
+  return value as unknown as ExportHeader;
+}
+
+function parseEntry(value: Record<string, unknown>, line: number): StoredEntry {
+  const ok =
+    exactKeys(value, ['type', 'seq', 'prevHash', 'hash', 'entry']) &&
+    Number.isSafeInteger(value.seq) &&
+    typeof value.prevHash === 'string' &&
+    typeof value.hash === 'string' &&
+    isRecord(value.entry);
+  if (!ok) throw malformed(line, 'entry must be { type, seq (integer), prevHash, hash, entry (object) }');
+  // The entry is kept exactly as written: verification hashes what is there, so any edit shows.
+  return { seq: value.seq as number, prevHash: value.prevHash as string, hash: value.hash as string, entry: value.entry as unknown as AuditEntry };
+}
+
+/**
+ * Parses an export; throws `EXPORT_MALFORMED` (or `EXPORT_UNSUPPORTED_FORMAT`) with the 1-based line number.
+ * Structure only: whether the chain holds is `verifyChain`'s job.
+ */
+export function parseExport(text: string): AuditExport {
+  const lines = text.split('\n');
+  if (lines.at(-1) === '') lines.pop();
+  let header: ExportHeader | null = null;
+  const entries: StoredEntry[] = [];
+  const checkpoints: string[] = [];
+  for (const [i, raw] of lines.entries()) {
+    const line = i + 1;
+    const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
+    let value: unknown;
+    try {
+      value = JSON.parse(text);
+    } catch {
+      throw malformed(line, 'not JSON');
+    }
+    if (!isRecord(value)) throw malformed(line, 'not a JSON object');
+    if (header === null) {
+      header = parseHeader(value, line);
+      continue;
+    }
+    switch (value.type) {
+      case 'entry':
+        if (checkpoints.length > 0) throw malformed(line, 'entry after a checkpoint line');
+        entries.push(parseEntry(value, line));
+        continue;
+      case 'checkpoint':
+        if (!exactKeys(value, ['type', 'jws']) || typeof value.jws !== 'string') throw malformed(line, 'checkpoint must be { type, jws }');
+        checkpoints.push(value.jws);
+        continue;
+      case 'header':
+        throw malformed(line, 'a second header');
+      default:
+        throw malformed(line, 'unknown line type');
+    }
+  }
+  if (header === null) throw malformed(1, 'empty export: no header');
+  return { header, entries, checkpoints };
+}

@@ -1,0 +1,22 @@
+// @mcx/audit: the audit entry model, its hash chain, signed checkpoints, verification, the export
+// format and its offline verifier, and fishing alerts. Pure library: no database, no I/O.
+
+export { AUDIT_ACTIONS, AUDIT_OUTCOMES, MAX_RECORD_IDS, auditEntryProblems, parseAuditEntry } from './entry.js';
+export type { AuditAction, AuditOutcome, AuditActor, AuditQuery, AuditEntryInput, AuditEntry, AuditEntryProblem } from './entry.js';
+
+export { GENESIS_HASH, HASH_PATTERN, entryHash, chainEntry, chainEntries } from './chain.js';
+export type { ChainHead, StoredEntry } from './chain.js';
+
+export { makeCheckpoint } from './checkpoint.js';
+
+export { verifyChain } from './verify.js';
+export type { ChainVerification, FirstBad, VerifyFailure, VerifyChainOptions } from './verify.js';
+
+export { EXPORT_FORMAT, writeExport, parseExport } from './export.js';
+export type { ExportHeader, AuditExport, WriteExportInput } from './export.js';
+
+export { verifyExport } from './verify-export.js';
+export type { ExportVerification } from './verify-export.js';
+
+export { DEFAULT_CASE_REF_PATTERN, DEFAULT_SAMPLE_SIZE, unusualVolume, unusualHours, caseRefProblems } from './alerts.js';
+export type { Alert, AlertKind, AlertInput, WorkingHours } from './alerts.js';

@@ -1,0 +1,82 @@
+import { toPublicKey } from '@mcx/signing';
+import { describe, expect, it } from 'vitest';
+import { writeExport } from './export.js';
+import { NODE } from './fixtures/audit-log.js';
+import { FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
+import { thrownCode } from './fixtures/thrown-code.js';
+import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
+import { verifyExport } from './verify-export.js';
+
+const PEM = FIXTURE_PUBLIC_PEM.wmpAudit;
+const HEADLINE = 'audit export of WMP (mcx-audit-export/1), exported 2025-03-03T10:00:00.000Z';
+
+function exportOf(checkpoints: string[] = BASE.checkpoints): string {
+  const publicKey = toPublicKey(KEYS.wmpAudit);
+  return writeExport({ node: NODE, exportedAt: '2025-03-03T10:00:00.000Z', publicKey, entries: BASE.rows, checkpoints });
+}
+
+const edit = (text: string, fn: (lines: string[]) => string[]): string => `${fn(text.trimEnd().split('\n')).join('\n')}\n`;
+
+describe('verifyExport (the command-line verifier core)', () => {
+  it('verifies an untampered export, checkpointed at the head, with only the public key PEM', () => {
+    const result = verifyExport(exportOf(), PEM);
+    expect(result).toMatchObject({ ok: true, status: 'ok', verifiedThrough: 12, unverifiedAfter: 0, checkpointsChecked: 3, node: NODE });
+    expect(result.report).toEqual([`${HEADLINE}: 12 entries, 3 checkpoints`, 'ok through seq 12', 'result: OK']);
+  });
+
+  it('reports entries after the last checkpoint as UNVERIFIED, not ok', () => {
+    const result = verifyExport(exportOf(BASE.checkpoints.slice(0, 2)), PEM);
+    expect(result.ok).toBe(false);
+    expect(result.report).toEqual([
+      `${HEADLINE}: 12 entries, 2 checkpoints`,
+      'ok through seq 8',
+      'UNVERIFIED: 4 entries after the last checkpoint (seq 9 to 12)',
+      'result: UNVERIFIED',
+    ]);
+    expect(verifyExport(exportOf([]), PEM).report.slice(1)).toEqual(['UNVERIFIED: 12 entries after the last checkpoint (seq 1 to 12)', 'result: UNVERIFIED']);
+  });
+
+  for (const c of TAMPER_CASES) {
+    it(`detects ${c.name} in the export text: FAILED at seq ${c.expected.seq}`, () => {
+      const result = verifyExport(edit(exportOf(), c.lines), PEM);
+      expect(result.ok).toBe(false);
+      expect({ seq: result.firstBad?.seq, reason: result.firstBad?.reason }).toEqual({ seq: c.expected.seq, reason: c.expected.reason });
+      expect(result.verifiedThrough).toBe(c.expected.verifiedThrough);
+      const failed = result.report.find((line) => line.startsWith('FAILED'));
+      expect(failed?.startsWith(`FAILED at seq ${c.expected.seq}: ${c.expected.reason}: `)).toBe(true);
+      expect(result.report.at(-1)).toBe('result: FAILED');
+      expect(result.report).not.toContainEqual(expect.stringMatching(/^UNVERIFIED/));
+    });
+  }
+
+  it('explains a checkpoint mismatch as a range, since hashes alone cannot say which entry changed', () => {
+    const rewrite = TAMPER_CASES.find((c) => c.name.startsWith('row 5 rewritten and every later hash'));
+    const result = verifyExport(edit(exportOf(), rewrite?.lines ?? ((l) => l)), PEM);
+    expect(result.report).toEqual([
+      `${HEADLINE}: 12 entries, 3 checkpoints`,
+      'ok through seq 4',
+      'FAILED at seq 8: CHECKPOINT_MISMATCH: the head hash differs from the signed checkpoint: an entry from seq 5 to 8 was altered, inserted or deleted, and the hashes after it recomputed',
+      'result: FAILED',
+    ]);
+  });
+
+  it('trusts only the key given: another key fails, and a swapped header key is only noted', () => {
+    const rogue = verifyExport(exportOf(), FIXTURE_PUBLIC_PEM.rogueAudit);
+    expect(rogue.firstBad).toMatchObject({ reason: 'CHECKPOINT_UNKNOWN_KEY' });
+    expect(rogue.report[1]).toBe("note: the export header's publicKey differs from the key given; only the key given is trusted");
+    const swapped = edit(exportOf(), (lines) => lines.map((l, i) => (i === 0 ? l.replace(JSON.stringify(PEM).slice(1, -1), JSON.stringify(FIXTURE_PUBLIC_PEM.rogueAudit).slice(1, -1)) : l)));
+    const result = verifyExport(swapped, PEM);
+    expect(result.ok).toBe(true);
+    expect(result.report[1]).toMatch(/^note: the export header's publicKey differs/);
+  });
+
+  it('checks that checkpoints name the node of the header', () => {
+    const relabelled = edit(exportOf(), (lines) => lines.map((l, i) => (i === 0 ? l.replace('"node":"WMP"', '"node":"GMP"') : l)));
+    expect(verifyExport(relabelled, PEM).firstBad).toEqual({ seq: 4, reason: 'CHECKPOINT_WRONG_NODE', checkpoint: 0 });
+  });
+
+  it('throws on an unusable key or a malformed export, rather than reporting', () => {
+    expect(thrownCode(() => verifyExport(exportOf(), 'not a key'))).toBe('KEY_INVALID');
+    expect(thrownCode(() => verifyExport('{}\n', PEM))).toBe('EXPORT_MALFORMED');
+  });
+});

@@ -1,0 +1,71 @@
+import { verifyKeyFromPem } from '@mcx/signing';
+import { parseExport } from './export.js';
+import { verifyChain, type ChainVerification, type FirstBad } from './verify.js';
+
+/** `verifyChain`'s result for an export, with the node it claims and a report to print, one line each. */
+export interface ExportVerification extends ChainVerification {
+  node: string;
+  report: string[];
+}
+
+const EXPLAIN: Record<string, string> = {
+  SEQ_GAP: 'an entry is missing (deleted)',
+  SEQ_ORDER: 'entries are out of seq order',
+  SEQ_DUPLICATE: 'a seq appears twice (an entry was inserted)',
+  CHAIN_BROKEN: 'prevHash does not link to the entry before (an entry was deleted, inserted or altered)',
+  ENTRY_HASH_MISMATCH: 'the entry does not match its hash (altered)',
+  ENTRY_MALFORMED: 'the entry cannot be hashed',
+  TRUNCATED: 'a signed checkpoint covers more entries than the export holds (the tail was deleted)',
+  CHECKPOINT_WRONG_NODE: 'a checkpoint names another node',
+  CHECKPOINT_BAD_SIGNATURE: 'a checkpoint signature does not verify under the key given',
+  CHECKPOINT_UNKNOWN_KEY: 'a checkpoint was signed by a key other than the one given',
+};
+
+function explain(bad: FirstBad, verifiedThrough: number, entryLines: number): string {
+  if (bad.reason === 'CHECKPOINT_MISMATCH') {
+    // The hashes alone cannot say which entry changed: only that one between the checkpoints did.
+    return `the head hash differs from the signed checkpoint: an entry from seq ${verifiedThrough + 1} to ${bad.seq} was altered, inserted or deleted, and the hashes after it recomputed`;
+  }
+  const text = EXPLAIN[bad.reason] ?? 'a checkpoint was refused';
+  return bad.checkpoint === undefined ? text : `${text} (the checkpoint on line ${entryLines + 2 + bad.checkpoint})`;
+}
+
+function headerKeyNote(headerPem: string, kid: string): string | null {
+  try {
+    if (verifyKeyFromPem(headerPem, 'audit-checkpoint').kid === kid) return null;
+  } catch {
+    return "note: the export header's publicKey is not a valid public key; only the key given is trusted";
+  }
+  return "note: the export header's publicKey differs from the key given; only the key given is trusted";
+}
+
+/**
+ * Verifies an export with only the node's audit-checkpoint public key (SPKI PEM): no database.
+ * Throws `EXPORT_MALFORMED` (with a line number) or `KEY_INVALID`; every tampering case is a result.
+ *
+ * @example
+ * const { ok, report } = verifyExport(readFileSync('wmp-audit.jsonl', 'utf8'), readFileSync('wmp-audit.pub.pem', 'utf8'));
+ * console.log(report.join('\n')); process.exitCode = ok ? 0 : 1;
+ */
+export function verifyExport(text: string, publicKeyPem: string): ExportVerification {
+  const key = verifyKeyFromPem(publicKeyPem, 'audit-checkpoint');
+  const { header, entries, checkpoints } = parseExport(text);
+  const result = verifyChain(entries, checkpoints, key, { node: header.node });
+
+  const report = [
+    `audit export of ${header.node} (${header.format}), exported ${header.exportedAt}: ${entries.length} entries, ${checkpoints.length} checkpoints`,
+  ];
+  const note = headerKeyNote(header.publicKey, key.kid);
+  if (note !== null) report.push(note);
+  if (result.verifiedThrough > 0) report.push(`ok through seq ${result.verifiedThrough}`);
+  if (result.firstBad !== null) {
+    const { seq, reason } = result.firstBad;
+    report.push(`FAILED at seq ${seq}: ${reason}: ${explain(result.firstBad, result.verifiedThrough, entries.length)}`);
+  } else if (result.unverifiedAfter > 0) {
+    const from = result.verifiedThrough + 1;
+    const to = result.verifiedThrough + result.unverifiedAfter;
+    report.push(`UNVERIFIED: ${result.unverifiedAfter} entries after the last checkpoint (seq ${from} to ${to})`);
+  }
+  report.push(`result: ${result.status.toUpperCase()}`);
+  return { ...result, node: header.node, report };
+}

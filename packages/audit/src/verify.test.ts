@@ -1,0 +1,89 @@
+import { keyResolverFromKeys, toPublicKey } from '@mcx/signing';
+import { describe, expect, it } from 'vitest';
+import { chainEntries } from './chain.js';
+import { makeCheckpoint } from './checkpoint.js';
+import { fixtureEntry, fixtureLog, NODE, T0 } from './fixtures/audit-log.js';
+import { KEYS } from './fixtures/fixture-keys.js';
+import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
+import { verifyChain } from './verify.js';
+
+const PUBLIC = toPublicKey(KEYS.wmpAudit);
+
+describe('verifyChain', () => {
+  it('verifies an untampered chain with a checkpoint at the head: ok through the head', () => {
+    expect(verifyChain(BASE.rows, BASE.checkpoints, PUBLIC, { node: NODE })).toEqual({
+      ok: true,
+      status: 'ok',
+      verifiedThrough: 12,
+      unverifiedAfter: 0,
+      firstBad: null,
+      checkpointsChecked: 3,
+      entries: 12,
+      chainIntactThrough: 12,
+    });
+    const reversed = [...BASE.checkpoints].reverse();
+    expect(verifyChain(BASE.rows, reversed, keyResolverFromKeys([PUBLIC])).ok).toBe(true);
+  });
+
+  it('reports entries after the last checkpoint as unverified, never ok', () => {
+    const result = verifyChain(BASE.rows, BASE.checkpoints.slice(0, 2), PUBLIC);
+    expect(result).toMatchObject({ ok: false, status: 'unverified', verifiedThrough: 8, unverifiedAfter: 4, firstBad: null, chainIntactThrough: 12 });
+    expect(verifyChain(BASE.rows, [], PUBLIC)).toMatchObject({ ok: false, status: 'unverified', verifiedThrough: 0, unverifiedAfter: 12 });
+  });
+
+  it('cannot see a deleted tail that no checkpoint covers: it stays unverified (what it does not prove)', () => {
+    const result = verifyChain(BASE.rows.slice(0, 10), BASE.checkpoints.slice(0, 2), PUBLIC);
+    expect(result).toMatchObject({ ok: false, status: 'unverified', verifiedThrough: 8, unverifiedAfter: 2, firstBad: null });
+  });
+
+  it('verifies the empty log', () => {
+    expect(verifyChain([], [], PUBLIC)).toMatchObject({ ok: true, verifiedThrough: 0, unverifiedAfter: 0 });
+  });
+
+  for (const c of TAMPER_CASES) {
+    it(`detects ${c.name}: FAILED at seq ${c.expected.seq} (${c.expected.reason})`, () => {
+      const rows = c.rows(structuredClone(BASE.rows));
+      const checkpoints = c.checkpoints ? c.checkpoints([...BASE.checkpoints], rows) : BASE.checkpoints;
+      const result = verifyChain(rows, checkpoints, PUBLIC, { node: NODE });
+      expect(result.ok).toBe(false);
+      expect(result.status).toBe('failed');
+      expect({ seq: result.firstBad?.seq, reason: result.firstBad?.reason }).toEqual({ seq: c.expected.seq, reason: c.expected.reason });
+      expect(result.verifiedThrough).toBe(c.expected.verifiedThrough);
+      expect(result.unverifiedAfter).toBe(rows.length - c.expected.verifiedThrough);
+    });
+  }
+
+  it('shows why checkpoints matter: a rewritten, rehashed tail is internally consistent', () => {
+    const rewrite = TAMPER_CASES.find((c) => c.name.startsWith('row 5 rewritten and every later hash'));
+    const rows = rewrite?.rows(structuredClone(BASE.rows)) ?? [];
+    expect(verifyChain(rows, [], PUBLIC)).toMatchObject({ status: 'unverified', chainIntactThrough: 12, firstBad: null });
+    expect(verifyChain(rows, BASE.checkpoints, PUBLIC)).toMatchObject({ status: 'failed', chainIntactThrough: 12, checkpointsChecked: 1 });
+  });
+
+  it('names the lowest bad seq when several things are wrong, and the checkpoint index', () => {
+    const rows = structuredClone(BASE.rows);
+    rows.splice(9, 1); // seq 10 gone
+    const result = verifyChain(rows, ['garbage', ...BASE.checkpoints], PUBLIC);
+    expect(result.firstBad).toEqual({ seq: 0, reason: 'CHECKPOINT_MALFORMED', checkpoint: 0 });
+    const onlyGap = verifyChain(rows, BASE.checkpoints, PUBLIC);
+    expect(onlyGap.firstBad).toEqual({ seq: 10, reason: 'SEQ_GAP' });
+    expect(onlyGap.verifiedThrough).toBe(8);
+  });
+
+  it('verifies a 10,000-entry chain quickly (time printed, not asserted)', () => {
+    const rows = chainEntries(null, Array.from({ length: 10_000 }, (_, i) => fixtureEntry(i + 1)));
+    const head = rows.at(-1);
+    if (head === undefined) throw new Error('no head');
+    const checkpoint = makeCheckpoint(NODE, head, new Date(T0 + 10_000 * 60_000).toISOString(), KEYS.wmpAudit);
+    const started = performance.now();
+    const result = verifyChain(rows, [checkpoint], PUBLIC, { node: NODE });
+    const ms = performance.now() - started;
+    console.log(`verifyChain: 10,000 entries in ${ms.toFixed(1)} ms`);
+    expect(result).toMatchObject({ ok: true, verifiedThrough: 10_000 });
+  });
+
+  it('agrees with fixtureLog for other checkpoint spacings', () => {
+    const { rows, checkpoints } = fixtureLog(7, [7, 3]);
+    expect(verifyChain(rows, checkpoints, PUBLIC)).toMatchObject({ ok: true, verifiedThrough: 7, checkpointsChecked: 2 });
+  });
+});
