@@ -97,11 +97,11 @@ describe('life cycle', () => {
     const input = associateInput();
     await publishAssociate(t.client, input);
     const restricted = await restrictRecord(t.client, 'ASSOCIATE', input.id!);
-    expect(restricted.record).toMatchObject({ state: 'RESTRICTED', version: 1 });
+    expect(restricted.record).toMatchObject({ state: 'RESTRICTED', version: 1, restrictionReason: 'ACCURACY_CONTESTED' });
     expect((await restrictRecord(t.client, 'ASSOCIATE', input.id!)).record?.state).toBe('RESTRICTED');
     const amended = await publishAssociate(t.client, { ...input, version: 2, flags: ['ADULT_OF_CONCERN', 'SUSPECTED_EXPLOITER'] });
     expect(amended.associate?.state).toBe('RESTRICTED');
-    expect((await unrestrictRecord(t.client, 'ASSOCIATE', input.id!)).record).toMatchObject({ state: 'ACTIVE', version: 2 });
+    expect((await unrestrictRecord(t.client, 'ASSOCIATE', input.id!)).record).toMatchObject({ state: 'ACTIVE', version: 2, restrictionReason: null });
     expect((await restrictRecord(t.client, 'EPISODE', input.id!)).errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
   });
 

@@ -14,6 +14,8 @@ export const records = pgTable(
     kind: text().notNull(),
     version: integer().notNull(),
     state: text().notNull(),
+    /** Why the owner restricted the record (DPA 2018 s47); null unless RESTRICTED. */
+    restrictionReason: text(),
     ownerReference: text().notNull(),
     subjectRef: text(),
     episodeStatus: text(),

@@ -383,6 +383,8 @@ export type McxRecordRef = {
   recordBytes: Scalars['String']['output'];
   /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
   recordSignature: Scalars['String']['output'];
+  /** Why the record is restricted; null unless state is RESTRICTED. */
+  restrictionReason?: Maybe<McxRestrictionReason>;
   state: McxRecordState;
   version: Scalars['Int']['output'];
 };
@@ -1101,6 +1103,7 @@ export type McxRecordRefResolvers<ContextType = Context, ParentType extends Reso
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  restrictionReason?: Resolver<Maybe<ResolversTypes['McxRestrictionReason']>, ParentType, ContextType>;
   state?: Resolver<ResolversTypes['McxRecordState'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;

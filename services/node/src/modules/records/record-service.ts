@@ -163,8 +163,8 @@ export class RecordService {
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */
-  async setRestricted(kind: Kind, id: string, restricted: boolean, _reason?: McxRestrictionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
-    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now());
+  async setRestricted(kind: Kind, id: string, restricted: boolean, reason?: McxRestrictionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now(), reason ?? null);
     if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
     return { record: { ...result.record, kind, id }, errors: [] };

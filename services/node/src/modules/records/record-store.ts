@@ -41,6 +41,7 @@ export interface CurrentRecord {
   signature: string;
   state: string;
   version: number;
+  restrictionReason?: string | null;
 }
 
 /** A rollback that carries the per-record outcomes out of the transaction. */
@@ -155,7 +156,7 @@ export class RecordStore {
   /** The current version of one record, or null. */
   async current(owner: string, id: string, kind: string): Promise<CurrentRecord | null> {
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version })
+      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, restrictionReason: records.restrictionReason })
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
@@ -167,11 +168,11 @@ export class RecordStore {
    * unchanged record when it is already in `to`, or null when it does not exist. A retracted
    * record cannot change state.
    */
-  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
+  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
     const from = to === 'RESTRICTED' ? 'ACTIVE' : 'RESTRICTED';
     const updated = await this.db
       .update(records)
-      .set({ state: to, updatedAt: now })
+      .set({ state: to, restrictionReason: to === 'RESTRICTED' ? reason : null, updatedAt: now })
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind), eq(records.state, from)))
       .returning({ id: records.id });
     const record = await this.current(owner, id, kind);

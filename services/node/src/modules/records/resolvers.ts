@@ -1,8 +1,17 @@
-import type { MutationResolvers } from '../../__generated__/resolvers-types.js';
+import type { McxRecordState, McxRestrictionReason, MutationResolvers } from '../../__generated__/resolvers-types.js';
 import { kindFromGraphql, kindToGraphql } from './record-kind.js';
 
-function ref(r: { kind: string; id: string; version: number; state: string; bytes: string; signature: string }, owner: string) {
-  return { kind: kindToGraphql(r.kind), owner, id: r.id, version: r.version, state: r.state as 'ACTIVE' | 'RESTRICTED' | 'RETRACTED', recordBytes: r.bytes, recordSignature: r.signature };
+function ref(r: { kind: string; id: string; version: number; state: string; bytes: string; signature: string; restrictionReason?: string | null }, owner: string) {
+  return {
+    kind: kindToGraphql(r.kind),
+    owner,
+    id: r.id,
+    version: r.version,
+    state: r.state as McxRecordState,
+    restrictionReason: (r.restrictionReason ?? null) as McxRestrictionReason | null,
+    recordBytes: r.bytes,
+    recordSignature: r.signature,
+  };
 }
 
 export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {

@@ -1,0 +1,1 @@
+ALTER TABLE "records" ADD COLUMN "restriction_reason" text;
