@@ -6,8 +6,8 @@ import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/res
 import type { GraphQLSchema } from 'graphql';
 import { parse } from 'graphql';
 
-/** The repository's schema/ folder (copied beside the bundle in the container image). */
-export const SCHEMA_DIR = process.env.MCX_SCHEMA_DIR ?? fileURLToPath(new URL('../../../schema', import.meta.url));
+/** The repository's schema/ folder (the container image keeps the same layout). */
+export const SCHEMA_DIR = fileURLToPath(new URL('../../../schema', import.meta.url));
 
 /** The node's SDL: every schema/*.graphql file, in name order. */
 export function loadTypeDefs(dir = SCHEMA_DIR): string {

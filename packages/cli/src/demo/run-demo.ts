@@ -2,16 +2,19 @@ import path from 'node:path';
 import { createClient, PublishEpisodeDocument } from '@mcx/client';
 import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
 import { createLogger } from '@mcx/logger';
-import { loadOrCreateDevIssuer, parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { loadConfig, loadOrCreateDevIssuer, parseConfig, startNode, type RunningNode } from '@mcx/node';
 import { syntheticEpisodes } from './synthetic.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
 
 /** Three force nodes on one embedded PostgreSQL, each with its own database. */
 export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?: string }): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
-  const logger = createLogger({ level: process.env.LOG_LEVEL ?? 'warn', base: { service: 'mcx-demo' } });
-  const dataDir = path.resolve(opts.dataDir ?? process.env.MCX_DATA_DIR ?? '.data', 'demo-postgres');
-  const pg = await startEmbeddedPostgres({ dataDir, port: Number(process.env.MCX_EMBEDDED_PG_PORT ?? 54339) });
+  // The demo takes its data directory, log level and embedded port from the node's own config.
+  const base = loadConfig();
+  const logger = createLogger({ level: base.logLevel, base: { service: 'mcx-demo' } });
+  const dataDir = path.resolve(opts.dataDir ?? base.dataDir, 'demo-postgres');
+  // One port above the single node's, so `npm start` and the demo can run side by side.
+  const pg = await startEmbeddedPostgres({ dataDir, port: base.embeddedPgPort + 1 });
   const nodes: RunningNode[] = [];
   // One development issuer for the whole demo federation; its key stays in the data directory.
   const issuer = await loadOrCreateDevIssuer(path.dirname(dataDir));
@@ -23,7 +26,7 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       PORT: String(opts.basePort + i),
       DATABASE_URL: url,
       MCX_KEYS_DIR: path.join(path.dirname(dataDir), 'demo-keys', force.toLowerCase()),
-      LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+      LOG_LEVEL: base.logLevel,
     });
     nodes.push(await startNode(config, logger.child({ force }), url, { devIssuer: issuer }));
   }
