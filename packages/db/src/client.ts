@@ -11,12 +11,18 @@ export interface DbHandle {
   close(): Promise<void>;
 }
 
-/** Opens a pool on `url` with the `postgres` driver and wraps it in drizzle (snake_case). */
-export function createDb(url: string, options: { max?: number; applicationName?: string } = {}): DbHandle {
+/** The role the node acts as: it may only read and append the audit tables. */
+export const APP_ROLE = 'mcx_app';
+
+/**
+ * Opens a pool on `url` with the `postgres` driver and wraps it in drizzle (snake_case).
+ * With `role`, every connection acts as that role (a startup parameter), whatever the login.
+ */
+export function createDb(url: string, options: { max?: number; applicationName?: string; role?: string | null } = {}): DbHandle {
   const sql = postgres(url, {
     max: options.max ?? 10,
     onnotice: () => {},
-    connection: { application_name: options.applicationName ?? 'mcx-node' },
+    connection: { application_name: options.applicationName ?? 'mcx-node', ...(options.role ? { role: options.role } : {}) },
   });
   const db = drizzle({ client: sql, schema, casing: 'snake_case' });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };

@@ -15,6 +15,10 @@ import { EpisodeService } from './modules/episode/episode-service.js';
 import * as episodeResolvers from './modules/episode/resolvers.js';
 import * as locationResolvers from './modules/location-of-concern/resolvers.js';
 import { RecordService } from './modules/records/record-service.js';
+import { AuditService } from './modules/audit/audit-service.js';
+import { AuditStore } from './modules/audit/audit-store.js';
+import { SecurityLog } from './modules/audit/security-log.js';
+import * as auditResolvers from './modules/audit/resolvers.js';
 import { RecordStore } from './modules/records/record-store.js';
 import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
@@ -64,18 +68,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     isKnownAuthority: (code) => authorities.has(code),
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode) };
+  const auditStore = new AuditStore(db.db);
+  const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: deps.keys.auditCheckpoint, logger, ...(deps.now ? { now: deps.now } : {}) });
+  const security = new SecurityLog(auditStore, logger);
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit };
+  let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
     DateTime: DateTimeScalar,
     Date: DateScalar,
     Query: {
-      nodeForce: (_, __, ctx) => {
-        ctx.access.requireViewer();
+      nodeForce: async (_, __, ctx) => {
+        await ctx.access.requireViewer('nodeForce');
         return config.forceCode;
       },
+      ...auditResolvers.queries,
       nodeStatus: async (_, __, ctx) => {
-        ctx.access.require('operator.admin');
+        await ctx.access.require('operator.admin', 'nodeStatus');
         const migrations = await migrationStatus(db.sql);
         const manifest = deps.trust?.describe() ?? null;
         return {
@@ -107,6 +116,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       restrictRecord: recordResolvers.restrictRecord,
       unrestrictRecord: recordResolvers.unrestrictRecord,
       retractRecord: recordResolvers.retractRecord,
+      auditCheckpoint: auditResolvers.auditCheckpoint,
     },
     MissingEpisode: episodeResolvers.MissingEpisode,
     McxAssociate: associateResolvers.McxAssociate,
@@ -179,13 +189,23 @@ export async function createApp(deps: AppDeps): Promise<App> {
     } catch (err) {
       if (!(err instanceof McxError)) throw err;
       // A bad token is refused before any GraphQL runs, with the reason as a stable code.
+      security.note('token_refused', err.code, req.socket.remoteAddress ?? 'unknown');
       res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
       return sendJson(res, 401, { errors: [{ message: 'The bearer token was refused', extensions: { code: ErrorCode.UNAUTHENTICATED, reason: err.code } }] });
     }
     const result = await apollo.executeHTTPGraphQLRequest({
       httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
       context: async () =>
-        createContext({ requestId, logger: log, forceCode: config.forceCode, services, principal, headers: req.headers, caseRefRules: config.auth.caseRef }),
+        createContext({
+          requestId,
+          logger: log,
+          forceCode: config.forceCode,
+          services,
+          principal,
+          headers: req.headers,
+          caseRefRules: config.auth.caseRef,
+          sink: { security, source: req.socket.remoteAddress ?? 'unknown' },
+        }),
     });
     for (const [k, v] of result.headers) res.setHeader(k, v);
     res.statusCode = result.status ?? 200;
@@ -246,7 +266,22 @@ export async function createApp(deps: AppDeps): Promise<App> {
     handle,
     services,
     trust: deps.trust ?? null,
-    start: () => apollo.start(),
-    stop: () => apollo.stop(),
+    async start() {
+      await apollo.start();
+      if (config.auditCheckpointSeconds > 0) {
+        checkpointTimer = setInterval(() => {
+          audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));
+        }, config.auditCheckpointSeconds * 1000);
+        checkpointTimer.unref();
+      }
+    },
+    async stop() {
+      if (checkpointTimer) clearInterval(checkpointTimer);
+      security.stop();
+      await apollo.stop();
+      await audit.drain();
+      await security.closeWindow();
+      await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));
+    },
   };
 }

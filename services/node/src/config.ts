@@ -43,6 +43,9 @@ export const EnvSchema = z
     MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
     MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
     MCX_DB_POOL_MAX: int(10, 1, 200),
+    MCX_DB_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('mcx_app'),
+    MCX_MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MCX_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     MCX_CLOCK_SKEW_SECONDS: int(300, 0, 3600),
@@ -91,6 +94,12 @@ export interface Config {
   embeddedPgPort: number;
   forceCode: string;
   dbPoolMax: number;
+  /** The role every pooled connection acts as (it cannot change the audit tables). */
+  dbRole: string;
+  /** The schema owner's URL for migrations; null: DATABASE_URL. */
+  migrationDatabaseUrl: string | null;
+  /** How often a signed audit checkpoint is made (0: only at shutdown and on request). */
+  auditCheckpointSeconds: number;
   logLevel: string;
   maxBodyBytes: number;
   clockSkewSeconds: number;
@@ -130,6 +139,9 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     // A development node with no force configured plays West Midlands Police.
     forceCode: e.MCX_FORCE_CODE ?? 'WMP',
     dbPoolMax: e.MCX_DB_POOL_MAX,
+    dbRole: e.MCX_DB_ROLE,
+    migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
+    auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MCX_MAX_BODY_BYTES,
     clockSkewSeconds: e.MCX_CLOCK_SKEW_SECONDS,

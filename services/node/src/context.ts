@@ -1,7 +1,12 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CaseRefRules } from '@mcx/auth';
+import type { CaseRefRules, Viewer } from '@mcx/auth';
 import type { Logger } from '@mcx/logger';
-import { RequestAccess, type Principal } from './auth/access.js';
+import { GraphQLError } from 'graphql';
+import { McxError } from '@mcx/errors';
+import { RequestAccess, type AuthorisedRead, type Principal, type RefusalSink } from './auth/access.js';
+import type { AuditAction } from '@mcx/audit';
+import type { AuditService } from './modules/audit/audit-service.js';
+import type { InTx } from './modules/records/record-store.js';
 import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { RecordService } from './modules/records/record-service.js';
 
@@ -9,6 +14,7 @@ import type { RecordService } from './modules/records/record-service.js';
 export interface Services {
   records: RecordService;
   episodes: EpisodeService;
+  audit: AuditService;
 }
 
 /** What every resolver receives. Built once per request by createContext. */
@@ -19,6 +25,15 @@ export interface Context {
   /** The guards: every resolver calls one before it touches a record. */
   access: RequestAccess;
   services: Services;
+  /**
+   * Audits a read (a consultation) and resolves only once its entry has committed: no read
+   * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
+   */
+  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null }, operation: string, queryIds: string[], recordIds: string[]): Promise<void>;
+  /** The force's case reference format (for the fishing alerts). */
+  caseRefPattern: RegExp;
+  /** The hook that writes a write's audit entry inside the write's own transaction. */
+  auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
 }
 
 /** Builds the per-request context from the already-verified principal. */
@@ -30,12 +45,26 @@ export function createContext(input: {
   principal: Principal | null;
   headers: IncomingHttpHeaders;
   caseRefRules: CaseRefRules;
+  sink: Omit<RefusalSink, 'audit'>;
 }): Context {
+  const { audit } = input.services;
   return {
     requestId: input.requestId,
     logger: input.logger,
     forceCode: input.forceCode,
-    access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules),
+    access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }),
     services: input.services,
+    caseRefPattern: input.caseRefRules.caseRefPattern,
+    async auditRead(read, operation, queryIds, recordIds) {
+      try {
+        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, operation, queryIds, recordIds, outcome: 'success' });
+      } catch (err) {
+        const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
+        throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });
+      }
+    },
+    auditWrite(viewer, action, operation) {
+      return (tx, stored) => audit.recordInTx(tx, { action, viewer, operation, queryIds: stored, recordIds: stored, outcome: 'success' });
+    },
   };
 }

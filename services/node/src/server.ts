@@ -34,8 +34,9 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<{
 export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys; devIssuer?: DevIssuer } = {}): Promise<RunningNode> {
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
-  await runMigrations(databaseUrl);
-  const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}` });
+  await runMigrations(config.migrationDatabaseUrl ?? databaseUrl);
+  // The pool acts as mcx_app: it can read and append the audit tables, never change them.
+  const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}`, role: config.dbRole });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   const app = await createApp({ config, db, logger, keys, trust, devIssuer });
   await app.start();

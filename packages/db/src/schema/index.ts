@@ -1,3 +1,4 @@
 export * from './records.js';
 export * from './reference.js';
 export * from './federation.js';
+export * from './audit.js';

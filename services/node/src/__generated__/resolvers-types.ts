@@ -109,6 +109,100 @@ export type McxAssociateRole =
   | 'MISSING_WITH'
   | 'SUSPECTED_EXPLOITER';
 
+export type McxAuditAction =
+  | 'ALTERATION'
+  | 'AUTHORISATION_FAILURE'
+  | 'COLLECTION'
+  | 'COMBINATION'
+  | 'CONSULTATION'
+  | 'DISCLOSURE'
+  | 'ERASURE';
+
+export type McxAuditActor = {
+  __typename?: 'McxAuditActor';
+  force: Scalars['String']['output'];
+  orgKind: Scalars['String']['output'];
+  roles: Array<Scalars['String']['output']>;
+  subject: Scalars['String']['output'];
+};
+
+/** A pattern that looks like fishing: unusual volume, unusual hours, missing or malformed case references. */
+export type McxAuditAlert = {
+  __typename?: 'McxAuditAlert';
+  actorForce: Scalars['String']['output'];
+  actorSubject: Scalars['String']['output'];
+  count: Scalars['Int']['output'];
+  kind: Scalars['String']['output'];
+  sampleSeqs: Array<Scalars['Int']['output']>;
+};
+
+export type McxAuditCheckpoint = {
+  __typename?: 'McxAuditCheckpoint';
+  headHash: Scalars['String']['output'];
+  size: Scalars['Int']['output'];
+};
+
+/** One entry of the hash-chained audit log (DPA 2018 s62). Never holds a name or a raw linkage key. */
+export type McxAuditEntry = {
+  __typename?: 'McxAuditEntry';
+  action: McxAuditAction;
+  actor: McxAuditActor;
+  at: Scalars['DateTime']['output'];
+  caseRef?: Maybe<Scalars['String']['output']>;
+  hash: Scalars['String']['output'];
+  operation: Scalars['String']['output'];
+  outcome: McxAuditOutcome;
+  prevHash: Scalars['String']['output'];
+  purpose?: Maybe<Scalars['String']['output']>;
+  /** The records asked for, as owner/id. */
+  queryRecordIds: Array<Scalars['String']['output']>;
+  reason?: Maybe<Scalars['String']['output']>;
+  /** The records touched (returned or written), as owner/id. */
+  recordIds: Array<Scalars['String']['output']>;
+  /** The member node that forwarded the request; null for a local request. */
+  requestingNode?: Maybe<Scalars['String']['output']>;
+  seq: Scalars['Int']['output'];
+};
+
+export type McxAuditFilter = {
+  action?: InputMaybe<McxAuditAction>;
+  actorForce?: InputMaybe<Scalars['String']['input']>;
+  actorSubject?: InputMaybe<Scalars['String']['input']>;
+  caseRef?: InputMaybe<Scalars['String']['input']>;
+  from?: InputMaybe<Scalars['DateTime']['input']>;
+  outcome?: InputMaybe<McxAuditOutcome>;
+  purpose?: InputMaybe<Scalars['String']['input']>;
+  /** owner/id of a record */
+  recordId?: InputMaybe<Scalars['String']['input']>;
+  requestingNode?: InputMaybe<Scalars['String']['input']>;
+  to?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** The chain checked against its signed checkpoints. Entries after the last checkpoint are unverified, never ok. */
+export type McxAuditIntegrity = {
+  __typename?: 'McxAuditIntegrity';
+  checkpointsChecked: Scalars['Int']['output'];
+  entries: Scalars['Int']['output'];
+  firstBadReason?: Maybe<Scalars['String']['output']>;
+  firstBadSeq?: Maybe<Scalars['Int']['output']>;
+  /** ok, unverified or failed */
+  status: Scalars['String']['output'];
+  unverifiedAfter: Scalars['Int']['output'];
+  verifiedThrough: Scalars['Int']['output'];
+};
+
+export type McxAuditOutcome =
+  | 'ERROR'
+  | 'REFUSED'
+  | 'SUCCESS';
+
+export type McxAuditPage = {
+  __typename?: 'McxAuditPage';
+  entries: Array<McxAuditEntry>;
+  /** Pass as `after` for the next page; null on the last page. */
+  nextCursor?: Maybe<Scalars['String']['output']>;
+};
+
 export type McxCareStatus =
   | 'CHILD_IN_NEED'
   | 'CHILD_PROTECTION_PLAN'
@@ -576,6 +670,8 @@ export type Mutation = {
   amendEpisode: PublishEpisodePayload;
   /** Amend a location of concern this force already published. */
   amendLocationOfConcern: McxPublishLocationOfConcernPayload;
+  /** Signs a checkpoint of the current head now (otherwise every MCX_AUDIT_CHECKPOINT_SECONDS). Auditors and operators. */
+  auditCheckpoint?: Maybe<McxAuditCheckpoint>;
   /** Close an OPEN episode: the child is found. Stores a new version. */
   closeEpisode: PublishEpisodePayload;
   /** Publish one version of an associate (first, or higher: an amendment). */
@@ -692,6 +788,16 @@ export type PublishEpisodesPayload = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Fishing alerts over consultations in a window. Auditors only. */
+  auditAlerts: Array<McxAuditAlert>;
+  /** Every consultation or disclosure of this force's records. Auditors only. */
+  auditDisclosures: McxAuditPage;
+  /** Audit entries, oldest first, filtered. Auditors only. */
+  auditEntries: McxAuditPage;
+  /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. Auditors only; the export is itself audited. */
+  auditExport: Scalars['String']['output'];
+  /** Checks the chain against its signed checkpoints. Auditors only. */
+  auditIntegrity: McxAuditIntegrity;
   /** One associate this node holds, by owner and id. */
   localAssociate?: Maybe<McxAssociate>;
   /** One episode this node holds, by owner and id. */
@@ -704,6 +810,28 @@ export type Query = {
   nodeForce: Scalars['String']['output'];
   /** Keys, manifest and migrations of this node. Operators only. */
   nodeStatus: McxNodeStatus;
+  /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
+  whoHasSeenRecord: McxAuditPage;
+};
+
+
+export type QueryAuditAlertsArgs = {
+  from: Scalars['DateTime']['input'];
+  perActorThreshold?: InputMaybe<Scalars['Int']['input']>;
+  to: Scalars['DateTime']['input'];
+};
+
+
+export type QueryAuditDisclosuresArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryAuditEntriesArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<McxAuditFilter>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -727,6 +855,14 @@ export type QueryLocalEpisodesArgs = {
 
 
 export type QueryLocalLocationOfConcernArgs = {
+  id: Scalars['ID']['input'];
+  owner: Scalars['String']['input'];
+};
+
+
+export type QueryWhoHasSeenRecordArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   owner: Scalars['String']['input'];
 };
@@ -847,6 +983,15 @@ export type ResolversTypes = ResolversObject<{
   McxAssociateLink: ResolverTypeWrapper<McxAssociateLink>;
   McxAssociateLinkInput: McxAssociateLinkInput;
   McxAssociateRole: McxAssociateRole;
+  McxAuditAction: McxAuditAction;
+  McxAuditActor: ResolverTypeWrapper<McxAuditActor>;
+  McxAuditAlert: ResolverTypeWrapper<McxAuditAlert>;
+  McxAuditCheckpoint: ResolverTypeWrapper<McxAuditCheckpoint>;
+  McxAuditEntry: ResolverTypeWrapper<McxAuditEntry>;
+  McxAuditFilter: McxAuditFilter;
+  McxAuditIntegrity: ResolverTypeWrapper<McxAuditIntegrity>;
+  McxAuditOutcome: McxAuditOutcome;
+  McxAuditPage: ResolverTypeWrapper<McxAuditPage>;
   McxCareStatus: McxCareStatus;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxConcern: McxConcern;
@@ -916,6 +1061,13 @@ export type ResolversParentTypes = ResolversObject<{
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: McxAssociateLink;
   McxAssociateLinkInput: McxAssociateLinkInput;
+  McxAuditActor: McxAuditActor;
+  McxAuditAlert: McxAuditAlert;
+  McxAuditCheckpoint: McxAuditCheckpoint;
+  McxAuditEntry: McxAuditEntry;
+  McxAuditFilter: McxAuditFilter;
+  McxAuditIntegrity: McxAuditIntegrity;
+  McxAuditPage: McxAuditPage;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxEpisodeAssessment: McxEpisodeAssessment;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
@@ -1001,6 +1153,58 @@ export type McxAssociateLinkResolvers<ContextType = Context, ParentType extends 
   dataSubjectCategory?: Resolver<ResolversTypes['McxDataSubjectCategory'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['McxAssociateRole'], ParentType, ContextType>;
+}>;
+
+export type McxAuditActorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditActor'] = ResolversParentTypes['McxAuditActor']> = ResolversObject<{
+  force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  orgKind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxAuditAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditAlert'] = ResolversParentTypes['McxAuditAlert']> = ResolversObject<{
+  actorForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actorSubject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  sampleSeqs?: Resolver<Array<ResolversTypes['Int']>, ParentType, ContextType>;
+}>;
+
+export type McxAuditCheckpointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditCheckpoint'] = ResolversParentTypes['McxAuditCheckpoint']> = ResolversObject<{
+  headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAuditEntryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditEntry'] = ResolversParentTypes['McxAuditEntry']> = ResolversObject<{
+  action?: Resolver<ResolversTypes['McxAuditAction'], ParentType, ContextType>;
+  actor?: Resolver<ResolversTypes['McxAuditActor'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  caseRef?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  hash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  operation?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  outcome?: Resolver<ResolversTypes['McxAuditOutcome'], ParentType, ContextType>;
+  prevHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purpose?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  queryRecordIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recordIds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  requestingNode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  seq?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAuditIntegrityResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditIntegrity'] = ResolversParentTypes['McxAuditIntegrity']> = ResolversObject<{
+  checkpointsChecked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstBadReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  firstBadSeq?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  unverifiedAfter?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  verifiedThrough?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAuditPageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditPage'] = ResolversParentTypes['McxAuditPage']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['McxAuditEntry']>, ParentType, ContextType>;
+  nextCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type McxEpisodeAssessmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxEpisodeAssessment'] = ResolversParentTypes['McxEpisodeAssessment']> = ResolversObject<{
@@ -1160,6 +1364,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   amendAssociate?: Resolver<ResolversTypes['McxPublishAssociatePayload'], ParentType, ContextType, RequireFields<MutationAmendAssociateArgs, 'input'>>;
   amendEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<MutationAmendEpisodeArgs, 'input'>>;
   amendLocationOfConcern?: Resolver<ResolversTypes['McxPublishLocationOfConcernPayload'], ParentType, ContextType, RequireFields<MutationAmendLocationOfConcernArgs, 'input'>>;
+  auditCheckpoint?: Resolver<Maybe<ResolversTypes['McxAuditCheckpoint']>, ParentType, ContextType>;
   closeEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<MutationCloseEpisodeArgs, 'input'>>;
   publishAssociate?: Resolver<ResolversTypes['McxPublishAssociatePayload'], ParentType, ContextType, RequireFields<MutationPublishAssociateArgs, 'input'>>;
   publishAssociates?: Resolver<ResolversTypes['McxPublishAssociatesPayload'], ParentType, ContextType, RequireFields<MutationPublishAssociatesArgs, 'inputs'>>;
@@ -1183,12 +1388,18 @@ export type PublishEpisodesPayloadResolvers<ContextType = Context, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  auditAlerts?: Resolver<Array<ResolversTypes['McxAuditAlert']>, ParentType, ContextType, RequireFields<QueryAuditAlertsArgs, 'from' | 'perActorThreshold' | 'to'>>;
+  auditDisclosures?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditDisclosuresArgs, 'first'>>;
+  auditEntries?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditEntriesArgs, 'first'>>;
+  auditExport?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  auditIntegrity?: Resolver<ResolversTypes['McxAuditIntegrity'], ParentType, ContextType>;
   localAssociate?: Resolver<Maybe<ResolversTypes['McxAssociate']>, ParentType, ContextType, RequireFields<QueryLocalAssociateArgs, 'id' | 'owner'>>;
   localEpisode?: Resolver<Maybe<ResolversTypes['MissingEpisode']>, ParentType, ContextType, RequireFields<QueryLocalEpisodeArgs, 'id' | 'owner'>>;
   localEpisodes?: Resolver<ResolversTypes['MissingEpisodeConnection'], ParentType, ContextType, RequireFields<QueryLocalEpisodesArgs, 'first'>>;
   localLocationOfConcern?: Resolver<Maybe<ResolversTypes['McxLocationOfConcern']>, ParentType, ContextType, RequireFields<QueryLocalLocationOfConcernArgs, 'id' | 'owner'>>;
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
+  whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
 }>;
 
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
@@ -1205,6 +1416,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAssociate?: McxAssociateResolvers<ContextType>;
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
   McxAssociateLink?: McxAssociateLinkResolvers<ContextType>;
+  McxAuditActor?: McxAuditActorResolvers<ContextType>;
+  McxAuditAlert?: McxAuditAlertResolvers<ContextType>;
+  McxAuditCheckpoint?: McxAuditCheckpointResolvers<ContextType>;
+  McxAuditEntry?: McxAuditEntryResolvers<ContextType>;
+  McxAuditIntegrity?: McxAuditIntegrityResolvers<ContextType>;
+  McxAuditPage?: McxAuditPageResolvers<ContextType>;
   McxEpisodeAssessment?: McxEpisodeAssessmentResolvers<ContextType>;
   McxFieldError?: McxFieldErrorResolvers<ContextType>;
   McxGeoLocation?: McxGeoLocationResolvers<ContextType>;

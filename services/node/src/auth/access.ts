@@ -20,6 +20,8 @@ import { McxError } from '@mcx/errors';
 import { GraphQLError } from 'graphql';
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config.js';
+import type { AuditService } from '../modules/audit/audit-service.js';
+import type { SecurityLog } from '../modules/audit/security-log.js';
 
 /** The header a router (or peer) uses to pass on the investigator's own token. */
 export const FORWARDED_USER_HEADER = 'x-mcx-forwarded-user';
@@ -75,45 +77,73 @@ export function createAuthenticator(config: Config, devIssuer: DevIssuer | null)
 
 function toGraphQLError(err: unknown): never {
   if (err instanceof McxError) {
-    const code = err.code === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : 'FORBIDDEN';
+    const code = err.code === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : err.code === 'AUDIT_UNAVAILABLE' ? 'AUDIT_UNAVAILABLE' : 'FORBIDDEN';
     throw new GraphQLError(err.message, { extensions: { code, reason: err.code } });
   }
   throw err;
 }
 
-/** The per-request guards every resolver calls before it touches a record. */
+/** Where refusals go: authenticated actors to the audit chain, anonymous noise to the security log. */
+export interface RefusalSink {
+  audit: AuditService;
+  security: SecurityLog;
+  /** The caller's address, for the security log. */
+  source: string;
+}
+
+/** A read that passed its guard: who, and why. Its audit entry is written before release. */
+export type AuthorisedRead = { viewer: Viewer; requestingNode: string | null } & RequestPurpose;
+
+/**
+ * The per-request guards every resolver awaits before it touches a record. A refusal of an
+ * authenticated actor is audited (authorisation_failure) before the error is thrown.
+ */
 export class RequestAccess {
   constructor(
     private readonly principal: Principal | null,
     private readonly headers: IncomingHttpHeaders,
     private readonly forceCode: string,
     private readonly caseRefRules: CaseRefRules,
+    private readonly sink: RefusalSink,
   ) {}
 
   get viewer(): Viewer | null {
     return this.principal?.viewer ?? null;
   }
 
+  private async refuse(err: unknown, operation: string): Promise<never> {
+    if (err instanceof McxError) {
+      if (this.principal) {
+        await this.sink.audit
+          .record({ action: 'authorisation_failure', viewer: this.principal.viewer, operation, recordIds: [], outcome: 'refused', reason: err.code })
+          .catch(() => undefined);
+      } else {
+        this.sink.security.note('unauthenticated', err.code, this.sink.source);
+      }
+    }
+    return toGraphQLError(err);
+  }
+
   /** Any authenticated caller. */
-  requireViewer(): Viewer {
-    if (!this.principal) toGraphQLError(new McxError('UNAUTHENTICATED', 'Authentication required'));
+  async requireViewer(operation: string): Promise<Viewer> {
+    if (!this.principal) return this.refuse(new McxError('UNAUTHENTICATED', 'Authentication required'), operation);
     return this.principal.viewer;
   }
 
-  require(operation: Operation): Viewer {
+  async require(op: Operation, operation: string): Promise<Viewer> {
     try {
-      return authorize(this.viewer, operation);
+      return authorize(this.viewer, op);
     } catch (err) {
-      return toGraphQLError(err);
+      return this.refuse(err, operation);
     }
   }
 
   /** A publisher of this node's force: the only one who may write its records. */
-  requireWrite(): Viewer {
+  async requireWrite(operation: string): Promise<Viewer> {
     try {
       return assertCanWrite(this.viewer, this.forceCode);
     } catch (err) {
-      return toGraphQLError(err);
+      return this.refuse(err, operation);
     }
   }
 
@@ -121,7 +151,7 @@ export class RequestAccess {
    * A read of records: an investigator's user token (directly, or forwarded by a router),
    * with a coded purpose and a well-formed case reference.
    */
-  requireRead(): { viewer: Viewer } & RequestPurpose {
+  async requireRead(operation: string): Promise<AuthorisedRead> {
     try {
       const p = this.principal;
       if (!p) throw new McxError('UNAUTHENTICATED', 'Authentication required');
@@ -129,18 +159,18 @@ export class RequestAccess {
       if (acting === p.forwarded) authorize(p.viewer, 'subgraph.entities', { forwardedUser: p.forwarded.viewer });
       const viewer = authorize(acting.viewer, 'record.read');
       requireUserToken(viewer);
-      return { viewer, ...purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules) };
+      return { viewer, requestingNode: null, ...purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules) };
     } catch (err) {
-      return toGraphQLError(err);
+      return this.refuse(err, operation);
     }
   }
 
   /** `_service` and `_entities` in production: a router credential forwarding an investigator. */
-  requireRouter(): Viewer {
+  async requireRouter(operation: string): Promise<Viewer> {
     try {
       return authorize(this.viewer, 'subgraph.service', { forwardedUser: this.principal?.forwarded?.viewer ?? null });
     } catch (err) {
-      return toGraphQLError(err);
+      return this.refuse(err, operation);
     }
   }
 }

@@ -28,7 +28,7 @@ export function subgraphEntryGuard(opts: { production: boolean }): ApolloServerP
         async didResolveOperation({ operation, document, contextValue }) {
           if (!opts.production || !operation) return;
           const touches = rootFields(operation.selectionSet, document).some((name) => ENTRY_POINTS.has(name));
-          if (touches) contextValue.access.requireRouter();
+          if (touches) await contextValue.access.requireRouter('_service');
         },
       };
     },

@@ -3,33 +3,40 @@ import type { McxAssociateResolvers, MutationResolvers, QueryResolvers } from '.
 import { associateSpec, type AssociateRecord } from './associate-spec.js';
 
 export const publishAssociate: NonNullable<MutationResolvers['publishAssociate']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.publish(associateSpec, input);
+  const viewer = await ctx.access.requireWrite('publishAssociate');
+  const audit = ctx.auditWrite(viewer, 'collection', 'publishAssociate');
+  const { record, errors } = await ctx.services.records.publish(associateSpec, input, { inTx: audit });
   return { associate: record, errors };
 };
 
 export const publishAssociates: NonNullable<MutationResolvers['publishAssociates']> = async (_, { inputs }, ctx) => {
-  ctx.access.requireWrite();
-  const { records, errors } = await ctx.services.records.publishBatch(associateSpec, inputs);
+  const viewer = await ctx.access.requireWrite('publishAssociates');
+  const audit = ctx.auditWrite(viewer, 'collection', 'publishAssociates');
+  const { records, errors } = await ctx.services.records.publishBatch(associateSpec, inputs, { inTx: audit });
   return { associates: records, errors };
 };
 
 export const amendAssociate: NonNullable<MutationResolvers['amendAssociate']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.publish(associateSpec, input, { mustExist: true });
+  const viewer = await ctx.access.requireWrite('amendAssociate');
+  const audit = ctx.auditWrite(viewer, 'alteration', 'amendAssociate');
+  const { record, errors } = await ctx.services.records.publish(associateSpec, input, { mustExist: true, inTx: audit });
   return { associate: record, errors };
 };
 
-export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) => {
-  ctx.access.requireRead();
-  return ctx.services.records.get<AssociateRecord>('associate', owner, id);
+export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = async (_, { owner, id }, ctx) => {
+  const read = await ctx.access.requireRead('localAssociate');
+  const found = await ctx.services.records.get<AssociateRecord>('associate', owner, id);
+  await ctx.auditRead(read, 'localAssociate', [`${owner}/${id}`], found ? [`${owner}/${id}`] : []);
+  return found;
 };
 
 export const McxAssociate: McxAssociateResolvers = {
   ...recordFields,
-  __resolveReference: (ref, ctx) => {
-    ctx.access.requireRead();
-    return ctx.services.records.get<AssociateRecord>('associate', ref.owner, ref.id);
+  __resolveReference: async (ref, ctx) => {
+    const read = await ctx.access.requireRead('_entities');
+    const found = await ctx.services.records.get<AssociateRecord>('associate', ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [`${ref.owner}/${ref.id}`] : []);
+    return found;
   },
   descriptors: (m) => m.record.descriptors,
   flags: (m) => m.record.assessment.flags,

@@ -1,5 +1,6 @@
 import type { McxCloseEpisodeInput, MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
 import type { Published, RecordService } from '../records/record-service.js';
+import type { InTx } from '../records/record-store.js';
 import { InputChecker } from '../records/validation.js';
 import type { EpisodeModel, EpisodeRecord } from './episode-model.js';
 import { episodeSpec, episodeToInput } from './episode-spec.js';
@@ -11,20 +12,20 @@ export class EpisodeService {
     private readonly forceCode: string,
   ) {}
 
-  publish(input: MissingEpisodeInput): Promise<Published<EpisodeRecord>> {
-    return this.records.publish(episodeSpec, input);
+  publish(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
+    return this.records.publish(episodeSpec, input, inTx ? { inTx } : {});
   }
 
-  publishBatch(inputs: readonly MissingEpisodeInput[]) {
-    return this.records.publishBatch(episodeSpec, inputs);
+  publishBatch(inputs: readonly MissingEpisodeInput[], inTx?: InTx) {
+    return this.records.publishBatch(episodeSpec, inputs, inTx ? { inTx } : {});
   }
 
-  amend(input: MissingEpisodeInput): Promise<Published<EpisodeRecord>> {
-    return this.records.publish(episodeSpec, input, { mustExist: true });
+  amend(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
+    return this.records.publish(episodeSpec, input, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
 
   /** Closes an episode: the current version with status CLOSED and the find recorded. */
-  async close(input: McxCloseEpisodeInput): Promise<Published<EpisodeRecord>> {
+  async close(input: McxCloseEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
     const c = new InputChecker();
     const id = c.uuid('id', input.id);
     c.version('version', input.version);
@@ -40,7 +41,7 @@ export class EpisodeService {
       foundBy: input.foundBy,
       returnInterview: input.returnInterview,
     };
-    return this.records.publish(episodeSpec, merged, { mustExist: true });
+    return this.records.publish(episodeSpec, merged, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
 
   get(owner: string, id: string): Promise<EpisodeModel | null> {

@@ -5,56 +5,64 @@ import { InvalidCursorError } from '../records/record-store.js';
 import { offeredWithin72Hours } from './episode-spec.js';
 
 const MAX_PAGE = 200;
+const key = (r: { record: { owner: string; id: string } }) => `${r.record.owner}/${r.record.id}`;
 
 export const publishEpisode: NonNullable<MutationResolvers['publishEpisode']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.episodes.publish(input);
+  const viewer = await ctx.access.requireWrite('publishEpisode');
+  const { record, errors } = await ctx.services.episodes.publish(input, ctx.auditWrite(viewer, 'collection', 'publishEpisode'));
   return { episode: record, errors };
 };
 
 export const publishEpisodes: NonNullable<MutationResolvers['publishEpisodes']> = async (_, { inputs }, ctx) => {
-  ctx.access.requireWrite();
-  const { records, errors } = await ctx.services.episodes.publishBatch(inputs);
+  const viewer = await ctx.access.requireWrite('publishEpisodes');
+  const { records, errors } = await ctx.services.episodes.publishBatch(inputs, ctx.auditWrite(viewer, 'collection', 'publishEpisodes'));
   return { episodes: records, errors };
 };
 
 export const amendEpisode: NonNullable<MutationResolvers['amendEpisode']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.episodes.amend(input);
+  const viewer = await ctx.access.requireWrite('amendEpisode');
+  const { record, errors } = await ctx.services.episodes.amend(input, ctx.auditWrite(viewer, 'alteration', 'amendEpisode'));
   return { episode: record, errors };
 };
 
 export const closeEpisode: NonNullable<MutationResolvers['closeEpisode']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.episodes.close(input);
+  const viewer = await ctx.access.requireWrite('closeEpisode');
+  const { record, errors } = await ctx.services.episodes.close(input, ctx.auditWrite(viewer, 'alteration', 'closeEpisode'));
   return { episode: record, errors };
 };
 
 export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async (_, { subjectRef, first, after }, ctx) => {
-  ctx.access.requireRead();
+  const read = await ctx.access.requireRead('localEpisodes');
   const size = first ?? 50;
   if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) {
     throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
   }
+  let page;
   try {
-    return await ctx.services.episodes.list({ subjectRef: subjectRef ?? null, first: size, after: after ?? null });
+    page = await ctx.services.episodes.list({ subjectRef: subjectRef ?? null, first: size, after: after ?? null });
   } catch (err) {
     if (err instanceof InvalidCursorError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
     throw err;
   }
+  await ctx.auditRead(read, 'localEpisodes', [], page.nodes.map(key));
+  return page;
 };
 
-export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => {
-  ctx.access.requireRead();
-  return ctx.services.episodes.get(owner, id);
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = async (_, { owner, id }, ctx) => {
+  const read = await ctx.access.requireRead('localEpisode');
+  const found = await ctx.services.episodes.get(owner, id);
+  await ctx.auditRead(read, 'localEpisode', [`${owner}/${id}`], found ? [key(found)] : []);
+  return found;
 };
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {
   ...recordFields,
-  __resolveReference: (ref, ctx) => {
-    ctx.access.requireRead();
-    return ctx.services.episodes.get(ref.owner, ref.id);
+  __resolveReference: async (ref, ctx) => {
+    const read = await ctx.access.requireRead('_entities');
+    const found = await ctx.services.episodes.get(ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [key(found)] : []);
+    return found;
   },
   subjectRef: (m) => m.record.subjectRef,
   status: (m) => m.record.facts.status,

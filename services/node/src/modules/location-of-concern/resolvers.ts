@@ -3,33 +3,40 @@ import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers }
 import { locationSpec, type LocationRecord } from './location-spec.js';
 
 export const publishLocationOfConcern: NonNullable<MutationResolvers['publishLocationOfConcern']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.publish(locationSpec, input);
+  const viewer = await ctx.access.requireWrite('publishLocationOfConcern');
+  const audit = ctx.auditWrite(viewer, 'collection', 'publishLocationOfConcern');
+  const { record, errors } = await ctx.services.records.publish(locationSpec, input, { inTx: audit });
   return { locationOfConcern: record, errors };
 };
 
 export const publishLocationsOfConcern: NonNullable<MutationResolvers['publishLocationsOfConcern']> = async (_, { inputs }, ctx) => {
-  ctx.access.requireWrite();
-  const { records, errors } = await ctx.services.records.publishBatch(locationSpec, inputs);
+  const viewer = await ctx.access.requireWrite('publishLocationsOfConcern');
+  const audit = ctx.auditWrite(viewer, 'collection', 'publishLocationsOfConcern');
+  const { records, errors } = await ctx.services.records.publishBatch(locationSpec, inputs, { inTx: audit });
   return { locationsOfConcern: records, errors };
 };
 
 export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocationOfConcern']> = async (_, { input }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.publish(locationSpec, input, { mustExist: true });
+  const viewer = await ctx.access.requireWrite('amendLocationOfConcern');
+  const audit = ctx.auditWrite(viewer, 'alteration', 'amendLocationOfConcern');
+  const { record, errors } = await ctx.services.records.publish(locationSpec, input, { mustExist: true, inTx: audit });
   return { locationOfConcern: record, errors };
 };
 
-export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) => {
-  ctx.access.requireRead();
-  return ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
+export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = async (_, { owner, id }, ctx) => {
+  const read = await ctx.access.requireRead('localLocationOfConcern');
+  const found = await ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
+  await ctx.auditRead(read, 'localLocationOfConcern', [`${owner}/${id}`], found ? [`${owner}/${id}`] : []);
+  return found;
 };
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   ...recordFields,
-  __resolveReference: (ref, ctx) => {
-    ctx.access.requireRead();
-    return ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id);
+  __resolveReference: async (ref, ctx) => {
+    const read = await ctx.access.requireRead('_entities');
+    const found = await ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [`${ref.owner}/${ref.id}`] : []);
+    return found;
   },
   location: (m) => m.record.facts.location,
   placeKind: (m) => m.record.facts.placeKind,

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, signRecord, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
-import type { CurrentRecord, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
+import type { CurrentRecord, InTx, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
 import type { FieldError } from './validation.js';
 
 /** The most records one batch may carry. */
@@ -99,7 +99,7 @@ export class RecordService {
   }
 
   /** Validates and stores one version; `mustExist` makes it an amendment. */
-  async publish<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, input: I, opts: { mustExist?: boolean } = {}): Promise<Published<C & Envelope>> {
+  async publish<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, input: I, opts: { mustExist?: boolean; inTx?: InTx } = {}): Promise<Published<C & Envelope>> {
     const checked = spec.check(input, this.rules());
     if (!checked.ok) return { record: null, errors: checked.errors };
     const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), opts);
@@ -114,7 +114,7 @@ export class RecordService {
    * of its record; if there is any, nothing is stored. Retrying a whole batch is safe: the
    * records already stored are recognised and not stored twice.
    */
-  async publishBatch<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, inputs: readonly I[]): Promise<{ records: StoredRecord<C & Envelope>[]; errors: FieldError[] }> {
+  async publishBatch<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, inputs: readonly I[], opts: { inTx?: InTx } = {}): Promise<{ records: StoredRecord<C & Envelope>[]; errors: FieldError[] }> {
     if (inputs.length === 0) return { records: [], errors: [{ field: 'inputs', code: 'REQUIRED', message: 'a batch needs at least one record' }] };
     if (inputs.length > MAX_BATCH) return { records: [], errors: [{ field: 'inputs', code: 'TOO_MANY', message: `a batch may hold at most ${MAX_BATCH} records; split it` }] };
     const rules = this.rules();
@@ -136,7 +136,7 @@ export class RecordService {
       writes.push(this.toWrite(spec, checked.value));
     });
     if (errors.length > 0) return { records: [], errors };
-    const { ok, outcomes } = await this.deps.store.writeVersions(writes, this.now());
+    const { ok, outcomes } = await this.deps.store.writeVersions(writes, this.now(), opts);
     if (!ok) {
       return {
         records: [],
@@ -163,21 +163,21 @@ export class RecordService {
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */
-  async setRestricted(kind: Kind, id: string, restricted: boolean, reason?: McxRestrictionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
-    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now(), reason ?? null);
+  async setRestricted(kind: Kind, id: string, restricted: boolean, reason?: McxRestrictionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now(), reason ?? null, inTx);
     if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
     return { record: { ...result.record, kind, id }, errors: [] };
   }
 
   /** Retracts a record: a signed tombstone becomes its current version. */
-  async retract(kind: Kind, id: string, version: number, reason: McxRetractionReason): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+  async retract(kind: Kind, id: string, version: number, reason: McxRetractionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
     const current = await this.deps.store.current(this.deps.forceCode, id, kind);
     if (!current) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (current.state === 'RETRACTED') return { record: { ...current, kind, id }, errors: [] };
     const tombstone: Omit<Tombstone, 'publishedAt'> = { schema: 'mcx.tombstone/1', kind, owner: this.deps.forceCode, id, version, state: 'RETRACTED', marking: MARKING, reason };
     const previous = JSON.parse(current.bytes) as { ownerReference: string; reviewAt: string };
-    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true });
+    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true, ...(inTx ? { inTx } : {}) });
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };

@@ -1,5 +1,9 @@
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '@mcx/db';
+import type { Tx } from '../audit/audit-store.js';
+
+/** Runs inside a write's transaction with the keys (owner/id) it stored: the audit entry commits with the write. */
+export type InTx = (tx: Tx, stored: string[]) => Promise<unknown>;
 import { schema } from '@mcx/db';
 
 const { records, recordVersions } = schema;
@@ -63,7 +67,7 @@ export class RecordStore {
    * no-op that returns the stored bytes; with other content it is CONFLICT; a version at or
    * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
    */
-  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
+  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean; inTx?: InTx } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
     if (writes.length === 0) return { ok: true, outcomes: [] };
     const owner = writes[0]!.owner;
     if (writes.some((w) => w.owner !== owner)) throw new Error('one write batch holds one owner');
@@ -116,6 +120,7 @@ export class RecordStore {
               target: [records.owner, records.id],
               set: Object.fromEntries(HEAD_COLUMNS.map((c) => [c, sql.raw(`excluded.${toSnake(c)}`)])),
             });
+          await opts.inTx?.(tx, headRows.map((h) => `${h.owner}/${h.id}`));
         }
         return out;
       });
@@ -168,13 +173,17 @@ export class RecordStore {
    * unchanged record when it is already in `to`, or null when it does not exist. A retracted
    * record cannot change state.
    */
-  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
+  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null, inTx?: InTx): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
     const from = to === 'RESTRICTED' ? 'ACTIVE' : 'RESTRICTED';
-    const updated = await this.db
-      .update(records)
-      .set({ state: to, restrictionReason: to === 'RESTRICTED' ? reason : null, updatedAt: now })
-      .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind), eq(records.state, from)))
-      .returning({ id: records.id });
+    const updated = await this.db.transaction(async (tx) => {
+      const rows = await tx
+        .update(records)
+        .set({ state: to, restrictionReason: to === 'RESTRICTED' ? reason : null, updatedAt: now })
+        .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind), eq(records.state, from)))
+        .returning({ id: records.id });
+      if (rows.length > 0) await inTx?.(tx, [`${owner}/${id}`]);
+      return rows;
+    });
     const record = await this.current(owner, id, kind);
     if (record?.state === 'RETRACTED') return { record, changed: false, refused: 'RETRACTED' };
     return { record, changed: updated.length > 0 };

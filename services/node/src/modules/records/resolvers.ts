@@ -15,19 +15,19 @@ function ref(r: { kind: string; id: string; version: number; state: string; byte
 }
 
 export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, true, reason);
+  const viewer = await ctx.access.requireWrite('restrictRecord');
+  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, true, reason, ctx.auditWrite(viewer, 'alteration', 'restrictRecord'));
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
 export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, false);
+  const viewer = await ctx.access.requireWrite('unrestrictRecord');
+  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, false, undefined, ctx.auditWrite(viewer, 'alteration', 'unrestrictRecord'));
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
 export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
-  ctx.access.requireWrite();
-  const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason);
+  const viewer = await ctx.access.requireWrite('retractRecord');
+  const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason, ctx.auditWrite(viewer, 'alteration', 'retractRecord'));
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
