@@ -41,17 +41,20 @@ async function list(ctx: Context, filter: AuditFilter, first: number | null | un
   return { entries: entries.map(toGraphql), nextCursor: rows.length > p.first ? String(entries[entries.length - 1]!.seq) : null };
 }
 
-/** An auditor's own use of the log is audited too. */
-async function auditorAction(ctx: Context, operation: string, recordIds: string[] = []) {
+/**
+ * An auditor's own use of the log is audited too. The entry is written after the answer is
+ * computed (so an integrity check does not count itself) and before it is released.
+ */
+async function asAuditor<T>(ctx: Context, operation: string, queryIds: string[], answer: () => Promise<T>): Promise<T> {
   const viewer = await ctx.access.require('audit.read', operation);
-  await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, operation, recordIds, recordIds);
-  return viewer;
+  const result = await answer();
+  await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, operation, queryIds, []);
+  return result;
 }
 
-const auditEntries: NonNullable<QueryResolvers['auditEntries']> = async (_, { filter, first, after }, ctx) => {
-  await auditorAction(ctx, 'auditEntries');
+const auditEntries: NonNullable<QueryResolvers['auditEntries']> = (_, { filter, first, after }, ctx) => {
   const f = filter ?? {};
-  return list(
+  return asAuditor(ctx, 'auditEntries', f.recordId ? [f.recordId] : [], () => list(
     ctx,
     {
       actorSubject: f.actorSubject ?? null,
@@ -67,44 +70,38 @@ const auditEntries: NonNullable<QueryResolvers['auditEntries']> = async (_, { fi
     },
     first,
     after,
-  );
+  ));
 };
 
-const auditDisclosures: NonNullable<QueryResolvers['auditDisclosures']> = async (_, { first, after }, ctx) => {
-  await auditorAction(ctx, 'auditDisclosures');
-  return list(ctx, { actions: ['consultation', 'disclosure'], outcome: 'success' }, first, after);
-};
+const auditDisclosures: NonNullable<QueryResolvers['auditDisclosures']> = (_, { first, after }, ctx) =>
+  asAuditor(ctx, 'auditDisclosures', [], () => list(ctx, { actions: ['consultation', 'disclosure'], outcome: 'success' }, first, after));
 
-const whoHasSeenRecord: NonNullable<QueryResolvers['whoHasSeenRecord']> = async (_, { owner, id, first, after }, ctx) => {
+const whoHasSeenRecord: NonNullable<QueryResolvers['whoHasSeenRecord']> = (_, { owner, id, first, after }, ctx) => {
   const recordId = `${owner}/${id}`;
-  await auditorAction(ctx, 'whoHasSeenRecord', [recordId]);
-  return list(ctx, { recordId, actions: ['consultation', 'disclosure', 'combination'], outcome: 'success' }, first, after);
+  return asAuditor(ctx, 'whoHasSeenRecord', [recordId], () => list(ctx, { recordId, actions: ['consultation', 'disclosure', 'combination'], outcome: 'success' }, first, after));
 };
 
-const auditAlerts: NonNullable<QueryResolvers['auditAlerts']> = async (_, { from, to, perActorThreshold }, ctx) => {
-  await auditorAction(ctx, 'auditAlerts');
-  const alerts = await ctx.services.audit.alerts({ from: new Date(from), to: new Date(to), perActorThreshold: perActorThreshold ?? 50, caseRefPattern: ctx.caseRefPattern });
-  return alerts.map((a) => ({ kind: a.kind, actorSubject: a.actor.subject, actorForce: a.actor.force, count: a.count, sampleSeqs: a.sampleSeqs }));
-};
+const auditAlerts: NonNullable<QueryResolvers['auditAlerts']> = (_, { from, to, perActorThreshold }, ctx) =>
+  asAuditor(ctx, 'auditAlerts', [], async () => {
+    const alerts = await ctx.services.audit.alerts({ from: new Date(from), to: new Date(to), perActorThreshold: perActorThreshold ?? 50, caseRefPattern: ctx.caseRefPattern });
+    return alerts.map((a) => ({ kind: a.kind, actorSubject: a.actor.subject, actorForce: a.actor.force, count: a.count, sampleSeqs: a.sampleSeqs }));
+  });
 
-const auditIntegrity: NonNullable<QueryResolvers['auditIntegrity']> = async (_, __, ctx) => {
-  await auditorAction(ctx, 'auditIntegrity');
-  const r = await ctx.services.audit.integrity();
-  return {
-    status: r.status,
-    entries: r.entries,
-    verifiedThrough: r.verifiedThrough,
-    unverifiedAfter: r.unverifiedAfter,
-    checkpointsChecked: r.checkpointsChecked,
-    firstBadSeq: r.firstBad?.seq ?? null,
-    firstBadReason: r.firstBad?.reason ?? null,
-  };
-};
+const auditIntegrity: NonNullable<QueryResolvers['auditIntegrity']> = (_, __, ctx) =>
+  asAuditor(ctx, 'auditIntegrity', [], async () => {
+    const r = await ctx.services.audit.integrity();
+    return {
+      status: r.status,
+      entries: r.entries,
+      verifiedThrough: r.verifiedThrough,
+      unverifiedAfter: r.unverifiedAfter,
+      checkpointsChecked: r.checkpointsChecked,
+      firstBadSeq: r.firstBad?.seq ?? null,
+      firstBadReason: r.firstBad?.reason ?? null,
+    };
+  });
 
-const auditExport: NonNullable<QueryResolvers['auditExport']> = async (_, __, ctx) => {
-  await auditorAction(ctx, 'auditExport');
-  return ctx.services.audit.exportJsonl();
-};
+const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) => asAuditor(ctx, 'auditExport', [], () => ctx.services.audit.exportJsonl());
 
 export const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
   const viewer = await ctx.access.requireViewer('auditCheckpoint');
