@@ -41,3 +41,6 @@ export type { InitManifestOptions, NewMemberKey } from './manifest-edit.js';
 
 export { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
+
+export { NODE_TOKEN_MAX_TTL_SEC, signNodeToken, verifyNodeToken } from './node-token.js';
+export type { NodeTokenInput, VerifiedNodeToken, VerifyNodeTokenOptions } from './node-token.js';

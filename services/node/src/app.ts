@@ -19,6 +19,11 @@ import { AuditService } from './modules/audit/audit-service.js';
 import { AuditStore } from './modules/audit/audit-store.js';
 import { SecurityLog } from './modules/audit/security-log.js';
 import * as auditResolvers from './modules/audit/resolvers.js';
+import { SubjectService } from './modules/subject/subject-service.js';
+import { SubjectStore } from './modules/subject/subject-store.js';
+import * as subjectResolvers from './modules/subject/resolvers.js';
+import type { LinkageEvaluator } from '@mcx/linkage';
+import { createHash } from 'node:crypto';
 import { RecordStore } from './modules/records/record-store.js';
 import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
@@ -39,6 +44,8 @@ export interface AppDeps {
   trust?: Trust | null;
   /** The development token issuer (never in production). */
   devIssuer?: DevIssuer | null;
+  /** The federation's linkage service; null: this node accepts no identity. */
+  linkageEvaluator?: LinkageEvaluator | null;
   now?: () => Date;
 }
 
@@ -71,7 +78,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const auditStore = new AuditStore(db.db);
   const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: deps.keys.auditCheckpoint, logger, ...(deps.now ? { now: deps.now } : {}) });
   const security = new SecurityLog(auditStore, logger);
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit };
+  const subjects = new SubjectService({
+    db: db.db,
+    store: new SubjectStore(db.db),
+    evaluator: deps.linkageEvaluator ?? null,
+    forceCode: config.forceCode,
+    // The audit log keeps an HMAC of linkage keys, keyed from the node's audit key.
+    digestKey: createHash('sha256').update('mcx-linkage-digest/1').update(deps.keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' })).digest(),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
@@ -83,6 +99,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         return config.forceCode;
       },
       ...auditResolvers.queries,
+      matchSubjects: subjectResolvers.matchSubjects,
       nodeStatus: async (_, __, ctx) => {
         await ctx.access.require('operator.admin', 'nodeStatus');
         const migrations = await migrationStatus(db.sql);
@@ -117,6 +134,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       unrestrictRecord: recordResolvers.unrestrictRecord,
       retractRecord: recordResolvers.retractRecord,
       auditCheckpoint: auditResolvers.auditCheckpoint,
+      publishSubject: subjectResolvers.publishSubject,
+      rekeySubject: subjectResolvers.rekeySubject,
     },
     MissingEpisode: episodeResolvers.MissingEpisode,
     McxAssociate: associateResolvers.McxAssociate,

@@ -9,12 +9,14 @@ import type { AuditService } from './modules/audit/audit-service.js';
 import type { InTx } from './modules/records/record-store.js';
 import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { RecordService } from './modules/records/record-service.js';
+import type { SubjectService } from './modules/subject/subject-service.js';
 
 /** Per-process services, built once in createApp and shared by every request. */
 export interface Services {
   records: RecordService;
   episodes: EpisodeService;
   audit: AuditService;
+  subjects: SubjectService;
 }
 
 /** What every resolver receives. Built once per request by createContext. */
@@ -29,7 +31,7 @@ export interface Context {
    * Audits a read (a consultation) and resolves only once its entry has committed: no read
    * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
    */
-  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null }, operation: string, queryIds: string[], recordIds: string[]): Promise<void>;
+  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string }, operation: string, queryIds: string[], recordIds: string[]): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
@@ -57,7 +59,7 @@ export function createContext(input: {
     caseRefPattern: input.caseRefRules.caseRefPattern,
     async auditRead(read, operation, queryIds, recordIds) {
       try {
-        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, operation, queryIds, recordIds, outcome: 'success' });
+        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success' });
       } catch (err) {
         const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
         throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });

@@ -27,11 +27,27 @@ export type McxAssociateFlag =
   /** Assessed as a suspected exploiter. */
   | 'SUSPECTED_EXPLOITER';
 
+/** An associate's identity: a child's, plus phone and vehicle registration. */
+export type McxAssociateIdentityInput = {
+  chiNumber?: string | null | undefined;
+  dob?: string | null | undefined;
+  forename?: string | null | undefined;
+  nhsNumber?: string | null | undefined;
+  /** A UK number, or international with its country code */
+  phone?: string | null | undefined;
+  pncId?: string | null | undefined;
+  sex?: McxSex | null | undefined;
+  surname?: string | null | undefined;
+  vehicleReg?: string | null | undefined;
+};
+
 export type McxAssociateInput = {
   descriptors?: McxAssociateDescriptorsInput | null | undefined;
   flags?: Array<McxAssociateFlag> | null | undefined;
   grading?: McxGradingInput | null | undefined;
   id?: string | null | undefined;
+  /** Optional identity for linkage keys; never stored, signed or disclosed. */
+  identity?: McxAssociateIdentityInput | null | undefined;
   ownerReference?: string | null | undefined;
   reviewAt?: string | null | undefined;
   version?: number | null | undefined;

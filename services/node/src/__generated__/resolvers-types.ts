@@ -76,11 +76,27 @@ export type McxAssociateFlag =
   /** Assessed as a suspected exploiter. */
   | 'SUSPECTED_EXPLOITER';
 
+/** An associate's identity: a child's, plus phone and vehicle registration. */
+export type McxAssociateIdentityInput = {
+  chiNumber?: InputMaybe<Scalars['String']['input']>;
+  dob?: InputMaybe<Scalars['String']['input']>;
+  forename?: InputMaybe<Scalars['String']['input']>;
+  nhsNumber?: InputMaybe<Scalars['String']['input']>;
+  /** A UK number, or international with its country code */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  pncId?: InputMaybe<Scalars['String']['input']>;
+  sex?: InputMaybe<McxSex>;
+  surname?: InputMaybe<Scalars['String']['input']>;
+  vehicleReg?: InputMaybe<Scalars['String']['input']>;
+};
+
 export type McxAssociateInput = {
   descriptors?: InputMaybe<McxAssociateDescriptorsInput>;
   flags?: InputMaybe<Array<McxAssociateFlag>>;
   grading?: InputMaybe<McxGradingInput>;
   id?: InputMaybe<Scalars['ID']['input']>;
+  /** Optional identity for linkage keys; never stored, signed or disclosed. */
+  identity?: InputMaybe<McxAssociateIdentityInput>;
   ownerReference?: InputMaybe<Scalars['String']['input']>;
   reviewAt?: InputMaybe<Scalars['Date']['input']>;
   version?: InputMaybe<Scalars['Int']['input']>;
@@ -209,6 +225,24 @@ export type McxCareStatus =
   | 'LOOKED_AFTER'
   | 'NOT_LOOKED_AFTER'
   | 'UNKNOWN';
+
+/**
+ * A child's identity, sent by a force system so the node can derive linkage keys. None of it is
+ * stored, logged or sent anywhere: the node keeps only OPRF linkage keys.
+ */
+export type McxChildIdentityInput = {
+  /** Scottish CHI number, 10 digits */
+  chiNumber?: InputMaybe<Scalars['String']['input']>;
+  /** YYYY-MM-DD */
+  dob?: InputMaybe<Scalars['String']['input']>;
+  forename?: InputMaybe<Scalars['String']['input']>;
+  /** 10 digits, modulus 11 checked */
+  nhsNumber?: InputMaybe<Scalars['String']['input']>;
+  /** YY/NNNNNNNX with its check letter */
+  pncId?: InputMaybe<Scalars['String']['input']>;
+  sex?: InputMaybe<McxSex>;
+  surname?: InputMaybe<Scalars['String']['input']>;
+};
 
 /** What a force system sends to close an episode: the child has been found. */
 export type McxCloseEpisodeInput = {
@@ -390,6 +424,12 @@ export type McxLocationOfConcernInput = {
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type McxMatchStrength =
+  /** Only fuzzy keys matched: for the investigator to confirm. */
+  | 'POSSIBLE'
+  /** A strong key matched (NHS/CHI number, PNC ID, or full name with date of birth). */
+  | 'STRONG';
+
 /** One of this node's public keys, by job. */
 export type McxNodeKey = {
   __typename?: 'McxNodeKey';
@@ -453,6 +493,12 @@ export type McxPublishLocationsOfConcernPayload = {
   __typename?: 'McxPublishLocationsOfConcernPayload';
   errors: Array<McxFieldError>;
   locationsOfConcern: Array<McxLocationOfConcern>;
+};
+
+export type McxPublishSubjectPayload = {
+  __typename?: 'McxPublishSubjectPayload';
+  errors: Array<McxFieldError>;
+  subject?: Maybe<McxSubject>;
 };
 
 /** The record kinds a force publishes. */
@@ -597,6 +643,35 @@ export type McxSex =
   | 'OTHER'
   | 'UNKNOWN';
 
+/** What the node holds for a subject: never the identity, only which kinds of key it has. */
+export type McxSubject = {
+  __typename?: 'McxSubject';
+  keyKinds: Array<Scalars['String']['output']>;
+  keyVersion: Scalars['String']['output'];
+  owner: Scalars['String']['output'];
+  reviewAt: Scalars['Date']['output'];
+  subjectRef: Scalars['String']['output'];
+};
+
+export type McxSubjectInput = {
+  identity?: InputMaybe<McxChildIdentityInput>;
+  /** Retention review date (DPA 2018 s39). */
+  reviewAt?: InputMaybe<Scalars['Date']['input']>;
+  /** The force's own reference for the child, as used on its episodes. */
+  subjectRef?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A subject whose keys matched the query's. Says which kinds matched; never the keys. */
+export type McxSubjectMatch = {
+  __typename?: 'McxSubjectMatch';
+  /** Identifier kinds both sides hold that did not match (e.g. two different NHS numbers). */
+  conflicts: Array<Scalars['String']['output']>;
+  matchedKinds: Array<Scalars['String']['output']>;
+  owner: Scalars['String']['output'];
+  strength: McxMatchStrength;
+  subjectRef: Scalars['String']['output'];
+};
+
 /** A missing episode, following the APP and the statutory guidance. No free text, ever. */
 export type MissingEpisode = {
   __typename?: 'MissingEpisode';
@@ -690,6 +765,10 @@ export type Mutation = {
   publishLocationOfConcern: McxPublishLocationOfConcernPayload;
   /** Publish up to 1,000 locations of concern, all-or-nothing. */
   publishLocationsOfConcern: McxPublishLocationsOfConcernPayload;
+  /** Publish (or replace) a subject's linkage keys, derived from its identity through the linkage service. */
+  publishSubject: McxPublishSubjectPayload;
+  /** Re-send a subject's identity after the linkage key is rotated: adds keys under the new key version. */
+  rekeySubject: McxPublishSubjectPayload;
   /** Withhold a record while its accuracy is disputed. Idempotent. */
   restrictRecord: McxRecordLifecyclePayload;
   /**
@@ -752,6 +831,16 @@ export type MutationPublishLocationsOfConcernArgs = {
 };
 
 
+export type MutationPublishSubjectArgs = {
+  input: McxSubjectInput;
+};
+
+
+export type MutationRekeySubjectArgs = {
+  input: McxSubjectInput;
+};
+
+
 export type MutationRestrictRecordArgs = {
   id: Scalars['ID']['input'];
   kind: McxRecordKind;
@@ -806,6 +895,8 @@ export type Query = {
   localEpisodes: MissingEpisodeConnection;
   /** One location of concern this node holds, by owner and id. */
   localLocationOfConcern?: Maybe<McxLocationOfConcern>;
+  /** Subjects this node holds that match an identity; strong matches first. Investigators only; audited. */
+  matchSubjects: Array<McxSubjectMatch>;
   /** The force code of this node, e.g. WMP. Any authenticated caller. */
   nodeForce: Scalars['String']['output'];
   /** Keys, manifest and migrations of this node. Operators only. */
@@ -857,6 +948,11 @@ export type QueryLocalEpisodesArgs = {
 export type QueryLocalLocationOfConcernArgs = {
   id: Scalars['ID']['input'];
   owner: Scalars['String']['input'];
+};
+
+
+export type QueryMatchSubjectsArgs = {
+  identity: McxChildIdentityInput;
 };
 
 
@@ -979,6 +1075,7 @@ export type ResolversTypes = ResolversObject<{
   McxAssociateDescriptors: ResolverTypeWrapper<McxAssociateDescriptors>;
   McxAssociateDescriptorsInput: McxAssociateDescriptorsInput;
   McxAssociateFlag: McxAssociateFlag;
+  McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: ResolverTypeWrapper<McxAssociateLink>;
   McxAssociateLinkInput: McxAssociateLinkInput;
@@ -993,6 +1090,7 @@ export type ResolversTypes = ResolversObject<{
   McxAuditOutcome: McxAuditOutcome;
   McxAuditPage: ResolverTypeWrapper<McxAuditPage>;
   McxCareStatus: McxCareStatus;
+  McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxConcern: McxConcern;
   McxConcernPlaceKind: McxConcernPlaceKind;
@@ -1011,6 +1109,7 @@ export type ResolversTypes = ResolversObject<{
   McxInputErrorCode: McxInputErrorCode;
   McxLocationOfConcern: ResolverTypeWrapper<LocationModel>;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxMatchStrength: McxMatchStrength;
   McxNodeKey: ResolverTypeWrapper<McxNodeKey>;
   McxNodeStatus: ResolverTypeWrapper<McxNodeStatus>;
   McxPlace: ResolverTypeWrapper<McxPlace>;
@@ -1020,6 +1119,7 @@ export type ResolversTypes = ResolversObject<{
   McxPublishAssociatesPayload: ResolverTypeWrapper<Omit<McxPublishAssociatesPayload, 'associates'> & { associates: Array<ResolversTypes['McxAssociate']> }>;
   McxPublishLocationOfConcernPayload: ResolverTypeWrapper<Omit<McxPublishLocationOfConcernPayload, 'locationOfConcern'> & { locationOfConcern?: Maybe<ResolversTypes['McxLocationOfConcern']> }>;
   McxPublishLocationsOfConcernPayload: ResolverTypeWrapper<Omit<McxPublishLocationsOfConcernPayload, 'locationsOfConcern'> & { locationsOfConcern: Array<ResolversTypes['McxLocationOfConcern']> }>;
+  McxPublishSubjectPayload: ResolverTypeWrapper<McxPublishSubjectPayload>;
   McxRecordKind: McxRecordKind;
   McxRecordLifecyclePayload: ResolverTypeWrapper<McxRecordLifecyclePayload>;
   McxRecordRef: ResolverTypeWrapper<McxRecordRef>;
@@ -1036,6 +1136,9 @@ export type ResolversTypes = ResolversObject<{
   McxRiskRegrade: ResolverTypeWrapper<McxRiskRegrade>;
   McxRiskRegradeInput: McxRiskRegradeInput;
   McxSex: McxSex;
+  McxSubject: ResolverTypeWrapper<McxSubject>;
+  McxSubjectInput: McxSubjectInput;
+  McxSubjectMatch: ResolverTypeWrapper<McxSubjectMatch>;
   MissingEpisode: ResolverTypeWrapper<EpisodeModel>;
   MissingEpisodeConnection: ResolverTypeWrapper<Omit<MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversTypes['MissingEpisode']> }>;
   MissingEpisodeInput: MissingEpisodeInput;
@@ -1058,6 +1161,7 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   McxAssociateDescriptors: McxAssociateDescriptors;
   McxAssociateDescriptorsInput: McxAssociateDescriptorsInput;
+  McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: McxAssociateLink;
   McxAssociateLinkInput: McxAssociateLinkInput;
@@ -1068,6 +1172,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxAuditFilter: McxAuditFilter;
   McxAuditIntegrity: McxAuditIntegrity;
   McxAuditPage: McxAuditPage;
+  McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxEpisodeAssessment: McxEpisodeAssessment;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
@@ -1087,12 +1192,16 @@ export type ResolversParentTypes = ResolversObject<{
   McxPublishAssociatesPayload: Omit<McxPublishAssociatesPayload, 'associates'> & { associates: Array<ResolversParentTypes['McxAssociate']> };
   McxPublishLocationOfConcernPayload: Omit<McxPublishLocationOfConcernPayload, 'locationOfConcern'> & { locationOfConcern?: Maybe<ResolversParentTypes['McxLocationOfConcern']> };
   McxPublishLocationsOfConcernPayload: Omit<McxPublishLocationsOfConcernPayload, 'locationsOfConcern'> & { locationsOfConcern: Array<ResolversParentTypes['McxLocationOfConcern']> };
+  McxPublishSubjectPayload: McxPublishSubjectPayload;
   McxRecordLifecyclePayload: McxRecordLifecyclePayload;
   McxRecordRef: McxRecordRef;
   McxReturnInterview: McxReturnInterview;
   McxReturnInterviewInput: McxReturnInterviewInput;
   McxRiskRegrade: McxRiskRegrade;
   McxRiskRegradeInput: McxRiskRegradeInput;
+  McxSubject: McxSubject;
+  McxSubjectInput: McxSubjectInput;
+  McxSubjectMatch: McxSubjectMatch;
   MissingEpisode: EpisodeModel;
   MissingEpisodeConnection: Omit<MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['MissingEpisode']> };
   MissingEpisodeInput: MissingEpisodeInput;
@@ -1296,6 +1405,11 @@ export type McxPublishLocationsOfConcernPayloadResolvers<ContextType = Context, 
   locationsOfConcern?: Resolver<Array<ResolversTypes['McxLocationOfConcern']>, ParentType, ContextType>;
 }>;
 
+export type McxPublishSubjectPayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPublishSubjectPayload'] = ResolversParentTypes['McxPublishSubjectPayload']> = ResolversObject<{
+  errors?: Resolver<Array<ResolversTypes['McxFieldError']>, ParentType, ContextType>;
+  subject?: Resolver<Maybe<ResolversTypes['McxSubject']>, ParentType, ContextType>;
+}>;
+
 export type McxRecordLifecyclePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxRecordLifecyclePayload'] = ResolversParentTypes['McxRecordLifecyclePayload']> = ResolversObject<{
   errors?: Resolver<Array<ResolversTypes['McxFieldError']>, ParentType, ContextType>;
   record?: Resolver<Maybe<ResolversTypes['McxRecordRef']>, ParentType, ContextType>;
@@ -1325,6 +1439,22 @@ export type McxRiskRegradeResolvers<ContextType = Context, ParentType extends Re
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   byRole?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   grade?: Resolver<ResolversTypes['McxRiskGrade'], ParentType, ContextType>;
+}>;
+
+export type McxSubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSubject'] = ResolversParentTypes['McxSubject']> = ResolversObject<{
+  keyKinds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  keyVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reviewAt?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
+  subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSubjectMatch'] = ResolversParentTypes['McxSubjectMatch']> = ResolversObject<{
+  conflicts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  matchedKinds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  strength?: Resolver<ResolversTypes['McxMatchStrength'], ParentType, ContextType>;
+  subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type MissingEpisodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MissingEpisode'] = ResolversParentTypes['MissingEpisode'], FederationReferenceType extends FederationReferenceTypes['MissingEpisode'] = FederationReferenceTypes['MissingEpisode']> = ResolversObject<{
@@ -1372,6 +1502,8 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   publishEpisodes?: Resolver<ResolversTypes['PublishEpisodesPayload'], ParentType, ContextType, RequireFields<MutationPublishEpisodesArgs, 'inputs'>>;
   publishLocationOfConcern?: Resolver<ResolversTypes['McxPublishLocationOfConcernPayload'], ParentType, ContextType, RequireFields<MutationPublishLocationOfConcernArgs, 'input'>>;
   publishLocationsOfConcern?: Resolver<ResolversTypes['McxPublishLocationsOfConcernPayload'], ParentType, ContextType, RequireFields<MutationPublishLocationsOfConcernArgs, 'inputs'>>;
+  publishSubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<MutationPublishSubjectArgs, 'input'>>;
+  rekeySubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<MutationRekeySubjectArgs, 'input'>>;
   restrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRestrictRecordArgs, 'id' | 'kind' | 'reason'>>;
   retractRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRetractRecordArgs, 'id' | 'kind' | 'reason' | 'version'>>;
   unrestrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationUnrestrictRecordArgs, 'id' | 'kind'>>;
@@ -1397,6 +1529,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   localEpisode?: Resolver<Maybe<ResolversTypes['MissingEpisode']>, ParentType, ContextType, RequireFields<QueryLocalEpisodeArgs, 'id' | 'owner'>>;
   localEpisodes?: Resolver<ResolversTypes['MissingEpisodeConnection'], ParentType, ContextType, RequireFields<QueryLocalEpisodesArgs, 'first'>>;
   localLocationOfConcern?: Resolver<Maybe<ResolversTypes['McxLocationOfConcern']>, ParentType, ContextType, RequireFields<QueryLocalLocationOfConcernArgs, 'id' | 'owner'>>;
+  matchSubjects?: Resolver<Array<ResolversTypes['McxSubjectMatch']>, ParentType, ContextType, RequireFields<QueryMatchSubjectsArgs, 'identity'>>;
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
@@ -1434,10 +1567,13 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxPublishAssociatesPayload?: McxPublishAssociatesPayloadResolvers<ContextType>;
   McxPublishLocationOfConcernPayload?: McxPublishLocationOfConcernPayloadResolvers<ContextType>;
   McxPublishLocationsOfConcernPayload?: McxPublishLocationsOfConcernPayloadResolvers<ContextType>;
+  McxPublishSubjectPayload?: McxPublishSubjectPayloadResolvers<ContextType>;
   McxRecordLifecyclePayload?: McxRecordLifecyclePayloadResolvers<ContextType>;
   McxRecordRef?: McxRecordRefResolvers<ContextType>;
   McxReturnInterview?: McxReturnInterviewResolvers<ContextType>;
   McxRiskRegrade?: McxRiskRegradeResolvers<ContextType>;
+  McxSubject?: McxSubjectResolvers<ContextType>;
+  McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;
   MissingEpisode?: MissingEpisodeResolvers<ContextType>;
   MissingEpisodeConnection?: MissingEpisodeConnectionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -29,6 +29,8 @@ export interface AuditEvent {
   queryIds?: string[];
   /** The record ids touched (returned, written). */
   recordIds: string[];
+  /** A keyed digest of the linkage keys a query used (never the keys). */
+  linkageDigest?: string | null;
   outcome: AuditOutcome;
   reason?: string | null;
 }
@@ -75,7 +77,7 @@ export class AuditService {
       requestingNode: e.requestingNode ?? null,
       purpose: e.purpose ?? null,
       caseRef: e.caseRef ?? null,
-      query: { operation: e.operation, recordIds: e.queryIds ?? [], linkageDigest: null },
+      query: { operation: e.operation, recordIds: e.queryIds ?? [], linkageDigest: e.linkageDigest ?? null },
       recordIds: e.recordIds,
       outcome: e.outcome,
       reason: e.reason ?? null,

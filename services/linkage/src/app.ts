@@ -1,0 +1,141 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { McxError } from '@mcx/errors';
+import { evaluateBatch, type LinkageKey } from '@mcx/linkage';
+import type { Logger } from '@mcx/logger';
+import { verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
+import type { LinkageConfig } from './config.js';
+import { decodeElements, parseEvaluateRequest } from './evaluate-request.js';
+import { bearerToken, HttpError, readJsonBody, sendError, sendJson } from './http.js';
+import type { LinkageKeyring } from './keyring.js';
+import { KeyRateLimiter, ReplayCache } from './rate-limit.js';
+
+/** Clock skew allowed on node tokens, in seconds. */
+const TOKEN_LEEWAY_SEC = 5;
+
+/** What the linkage app needs; singletons are made once in `startLinkageService` and passed in. */
+export interface LinkageAppDeps {
+  config: Pick<LinkageConfig, 'audience' | 'ratePerSecond' | 'burst' | 'maxBatch'>;
+  holder: TrustManifestHolder;
+  keys: LinkageKeyring;
+  logger: Logger;
+  /** The clock (tokens, buckets, log lines); tests freeze it. */
+  now?: () => Date;
+}
+
+/** The linkage service without its HTTP shell: a node:http request handler. */
+export interface LinkageApp {
+  handle(req: IncomingMessage, res: ServerResponse): void;
+  close(): void;
+}
+
+/** The outcome recorded for every evaluate call. */
+type Outcome = 'evaluated' | 'rate_limited' | 'refused';
+
+/** Builds the linkage app: OPRF evaluation for verified members, rate-limited and logged per member. */
+export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
+  const { config, holder, keys, logger } = deps;
+  const now = deps.now ?? (() => new Date());
+  const limiter = new KeyRateLimiter({ ratePerSecond: config.ratePerSecond, burst: config.burst, now });
+  const replays = new ReplayCache();
+  let closed = false;
+
+  function authenticate(req: IncomingMessage): string {
+    const token = bearerToken(req);
+    if (token === null) throw new HttpError(401, 'NODE_TOKEN_MISSING', 'a node token is required (Authorization: Bearer)');
+    const at = now();
+    let verified;
+    try {
+      verified = verifyNodeToken(token, holder, { audience: config.audience, now: at, leewaySec: TOKEN_LEEWAY_SEC });
+    } catch (err) {
+      if (err instanceof McxError && err.code.startsWith('NODE_TOKEN_')) throw new HttpError(401, err.code, 'the node token was refused');
+      if (err instanceof McxError && err.code.startsWith('MANIFEST_')) throw new HttpError(503, err.code, 'no usable trust manifest');
+      throw err;
+    }
+    if (!replays.remember(verified.member, verified.jti, verified.exp, at.getTime(), TOKEN_LEEWAY_SEC)) {
+      throw new HttpError(401, 'NODE_TOKEN_REPLAYED', 'the node token was already used');
+    }
+    return verified.member;
+  }
+
+  function keyFor(version: string | undefined): LinkageKey {
+    const key = version === undefined ? keys.active : keys.get(version);
+    if (key === undefined) throw new HttpError(400, 'UNKNOWN_KEY_VERSION', 'the service holds no key of that version');
+    return key;
+  }
+
+  async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const call: { member: string | null; count: number | null; keyVersion: string | null } = { member: null, count: null, keyVersion: null };
+    // One line per call: the operator's record of who asked for how many keys. Never an element.
+    const record = (outcome: Outcome, extra: Record<string, unknown> = {}) =>
+      logger.info({ event: 'linkage.evaluate', ...call, outcome, at: now().toISOString(), ...extra }, 'linkage call');
+    try {
+      call.member = authenticate(req);
+      const request = parseEvaluateRequest(await readJsonBody(req), config.maxBatch);
+      call.count = request.blinded.length;
+      const key = keyFor(request.keyVersion);
+      call.keyVersion = key.version;
+      const taken = limiter.take(call.member, call.count);
+      if (!taken.ok) {
+        record('rate_limited', { status: 429, retryAfterSec: taken.retryAfterSec });
+        const retryAfter = String(taken.retryAfterSec);
+        return sendError(res, new HttpError(429, 'RATE_LIMITED', 'too many linkage keys; retry later', { 'retry-after': retryAfter }));
+      }
+      let evaluated: Uint8Array[];
+      try {
+        evaluated = evaluateBatch(key, decodeElements(request.blinded));
+      } catch (err) {
+        if (err instanceof McxError && err.code === 'LINKAGE_BLINDED_INVALID') {
+          throw new HttpError(400, 'BLINDED_INVALID', 'a blinded element is not a valid ristretto255 element');
+        }
+        throw err;
+      }
+      sendJson(res, 200, { keyVersion: key.version, evaluated: evaluated.map((e) => Buffer.from(e).toString('base64url')) });
+      record('evaluated', { status: 200 });
+    } catch (err) {
+      const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL_SERVER_ERROR', 'internal error');
+      if (!(err instanceof HttpError)) logger.error({ err }, 'linkage evaluation failed');
+      record('refused', { status: error.status, code: error.code });
+      // An unread body may still be arriving: do not keep the connection for the next request.
+      if (!req.readableEnded) error.headers.connection = 'close';
+      sendError(res, error);
+    }
+  }
+
+  function health(res: ServerResponse): void {
+    try {
+      const { version, status } = holder.status();
+      sendJson(res, 200, { status: 'ok', manifest: { version, status }, activeKeyVersion: keys.active.version });
+    } catch (err) {
+      const code = err instanceof McxError ? err.code : 'MANIFEST_UNUSABLE';
+      sendError(res, new HttpError(503, code, 'no usable trust manifest'));
+    }
+  }
+
+  async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname;
+    const routes: Record<string, [string, () => void | Promise<void>]> = {
+      '/healthz': ['GET', () => health(res)],
+      '/v1/keys': ['GET', () => sendJson(res, 200, { active: keys.active.version, versions: keys.versions })],
+      '/v1/evaluate': ['POST', () => evaluate(req, res)],
+    };
+    const entry = routes[path];
+    if (entry === undefined) return sendError(res, new HttpError(404, 'NOT_FOUND', 'no such endpoint'));
+    const [method, run] = entry;
+    if (req.method !== method) return sendError(res, new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${method}`, { allow: method }));
+    if (closed) return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the service is shutting down', { connection: 'close' }));
+    await run();
+  }
+
+  return {
+    handle(req, res) {
+      route(req, res).catch((err: unknown) => {
+        logger.error({ err }, 'linkage request failed');
+        if (!res.headersSent) sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'internal error'));
+        else res.destroy();
+      });
+    },
+    close() {
+      closed = true;
+    },
+  };
+}

@@ -1,0 +1,138 @@
+import { createHmac } from 'node:crypto';
+import { McxError } from '@mcx/errors';
+import { deriveLinkageKeys, matchKeys, validateIdentity, type AssociateIdentity, type DerivedLinkageKey, type KeyKind, type KeyStrength, type LinkageEvaluator } from '@mcx/linkage';
+import type { Database } from '@mcx/db';
+import type { McxAssociateIdentityInput, McxSex } from '../../__generated__/resolvers-types.js';
+import type { InTx } from '../records/record-store.js';
+import { InputChecker, type FieldError } from '../records/validation.js';
+import type { HolderKind, SubjectStore } from './subject-store.js';
+
+const SEX: Record<McxSex, 'F' | 'M' | 'X' | 'U'> = { FEMALE: 'F', MALE: 'M', OTHER: 'X', UNKNOWN: 'U' };
+
+export interface SubjectMatch {
+  owner: string;
+  subjectRef: string;
+  strength: 'STRONG' | 'POSSIBLE';
+  matchedKinds: string[];
+  conflicts: string[];
+}
+
+export interface SubjectServiceDeps {
+  db: Database;
+  store: SubjectStore;
+  /** The federation's linkage service; null: identity cannot be accepted on this node. */
+  evaluator: LinkageEvaluator | null;
+  forceCode: string;
+  /** Keys the digest of linkage keys that the audit log holds instead of the keys. */
+  digestKey: Buffer;
+  now?: () => Date;
+}
+
+/** GraphQL identity input to the linkage library's shape; absent fields stay absent. */
+export function toIdentity(input: McxAssociateIdentityInput): AssociateIdentity {
+  const out: AssociateIdentity = {};
+  for (const f of ['forename', 'surname', 'dob', 'nhsNumber', 'chiNumber', 'pncId', 'phone', 'vehicleReg'] as const) {
+    const v = input[f];
+    if (v != null && v !== '') out[f] = v;
+  }
+  if (input.sex) out.sex = SEX[input.sex];
+  return out;
+}
+
+/** Identity problems as field errors under `identity.` (messages never echo values). */
+export function identityErrors(identity: AssociateIdentity, now: Date, prefix = 'identity'): FieldError[] {
+  const result = validateIdentity(identity, { now });
+  if (result.ok) return [];
+  return result.issues.map((i) => ({
+    field: i.field ? `${prefix}.${i.field}` : prefix,
+    code: i.code === 'IDENTITY_EMPTY' ? 'REQUIRED' : 'INVALID_FORMAT',
+    message: i.message,
+  }));
+}
+
+/**
+ * Subjects' and associates' identity, turned into linkage keys through the linkage service,
+ * and matching. Identity attributes live only in memory for the length of one request.
+ */
+export class SubjectService {
+  private readonly now: () => Date;
+
+  constructor(private readonly deps: SubjectServiceDeps) {
+    this.now = deps.now ?? (() => new Date());
+  }
+
+  private evaluator(): LinkageEvaluator {
+    if (!this.deps.evaluator) throw new McxError('LINKAGE_NOT_CONFIGURED', 'this node has no linkage service (MCX_LINKAGE_URL)');
+    return this.deps.evaluator;
+  }
+
+  /** Derives a holder's record keys (one batched linkage call). */
+  deriveRecordKeys(identity: AssociateIdentity): Promise<DerivedLinkageKey[]> {
+    return deriveLinkageKeys(identity, this.evaluator(), { role: 'record', now: this.now() });
+  }
+
+  /** A keyed digest of linkage keys: what the audit log holds instead of the keys. */
+  digest(keys: readonly { key: string }[]): string {
+    const h = createHmac('sha256', this.deps.digestKey);
+    for (const k of [...keys].map((x) => x.key).sort()) h.update(`${k}\n`);
+    return `hmac-sha256:${h.digest('base64url')}`;
+  }
+
+  /** Publishes (or replaces) a subject's keys; the audit entry commits with them. */
+  async publish(input: { subjectRef?: string | null; identity?: McxAssociateIdentityInput | null; reviewAt?: string | null }, audit: InTx) {
+    const now = this.now();
+    const c = new InputChecker();
+    const subjectRef = c.reference('subjectRef', input.subjectRef, { required: true, max: 64 });
+    const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
+    if (reviewAt && reviewAt < now.toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+    if (!input.identity) c.fail('identity', 'REQUIRED', 'identity is required');
+    const identity = input.identity ? toIdentity(input.identity) : {};
+    const errors = [...c.errors, ...(input.identity ? identityErrors(identity, now) : [])];
+    if (errors.length > 0 || !subjectRef || !reviewAt) return { subject: null, errors };
+    const keys = await this.deriveRecordKeys(identity);
+    await this.deps.db.transaction(async (tx) => {
+      await this.deps.store.upsertSubject(tx, this.deps.forceCode, subjectRef, reviewAt, now);
+      await this.deps.store.replaceKeys(tx, this.deps.forceCode, 'subject', subjectRef, keys, now);
+      await audit(tx, [`${this.deps.forceCode}/${subjectRef}`]);
+    });
+    return {
+      subject: { owner: this.deps.forceCode, subjectRef, reviewAt, keyKinds: [...new Set(keys.map((k) => k.kind))].sort(), keyVersion: keys[0]?.keyVersion ?? '' },
+      errors: [] as FieldError[],
+    };
+  }
+
+  /** Stores an associate's keys inside the associate's own publish transaction. */
+  associateKeysWriter(associateId: string, keys: readonly DerivedLinkageKey[]): InTx {
+    return (tx) => this.deps.store.replaceKeys(tx, this.deps.forceCode, 'associate', associateId, keys, this.now());
+  }
+
+  /**
+   * Holders whose keys match an identity: strong first. Matching is always query against one
+   * holder, never chained. Returns the matches and the digest of the query's keys.
+   */
+  async match(identityInput: McxAssociateIdentityInput, holderKind: HolderKind = 'subject'): Promise<{ matches: SubjectMatch[]; digest: string } | { errors: FieldError[] }> {
+    const identity = toIdentity(identityInput);
+    const errors = identityErrors(identity, this.now());
+    if (errors.length > 0) return { errors };
+    const query = await deriveLinkageKeys(identity, this.evaluator(), { role: 'query', now: this.now() });
+    const held = await this.deps.store.candidates(holderKind, query);
+    const byHolder = new Map<string, typeof held>();
+    for (const k of held) byHolder.set(`${k.owner}\u0000${k.holder}`, [...(byHolder.get(`${k.owner}\u0000${k.holder}`) ?? []), k]);
+    const matches: SubjectMatch[] = [];
+    for (const [id, keys] of byHolder) {
+      const [owner, holder] = id.split('\u0000') as [string, string];
+      const result = matchKeys(
+        query.map((q) => ({ kind: q.kind, strength: q.strength, key: `${q.keyVersion}:${q.key}`, variant: q.variant })),
+        keys.map((k) => ({ kind: k.keyKind as KeyKind, strength: k.strength as KeyStrength, key: `${k.keyVersion}:${k.key}` })),
+      );
+      if (result.strength === 'none') continue;
+      matches.push({ owner, subjectRef: holder, strength: result.strength === 'strong' ? 'STRONG' : 'POSSIBLE', matchedKinds: result.kinds, conflicts: result.conflicts });
+    }
+    matches.sort((a, b) => (a.strength === b.strength ? a.subjectRef.localeCompare(b.subjectRef) : a.strength === 'STRONG' ? -1 : 1));
+    return { matches, digest: this.digest(query) };
+  }
+
+  keyKinds(owner: string, holderKind: HolderKind, holder: string) {
+    return this.deps.store.keyKinds(owner, holderKind, holder);
+  }
+}

@@ -1,0 +1,81 @@
+import { and, eq, inArray, sql } from 'drizzle-orm';
+import { schema, type Database } from '@mcx/db';
+import type { DerivedLinkageKey } from '@mcx/linkage';
+import type { Tx } from '../audit/audit-store.js';
+
+const { subjects, linkageKeys } = schema;
+
+export type HolderKind = 'subject' | 'associate';
+
+/** A stored key, as the match rules need it (kind, strength, the opaque key). */
+export interface HeldKey {
+  owner: string;
+  holderKind: HolderKind;
+  holder: string;
+  keyKind: string;
+  strength: string;
+  keyVersion: string;
+  key: string;
+}
+
+/** SQL for subjects and linkage keys. Keys never leave this table except to be compared. */
+export class SubjectStore {
+  constructor(private readonly db: Database) {}
+
+  async upsertSubject(tx: Tx, owner: string, subjectRef: string, reviewAt: string, now: Date): Promise<void> {
+    await tx
+      .insert(subjects)
+      .values({ owner, subjectRef, reviewAt, updatedAt: now })
+      .onConflictDoUpdate({ target: [subjects.owner, subjects.subjectRef], set: { reviewAt, updatedAt: now } });
+  }
+
+  /** Replaces a holder's keys of one key version (a re-send replaces, a re-key adds a version). */
+  async replaceKeys(tx: Tx, owner: string, holderKind: HolderKind, holder: string, keys: readonly DerivedLinkageKey[], now: Date): Promise<void> {
+    const versions = [...new Set(keys.map((k) => k.keyVersion))];
+    if (versions.length > 0) {
+      await tx
+        .delete(linkageKeys)
+        .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder), inArray(linkageKeys.keyVersion, versions)));
+    }
+    // One key may come from two inputs (a nickname reading equal to the name): store it once.
+    const unique = new Map(keys.map((k) => [`${k.keyVersion}|${k.kind}|${k.key}`, k]));
+    if (unique.size === 0) return;
+    await tx.insert(linkageKeys).values(
+      [...unique.values()].map((k) => ({
+        owner,
+        holderKind,
+        holder,
+        keyKind: k.kind,
+        strength: k.strength,
+        keyVersion: k.keyVersion,
+        normalisationVersion: k.normalisationVersion,
+        key: k.key,
+        createdAt: now,
+      })),
+    );
+  }
+
+  /** Holders with any of these keys, then every key those holders have (for conflict checks). */
+  async candidates(holderKind: HolderKind, keys: readonly { keyVersion: string; key: string }[]): Promise<HeldKey[]> {
+    if (keys.length === 0) return [];
+    const pairs = keys.map((k) => sql`(${k.keyVersion}, ${k.key})`);
+    const hits = await this.db
+      .selectDistinct({ owner: linkageKeys.owner, holder: linkageKeys.holder })
+      .from(linkageKeys)
+      .where(and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.keyVersion}, ${linkageKeys.key}) in (${sql.join(pairs, sql`, `)})`));
+    if (hits.length === 0) return [];
+    const rows = await this.db
+      .select()
+      .from(linkageKeys)
+      .where(and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.owner}, ${linkageKeys.holder}) in (${sql.join(hits.map((h) => sql`(${h.owner}, ${h.holder})`), sql`, `)})`));
+    return rows.map((r) => ({ owner: r.owner, holderKind: r.holderKind as HolderKind, holder: r.holder, keyKind: r.keyKind, strength: r.strength, keyVersion: r.keyVersion, key: r.key }));
+  }
+
+  async keyKinds(owner: string, holderKind: HolderKind, holder: string): Promise<string[]> {
+    const rows = await this.db
+      .selectDistinct({ kind: linkageKeys.keyKind })
+      .from(linkageKeys)
+      .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder)));
+    return rows.map((r) => r.kind).sort();
+  }
+}
