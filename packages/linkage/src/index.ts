@@ -13,3 +13,4 @@ export * from './match.js';
 export * from './oprf-client.js';
 export * from './oprf-server.js';
 export * from './synthetic.js';
+export * from './http-evaluator.js';

@@ -120,7 +120,14 @@ export function syntheticChild(rng: SeededRng, options: Omit<SyntheticOptions, '
 /** `count` invented children from a seed; the same seed always gives the same list. */
 export function syntheticChildren(count: number, options: SyntheticOptions): ChildIdentity[] {
   const rng = createSeededRng(options.seed);
-  return Array.from({ length: count }, () => syntheticChild(rng, options));
+  // An NHS number belongs to one person: draw again on a repeat (the 999 test range is small).
+  const used = new Set<string>();
+  return Array.from({ length: count }, () => {
+    const child = syntheticChild(rng, options);
+    while (child.nhsNumber && used.has(child.nhsNumber)) child.nhsNumber = syntheticNhsNumber(rng);
+    if (child.nhsNumber) used.add(child.nhsNumber);
+    return child;
+  });
 }
 
 /** Ways a second force might record the same child differently. */
