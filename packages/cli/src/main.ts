@@ -4,6 +4,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
+import { registerLinkageCommands } from './commands/linkage.js';
 import { registerManifestCommands } from './commands/manifest.js';
 import { registerRecordsCommands } from './commands/records.js';
 import { registerTokenCommands } from './commands/token.js';
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDemoCommand(program);
   registerKeysCommands(program);
+  registerLinkageCommands(program);
   registerManifestCommands(program);
   registerRecordsCommands(program);
   registerTokenCommands(program);

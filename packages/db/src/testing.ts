@@ -7,6 +7,9 @@ declare module 'vitest' {
     /** Superuser URL of the test PostgreSQL chosen by tests/setup/global-setup.ts. */
     pgAdminUrl: string;
     pgStrategy: string;
+    /** Embedded strategy only: the server's data directory and its log file ('' otherwise). */
+    pgDataDir: string;
+    pgLogFile: string;
   }
 }
 

@@ -7,6 +7,7 @@ import { z } from 'zod';
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const file = z.string({ error: 'is required (a file path)' }).trim().min(1, 'is required (a file path)');
 
+/** The service's environment variables, with defaults. */
 export const LinkageEnvSchema = z
   .object({
     HOST: z.string().default('127.0.0.1'),

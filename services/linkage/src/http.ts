@@ -54,6 +54,8 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
     req.on('data', onData);
     req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
+    // A client that goes away mid-body must not leave this promise pending.
+    req.once('close', () => reject(new HttpError(400, 'BAD_REQUEST', 'the request body was cut short')));
   });
   try {
     return JSON.parse(text);
