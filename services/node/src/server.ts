@@ -8,6 +8,7 @@ import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 import { loadTrust } from './federation/trust.js';
 import type { DevIssuer } from '@mcx/auth';
 import { loadOrCreateDevIssuer } from './auth/dev-issuer-file.js';
+import { createHttpEvaluator } from '@mcx/linkage';
 
 export interface RunningNode {
   url: string;
@@ -38,7 +39,9 @@ export async function startNode(config: Config, logger: Logger, databaseUrl: str
   // The pool acts as mcx_app: it can read and append the audit tables, never change them.
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}`, role: config.dbRole });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
-  const app = await createApp({ config, db, logger, keys, trust, devIssuer });
+  // Calls to the linkage service are signed with this node's peer-token key; the service checks it against the manifest.
+  const linkageEvaluator = config.linkage ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken }) : null;
+  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

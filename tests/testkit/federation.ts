@@ -1,0 +1,60 @@
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
+import { generateNodeKeys, type NodeKeys } from '@mcx/node';
+import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type TrustManifest } from '@mcx/signing';
+import { capturingLogger } from './logs.js';
+
+export interface TestFederation {
+  dir: string;
+  keys: Record<string, NodeKeys>;
+  manifest: TrustManifest;
+  /** The environment a member node needs: pinned operator key, manifest, linkage service. */
+  nodeEnv(force: string): Record<string, string>;
+  linkage: RunningLinkageService;
+  /** The linkage service's log lines (its call log). */
+  linkageLogs(): string;
+  close(): Promise<void>;
+}
+
+/**
+ * A real federation for tests: an operator key, a signed manifest naming each force with its
+ * node keys, and a real linkage service on loopback that trusts that manifest.
+ */
+export async function createFederation(forces: string[], opts: { linkageEnv?: Record<string, string> } = {}): Promise<TestFederation> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-federation-'));
+  const operator = generateSigningKey('manifest');
+  const keys = Object.fromEntries(forces.map((f) => [f, generateNodeKeys()]));
+  let manifest = initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 });
+  for (const force of forces) {
+    const k = keys[force]!;
+    manifest = addMember(manifest, {
+      code: force,
+      name: `${force} (test)`,
+      kind: 'police',
+      endpoint: `https://${force.toLowerCase()}.mcx.test`,
+      contact24x7: '+44 100 000 0000',
+      keys: [k.record, k.peerToken, k.auditCheckpoint].map((key) => ({ kid: key.kid, job: key.job, jwk: key.jwk, status: 'active' as const })),
+      capabilities: [],
+    });
+  }
+  const files = { operator: path.join(dir, 'operator.pub.pem'), manifest: path.join(dir, 'manifest.jws'), linkageKeys: path.join(dir, 'linkage-keys.json') };
+  writeFileSync(files.operator, exportPublicKeyPem(operator));
+  writeFileSync(files.manifest, signManifest(manifest, operator));
+  writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
+  const { logger, text } = capturingLogger('info');
+  const linkage = await startLinkageService(
+    parseLinkageConfig({ PORT: '0', MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
+    logger,
+  );
+  return {
+    dir,
+    keys,
+    manifest,
+    nodeEnv: () => ({ MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_URL: linkage.url }),
+    linkage,
+    linkageLogs: text,
+    close: () => linkage.close(),
+  };
+}
