@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { SignJWT, base64url, generateKeyPair } from 'jose';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Role } from '@mcx/auth';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
@@ -86,6 +87,31 @@ describe('every role against every operation', () => {
       const value = (result.body.data as Record<string, unknown> | null | undefined)?.[op.name] ?? null;
       expect(Array.isArray(value) ? value.every((v) => v === null) : value === null).toBe(true);
     }
+  });
+
+  it('every operation left the audit entries it should: actions by operation, refusals of authenticated actors', async () => {
+    const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
+    const rows = await sql<{ op: string; action: string; subject: string; n: number }[]>`
+      select entry->'query'->>'operation' as op, action, actor_subject as subject, count(*)::int as n
+      from audit_entries group by 1, 2, 3`;
+    await sql.end();
+    const count = (op: string, action: string, subject: string) => rows.find((r) => r.op === op && r.action === action && r.subject === subject)?.n ?? 0;
+    for (const op of OPS) {
+      for (const role of ROLES) {
+        if (role === 'none') continue;
+        const subject = `s-${role}`;
+        if (ALLOWED[op.kind].includes(role)) {
+          if (op.kind === 'read') expect(count(op.name, 'consultation', subject), `${role} ${op.name}`).toBe(1);
+        } else {
+          expect(count(op.name, 'authorisation_failure', subject), `${role} ${op.name}`).toBe(1);
+        }
+      }
+    }
+    // Allowed writes that stored something left a collection or an alteration entry.
+    expect(count('publishEpisode', 'collection', 's-publisher')).toBe(1);
+    expect(count('publishEpisodes', 'collection', 's-publisher')).toBe(1);
+    expect(count('restrictRecord', 'alteration', 's-publisher')).toBe(1);
+    expect(count('unrestrictRecord', 'alteration', 's-publisher')).toBe(1);
   });
 
   it('a publisher of another force cannot write this force’s records', async () => {
