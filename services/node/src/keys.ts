@@ -18,6 +18,8 @@ export function generateNodeKeys(): NodeKeys {
 
 /** Writes PKCS8 PEM files, readable by their owner only. Refuses to overwrite a key. */
 export function writeNodeKeys(dir: string, keys: NodeKeys): void {
+  // Parents keep the default mode (an embedded server must traverse them); the key folder is private.
+  mkdirSync(path.dirname(dir), { recursive: true });
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   for (const [job, file] of Object.entries(KEY_FILES) as [keyof NodeKeys, string][]) {
     const target = path.join(dir, file);

@@ -1,23 +1,67 @@
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { gql } from 'graphql-tag';
 import { createClient, PublishEpisodeDocument } from '@mcx/client';
 import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
+import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
+import { syntheticChildren } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
-import { loadConfig, loadOrCreateDevIssuer, parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { addMember, exportPrivateKeyPem, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, signingKeyFromPem } from '@mcx/signing';
 import { syntheticEpisodes } from './synthetic.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
 
-/** Three force nodes on one embedded PostgreSQL, each with its own database. */
+const PUBLISH_SUBJECT = gql`
+  mutation DemoSubject($input: McxSubjectInput!) { publishSubject(input: $input) { errors { field code } } }
+`;
+
+/**
+ * Three force nodes on one embedded PostgreSQL (a database each), a signed trust manifest
+ * naming them, and the federation's linkage service. Everything lives under the data
+ * directory and is reused on the next run.
+ */
 export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?: string }): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
-  // The demo takes its data directory, log level and embedded port from the node's own config.
   const base = loadConfig();
   const logger = createLogger({ level: base.logLevel, base: { service: 'mcx-demo' } });
-  const dataDir = path.resolve(opts.dataDir ?? base.dataDir, 'demo-postgres');
+  const root = path.resolve(opts.dataDir ?? base.dataDir);
+  const demoDir = path.join(root, 'demo');
+  // The data root stays traversable: the embedded server runs as its own user under it.
+  mkdirSync(root, { recursive: true, mode: 0o755 });
+  mkdirSync(demoDir, { recursive: true, mode: 0o700 });
+
+  // The operator's key (kept offline in real life) and a manifest naming the three nodes.
+  const operatorFile = path.join(demoDir, 'operator.pem');
+  if (!existsSync(operatorFile)) writeFileSync(operatorFile, exportPrivateKeyPem(generateSigningKey('manifest')), { mode: 0o600 });
+  const operator = signingKeyFromPem(readFileSync(operatorFile, 'utf8'), 'manifest');
+  let manifest = initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 });
+  const keys = new Map<string, Awaited<ReturnType<typeof loadOrCreateNodeKeys>>>();
+  for (const [i, force] of DEMO_FORCES.entries()) {
+    const k = await loadOrCreateNodeKeys(path.join(root, 'demo-keys', force.toLowerCase()), { allowGenerate: true });
+    keys.set(force, k);
+    manifest = addMember(manifest, {
+      code: force,
+      name: `${force} (demo)`,
+      kind: 'police',
+      endpoint: `http://127.0.0.1:${opts.basePort + i}`,
+      contact24x7: '+44 100 000 0000',
+      keys: [k.record, k.peerToken, k.auditCheckpoint].map((key) => ({ kid: key.kid, job: key.job, jwk: key.jwk, status: 'active' as const })),
+      capabilities: [],
+    });
+  }
+  const files = { operatorPub: path.join(demoDir, 'operator.pub.pem'), manifest: path.join(demoDir, 'manifest.jws'), linkageKeys: path.join(demoDir, 'linkage-keys.json') };
+  writeFileSync(files.operatorPub, exportPublicKeyPem(operator));
+  writeFileSync(files.manifest, signManifest(manifest, operator));
+  if (!existsSync(files.linkageKeys)) writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
+
+  const linkage = await startLinkageService(
+    parseLinkageConfig({ PORT: String(opts.basePort + 99), MCX_OPERATOR_PUBLIC_KEY_FILE: files.operatorPub, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys }),
+    logger.child({ service: 'mcx-linkage' }),
+  );
   // One port above the single node's, so `npm start` and the demo can run side by side.
-  const pg = await startEmbeddedPostgres({ dataDir, port: base.embeddedPgPort + 1 });
+  const pg = await startEmbeddedPostgres({ dataDir: path.join(root, 'demo-postgres'), port: base.embeddedPgPort + 1 });
+  const issuer = await loadOrCreateDevIssuer(root);
   const nodes: RunningNode[] = [];
-  // One development issuer for the whole demo federation; its key stays in the data directory.
-  const issuer = await loadOrCreateDevIssuer(path.dirname(dataDir));
   for (const [i, force] of DEMO_FORCES.entries()) {
     const url = await ensureDatabase(pg.adminUrl, `mcx_demo_${force.toLowerCase()}`);
     const config = parseConfig({
@@ -25,12 +69,18 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       MCX_FORCE_CODE: force,
       PORT: String(opts.basePort + i),
       DATABASE_URL: url,
-      MCX_KEYS_DIR: path.join(path.dirname(dataDir), 'demo-keys', force.toLowerCase()),
+      MCX_DATA_DIR: root,
+      MCX_KEYS_DIR: path.join(root, 'demo-keys', force.toLowerCase()),
+      MCX_OPERATOR_PUBLIC_KEY_FILE: files.operatorPub,
+      MCX_MANIFEST_FILE: files.manifest,
+      MCX_LINKAGE_URL: linkage.url,
       LOG_LEVEL: base.logLevel,
     });
-    nodes.push(await startNode(config, logger.child({ force }), url, { devIssuer: issuer }));
+    nodes.push(await startNode(config, logger.child({ force }), url, { keys: keys.get(force)!, devIssuer: issuer }));
   }
   if (opts.seed) {
+    const children = syntheticChildren(3, { seed: 2026, referenceDate: new Date().toISOString().slice(0, 10), nhsShare: 1 });
+    const reviewAt = new Date(Date.now() + 365 * 86400_000).toISOString().slice(0, 10);
     for (const [i, force] of DEMO_FORCES.entries()) {
       const token = await issuer.mintToken({ role: 'publisher', force, orgKind: 'police', subject: `${force.toLowerCase()}-rms`, kind: 'client', ttlSec: 300 });
       const client = createClient({ url: nodes[i]!.url, token });
@@ -38,11 +88,19 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
         const { publishEpisode } = await client.request(PublishEpisodeDocument, { input });
         if (publishEpisode.errors.length > 0) throw new Error(`demo seed refused: ${JSON.stringify(publishEpisode.errors)}`);
       }
+      // The same three invented children are known to every force, under its own references.
+      for (const [n, c] of children.entries()) {
+        const input = { subjectRef: `${force}-SUBJ-${n + 1}`, reviewAt, identity: { forename: c.forename, surname: c.surname, dob: c.dob, nhsNumber: c.nhsNumber } };
+        const res = (await client.request(PUBLISH_SUBJECT as never, { input } as never)) as { publishSubject: { errors: unknown[] } };
+        if (res.publishSubject.errors.length > 0) throw new Error('demo subject refused');
+      }
     }
   }
+  process.stdout.write(`linkage service: ${linkage.url}\n`);
   for (const [i, force] of DEMO_FORCES.entries()) process.stdout.write(`${force}: ${nodes[i]!.url}/graphql\n`);
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.close()));
+    await linkage.close();
     await pg.stop();
   };
   process.once('SIGINT', () => void stop().then(() => process.exit(0)));
