@@ -42,14 +42,14 @@ export function readHeaders(force = 'WMP'): Record<string, string> {
   return { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` };
 }
 
-export async function startTestNode(opts: { force?: string; env?: Record<string, string>; databaseUrl?: string; keys?: NodeKeys; issuer?: DevIssuer } = {}): Promise<TestNode> {
+export async function startTestNode(opts: { force?: string; env?: Record<string, string>; databaseUrl?: string; keys?: NodeKeys; issuer?: DevIssuer; now?: () => Date } = {}): Promise<TestNode> {
   const databaseUrl = opts.databaseUrl ?? (await freshMigratedDatabase());
   const config = parseConfig({ MCX_ENV: 'test', MCX_FORCE_CODE: opts.force ?? 'WMP', PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', ...opts.env });
   const { logger, text } = capturingLogger();
   // With MCX_KEYS_DIR set the node loads its own key files, as in production.
   const given = opts.keys ?? (opts.env?.MCX_KEYS_DIR ? undefined : generateNodeKeys());
   const issuer = opts.issuer ?? (await createDevIssuer());
-  const node = await startNode(config, logger, databaseUrl, { ...(given ? { keys: given } : {}), devIssuer: issuer });
+  const node = await startNode(config, logger, databaseUrl, { ...(given ? { keys: given } : {}), devIssuer: issuer, ...(opts.now ? { now: opts.now } : {}) });
   const keys = given ?? (await loadNodeKeys(config.keysDir));
   const force = config.forceCode;
   const as = async (a: ClientAs) => {

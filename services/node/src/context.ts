@@ -31,7 +31,7 @@ export interface Context {
    * Audits a read (a consultation) and resolves only once its entry has committed: no read
    * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
    */
-  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string }, operation: string, queryIds: string[], recordIds: string[]): Promise<void>;
+  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string }, operation: string, queryIds: string[], recordIds: string[], reason?: string | null): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
@@ -57,9 +57,9 @@ export function createContext(input: {
     access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }),
     services: input.services,
     caseRefPattern: input.caseRefRules.caseRefPattern,
-    async auditRead(read, operation, queryIds, recordIds) {
+    async auditRead(read, operation, queryIds, recordIds, reason = null) {
       try {
-        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success' });
+        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success', reason });
       } catch (err) {
         const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
         throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });

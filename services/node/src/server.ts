@@ -32,7 +32,7 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<{
 }
 
 /** Migrates, builds the app and listens on config.host:config.port. */
-export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys; devIssuer?: DevIssuer } = {}): Promise<RunningNode> {
+export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys; devIssuer?: DevIssuer; now?: () => Date } = {}): Promise<RunningNode> {
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
   await runMigrations(config.migrationDatabaseUrl ?? databaseUrl);
@@ -41,7 +41,7 @@ export async function startNode(config: Config, logger: Logger, databaseUrl: str
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   // Calls to the linkage service are signed with this node's peer-token key; the service checks it against the manifest.
   const linkageEvaluator = config.linkage ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken }) : null;
-  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator });
+  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, ...(opts.now ? { now: opts.now } : {}) });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

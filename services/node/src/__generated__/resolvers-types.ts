@@ -672,6 +672,15 @@ export type McxSubjectMatch = {
   subjectRef: Scalars['String']['output'];
 };
 
+/** Records left out of an answer, by reason, so it can say what is missing. */
+export type McxWithheldCounts = {
+  __typename?: 'McxWithheldCounts';
+  /** Accuracy disputed (DPA 2018 s47). */
+  restricted: Scalars['Int']['output'];
+  /** Past the retention review date (DPA 2018 s39) and not yet reviewed. */
+  reviewOverdue: Scalars['Int']['output'];
+};
+
 /** A missing episode, following the APP and the statutory guidance. No free text, ever. */
 export type MissingEpisode = {
   __typename?: 'MissingEpisode';
@@ -714,6 +723,8 @@ export type MissingEpisodeConnection = {
   /** Pass as `after` to get the next page; null on the last page. */
   nextCursor?: Maybe<Scalars['String']['output']>;
   nodes: Array<MissingEpisode>;
+  /** What this node held that matched but is withheld (across all pages). */
+  withheld: McxWithheldCounts;
 };
 
 export type MissingEpisodeInput = {
@@ -1139,6 +1150,7 @@ export type ResolversTypes = ResolversObject<{
   McxSubject: ResolverTypeWrapper<McxSubject>;
   McxSubjectInput: McxSubjectInput;
   McxSubjectMatch: ResolverTypeWrapper<McxSubjectMatch>;
+  McxWithheldCounts: ResolverTypeWrapper<McxWithheldCounts>;
   MissingEpisode: ResolverTypeWrapper<EpisodeModel>;
   MissingEpisodeConnection: ResolverTypeWrapper<Omit<MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversTypes['MissingEpisode']> }>;
   MissingEpisodeInput: MissingEpisodeInput;
@@ -1202,6 +1214,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxSubject: McxSubject;
   McxSubjectInput: McxSubjectInput;
   McxSubjectMatch: McxSubjectMatch;
+  McxWithheldCounts: McxWithheldCounts;
   MissingEpisode: EpisodeModel;
   MissingEpisodeConnection: Omit<MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['MissingEpisode']> };
   MissingEpisodeInput: MissingEpisodeInput;
@@ -1457,6 +1470,11 @@ export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends R
   subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type McxWithheldCountsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWithheldCounts'] = ResolversParentTypes['McxWithheldCounts']> = ResolversObject<{
+  restricted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reviewOverdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type MissingEpisodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MissingEpisode'] = ResolversParentTypes['MissingEpisode'], FederationReferenceType extends FederationReferenceTypes['MissingEpisode'] = FederationReferenceTypes['MissingEpisode']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['MissingEpisode']> | FederationReferenceType, FederationReferenceType, ContextType>;
   assessment?: Resolver<ResolversTypes['McxEpisodeAssessment'], ParentType, ContextType>;
@@ -1488,6 +1506,7 @@ export type MissingEpisodeResolvers<ContextType = Context, ParentType extends Re
 export type MissingEpisodeConnectionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['MissingEpisodeConnection'] = ResolversParentTypes['MissingEpisodeConnection']> = ResolversObject<{
   nextCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['MissingEpisode']>, ParentType, ContextType>;
+  withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
@@ -1574,6 +1593,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxRiskRegrade?: McxRiskRegradeResolvers<ContextType>;
   McxSubject?: McxSubjectResolvers<ContextType>;
   McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;
+  McxWithheldCounts?: McxWithheldCountsResolvers<ContextType>;
   MissingEpisode?: MissingEpisodeResolvers<ContextType>;
   MissingEpisodeConnection?: MissingEpisodeConnectionResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;

@@ -32,18 +32,18 @@ export const amendAssociate: NonNullable<MutationResolvers['amendAssociate']> = 
 
 export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = async (_, { owner, id }, ctx) => {
   const read = await ctx.access.requireRead('localAssociate');
-  const found = await ctx.services.records.get<AssociateRecord>('associate', owner, id);
-  await ctx.auditRead(read, 'localAssociate', [`${owner}/${id}`], found ? [`${owner}/${id}`] : []);
-  return found;
+  const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', owner, id);
+  await ctx.auditRead(read, 'localAssociate', [`${owner}/${id}`], record ? [`${owner}/${id}`] : [], withheld);
+  return record;
 };
 
 export const McxAssociate: McxAssociateResolvers = {
   ...recordFields,
   __resolveReference: async (ref, ctx) => {
     const read = await ctx.access.requireRead('_entities');
-    const found = await ctx.services.records.get<AssociateRecord>('associate', ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [`${ref.owner}/${ref.id}`] : []);
-    return found;
+    const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [`${ref.owner}/${ref.id}`] : [], withheld);
+    return record;
   },
   descriptors: (m) => m.record.descriptors,
   flags: (m) => m.record.assessment.flags,

@@ -3,6 +3,7 @@ import { recordFields } from '../records/record-kind.js';
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { InvalidCursorError } from '../records/record-store.js';
 import { offeredWithin72Hours } from './episode-spec.js';
+import type { EpisodeRecord } from './episode-model.js';
 
 const MAX_PAGE = 200;
 const key = (r: { record: { owner: string; id: string } }) => `${r.record.owner}/${r.record.id}`;
@@ -50,9 +51,9 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
 
 export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = async (_, { owner, id }, ctx) => {
   const read = await ctx.access.requireRead('localEpisode');
-  const found = await ctx.services.episodes.get(owner, id);
-  await ctx.auditRead(read, 'localEpisode', [`${owner}/${id}`], found ? [key(found)] : []);
-  return found;
+  const { record, withheld } = await ctx.services.records.read<EpisodeRecord>('episode', owner, id);
+  await ctx.auditRead(read, 'localEpisode', [`${owner}/${id}`], record ? [key(record)] : [], withheld);
+  return record;
 };
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
@@ -60,9 +61,9 @@ export const MissingEpisode: MissingEpisodeResolvers = {
   ...recordFields,
   __resolveReference: async (ref, ctx) => {
     const read = await ctx.access.requireRead('_entities');
-    const found = await ctx.services.episodes.get(ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [key(found)] : []);
-    return found;
+    const { record, withheld } = await ctx.services.records.read<EpisodeRecord>('episode', ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [key(record)] : [], withheld);
+    return record;
   },
   subjectRef: (m) => m.record.subjectRef,
   status: (m) => m.record.facts.status,

@@ -25,18 +25,18 @@ export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocatio
 
 export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = async (_, { owner, id }, ctx) => {
   const read = await ctx.access.requireRead('localLocationOfConcern');
-  const found = await ctx.services.records.get<LocationRecord>('location_of_concern', owner, id);
-  await ctx.auditRead(read, 'localLocationOfConcern', [`${owner}/${id}`], found ? [`${owner}/${id}`] : []);
-  return found;
+  const { record, withheld } = await ctx.services.records.read<LocationRecord>('location_of_concern', owner, id);
+  await ctx.auditRead(read, 'localLocationOfConcern', [`${owner}/${id}`], record ? [`${owner}/${id}`] : [], withheld);
+  return record;
 };
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   ...recordFields,
   __resolveReference: async (ref, ctx) => {
     const read = await ctx.access.requireRead('_entities');
-    const found = await ctx.services.records.get<LocationRecord>('location_of_concern', ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], found ? [`${ref.owner}/${ref.id}`] : []);
-    return found;
+    const { record, withheld } = await ctx.services.records.read<LocationRecord>('location_of_concern', ref.owner, ref.id);
+    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [`${ref.owner}/${ref.id}`] : [], withheld);
+    return record;
   },
   location: (m) => m.record.facts.location,
   placeKind: (m) => m.record.facts.placeKind,

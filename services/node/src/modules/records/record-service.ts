@@ -156,10 +156,22 @@ export class RecordService {
     return toStored<T>(current);
   }
 
-  /** This force's records of one kind, newest report first. */
+  /**
+   * A record as a reader may see it: null when absent or retracted; withheld (with the
+   * reason) when restricted or past its review date.
+   */
+  async read<T extends { reviewAt: string }>(kind: Kind, owner: string, id: string): Promise<{ record: StoredRecord<T> | null; withheld: 'RESTRICTED' | 'REVIEW_OVERDUE' | null }> {
+    const found = await this.get<T>(kind, owner, id);
+    if (!found) return { record: null, withheld: null };
+    if (found.state === 'RESTRICTED') return { record: null, withheld: 'RESTRICTED' };
+    if (found.record.reviewAt < this.now().toISOString().slice(0, 10)) return { record: null, withheld: 'REVIEW_OVERDUE' };
+    return { record: found, withheld: null };
+  }
+
+  /** This force's readable records of one kind, newest report first, with what was withheld. */
   async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null }) {
-    const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts });
-    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor };
+    const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts, today: this.now().toISOString().slice(0, 10) });
+    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor, withheld: page.withheld };
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */

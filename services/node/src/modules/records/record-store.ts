@@ -193,7 +193,7 @@ export class RecordStore {
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null }): Promise<{ records: CurrentRecord[]; nextCursor: string | null }> {
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number } }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
       .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, reportedAt: records.reportedAt, id: records.id })
@@ -203,7 +203,9 @@ export class RecordStore {
         and(
           eq(records.kind, opts.kind),
           eq(records.owner, opts.owner),
-          sql`${records.state} <> 'RETRACTED'`,
+          // Only what may be read: not restricted, not retracted, not past its review date.
+          eq(records.state, 'ACTIVE'),
+          sql`${records.reviewAt} >= ${opts.today}`,
           opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
           cursor
             ? or(lt(records.reportedAt, cursor.reportedAt), and(eq(records.reportedAt, cursor.reportedAt), lt(records.id, cursor.id)))
@@ -215,7 +217,18 @@ export class RecordStore {
     const page = rows.slice(0, opts.first);
     const last = page[page.length - 1];
     const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
-    return { records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })), nextCursor };
+    const [counts] = await this.db
+      .select({
+        restricted: sql<number>`count(*) filter (where ${records.state} = 'RESTRICTED')::int`,
+        reviewOverdue: sql<number>`count(*) filter (where ${records.state} = 'ACTIVE' and ${records.reviewAt} < ${opts.today})::int`,
+      })
+      .from(records)
+      .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined));
+    return {
+      records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })),
+      nextCursor,
+      withheld: { restricted: counts?.restricted ?? 0, reviewOverdue: counts?.reviewOverdue ?? 0 },
+    };
   }
 }
 
