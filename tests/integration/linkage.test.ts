@@ -4,7 +4,7 @@ import postgres from 'postgres';
 import type { McxClient } from '@mcx/client';
 import { createFederation, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
-import { associateInput, publishAssociate } from '../testkit/records.js';
+import { associateInput, publishAssociate, retractRecord } from '../testkit/records.js';
 import { allEntries } from '../testkit/audit.js';
 
 const PUBLISH_SUBJECT = gql`
@@ -81,6 +81,13 @@ describe('subjects through the real linkage service', () => {
     const kinds = await sql<{ key_kind: string }[]>`select distinct key_kind from linkage_keys where holder_kind = 'associate' and holder = ${input.id!} order by 1`;
     await sql.end();
     expect(kinds.map((k) => k.key_kind)).toEqual(expect.arrayContaining(['phone', 'vreg']));
+
+    // Retracting the associate erases its keys with the tombstone.
+    expect((await retractRecord(t.client, 'ASSOCIATE', input.id!, 2, 'ERASURE_REQUEST')).errors).toEqual([]);
+    const left = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
+    const [row] = await left<{ n: number }[]>`select count(*)::int as n from linkage_keys where holder = ${input.id!}`;
+    await left.end();
+    expect(row!.n).toBe(0);
   });
 
   it('the linkage service logs each call by member and count, and never an element', () => {

@@ -28,6 +28,15 @@ export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']
 
 export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
   const viewer = await ctx.access.requireWrite('retractRecord');
-  const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason, ctx.auditWrite(viewer, 'alteration', 'retractRecord'));
+  const audit = ctx.auditWrite(viewer, 'alteration', 'retractRecord');
+  // A retracted associate keeps no linkage keys: they are erased with the tombstone, in one transaction.
+  const inTx: typeof audit =
+    kind === 'ASSOCIATE'
+      ? async (tx, stored) => {
+          await audit(tx, stored);
+          await ctx.services.subjects.associateKeysEraser(id.toLowerCase())(tx, stored);
+        }
+      : audit;
+  const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason, inTx);
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };

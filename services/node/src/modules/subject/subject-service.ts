@@ -132,6 +132,11 @@ export class SubjectService {
     return { matches, digest: this.digest(query) };
   }
 
+  /** Inside a retraction's transaction: the associate's linkage keys go with it (a tombstone holds none). */
+  associateKeysEraser(associateId: string): InTx {
+    return (tx) => this.deps.store.deleteKeys(tx, this.deps.forceCode, 'associate', associateId);
+  }
+
   keyKinds(owner: string, holderKind: HolderKind, holder: string) {
     return this.deps.store.keyKinds(owner, holderKind, holder);
   }

@@ -71,6 +71,15 @@ export class SubjectStore {
     return rows.map((r) => ({ owner: r.owner, holderKind: r.holderKind as HolderKind, holder: r.holder, keyKind: r.keyKind, strength: r.strength, keyVersion: r.keyVersion, key: r.key }));
   }
 
+  /** Erases every linkage key of a holder (all key versions); returns how many. */
+  async deleteKeys(tx: Tx, owner: string, holderKind: HolderKind, holder: string): Promise<number> {
+    const rows = await tx
+      .delete(linkageKeys)
+      .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder)))
+      .returning({ key: linkageKeys.key });
+    return rows.length;
+  }
+
   async keyKinds(owner: string, holderKind: HolderKind, holder: string): Promise<string[]> {
     const rows = await this.db
       .selectDistinct({ kind: linkageKeys.keyKind })
