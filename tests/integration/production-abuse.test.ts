@@ -29,7 +29,7 @@ beforeAll(async () => {
   writeFileSync(path.join(dir, 'operator.pub.pem'), exportPublicKeyPem(operator));
   const manifest = initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 });
   const nodeKeys = (await import('@mcx/node')).generateNodeKeys();
-  const keys = [nodeKeys.record, nodeKeys.peerToken, nodeKeys.auditCheckpoint].map((k) => ({ kid: k.kid, job: k.job, jwk: k.jwk, status: 'active' as const }));
+  const keys = (await import('@mcx/node')).manifestKeys(nodeKeys);
   const withMember = addMember(manifest, { code: 'WMP', name: 'West Midlands Police', kind: 'police', endpoint: 'https://mcx.wmp.test', contact24x7: '+44 121 000 0000', keys, capabilities: [] });
   writeFileSync(path.join(dir, 'manifest.jws'), signManifest(withMember, operator));
 

@@ -2,7 +2,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
-import { generateNodeKeys, type NodeKeys } from '@mcx/node';
+import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type TrustManifest } from '@mcx/signing';
 import { capturingLogger } from './logs.js';
 
@@ -35,7 +35,7 @@ export async function createFederation(forces: string[], opts: { linkageEnv?: Re
       kind: 'police',
       endpoint: `https://${force.toLowerCase()}.mcx.test`,
       contact24x7: '+44 100 000 0000',
-      keys: [k.record, k.peerToken, k.auditCheckpoint].map((key) => ({ kid: key.kid, job: key.job, jwk: key.jwk, status: 'active' as const })),
+      keys: manifestKeys(k),
       capabilities: [],
     });
   }

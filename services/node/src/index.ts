@@ -5,7 +5,7 @@ import { resolveDatabase, startNode } from './server.js';
 export { createApp, type App, type AppDeps } from './app.js';
 export { parseConfig, loadConfig, ConfigError, type Config } from './config.js';
 export { startNode, resolveDatabase, type RunningNode } from './server.js';
-export { generateNodeKeys, loadNodeKeys, writeNodeKeys, loadOrCreateNodeKeys, KEY_FILES, type NodeKeys } from './keys.js';
+export { generateNodeKeys, loadNodeKeys, writeNodeKeys, loadOrCreateNodeKeys, manifestKeys, KEY_FILES, type NodeKeys } from './keys.js';
 
 /** Parses config, resolves the database, starts the node and stops it cleanly on SIGTERM. */
 export async function main(): Promise<void> {

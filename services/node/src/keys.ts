@@ -45,3 +45,8 @@ export async function loadOrCreateNodeKeys(dir: string, opts: { allowGenerate: b
   if (!existsSync(path.join(dir, KEY_FILES.record)) && opts.allowGenerate) writeNodeKeys(dir, generateNodeKeys());
   return loadNodeKeys(dir);
 }
+
+/** The node's public keys as trust-manifest entries (all active), for `addMember`. */
+export function manifestKeys(keys: NodeKeys): { kid: string; job: 'record' | 'peer-token' | 'audit-checkpoint'; jwk: SigningKey['jwk']; status: 'active' }[] {
+  return [keys.record, keys.peerToken, keys.auditCheckpoint].map((k) => ({ kid: k.kid, job: k.job, jwk: k.jwk, status: 'active' as const }));
+}

@@ -6,7 +6,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
 import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
 import { syntheticChildren } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
-import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, startNode, type RunningNode } from '@mcx/node';
 import { addMember, exportPrivateKeyPem, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, signingKeyFromPem } from '@mcx/signing';
 import { syntheticEpisodes } from './synthetic.js';
 
@@ -45,7 +45,7 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       kind: 'police',
       endpoint: `http://127.0.0.1:${opts.basePort + i}`,
       contact24x7: '+44 100 000 0000',
-      keys: [k.record, k.peerToken, k.auditCheckpoint].map((key) => ({ kid: key.kid, job: key.job, jwk: key.jwk, status: 'active' as const })),
+      keys: manifestKeys(k),
       capabilities: [],
     });
   }
