@@ -27,7 +27,7 @@ const EPISODE_CASES: Case[] = [
   ['missing version', { version: null }, 'version', 'REQUIRED'],
   ['missing ownerReference', { ownerReference: null }, 'ownerReference', 'REQUIRED'],
   ['missing subjectRef', { subjectRef: null }, 'subjectRef', 'REQUIRED'],
-  ['missing reviewAt', { reviewAt: null }, 'reviewAt', 'REQUIRED'],
+  ['no reviewAt, and the default (reportedAt + 730 days) already past', { reviewAt: null, reportedAt: '2020-01-02T10:00:00Z', lastSeenAt: '2020-01-02T08:00:00Z', foundAt: '2020-01-03T08:00:00Z' }, 'reviewAt', 'OUT_OF_RANGE'],
   ['missing status', { status: null }, 'status', 'REQUIRED'],
   ['missing reportedAt', { reportedAt: null }, 'reportedAt', 'REQUIRED'],
   ['missing lastSeenAt', { lastSeenAt: null }, 'lastSeenAt', 'REQUIRED'],
@@ -75,6 +75,7 @@ describe('every mistake a force system can make gets its own answer, and nothing
 
   it.each([
     ['missing descriptors', { descriptors: null }, 'descriptors', 'REQUIRED'],
+    ['missing reviewAt (an associate has no date to count a default from)', { reviewAt: null }, 'reviewAt', 'REQUIRED'],
     ['missing grading', { grading: null }, 'grading', 'REQUIRED'],
     ['intelligence F', { grading: { scheme: '3x5x2', source: '1', intelligence: 'F', handling: 'P' } }, 'grading.intelligence', 'UNKNOWN_CODE'],
     ['handling X', { grading: { scheme: '3x5x2', source: '1', intelligence: 'A', handling: 'X' } }, 'grading.handling', 'UNKNOWN_CODE'],
@@ -100,6 +101,15 @@ describe('every mistake a force system can make gets its own answer, and nothing
     expect(result.locationOfConcern).toBeNull();
     expect(result.errors).toContainEqual(expect.objectContaining({ field, code }));
     expect(await counter.versions()).toBe(before);
+  });
+
+  it('with no reviewAt, an episode is kept for the configured period from its report (730 days by default)', async () => {
+    const input = episodeInput({ reviewAt: null });
+    const { episode, errors } = await publishEpisode(t.client, input);
+    expect(errors).toEqual([]);
+    const expected = new Date(Date.parse(input.reportedAt!) + 730 * 86400_000).toISOString().slice(0, 10);
+    expect(episode?.reviewAt).toBe(expected);
+    expect((await publishEpisode(t.client, input)).episode?.recordBytes).toBe(episode?.recordBytes);
   });
 
   it('an unknown enum value is a GraphQL validation error (BAD_USER_INPUT), not data', async () => {

@@ -73,6 +73,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     clockSkewSeconds: config.clockSkewSeconds,
     isKnownOrganisation: (code) => known.has(code),
     isKnownAuthority: (code) => authorities.has(code),
+    reviewDays: config.reviewDays,
     ...(deps.now ? { now: deps.now } : {}),
   });
   const auditStore = new AuditStore(db.db);

@@ -48,6 +48,8 @@ export const EnvSchema = z
     MCX_DB_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('mcx_app'),
     MCX_MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
+    MCX_REVIEW_DAYS_EPISODE: int(730, 1, 36500),
+    MCX_REVIEW_DAYS_LOCATION: int(365, 1, 36500),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MCX_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     MCX_CLOCK_SKEW_SECONDS: int(300, 0, 3600),
@@ -105,6 +107,8 @@ export interface Config {
   migrationDatabaseUrl: string | null;
   /** How often a signed audit checkpoint is made (0: only at shutdown and on request). */
   auditCheckpointSeconds: number;
+  /** Retention by kind, in days: the default review date when a publisher sends none. */
+  reviewDays: { episode: number; associate: number; location_of_concern: number };
   logLevel: string;
   maxBodyBytes: number;
   clockSkewSeconds: number;
@@ -148,6 +152,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbRole: e.MCX_DB_ROLE,
     migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
     auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
+    // Associates have no date of their own to count from: their publisher always sends reviewAt.
+    reviewDays: { episode: e.MCX_REVIEW_DAYS_EPISODE, associate: 365, location_of_concern: e.MCX_REVIEW_DAYS_LOCATION },
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MCX_MAX_BODY_BYTES,
     clockSkewSeconds: e.MCX_CLOCK_SKEW_SECONDS,

@@ -71,7 +71,7 @@ export function checkEpisodeInput(input: MissingEpisodeInput, rules: WriteRules)
   const c = new InputChecker();
   const notAfter = new Date(rules.now.getTime() + rules.clockSkewSeconds * 1000);
 
-  const base = checkBase(c, input, rules);
+  const base = checkBase(c, input, rules, { kind: 'episode', from: input.reportedAt, fromField: 'reportedAt' });
   const subjectRef = c.reference('subjectRef', input.subjectRef, { required: true, max: 64 });
 
   const status = c.required('status', input.status);

@@ -18,7 +18,7 @@ export type LocationModel = StoredRecord<LocationRecord>;
 export function checkLocationInput(input: McxLocationOfConcernInput, rules: WriteRules): Checked<LocationContent> {
   const c = new InputChecker();
   const notAfter = new Date(rules.now.getTime() + rules.clockSkewSeconds * 1000);
-  const base = checkBase(c, input, rules);
+  const base = checkBase(c, input, rules, { kind: 'location_of_concern', from: input.lastReportedAt, fromField: 'lastReportedAt' });
   const location = checkLocation(c, input.location, { required: true });
   const placeKind = c.required('placeKind', input.placeKind);
   const concerns = [...new Set(c.list('concerns', input.concerns, 4))].sort();

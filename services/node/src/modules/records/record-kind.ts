@@ -44,6 +44,8 @@ export interface WriteRules {
   /** A police force or local authority code from the reference data. */
   isKnownOrganisation(code: string): boolean;
   isKnownAuthority(code: string): boolean;
+  /** Retention period by kind, in days: the default review date when a publisher sends none. */
+  reviewDays: Record<Kind, number>;
 }
 
 /** One record kind: how to check its input and which columns to index. */
@@ -83,13 +85,20 @@ export function checkBase(
   c: InputChecker,
   input: { id?: string | null; version?: number | null; ownerReference?: string | null; reviewAt?: string | null },
   rules: WriteRules,
+  retention: { kind: Kind; from: string | null | undefined; fromField: string } | null = null,
 ): BaseContent | null {
   const id = c.uuid('id', input.id);
   const version = c.version('version', input.version);
   const ownerReference = c.reference('ownerReference', input.ownerReference, { required: true, max: 40 });
-  const reviewAt = c.date('reviewAt', input.reviewAt, { required: true });
+  // No review date sent: the kind's retention period from the record's own date, so a retry on
+  // another day computes the same date (and stays idempotent).
+  const from = retention?.from ? Date.parse(retention.from) : NaN;
+  const defaulted = input.reviewAt == null && retention && !Number.isNaN(from);
+  const reviewAt = defaulted
+    ? new Date(from + rules.reviewDays[retention.kind] * 86_400_000).toISOString().slice(0, 10)
+    : c.date('reviewAt', input.reviewAt, { required: true });
   if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) {
-    c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+    c.fail('reviewAt', 'OUT_OF_RANGE', defaulted ? `the default review date (${retention!.fromField} + ${rules.reviewDays[retention!.kind]} days) is in the past; send reviewAt` : 'reviewAt is in the past');
     return null;
   }
   return id && version && ownerReference && reviewAt ? { id, version, ownerReference, reviewAt } : null;

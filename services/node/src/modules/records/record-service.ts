@@ -5,6 +5,9 @@ import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpe
 import type { CurrentRecord, InTx, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
 import type { FieldError } from './validation.js';
 
+/** Retention periods when configuration sets none: two years for episodes, one for intelligence. */
+export const DEFAULT_REVIEW_DAYS: WriteRules['reviewDays'] = { episode: 730, associate: 365, location_of_concern: 365 };
+
 /** The most records one batch may carry. */
 export const MAX_BATCH = 1000;
 
@@ -17,6 +20,8 @@ export interface RecordServiceDeps {
   clockSkewSeconds: number;
   isKnownOrganisation(code: string): boolean;
   isKnownAuthority(code: string): boolean;
+  /** Retention by kind, in days (MCX_REVIEW_DAYS_*). */
+  reviewDays?: WriteRules['reviewDays'];
   now?: () => Date;
 }
 
@@ -75,6 +80,7 @@ export class RecordService {
       forceCode: this.deps.forceCode,
       isKnownOrganisation: this.deps.isKnownOrganisation,
       isKnownAuthority: this.deps.isKnownAuthority,
+      reviewDays: this.deps.reviewDays ?? DEFAULT_REVIEW_DAYS,
     };
   }
 
