@@ -6,6 +6,7 @@ import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLinkageCommands } from './commands/linkage.js';
 import { registerManifestCommands } from './commands/manifest.js';
+import { registerPurgeCommand } from './commands/purge.js';
 import { registerRecordsCommands } from './commands/records.js';
 import { registerTokenCommands } from './commands/token.js';
 import { registerNodeCommands } from './commands/node.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerLinkageCommands(program);
   registerManifestCommands(program);
   registerRecordsCommands(program);
+  registerPurgeCommand(program);
   registerTokenCommands(program);
   return program;
 }

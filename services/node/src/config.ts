@@ -48,6 +48,7 @@ export const EnvSchema = z
     MCX_DB_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('mcx_app'),
     MCX_MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
     MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
+    MCX_ERASURE_LOG: z.string().optional(),
     MCX_REVIEW_DAYS_EPISODE: int(730, 1, 36500),
     MCX_REVIEW_DAYS_LOCATION: int(365, 1, 36500),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -107,6 +108,8 @@ export interface Config {
   migrationDatabaseUrl: string | null;
   /** How often a signed audit checkpoint is made (0: only at shutdown and on request). */
   auditCheckpointSeconds: number;
+  /** The purge job's erasure log (JSON Lines), kept outside the database for replay after a restore. */
+  erasureLog: string;
   /** Retention by kind, in days: the default review date when a publisher sends none. */
   reviewDays: { episode: number; associate: number; location_of_concern: number };
   logLevel: string;
@@ -152,6 +155,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     dbRole: e.MCX_DB_ROLE,
     migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
     auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
+    erasureLog: e.MCX_ERASURE_LOG ?? `${e.MCX_DATA_DIR}/erasures.jsonl`,
     // Associates have no date of their own to count from: their publisher always sends reviewAt.
     reviewDays: { episode: e.MCX_REVIEW_DAYS_EPISODE, associate: 365, location_of_concern: e.MCX_REVIEW_DAYS_LOCATION },
     logLevel: e.LOG_LEVEL,

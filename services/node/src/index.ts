@@ -46,3 +46,6 @@ export { RecordService } from './modules/records/record-service.js';
 export { RecordStore } from './modules/records/record-store.js';
 export { loadOrCreateDevIssuer, devIssuerKeyFile } from './auth/dev-issuer-file.js';
 export { FORWARDED_USER_HEADER } from './auth/access.js';
+export { purgeErased, replayErasures, ERASING_REASONS, type Erasure } from './modules/records/purge.js';
+export { AuditService } from './modules/audit/audit-service.js';
+export { AuditStore } from './modules/audit/audit-store.js';
