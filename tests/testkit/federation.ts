@@ -1,7 +1,8 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
+import { readFileSync } from 'node:fs';
+import { addKeyVersion, newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
 import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type TrustManifest } from '@mcx/signing';
 import { capturingLogger } from './logs.js';
@@ -13,6 +14,8 @@ export interface TestFederation {
   /** The environment a member node needs: pinned operator key, manifest, linkage service. */
   nodeEnv(force: string): Record<string, string>;
   linkage: RunningLinkageService;
+  /** The operator adds a new active OPRF key version and restarts the service on the same port. */
+  rotateLinkageKey(version: string): Promise<void>;
   /** The linkage service's log lines (its call log). */
   linkageLogs(): string;
   close(): Promise<void>;
@@ -44,17 +47,28 @@ export async function createFederation(forces: string[], opts: { linkageEnv?: Re
   writeFileSync(files.manifest, signManifest(manifest, operator));
   writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
   const { logger, text } = capturingLogger('info');
-  const linkage = await startLinkageService(
-    parseLinkageConfig({ PORT: '0', MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
-    logger,
-  );
-  return {
+  const start = (port: string) =>
+    startLinkageService(
+      parseLinkageConfig({ PORT: port, MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
+      logger,
+    );
+  let linkage = await start('0');
+  const url = linkage.url;
+  const fed: TestFederation = {
     dir,
     keys,
     manifest,
-    nodeEnv: () => ({ MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_URL: linkage.url }),
-    linkage,
+    nodeEnv: () => ({ MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_URL: url }),
+    get linkage() {
+      return linkage;
+    },
+    async rotateLinkageKey(version) {
+      writeFileSync(files.linkageKeys, JSON.stringify(addKeyVersion(JSON.parse(readFileSync(files.linkageKeys, 'utf8')), version)), { mode: 0o600 });
+      await linkage.close();
+      linkage = await start(new URL(url).port);
+    },
     linkageLogs: text,
     close: () => linkage.close(),
   };
+  return fed;
 }

@@ -46,6 +46,8 @@ export interface AppDeps {
   devIssuer?: DevIssuer | null;
   /** The federation's linkage service; null: this node accepts no identity. */
   linkageEvaluator?: LinkageEvaluator | null;
+  /** The same service pinned to the previous key version, during a changeover. */
+  previousLinkageEvaluator?: LinkageEvaluator | null;
   now?: () => Date;
 }
 
@@ -83,6 +85,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     db: db.db,
     store: new SubjectStore(db.db),
     evaluator: deps.linkageEvaluator ?? null,
+    previousEvaluator: deps.previousLinkageEvaluator ?? null,
     forceCode: config.forceCode,
     // The audit log keeps an HMAC of linkage keys, keyed from the node's audit key.
     digestKey: createHash('sha256').update('mcx-linkage-digest/1').update(deps.keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' })).digest(),

@@ -26,6 +26,7 @@ export const EnvSchema = z
     MCX_ISSUERS_FILE: z.string().optional(),
     MCX_LINKAGE_URL: z.url().optional(),
     MCX_LINKAGE_AUDIENCE: z.string().default('mcx-linkage'),
+    MCX_LINKAGE_PREVIOUS_KEY_VERSION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/).optional(),
     MCX_DEV_ISSUER: bool.optional(),
     MCX_TOKEN_CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
     MCX_CASE_REF_PATTERN: z
@@ -90,7 +91,7 @@ export interface Config {
   /** The pinned operator key and the signed manifest; null: this node is not federated. */
   trust: { operatorPublicKeyFile: string; manifestFile: string } | null;
   /** The federation's linkage service; null: this node accepts no identity. */
-  linkage: { url: string; audience: string } | null;
+  linkage: { url: string; audience: string; previousKeyVersion: string | null } | null;
   auth: {
     /** JSON array of issuer configurations (see packages/auth). */
     issuersFile: string | null;
@@ -146,7 +147,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       clockToleranceSec: e.MCX_TOKEN_CLOCK_TOLERANCE_SECONDS,
       caseRef: { caseRefPattern: new RegExp(e.MCX_CASE_REF_PATTERN), caseRefMaxLength: e.MCX_CASE_REF_MAX_LENGTH },
     },
-    linkage: e.MCX_LINKAGE_URL ? { url: e.MCX_LINKAGE_URL, audience: e.MCX_LINKAGE_AUDIENCE } : null,
+    linkage: e.MCX_LINKAGE_URL ? { url: e.MCX_LINKAGE_URL, audience: e.MCX_LINKAGE_AUDIENCE, previousKeyVersion: e.MCX_LINKAGE_PREVIOUS_KEY_VERSION ?? null } : null,
     trust: e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE } : null,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.

@@ -41,7 +41,11 @@ export async function startNode(config: Config, logger: Logger, databaseUrl: str
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   // Calls to the linkage service are signed with this node's peer-token key; the service checks it against the manifest.
   const linkageEvaluator = config.linkage ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken }) : null;
-  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, ...(opts.now ? { now: opts.now } : {}) });
+  const previousLinkageEvaluator =
+    config.linkage?.previousKeyVersion
+      ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken, keyVersion: config.linkage.previousKeyVersion })
+      : null;
+  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, previousLinkageEvaluator, ...(opts.now ? { now: opts.now } : {}) });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

@@ -22,6 +22,8 @@ export interface SubjectServiceDeps {
   store: SubjectStore;
   /** The federation's linkage service; null: identity cannot be accepted on this node. */
   evaluator: LinkageEvaluator | null;
+  /** During an OPRF key changeover: the previous key version, queried as well until re-keying is done. */
+  previousEvaluator?: LinkageEvaluator | null;
   forceCode: string;
   /** Keys the digest of linkage keys that the audit log holds instead of the keys. */
   digestKey: Buffer;
@@ -115,6 +117,8 @@ export class SubjectService {
     const errors = identityErrors(identity, this.now());
     if (errors.length > 0) return { errors };
     const query = await deriveLinkageKeys(identity, this.evaluator(), { role: 'query', now: this.now() });
+    // Subjects not yet re-keyed still hold keys of the previous version: ask under both.
+    if (this.deps.previousEvaluator) query.push(...(await deriveLinkageKeys(identity, this.deps.previousEvaluator, { role: 'query', now: this.now() })));
     const held = await this.deps.store.candidates(holderKind, query);
     const byHolder = new Map<string, typeof held>();
     for (const k of held) byHolder.set(`${k.owner}\u0000${k.holder}`, [...(byHolder.get(`${k.owner}\u0000${k.holder}`) ?? []), k]);
