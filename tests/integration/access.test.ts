@@ -36,7 +36,7 @@ async function send(auth: string | null, query: string, variables: Record<string
 
 const WRITE = (name: string, args: string, selection = 'errors { code }') => `mutation($v: ${args}) { ${name}(${args.startsWith('[') ? 'inputs' : 'input'}: $v) { ${selection} } }`;
 
-type Op = { name: string; kind: 'write' | 'read' | 'any' | 'operator'; query: () => string; variables: () => Record<string, unknown> };
+type Op = { name: string; kind: 'write' | 'read' | 'any' | 'operator' | 'auditor' | 'checkpoint'; query: () => string; variables: () => Record<string, unknown> };
 const OPS: Op[] = [
   { name: 'publishEpisode', kind: 'write', query: () => WRITE('publishEpisode', 'MissingEpisodeInput!'), variables: () => ({ v: episodeInput() }) },
   { name: 'publishEpisodes', kind: 'write', query: () => WRITE('publishEpisodes', '[MissingEpisodeInput!]!'), variables: () => ({ v: [episodeInput()] }) },
@@ -61,12 +61,27 @@ const OPS: Op[] = [
     query: () => 'query($r: [_Any!]!) { _entities(representations: $r) { ... on MissingEpisode { id } } }',
     variables: () => ({ r: [{ __typename: 'MissingEpisode', owner: 'WMP', id: episodeId }] }),
   },
+  { name: 'reviewRecord', kind: 'write', query: () => 'mutation($id: ID!) { reviewRecord(kind: ASSOCIATE, id: $id, version: 99, reviewAt: "2099-01-01") { errors { code } } }', variables: () => ({ id: associateId }) },
+  { name: 'auditEntries', kind: 'auditor', query: () => '{ auditEntries(first: 1) { entries { seq } } }', variables: () => ({}) },
+  { name: 'auditDisclosures', kind: 'auditor', query: () => '{ auditDisclosures(first: 1) { entries { seq } } }', variables: () => ({}) },
+  { name: 'whoHasSeenRecord', kind: 'auditor', query: () => 'query($id: ID!) { whoHasSeenRecord(owner: "WMP", id: $id) { entries { seq } } }', variables: () => ({ id: episodeId }) },
+  { name: 'auditAlerts', kind: 'auditor', query: () => '{ auditAlerts(from: "2026-01-01T00:00:00Z", to: "2027-01-01T00:00:00Z") { kind } }', variables: () => ({}) },
+  { name: 'auditIntegrity', kind: 'auditor', query: () => '{ auditIntegrity { status } }', variables: () => ({}) },
+  { name: 'auditExport', kind: 'auditor', query: () => '{ auditExport }', variables: () => ({}) },
+  { name: 'auditCheckpoint', kind: 'checkpoint', query: () => 'mutation { auditCheckpoint { size } }', variables: () => ({}) },
   { name: 'nodeForce', kind: 'any', query: () => '{ nodeForce }', variables: () => ({}) },
   { name: 'nodeStatus', kind: 'operator', query: () => '{ nodeStatus { force keys { job kid } } }', variables: () => ({}) },
 ];
 
 const ROLES: (Role | 'none')[] = ['none', 'publisher', 'investigator', 'auditor', 'operator', 'router'];
-const ALLOWED: Record<Op['kind'], (Role | 'none')[]> = { write: ['publisher'], read: ['investigator'], any: ['publisher', 'investigator', 'auditor', 'operator', 'router'], operator: ['operator'] };
+const ALLOWED: Record<Op['kind'], (Role | 'none')[]> = {
+  write: ['publisher'],
+  read: ['investigator'],
+  any: ['publisher', 'investigator', 'auditor', 'operator', 'router'],
+  operator: ['operator'],
+  auditor: ['auditor'],
+  checkpoint: ['auditor', 'operator'],
+};
 
 async function tokenFor(role: Role | 'none'): Promise<string | null> {
   if (role === 'none') return null;

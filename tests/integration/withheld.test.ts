@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalAssociateDocument } from '@mcx/client';
+import { LocalAssociateDocument, ReviewRecordDocument } from '@mcx/client';
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
@@ -43,10 +43,14 @@ describe('what readers never see, and how it is counted', () => {
       expect(after.nodes.map((n) => n.id)).toEqual([kept.id]);
       expect(after.withheld).toEqual({ restricted: 1, reviewOverdue: 1 });
       expect(await localEpisode(later.investigator, 'WMP', due.id!)).toBeNull();
-      // Reviewing is an amendment with a new review date, by the owner's publisher.
-      const reviewed = await publishEpisode(later.client, { ...due, version: 2, reviewAt: new Date(Date.now() + 400 * DAY).toISOString().slice(0, 10) });
-      expect(reviewed.errors).toEqual([]);
-      expect((await localEpisode(later.investigator, 'WMP', due.id!))?.version).toBe(2);
+      // The owner's publisher reviews it: the same content, a new version, a new review date.
+      const newDate = new Date(Date.now() + 400 * DAY).toISOString().slice(0, 10);
+      const { reviewRecord } = await later.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: due.id!, version: 2, reviewAt: newDate });
+      expect(reviewRecord.errors).toEqual([]);
+      const back = await localEpisode(later.investigator, 'WMP', due.id!);
+      expect(back).toMatchObject({ version: 2, reviewAt: newDate, assessment: { riskGrade: 'MEDIUM' } });
+      const { reviewRecord: past } = await later.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: due.id!, version: 3, reviewAt: '2020-01-01' });
+      expect(past.errors).toEqual([expect.objectContaining({ field: 'reviewAt', code: 'OUT_OF_RANGE' })]);
     } finally {
       await later.close();
     }

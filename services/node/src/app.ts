@@ -137,6 +137,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       restrictRecord: recordResolvers.restrictRecord,
       unrestrictRecord: recordResolvers.unrestrictRecord,
       retractRecord: recordResolvers.retractRecord,
+      reviewRecord: recordResolvers.reviewRecord,
       auditCheckpoint: auditResolvers.auditCheckpoint,
       publishSubject: subjectResolvers.publishSubject,
       rekeySubject: subjectResolvers.rekeySubject,

@@ -787,6 +787,8 @@ export type Mutation = {
    * one). Every reader honours it. Retracting a retracted record returns it unchanged.
    */
   retractRecord: McxRecordLifecyclePayload;
+  /** Review a record (DPA 2018 s39): the same content as a new version with a new review date. An overdue record is readable again once reviewed. */
+  reviewRecord: McxRecordLifecyclePayload;
   /** Lift a restriction. Idempotent. */
   unrestrictRecord: McxRecordLifecyclePayload;
 };
@@ -863,6 +865,14 @@ export type MutationRetractRecordArgs = {
   id: Scalars['ID']['input'];
   kind: McxRecordKind;
   reason: McxRetractionReason;
+  version: Scalars['Int']['input'];
+};
+
+
+export type MutationReviewRecordArgs = {
+  id: Scalars['ID']['input'];
+  kind: McxRecordKind;
+  reviewAt: Scalars['Date']['input'];
   version: Scalars['Int']['input'];
 };
 
@@ -1525,6 +1535,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   rekeySubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<MutationRekeySubjectArgs, 'input'>>;
   restrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRestrictRecordArgs, 'id' | 'kind' | 'reason'>>;
   retractRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRetractRecordArgs, 'id' | 'kind' | 'reason' | 'version'>>;
+  reviewRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationReviewRecordArgs, 'id' | 'kind' | 'reviewAt' | 'version'>>;
   unrestrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationUnrestrictRecordArgs, 'id' | 'kind'>>;
 }>;
 

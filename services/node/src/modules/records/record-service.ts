@@ -3,7 +3,7 @@ import { canonicalJson, signRecord, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
 import type { CurrentRecord, InTx, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
-import type { FieldError } from './validation.js';
+import { InputChecker, type FieldError } from './validation.js';
 
 /** Retention periods when configuration sets none: two years for episodes, one for intelligence. */
 export const DEFAULT_REVIEW_DAYS: WriteRules['reviewDays'] = { episode: 730, associate: 365, location_of_concern: 365 };
@@ -186,6 +186,29 @@ export class RecordService {
     if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
     return { record: { ...result.record, kind, id }, errors: [] };
+  }
+
+  /**
+   * Reviews a record (DPA 2018 s39): the same content as a new version with a new review
+   * date, signed again. A record withheld as overdue is readable again once reviewed.
+   */
+  async review(kind: Kind, id: string, version: number, reviewAt: string, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    const c = new InputChecker();
+    c.version('version', version);
+    const date = c.date('reviewAt', reviewAt, { required: true });
+    if (date && date < this.now().toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
+    if (c.errors.length > 0) return { record: null, errors: c.errors };
+    const current = await this.deps.store.current(this.deps.forceCode, id, kind);
+    const index = await this.deps.store.headIndex(this.deps.forceCode, id);
+    if (!current || !index) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (current.state === 'RETRACTED') return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: current.version })!] };
+    const { publishedAt: _previous, ...content } = JSON.parse(current.bytes) as { publishedAt: string; id: string; version: number; state: string };
+    const unsigned = { ...content, version, reviewAt: date!, state: 'ACTIVE' };
+    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, unsigned, { ...index, reviewAt: date! })], this.now(), { mustExist: true, ...(inTx ? { inTx } : {}) });
+    const outcome = outcomes[0]!;
+    const error = outcomeError(outcome);
+    if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
+    return { record: { bytes: outcome.bytes, signature: outcome.signature, state: outcome.state, version, kind, id }, errors: [] };
   }
 
   /** Retracts a record: a signed tombstone becomes its current version. */

@@ -158,6 +158,13 @@ export class RecordStore {
     }
   }
 
+  /** The indexed columns of a record's head row (to carry them over to a new version). */
+  async headIndex(owner: string, id: string): Promise<RecordIndex | null> {
+    const [h] = await this.db.select().from(records).where(and(eq(records.owner, owner), eq(records.id, id)));
+    if (!h) return null;
+    return { ownerReference: h.ownerReference, subjectRef: h.subjectRef, episodeStatus: h.episodeStatus, reportedAt: h.reportedAt, lat: h.lat, lon: h.lon, postcode: h.postcode, uprn: h.uprn, reviewAt: h.reviewAt };
+  }
+
   /** The current version of one record, or null. */
   async current(owner: string, id: string, kind: string): Promise<CurrentRecord | null> {
     const rows = await this.db

@@ -40,3 +40,9 @@ export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = as
   const { record, errors } = await ctx.services.records.retract(kindFromGraphql(kind), id, version, reason, inTx);
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
+
+export const reviewRecord: NonNullable<MutationResolvers['reviewRecord']> = async (_, { kind, id, version, reviewAt }, ctx) => {
+  const viewer = await ctx.access.requireWrite('reviewRecord');
+  const { record, errors } = await ctx.services.records.review(kindFromGraphql(kind), id, version, reviewAt, ctx.auditWrite(viewer, 'alteration', 'reviewRecord'));
+  return { record: record ? ref(record, ctx.forceCode) : null, errors };
+};
