@@ -1,4 +1,5 @@
 import { recordFields } from '../records/record-kind.js';
+import { auditedRead } from '../records/audited-read.js';
 import type { McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { associateSpec, type AssociateRecord } from './associate-spec.js';
 import { associateKeyWriters } from './associate-identity.js';
@@ -30,21 +31,11 @@ export const amendAssociate: NonNullable<MutationResolvers['amendAssociate']> = 
   return { associate: record, errors };
 };
 
-export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = async (_, { owner, id }, ctx) => {
-  const read = await ctx.access.requireRead('localAssociate');
-  const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', owner, id);
-  await ctx.auditRead(read, 'localAssociate', [`${owner}/${id}`], record ? [`${owner}/${id}`] : [], withheld);
-  return record;
-};
+export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) => auditedRead<AssociateRecord>(ctx, 'associate', 'localAssociate', owner, id);
 
 export const McxAssociate: McxAssociateResolvers = {
   ...recordFields,
-  __resolveReference: async (ref, ctx) => {
-    const read = await ctx.access.requireRead('_entities');
-    const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [`${ref.owner}/${ref.id}`] : [], withheld);
-    return record;
-  },
+  __resolveReference: (ref, ctx) => auditedRead<AssociateRecord>(ctx, 'associate', '_entities', ref.owner, ref.id),
   descriptors: (m) => m.record.descriptors,
   flags: (m) => m.record.assessment.flags,
   grading: (m) => m.record.grading,

@@ -117,8 +117,4 @@ export class AuditStore {
   async recordSecurityEvent(event: { at: Date; kind: string; reason: string; source: string; count: number }): Promise<void> {
     await this.db.insert(securityEvents).values(event);
   }
-
-  async securityEvents(limit: number) {
-    return this.db.select().from(securityEvents).orderBy(desc(securityEvents.id)).limit(limit);
-  }
 }

@@ -2,7 +2,7 @@ import type { McxCloseEpisodeInput, MissingEpisodeInput } from '../../__generate
 import type { Published, RecordService } from '../records/record-service.js';
 import type { InTx } from '../records/record-store.js';
 import { InputChecker } from '../records/validation.js';
-import type { EpisodeModel, EpisodeRecord } from './episode-model.js';
+import type { EpisodeRecord } from './episode-model.js';
 import { episodeSpec, episodeToInput } from './episode-spec.js';
 
 /** Episodes: the generic write path plus closing, which builds on the current version. */
@@ -44,9 +44,6 @@ export class EpisodeService {
     return this.records.publish(episodeSpec, merged, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
 
-  get(owner: string, id: string): Promise<EpisodeModel | null> {
-    return this.records.get<EpisodeRecord>('episode', owner, id);
-  }
 
   list(opts: { subjectRef?: string | null; first: number; after?: string | null }) {
     return this.records.listLocal<EpisodeRecord>('episode', opts);

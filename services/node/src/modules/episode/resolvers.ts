@@ -1,6 +1,7 @@
 import { GraphQLError } from 'graphql';
 import { recordFields } from '../records/record-kind.js';
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { auditedRead } from '../records/audited-read.js';
 import { InvalidCursorError } from '../records/record-store.js';
 import { offeredWithin72Hours } from './episode-spec.js';
 import type { EpisodeRecord } from './episode-model.js';
@@ -49,22 +50,12 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
   return page;
 };
 
-export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = async (_, { owner, id }, ctx) => {
-  const read = await ctx.access.requireRead('localEpisode');
-  const { record, withheld } = await ctx.services.records.read<EpisodeRecord>('episode', owner, id);
-  await ctx.auditRead(read, 'localEpisode', [`${owner}/${id}`], record ? [key(record)] : [], withheld);
-  return record;
-};
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => auditedRead<EpisodeRecord>(ctx, 'episode', 'localEpisode', owner, id);
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {
   ...recordFields,
-  __resolveReference: async (ref, ctx) => {
-    const read = await ctx.access.requireRead('_entities');
-    const { record, withheld } = await ctx.services.records.read<EpisodeRecord>('episode', ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [key(record)] : [], withheld);
-    return record;
-  },
+  __resolveReference: (ref, ctx) => auditedRead<EpisodeRecord>(ctx, 'episode', '_entities', ref.owner, ref.id),
   subjectRef: (m) => m.record.subjectRef,
   status: (m) => m.record.facts.status,
   reportedAt: (m) => m.record.facts.reportedAt,

@@ -1,4 +1,5 @@
 import { recordFields } from '../records/record-kind.js';
+import { auditedRead } from '../records/audited-read.js';
 import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { locationSpec, type LocationRecord } from './location-spec.js';
 
@@ -23,21 +24,11 @@ export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocatio
   return { locationOfConcern: record, errors };
 };
 
-export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = async (_, { owner, id }, ctx) => {
-  const read = await ctx.access.requireRead('localLocationOfConcern');
-  const { record, withheld } = await ctx.services.records.read<LocationRecord>('location_of_concern', owner, id);
-  await ctx.auditRead(read, 'localLocationOfConcern', [`${owner}/${id}`], record ? [`${owner}/${id}`] : [], withheld);
-  return record;
-};
+export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) => auditedRead<LocationRecord>(ctx, 'location_of_concern', 'localLocationOfConcern', owner, id);
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   ...recordFields,
-  __resolveReference: async (ref, ctx) => {
-    const read = await ctx.access.requireRead('_entities');
-    const { record, withheld } = await ctx.services.records.read<LocationRecord>('location_of_concern', ref.owner, ref.id);
-    await ctx.auditRead(read, '_entities', [`${ref.owner}/${ref.id}`], record ? [`${ref.owner}/${ref.id}`] : [], withheld);
-    return record;
-  },
+  __resolveReference: (ref, ctx) => auditedRead<LocationRecord>(ctx, 'location_of_concern', '_entities', ref.owner, ref.id),
   location: (m) => m.record.facts.location,
   placeKind: (m) => m.record.facts.placeKind,
   concerns: (m) => m.record.assessment.concerns,

@@ -141,7 +141,4 @@ export class SubjectService {
     return (tx) => this.deps.store.deleteKeys(tx, this.deps.forceCode, 'associate', associateId);
   }
 
-  keyKinds(owner: string, holderKind: HolderKind, holder: string) {
-    return this.deps.store.keyKinds(owner, holderKind, holder);
-  }
 }

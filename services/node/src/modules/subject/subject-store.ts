@@ -79,12 +79,4 @@ export class SubjectStore {
       .returning({ key: linkageKeys.key });
     return rows.length;
   }
-
-  async keyKinds(owner: string, holderKind: HolderKind, holder: string): Promise<string[]> {
-    const rows = await this.db
-      .selectDistinct({ kind: linkageKeys.keyKind })
-      .from(linkageKeys)
-      .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder)));
-    return rows.map((r) => r.kind).sort();
-  }
 }
