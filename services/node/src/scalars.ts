@@ -1,7 +1,8 @@
 import { GraphQLError, GraphQLScalarType, Kind } from 'graphql';
 
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
+/** RFC 3339 date-time with an offset, and a calendar date: shared by the scalars and the input checks. */
+export const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
+export const DATE = /^\d{4}-\d{2}-\d{2}$/;
 
 function strictScalar(name: string, description: string, valid: (v: string) => boolean): GraphQLScalarType<string, string> {
   // The message never repeats the value: graphql-js would otherwise echo a child's name.

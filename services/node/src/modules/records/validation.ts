@@ -1,4 +1,5 @@
 import type { McxInputErrorCode } from '../../__generated__/resolvers-types.js';
+import { DATE, DATE_TIME } from '../../scalars.js';
 
 /** A problem with one input field, returned as data. `index` is set for batch members. */
 export interface FieldError {
@@ -12,8 +13,6 @@ export interface FieldError {
 // so that nobody can type a child's name into them.
 const REFERENCE = /^[A-Za-z0-9][A-Za-z0-9/_.:-]*$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
-const DATE_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/;
-const DATE = /^\d{4}-\d{2}-\d{2}$/;
 const POSTCODE = /^(GIR 0AA|[A-PR-UWYZ][A-HK-Y]?[0-9][0-9A-HJKMNPR-Y]? ?[0-9][ABD-HJLNP-UW-Z]{2})$/i;
 const UPRN = /^[0-9]{1,12}$/;
 
