@@ -23,6 +23,7 @@ const config: CodegenConfig = {
           MissingEpisode: '../modules/episode/episode-model.js#EpisodeModel',
           McxAssociate: '../modules/associate/associate-spec.js#AssociateModel',
           McxLocationOfConcern: '../modules/location-of-concern/location-spec.js#LocationModel',
+          McxAssociatePointer: '../modules/disclosure/disclose.js#AssociatePointerModel',
         },
       },
     },

@@ -34,6 +34,9 @@ import { createAuthenticator, type Principal } from './auth/access.js';
 import { subgraphEntryGuard } from './auth/subgraph-guard.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
 import { buildSchema } from './schema.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
+import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
+import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
 
 export interface AppDeps {
   config: Config;
@@ -91,7 +94,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     digestKey: createHash('sha256').update('mcx-linkage-digest/1').update(deps.keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' })).digest(),
     ...(deps.now ? { now: deps.now } : {}),
   });
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects };
+  const disclosure: Discloser = {
+    policy: loadDisclosurePolicy(config.disclosurePolicyFile),
+    sign: (view) => records.signView(view),
+    contactOf: (force) => deps.trust?.holder.member(force)?.contact24x7 ?? null,
+  };
+  const associateDetails = config.associateDetails ? createAssociateDetailsSource(config.associateDetails) : null;
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
@@ -122,6 +131,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       localEpisode: episodeResolvers.localEpisode,
       localAssociate: associateResolvers.localAssociate,
       localLocationOfConcern: locationResolvers.localLocationOfConcern,
+      associatePointer: associateResolvers.associatePointer,
     },
     Mutation: {
       publishEpisode: episodeResolvers.publishEpisode,
@@ -141,9 +151,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
       auditCheckpoint: auditResolvers.auditCheckpoint,
       publishSubject: subjectResolvers.publishSubject,
       rekeySubject: subjectResolvers.rekeySubject,
+      requestAssociateDetails: associateResolvers.requestAssociateDetails,
     },
     MissingEpisode: episodeResolvers.MissingEpisode,
     McxAssociate: associateResolvers.McxAssociate,
+    McxAssociatePointer: associateResolvers.McxAssociatePointer,
     McxLocationOfConcern: locationResolvers.McxLocationOfConcern,
   };
 

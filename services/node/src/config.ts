@@ -62,10 +62,27 @@ export const EnvSchema = z
     MCX_GRAPHQL_MAX_COST: int(20000, 100, 1000000),
     MCX_INTROSPECTION: bool.optional(),
     MCX_SHUTDOWN_GRACE_MS: int(10000, 0, 120000),
+    MCX_DISCLOSURE_POLICY_FILE: z.string().optional(),
+    MCX_ASSOCIATE_DETAILS_URL: z.url().optional(),
+    MCX_ASSOCIATE_DETAILS_TOKEN_FILE: z.string().optional(),
+    MCX_ASSOCIATE_DETAILS_TIMEOUT_MS: int(3000, 100, 30000),
+    MCX_PEER_TIMEOUT_MS: int(1000, 50, 30000),
+    MCX_FEDERATION_DEADLINE_MS: int(1500, 50, 60000),
+    MCX_PEER_MAX_RESPONSE_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    MCX_PEER_BREAKER_FAILURES: int(5, 1, 1000),
+    MCX_PEER_BREAKER_HALF_OPEN_MS: int(30000, 100, 3600000),
+    MCX_OTEL_EXPORTER: z.enum(['none', 'otlp']).default('none'),
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
     if (Boolean(env.MCX_OPERATOR_PUBLIC_KEY_FILE) !== Boolean(env.MCX_MANIFEST_FILE)) {
       ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together' });
+    }
+    if (env.MCX_OTEL_EXPORTER === 'otlp' && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
+      ctx.addIssue({ code: 'custom', path: ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'], message: 'is required when MCX_OTEL_EXPORTER is otlp' });
+    }
+    if (env.MCX_FEDERATION_DEADLINE_MS < env.MCX_PEER_TIMEOUT_MS) {
+      ctx.addIssue({ code: 'custom', path: ['MCX_FEDERATION_DEADLINE_MS'], message: 'must be at least MCX_PEER_TIMEOUT_MS' });
     }
     if (env.MCX_ENV === 'production') {
       if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production: the embedded database is for development only' });
@@ -76,6 +93,7 @@ export const EnvSchema = z
       if (!env.MCX_ISSUERS_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_ISSUERS_FILE'], message: 'is required in production: the token issuers this node accepts' });
       if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://')) ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
+      if (env.MCX_ASSOCIATE_DETAILS_URL && !env.MCX_ASSOCIATE_DETAILS_URL.startsWith('https://')) ctx.addIssue({ code: 'custom', path: ['MCX_ASSOCIATE_DETAILS_URL'], message: 'must be https in production' });
     }
   });
 
@@ -118,6 +136,14 @@ export interface Config {
   clockSkewSeconds: number;
   graphql: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
   shutdownGraceMs: number;
+  /** The disclosure policy file (JSON); null: the defaults in modules/disclosure/policy.ts. */
+  disclosurePolicyFile: string | null;
+  /** The force's records system endpoint that releases an associate's name; null: not offered. */
+  associateDetails: { url: string; tokenFile: string | null; timeoutMs: number } | null;
+  /** Calls to member nodes: per-peer timeout, overall deadline, response bound and breaker. */
+  federation: { peerTimeoutMs: number; deadlineMs: number; maxResponseBytes: number; breakerFailures: number; breakerHalfOpenMs: number };
+  /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
+  telemetry: { exporter: 'none' | 'otlp'; otlpEndpoint: string | null };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +197,16 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       introspection: e.MCX_INTROSPECTION ?? e.MCX_ENV !== 'production',
     },
     shutdownGraceMs: e.MCX_SHUTDOWN_GRACE_MS,
+    disclosurePolicyFile: e.MCX_DISCLOSURE_POLICY_FILE ?? null,
+    associateDetails: e.MCX_ASSOCIATE_DETAILS_URL ? { url: e.MCX_ASSOCIATE_DETAILS_URL, tokenFile: e.MCX_ASSOCIATE_DETAILS_TOKEN_FILE ?? null, timeoutMs: e.MCX_ASSOCIATE_DETAILS_TIMEOUT_MS } : null,
+    federation: {
+      peerTimeoutMs: e.MCX_PEER_TIMEOUT_MS,
+      deadlineMs: e.MCX_FEDERATION_DEADLINE_MS,
+      maxResponseBytes: e.MCX_PEER_MAX_RESPONSE_BYTES,
+      breakerFailures: e.MCX_PEER_BREAKER_FAILURES,
+      breakerHalfOpenMs: e.MCX_PEER_BREAKER_HALF_OPEN_MS,
+    },
+    telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
   };
 }
 

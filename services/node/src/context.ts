@@ -10,6 +10,8 @@ import type { InTx } from './modules/records/record-store.js';
 import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { RecordService } from './modules/records/record-service.js';
 import type { SubjectService } from './modules/subject/subject-service.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
+import type { AssociateDetailsSource } from './modules/disclosure/associate-details.js';
 
 /** Per-process services, built once in createApp and shared by every request. */
 export interface Services {
@@ -17,6 +19,10 @@ export interface Services {
   episodes: EpisodeService;
   audit: AuditService;
   subjects: SubjectService;
+  /** The owner's disclosure policy, the record signer and the members' contacts. */
+  disclosure: Discloser;
+  /** Fetches an associate's name from the force's records system; null when not configured. */
+  associateDetails: AssociateDetailsSource | null;
 }
 
 /** What every resolver receives. Built once per request by createContext. */
@@ -32,10 +38,25 @@ export interface Context {
    * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
    */
   auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string }, operation: string, queryIds: string[], recordIds: string[], reason?: string | null): Promise<void>;
+  /**
+   * Audits an explicit disclosure (an associate's name) with its outcome. A successful one
+   * resolves only once its entry has committed; throws AUDIT_UNAVAILABLE otherwise.
+   */
+  auditDisclosure(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode' | 'purpose' | 'caseRef'>, operation: string, recordKey: string, outcome: 'success' | 'refused' | 'error', reason: string): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
+}
+
+/** Runs an audit write; if it cannot commit, nothing may be released: AUDIT_UNAVAILABLE. */
+async function committed(write: () => Promise<unknown>): Promise<void> {
+  try {
+    await write();
+  } catch (err) {
+    const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
+    throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });
+  }
 }
 
 /** Builds the per-request context from the already-verified principal. */
@@ -49,21 +70,22 @@ export function createContext(input: {
   caseRefRules: CaseRefRules;
   sink: Omit<RefusalSink, 'audit'>;
 }): Context {
+  const policy = input.services.disclosure.policy;
   const { audit } = input.services;
   return {
     requestId: input.requestId,
     logger: input.logger,
     forceCode: input.forceCode,
-    access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }),
+    access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }, policy),
     services: input.services,
     caseRefPattern: input.caseRefRules.caseRefPattern,
     async auditRead(read, operation, queryIds, recordIds, reason = null) {
-      try {
-        await audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success', reason });
-      } catch (err) {
-        const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
-        throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });
-      }
+      await committed(() => audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success', reason }));
+    },
+    async auditDisclosure(read, operation, recordKey, outcome, reason) {
+      await committed(() =>
+        audit.record({ action: 'disclosure', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: null, operation, queryIds: [recordKey], recordIds: outcome === 'success' ? [recordKey] : [], outcome, reason }),
+      );
     },
     auditWrite(viewer, action, operation) {
       return (tx, stored) => audit.recordInTx(tx, { action, viewer, operation, queryIds: stored, recordIds: stored, outcome: 'success' });

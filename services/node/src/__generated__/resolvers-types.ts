@@ -3,6 +3,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { EpisodeModel } from '../modules/episode/episode-model.js';
 import type { AssociateModel } from '../modules/associate/associate-spec.js';
 import type { LocationModel } from '../modules/location-of-concern/location-spec.js';
+import type { AssociatePointerModel } from '../modules/disclosure/disclose.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -67,6 +68,16 @@ export type McxAssociateDescriptorsInput = {
   sex?: InputMaybe<McxSex>;
 };
 
+/** An associate's name, released by its owner on an explicit, separately audited request. */
+export type McxAssociateDetails = {
+  __typename?: 'McxAssociateDetails';
+  familyName: Scalars['String']['output'];
+  /** The name as the owner's records system holds it. MCX never stores it. */
+  givenName: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  owner: Scalars['String']['output'];
+};
+
 /** Assessment flags on an associate (assessments, not facts). */
 export type McxAssociateFlag =
   /** An adult whom the owner assesses as a risk to children. */
@@ -118,6 +129,39 @@ export type McxAssociateLinkInput = {
   owner?: InputMaybe<Scalars['String']['input']>;
   role?: InputMaybe<McxAssociateRole>;
 };
+
+/**
+ * An associate as a pointer: who holds the record, and for an adult of concern the grade,
+ * flags, contact and the owner's reference to quote when asking. Signed by the owner.
+ */
+export type McxAssociatePointer = {
+  __typename?: 'McxAssociatePointer';
+  /** The owner's 24/7 contact point (trust manifest); null when this node is not federated. */
+  contact?: Maybe<Scalars['String']['output']>;
+  /** Only PEER_ALSO_MISSING for a child. */
+  flags: Array<McxAssociateFlag>;
+  /** The owner's 3x5x2 grading; null for a child. */
+  grading?: Maybe<McxGrading>;
+  id: Scalars['ID']['output'];
+  kind: McxAssociatePointerKind;
+  /** The force that holds the associate record. */
+  owner: Scalars['String']['output'];
+  /** The owner's reference; null for a child. */
+  ownerReference?: Maybe<Scalars['String']['output']>;
+  /** The signed pointer (canonical JSON). */
+  recordBytes: Scalars['String']['output'];
+  /** Detached JWS (EdDSA) over recordBytes, by the owner's record key. */
+  recordSignature: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+/** What another force may know of an associate: never a name, never descriptors. */
+export type McxAssociatePointerKind =
+  | 'ADULT'
+  /** An adult the owner assesses as a risk to children. */
+  | 'ADULT_OF_CONCERN'
+  /** A child: peer also missing, held by the owner. */
+  | 'CHILD';
 
 /** How an associate was involved in an episode. */
 export type McxAssociateRole =
@@ -275,6 +319,20 @@ export type McxDataSubjectCategory =
   | 'SUSPECT'
   | 'VICTIM'
   | 'WITNESS';
+
+/**
+ * How the owner's disclosure policy shaped a record for this requester. The paths name fields
+ * of the signed record; the removed values themselves are never named.
+ */
+export type McxDisclosureNote = {
+  __typename?: 'McxDisclosureNote';
+  /** Fields made coarser (a placement address given as its postcode district only). */
+  coarsened: Array<Scalars['String']['output']>;
+  /** The version of the owner's policy that applied. */
+  policy: Scalars['String']['output'];
+  /** Fields whose values were removed (for example sensitive indicators not necessary for the purpose). */
+  redacted: Array<Scalars['String']['output']>;
+};
 
 /** Assessments, kept apart from facts (DPA 2018 s38(2)). */
 export type McxEpisodeAssessment = {
@@ -675,6 +733,8 @@ export type McxSubjectMatch = {
 /** Records left out of an answer, by reason, so it can say what is missing. */
 export type McxWithheldCounts = {
   __typename?: 'McxWithheldCounts';
+  /** The owner's disclosure policy does not let this requester have it (grade E, a handling condition, a kind not permitted). */
+  notDisclosable: Scalars['Int']['output'];
   /** Accuracy disputed (DPA 2018 s47). */
   restricted: Scalars['Int']['output'];
   /** Past the retention review date (DPA 2018 s39) and not yet reviewed. */
@@ -687,6 +747,12 @@ export type MissingEpisode = {
   assessment: McxEpisodeAssessment;
   associates: Array<McxAssociateLink>;
   careStatus: McxCareStatus;
+  /**
+   * Null when this is the record exactly as stored. Otherwise the owner's disclosure policy
+   * shaped this view (fields redacted or coarsened), and recordBytes/recordSignature are the
+   * view, signed again by the owner.
+   */
+  disclosure?: Maybe<McxDisclosureNote>;
   foundAt?: Maybe<Scalars['DateTime']['output']>;
   foundBy?: Maybe<McxFoundBy>;
   foundPlace?: Maybe<McxPlace>;
@@ -703,7 +769,7 @@ export type MissingEpisode = {
   /** Children's services authority code that placed the child, for out-of-area placements. */
   placingAuthority?: Maybe<Scalars['String']['output']>;
   publishedAt: Scalars['DateTime']['output'];
-  /** The canonical JSON this node stores for the record, byte for byte. */
+  /** The canonical JSON this node stores for the record, byte for byte (or the signed disclosed view). */
   recordBytes: Scalars['String']['output'];
   /** Detached JWS (EdDSA) over recordBytes, by the owner's record key; verify it against the trust manifest. */
   recordSignature: Scalars['String']['output'];
@@ -780,6 +846,12 @@ export type Mutation = {
   publishSubject: McxPublishSubjectPayload;
   /** Re-send a subject's identity after the linkage key is rotated: adds keys under the new key version. */
   rekeySubject: McxPublishSubjectPayload;
+  /**
+   * Ask the owner for an associate's name: police only, for a record with handling code P that
+   * is not graded E, with purpose and case reference. The owner fetches the name from its own
+   * records system and audits the release as a disclosure of its own; MCX never stores it.
+   */
+  requestAssociateDetails: McxAssociateDetails;
   /** Withhold a record while its accuracy is disputed. Idempotent. */
   restrictRecord: McxRecordLifecyclePayload;
   /**
@@ -854,6 +926,12 @@ export type MutationRekeySubjectArgs = {
 };
 
 
+export type MutationRequestAssociateDetailsArgs = {
+  id: Scalars['ID']['input'];
+  owner: Scalars['String']['input'];
+};
+
+
 export type MutationRestrictRecordArgs = {
   id: Scalars['ID']['input'];
   kind: McxRecordKind;
@@ -898,6 +976,8 @@ export type PublishEpisodesPayload = {
 
 export type Query = {
   __typename?: 'Query';
+  /** An associate held here, as the pointer another force would get. Purpose and case reference as for every read. */
+  associatePointer?: Maybe<McxAssociatePointer>;
   /** Fishing alerts over consultations in a window. Auditors only. */
   auditAlerts: Array<McxAuditAlert>;
   /** Every consultation or disclosure of this force's records. Auditors only. */
@@ -924,6 +1004,12 @@ export type Query = {
   nodeStatus: McxNodeStatus;
   /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
   whoHasSeenRecord: McxAuditPage;
+};
+
+
+export type QueryAssociatePointerArgs = {
+  id: Scalars['ID']['input'];
+  owner: Scalars['String']['input'];
 };
 
 
@@ -1095,11 +1181,14 @@ export type ResolversTypes = ResolversObject<{
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   McxAssociateDescriptors: ResolverTypeWrapper<McxAssociateDescriptors>;
   McxAssociateDescriptorsInput: McxAssociateDescriptorsInput;
+  McxAssociateDetails: ResolverTypeWrapper<McxAssociateDetails>;
   McxAssociateFlag: McxAssociateFlag;
   McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: ResolverTypeWrapper<McxAssociateLink>;
   McxAssociateLinkInput: McxAssociateLinkInput;
+  McxAssociatePointer: ResolverTypeWrapper<AssociatePointerModel>;
+  McxAssociatePointerKind: McxAssociatePointerKind;
   McxAssociateRole: McxAssociateRole;
   McxAuditAction: McxAuditAction;
   McxAuditActor: ResolverTypeWrapper<McxAuditActor>;
@@ -1116,6 +1205,7 @@ export type ResolversTypes = ResolversObject<{
   McxConcern: McxConcern;
   McxConcernPlaceKind: McxConcernPlaceKind;
   McxDataSubjectCategory: McxDataSubjectCategory;
+  McxDisclosureNote: ResolverTypeWrapper<McxDisclosureNote>;
   McxEpisodeAssessment: ResolverTypeWrapper<McxEpisodeAssessment>;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
   McxEpisodeStatus: McxEpisodeStatus;
@@ -1183,10 +1273,12 @@ export type ResolversParentTypes = ResolversObject<{
   Int: Scalars['Int']['output'];
   McxAssociateDescriptors: McxAssociateDescriptors;
   McxAssociateDescriptorsInput: McxAssociateDescriptorsInput;
+  McxAssociateDetails: McxAssociateDetails;
   McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: McxAssociateLink;
   McxAssociateLinkInput: McxAssociateLinkInput;
+  McxAssociatePointer: AssociatePointerModel;
   McxAuditActor: McxAuditActor;
   McxAuditAlert: McxAuditAlert;
   McxAuditCheckpoint: McxAuditCheckpoint;
@@ -1196,6 +1288,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxAuditPage: McxAuditPage;
   McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
+  McxDisclosureNote: McxDisclosureNote;
   McxEpisodeAssessment: McxEpisodeAssessment;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
   McxFieldError: McxFieldError;
@@ -1280,11 +1373,31 @@ export type McxAssociateDescriptorsResolvers<ContextType = Context, ParentType e
   sex?: Resolver<ResolversTypes['McxSex'], ParentType, ContextType>;
 }>;
 
+export type McxAssociateDetailsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociateDetails'] = ResolversParentTypes['McxAssociateDetails']> = ResolversObject<{
+  familyName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  givenName?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxAssociateLinkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociateLink'] = ResolversParentTypes['McxAssociateLink']> = ResolversObject<{
   associateId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   dataSubjectCategory?: Resolver<ResolversTypes['McxDataSubjectCategory'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   role?: Resolver<ResolversTypes['McxAssociateRole'], ParentType, ContextType>;
+}>;
+
+export type McxAssociatePointerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociatePointer'] = ResolversParentTypes['McxAssociatePointer']> = ResolversObject<{
+  contact?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  flags?: Resolver<Array<ResolversTypes['McxAssociateFlag']>, ParentType, ContextType>;
+  grading?: Resolver<Maybe<ResolversTypes['McxGrading']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['McxAssociatePointerKind'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerReference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type McxAuditActorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditActor'] = ResolversParentTypes['McxAuditActor']> = ResolversObject<{
@@ -1337,6 +1450,12 @@ export type McxAuditIntegrityResolvers<ContextType = Context, ParentType extends
 export type McxAuditPageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditPage'] = ResolversParentTypes['McxAuditPage']> = ResolversObject<{
   entries?: Resolver<Array<ResolversTypes['McxAuditEntry']>, ParentType, ContextType>;
   nextCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type McxDisclosureNoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDisclosureNote'] = ResolversParentTypes['McxDisclosureNote']> = ResolversObject<{
+  coarsened?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  policy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  redacted?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type McxEpisodeAssessmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxEpisodeAssessment'] = ResolversParentTypes['McxEpisodeAssessment']> = ResolversObject<{
@@ -1481,6 +1600,7 @@ export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends R
 }>;
 
 export type McxWithheldCountsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWithheldCounts'] = ResolversParentTypes['McxWithheldCounts']> = ResolversObject<{
+  notDisclosable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   restricted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reviewOverdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
@@ -1490,6 +1610,7 @@ export type MissingEpisodeResolvers<ContextType = Context, ParentType extends Re
   assessment?: Resolver<ResolversTypes['McxEpisodeAssessment'], ParentType, ContextType>;
   associates?: Resolver<Array<ResolversTypes['McxAssociateLink']>, ParentType, ContextType>;
   careStatus?: Resolver<ResolversTypes['McxCareStatus'], ParentType, ContextType>;
+  disclosure?: Resolver<Maybe<ResolversTypes['McxDisclosureNote']>, ParentType, ContextType>;
   foundAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   foundBy?: Resolver<Maybe<ResolversTypes['McxFoundBy']>, ParentType, ContextType>;
   foundPlace?: Resolver<Maybe<ResolversTypes['McxPlace']>, ParentType, ContextType>;
@@ -1533,6 +1654,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   publishLocationsOfConcern?: Resolver<ResolversTypes['McxPublishLocationsOfConcernPayload'], ParentType, ContextType, RequireFields<MutationPublishLocationsOfConcernArgs, 'inputs'>>;
   publishSubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<MutationPublishSubjectArgs, 'input'>>;
   rekeySubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<MutationRekeySubjectArgs, 'input'>>;
+  requestAssociateDetails?: Resolver<ResolversTypes['McxAssociateDetails'], ParentType, ContextType, RequireFields<MutationRequestAssociateDetailsArgs, 'id' | 'owner'>>;
   restrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRestrictRecordArgs, 'id' | 'kind' | 'reason'>>;
   retractRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationRetractRecordArgs, 'id' | 'kind' | 'reason' | 'version'>>;
   reviewRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<MutationReviewRecordArgs, 'id' | 'kind' | 'reviewAt' | 'version'>>;
@@ -1550,6 +1672,7 @@ export type PublishEpisodesPayloadResolvers<ContextType = Context, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  associatePointer?: Resolver<Maybe<ResolversTypes['McxAssociatePointer']>, ParentType, ContextType, RequireFields<QueryAssociatePointerArgs, 'id' | 'owner'>>;
   auditAlerts?: Resolver<Array<ResolversTypes['McxAuditAlert']>, ParentType, ContextType, RequireFields<QueryAuditAlertsArgs, 'from' | 'perActorThreshold' | 'to'>>;
   auditDisclosures?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditDisclosuresArgs, 'first'>>;
   auditEntries?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditEntriesArgs, 'first'>>;
@@ -1578,13 +1701,16 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   DateTime?: GraphQLScalarType;
   McxAssociate?: McxAssociateResolvers<ContextType>;
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
+  McxAssociateDetails?: McxAssociateDetailsResolvers<ContextType>;
   McxAssociateLink?: McxAssociateLinkResolvers<ContextType>;
+  McxAssociatePointer?: McxAssociatePointerResolvers<ContextType>;
   McxAuditActor?: McxAuditActorResolvers<ContextType>;
   McxAuditAlert?: McxAuditAlertResolvers<ContextType>;
   McxAuditCheckpoint?: McxAuditCheckpointResolvers<ContextType>;
   McxAuditEntry?: McxAuditEntryResolvers<ContextType>;
   McxAuditIntegrity?: McxAuditIntegrityResolvers<ContextType>;
   McxAuditPage?: McxAuditPageResolvers<ContextType>;
+  McxDisclosureNote?: McxDisclosureNoteResolvers<ContextType>;
   McxEpisodeAssessment?: McxEpisodeAssessmentResolvers<ContextType>;
   McxFieldError?: McxFieldErrorResolvers<ContextType>;
   McxGeoLocation?: McxGeoLocationResolvers<ContextType>;

@@ -22,6 +22,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { Config } from '../config.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
+import { admissionRefusal, type DisclosurePolicy, type Requester } from '../modules/disclosure/policy.js';
 
 /** The header a router (or peer) uses to pass on the investigator's own token. */
 export const FORWARDED_USER_HEADER = 'x-mcx-forwarded-user';
@@ -91,8 +92,11 @@ export interface RefusalSink {
   source: string;
 }
 
-/** A read that passed its guard: who, and why. Its audit entry is written before release. */
-export type AuthorisedRead = { viewer: Viewer; requestingNode: string | null } & RequestPurpose;
+/**
+ * A read that passed its guard: who, and why, and the requester the disclosure policy judges.
+ * Its audit entry is written before release.
+ */
+export type AuthorisedRead = { viewer: Viewer; requestingNode: string | null; requester: Requester } & RequestPurpose;
 
 /**
  * The per-request guards every resolver awaits before it touches a record. A refusal of an
@@ -105,6 +109,7 @@ export class RequestAccess {
     private readonly forceCode: string,
     private readonly caseRefRules: CaseRefRules,
     private readonly sink: RefusalSink,
+    private readonly policy: DisclosurePolicy,
   ) {}
 
   get viewer(): Viewer | null {
@@ -159,7 +164,12 @@ export class RequestAccess {
       if (acting === p.forwarded) authorize(p.viewer, 'subgraph.entities', { forwardedUser: p.forwarded.viewer });
       const viewer = authorize(acting.viewer, 'record.read');
       requireUserToken(viewer);
-      return { viewer, requestingNode: null, ...purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules) };
+      const purpose = purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules);
+      const requester: Requester = { force: viewer.force, orgKind: viewer.orgKind, roles: viewer.roles, purpose: purpose.purpose };
+      // The owner's policy decides who may read at all (organisation kind, role, purpose).
+      const refusal = admissionRefusal(this.policy, requester);
+      if (refusal) throw new McxError(refusal, `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`);
+      return { viewer, requestingNode: null, requester, ...purpose };
     } catch (err) {
       return this.refuse(err, operation);
     }

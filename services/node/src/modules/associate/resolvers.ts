@@ -1,7 +1,13 @@
-import { recordFields } from '../records/record-kind.js';
-import { auditedRead } from '../records/audited-read.js';
-import type { McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
-import { associateSpec, type AssociateRecord } from './associate-spec.js';
+import { GraphQLError } from 'graphql';
+import { McxError } from '@mcx/errors';
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { Context } from '../../context.js';
+import { recordFields, type StoredRecord } from '../records/record-kind.js';
+import { auditedRead, type Shaped } from '../records/audited-read.js';
+import type { McxAssociatePointerResolvers, McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { associatePointer as associatePointerRecord, discloseAssociate, type AssociatePointerModel } from '../disclosure/disclose.js';
+import { associateDetailsRefusal, withholdingRule } from '../disclosure/policy.js';
+import { associateSpec, type AssociateModel, type AssociateRecord } from './associate-spec.js';
 import { associateKeyWriters } from './associate-identity.js';
 
 export const publishAssociate: NonNullable<MutationResolvers['publishAssociate']> = async (_, { input }, ctx) => {
@@ -31,12 +37,84 @@ export const amendAssociate: NonNullable<MutationResolvers['amendAssociate']> = 
   return { associate: record, errors };
 };
 
-export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) => auditedRead<AssociateRecord>(ctx, 'associate', 'localAssociate', owner, id);
+/**
+ * The whole associate record, for its owner's own readers only: anyone else gets the pointer
+ * (associatePointer), and a whole-record read by them is withheld as POINTER_ONLY.
+ */
+function wholeForOwner(ctx: Context, read: AuthorisedRead, stored: StoredRecord<AssociateRecord>): Shaped<AssociateModel> {
+  const d = discloseAssociate(ctx.services.disclosure, read.requester, stored);
+  if (d.outcome === 'withheld') return { withheld: `NOT_DISCLOSABLE:${d.rule}` };
+  if (d.outcome === 'pointer') return { withheld: 'NOT_DISCLOSABLE:POINTER_ONLY' };
+  return { released: d.record };
+}
+
+export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) =>
+  auditedRead<AssociateRecord, AssociateModel>(ctx, 'associate', 'localAssociate', owner, id, (read, stored) => wholeForOwner(ctx, read, stored));
+
+/** An associate held here, as a pointer: what another force may know of it. */
+export const associatePointer: NonNullable<QueryResolvers['associatePointer']> = (_, { owner, id }, ctx) =>
+  auditedRead<AssociateRecord, AssociatePointerModel>(ctx, 'associate', 'associatePointer', owner, id, (read, stored) => {
+    const d = discloseAssociate(ctx.services.disclosure, read.requester, stored);
+    if (d.outcome === 'withheld') return { withheld: `NOT_DISCLOSABLE:${d.rule}` };
+    // The owner's own readers asking for the pointer get the pointer too.
+    const pointer = d.outcome === 'pointer' ? d.pointer : signedPointer(ctx, stored.record);
+    return { released: pointer };
+  });
+
+function signedPointer(ctx: Context, record: AssociateRecord): AssociatePointerModel {
+  const pointer = associatePointerRecord(ctx.services.disclosure, record);
+  const signed = ctx.services.disclosure.sign(pointer);
+  return { record: pointer, bytes: signed.bytes, signature: signed.signature, state: 'ACTIVE' };
+}
+
+/**
+ * An associate's name, from the owner's records system: police only, handling P, never grade
+ * E, with purpose and case reference. Refusals and releases are each audited as a disclosure;
+ * the name is released only after its entry has committed, and is never stored or logged.
+ */
+export const requestAssociateDetails: NonNullable<MutationResolvers['requestAssociateDetails']> = async (_, { owner, id }, ctx) => {
+  const read = await ctx.access.requireRead('requestAssociateDetails');
+  const key = `${owner}/${id}`;
+  const refuse = async (code: 'FORBIDDEN' | 'NOT_FOUND' | 'SERVICE_UNAVAILABLE', reason: string, message: string, outcome: 'refused' | 'error' = 'refused'): Promise<never> => {
+    await ctx.auditDisclosure(read, 'requestAssociateDetails', key, outcome, reason);
+    throw new GraphQLError(message, { extensions: { code, reason } });
+  };
+  if (owner !== ctx.forceCode) return refuse('NOT_FOUND', 'DETAILS_OWNER_REMOTE', 'This node holds only its own force\'s associates; ask the owner through the federation');
+  const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', owner, id);
+  if (!record) return refuse('NOT_FOUND', withheld ?? 'NOT_FOUND', 'No readable associate with this id is held here');
+  const rule = withholdingRule(ctx.services.disclosure.policy, read.requester, { kind: 'associate', owner, grading: record.record.grading });
+  const refusal = rule ? `NOT_DISCLOSABLE:${rule}` : associateDetailsRefusal(ctx.services.disclosure.policy, read.requester, record.record.grading);
+  if (refusal) return refuse('FORBIDDEN', refusal, "The owner's disclosure policy does not release this associate's name to this requester");
+  const source = ctx.services.associateDetails;
+  if (!source) return refuse('SERVICE_UNAVAILABLE', 'DETAILS_SOURCE_NOT_CONFIGURED', "This node is not connected to its force's records system for associate details", 'error');
+  let name;
+  try {
+    name = await source.fetch({ associateId: id, ownerReference: record.record.ownerReference });
+  } catch (err) {
+    const reason = err instanceof McxError ? err.code : 'DETAILS_SOURCE_UNAVAILABLE';
+    return refuse(reason === 'DETAILS_NOT_HELD' ? 'NOT_FOUND' : 'SERVICE_UNAVAILABLE', reason, err instanceof McxError ? err.message : "The force's records system did not answer", 'error');
+  }
+  await ctx.auditDisclosure(read, 'requestAssociateDetails', key, 'success', 'ASSOCIATE_NAME_RELEASED');
+  return { owner, id, givenName: name.givenName, familyName: name.familyName };
+};
 
 export const McxAssociate: McxAssociateResolvers = {
   ...recordFields,
-  __resolveReference: (ref, ctx) => auditedRead<AssociateRecord>(ctx, 'associate', '_entities', ref.owner, ref.id),
+  __resolveReference: (ref, ctx) => auditedRead<AssociateRecord, AssociateModel>(ctx, 'associate', '_entities', ref.owner, ref.id, (read, stored) => wholeForOwner(ctx, read, stored)),
   descriptors: (m) => m.record.descriptors,
   flags: (m) => m.record.assessment.flags,
   grading: (m) => m.record.grading,
+};
+
+export const McxAssociatePointer: McxAssociatePointerResolvers = {
+  owner: (m) => m.record.owner,
+  id: (m) => m.record.id,
+  version: (m) => m.record.version,
+  kind: (m) => m.record.pointer,
+  ownerReference: (m) => m.record.ownerReference,
+  grading: (m) => m.record.grading,
+  flags: (m) => m.record.flags as never,
+  contact: (m) => m.record.contact,
+  recordBytes: (m) => m.bytes,
+  recordSignature: (m) => m.signature,
 };

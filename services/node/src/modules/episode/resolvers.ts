@@ -1,10 +1,12 @@
 import { GraphQLError } from 'graphql';
 import { recordFields } from '../records/record-kind.js';
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
-import { auditedRead } from '../records/audited-read.js';
+import { auditedRead, byPolicy } from '../records/audited-read.js';
+import { withholdingRule } from '../disclosure/policy.js';
 import { InvalidCursorError } from '../records/record-store.js';
 import { offeredWithin72Hours } from './episode-spec.js';
 import type { EpisodeRecord } from './episode-model.js';
+import type { DisclosureNote } from '../disclosure/disclose.js';
 
 const MAX_PAGE = 200;
 const key = (r: { record: { owner: string; id: string } }) => `${r.record.owner}/${r.record.id}`;
@@ -46,8 +48,15 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
     if (err instanceof InvalidCursorError) throw new GraphQLError(err.message, { extensions: { code: 'BAD_USER_INPUT' } });
     throw err;
   }
-  await ctx.auditRead(read, 'localEpisodes', [], page.nodes.map(key));
-  return page;
+  // The owner's policy on every record of the page; what it withholds is counted across all
+  // pages from the gradings of the readable records.
+  const shaped = page.nodes.map((n) => byPolicy(ctx, read.requester, n));
+  const nodes = shaped.flatMap((s) => ('released' in s ? [s.released] : []));
+  const policy = ctx.services.disclosure.policy;
+  const notDisclosable = page.gradings.reduce((sum, g) => sum + (withholdingRule(policy, read.requester, { kind: 'episode', owner: ctx.forceCode, grading: g.grading }) ? g.count : 0), 0);
+  const withheldHere = shaped.some((s) => 'withheld' in s);
+  await ctx.auditRead(read, 'localEpisodes', [], nodes.map(key), withheldHere ? 'NOT_DISCLOSABLE' : null);
+  return { nodes, nextCursor: page.nextCursor, withheld: { ...page.withheld, notDisclosable } };
 };
 
 export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => auditedRead<EpisodeRecord>(ctx, 'episode', 'localEpisode', owner, id);
@@ -73,4 +82,5 @@ export const MissingEpisode: MissingEpisodeResolvers = {
   },
   grading: (m) => m.record.grading,
   assessment: (m) => m.record.assessment,
+  disclosure: (m) => (m.record as EpisodeRecord & { disclosure?: DisclosureNote }).disclosure ?? null,
 };

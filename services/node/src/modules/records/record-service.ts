@@ -63,6 +63,11 @@ export class RecordService {
     this.now = deps.now ?? (() => new Date());
   }
 
+  /** Signs a view of a record (a disclosed view, a pointer) with the current record key. */
+  signView(view: object): { bytes: string; signature: string } {
+    return this.deps.sign(view);
+  }
+
   /** Signs again, with the current record key, everything signed with a revoked key. */
   resignRevoked(revokedKid: string): Promise<number> {
     return this.deps.store.resignByKid(this.deps.forceCode, revokedKid, (bytes) => {
@@ -177,7 +182,7 @@ export class RecordService {
   /** This force's readable records of one kind, newest report first, with what was withheld. */
   async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null }) {
     const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts, today: this.now().toISOString().slice(0, 10) });
-    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor, withheld: page.withheld };
+    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor, withheld: page.withheld, gradings: page.gradings };
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */

@@ -1,3 +1,4 @@
+import type { Grading } from './grading.js';
 import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '@mcx/db';
 import type { Tx } from '../audit/audit-store.js';
@@ -200,7 +201,7 @@ export class RecordStore {
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number } }> {
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
       .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, reportedAt: records.reportedAt, id: records.id })
@@ -231,10 +232,19 @@ export class RecordStore {
       })
       .from(records)
       .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined));
+    // The readable records by their grading, so the caller can count what its disclosure
+    // policy withholds across every page (a handful of groups, whatever the number of records).
+    const gradings = await this.db
+      .select({ grading: sql<Grading | null>`(${recordVersions.bytes}::jsonb)->'grading'`, count: sql<number>`count(*)::int` })
+      .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), eq(records.state, 'ACTIVE'), sql`${records.reviewAt} >= ${opts.today}`, opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
+      .groupBy(sql`1`);
     return {
       records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })),
       nextCursor,
       withheld: { restricted: counts?.restricted ?? 0, reviewOverdue: counts?.reviewOverdue ?? 0 },
+      gradings: gradings.map((g) => ({ grading: g.grading ?? null, count: g.count })),
     };
   }
 }
