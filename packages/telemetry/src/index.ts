@@ -1,1 +1,14 @@
-export {};
+// @mcx/telemetry: one OpenTelemetry trace per federated query across nodes (W3C traceparent),
+// one global provider per process shared by every in-process node; spans name their node in `mcx.node`.
+
+export {
+  NODE_ATTRIBUTE,
+  TRACER_NAME,
+  initTelemetry,
+  withSpan,
+  withNode,
+  injectTraceHeaders,
+  withIncomingContext,
+  currentTraceId,
+} from './telemetry.js';
+export type { TelemetryOptions, Telemetry, FinishedSpan, SpanKindName, SpanAttributes, SpanOptions } from './telemetry.js';
