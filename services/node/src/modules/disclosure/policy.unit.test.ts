@@ -73,3 +73,10 @@ describe('postcode districts', () => {
     expect(postcodeDistrict(postcode)).toBe(district);
   });
 });
+
+describe('deploy/disclosure-policy.json', () => {
+  it('is the defaults, so a force starts from what the node does without a file', () => {
+    const shipped = loadDisclosurePolicy(new URL('../../../../../deploy/disclosure-policy.json', import.meta.url).pathname);
+    expect(shipped).toEqual(DEFAULT_DISCLOSURE_POLICY);
+  });
+});
