@@ -44,3 +44,6 @@ export type { Checkpoint } from './checkpoint.js';
 
 export { NODE_TOKEN_MAX_TTL_SEC, signNodeToken, verifyNodeToken } from './node-token.js';
 export type { NodeTokenInput, VerifiedNodeToken, VerifyNodeTokenOptions } from './node-token.js';
+
+export { RECEIPT_TYP, signReceipt, verifyReceipt } from './receipt.js';
+export type { DisclosureReceipt } from './receipt.js';

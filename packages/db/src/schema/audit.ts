@@ -43,7 +43,8 @@ export const auditReceipts = pgTable('audit_receipts', {
   id: bigserial({ mode: 'number' }).primaryKey(),
   peer: text().notNull(),
   peerEntryId: text().notNull(),
-  checkpointJws: text().notNull(),
+  /** The peer's signed disclosure receipt (its entry id and its latest signed checkpoint). */
+  receiptJws: text().notNull(),
   ourSeq: bigint({ mode: 'number' }),
   receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
 });

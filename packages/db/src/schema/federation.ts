@@ -1,4 +1,4 @@
-import { check, integer, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
+import { check, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 import { sql } from 'drizzle-orm';
 
 /**
@@ -14,4 +14,19 @@ export const manifestState = pgTable(
     acceptedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [check('manifest_state_singleton', sql`${t.id} = 1`)],
+);
+
+/**
+ * Node tokens already used (their `jti`, per calling member), so a replayed token is refused.
+ * Shared by every replica of a node through its database. Rows past their expiry (plus the
+ * clock leeway) are deleted by the node: after that the token itself is refused as expired.
+ */
+export const peerTokenJtis = pgTable(
+  'peer_token_jtis',
+  {
+    issuer: text().notNull(),
+    jti: text().notNull(),
+    expiresAt: timestamp({ withTimezone: true }).notNull(),
+  },
+  (t) => [primaryKey({ columns: [t.issuer, t.jti] }), index('peer_token_jtis_expires_idx').on(t.expiresAt)],
 );

@@ -1,0 +1,80 @@
+import { McxError } from '@mcx/errors';
+import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
+import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
+import type { SigningKey } from './keys.js';
+import type { KeyResolver } from './key-resolver.js';
+
+/** The `typ` of a disclosure receipt: signed with the audit-checkpoint key, but never a checkpoint. */
+export const RECEIPT_TYP = 'mcx-receipt+jws';
+
+/**
+ * What a node that disclosed records gives the node that asked: the id and hash of its own
+ * audit entry for the disclosure, the asker's entry it answers, and its latest signed
+ * checkpoint. The asker stores it, so each node's log is witnessed by others.
+ */
+export interface DisclosureReceipt {
+  /** The disclosing member. */
+  node: string;
+  /** The member that asked. */
+  to: string;
+  /** The node token's jti: one receipt per request. */
+  jti: string;
+  /** The asker's audit entry (`MEMBER:seq`) that this disclosure answers. */
+  callerEntry: string;
+  /** The disclosing node's own entry for the disclosure. */
+  entry: { id: string; hash: string };
+  /** The disclosing node's latest signed audit checkpoint (a compact JWS), or null before its first. */
+  checkpoint: string | null;
+  /** ISO 8601 instant. */
+  at: string;
+}
+
+const KEYS = ['node', 'to', 'jti', 'callerEntry', 'entry', 'checkpoint', 'at'];
+
+function isReceipt(v: unknown): v is DisclosureReceipt {
+  const r = v as Record<string, unknown> | null;
+  if (typeof r !== 'object' || r === null || Array.isArray(r)) return false;
+  if (Object.keys(r).length !== KEYS.length || !KEYS.every((k) => k in r)) return false;
+  const entry = r.entry as Record<string, unknown> | null;
+  return (
+    ['node', 'to', 'jti', 'callerEntry', 'at'].every((k) => typeof r[k] === 'string' && (r[k] as string).length > 0) &&
+    (r.checkpoint === null || typeof r.checkpoint === 'string') &&
+    typeof entry === 'object' &&
+    entry !== null &&
+    typeof entry.id === 'string' &&
+    typeof entry.hash === 'string' &&
+    Object.keys(entry).length === 2
+  );
+}
+
+/** Signs a disclosure receipt (compact JWS over canonical JSON, `typ` mcx-receipt+jws) with the audit-checkpoint key. */
+export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'audit-checkpoint'>): string {
+  if (auditKey.job !== 'audit-checkpoint') throw new McxError('KEY_NOT_FOR_JOB', `a ${auditKey.job} key cannot sign receipts`);
+  if (!isReceipt(receipt)) throw new McxError('RECEIPT_MALFORMED', 'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }');
+  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
+  const encodedPayload = encodeBase64url(canonicalJson(receipt));
+  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
+}
+
+/**
+ * Verifies a receipt against audit-checkpoint keys (for example `holder.keyResolver('audit-checkpoint')`).
+ * Throws McxError `RECEIPT_` + reason (MALFORMED, WRONG_TYP, UNKNOWN_KEY, KEY_NOT_FOR_JOB, BAD_SIGNATURE, ...).
+ * The caller still checks that `node` is the member that answered and that `jti` is its own token's.
+ */
+export function verifyReceipt(jws: string, resolve: KeyResolver): { receipt: DisclosureReceipt; kid: string } {
+  const refuse = (reason: string): never => {
+    throw new McxError(`RECEIPT_${reason}`, `disclosure receipt refused: ${reason}`);
+  };
+  if (typeof jws !== 'string') return refuse('MALFORMED');
+  const decoded = decodeJws(jws);
+  if (decoded === null || decoded.encodedPayload === '') return refuse('MALFORMED');
+  const checked = checkHeader(decoded.header, RECEIPT_TYP);
+  if ('problem' in checked) return refuse(checked.problem);
+  const lookup = resolve(checked.kid);
+  if (!lookup.found) return refuse(lookup.reason);
+  if (lookup.job !== 'audit-checkpoint') return refuse('KEY_NOT_FOR_JOB');
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse('BAD_SIGNATURE');
+  const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
+  if (!parsed.canonical || !isReceipt(parsed.value)) return refuse('MALFORMED');
+  return { receipt: parsed.value, kid: checked.kid };
+}
