@@ -24,6 +24,7 @@ const config: CodegenConfig = {
           McxAssociate: '../modules/associate/associate-spec.js#AssociateModel',
           McxLocationOfConcern: '../modules/location-of-concern/location-spec.js#LocationModel',
           McxAssociatePointer: '../modules/disclosure/disclose.js#AssociatePointerModel',
+          McxFederatedEpisode: '../federation/federated-read.js#FederatedEpisodeModel',
         },
       },
     },

@@ -25,7 +25,10 @@ export interface TestFederation {
  * A real federation for tests: an operator key, a signed manifest naming each force with its
  * node keys, and a real linkage service on loopback that trusts that manifest.
  */
-export async function createFederation(forces: string[], opts: { linkageEnv?: Record<string, string> } = {}): Promise<TestFederation> {
+export async function createFederation(
+  forces: string[],
+  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[] } = {},
+): Promise<TestFederation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-federation-'));
   const operator = generateSigningKey('manifest');
   const keys = Object.fromEntries(forces.map((f) => [f, generateNodeKeys()]));
@@ -36,10 +39,10 @@ export async function createFederation(forces: string[], opts: { linkageEnv?: Re
       code: force,
       name: `${force} (test)`,
       kind: 'police',
-      endpoint: `https://${force.toLowerCase()}.mcx.test`,
+      endpoint: opts.endpoints?.[force] ?? `https://${force.toLowerCase()}.mcx.test`,
       contact24x7: '+44 100 000 0000',
       keys: manifestKeys(k),
-      capabilities: [],
+      capabilities: opts.capabilities ?? [],
     });
   }
   const files = { operator: path.join(dir, 'operator.pub.pem'), manifest: path.join(dir, 'manifest.jws'), linkageKeys: path.join(dir, 'linkage-keys.json') };
@@ -71,4 +74,17 @@ export async function createFederation(forces: string[], opts: { linkageEnv?: Re
     close: () => linkage.close(),
   };
   return fed;
+}
+
+/** A free loopback port, for a node whose endpoint the manifest must name before it starts. */
+export async function freePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
 }

@@ -37,6 +37,14 @@ import { buildSchema } from './schema.js';
 import type { Discloser } from './modules/disclosure/disclose.js';
 import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
 import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
+import { createFanOut } from '@mcx/federation';
+import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
+import { FederationClient } from './federation/federated-read.js';
+import { federatedEpisodes, McxFederatedEpisode } from './federation/federated-resolvers.js';
+import { createPeerEndpoint, type PeerAnswerFault } from './federation/peer-endpoint.js';
+import { JtiStore } from './federation/jti-store.js';
+import { PEER_PATH } from './federation/peer-operations.js';
+import { peerHistory } from './federation/peer-resolvers.js';
 
 export interface AppDeps {
   config: Config;
@@ -52,6 +60,8 @@ export interface AppDeps {
   /** The same service pinned to the previous key version, during a changeover. */
   previousLinkageEvaluator?: LinkageEvaluator | null;
   now?: () => Date;
+  /** Tests only: how this node, as a faulty peer, corrupts or delays its peer answers. */
+  peerAnswerFault?: PeerAnswerFault;
 }
 
 export interface App {
@@ -100,7 +110,17 @@ export async function createApp(deps: AppDeps): Promise<App> {
     contactOf: (force) => deps.trust?.holder.member(force)?.contact24x7 ?? null,
   };
   const associateDetails = config.associateDetails ? createAssociateDetailsSource(config.associateDetails) : null;
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails };
+  // The calling end of the peer protocol, when this node is a member of a federation.
+  const fanOut = deps.trust
+    ? createFanOut({
+        perPeerTimeoutMs: config.federation.peerTimeoutMs,
+        overallDeadlineMs: config.federation.deadlineMs,
+        maxResponseBytes: config.federation.maxResponseBytes,
+        breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
+      })
+    : null;
+  const federation = deps.trust && fanOut ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()) }) : null;
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
@@ -132,6 +152,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
       localAssociate: associateResolvers.localAssociate,
       localLocationOfConcern: locationResolvers.localLocationOfConcern,
       associatePointer: associateResolvers.associatePointer,
+      peerHistory,
+      federatedEpisodes,
     },
     Mutation: {
       publishEpisode: episodeResolvers.publishEpisode,
@@ -156,6 +178,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     MissingEpisode: episodeResolvers.MissingEpisode,
     McxAssociate: associateResolvers.McxAssociate,
     McxAssociatePointer: associateResolvers.McxAssociatePointer,
+    McxFederatedEpisode,
     McxLocationOfConcern: locationResolvers.McxLocationOfConcern,
   };
 
@@ -178,6 +201,35 @@ export async function createApp(deps: AppDeps): Promise<App> {
       error: (m) => logger.error(String(m)),
     },
   });
+
+  const peerEndpoint = deps.trust
+    ? createPeerEndpoint({
+        forceCode: config.forceCode,
+        holder: deps.trust.holder,
+        auditKey: deps.keys.auditCheckpoint,
+        jtis: new JtiStore(db.db),
+        audit,
+        security,
+        apollo,
+        clockLeewaySec: 5,
+        ...(deps.peerAnswerFault ? { fault: deps.peerAnswerFault } : {}),
+        now: deps.now ?? (() => new Date()),
+        context: (principal, peerCall, log) =>
+          createContext({ requestId: randomUUID(), logger: log, forceCode: config.forceCode, services, principal, headers: {}, caseRefRules: config.auth.caseRef, sink: { security, source: 'peer' }, peerCall }),
+      })
+    : null;
+  let jtiSweepTimer: NodeJS.Timeout | null = null;
+
+  async function handlePeer(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
+    if (!peerEndpoint) return sendJson(res, 404, { error: { code: 'NOT_FEDERATED', message: 'this node is not a member of a federation' } });
+    if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST only' } });
+    const read = await readBody(req);
+    if (!read.ok) {
+      req.resume();
+      return sendJson(res, 413, { error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body exceeds ${config.maxBodyBytes} bytes` } });
+    }
+    await peerEndpoint.handle(req, res, read.body, log);
+  }
 
   async function readBody(req: IncomingMessage): Promise<{ ok: true; body: string } | { ok: false }> {
     const declared = Number(req.headers['content-length'] ?? 0);
@@ -253,7 +305,12 @@ export async function createApp(deps: AppDeps): Promise<App> {
     }
   }
 
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  // Every span this node makes says which node made it (several nodes can share a process in tests).
+  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    return withNode(config.forceCode, () => handleRequest(req, res));
+  }
+
+  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const started = process.hrtime.bigint();
     const incoming = req.headers['x-request-id'];
     const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
@@ -262,7 +319,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const url = new URL(req.url ?? '/', 'http://node.invalid');
     try {
       if (url.pathname === '/graphql') {
-        await handleGraphql(req, res, url, requestId, log);
+        await withIncomingContext(req.headers, () => withSpan('mcx.graphql', { kind: 'server' }, () => handleGraphql(req, res, url, requestId, log)));
+      } else if (url.pathname === PEER_PATH) {
+        await handlePeer(req, res, log);
       } else if (url.pathname === '/healthz' && req.method === 'GET') {
         sendJson(res, 200, { status: 'ok' });
       } else if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
@@ -310,11 +369,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
         }, config.auditCheckpointSeconds * 1000);
         checkpointTimer.unref();
       }
+      if (peerEndpoint) {
+        jtiSweepTimer = setInterval(() => {
+          peerEndpoint.sweep().catch((err: unknown) => logger.error({ err }, 'peer token sweep failed'));
+        }, 60_000);
+        jtiSweepTimer.unref();
+      }
     },
     async stop() {
       if (checkpointTimer) clearInterval(checkpointTimer);
+      if (jtiSweepTimer) clearInterval(jtiSweepTimer);
       security.stop();
       await apollo.stop();
+      await fanOut?.close();
       await audit.drain();
       await security.closeWindow();
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));

@@ -11,6 +11,7 @@ import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { RecordService } from './modules/records/record-service.js';
 import type { SubjectService } from './modules/subject/subject-service.js';
 import type { Discloser } from './modules/disclosure/disclose.js';
+import type { FederationClient } from './federation/federated-read.js';
 import type { AssociateDetailsSource } from './modules/disclosure/associate-details.js';
 
 /** Per-process services, built once in createApp and shared by every request. */
@@ -21,6 +22,8 @@ export interface Services {
   subjects: SubjectService;
   /** The owner's disclosure policy, the record signer and the members' contacts. */
   disclosure: Discloser;
+  /** The calling end of the peer protocol; null when this node is not federated. */
+  federation: FederationClient | null;
   /** Fetches an associate's name from the force's records system; null when not configured. */
   associateDetails: AssociateDetailsSource | null;
 }
@@ -45,6 +48,11 @@ export interface Context {
   auditDisclosure(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode' | 'purpose' | 'caseRef'>, operation: string, recordKey: string, outcome: 'success' | 'refused' | 'error', reason: string): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
+  /**
+   * Set when a member node calls through the peer protocol: the caller's audit entry it answers,
+   * its token's jti, and this node's disclosure entry once written (for the signed receipt).
+   */
+  peerCall: { callerEntry: string; jti: string; entry: { id: string; hash: string } | null } | null;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
 }
@@ -69,6 +77,7 @@ export function createContext(input: {
   headers: IncomingHttpHeaders;
   caseRefRules: CaseRefRules;
   sink: Omit<RefusalSink, 'audit'>;
+  peerCall?: { callerEntry: string; jti: string } | null;
 }): Context {
   const policy = input.services.disclosure.policy;
   const { audit } = input.services;
@@ -79,6 +88,7 @@ export function createContext(input: {
     access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }, policy),
     services: input.services,
     caseRefPattern: input.caseRefRules.caseRefPattern,
+    peerCall: input.peerCall ? { ...input.peerCall, entry: null } : null,
     async auditRead(read, operation, queryIds, recordIds, reason = null) {
       await committed(() => audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success', reason }));
     },

@@ -49,3 +49,5 @@ export { FORWARDED_USER_HEADER } from './auth/access.js';
 export { purgeErased, replayErasures, ERASING_REASONS, type Erasure } from './modules/records/purge.js';
 export { AuditService } from './modules/audit/audit-service.js';
 export { AuditStore } from './modules/audit/audit-store.js';
+export { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from './federation/peer-operations.js';
+export type { PeerAnswerFault } from './federation/peer-endpoint.js';

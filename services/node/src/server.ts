@@ -1,3 +1,5 @@
+import { initTelemetry } from '@mcx/telemetry';
+import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
 import { createDb, ensureDatabase, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
@@ -32,7 +34,14 @@ export async function resolveDatabase(config: Config, logger: Logger): Promise<{
 }
 
 /** Migrates, builds the app and listens on config.host:config.port. */
-export async function startNode(config: Config, logger: Logger, databaseUrl: string, opts: { keys?: NodeKeys; devIssuer?: DevIssuer; now?: () => Date } = {}): Promise<RunningNode> {
+export async function startNode(
+  config: Config,
+  logger: Logger,
+  databaseUrl: string,
+  opts: { keys?: NodeKeys; devIssuer?: DevIssuer; now?: () => Date; peerAnswerFault?: PeerAnswerFault } = {},
+): Promise<RunningNode> {
+  // Tracing is per process; the first node started in a process sets it up.
+  initTelemetry({ serviceName: 'mcx-node', exporter: config.telemetry.exporter, ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}) });
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
   await runMigrations(config.migrationDatabaseUrl ?? databaseUrl);
@@ -45,7 +54,7 @@ export async function startNode(config: Config, logger: Logger, databaseUrl: str
     config.linkage?.previousKeyVersion
       ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken, keyVersion: config.linkage.previousKeyVersion })
       : null;
-  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, previousLinkageEvaluator, ...(opts.now ? { now: opts.now } : {}) });
+  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, previousLinkageEvaluator, ...(opts.now ? { now: opts.now } : {}), ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}) });
   await app.start();
   const server = createServer((req, res) => void app.handle(req, res));
   server.keepAliveTimeout = 65_000;

@@ -4,6 +4,7 @@ import type { EpisodeModel } from '../modules/episode/episode-model.js';
 import type { AssociateModel } from '../modules/associate/associate-spec.js';
 import type { LocationModel } from '../modules/location-of-concern/location-spec.js';
 import type { AssociatePointerModel } from '../modules/disclosure/disclose.js';
+import type { FederatedEpisodeModel } from '../federation/federated-read.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -299,6 +300,12 @@ export type McxCloseEpisodeInput = {
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
+export type McxCompleteness =
+  /** Every member answered and nothing was dropped. */
+  | 'COMPLETE'
+  /** Some member did not answer, or part of an answer was dropped: the search is not complete. */
+  | 'PARTIAL';
+
 export type McxConcern =
   | 'COUNTY_LINES_ADDRESS'
   | 'CSE_HOTSPOT'
@@ -334,6 +341,16 @@ export type McxDisclosureNote = {
   redacted: Array<Scalars['String']['output']>;
 };
 
+/** A record a member sent that this node dropped, and why. */
+export type McxDroppedRecord = {
+  __typename?: 'McxDroppedRecord';
+  id?: Maybe<Scalars['String']['output']>;
+  /** The owner the record claimed; null when it could not be read. */
+  owner?: Maybe<Scalars['String']['output']>;
+  /** BAD_SIGNATURE, WRONG_OWNER, NOT_REQUESTED, MALFORMED */
+  reason: Scalars['String']['output'];
+};
+
 /** Assessments, kept apart from facts (DPA 2018 s38(2)). */
 export type McxEpisodeAssessment = {
   __typename?: 'McxEpisodeAssessment';
@@ -352,6 +369,33 @@ export type McxEpisodeAssessmentInput = {
 export type McxEpisodeStatus =
   | 'CLOSED'
   | 'OPEN';
+
+/** An episode from a member, verified against its owner's key in the trust manifest. */
+export type McxFederatedEpisode = {
+  __typename?: 'McxFederatedEpisode';
+  conflicts: Array<Scalars['String']['output']>;
+  episode: MissingEpisode;
+  matchedKinds: Array<Scalars['String']['output']>;
+  strength: McxMatchStrength;
+  /** Always VERIFIED: anything that fails verification is dropped and reported instead. */
+  verification: Scalars['String']['output'];
+};
+
+/** Episodes of one child across the federation, strong and possible matches kept apart. */
+export type McxFederatedEpisodes = {
+  __typename?: 'McxFederatedEpisodes';
+  associates: Array<McxAssociatePointer>;
+  federation: McxFederationStatus;
+  possible: Array<McxFederatedEpisode>;
+  strong: Array<McxFederatedEpisode>;
+};
+
+/** The federation's part of an answer: one row per member, and whether the answer is complete. */
+export type McxFederationStatus = {
+  __typename?: 'McxFederationStatus';
+  completeness: McxCompleteness;
+  members: Array<McxMemberResult>;
+};
 
 /**
  * A problem with one field of the input. Expected failures come back as data so a force
@@ -488,6 +532,30 @@ export type McxMatchStrength =
   /** A strong key matched (NHS/CHI number, PNC ID, or full name with date of birth). */
   | 'STRONG';
 
+export type McxMemberResult = {
+  __typename?: 'McxMemberResult';
+  dropped: Array<McxDroppedRecord>;
+  latencyMs: Scalars['Int']['output'];
+  member: Scalars['String']['output'];
+  /** A stable code for anything but ANSWERED (TIMEOUT, DEADLINE, HTTP_503, ECONNREFUSED, RESPONSE_TOO_LARGE, NODE_TOKEN_REPLAYED, ...). */
+  reason?: Maybe<Scalars['String']['output']>;
+  status: McxMemberStatus;
+  /** What the member held that matched but withheld from this requester; null when it did not answer. */
+  withheld?: Maybe<McxWithheldCounts>;
+};
+
+/** How one member's part of a federated answer went. */
+export type McxMemberStatus =
+  | 'ANSWERED'
+  /** The member's answer failed a check (signature, owner, not asked for, size, receipt); what failed was dropped. */
+  | 'BAD_DATA'
+  /** This node's circuit breaker for the member is open: it was not asked. */
+  | 'CIRCUIT_OPEN'
+  /** The member answered, and refused (for example a policy or token refusal). */
+  | 'REFUSED'
+  | 'TIMED_OUT'
+  | 'UNAVAILABLE';
+
 /** One of this node's public keys, by job. */
 export type McxNodeKey = {
   __typename?: 'McxNodeKey';
@@ -507,6 +575,36 @@ export type McxNodeStatus = {
   manifestVersion?: Maybe<Scalars['Int']['output']>;
   migrationsApplied: Scalars['Int']['output'];
   migrationsExpected: Scalars['Int']['output'];
+};
+
+/** One member's disclosure for a set of linkage keys (allow-listed operation mcx.history/1). */
+export type McxPeerHistory = {
+  __typename?: 'McxPeerHistory';
+  matches: Array<McxPeerMatch>;
+  /** Episodes of the matched subjects, and pointers to the associates they name that this member holds. */
+  records: Array<McxSignedRecord>;
+  withheld: McxWithheldCounts;
+};
+
+/**
+ * A linkage key as a node sends it to a member for matching (peer protocol only). The receiver
+ * matches it against the keys it holds and keeps nothing of it but a keyed digest in its audit log.
+ */
+export type McxPeerKeyInput = {
+  key: Scalars['String']['input'];
+  keyVersion: Scalars['String']['input'];
+  kind: Scalars['String']['input'];
+  strength: Scalars['String']['input'];
+  variant?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A subject held by the answering member whose keys matched: which kinds matched, never the keys. */
+export type McxPeerMatch = {
+  __typename?: 'McxPeerMatch';
+  conflicts: Array<Scalars['String']['output']>;
+  matchedKinds: Array<Scalars['String']['output']>;
+  strength: McxMatchStrength;
+  subjectRef: Scalars['String']['output'];
 };
 
 /** How a missing child was found: this is a previous destination. */
@@ -700,6 +798,17 @@ export type McxSex =
   | 'MALE'
   | 'OTHER'
   | 'UNKNOWN';
+
+/** A signed record as it travels between nodes: the owner's canonical bytes and detached JWS. */
+export type McxSignedRecord = {
+  __typename?: 'McxSignedRecord';
+  bytes: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  kind: Scalars['String']['output'];
+  owner: Scalars['String']['output'];
+  signature: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
 
 /** What the node holds for a subject: never the identity, only which kinds of key it has. */
 export type McxSubject = {
@@ -988,6 +1097,12 @@ export type Query = {
   auditExport: Scalars['String']['output'];
   /** Checks the chain against its signed checkpoints. Auditors only. */
   auditIntegrity: McxAuditIntegrity;
+  /**
+   * A child's episodes at every member node (this one included), from the child's identity. The
+   * purpose and case reference come in the request context, as for every read. The answer says
+   * which members answered and whether it is complete.
+   */
+  federatedEpisodes: McxFederatedEpisodes;
   /** One associate this node holds, by owner and id. */
   localAssociate?: Maybe<McxAssociate>;
   /** One episode this node holds, by owner and id. */
@@ -1002,6 +1117,8 @@ export type Query = {
   nodeForce: Scalars['String']['output'];
   /** Keys, manifest and migrations of this node. Operators only. */
   nodeStatus: McxNodeStatus;
+  /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
+  peerHistory: McxPeerHistory;
   /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
   whoHasSeenRecord: McxAuditPage;
 };
@@ -1033,6 +1150,11 @@ export type QueryAuditEntriesArgs = {
 };
 
 
+export type QueryFederatedEpisodesArgs = {
+  identity: McxChildIdentityInput;
+};
+
+
 export type QueryLocalAssociateArgs = {
   id: Scalars['ID']['input'];
   owner: Scalars['String']['input'];
@@ -1060,6 +1182,11 @@ export type QueryLocalLocationOfConcernArgs = {
 
 export type QueryMatchSubjectsArgs = {
   identity: McxChildIdentityInput;
+};
+
+
+export type QueryPeerHistoryArgs = {
+  keys: Array<McxPeerKeyInput>;
 };
 
 
@@ -1202,13 +1329,18 @@ export type ResolversTypes = ResolversObject<{
   McxCareStatus: McxCareStatus;
   McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
+  McxCompleteness: McxCompleteness;
   McxConcern: McxConcern;
   McxConcernPlaceKind: McxConcernPlaceKind;
   McxDataSubjectCategory: McxDataSubjectCategory;
   McxDisclosureNote: ResolverTypeWrapper<McxDisclosureNote>;
+  McxDroppedRecord: ResolverTypeWrapper<McxDroppedRecord>;
   McxEpisodeAssessment: ResolverTypeWrapper<McxEpisodeAssessment>;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
   McxEpisodeStatus: McxEpisodeStatus;
+  McxFederatedEpisode: ResolverTypeWrapper<FederatedEpisodeModel>;
+  McxFederatedEpisodes: ResolverTypeWrapper<Omit<McxFederatedEpisodes, 'associates' | 'possible' | 'strong'> & { associates: Array<ResolversTypes['McxAssociatePointer']>, possible: Array<ResolversTypes['McxFederatedEpisode']>, strong: Array<ResolversTypes['McxFederatedEpisode']> }>;
+  McxFederationStatus: ResolverTypeWrapper<McxFederationStatus>;
   McxFieldError: ResolverTypeWrapper<McxFieldError>;
   McxFoundBy: McxFoundBy;
   McxGeoLocation: ResolverTypeWrapper<McxGeoLocation>;
@@ -1221,8 +1353,13 @@ export type ResolversTypes = ResolversObject<{
   McxLocationOfConcern: ResolverTypeWrapper<LocationModel>;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
   McxMatchStrength: McxMatchStrength;
+  McxMemberResult: ResolverTypeWrapper<McxMemberResult>;
+  McxMemberStatus: McxMemberStatus;
   McxNodeKey: ResolverTypeWrapper<McxNodeKey>;
   McxNodeStatus: ResolverTypeWrapper<McxNodeStatus>;
+  McxPeerHistory: ResolverTypeWrapper<McxPeerHistory>;
+  McxPeerKeyInput: McxPeerKeyInput;
+  McxPeerMatch: ResolverTypeWrapper<McxPeerMatch>;
   McxPlace: ResolverTypeWrapper<McxPlace>;
   McxPlaceInput: McxPlaceInput;
   McxPlaceKind: McxPlaceKind;
@@ -1247,6 +1384,7 @@ export type ResolversTypes = ResolversObject<{
   McxRiskRegrade: ResolverTypeWrapper<McxRiskRegrade>;
   McxRiskRegradeInput: McxRiskRegradeInput;
   McxSex: McxSex;
+  McxSignedRecord: ResolverTypeWrapper<McxSignedRecord>;
   McxSubject: ResolverTypeWrapper<McxSubject>;
   McxSubjectInput: McxSubjectInput;
   McxSubjectMatch: ResolverTypeWrapper<McxSubjectMatch>;
@@ -1289,8 +1427,12 @@ export type ResolversParentTypes = ResolversObject<{
   McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxDisclosureNote: McxDisclosureNote;
+  McxDroppedRecord: McxDroppedRecord;
   McxEpisodeAssessment: McxEpisodeAssessment;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
+  McxFederatedEpisode: FederatedEpisodeModel;
+  McxFederatedEpisodes: Omit<McxFederatedEpisodes, 'associates' | 'possible' | 'strong'> & { associates: Array<ResolversParentTypes['McxAssociatePointer']>, possible: Array<ResolversParentTypes['McxFederatedEpisode']>, strong: Array<ResolversParentTypes['McxFederatedEpisode']> };
+  McxFederationStatus: McxFederationStatus;
   McxFieldError: McxFieldError;
   McxGeoLocation: McxGeoLocation;
   Float: Scalars['Float']['output'];
@@ -1299,8 +1441,12 @@ export type ResolversParentTypes = ResolversObject<{
   McxGradingInput: McxGradingInput;
   McxLocationOfConcern: LocationModel;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxMemberResult: McxMemberResult;
   McxNodeKey: McxNodeKey;
   McxNodeStatus: McxNodeStatus;
+  McxPeerHistory: McxPeerHistory;
+  McxPeerKeyInput: McxPeerKeyInput;
+  McxPeerMatch: McxPeerMatch;
   McxPlace: McxPlace;
   McxPlaceInput: McxPlaceInput;
   McxPublishAssociatePayload: Omit<McxPublishAssociatePayload, 'associate'> & { associate?: Maybe<ResolversParentTypes['McxAssociate']> };
@@ -1314,6 +1460,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxReturnInterviewInput: McxReturnInterviewInput;
   McxRiskRegrade: McxRiskRegrade;
   McxRiskRegradeInput: McxRiskRegradeInput;
+  McxSignedRecord: McxSignedRecord;
   McxSubject: McxSubject;
   McxSubjectInput: McxSubjectInput;
   McxSubjectMatch: McxSubjectMatch;
@@ -1458,10 +1605,36 @@ export type McxDisclosureNoteResolvers<ContextType = Context, ParentType extends
   redacted?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type McxDroppedRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDroppedRecord'] = ResolversParentTypes['McxDroppedRecord']> = ResolversObject<{
+  id?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  owner?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxEpisodeAssessmentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxEpisodeAssessment'] = ResolversParentTypes['McxEpisodeAssessment']> = ResolversObject<{
   indicators?: Resolver<Array<ResolversTypes['McxRiskIndicator']>, ParentType, ContextType>;
   regrades?: Resolver<Array<ResolversTypes['McxRiskRegrade']>, ParentType, ContextType>;
   riskGrade?: Resolver<ResolversTypes['McxRiskGrade'], ParentType, ContextType>;
+}>;
+
+export type McxFederatedEpisodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederatedEpisode'] = ResolversParentTypes['McxFederatedEpisode']> = ResolversObject<{
+  conflicts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  episode?: Resolver<ResolversTypes['MissingEpisode'], ParentType, ContextType>;
+  matchedKinds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  strength?: Resolver<ResolversTypes['McxMatchStrength'], ParentType, ContextType>;
+  verification?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxFederatedEpisodesResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederatedEpisodes'] = ResolversParentTypes['McxFederatedEpisodes']> = ResolversObject<{
+  associates?: Resolver<Array<ResolversTypes['McxAssociatePointer']>, ParentType, ContextType>;
+  federation?: Resolver<ResolversTypes['McxFederationStatus'], ParentType, ContextType>;
+  possible?: Resolver<Array<ResolversTypes['McxFederatedEpisode']>, ParentType, ContextType>;
+  strong?: Resolver<Array<ResolversTypes['McxFederatedEpisode']>, ParentType, ContextType>;
+}>;
+
+export type McxFederationStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederationStatus'] = ResolversParentTypes['McxFederationStatus']> = ResolversObject<{
+  completeness?: Resolver<ResolversTypes['McxCompleteness'], ParentType, ContextType>;
+  members?: Resolver<Array<ResolversTypes['McxMemberResult']>, ParentType, ContextType>;
 }>;
 
 export type McxFieldErrorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFieldError'] = ResolversParentTypes['McxFieldError']> = ResolversObject<{
@@ -1507,6 +1680,15 @@ export type McxLocationOfConcernResolvers<ContextType = Context, ParentType exte
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxMemberResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxMemberResult'] = ResolversParentTypes['McxMemberResult']> = ResolversObject<{
+  dropped?: Resolver<Array<ResolversTypes['McxDroppedRecord']>, ParentType, ContextType>;
+  latencyMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['McxMemberStatus'], ParentType, ContextType>;
+  withheld?: Resolver<Maybe<ResolversTypes['McxWithheldCounts']>, ParentType, ContextType>;
+}>;
+
 export type McxNodeKeyResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeKey'] = ResolversParentTypes['McxNodeKey']> = ResolversObject<{
   job?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   kid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1520,6 +1702,19 @@ export type McxNodeStatusResolvers<ContextType = Context, ParentType extends Res
   manifestVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   migrationsApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   migrationsExpected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxPeerHistoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHistory'] = ResolversParentTypes['McxPeerHistory']> = ResolversObject<{
+  matches?: Resolver<Array<ResolversTypes['McxPeerMatch']>, ParentType, ContextType>;
+  records?: Resolver<Array<ResolversTypes['McxSignedRecord']>, ParentType, ContextType>;
+  withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
+}>;
+
+export type McxPeerMatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerMatch'] = ResolversParentTypes['McxPeerMatch']> = ResolversObject<{
+  conflicts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  matchedKinds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  strength?: Resolver<ResolversTypes['McxMatchStrength'], ParentType, ContextType>;
+  subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type McxPlaceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPlace'] = ResolversParentTypes['McxPlace']> = ResolversObject<{
@@ -1581,6 +1776,15 @@ export type McxRiskRegradeResolvers<ContextType = Context, ParentType extends Re
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   byRole?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   grade?: Resolver<ResolversTypes['McxRiskGrade'], ParentType, ContextType>;
+}>;
+
+export type McxSignedRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSignedRecord'] = ResolversParentTypes['McxSignedRecord']> = ResolversObject<{
+  bytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  signature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type McxSubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSubject'] = ResolversParentTypes['McxSubject']> = ResolversObject<{
@@ -1678,6 +1882,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   auditEntries?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditEntriesArgs, 'first'>>;
   auditExport?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   auditIntegrity?: Resolver<ResolversTypes['McxAuditIntegrity'], ParentType, ContextType>;
+  federatedEpisodes?: Resolver<ResolversTypes['McxFederatedEpisodes'], ParentType, ContextType, RequireFields<QueryFederatedEpisodesArgs, 'identity'>>;
   localAssociate?: Resolver<Maybe<ResolversTypes['McxAssociate']>, ParentType, ContextType, RequireFields<QueryLocalAssociateArgs, 'id' | 'owner'>>;
   localEpisode?: Resolver<Maybe<ResolversTypes['MissingEpisode']>, ParentType, ContextType, RequireFields<QueryLocalEpisodeArgs, 'id' | 'owner'>>;
   localEpisodes?: Resolver<ResolversTypes['MissingEpisodeConnection'], ParentType, ContextType, RequireFields<QueryLocalEpisodesArgs, 'first'>>;
@@ -1685,6 +1890,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   matchSubjects?: Resolver<Array<ResolversTypes['McxSubjectMatch']>, ParentType, ContextType, RequireFields<QueryMatchSubjectsArgs, 'identity'>>;
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
+  peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<QueryPeerHistoryArgs, 'keys'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
 }>;
 
@@ -1711,13 +1917,20 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAuditIntegrity?: McxAuditIntegrityResolvers<ContextType>;
   McxAuditPage?: McxAuditPageResolvers<ContextType>;
   McxDisclosureNote?: McxDisclosureNoteResolvers<ContextType>;
+  McxDroppedRecord?: McxDroppedRecordResolvers<ContextType>;
   McxEpisodeAssessment?: McxEpisodeAssessmentResolvers<ContextType>;
+  McxFederatedEpisode?: McxFederatedEpisodeResolvers<ContextType>;
+  McxFederatedEpisodes?: McxFederatedEpisodesResolvers<ContextType>;
+  McxFederationStatus?: McxFederationStatusResolvers<ContextType>;
   McxFieldError?: McxFieldErrorResolvers<ContextType>;
   McxGeoLocation?: McxGeoLocationResolvers<ContextType>;
   McxGrading?: McxGradingResolvers<ContextType>;
   McxLocationOfConcern?: McxLocationOfConcernResolvers<ContextType>;
+  McxMemberResult?: McxMemberResultResolvers<ContextType>;
   McxNodeKey?: McxNodeKeyResolvers<ContextType>;
   McxNodeStatus?: McxNodeStatusResolvers<ContextType>;
+  McxPeerHistory?: McxPeerHistoryResolvers<ContextType>;
+  McxPeerMatch?: McxPeerMatchResolvers<ContextType>;
   McxPlace?: McxPlaceResolvers<ContextType>;
   McxPublishAssociatePayload?: McxPublishAssociatePayloadResolvers<ContextType>;
   McxPublishAssociatesPayload?: McxPublishAssociatesPayloadResolvers<ContextType>;
@@ -1728,6 +1941,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxRecordRef?: McxRecordRefResolvers<ContextType>;
   McxReturnInterview?: McxReturnInterviewResolvers<ContextType>;
   McxRiskRegrade?: McxRiskRegradeResolvers<ContextType>;
+  McxSignedRecord?: McxSignedRecordResolvers<ContextType>;
   McxSubject?: McxSubjectResolvers<ContextType>;
   McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;
   McxWithheldCounts?: McxWithheldCountsResolvers<ContextType>;

@@ -32,6 +32,12 @@ export interface Principal {
   viewer: Viewer;
   claims: Record<string, unknown>;
   forwarded: { viewer: Viewer; claims: Record<string, unknown> } | null;
+  /**
+   * Set only for a member node calling through the peer protocol (a verified node token): the
+   * member (from `iss`), and the purpose and case reference it asserts for its investigator,
+   * who is `viewer` (from `act`).
+   */
+  peer?: { member: string } & RequestPurpose;
 }
 
 /** Reads the issuers file (a JSON array of IssuerConfig), validated. */
@@ -160,19 +166,29 @@ export class RequestAccess {
     try {
       const p = this.principal;
       if (!p) throw new McxError('UNAUTHENTICATED', 'Authentication required');
+      if (p.peer) return this.admit(p.viewer, p.peer.member, { purpose: p.peer.purpose, caseRef: p.peer.caseRef });
       const acting = p.viewer.roles.includes('router') && p.forwarded ? p.forwarded : p;
       if (acting === p.forwarded) authorize(p.viewer, 'subgraph.entities', { forwardedUser: p.forwarded.viewer });
       const viewer = authorize(acting.viewer, 'record.read');
       requireUserToken(viewer);
-      const purpose = purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules);
-      const requester: Requester = { force: viewer.force, orgKind: viewer.orgKind, roles: viewer.roles, purpose: purpose.purpose };
-      // The owner's policy decides who may read at all (organisation kind, role, purpose).
-      const refusal = admissionRefusal(this.policy, requester);
-      if (refusal) throw new McxError(refusal, `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`);
-      return { viewer, requestingNode: null, requester, ...purpose };
+      return this.admit(viewer, null, purposeFromRequest(this.headers as never, acting.claims, this.caseRefRules));
     } catch (err) {
       return this.refuse(err, operation);
     }
+  }
+
+  /** The owner's policy decides who may read at all (organisation kind, role, purpose). */
+  private admit(viewer: Viewer, requestingNode: string | null, purpose: RequestPurpose): AuthorisedRead {
+    const requester: Requester = { force: viewer.force, orgKind: viewer.orgKind, roles: viewer.roles, purpose: purpose.purpose };
+    const refusal = admissionRefusal(this.policy, requester);
+    if (refusal) throw new McxError(refusal, `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`);
+    return { viewer, requestingNode, requester, ...purpose };
+  }
+
+  /** A member node's read through the peer protocol (never a user on /graphql). */
+  async requirePeer(operation: string): Promise<AuthorisedRead> {
+    if (!this.principal?.peer) return this.refuse(new McxError('PEER_ONLY', 'Only member nodes may use this, through the peer protocol'), operation);
+    return this.requireRead(operation);
   }
 
   /** `_service` and `_entities` in production: a router credential forwarding an investigator. */

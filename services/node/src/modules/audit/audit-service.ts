@@ -33,6 +33,8 @@ export interface AuditEvent {
   linkageDigest?: string | null;
   outcome: AuditOutcome;
   reason?: string | null;
+  /** The other node's entry this one answers or is answered by (`MEMBER:seq`), for federated reads. */
+  peerEntryId?: string | null;
 }
 
 export interface AuditServiceDeps {
@@ -81,7 +83,7 @@ export class AuditService {
       recordIds: e.recordIds,
       outcome: e.outcome,
       reason: e.reason ?? null,
-      peerEntryId: null,
+      peerEntryId: e.peerEntryId ?? null,
     });
   }
 
@@ -121,6 +123,16 @@ export class AuditService {
       this.deps.logger.error({ err }, 'audit append failed: the requests it covers are refused');
       group.forEach((p) => p.reject(new McxError('AUDIT_UNAVAILABLE', 'the audit entry could not be written; nothing was released', { cause: err })));
     }
+  }
+
+  /** The latest signed checkpoint (compact JWS), or null before the first. */
+  latestCheckpoint(): Promise<string | null> {
+    return this.deps.store.latestCheckpointJws();
+  }
+
+  /** Stores the disclosure receipts members gave for one of this node's entries (`ourSeq`). */
+  saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string }[], ourSeq: number): Promise<void> {
+    return this.deps.store.saveReceipts(receipts.map((r) => ({ ...r, ourSeq })));
   }
 
   /** Signs a checkpoint of the current head if the chain grew since the last one. */

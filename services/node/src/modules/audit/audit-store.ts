@@ -109,9 +109,22 @@ export class AuditStore {
     await this.db.insert(auditCheckpoints).values({ size, headHash, jws }).onConflictDoNothing();
   }
 
-  /** Stores another node's signed checkpoint, received with a disclosure receipt. */
-  async saveReceipt(receipt: { peer: string; peerEntryId: string; checkpointJws: string; ourSeq: number | null }): Promise<void> {
-    await this.db.insert(auditReceipts).values(receipt);
+  /** Stores other nodes' signed disclosure receipts (each holds their entry id and latest checkpoint). */
+  async saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]): Promise<void> {
+    if (receipts.length === 0) return;
+    await this.db.insert(auditReceipts).values([...receipts]);
+  }
+
+  /** The receipts held for one of this node's entries, or all. */
+  async receipts(ourSeq?: number): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
+    const rows = await this.db.select().from(auditReceipts).where(ourSeq === undefined ? undefined : eq(auditReceipts.ourSeq, ourSeq)).orderBy(asc(auditReceipts.id));
+    return rows.map(({ peer, peerEntryId, receiptJws, ourSeq: seq }) => ({ peer, peerEntryId, receiptJws, ourSeq: seq }));
+  }
+
+  /** The latest signed checkpoint's JWS, or null. */
+  async latestCheckpointJws(): Promise<string | null> {
+    const [row] = await this.db.select({ jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.size)).limit(1);
+    return row?.jws ?? null;
   }
 
   async recordSecurityEvent(event: { at: Date; kind: string; reason: string; source: string; count: number }): Promise<void> {

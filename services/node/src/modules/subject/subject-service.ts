@@ -109,16 +109,31 @@ export class SubjectService {
   }
 
   /**
-   * Holders whose keys match an identity: strong first. Matching is always query against one
-   * holder, never chained. Returns the matches and the digest of the query's keys.
+   * The query keys for an identity (both key versions during a changeover), or the identity's
+   * problems. The keys are personal data: they go only to member nodes for matching.
    */
-  async match(identityInput: McxAssociateIdentityInput, holderKind: HolderKind = 'subject'): Promise<{ matches: SubjectMatch[]; digest: string } | { errors: FieldError[] }> {
+  async queryKeys(identityInput: McxAssociateIdentityInput): Promise<{ keys: DerivedLinkageKey[] } | { errors: FieldError[] }> {
     const identity = toIdentity(identityInput);
     const errors = identityErrors(identity, this.now());
     if (errors.length > 0) return { errors };
     const query = await deriveLinkageKeys(identity, this.evaluator(), { role: 'query', now: this.now() });
     // Subjects not yet re-keyed still hold keys of the previous version: ask under both.
     if (this.deps.previousEvaluator) query.push(...(await deriveLinkageKeys(identity, this.deps.previousEvaluator, { role: 'query', now: this.now() })));
+    return { keys: query };
+  }
+
+  /**
+   * Holders whose keys match an identity: strong first. Matching is always query against one
+   * holder, never chained. Returns the matches and the digest of the query's keys.
+   */
+  async match(identityInput: McxAssociateIdentityInput, holderKind: HolderKind = 'subject'): Promise<{ matches: SubjectMatch[]; digest: string } | { errors: FieldError[] }> {
+    const derived = await this.queryKeys(identityInput);
+    if ('errors' in derived) return derived;
+    return { matches: await this.matchQuery(derived.keys, holderKind), digest: this.digest(derived.keys) };
+  }
+
+  /** The holders here whose keys match already-derived query keys (a peer's request). */
+  async matchQuery(query: readonly Pick<DerivedLinkageKey, 'kind' | 'strength' | 'keyVersion' | 'key' | 'variant'>[], holderKind: HolderKind = 'subject'): Promise<SubjectMatch[]> {
     const held = await this.deps.store.candidates(holderKind, query);
     const byHolder = new Map<string, typeof held>();
     for (const k of held) byHolder.set(`${k.owner}\u0000${k.holder}`, [...(byHolder.get(`${k.owner}\u0000${k.holder}`) ?? []), k]);
@@ -133,7 +148,7 @@ export class SubjectService {
       matches.push({ owner, subjectRef: holder, strength: result.strength === 'strong' ? 'STRONG' : 'POSSIBLE', matchedKinds: result.kinds, conflicts: result.conflicts });
     }
     matches.sort((a, b) => (a.strength === b.strength ? a.subjectRef.localeCompare(b.subjectRef) : a.strength === 'STRONG' ? -1 : 1));
-    return { matches, digest: this.digest(query) };
+    return matches;
   }
 
   /** Inside a retraction's transaction: the associate's linkage keys go with it (a tombstone holds none). */

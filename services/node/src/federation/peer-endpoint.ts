@@ -1,0 +1,167 @@
+/**
+ * POST /peer/v1: where member nodes ask this node. A request is `{ "id": <operation hash>,
+ * "variables": {...} }` with a node token. The receiver takes the member from `iss` alone
+ * (the token is checked against the trust manifest), refuses non-members, the wrong audience,
+ * a request hash that does not match and a replayed `jti`, runs only allow-listed operations
+ * it offers, applies its own disclosure policy, logs the disclosure, and answers with the
+ * signed records and a signed disclosure receipt.
+ */
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApolloServer } from '@apollo/server';
+import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Viewer } from '@mcx/auth';
+import { McxError } from '@mcx/errors';
+import type { Logger } from '@mcx/logger';
+import { signReceipt, verifyNodeToken, type JsonValue, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
+import { withIncomingContext, withSpan } from '@mcx/telemetry';
+import type { Principal } from '../auth/access.js';
+import type { Context } from '../context.js';
+import type { AuditService } from '../modules/audit/audit-service.js';
+import type { SecurityLog } from '../modules/audit/security-log.js';
+import type { JtiStore } from './jti-store.js';
+import { operationByHash, peerAudience, requestHash } from './peer-operations.js';
+
+/** The organisation kinds a member of each kind may speak for: a local authority node cannot claim a police user. */
+const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
+  police: ['police', 'local_authority', 'provider'],
+  local_authority: ['local_authority', 'provider'],
+  provider: ['provider'],
+};
+const HASH = /^[0-9a-f]{64}$/;
+const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
+const ENTRY = /^[A-Z0-9][A-Z0-9_-]{1,15}:\d{1,18}$/;
+const SUBJECT = /^[^\s]{1,128}$/;
+
+/**
+ * Fault injection for the federation tests: a real node that answers late, or tampers with its
+ * answer, so the caller's checks can be shown to work. Never reachable from configuration.
+ */
+export type PeerAnswerFault = (answer: { data: unknown; receipt: string }) => Promise<unknown>;
+
+export interface PeerEndpointDeps {
+  forceCode: string;
+  holder: TrustManifestHolder;
+  auditKey: SigningKey<'audit-checkpoint'>;
+  jtis: JtiStore;
+  audit: AuditService;
+  security: SecurityLog;
+  apollo: ApolloServer<Context>;
+  /** Builds the request context for a verified peer principal. */
+  context(principal: Principal, peerCall: { callerEntry: string; jti: string }, log: Logger): Context;
+  clockLeewaySec: number;
+  now: () => Date;
+  fault?: PeerAnswerFault;
+}
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json; charset=utf-8');
+  res.end(JSON.stringify(body));
+}
+
+/** The header that carries a refusal's code, so a caller can report it without reading the body. */
+export const REFUSAL_HEADER = 'x-mcx-refusal';
+
+function refusal(res: ServerResponse, status: number, code: string, message: string): void {
+  if (status === 401) res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
+  res.setHeader(REFUSAL_HEADER, code);
+  send(res, status, { error: { code, message } });
+}
+
+/** The member's claims about its investigator (`act`), purpose, case and entry; null when malformed. */
+function readClaims(claims: Record<string, unknown>, memberKind: string) {
+  const act = claims.act as Record<string, unknown> | undefined;
+  if (typeof act !== 'object' || act === null) return null;
+  const { sub, iss, org_kind: orgKind, role } = act;
+  const { purpose, case_ref: caseRef, caller_entry: callerEntry } = claims;
+  if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || iss.length === 0 || iss.length > 256) return null;
+  if (!isOrgKind(orgKind) || !(SPEAKS_FOR[memberKind] ?? []).includes(orgKind) || role !== 'investigator') return null;
+  if (!isPurpose(purpose) || typeof caseRef !== 'string' || !CASE_REF.test(caseRef) || typeof callerEntry !== 'string' || !ENTRY.test(callerEntry)) return null;
+  return { sub, iss, orgKind, purpose, caseRef, callerEntry };
+}
+
+export function createPeerEndpoint(deps: PeerEndpointDeps) {
+  async function handle(req: IncomingMessage, res: ServerResponse, rawBody: string, log: Logger): Promise<void> {
+    const source = req.socket.remoteAddress ?? 'unknown';
+    let body: { id?: unknown; variables?: unknown };
+    try {
+      body = JSON.parse(rawBody) as typeof body;
+    } catch {
+      return refusal(res, 400, 'BAD_REQUEST', 'the body is not JSON');
+    }
+    const variables = body?.variables ?? {};
+    if (typeof body !== 'object' || body === null || typeof body.id !== 'string' || !HASH.test(body.id) || typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
+      return refusal(res, 400, 'BAD_REQUEST', 'the body must be { "id": <operation hash>, "variables": { ... } }');
+    }
+    const token = readBearerToken(req.headers.authorization ?? null);
+    if (!token) {
+      deps.security.note('peer_token_refused', 'NODE_TOKEN_MISSING', source);
+      return refusal(res, 401, 'NODE_TOKEN_MISSING', 'a node token is required');
+    }
+    let verified;
+    try {
+      verified = verifyNodeToken(token, deps.holder, { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec });
+    } catch (err) {
+      const code = err instanceof McxError ? err.code : 'NODE_TOKEN_INVALID';
+      deps.security.note('peer_token_refused', code, source);
+      return refusal(res, 401, code, 'the node token was refused');
+    }
+    // The token binds this exact operation and these exact variables.
+    if (verified.claims.req_hash !== requestHash(body.id, variables as JsonValue)) {
+      deps.security.note('peer_token_refused', 'NODE_TOKEN_REQUEST_MISMATCH', source);
+      return refusal(res, 401, 'NODE_TOKEN_REQUEST_MISMATCH', 'the node token was issued for another request');
+    }
+    if (!(await deps.jtis.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000)))) {
+      deps.security.note('peer_token_refused', 'NODE_TOKEN_REPLAYED', source);
+      return refusal(res, 401, 'NODE_TOKEN_REPLAYED', 'this node token was used before');
+    }
+    const member = deps.holder.member(verified.member)!;
+    const claims = readClaims(verified.claims, member.kind);
+    const viewer: Viewer = { subject: claims?.sub ?? `node:${member.code}`, issuer: claims?.iss ?? `mcx-peer:${member.code}`, force: member.code, orgKind: claims?.orgKind ?? 'police', roles: ['investigator'], tokenKind: 'user' };
+    const refuseAudited = async (status: number, code: string, message: string, operation: string) => {
+      // An authenticated member's refused request belongs in the audit chain.
+      await deps.audit.record({ action: 'authorisation_failure', viewer, requestingNode: member.code, operation, recordIds: [], outcome: 'refused', reason: code }).catch(() => undefined);
+      return refusal(res, status, code, message);
+    };
+    if (!claims) return refuseAudited(403, 'PEER_CLAIMS_INVALID', 'the node token lacks a valid act, purpose, case reference or caller entry', 'peer');
+    const op = operationByHash(body.id);
+    if (!op) return refuseAudited(400, 'OPERATION_NOT_ALLOWED', 'that operation is not on the peer allow-list', 'peer');
+    const self = deps.holder.member(deps.forceCode);
+    if (!self?.capabilities.includes(op.name)) return refuseAudited(400, 'OPERATION_NOT_OFFERED', `this node does not offer ${op.name}`, op.name);
+
+    const principal: Principal = { viewer, claims: verified.claims, forwarded: null, peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef } };
+    const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti }, log);
+    const response = await deps.apollo.executeOperation({ query: op.document, variables: variables as Record<string, unknown> }, { contextValue: ctx });
+    if (response.body.kind !== 'single') return refusal(res, 500, 'INTERNAL', 'unexpected incremental result');
+    const { data, errors } = response.body.singleResult;
+    if (errors?.length) {
+      const first = errors[0]!;
+      const code = String(first.extensions?.code ?? 'INTERNAL');
+      const status = code === 'FORBIDDEN' || code === 'UNAUTHENTICATED' ? 403 : code === 'BAD_USER_INPUT' ? 400 : 500;
+      return refusal(res, status, String(first.extensions?.reason ?? code), first.message);
+    }
+    const entry = ctx.peerCall?.entry;
+    if (!entry) return refusal(res, 500, 'AUDIT_UNAVAILABLE', 'the disclosure was not audited');
+    const receipt = signReceipt(
+      { node: deps.forceCode, to: member.code, jti: verified.jti, callerEntry: claims.callerEntry, entry, checkpoint: await deps.audit.latestCheckpoint(), at: deps.now().toISOString() },
+      deps.auditKey,
+    );
+    const answer = { data, receipt };
+    if (!deps.fault) return send(res, 200, answer);
+    const faulty = await deps.fault(answer);
+    if (typeof faulty === 'string') {
+      res.setHeader('content-type', 'application/json; charset=utf-8');
+      res.end(faulty);
+      return;
+    }
+    send(res, 200, faulty);
+  }
+
+  return {
+    /** Handles one peer request; the body has been read (and bounded) by the caller. */
+    handle(req: IncomingMessage, res: ServerResponse, rawBody: string, log: Logger): Promise<void> {
+      return withIncomingContext(req.headers, () => withSpan('mcx.peer.answer', { kind: 'server', attributes: { 'mcx.node': deps.forceCode } }, () => handle(req, res, rawBody, log)));
+    },
+    /** Forgets used token ids once their tokens have expired. */
+    sweep: () => deps.jtis.sweep(deps.now(), deps.clockLeewaySec + 60),
+  };
+}

@@ -1,0 +1,50 @@
+/**
+ * The peer protocol's allow-list. A member may send only these GraphQL documents, named by
+ * the SHA-256 of their exact text; each has a versioned name that members list in their
+ * trust-manifest capabilities, so members need not upgrade in lockstep.
+ */
+import { createHash } from 'node:crypto';
+import { canonicalJson, type JsonValue } from '@mcx/signing';
+
+/** The path of the peer endpoint on every node. */
+export const PEER_PATH = '/peer/v1';
+
+/** One allow-listed operation. */
+export interface PeerOperation {
+  /** The capability name, `mcx.<name>/<version>`. */
+  name: string;
+  document: string;
+  /** Hex SHA-256 of `document`: what a caller sends. */
+  hash: string;
+}
+
+function operation(name: string, document: string): PeerOperation {
+  return { name, document, hash: createHash('sha256').update(document).digest('hex') };
+}
+
+/** A child's episodes and the associates they name, for a set of linkage keys. */
+export const PEER_HISTORY = operation(
+  'mcx.history/1',
+  'query McxPeerHistory($keys: [McxPeerKeyInput!]!) { peerHistory(keys: $keys) { matches { subjectRef strength matchedKinds conflicts } records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } } }',
+);
+
+/** Every operation this version of the node serves. */
+export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY];
+
+/** The allow-listed operation with this hash, or undefined. */
+export function operationByHash(hash: string): PeerOperation | undefined {
+  return PEER_OPERATIONS.find((op) => op.hash === hash);
+}
+
+/** The audience a node token for `member`'s peer endpoint carries. */
+export function peerAudience(member: string): string {
+  return `mcx-peer:${member}`;
+}
+
+/**
+ * Binds a node token to one request: base64url SHA-256 over the operation hash and the RFC 8785
+ * canonical JSON of the variables, so a token cannot be replayed with other variables.
+ */
+export function requestHash(operationHash: string, variables: JsonValue): string {
+  return createHash('sha256').update(operationHash).update('\n').update(canonicalJson(variables)).digest('base64url');
+}

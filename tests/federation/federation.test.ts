@@ -1,0 +1,295 @@
+/**
+ * The peer protocol end to end: five real nodes on loopback, each with its own database, one
+ * trust manifest, and the federation's linkage service. WMP asks; GMP and MPS are honest; WYP
+ * can be slowed; BTP can be made to lie. Its faults are injected into a real node's answers.
+ */
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import postgres from 'postgres';
+import { FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
+import { PEER_HISTORY, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
+import { generateSigningKey, signNodeToken, verifyReceipt, keyResolverFromKeys, toPublicKey } from '@mcx/signing';
+import { initTelemetry } from '@mcx/telemetry';
+import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { associateInput, publishAssociate } from '../testkit/records.js';
+import { allEntries } from '../testkit/audit.js';
+
+const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
+const FORCES = ['WMP', 'GMP', 'MPS', 'WYP', 'BTP'] as const;
+type Force = (typeof FORCES)[number];
+const CHILD = { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE' as const, nhsNumber: '9990001413' };
+const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+const PEER_TIMEOUT_MS = 800;
+const DEADLINE_MS = 1500;
+
+let fed: TestFederation;
+const nodes = {} as Record<Force, TestNode>;
+let wypDelayMs = 0;
+let btpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
+const ids = {} as Record<string, string>;
+
+async function publishSubject(client: McxClient, subjectRef: string, identity: Record<string, unknown>) {
+  const { publishSubject: r } = await client.request(PublishSubjectDocument, { input: { subjectRef, reviewAt, identity } });
+  expect(r.errors).toEqual([]);
+}
+
+async function seedEpisode(force: Force, subjectRef: string, over: Parameters<typeof episodeInput>[0] = {}): Promise<string> {
+  const { episode, errors } = await publishEpisode(nodes[force].client, episodeInput({ subjectRef, ...over }));
+  expect(errors).toEqual([]);
+  return episode!.id;
+}
+
+function ask(identity: Record<string, unknown> = CHILD) {
+  return nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity });
+}
+
+beforeAll(async () => {
+  const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
+  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: [PEER_HISTORY.name] });
+  const env = { MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS), MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS), MCX_PEER_BREAKER_FAILURES: '2', MCX_PEER_BREAKER_HALF_OPEN_MS: '30000', MCX_PEER_MAX_RESPONSE_BYTES: '262144' };
+  await Promise.all(
+    FORCES.map(async (force) => {
+      nodes[force] = await startTestNode({
+        force,
+        keys: fed.keys[force]!,
+        env: { ...fed.nodeEnv(force), ...env, PORT: String(ports[force]) },
+        ...(force === 'WYP' ? { peerAnswerFault: async (a) => (wypDelayMs ? new Promise((r) => setTimeout(() => r(a), wypDelayMs)) : a) } : {}),
+        ...(force === 'BTP' ? { peerAnswerFault: (a) => btpFault(a) } : {}),
+      });
+    }),
+  );
+  for (const force of FORCES) await publishSubject(nodes[force].client, `SUBJ-${force}-1`, CHILD);
+  // At GMP also a different child who shares forename, date of birth and sex: a possible match only.
+  await publishSubject(nodes.GMP.client, 'SUBJ-GMP-2', { ...CHILD, surname: 'Fairweather', nhsNumber: undefined });
+  const { associate } = await publishAssociate(nodes.GMP.client, associateInput({ ownerReference: 'ASC-GMP-7' }));
+  ids.gmpAssociate = associate!.id;
+  for (const force of FORCES) ids[force] = await seedEpisode(force, `SUBJ-${force}-1`);
+  ids.gmpWithAssociate = await seedEpisode('GMP', 'SUBJ-GMP-1', { associates: [{ associateId: ids.gmpAssociate, role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' }] });
+  ids.gmpPossible = await seedEpisode('GMP', 'SUBJ-GMP-2');
+  ids.btpOther = await seedEpisode('BTP', 'SUBJ-BTP-9');
+}, 120_000);
+
+afterAll(async () => {
+  vi.useRealTimers();
+  await Promise.all(FORCES.map((f) => nodes[f]?.close().catch(() => undefined)));
+  await fed?.close();
+});
+
+describe('a federated read', () => {
+  it('gathers verified episodes from every member, strong and possible apart, with associates as pointers', async () => {
+    const { federatedEpisodes: r } = await ask();
+    expect(r.federation.completeness).toBe('COMPLETE');
+    expect(r.federation.members.map((m) => [m.member, m.status]).sort()).toEqual(FORCES.map((f) => [f, 'ANSWERED']).sort());
+    expect(r.strong.map((e) => e.episode.id).sort()).toEqual([ids.WMP, ids.GMP, ids.gmpWithAssociate, ids.MPS, ids.WYP, ids.BTP].sort());
+    expect(r.strong.every((e) => e.verification === 'VERIFIED' && e.matchedKinds.includes('nhs'))).toBe(true);
+    expect(r.possible.map((e) => [e.episode.owner, e.episode.id])).toEqual([['GMP', ids.gmpPossible]]);
+    expect(r.associates).toEqual([expect.objectContaining({ owner: 'GMP', id: ids.gmpAssociate, kind: 'ADULT_OF_CONCERN', ownerReference: 'ASC-GMP-7', contact: '+44 100 000 0000' })]);
+    // Never an associate's name or descriptors in a federated answer.
+    expect(JSON.stringify(r)).not.toMatch(/descriptors|ageBand|Quennell|Rosalind/);
+  });
+
+  it('audits both ends: the consultation and combination here, a disclosure at each member naming it, and the receipts witnessing them', async () => {
+    const auditor = (f: Force) => nodes[f].as({ roles: ['auditor'] });
+    const before = await allEntries(await auditor('WMP'));
+    await ask();
+    const here = (await allEntries(await auditor('WMP'))).slice(before.length).filter((e) => e.operation === 'federatedEpisodes');
+    expect(here.map((e) => e.action)).toEqual(['CONSULTATION', 'COMBINATION']);
+    const consultation = here[0]!;
+    const sql = postgres(nodes.WMP.databaseUrl, { max: 1 });
+    try {
+      const receipts = await sql<{ peer: string; peer_entry_id: string; receipt_jws: string }[]>`select peer, peer_entry_id, receipt_jws from audit_receipts where our_seq = ${consultation.seq}`;
+      expect(receipts.map((r) => r.peer).sort()).toEqual([...FORCES].sort());
+      for (const r of receipts) {
+        const member = r.peer as Force;
+        const { receipt } = verifyReceipt(r.receipt_jws, keyResolverFromKeys([toPublicKey(fed.keys[member]!.auditCheckpoint)]));
+        expect(receipt).toMatchObject({ node: member, to: 'WMP', callerEntry: `WMP:${consultation.seq}`, entry: { id: r.peer_entry_id } });
+        const disclosures = (await allEntries(await auditor(member))).filter((e) => e.action === 'DISCLOSURE' && e.operation === 'peerHistory');
+        const theirs = disclosures.find((e) => `${member}:${e.seq}` === r.peer_entry_id);
+        expect(theirs, member).toMatchObject({ requestingNode: 'WMP', purpose: 'MISSING_LIVE_SEARCH', caseRef: readHeaders('WMP')['x-mcx-case-ref'], actor: { force: 'WMP', orgKind: 'police' } });
+        // Their entry names ours: the two logs point at each other.
+        const theirSql = postgres(nodes[member].databaseUrl, { max: 1 });
+        try {
+          const [row] = await theirSql<{ peer: string | null }[]>`select entry->>'peerEntryId' as peer from audit_entries where seq = ${theirs!.seq}`;
+          expect(row?.peer).toBe(`WMP:${consultation.seq}`);
+        } finally {
+          await theirSql.end();
+        }
+      }
+    } finally {
+      await sql.end();
+    }
+  });
+
+  it('is one trace across the nodes, with a span per peer', async () => {
+    telemetry.reset();
+    await ask();
+    const spans = telemetry.finishedSpans();
+    const root = spans.find((s) => s.name === 'mcx.graphql' && s.attributes['mcx.node'] === 'WMP')!;
+    expect(root).toBeDefined();
+    const calls = spans.filter((s) => s.name === 'mcx.peer.call' && s.traceId === root.traceId);
+    expect(calls.map((s) => s.attributes['mcx.peer']).sort()).toEqual([...FORCES].sort());
+    const answers = spans.filter((s) => s.name === 'mcx.peer.answer');
+    for (const force of FORCES) {
+      const call = calls.find((c) => c.attributes['mcx.peer'] === force)!;
+      const answer = answers.find((a) => a.attributes['mcx.node'] === force && a.parentSpanId === call.spanId);
+      expect(answer?.traceId, force).toBe(root.traceId);
+    }
+  });
+});
+
+describe('honest partial results', () => {
+  it('a member slowed past its timeout is reported as timed out, while the others answer', async () => {
+    wypDelayMs = PEER_TIMEOUT_MS + 700;
+    try {
+      const { federatedEpisodes: r } = await ask();
+      const wyp = r.federation.members.find((m) => m.member === 'WYP')!;
+      expect(wyp).toMatchObject({ status: 'TIMED_OUT', reason: 'TIMEOUT', withheld: null });
+      expect(wyp.latencyMs).toBeLessThan(DEADLINE_MS);
+      expect(r.federation.completeness).toBe('PARTIAL');
+      expect(r.federation.members.filter((m) => m.member !== 'WYP').every((m) => m.status === 'ANSWERED')).toBe(true);
+      expect(r.strong.map((e) => e.episode.owner)).not.toContain('WYP');
+      expect(r.strong.map((e) => e.episode.owner)).toContain('GMP');
+    } finally {
+      wypDelayMs = 0;
+    }
+  });
+
+  it('drops and reports a tampered record, another owner’s record, an unrequested record; and an oversized answer', async () => {
+    // Genuine signed records to misuse: one of GMP's, and one of BTP's for another child.
+    const gmpRecord = (await nodes.GMP.investigator.request(LocalEpisodeDocument, { owner: 'GMP', id: ids.GMP! })).localEpisode!;
+    const btpOther = (await nodes.BTP.investigator.request(LocalEpisodeDocument, { owner: 'BTP', id: ids.btpOther! })).localEpisode!;
+    btpFault = async (a) => {
+      const answer = structuredClone(a) as { data: { peerHistory: { records: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[] } } };
+      const records = answer.data.peerHistory.records;
+      const own = records.find((r) => r.id === ids.BTP)!;
+      own.bytes = own.bytes.replace('"riskGrade":"MEDIUM"', '"riskGrade":"LOW"');
+      records.push({ kind: 'episode', owner: 'GMP', id: gmpRecord.id, version: gmpRecord.version, bytes: gmpRecord.recordBytes, signature: gmpRecord.recordSignature });
+      records.push({ kind: 'episode', owner: 'BTP', id: btpOther.id, version: btpOther.version, bytes: btpOther.recordBytes, signature: btpOther.recordSignature });
+      return answer;
+    };
+    try {
+      const { federatedEpisodes: r } = await ask();
+      const btp = r.federation.members.find((m) => m.member === 'BTP')!;
+      expect(btp.status).toBe('BAD_DATA');
+      expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
+        [
+          ['BTP', ids.BTP, 'BAD_SIGNATURE'],
+          ['GMP', ids.GMP, 'WRONG_OWNER'],
+          ['BTP', ids.btpOther, 'NOT_REQUESTED'],
+        ].sort(),
+      );
+      expect(r.federation.completeness).toBe('PARTIAL');
+      const fromBtp = r.strong.filter((e) => e.episode.owner === 'BTP');
+      expect(fromBtp).toEqual([]);
+      // GMP's own answer still counts once, from GMP.
+      expect(r.strong.filter((e) => e.episode.id === ids.GMP)).toHaveLength(1);
+
+      btpFault = async () => JSON.stringify({ data: { peerHistory: { matches: [], records: [], withheld: {} } }, padding: 'x'.repeat(300_000) });
+      const big = (await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'BTP')!;
+      expect(big).toMatchObject({ status: 'BAD_DATA', reason: 'RESPONSE_TOO_LARGE' });
+    } finally {
+      btpFault = async (a) => a;
+    }
+  });
+
+  it('the breaker opens after repeated failures, then half-opens on the clock and closes on success', async () => {
+    wypDelayMs = PEER_TIMEOUT_MS + 700;
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      // Two failures in a row open it (MCX_PEER_BREAKER_FAILURES=2); the third call is not sent.
+      const statuses: string[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!.status);
+      expect(statuses).toEqual(['TIMED_OUT', 'TIMED_OUT', 'CIRCUIT_OPEN']);
+      const open = (await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!;
+      expect(open).toMatchObject({ status: 'CIRCUIT_OPEN', reason: 'CIRCUIT_OPEN', latencyMs: 0 });
+      wypDelayMs = 0;
+      vi.setSystemTime(Date.now() + 29_000);
+      expect((await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!.status).toBe('CIRCUIT_OPEN');
+      vi.setSystemTime(Date.now() + 2_000);
+      const trial = (await ask()).federatedEpisodes;
+      expect(trial.federation.members.find((m) => m.member === 'WYP')!.status).toBe('ANSWERED');
+      expect(trial.federation.completeness).toBe('COMPLETE');
+    } finally {
+      wypDelayMs = 0;
+      vi.useRealTimers();
+    }
+  });
+
+  it('a member that is down: a partial result with its status, within the deadline', async () => {
+    await nodes.MPS.close();
+    const started = performance.now();
+    const { federatedEpisodes: r } = await ask();
+    const elapsed = performance.now() - started;
+    expect(r.federation.members.find((m) => m.member === 'MPS')).toMatchObject({ status: 'UNAVAILABLE', reason: 'ECONNREFUSED' });
+    expect(r.federation.completeness).toBe('PARTIAL');
+    expect(r.strong.map((e) => e.episode.owner)).not.toContain('MPS');
+    expect(elapsed).toBeLessThan(DEADLINE_MS + 1500);
+  });
+});
+
+describe('the receiving end refuses', () => {
+  const variables = { keys: [{ kind: 'nhs', strength: 'strong', keyVersion: 'k1', key: 'A'.repeat(43) }] };
+  const claims = (hash: string) => ({ act: { sub: 'inv-1', iss: 'https://login.example/wmp', org_kind: 'police', role: 'investigator' }, purpose: 'MISSING_LIVE_SEARCH', case_ref: 'WMP-26-1', caller_entry: 'WMP:1', req_hash: hash });
+  async function post(to: Force, token: string, body: unknown) {
+    const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    return { status: res.status, body: (await res.json()) as { error?: { code: string }; data?: unknown; receipt?: string } };
+  }
+  const body = { id: PEER_HISTORY.hash, variables };
+  const good = (aud = peerAudience('GMP'), extra: Record<string, unknown> = {}) =>
+    signNodeToken({ iss: 'WMP', aud, ttlSec: 30, claims: { ...claims(requestHash(PEER_HISTORY.hash, variables)), ...extra } }, fed.keys.WMP!.peerToken);
+
+  it('answers a well-formed request with signed records and a receipt', async () => {
+    const r = await post('GMP', good(), body);
+    expect(r.status).toBe(200);
+    expect(typeof r.body.receipt).toBe('string');
+  });
+
+  it('a replayed token', async () => {
+    const token = good();
+    expect((await post('GMP', token, body)).status).toBe(200);
+    expect(await post('GMP', token, body)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) } });
+  });
+
+  it('a token for another member', async () => {
+    expect(await post('GMP', good(peerAudience('MPS')), body)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_WRONG_AUDIENCE' }) } });
+  });
+
+  it('a token whose request hash does not match the request', async () => {
+    const other = { id: PEER_HISTORY.hash, variables: { keys: [{ ...variables.keys[0]!, key: 'B'.repeat(43) }] } };
+    expect(await post('GMP', good(), other)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REQUEST_MISMATCH' }) } });
+  });
+
+  it('a caller that is not a member', async () => {
+    const stranger = generateSigningKey('peer-token');
+    const token = signNodeToken({ iss: 'XYZ', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) }, stranger);
+    const r = await post('GMP', token, body);
+    expect(r.status).toBe(401);
+    expect(r.body.error?.code).toMatch(/^NODE_TOKEN_(NOT_MEMBER|UNKNOWN_KEY)$/);
+    // A member's own key cannot speak for another member either: the force comes from iss, checked against the key.
+    const spoof = signNodeToken({ iss: 'MPS', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) }, fed.keys.WMP!.peerToken);
+    expect((await post('GMP', spoof, body)).body.error?.code).toBe('NODE_TOKEN_NOT_MEMBER');
+  });
+
+  it('an operation that is not on the allow-list, and a user token in place of a node token', async () => {
+    const id = 'f'.repeat(64);
+    const token = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(id, variables)) }, fed.keys.WMP!.peerToken);
+    expect((await post('GMP', token, { id, variables })).body.error?.code).toBe('OPERATION_NOT_ALLOWED');
+    const user = await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 });
+    expect((await post('GMP', user, body)).status).toBe(401);
+  });
+
+  it('a member claiming a kind of requester it cannot speak for, or no case reference', async () => {
+    expect((await post('GMP', good(peerAudience('GMP'), { case_ref: undefined }), body)).body.error?.code).toBe('PEER_CLAIMS_INVALID');
+  });
+
+  it('peerHistory is not reachable on /graphql, even for an investigator', async () => {
+    const res = await fetch(new URL('/graphql', nodes.GMP.node.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 })}`, ...readHeaders('GMP') },
+      body: JSON.stringify({ query: PEER_HISTORY.document, variables }),
+    });
+    const json = (await res.json()) as { errors?: { extensions?: { reason?: string } }[] };
+    expect(json.errors?.[0]?.extensions?.reason).toBe('PEER_ONLY');
+  });
+});
