@@ -119,7 +119,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
       })
     : null;
-  const federation = deps.trust && fanOut ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()) }) : null;
+  const federation = deps.trust && fanOut ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.env === 'production' }) : null;
   const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation };
   let checkpointTimer: NodeJS.Timeout | null = null;
 

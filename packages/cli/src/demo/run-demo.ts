@@ -6,7 +6,7 @@ import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
 import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
 import { syntheticChildren } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
-import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, PEER_OPERATIONS, startNode, type RunningNode } from '@mcx/node';
 import { addMember, exportPrivateKeyPem, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, signingKeyFromPem } from '@mcx/signing';
 import { syntheticEpisodes } from './synthetic.js';
 
@@ -46,7 +46,8 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       endpoint: `http://127.0.0.1:${opts.basePort + i}`,
       contact24x7: '+44 100 000 0000',
       keys: manifestKeys(k),
-      capabilities: [],
+      // Each node answers the others' federated reads.
+      capabilities: PEER_OPERATIONS.map((op) => op.name),
     });
   }
   const files = { operatorPub: path.join(demoDir, 'operator.pub.pem'), manifest: path.join(demoDir, 'manifest.jws'), linkageKeys: path.join(demoDir, 'linkage-keys.json') };

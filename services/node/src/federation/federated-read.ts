@@ -65,6 +65,8 @@ export interface FederationClientDeps {
   peerTokenKey: SigningKey<'peer-token'>;
   fanOut: FanOut;
   now: () => Date;
+  /** Production: a member whose endpoint is not https is not called (reported UNAVAILABLE, INSECURE_ENDPOINT). */
+  requireHttps: boolean;
 }
 
 interface SignedRecordWire {
@@ -146,18 +148,7 @@ export class FederationClient {
     const hash = requestHash(PEER_HISTORY.hash, variables);
     const body = JSON.stringify({ id: PEER_HISTORY.hash, variables });
     const members = this.members(PEER_HISTORY);
-    const results = await Promise.all(
-      members.map((m) =>
-        withSpan('mcx.peer.call', { kind: 'client', attributes: { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': PEER_HISTORY.name } }, async (span) => {
-          const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
-          const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
-          const [result] = await this.deps.fanOut.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }]);
-          const checked = this.check(m.code, result!, jti, callerEntry);
-          span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
-          return checked;
-        }),
-      ),
-    );
+    const results = await Promise.all(members.map((m) => this.ask(m, read, callerEntry, hash, body)));
     const completeness = results.every((r) => r.result.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL';
     return {
       members: results.map((r) => r.result),
@@ -166,6 +157,22 @@ export class FederationClient {
       associates: results.flatMap((r) => r.associates),
       receipts: results.flatMap((r) => (r.receipt ? [r.receipt] : [])),
     };
+  }
+
+  /** One member's part, in its own span (the trace context goes with the request). */
+  private ask(m: { code: string; endpoint: string }, read: AuthorisedRead, callerEntry: string, hash: string, body: string): Promise<ReturnType<FederationClient['check']>> {
+    if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
+      return Promise.resolve({ result: { member: m.code, status: 'UNAVAILABLE', reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, episodes: [], associates: [], receipt: null });
+    }
+    const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': PEER_HISTORY.name };
+    return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
+      const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
+      const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
+      const [result] = await this.deps.fanOut.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }]);
+      const checked = this.check(m.code, result!, jti, callerEntry);
+      span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
+      return checked;
+    });
   }
 
   /** Checks one member's answer: its receipt, then every record in it. */
