@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import postgres from 'postgres';
 import { FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
-import { PEER_HISTORY, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
+import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
 import { generateSigningKey, signNodeToken, verifyReceipt, keyResolverFromKeys, toPublicKey } from '@mcx/signing';
 import { initTelemetry } from '@mcx/telemetry';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
@@ -46,7 +46,7 @@ function ask(identity: Record<string, unknown> = CHILD) {
 
 beforeAll(async () => {
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
-  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: [PEER_HISTORY.name] });
+  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: PEER_OPERATIONS.map((op) => op.name) });
   const env = { MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS), MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS), MCX_PEER_BREAKER_FAILURES: '2', MCX_PEER_BREAKER_HALF_OPEN_MS: '30000', MCX_PEER_MAX_RESPONSE_BYTES: '262144' };
   await Promise.all(
     FORCES.map(async (force) => {

@@ -44,7 +44,8 @@ import { federatedEpisodes, McxFederatedEpisode } from './federation/federated-r
 import { createPeerEndpoint, type PeerAnswerFault } from './federation/peer-endpoint.js';
 import { JtiStore } from './federation/jti-store.js';
 import { PEER_PATH } from './federation/peer-operations.js';
-import { peerHistory } from './federation/peer-resolvers.js';
+import { peerAssociateLinks, peerHistory, peerLocations } from './federation/peer-resolvers.js';
+import * as historyResolvers from './modules/history/resolvers.js';
 
 export interface AppDeps {
   config: Config;
@@ -78,7 +79,8 @@ const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 /** Wires the node together. It opens no sockets: main() (or a test) does that. */
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, db, logger } = deps;
-  const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind }).from(tables.refOrganisations);
+  const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind, policeArea: tables.refOrganisations.policeArea }).from(tables.refOrganisations);
+  const policeAreas = new Map(organisations.map((o) => [o.code, o.policeArea]));
   const known = new Set(organisations.map((o) => o.code));
   const authorities = new Set(organisations.filter((o) => o.kind === 'local_authority').map((o) => o.code));
   const records = new RecordService({
@@ -119,8 +121,19 @@ export async function createApp(deps: AppDeps): Promise<App> {
         breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
       })
     : null;
-  const federation = deps.trust && fanOut ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.env === 'production' }) : null;
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation };
+  // An owner counting links inside a member's request has half the per-peer time for it.
+  const nestedFanOut = deps.trust
+    ? createFanOut({
+        perPeerTimeoutMs: Math.max(50, Math.floor(config.federation.peerTimeoutMs / 2)),
+        overallDeadlineMs: Math.max(50, Math.floor(config.federation.peerTimeoutMs / 2)),
+        maxResponseBytes: 64 * 1024,
+        breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
+      })
+    : null;
+  const federation = deps.trust && fanOut && nestedFanOut ? new FederationClient({ nestedFanOut, forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.env === 'production' }) : null;
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation,
+    history: { now: deps.now ?? (() => new Date()), repeat: config.history.repeat, nearMetres: config.history.nearMetres, policeAreaOf: (code) => policeAreas.get(code) ?? null },
+  };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
@@ -153,7 +166,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
       localLocationOfConcern: locationResolvers.localLocationOfConcern,
       associatePointer: associateResolvers.associatePointer,
       peerHistory,
+      peerAssociateLinks,
+      peerLocations,
       federatedEpisodes,
+      childHistory: historyResolvers.childHistory,
+      federatedLocationsOfConcern: historyResolvers.federatedLocationsOfConcern,
     },
     Mutation: {
       publishEpisode: episodeResolvers.publishEpisode,
@@ -179,6 +196,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     McxAssociate: associateResolvers.McxAssociate,
     McxAssociatePointer: associateResolvers.McxAssociatePointer,
     McxFederatedEpisode,
+    McxIncident: historyResolvers.McxIncident,
+    McxIncidentSource: historyResolvers.McxIncidentSource,
+    McxHistoryAssociate: historyResolvers.McxHistoryAssociate,
+    McxLocationOfConcernNear: historyResolvers.McxLocationOfConcernNear,
     McxLocationOfConcern: locationResolvers.McxLocationOfConcern,
   };
 
@@ -382,6 +403,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       security.stop();
       await apollo.stop();
       await fanOut?.close();
+      await nestedFanOut?.close();
       await audit.drain();
       await security.closeWindow();
       await audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'final audit checkpoint failed'));

@@ -72,6 +72,9 @@ export const EnvSchema = z
     MCX_PEER_BREAKER_FAILURES: int(5, 1, 1000),
     MCX_PEER_BREAKER_HALF_OPEN_MS: int(30000, 100, 3600000),
     MCX_OTEL_EXPORTER: z.enum(['none', 'otlp']).default('none'),
+    MCX_REPEAT_THRESHOLD_COUNT: int(3, 1, 100),
+    MCX_REPEAT_THRESHOLD_DAYS: int(90, 1, 3650),
+    MCX_HISTORY_NEAR_METRES: int(500, 1, 50000),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
@@ -142,6 +145,8 @@ export interface Config {
   associateDetails: { url: string; tokenFile: string | null; timeoutMs: number } | null;
   /** Calls to member nodes: per-peer timeout, overall deadline, response bound and breaker. */
   federation: { peerTimeoutMs: number; deadlineMs: number; maxResponseBytes: number; breakerFailures: number; breakerHalfOpenMs: number };
+  /** The child's history: the repeat threshold (count in days) and how near a location of concern must be to a destination. */
+  history: { repeat: { count: number; days: number }; nearMetres: number };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
   telemetry: { exporter: 'none' | 'otlp'; otlpEndpoint: string | null };
 }
@@ -206,6 +211,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       breakerFailures: e.MCX_PEER_BREAKER_FAILURES,
       breakerHalfOpenMs: e.MCX_PEER_BREAKER_HALF_OPEN_MS,
     },
+    history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
   };
 }

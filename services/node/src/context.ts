@@ -24,6 +24,8 @@ export interface Services {
   disclosure: Discloser;
   /** The calling end of the peer protocol; null when this node is not federated. */
   federation: FederationClient | null;
+  /** The child's history rules: the clock, the repeat threshold, the distance for "near", police areas. */
+  history: { now(): Date; repeat: { count: number; days: number }; nearMetres: number; policeAreaOf(code: string): string | null };
   /** Fetches an associate's name from the force's records system; null when not configured. */
   associateDetails: AssociateDetailsSource | null;
 }

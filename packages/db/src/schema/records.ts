@@ -25,6 +25,8 @@ export const records = pgTable(
     postcode: text(),
     uprn: text(),
     reviewAt: date(),
+    /** An episode's associates, as `owner/id`: which children an associate is linked to. */
+    associateRefs: text().array(),
     updatedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   },
   (t) => [
@@ -32,6 +34,7 @@ export const records = pgTable(
     index('records_kind_subject_idx').on(t.kind, t.owner, t.subjectRef),
     index('records_reported_idx').on(t.kind, t.reportedAt),
     index('records_geo_idx').on(t.lat, t.lon).where(sql`${t.lat} is not null`),
+    index('records_associate_refs_idx').using('gin', t.associateRefs),
   ],
 );
 

@@ -4,7 +4,8 @@ import type { EpisodeModel } from '../modules/episode/episode-model.js';
 import type { AssociateModel } from '../modules/associate/associate-spec.js';
 import type { LocationModel } from '../modules/location-of-concern/location-spec.js';
 import type { AssociatePointerModel } from '../modules/disclosure/disclose.js';
-import type { FederatedEpisodeModel } from '../federation/federated-read.js';
+import type { FederatedEpisodeModel, LocationNearModel } from '../federation/federated-read.js';
+import type { Incident, HistoryAssociate } from '../modules/history/history-model.js';
 import type { Context } from '../context.js';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -123,6 +124,16 @@ export type McxAssociateLink = {
   role: McxAssociateRole;
 };
 
+/** The owner's count of children linked to one of its associates, across the federation. */
+export type McxAssociateLinkCounts = {
+  __typename?: 'McxAssociateLinkCounts';
+  byForce: Array<McxForceLinkCount>;
+  /** False when some member did not answer the owner's count. */
+  complete: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+  owner: Scalars['String']['output'];
+};
+
 export type McxAssociateLinkInput = {
   associateId?: InputMaybe<Scalars['ID']['input']>;
   dataSubjectCategory?: InputMaybe<McxDataSubjectCategory>;
@@ -169,6 +180,13 @@ export type McxAssociateRole =
   | 'FOUND_WITH'
   | 'MISSING_WITH'
   | 'SUSPECTED_EXPLOITER';
+
+export type McxAssociateSighting = {
+  __typename?: 'McxAssociateSighting';
+  episodeId: Scalars['ID']['output'];
+  owner: Scalars['String']['output'];
+  role: McxAssociateRole;
+};
 
 export type McxAuditAction =
   | 'ALTERATION'
@@ -271,6 +289,24 @@ export type McxCareStatus =
   | 'NOT_LOOKED_AFTER'
   | 'UNKNOWN';
 
+/** What an investigator on a live search reads: a child's history across every member. */
+export type McxChildHistory = {
+  __typename?: 'McxChildHistory';
+  asOf: Scalars['DateTime']['output'];
+  associates: Array<McxHistoryAssociate>;
+  federation: McxFederationStatus;
+  /** Every incident of strong matches, newest first (open ones included). */
+  incidents: Array<McxIncident>;
+  /** Locations of concern within the configured distance of a previous destination. */
+  locationsOfConcern: Array<McxLocationOfConcernNear>;
+  /** Incidents with a source OPEN now, anywhere: first, with the owners' contacts. */
+  openNow: Array<McxIncident>;
+  /** Episodes of possible matches, for the investigator to confirm; not in the summary. */
+  possible: Array<McxFederatedEpisode>;
+  previousDestinations: Array<McxDestination>;
+  riskSummary: McxRiskSummary;
+};
+
 /**
  * A child's identity, sent by a force system so the node can derive linkage keys. None of it is
  * stored, logged or sent anywhere: the node keeps only OPRF linkage keys.
@@ -326,6 +362,32 @@ export type McxDataSubjectCategory =
   | 'SUSPECT'
   | 'VICTIM'
   | 'WITNESS';
+
+/**
+ * A previous destination: where the child was found, grouped by UPRN, then postcode, then within
+ * 100 m. Ranked by score = sum over visits of 2^(-days since the visit / 180): each visit counts 1
+ * when fresh and half after six months, so frequency and recency both count.
+ */
+export type McxDestination = {
+  __typename?: 'McxDestination';
+  lastFoundAt: Scalars['DateTime']['output'];
+  lat?: Maybe<Scalars['Float']['output']>;
+  lon?: Maybe<Scalars['Float']['output']>;
+  placeKind: McxPlaceKind;
+  postcode?: Maybe<Scalars['String']['output']>;
+  score: Scalars['Float']['output'];
+  timesFound: Scalars['Int']['output'];
+  uprn?: Maybe<Scalars['String']['output']>;
+  visits: Array<McxDestinationVisit>;
+};
+
+/** One time the child was found at a destination. */
+export type McxDestinationVisit = {
+  __typename?: 'McxDestinationVisit';
+  episodeId: Scalars['ID']['output'];
+  foundAt: Scalars['DateTime']['output'];
+  owner: Scalars['String']['output'];
+};
 
 /**
  * How the owner's disclosure policy shaped a record for this requester. The paths name fields
@@ -390,6 +452,12 @@ export type McxFederatedEpisodes = {
   strong: Array<McxFederatedEpisode>;
 };
 
+export type McxFederatedLocations = {
+  __typename?: 'McxFederatedLocations';
+  federation: McxFederationStatus;
+  locations: Array<McxLocationOfConcernNear>;
+};
+
 /** The federation's part of an answer: one row per member, and whether the answer is complete. */
 export type McxFederationStatus = {
   __typename?: 'McxFederationStatus';
@@ -408,6 +476,13 @@ export type McxFieldError = {
   /** For batch operations: the position of the record in the batch. */
   index?: Maybe<Scalars['Int']['output']>;
   message: Scalars['String']['output'];
+};
+
+/** How many other children one force links to an associate (counts only, never who). */
+export type McxForceLinkCount = {
+  __typename?: 'McxForceLinkCount';
+  children: Scalars['Int']['output'];
+  force: Scalars['String']['output'];
 };
 
 export type McxFoundBy =
@@ -473,6 +548,54 @@ export type McxHandlingCondition =
   /** Statutory safeguarding partners only (police and local authority), not commissioned providers. */
   | 'STATUTORY_PARTNERS_ONLY';
 
+/** An associate seen in the child's episodes, as a pointer, with how many other children it links to. */
+export type McxHistoryAssociate = {
+  __typename?: 'McxHistoryAssociate';
+  forcesLinked: Array<Scalars['String']['output']>;
+  /** False when some member did not answer the owner's count. */
+  linksComplete: Scalars['Boolean']['output'];
+  /** Other children linked to this associate anywhere, as counted by its owner; never who. */
+  otherChildrenLinked: Scalars['Int']['output'];
+  pointer: McxAssociatePointer;
+  /** The episodes (owner/id) that name it, and how. */
+  seenIn: Array<McxAssociateSighting>;
+};
+
+/**
+ * Overlapping episodes of one child (strong matches) are one incident with several sources: the
+ * police and the local authority record, or the host and the placing force's. Counted once.
+ */
+export type McxIncident = {
+  __typename?: 'McxIncident';
+  /** True when any source's owner asks to be consulted before anyone acts. */
+  confirmWithOwnerBeforeActing: Scalars['Boolean']['output'];
+  /** Null while any source is open. */
+  foundAt?: Maybe<Scalars['DateTime']['output']>;
+  indicators: Array<McxRiskIndicator>;
+  lastSeenAt: Scalars['DateTime']['output'];
+  /** True when any source's owner is outside the police area of the child's placing authority. */
+  outOfArea: Scalars['Boolean']['output'];
+  owners: Array<Scalars['String']['output']>;
+  /** The earliest report among its sources. */
+  reportedAt: Scalars['DateTime']['output'];
+  /** The highest grade any source gave. */
+  riskGrade: McxRiskGrade;
+  sources: Array<McxIncidentSource>;
+  status: McxEpisodeStatus;
+};
+
+/** One source of an incident: a member's episode, verified against its owner's key. */
+export type McxIncidentSource = {
+  __typename?: 'McxIncidentSource';
+  /** The owner set CONFIRM_WITH_OWNER: confirm with them before acting on it. */
+  confirmWithOwner: Scalars['Boolean']['output'];
+  /** The owner's 24/7 contact point, from the trust manifest. */
+  contact?: Maybe<Scalars['String']['output']>;
+  episode: MissingEpisode;
+  owner: Scalars['String']['output'];
+  ownerReference: Scalars['String']['output'];
+};
+
 export type McxInputErrorCode =
   | 'CONFLICT'
   | 'DUPLICATE_ID'
@@ -526,6 +649,13 @@ export type McxLocationOfConcernInput = {
   version?: InputMaybe<Scalars['Int']['input']>;
 };
 
+/** A location of concern from a member, verified, with its distance from the nearest point asked about. */
+export type McxLocationOfConcernNear = {
+  __typename?: 'McxLocationOfConcernNear';
+  distanceMetres: Scalars['Float']['output'];
+  location: McxLocationOfConcern;
+};
+
 export type McxMatchStrength =
   /** Only fuzzy keys matched: for the investigator to confirm. */
   | 'POSSIBLE'
@@ -556,6 +686,13 @@ export type McxMemberStatus =
   | 'TIMED_OUT'
   | 'UNAVAILABLE';
 
+/** A point and a radius. */
+export type McxNearInput = {
+  lat: Scalars['Float']['input'];
+  lon: Scalars['Float']['input'];
+  radiusMetres: Scalars['Float']['input'];
+};
+
 /** One of this node's public keys, by job. */
 export type McxNodeKey = {
   __typename?: 'McxNodeKey';
@@ -577,9 +714,31 @@ export type McxNodeStatus = {
   migrationsExpected: Scalars['Int']['output'];
 };
 
+/** An associate an owner asks members about: the pointer it is, and its linkage keys. */
+export type McxPeerAssociateInput = {
+  id: Scalars['ID']['input'];
+  keys: Array<McxPeerKeyInput>;
+  owner: Scalars['String']['input'];
+};
+
+/** Children this member links to an associate (allow-listed operation mcx.associateLinks/1). */
+export type McxPeerAssociateLink = {
+  __typename?: 'McxPeerAssociateLink';
+  children: Scalars['Int']['output'];
+  id: Scalars['ID']['output'];
+  owner: Scalars['String']['output'];
+};
+
+export type McxPeerAssociateLinks = {
+  __typename?: 'McxPeerAssociateLinks';
+  links: Array<McxPeerAssociateLink>;
+};
+
 /** One member's disclosure for a set of linkage keys (allow-listed operation mcx.history/1). */
 export type McxPeerHistory = {
   __typename?: 'McxPeerHistory';
+  /** For each pointer in records: the children other than this one linked to that associate, by force. */
+  associateLinks: Array<McxAssociateLinkCounts>;
   matches: Array<McxPeerMatch>;
   /** Episodes of the matched subjects, and pointers to the associates they name that this member holds. */
   records: Array<McxSignedRecord>;
@@ -596,6 +755,13 @@ export type McxPeerKeyInput = {
   kind: Scalars['String']['input'];
   strength: Scalars['String']['input'];
   variant?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A member's locations of concern near points (allow-listed operation mcx.locations/1). */
+export type McxPeerLocations = {
+  __typename?: 'McxPeerLocations';
+  records: Array<McxSignedRecord>;
+  withheld: McxWithheldCounts;
 };
 
 /** A subject held by the answering member whose keys matched: which kinds matched, never the keys. */
@@ -692,6 +858,15 @@ export type McxRecordState =
   | 'RESTRICTED'
   /** A signed tombstone: the record was withdrawn by its owner. */
   | 'RETRACTED';
+
+export type McxRepeatThreshold = {
+  __typename?: 'McxRepeatThreshold';
+  count: Scalars['Int']['output'];
+  crossed: Scalars['Boolean']['output'];
+  days: Scalars['Int']['output'];
+  /** Incidents in the last `days`. */
+  incidents: Scalars['Int']['output'];
+};
 
 /** Why a record's accuracy is disputed (DPA 2018 s47). */
 export type McxRestrictionReason =
@@ -791,6 +966,22 @@ export type McxRiskRegradeInput = {
   at?: InputMaybe<Scalars['DateTime']['input']>;
   byRole?: InputMaybe<Scalars['String']['input']>;
   grade?: InputMaybe<McxRiskGradeInput>;
+};
+
+/** The risk summary, over strong matches only, as of `asOf`. */
+export type McxRiskSummary = {
+  __typename?: 'McxRiskSummary';
+  forcesInvolved: Array<Scalars['String']['output']>;
+  highestGrade?: Maybe<McxRiskGrade>;
+  indicators: Array<McxRiskIndicator>;
+  last30Days: Scalars['Int']['output'];
+  last90Days: Scalars['Int']['output'];
+  last365Days: Scalars['Int']['output'];
+  latestGrade?: Maybe<McxRiskGrade>;
+  outOfAreaIncidents: Scalars['Int']['output'];
+  /** Closed incidents with no return home interview offered within 72 hours of being found, once 72 hours have passed. */
+  overdueReturnInterviews: Scalars['Int']['output'];
+  repeatThreshold: McxRepeatThreshold;
 };
 
 export type McxSex =
@@ -1098,11 +1289,22 @@ export type Query = {
   /** Checks the chain against its signed checkpoints. Auditors only. */
   auditIntegrity: McxAuditIntegrity;
   /**
+   * A child's history across the federation, from the child's identity. Purpose and case
+   * reference come in the request context, as for every read; the answer says which members
+   * answered and whether it is complete.
+   */
+  childHistory: McxChildHistory;
+  /**
    * A child's episodes at every member node (this one included), from the child's identity. The
    * purpose and case reference come in the request context, as for every read. The answer says
    * which members answered and whether it is complete.
    */
   federatedEpisodes: McxFederatedEpisodes;
+  /**
+   * Locations of concern held anywhere in the federation within a radius of a point, optionally
+   * only those with one of the given concerns; nearest first.
+   */
+  federatedLocationsOfConcern: McxFederatedLocations;
   /** One associate this node holds, by owner and id. */
   localAssociate?: Maybe<McxAssociate>;
   /** One episode this node holds, by owner and id. */
@@ -1117,8 +1319,12 @@ export type Query = {
   nodeForce: Scalars['String']['output'];
   /** Keys, manifest and migrations of this node. Operators only. */
   nodeStatus: McxNodeStatus;
+  /** Peer protocol only: how many children (other than those matching `exclude`) this member links to each associate. */
+  peerAssociateLinks: McxPeerAssociateLinks;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
   peerHistory: McxPeerHistory;
+  /** Peer protocol only: this member's locations of concern near the points. */
+  peerLocations: McxPeerLocations;
   /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
   whoHasSeenRecord: McxAuditPage;
 };
@@ -1150,8 +1356,19 @@ export type QueryAuditEntriesArgs = {
 };
 
 
+export type QueryChildHistoryArgs = {
+  identity: McxChildIdentityInput;
+};
+
+
 export type QueryFederatedEpisodesArgs = {
   identity: McxChildIdentityInput;
+};
+
+
+export type QueryFederatedLocationsOfConcernArgs = {
+  concerns?: InputMaybe<Array<McxConcern>>;
+  near: McxNearInput;
 };
 
 
@@ -1185,8 +1402,20 @@ export type QueryMatchSubjectsArgs = {
 };
 
 
+export type QueryPeerAssociateLinksArgs = {
+  associates: Array<McxPeerAssociateInput>;
+  exclude: Array<McxPeerKeyInput>;
+};
+
+
 export type QueryPeerHistoryArgs = {
   keys: Array<McxPeerKeyInput>;
+};
+
+
+export type QueryPeerLocationsArgs = {
+  concerns?: InputMaybe<Array<McxConcern>>;
+  near: Array<McxNearInput>;
 };
 
 
@@ -1313,10 +1542,12 @@ export type ResolversTypes = ResolversObject<{
   McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: ResolverTypeWrapper<McxAssociateLink>;
+  McxAssociateLinkCounts: ResolverTypeWrapper<McxAssociateLinkCounts>;
   McxAssociateLinkInput: McxAssociateLinkInput;
   McxAssociatePointer: ResolverTypeWrapper<AssociatePointerModel>;
   McxAssociatePointerKind: McxAssociatePointerKind;
   McxAssociateRole: McxAssociateRole;
+  McxAssociateSighting: ResolverTypeWrapper<McxAssociateSighting>;
   McxAuditAction: McxAuditAction;
   McxAuditActor: ResolverTypeWrapper<McxAuditActor>;
   McxAuditAlert: ResolverTypeWrapper<McxAuditAlert>;
@@ -1327,12 +1558,16 @@ export type ResolversTypes = ResolversObject<{
   McxAuditOutcome: McxAuditOutcome;
   McxAuditPage: ResolverTypeWrapper<McxAuditPage>;
   McxCareStatus: McxCareStatus;
+  McxChildHistory: ResolverTypeWrapper<Omit<McxChildHistory, 'associates' | 'incidents' | 'locationsOfConcern' | 'openNow' | 'possible'> & { associates: Array<ResolversTypes['McxHistoryAssociate']>, incidents: Array<ResolversTypes['McxIncident']>, locationsOfConcern: Array<ResolversTypes['McxLocationOfConcernNear']>, openNow: Array<ResolversTypes['McxIncident']>, possible: Array<ResolversTypes['McxFederatedEpisode']> }>;
   McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
   McxCompleteness: McxCompleteness;
   McxConcern: McxConcern;
   McxConcernPlaceKind: McxConcernPlaceKind;
   McxDataSubjectCategory: McxDataSubjectCategory;
+  McxDestination: ResolverTypeWrapper<McxDestination>;
+  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
+  McxDestinationVisit: ResolverTypeWrapper<McxDestinationVisit>;
   McxDisclosureNote: ResolverTypeWrapper<McxDisclosureNote>;
   McxDroppedRecord: ResolverTypeWrapper<McxDroppedRecord>;
   McxEpisodeAssessment: ResolverTypeWrapper<McxEpisodeAssessment>;
@@ -1340,25 +1575,35 @@ export type ResolversTypes = ResolversObject<{
   McxEpisodeStatus: McxEpisodeStatus;
   McxFederatedEpisode: ResolverTypeWrapper<FederatedEpisodeModel>;
   McxFederatedEpisodes: ResolverTypeWrapper<Omit<McxFederatedEpisodes, 'associates' | 'possible' | 'strong'> & { associates: Array<ResolversTypes['McxAssociatePointer']>, possible: Array<ResolversTypes['McxFederatedEpisode']>, strong: Array<ResolversTypes['McxFederatedEpisode']> }>;
+  McxFederatedLocations: ResolverTypeWrapper<Omit<McxFederatedLocations, 'locations'> & { locations: Array<ResolversTypes['McxLocationOfConcernNear']> }>;
   McxFederationStatus: ResolverTypeWrapper<McxFederationStatus>;
   McxFieldError: ResolverTypeWrapper<McxFieldError>;
+  McxForceLinkCount: ResolverTypeWrapper<McxForceLinkCount>;
   McxFoundBy: McxFoundBy;
   McxGeoLocation: ResolverTypeWrapper<McxGeoLocation>;
-  Float: ResolverTypeWrapper<Scalars['Float']['output']>;
   McxGeoLocationInput: McxGeoLocationInput;
   McxGrading: ResolverTypeWrapper<McxGrading>;
   McxGradingInput: McxGradingInput;
   McxHandlingCondition: McxHandlingCondition;
+  McxHistoryAssociate: ResolverTypeWrapper<HistoryAssociate>;
+  McxIncident: ResolverTypeWrapper<Incident>;
+  McxIncidentSource: ResolverTypeWrapper<FederatedEpisodeModel>;
   McxInputErrorCode: McxInputErrorCode;
   McxLocationOfConcern: ResolverTypeWrapper<LocationModel>;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxLocationOfConcernNear: ResolverTypeWrapper<LocationNearModel>;
   McxMatchStrength: McxMatchStrength;
   McxMemberResult: ResolverTypeWrapper<McxMemberResult>;
   McxMemberStatus: McxMemberStatus;
+  McxNearInput: McxNearInput;
   McxNodeKey: ResolverTypeWrapper<McxNodeKey>;
   McxNodeStatus: ResolverTypeWrapper<McxNodeStatus>;
+  McxPeerAssociateInput: McxPeerAssociateInput;
+  McxPeerAssociateLink: ResolverTypeWrapper<McxPeerAssociateLink>;
+  McxPeerAssociateLinks: ResolverTypeWrapper<McxPeerAssociateLinks>;
   McxPeerHistory: ResolverTypeWrapper<McxPeerHistory>;
   McxPeerKeyInput: McxPeerKeyInput;
+  McxPeerLocations: ResolverTypeWrapper<McxPeerLocations>;
   McxPeerMatch: ResolverTypeWrapper<McxPeerMatch>;
   McxPlace: ResolverTypeWrapper<McxPlace>;
   McxPlaceInput: McxPlaceInput;
@@ -1372,6 +1617,7 @@ export type ResolversTypes = ResolversObject<{
   McxRecordLifecyclePayload: ResolverTypeWrapper<McxRecordLifecyclePayload>;
   McxRecordRef: ResolverTypeWrapper<McxRecordRef>;
   McxRecordState: McxRecordState;
+  McxRepeatThreshold: ResolverTypeWrapper<McxRepeatThreshold>;
   McxRestrictionReason: McxRestrictionReason;
   McxRetractionReason: McxRetractionReason;
   McxReturnInterview: ResolverTypeWrapper<McxReturnInterview>;
@@ -1383,6 +1629,7 @@ export type ResolversTypes = ResolversObject<{
   McxRiskIndicator: McxRiskIndicator;
   McxRiskRegrade: ResolverTypeWrapper<McxRiskRegrade>;
   McxRiskRegradeInput: McxRiskRegradeInput;
+  McxRiskSummary: ResolverTypeWrapper<McxRiskSummary>;
   McxSex: McxSex;
   McxSignedRecord: ResolverTypeWrapper<McxSignedRecord>;
   McxSubject: ResolverTypeWrapper<McxSubject>;
@@ -1415,8 +1662,10 @@ export type ResolversParentTypes = ResolversObject<{
   McxAssociateIdentityInput: McxAssociateIdentityInput;
   McxAssociateInput: McxAssociateInput;
   McxAssociateLink: McxAssociateLink;
+  McxAssociateLinkCounts: McxAssociateLinkCounts;
   McxAssociateLinkInput: McxAssociateLinkInput;
   McxAssociatePointer: AssociatePointerModel;
+  McxAssociateSighting: McxAssociateSighting;
   McxAuditActor: McxAuditActor;
   McxAuditAlert: McxAuditAlert;
   McxAuditCheckpoint: McxAuditCheckpoint;
@@ -1424,28 +1673,42 @@ export type ResolversParentTypes = ResolversObject<{
   McxAuditFilter: McxAuditFilter;
   McxAuditIntegrity: McxAuditIntegrity;
   McxAuditPage: McxAuditPage;
+  McxChildHistory: Omit<McxChildHistory, 'associates' | 'incidents' | 'locationsOfConcern' | 'openNow' | 'possible'> & { associates: Array<ResolversParentTypes['McxHistoryAssociate']>, incidents: Array<ResolversParentTypes['McxIncident']>, locationsOfConcern: Array<ResolversParentTypes['McxLocationOfConcernNear']>, openNow: Array<ResolversParentTypes['McxIncident']>, possible: Array<ResolversParentTypes['McxFederatedEpisode']> };
   McxChildIdentityInput: McxChildIdentityInput;
   McxCloseEpisodeInput: McxCloseEpisodeInput;
+  McxDestination: McxDestination;
+  Float: Scalars['Float']['output'];
+  McxDestinationVisit: McxDestinationVisit;
   McxDisclosureNote: McxDisclosureNote;
   McxDroppedRecord: McxDroppedRecord;
   McxEpisodeAssessment: McxEpisodeAssessment;
   McxEpisodeAssessmentInput: McxEpisodeAssessmentInput;
   McxFederatedEpisode: FederatedEpisodeModel;
   McxFederatedEpisodes: Omit<McxFederatedEpisodes, 'associates' | 'possible' | 'strong'> & { associates: Array<ResolversParentTypes['McxAssociatePointer']>, possible: Array<ResolversParentTypes['McxFederatedEpisode']>, strong: Array<ResolversParentTypes['McxFederatedEpisode']> };
+  McxFederatedLocations: Omit<McxFederatedLocations, 'locations'> & { locations: Array<ResolversParentTypes['McxLocationOfConcernNear']> };
   McxFederationStatus: McxFederationStatus;
   McxFieldError: McxFieldError;
+  McxForceLinkCount: McxForceLinkCount;
   McxGeoLocation: McxGeoLocation;
-  Float: Scalars['Float']['output'];
   McxGeoLocationInput: McxGeoLocationInput;
   McxGrading: McxGrading;
   McxGradingInput: McxGradingInput;
+  McxHistoryAssociate: HistoryAssociate;
+  McxIncident: Incident;
+  McxIncidentSource: FederatedEpisodeModel;
   McxLocationOfConcern: LocationModel;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
+  McxLocationOfConcernNear: LocationNearModel;
   McxMemberResult: McxMemberResult;
+  McxNearInput: McxNearInput;
   McxNodeKey: McxNodeKey;
   McxNodeStatus: McxNodeStatus;
+  McxPeerAssociateInput: McxPeerAssociateInput;
+  McxPeerAssociateLink: McxPeerAssociateLink;
+  McxPeerAssociateLinks: McxPeerAssociateLinks;
   McxPeerHistory: McxPeerHistory;
   McxPeerKeyInput: McxPeerKeyInput;
+  McxPeerLocations: McxPeerLocations;
   McxPeerMatch: McxPeerMatch;
   McxPlace: McxPlace;
   McxPlaceInput: McxPlaceInput;
@@ -1456,10 +1719,12 @@ export type ResolversParentTypes = ResolversObject<{
   McxPublishSubjectPayload: McxPublishSubjectPayload;
   McxRecordLifecyclePayload: McxRecordLifecyclePayload;
   McxRecordRef: McxRecordRef;
+  McxRepeatThreshold: McxRepeatThreshold;
   McxReturnInterview: McxReturnInterview;
   McxReturnInterviewInput: McxReturnInterviewInput;
   McxRiskRegrade: McxRiskRegrade;
   McxRiskRegradeInput: McxRiskRegradeInput;
+  McxRiskSummary: McxRiskSummary;
   McxSignedRecord: McxSignedRecord;
   McxSubject: McxSubject;
   McxSubjectInput: McxSubjectInput;
@@ -1534,6 +1799,13 @@ export type McxAssociateLinkResolvers<ContextType = Context, ParentType extends 
   role?: Resolver<ResolversTypes['McxAssociateRole'], ParentType, ContextType>;
 }>;
 
+export type McxAssociateLinkCountsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociateLinkCounts'] = ResolversParentTypes['McxAssociateLinkCounts']> = ResolversObject<{
+  byForce?: Resolver<Array<ResolversTypes['McxForceLinkCount']>, ParentType, ContextType>;
+  complete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxAssociatePointerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociatePointer'] = ResolversParentTypes['McxAssociatePointer']> = ResolversObject<{
   contact?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   flags?: Resolver<Array<ResolversTypes['McxAssociateFlag']>, ParentType, ContextType>;
@@ -1545,6 +1817,12 @@ export type McxAssociatePointerResolvers<ContextType = Context, ParentType exten
   recordBytes?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   recordSignature?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAssociateSightingResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociateSighting'] = ResolversParentTypes['McxAssociateSighting']> = ResolversObject<{
+  episodeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  role?: Resolver<ResolversTypes['McxAssociateRole'], ParentType, ContextType>;
 }>;
 
 export type McxAuditActorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditActor'] = ResolversParentTypes['McxAuditActor']> = ResolversObject<{
@@ -1599,6 +1877,36 @@ export type McxAuditPageResolvers<ContextType = Context, ParentType extends Reso
   nextCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type McxChildHistoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxChildHistory'] = ResolversParentTypes['McxChildHistory']> = ResolversObject<{
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  associates?: Resolver<Array<ResolversTypes['McxHistoryAssociate']>, ParentType, ContextType>;
+  federation?: Resolver<ResolversTypes['McxFederationStatus'], ParentType, ContextType>;
+  incidents?: Resolver<Array<ResolversTypes['McxIncident']>, ParentType, ContextType>;
+  locationsOfConcern?: Resolver<Array<ResolversTypes['McxLocationOfConcernNear']>, ParentType, ContextType>;
+  openNow?: Resolver<Array<ResolversTypes['McxIncident']>, ParentType, ContextType>;
+  possible?: Resolver<Array<ResolversTypes['McxFederatedEpisode']>, ParentType, ContextType>;
+  previousDestinations?: Resolver<Array<ResolversTypes['McxDestination']>, ParentType, ContextType>;
+  riskSummary?: Resolver<ResolversTypes['McxRiskSummary'], ParentType, ContextType>;
+}>;
+
+export type McxDestinationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDestination'] = ResolversParentTypes['McxDestination']> = ResolversObject<{
+  lastFoundAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lat?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  lon?: Resolver<Maybe<ResolversTypes['Float']>, ParentType, ContextType>;
+  placeKind?: Resolver<ResolversTypes['McxPlaceKind'], ParentType, ContextType>;
+  postcode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  score?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  timesFound?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  uprn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  visits?: Resolver<Array<ResolversTypes['McxDestinationVisit']>, ParentType, ContextType>;
+}>;
+
+export type McxDestinationVisitResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDestinationVisit'] = ResolversParentTypes['McxDestinationVisit']> = ResolversObject<{
+  episodeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  foundAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxDisclosureNoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDisclosureNote'] = ResolversParentTypes['McxDisclosureNote']> = ResolversObject<{
   coarsened?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   policy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1632,6 +1940,11 @@ export type McxFederatedEpisodesResolvers<ContextType = Context, ParentType exte
   strong?: Resolver<Array<ResolversTypes['McxFederatedEpisode']>, ParentType, ContextType>;
 }>;
 
+export type McxFederatedLocationsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederatedLocations'] = ResolversParentTypes['McxFederatedLocations']> = ResolversObject<{
+  federation?: Resolver<ResolversTypes['McxFederationStatus'], ParentType, ContextType>;
+  locations?: Resolver<Array<ResolversTypes['McxLocationOfConcernNear']>, ParentType, ContextType>;
+}>;
+
 export type McxFederationStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederationStatus'] = ResolversParentTypes['McxFederationStatus']> = ResolversObject<{
   completeness?: Resolver<ResolversTypes['McxCompleteness'], ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['McxMemberResult']>, ParentType, ContextType>;
@@ -1642,6 +1955,11 @@ export type McxFieldErrorResolvers<ContextType = Context, ParentType extends Res
   field?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   index?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   message?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxForceLinkCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxForceLinkCount'] = ResolversParentTypes['McxForceLinkCount']> = ResolversObject<{
+  children?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type McxGeoLocationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxGeoLocation'] = ResolversParentTypes['McxGeoLocation']> = ResolversObject<{
@@ -1657,6 +1975,35 @@ export type McxGradingResolvers<ContextType = Context, ParentType extends Resolv
   intelligence?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   scheme?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxHistoryAssociateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxHistoryAssociate'] = ResolversParentTypes['McxHistoryAssociate']> = ResolversObject<{
+  forcesLinked?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  linksComplete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  otherChildrenLinked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointer?: Resolver<ResolversTypes['McxAssociatePointer'], ParentType, ContextType>;
+  seenIn?: Resolver<Array<ResolversTypes['McxAssociateSighting']>, ParentType, ContextType>;
+}>;
+
+export type McxIncidentResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxIncident'] = ResolversParentTypes['McxIncident']> = ResolversObject<{
+  confirmWithOwnerBeforeActing?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  foundAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  indicators?: Resolver<Array<ResolversTypes['McxRiskIndicator']>, ParentType, ContextType>;
+  lastSeenAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  outOfArea?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  owners?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  reportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  riskGrade?: Resolver<ResolversTypes['McxRiskGrade'], ParentType, ContextType>;
+  sources?: Resolver<Array<ResolversTypes['McxIncidentSource']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['McxEpisodeStatus'], ParentType, ContextType>;
+}>;
+
+export type McxIncidentSourceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxIncidentSource'] = ResolversParentTypes['McxIncidentSource']> = ResolversObject<{
+  confirmWithOwner?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  contact?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  episode?: Resolver<ResolversTypes['MissingEpisode'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerReference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type McxLocationOfConcernResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxLocationOfConcern'] = ResolversParentTypes['McxLocationOfConcern'], FederationReferenceType extends FederationReferenceTypes['McxLocationOfConcern'] = FederationReferenceTypes['McxLocationOfConcern']> = ResolversObject<{
@@ -1678,6 +2025,11 @@ export type McxLocationOfConcernResolvers<ContextType = Context, ParentType exte
   reviewAt?: Resolver<ResolversTypes['Date'], ParentType, ContextType>;
   state?: Resolver<ResolversTypes['McxRecordState'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxLocationOfConcernNearResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxLocationOfConcernNear'] = ResolversParentTypes['McxLocationOfConcernNear']> = ResolversObject<{
+  distanceMetres?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
+  location?: Resolver<ResolversTypes['McxLocationOfConcern'], ParentType, ContextType>;
 }>;
 
 export type McxMemberResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxMemberResult'] = ResolversParentTypes['McxMemberResult']> = ResolversObject<{
@@ -1704,8 +2056,24 @@ export type McxNodeStatusResolvers<ContextType = Context, ParentType extends Res
   migrationsExpected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxPeerAssociateLinkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerAssociateLink'] = ResolversParentTypes['McxPeerAssociateLink']> = ResolversObject<{
+  children?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxPeerAssociateLinksResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerAssociateLinks'] = ResolversParentTypes['McxPeerAssociateLinks']> = ResolversObject<{
+  links?: Resolver<Array<ResolversTypes['McxPeerAssociateLink']>, ParentType, ContextType>;
+}>;
+
 export type McxPeerHistoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHistory'] = ResolversParentTypes['McxPeerHistory']> = ResolversObject<{
+  associateLinks?: Resolver<Array<ResolversTypes['McxAssociateLinkCounts']>, ParentType, ContextType>;
   matches?: Resolver<Array<ResolversTypes['McxPeerMatch']>, ParentType, ContextType>;
+  records?: Resolver<Array<ResolversTypes['McxSignedRecord']>, ParentType, ContextType>;
+  withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
+}>;
+
+export type McxPeerLocationsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerLocations'] = ResolversParentTypes['McxPeerLocations']> = ResolversObject<{
   records?: Resolver<Array<ResolversTypes['McxSignedRecord']>, ParentType, ContextType>;
   withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
 }>;
@@ -1763,6 +2131,13 @@ export type McxRecordRefResolvers<ContextType = Context, ParentType extends Reso
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxRepeatThresholdResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxRepeatThreshold'] = ResolversParentTypes['McxRepeatThreshold']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  crossed?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  incidents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type McxReturnInterviewResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxReturnInterview'] = ResolversParentTypes['McxReturnInterview']> = ResolversObject<{
   completedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   notHeldReason?: Resolver<Maybe<ResolversTypes['McxRhiNotHeldReason']>, ParentType, ContextType>;
@@ -1776,6 +2151,19 @@ export type McxRiskRegradeResolvers<ContextType = Context, ParentType extends Re
   at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   byRole?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   grade?: Resolver<ResolversTypes['McxRiskGrade'], ParentType, ContextType>;
+}>;
+
+export type McxRiskSummaryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxRiskSummary'] = ResolversParentTypes['McxRiskSummary']> = ResolversObject<{
+  forcesInvolved?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  highestGrade?: Resolver<Maybe<ResolversTypes['McxRiskGrade']>, ParentType, ContextType>;
+  indicators?: Resolver<Array<ResolversTypes['McxRiskIndicator']>, ParentType, ContextType>;
+  last30Days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  last90Days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  last365Days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  latestGrade?: Resolver<Maybe<ResolversTypes['McxRiskGrade']>, ParentType, ContextType>;
+  outOfAreaIncidents?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  overdueReturnInterviews?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  repeatThreshold?: Resolver<ResolversTypes['McxRepeatThreshold'], ParentType, ContextType>;
 }>;
 
 export type McxSignedRecordResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSignedRecord'] = ResolversParentTypes['McxSignedRecord']> = ResolversObject<{
@@ -1882,7 +2270,9 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   auditEntries?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryAuditEntriesArgs, 'first'>>;
   auditExport?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   auditIntegrity?: Resolver<ResolversTypes['McxAuditIntegrity'], ParentType, ContextType>;
+  childHistory?: Resolver<ResolversTypes['McxChildHistory'], ParentType, ContextType, RequireFields<QueryChildHistoryArgs, 'identity'>>;
   federatedEpisodes?: Resolver<ResolversTypes['McxFederatedEpisodes'], ParentType, ContextType, RequireFields<QueryFederatedEpisodesArgs, 'identity'>>;
+  federatedLocationsOfConcern?: Resolver<ResolversTypes['McxFederatedLocations'], ParentType, ContextType, RequireFields<QueryFederatedLocationsOfConcernArgs, 'near'>>;
   localAssociate?: Resolver<Maybe<ResolversTypes['McxAssociate']>, ParentType, ContextType, RequireFields<QueryLocalAssociateArgs, 'id' | 'owner'>>;
   localEpisode?: Resolver<Maybe<ResolversTypes['MissingEpisode']>, ParentType, ContextType, RequireFields<QueryLocalEpisodeArgs, 'id' | 'owner'>>;
   localEpisodes?: Resolver<ResolversTypes['MissingEpisodeConnection'], ParentType, ContextType, RequireFields<QueryLocalEpisodesArgs, 'first'>>;
@@ -1890,7 +2280,9 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   matchSubjects?: Resolver<Array<ResolversTypes['McxSubjectMatch']>, ParentType, ContextType, RequireFields<QueryMatchSubjectsArgs, 'identity'>>;
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
+  peerAssociateLinks?: Resolver<ResolversTypes['McxPeerAssociateLinks'], ParentType, ContextType, RequireFields<QueryPeerAssociateLinksArgs, 'associates' | 'exclude'>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<QueryPeerHistoryArgs, 'keys'>>;
+  peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<QueryPeerLocationsArgs, 'near'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
 }>;
 
@@ -1909,27 +2301,41 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
   McxAssociateDetails?: McxAssociateDetailsResolvers<ContextType>;
   McxAssociateLink?: McxAssociateLinkResolvers<ContextType>;
+  McxAssociateLinkCounts?: McxAssociateLinkCountsResolvers<ContextType>;
   McxAssociatePointer?: McxAssociatePointerResolvers<ContextType>;
+  McxAssociateSighting?: McxAssociateSightingResolvers<ContextType>;
   McxAuditActor?: McxAuditActorResolvers<ContextType>;
   McxAuditAlert?: McxAuditAlertResolvers<ContextType>;
   McxAuditCheckpoint?: McxAuditCheckpointResolvers<ContextType>;
   McxAuditEntry?: McxAuditEntryResolvers<ContextType>;
   McxAuditIntegrity?: McxAuditIntegrityResolvers<ContextType>;
   McxAuditPage?: McxAuditPageResolvers<ContextType>;
+  McxChildHistory?: McxChildHistoryResolvers<ContextType>;
+  McxDestination?: McxDestinationResolvers<ContextType>;
+  McxDestinationVisit?: McxDestinationVisitResolvers<ContextType>;
   McxDisclosureNote?: McxDisclosureNoteResolvers<ContextType>;
   McxDroppedRecord?: McxDroppedRecordResolvers<ContextType>;
   McxEpisodeAssessment?: McxEpisodeAssessmentResolvers<ContextType>;
   McxFederatedEpisode?: McxFederatedEpisodeResolvers<ContextType>;
   McxFederatedEpisodes?: McxFederatedEpisodesResolvers<ContextType>;
+  McxFederatedLocations?: McxFederatedLocationsResolvers<ContextType>;
   McxFederationStatus?: McxFederationStatusResolvers<ContextType>;
   McxFieldError?: McxFieldErrorResolvers<ContextType>;
+  McxForceLinkCount?: McxForceLinkCountResolvers<ContextType>;
   McxGeoLocation?: McxGeoLocationResolvers<ContextType>;
   McxGrading?: McxGradingResolvers<ContextType>;
+  McxHistoryAssociate?: McxHistoryAssociateResolvers<ContextType>;
+  McxIncident?: McxIncidentResolvers<ContextType>;
+  McxIncidentSource?: McxIncidentSourceResolvers<ContextType>;
   McxLocationOfConcern?: McxLocationOfConcernResolvers<ContextType>;
+  McxLocationOfConcernNear?: McxLocationOfConcernNearResolvers<ContextType>;
   McxMemberResult?: McxMemberResultResolvers<ContextType>;
   McxNodeKey?: McxNodeKeyResolvers<ContextType>;
   McxNodeStatus?: McxNodeStatusResolvers<ContextType>;
+  McxPeerAssociateLink?: McxPeerAssociateLinkResolvers<ContextType>;
+  McxPeerAssociateLinks?: McxPeerAssociateLinksResolvers<ContextType>;
   McxPeerHistory?: McxPeerHistoryResolvers<ContextType>;
+  McxPeerLocations?: McxPeerLocationsResolvers<ContextType>;
   McxPeerMatch?: McxPeerMatchResolvers<ContextType>;
   McxPlace?: McxPlaceResolvers<ContextType>;
   McxPublishAssociatePayload?: McxPublishAssociatePayloadResolvers<ContextType>;
@@ -1939,8 +2345,10 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxPublishSubjectPayload?: McxPublishSubjectPayloadResolvers<ContextType>;
   McxRecordLifecyclePayload?: McxRecordLifecyclePayloadResolvers<ContextType>;
   McxRecordRef?: McxRecordRefResolvers<ContextType>;
+  McxRepeatThreshold?: McxRepeatThresholdResolvers<ContextType>;
   McxReturnInterview?: McxReturnInterviewResolvers<ContextType>;
   McxRiskRegrade?: McxRiskRegradeResolvers<ContextType>;
+  McxRiskSummary?: McxRiskSummaryResolvers<ContextType>;
   McxSignedRecord?: McxSignedRecordResolvers<ContextType>;
   McxSubject?: McxSubjectResolvers<ContextType>;
   McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;

@@ -14,7 +14,9 @@ import { injectTraceHeaders, withSpan } from '@mcx/telemetry';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
-import { PEER_HISTORY, PEER_PATH, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
+import { PEER_ASSOCIATE_LINKS, PEER_HISTORY, PEER_LOCATIONS, PEER_PATH, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
+import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { haversineMetres } from '../modules/history/history-model.js';
 
 /** Node tokens live this long: enough for the deadline, far below the 60 s ceiling. */
 const TOKEN_TTL_SEC = 30;
@@ -50,20 +52,56 @@ export interface FederatedEpisodeModel {
   episode: StoredRecord<EpisodeRecord>;
 }
 
-export interface FederatedHistory {
+/** A member's link counts for one of its associates. */
+export interface AssociateLinkCounts {
+  owner: string;
+  id: string;
+  byForce: { force: string; children: number }[];
+  complete: boolean;
+}
+
+/** The federation's part of any answer: one row per member, completeness, receipts to store. */
+export interface FederatedOutcome {
   members: MemberResult[];
   completeness: 'COMPLETE' | 'PARTIAL';
-  episodes: FederatedEpisodeModel[];
-  associates: StoredRecord<AssociatePointerRecord>[];
   /** The receipts to store, one per answering member. */
   receipts: { peer: string; peerEntryId: string; receiptJws: string }[];
 }
+
+export interface FederatedHistory extends FederatedOutcome {
+  episodes: FederatedEpisodeModel[];
+  associates: StoredRecord<AssociatePointerRecord>[];
+  /** The owners' link counts, by `owner/id` of the pointer. */
+  links: Map<string, AssociateLinkCounts>;
+}
+
+/** A verified location of concern and its distance from the nearest point asked about. */
+export interface LocationNearModel {
+  location: StoredRecord<LocationRecord>;
+  distanceMetres: number;
+}
+
+export interface FederatedLocations extends FederatedOutcome {
+  locations: LocationNearModel[];
+}
+
+/** A point and radius (metres). */
+export interface Near {
+  lat: number;
+  lon: number;
+  radiusMetres: number;
+}
+
+/** What one member's checked answer gives: its value, and what was dropped. */
+type Checked<T> = { value: T; dropped: DroppedRecord[]; withheld: MemberResult['withheld'] } | { bad: string };
 
 export interface FederationClientDeps {
   forceCode: string;
   holder: TrustManifestHolder;
   peerTokenKey: SigningKey<'peer-token'>;
   fanOut: FanOut;
+  /** For the owner's link counts inside another member's request: a shorter deadline. */
+  nestedFanOut: FanOut;
   now: () => Date;
   /** Production: a member whose endpoint is not https is not called (reported UNAVAILABLE, INSECURE_ENDPOINT). */
   requireHttps: boolean;
@@ -82,6 +120,7 @@ interface HistoryWire {
   matches: PeerMatch[];
   records: SignedRecordWire[];
   withheld: MemberResult['withheld'];
+  associateLinks: AssociateLinkCounts[];
 }
 
 const STATUS: Record<PeerResult['status'], MemberStatus> = {
@@ -95,7 +134,7 @@ const STATUS: Record<PeerResult['status'], MemberStatus> = {
 
 function isHistory(v: unknown): v is HistoryWire {
   const h = v as Partial<HistoryWire> | null;
-  return typeof h === 'object' && h !== null && Array.isArray(h.matches) && Array.isArray(h.records) && typeof h.withheld === 'object' && h.withheld !== null;
+  return typeof h === 'object' && h !== null && Array.isArray(h.matches) && Array.isArray(h.records) && typeof h.withheld === 'object' && h.withheld !== null && Array.isArray(h.associateLinks);
 }
 
 function parse(bytes: unknown): Record<string, unknown> | null {
@@ -140,106 +179,122 @@ export class FederationClient {
   }
 
   /**
-   * Asks every member offering mcx.history/1 for a child's episodes, by linkage keys. The
-   * caller has already committed its consultation entry (`callerEntry`, `MEMBER:seq`).
+   * Asks every member offering `op`, in parallel, each in its own span, and checks each answer:
+   * the status, the signed receipt (for this token and this caller entry), then `check` on the
+   * operation's data. The caller has already committed its entry (`callerEntry`, `MEMBER:seq`).
    */
-  async history(read: AuthorisedRead, keys: readonly DerivedLinkageKey[], callerEntry: string): Promise<FederatedHistory> {
-    const variables = { keys: keys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) })) };
-    const hash = requestHash(PEER_HISTORY.hash, variables);
-    const body = JSON.stringify({ id: PEER_HISTORY.hash, variables });
-    const members = this.members(PEER_HISTORY);
-    const results = await Promise.all(members.map((m) => this.ask(m, read, callerEntry, hash, body)));
-    const completeness = results.every((r) => r.result.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL';
+  private async askAll<T>(op: PeerOperation, field: string, variables: Record<string, unknown>, read: AuthorisedRead, callerEntry: string, check: (member: string, data: unknown) => Checked<T>, nested = false) {
+    const hash = requestHash(op.hash, variables as never);
+    const body = JSON.stringify({ id: op.hash, variables });
+    const members = this.members(op);
+    const results = await Promise.all(
+      members.map(async (m) => {
+        if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
+          return { result: { member: m.code, status: 'UNAVAILABLE' as MemberStatus, reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
+        }
+        const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': op.name };
+        return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
+          const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
+          const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
+          const fan = nested ? this.deps.nestedFanOut : this.deps.fanOut;
+          const [raw] = await fan.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }]);
+          const checked = this.checkAnswer(m.code, raw!, jti, callerEntry, field, check);
+          span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
+          return checked;
+        });
+      }),
+    );
     return {
       members: results.map((r) => r.result),
-      completeness,
-      episodes: results.flatMap((r) => r.episodes),
-      associates: results.flatMap((r) => r.associates),
+      completeness: results.every((r) => r.result.status === 'ANSWERED') ? ('COMPLETE' as const) : ('PARTIAL' as const),
       receipts: results.flatMap((r) => (r.receipt ? [r.receipt] : [])),
+      values: results.flatMap((r) => (r.value !== null && r.value !== undefined ? [{ member: r.result.member, value: r.value as T }] : [])),
     };
   }
 
-  /** One member's part, in its own span (the trace context goes with the request). */
-  private ask(m: { code: string; endpoint: string }, read: AuthorisedRead, callerEntry: string, hash: string, body: string): Promise<ReturnType<FederationClient['check']>> {
-    if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
-      return Promise.resolve({ result: { member: m.code, status: 'UNAVAILABLE', reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, episodes: [], associates: [], receipt: null });
-    }
-    const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': PEER_HISTORY.name };
-    return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
-      const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
-      const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
-      const [result] = await this.deps.fanOut.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }]);
-      const checked = this.check(m.code, result!, jti, callerEntry);
-      span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
-      return checked;
-    });
-  }
-
-  /** Checks one member's answer: its receipt, then every record in it. */
-  private check(member: string, r: PeerResult, jti: string, callerEntry: string) {
+  /** One member's answer: status, receipt, then the operation's own checks. */
+  private checkAnswer<T>(member: string, r: PeerResult, jti: string, callerEntry: string, field: string, check: (member: string, data: unknown) => Checked<T>) {
     const base: MemberResult = { member, status: STATUS[r.status], reason: r.reason, latencyMs: Math.round(r.latencyMs), withheld: null, dropped: [] };
-    const empty = { episodes: [] as FederatedEpisodeModel[], associates: [] as StoredRecord<AssociatePointerRecord>[], receipt: null as FederatedHistory['receipts'][number] | null };
-    const body = r.body as { data?: { peerHistory?: unknown }; receipt?: unknown } | null;
+    const none = { value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
     if (r.status === 'refused') {
       // The member's refusal code (x-mcx-refusal), when it gave one; else the HTTP status.
       const code = r.responseHeaders['x-mcx-refusal'];
-      return { result: { ...base, reason: code && /^[A-Z0-9_:]{1,64}$/.test(code) ? code : r.reason }, ...empty };
+      return { result: { ...base, reason: code && /^[A-Z0-9_:]{1,64}$/.test(code) ? code : r.reason }, ...none };
     }
-    if (r.status !== 'answered') return { result: base, ...empty };
-    const bad = (reason: string) => ({ result: { ...base, status: 'BAD_DATA' as const, reason }, ...empty });
-    const history = body?.data?.peerHistory;
-    if (!isHistory(history)) return bad('MALFORMED_ANSWER');
-    // The receipt: signed by the answering member's audit key, for this token and this entry.
+    if (r.status !== 'answered') return { result: base, ...none };
+    const bad = (reason: string) => ({ result: { ...base, status: 'BAD_DATA' as const, reason }, ...none });
+    const body = r.body as { data?: Record<string, unknown>; receipt?: unknown } | null;
     let receiptEntry: string;
     try {
-      const { receipt, kid } = verifyReceipt(body!.receipt as string, this.deps.holder.keyResolver('audit-checkpoint'));
+      const { receipt, kid } = verifyReceipt(body?.receipt as string, this.deps.holder.keyResolver('audit-checkpoint'));
       if (receipt.node !== member || this.deps.holder.ownerOfKid(kid)?.code !== member || receipt.jti !== jti || receipt.callerEntry !== callerEntry || receipt.to !== this.deps.forceCode) return bad('RECEIPT_MISMATCH');
       receiptEntry = receipt.entry.id;
     } catch {
       return bad('RECEIPT_INVALID');
     }
+    const checked = check(member, body?.data?.[field]);
+    if ('bad' in checked) return bad(checked.bad);
+    const result: MemberResult = { ...base, withheld: checked.withheld, dropped: checked.dropped, ...(checked.dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}) };
+    return { result, value: checked.value, receipt: { peer: member, peerEntryId: receiptEntry, receiptJws: body!.receipt as string } };
+  }
+
+  /**
+   * Verifies one signed record from `member`: readable, consistent with its envelope, owned by
+   * the member that answered (a member never relays another's records), and signed by one of
+   * that member's record keys in the manifest.
+   */
+  private verified(member: string, wire: SignedRecordWire, seen: Set<string>, dropped: DroppedRecord[]): Record<string, unknown> | null {
+    const record = parse(wire?.bytes);
+    const owner = typeof record?.owner === 'string' ? record.owner : null;
+    const id = typeof record?.id === 'string' ? record.id : null;
+    const drop = (reason: DroppedRecord['reason']) => {
+      dropped.push({ owner, id, reason });
+      return null;
+    };
+    if (!record || !owner || !id || record.kind !== wire.kind || owner !== wire.owner || id !== wire.id) return drop('MALFORMED');
+    if (owner !== member) return drop('WRONG_OWNER');
+    const verified = verifyRecord(wire.bytes, wire.signature, this.deps.holder.keyResolver('record'));
+    if (!verified.valid || this.deps.holder.ownerOfKid(verified.kid)?.code !== member) return drop('BAD_SIGNATURE');
+    const key = `${String(record.kind)}/${owner}/${id}`;
+    if (seen.has(key)) return drop('DUPLICATE');
+    seen.add(key);
+    return record;
+  }
+
+  /** A child's episodes at every member, by linkage keys, with associates as pointers and their link counts. */
+  async history(read: AuthorisedRead, keys: readonly DerivedLinkageKey[], callerEntry: string): Promise<FederatedHistory> {
+    const variables = { keys: keys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) })) };
+    const out = await this.askAll(PEER_HISTORY, 'peerHistory', variables, read, callerEntry, (member, data) => this.checkHistory(member, data));
+    const links = new Map<string, AssociateLinkCounts>();
+    for (const v of out.values) for (const l of v.value.links) links.set(`${l.owner}/${l.id}`, l);
+    return {
+      members: out.members,
+      completeness: out.completeness,
+      receipts: out.receipts,
+      episodes: out.values.flatMap((v) => v.value.episodes),
+      associates: out.values.flatMap((v) => v.value.associates),
+      links,
+    };
+  }
+
+  private checkHistory(member: string, history: unknown): Checked<{ episodes: FederatedEpisodeModel[]; associates: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }> {
+    if (!isHistory(history)) return { bad: 'MALFORMED_ANSWER' };
     const dropped: DroppedRecord[] = [];
     const matches = new Map(history.matches.filter((m) => typeof m?.subjectRef === 'string').map((m) => [m.subjectRef, m]));
     const episodes: FederatedEpisodeModel[] = [];
     const pointers: { wire: SignedRecordWire; record: AssociatePointerRecord }[] = [];
     const seen = new Set<string>();
-    const resolver = this.deps.holder.keyResolver('record');
     for (const wire of history.records) {
-      const record = parse(wire?.bytes);
-      const owner = typeof record?.owner === 'string' ? record.owner : null;
-      const id = typeof record?.id === 'string' ? record.id : null;
-      const drop = (reason: DroppedRecord['reason']) => dropped.push({ owner, id, reason });
-      if (!record || !owner || !id || record.kind !== wire.kind || owner !== wire.owner || id !== wire.id) {
-        drop('MALFORMED');
-        continue;
-      }
-      // Only the owner may answer for its records: a member never relays another's.
-      if (owner !== member) {
-        drop('WRONG_OWNER');
-        continue;
-      }
-      const verified = verifyRecord(wire.bytes, wire.signature, resolver);
-      if (!verified.valid || this.deps.holder.ownerOfKid(verified.kid)?.code !== member) {
-        drop('BAD_SIGNATURE');
-        continue;
-      }
-      const key = `${record.kind}/${owner}/${id}`;
-      if (seen.has(key)) {
-        drop('DUPLICATE');
-        continue;
-      }
-      seen.add(key);
+      const record = this.verified(member, wire, seen, dropped);
+      if (!record) continue;
       if (record.kind === 'episode' && record.state === 'ACTIVE') {
         const match = matches.get(String(record.subjectRef));
-        if (!match) {
-          drop('NOT_REQUESTED');
-          continue;
-        }
-        episodes.push({ member, match, episode: { record: record as unknown as EpisodeRecord, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' } });
+        if (!match) dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
+        else episodes.push({ member, match, episode: { record: record as unknown as EpisodeRecord, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' } });
       } else if (record.kind === 'associate' && record.schema === 'mcx.associate-pointer/1') {
         pointers.push({ wire, record: record as unknown as AssociatePointerRecord });
       } else {
-        drop('NOT_REQUESTED');
+        dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
       }
     }
     // A pointer is asked for only when an episode of this answer names it.
@@ -249,7 +304,72 @@ export class FederationClient {
       if (!named.has(`${p.record.owner}/${p.record.id}`)) dropped.push({ owner: p.record.owner, id: p.record.id, reason: 'NOT_REQUESTED' });
       else associates.push({ record: p.record, bytes: p.wire.bytes, signature: p.wire.signature, state: 'ACTIVE' });
     }
-    const result: MemberResult = { ...base, withheld: history.withheld, dropped, ...(dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}) };
-    return { result, episodes, associates, receipt: { peer: member, peerEntryId: receiptEntry, receiptJws: body!.receipt as string } };
+    // Link counts only for this member's own pointers in this answer.
+    const mine = new Set(associates.map((a) => `${a.record.owner}/${a.record.id}`));
+    const links = history.associateLinks.filter((l) => l && l.owner === member && mine.has(`${l.owner}/${l.id}`) && Array.isArray(l.byForce));
+    return { value: { episodes, associates, links }, dropped, withheld: history.withheld };
+  }
+
+  /** Locations of concern at every member near the points, optionally with one of `concerns`. */
+  async locations(read: AuthorisedRead, near: readonly Near[], concerns: readonly string[] | null, callerEntry: string): Promise<FederatedLocations> {
+    const variables = { near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })), concerns: concerns ? [...concerns] : null };
+    const out = await this.askAll<LocationNearModel[]>(PEER_LOCATIONS, 'peerLocations', variables, read, callerEntry, (member, data) => {
+      const d = data as { records?: SignedRecordWire[]; withheld?: MemberResult['withheld'] } | null;
+      if (!d || !Array.isArray(d.records) || typeof d.withheld !== 'object' || d.withheld === null) return { bad: 'MALFORMED_ANSWER' };
+      const dropped: DroppedRecord[] = [];
+      const seen = new Set<string>();
+      const found: LocationNearModel[] = [];
+      for (const wire of d.records) {
+        const record = this.verified(member, wire, seen, dropped) as unknown as LocationRecord | null;
+        if (!record) continue;
+        const point = record.kind === 'location_of_concern' ? record.facts?.location : null;
+        const distance = point?.lat != null && point.lon != null ? Math.min(...near.map((n) => haversineMetres(n, { lat: point.lat!, lon: point.lon! }) - n.radiusMetres)) : Infinity;
+        const wanted = !concerns || record.assessment.concerns.some((c) => concerns.includes(c));
+        // Asked for: within a radius asked about (a metre's rounding allowed), with a concern asked about.
+        if (distance > 1 || !wanted) {
+          dropped.push({ owner: member, id: record.id, reason: 'NOT_REQUESTED' });
+          continue;
+        }
+        const exact = Math.min(...near.map((n) => haversineMetres(n, { lat: point!.lat!, lon: point!.lon! })));
+        found.push({ location: { record, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' }, distanceMetres: Math.round(exact) });
+      }
+      return { value: found, dropped, withheld: d.withheld };
+    });
+    return { members: out.members, completeness: out.completeness, receipts: out.receipts, locations: out.values.flatMap((v) => v.value).sort((a, b) => a.distanceMetres - b.distanceMetres) };
+  }
+
+  /**
+   * The owner's question to every member: how many children (other than those matching
+   * `exclude`) do you link to each of these associates? Cut at a short deadline, since it runs
+   * inside another member's request.
+   */
+  async associateLinks(read: AuthorisedRead, associates: readonly { owner: string; id: string; keys: readonly { kind: string; strength: string; keyVersion: string; key: string }[] }[], exclude: readonly { kind: string; strength: string; keyVersion: string; key: string; variant?: string }[], callerEntry: string) {
+    const strip = (k: { kind: string; strength: string; keyVersion: string; key: string; variant?: string }) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) });
+    const variables = { associates: associates.map((a) => ({ owner: a.owner, id: a.id, keys: a.keys.map(strip) })), exclude: exclude.map(strip) };
+    const asked = new Set(associates.map((a) => `${a.owner}/${a.id}`));
+    const out = await this.askAll<{ owner: string; id: string; children: number }[]>(
+      PEER_ASSOCIATE_LINKS,
+      'peerAssociateLinks',
+      variables,
+      read,
+      callerEntry,
+      (_member, data) => {
+        const d = data as { links?: { owner: string; id: string; children: number }[] } | null;
+        if (!d || !Array.isArray(d.links)) return { bad: 'MALFORMED_ANSWER' };
+        const links = d.links.filter((l) => asked.has(`${l?.owner}/${l?.id}`) && Number.isSafeInteger(l.children) && l.children >= 0);
+        return { value: links, dropped: [], withheld: null };
+      },
+      true,
+    );
+    return {
+      complete: out.completeness === 'COMPLETE',
+      receipts: out.receipts,
+      counts: associates.map((a) => ({
+        owner: a.owner,
+        id: a.id,
+        byForce: out.values.flatMap((v) => v.value.filter((l) => l.owner === a.owner && l.id === a.id).map((l) => ({ force: v.member, children: l.children }))),
+        complete: out.completeness === 'COMPLETE',
+      })),
+    };
   }
 }

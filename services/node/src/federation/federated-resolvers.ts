@@ -9,7 +9,7 @@ import type { Context } from '../context.js';
 import type { McxFederatedEpisodeResolvers, McxChildIdentityInput, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { linkageError } from '../modules/subject/resolvers.js';
 import type { AuthorisedRead } from '../auth/access.js';
-import type { FederatedHistory } from './federated-read.js';
+import type { FederatedHistory, FederatedLocations, Near } from './federated-read.js';
 
 function audited(err: unknown): never {
   throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: err instanceof Error && 'code' in err ? String((err as { code: unknown }).code) : 'AUDIT_UNAVAILABLE' } });
@@ -38,6 +38,24 @@ export async function federatedHistory(ctx: Context, read: AuthorisedRead, opera
   // The merge of the members' answers is a combination (DPA 2018 s62): audited before release.
   await audit
     .record({ ...base, action: 'combination', queryIds: answer.members.map((m) => `${m.member}:${m.status}`), recordIds, outcome: 'success', reason: answer.completeness, peerEntryId: `${ctx.forceCode}:${consultation.seq}` })
+    .catch(audited);
+  return answer;
+}
+
+/**
+ * Asks every member for its locations of concern near points: the audited consultation, the
+ * fan-out, the stored receipts and the audited combination.
+ */
+export async function federatedLocations(ctx: Context, read: AuthorisedRead, operation: string, near: Near[], concerns: readonly string[] | null): Promise<FederatedLocations> {
+  const federation = ctx.services.federation;
+  if (!federation) throw new GraphQLError('This node is not a member of a federation (no trust manifest is installed)', { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'NOT_FEDERATED' } });
+  const { audit } = ctx.services;
+  const base = { viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, operation };
+  const consultation = await audit.record({ ...base, action: 'consultation', queryIds: [], recordIds: [], outcome: 'success', reason: 'LOCATIONS_NEAR' }).catch(audited);
+  const answer = await federation.locations(read, near, concerns, `${ctx.forceCode}:${consultation.seq}`);
+  await audit.saveReceipts(answer.receipts, consultation.seq).catch(audited);
+  await audit
+    .record({ ...base, action: 'combination', queryIds: answer.members.map((m) => `${m.member}:${m.status}`), recordIds: answer.locations.map((l) => `${l.location.record.owner}/${l.location.record.id}`), outcome: 'success', reason: answer.completeness, peerEntryId: `${ctx.forceCode}:${consultation.seq}` })
     .catch(audited);
   return answer;
 }

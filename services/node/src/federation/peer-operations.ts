@@ -25,11 +25,23 @@ function operation(name: string, document: string): PeerOperation {
 /** A child's episodes and the associates they name, for a set of linkage keys. */
 export const PEER_HISTORY = operation(
   'mcx.history/1',
-  'query McxPeerHistory($keys: [McxPeerKeyInput!]!) { peerHistory(keys: $keys) { matches { subjectRef strength matchedKinds conflicts } records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } } }',
+  'query McxPeerHistory($keys: [McxPeerKeyInput!]!) { peerHistory(keys: $keys) { matches { subjectRef strength matchedKinds conflicts } records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
+);
+
+/** The owner of associates asks: how many other children do you link to each? (Counts only.) */
+export const PEER_ASSOCIATE_LINKS = operation(
+  'mcx.associateLinks/1',
+  'query McxPeerAssociateLinks($associates: [McxPeerAssociateInput!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociateLinks(associates: $associates, exclude: $exclude) { links { owner id children } } }',
+);
+
+/** Locations of concern near points, optionally by concern. */
+export const PEER_LOCATIONS = operation(
+  'mcx.locations/1',
+  'query McxPeerLocations($near: [McxNearInput!]!, $concerns: [McxConcern!]) { peerLocations(near: $near, concerns: $concerns) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } } }',
 );
 
 /** Every operation this version of the node serves. */
-export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY];
+export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY, PEER_ASSOCIATE_LINKS, PEER_LOCATIONS];
 
 /** The allow-listed operation with this hash, or undefined. */
 export function operationByHash(hash: string): PeerOperation | undefined {

@@ -12,6 +12,9 @@ import type { AssociateRecord } from '../modules/associate/associate-spec.js';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import { byPolicy } from '../modules/records/audited-read.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
+import type { AuthorisedRead } from '../auth/access.js';
+import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { boundingBox, haversineMetres } from '../modules/history/history-model.js';
 
 /** The most keys one request may carry (one identity makes about a dozen, two key versions double it). */
 export const MAX_PEER_KEYS = 64;
@@ -74,26 +77,118 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
     }
   }
   const out = [...released.map(toSigned), ...pointers.map(toSigned)];
+  const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), query);
+  await auditDisclosure(ctx, read, 'peerHistory', out.map((r) => `${r.owner}/${r.id}`), withheld, subjects.digest(query));
+  return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld, associateLinks };
+};
+
+/**
+ * The disclosure entry for a peer's request, naming the caller's entry; its id goes into the
+ * signed receipt. Nothing is released if it cannot be written.
+ */
+async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: { restricted: number; reviewOverdue: number; notDisclosable: number } | null, linkageDigest: string | null, reason?: string) {
   const peer = ctx.peerCall!;
+  const held = withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:${withheld.restricted}/${withheld.reviewOverdue}/${withheld.notDisclosable}` : null;
   let entry;
   try {
-    entry = await audit.record({
+    entry = await ctx.services.audit.record({
       action: 'disclosure',
       viewer: read.viewer,
       requestingNode: read.requestingNode,
       purpose: read.purpose,
       caseRef: read.caseRef,
-      linkageDigest: subjects.digest(query),
-      operation: 'peerHistory',
+      linkageDigest,
+      operation,
       queryIds: [],
-      recordIds: out.map((r) => `${r.owner}/${r.id}`),
+      recordIds,
       outcome: 'success',
-      reason: withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:${withheld.restricted}/${withheld.reviewOverdue}/${withheld.notDisclosable}` : null,
+      reason: reason ?? held,
       peerEntryId: peer.callerEntry,
     });
   } catch {
     throw new GraphQLError('The disclosure could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE' } });
   }
   peer.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
-  return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld };
+}
+
+/**
+ * For this node's own associates in an answer: how many other children each member links to
+ * them. The owner holds the associates' keys, so it asks the members itself (mcx.associateLinks/1,
+ * a short deadline), after auditing that it does so; the child's own keys go along so that no
+ * member counts the child being asked about.
+ */
+async function linkCounts(ctx: Context, read: AuthorisedRead, associateIds: string[], childKeys: ReturnType<typeof checkKeys>) {
+  const federation = ctx.services.federation;
+  if (associateIds.length === 0 || !federation) return [];
+  const associates = await Promise.all(associateIds.map(async (id) => ({ owner: ctx.forceCode, id, keys: await ctx.services.subjects.associateKeys(id) })));
+  const withKeys = associates.filter((a) => a.keys.length > 0);
+  const counts = new Map<string, { owner: string; id: string; byForce: { force: string; children: number }[]; complete: boolean }>();
+  for (const a of associates) counts.set(a.id, { owner: a.owner, id: a.id, byForce: [], complete: a.keys.length > 0 });
+  if (withKeys.length > 0) {
+    let consultation;
+    try {
+      consultation = await ctx.services.audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)), operation: 'associateLinks', queryIds: withKeys.map((a) => `${a.owner}/${a.id}`), recordIds: [], outcome: 'success', peerEntryId: ctx.peerCall?.callerEntry ?? null });
+    } catch {
+      throw new GraphQLError('The link count could not be audited, so nothing was asked', { extensions: { code: 'AUDIT_UNAVAILABLE' } });
+    }
+    const answer = await federation.associateLinks(read, withKeys, childKeys, `${ctx.forceCode}:${consultation.seq}`);
+    await ctx.services.audit.saveReceipts(answer.receipts, consultation.seq).catch(() => undefined);
+    for (const c of answer.counts) counts.set(c.id, c);
+  }
+  return [...counts.values()];
+}
+
+/** Two independent fuzzy kinds (a name and a phone), or any strong one, link an associate; one shared phone does not. */
+function links(m: { strength: string; matchedKinds: string[] }): boolean {
+  return m.strength === 'STRONG' || m.matchedKinds.length >= 2;
+}
+
+export const peerAssociateLinks: NonNullable<QueryResolvers['peerAssociateLinks']> = async (_, { associates, exclude }, ctx: Context) => {
+  const read = await ctx.access.requirePeer('peerAssociateLinks');
+  if (associates.length === 0 || associates.length > 50) badInput('associates must hold 1 to 50 associates');
+  const excludeKeys = exclude.length ? checkKeys(exclude) : [];
+  const { subjects, records } = ctx.services;
+  const today = ctx.services.records.today();
+  const excluded = new Set(excludeKeys.length ? (await subjects.matchQuery(excludeKeys)).filter((m) => m.owner === ctx.forceCode).map((m) => m.subjectRef) : []);
+  const out = [];
+  for (const a of associates) {
+    const keys = checkKeys(a.keys);
+    // This node's own associates with the same keys, and the pointer itself (episodes may name another force's associate).
+    const same = (await subjects.matchQuery(keys, 'associate')).filter((m) => m.owner === ctx.forceCode && links(m)).map((m) => `${m.owner}/${m.subjectRef}`);
+    const children = (await records.subjectsNaming(ctx.forceCode, [`${a.owner}/${a.id}`, ...same], today)).filter((s) => !excluded.has(s));
+    out.push({ owner: a.owner, id: a.id, children: children.length });
+  }
+  await auditDisclosure(ctx, read, 'peerAssociateLinks', [], null, subjects.digest(associates.flatMap((a) => a.keys)), 'LINK_COUNTS');
+  return { links: out };
+};
+
+/** The most locations of concern one point may return. */
+const MAX_LOCATIONS_PER_POINT = 200;
+
+export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async (_, { near, concerns }, ctx: Context) => {
+  const read = await ctx.access.requirePeer('peerLocations');
+  if (near.length === 0 || near.length > 50) badInput('near must hold 1 to 50 points');
+  for (const [i, n] of near.entries()) {
+    if (!(Math.abs(n.lat) <= 90 && Math.abs(n.lon) <= 180 && n.radiusMetres > 0 && n.radiusMetres <= 50_000)) badInput(`near.${i} must be a point with a radius up to 50 km`);
+  }
+  const { records } = ctx.services;
+  const today = records.today();
+  const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
+  const found = new Map<string, StoredRecord<LocationRecord>>();
+  for (const n of near) {
+    for (const candidate of await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT)) {
+      const loc = candidate.record.facts.location;
+      if (loc.lat === null || loc.lon === null || haversineMetres(n, { lat: loc.lat, lon: loc.lon }) > n.radiusMetres) continue;
+      if (concerns && !candidate.record.assessment.concerns.some((c) => concerns.includes(c))) continue;
+      found.set(candidate.record.id, candidate);
+    }
+  }
+  const out = [];
+  for (const candidate of found.values()) {
+    const shaped = byPolicy(ctx, read.requester, candidate);
+    if ('released' in shaped) out.push(toSigned(shaped.released));
+    else withheld.notDisclosable += 1;
+  }
+  await auditDisclosure(ctx, read, 'peerLocations', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
+  return { records: out, withheld };
 };

@@ -158,6 +158,7 @@ export const episodeSpec: RecordKindSpec<MissingEpisodeInput, EpisodeContent> = 
     lon: content.facts.foundPlace?.location?.lon ?? null,
     postcode: content.facts.foundPlace?.location?.postcode ?? null,
     uprn: content.facts.foundPlace?.location?.uprn ?? null,
+    associateRefs: content.facts.associates.map((a) => `${a.owner}/${a.associateId}`),
   }),
 };
 

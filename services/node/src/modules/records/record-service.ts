@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, signRecord, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
-import type { CurrentRecord, InTx, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
+import type { CurrentRecord, InTx, RecordQueries, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
 import { InputChecker, type FieldError } from './validation.js';
 
 /** Retention periods when configuration sets none: two years for episodes, one for intelligence. */
@@ -58,8 +58,11 @@ export class RecordService {
   private readonly now: () => Date;
   private readonly deps: Required<Pick<RecordServiceDeps, 'sign'>> & RecordServiceDeps;
 
+  private readonly queries: RecordQueries;
+
   constructor(deps: RecordServiceDeps) {
     this.deps = { ...deps, sign: deps.sign ?? ((record) => signRecord(record, deps.recordKey)) };
+    this.queries = deps.store.queries();
     this.now = deps.now ?? (() => new Date());
   }
 
@@ -177,6 +180,21 @@ export class RecordService {
     if (found.state === 'RESTRICTED') return { record: null, withheld: 'RESTRICTED' };
     if (found.record.reviewAt < this.now().toISOString().slice(0, 10)) return { record: null, withheld: 'REVIEW_OVERDUE' };
     return { record: found, withheld: null };
+  }
+
+  /** Today's date (YYYY-MM-DD) by this node's clock: records reviewed before it are overdue. */
+  today(): string {
+    return this.now().toISOString().slice(0, 10);
+  }
+
+  /** The subjects whose readable episodes here name any of these associates (`owner/id`). */
+  subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
+    return this.queries.subjectsNaming(owner, associateRefs, today);
+  }
+
+  /** This force's readable records of a kind in a box (the indexed prefilter; callers refine by distance). */
+  async inBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRecord<T>[]> {
+    return (await this.queries.inBox(kind, this.deps.forceCode, box, today, limit)).map((r) => toStored<T>(r));
   }
 
   /** This force's readable records of one kind, newest report first, with what was withheld. */

@@ -1,5 +1,5 @@
 import type { Grading } from './grading.js';
-import { and, asc, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
 import type { Database } from '@mcx/db';
 import type { Tx } from '../audit/audit-store.js';
 
@@ -20,6 +20,7 @@ export interface RecordIndex {
   postcode?: string | null;
   uprn?: string | null;
   reviewAt?: string | null;
+  associateRefs?: string[] | null;
 }
 
 /** One version to store. `bytes` are the exact canonical JSON that is (or will be) signed. */
@@ -62,6 +63,11 @@ class Rejected extends Error {
  */
 export class RecordStore {
   constructor(private readonly db: Database) {}
+
+  /** The read-side queries that need no transaction. */
+  queries(): RecordQueries {
+    return new RecordQueries(this.db);
+  }
 
   /**
    * Stores versions all-or-nothing. Same (owner, id, version) with the same content is a
@@ -249,8 +255,38 @@ export class RecordStore {
   }
 }
 
+/** Readable current records (active, not past review) of one owner and kind. */
+function readable(kind: string, owner: string, today: string) {
+  return and(eq(records.kind, kind), eq(records.owner, owner), eq(records.state, 'ACTIVE'), sql`${records.reviewAt} >= ${today}`);
+}
+
+export class RecordQueries {
+  constructor(private readonly db: Database) {}
+
+  /** The subjects whose readable episodes name any of these associates (`owner/id`). */
+  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
+    if (associateRefs.length === 0) return [];
+    const rows = await this.db
+      .selectDistinct({ subjectRef: records.subjectRef })
+      .from(records)
+      .where(and(readable('episode', owner, today), sql`${records.associateRefs} && ARRAY[${sql.join(associateRefs.map((r) => sql`${r}`), sql`, `)}]::text[]`));
+    return rows.flatMap((r) => (r.subjectRef ? [r.subjectRef] : []));
+  }
+
+  /** Readable records of a kind whose point lies in a box (the indexed bounding box; callers refine by distance). */
+  async inBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<CurrentRecord[]> {
+    const rows = await this.db
+      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version })
+      .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .where(and(readable(kind, owner, today), between(records.lat, box.minLat, box.maxLat), between(records.lon, box.minLon, box.maxLon)))
+      .limit(limit);
+    return rows;
+  }
+}
+
 // The head columns an upsert refreshes (every one but the key).
-const HEAD_COLUMNS = ['kind', 'version', 'state', 'ownerReference', 'subjectRef', 'episodeStatus', 'reportedAt', 'lat', 'lon', 'postcode', 'uprn', 'reviewAt', 'updatedAt'] as const;
+const HEAD_COLUMNS = ['kind', 'version', 'state', 'ownerReference', 'subjectRef', 'episodeStatus', 'reportedAt', 'lat', 'lon', 'postcode', 'uprn', 'reviewAt', 'associateRefs', 'updatedAt'] as const;
 
 function toSnake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
@@ -271,6 +307,7 @@ function nullIndex(i: RecordIndex) {
     postcode: i.postcode ?? null,
     uprn: i.uprn ?? null,
     reviewAt: i.reviewAt ?? null,
+    associateRefs: i.associateRefs ?? null,
   };
 }
 

@@ -151,6 +151,11 @@ export class SubjectService {
     return matches;
   }
 
+  /** An associate's linkage keys as held here: they go only to member nodes, to count links. */
+  associateKeys(associateId: string) {
+    return this.deps.store.heldKeys(this.deps.forceCode, 'associate', associateId);
+  }
+
   /** Inside a retraction's transaction: the associate's linkage keys go with it (a tombstone holds none). */
   associateKeysEraser(associateId: string): InTx {
     return (tx) => this.deps.store.deleteKeys(tx, this.deps.forceCode, 'associate', associateId);

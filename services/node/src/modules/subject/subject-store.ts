@@ -71,6 +71,15 @@ export class SubjectStore {
     return rows.map((r) => ({ owner: r.owner, holderKind: r.holderKind as HolderKind, holder: r.holder, keyKind: r.keyKind, strength: r.strength, keyVersion: r.keyVersion, key: r.key }));
   }
 
+  /** The linkage keys one holder has (for an owner asking the members who else is linked to its associate). */
+  async heldKeys(owner: string, holderKind: HolderKind, holder: string): Promise<{ kind: string; strength: string; keyVersion: string; key: string }[]> {
+    const rows = await this.db
+      .select({ kind: linkageKeys.keyKind, strength: linkageKeys.strength, keyVersion: linkageKeys.keyVersion, key: linkageKeys.key })
+      .from(linkageKeys)
+      .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder)));
+    return rows;
+  }
+
   /** Erases every linkage key of a holder (all key versions); returns how many. */
   async deleteKeys(tx: Tx, owner: string, holderKind: HolderKind, holder: string): Promise<number> {
     const rows = await tx
