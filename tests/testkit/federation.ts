@@ -4,7 +4,7 @@ import path from 'node:path';
 import { readFileSync } from 'node:fs';
 import { addKeyVersion, newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
 import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
-import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type TrustManifest } from '@mcx/signing';
+import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type MemberKind, type TrustManifest } from '@mcx/signing';
 import { capturingLogger } from './logs.js';
 
 export interface TestFederation {
@@ -27,7 +27,7 @@ export interface TestFederation {
  */
 export async function createFederation(
   forces: string[],
-  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[] } = {},
+  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[]; kinds?: Record<string, MemberKind> } = {},
 ): Promise<TestFederation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-federation-'));
   const operator = generateSigningKey('manifest');
@@ -38,7 +38,7 @@ export async function createFederation(
     manifest = addMember(manifest, {
       code: force,
       name: `${force} (test)`,
-      kind: 'police',
+      kind: opts.kinds?.[force] ?? 'police',
       endpoint: opts.endpoints?.[force] ?? `https://${force.toLowerCase()}.mcx.test`,
       contact24x7: '+44 100 000 0000',
       keys: manifestKeys(k),

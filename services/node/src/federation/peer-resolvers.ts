@@ -88,7 +88,7 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
  */
 async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: { restricted: number; reviewOverdue: number; notDisclosable: number } | null, linkageDigest: string | null, reason?: string) {
   const peer = ctx.peerCall!;
-  const held = withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:${withheld.restricted}/${withheld.reviewOverdue}/${withheld.notDisclosable}` : null;
+  const held = withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:R${withheld.restricted}:O${withheld.reviewOverdue}:N${withheld.notDisclosable}` : null;
   let entry;
   try {
     entry = await ctx.services.audit.record({
@@ -105,7 +105,8 @@ async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: st
       reason: reason ?? held,
       peerEntryId: peer.callerEntry,
     });
-  } catch {
+  } catch (err) {
+    ctx.logger.error({ err, operation }, 'the disclosure could not be audited; nothing was released');
     throw new GraphQLError('The disclosure could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE' } });
   }
   peer.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
