@@ -8,7 +8,7 @@
 // investigator at WMP asks federatedEpisodes(identity); WMP asks all 10 members (itself included)
 // over POST /peer/v1 and verifies every record and receipt.
 //
-// Measured, in this order:
+// Measured (the floor's parts first: their warm-ups also warm the members up):
 //   1. Open-loop arrivals at 2/s (a rate this machine sustains), 5/s and 20/s, 15 s each after a
 //      warm-up: requests go out at their scheduled times whether or not earlier ones have
 //      answered; latency is counted from the scheduled time, so queueing shows. p50/p95/p99, the
@@ -247,6 +247,7 @@ async function openLoop(server: BenchServer, ask: () => Promise<Answer>, expecte
 
 /** Closed loop: `concurrency` investigators each asking again as soon as answered. */
 async function closedLoop(ask: () => Promise<Answer>, concurrency: number, seconds: number) {
+  const cpu0 = process.cpuUsage();
   const started = performance.now();
   const end = started + seconds * 1000;
   const latencies: number[] = [];
@@ -271,7 +272,7 @@ async function closedLoop(ask: () => Promise<Answer>, concurrency: number, secon
     }),
   );
   const wall = (performance.now() - started) / 1000;
-  return { concurrency, qps: done / wall, p50: percentile(latencies, 50), p99: percentile(latencies, 99), completePct: (100 * complete) / Math.max(1, done), failed, problems };
+  return { concurrency, qps: done / wall, cpuMsPerQuery: cpuSince(cpu0) / Math.max(1, done), p50: percentile(latencies, 50), p99: percentile(latencies, 99), completePct: (100 * complete) / Math.max(1, done), failed, problems };
 }
 
 interface FloorParts {
@@ -324,7 +325,7 @@ async function measureParts(server: BenchServer, f: BenchFederation): Promise<Fl
     if (r!.status !== 'answered') throw new Error(`direct peer request: ${r!.status} ${r!.reason ?? ''}`);
     return r!.body as { data: { peerHistory: { records: { bytes: string; signature: string }[] } }; receipt: string };
   };
-  for (let i = 0; i < 30; i++) await post(token()); // warm-up
+  for (let i = 0; i < 60; i++) await post(token()); // warm-up
   const sample = await post(token());
   const records = sample.data.peerHistory.records;
   const A = 200;
@@ -461,7 +462,10 @@ try {
   const ask10 = asker(ten);
   const expected10 = TEN.length * EPISODES_PER_NODE;
   await warmUp(ask10, expected10);
-  await openLoop(server, ask10, expected10, SUSTAINABLE_RATE, 3); // warm-up, discarded
+  // The parts first: their own warm-ups also warm the members' code before the timed runs.
+  out('10 nodes: floor microbenchmarks ...');
+  const parts = await measureParts(server, ten);
+  await closedLoop(ask10, 1, 4); // warm-up, discarded
   const idle10 = await idleCpuRate();
 
   const runs10: [string, RunResult][] = [];
@@ -471,9 +475,6 @@ try {
     runs10.push([`${rate}/s`, await openLoop(server, ask10, expected10, rate, OPEN_LOOP_SECONDS)]);
   }
   const [rSus, r5] = [runs10[0]![1], runs10[1]![1]];
-  out('10 nodes: floor microbenchmarks ...');
-  await settle(ask10);
-  const parts = await measureParts(server, ten);
   out(`10 nodes: closed loop at ${CONCURRENCY.join(', ')} in flight, ${CLOSED_LOOP_SECONDS} s each ...`);
   const closed = [];
   for (const c of CONCURRENCY) {
@@ -489,7 +490,7 @@ try {
   const ask3 = asker(three);
   const expected3 = THREE.length * EPISODES_PER_NODE;
   await warmUp(ask3, expected3);
-  await openLoop(server, ask3, expected3, SUSTAINABLE_RATE, 3);
+  await closedLoop(ask3, 1, 4); // warm-up, discarded
   const rSus3 = await openLoop(server, ask3, expected3, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
   await settle(ask3);
   const r53 = await openLoop(server, ask3, expected3, 5, OPEN_LOOP_SECONDS);
@@ -516,8 +517,8 @@ try {
 
   out();
   out('=== Saturation, closed loop, 10 nodes ===');
-  out(`${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}`);
-  for (const c of closed) out(`${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}`);
+  out(`${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}`);
+  for (const c of closed) out(`${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`);
   for (const c of closed) if (c.problems.size) out(`  ${c.concurrency} in flight: members not answering: ${showTally(c.problems)}`);
   out(`best: ${f1(best.qps)} queries/s at ${best.concurrency} in flight; best with every answer COMPLETE: ${f1(bestComplete.qps)} queries/s at ${bestComplete.concurrency}`);
 

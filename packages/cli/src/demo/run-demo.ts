@@ -9,6 +9,7 @@ import { createLogger } from '@mcx/logger';
 import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, PEER_OPERATIONS, startNode, type RunningNode } from '@mcx/node';
 import { addMember, exportPrivateKeyPem, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, signingKeyFromPem } from '@mcx/signing';
 import { syntheticEpisodes } from './synthetic.js';
+import { seedDemoChild } from './demo-child.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
 
@@ -96,6 +97,10 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
         if (res.publishSubject.errors.length > 0) throw new Error('demo subject refused');
       }
     }
+  }
+  if (opts.seed) {
+    const publisher = async (i: number, force: string) => createClient({ url: nodes[i]!.url, token: await issuer.mintToken({ role: 'publisher', force, orgKind: 'police', subject: `${force.toLowerCase()}-rms`, kind: 'client', ttlSec: 300 }) });
+    await seedDemoChild({ WMP: await publisher(0, 'WMP'), GMP: await publisher(1, 'GMP'), MPS: await publisher(2, 'MPS') });
   }
   process.stdout.write(`linkage service: ${linkage.url}\n`);
   for (const [i, force] of DEMO_FORCES.entries()) process.stdout.write(`${force}: ${nodes[i]!.url}/graphql\n`);
