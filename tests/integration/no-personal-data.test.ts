@@ -5,7 +5,10 @@ import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { inject } from 'vitest';
 import { syntheticChildren, type ChildIdentity } from '@mcx/linkage';
-import { createFederation, type TestFederation } from '../testkit/federation.js';
+import { ChildHistoryDocument } from '@mcx/client';
+import { PEER_OPERATIONS } from '@mcx/node';
+import { initTelemetry } from '@mcx/telemetry';
+import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
 
@@ -26,6 +29,9 @@ let t: TestNode;
 const children: ChildIdentity[] = syntheticChildren(1000, { seed: 424242, referenceDate: '2026-11-22', nhsShare: 0.6 });
 const phones = Array.from({ length: 100 }, (_, i) => `07700 9${String(i).padStart(5, '0')}`);
 const badAnswers: string[] = [];
+const federatedAnswers: string[] = [];
+// Every span any node makes in this file is kept, to be searched like the logs.
+const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
 
 function toInput(c: ChildIdentity) {
   return { forename: c.forename, surname: c.surname, dob: c.dob, sex: c.sex ? SEX[c.sex] : undefined, nhsNumber: c.nhsNumber };
@@ -69,8 +75,13 @@ function findLeaks(source: string, text: string, binary = false): string[] {
 beforeAll(async () => {
   const logFile = inject('pgLogFile');
   logStart = logFile ? readFileSync(logFile, 'utf8').length : 0;
-  fed = await createFederation(['WMP'], { linkageEnv: { MCX_LINKAGE_RATE_PER_SECOND: '100000', MCX_LINKAGE_BURST: '1000000' } });
-  t = await startTestNode({ force: 'WMP', keys: fed.keys.WMP!, env: fed.nodeEnv('WMP') });
+  const port = await freePort();
+  fed = await createFederation(['WMP'], {
+    linkageEnv: { MCX_LINKAGE_RATE_PER_SECOND: '100000', MCX_LINKAGE_BURST: '1000000' },
+    endpoints: { WMP: `http://127.0.0.1:${port}` },
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+  });
+  t = await startTestNode({ force: 'WMP', keys: fed.keys.WMP!, env: { ...fed.nodeEnv('WMP'), PORT: String(port) } });
   const ref = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
   dbOid = (await ref<{ oid: number }[]>`select oid::int from pg_database where datname = current_database()`)[0]!.oid;
   publicWords = new Set((await ref<{ name: string }[]>`select name from ref_organisations`).flatMap((r) => r.name.toLowerCase().split(/[^a-z]+/)));
@@ -96,6 +107,8 @@ beforeAll(async () => {
     const typed = await t.client.raw(PUBLISH_SUBJECT as never, { input: { subjectRef: 'SUBJ-BAD', reviewAt, identity: { ...toInput(c), sex: `${c.forename} ${c.surname}` } } } as never);
     badAnswers.push(JSON.stringify(typed));
   }
+  // Federated reads (the peer protocol, node tokens, traces) for some of the children.
+  for (const c of children.slice(0, 30)) federatedAnswers.push(JSON.stringify(await t.investigator.raw(ChildHistoryDocument, { identity: toInput(c) as never })));
 }, 600_000);
 afterAll(async () => {
   await t?.close();
@@ -131,6 +144,14 @@ describe('no name, date of birth, NHS number or phone is kept or logged anywhere
     expect(findLeaks('linkage log', fed.linkageLogs())).toEqual([]);
     expect(badAnswers.filter((a) => a.includes('"errors"')).length).toBe(100);
     expect(findLeaks('bad-input answers', badAnswers.join('\n'))).toEqual([]);
+  });
+
+  it('the traces of federated reads, and their answers, hold none of it', () => {
+    const spans = telemetry.finishedSpans();
+    expect(spans.filter((s) => s.name === 'mcx.peer.call').length).toBeGreaterThanOrEqual(30);
+    expect(federatedAnswers.filter((a) => a.includes('"childHistory"') && a.includes('"COMPLETE"')).length).toBe(30);
+    expect(findLeaks('spans', JSON.stringify(spans))).toEqual([]);
+    expect(findLeaks('federated answers', federatedAnswers.join('\n'))).toEqual([]);
   });
 
   it("the PostgreSQL server's statement log and the database's raw files hold none of it (embedded server)", (ctx) => {
