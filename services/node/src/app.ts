@@ -130,7 +130,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
         breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
       })
     : null;
-  const federation = deps.trust && fanOut && nestedFanOut ? new FederationClient({ nestedFanOut, forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.env === 'production' }) : null;
+  const federation = deps.trust && fanOut && nestedFanOut ? new FederationClient({ nestedFanOut, forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.federation.requireHttps }) : null;
+  if (federation && config.env === 'production' && !config.federation.requireHttps) {
+    logger.warn('MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network');
+  }
   const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation,
     history: { now: deps.now ?? (() => new Date()), repeat: config.history.repeat, nearMetres: config.history.nearMetres, policeAreaOf: (code) => policeAreas.get(code) ?? null },
   };

@@ -71,6 +71,7 @@ export const EnvSchema = z
     MCX_PEER_MAX_RESPONSE_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
     MCX_PEER_BREAKER_FAILURES: int(5, 1, 1000),
     MCX_PEER_BREAKER_HALF_OPEN_MS: int(30000, 100, 3600000),
+    MCX_PEER_ALLOW_HTTP: bool.optional(),
     MCX_OTEL_EXPORTER: z.enum(['none', 'otlp']).default('none'),
     MCX_REPEAT_THRESHOLD_COUNT: int(3, 1, 100),
     MCX_REPEAT_THRESHOLD_DAYS: int(90, 1, 3650),
@@ -144,7 +145,7 @@ export interface Config {
   /** The force's records system endpoint that releases an associate's name; null: not offered. */
   associateDetails: { url: string; tokenFile: string | null; timeoutMs: number } | null;
   /** Calls to member nodes: per-peer timeout, overall deadline, response bound and breaker. */
-  federation: { peerTimeoutMs: number; deadlineMs: number; maxResponseBytes: number; breakerFailures: number; breakerHalfOpenMs: number };
+  federation: { peerTimeoutMs: number; deadlineMs: number; maxResponseBytes: number; breakerFailures: number; breakerHalfOpenMs: number; requireHttps: boolean };
   /** The child's history: the repeat threshold (count in days) and how near a location of concern must be to a destination. */
   history: { repeat: { count: number; days: number }; nearMetres: number };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
@@ -210,6 +211,8 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       maxResponseBytes: e.MCX_PEER_MAX_RESPONSE_BYTES,
       breakerFailures: e.MCX_PEER_BREAKER_FAILURES,
       breakerHalfOpenMs: e.MCX_PEER_BREAKER_HALF_OPEN_MS,
+      // Production calls members over https only, unless an evaluation network says otherwise.
+      requireHttps: e.MCX_ENV === 'production' && !e.MCX_PEER_ALLOW_HTTP,
     },
     history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },

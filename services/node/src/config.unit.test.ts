@@ -34,8 +34,18 @@ describe('configuration', () => {
     ['no issuers', { MCX_ISSUERS_FILE: undefined }, 'MCX_ISSUERS_FILE: is required in production: the token issuers this node accepts'],
     ['no pinned operator key', { MCX_OPERATOR_PUBLIC_KEY_FILE: undefined }, 'MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key'],
     ['introspection', { MCX_INTROSPECTION: 'true' }, 'MCX_INTROSPECTION: must be off in production'],
+    ['an associate details source over http', { MCX_ASSOCIATE_DETAILS_URL: 'http://rms.local/name' }, 'MCX_ASSOCIATE_DETAILS_URL: must be https in production'],
   ])('production refuses %s', (_label, change, problem) => {
     expect(problems({ ...PROD, ...change })).toContain(problem);
+  });
+
+  it('federation: production calls members over https only unless MCX_PEER_ALLOW_HTTP; the deadline is at least the per-peer timeout', () => {
+    expect(parseConfig(PROD).federation).toMatchObject({ peerTimeoutMs: 1000, deadlineMs: 1500, requireHttps: true });
+    expect(parseConfig({ ...PROD, MCX_PEER_ALLOW_HTTP: 'true' }).federation.requireHttps).toBe(false);
+    expect(parseConfig({}).federation.requireHttps).toBe(false);
+    expect(problems({ MCX_PEER_TIMEOUT_MS: '2000', MCX_FEDERATION_DEADLINE_MS: '1000' })).toEqual(['MCX_FEDERATION_DEADLINE_MS: must be at least MCX_PEER_TIMEOUT_MS']);
+    expect(problems({ MCX_OTEL_EXPORTER: 'otlp' })).toEqual(['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: is required when MCX_OTEL_EXPORTER is otlp']);
+    expect(parseConfig({}).history).toEqual({ repeat: { count: 3, days: 90 }, nearMetres: 500 });
   });
 
   it('lists every problem at once', () => {
