@@ -241,6 +241,13 @@ describe('associates go out as pointers; a name only on an audited request', () 
     expect(t.logs()).not.toContain('Quillfeather');
   });
 
+  it('another force\'s associate: never asked between nodes, the owner is named instead', async () => {
+    const client = await as(gmpPolice);
+    const err = await client.request(RequestAssociateDetailsDocument, { owner: 'GMP', id: adult }).catch((e: unknown) => e);
+    expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DETAILS_OWNER_REMOTE' });
+    expect((err as McxClientError).errors?.[0]?.message).toMatch(/ask GMP/);
+  });
+
   it('a records system that is down gives a clear error, audited, and no name', async () => {
     recordsSystemUp = false;
     try {

@@ -79,7 +79,11 @@ export const requestAssociateDetails: NonNullable<MutationResolvers['requestAsso
     await ctx.auditDisclosure(read, 'requestAssociateDetails', key, outcome, reason);
     throw new GraphQLError(message, { extensions: { code, reason } });
   };
-  if (owner !== ctx.forceCode) return refuse('NOT_FOUND', 'DETAILS_OWNER_REMOTE', 'This node holds only its own force\'s associates; ask the owner through the federation');
+  // A name never travels between nodes: another force's associate is asked of that force directly.
+  if (owner !== ctx.forceCode) {
+    const contact = ctx.services.disclosure.contactOf(owner);
+    return refuse('NOT_FOUND', 'DETAILS_OWNER_REMOTE', `Names are released only by the owner's own node, never between nodes: ask ${owner}${contact ? ` (24/7 ${contact})` : ''}`);
+  }
   const { record, withheld } = await ctx.services.records.read<AssociateRecord>('associate', owner, id);
   if (!record) return refuse('NOT_FOUND', withheld ?? 'NOT_FOUND', 'No readable associate with this id is held here');
   const rule = withholdingRule(ctx.services.disclosure.policy, read.requester, { kind: 'associate', owner, grading: record.record.grading });
