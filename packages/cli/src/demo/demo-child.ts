@@ -54,6 +54,20 @@ function episode(force: string, n: number, daysAgo: number, over: Partial<Missin
   };
 }
 
+/** The same invented man, as a force records him: an adult of concern, with a name and a phone for linkage. */
+function adultOfConcern(force: string, intelligence: 'B' | 'C', reviewAt: string) {
+  return {
+    id: demoId(force, 100),
+    version: 1,
+    ownerReference: `${force}-ASC-DEMO-1`,
+    reviewAt,
+    identity: { forename: 'Gideon', surname: 'Crane', phone: '+447700900555' },
+    descriptors: { isChild: false, ageBand: 'AGE_25_PLUS' as const, sex: 'MALE' as const },
+    flags: ['ADULT_OF_CONCERN' as const],
+    grading: { scheme: '3x5x2', source: '2', intelligence, handling: 'P', conditions: [] },
+  };
+}
+
 /** Publishes the demo child at each force, through that force's publisher client. */
 export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxClient>, now = new Date()): Promise<void> {
   const reviewAt = new Date(now.getTime() + 365 * DAY).toISOString().slice(0, 10);
@@ -61,18 +75,7 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
     const res = (await client.request(PUBLISH_SUBJECT as never, { input: { subjectRef: `${force}-SUBJ-ELLIE`, reviewAt, identity: DEMO_CHILD } } as never)) as { publishSubject: { errors: { code: string }[] } };
     check('subject', res.publishSubject.errors);
   }
-  const associate = await clients.WMP.request(PublishAssociateDocument, {
-    input: {
-      id: demoId('WMP', 100),
-      version: 1,
-      ownerReference: 'WMP-ASC-DEMO-1',
-      reviewAt,
-      identity: { forename: 'Gideon', surname: 'Crane', phone: '+447700900555' },
-      descriptors: { isChild: false, ageBand: 'AGE_25_PLUS', sex: 'MALE' },
-      flags: ['ADULT_OF_CONCERN'],
-      grading: { scheme: '3x5x2', source: '2', intelligence: 'B', handling: 'P', conditions: [] },
-    },
-  });
+  const associate = await clients.WMP.request(PublishAssociateDocument, { input: adultOfConcern('WMP', 'B', reviewAt) });
   check('associate', associate.publishAssociate.errors);
   const loc = await clients.WMP.request(PublishLocationOfConcernDocument, {
     input: {
@@ -91,18 +94,7 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
   });
   check('location of concern', loc.publishLocationOfConcern.errors);
   // MPS holds its own record of the same man, found with another invented child: a cross-force link.
-  const theirs = await clients.MPS.request(PublishAssociateDocument, {
-    input: {
-      id: demoId('MPS', 100),
-      version: 1,
-      ownerReference: 'MPS-ASC-DEMO-1',
-      reviewAt,
-      identity: { forename: 'Gideon', surname: 'Crane', phone: '+447700900555' },
-      descriptors: { isChild: false, ageBand: 'AGE_25_PLUS', sex: 'MALE' },
-      flags: ['ADULT_OF_CONCERN'],
-      grading: { scheme: '3x5x2', source: '2', intelligence: 'C', handling: 'P', conditions: [] },
-    },
-  });
+  const theirs = await clients.MPS.request(PublishAssociateDocument, { input: adultOfConcern('MPS', 'C', reviewAt) });
   check('associate', theirs.publishAssociate.errors);
   const other = (await clients.MPS.request(PUBLISH_SUBJECT as never, { input: { subjectRef: 'MPS-SUBJ-TARA', reviewAt, identity: { forename: 'Tara', surname: 'Quinn', dob: '2010-09-02', sex: 'FEMALE' } } } as never)) as { publishSubject: { errors: { code: string }[] } };
   check('subject', other.publishSubject.errors);
