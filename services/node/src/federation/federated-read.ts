@@ -206,7 +206,8 @@ export class FederationClient {
     );
     return {
       members: results.map((r) => r.result),
-      completeness: results.every((r) => r.result.status === 'ANSWERED') ? ('COMPLETE' as const) : ('PARTIAL' as const),
+      // No member asked (none offers the operation) is not a complete answer either.
+      completeness: results.length > 0 && results.every((r) => r.result.status === 'ANSWERED') ? ('COMPLETE' as const) : ('PARTIAL' as const),
       receipts: results.flatMap((r) => (r.receipt ? [r.receipt] : [])),
       values: results.flatMap((r) => (r.value !== null && r.value !== undefined ? [{ member: r.result.member, value: r.value as T }] : [])),
     };

@@ -39,10 +39,10 @@ export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (
     incidents,
     possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
     riskSummary: riskSummary(incidents, historyRules),
-    previousDestinations: places.map((d) => ({ ...d, placeKind: d.placeKind })),
+    previousDestinations: places,
     associates: historyAssociates(answer.associates, incidents, answer.links),
     locationsOfConcern: near?.locations ?? [],
-    federation: { completeness: members.every((m) => m.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL', members },
+    federation: { completeness: answer.completeness === 'COMPLETE' && (near?.completeness ?? 'COMPLETE') === 'COMPLETE' && members.every((m) => m.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL', members },
   };
 };
 
