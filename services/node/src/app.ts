@@ -130,13 +130,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
         breaker: { consecutiveFailures: config.federation.breakerFailures, halfOpenAfterMs: config.federation.breakerHalfOpenMs },
       })
     : null;
-  const federation = deps.trust && fanOut && nestedFanOut ? new FederationClient({ nestedFanOut, forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, now: deps.now ?? (() => new Date()), requireHttps: config.federation.requireHttps }) : null;
+  const federation =
+    deps.trust && fanOut && nestedFanOut
+      ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, nestedFanOut, now: deps.now ?? (() => new Date()), requireHttps: config.federation.requireHttps })
+      : null;
   if (federation && config.env === 'production' && !config.federation.requireHttps) {
     logger.warn('MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network');
   }
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation,
-    history: { now: deps.now ?? (() => new Date()), repeat: config.history.repeat, nearMetres: config.history.nearMetres, policeAreaOf: (code) => policeAreas.get(code) ?? null },
-  };
+  const history: Services['history'] = { now: deps.now ?? (() => new Date()), repeat: config.history.repeat, nearMetres: config.history.nearMetres, policeAreaOf: (code) => policeAreas.get(code) ?? null };
+  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation, history };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {

@@ -7,7 +7,7 @@ import { GraphQLError } from 'graphql';
 import { KEY_KIND_STRENGTH, type KeyKind } from '@mcx/linkage';
 import type { Context } from '../context.js';
 import type { McxPeerKeyInput, QueryResolvers } from '../__generated__/resolvers-types.js';
-import { discloseAssociate, associatePointer } from '../modules/disclosure/disclose.js';
+import { discloseAssociate } from '../modules/disclosure/disclose.js';
 import type { AssociateRecord } from '../modules/associate/associate-spec.js';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import { byPolicy } from '../modules/records/audited-read.js';
@@ -68,13 +68,10 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
   for (const id of named) {
     const found = await records.read<AssociateRecord>('associate', ctx.forceCode, id);
     if (!found.record) continue;
-    const d = discloseAssociate(disclosure, read.requester, found.record);
-    if (d.outcome === 'withheld') continue;
+    // Always a pointer in a federated answer, even to a reader of the owner's own force.
+    const d = discloseAssociate(disclosure, read.requester, found.record, { asPointer: true });
     if (d.outcome === 'pointer') pointers.push(d.pointer);
-    else {
-      const view = associatePointer(disclosure, found.record.record);
-      pointers.push({ record: view, ...disclosure.sign(view), state: found.record.state });
-    }
+    else withheld.notDisclosable += 1;
   }
   const out = [...released.map(toSigned), ...pointers.map(toSigned)];
   const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), query);

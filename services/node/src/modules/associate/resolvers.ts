@@ -5,7 +5,7 @@ import type { Context } from '../../context.js';
 import { recordFields, type StoredRecord } from '../records/record-kind.js';
 import { auditedRead, type Shaped } from '../records/audited-read.js';
 import type { McxAssociatePointerResolvers, McxAssociateResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
-import { associatePointer as associatePointerRecord, discloseAssociate, type AssociatePointerModel } from '../disclosure/disclose.js';
+import { discloseAssociate, type AssociatePointerModel } from '../disclosure/disclose.js';
 import { associateDetailsRefusal, withholdingRule } from '../disclosure/policy.js';
 import { associateSpec, type AssociateModel, type AssociateRecord } from './associate-spec.js';
 import { associateKeyWriters } from './associate-identity.js';
@@ -51,21 +51,13 @@ function wholeForOwner(ctx: Context, read: AuthorisedRead, stored: StoredRecord<
 export const localAssociate: NonNullable<QueryResolvers['localAssociate']> = (_, { owner, id }, ctx) =>
   auditedRead<AssociateRecord, AssociateModel>(ctx, 'associate', 'localAssociate', owner, id, (read, stored) => wholeForOwner(ctx, read, stored));
 
-/** An associate held here, as a pointer: what another force may know of it. */
+/** An associate held here, as a pointer: what another force may know of it (the owner's own readers get the same). */
 export const associatePointer: NonNullable<QueryResolvers['associatePointer']> = (_, { owner, id }, ctx) =>
   auditedRead<AssociateRecord, AssociatePointerModel>(ctx, 'associate', 'associatePointer', owner, id, (read, stored) => {
-    const d = discloseAssociate(ctx.services.disclosure, read.requester, stored);
+    const d = discloseAssociate(ctx.services.disclosure, read.requester, stored, { asPointer: true });
     if (d.outcome === 'withheld') return { withheld: `NOT_DISCLOSABLE:${d.rule}` };
-    // The owner's own readers asking for the pointer get the pointer too.
-    const pointer = d.outcome === 'pointer' ? d.pointer : signedPointer(ctx, stored.record);
-    return { released: pointer };
+    return d.outcome === 'pointer' ? { released: d.pointer } : { withheld: 'NOT_DISCLOSABLE:POINTER_ONLY' };
   });
-
-function signedPointer(ctx: Context, record: AssociateRecord): AssociatePointerModel {
-  const pointer = associatePointerRecord(ctx.services.disclosure, record);
-  const signed = ctx.services.disclosure.sign(pointer);
-  return { record: pointer, bytes: signed.bytes, signature: signed.signature, state: 'ACTIVE' };
-}
 
 /**
  * An associate's name, from the owner's records system: police only, handling P, never grade

@@ -142,16 +142,26 @@ export function disclose<T extends { kind: Kind; owner: string }>(d: Discloser, 
   return { outcome: 'disclosed', record: { record: { ...(view as unknown as T), disclosure: note }, bytes: signed.bytes, signature: signed.signature, state: stored.state }, note };
 }
 
-/**
- * An associate for a requester: whole for its owner's readers, a signed pointer for everyone
- * else. Withheld like any record when the policy says so.
- */
-export function discloseAssociate(d: Discloser, r: Requester, stored: StoredRecord<AssociateRecord>): Disclosed<AssociateRecord> | { outcome: 'pointer'; pointer: StoredRecord<AssociatePointerRecord> } {
-  const decided = disclose(d, r, stored);
-  if (decided.outcome === 'withheld' || isOwner(r, stored.record)) return decided;
+/** An associate as a signed pointer (the owner's record key signs it). */
+export function signedPointer(d: Discloser, stored: StoredRecord<AssociateRecord>): StoredRecord<AssociatePointerRecord> {
   const pointer = associatePointer(d, stored.record);
   const signed = d.sign(pointer);
-  return { outcome: 'pointer', pointer: { record: pointer, bytes: signed.bytes, signature: signed.signature, state: stored.state } };
+  return { record: pointer, bytes: signed.bytes, signature: signed.signature, state: stored.state };
+}
+
+/**
+ * An associate for a requester: whole for its owner's readers, a signed pointer for everyone
+ * else (or for everyone, with `asPointer`). Withheld like any record when the policy says so.
+ */
+export function discloseAssociate(
+  d: Discloser,
+  r: Requester,
+  stored: StoredRecord<AssociateRecord>,
+  opts: { asPointer?: boolean } = {},
+): Disclosed<AssociateRecord> | { outcome: 'pointer'; pointer: StoredRecord<AssociatePointerRecord> } {
+  const decided = disclose(d, r, stored);
+  if (decided.outcome === 'withheld' || (isOwner(r, stored.record) && !opts.asPointer)) return decided;
+  return { outcome: 'pointer', pointer: signedPointer(d, stored) };
 }
 
 /** What the GraphQL layer resolves McxAssociatePointer from. */
