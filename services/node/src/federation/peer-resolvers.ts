@@ -48,7 +48,7 @@ const toSigned = (s: StoredRecord<{ kind: string; owner: string; id: string; ver
 export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_, { keys }, ctx: Context) => {
   const read = await ctx.access.requirePeer('peerHistory');
   const query = checkKeys(keys);
-  const { subjects, records, disclosure, audit } = ctx.services;
+  const { subjects, records, disclosure } = ctx.services;
   const matches = (await subjects.matchQuery(query)).filter((m) => m.owner === ctx.forceCode);
   const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
   const released: StoredRecord<EpisodeRecord>[] = [];
