@@ -5,7 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import postgres from 'postgres';
-import { FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
+import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
 import { generateSigningKey, signNodeToken, verifyReceipt, keyResolverFromKeys, toPublicKey } from '@mcx/signing';
 import { initTelemetry } from '@mcx/telemetry';
@@ -68,6 +68,10 @@ beforeAll(async () => {
   ids.gmpWithAssociate = await seedEpisode('GMP', 'SUBJ-GMP-1', { associates: [{ associateId: ids.gmpAssociate, role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' }] });
   ids.gmpPossible = await seedEpisode('GMP', 'SUBJ-GMP-2');
   ids.btpOther = await seedEpisode('BTP', 'SUBJ-BTP-9');
+  // An associate held by BTP that only MPS's episode of the child names: BTP's own answer will not carry it.
+  const btpAssociate = await publishAssociate(nodes.BTP.client, associateInput({ ownerReference: 'ASC-BTP-3', identity: { forename: 'Silas', surname: 'Varga', phone: '+447700900777' } }));
+  ids.btpAssociate = btpAssociate.associate!.id;
+  ids.mpsNamingBtp = await seedEpisode('MPS', 'SUBJ-MPS-1', { associates: [{ owner: 'BTP', associateId: ids.btpAssociate, role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }] });
 }, 120_000);
 
 afterAll(async () => {
@@ -81,7 +85,7 @@ describe('a federated read', () => {
     const { federatedEpisodes: r } = await ask();
     expect(r.federation.completeness).toBe('COMPLETE');
     expect(r.federation.members.map((m) => [m.member, m.status]).sort()).toEqual(FORCES.map((f) => [f, 'ANSWERED']).sort());
-    expect(r.strong.map((e) => e.episode.id).sort()).toEqual([ids.WMP, ids.GMP, ids.gmpWithAssociate, ids.MPS, ids.WYP, ids.BTP].sort());
+    expect(r.strong.map((e) => e.episode.id).sort()).toEqual([ids.WMP, ids.GMP, ids.gmpWithAssociate, ids.MPS, ids.mpsNamingBtp, ids.WYP, ids.BTP].sort());
     expect(r.strong.every((e) => e.verification === 'VERIFIED' && e.matchedKinds.includes('nhs'))).toBe(true);
     expect(r.possible.map((e) => [e.episode.owner, e.episode.id])).toEqual([['GMP', ids.gmpPossible]]);
     expect(r.associates).toEqual([expect.objectContaining({ owner: 'GMP', id: ids.gmpAssociate, kind: 'ADULT_OF_CONCERN', ownerReference: 'ASC-GMP-7', contact: '+44 100 000 0000' })]);
@@ -119,6 +123,18 @@ describe('a federated read', () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it('childHistory asks an associate\'s owner for its pointer when only another force\'s episode names it', async () => {
+    const { childHistory: h } = await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD });
+    expect(h.federation.completeness).toBe('COMPLETE');
+    const byOwner = Object.fromEntries(h.associates.map((a) => [a.pointer.owner, a]));
+    // GMP holds no identity for its associate, so nobody can count its links: not complete.
+    expect(byOwner.GMP).toMatchObject({ pointer: { id: ids.gmpAssociate, ownerReference: 'ASC-GMP-7' }, seenIn: [{ owner: 'GMP', episodeId: ids.gmpWithAssociate, role: 'FOUND_WITH' }], otherChildrenLinked: 0, linksComplete: false });
+    expect(byOwner.BTP).toMatchObject({ pointer: { id: ids.btpAssociate, ownerReference: 'ASC-BTP-3', kind: 'ADULT_OF_CONCERN' }, seenIn: [{ owner: 'MPS', episodeId: ids.mpsNamingBtp, role: 'MISSING_WITH' }], otherChildrenLinked: 0, forcesLinked: [], linksComplete: true });
+    // BTP audited the pointer it gave as a disclosure to WMP.
+    const entries = await allEntries(await nodes.BTP.as({ roles: ['auditor'] }));
+    expect(entries.find((e) => e.operation === 'peerAssociatePointers' && e.recordIds.includes(`BTP/${ids.btpAssociate}`))).toMatchObject({ action: 'DISCLOSURE', requestingNode: 'WMP' });
   });
 
   it('is one trace across the nodes, with a span per peer', async () => {

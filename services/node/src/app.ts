@@ -44,7 +44,7 @@ import { federatedEpisodes, McxFederatedEpisode } from './federation/federated-r
 import { createPeerEndpoint, type PeerAnswerFault } from './federation/peer-endpoint.js';
 import { JtiStore } from './federation/jti-store.js';
 import { PEER_PATH } from './federation/peer-operations.js';
-import { peerAssociateLinks, peerHistory, peerLocations } from './federation/peer-resolvers.js';
+import { peerAssociateLinks, peerAssociatePointers, peerHistory, peerLocations } from './federation/peer-resolvers.js';
 import * as historyResolvers from './modules/history/resolvers.js';
 
 export interface AppDeps {
@@ -173,6 +173,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       peerHistory,
       peerAssociateLinks,
       peerLocations,
+      peerAssociatePointers,
       federatedEpisodes,
       childHistory: historyResolvers.childHistory,
       federatedLocationsOfConcern: historyResolvers.federatedLocationsOfConcern,

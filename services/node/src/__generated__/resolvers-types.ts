@@ -773,6 +773,14 @@ export type McxPeerMatch = {
   subjectRef: Scalars['String']['output'];
 };
 
+/** Pointers a member holds, asked for by id (allow-listed operation mcx.pointers/1). */
+export type McxPeerPointers = {
+  __typename?: 'McxPeerPointers';
+  associateLinks: Array<McxAssociateLinkCounts>;
+  records: Array<McxSignedRecord>;
+  withheld: McxWithheldCounts;
+};
+
 /** How a missing child was found: this is a previous destination. */
 export type McxPlace = {
   __typename?: 'McxPlace';
@@ -1321,6 +1329,8 @@ export type Query = {
   nodeStatus: McxNodeStatus;
   /** Peer protocol only: how many children (other than those matching `exclude`) this member links to each associate. */
   peerAssociateLinks: McxPeerAssociateLinks;
+  /** Peer protocol only: pointers to these associates held here (named by another member's episodes), with link counts excluding the child of `exclude`. */
+  peerAssociatePointers: McxPeerPointers;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
   peerHistory: McxPeerHistory;
   /** Peer protocol only: this member's locations of concern near the points. */
@@ -1405,6 +1415,12 @@ export type QueryMatchSubjectsArgs = {
 export type QueryPeerAssociateLinksArgs = {
   associates: Array<McxPeerAssociateInput>;
   exclude: Array<McxPeerKeyInput>;
+};
+
+
+export type QueryPeerAssociatePointersArgs = {
+  exclude: Array<McxPeerKeyInput>;
+  ids: Array<Scalars['ID']['input']>;
 };
 
 
@@ -1605,6 +1621,7 @@ export type ResolversTypes = ResolversObject<{
   McxPeerKeyInput: McxPeerKeyInput;
   McxPeerLocations: ResolverTypeWrapper<McxPeerLocations>;
   McxPeerMatch: ResolverTypeWrapper<McxPeerMatch>;
+  McxPeerPointers: ResolverTypeWrapper<McxPeerPointers>;
   McxPlace: ResolverTypeWrapper<McxPlace>;
   McxPlaceInput: McxPlaceInput;
   McxPlaceKind: McxPlaceKind;
@@ -1710,6 +1727,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxPeerKeyInput: McxPeerKeyInput;
   McxPeerLocations: McxPeerLocations;
   McxPeerMatch: McxPeerMatch;
+  McxPeerPointers: McxPeerPointers;
   McxPlace: McxPlace;
   McxPlaceInput: McxPlaceInput;
   McxPublishAssociatePayload: Omit<McxPublishAssociatePayload, 'associate'> & { associate?: Maybe<ResolversParentTypes['McxAssociate']> };
@@ -2085,6 +2103,12 @@ export type McxPeerMatchResolvers<ContextType = Context, ParentType extends Reso
   subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type McxPeerPointersResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerPointers'] = ResolversParentTypes['McxPeerPointers']> = ResolversObject<{
+  associateLinks?: Resolver<Array<ResolversTypes['McxAssociateLinkCounts']>, ParentType, ContextType>;
+  records?: Resolver<Array<ResolversTypes['McxSignedRecord']>, ParentType, ContextType>;
+  withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
+}>;
+
 export type McxPlaceResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPlace'] = ResolversParentTypes['McxPlace']> = ResolversObject<{
   kind?: Resolver<ResolversTypes['McxPlaceKind'], ParentType, ContextType>;
   location?: Resolver<Maybe<ResolversTypes['McxGeoLocation']>, ParentType, ContextType>;
@@ -2281,6 +2305,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   nodeForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
   peerAssociateLinks?: Resolver<ResolversTypes['McxPeerAssociateLinks'], ParentType, ContextType, RequireFields<QueryPeerAssociateLinksArgs, 'associates' | 'exclude'>>;
+  peerAssociatePointers?: Resolver<ResolversTypes['McxPeerPointers'], ParentType, ContextType, RequireFields<QueryPeerAssociatePointersArgs, 'exclude' | 'ids'>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<QueryPeerHistoryArgs, 'keys'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<QueryPeerLocationsArgs, 'near'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
@@ -2337,6 +2362,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxPeerHistory?: McxPeerHistoryResolvers<ContextType>;
   McxPeerLocations?: McxPeerLocationsResolvers<ContextType>;
   McxPeerMatch?: McxPeerMatchResolvers<ContextType>;
+  McxPeerPointers?: McxPeerPointersResolvers<ContextType>;
   McxPlace?: McxPlaceResolvers<ContextType>;
   McxPublishAssociatePayload?: McxPublishAssociatePayloadResolvers<ContextType>;
   McxPublishAssociatesPayload?: McxPublishAssociatesPayloadResolvers<ContextType>;

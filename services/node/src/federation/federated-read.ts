@@ -14,7 +14,7 @@ import { injectTraceHeaders, withSpan } from '@mcx/telemetry';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
-import { PEER_ASSOCIATE_LINKS, PEER_HISTORY, PEER_LOCATIONS, PEER_PATH, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
+import { PEER_ASSOCIATE_LINKS, PEER_HISTORY, PEER_LOCATIONS, PEER_PATH, PEER_POINTERS, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
 import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
 import { haversineMetres } from '../modules/history/history-model.js';
 
@@ -183,12 +183,23 @@ export class FederationClient {
    * the status, the signed receipt (for this token and this caller entry), then `check` on the
    * operation's data. The caller has already committed its entry (`callerEntry`, `MEMBER:seq`).
    */
-  private async askAll<T>(op: PeerOperation, field: string, variables: Record<string, unknown>, read: AuthorisedRead, callerEntry: string, check: (member: string, data: unknown) => Checked<T>, nested = false) {
-    const hash = requestHash(op.hash, variables as never);
-    const body = JSON.stringify({ id: op.hash, variables });
-    const members = this.members(op);
+  private async askAll<T>(
+    op: PeerOperation,
+    field: string,
+    variables: Record<string, unknown> | ((member: string) => Record<string, unknown> | null),
+    read: AuthorisedRead,
+    callerEntry: string,
+    check: (member: string, data: unknown) => Checked<T>,
+    nested = false,
+  ) {
+    // Variables may differ by member (pointers are asked of their owners); null: not asked.
+    const asked = this.members(op).flatMap((m) => {
+      const vars = typeof variables === 'function' ? variables(m.code) : variables;
+      return vars ? [{ ...m, hash: requestHash(op.hash, vars as never), body: JSON.stringify({ id: op.hash, variables: vars }) }] : [];
+    });
     const results = await Promise.all(
-      members.map(async (m) => {
+      asked.map(async (m) => {
+        const { hash, body } = m;
         if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
           return { result: { member: m.code, status: 'UNAVAILABLE' as MemberStatus, reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
         }
@@ -309,6 +320,40 @@ export class FederationClient {
     const mine = new Set(associates.map((a) => `${a.record.owner}/${a.record.id}`));
     const links = history.associateLinks.filter((l) => l && l.owner === member && mine.has(`${l.owner}/${l.id}`) && Array.isArray(l.byForce));
     return { value: { episodes, associates, links }, dropped, withheld: history.withheld };
+  }
+
+  /**
+   * Pointers to associates named by episodes but held by members whose answers did not carry
+   * them: asked of each owner, with the owner's link counts (excluding this child).
+   */
+  async pointers(read: AuthorisedRead, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: readonly DerivedLinkageKey[], callerEntry: string) {
+    const exclude = childKeys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) }));
+    const out = await this.askAll<{ pointers: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }>(
+      PEER_POINTERS,
+      'peerAssociatePointers',
+      (member) => (byOwner.has(member) ? { ids: [...byOwner.get(member)!], exclude } : null),
+      read,
+      callerEntry,
+      (member, data) => {
+        const d = data as { records?: SignedRecordWire[]; withheld?: MemberResult['withheld']; associateLinks?: AssociateLinkCounts[] } | null;
+        if (!d || !Array.isArray(d.records) || typeof d.withheld !== 'object' || d.withheld === null || !Array.isArray(d.associateLinks)) return { bad: 'MALFORMED_ANSWER' };
+        const wanted = new Set(byOwner.get(member) ?? []);
+        const dropped: DroppedRecord[] = [];
+        const seen = new Set<string>();
+        const pointers: StoredRecord<AssociatePointerRecord>[] = [];
+        for (const wire of d.records) {
+          const record = this.verified(member, wire, seen, dropped);
+          if (!record) continue;
+          // Asked for: a pointer to one of the ids asked of this owner.
+          if (record.schema !== 'mcx.associate-pointer/1' || !wanted.has(String(record.id))) dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
+          else pointers.push({ record: record as unknown as AssociatePointerRecord, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' });
+        }
+        const mine = new Set(pointers.map((p) => p.record.id));
+        const links = d.associateLinks.filter((l) => l && l.owner === member && mine.has(l.id) && Array.isArray(l.byForce));
+        return { value: { pointers, links }, dropped, withheld: d.withheld };
+      },
+    );
+    return { members: out.members, completeness: out.completeness, receipts: out.receipts, pointers: out.values.flatMap((v) => v.value.pointers), links: out.values.flatMap((v) => v.value.links) };
   }
 
   /** Locations of concern at every member near the points, optionally with one of `concerns`. */

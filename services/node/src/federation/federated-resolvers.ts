@@ -9,6 +9,7 @@ import type { Context } from '../context.js';
 import type { McxFederatedEpisodeResolvers, McxChildIdentityInput, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { linkageError } from '../modules/subject/resolvers.js';
 import type { AuthorisedRead } from '../auth/access.js';
+import type { DerivedLinkageKey } from '@mcx/linkage';
 import type { FederatedHistory, FederatedLocations, Near } from './federated-read.js';
 
 function audited(err: unknown): never {
@@ -20,7 +21,7 @@ function audited(err: unknown): never {
  * the fan-out, the stored receipts and the audited combination. Shared by federatedEpisodes and
  * childHistory.
  */
-export async function federatedHistory(ctx: Context, read: AuthorisedRead, operation: string, identity: McxChildIdentityInput): Promise<FederatedHistory> {
+export async function federatedHistory(ctx: Context, read: AuthorisedRead, operation: string, identity: McxChildIdentityInput): Promise<FederatedHistory & { keys: DerivedLinkageKey[] }> {
   const federation = ctx.services.federation;
   if (!federation) throw new GraphQLError('This node is not a member of a federation (no trust manifest is installed)', { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'NOT_FEDERATED' } });
   const derived = await ctx.services.subjects.queryKeys(identity).catch(linkageError);
@@ -38,6 +39,24 @@ export async function federatedHistory(ctx: Context, read: AuthorisedRead, opera
   // The merge of the members' answers is a combination (DPA 2018 s62): audited before release.
   await audit
     .record({ ...base, action: 'combination', queryIds: answer.members.map((m) => `${m.member}:${m.status}`), recordIds, outcome: 'success', reason: answer.completeness, peerEntryId: `${ctx.forceCode}:${consultation.seq}` })
+    .catch(audited);
+  return { ...answer, keys: derived.keys };
+}
+
+/**
+ * Asks the owners of associates that episodes name, but whose pointers no answer carried, for
+ * those pointers and their link counts: audited like every federated read.
+ */
+export async function federatedPointers(ctx: Context, read: AuthorisedRead, operation: string, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: DerivedLinkageKey[]) {
+  const federation = ctx.services.federation!;
+  const { audit, subjects } = ctx.services;
+  const base = { viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, operation, linkageDigest: subjects.digest(childKeys) };
+  const queryIds = [...byOwner].flatMap(([owner, ids]) => ids.map((id) => `${owner}/${id}`));
+  const consultation = await audit.record({ ...base, action: 'consultation', queryIds, recordIds: [], outcome: 'success', reason: 'ASSOCIATE_POINTERS' }).catch(audited);
+  const answer = await federation.pointers(read, byOwner, childKeys, `${ctx.forceCode}:${consultation.seq}`);
+  await audit.saveReceipts(answer.receipts, consultation.seq).catch(audited);
+  await audit
+    .record({ ...base, action: 'combination', queryIds: answer.members.map((m) => `${m.member}:${m.status}`), recordIds: answer.pointers.map((p) => `${p.record.owner}/${p.record.id}`), outcome: 'success', reason: answer.completeness, peerEntryId: `${ctx.forceCode}:${consultation.seq}` })
     .catch(audited);
   return answer;
 }

@@ -40,8 +40,14 @@ export const PEER_LOCATIONS = operation(
   'query McxPeerLocations($near: [McxNearInput!]!, $concerns: [McxConcern!]) { peerLocations(near: $near, concerns: $concerns) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } } }',
 );
 
+/** Pointers to associates this member holds that another member's episodes name, with their link counts. */
+export const PEER_POINTERS = operation(
+  'mcx.pointers/1',
+  'query McxPeerPointers($ids: [ID!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociatePointers(ids: $ids, exclude: $exclude) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
+);
+
 /** Every operation this version of the node serves. */
-export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY, PEER_ASSOCIATE_LINKS, PEER_LOCATIONS];
+export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY, PEER_ASSOCIATE_LINKS, PEER_LOCATIONS, PEER_POINTERS];
 
 /** The allow-listed operation with this hash, or undefined. */
 export function operationByHash(hash: string): PeerOperation | undefined {

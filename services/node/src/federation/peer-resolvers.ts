@@ -63,20 +63,42 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
     }
   }
   // The associates those episodes name that this node holds, as signed pointers: never a name.
-  const pointers = [];
-  const named = new Set(released.flatMap((e) => e.record.facts.associates.filter((a) => a.owner === ctx.forceCode).map((a) => a.associateId)));
-  for (const id of named) {
-    const found = await records.read<AssociateRecord>('associate', ctx.forceCode, id);
-    if (!found.record) continue;
-    // Always a pointer in a federated answer, even to a reader of the owner's own force.
-    const d = discloseAssociate(disclosure, read.requester, found.record, { asPointer: true });
-    if (d.outcome === 'pointer') pointers.push(d.pointer);
-    else withheld.notDisclosable += 1;
-  }
+  const named = [...new Set(released.flatMap((e) => e.record.facts.associates.filter((a) => a.owner === ctx.forceCode).map((a) => a.associateId)))];
+  const pointers = await pointersFor(ctx, read, named, withheld);
   const out = [...released.map(toSigned), ...pointers.map(toSigned)];
   const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), query);
   await auditDisclosure(ctx, read, 'peerHistory', out.map((r) => `${r.owner}/${r.id}`), withheld, subjects.digest(query));
   return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld, associateLinks };
+};
+
+/** Signed pointers to associates held here, by id; a withheld one counts as not disclosable. */
+async function pointersFor(ctx: Context, read: AuthorisedRead, ids: readonly string[], withheld: { notDisclosable: number }) {
+  const pointers = [];
+  for (const id of ids) {
+    const found = await ctx.services.records.read<AssociateRecord>('associate', ctx.forceCode, id);
+    if (!found.record) continue;
+    // Always a pointer in a federated answer, even to a reader of the owner's own force.
+    const d = discloseAssociate(ctx.services.disclosure, read.requester, found.record, { asPointer: true });
+    if (d.outcome === 'pointer') pointers.push(d.pointer);
+    else withheld.notDisclosable += 1;
+  }
+  return pointers;
+}
+
+/** The most pointers one request may ask for. */
+const MAX_POINTERS = 50;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
+
+export const peerAssociatePointers: NonNullable<QueryResolvers['peerAssociatePointers']> = async (_, { ids, exclude }, ctx: Context) => {
+  const read = await ctx.access.requirePeer('peerAssociatePointers');
+  if (ids.length === 0 || ids.length > MAX_POINTERS || !ids.every((id) => UUID.test(id))) badInput(`ids must hold 1 to ${MAX_POINTERS} associate ids`);
+  const childKeys = exclude.length ? checkKeys(exclude) : [];
+  const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
+  const pointers = await pointersFor(ctx, read, [...new Set(ids)], withheld);
+  const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), childKeys);
+  const out = pointers.map(toSigned);
+  await auditDisclosure(ctx, read, 'peerAssociatePointers', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
+  return { records: out, withheld, associateLinks };
 };
 
 /**

@@ -6,7 +6,7 @@
 import { GraphQLError } from 'graphql';
 import type { Context } from '../../context.js';
 import type { McxHistoryAssociateResolvers, McxIncidentResolvers, McxIncidentSourceResolvers, McxLocationOfConcernNearResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
-import { federatedHistory, federatedLocations } from '../../federation/federated-resolvers.js';
+import { federatedHistory, federatedLocations, federatedPointers } from '../../federation/federated-resolvers.js';
 import type { MemberResult } from '../../federation/federated-read.js';
 import { confirmWithOwner, destinations, historyAssociates, reconcile, riskSummary } from './history-model.js';
 
@@ -31,8 +31,22 @@ export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (
   const places = destinations(incidents, asOf);
   // Locations of concern near the previous destinations: a second federated read, by point.
   const points = places.filter((d) => d.lat !== null && d.lon !== null).slice(0, 20).map((d) => ({ lat: d.lat!, lon: d.lon!, radiusMetres: rules.nearMetres }));
-  const near = points.length > 0 ? await federatedLocations(ctx, read, 'childHistory', points, null) : null;
-  const members = near ? mergeStatus(answer.members, near.members) : answer.members;
+  // Associates the child's episodes name whose owners' answers did not carry a pointer (the
+  // owner holds no episode of this child): asked of their owners, beside the locations.
+  const carried = new Set(answer.associates.map((a) => `${a.record.owner}/${a.record.id}`));
+  const missing = new Map<string, string[]>();
+  for (const link of incidents.flatMap((i) => i.sources.flatMap((s) => s.episode.record.facts.associates))) {
+    if (carried.has(`${link.owner}/${link.associateId}`) || missing.get(link.owner)?.includes(link.associateId)) continue;
+    missing.set(link.owner, [...(missing.get(link.owner) ?? []), link.associateId]);
+  }
+  const [near, extra] = await Promise.all([
+    points.length > 0 ? federatedLocations(ctx, read, 'childHistory', points, null) : null,
+    missing.size > 0 ? federatedPointers(ctx, read, 'childHistory', missing, answer.keys) : null,
+  ]);
+  let members = near ? mergeStatus(answer.members, near.members) : answer.members;
+  if (extra) members = mergeStatus(members, extra.members);
+  const links = new Map(answer.links);
+  for (const l of extra?.links ?? []) links.set(`${l.owner}/${l.id}`, l);
   return {
     asOf: asOf.toISOString(),
     openNow: incidents.filter((i) => i.status === 'OPEN'),
@@ -40,9 +54,9 @@ export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (
     possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
     riskSummary: riskSummary(incidents, historyRules),
     previousDestinations: places,
-    associates: historyAssociates(answer.associates, incidents, answer.links),
+    associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, links),
     locationsOfConcern: near?.locations ?? [],
-    federation: { completeness: answer.completeness === 'COMPLETE' && (near?.completeness ?? 'COMPLETE') === 'COMPLETE' && members.every((m) => m.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL', members },
+    federation: { completeness: [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') && members.every((m) => m.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL', members },
   };
 };
 
