@@ -3,7 +3,7 @@
  * episodes, the risk summary over strong matches, previous destinations and the geography
  * they need. Pure functions of their inputs and `asOf`, so every rule is unit-tested at its edges.
  */
-import type { McxRiskGrade, McxRiskIndicator } from '../../__generated__/resolvers-types.js';
+import type { McxAssociateRole, McxRiskGrade, McxRiskIndicator } from '../../__generated__/resolvers-types.js';
 import type { FederatedEpisodeModel } from '../../federation/federated-read.js';
 import type { AssociatePointerRecord } from '../disclosure/disclose.js';
 import type { StoredRecord } from '../records/record-kind.js';
@@ -209,7 +209,7 @@ export function destinations(incidents: readonly Incident[], asOf: Date): Destin
 /** An associate in the history: its verified pointer, where it was seen, and its owner's link counts. */
 export interface HistoryAssociate {
   pointer: StoredRecord<AssociatePointerRecord>;
-  seenIn: { owner: string; episodeId: string; role: string }[];
+  seenIn: { owner: string; episodeId: string; role: McxAssociateRole }[];
   otherChildrenLinked: number;
   forcesLinked: string[];
   linksComplete: boolean;

@@ -63,7 +63,7 @@ export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (
 export const federatedLocationsOfConcern: NonNullable<QueryResolvers['federatedLocationsOfConcern']> = async (_, { near, concerns }, ctx) => {
   const read = await ctx.access.requireRead('federatedLocationsOfConcern');
   if (!(Math.abs(near.lat) <= 90 && Math.abs(near.lon) <= 180 && near.radiusMetres > 0 && near.radiusMetres <= 50_000)) {
-    throw new GraphQLError('near must be a WGS84 point with a radius from 1 m to 50 km', { extensions: { code: 'BAD_USER_INPUT', field: 'near' } });
+    throw new GraphQLError('near must be a WGS84 point with a radius above 0 and up to 50 km', { extensions: { code: 'BAD_USER_INPUT', field: 'near' } });
   }
   const answer = await federatedLocations(ctx, read, 'federatedLocationsOfConcern', [near], concerns ?? null);
   return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members } };
@@ -92,7 +92,7 @@ export const McxIncidentSource: McxIncidentSourceResolvers = {
 
 export const McxHistoryAssociate: McxHistoryAssociateResolvers = {
   pointer: (a) => a.pointer,
-  seenIn: (a) => a.seenIn as never,
+  seenIn: (a) => a.seenIn,
   otherChildrenLinked: (a) => a.otherChildrenLinked,
   forcesLinked: (a) => a.forcesLinked,
   linksComplete: (a) => a.linksComplete,
