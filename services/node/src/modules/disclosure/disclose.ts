@@ -127,8 +127,8 @@ function gradingOf(record: { grading?: Grading | null }): Grading | null {
 
 /**
  * Decides and shapes one readable record (already past the restricted and review checks) for
- * one requester. An associate always leaves its owner as a pointer (`asPointer`), and the
- * owner's own readers get it whole.
+ * one requester: withheld by a record-level rule, or disclosed (re-signed when a field rule
+ * changed it). Associates go through discloseAssociate, which makes them pointers.
  */
 export function disclose<T extends { kind: Kind; owner: string }>(d: Discloser, r: Requester, stored: StoredRecord<T>): Disclosed<T> {
   const record = stored.record;
