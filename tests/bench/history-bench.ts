@@ -5,7 +5,7 @@
 //   npm run bench:history          (BENCH_EPISODES=216000 by default)
 // Everything (four nodes, the linkage service, the load generator) runs in this one process on
 // one embedded PostgreSQL, so the figures are for the whole federation on this machine's cores.
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -174,3 +174,4 @@ out(`total run time ${((performance.now() - started) / 1000).toFixed(0)} s. Repr
 for (const m of MEMBERS) await nodes[m]!.node.close();
 await fed.close();
 await server.stop();
+rmSync(dataDir, { recursive: true, force: true });
