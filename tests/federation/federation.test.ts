@@ -3,6 +3,9 @@
  * trust manifest, and the federation's linkage service. WMP asks; GMP and MPS are honest; WYP
  * can be slowed; BTP can be made to lie. Its faults are injected into a real node's answers.
  */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import postgres from 'postgres';
 import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
@@ -26,6 +29,8 @@ const DEADLINE_MS = 1500;
 let fed: TestFederation;
 const nodes = {} as Record<Force, TestNode>;
 let wypDelayMs = 0;
+let wypPolicy = '';
+const DEFAULT_POLICY = JSON.parse(readFileSync(new URL('../../deploy/disclosure-policy.json', import.meta.url), 'utf8')) as { readers: Record<string, { purposes: string[] }> };
 let btpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
 const ids = {} as Record<string, string>;
 
@@ -45,6 +50,11 @@ function ask(identity: Record<string, unknown> = CHILD) {
 }
 
 beforeAll(async () => {
+  // WYP's own policy does not admit police for repeat reviews: its refusal must reach the caller.
+  const policyDir = mkdtempSync(path.join(tmpdir(), 'mcx-policy-'));
+  wypPolicy = path.join(policyDir, 'wyp-policy.json');
+  const police = { ...DEFAULT_POLICY.readers.police!, purposes: DEFAULT_POLICY.readers.police!.purposes.filter((p) => p !== 'MISSING_REVIEW') };
+  writeFileSync(wypPolicy, JSON.stringify({ ...DEFAULT_POLICY, version: 'wyp-1', readers: { ...DEFAULT_POLICY.readers, police } }));
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
   fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: PEER_OPERATIONS.map((op) => op.name) });
   const env = { MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS), MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS), MCX_PEER_BREAKER_FAILURES: '2', MCX_PEER_BREAKER_HALF_OPEN_MS: '30000', MCX_PEER_MAX_RESPONSE_BYTES: '262144' };
@@ -53,7 +63,7 @@ beforeAll(async () => {
       nodes[force] = await startTestNode({
         force,
         keys: fed.keys[force]!,
-        env: { ...fed.nodeEnv(force), ...env, PORT: String(ports[force]) },
+        env: { ...fed.nodeEnv(force), ...env, PORT: String(ports[force]), ...(force === 'WYP' ? { MCX_DISCLOSURE_POLICY_FILE: wypPolicy } : {}) },
         ...(force === 'WYP' ? { peerAnswerFault: async (a) => (wypDelayMs ? new Promise((r) => setTimeout(() => r(a), wypDelayMs)) : a) } : {}),
         ...(force === 'BTP' ? { peerAnswerFault: (a) => btpFault(a) } : {}),
       });
@@ -155,6 +165,17 @@ describe('a federated read', () => {
 });
 
 describe('honest partial results', () => {
+  it('a member whose own policy refuses the purpose is REFUSED with its reason, while the others answer', async () => {
+    const reviewer = await nodes.WMP.as({ roles: ['investigator'], headers: { ...readHeaders('WMP'), 'x-mcx-purpose': 'MISSING_REVIEW' } });
+    const { federatedEpisodes: r } = await reviewer.request(FederatedEpisodesDocument, { identity: CHILD });
+    expect(r.federation.members.find((m) => m.member === 'WYP')).toMatchObject({ status: 'REFUSED', reason: 'PURPOSE_NOT_PERMITTED', withheld: null });
+    expect(r.federation.members.filter((m) => m.member !== 'WYP').every((m) => m.status === 'ANSWERED')).toBe(true);
+    expect(r.federation.completeness).toBe('PARTIAL');
+    // WYP audited the refusal of WMP's investigator.
+    const entries = await allEntries(await nodes.WYP.as({ roles: ['auditor'] }));
+    expect(entries.find((e) => e.action === 'AUTHORISATION_FAILURE' && e.reason === 'PURPOSE_NOT_PERMITTED')).toMatchObject({ actor: { force: 'WMP' } });
+  });
+
   it('a member slowed past its timeout is reported as timed out, while the others answer', async () => {
     wypDelayMs = PEER_TIMEOUT_MS + 700;
     try {
