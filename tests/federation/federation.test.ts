@@ -316,6 +316,15 @@ describe('the receiving end refuses', () => {
     expect((await post('GMP', user, body)).status).toBe(401);
   });
 
+  it('malformed and oversized requests get a clear code, and nothing is disclosed', async () => {
+    const tooMany = { id: PEER_HISTORY.hash, variables: { keys: Array.from({ length: 65 }, (_, i) => ({ ...variables.keys[0]!, key: `${'A'.repeat(40)}${String(i).padStart(3, '0')}` })) } };
+    const token = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, tooMany.variables)) }, fed.keys.WMP!.peerToken);
+    expect(await post('GMP', token, tooMany)).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) } });
+    expect((await post('GMP', good(), { id: 'not-a-hash', variables })).body.error?.code).toBe('BAD_REQUEST');
+    const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${good()}` }, body: 'x'.repeat(5 * 1024 * 1024) });
+    expect(res.status).toBe(413);
+  });
+
   it('a member claiming a kind of requester it cannot speak for, or no case reference', async () => {
     expect((await post('GMP', good(peerAudience('GMP'), { case_ref: undefined }), body)).body.error?.code).toBe('PEER_CLAIMS_INVALID');
   });
