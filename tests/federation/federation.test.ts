@@ -321,6 +321,11 @@ describe('the receiving end refuses', () => {
     const token = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, tooMany.variables)) }, fed.keys.WMP!.peerToken);
     expect(await post('GMP', token, tooMany)).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) } });
     expect((await post('GMP', good(), { id: 'not-a-hash', variables })).body.error?.code).toBe('BAD_REQUEST');
+    // Pointers are asked for by associate id; anything else is refused before a record is read.
+    const pointers = PEER_OPERATIONS.find((op) => op.name === 'mcx.pointers/1')!;
+    const badIds = { ids: ['../../etc'], exclude: [] };
+    const pointerToken = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(pointers.hash, badIds)) }, fed.keys.WMP!.peerToken);
+    expect(await post('GMP', pointerToken, { id: pointers.hash, variables: badIds })).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) } });
     const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${good()}` }, body: 'x'.repeat(5 * 1024 * 1024) });
     expect(res.status).toBe(413);
   });

@@ -60,9 +60,9 @@ export interface Context {
 }
 
 /** Runs an audit write; if it cannot commit, nothing may be released: AUDIT_UNAVAILABLE. */
-async function committed(write: () => Promise<unknown>): Promise<void> {
+export async function committed<T>(write: () => Promise<T>): Promise<T> {
   try {
-    await write();
+    return await write();
   } catch (err) {
     const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
     throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });

@@ -5,7 +5,7 @@
  */
 import { GraphQLError } from 'graphql';
 import { KEY_KIND_STRENGTH, type KeyKind } from '@mcx/linkage';
-import type { Context } from '../context.js';
+import { committed, type Context } from '../context.js';
 import type { McxPeerKeyInput, QueryResolvers } from '../__generated__/resolvers-types.js';
 import { discloseAssociate } from '../modules/disclosure/disclose.js';
 import type { AssociateRecord } from '../modules/associate/associate-spec.js';
@@ -108,9 +108,8 @@ export const peerAssociatePointers: NonNullable<QueryResolvers['peerAssociatePoi
 async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: { restricted: number; reviewOverdue: number; notDisclosable: number } | null, linkageDigest: string | null, reason?: string) {
   const peer = ctx.peerCall!;
   const held = withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:R${withheld.restricted}:O${withheld.reviewOverdue}:N${withheld.notDisclosable}` : null;
-  let entry;
-  try {
-    entry = await ctx.services.audit.record({
+  const entry = await committed(() =>
+    ctx.services.audit.record({
       action: 'disclosure',
       viewer: read.viewer,
       requestingNode: read.requestingNode,
@@ -123,11 +122,8 @@ async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: st
       outcome: 'success',
       reason: reason ?? held,
       peerEntryId: peer.callerEntry,
-    });
-  } catch (err) {
-    ctx.logger.error({ err, operation }, 'the disclosure could not be audited; nothing was released');
-    throw new GraphQLError('The disclosure could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE' } });
-  }
+    }),
+  );
   peer.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
 }
 
@@ -145,12 +141,9 @@ async function linkCounts(ctx: Context, read: AuthorisedRead, associateIds: stri
   const counts = new Map<string, { owner: string; id: string; byForce: { force: string; children: number }[]; complete: boolean }>();
   for (const a of associates) counts.set(a.id, { owner: a.owner, id: a.id, byForce: [], complete: a.keys.length > 0 });
   if (withKeys.length > 0) {
-    let consultation;
-    try {
-      consultation = await ctx.services.audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)), operation: 'associateLinks', queryIds: withKeys.map((a) => `${a.owner}/${a.id}`), recordIds: [], outcome: 'success', peerEntryId: ctx.peerCall?.callerEntry ?? null });
-    } catch {
-      throw new GraphQLError('The link count could not be audited, so nothing was asked', { extensions: { code: 'AUDIT_UNAVAILABLE' } });
-    }
+    const consultation = await committed(() =>
+      ctx.services.audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)), operation: 'associateLinks', queryIds: withKeys.map((a) => `${a.owner}/${a.id}`), recordIds: [], outcome: 'success', peerEntryId: ctx.peerCall?.callerEntry ?? null }),
+    );
     const answer = await federation.associateLinks(read, withKeys, childKeys, `${ctx.forceCode}:${consultation.seq}`);
     await ctx.services.audit.saveReceipts(answer.receipts, consultation.seq).catch(() => undefined);
     for (const c of answer.counts) counts.set(c.id, c);
