@@ -145,7 +145,8 @@ async function linkCounts(ctx: Context, read: AuthorisedRead, associateIds: stri
       ctx.services.audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)), operation: 'associateLinks', queryIds: withKeys.map((a) => `${a.owner}/${a.id}`), recordIds: [], outcome: 'success', peerEntryId: ctx.peerCall?.callerEntry ?? null }),
     );
     const answer = await federation.associateLinks(read, withKeys, childKeys, `${ctx.forceCode}:${consultation.seq}`);
-    await ctx.services.audit.saveReceipts(answer.receipts, consultation.seq).catch(() => undefined);
+    // The members' receipts are part of this node's audit: without them, nothing is released.
+    await committed(() => ctx.services.audit.saveReceipts(answer.receipts, consultation.seq));
     for (const c of answer.counts) counts.set(c.id, c);
   }
   return [...counts.values()];
