@@ -45,7 +45,8 @@ export class EpisodeService {
   }
 
 
+  /** A page of this force's episodes, with the gradings of all readable ones (for the withheld count). */
   list(opts: { subjectRef?: string | null; first: number; after?: string | null }) {
-    return this.records.listLocal<EpisodeRecord>('episode', opts);
+    return this.records.listLocal<EpisodeRecord>('episode', { ...opts, countGradings: true });
   }
 }

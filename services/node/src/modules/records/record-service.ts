@@ -198,7 +198,7 @@ export class RecordService {
   }
 
   /** This force's readable records of one kind, newest report first, with what was withheld. */
-  async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null }) {
+  async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null; countGradings?: boolean }) {
     const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts, today: this.now().toISOString().slice(0, 10) });
     return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor, withheld: page.withheld, gradings: page.gradings };
   }

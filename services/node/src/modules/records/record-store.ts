@@ -207,7 +207,7 @@ export class RecordStore {
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string; countGradings?: boolean }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
       .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, reportedAt: records.reportedAt, id: records.id })
@@ -215,11 +215,8 @@ export class RecordStore {
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(
         and(
-          eq(records.kind, opts.kind),
-          eq(records.owner, opts.owner),
           // Only what may be read: not restricted, not retracted, not past its review date.
-          eq(records.state, 'ACTIVE'),
-          sql`${records.reviewAt} >= ${opts.today}`,
+          readable(opts.kind, opts.owner, opts.today),
           opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
           cursor
             ? or(lt(records.reportedAt, cursor.reportedAt), and(eq(records.reportedAt, cursor.reportedAt), lt(records.id, cursor.id)))
@@ -238,14 +235,16 @@ export class RecordStore {
       })
       .from(records)
       .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined));
-    // The readable records by their grading, so the caller can count what its disclosure
-    // policy withholds across every page (a handful of groups, whatever the number of records).
-    const gradings = await this.db
-      .select({ grading: sql<Grading | null>`(${recordVersions.bytes}::jsonb)->'grading'`, count: sql<number>`count(*)::int` })
-      .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
-      .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), eq(records.state, 'ACTIVE'), sql`${records.reviewAt} >= ${opts.today}`, opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
-      .groupBy(sql`1`);
+    // On request, the readable records by their grading, so the caller can count what its
+    // disclosure policy withholds across every page (a handful of groups, whatever the number).
+    const gradings = !opts.countGradings
+      ? []
+      : await this.db
+          .select({ grading: sql<Grading | null>`(${recordVersions.bytes}::jsonb)->'grading'`, count: sql<number>`count(*)::int` })
+          .from(records)
+          .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+          .where(and(readable(opts.kind, opts.owner, opts.today), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
+          .groupBy(sql`1`);
     return {
       records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })),
       nextCursor,
