@@ -267,7 +267,7 @@ describe('honest partial results', () => {
 
 describe('the receiving end refuses', () => {
   const variables = { keys: [{ kind: 'nhs', strength: 'strong', keyVersion: 'k1', key: 'A'.repeat(43) }] };
-  const claims = (hash: string) => ({ act: { sub: 'inv-1', iss: 'https://login.example/wmp', org_kind: 'police', role: 'investigator' }, purpose: 'MISSING_LIVE_SEARCH', case_ref: 'WMP-26-1', caller_entry: 'WMP:1', req_hash: hash });
+  const claims = (hash: string) => ({ act: { sub: 'inv-1', iss: 'https://login.example/wmp', org: 'WMP', org_kind: 'police', role: 'investigator' }, purpose: 'MISSING_LIVE_SEARCH', case_ref: 'WMP-26-1', caller_entry: 'WMP:1', req_hash: hash });
   async function post(to: Force, token: string, body: unknown) {
     const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
     return { status: res.status, body: (await res.json()) as { error?: { code: string }; data?: unknown; receipt?: string } };

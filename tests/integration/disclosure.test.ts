@@ -8,56 +8,11 @@ import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AssociatePointerDocument, LocalAssociateDocument, RequestAssociateDetailsDocument, McxClientError, type McxClient, type McxGradingInput } from '@mcx/client';
 import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
-import type { OrgKind, Role } from '@mcx/auth';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
 import { allEntries } from '../testkit/audit.js';
-
-const P: McxGradingInput = { scheme: '3x5x2', source: '1', intelligence: 'A', handling: 'P', conditions: [] };
-const grade = (intelligence: string, handling: 'P' | 'C', conditions: McxGradingInput['conditions'] = []): McxGradingInput => ({ scheme: '3x5x2', source: '2', intelligence, handling, conditions });
-
-/** The episodes of the matrix: each one handling code, condition or grade. */
-const RECORDS = {
-  ungraded: null,
-  p: P,
-  e: grade('E', 'P'),
-  policeOnly: grade('B', 'C', ['POLICE_ONLY']),
-  partners: grade('B', 'C', ['STATUTORY_PARTNERS_ONLY']),
-  confirm: grade('B', 'C', ['CONFIRM_WITH_OWNER']),
-} as const;
-type RecordName = keyof typeof RECORDS;
-
-interface Requester {
-  name: string;
-  orgKind: OrgKind;
-  force: string;
-  purpose: string;
-  roles?: Role[];
-}
-
-/**
- * What each requester gets: the records disclosed (others withheld as not disclosable), whether
- * the sensitive indicators (CSE, SELF_HARM) come back, and whether the foster placement address
- * is exact (only police, and only for handling P; coarsened to the district otherwise).
- */
-const MATRIX: { who: Requester; sees: RecordName[]; sensitive: boolean; exactPlacement: RecordName[] }[] = [
-  // The owner's own investigators see every record whole, grade E included: nothing leaves the owner.
-  { who: { name: 'owner police, live search', orgKind: 'police', force: 'WMP', purpose: 'MISSING_LIVE_SEARCH' }, sees: ['ungraded', 'p', 'e', 'policeOnly', 'partners', 'confirm'], sensitive: true, exactPlacement: ['ungraded', 'p', 'e', 'policeOnly', 'partners', 'confirm'] },
-  { who: { name: 'other police, live search', orgKind: 'police', force: 'GMP', purpose: 'MISSING_LIVE_SEARCH' }, sees: ['ungraded', 'p', 'policeOnly', 'partners', 'confirm'], sensitive: true, exactPlacement: ['ungraded', 'p'] },
-  { who: { name: 'other police, repeat review', orgKind: 'police', force: 'GMP', purpose: 'MISSING_REVIEW' }, sees: ['ungraded', 'p', 'policeOnly', 'partners', 'confirm'], sensitive: false, exactPlacement: ['ungraded', 'p'] },
-  { who: { name: 'local authority, strategy', orgKind: 'local_authority', force: 'E08000025', purpose: 'SAFEGUARDING_STRATEGY' }, sees: ['ungraded', 'p', 'partners', 'confirm'], sensitive: true, exactPlacement: [] },
-  { who: { name: 'local authority, review', orgKind: 'local_authority', force: 'E08000025', purpose: 'MISSING_REVIEW' }, sees: ['ungraded', 'p', 'partners', 'confirm'], sensitive: false, exactPlacement: [] },
-  { who: { name: 'provider, return interview', orgKind: 'provider', force: 'PRV001', purpose: 'MISSING_RETURN_INTERVIEW' }, sees: ['ungraded', 'p', 'confirm'], sensitive: true, exactPlacement: [] },
-];
-
-/** Requesters refused outright: their organisation kind, role or purpose admits no read. */
-const REFUSED: { who: Requester; reason: string }[] = [
-  { who: { name: 'provider, live search', orgKind: 'provider', force: 'PRV001', purpose: 'MISSING_LIVE_SEARCH' }, reason: 'PURPOSE_NOT_PERMITTED' },
-  { who: { name: 'police, audit purpose', orgKind: 'police', force: 'GMP', purpose: 'AUDIT_REVIEW' }, reason: 'PURPOSE_NOT_PERMITTED' },
-  { who: { name: 'auditor', orgKind: 'police', force: 'WMP', purpose: 'MISSING_LIVE_SEARCH', roles: ['auditor'] }, reason: 'FORBIDDEN' },
-  { who: { name: 'publisher', orgKind: 'police', force: 'WMP', purpose: 'MISSING_LIVE_SEARCH', roles: ['publisher'] }, reason: 'FORBIDDEN' },
-];
+import { MATRIX, MATRIX_EPISODE, RECORDS, REFUSED, grade, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
 
 let t: TestNode;
 let recordsSystem: Server;
@@ -92,8 +47,7 @@ beforeAll(async () => {
   for (const [name, grading] of Object.entries(RECORDS) as [RecordName, McxGradingInput | null][]) {
     const input = episodeInput({
       subjectRef,
-      missingFrom: { kind: 'FOSTER', location: { uprn: '100070000001', postcode: 'B15 2TT', lat: 52.45, lon: -1.93 } },
-      assessment: { riskGrade: 'HIGH', indicators: ['CSE', 'DRUGS', 'SELF_HARM'], regrades: [] },
+      ...MATRIX_EPISODE,
       grading,
     });
     const { episode, errors } = await publishEpisode(t.client, input);

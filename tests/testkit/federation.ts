@@ -27,7 +27,7 @@ export interface TestFederation {
  */
 export async function createFederation(
   forces: string[],
-  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[]; kinds?: Record<string, MemberKind> } = {},
+  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[]; capabilitiesOf?: Record<string, string[]>; kinds?: Record<string, MemberKind> } = {},
 ): Promise<TestFederation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-federation-'));
   const operator = generateSigningKey('manifest');
@@ -42,7 +42,7 @@ export async function createFederation(
       endpoint: opts.endpoints?.[force] ?? `https://${force.toLowerCase()}.mcx.test`,
       contact24x7: '+44 100 000 0000',
       keys: manifestKeys(k),
-      capabilities: opts.capabilities ?? [],
+      capabilities: opts.capabilitiesOf?.[force] ?? opts.capabilities ?? [],
     });
   }
   const files = { operator: path.join(dir, 'operator.pub.pem'), manifest: path.join(dir, 'manifest.jws'), linkageKeys: path.join(dir, 'linkage-keys.json') };

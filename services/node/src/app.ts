@@ -28,7 +28,7 @@ import { RecordStore } from './modules/records/record-store.js';
 import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
 import type { Trust } from './federation/trust.js';
-import type { DevIssuer } from '@mcx/auth';
+import { isOrgKind, type DevIssuer, type OrgKind } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import { createAuthenticator, type Principal } from './auth/access.js';
 import { subgraphEntryGuard } from './auth/subgraph-guard.js';
@@ -82,6 +82,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind, policeArea: tables.refOrganisations.policeArea }).from(tables.refOrganisations);
   const policeAreas = new Map(organisations.map((o) => [o.code, o.policeArea]));
   const known = new Set(organisations.map((o) => o.code));
+  const kinds = new Map(organisations.map((o) => [o.code, o.kind]));
   const authorities = new Set(organisations.filter((o) => o.kind === 'local_authority').map((o) => o.code));
   const records = new RecordService({
     store: new RecordStore(db.db),
@@ -239,6 +240,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
         security,
         apollo,
         clockLeewaySec: 5,
+        organisationKind: (code) => (isOrgKind(kinds.get(code)) ? (kinds.get(code) as OrgKind) : null),
         ...(deps.peerAnswerFault ? { fault: deps.peerAnswerFault } : {}),
         now: deps.now ?? (() => new Date()),
         context: (principal, peerCall, log) =>

@@ -599,6 +599,8 @@ export type McxIncidentSource = {
 export type McxInputErrorCode =
   | 'CONFLICT'
   | 'DUPLICATE_ID'
+  /** The stored copy of the record fails its signature check: it is not used, and this node's operators are alerted. Publish it again as a new version. */
+  | 'INTEGRITY_FAULT'
   | 'INVALID_FORMAT'
   | 'INVALID_STATE'
   | 'IN_FUTURE'
@@ -611,6 +613,36 @@ export type McxInputErrorCode =
   | 'TOO_LONG'
   | 'TOO_MANY'
   | 'UNKNOWN_CODE';
+
+/** One stored record version that failed its signature check. */
+export type McxIntegrityFault = {
+  __typename?: 'McxIntegrityFault';
+  detections: Scalars['Int']['output'];
+  firstDetectedAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  kind: McxRecordKind;
+  lastDetectedAt: Scalars['DateTime']['output'];
+  owner: Scalars['String']['output'];
+  /** BAD_SIGNATURE, UNKNOWN_KEY, REVOKED_KEY, NOT_CANONICAL, MALFORMED, ... or ENVELOPE_MISMATCH / INDEX_MISMATCH (signed bytes that disagree with the row that holds them). */
+  reason: Scalars['String']['output'];
+  version: Scalars['Int']['output'];
+};
+
+/**
+ * Integrity faults: stored records whose bytes no longer verify against this node's record keys
+ * (changed in the database). Each is withheld from every reader and logged at error level. Counted
+ * by this process since it started; every replica counts its own.
+ */
+export type McxIntegrityStatus = {
+  __typename?: 'McxIntegrityStatus';
+  /** Reads that met a faulty record (one record read ten times counts ten). */
+  faultsDetected: Scalars['Int']['output'];
+  lastFaultAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The most recently detected faulty record versions, newest first (at most 20): never their content. */
+  recent: Array<McxIntegrityFault>;
+  /** OK when no fault has been detected, else FAULT. */
+  state: Scalars['String']['output'];
+};
 
 /** A place that keeps coming up: where children are exploited, harboured or found. */
 export type McxLocationOfConcern = {
@@ -681,6 +713,8 @@ export type McxMemberStatus =
   | 'BAD_DATA'
   /** This node's circuit breaker for the member is open: it was not asked. */
   | 'CIRCUIT_OPEN'
+  /** The member does not offer this operation (its manifest capabilities lack it): it was not asked, so the answer is PARTIAL. */
+  | 'NOT_OFFERED'
   /** The member answered, and refused (for example a policy or token refusal). */
   | 'REFUSED'
   | 'TIMED_OUT'
@@ -705,6 +739,8 @@ export type McxNodeStatus = {
   __typename?: 'McxNodeStatus';
   environment: Scalars['String']['output'];
   force: Scalars['String']['output'];
+  /** Stored records that failed their signature check when this process read them. */
+  integrity: McxIntegrityStatus;
   keys: Array<McxNodeKey>;
   /** valid, in-grace or expired; null when the node is not federated. */
   manifestStatus?: Maybe<Scalars['String']['output']>;
@@ -1041,6 +1077,13 @@ export type McxSubjectMatch = {
 /** Records left out of an answer, by reason, so it can say what is missing. */
 export type McxWithheldCounts = {
   __typename?: 'McxWithheldCounts';
+  /**
+   * The stored copy fails its owner's signature check (it was changed in the owner's database): withheld
+   * from every reader, never signed again, and raised to the owner's operators. Counted among the
+   * records this answer read (for a paged list, this page). Null in a member's federated counts: peer
+   * protocol version 1 carries three counts, and the owner counts these in notDisclosable.
+   */
+  integrityFault?: Maybe<Scalars['Int']['output']>;
   /** The owner's disclosure policy does not let this requester have it (grade E, a handling condition, a kind not permitted). */
   notDisclosable: Scalars['Int']['output'];
   /** Accuracy disputed (DPA 2018 s47). */
@@ -1605,6 +1648,8 @@ export type ResolversTypes = ResolversObject<{
   McxIncident: ResolverTypeWrapper<Incident>;
   McxIncidentSource: ResolverTypeWrapper<FederatedEpisodeModel>;
   McxInputErrorCode: McxInputErrorCode;
+  McxIntegrityFault: ResolverTypeWrapper<McxIntegrityFault>;
+  McxIntegrityStatus: ResolverTypeWrapper<McxIntegrityStatus>;
   McxLocationOfConcern: ResolverTypeWrapper<LocationModel>;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
   McxLocationOfConcernNear: ResolverTypeWrapper<LocationNearModel>;
@@ -1713,6 +1758,8 @@ export type ResolversParentTypes = ResolversObject<{
   McxHistoryAssociate: HistoryAssociate;
   McxIncident: Incident;
   McxIncidentSource: FederatedEpisodeModel;
+  McxIntegrityFault: McxIntegrityFault;
+  McxIntegrityStatus: McxIntegrityStatus;
   McxLocationOfConcern: LocationModel;
   McxLocationOfConcernInput: McxLocationOfConcernInput;
   McxLocationOfConcernNear: LocationNearModel;
@@ -2024,6 +2071,24 @@ export type McxIncidentSourceResolvers<ContextType = Context, ParentType extends
   ownerReference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type McxIntegrityFaultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxIntegrityFault'] = ResolversParentTypes['McxIntegrityFault']> = ResolversObject<{
+  detections?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  firstDetectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['McxRecordKind'], ParentType, ContextType>;
+  lastDetectedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxIntegrityStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxIntegrityStatus'] = ResolversParentTypes['McxIntegrityStatus']> = ResolversObject<{
+  faultsDetected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  lastFaultAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  recent?: Resolver<Array<ResolversTypes['McxIntegrityFault']>, ParentType, ContextType>;
+  state?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxLocationOfConcernResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxLocationOfConcern'] = ResolversParentTypes['McxLocationOfConcern'], FederationReferenceType extends FederationReferenceTypes['McxLocationOfConcern'] = FederationReferenceTypes['McxLocationOfConcern']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['McxLocationOfConcern']> | FederationReferenceType, FederationReferenceType, ContextType>;
   active?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -2067,6 +2132,7 @@ export type McxNodeKeyResolvers<ContextType = Context, ParentType extends Resolv
 export type McxNodeStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeStatus'] = ResolversParentTypes['McxNodeStatus']> = ResolversObject<{
   environment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  integrity?: Resolver<ResolversTypes['McxIntegrityStatus'], ParentType, ContextType>;
   keys?: Resolver<Array<ResolversTypes['McxNodeKey']>, ParentType, ContextType>;
   manifestStatus?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   manifestVersion?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
@@ -2216,6 +2282,7 @@ export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends R
 }>;
 
 export type McxWithheldCountsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWithheldCounts'] = ResolversParentTypes['McxWithheldCounts']> = ResolversObject<{
+  integrityFault?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   notDisclosable?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   restricted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   reviewOverdue?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -2352,6 +2419,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxHistoryAssociate?: McxHistoryAssociateResolvers<ContextType>;
   McxIncident?: McxIncidentResolvers<ContextType>;
   McxIncidentSource?: McxIncidentSourceResolvers<ContextType>;
+  McxIntegrityFault?: McxIntegrityFaultResolvers<ContextType>;
+  McxIntegrityStatus?: McxIntegrityStatusResolvers<ContextType>;
   McxLocationOfConcern?: McxLocationOfConcernResolvers<ContextType>;
   McxLocationOfConcernNear?: McxLocationOfConcernNearResolvers<ContextType>;
   McxMemberResult?: McxMemberResultResolvers<ContextType>;

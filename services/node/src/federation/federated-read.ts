@@ -6,8 +6,9 @@
  * receipt does not verify. Each member gets a status, and the answer says whether it is complete.
  */
 import { randomUUID } from 'node:crypto';
+import type { OrgKind } from '@mcx/auth';
 import type { AuthorisedRead } from '../auth/access.js';
-import { signNodeToken, verifyReceipt, verifyRecord, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
+import { signNodeToken, verifyCheckpoint, verifyReceipt, verifyRecord, type KeyResolver, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
 import type { DerivedLinkageKey } from '@mcx/linkage';
 import type { FanOut, PeerResult } from '@mcx/federation';
 import { injectTraceHeaders, withSpan } from '@mcx/telemetry';
@@ -21,7 +22,7 @@ import { haversineMetres } from '../modules/history/history-model.js';
 /** Node tokens live this long: enough for the deadline, far below the 60 s ceiling. */
 const TOKEN_TTL_SEC = 30;
 
-export type MemberStatus = 'ANSWERED' | 'TIMED_OUT' | 'REFUSED' | 'UNAVAILABLE' | 'CIRCUIT_OPEN' | 'BAD_DATA';
+export type MemberStatus = 'ANSWERED' | 'TIMED_OUT' | 'REFUSED' | 'UNAVAILABLE' | 'CIRCUIT_OPEN' | 'BAD_DATA' | 'NOT_OFFERED';
 
 export interface DroppedRecord {
   owner: string | null;
@@ -150,9 +151,9 @@ function parse(bytes: unknown): Record<string, unknown> | null {
 export class FederationClient {
   constructor(private readonly deps: FederationClientDeps) {}
 
-  /** The members that offer `op` (this node among them, when it does). */
-  members(op: PeerOperation): { code: string; endpoint: string }[] {
-    return (this.deps.holder.manifest?.members ?? []).filter((m) => m.capabilities.includes(op.name)).map((m) => ({ code: m.code, endpoint: m.endpoint }));
+  /** Every member of the manifest, and whether it offers `op`: one that does not is not asked, and still counted. */
+  private everyMember(op: PeerOperation): { code: string; endpoint: string; offers: boolean }[] {
+    return (this.deps.holder.manifest?.members ?? []).map((m) => ({ code: m.code, endpoint: m.endpoint, offers: m.capabilities.includes(op.name) }));
   }
 
   private token(member: string, read: AuthorisedRead, callerEntry: string, hash: string): { jwt: string; jti: string } {
@@ -165,7 +166,8 @@ export class FederationClient {
         ttlSec: TOKEN_TTL_SEC,
         jti,
         claims: {
-          act: { sub: v.subject, iss: v.issuer, org_kind: v.orgKind, role: 'investigator' },
+          // The investigator's own organisation: the owner decides what it may see from this.
+          act: { sub: v.subject, iss: v.issuer, org: v.force, org_kind: v.orgKind, role: 'investigator' },
           purpose: read.purpose,
           case_ref: read.caseRef,
           caller_entry: callerEntry,
@@ -179,7 +181,8 @@ export class FederationClient {
   }
 
   /**
-   * Asks every member offering `op`, in parallel, each in its own span, and checks each answer:
+   * Asks every member offering `op`, in parallel, each in its own span (a member that does not
+   * offer it is reported NOT_OFFERED, and the answer is then PARTIAL), and checks each answer:
    * the status, the signed receipt (for this token and this caller entry), then `check` on the
    * operation's data. The caller has already committed its entry (`callerEntry`, `MEMBER:seq`).
    */
@@ -192,16 +195,19 @@ export class FederationClient {
     check: (member: string, data: unknown) => Checked<T>,
     nested = false,
   ) {
-    // Variables may differ by member (pointers are asked of their owners); null: not asked.
-    const asked = this.members(op).flatMap((m) => {
+    // Variables may differ by member (pointers are asked of their owners); null: not relevant.
+    const asked = this.everyMember(op).flatMap((m) => {
       const vars = typeof variables === 'function' ? variables(m.code) : variables;
       return vars ? [{ ...m, hash: requestHash(op.hash, vars as never), body: JSON.stringify({ id: op.hash, variables: vars }) }] : [];
     });
     const results = await Promise.all(
       asked.map(async (m) => {
         const { hash, body } = m;
+        const none = { value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
+        // A member that may hold the child but does not offer the operation was not asked: the answer cannot be complete.
+        if (!m.offers) return { result: { member: m.code, status: 'NOT_OFFERED' as MemberStatus, reason: 'OPERATION_NOT_OFFERED', latencyMs: 0, withheld: null, dropped: [] }, ...none };
         if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
-          return { result: { member: m.code, status: 'UNAVAILABLE' as MemberStatus, reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
+          return { result: { member: m.code, status: 'UNAVAILABLE' as MemberStatus, reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, ...none };
         }
         const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': op.name };
         return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
@@ -224,6 +230,12 @@ export class FederationClient {
     };
   }
 
+  /** The member's own audit-checkpoint keys from the manifest: another member's key does not resolve. */
+  private memberKeys(member: string): KeyResolver {
+    const resolve = this.deps.holder.keyResolver('audit-checkpoint');
+    return (kid) => (this.deps.holder.ownerOfKid(kid)?.code === member ? resolve(kid) : { found: false, reason: 'UNKNOWN_KEY' });
+  }
+
   /** One member's answer: status, receipt, then the operation's own checks. */
   private checkAnswer<T>(member: string, r: PeerResult, jti: string, callerEntry: string, field: string, check: (member: string, data: unknown) => Checked<T>) {
     const base: MemberResult = { member, status: STATUS[r.status], reason: r.reason, latencyMs: Math.round(r.latencyMs), withheld: null, dropped: [] };
@@ -240,6 +252,8 @@ export class FederationClient {
     try {
       const { receipt, kid } = verifyReceipt(body?.receipt as string, this.deps.holder.keyResolver('audit-checkpoint'));
       if (receipt.node !== member || this.deps.holder.ownerOfKid(kid)?.code !== member || receipt.jti !== jti || receipt.callerEntry !== callerEntry || receipt.to !== this.deps.forceCode) return bad('RECEIPT_MISMATCH');
+      // The checkpoint it quotes is the witness we keep: it must be the member's own, signed by its audit key.
+      if (receipt.checkpoint !== null && verifyCheckpoint(receipt.checkpoint, this.memberKeys(member)).node !== member) return bad('RECEIPT_CHECKPOINT_MISMATCH');
       receiptEntry = receipt.entry.id;
     } catch {
       return bad('RECEIPT_INVALID');
@@ -393,11 +407,17 @@ export class FederationClient {
     const strip = (k: { kind: string; strength: string; keyVersion: string; key: string; variant?: string }) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) });
     const variables = { associates: associates.map((a) => ({ owner: a.owner, id: a.id, keys: a.keys.map(strip) })), exclude: exclude.map(strip) };
     const asked = new Set(associates.map((a) => `${a.owner}/${a.id}`));
+    // The owner asks about its own associates as itself (its own organisation and kind), for the
+    // requester's purpose and case: a local authority's node may not speak for a police user,
+    // and need not, since counts are the owner's business. Its consultation entry
+    // (`callerEntry`) names the requester it asked for.
+    const self = this.deps.holder.member(this.deps.forceCode);
+    const asOwner: AuthorisedRead = { ...read, viewer: { subject: `node:${this.deps.forceCode}`, issuer: `mcx-node:${this.deps.forceCode}`, force: this.deps.forceCode, orgKind: (self?.kind ?? 'police') as OrgKind, roles: ['investigator'], tokenKind: 'user' } };
     const out = await this.askAll<{ owner: string; id: string; children: number }[]>(
       PEER_ASSOCIATE_LINKS,
       'peerAssociateLinks',
       variables,
-      read,
+      asOwner,
       callerEntry,
       (_member, data) => {
         const d = data as { links?: { owner: string; id: string; children: number }[] } | null;

@@ -8,7 +8,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
-import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Viewer } from '@mcx/auth';
+import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Purpose, type Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 import { signReceipt, verifyNodeToken, type JsonValue, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
@@ -25,6 +25,13 @@ const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
   police: ['police', 'local_authority', 'provider'],
   local_authority: ['local_authority', 'provider'],
   provider: ['provider'],
+};
+const ACT_REFUSALS: Record<ActRefusal, string> = {
+  PEER_CLAIMS_INVALID: 'the node token lacks a valid act (subject, issuer, organisation, kind, role), purpose, case reference or caller entry',
+  PEER_ACT_KIND_NOT_SPOKEN_FOR: 'a member may not speak for an organisation of a kind above its own',
+  PEER_ACT_OTHER_MEMBER: "a member may not speak for another member's own users",
+  PEER_ACT_UNKNOWN_ORGANISATION: "the requester's organisation is not a known organisation of the kind claimed",
+  PEER_CALLER_ENTRY_NOT_OWN: "the caller entry is not one of the calling member's own",
 };
 const HASH = /^[0-9a-f]{64}$/;
 const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
@@ -49,6 +56,8 @@ export interface PeerEndpointDeps {
   context(principal: Principal, peerCall: { callerEntry: string; jti: string }, log: Logger): Context;
   clockLeewaySec: number;
   now: () => Date;
+  /** The kind of a force or authority in the reference data; null when not listed. */
+  organisationKind(code: string): OrgKind | null;
   fault?: PeerAnswerFault;
 }
 
@@ -67,16 +76,41 @@ function refusal(res: ServerResponse, status: number, code: string, message: str
   send(res, status, { error: { code, message } });
 }
 
-/** The member's claims about its investigator (`act`), purpose, case and entry; null when malformed. */
-function readClaims(claims: Record<string, unknown>, memberKind: string) {
+const ORG = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
+
+/** Why a member's claims about its investigator were refused (the refusal's reason). */
+export type ActRefusal = 'PEER_CLAIMS_INVALID' | 'PEER_ACT_KIND_NOT_SPOKEN_FOR' | 'PEER_ACT_OTHER_MEMBER' | 'PEER_ACT_UNKNOWN_ORGANISATION' | 'PEER_CALLER_ENTRY_NOT_OWN';
+
+/** What the receiver knows to bind a member's claims: the manifest and the reference data. */
+export interface ActBinding {
+  member: { code: string; kind: string };
+  /** True when `code` is another member of the federation than the caller. */
+  isOtherMember(code: string): boolean;
+  /** The kind of a force or authority in the reference data; null when it is not listed (providers). */
+  organisationKind(code: string): OrgKind | null;
+}
+
+/**
+ * The member's claims about its investigator (`act`: subject, issuer, their own organisation
+ * and its kind, role), purpose, case and entry, or why they are refused. A member speaks only
+ * for kinds no higher than its own, never for another member's own users, and only for
+ * organisations the reference data knows as that kind (a provider is not listed); its caller
+ * entry must be one of its own.
+ */
+export function readClaims(claims: Record<string, unknown>, bind: ActBinding): { refused: ActRefusal } | { sub: string; iss: string; org: string; orgKind: OrgKind; purpose: Purpose; caseRef: string; callerEntry: string } {
+  const invalid = { refused: 'PEER_CLAIMS_INVALID' as const };
   const act = claims.act as Record<string, unknown> | undefined;
-  if (typeof act !== 'object' || act === null) return null;
-  const { sub, iss, org_kind: orgKind, role } = act;
+  if (typeof act !== 'object' || act === null) return invalid;
+  const { sub, iss, org, org_kind: orgKind, role } = act;
   const { purpose, case_ref: caseRef, caller_entry: callerEntry } = claims;
-  if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || iss.length === 0 || iss.length > 256) return null;
-  if (!isOrgKind(orgKind) || !(SPEAKS_FOR[memberKind] ?? []).includes(orgKind) || role !== 'investigator') return null;
-  if (!isPurpose(purpose) || typeof caseRef !== 'string' || !CASE_REF.test(caseRef) || typeof callerEntry !== 'string' || !ENTRY.test(callerEntry)) return null;
-  return { sub, iss, orgKind, purpose, caseRef, callerEntry };
+  if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || iss.length === 0 || iss.length > 256) return invalid;
+  if (typeof org !== 'string' || !ORG.test(org) || !isOrgKind(orgKind) || role !== 'investigator') return invalid;
+  if (!isPurpose(purpose) || typeof caseRef !== 'string' || !CASE_REF.test(caseRef) || typeof callerEntry !== 'string' || !ENTRY.test(callerEntry)) return invalid;
+  if (!(SPEAKS_FOR[bind.member.kind] ?? []).includes(orgKind)) return { refused: 'PEER_ACT_KIND_NOT_SPOKEN_FOR' };
+  if (bind.isOtherMember(org)) return { refused: 'PEER_ACT_OTHER_MEMBER' };
+  if (org === bind.member.code ? orgKind !== bind.member.kind : orgKind !== 'provider' && bind.organisationKind(org) !== orgKind) return { refused: 'PEER_ACT_UNKNOWN_ORGANISATION' };
+  if (callerEntry.slice(0, callerEntry.lastIndexOf(':')) !== bind.member.code) return { refused: 'PEER_CALLER_ENTRY_NOT_OWN' };
+  return { sub, iss, org, orgKind, purpose, caseRef, callerEntry };
 }
 
 export function createPeerEndpoint(deps: PeerEndpointDeps) {
@@ -115,14 +149,23 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       return refusal(res, 401, 'NODE_TOKEN_REPLAYED', 'this node token was used before');
     }
     const member = deps.holder.member(verified.member)!;
-    const claims = readClaims(verified.claims, member.kind);
-    const viewer: Viewer = { subject: claims?.sub ?? `node:${member.code}`, issuer: claims?.iss ?? `mcx-peer:${member.code}`, force: member.code, orgKind: claims?.orgKind ?? 'police', roles: ['investigator'], tokenKind: 'user' };
+    const read = readClaims(verified.claims, {
+      member,
+      isOtherMember: (code) => code !== member.code && deps.holder.member(code) !== undefined,
+      organisationKind: deps.organisationKind,
+    });
+    const claims = 'refused' in read ? null : read;
+    // The requester is their own organisation, never the calling member: a node asking itself is
+    // a peer like any other, and only the owner's own organisation reads the owner's whole record.
+    const viewer: Viewer = claims
+      ? { subject: claims.sub, issuer: claims.iss, force: claims.org, orgKind: claims.orgKind, roles: ['investigator'], tokenKind: 'user' }
+      : { subject: `node:${member.code}`, issuer: `mcx-peer:${member.code}`, force: member.code, orgKind: 'police', roles: ['investigator'], tokenKind: 'user' };
     const refuseAudited = async (status: number, code: string, message: string, operation: string) => {
       // An authenticated member's refused request belongs in the audit chain.
       await deps.audit.record({ action: 'authorisation_failure', viewer, requestingNode: member.code, operation, recordIds: [], outcome: 'refused', reason: code }).catch(() => undefined);
       return refusal(res, status, code, message);
     };
-    if (!claims) return refuseAudited(403, 'PEER_CLAIMS_INVALID', 'the node token lacks a valid act, purpose, case reference or caller entry', 'peer');
+    if (!claims) return refuseAudited(403, (read as { refused: ActRefusal }).refused, ACT_REFUSALS[(read as { refused: ActRefusal }).refused], 'peer');
     const op = operationByHash(body.id);
     if (!op) return refuseAudited(400, 'OPERATION_NOT_ALLOWED', 'that operation is not on the peer allow-list', 'peer');
     const self = deps.holder.member(deps.forceCode);
