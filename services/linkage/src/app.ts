@@ -6,17 +6,20 @@ import { verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
 import type { LinkageConfig } from './config.js';
 import { decodeElements, parseEvaluateRequest } from './evaluate-request.js';
 import { bearerToken, HttpError, readJsonBody, sendError, sendJson } from './http.js';
+import type { LinkageDb } from './db/index.js';
 import type { LinkageKeyring } from './keyring.js';
-import { KeyRateLimiter, ReplayCache } from './rate-limit.js';
+import { KeyRateLimiter, ReplayStore } from './rate-limit.js';
 
 /** Clock skew allowed on node tokens, in seconds. */
-const TOKEN_LEEWAY_SEC = 5;
+export const TOKEN_LEEWAY_SEC = 5;
 
 /** What the linkage app needs; singletons are made once in `startLinkageService` and passed in. */
 export interface LinkageAppDeps {
   config: Pick<LinkageConfig, 'audience' | 'ratePerSecond' | 'burst' | 'maxBatch'>;
   holder: TrustManifestHolder;
   keys: LinkageKeyring;
+  /** The linkage database: rate buckets and used tokens, shared by every replica. */
+  store: Pick<LinkageDb, 'db' | 'sql'>;
   logger: Logger;
   /** The clock (tokens, buckets, log lines); tests freeze it. */
   now?: () => Date;
@@ -25,6 +28,8 @@ export interface LinkageAppDeps {
 /** The linkage service without its HTTP shell: a node:http request handler. */
 export interface LinkageApp {
   handle(req: IncomingMessage, res: ServerResponse): void;
+  /** Deletes the used tokens that can no longer verify (expired beyond the leeway); returns how many. */
+  sweep(): Promise<number>;
   close(): void;
 }
 
@@ -35,11 +40,21 @@ type Outcome = 'evaluated' | 'rate_limited' | 'refused';
 export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
   const { config, holder, keys, logger } = deps;
   const now = deps.now ?? (() => new Date());
-  const limiter = new KeyRateLimiter({ ratePerSecond: config.ratePerSecond, burst: config.burst, now });
-  const replays = new ReplayCache();
+  const limiter = new KeyRateLimiter(deps.store, { ratePerSecond: config.ratePerSecond, burst: config.burst, now });
+  const replays = new ReplayStore(deps.store);
   let closed = false;
 
-  function authenticate(req: IncomingMessage): string {
+  /** Runs a statement on the linkage database; if it cannot answer, the call is refused, never served unchecked. */
+  async function stored<T>(run: () => Promise<T>): Promise<T> {
+    try {
+      return await run();
+    } catch (err) {
+      logger.error({ err }, 'linkage database unavailable');
+      throw new HttpError(503, 'STORE_UNAVAILABLE', 'the service cannot reach its database; retry later');
+    }
+  }
+
+  async function authenticate(req: IncomingMessage): Promise<string> {
     const token = bearerToken(req);
     if (token === null) throw new HttpError(401, 'NODE_TOKEN_MISSING', 'a node token is required (Authorization: Bearer)');
     const at = now();
@@ -51,7 +66,7 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       if (err instanceof McxError && err.code.startsWith('MANIFEST_')) throw new HttpError(503, err.code, 'no usable trust manifest');
       throw err;
     }
-    if (!replays.remember(verified.member, verified.jti, verified.exp, at.getTime(), TOKEN_LEEWAY_SEC)) {
+    if (!(await stored(() => replays.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000))))) {
       throw new HttpError(401, 'NODE_TOKEN_REPLAYED', 'the node token was already used');
     }
     return verified.member;
@@ -69,12 +84,14 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
     const record = (outcome: Outcome, extra: Record<string, unknown> = {}) =>
       logger.info({ event: 'linkage.evaluate', ...call, outcome, at: now().toISOString(), ...extra }, 'linkage call');
     try {
-      call.member = authenticate(req);
+      call.member = await authenticate(req);
       const request = parseEvaluateRequest(await readJsonBody(req), config.maxBatch);
       call.count = request.blinded.length;
       const key = keyFor(request.keyVersion);
       call.keyVersion = key.version;
-      const taken = limiter.take(call.member, call.count);
+      const member = call.member;
+      const count = call.count;
+      const taken = await stored(() => limiter.take(member, count));
       if (!taken.ok) {
         record('rate_limited', { status: 429, retryAfterSec: taken.retryAfterSec });
         const retryAfter = String(taken.retryAfterSec);
@@ -127,6 +144,7 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
   }
 
   return {
+    sweep: () => replays.sweep(now(), TOKEN_LEEWAY_SEC),
     handle(req, res) {
       route(req, res).catch((err: unknown) => {
         logger.error({ err }, 'linkage request failed');

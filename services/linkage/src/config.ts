@@ -6,12 +6,19 @@ import { z } from 'zod';
  */
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const file = z.string({ error: 'is required (a file path)' }).trim().min(1, 'is required (a file path)');
+const DATABASE_REQUIRED = 'is required (a postgres:// URL): rate limits, used tokens and the manifest rollback floor live there, shared by every replica';
 
 /** The service's environment variables, with defaults. */
 export const LinkageEnvSchema = z
   .object({
     HOST: z.string().default('127.0.0.1'),
     PORT: int(4100, 0, 65535),
+    DATABASE_URL: z
+      .string({ error: DATABASE_REQUIRED })
+      .trim()
+      .min(1, { message: DATABASE_REQUIRED, abort: true })
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL'),
+    MCX_LINKAGE_DB_POOL_MAX: int(10, 1, 200),
     MCX_OPERATOR_PUBLIC_KEY_FILE: file,
     MCX_MANIFEST_FILE: file,
     MCX_LINKAGE_KEYS_FILE: file,
@@ -32,6 +39,12 @@ export const LinkageEnvSchema = z
 export interface LinkageConfig {
   host: string;
   port: number;
+  /**
+   * The linkage service's own PostgreSQL database (never a node's), shared by its replicas:
+   * rate buckets, used node tokens and the manifest's rollback floor.
+   */
+  databaseUrl: string;
+  dbPoolMax: number;
   /** The federation operator's pinned manifest key (SPKI PEM). */
   operatorPublicKeyFile: string;
   /** The signed trust manifest (compact JWS). */
@@ -66,6 +79,8 @@ export function parseLinkageConfig(env: Record<string, string | undefined>): Lin
   return {
     host: e.HOST,
     port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    dbPoolMax: e.MCX_LINKAGE_DB_POOL_MAX,
     operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE,
     manifestFile: e.MCX_MANIFEST_FILE,
     keysFile: e.MCX_LINKAGE_KEYS_FILE,

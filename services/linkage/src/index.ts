@@ -6,7 +6,9 @@ export { createLinkageApp, type LinkageApp, type LinkageAppDeps } from './app.js
 export { parseLinkageConfig, loadLinkageConfig, LinkageConfigError, type LinkageConfig } from './config.js';
 export { startLinkageService, type RunningLinkageService } from './server.js';
 export { buildKeyring, loadKeyring, newKeysFile, addKeyVersion, type LinkageKeyEntry, type LinkageKeyring } from './keyring.js';
-export { KeyRateLimiter, ReplayCache } from './rate-limit.js';
+export { KeyRateLimiter, ReplayStore, type TakeResult } from './rate-limit.js';
+export { PgLinkageManifestStore } from './manifest-store.js';
+export { migrateLinkageDatabase, openLinkageDb, LINKAGE_MIGRATIONS_FOLDER, type LinkageDb } from './db/index.js';
 export { MAX_BODY_BYTES } from './http.js';
 
 /** `mcx linkage start`: parses config, starts the service, reloads the manifest on SIGHUP, stops on SIGTERM. */

@@ -1,64 +1,78 @@
+import { lt, sql as dsql } from 'drizzle-orm';
+import type { LinkageDb } from './db/index.js';
+import { schema } from './db/index.js';
+
+const { linkageTokenJtis } = schema;
+
 /** The answer of a bucket: served, or how many whole seconds until this request would be. */
 export type TakeResult = { ok: true } | { ok: false; retryAfterSec: number };
 
-interface Bucket {
-  tokens: number;
-  atMs: number;
-}
-
 /**
  * Token buckets per member, counted in linkage keys (elements), not requests: a member may
- * spend `burst` at once and then `ratePerSecond` on average. Held in this process only, so
- * each replica limits on its own (see README).
+ * spend `burst` at once and then `ratePerSecond` on average. The buckets live in the linkage
+ * database, so every replica draws on the same one: N replicas do not multiply the budget.
  */
 export class KeyRateLimiter {
-  readonly #buckets = new Map<string, Bucket>();
-
   constructor(
+    private readonly store: Pick<LinkageDb, 'sql'>,
     private readonly options: { ratePerSecond: number; burst: number; now: () => Date },
   ) {}
 
-  /** Spends `count` keys of `member`'s bucket, or spends nothing and says when to retry. */
-  take(member: string, count: number): TakeResult {
+  /**
+   * Spends `count` keys of `member`'s bucket, or spends nothing and says when to retry. One
+   * statement: the row lock of INSERT ... ON CONFLICT DO UPDATE serialises concurrent takes
+   * across replicas, so two of them never spend the same tokens.
+   */
+  async take(member: string, count: number): Promise<TakeResult> {
     const { ratePerSecond, burst } = this.options;
-    const nowMs = this.options.now().getTime();
-    const bucket = this.#buckets.get(member) ?? { tokens: burst, atMs: nowMs };
-    // A clock that steps back must not mint tokens, so elapsed time is never negative.
-    const elapsedSec = Math.max(0, nowMs - bucket.atMs) / 1000;
-    bucket.tokens = Math.min(burst, bucket.tokens + elapsedSec * ratePerSecond);
-    bucket.atMs = Math.max(bucket.atMs, nowMs);
-    this.#buckets.set(member, bucket);
-    if (count <= bucket.tokens) {
-      bucket.tokens -= count;
-      return { ok: true };
-    }
+    const at = this.options.now().toISOString();
+    const { sql } = this.store;
+    // A clock that steps back must not mint tokens, so elapsed time is never negative, and
+    // the bucket's time only moves forward.
+    const refilled = sql`least(${burst}::float8, b.tokens + greatest(0, extract(epoch from (${at}::timestamptz - b.refilled_at)))::float8 * ${ratePerSecond}::float8)`;
+    const fits = count <= burst;
+    const [row] = await sql<{ tokens: number; granted: boolean }[]>`
+      insert into linkage_rate_buckets as b (member, tokens, refilled_at, last_granted)
+      values (${member}, ${fits ? burst - count : burst}::float8, ${at}::timestamptz, ${fits})
+      on conflict (member) do update set
+        tokens = case when ${refilled} >= ${count}::float8 then ${refilled} - ${count}::float8 else ${refilled} end,
+        refilled_at = greatest(b.refilled_at, excluded.refilled_at),
+        last_granted = ${refilled} >= ${count}::float8
+      returning tokens, last_granted as granted`;
+    if (row === undefined) throw new Error('the rate bucket statement returned no row');
+    if (row.granted) return { ok: true };
+    // A refused take left the bucket at its refilled level, which `tokens` now holds.
     if (count > burst) return { ok: false, retryAfterSec: Math.ceil(burst / ratePerSecond) };
-    return { ok: false, retryAfterSec: Math.max(1, Math.ceil((count - bucket.tokens) / ratePerSecond)) };
+    return { ok: false, retryAfterSec: Math.max(1, Math.ceil((count - row.tokens) / ratePerSecond)) };
   }
 }
 
 /**
- * Remembers the node tokens seen until they expire, so a captured token cannot be replayed
- * against this replica. In memory: another replica does not see it (see README).
+ * The node tokens seen, per member, until they expire: in the linkage database, so a token
+ * used at one replica is refused as a replay at every other. A row is kept until its token
+ * has expired (plus the clock leeway); after that the token is refused as expired anyway.
  */
-export class ReplayCache {
-  // Insertion order is close to expiry order (every token lives at most 60 s), so pruning
-  // from the front stays cheap.
-  readonly #seen = new Map<string, number>();
+export class ReplayStore {
+  constructor(private readonly store: Pick<LinkageDb, 'db'>) {}
 
-  /** Records `member`/`jti` until `expSec` (+ leeway); false if it was already seen. */
-  remember(member: string, jti: string, expSec: number, nowMs: number, leewaySec: number): boolean {
-    for (const [key, untilMs] of this.#seen) {
-      if (untilMs > nowMs) break;
-      this.#seen.delete(key);
-    }
-    const key = `${member} ${jti}`;
-    if (this.#seen.has(key)) return false;
-    this.#seen.set(key, (expSec + leewaySec) * 1000);
-    return true;
+  /** Records a token's first use. False: it was used before (a replay). */
+  async firstUse(member: string, jti: string, expiresAt: Date): Promise<boolean> {
+    const rows = await this.store.db.insert(linkageTokenJtis).values({ member, jti, expiresAt }).onConflictDoNothing().returning({ jti: linkageTokenJtis.jti });
+    return rows.length === 1;
   }
 
-  get size(): number {
-    return this.#seen.size;
+  /** Deletes rows of tokens that expired more than `leewaySec` before `now`; returns how many. */
+  async sweep(now: Date, leewaySec: number): Promise<number> {
+    const rows = await this.store.db
+      .delete(linkageTokenJtis)
+      .where(lt(linkageTokenJtis.expiresAt, new Date(now.getTime() - leewaySec * 1000)))
+      .returning({ jti: linkageTokenJtis.jti });
+    return rows.length;
+  }
+
+  /** How many are held (for tests and metrics). */
+  async count(): Promise<number> {
+    const [row] = await this.store.db.select({ n: dsql<number>`count(*)::int` }).from(linkageTokenJtis);
+    return row?.n ?? 0;
   }
 }

@@ -1,25 +1,11 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
 import { deriveOprfKey } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
-import {
-  addKey,
-  addMember,
-  InMemoryManifestStore,
-  initManifest,
-  signingKeyFromPem,
-  signManifest,
-  toPublicKey,
-  TrustManifestHolder,
-  type Member,
-  type TrustManifest,
-} from '@mcx/signing';
-import { createLinkageApp, type LinkageAppDeps } from './app.js';
-import { buildKeyring, type LinkageKeyEntry } from './keyring.js';
+import { addKey, addMember, initManifest, signingKeyFromPem, signManifest, type Member, type TrustManifest } from '@mcx/signing';
+import type { LinkageKeyEntry } from './keyring.js';
 
-// Test support for the *.unit.test.ts files: fixed keys (test use only, never deploy),
-// a signed manifest, and the app over real loopback HTTP with its log lines captured.
+// Test support: fixed keys (test use only, never deploy), a signed manifest, a test clock and
+// captured log lines. What needs PostgreSQL is in testkit-db.ts.
 
 const pem = (body: string) => `-----BEGIN PRIVATE KEY-----\n${body}\n-----END PRIVATE KEY-----\n`;
 
@@ -84,29 +70,4 @@ export function captureLogger() {
     },
   });
   return { lines, raw, logger: createLogger({ level: 'info', destination }) };
-}
-
-/** Starts the app on a loopback port with the test federation; `close()` when done. */
-export async function startTestApp(config: Partial<LinkageAppDeps['config']> = {}) {
-  const clock = testClock();
-  const holder = new TrustManifestHolder({ operatorKey: toPublicKey(TEST_KEYS.operator), store: new InMemoryManifestStore(), now: clock.now });
-  await holder.accept(signedTestManifest());
-  const log = captureLogger();
-  const app = createLinkageApp({
-    config: { audience: 'mcx-linkage', ratePerSecond: 200, burst: 2000, maxBatch: 64, ...config },
-    holder,
-    keys: buildKeyring(KEY_ENTRIES),
-    logger: log.logger,
-    now: clock.now,
-  });
-  const server = createServer(app.handle);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  const close = () =>
-    new Promise<void>((resolve) => {
-      app.close();
-      server.close(() => resolve());
-      server.closeAllConnections();
-    });
-  return { url, clock, holder, log, close };
 }

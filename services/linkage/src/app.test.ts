@@ -3,7 +3,8 @@ import { blindAll, createHttpEvaluator, createInProcessEvaluator, deriveLinkageK
 import { signNodeToken, type SigningKey } from '@mcx/signing';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MAX_BODY_BYTES } from './http.js';
-import { OPRF_K1, OPRF_K2, startTestApp, T0, TEST_KEYS } from './testkit.js';
+import { OPRF_K1, OPRF_K2, T0, TEST_KEYS } from './testkit.js';
+import { startTestApp } from './testkit-db.js';
 
 const child = { forename: 'Olivia', surname: 'Hart', dob: '2009-04-02', sex: 'F' as const, nhsNumber: '9990000026' };
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -146,6 +147,15 @@ describe('linkage service: refusals', () => {
     }
     expect(app.calls().every((l) => l.member === 'WMP' && l.outcome === 'refused')).toBe(true);
     expect(await chunkedUpload(app.url, app.token('WMP', TEST_KEYS.wmpPeer))).toBe(413);
+  });
+
+  it('refuses with 503 STORE_UNAVAILABLE, never serves unchecked, when its database cannot answer', async () => {
+    const app = await start();
+    await app.store.close();
+    const res = await app.post({ blinded: blindAll(['x']).blinded.map(b64) });
+    expect([res.status, res.json.error.code]).toEqual([503, 'STORE_UNAVAILABLE']);
+    expect(res.json.evaluated).toBeUndefined();
+    expect(app.calls()).toEqual([expect.objectContaining({ outcome: 'refused', status: 503, code: 'STORE_UNAVAILABLE' })]);
   });
 
   it('rate-limits a hammering member by keys, logs it, and still serves another member', async () => {

@@ -1,0 +1,62 @@
+import { writeFileSync } from 'node:fs';
+import { signManifest } from '@mcx/signing';
+import { describe, expect, it } from 'vitest';
+import { parseLinkageConfig } from './config.js';
+import { openLinkageDb } from './db/index.js';
+import { KeyRateLimiter } from './rate-limit.js';
+import { startLinkageService } from './server.js';
+import { captureLogger, KEY_ENTRIES, signedTestManifest, testClock, testManifest, TEST_KEYS } from './testkit.js';
+import { freshLinkageDatabase, linkageTestFiles } from './testkit-db.js';
+
+describe('KeyRateLimiter (PostgreSQL)', () => {
+  it('counts keys, refills at the rate, caps at the burst, and never mints tokens when the clock steps back', async () => {
+    const store = openLinkageDb(await freshLinkageDatabase(), { max: 2 });
+    try {
+      const clock = testClock();
+      const limiter = new KeyRateLimiter(store, { ratePerSecond: 10, burst: 30, now: clock.now });
+      expect(await limiter.take('WMP', 30)).toEqual({ ok: true });
+      expect(await limiter.take('WMP', 1)).toEqual({ ok: false, retryAfterSec: 1 });
+      expect(await limiter.take('GMP', 30)).toEqual({ ok: true });
+      clock.advance(2);
+      expect(await limiter.take('WMP', 25)).toEqual({ ok: false, retryAfterSec: 1 });
+      expect(await limiter.take('WMP', 20)).toEqual({ ok: true });
+      clock.advance(-60);
+      expect(await limiter.take('WMP', 1)).toEqual({ ok: false, retryAfterSec: 1 });
+      clock.advance(3600);
+      expect(await limiter.take('WMP', 31)).toEqual({ ok: false, retryAfterSec: 3 });
+      expect(await limiter.take('WMP', 30)).toEqual({ ok: true });
+      expect(await limiter.take('NPT', 31)).toEqual({ ok: false, retryAfterSec: 3 });
+      expect(await limiter.take('NPT', 30)).toEqual({ ok: true });
+    } finally {
+      await store.close();
+    }
+  });
+});
+
+describe('startLinkageService', () => {
+  it('migrates its database, loads its files, listens, reloads a newer manifest and closes', async () => {
+    const files = linkageTestFiles();
+    const config = parseLinkageConfig({
+      PORT: '0',
+      DATABASE_URL: await freshLinkageDatabase(),
+      MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator,
+      MCX_MANIFEST_FILE: files.manifest,
+      MCX_LINKAGE_KEYS_FILE: files.keys,
+    });
+    const { logger, lines } = captureLogger();
+    const service = await startLinkageService(config, logger, testClock().now);
+    try {
+      expect(service.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(await (await fetch(`${service.url}/v1/keys`)).json()).toMatchObject({ active: 'k2' });
+      writeFileSync(files.manifest, signManifest({ ...testManifest(), version: 6 }, TEST_KEYS.operator));
+      await service.reloadManifest();
+      expect(await (await fetch(`${service.url}/healthz`)).json()).toMatchObject({ manifest: { version: 6 } });
+      writeFileSync(files.manifest, signedTestManifest());
+      await expect(service.reloadManifest()).rejects.toMatchObject({ code: 'MANIFEST_ROLLBACK' });
+      expect(lines.map((l) => l.msg)).toEqual(expect.arrayContaining(['trust manifest installed', 'linkage service listening']));
+      expect(JSON.stringify(lines)).not.toContain(KEY_ENTRIES[0]!.key);
+    } finally {
+      await service.close();
+    }
+  });
+});
