@@ -218,3 +218,13 @@ describe('what a member may claim for its investigator', () => {
     }
   });
 });
+
+describe('the field-duplication limit', () => {
+  it('counts copies hidden in nested inline fragments', async () => {
+    const query = '{ __typename ... { __typename ... { __typename ... { __typename ... { __typename } } } } }';
+    const res = await fetch(`${nodes.WMP.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const json = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
+    expect(json.data).toBeUndefined();
+    expect(json.errors?.[0]).toMatchObject({ message: expect.stringContaining('Field duplication limit exceeded'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });
+  });
+});

@@ -129,6 +129,12 @@ describe('every role against every operation', () => {
     expect(count('unrestrictRecord', 'alteration', 's-publisher')).toBe(1);
   });
 
+  it('a user token that carries the publisher role cannot write: publishing is for force systems (client credentials)', async () => {
+    const token = await t.issuer.mintToken({ role: 'publisher', force: 'WMP', orgKind: 'police', subject: 'a-person', kind: 'user', ttlSec: 300, audience: 'mcx-node:WMP' });
+    const result = await send(`Bearer ${token}`, WRITE('publishEpisode', 'MissingEpisodeInput!'), { v: episodeInput() });
+    expect(result.code).toBe('FORBIDDEN');
+  });
+
   it('a publisher of another force cannot write this force’s records', async () => {
     const token = await t.issuer.mintToken({ role: 'publisher', force: 'GMP', orgKind: 'police', subject: 'gmp-rms', kind: 'client', ttlSec: 300, audience: 'mcx-node:WMP' });
     const result = await send(`Bearer ${token}`, WRITE('publishEpisode', 'MissingEpisodeInput!'), { v: episodeInput() });

@@ -15,6 +15,7 @@ export {
   IssuerConfigSchema,
   assertValidIssuerConfigs,
   isDevIssuer,
+  productionIssuerProblems,
   type AllowedAlgorithm,
   type ClaimMapping,
   type IssuerConfig,

@@ -107,3 +107,20 @@ export function assertValidIssuerConfigs(configs: readonly IssuerConfig[]): void
 export function isDevIssuer(config: Pick<IssuerConfig, 'issuer'>): boolean {
   return config.issuer === DEV_ISSUER;
 }
+
+/**
+ * What production refuses in the issuers a node trusts, one line each (empty: none): the
+ * development issuer, a JWKS URL over plain HTTP, and an issuer with no explicit `typ`, since
+ * without it a token of another kind from the same issuer (an ID token) would be accepted as
+ * an access token (RFC 8725 section 3.11).
+ */
+export function productionIssuerProblems(configs: readonly IssuerConfig[]): string[] {
+  const problems: string[] = [];
+  for (const c of configs) {
+    const where = `issuer ${c.id} (${c.issuer})`;
+    if (isDevIssuer(c)) problems.push('production refuses the development token issuer');
+    if (c.jwksUrl && !c.jwksUrl.startsWith('https://')) problems.push(`${where}: production refuses JWKS URLs over plain HTTP`);
+    if (!c.typ) problems.push(`${where}: production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted`);
+  }
+  return problems;
+}

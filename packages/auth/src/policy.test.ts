@@ -11,7 +11,8 @@ const investigator = viewer('investigator');
 // Expected decisions: [role, token kind, with a forwarded investigator?] -> allowed operations.
 const MATRIX: [Role, TokenKind, boolean, Operation[]][] = [
   ['publisher', 'client', false, ['record.write']],
-  ['publisher', 'user', false, ['record.write']],
+  // A person's token never publishes, whatever roles it carries.
+  ['publisher', 'user', false, []],
   ['investigator', 'user', false, ['record.read']],
   ['investigator', 'client', false, []],
   ['auditor', 'user', false, ['audit.read']],

@@ -4,7 +4,7 @@
  *
  * | role         | may                                                                  |
  * |--------------|----------------------------------------------------------------------|
- * | publisher    | `record.write` for its own force only (assertCanWrite); reads nothing |
+ * | publisher    | `record.write` for its own force only (assertCanWrite), with a client-credentials token only; reads nothing |
  * | investigator | `record.read`, with a user token only                                |
  * | auditor      | `audit.read` only; never the records                                 |
  * | operator     | `operator.admin` (keys, trust manifest, retention); no records, no audit |
@@ -39,7 +39,8 @@ export interface PolicyContext {
 export function can(viewer: Viewer, operation: Operation, context: PolicyContext = {}): boolean {
   switch (operation) {
     case 'record.write':
-      return hasRole(viewer, 'publisher');
+      // A force system publishes, never a person: a user token that carries the role is refused.
+      return hasRole(viewer, 'publisher') && viewer.tokenKind === 'client';
     case 'record.read':
       return hasRole(viewer, 'investigator') && viewer.tokenKind === 'user';
     case 'audit.read':

@@ -1,7 +1,7 @@
 import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
 import { McxError } from '@mcx/errors';
-import type { IssuerConfig } from './issuers.js';
+import { productionIssuerProblems, type IssuerConfig } from './issuers.js';
 import {
   b64json,
   ENTRA_ISSUER,
@@ -202,5 +202,20 @@ describe('readBearerToken', () => {
     expect(() => readBearerToken('Basic dXNlcjpwYXNz')).toThrow(
       expect.objectContaining({ code: 'TOKEN_MALFORMED' }),
     );
+  });
+});
+
+describe('productionIssuerProblems', () => {
+  const base = { id: 'wmp-idp', issuer: 'https://idp.wmp.test', audience: 'api://mcx-wmp', jwksUrl: 'https://idp.wmp.test/keys', algorithms: ['EdDSA' as const], force: 'WMP', orgKind: 'police' as const, claimMapping: 'plain' as const, typ: 'at+jwt' };
+
+  it('accepts an https JWKS issuer with an explicit typ', () => {
+    expect(productionIssuerProblems([base])).toEqual([]);
+  });
+
+  it('names an issuer without an explicit typ, one over plain HTTP, and the development issuer', () => {
+    const { typ: _typ, ...untyped } = base;
+    expect(productionIssuerProblems([untyped])).toEqual(['issuer wmp-idp (https://idp.wmp.test): production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted']);
+    expect(productionIssuerProblems([{ ...base, jwksUrl: 'http://idp.wmp.test/keys' }])).toEqual(['issuer wmp-idp (https://idp.wmp.test): production refuses JWKS URLs over plain HTTP']);
+    expect(productionIssuerProblems([{ ...base, issuer: 'mcx-dev-issuer' }])).toEqual(['production refuses the development token issuer']);
   });
 });

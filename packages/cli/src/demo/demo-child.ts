@@ -38,7 +38,7 @@ function episode(force: string, n: number, daysAgo: number, over: Partial<Missin
     id: demoId(force, n),
     version: 1,
     ownerReference: `${force}-MIS-DEMO-${n}`,
-    subjectRef: `${force}-SUBJ-ELLIE`,
+    subjectRef: `${force}-SUBJ-7001`,
     reviewAt: new Date(now.getTime() + 700 * DAY).toISOString().slice(0, 10),
     status: 'CLOSED',
     reportedAt: new Date(lastSeen.getTime() + 2 * HOUR).toISOString(),
@@ -72,7 +72,7 @@ function adultOfConcern(force: string, intelligence: 'B' | 'C', reviewAt: string
 export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxClient>, now = new Date()): Promise<void> {
   const reviewAt = new Date(now.getTime() + 365 * DAY).toISOString().slice(0, 10);
   for (const [force, client] of Object.entries(clients)) {
-    const res = (await client.request(PUBLISH_SUBJECT as never, { input: { subjectRef: `${force}-SUBJ-ELLIE`, reviewAt, identity: DEMO_CHILD } } as never)) as { publishSubject: { errors: { code: string }[] } };
+    const res = (await client.request(PUBLISH_SUBJECT as never, { input: { subjectRef: `${force}-SUBJ-7001`, reviewAt, identity: DEMO_CHILD } } as never)) as { publishSubject: { errors: { code: string }[] } };
     check('subject', res.publishSubject.errors);
   }
   const associate = await clients.WMP.request(PublishAssociateDocument, { input: adultOfConcern('WMP', 'B', reviewAt) });
@@ -96,9 +96,9 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
   // MPS holds its own record of the same man, found with another invented child: a cross-force link.
   const theirs = await clients.MPS.request(PublishAssociateDocument, { input: adultOfConcern('MPS', 'C', reviewAt) });
   check('associate', theirs.publishAssociate.errors);
-  const other = (await clients.MPS.request(PUBLISH_SUBJECT as never, { input: { subjectRef: 'MPS-SUBJ-TARA', reviewAt, identity: { forename: 'Tara', surname: 'Quinn', dob: '2010-09-02', sex: 'FEMALE' } } } as never)) as { publishSubject: { errors: { code: string }[] } };
+  const other = (await clients.MPS.request(PUBLISH_SUBJECT as never, { input: { subjectRef: 'MPS-SUBJ-7002', reviewAt, identity: { forename: 'Tara', surname: 'Quinn', dob: '2010-09-02', sex: 'FEMALE' } } } as never)) as { publishSubject: { errors: { code: string }[] } };
   check('subject', other.publishSubject.errors);
-  const tara = episode('MPS', 2, 30, { subjectRef: 'MPS-SUBJ-TARA', associates: [{ associateId: demoId('MPS', 100), role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }] }, now);
+  const tara = episode('MPS', 2, 30, { subjectRef: 'MPS-SUBJ-7002', associates: [{ associateId: demoId('MPS', 100), role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }] }, now);
   check('episode MPS-MIS-DEMO-2', (await clients.MPS.request(PublishEpisodeDocument, { input: tara })).publishEpisode.errors);
   const withAdult = [{ associateId: demoId('WMP', 100), role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }];
   const episodes: [McxClient, MissingEpisodeInput][] = [

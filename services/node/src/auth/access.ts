@@ -4,7 +4,7 @@ import {
   assertValidIssuerConfigs,
   authorize,
   createTokenVerifier,
-  isDevIssuer,
+  productionIssuerProblems,
   purposeFromRequest,
   readBearerToken,
   requireUserToken,
@@ -55,8 +55,8 @@ export function createAuthenticator(config: Config, devIssuer: DevIssuer | null)
   const issuers = config.auth.issuersFile ? loadIssuers(config.auth.issuersFile) : [];
   if (devIssuer) issuers.push(devIssuer.issuerConfig({ force: config.forceCode }));
   if (config.env === 'production') {
-    if (issuers.some((i) => isDevIssuer(i))) throw new McxError('AUTH_CONFIG_INVALID', 'production refuses the development token issuer');
-    if (issuers.some((i) => i.jwksUrl && !i.jwksUrl.startsWith('https://'))) throw new McxError('AUTH_CONFIG_INVALID', 'production refuses JWKS URLs over plain HTTP');
+    const problems = productionIssuerProblems(issuers);
+    if (problems.length > 0) throw new McxError('AUTH_CONFIG_INVALID', problems.join('; '));
   }
   if (issuers.length === 0) throw new McxError('AUTH_CONFIG_INVALID', 'no token issuers are configured (MCX_ISSUERS_FILE)');
   const verifier: TokenVerifier = createTokenVerifier({ issuers, clockToleranceSec: config.auth.clockToleranceSec });
