@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createFreshDatabase, runMigrations, startEmbeddedPostgres } from '@mcx/db';
 
 /** A migrated database for a benchmark: on DATABASE_URL's server if set, else an embedded one. */
-export async function benchDatabase(): Promise<{ url: string; stop(): Promise<void> }> {
+export async function benchDatabase(): Promise<{ url: string; adminUrl: string; stop(): Promise<void> }> {
   let adminUrl = process.env.DATABASE_URL;
   let stop = async () => {};
   if (!adminUrl) {
@@ -26,7 +26,7 @@ export async function benchDatabase(): Promise<{ url: string; stop(): Promise<vo
   }
   const url = await createFreshDatabase(adminUrl, 'mcx_bench');
   await runMigrations(url);
-  return { url, stop };
+  return { url, adminUrl, stop };
 }
 
 /** Median of a list of numbers. */

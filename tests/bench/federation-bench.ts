@@ -102,7 +102,11 @@ interface BenchFederation {
 
 async function startFederation(server: BenchServer, forces: string[], dataDir: string): Promise<BenchFederation> {
   const ports = Object.fromEntries(await Promise.all(forces.map(async (f) => [f, await freePort()] as const)));
-  const fed = await createFederation(forces, { endpoints: Object.fromEntries(forces.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: [PEER_HISTORY.name] });
+  const fed = await createFederation(forces, {
+    endpoints: Object.fromEntries(forces.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+    capabilities: [PEER_HISTORY.name],
+    linkageDatabaseUrl: await createFreshDatabase(server.adminUrl, 'mcx_fedbench_linkage'),
+  });
   const nodes: Record<string, BenchNode> = {};
   // Databases and migrations two at a time: the machine has 2 cores.
   const urls: Record<string, string> = {};

@@ -53,6 +53,7 @@ const fed = await createFederation(MEMBERS, {
   endpoints: Object.fromEntries(MEMBERS.map((m) => [m, `http://127.0.0.1:${ports[m]}`])),
   capabilities: PEER_OPERATIONS.map((op) => op.name),
   kinds: KINDS,
+  linkageDatabaseUrl: await createFreshDatabase(server.adminUrl, 'mcx_histbench_linkage'),
 });
 const nodes: Record<string, { node: RunningNode; publisher: McxClient; investigator: McxClient }> = {};
 for (const m of MEMBERS) {

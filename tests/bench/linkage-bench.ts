@@ -2,7 +2,7 @@
 // Then ingest: subjects published through the node's SubjectService and the real linkage
 // service over loopback, against the floor those per-key costs give, in the same run.
 //   npx tsx tests/bench/linkage-bench.ts [subjects]
-import { createDb, APP_ROLE } from '@mcx/db';
+import { createDb, createFreshDatabase, APP_ROLE } from '@mcx/db';
 import { blindAll, buildKeyInputs, createHttpEvaluator, evaluateBatch, finalizeAll, generateOprfKey, syntheticChildren } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
 import { AuditService } from '../../services/node/src/modules/audit/audit-service.js';
@@ -32,8 +32,11 @@ const nodePerKey = (blindMs + finalizeMs) / inputs.length;
 const servicePerKey = evalMs / inputs.length;
 
 // 2. Ingest through the node's service and the real linkage service (one process, 2 cores).
-const fed = await createFederation(['WMP'], { linkageEnv: { MCX_LINKAGE_RATE_PER_SECOND: '1000000', MCX_LINKAGE_BURST: '10000000' } });
 const pg = await benchDatabase();
+const fed = await createFederation(['WMP'], {
+  linkageEnv: { MCX_LINKAGE_RATE_PER_SECOND: '1000000', MCX_LINKAGE_BURST: '10000000' },
+  linkageDatabaseUrl: await createFreshDatabase(pg.adminUrl, 'mcx_bench_linkage'),
+});
 const db = createDb(pg.url, { max: 8, role: APP_ROLE });
 const keys = fed.keys.WMP!;
 const logger = createLogger({ level: 'silent' });
@@ -70,5 +73,5 @@ console.log(`OPRF per key (${inputs.length} keys, one core): node blind+finalise
 console.log(`ingest: ${SUBJECTS} subjects, ${n} linkage keys, ${ingestMs.toFixed(0)} ms = ${((SUBJECTS / ingestMs) * 1000).toFixed(1)} subjects/s`);
 console.log(`floor from the per-key costs (one event loop): ${floorMs.toFixed(0)} ms; ratio measured/floor ${(ingestMs / floorMs).toFixed(2)}`);
 await db.close();
-await pg.stop();
 await fed.close();
+await pg.stop();

@@ -27,7 +27,15 @@ export interface TestFederation {
  */
 export async function createFederation(
   forces: string[],
-  opts: { linkageEnv?: Record<string, string>; endpoints?: Record<string, string>; capabilities?: string[]; capabilitiesOf?: Record<string, string[]>; kinds?: Record<string, MemberKind> } = {},
+  opts: {
+    linkageEnv?: Record<string, string>;
+    /** The linkage service's database; by default a fresh one on the test server (inside vitest only). */
+    linkageDatabaseUrl?: string;
+    endpoints?: Record<string, string>;
+    capabilities?: string[];
+    capabilitiesOf?: Record<string, string[]>;
+    kinds?: Record<string, MemberKind>;
+  } = {},
 ): Promise<TestFederation> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-federation-'));
   const operator = generateSigningKey('manifest');
@@ -49,10 +57,12 @@ export async function createFederation(
   writeFileSync(files.operator, exportPublicKeyPem(operator));
   writeFileSync(files.manifest, signManifest(manifest, operator));
   writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
+  // The linkage service's own database (never a node's); it migrates it on start.
+  const linkageDatabaseUrl = opts.linkageDatabaseUrl ?? (await freshLinkageDatabaseUrl());
   const { logger, text } = capturingLogger('info');
   const start = (port: string) =>
     startLinkageService(
-      parseLinkageConfig({ PORT: port, MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
+      parseLinkageConfig({ PORT: port, DATABASE_URL: linkageDatabaseUrl, MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
       logger,
     );
   let linkage = await start('0');
@@ -74,6 +84,12 @@ export async function createFederation(
     close: () => linkage.close(),
   };
   return fed;
+}
+
+/** A fresh database for the linkage service on the test server. Loaded lazily: it needs vitest's provided admin URL. */
+async function freshLinkageDatabaseUrl(): Promise<string> {
+  const [{ createFreshDatabase }, { testAdminUrl }] = await Promise.all([import('@mcx/db'), import('@mcx/db/testing')]);
+  return createFreshDatabase(testAdminUrl(), 'mcx_linkage');
 }
 
 /** A free loopback port, for a node whose endpoint the manifest must name before it starts. */
