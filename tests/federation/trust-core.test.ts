@@ -109,7 +109,7 @@ describe("a requester's own organisation decides what the owner discloses, local
 
   it("the owner's disclosure entry names the requester's organisation, and the member that asked", async () => {
     const auditor = await nodes.WMP.as({ roles: ['auditor'] });
-    const entries = (await allEntries(auditor)).filter((e) => e.action === 'disclosure' && e.operation === 'peerHistory');
+    const entries = (await allEntries(auditor)).filter((e) => e.action === 'DISCLOSURE' && e.operation === 'peerHistory');
     const byLa = entries.filter((e) => e.actor.force === 'LABIRM');
     expect(byLa.length).toBeGreaterThan(0);
     for (const e of byLa) expect(e).toMatchObject({ requestingNode: 'WMP', actor: { force: 'LABIRM', orgKind: 'local_authority' } });
@@ -202,7 +202,7 @@ describe('what a member may claim for its investigator', () => {
     it(`${what}: refused with ${code}, and audited`, async () => {
       expect(await post(token(from, claims))).toEqual({ status: 403, code });
       const auditor = await nodes.WMP.as({ roles: ['auditor'] });
-      const last = (await allEntries(auditor)).filter((e) => e.action === 'authorisation_failure').at(-1);
+      const last = (await allEntries(auditor)).filter((e) => e.action === 'AUTHORISATION_FAILURE').at(-1);
       expect(last).toMatchObject({ requestingNode: from, reason: code });
     });
   }
