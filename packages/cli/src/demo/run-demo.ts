@@ -19,7 +19,7 @@ const PUBLISH_SUBJECT = gql`
 
 /**
  * Three force nodes on one embedded PostgreSQL (a database each), a signed trust manifest
- * naming them, and the federation's linkage service. Everything lives under the data
+ * naming them, and the federation's linkage service (with its own database on that server). Everything lives under the data
  * directory and is reused on the next run.
  */
 export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?: string }): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
@@ -56,12 +56,20 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
   writeFileSync(files.manifest, signManifest(manifest, operator));
   if (!existsSync(files.linkageKeys)) writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
 
-  const linkage = await startLinkageService(
-    parseLinkageConfig({ PORT: String(opts.basePort + 99), MCX_OPERATOR_PUBLIC_KEY_FILE: files.operatorPub, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys }),
-    logger.child({ service: 'mcx-linkage' }),
-  );
   // One port above the single node's, so `npm start` and the demo can run side by side.
   const pg = await startEmbeddedPostgres({ dataDir: path.join(root, 'demo-postgres'), port: base.embeddedPgPort + 1 });
+  // The linkage service keeps its rate limits, used tokens and manifest floor in a database of its own.
+  const linkageDatabaseUrl = await ensureDatabase(pg.adminUrl, 'mcx_demo_linkage');
+  const linkage = await startLinkageService(
+    parseLinkageConfig({
+      PORT: String(opts.basePort + 99),
+      DATABASE_URL: linkageDatabaseUrl,
+      MCX_OPERATOR_PUBLIC_KEY_FILE: files.operatorPub,
+      MCX_MANIFEST_FILE: files.manifest,
+      MCX_LINKAGE_KEYS_FILE: files.linkageKeys,
+    }),
+    logger.child({ service: 'mcx-linkage' }),
+  );
   const issuer = await loadOrCreateDevIssuer(root);
   const nodes: RunningNode[] = [];
   for (const [i, force] of DEMO_FORCES.entries()) {
