@@ -95,7 +95,7 @@ describe('the disclosure matrix', () => {
       // The list gives the same records and counts what it left out.
       const list = await localEpisodes(client, { subjectRef });
       expect(list.nodes.map((n) => n.id).sort()).toEqual(row.sees.map((n) => ids[n]).sort());
-      expect(list.withheld).toEqual({ restricted: 0, reviewOverdue: 0, notDisclosable: 6 - row.sees.length });
+      expect(list.withheld).toEqual({ restricted: 0, reviewOverdue: 0, notDisclosable: 6 - row.sees.length, integrityFault: 0 });
     });
   }
 

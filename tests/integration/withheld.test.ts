@@ -34,14 +34,14 @@ describe('what readers never see, and how it is counted', () => {
     await restrictRecord(t.client, 'EPISODE', disputed.id!);
     const today = await localEpisodes(t.investigator, { subjectRef: 'SUBJ-W' });
     expect(today.nodes.map((n) => n.id).sort()).toEqual([due.id, kept.id].sort());
-    expect(today.withheld).toEqual({ restricted: 1, reviewOverdue: 0, notDisclosable: 0 });
+    expect(today.withheld).toEqual({ restricted: 1, reviewOverdue: 0, notDisclosable: 0, integrityFault: 0 });
 
     // Three days on, the first is past its review date: withheld and counted until reviewed.
     const later = await startTestNode({ force: 'WMP', databaseUrl: t.databaseUrl, keys: t.keys, issuer: t.issuer, now: () => new Date(Date.now() + 3 * DAY) });
     try {
       const after = await localEpisodes(later.investigator, { subjectRef: 'SUBJ-W' });
       expect(after.nodes.map((n) => n.id)).toEqual([kept.id]);
-      expect(after.withheld).toEqual({ restricted: 1, reviewOverdue: 1, notDisclosable: 0 });
+      expect(after.withheld).toEqual({ restricted: 1, reviewOverdue: 1, notDisclosable: 0, integrityFault: 0 });
       expect(await localEpisode(later.investigator, 'WMP', due.id!)).toBeNull();
       // The owner's publisher reviews it: the same content, a new version, a new review date.
       const newDate = new Date(Date.now() + 400 * DAY).toISOString().slice(0, 10);

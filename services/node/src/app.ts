@@ -15,6 +15,8 @@ import { EpisodeService } from './modules/episode/episode-service.js';
 import * as episodeResolvers from './modules/episode/resolvers.js';
 import * as locationResolvers from './modules/location-of-concern/resolvers.js';
 import { RecordService } from './modules/records/record-service.js';
+import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
+import { kindToGraphql } from './modules/records/record-kind.js';
 import { AuditService } from './modules/audit/audit-service.js';
 import { AuditStore } from './modules/audit/audit-store.js';
 import { SecurityLog } from './modules/audit/security-log.js';
@@ -92,6 +94,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     isKnownOrganisation: (code) => known.has(code),
     isKnownAuthority: (code) => authorities.has(code),
     reviewDays: config.reviewDays,
+    // Stored records are verified before any use, with this node's record keys (parsed once).
+    verifyKeys: ownRecordKeys(config.forceCode, deps.keys.record, deps.trust?.holder ?? null),
+    integrity: new IntegrityMonitor({ logger, ...(deps.now ? { now: deps.now } : {}) }),
     ...(deps.now ? { now: deps.now } : {}),
   });
   const auditStore = new AuditStore(db.db);
@@ -164,6 +169,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
           manifestStatus: manifest?.status ?? null,
           migrationsApplied: migrations.applied,
           migrationsExpected: migrations.expected,
+          integrity: (({ recent, ...status }) => ({ ...status, recent: recent.map((f) => ({ ...f, kind: kindToGraphql(f.kind) })) }))(records.integrity.status()),
         };
       },
       localEpisodes: episodeResolvers.localEpisodes,
@@ -378,11 +384,15 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   async function readiness() {
     const manifest = deps.trust ? deps.trust.describe() : null;
+    // Integrity faults are shown, never a reason to stop serving: the faulty records are withheld.
+    // Counts only here (the endpoint is unauthenticated); nodeStatus names the records.
+    const { state, faultsDetected, lastFaultAt } = records.integrity.status();
+    const integrity = { state, faultsDetected, lastFaultAt };
     try {
       const status = await migrationStatus(db.sql);
-      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest };
+      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest, integrity };
     } catch {
-      return { ready: false, database: 'unreachable', migrations: null, manifest };
+      return { ready: false, database: 'unreachable', migrations: null, manifest, integrity };
     }
   }
 

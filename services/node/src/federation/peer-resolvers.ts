@@ -45,17 +45,38 @@ function checkKeys(keys: readonly McxPeerKeyInput[]) {
 
 const toSigned = (s: StoredRecord<{ kind: string; owner: string; id: string; version: number }>) => ({ kind: s.record.kind, owner: s.record.owner, id: s.record.id, version: s.record.version, bytes: s.bytes, signature: s.signature });
 
+/** What this node withheld from a peer's answer, by reason. */
+interface PeerWithheld {
+  restricted: number;
+  reviewOverdue: number;
+  notDisclosable: number;
+  /** Records whose stored signature fails here (integrity faults): withheld, never signed again. */
+  integrityFault: number;
+}
+
+const noneWithheld = (): PeerWithheld => ({ restricted: 0, reviewOverdue: 0, notDisclosable: 0, integrityFault: 0 });
+
+/**
+ * The counts as peer protocol version 1 carries them: three counts, so a record withheld for an
+ * integrity fault goes out as not disclosable (this owner will not disclose it), and
+ * integrityFault is null. The audit entry keeps them apart.
+ */
+function onWire(w: PeerWithheld) {
+  return { restricted: w.restricted, reviewOverdue: w.reviewOverdue, notDisclosable: w.notDisclosable + w.integrityFault, integrityFault: null };
+}
+
 export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_, { keys }, ctx: Context) => {
   const read = await ctx.access.requirePeer('peerHistory');
   const query = checkKeys(keys);
   const { subjects, records, disclosure } = ctx.services;
   const matches = (await subjects.matchQuery(query)).filter((m) => m.owner === ctx.forceCode);
-  const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
+  const withheld = noneWithheld();
   const released: StoredRecord<EpisodeRecord>[] = [];
   for (const m of matches) {
     const page = await records.listLocal<EpisodeRecord>('episode', { subjectRef: m.subjectRef, first: MAX_EPISODES_PER_SUBJECT });
     withheld.restricted += page.withheld.restricted;
     withheld.reviewOverdue += page.withheld.reviewOverdue;
+    withheld.integrityFault += page.withheld.integrityFault;
     for (const n of page.nodes) {
       const shaped = byPolicy(ctx, read.requester, n);
       if ('released' in shaped) released.push(shaped.released);
@@ -68,14 +89,15 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
   const out = [...released.map(toSigned), ...pointers.map(toSigned)];
   const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), query);
   await auditDisclosure(ctx, read, 'peerHistory', out.map((r) => `${r.owner}/${r.id}`), withheld, subjects.digest(query));
-  return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld, associateLinks };
+  return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld: onWire(withheld), associateLinks };
 };
 
-/** Signed pointers to associates held here, by id; a withheld one counts as not disclosable. */
-async function pointersFor(ctx: Context, read: AuthorisedRead, ids: readonly string[], withheld: { notDisclosable: number }) {
+/** Signed pointers to associates held here, by id; a withheld one counts as not disclosable, or as an integrity fault. */
+async function pointersFor(ctx: Context, read: AuthorisedRead, ids: readonly string[], withheld: PeerWithheld) {
   const pointers = [];
   for (const id of ids) {
     const found = await ctx.services.records.read<AssociateRecord>('associate', ctx.forceCode, id);
+    if (found.withheld === 'INTEGRITY_FAULT') withheld.integrityFault += 1;
     if (!found.record) continue;
     // Always a pointer in a federated answer, even to a reader of the owner's own force.
     const d = discloseAssociate(ctx.services.disclosure, read.requester, found.record, { asPointer: true });
@@ -93,21 +115,24 @@ export const peerAssociatePointers: NonNullable<QueryResolvers['peerAssociatePoi
   const read = await ctx.access.requirePeer('peerAssociatePointers');
   if (ids.length === 0 || ids.length > MAX_POINTERS || !ids.every((id) => UUID.test(id))) badInput(`ids must hold 1 to ${MAX_POINTERS} associate ids`);
   const childKeys = exclude.length ? checkKeys(exclude) : [];
-  const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
+  const withheld = noneWithheld();
   const pointers = await pointersFor(ctx, read, [...new Set(ids)], withheld);
   const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), childKeys);
   const out = pointers.map(toSigned);
   await auditDisclosure(ctx, read, 'peerAssociatePointers', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
-  return { records: out, withheld, associateLinks };
+  return { records: out, withheld: onWire(withheld), associateLinks };
 };
 
 /**
  * The disclosure entry for a peer's request, naming the caller's entry; its id goes into the
  * signed receipt. Nothing is released if it cannot be written.
  */
-async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: { restricted: number; reviewOverdue: number; notDisclosable: number } | null, linkageDigest: string | null, reason?: string) {
+async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: PeerWithheld | null, linkageDigest: string | null, reason?: string) {
   const peer = ctx.peerCall!;
-  const held = withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue > 0 ? `WITHHELD:R${withheld.restricted}:O${withheld.reviewOverdue}:N${withheld.notDisclosable}` : null;
+  const held =
+    withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue + withheld.integrityFault > 0
+      ? `WITHHELD:R${withheld.restricted}:O${withheld.reviewOverdue}:N${withheld.notDisclosable}${withheld.integrityFault > 0 ? `:I${withheld.integrityFault}` : ''}`
+      : null;
   const entry = await committed(() =>
     ctx.services.audit.record({
       action: 'disclosure',
@@ -187,16 +212,21 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
   }
   const { records } = ctx.services;
   const today = records.today();
-  const withheld = { restricted: 0, reviewOverdue: 0, notDisclosable: 0 };
+  const withheld = noneWithheld();
   const found = new Map<string, StoredRecord<LocationRecord>>();
+  const faulty = new Set<string>();
   for (const n of near) {
-    for (const candidate of await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT)) {
+    const box = await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT);
+    // Candidates whose stored copy fails: withheld and counted (once, whatever the boxes they are in).
+    for (const id of box.faulty) faulty.add(id);
+    for (const candidate of box.records) {
       const loc = candidate.record.facts.location;
       if (loc.lat === null || loc.lon === null || haversineMetres(n, { lat: loc.lat, lon: loc.lon }) > n.radiusMetres) continue;
       if (concerns && !candidate.record.assessment.concerns.some((c) => concerns.includes(c))) continue;
       found.set(candidate.record.id, candidate);
     }
   }
+  withheld.integrityFault = faulty.size;
   const out = [];
   for (const candidate of found.values()) {
     const shaped = byPolicy(ctx, read.requester, candidate);
@@ -204,5 +234,5 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
     else withheld.notDisclosable += 1;
   }
   await auditDisclosure(ctx, read, 'peerLocations', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
-  return { records: out, withheld };
+  return { records: out, withheld: onWire(withheld) };
 };

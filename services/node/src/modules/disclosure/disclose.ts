@@ -3,12 +3,14 @@
  * the exact stored bytes and signature (nothing had to change) or a disclosed view: the record
  * with the fields the policy removes or coarsens changed, a `disclosure` note naming what was
  * changed, signed again by the owner's record key. A recipient verifies either the same way,
- * against the owner's keys in the trust manifest.
+ * against the owner's keys in the trust manifest. Only records whose stored signature verified
+ * here are shaped (RecordService checks it): a record changed in the database is never signed again.
  */
 import type { AssociateRecord } from '../associate/associate-spec.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { Grading } from '../records/grading.js';
 import type { Kind, StoredRecord } from '../records/record-kind.js';
+import { isVerified } from '../records/record-integrity.js';
 import { exactPlacements, isOwner, sensitiveReleased, withholdingRule, type DisclosurePolicy, type PolicyRule, type Requester } from './policy.js';
 
 /** The note a disclosed view carries inside its signed bytes. */
@@ -126,11 +128,20 @@ function gradingOf(record: { grading?: Grading | null }): Grading | null {
 }
 
 /**
- * Decides and shapes one readable record (already past the restricted and review checks) for
- * one requester: withheld by a record-level rule, or disclosed (re-signed when a field rule
- * changed it). Associates go through discloseAssociate, which makes them pointers.
+ * Only a record read through RecordService, whose stored signature verified, is disclosed or
+ * signed again: a view built from bytes changed in the database would otherwise leave signed.
+ */
+function assertVerified(stored: StoredRecord<unknown>): void {
+  if (!isVerified(stored)) throw new Error('disclose: the record was not read through a verified path; nothing is signed or released');
+}
+
+/**
+ * Decides and shapes one readable record (already past the integrity, restricted and review
+ * checks) for one requester: withheld by a record-level rule, or disclosed (re-signed when a
+ * field rule changed it). Associates go through discloseAssociate, which makes them pointers.
  */
 export function disclose<T extends { kind: Kind; owner: string }>(d: Discloser, r: Requester, stored: StoredRecord<T>): Disclosed<T> {
+  assertVerified(stored);
   const record = stored.record;
   const rule = withholdingRule(d.policy, r, { kind: record.kind, owner: record.owner, grading: gradingOf(record as { grading?: Grading | null }) });
   if (rule) return { outcome: 'withheld', rule };
@@ -144,6 +155,7 @@ export function disclose<T extends { kind: Kind; owner: string }>(d: Discloser, 
 
 /** An associate as a signed pointer (the owner's record key signs it). */
 export function signedPointer(d: Discloser, stored: StoredRecord<AssociateRecord>): StoredRecord<AssociatePointerRecord> {
+  assertVerified(stored);
   const pointer = associatePointer(d, stored.record);
   const signed = d.sign(pointer);
   return { record: pointer, bytes: signed.bytes, signature: signed.signature, state: stored.state };

@@ -1,5 +1,5 @@
 import type { McxCloseEpisodeInput, MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
-import type { Published, RecordService } from '../records/record-service.js';
+import { outcomeError, type Published, type RecordService } from '../records/record-service.js';
 import type { InTx } from '../records/record-store.js';
 import { InputChecker } from '../records/validation.js';
 import type { EpisodeRecord } from './episode-model.js';
@@ -30,10 +30,12 @@ export class EpisodeService {
     const id = c.uuid('id', input.id);
     c.version('version', input.version);
     if (!id || c.errors.length > 0) return { record: null, errors: c.errors };
-    const current = await this.records.get<EpisodeRecord>('episode', this.forceCode, id);
-    if (!current) return { record: null, errors: [{ field: 'id', code: 'NOT_FOUND', message: 'no open episode with this id has been published by this force' }] };
+    // The next version builds on the stored one: only on bytes whose stored signature verifies.
+    const current = await this.records.load<EpisodeRecord>('episode', this.forceCode, id);
+    if (current.status === 'fault') return { record: null, errors: [outcomeError({ status: 'INTEGRITY_FAULT', currentVersion: current.row.version })!] };
+    if (current.status === 'absent' || current.stored.state === 'RETRACTED') return { record: null, errors: [{ field: 'id', code: 'NOT_FOUND', message: 'no open episode with this id has been published by this force' }] };
     const merged: MissingEpisodeInput = {
-      ...episodeToInput(current.record),
+      ...episodeToInput(current.stored.record),
       version: input.version,
       status: 'CLOSED',
       foundAt: input.foundAt,

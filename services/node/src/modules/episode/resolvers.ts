@@ -55,7 +55,8 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
   const policy = ctx.services.disclosure.policy;
   const notDisclosable = page.gradings.reduce((sum, g) => sum + (withholdingRule(policy, read.requester, { kind: 'episode', owner: ctx.forceCode, grading: g.grading }) ? g.count : 0), 0);
   const withheldHere = shaped.some((s) => 'withheld' in s);
-  await ctx.auditRead(read, 'localEpisodes', [], nodes.map(key), withheldHere ? 'NOT_DISCLOSABLE' : null);
+  const reason = [withheldHere ? 'NOT_DISCLOSABLE' : null, page.withheld.integrityFault > 0 ? 'INTEGRITY_FAULT' : null].filter(Boolean).join(',') || null;
+  await ctx.auditRead(read, 'localEpisodes', [], nodes.map(key), reason);
   return { nodes, nextCursor: page.nextCursor, withheld: { ...page.withheld, notDisclosable } };
 };
 

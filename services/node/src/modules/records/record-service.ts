@@ -1,8 +1,10 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson, signRecord, type SigningKey } from '@mcx/signing';
+import { canonicalJson, keyResolverFromKeys, signRecord, type KeyResolver, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
+import type { Grading } from './grading.js';
+import { IntegrityMonitor, markVerified, verifyStoredRow, type StoredRowKeys } from './record-integrity.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
-import type { CurrentRecord, InTx, RecordQueries, RecordStore, VersionWrite, WriteOutcome } from './record-store.js';
+import type { CurrentRecord, InTx, RecordQueries, RecordStore, StoredRow, StoredVersionCheck, VersionWrite, WriteOutcome } from './record-store.js';
 import { InputChecker, type FieldError } from './validation.js';
 
 /** Retention periods when configuration sets none: two years for episodes, one for intelligence. */
@@ -22,8 +24,30 @@ export interface RecordServiceDeps {
   isKnownAuthority(code: string): boolean;
   /** Retention by kind, in days (MCX_REVIEW_DAYS_*). */
   reviewDays?: WriteRules['reviewDays'];
+  /**
+   * The keys stored records are verified with before any use of their bytes (this node's record
+   * keys: see ownRecordKeys); without it, the current record key only.
+   */
+  verifyKeys?: KeyResolver;
+  /** Where integrity faults are counted and logged (nodeStatus, /readyz); without it, counted only. */
+  integrity?: IntegrityMonitor;
   now?: () => Date;
 }
+
+/**
+ * A record's current version after its stored signature was checked: absent, faulty (its bytes
+ * no longer verify: withheld, never used), or verified (any state, RETRACTED included).
+ */
+export type Loaded<T> = { status: 'absent' } | { status: 'fault'; row: StoredRow } | { status: 'ok'; row: StoredRow; stored: StoredRecord<T> };
+
+/** Why a readable record is left out of an answer at its owner. */
+export type ReadWithheld = 'RESTRICTED' | 'REVIEW_OVERDUE' | 'INTEGRITY_FAULT';
+
+const INTEGRITY_FAULT: FieldError = {
+  field: 'id',
+  code: 'INTEGRITY_FAULT',
+  message: "the stored copy of this record fails its signature check: it is not used, and this node's operators are alerted; publish the record again as a new version",
+};
 
 export type Published<T> = { record: StoredRecord<T>; errors: [] } | { record: null; errors: FieldError[] };
 
@@ -43,6 +67,8 @@ export function outcomeError(o: WriteOutcome): FieldError | null {
       return { field: 'id', code: 'INVALID_STATE', message: 'this record was retracted and cannot be amended' };
     case 'NOT_FOUND':
       return { field: 'id', code: 'NOT_FOUND', message: 'no record with this id has been published by this force' };
+    case 'INTEGRITY_FAULT':
+      return INTEGRITY_FAULT;
   }
 }
 
@@ -59,11 +85,45 @@ export class RecordService {
   private readonly deps: Required<Pick<RecordServiceDeps, 'sign'>> & RecordServiceDeps;
 
   private readonly queries: RecordQueries;
+  private readonly verifyKeys: KeyResolver;
+  /** Integrity faults met by this process: operators read them (nodeStatus, /readyz). */
+  readonly integrity: IntegrityMonitor;
 
   constructor(deps: RecordServiceDeps) {
     this.deps = { ...deps, sign: deps.sign ?? ((record) => signRecord(record, deps.recordKey)) };
     this.queries = deps.store.queries();
     this.now = deps.now ?? (() => new Date());
+    this.verifyKeys = deps.verifyKeys ?? keyResolverFromKeys([deps.recordKey]);
+    this.integrity = deps.integrity ?? new IntegrityMonitor();
+  }
+
+  /**
+   * The one gate before stored bytes are used: the stored signature, with this node's parsed
+   * record keys, and the row's envelope and index columns against the signed values. Returns the
+   * record parsed from the verified bytes, or null after reporting an integrity fault.
+   */
+  private verified<T>(row: StoredRowKeys & { state: string }): StoredRecord<T> | null {
+    const checked = verifyStoredRow(row, this.verifyKeys);
+    if (!checked.ok) {
+      this.integrity.report(row, checked.reason);
+      return null;
+    }
+    return markVerified({ record: checked.record as T, bytes: row.bytes, signature: row.signature, state: row.state as McxRecordState });
+  }
+
+  /** An already stored version is handed back to a retrying publisher only when it still verifies. */
+  private readonly checkStored: StoredVersionCheck = (stored) => {
+    const checked = verifyStoredRow(stored, this.verifyKeys);
+    if (!checked.ok) this.integrity.report(stored, checked.reason);
+    return checked.ok;
+  };
+
+  /** The current version of a record with its stored signature checked. */
+  async load<T>(kind: Kind, owner: string, id: string): Promise<Loaded<T>> {
+    const row = await this.deps.store.current(owner, id, kind);
+    if (!row) return { status: 'absent' };
+    const stored = this.verified<T>(row);
+    return stored ? { status: 'ok', row, stored } : { status: 'fault', row };
   }
 
   /** Signs a view of a record (a disclosed view, a pointer) with the current record key. */
@@ -116,7 +176,7 @@ export class RecordService {
   async publish<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, input: I, opts: { mustExist?: boolean; inTx?: InTx } = {}): Promise<Published<C & Envelope>> {
     const checked = spec.check(input, this.rules());
     if (!checked.ok) return { record: null, errors: checked.errors };
-    const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), opts);
+    const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), { ...opts, checkStored: this.checkStored });
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
@@ -150,7 +210,7 @@ export class RecordService {
       writes.push(this.toWrite(spec, checked.value));
     });
     if (errors.length > 0) return { records: [], errors };
-    const { ok, outcomes } = await this.deps.store.writeVersions(writes, this.now(), opts);
+    const { ok, outcomes } = await this.deps.store.writeVersions(writes, this.now(), { ...opts, checkStored: this.checkStored });
     if (!ok) {
       return {
         records: [],
@@ -163,22 +223,24 @@ export class RecordService {
     return { records: outcomes.map((o) => toStored<C & Envelope>(o as Extract<WriteOutcome, { bytes: string }>)), errors: [] };
   }
 
-  /** The current version of a record, or null; a retracted record reads as null. */
+  /** The current version of a record, verified, or null; a retracted or faulty record reads as null. */
   async get<T>(kind: Kind, owner: string, id: string): Promise<StoredRecord<T> | null> {
-    const current = await this.deps.store.current(owner, id, kind);
-    if (!current || current.state === 'RETRACTED') return null;
-    return toStored<T>(current);
+    const loaded = await this.load<T>(kind, owner, id);
+    return loaded.status === 'ok' && loaded.stored.state !== 'RETRACTED' ? loaded.stored : null;
   }
 
   /**
-   * A record as a reader may see it: null when absent or retracted; withheld (with the
-   * reason) when restricted or past its review date.
+   * A record as a reader may see it: null when absent or retracted; withheld (with the reason)
+   * when its stored signature fails, when restricted, or when past its review date.
    */
-  async read<T extends { reviewAt: string }>(kind: Kind, owner: string, id: string): Promise<{ record: StoredRecord<T> | null; withheld: 'RESTRICTED' | 'REVIEW_OVERDUE' | null }> {
-    const found = await this.get<T>(kind, owner, id);
-    if (!found) return { record: null, withheld: null };
+  async read<T extends { reviewAt: string }>(kind: Kind, owner: string, id: string): Promise<{ record: StoredRecord<T> | null; withheld: ReadWithheld | null }> {
+    const loaded = await this.load<T>(kind, owner, id);
+    if (loaded.status === 'absent') return { record: null, withheld: null };
+    if (loaded.status === 'fault') return { record: null, withheld: 'INTEGRITY_FAULT' };
+    const found = loaded.stored;
+    if (found.state === 'RETRACTED') return { record: null, withheld: null };
     if (found.state === 'RESTRICTED') return { record: null, withheld: 'RESTRICTED' };
-    if (found.record.reviewAt < this.now().toISOString().slice(0, 10)) return { record: null, withheld: 'REVIEW_OVERDUE' };
+    if (found.record.reviewAt < this.today()) return { record: null, withheld: 'REVIEW_OVERDUE' };
     return { record: found, withheld: null };
   }
 
@@ -187,28 +249,73 @@ export class RecordService {
     return this.now().toISOString().slice(0, 10);
   }
 
-  /** The subjects whose readable episodes here name any of these associates (`owner/id`). */
-  subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
-    return this.queries.subjectsNaming(owner, associateRefs, today);
+  /**
+   * The subjects whose readable episodes here name any of these associates (`owner/id`). The
+   * indexed column only finds candidates: each episode counts by its verified bytes.
+   */
+  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
+    const wanted = new Set(associateRefs);
+    const subjects = new Set<string>();
+    for (const row of await this.queries.episodesNaming(owner, associateRefs, today)) {
+      const episode = this.verified<{ subjectRef: string; facts: { associates: { owner: string; associateId: string }[] } }>(row);
+      if (episode?.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`))) subjects.add(episode.record.subjectRef);
+    }
+    return [...subjects];
   }
 
-  /** This force's readable records of a kind in a box (the indexed prefilter; callers refine by distance). */
-  async inBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRecord<T>[]> {
-    return (await this.queries.inBox(kind, this.deps.forceCode, box, today, limit)).map((r) => toStored<T>(r));
+  /**
+   * This force's readable records of a kind in a box (the indexed prefilter; callers refine by
+   * distance), verified; `faulty` names (by id) those withheld because their bytes fail.
+   */
+  async inBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<{ records: StoredRecord<T>[]; faulty: string[] }> {
+    const records: StoredRecord<T>[] = [];
+    const faulty: string[] = [];
+    for (const row of await this.queries.inBox(kind, this.deps.forceCode, box, today, limit)) {
+      const stored = this.verified<T>(row);
+      if (stored) records.push(stored);
+      else faulty.push(row.id);
+    }
+    return { records, faulty };
   }
 
-  /** This force's readable records of one kind, newest report first, with what was withheld. */
+  /**
+   * This force's readable records of one kind, newest report first, verified, with what was
+   * withheld. Records of the page whose stored signature fails are withheld and counted as
+   * `integrityFault`; they leave the grading counts (which read every page in SQL).
+   */
   async listLocal<T>(kind: Kind, opts: { subjectRef?: string | null; first: number; after?: string | null; countGradings?: boolean }) {
-    const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts, today: this.now().toISOString().slice(0, 10) });
-    return { nodes: page.records.map((r) => toStored<T>(r)), nextCursor: page.nextCursor, withheld: page.withheld, gradings: page.gradings };
+    const page = await this.deps.store.listCurrent({ kind, owner: this.deps.forceCode, ...opts, today: this.today() });
+    const nodes: StoredRecord<T>[] = [];
+    const gradings = page.gradings.map((g) => ({ ...g, key: canonicalJson(g.grading) }));
+    for (const row of page.records) {
+      const stored = this.verified<T>(row);
+      if (stored) {
+        nodes.push(stored);
+        continue;
+      }
+      const group = gradings.find((g) => g.key === canonicalJson(storedGrading(row.bytes)) && g.count > 0);
+      if (group) group.count -= 1;
+    }
+    return {
+      nodes,
+      nextCursor: page.nextCursor,
+      withheld: { ...page.withheld, integrityFault: page.records.length - nodes.length },
+      gradings: gradings.filter((g) => g.count > 0).map(({ grading, count }) => ({ grading, count })),
+    };
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */
   async setRestricted(kind: Kind, id: string, restricted: boolean, reason?: McxRestrictionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+    // A record whose stored copy fails is not changed, and its bytes are not handed back.
+    const before = await this.load(kind, this.deps.forceCode, id);
+    if (before.status === 'absent') return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (before.status === 'fault') return { record: null, errors: [INTEGRITY_FAULT] };
     const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now(), reason ?? null, inTx);
     if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
-    return { record: { ...result.record, kind, id }, errors: [] };
+    if (!this.verified(result.record)) return { record: null, errors: [INTEGRITY_FAULT] };
+    const { bytes, signature, state, version, restrictionReason } = result.record;
+    return { record: { bytes, signature, state, version, restrictionReason: restrictionReason ?? null, kind, id }, errors: [] };
   }
 
   /**
@@ -221,11 +328,13 @@ export class RecordService {
     const date = c.date('reviewAt', reviewAt, { required: true });
     if (date && date < this.now().toISOString().slice(0, 10)) c.fail('reviewAt', 'OUT_OF_RANGE', 'reviewAt is in the past');
     if (c.errors.length > 0) return { record: null, errors: c.errors };
-    const current = await this.deps.store.current(this.deps.forceCode, id, kind);
+    // The same content signed again: only from bytes whose stored signature verifies.
+    const current = await this.load<{ publishedAt: string; id: string; version: number; state: string }>(kind, this.deps.forceCode, id);
     const index = await this.deps.store.headIndex(this.deps.forceCode, id);
-    if (!current || !index) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
-    if (current.state === 'RETRACTED') return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: current.version })!] };
-    const { publishedAt: _previous, ...content } = JSON.parse(current.bytes) as { publishedAt: string; id: string; version: number; state: string };
+    if (current.status === 'absent' || !index) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (current.status === 'fault') return { record: null, errors: [INTEGRITY_FAULT] };
+    if (current.stored.state === 'RETRACTED') return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: current.row.version })!] };
+    const { publishedAt: _previous, ...content } = current.stored.record;
     const unsigned = { ...content, version, reviewAt: date!, state: 'ACTIVE' };
     const { outcomes } = await this.deps.store.writeVersions([this.write(kind, unsigned, { ...index, reviewAt: date! })], this.now(), { mustExist: true, ...(inTx ? { inTx } : {}) });
     const outcome = outcomes[0]!;
@@ -236,15 +345,34 @@ export class RecordService {
 
   /** Retracts a record: a signed tombstone becomes its current version. */
   async retract(kind: Kind, id: string, version: number, reason: McxRetractionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
-    const current = await this.deps.store.current(this.deps.forceCode, id, kind);
-    if (!current) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
-    if (current.state === 'RETRACTED') return { record: { ...current, kind, id }, errors: [] };
+    const current = await this.load<{ ownerReference: string; reviewAt: string }>(kind, this.deps.forceCode, id);
+    if (current.status === 'absent') return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    if (current.row.state === 'RETRACTED') {
+      if (current.status === 'fault') return { record: null, errors: [INTEGRITY_FAULT] };
+      const { bytes, signature, state, version: v } = current.row;
+      return { record: { bytes, signature, state, version: v, kind, id }, errors: [] };
+    }
     const tombstone: Omit<Tombstone, 'publishedAt'> = { schema: 'mcx.tombstone/1', kind, owner: this.deps.forceCode, id, version, state: 'RETRACTED', marking: MARKING, reason };
-    const previous = JSON.parse(current.bytes) as { ownerReference: string; reviewAt: string };
-    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true, ...(inTx ? { inTx } : {}) });
+    // A faulty record may still be retracted: the tombstone is new and holds none of its content;
+    // its index then comes from the head row, since the stored bytes cannot be trusted.
+    const previous = current.status === 'ok' ? current.stored.record : await this.deps.store.headIndex(this.deps.forceCode, id);
+    if (!previous) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
+    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true, checkStored: this.checkStored, ...(inTx ? { inTx } : {}) });
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
     return { record: { bytes: outcome.bytes, signature: outcome.signature, state: 'RETRACTED', version, kind, id }, errors: [] };
+  }
+}
+
+/**
+ * The grading a faulty row's bytes claim, read only to take the row out of the grading counts
+ * (which read the same bytes in SQL); never used for a decision about the record.
+ */
+function storedGrading(bytes: string): Grading | null {
+  try {
+    return ((JSON.parse(bytes) as { grading?: Grading | null }).grading ?? null) as Grading | null;
+  } catch {
+    return null;
   }
 }

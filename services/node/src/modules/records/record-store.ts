@@ -39,7 +39,14 @@ export interface VersionWrite {
 export type WriteOutcome =
   | { status: 'stored' | 'unchanged'; bytes: string; signature: string; state: string }
   | { status: 'CONFLICT' | 'STALE_VERSION' | 'KIND_MISMATCH' | 'RETRACTED'; currentVersion: number }
-  | { status: 'NOT_FOUND' };
+  | { status: 'NOT_FOUND' }
+  | { status: 'INTEGRITY_FAULT'; currentVersion: number };
+
+/**
+ * Checks a version already stored before its bytes are handed back (an idempotent retry): false
+ * when its stored signature fails, and the batch is then refused.
+ */
+export type StoredVersionCheck = (stored: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }) => boolean;
 
 /** A record's current version as stored. */
 export interface CurrentRecord {
@@ -49,6 +56,31 @@ export interface CurrentRecord {
   version: number;
   restrictionReason?: string | null;
 }
+
+/**
+ * A current version with the row that holds it: what its signed bytes must agree with before
+ * they are used (see record-integrity.ts).
+ */
+export interface StoredRow extends CurrentRecord {
+  kind: string;
+  owner: string;
+  id: string;
+  subjectRef: string | null;
+  reviewAt: string | null;
+}
+
+// The columns every read of a current version selects.
+const ROW = {
+  kind: records.kind,
+  owner: records.owner,
+  id: records.id,
+  version: records.version,
+  state: records.state,
+  subjectRef: records.subjectRef,
+  reviewAt: records.reviewAt,
+  bytes: recordVersions.bytes,
+  signature: recordVersions.signature,
+};
 
 /** A rollback that carries the per-record outcomes out of the transaction. */
 class Rejected extends Error {
@@ -74,7 +106,7 @@ export class RecordStore {
    * no-op that returns the stored bytes; with other content it is CONFLICT; a version at or
    * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
    */
-  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean; inTx?: InTx } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
+  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean; inTx?: InTx; checkStored?: StoredVersionCheck } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
     if (writes.length === 0) return { ok: true, outcomes: [] };
     const owner = writes[0]!.owner;
     if (writes.some((w) => w.owner !== owner)) throw new Error('one write batch holds one owner');
@@ -104,9 +136,12 @@ export class RecordStore {
           if (!head && opts.mustExist) return { status: 'NOT_FOUND' };
           const same = existing.get(`${w.id}@${w.version}`);
           if (same) {
-            return same.contentHash === w.contentHash
-              ? { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state }
-              : { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
+            if (same.contentHash !== w.contentHash) return { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
+            // The stored copy is handed back only when its signature still verifies.
+            if (opts.checkStored && !opts.checkStored({ kind: w.kind, owner, id: w.id, version: w.version, bytes: same.bytes, signature: same.signature })) {
+              return { status: 'INTEGRITY_FAULT', currentVersion: head?.version ?? w.version };
+            }
+            return { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state };
           }
           if (head && w.version <= head.version) return { status: 'STALE_VERSION', currentVersion: head.version };
           if (head?.state === 'RETRACTED') return { status: 'RETRACTED', currentVersion: head.version };
@@ -172,10 +207,10 @@ export class RecordStore {
     return { ownerReference: h.ownerReference, subjectRef: h.subjectRef, episodeStatus: h.episodeStatus, reportedAt: h.reportedAt, lat: h.lat, lon: h.lon, postcode: h.postcode, uprn: h.uprn, reviewAt: h.reviewAt };
   }
 
-  /** The current version of one record, or null. */
-  async current(owner: string, id: string, kind: string): Promise<CurrentRecord | null> {
+  /** The current version of one record with its row, or null. */
+  async current(owner: string, id: string, kind: string): Promise<StoredRow | null> {
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, restrictionReason: records.restrictionReason })
+      .select({ ...ROW, restrictionReason: records.restrictionReason })
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
@@ -187,7 +222,7 @@ export class RecordStore {
    * unchanged record when it is already in `to`, or null when it does not exist. A retracted
    * record cannot change state.
    */
-  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null, inTx?: InTx): Promise<{ record: CurrentRecord | null; changed: boolean; refused?: 'RETRACTED' }> {
+  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null, inTx?: InTx): Promise<{ record: StoredRow | null; changed: boolean; refused?: 'RETRACTED' }> {
     const from = to === 'RESTRICTED' ? 'ACTIVE' : 'RESTRICTED';
     const updated = await this.db.transaction(async (tx) => {
       const rows = await tx
@@ -207,10 +242,10 @@ export class RecordStore {
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string; countGradings?: boolean }): Promise<{ records: CurrentRecord[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
+  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string; countGradings?: boolean }): Promise<{ records: StoredRow[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version, reportedAt: records.reportedAt, id: records.id })
+      .select({ ...ROW, reportedAt: records.reportedAt })
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(
@@ -237,16 +272,18 @@ export class RecordStore {
       .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined));
     // On request, the readable records by their grading, so the caller can count what its
     // disclosure policy withholds across every page (a handful of groups, whatever the number).
+    // Bytes changed into something that is not JSON count as ungraded here rather than failing
+    // the list; reading them is an integrity fault (record-integrity.ts).
     const gradings = !opts.countGradings
       ? []
       : await this.db
-          .select({ grading: sql<Grading | null>`(${recordVersions.bytes}::jsonb)->'grading'`, count: sql<number>`count(*)::int` })
+          .select({ grading: sql<Grading | null>`case when pg_input_is_valid(${recordVersions.bytes}, 'jsonb') then (${recordVersions.bytes}::jsonb)->'grading' end`, count: sql<number>`count(*)::int` })
           .from(records)
           .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
           .where(and(readable(opts.kind, opts.owner, opts.today), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
           .groupBy(sql`1`);
     return {
-      records: page.map(({ bytes, signature, state, version }) => ({ bytes, signature, state, version })),
+      records: page.map(({ reportedAt: _at, ...row }) => row),
       nextCursor,
       withheld: { restricted: counts?.restricted ?? 0, reviewOverdue: counts?.reviewOverdue ?? 0 },
       gradings: gradings.map((g) => ({ grading: g.grading ?? null, count: g.count })),
@@ -262,20 +299,23 @@ function readable(kind: string, owner: string, today: string) {
 export class RecordQueries {
   constructor(private readonly db: Database) {}
 
-  /** The subjects whose readable episodes name any of these associates (`owner/id`). */
-  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
+  /**
+   * The readable episodes that name any of these associates (`owner/id`), by the indexed column;
+   * the caller decides from their verified bytes, never from the column.
+   */
+  async episodesNaming(owner: string, associateRefs: readonly string[], today: string): Promise<StoredRow[]> {
     if (associateRefs.length === 0) return [];
-    const rows = await this.db
-      .selectDistinct({ subjectRef: records.subjectRef })
+    return this.db
+      .select(ROW)
       .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(and(readable('episode', owner, today), sql`${records.associateRefs} && ARRAY[${sql.join(associateRefs.map((r) => sql`${r}`), sql`, `)}]::text[]`));
-    return rows.flatMap((r) => (r.subjectRef ? [r.subjectRef] : []));
   }
 
   /** Readable records of a kind whose point lies in a box (the indexed bounding box; callers refine by distance). */
-  async inBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<CurrentRecord[]> {
+  async inBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRow[]> {
     const rows = await this.db
-      .select({ bytes: recordVersions.bytes, signature: recordVersions.signature, state: records.state, version: records.version })
+      .select(ROW)
       .from(records)
       .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
       .where(and(readable(kind, owner, today), between(records.lat, box.minLat, box.maxLat), between(records.lon, box.minLon, box.maxLon)))
