@@ -2,8 +2,9 @@
  * The calling end of the peer protocol: one question to every member that offers it, in
  * parallel, each with its own node token bound to the request, and every answer checked before
  * anything is used. A record with a bad signature, another owner than the member that answered,
- * or that was not asked for is dropped and reported; so is a whole answer whose disclosure
- * receipt does not verify. Each member gets a status, and the answer says whether it is complete.
+ * that was not asked for, or that does not parse against its schema is dropped and reported; so
+ * is a whole answer whose disclosure receipt does not verify. Each member gets a status, and the
+ * answer says whether it is complete.
  */
 import { randomUUID } from 'node:crypto';
 import type { OrgKind } from '@mcx/auth';
@@ -16,8 +17,11 @@ import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
 import { PEER_ASSOCIATE_LINKS, PEER_HISTORY, PEER_LOCATIONS, PEER_PATH, PEER_POINTERS, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
-import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { LOCATION_SCHEMA, type LocationRecord } from '../modules/location-of-concern/location-spec.js';
 import { haversineMetres } from '../modules/history/history-model.js';
+import { z } from 'zod';
+import { EPISODE_SCHEMA } from '../modules/episode/episode-model.js';
+import { associateLinkCountsSchema, peerMatchSchema, RECEIVED_SCHEMAS, withheldCountsSchema, type Received, type ReceivedSchema } from '../modules/records/record-schemas.js';
 
 /** Node tokens live this long: enough for the deadline, far below the 60 s ceiling. */
 const TOKEN_TTL_SEC = 30;
@@ -35,7 +39,8 @@ export interface MemberResult {
   status: MemberStatus;
   reason: string | null;
   latencyMs: number;
-  withheld: { restricted: number; reviewOverdue: number; notDisclosable: number } | null;
+  /** integrityFault: null or absent when the member's answer (peer protocol version 1) does not carry it. */
+  withheld: { restricted: number; reviewOverdue: number; notDisclosable: number; integrityFault?: number | null } | null;
   dropped: DroppedRecord[];
 }
 
@@ -117,12 +122,13 @@ interface SignedRecordWire {
   signature: string;
 }
 
-interface HistoryWire {
-  matches: PeerMatch[];
-  records: SignedRecordWire[];
-  withheld: MemberResult['withheld'];
-  associateLinks: AssociateLinkCounts[];
-}
+// The answers of the allow-listed operations. A member's answer that does not parse is that
+// member's BAD_DATA (MALFORMED_ANSWER), never an error for the whole read; each record in it is
+// checked on its own (verified()).
+const answerRecords = z.array(z.unknown()).max(10_000);
+const historyAnswer = z.object({ matches: z.array(peerMatchSchema).max(1_000), records: answerRecords, withheld: withheldCountsSchema, associateLinks: z.array(associateLinkCountsSchema).max(1_000) });
+const pointersAnswer = z.object({ records: answerRecords, withheld: withheldCountsSchema, associateLinks: z.array(associateLinkCountsSchema).max(1_000) });
+const locationsAnswer = z.object({ records: answerRecords, withheld: withheldCountsSchema });
 
 const STATUS: Record<PeerResult['status'], MemberStatus> = {
   answered: 'ANSWERED',
@@ -132,11 +138,6 @@ const STATUS: Record<PeerResult['status'], MemberStatus> = {
   circuit_open: 'CIRCUIT_OPEN',
   bad_data: 'BAD_DATA',
 };
-
-function isHistory(v: unknown): v is HistoryWire {
-  const h = v as Partial<HistoryWire> | null;
-  return typeof h === 'object' && h !== null && Array.isArray(h.matches) && Array.isArray(h.records) && typeof h.withheld === 'object' && h.withheld !== null && Array.isArray(h.associateLinks);
-}
 
 function parse(bytes: unknown): Record<string, unknown> | null {
   if (typeof bytes !== 'string') return null;
@@ -266,10 +267,11 @@ export class FederationClient {
 
   /**
    * Verifies one signed record from `member`: readable, consistent with its envelope, owned by
-   * the member that answered (a member never relays another's records), and signed by one of
-   * that member's record keys in the manifest.
+   * the member that answered (a member never relays another's records), signed by one of that
+   * member's record keys in the manifest, of a schema this answer may carry (`accept`), and
+   * parsing against that schema: a signed but malformed record is dropped as MALFORMED.
    */
-  private verified(member: string, wire: SignedRecordWire, seen: Set<string>, dropped: DroppedRecord[]): Record<string, unknown> | null {
+  private verified(member: string, wire: SignedRecordWire, seen: Set<string>, dropped: DroppedRecord[], accept: readonly ReceivedSchema[]): (Received & { wire: SignedRecordWire }) | null {
     const record = parse(wire?.bytes);
     const owner = typeof record?.owner === 'string' ? record.owner : null;
     const id = typeof record?.id === 'string' ? record.id : null;
@@ -284,7 +286,12 @@ export class FederationClient {
     const key = `${String(record.kind)}/${owner}/${id}`;
     if (seen.has(key)) return drop('DUPLICATE');
     seen.add(key);
-    return record;
+    const schema = verified.payload.schema;
+    if (typeof schema !== 'string' || !(accept as readonly string[]).includes(schema)) return drop('NOT_REQUESTED');
+    // Parsed from the verified bytes, against the schema it names.
+    const parsed = RECEIVED_SCHEMAS[schema as ReceivedSchema].safeParse(verified.payload);
+    if (!parsed.success) return drop('MALFORMED');
+    return { schema, record: parsed.data, wire } as Received & { wire: SignedRecordWire };
   }
 
   /** A child's episodes at every member, by linkage keys, with associates as pointers and their link counts. */
@@ -304,23 +311,22 @@ export class FederationClient {
   }
 
   private checkHistory(member: string, history: unknown): Checked<{ episodes: FederatedEpisodeModel[]; associates: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }> {
-    if (!isHistory(history)) return { bad: 'MALFORMED_ANSWER' };
+    const answer = historyAnswer.safeParse(history);
+    if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
     const dropped: DroppedRecord[] = [];
-    const matches = new Map(history.matches.filter((m) => typeof m?.subjectRef === 'string').map((m) => [m.subjectRef, m]));
+    const matches = new Map(answer.data.matches.map((m) => [m.subjectRef, m]));
     const episodes: FederatedEpisodeModel[] = [];
     const pointers: { wire: SignedRecordWire; record: AssociatePointerRecord }[] = [];
     const seen = new Set<string>();
-    for (const wire of history.records) {
-      const record = this.verified(member, wire, seen, dropped);
-      if (!record) continue;
-      if (record.kind === 'episode' && record.state === 'ACTIVE') {
-        const match = matches.get(String(record.subjectRef));
-        if (!match) dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
-        else episodes.push({ member, match, episode: { record: record as unknown as EpisodeRecord, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' } });
-      } else if (record.kind === 'associate' && record.schema === 'mcx.associate-pointer/1') {
-        pointers.push({ wire, record: record as unknown as AssociatePointerRecord });
-      } else {
-        dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
+    for (const wire of answer.data.records) {
+      const got = this.verified(member, wire as SignedRecordWire, seen, dropped, [EPISODE_SCHEMA, 'mcx.associate-pointer/1']);
+      if (!got) continue;
+      if (got.schema === EPISODE_SCHEMA) {
+        const match = matches.get(got.record.subjectRef);
+        if (!match) dropped.push({ owner: member, id: got.record.id, reason: 'NOT_REQUESTED' });
+        else episodes.push({ member, match, episode: { record: got.record as EpisodeRecord, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' } });
+      } else if (got.schema === 'mcx.associate-pointer/1') {
+        pointers.push({ wire: got.wire, record: got.record });
       }
     }
     // A pointer is asked for only when an episode of this answer names it.
@@ -332,8 +338,8 @@ export class FederationClient {
     }
     // Link counts only for this member's own pointers in this answer.
     const mine = new Set(associates.map((a) => `${a.record.owner}/${a.record.id}`));
-    const links = history.associateLinks.filter((l) => l && l.owner === member && mine.has(`${l.owner}/${l.id}`) && Array.isArray(l.byForce));
-    return { value: { episodes, associates, links }, dropped, withheld: history.withheld };
+    const links = answer.data.associateLinks.filter((l) => l.owner === member && mine.has(`${l.owner}/${l.id}`));
+    return { value: { episodes, associates, links }, dropped, withheld: answer.data.withheld };
   }
 
   /**
@@ -349,21 +355,22 @@ export class FederationClient {
       read,
       callerEntry,
       (member, data) => {
-        const d = data as { records?: SignedRecordWire[]; withheld?: MemberResult['withheld']; associateLinks?: AssociateLinkCounts[] } | null;
-        if (!d || !Array.isArray(d.records) || typeof d.withheld !== 'object' || d.withheld === null || !Array.isArray(d.associateLinks)) return { bad: 'MALFORMED_ANSWER' };
+        const answer = pointersAnswer.safeParse(data);
+        if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
+        const d = answer.data;
         const wanted = new Set(byOwner.get(member) ?? []);
         const dropped: DroppedRecord[] = [];
         const seen = new Set<string>();
         const pointers: StoredRecord<AssociatePointerRecord>[] = [];
         for (const wire of d.records) {
-          const record = this.verified(member, wire, seen, dropped);
-          if (!record) continue;
+          const got = this.verified(member, wire as SignedRecordWire, seen, dropped, ['mcx.associate-pointer/1']);
+          if (got?.schema !== 'mcx.associate-pointer/1') continue;
           // Asked for: a pointer to one of the ids asked of this owner.
-          if (record.schema !== 'mcx.associate-pointer/1' || !wanted.has(String(record.id))) dropped.push({ owner: member, id: String(record.id), reason: 'NOT_REQUESTED' });
-          else pointers.push({ record: record as unknown as AssociatePointerRecord, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' });
+          if (!wanted.has(got.record.id)) dropped.push({ owner: member, id: got.record.id, reason: 'NOT_REQUESTED' });
+          else pointers.push({ record: got.record, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' });
         }
         const mine = new Set(pointers.map((p) => p.record.id));
-        const links = d.associateLinks.filter((l) => l && l.owner === member && mine.has(l.id) && Array.isArray(l.byForce));
+        const links = d.associateLinks.filter((l) => l.owner === member && mine.has(l.id));
         return { value: { pointers, links }, dropped, withheld: d.withheld };
       },
     );
@@ -374,16 +381,18 @@ export class FederationClient {
   async locations(read: AuthorisedRead, near: readonly Near[], concerns: readonly string[] | null, callerEntry: string): Promise<FederatedLocations> {
     const variables = { near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })), concerns: concerns ? [...concerns] : null };
     const out = await this.askAll<LocationNearModel[]>(PEER_LOCATIONS, 'peerLocations', variables, read, callerEntry, (member, data) => {
-      const d = data as { records?: SignedRecordWire[]; withheld?: MemberResult['withheld'] } | null;
-      if (!d || !Array.isArray(d.records) || typeof d.withheld !== 'object' || d.withheld === null) return { bad: 'MALFORMED_ANSWER' };
+      const answer = locationsAnswer.safeParse(data);
+      if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
+      const d = answer.data;
       const dropped: DroppedRecord[] = [];
       const seen = new Set<string>();
       const found: LocationNearModel[] = [];
       for (const wire of d.records) {
-        const record = this.verified(member, wire, seen, dropped) as unknown as LocationRecord | null;
-        if (!record) continue;
-        const point = record.kind === 'location_of_concern' ? record.facts?.location : null;
-        const distance = point?.lat != null && point.lon != null ? Math.min(...near.map((n) => haversineMetres(n, { lat: point.lat!, lon: point.lon! }) - n.radiusMetres)) : Infinity;
+        const got = this.verified(member, wire as SignedRecordWire, seen, dropped, [LOCATION_SCHEMA]);
+        if (got?.schema !== LOCATION_SCHEMA) continue;
+        const record: LocationRecord = got.record;
+        const point = record.facts.location;
+        const distance = point.lat != null && point.lon != null ? Math.min(...near.map((n) => haversineMetres(n, { lat: point.lat!, lon: point.lon! }) - n.radiusMetres)) : Infinity;
         const wanted = !concerns || record.assessment.concerns.some((c) => concerns.includes(c));
         // Asked for: within a radius asked about (a metre's rounding allowed), with a concern asked about.
         if (distance > 1 || !wanted) {
@@ -391,7 +400,7 @@ export class FederationClient {
           continue;
         }
         const exact = Math.min(...near.map((n) => haversineMetres(n, { lat: point!.lat!, lon: point!.lon! })));
-        found.push({ location: { record, bytes: wire.bytes, signature: wire.signature, state: 'ACTIVE' }, distanceMetres: Math.round(exact) });
+        found.push({ location: { record, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' }, distanceMetres: Math.round(exact) });
       }
       return { value: found, dropped, withheld: d.withheld };
     });

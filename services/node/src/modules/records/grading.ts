@@ -10,9 +10,9 @@ export interface Grading {
   conditions: McxHandlingCondition[];
 }
 
-const SOURCE = ['1', '2', '3'] as const;
-const INTELLIGENCE = ['A', 'B', 'C', 'D', 'E'] as const;
-const HANDLING = ['P', 'C'] as const;
+export const SOURCE = ['1', '2', '3'] as const;
+export const INTELLIGENCE = ['A', 'B', 'C', 'D', 'E'] as const;
+export const HANDLING = ['P', 'C'] as const;
 
 function oneOf<T extends string>(c: InputChecker, field: string, value: string | null | undefined, allowed: readonly T[]): T | undefined {
   const v = c.required(field, value);
