@@ -11,7 +11,7 @@ import type { LinkageKeyring } from './keyring.js';
 import { KeyRateLimiter, ReplayStore } from './rate-limit.js';
 
 /** Clock skew allowed on node tokens, in seconds. */
-export const TOKEN_LEEWAY_SEC = 5;
+const TOKEN_LEEWAY_SEC = 5;
 
 /** What the linkage app needs; singletons are made once in `startLinkageService` and passed in. */
 export interface LinkageAppDeps {
