@@ -2,4 +2,5 @@ export * from './client.js';
 export * from './migrate.js';
 export * from './provision.js';
 export * from './embedded.js';
+export * from './roles.js';
 export * as schema from './schema/index.js';

@@ -3,21 +3,49 @@ import { fileURLToPath } from 'node:url';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 import { drizzle } from 'drizzle-orm/postgres-js';
+import { McxError } from '@mcx/errors';
 
 /** The committed drizzle-kit migrations shipped with this package. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
 
-/** Applies every pending migration to the database at `url`. Safe to run concurrently. */
+/**
+ * Applies every pending migration to the database at `url`. Safe to run concurrently. With
+ * nothing pending it only reads the journal table, so the node's least-privilege login may
+ * call it; with migrations pending, a login that may not apply them gets MIGRATIONS_NOT_PERMITTED.
+ */
 export async function runMigrations(url: string): Promise<void> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
+    const before = await migrationStatus(sql);
+    if (before.applied >= before.expected) return;
     // One migrator at a time across replicas starting together.
     await sql`select pg_advisory_lock(7364811)`;
-    await migrate(drizzle({ client: sql }), { migrationsFolder: MIGRATIONS_FOLDER });
+    try {
+      await migrate(drizzle({ client: sql }), { migrationsFolder: MIGRATIONS_FOLDER });
+    } catch (err) {
+      if (sqlState(err) !== '42501') throw err;
+      const [who] = await sql<{ login: string }[]>`select session_user::text as login`.catch(() => [{ login: '?' }]);
+      const pending = before.expected - before.applied;
+      throw new McxError(
+        'MIGRATIONS_NOT_PERMITTED',
+        `${pending} migration${pending === 1 ? ' is' : 's are'} pending and "${who!.login}" may not apply them: run them as the schema owner (MCX_MIGRATION_DATABASE_URL, or \`mcx db migrate\` with DATABASE_URL set to the owner; see deploy/runbook.md)`,
+        { cause: err },
+      );
+    } finally {
+      await sql`select pg_advisory_unlock(7364811)`.catch(() => {});
+    }
   } finally {
-    await sql`select pg_advisory_unlock(7364811)`.catch(() => {});
     await sql.end({ timeout: 5 });
   }
+}
+
+/** The SQLSTATE of a driver error, or of the error a drizzle query error wraps. */
+function sqlState(err: unknown): string | undefined {
+  for (let e: unknown = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const code = (e as { code?: unknown }).code;
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
+  }
+  return undefined;
 }
 
 /** How many migrations the code expects, from the committed journal. */
