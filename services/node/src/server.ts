@@ -2,7 +2,7 @@ import { initTelemetry } from '@mcx/telemetry';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import { createServer, type Server } from 'node:http';
 import path from 'node:path';
-import { createDb, ensureDatabase, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
+import { createDb, ensureAppLogin, ensureDatabase, inspectLogin, loadOrCreateSecret, privilegedLoginError, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
 import type { Logger } from '@mcx/logger';
 import { createApp, type App } from './app.js';
 import type { Config } from './config.js';
@@ -22,15 +22,40 @@ export interface RunningNode {
 
 /**
  * Resolves the database a node uses: DATABASE_URL, or the embedded PostgreSQL under the data
- * directory with one database per force.
+ * directory with one database per force. On the embedded server the superuser migrates the
+ * force's database and makes the node a least-privilege login, `mcx_<force>_node` (a member
+ * of mcx_app only; its generated password is kept beside the data, readable by its owner
+ * only), so that development runs with the rights production runs with.
  */
 export async function resolveDatabase(config: Config, logger: Logger): Promise<{ url: string; embedded: EmbeddedPostgresHandle | null }> {
   if (config.databaseUrl) return { url: config.databaseUrl, embedded: null };
   const dataDir = path.resolve(config.dataDir, 'postgres');
   logger.info({ dataDir, port: config.embeddedPgPort }, 'starting embedded PostgreSQL (development only)');
   const embedded = await startEmbeddedPostgres({ dataDir, port: config.embeddedPgPort });
-  const url = await ensureDatabase(embedded.adminUrl, `mcx_${config.forceCode.toLowerCase()}`);
-  return { url, embedded };
+  try {
+    const force = config.forceCode.toLowerCase();
+    const ownerUrl = await ensureDatabase(embedded.adminUrl, `mcx_${force}`);
+    await runMigrations(ownerUrl);
+    const login = `mcx_${force}_node`;
+    const url = await ensureAppLogin(ownerUrl, login, loadOrCreateSecret(`${dataDir}.${login}.password`));
+    return { url, embedded };
+  } catch (err) {
+    await embedded.stop();
+    throw err;
+  }
+}
+
+/**
+ * The node's login must not be able to change the audit tables, whatever role it switches to
+ * (see packages/db/src/roles.ts). Production refuses to start otherwise; development and test
+ * say so in the log.
+ */
+async function checkDatabaseLogin(config: Config, logger: Logger, databaseUrl: string): Promise<void> {
+  const inspection = await inspectLogin(databaseUrl);
+  if (inspection.problems.length === 0) return;
+  const err = privilegedLoginError('DATABASE_URL', inspection);
+  if (config.env === 'production') throw err;
+  logger.warn({ code: err.code, login: inspection.login }, `${err.message} (tolerated outside production only)`);
 }
 
 /** Migrates, builds the app and listens on config.host:config.port. */
@@ -40,6 +65,8 @@ export async function startNode(
   databaseUrl: string,
   opts: { keys?: NodeKeys; devIssuer?: DevIssuer; now?: () => Date; peerAnswerFault?: PeerAnswerFault } = {},
 ): Promise<RunningNode> {
+  // Before anything else: a login that could rewrite the audit log is refused in production.
+  await checkDatabaseLogin(config, logger, databaseUrl);
   // Tracing is per process; the first node started in a process sets it up.
   initTelemetry({ serviceName: 'mcx-node', exporter: config.telemetry.exporter, ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}) });
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
