@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { McxError } from '@mcx/errors';
 import { canonicalJson } from '@mcx/signing';
+import type { EntryColumns } from './columns.js';
 import { parseAuditEntry, type AuditEntry, type AuditEntryInput } from './entry.js';
 
 /**
@@ -18,12 +19,17 @@ export interface ChainHead {
   hash: string;
 }
 
-/** An entry as stored: its place in the chain, the hash it links from, its own hash, and the entry. */
+/**
+ * An entry as stored: its place in the chain, the hash it links from, its own hash, and the entry.
+ * `columns`, when a store keeps plain copies of entry fields beside it (the node's table columns),
+ * holds them as read back, so verification can compare them with the hashed entry.
+ */
 export interface StoredEntry {
   seq: number;
   prevHash: string;
   hash: string;
   entry: AuditEntry;
+  columns?: EntryColumns;
 }
 
 /** `sha256hex(prevHash + '\n' + canonicalJson({ seq, ...entry }))`: the hash of one entry in the chain. */

@@ -1,16 +1,26 @@
 import { McxError } from '@mcx/errors';
 import { exportPublicKeyPem, type VerifyKey } from '@mcx/signing';
 import type { StoredEntry } from './chain.js';
+import { ENTRY_COLUMNS, entryColumns, type EntryColumns } from './columns.js';
 import type { AuditEntry } from './entry.js';
 
-/** The format tag of an audit export, in its header line. */
-export const EXPORT_FORMAT = 'mcx-audit-export/1';
+/**
+ * The format tag `writeExport` writes, in the header line. `/2` adds to each entry line the
+ * row's stored column copies (`columns`), so an offline verifier compares them with the entry.
+ */
+export const EXPORT_FORMAT = 'mcx-audit-export/2';
+
+/** Every format `parseExport` reads: `/1` (entry lines without `columns`) and `/2`. */
+export const EXPORT_FORMATS = ['mcx-audit-export/1', EXPORT_FORMAT] as const;
+
+/** One export format tag. */
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 /** The first line of an export. `publicKey` is informational: a verifier uses the key it trusts. */
 export interface ExportHeader {
   type: 'header';
   node: string;
-  format: typeof EXPORT_FORMAT;
+  format: ExportFormat;
   exportedAt: string;
   /** SPKI PEM of the node's audit-checkpoint public key. */
   publicKey: string;
@@ -34,7 +44,8 @@ export interface WriteExportInput {
 
 /**
  * Writes an export as JSON Lines: a header, one `entry` line per stored entry (as given: pass them
- * in seq order), then one `checkpoint` line per JWS. Ends with a newline.
+ * in seq order) with the row's stored column copies (derived from the entry when the rows have
+ * none), then one `checkpoint` line per JWS. Ends with a newline.
  */
 export function writeExport(input: WriteExportInput): string {
   const header: ExportHeader = {
@@ -45,7 +56,9 @@ export function writeExport(input: WriteExportInput): string {
     publicKey: exportPublicKeyPem(input.publicKey),
   };
   const lines = [JSON.stringify(header)];
-  for (const { seq, prevHash, hash, entry } of input.entries) lines.push(JSON.stringify({ type: 'entry', seq, prevHash, hash, entry }));
+  for (const { seq, prevHash, hash, entry, columns } of input.entries) {
+    lines.push(JSON.stringify({ type: 'entry', seq, prevHash, hash, entry, columns: columns ?? entryColumns(entry) }));
+  }
   for (const jws of input.checkpoints) lines.push(JSON.stringify({ type: 'checkpoint', jws }));
   return `${lines.join('\n')}\n`;
 }
@@ -66,8 +79,8 @@ function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
 
 function parseHeader(value: Record<string, unknown>, line: number): ExportHeader {
   if (value.type !== 'header') throw malformed(line, 'the first line must be the header');
-  if (value.format !== EXPORT_FORMAT) {
-    throw new McxError('EXPORT_UNSUPPORTED_FORMAT', `audit export line ${line}: format is not ${EXPORT_FORMAT}`);
+  if (!(EXPORT_FORMATS as readonly unknown[]).includes(value.format)) {
+    throw new McxError('EXPORT_UNSUPPORTED_FORMAT', `audit export line ${line}: format is not one of ${EXPORT_FORMATS.join(', ')}`);
   }
   const ok =
     exactKeys(value, ['type', 'node', 'format', 'exportedAt', 'publicKey']) &&
@@ -79,16 +92,23 @@ function parseHeader(value: Record<string, unknown>, line: number): ExportHeader
   return value as unknown as ExportHeader;
 }
 
-function parseEntry(value: Record<string, unknown>, line: number): StoredEntry {
+function parseEntry(value: Record<string, unknown>, line: number, format: ExportFormat): StoredEntry {
+  const withColumns = format !== 'mcx-audit-export/1';
   const ok =
-    exactKeys(value, ['type', 'seq', 'prevHash', 'hash', 'entry']) &&
+    exactKeys(value, ['type', 'seq', 'prevHash', 'hash', 'entry', ...(withColumns ? ['columns'] : [])]) &&
     Number.isSafeInteger(value.seq) &&
     typeof value.prevHash === 'string' &&
     typeof value.hash === 'string' &&
-    isRecord(value.entry);
-  if (!ok) throw malformed(line, 'entry must be { type, seq (integer), prevHash, hash, entry (object) }');
-  // The entry is kept exactly as written: verification hashes what is there, so any edit shows.
-  return { seq: value.seq as number, prevHash: value.prevHash as string, hash: value.hash as string, entry: value.entry as unknown as AuditEntry };
+    isRecord(value.entry) &&
+    (!withColumns || (isRecord(value.columns) && exactKeys(value.columns, [...ENTRY_COLUMNS])));
+  if (!ok) {
+    throw malformed(line, `entry must be { type, seq (integer), prevHash, hash, entry (object)${withColumns ? `, columns ({ ${ENTRY_COLUMNS.join(', ')} })` : ''} }`);
+  }
+  // The entry and its columns are kept exactly as written: verification hashes the entry and
+  // compares the columns with it, so any edit of either shows.
+  const stored: StoredEntry = { seq: value.seq as number, prevHash: value.prevHash as string, hash: value.hash as string, entry: value.entry as unknown as AuditEntry };
+  if (withColumns) stored.columns = value.columns as unknown as EntryColumns;
+  return stored;
 }
 
 /**
@@ -118,7 +138,7 @@ export function parseExport(text: string): AuditExport {
     switch (value.type) {
       case 'entry':
         if (checkpoints.length > 0) throw malformed(line, 'entry after a checkpoint line');
-        entries.push(parseEntry(value, line));
+        entries.push(parseEntry(value, line, header.format));
         continue;
       case 'checkpoint':
         if (!exactKeys(value, ['type', 'jws']) || typeof value.jws !== 'string') throw malformed(line, 'checkpoint must be { type, jws }');

@@ -7,13 +7,16 @@ export type { AuditAction, AuditOutcome, AuditActor, AuditQuery, AuditEntryInput
 export { GENESIS_HASH, HASH_PATTERN, entryHash, chainEntry, chainEntries } from './chain.js';
 export type { ChainHead, StoredEntry } from './chain.js';
 
+export { ENTRY_COLUMNS, entryColumns, columnMismatch } from './columns.js';
+export type { EntryColumns } from './columns.js';
+
 export { makeCheckpoint } from './checkpoint.js';
 
-export { verifyChain } from './verify.js';
+export { verifyChain, verifyContinuation } from './verify.js';
 export type { ChainVerification, FirstBad, VerifyFailure, VerifyChainOptions } from './verify.js';
 
-export { EXPORT_FORMAT, writeExport, parseExport } from './export.js';
-export type { ExportHeader, AuditExport, WriteExportInput } from './export.js';
+export { EXPORT_FORMAT, EXPORT_FORMATS, writeExport, parseExport } from './export.js';
+export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from './export.js';
 
 export { verifyExport } from './verify-export.js';
 export type { ExportVerification } from './verify-export.js';

@@ -8,7 +8,7 @@ import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
 import { verifyExport } from './verify-export.js';
 
 const PEM = FIXTURE_PUBLIC_PEM.wmpAudit;
-const HEADLINE = 'audit export of WMP (mcx-audit-export/1), exported 2025-03-03T10:00:00.000Z';
+const HEADLINE = 'audit export of WMP (mcx-audit-export/2), exported 2025-03-03T10:00:00.000Z';
 
 function exportOf(checkpoints: string[] = BASE.checkpoints): string {
   const publicKey = toPublicKey(KEYS.wmpAudit);
@@ -58,6 +58,40 @@ describe('verifyExport (the command-line verifier core)', () => {
       'FAILED at seq 8: CHECKPOINT_MISMATCH: the head hash differs from the signed checkpoint: an entry from seq 5 to 8 was altered, inserted or deleted, and the hashes after it recomputed',
       'result: FAILED',
     ]);
+  });
+
+  it('names the stored column that differs from the hashed entry, never its value', () => {
+    const edited = edit(exportOf(), (lines) =>
+      lines.map((l, i) => {
+        if (i !== 6) return l;
+        const line = JSON.parse(l) as { columns: Record<string, unknown> };
+        return JSON.stringify({ ...line, columns: { ...line.columns, recordIds: ['rec-999'] } });
+      }),
+    );
+    const result = verifyExport(edited, PEM);
+    expect(result.firstBad).toEqual({ seq: 6, reason: 'COLUMN_MISMATCH', column: 'recordIds' });
+    expect(result.report).toEqual([
+      `${HEADLINE}: 12 entries, 3 checkpoints`,
+      'ok through seq 4',
+      'FAILED at seq 6: COLUMN_MISMATCH: the stored recordIds column differs from the hashed entry: the row was edited outside the chain, so a filter or a query reading that column is misled',
+      'result: FAILED',
+    ]);
+    expect(result.report.join('\n')).not.toContain('rec-999');
+  });
+
+  it('verifies a mcx-audit-export/1 export (no columns), and says the columns were not checked', () => {
+    const v1 = edit(exportOf(), (lines) =>
+      lines.map((l, i) => {
+        const value = JSON.parse(l) as Record<string, unknown>;
+        if (i === 0) return JSON.stringify({ ...value, format: 'mcx-audit-export/1' });
+        if (value.type !== 'entry') return l;
+        const { columns: _columns, ...rest } = value;
+        return JSON.stringify(rest);
+      }),
+    );
+    const result = verifyExport(v1, PEM);
+    expect(result.ok).toBe(true);
+    expect(result.report[1]).toBe('note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked');
   });
 
   it('trusts only the key given: another key fails, and a swapped header key is only noted', () => {

@@ -22,6 +22,9 @@ const EXPLAIN: Record<string, string> = {
 };
 
 function explain(bad: FirstBad, verifiedThrough: number, entryLines: number): string {
+  if (bad.reason === 'COLUMN_MISMATCH') {
+    return `the stored ${bad.column ?? ''} column differs from the hashed entry: the row was edited outside the chain, so a filter or a query reading that column is misled`;
+  }
   if (bad.reason === 'CHECKPOINT_MISMATCH') {
     // The hashes alone cannot say which entry changed: only that one between the checkpoints did.
     return `the head hash differs from the signed checkpoint: an entry from seq ${verifiedThrough + 1} to ${bad.seq} was altered, inserted or deleted, and the hashes after it recomputed`;
@@ -57,6 +60,7 @@ export function verifyExport(text: string, publicKeyPem: string): ExportVerifica
   ];
   const note = headerKeyNote(header.publicKey, key.kid);
   if (note !== null) report.push(note);
+  if (header.format === 'mcx-audit-export/1') report.push("note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked");
   if (result.verifiedThrough > 0) report.push(`ok through seq ${result.verifiedThrough}`);
   if (result.firstBad !== null) {
     const { seq, reason } = result.firstBad;

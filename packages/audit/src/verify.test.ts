@@ -1,11 +1,12 @@
 import { keyResolverFromKeys, toPublicKey } from '@mcx/signing';
 import { describe, expect, it } from 'vitest';
-import { chainEntries } from './chain.js';
+import { chainEntries, entryHash, GENESIS_HASH } from './chain.js';
+import { columnMismatch, entryColumns } from './columns.js';
 import { makeCheckpoint } from './checkpoint.js';
 import { fixtureEntry, fixtureLog, NODE, T0 } from './fixtures/audit-log.js';
 import { KEYS } from './fixtures/fixture-keys.js';
 import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
-import { verifyChain } from './verify.js';
+import { verifyChain, verifyContinuation } from './verify.js';
 
 const PUBLIC = toPublicKey(KEYS.wmpAudit);
 
@@ -85,5 +86,58 @@ describe('verifyChain', () => {
   it('agrees with fixtureLog for other checkpoint spacings', () => {
     const { rows, checkpoints } = fixtureLog(7, [7, 3]);
     expect(verifyChain(rows, checkpoints, PUBLIC)).toMatchObject({ ok: true, verifiedThrough: 7, checkpointsChecked: 2 });
+  });
+});
+
+describe('verifyContinuation (the check a node makes from its last checkpoint before signing the next)', () => {
+  const rows = BASE.rows.map((r) => ({ ...r, columns: entryColumns(r.entry) }));
+  const at8 = { seq: 8, hash: rows[7]!.hash };
+
+  it('walks the rows after a trusted head and returns the head it reached', () => {
+    expect(verifyContinuation(at8, rows.slice(8))).toEqual({ head: { seq: 12, hash: rows[11]!.hash }, firstBad: null });
+    expect(verifyContinuation(at8, [])).toEqual({ head: at8, firstBad: null });
+    expect(verifyContinuation({ seq: 0, hash: GENESIS_HASH }, rows)).toEqual({ head: { seq: 12, hash: rows[11]!.hash }, firstBad: null });
+  });
+
+  it('stops at the first row that does not continue the head: a link, a gap, an edited entry', () => {
+    expect(verifyContinuation({ seq: 8, hash: 'f'.repeat(64) }, rows.slice(8))).toEqual({ head: { seq: 8, hash: 'f'.repeat(64) }, firstBad: { seq: 9, reason: 'CHAIN_BROKEN' } });
+    expect(verifyContinuation(at8, rows.slice(9)).firstBad).toEqual({ seq: 9, reason: 'SEQ_GAP' });
+    const edited = structuredClone(rows.slice(8));
+    edited[1]!.entry.outcome = 'refused';
+    expect(verifyContinuation(at8, edited)).toEqual({ head: { seq: 9, hash: rows[8]!.hash }, firstBad: { seq: 10, reason: 'ENTRY_HASH_MISMATCH' } });
+  });
+
+  it('reports the first row whose stored column copy differs from its hashed entry, and walks on', () => {
+    const edited = structuredClone(rows.slice(8));
+    edited[2]!.columns!.actorSubject = 'officer-9';
+    edited[3]!.columns!.caseRef = null;
+    expect(verifyContinuation(at8, edited)).toEqual({ head: { seq: 12, hash: rows[11]!.hash }, firstBad: { seq: 11, reason: 'COLUMN_MISMATCH', column: 'actorSubject' } });
+  });
+
+  it('a rewritten and rehashed tail continues its own head: only a checkpoint or a remembered head shows it', () => {
+    const forged = structuredClone(rows.slice(8));
+    forged[0]!.entry.outcome = 'refused';
+    forged[0]!.columns!.outcome = 'refused';
+    let prev = at8.hash;
+    for (const r of forged) {
+      r.prevHash = prev;
+      r.hash = entryHash(prev, r.seq, r.entry);
+      prev = r.hash;
+    }
+    const result = verifyContinuation(at8, forged);
+    expect(result.firstBad).toBeNull();
+    expect(result.head.hash).not.toBe(rows[11]!.hash);
+  });
+});
+
+describe('columnMismatch', () => {
+  it('names the first column copy that differs, and treats a malformed entry or row as a mismatch', () => {
+    const entry = BASE.rows[0]!.entry;
+    expect(columnMismatch(entry, entryColumns(entry))).toBeNull();
+    expect(columnMismatch(entry, { ...entryColumns(entry), requestingNode: 'WMP' })).toBe('requestingNode');
+    expect(columnMismatch(entry, { ...entryColumns(entry), recordIds: [...entry.recordIds, 'rec-x'] })).toBe('recordIds');
+    expect(columnMismatch(entry, { ...entryColumns(entry), recordIds: 'rec-1' as never })).toBe('recordIds');
+    expect(columnMismatch({} as never, entryColumns(entry))).toBe('at');
+    expect(columnMismatch(entry, {} as never)).toBe('at');
   });
 });

@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 import { verifyCheckpoint, type KeyResolver, type VerifyKey } from '@mcx/signing';
-import { entryHash, GENESIS_HASH, type StoredEntry } from './chain.js';
+import { entryHash, GENESIS_HASH, type ChainHead, type StoredEntry } from './chain.js';
+import { columnMismatch } from './columns.js';
 
 /** Why verification failed. `CHECKPOINT_*` also carries every refusal code of `verifyCheckpoint`. */
 export type VerifyFailure =
@@ -10,6 +11,7 @@ export type VerifyFailure =
   | 'CHAIN_BROKEN'
   | 'ENTRY_HASH_MISMATCH'
   | 'ENTRY_MALFORMED'
+  | 'COLUMN_MISMATCH'
   | 'TRUNCATED'
   | 'CHECKPOINT_MISMATCH'
   | 'CHECKPOINT_WRONG_NODE'
@@ -21,6 +23,8 @@ export interface FirstBad {
   seq: number;
   reason: VerifyFailure;
   checkpoint?: number;
+  /** For `COLUMN_MISMATCH`: which stored column differs from the hashed entry (its name, never its value). */
+  column?: string;
 }
 
 /** The result of verifying a log against its signed checkpoints. */
@@ -57,7 +61,8 @@ function isRow(row: unknown): row is StoredEntry {
     typeof r.hash === 'string' &&
     typeof r.entry === 'object' &&
     r.entry !== null &&
-    !Array.isArray(r.entry)
+    !Array.isArray(r.entry) &&
+    (r.columns === undefined || (typeof r.columns === 'object' && r.columns !== null && !Array.isArray(r.columns)))
   );
 }
 
@@ -72,19 +77,25 @@ function claimedSize(jws: string): number {
 }
 
 interface ChainWalk {
-  /** `heads[n]` is the hash of entry n (`heads[0]` the genesis), for the intact prefix. */
+  /** `heads[n]` is the hash of entry `start.seq + n` (`heads[0]` the start's), for the intact prefix. */
   heads: string[];
+  /** The first break of seq, link or hash: nothing after it can be trusted. */
   bad: FirstBad | null;
+  /** The first row (before `bad`) whose stored column copies differ from its hashed entry. */
+  columnBad: FirstBad | null;
 }
 
-function walkChain(rows: readonly StoredEntry[]): ChainWalk {
+const GENESIS: ChainHead = { seq: 0, hash: GENESIS_HASH };
+
+function walkChain(rows: readonly StoredEntry[], start: ChainHead = GENESIS): ChainWalk {
   const counts = new Map<number, number>();
   for (const row of rows) if (isRow(row)) counts.set(row.seq, (counts.get(row.seq) ?? 0) + 1);
-  const heads = [GENESIS_HASH];
+  const heads = [start.hash];
+  let columnBad: FirstBad | null = null;
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i];
-    const expected = i + 1;
-    const fail = (seq: number, reason: VerifyFailure): ChainWalk => ({ heads, bad: { seq, reason } });
+    const expected = start.seq + i + 1;
+    const fail = (seq: number, reason: VerifyFailure): ChainWalk => ({ heads, bad: { seq, reason }, columnBad });
     if (!isRow(row)) return fail(expected, 'ENTRY_MALFORMED');
     if (row.seq !== expected) {
       if ((counts.get(row.seq) ?? 0) > 1) return fail(Math.min(row.seq, expected), 'SEQ_DUPLICATE');
@@ -98,9 +109,30 @@ function walkChain(rows: readonly StoredEntry[]): ChainWalk {
       return fail(expected, 'ENTRY_MALFORMED');
     }
     if (hash !== row.hash) return fail(expected, 'ENTRY_HASH_MISMATCH');
+    // A column copy edited outside the chain leaves the chain intact (the walk goes on, so the
+    // checkpoints can still be checked), but the row is reported: filters or SQL reading the copy lie.
+    if (columnBad === null && row.columns !== undefined) {
+      const column = columnMismatch(row.entry, row.columns);
+      if (column !== null) columnBad = { seq: expected, reason: 'COLUMN_MISMATCH', column };
+    }
     heads.push(hash);
   }
-  return { heads, bad: null };
+  return { heads, bad: null, columnBad };
+}
+
+/**
+ * Checks rows that continue a chain from `start` (a head already trusted, for example the head of
+ * the last verified checkpoint): each seq, link and hash, and each row's stored column copies.
+ * Returns the head reached (the last good row) and the first thing wrong, if any.
+ *
+ * @example
+ * const { head, firstBad } = verifyContinuation({ seq: checkpoint.size, hash: checkpoint.headHash }, rowsAfterIt);
+ */
+export function verifyContinuation(start: ChainHead, rows: readonly StoredEntry[]): { head: ChainHead; firstBad: FirstBad | null } {
+  const { heads, bad, columnBad } = walkChain(rows, start);
+  const reached = heads.length - 1;
+  const firstBad = columnBad !== null && (bad === null || columnBad.seq < bad.seq) ? columnBad : bad;
+  return { head: { seq: start.seq + reached, hash: heads[reached] ?? start.hash }, firstBad };
 }
 
 /**
@@ -118,10 +150,10 @@ export function verifyChain(
   publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver,
   options: VerifyChainOptions = {},
 ): ChainVerification {
-  const { heads, bad: chainBad } = walkChain(rows);
+  const { heads, bad: chainBad, columnBad } = walkChain(rows);
   const intact = heads.length - 1;
   // The chain's own failure goes first, so it wins ties with a checkpoint failure at the same seq.
-  const bads: FirstBad[] = chainBad ? [chainBad] : [];
+  const bads: FirstBad[] = [...(chainBad ? [chainBad] : []), ...(columnBad ? [columnBad] : [])];
   const good: number[] = [];
 
   checkpoints.forEach((jws, index) => {
