@@ -1,9 +1,12 @@
+import { sql } from 'drizzle-orm';
 import { bigint, bigserial, index, integer, jsonb, pgTable, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * The audit log: one hash-chained row per audited action (DPA 2018 s62). The application's
- * role may only SELECT and INSERT here (see the grants migration); `entry` is the validated
- * entry that was hashed, the other columns are copies for the auditors' filters.
+ * role may only SELECT and INSERT here (see the grants migration). `entry` is the validated
+ * entry that was hashed; the auditors' filters read it (through the expression indexes below),
+ * never the plain columns. Those are copies of entry fields for SQL, written from the entry
+ * (`entryColumns` in @mcx/audit); every integrity check compares them with the entry.
  */
 export const auditEntries = pgTable(
   'audit_entries',
@@ -22,11 +25,13 @@ export const auditEntries = pgTable(
     recordIds: text().array().notNull(),
     entry: jsonb().notNull(),
   },
+  // `entry->>'at'` is ISO 8601 with milliseconds in UTC (the entry validates it), so its byte order
+  // ("C" collation) is time order.
   (t) => [
-    index('audit_entries_at_idx').on(t.at),
-    index('audit_entries_actor_idx').on(t.actorSubject, t.at),
-    index('audit_entries_case_idx').on(t.caseRef),
-    index('audit_entries_records_idx').using('gin', t.recordIds),
+    index('audit_entries_entry_at_idx').on(sql`(${t.entry}->>'at') collate "C"`),
+    index('audit_entries_entry_actor_idx').on(sql`(${t.entry}->'actor'->>'subject')`, sql`(${t.entry}->>'at') collate "C"`),
+    index('audit_entries_entry_case_idx').on(sql`(${t.entry}->>'caseRef')`),
+    index('audit_entries_entry_records_idx').using('gin', sql`(${t.entry}->'recordIds') jsonb_path_ops`),
   ],
 );
 

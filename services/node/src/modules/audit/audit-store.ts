@@ -1,5 +1,5 @@
-import { and, asc, desc, eq, gt, gte, inArray, lte, sql, type SQL } from 'drizzle-orm';
-import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
+import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { chainEntries, entryColumns, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
 
 const { auditEntries, auditCheckpoints, auditReceipts, securityEvents } = schema;
@@ -24,8 +24,49 @@ export interface AuditFilter {
   to?: Date | null;
 }
 
+/** A row as stored, with its column copies as read back (the integrity checks compare them with the entry). */
 function toStored(row: typeof auditEntries.$inferSelect): StoredEntry {
-  return { seq: row.seq, prevHash: row.prevHash, hash: row.hash, entry: row.entry as AuditEntry };
+  return {
+    seq: row.seq,
+    prevHash: row.prevHash,
+    hash: row.hash,
+    entry: row.entry as AuditEntry,
+    columns: {
+      at: row.at.toISOString(),
+      action: row.action,
+      actorSubject: row.actorSubject,
+      actorForce: row.actorForce,
+      requestingNode: row.requestingNode,
+      purpose: row.purpose,
+      caseRef: row.caseRef,
+      outcome: row.outcome,
+      recordIds: row.recordIds,
+    },
+  };
+}
+
+// The filters read the hashed entry, never the column copies, so a copy edited outside the chain
+// can neither hide a row from an auditor nor plant one. Each indexed expression is the one in
+// packages/db/src/schema/audit.ts; `at` compares as text in "C" order, which for the entry's
+// ISO 8601 UTC milliseconds (years 0000-9999) is time order.
+const e = auditEntries.entry;
+const IN_ENTRY = {
+  at: sql`(${e}->>'at') collate "C"`,
+  actorSubject: sql`(${e}->'actor'->>'subject')`,
+  actorForce: sql`(${e}->'actor'->>'force')`,
+  purpose: sql`(${e}->>'purpose')`,
+  caseRef: sql`(${e}->>'caseRef')`,
+  recordIds: sql`(${e}->'recordIds')`,
+  requestingNode: sql`(${e}->>'requestingNode')`,
+  action: sql`(${e}->>'action')`,
+  outcome: sql`(${e}->>'outcome')`,
+};
+const MIN_AT = Date.parse('0000-01-01T00:00:00.000Z');
+const MAX_AT = Date.parse('9999-12-31T23:59:59.999Z');
+
+/** A time bound as the entry writes times, clamped to the years the text order holds for. */
+function atBound(date: Date): string {
+  return new Date(Math.min(MAX_AT, Math.max(MIN_AT, date.getTime()))).toISOString();
 }
 
 /** SQL for the audit chain: serialised appends, filtered reads, checkpoints and receipts. */
@@ -42,21 +83,10 @@ export class AuditStore {
     const [head] = await tx.select({ seq: auditEntries.seq, hash: auditEntries.hash }).from(auditEntries).orderBy(desc(auditEntries.seq)).limit(1);
     const stored = chainEntries(head ?? null, entries);
     await tx.insert(auditEntries).values(
-      stored.map((s) => ({
-        seq: s.seq,
-        prevHash: s.prevHash,
-        hash: s.hash,
-        at: new Date(s.entry.at),
-        action: s.entry.action,
-        actorSubject: s.entry.actor.subject,
-        actorForce: s.entry.actor.force,
-        requestingNode: s.entry.requestingNode,
-        purpose: s.entry.purpose,
-        caseRef: s.entry.caseRef,
-        outcome: s.entry.outcome,
-        recordIds: s.entry.recordIds,
-        entry: s.entry,
-      })),
+      stored.map((s) => {
+        const columns = entryColumns(s.entry);
+        return { seq: s.seq, prevHash: s.prevHash, hash: s.hash, ...columns, at: new Date(columns.at), entry: s.entry };
+      }),
     );
     return stored;
   }
@@ -74,17 +104,17 @@ export class AuditStore {
   /** Entries matching a filter, oldest first from `afterSeq`, at most `first`. */
   async list(filter: AuditFilter, opts: { first: number; afterSeq?: number | null }): Promise<StoredEntry[]> {
     const where: (SQL | undefined)[] = [
-      filter.actorSubject ? eq(auditEntries.actorSubject, filter.actorSubject) : undefined,
-      filter.actorForce ? eq(auditEntries.actorForce, filter.actorForce) : undefined,
-      filter.purpose ? eq(auditEntries.purpose, filter.purpose) : undefined,
-      filter.caseRef ? eq(auditEntries.caseRef, filter.caseRef) : undefined,
-      filter.recordId ? sql`${auditEntries.recordIds} @> array[${filter.recordId}]::text[]` : undefined,
-      filter.requestingNode ? eq(auditEntries.requestingNode, filter.requestingNode) : undefined,
-      filter.action ? eq(auditEntries.action, filter.action) : undefined,
-      filter.actions?.length ? inArray(auditEntries.action, filter.actions) : undefined,
-      filter.outcome ? eq(auditEntries.outcome, filter.outcome) : undefined,
-      filter.from ? gte(auditEntries.at, filter.from) : undefined,
-      filter.to ? lte(auditEntries.at, filter.to) : undefined,
+      filter.actorSubject ? sql`${IN_ENTRY.actorSubject} = ${filter.actorSubject}` : undefined,
+      filter.actorForce ? sql`${IN_ENTRY.actorForce} = ${filter.actorForce}` : undefined,
+      filter.purpose ? sql`${IN_ENTRY.purpose} = ${filter.purpose}` : undefined,
+      filter.caseRef ? sql`${IN_ENTRY.caseRef} = ${filter.caseRef}` : undefined,
+      filter.recordId ? sql`${IN_ENTRY.recordIds} @> jsonb_build_array(${filter.recordId}::text)` : undefined,
+      filter.requestingNode ? sql`${IN_ENTRY.requestingNode} = ${filter.requestingNode}` : undefined,
+      filter.action ? sql`${IN_ENTRY.action} = ${filter.action}` : undefined,
+      filter.actions?.length ? sql`${IN_ENTRY.action} in (${sql.join(filter.actions.map((a) => sql`${a}`), sql`, `)})` : undefined,
+      filter.outcome ? sql`${IN_ENTRY.outcome} = ${filter.outcome}` : undefined,
+      filter.from ? sql`${IN_ENTRY.at} >= ${atBound(filter.from)}` : undefined,
+      filter.to ? sql`${IN_ENTRY.at} <= ${atBound(filter.to)}` : undefined,
       opts.afterSeq ? gt(auditEntries.seq, opts.afterSeq) : undefined,
     ];
     const rows = await this.db.select().from(auditEntries).where(and(...where)).orderBy(asc(auditEntries.seq)).limit(opts.first);
@@ -94,6 +124,29 @@ export class AuditStore {
   /** The whole chain in order, for the integrity check and the export. */
   async all(): Promise<StoredEntry[]> {
     return (await this.db.select().from(auditEntries).orderBy(asc(auditEntries.seq))).map(toStored);
+  }
+
+  /** At most `limit` rows from `fromSeq` on, in seq order (the check before a checkpoint pages through these). */
+  async range(fromSeq: number, limit: number): Promise<StoredEntry[]> {
+    return (await this.db.select().from(auditEntries).where(gte(auditEntries.seq, fromSeq)).orderBy(asc(auditEntries.seq)).limit(limit)).map(toStored);
+  }
+
+  /** The row at `seq`, or null. */
+  async entryAt(seq: number): Promise<StoredEntry | null> {
+    const [row] = await this.db.select().from(auditEntries).where(eq(auditEntries.seq, seq));
+    return row ? toStored(row) : null;
+  }
+
+  /** The stored hash of each of `seqs` that exists (seq to hash). */
+  async hashesAt(seqs: readonly number[]): Promise<Map<number, string>> {
+    if (seqs.length === 0) return new Map();
+    const rows = await this.db.select({ seq: auditEntries.seq, hash: auditEntries.hash }).from(auditEntries).where(inArray(auditEntries.seq, [...seqs]));
+    return new Map(rows.map((r) => [r.seq, r.hash]));
+  }
+
+  /** The latest `limit` checkpoint rows, newest (largest size) first, as stored: not yet verified. */
+  async recentCheckpoints(limit: number): Promise<{ size: number; headHash: string; jws: string }[]> {
+    return this.db.select({ size: auditCheckpoints.size, headHash: auditCheckpoints.headHash, jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.size)).limit(limit);
   }
 
   async checkpoints(): Promise<string[]> {
