@@ -390,9 +390,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     const integrity = { state, faultsDetected, lastFaultAt };
     try {
       const status = await migrationStatus(db.sql);
-      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest, integrity };
+      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest, integrity, audit: audit.readiness() };
     } catch {
-      return { ready: false, database: 'unreachable', migrations: null, manifest, integrity };
+      return { ready: false, database: 'unreachable', migrations: null, manifest, integrity, audit: audit.readiness() };
     }
   }
 

@@ -1,20 +1,26 @@
 import { McxError } from '@mcx/errors';
 import {
+  GENESIS_HASH,
   caseRefProblems,
+  columnMismatch,
+  entryHash,
   makeCheckpoint,
   parseAuditEntry,
   unusualHours,
   unusualVolume,
   verifyChain,
+  verifyContinuation,
   writeExport,
   type AuditAction,
   type AuditEntryInput,
   type AuditOutcome,
+  type ChainHead,
+  type ChainVerification,
   type StoredEntry,
 } from '@mcx/audit';
 import type { Viewer } from '@mcx/auth';
 import type { Logger } from '@mcx/logger';
-import { toPublicKey, type SigningKey } from '@mcx/signing';
+import { toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -52,6 +58,37 @@ interface Pending {
 }
 
 const MAX_GROUP = 500;
+/** Rows read per page while checking the chain from the last checkpoint to the head. */
+const VERIFY_PAGE = 5_000;
+/** How many of the newest checkpoints are looked at for one signed with the node's current key. */
+const ANCHOR_SEARCH = 100;
+/** At most this many remembered appends (the oldest are dropped first). */
+const MAX_WITNESSES = 10_000;
+
+/** The first bad seq found, why (a `verifyChain` reason or one of the node's own), and for a column its name. */
+export interface ChainBreak {
+  seq: number;
+  reason: string;
+  column?: string;
+}
+
+/** `verifyChain`'s result, with the node's own findings (its remembered fault) folded in. */
+export type IntegrityReport = Omit<ChainVerification, 'firstBad'> & { firstBad: ChainBreak | null };
+
+/**
+ * A break in the audit chain, found by the check before a checkpoint or by an integrity check.
+ * Once found it is kept for the life of the process: the node signs no checkpoint until an
+ * operator has investigated, restored the log and restarted it.
+ */
+export interface AuditFault {
+  /** The first bad seq. */
+  seq: number;
+  /** A `verifyChain` reason, or `APPENDED_ENTRY_CHANGED` / `CHECKPOINT_ROW_MISMATCH` / `CHECKPOINT_MISSING`. */
+  reason: string;
+  /** For `COLUMN_MISMATCH`: the stored column that differs from the hashed entry (never its value). */
+  column?: string;
+  detectedAt: string;
+}
 
 /**
  * The audit trail: entries built from events, appended to the hash chain with group commit
@@ -62,6 +99,16 @@ export class AuditService {
   private readonly now: () => Date;
   private queue: Pending[] = [];
   private flushing: Promise<void> | null = null;
+  private brokenAt: AuditFault | null = null;
+  /**
+   * Witnesses: the last entry of each group this process appended and saw commit (seq to hash),
+   * since the chain was last verified, and the head it verified. Rewriting an entry and recomputing
+   * every later hash changes the hash of each witness at or after it, even where no checkpoint
+   * covers it yet; an append made after the rewrite is no witness, so all are kept until checked.
+   */
+  private witnesses = new Map<number, string>();
+  /** The last checkpoint this process signed. */
+  private signed: ChainHead | null = null;
 
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
@@ -118,6 +165,8 @@ export class AuditService {
     const group = this.queue.splice(0, MAX_GROUP);
     try {
       const stored = await this.deps.store.append(group.map((p) => p.entry));
+      const last = stored.at(-1);
+      if (last) this.witness(last);
       group.forEach((p, i) => p.resolve(stored[i]!));
     } catch (err) {
       this.deps.logger.error({ err }, 'audit append failed: the requests it covers are refused');
@@ -135,19 +184,155 @@ export class AuditService {
     return this.deps.store.saveReceipts(receipts.map((r) => ({ ...r, ourSeq })));
   }
 
-  /** Signs a checkpoint of the current head if the chain grew since the last one. */
+  private witness(head: ChainHead): void {
+    this.witnesses.set(head.seq, head.hash);
+    if (this.witnesses.size > MAX_WITNESSES) this.witnesses.delete(this.witnesses.keys().next().value!);
+  }
+
+  /** The lowest witness whose row no longer has the hash it was committed with, among `hashes` (seq to hash as stored now). */
+  private changedWitness(witnesses: ReadonlyMap<number, string>, hashes: ReadonlyMap<number, string>): ChainBreak | null {
+    let bad: ChainBreak | null = null;
+    for (const [seq, hash] of witnesses) {
+      if (hashes.get(seq) !== hash && (bad === null || seq < bad.seq)) bad = { seq, reason: 'APPENDED_ENTRY_CHANGED' };
+    }
+    return bad;
+  }
+
+  /** The chain fault this node has found, or null. */
+  fault(): AuditFault | null {
+    return this.brokenAt;
+  }
+
+  /** What /readyz says of the audit chain: `ok`, or `chain broken at seq N (REASON)`. */
+  readiness(): string {
+    const f = this.brokenAt;
+    return f === null ? 'ok' : `chain broken at seq ${f.seq} (${f.reason}${f.column ? `: ${f.column}` : ''})`;
+  }
+
+  /** Remembers a break (the lowest seq found), and says so at error level: seq and reason only, never an entry. */
+  private raise(bad: ChainBreak, found: string): AuditFault {
+    if (this.brokenAt === null || bad.seq < this.brokenAt.seq) {
+      this.brokenAt = { seq: bad.seq, reason: bad.reason, ...(bad.column ? { column: bad.column } : {}), detectedAt: this.now().toISOString() };
+    }
+    const f = this.brokenAt;
+    this.deps.logger.error(
+      { auditFault: { firstBadSeq: f.seq, reason: f.reason, ...(f.column ? { column: f.column } : {}), found } },
+      `audit chain broken at seq ${f.seq} (${f.reason}): no audit checkpoint will be signed; investigate, restore the log and restart the node`,
+    );
+    return f;
+  }
+
+  /**
+   * Checks the chain from the last checkpoint signed with this node's key (its signature and node
+   * verified, its row's size and head hash equal to what it signs) to the head: the checkpoint's
+   * head is still the hash at its seq, and every later row links, hashes and has column copies
+   * equal to its entry. Also checks that the entries this process appended (its witnesses) still
+   * have the hashes they were committed with, and that the last checkpoint it signed is still
+   * there. Returns the head reached, the size already checkpointed, and the first bad seq, if any.
+   */
+  private async verifySinceCheckpoint(): Promise<{ head: ChainHead; checkpointed: number; bad: ChainBreak | null }> {
+    const { store, node } = this.deps;
+    const key = toPublicKey(this.deps.auditKey);
+    // Taken before anything is read: they name entries that have committed and a checkpoint that
+    // was saved, so what is read next must hold them.
+    const witnesses = new Map(this.witnesses);
+    const signed = this.signed;
+    let anchor: ChainHead | null = null;
+    const fail = (seq: number, reason: string, column?: string) => ({ head: anchor ?? { seq: 0, hash: GENESIS_HASH }, checkpointed: anchor?.seq ?? 0, bad: { seq, reason, ...(column ? { column } : {}) } });
+
+    for (const row of await store.recentCheckpoints(ANCHOR_SEARCH)) {
+      let checkpoint;
+      try {
+        checkpoint = verifyCheckpoint(row.jws, key);
+      } catch (err) {
+        // Signed by another key (a retired one, after a rotation): never trusted as the start, but not proof of tampering.
+        if (err instanceof McxError && err.code === 'CHECKPOINT_UNKNOWN_KEY') continue;
+        return fail(row.size, err instanceof McxError ? err.code : 'CHECKPOINT_MALFORMED');
+      }
+      if (checkpoint.node !== node) return fail(row.size, 'CHECKPOINT_WRONG_NODE');
+      if (checkpoint.size !== row.size || checkpoint.headHash !== row.headHash) return fail(row.size, 'CHECKPOINT_ROW_MISMATCH');
+      anchor = { seq: checkpoint.size, hash: checkpoint.headHash };
+      break;
+    }
+    if (signed !== null && (anchor === null || anchor.seq < signed.seq)) return fail(signed.seq, 'CHECKPOINT_MISSING');
+
+    let head: ChainHead = { seq: 0, hash: GENESIS_HASH };
+    if (anchor !== null) {
+      const row = await store.entryAt(anchor.seq);
+      if (row === null) return fail(anchor.seq, 'TRUNCATED');
+      if (row.hash !== anchor.hash) return fail(anchor.seq, 'CHECKPOINT_MISMATCH');
+      if (entryHash(row.prevHash, row.seq, row.entry) !== row.hash) return fail(anchor.seq, 'ENTRY_HASH_MISMATCH');
+      const column = row.columns ? columnMismatch(row.entry, row.columns) : null;
+      if (column !== null) return fail(anchor.seq, 'COLUMN_MISMATCH', column);
+      head = anchor;
+    }
+    for (;;) {
+      const rows = await store.range(head.seq + 1, VERIFY_PAGE);
+      const walked = verifyContinuation(head, rows);
+      if (walked.firstBad !== null) return { head: walked.head, checkpointed: anchor?.seq ?? 0, bad: walked.firstBad };
+      head = walked.head;
+      if (rows.length < VERIFY_PAGE) break;
+    }
+
+    if (witnesses.size > 0) {
+      const changed = this.changedWitness(witnesses, await store.hashesAt([...witnesses.keys()]));
+      if (changed !== null) return fail(changed.seq, changed.reason);
+    }
+    // Verified: the witnesses up to the head are proven by it (or by the checkpoint signed next).
+    for (const seq of witnesses.keys()) if (seq <= head.seq) this.witnesses.delete(seq);
+    if (head.seq > 0) this.witness(head);
+    return { head, checkpointed: anchor?.seq ?? 0, bad: null };
+  }
+
+  /**
+   * Signs a checkpoint of the head if the chain grew since the last one, only after checking the
+   * chain since that checkpoint (see `verifySinceCheckpoint`). On a break, or once one has been
+   * found, it signs nothing, logs the fault at error level and throws `AUDIT_CHAIN_BROKEN`.
+   */
   async checkpoint(): Promise<{ size: number; headHash: string } | null> {
-    const head = await this.deps.store.head();
-    if (!head || head.seq <= (await this.deps.store.lastCheckpointSize())) return null;
+    const { head, checkpointed, bad } = await this.verifySinceCheckpoint();
+    if (bad !== null) this.raise(bad, 'checkpoint');
+    const f = this.brokenAt;
+    if (f !== null) {
+      if (bad === null) this.deps.logger.error({ auditFault: { firstBadSeq: f.seq, reason: f.reason } }, `audit checkpoint refused: the chain was found broken at seq ${f.seq} (${f.reason})`);
+      throw new McxError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${f.seq} (${f.reason}); no checkpoint was signed`);
+    }
+    if (head.seq <= checkpointed) return null;
+    // Exactly the head that was verified is signed, even if the chain has grown since.
     const jws = makeCheckpoint(this.deps.node, head, this.now().toISOString(), this.deps.auditKey);
     await this.deps.store.saveCheckpoint(head.seq, head.hash, jws);
+    if (this.signed === null || head.seq > this.signed.seq) this.signed = head;
     return { size: head.seq, headHash: head.hash };
   }
 
-  /** Checks the whole chain against the signed checkpoints. */
-  async integrity() {
+  /**
+   * Checks the whole chain against the signed checkpoints, each row's column copies against its
+   * entry, and the entries this process appended (its witnesses). A break is remembered (as by
+   * `checkpoint`), and a break remembered earlier is reported even if the rows no longer show it.
+   */
+  async integrity(): Promise<IntegrityReport> {
+    // Taken before the rows are read: they name entries that have committed, so the rows must hold them.
+    const witnesses = new Map(this.witnesses);
     const [rows, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
-    return verifyChain(rows, checkpoints, toPublicKey(this.deps.auditKey), { node: this.deps.node });
+    const result = verifyChain(rows, checkpoints, toPublicKey(this.deps.auditKey), { node: this.deps.node });
+    const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
+    const changed = this.changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
+    if (changed !== null) bads.push(changed);
+    // A checkpoint under another key is reported as verifyChain reports it, but is not remembered as
+    // a break: after a rotation of the audit-checkpoint key the old ones are signed by the retired key.
+    const first = bads.filter((b) => b.reason !== 'CHECKPOINT_UNKNOWN_KEY').sort((a, b) => a.seq - b.seq)[0];
+    if (first !== undefined) this.raise(first, 'integrity');
+    const f = this.brokenAt;
+    if (f === null || (result.firstBad !== null && result.firstBad.seq <= f.seq)) return result;
+    const verifiedThrough = Math.min(result.verifiedThrough, f.seq - 1);
+    return {
+      ...result,
+      ok: false,
+      status: 'failed',
+      verifiedThrough,
+      unverifiedAfter: Math.max(0, rows.length - verifiedThrough),
+      firstBad: { seq: f.seq, reason: f.reason, ...(f.column ? { column: f.column } : {}) },
+    };
   }
 
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. */

@@ -1,5 +1,6 @@
 import { GraphQLError } from 'graphql';
 import type { StoredEntry } from '@mcx/audit';
+import { McxError } from '@mcx/errors';
 import type { Context } from '../../context.js';
 import type { McxAuditAction, McxAuditOutcome, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import type { AuditFilter } from './audit-store.js';
@@ -106,7 +107,13 @@ const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) => 
 export const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
   const viewer = await ctx.access.requireViewer('auditCheckpoint');
   if (!viewer.roles.includes('auditor') && !viewer.roles.includes('operator')) await ctx.access.require('audit.read', 'auditCheckpoint');
-  return ctx.services.audit.checkpoint();
+  try {
+    return await ctx.services.audit.checkpoint();
+  } catch (err) {
+    // The node found the chain broken: it signs nothing, and says where (seq and reason only).
+    if (err instanceof McxError && err.code === 'AUDIT_CHAIN_BROKEN') throw new GraphQLError(err.message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' } });
+    throw err;
+  }
 };
 
 export const queries = { auditEntries, auditDisclosures, whoHasSeenRecord, auditAlerts, auditIntegrity, auditExport };
