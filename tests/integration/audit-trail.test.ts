@@ -1,52 +1,9 @@
-import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { LocalEpisodeDocument, type McxClient } from '@mcx/client';
-import { exportPublicKeyPem } from '@mcx/signing';
-import { AUDIT_ALERTS, AUDIT_CHECKPOINT, AUDIT_EXPORT, AUDIT_INTEGRITY, WHO_HAS_SEEN, allEntries } from '../testkit/audit.js';
+import { LocalEpisodeDocument } from '@mcx/client';
+import { AUDIT_ALERTS, AUDIT_CHECKPOINT, WHO_HAS_SEEN, allEntries, auditorOf, cliVerify, integrity, seededNode as seeded } from '../testkit/audit.js';
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
-
-const MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
-
-async function auditorOf(t: TestNode): Promise<McxClient> {
-  return t.as({ roles: ['auditor'], subject: 'dpo-1' });
-}
-
-/** A node with a few entries: publishes, reads, and a checkpoint over them. */
-async function seeded(force = 'WMP') {
-  const t = await startTestNode({ force });
-  const ids: string[] = [];
-  for (let i = 0; i < 4; i++) {
-    const input = episodeInput();
-    ids.push(input.id!);
-    await publishEpisode(t.client, input);
-    await localEpisode(t.investigator, force, input.id!);
-  }
-  const auditor = await auditorOf(t);
-  await auditor.request(AUDIT_CHECKPOINT as never);
-  return { t, ids, auditor };
-}
-
-async function integrity(auditor: McxClient) {
-  return ((await auditor.request(AUDIT_INTEGRITY as never)) as { auditIntegrity: { status: string; firstBadSeq: number | null; firstBadReason: string | null; verifiedThrough: number; unverifiedAfter: number } }).auditIntegrity;
-}
-
-async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code: number; stdout: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
-  const { auditExport } = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
-  writeFileSync(path.join(dir, 'export.jsonl'), auditExport);
-  writeFileSync(path.join(dir, 'audit.pub.pem'), exportPublicKeyPem(t.keys.auditCheckpoint));
-  return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', MAIN, 'audit', 'verify', path.join(dir, 'export.jsonl'), '--public-key', path.join(dir, 'audit.pub.pem')], (err, stdout) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
-    );
-  });
-}
 
 describe('what is logged', () => {
   let t: TestNode;

@@ -1,5 +1,15 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { gql } from 'graphql-tag';
 import type { McxClient } from '@mcx/client';
+import { exportPublicKeyPem } from '@mcx/signing';
+import { episodeInput, localEpisode, publishEpisode } from './episodes.js';
+import { startTestNode, type TestNode } from './node.js';
+
+const CLI_MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
 
 // Auditor operations, written here (not in packages/client) because only auditors' tools use them.
 export const AUDIT_ENTRIES = gql`
@@ -51,4 +61,50 @@ export async function allEntries(auditor: McxClient, filter: Record<string, unkn
     if (!res.auditEntries.nextCursor) return out;
     after = res.auditEntries.nextCursor;
   }
+}
+
+/** An auditor of the node's force. */
+export async function auditorOf(t: TestNode): Promise<McxClient> {
+  return t.as({ roles: ['auditor'], subject: 'dpo-1' });
+}
+
+/** A node with a few entries: four publishes and four reads, and a checkpoint over them. */
+export async function seededNode(force = 'WMP', env: Record<string, string> = {}): Promise<{ t: TestNode; ids: string[]; auditor: McxClient }> {
+  const t = await startTestNode({ force, env });
+  const ids: string[] = [];
+  for (let i = 0; i < 4; i++) {
+    const input = episodeInput();
+    ids.push(input.id!);
+    await publishEpisode(t.client, input);
+    await localEpisode(t.investigator, force, input.id!);
+  }
+  const auditor = await auditorOf(t);
+  await auditor.request(AUDIT_CHECKPOINT as never);
+  return { t, ids, auditor };
+}
+
+export type IntegrityView = { status: string; entries: number; firstBadSeq: number | null; firstBadReason: string | null; verifiedThrough: number; unverifiedAfter: number; checkpointsChecked: number };
+
+/** The auditor API's integrity check. */
+export async function integrity(auditor: McxClient): Promise<IntegrityView> {
+  return ((await auditor.request(AUDIT_INTEGRITY as never)) as { auditIntegrity: IntegrityView }).auditIntegrity;
+}
+
+/** Exports the log through the auditor API and runs `mcx audit verify` on it with the node's public key. */
+export async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code: number; stdout: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
+  const { auditExport } = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
+  writeFileSync(path.join(dir, 'export.jsonl'), auditExport);
+  writeFileSync(path.join(dir, 'audit.pub.pem'), exportPublicKeyPem(t.keys.auditCheckpoint));
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, 'audit', 'verify', path.join(dir, 'export.jsonl'), '--public-key', path.join(dir, 'audit.pub.pem')], (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
+/** GET /readyz: the status and the body. */
+export async function readyz(t: TestNode): Promise<{ status: number; body: { ready: boolean; audit?: string } & Record<string, unknown> }> {
+  const res = await fetch(`${t.node.url}/readyz`);
+  return { status: res.status, body: (await res.json()) as { ready: boolean; audit?: string } };
 }
