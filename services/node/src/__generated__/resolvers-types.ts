@@ -1173,7 +1173,11 @@ export type Mutation = {
   amendEpisode: PublishEpisodePayload;
   /** Amend a location of concern this force already published. */
   amendLocationOfConcern: McxPublishLocationOfConcernPayload;
-  /** Signs a checkpoint of the current head now (otherwise every MCX_AUDIT_CHECKPOINT_SECONDS). Auditors and operators. */
+  /**
+   * Signs a checkpoint of the current head now (otherwise every MCX_AUDIT_CHECKPOINT_SECONDS), after
+   * checking the chain since the last checkpoint; null when nothing was appended since. Refused with
+   * SERVICE_UNAVAILABLE (reason AUDIT_CHAIN_BROKEN) once the chain is found broken. Auditors and operators.
+   */
   auditCheckpoint?: Maybe<McxAuditCheckpoint>;
   /** Close an OPEN episode: the child is found. Stores a new version. */
   closeEpisode: PublishEpisodePayload;
@@ -1337,7 +1341,11 @@ export type Query = {
   auditEntries: McxAuditPage;
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. Auditors only; the export is itself audited. */
   auditExport: Scalars['String']['output'];
-  /** Checks the chain against its signed checkpoints. Auditors only. */
+  /**
+   * Checks the chain against its signed checkpoints, and each row's column copies against its hashed
+   * entry (COLUMN_MISMATCH). A break the node has found before (before a checkpoint) is reported too.
+   * Auditors only.
+   */
   auditIntegrity: McxAuditIntegrity;
   /**
    * A child's history across the federation, from the child's identity. Purpose and case
