@@ -20,7 +20,7 @@ export interface StoredRowKeys {
   state?: string;
   bytes: string;
   signature: string;
-  /** Index columns the node filters on, when the query read them: they must equal the signed values. */
+  /** Index columns the query selected the row by (undefined when it did not): they must equal the signed values. */
   subjectRef?: string | null;
   reviewAt?: string | null;
 }
@@ -59,8 +59,8 @@ export function ownRecordKeys(forceCode: string, recordKey: SigningKey<'record'>
 /**
  * Verifies a stored row: the signature over its exact bytes with this node's record keys, then
  * that the signed envelope is the row's (kind, owner, id, version, life-cycle state) and that the
- * index columns read with it equal the signed values. Returns the record parsed from the verified
- * bytes (never from columns), or the reason it failed.
+ * index columns the row was selected by equal the signed values. Returns the record parsed from
+ * the verified bytes (never from columns), or the reason it failed.
  */
 export function verifyStoredRow(row: StoredRowKeys, keys: KeyResolver): { ok: true; record: JsonObject } | { ok: false; reason: IntegrityReason } {
   const verified = verifyRecord(row.bytes, row.signature, keys);

@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { canonicalJson, keyResolverFromKeys, signRecord, type KeyResolver, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
 import type { Grading } from './grading.js';
-import { IntegrityMonitor, markVerified, verifyStoredRow, type StoredRowKeys } from './record-integrity.js';
+import { IntegrityMonitor, markVerified, verifyStoredRow } from './record-integrity.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
 import type { CurrentRecord, InTx, RecordQueries, RecordStore, StoredRow, StoredVersionCheck, VersionWrite, WriteOutcome } from './record-store.js';
 import { InputChecker, type FieldError } from './validation.js';
@@ -99,11 +99,13 @@ export class RecordService {
 
   /**
    * The one gate before stored bytes are used: the stored signature, with this node's parsed
-   * record keys, and the row's envelope and index columns against the signed values. Returns the
-   * record parsed from the verified bytes, or null after reporting an integrity fault.
+   * record keys, the row's envelope against the signed one, and the index columns the query
+   * selected the row by (`selectedBy`) against the signed values, so that no column steers a
+   * read. Returns the record parsed from the verified bytes, or null after reporting an
+   * integrity fault.
    */
-  private verified<T>(row: StoredRowKeys & { state: string }): StoredRecord<T> | null {
-    const checked = verifyStoredRow(row, this.verifyKeys);
+  private verified<T>(row: StoredRow, selectedBy: { subjectRef?: boolean; reviewAt?: boolean } = {}): StoredRecord<T> | null {
+    const checked = verifyStoredRow({ ...row, subjectRef: selectedBy.subjectRef ? row.subjectRef : undefined, reviewAt: selectedBy.reviewAt ? row.reviewAt : undefined }, this.verifyKeys);
     if (!checked.ok) {
       this.integrity.report(row, checked.reason);
       return null;
@@ -257,7 +259,7 @@ export class RecordService {
     const wanted = new Set(associateRefs);
     const subjects = new Set<string>();
     for (const row of await this.queries.episodesNaming(owner, associateRefs, today)) {
-      const episode = this.verified<{ subjectRef: string; facts: { associates: { owner: string; associateId: string }[] } }>(row);
+      const episode = this.verified<{ subjectRef: string; facts: { associates: { owner: string; associateId: string }[] } }>(row, { reviewAt: true });
       if (episode?.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`))) subjects.add(episode.record.subjectRef);
     }
     return [...subjects];
@@ -271,7 +273,7 @@ export class RecordService {
     const records: StoredRecord<T>[] = [];
     const faulty: string[] = [];
     for (const row of await this.queries.inBox(kind, this.deps.forceCode, box, today, limit)) {
-      const stored = this.verified<T>(row);
+      const stored = this.verified<T>(row, { reviewAt: true });
       if (stored) records.push(stored);
       else faulty.push(row.id);
     }
@@ -288,7 +290,7 @@ export class RecordService {
     const nodes: StoredRecord<T>[] = [];
     const gradings = page.gradings.map((g) => ({ ...g, key: canonicalJson(g.grading) }));
     for (const row of page.records) {
-      const stored = this.verified<T>(row);
+      const stored = this.verified<T>(row, { reviewAt: true, subjectRef: !!opts.subjectRef });
       if (stored) {
         nodes.push(stored);
         continue;
