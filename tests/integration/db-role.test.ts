@@ -2,7 +2,7 @@
 // superuser and cannot become a role that is (SET ROLE must not escape), and has no UPDATE,
 // DELETE or TRUNCATE on the audit tables. Production refuses to start otherwise.
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
@@ -155,6 +155,7 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
   });
   afterAll(async () => {
     await admin?.end();
+    if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
   it('a superuser: refused before the database is touched', async () => {
