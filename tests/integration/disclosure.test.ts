@@ -81,7 +81,7 @@ describe('the disclosure matrix', () => {
         expect(ep!.foundPlace?.location?.postcode).toBe('B1 1AA');
         const changed = !row.sensitive || !exact;
         if (changed) {
-          expect(ep!.disclosure).toEqual({ policy: 'mcx-default-1', redacted: row.sensitive ? [] : ['assessment.indicators'], coarsened: exact ? [] : ['facts.missingFrom.location'] });
+          expect(ep!.disclosure).toEqual({ policy: 'mcx-default-1', redacted: row.sensitive ? [] : ['assessment.indicators', 'facts.returnInterview.themes'], coarsened: exact ? [] : ['facts.missingFrom.location'] });
         } else {
           expect(ep!.disclosure).toBeNull();
         }
@@ -125,6 +125,27 @@ describe('the disclosure matrix', () => {
     );
     const gradeE = entries.find((e) => e.queryRecordIds.includes(`WMP/${ids.e}`) && e.actor.force === 'GMP');
     expect(gradeE).toMatchObject({ recordIds: [], reason: 'NOT_DISCLOSABLE:GRADE_E' });
+  });
+});
+
+describe('the disclosure note says what the policy withholds, never whether there was anything to withhold', () => {
+  it('an episode with sensitive indicators and a mental-health theme, and one with neither, carry the same note', async () => {
+    const rhi = (themes: string[]) => ({ offered: true, offeredAt: new Date(Date.now() - 24 * 3600_000).toISOString(), completedAt: new Date(Date.now() - 12 * 3600_000).toISOString(), themes });
+    const publish = async (over: Parameters<typeof episodeInput>[0]) => {
+      const { episode, errors } = await publishEpisode(t.client, episodeInput({ subjectRef: 'SUBJ-DISC-NOTE', ...over }));
+      expect(errors).toEqual([]);
+      return episode!.id;
+    };
+    const withSensitive = await publish({ missingFrom: { kind: 'FOSTER', location: { postcode: 'B15 2TT' } }, assessment: { riskGrade: 'HIGH', indicators: ['SELF_HARM', 'DRUGS'], regrades: [] }, returnInterview: rhi(['MENTAL_HEALTH', 'FAMILY_CONFLICT']) as never });
+    const without = await publish({ missingFrom: { kind: 'FOSTER', location: null }, assessment: { riskGrade: 'HIGH', indicators: ['DRUGS'], regrades: [] }, returnInterview: rhi(['FAMILY_CONFLICT']) as never });
+    // A local authority reviewing repeat episodes: no sensitive indicators or themes, placements coarsened.
+    const client = await as(MATRIX[4]!.who);
+    const a = (await localEpisode(client, 'WMP', withSensitive))!;
+    const b = (await localEpisode(client, 'WMP', without))!;
+    expect(a.assessment.indicators).toEqual(['DRUGS']);
+    expect(a.disclosure).toEqual({ policy: 'mcx-default-1', redacted: ['assessment.indicators', 'facts.returnInterview.themes'], coarsened: ['facts.missingFrom.location'] });
+    expect(b.disclosure).toEqual(a.disclosure);
+    expect(JSON.parse(a.recordBytes).disclosure).toEqual(JSON.parse(b.recordBytes).disclosure);
   });
 });
 

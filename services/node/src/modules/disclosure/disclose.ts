@@ -17,9 +17,12 @@ import { exactPlacements, isOwner, sensitiveReleased, withholdingRule, type Disc
 export interface DisclosureNote {
   /** The policy version that shaped this view. */
   policy: string;
-  /** Paths whose values were removed (a list filtered, or a field emptied). */
+  /**
+   * Paths the policy withholds from this requester (a list filtered, or a field emptied),
+   * named whether or not a value was there, so the note reveals nothing of what it hides.
+   */
   redacted: string[];
-  /** Paths whose values were made coarser (a placement address to its postcode district). */
+  /** Paths the policy makes coarser for this requester (a placement's address to its postcode district). */
   coarsened: string[];
 }
 
@@ -64,9 +67,9 @@ export function postcodeDistrict(postcode: string): string {
 }
 
 function coarsenPlace(place: Place, path: string, coarsened: string[]): Place {
+  coarsened.push(`${path}.location`);
   if (!place.location) return place;
   const district = place.location.postcode ? postcodeDistrict(place.location.postcode) : null;
-  coarsened.push(`${path}.location`);
   // Without a postcode there is no district to give: the place kind stays, the point goes.
   return { ...place, location: district ? { uprn: null, postcode: district, lat: null, lon: null } : null };
 }
@@ -78,25 +81,23 @@ function episodeView(d: Discloser, r: Requester, e: EpisodeRecord): { view: Epis
   let view = e;
   // The field rules shape what leaves the owner; the owner's own readers see its record whole.
   if (!isOwner(r, e)) {
+    // The note names what the policy withholds from this requester, never whether a value was
+    // there: "themes redacted" must not mean "a mental-health theme exists".
     if (!sensitiveReleased(d.policy, r)) {
       const sensitive = d.policy.sensitive.indicators as readonly string[];
-      const kept = e.assessment.indicators.filter((i) => !sensitive.includes(i));
-      if (kept.length !== e.assessment.indicators.length) {
-        view = { ...view, assessment: { ...view.assessment, indicators: kept } };
-        redacted.push('assessment.indicators');
-      }
+      view = { ...view, assessment: { ...view.assessment, indicators: e.assessment.indicators.filter((i) => !sensitive.includes(i)) } };
+      redacted.push('assessment.indicators');
       const themes = d.policy.sensitive.rhiThemes as readonly string[];
       const rhi = e.facts.returnInterview;
-      if (rhi && rhi.themes.some((t) => themes.includes(t))) {
-        view = { ...view, facts: { ...view.facts, returnInterview: { ...rhi, themes: rhi.themes.filter((t) => !themes.includes(t)) } } };
-        redacted.push('facts.returnInterview.themes');
-      }
+      if (rhi) view = { ...view, facts: { ...view.facts, returnInterview: { ...rhi, themes: rhi.themes.filter((t) => !themes.includes(t)) } } };
+      redacted.push('facts.returnInterview.themes');
     }
     if (!exactPlacements(d.policy, r, e.grading)) {
+      // A placement's address is coarsened whenever the place is a placement (its kind is disclosed anyway).
       const placements = d.policy.placements.placeKinds as readonly string[];
       let facts = view.facts;
-      if (placements.includes(facts.missingFrom.kind) && facts.missingFrom.location) facts = { ...facts, missingFrom: coarsenPlace(facts.missingFrom, 'facts.missingFrom', coarsened) };
-      if (facts.foundPlace && placements.includes(facts.foundPlace.kind) && facts.foundPlace.location) facts = { ...facts, foundPlace: coarsenPlace(facts.foundPlace, 'facts.foundPlace', coarsened) };
+      if (placements.includes(facts.missingFrom.kind)) facts = { ...facts, missingFrom: coarsenPlace(facts.missingFrom, 'facts.missingFrom', coarsened) };
+      if (facts.foundPlace && placements.includes(facts.foundPlace.kind)) facts = { ...facts, foundPlace: coarsenPlace(facts.foundPlace, 'facts.foundPlace', coarsened) };
       view = { ...view, facts };
     }
   }
