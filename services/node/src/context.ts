@@ -54,7 +54,8 @@ export interface Context {
    * Set when a member node calls through the peer protocol: the caller's audit entry it answers,
    * its token's jti, and this node's disclosure entry once written (for the signed receipt).
    */
-  peerCall: { callerEntry: string; jti: string; entry: { id: string; hash: string } | null } | null;
+  /** A peer's request: the caller's entry and token, this node's disclosure entry, and whether the answer was cut at a cap. */
+  peerCall: { callerEntry: string; jti: string; entry: { id: string; hash: string } | null; truncated?: boolean } | null;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
 }

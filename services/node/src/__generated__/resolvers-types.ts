@@ -718,6 +718,8 @@ export type McxMemberStatus =
   /** The member answered, and refused (for example a policy or token refusal). */
   | 'REFUSED'
   | 'TIMED_OUT'
+  /** The member answered, but cut its answer at one of its caps (episodes per child, locations per point): the search is PARTIAL. */
+  | 'TRUNCATED'
   | 'UNAVAILABLE';
 
 /** A point and a radius. */

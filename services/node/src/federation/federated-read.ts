@@ -26,7 +26,7 @@ import { associateLinkCountsSchema, peerMatchSchema, RECEIVED_SCHEMAS, withheldC
 /** Node tokens live this long: enough for the deadline, far below the 60 s ceiling. */
 const TOKEN_TTL_SEC = 30;
 
-export type MemberStatus = 'ANSWERED' | 'TIMED_OUT' | 'REFUSED' | 'UNAVAILABLE' | 'CIRCUIT_OPEN' | 'BAD_DATA' | 'NOT_OFFERED';
+export type MemberStatus = 'ANSWERED' | 'TRUNCATED' | 'TIMED_OUT' | 'REFUSED' | 'UNAVAILABLE' | 'CIRCUIT_OPEN' | 'BAD_DATA' | 'NOT_OFFERED';
 
 export interface DroppedRecord {
   owner: string | null;
@@ -98,6 +98,16 @@ export interface Near {
   radiusMetres: number;
 }
 
+/**
+ * How one fan-out is bounded. `deadlineAt`: the query's deadline (`deadlineFromNow()` when the
+ * query started), shared by all its fan-outs; without it each fan-out gets a fresh one. `nested`:
+ * the owner's link counts inside another member's request, on the fan-out with the shorter deadline.
+ */
+export interface FanOutBounds {
+  deadlineAt?: number;
+  nested?: boolean;
+}
+
 /** What one member's checked answer gives: its value, and what was dropped. */
 type Checked<T> = { value: T; dropped: DroppedRecord[]; withheld: MemberResult['withheld'] } | { bad: string };
 
@@ -152,6 +162,15 @@ function parse(bytes: unknown): Record<string, unknown> | null {
 export class FederationClient {
   constructor(private readonly deps: FederationClientDeps) {}
 
+  /**
+   * The deadline of a federated query that starts now (a `performance.now()` instant, one
+   * `MCX_FEDERATION_DEADLINE_MS` away): taken once at the query's start and passed to each of its
+   * fan-outs, so that one that waits for another gets what is left, not a fresh deadline.
+   */
+  deadlineFromNow(): number {
+    return this.deps.fanOut.deadlineFromNow();
+  }
+
   /** Every member of the manifest, and whether it offers `op`: one that does not is not asked, and still counted. */
   private everyMember(op: PeerOperation): { code: string; endpoint: string; offers: boolean }[] {
     return (this.deps.holder.manifest?.members ?? []).map((m) => ({ code: m.code, endpoint: m.endpoint, offers: m.capabilities.includes(op.name) }));
@@ -186,6 +205,7 @@ export class FederationClient {
    * offer it is reported NOT_OFFERED, and the answer is then PARTIAL), and checks each answer:
    * the status, the signed receipt (for this token and this caller entry), then `check` on the
    * operation's data. The caller has already committed its entry (`callerEntry`, `MEMBER:seq`).
+   * Every member is cut by the same deadline (`bounds`).
    */
   private async askAll<T>(
     op: PeerOperation,
@@ -194,7 +214,7 @@ export class FederationClient {
     read: AuthorisedRead,
     callerEntry: string,
     check: (member: string, data: unknown) => Checked<T>,
-    nested = false,
+    bounds: FanOutBounds = {},
   ) {
     // Variables may differ by member (pointers are asked of their owners); null: not relevant.
     const asked = this.everyMember(op).flatMap((m) => {
@@ -214,8 +234,8 @@ export class FederationClient {
         return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
           const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
           const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
-          const fan = nested ? this.deps.nestedFanOut : this.deps.fanOut;
-          const [raw] = await fan.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }]);
+          const fan = bounds.nested ? this.deps.nestedFanOut : this.deps.fanOut;
+          const [raw] = await fan.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }], bounds.deadlineAt === undefined ? {} : { deadlineAt: bounds.deadlineAt });
           const checked = this.checkAnswer(m.code, raw!, jti, callerEntry, field, check);
           span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
           return checked;
@@ -248,7 +268,7 @@ export class FederationClient {
     }
     if (r.status !== 'answered') return { result: base, ...none };
     const bad = (reason: string) => ({ result: { ...base, status: 'BAD_DATA' as const, reason }, ...none });
-    const body = r.body as { data?: Record<string, unknown>; receipt?: unknown } | null;
+    const body = r.body as { data?: Record<string, unknown>; receipt?: unknown; truncated?: unknown } | null;
     let receiptEntry: string;
     try {
       const { receipt, kid } = verifyReceipt(body?.receipt as string, this.deps.holder.keyResolver('audit-checkpoint'));
@@ -261,7 +281,9 @@ export class FederationClient {
     }
     const checked = check(member, body?.data?.[field]);
     if ('bad' in checked) return bad(checked.bad);
-    const result: MemberResult = { ...base, withheld: checked.withheld, dropped: checked.dropped, ...(checked.dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}) };
+    // Dropped records outrank a cut answer; either way the answer is not complete.
+    const cut = body?.truncated === true ? { status: 'TRUNCATED' as const, reason: 'ANSWER_CAPPED' } : {};
+    const result: MemberResult = { ...base, withheld: checked.withheld, dropped: checked.dropped, ...cut, ...(checked.dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}) };
     return { result, value: checked.value, receipt: { peer: member, peerEntryId: receiptEntry, receiptJws: body!.receipt as string } };
   }
 
@@ -295,9 +317,9 @@ export class FederationClient {
   }
 
   /** A child's episodes at every member, by linkage keys, with associates as pointers and their link counts. */
-  async history(read: AuthorisedRead, keys: readonly DerivedLinkageKey[], callerEntry: string): Promise<FederatedHistory> {
+  async history(read: AuthorisedRead, keys: readonly DerivedLinkageKey[], callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}): Promise<FederatedHistory> {
     const variables = { keys: keys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) })) };
-    const out = await this.askAll(PEER_HISTORY, 'peerHistory', variables, read, callerEntry, (member, data) => this.checkHistory(member, data));
+    const out = await this.askAll(PEER_HISTORY, 'peerHistory', variables, read, callerEntry, (member, data) => this.checkHistory(member, data), bounds);
     const links = new Map<string, AssociateLinkCounts>();
     for (const v of out.values) for (const l of v.value.links) links.set(`${l.owner}/${l.id}`, l);
     return {
@@ -346,7 +368,7 @@ export class FederationClient {
    * Pointers to associates named by episodes but held by members whose answers did not carry
    * them: asked of each owner, with the owner's link counts (excluding this child).
    */
-  async pointers(read: AuthorisedRead, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: readonly DerivedLinkageKey[], callerEntry: string) {
+  async pointers(read: AuthorisedRead, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: readonly DerivedLinkageKey[], callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}) {
     const exclude = childKeys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) }));
     const out = await this.askAll<{ pointers: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }>(
       PEER_POINTERS,
@@ -373,12 +395,13 @@ export class FederationClient {
         const links = d.associateLinks.filter((l) => l.owner === member && mine.has(l.id));
         return { value: { pointers, links }, dropped, withheld: d.withheld };
       },
+      bounds,
     );
     return { members: out.members, completeness: out.completeness, receipts: out.receipts, pointers: out.values.flatMap((v) => v.value.pointers), links: out.values.flatMap((v) => v.value.links) };
   }
 
   /** Locations of concern at every member near the points, optionally with one of `concerns`. */
-  async locations(read: AuthorisedRead, near: readonly Near[], concerns: readonly string[] | null, callerEntry: string): Promise<FederatedLocations> {
+  async locations(read: AuthorisedRead, near: readonly Near[], concerns: readonly string[] | null, callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}): Promise<FederatedLocations> {
     const variables = { near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })), concerns: concerns ? [...concerns] : null };
     const out = await this.askAll<LocationNearModel[]>(PEER_LOCATIONS, 'peerLocations', variables, read, callerEntry, (member, data) => {
       const answer = locationsAnswer.safeParse(data);
@@ -403,14 +426,15 @@ export class FederationClient {
         found.push({ location: { record, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' }, distanceMetres: Math.round(exact) });
       }
       return { value: found, dropped, withheld: d.withheld };
-    });
+    }, bounds);
     return { members: out.members, completeness: out.completeness, receipts: out.receipts, locations: out.values.flatMap((v) => v.value).sort((a, b) => a.distanceMetres - b.distanceMetres) };
   }
 
   /**
    * The owner's question to every member: how many children (other than those matching
-   * `exclude`) do you link to each of these associates? Cut at a short deadline, since it runs
-   * inside another member's request.
+   * `exclude`) do you link to each of these associates? Cut at a short deadline of its own, since
+   * it runs inside another member's request (the caller's remaining time does not travel with the
+   * request, so it cannot be used here).
    */
   async associateLinks(read: AuthorisedRead, associates: readonly { owner: string; id: string; keys: readonly { kind: string; strength: string; keyVersion: string; key: string }[] }[], exclude: readonly { kind: string; strength: string; keyVersion: string; key: string; variant?: string }[], callerEntry: string) {
     const strip = (k: { kind: string; strength: string; keyVersion: string; key: string; variant?: string }) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) });
@@ -434,7 +458,7 @@ export class FederationClient {
         const links = d.links.filter((l) => asked.has(`${l?.owner}/${l?.id}`) && Number.isSafeInteger(l.children) && l.children >= 0);
         return { value: links, dropped: [], withheld: null };
       },
-      true,
+      { nested: true },
     );
     return {
       complete: out.completeness === 'COMPLETE',

@@ -188,7 +188,8 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       { node: deps.forceCode, to: member.code, jti: verified.jti, callerEntry: claims.callerEntry, entry, checkpoint: await deps.audit.latestCheckpoint(), at: deps.now().toISOString() },
       deps.auditKey,
     );
-    const answer = { data, receipt };
+    // `truncated`: the answer was cut at one of this node's caps (the caller reports it, and is PARTIAL).
+    const answer = { data, receipt, ...(ctx.peerCall?.truncated ? { truncated: true } : {}) };
     if (!deps.fault) return send(res, 200, answer);
     const faulty = await deps.fault(answer);
     if (typeof faulty === 'string') {

@@ -74,6 +74,8 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
   const released: StoredRecord<EpisodeRecord>[] = [];
   for (const m of matches) {
     const page = await records.listLocal<EpisodeRecord>('episode', { subjectRef: m.subjectRef, first: MAX_EPISODES_PER_SUBJECT });
+    // More than the cap: the answer is cut, and says so (the caller reports it, and is PARTIAL).
+    if (page.nextCursor) ctx.peerCall!.truncated = true;
     withheld.restricted += page.withheld.restricted;
     withheld.reviewOverdue += page.withheld.reviewOverdue;
     withheld.integrityFault += page.withheld.integrityFault;
@@ -98,6 +100,8 @@ async function pointersFor(ctx: Context, read: AuthorisedRead, ids: readonly str
   for (const id of ids) {
     const found = await ctx.services.records.read<AssociateRecord>('associate', ctx.forceCode, id);
     if (found.withheld === 'INTEGRITY_FAULT') withheld.integrityFault += 1;
+    if (found.withheld === 'RESTRICTED') withheld.restricted += 1;
+    if (found.withheld === 'REVIEW_OVERDUE') withheld.reviewOverdue += 1;
     if (!found.record) continue;
     // Always a pointer in a federated answer, even to a reader of the owner's own force.
     const d = discloseAssociate(ctx.services.disclosure, read.requester, found.record, { asPointer: true });
@@ -215,18 +219,29 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
   const withheld = noneWithheld();
   const found = new Map<string, StoredRecord<LocationRecord>>();
   const faulty = new Set<string>();
+  const within = (n: (typeof near)[number], record: LocationRecord) => {
+    const loc = record.facts.location;
+    if (loc.lat === null || loc.lon === null || haversineMetres(n, { lat: loc.lat, lon: loc.lon }) > n.radiusMetres) return false;
+    return !concerns || record.assessment.concerns.some((c) => concerns.includes(c));
+  };
+  const held = new Map<string, 'RESTRICTED' | 'REVIEW_OVERDUE'>();
   for (const n of near) {
-    const box = await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT);
+    // One more than the cap: if it comes back, the answer is cut, and says so.
+    const box = await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT + 1);
+    if (box.records.length + box.faulty.length > MAX_LOCATIONS_PER_POINT) {
+      ctx.peerCall!.truncated = true;
+      box.records.splice(MAX_LOCATIONS_PER_POINT - box.faulty.length);
+    }
+    // What matched but a reader may not see now: counted, never sent.
+    for (const w of await records.withheldInBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT)) {
+      if (within(n, w.record)) held.set(w.record.id, w.reason);
+    }
     // Candidates whose stored copy fails: withheld and counted (once, whatever the boxes they are in).
     for (const id of box.faulty) faulty.add(id);
-    for (const candidate of box.records) {
-      const loc = candidate.record.facts.location;
-      if (loc.lat === null || loc.lon === null || haversineMetres(n, { lat: loc.lat, lon: loc.lon }) > n.radiusMetres) continue;
-      if (concerns && !candidate.record.assessment.concerns.some((c) => concerns.includes(c))) continue;
-      found.set(candidate.record.id, candidate);
-    }
+    for (const candidate of box.records) if (within(n, candidate.record)) found.set(candidate.record.id, candidate);
   }
   withheld.integrityFault = faulty.size;
+  for (const reason of held.values()) withheld[reason === 'RESTRICTED' ? 'restricted' : 'reviewOverdue'] += 1;
   const out = [];
   for (const candidate of found.values()) {
     const shaped = byPolicy(ctx, read.requester, candidate);

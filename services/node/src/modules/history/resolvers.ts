@@ -12,7 +12,7 @@ import { confirmWithOwner, destinations, historyAssociates, reconcile, riskSumma
 
 /** Merges two federated reads' member rows: a member is only as good as its worse part. */
 function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
-  const rank = (s: MemberResult['status']) => ['ANSWERED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
+  const rank = (s: MemberResult['status']) => ['ANSWERED', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
   return a.map((m) => {
     const other = b.find((x) => x.member === m.member);
     if (!other || rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };

@@ -281,6 +281,19 @@ export class RecordService {
   }
 
   /**
+   * This force's records of a kind in a box that a reader may not see now (restricted, or past
+   * review), verified, with the reason: so that a search can count what it left out.
+   */
+  async withheldInBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<{ record: T; reason: 'RESTRICTED' | 'REVIEW_OVERDUE' }[]> {
+    const out: { record: T; reason: 'RESTRICTED' | 'REVIEW_OVERDUE' }[] = [];
+    for (const row of await this.queries.withheldInBox(kind, this.deps.forceCode, box, today, limit)) {
+      const stored = this.verified<T>(row);
+      if (stored) out.push({ record: stored.record, reason: row.state === 'RESTRICTED' ? 'RESTRICTED' : 'REVIEW_OVERDUE' });
+    }
+    return out;
+  }
+
+  /**
    * This force's readable records of one kind, newest report first, verified, with what was
    * withheld. Records of the page whose stored signature fails are withheld and counted as
    * `integrityFault`; they leave the grading counts (which read every page in SQL).

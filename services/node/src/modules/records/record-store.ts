@@ -313,6 +313,24 @@ export class RecordQueries {
   }
 
   /** Readable records of a kind whose point lies in a box (the indexed bounding box; callers refine by distance). */
+  /** This owner's records of a kind in a box that a reader may not see now: restricted, or past their review date. */
+  async withheldInBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRow[]> {
+    return this.db
+      .select(ROW)
+      .from(records)
+      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .where(
+        and(
+          eq(records.kind, kind),
+          eq(records.owner, owner),
+          sql`(${records.state} = 'RESTRICTED' or (${records.state} = 'ACTIVE' and ${records.reviewAt} < ${today}))`,
+          between(records.lat, box.minLat, box.maxLat),
+          between(records.lon, box.minLon, box.maxLon),
+        ),
+      )
+      .limit(limit);
+  }
+
   async inBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRow[]> {
     const rows = await this.db
       .select(ROW)
