@@ -255,6 +255,42 @@ describe('fan-out to peer nodes', () => {
     expect(ms).toBeLessThan(500 + 250);
   });
 
+  it('one query, one deadline: a later call of the query gets what is left of it (DEADLINE), not a fresh one', async () => {
+    const client = fanOut({ perPeerTimeoutMs: 1000, overallDeadlineMs: 1500 });
+    const started = performance.now();
+    const deadlineAt = client.deadlineFromNow();
+    expect(deadlineAt - started).toBeGreaterThanOrEqual(1500);
+    expect(deadlineAt - started).toBeLessThan(1550);
+    // The first call uses the per-peer timeout; the second has about 500 ms left of the query's 1500.
+    const first = await client.call([to('HANG', '/hang'), to('OK', '/ok')], { deadlineAt });
+    expect(first.map(pick)).toEqual([
+      { member: 'HANG', status: 'timed_out', reason: 'TIMEOUT', httpStatus: null },
+      { member: 'OK', status: 'answered', reason: null, httpStatus: 200 },
+    ]);
+    const second = await client.call([to('HANG', '/hang'), to('OK', '/ok')], { deadlineAt });
+    expect(second.map(pick)).toEqual([
+      { member: 'HANG', status: 'timed_out', reason: 'DEADLINE', httpStatus: null },
+      { member: 'OK', status: 'answered', reason: null, httpStatus: 200 },
+    ]);
+    const elapsed = performance.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(1490);
+    expect(elapsed).toBeLessThan(1500 + 250);
+    // A deadline later than the call's own does not lengthen it.
+    const { value: late, ms } = await timed(() => client.call([to('HANG', '/hang')], { deadlineAt: performance.now() + 60_000 }));
+    expect(late.map(pick)).toEqual([{ member: 'HANG', status: 'timed_out', reason: 'TIMEOUT', httpStatus: null }]);
+    expect(ms).toBeLessThan(1000 + 250);
+  });
+
+  it('sends nothing once the query\'s deadline has passed, and does not count it against the member', async () => {
+    const client = fanOut({ breaker: { consecutiveFailures: 1, halfOpenAfterMs: 10_000 } });
+    const before = hits('/ok');
+    const { value: results, ms } = await timed(() => client.call([to('OK', '/ok')], { deadlineAt: performance.now() - 1 }));
+    expect(results).toEqual([{ member: 'OK', status: 'timed_out', latencyMs: 0, httpStatus: null, body: null, reason: 'DEADLINE', responseHeaders: {} }]);
+    expect(ms).toBeLessThan(50);
+    expect(hits('/ok')).toBe(before);
+    expect(client.breakerState('OK')).toBe('closed');
+  });
+
   it('calls peers in parallel', async () => {
     const client = fanOut();
     const { value: results, ms } = await timed(() => client.call(['A', 'B', 'C'].map((m) => to(m, '/delay300'))));

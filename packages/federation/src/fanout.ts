@@ -17,7 +17,8 @@ import { postOnce, type AttemptOutcome, type PreparedPost } from './peer-attempt
  * - `answered`: 2xx with a JSON body within the size bound;
  * - `refused`: the peer answered 4xx (it is up and said no; not a breaker failure);
  * - `unavailable`: 5xx, or the connection failed (ECONNREFUSED, ECONNRESET, EHOSTUNREACH...);
- * - `timed_out`: cut by the per-peer timeout (`TIMEOUT`), the overall deadline (`DEADLINE`) or the caller's signal (`ABORTED`);
+ * - `timed_out`: cut by the per-peer timeout (`TIMEOUT`), the overall deadline (`DEADLINE`: the call's own, or the query's
+ *   `deadlineAt`; not sent at all when that has already passed) or the caller's signal (`ABORTED`);
  * - `bad_data`: the answer was too large (`RESPONSE_TOO_LARGE`), not JSON (`NOT_JSON`) or a 1xx/3xx (`HTTP_3xx`);
  * - `circuit_open`: the member's breaker is open, or its one half-open trial is in flight; no request was made.
  */
@@ -65,14 +66,32 @@ export interface FanOutOptions {
   onResult?: (r: PeerResult) => void;
 }
 
+/** Per-call options. */
+export interface CallOptions {
+  /** Aborting it cuts outstanding requests (`timed_out`, `ABORTED`). */
+  signal?: AbortSignal;
+  /**
+   * One query's deadline, shared by every call the query makes: a `performance.now()` instant
+   * (from `deadlineFromNow()` when the query started). The call is cut at the earlier of this and
+   * its own `overallDeadlineMs` (`DEADLINE`); a request is not sent once it has passed.
+   */
+  deadlineAt?: number;
+}
+
 /** A fan-out client; one per node, so keep-alive connections and breakers persist across calls. */
 export interface FanOut {
   /**
    * POSTs each request once, all in parallel, and resolves with one result per request in the
-   * same order, within about `overallDeadlineMs`. Never rejects for a peer's failure; rejects
-   * `FANOUT_CLOSED` after `close()`. Aborting `signal` cuts outstanding requests (`timed_out`, `ABORTED`).
+   * same order, within about `overallDeadlineMs` (or by `deadlineAt`, if earlier). Never rejects
+   * for a peer's failure; rejects `FANOUT_CLOSED` after `close()`.
    */
-  call(requests: PeerRequest[], opts?: { signal?: AbortSignal }): Promise<PeerResult[]>;
+  call(requests: PeerRequest[], opts?: CallOptions): Promise<PeerResult[]>;
+  /**
+   * The deadline of a query that starts now: `performance.now() + overallDeadlineMs`. A query that
+   * makes several calls (one after another, or side by side) takes it once, at its start, and
+   * passes it to each as `deadlineAt`, so the whole query ends within one `overallDeadlineMs`.
+   */
+  deadlineFromNow(): number;
   /** The member's breaker as the next call would find it (`half_open`: the next call sends the one trial, or it is in flight). */
   breakerState(member: string): 'closed' | 'open' | 'half_open';
   /** Destroys the keep-alive agents (and with them any request in flight). */
@@ -150,7 +169,8 @@ const notSent = (member: string, status: PeerStatus, reason: string): PeerResult
  * each cut at min(`perPeerTimeoutMs`, time left to `overallDeadlineMs`). One cockatiel circuit
  * breaker per member (`ConsecutiveBreaker`): `unavailable`, `timed_out` and `bad_data` count as
  * failures; `answered` and `refused` count as successes (a 4xx is not a sick peer). An `ABORTED`
- * outcome is not counted, except when it was the half-open trial (then it reopens the breaker).
+ * outcome is not counted, except when it was the half-open trial (then it reopens the breaker);
+ * nor is a request never sent because the query's `deadlineAt` had already passed.
  *
  * Half-open: after `halfOpenAfterMs` the next call sends exactly one trial to the member; while it
  * is in flight every other request to that member gets `circuit_open` at once (cockatiel itself
@@ -216,6 +236,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
     const entry = breakerFor(member);
     // Decided synchronously, so two requests to one member in one call cannot both be the trial.
     if (stateOf(entry) === 'open' || entry.policy.state === CircuitState.HalfOpen) return notSent(member, 'circuit_open', 'CIRCUIT_OPEN');
+    // No time left for this query: the member is not asked, and its breaker hears nothing of it.
+    if (deadlineAt <= performance.now()) return notSent(member, 'timed_out', 'DEADLINE');
     const trial = entry.policy.state === CircuitState.Open;
 
     const limits = {
@@ -251,9 +273,13 @@ export function createFanOut(options: FanOutOptions): FanOut {
   return {
     async call(requests, opts) {
       if (closed) throw new McxError('FANOUT_CLOSED', 'this fan-out client has been closed');
-      const deadlineAt = performance.now() + overallDeadlineMs;
+      // The query's deadline when it is given and earlier; never later than this call's own.
+      const own = performance.now() + overallDeadlineMs;
+      const given = opts?.deadlineAt;
+      const deadlineAt = given !== undefined && Number.isFinite(given) ? Math.min(given, own) : own;
       return Promise.all(requests.map((request) => attempt(request, deadlineAt, opts?.signal).then(report)));
     },
+    deadlineFromNow: () => performance.now() + overallDeadlineMs,
     breakerState: (member) => stateOf(breakers.get(member)),
     async close() {
       closed = true;

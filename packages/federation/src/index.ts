@@ -2,4 +2,4 @@
 // each member in parallel, bounded in time and size, with one circuit breaker per member.
 
 export { createFanOut } from './fanout.js';
-export type { FanOut, FanOutOptions, PeerRequest, PeerResult, PeerStatus } from './fanout.js';
+export type { CallOptions, FanOut, FanOutOptions, PeerRequest, PeerResult, PeerStatus } from './fanout.js';
