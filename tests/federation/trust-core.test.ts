@@ -16,7 +16,7 @@ import { createFederation, freePort, type TestFederation } from '../testkit/fede
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
-import { allEntries } from '../testkit/audit.js';
+import { AUDIT_ALERTS, allEntries } from '../testkit/audit.js';
 import { MATRIX, MATRIX_EPISODE, RECORDS, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
 
 const MEMBERS = ['WMP', 'GMP', 'LACOVE', 'MPS'] as const;
@@ -115,6 +115,17 @@ describe("a requester's own organisation decides what the owner discloses, local
     for (const e of byLa) expect(e).toMatchObject({ requestingNode: 'WMP', actor: { force: 'LABIRM', orgKind: 'local_authority' } });
     expect(entries.some((e) => e.actor.force === 'GMP' && e.requestingNode === 'GMP')).toBe(true);
     expect(entries.some((e) => e.actor.force === 'PRV001' && e.actor.orgKind === 'provider' && e.requestingNode === 'WMP')).toBe(true);
+  });
+});
+
+describe("fishing alerts at the owner", () => {
+  it("count another force's reads of its records, not only its own investigators'", async () => {
+    const auditor = await nodes.WMP.as({ roles: ['auditor'] });
+    const { auditAlerts } = (await auditor.request(AUDIT_ALERTS as never, { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), t: 0 } as never)) as { auditAlerts: { kind: string; actorSubject: string; count: number }[] };
+    // The GMP investigators' reads reached WMP only as disclosures through the peer protocol.
+    const gmp = auditAlerts.filter((a) => /volume/i.test(a.kind) && a.actorSubject.startsWith('u-other-police'));
+    expect(gmp.map((a) => a.actorSubject).sort()).toEqual(['u-other-police-live-search', 'u-other-police-repeat-review']);
+    for (const a of gmp) expect(a.count).toBeGreaterThanOrEqual(1);
   });
 });
 

@@ -37,6 +37,25 @@ describe('fishing alerts', () => {
     expect(thrownCode(() => unusualVolume(entries, { perActorThreshold: -1 }))).toBe('ALERT_OPTIONS_INVALID');
   });
 
+  it("with this node named, other forces' reads of its records count; a disclosure to its own request does not count twice", () => {
+    const entries = window([
+      ['gmp-inv', { action: 'disclosure', actor: actor('gmp-inv', 'GMP'), requestingNode: 'GMP' }],
+      ['gmp-inv', { action: 'disclosure', actor: actor('gmp-inv', 'GMP'), requestingNode: 'GMP', caseRef: 'GMP/2026/77' }],
+      ['gmp-inv', { action: 'disclosure', actor: actor('gmp-inv', 'GMP'), requestingNode: 'GMP', outcome: 'refused' }],
+      ['alice', { action: 'consultation' }],
+      ['alice', { action: 'disclosure', requestingNode: 'WMP' }],
+      ['alice', { action: 'consultation' }],
+    ]);
+    expect(unusualVolume(entries, { perActorThreshold: 1, node: 'WMP' })).toEqual([
+      { kind: 'unusual_volume', actor: { subject: 'gmp-inv', force: 'GMP' }, count: 3, sampleSeqs: [1, 2, 3] },
+      { kind: 'unusual_volume', actor: { subject: 'alice', force: 'WMP' }, count: 2, sampleSeqs: [4, 6] },
+    ]);
+    // Without the node, only this node's own consultations count (as before).
+    expect(unusualVolume(entries, { perActorThreshold: 1 }).map((a) => a.actor.subject)).toEqual(['alice']);
+    // Another force's case reference is in its own format: not flagged as malformed here.
+    expect(caseRefProblems(entries, { node: 'WMP' }).filter((a) => a.actor.force === 'GMP')).toEqual([]);
+  });
+
   it('unusualHours: outside 07:00-19:00 London time, across summer time', () => {
     const entries = window([
       ['alice', { at: '2025-07-01T06:30:00.000Z' }], // 07:30 BST: working

@@ -25,10 +25,15 @@ function invalid(message: string): McxError {
   return new McxError('ALERT_OPTIONS_INVALID', message);
 }
 
-// Only consultations count: reading records is what fishing is. Every outcome counts, since
-// refused attempts are part of the pattern.
-function consultations(entries: readonly AlertInput[]): AlertInput[] {
-  return entries.filter((e) => e.entry.action === 'consultation');
+/**
+ * The reads that count: consultations here, and disclosures of this force's records to other
+ * forces' investigators (`requestingNode` another member), since fishing across forces is still
+ * fishing. A disclosure to this node's own request is the same read as its consultation, so it
+ * does not count twice. Every outcome counts, since refused attempts are part of the pattern.
+ * Without `node`, only consultations count.
+ */
+function reads(entries: readonly AlertInput[], node?: string): AlertInput[] {
+  return entries.filter((e) => e.entry.action === 'consultation' || (node !== undefined && e.entry.action === 'disclosure' && e.entry.requestingNode !== null && e.entry.requestingNode !== node));
 }
 
 function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: number): Alert[] {
@@ -55,14 +60,14 @@ function checkSampleSize(sampleSize: number): number {
   return sampleSize;
 }
 
-/** Actors with more consultations than `perActorThreshold` in the window. */
+/** Actors with more reads than `perActorThreshold` in the window (`node`: this node, to count other forces' reads of its records). */
 export function unusualVolume(
   entries: readonly AlertInput[],
-  options: { perActorThreshold: number; sampleSize?: number },
+  options: { perActorThreshold: number; sampleSize?: number; node?: string },
 ): Alert[] {
-  const { perActorThreshold, sampleSize = DEFAULT_SAMPLE_SIZE } = options;
+  const { perActorThreshold, sampleSize = DEFAULT_SAMPLE_SIZE, node } = options;
   if (!Number.isSafeInteger(perActorThreshold) || perActorThreshold < 0) throw invalid('perActorThreshold must be a non-negative integer');
-  return group('unusual_volume', consultations(entries), checkSampleSize(sampleSize)).filter((a) => a.count > perActorThreshold);
+  return group('unusual_volume', reads(entries, node), checkSampleSize(sampleSize)).filter((a) => a.count > perActorThreshold);
 }
 
 /** Options for `unusualHours`: working hours are `startHour <= hour < endHour` local time (wrapping past midnight if start > end). */
@@ -71,14 +76,16 @@ export interface WorkingHours {
   endHour: number;
   timeZone: string;
   sampleSize?: number;
+  /** This node: other forces' reads of its records count too. */
+  node?: string;
 }
 
-/** Consultations outside working hours (default 07:00-19:00 Europe/London, daylight saving included), per actor. */
+/** Reads outside working hours (default 07:00-19:00 Europe/London, daylight saving included), per actor. */
 export function unusualHours(
   entries: readonly AlertInput[],
   options: WorkingHours = { startHour: 7, endHour: 19, timeZone: 'Europe/London' },
 ): Alert[] {
-  const { startHour, endHour, timeZone, sampleSize = DEFAULT_SAMPLE_SIZE } = options;
+  const { startHour, endHour, timeZone, sampleSize = DEFAULT_SAMPLE_SIZE, node } = options;
   const isHour = (h: number): boolean => Number.isSafeInteger(h) && h >= 0 && h <= 24;
   if (!isHour(startHour) || !isHour(endHour) || startHour === endHour) throw invalid('startHour and endHour must be distinct integers 0-24');
   let format: Intl.DateTimeFormat;
@@ -88,7 +95,7 @@ export function unusualHours(
     throw new McxError('ALERT_OPTIONS_INVALID', 'timeZone is not a known IANA time zone', { cause });
   }
   const working = (hour: number): boolean => (startHour < endHour ? hour >= startHour && hour < endHour : hour >= startHour || hour < endHour);
-  const outside = consultations(entries).filter(({ entry }) => {
+  const outside = reads(entries, node).filter(({ entry }) => {
     const time = Date.parse(entry.at);
     if (Number.isNaN(time)) return true; // an entry with no valid time is itself worth a look
     const hour = Number(format.formatToParts(time).find((p) => p.type === 'hour')?.value);
@@ -103,20 +110,24 @@ function anchored(pattern: RegExp): RegExp {
   return /[gy]/.test(pattern.flags) ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
 }
 
-/** Consultations with a missing (`case_ref_missing`) or malformed (`case_ref_malformed`) case reference, per actor. */
+/**
+ * Reads with a missing (`case_ref_missing`) or malformed (`case_ref_malformed`) case reference,
+ * per actor. The pattern is this force's own format, so another force's reference is only
+ * checked for being there (its own node checked its format).
+ */
 export function caseRefProblems(
   entries: readonly AlertInput[],
-  options: { caseRefPattern?: RegExp; maxLength?: number; sampleSize?: number } = {},
+  options: { caseRefPattern?: RegExp; maxLength?: number; sampleSize?: number; node?: string } = {},
 ): Alert[] {
-  const { caseRefPattern = DEFAULT_CASE_REF_PATTERN, maxLength = 32, sampleSize = DEFAULT_SAMPLE_SIZE } = options;
+  const { caseRefPattern = DEFAULT_CASE_REF_PATTERN, maxLength = 32, sampleSize = DEFAULT_SAMPLE_SIZE, node } = options;
   const pattern = anchored(caseRefPattern);
   const size = checkSampleSize(sampleSize);
   const missing: AlertInput[] = [];
   const malformed: AlertInput[] = [];
-  for (const e of consultations(entries)) {
+  for (const e of reads(entries, node)) {
     const { caseRef } = e.entry;
     if (caseRef === null || caseRef.trim() === '') missing.push(e);
-    else if (caseRef.length > maxLength || !pattern.test(caseRef)) malformed.push(e);
+    else if (e.entry.action === 'consultation' && (caseRef.length > maxLength || !pattern.test(caseRef))) malformed.push(e);
   }
   return [...group('case_ref_missing', missing, size), ...group('case_ref_malformed', malformed, size)];
 }

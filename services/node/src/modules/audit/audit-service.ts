@@ -345,13 +345,14 @@ export class AuditService {
     return this.deps.store.list(filter, opts);
   }
 
-  /** Fishing alerts over consultations in a window. */
+  /** Fishing alerts over the reads in a window: consultations here, and other forces' reads of this force's records. */
   async alerts(opts: { from: Date; to: Date; perActorThreshold: number; caseRefPattern: RegExp }) {
     const entries = await this.deps.store.list({ from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'] }, { first: 100_000 });
+    const node = this.deps.node;
     return [
-      ...unusualVolume(entries, { perActorThreshold: opts.perActorThreshold }),
-      ...unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'Europe/London' }),
-      ...caseRefProblems(entries, { caseRefPattern: opts.caseRefPattern }),
+      ...unusualVolume(entries, { perActorThreshold: opts.perActorThreshold, node }),
+      ...unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'Europe/London', node }),
+      ...caseRefProblems(entries, { caseRefPattern: opts.caseRefPattern, node }),
     ];
   }
 
