@@ -9,7 +9,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { ChildHistoryDocument, FederatedEpisodesDocument, PublishSubjectDocument, type McxClient, type McxGradingInput } from '@mcx/client';
+import { ChildHistoryDocument, FederatedEpisodesDocument, PublishSubjectDocument, ReviewRecordDocument, type McxClient, type McxGradingInput } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
 import { signCheckpoint, signNodeToken, signReceipt, verifyReceipt, keyResolverFromKeys, toPublicKey } from '@mcx/signing';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
@@ -31,6 +31,7 @@ const nodes = {} as Record<Member, TestNode>;
 const ids = {} as Record<RecordName, string>;
 let gmpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
 let lacoveAssociate = '';
+let gmpLinkedEpisode = '';
 
 async function publishSubject(client: McxClient, subjectRef: string, identity: Record<string, unknown>) {
   const { publishSubject: r } = await client.request(PublishSubjectDocument, { input: { subjectRef, reviewAt, identity } });
@@ -75,6 +76,7 @@ beforeAll(async () => {
   expect(theirs.errors).toEqual([]);
   const gmp = await publishEpisode(nodes.GMP.client, episodeInput({ subjectRef: 'SUBJ-GMP-9', associates: [{ owner: 'GMP', associateId: theirs.associate!.id, role: 'FOUND_WITH', dataSubjectCategory: 'SUSPECT' }] }));
   expect(gmp.errors).toEqual([]);
+  gmpLinkedEpisode = gmp.episode!.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -151,6 +153,15 @@ describe("a local authority's node counts its associate's links for a police req
     const auditor = await nodes.GMP.as({ roles: ['auditor'] });
     const counted = (await allEntries(auditor)).filter((e) => e.operation === 'peerAssociateLinks');
     expect(counted.at(-1)).toMatchObject({ requestingNode: 'LACOVE', actor: { force: 'LACOVE', orgKind: 'local_authority', subject: 'node:LACOVE' }, reason: 'LINK_COUNTS' });
+  });
+
+  it('a reviewed episode still links its associates (the review keeps the indexed links)', async () => {
+    const reviewAt = new Date(Date.now() + 500 * 86400_000).toISOString().slice(0, 10);
+    const { reviewRecord } = await nodes.GMP.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: gmpLinkedEpisode, version: 2, reviewAt });
+    expect(reviewRecord.errors).toEqual([]);
+    const r = (await nodes.GMP.investigator.request(ChildHistoryDocument, { identity: CHILD })).childHistory;
+    const a = r.associates.find((x) => x.pointer.owner === 'LACOVE' && x.pointer.id === lacoveAssociate)!;
+    expect(a).toMatchObject({ otherChildrenLinked: 1, forcesLinked: ['GMP'], linksComplete: true });
   });
 });
 

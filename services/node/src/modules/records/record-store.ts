@@ -204,7 +204,7 @@ export class RecordStore {
   async headIndex(owner: string, id: string): Promise<RecordIndex | null> {
     const [h] = await this.db.select().from(records).where(and(eq(records.owner, owner), eq(records.id, id)));
     if (!h) return null;
-    return { ownerReference: h.ownerReference, subjectRef: h.subjectRef, episodeStatus: h.episodeStatus, reportedAt: h.reportedAt, lat: h.lat, lon: h.lon, postcode: h.postcode, uprn: h.uprn, reviewAt: h.reviewAt };
+    return { ownerReference: h.ownerReference, subjectRef: h.subjectRef, episodeStatus: h.episodeStatus, reportedAt: h.reportedAt, lat: h.lat, lon: h.lon, postcode: h.postcode, uprn: h.uprn, reviewAt: h.reviewAt, associateRefs: h.associateRefs };
   }
 
   /** The current version of one record with its row, or null. */
