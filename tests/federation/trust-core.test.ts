@@ -8,6 +8,7 @@
  * - MPS (police) offers every operation but mcx.history/1.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { randomUUID } from 'node:crypto';
 import postgres from 'postgres';
 import { ChildHistoryDocument, FederatedEpisodesDocument, PublishSubjectDocument, ReviewRecordDocument, type McxClient, type McxGradingInput } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
@@ -32,6 +33,8 @@ const ids = {} as Record<RecordName, string>;
 let gmpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
 let lacoveAssociate = '';
 let gmpLinkedEpisode = '';
+let wmpAdultE = '';
+const ADULT_E = { forename: 'Barnabus', surname: 'Quickthorne', phone: '+447700900778' };
 
 async function publishSubject(client: McxClient, subjectRef: string, identity: Record<string, unknown>) {
   const { publishSubject: r } = await client.request(PublishSubjectDocument, { input: { subjectRef, reviewAt, identity } });
@@ -77,6 +80,12 @@ beforeAll(async () => {
   const gmp = await publishEpisode(nodes.GMP.client, episodeInput({ subjectRef: 'SUBJ-GMP-9', associates: [{ owner: 'GMP', associateId: theirs.associate!.id, role: 'FOUND_WITH', dataSubjectCategory: 'SUSPECT' }] }));
   expect(gmp.errors).toEqual([]);
   gmpLinkedEpisode = gmp.episode!.id;
+  // WMP: an adult graded E, police only, found with the child: never to leave WMP, not even as a count.
+  const adultE = await publishAssociate(nodes.WMP.client, associateInput({ ownerReference: 'WMP-ASC-E', identity: ADULT_E, grading: { scheme: '3x5x2', source: '2', intelligence: 'E', handling: 'C', conditions: ['POLICE_ONLY'] } }));
+  expect(adultE.errors).toEqual([]);
+  wmpAdultE = adultE.associate!.id;
+  const withE = await publishEpisode(nodes.WMP.client, episodeInput({ subjectRef: 'SUBJ-WMP-2', associates: [{ owner: 'WMP', associateId: wmpAdultE, role: 'FOUND_WITH', dataSubjectCategory: 'SUSPECT' }] }));
+  expect(withE.errors).toEqual([]);
 }, 120_000);
 
 afterAll(async () => {
@@ -165,6 +174,41 @@ describe("a local authority's node counts its associate's links for a police req
   });
 });
 
+describe('link counts are for an owner asking about its own associates, and count only what the asker may know of', () => {
+  const LINKS = PEER_OPERATIONS.find((o) => o.name === 'mcx.associateLinks/1')!;
+  async function ask(from: Member, act: Record<string, unknown>, associates: { owner: string; id: string; keys: unknown[] }[], purpose = 'MISSING_LIVE_SEARCH') {
+    const variables = { associates, exclude: [] };
+    const jwt = signNodeToken({ iss: from, aud: peerAudience('WMP'), ttlSec: 30, claims: { act: { sub: 'u-1', iss: 'https://idp.example', role: 'investigator', ...act }, purpose, case_ref: 'CASE-26-1', caller_entry: `${from}:1`, req_hash: requestHash(LINKS.hash, variables as never) } }, fed.keys[from]!.peerToken);
+    const res = await fetch(new URL(PEER_PATH, nodes.WMP.node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${jwt}` }, body: JSON.stringify({ id: LINKS.hash, variables }) });
+    return { status: res.status, body: (await res.json()) as { data?: { peerAssociateLinks: { links: { children: number }[] } }; error?: { code: string } } };
+  }
+  /** The keys a member would compute for a name it guesses (through the linkage service); read back from WMP here. */
+  async function keysOf(id: string) {
+    const sql = postgres(nodes.WMP.databaseUrl, { max: 1 });
+    try {
+      return await sql<{ kind: string; strength: string; keyVersion: string; key: string }[]>`select key_kind as kind, strength, key_version as "keyVersion", key from linkage_keys where holder = ${id}`;
+    } finally {
+      await sql.end();
+    }
+  }
+
+  it('an owner asking as itself is answered, but a graded-E, police-only adult here counts for nothing', async () => {
+    const keys = (await keysOf(wmpAdultE)).map((k) => ({ ...k }));
+    expect(keys.length).toBeGreaterThan(0);
+    const r = await ask('LACOVE', { org: 'LACOVE', org_kind: 'local_authority' }, [{ owner: 'LACOVE', id: randomUUID(), keys }]);
+    expect(r.status).toBe(200);
+    expect(r.body.data?.peerAssociateLinks.links.map((l) => l.children)).toEqual([0]);
+  });
+
+  it('anyone else is refused: another organisation than the member, or associates of another owner', async () => {
+    const keys = (await keysOf(wmpAdultE)).map((k) => ({ ...k }));
+    const provider = await ask('LACOVE', { org: 'PRV001', org_kind: 'provider' }, [{ owner: 'LACOVE', id: randomUUID(), keys }], 'MISSING_RETURN_INTERVIEW');
+    expect(provider).toMatchObject({ status: 403, body: { error: { code: 'LINK_COUNTS_OWNER_ONLY' } } });
+    const investigator = await ask('GMP', { org: 'GMP', org_kind: 'police', sub: 'inv-9' }, [{ owner: 'MPS', id: randomUUID(), keys }]);
+    expect(investigator).toMatchObject({ status: 403, body: { error: { code: 'LINK_COUNTS_OWNER_ONLY' } } });
+  });
+});
+
 describe('a disclosure receipt proves its checkpoint', () => {
   const gmpReceipt = (a: { receipt: string }, checkpoint: string) => {
     const { receipt } = verifyReceipt(a.receipt, keyResolverFromKeys([toPublicKey(fed.keys.GMP!.auditCheckpoint)]));
@@ -244,7 +288,9 @@ describe('what a member may claim for its investigator', () => {
 describe('the field-duplication limit', () => {
   it('counts copies hidden in nested inline fragments', async () => {
     const query = '{ __typename ... { __typename ... { __typename ... { __typename ... { __typename } } } } }';
-    const res = await fetch(`${nodes.WMP.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query }) });
+    const token = await nodes.WMP.issuer.mintToken({ roles: ['investigator'], force: 'WMP', orgKind: 'police', subject: 'inv-dup', kind: 'user', ttlSec: 60, audience: 'mcx-node:WMP' });
+    const headers = { 'content-type': 'application/json', authorization: `Bearer ${token}`, 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'WMP-26-1001' };
+    const res = await fetch(`${nodes.WMP.node.url}/graphql`, { method: 'POST', headers, body: JSON.stringify({ query }) });
     const json = (await res.json()) as { data?: unknown; errors?: { message: string; extensions?: { code?: string } }[] };
     expect(json.data).toBeUndefined();
     expect(json.errors?.[0]).toMatchObject({ message: expect.stringContaining('Field duplication limit exceeded'), extensions: { code: 'GRAPHQL_VALIDATION_FAILED' } });

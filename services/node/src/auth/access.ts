@@ -191,6 +191,18 @@ export class RequestAccess {
     return this.requireRead(operation);
   }
 
+  /**
+   * A member asking, as itself, about records it owns (link counts for its own associates):
+   * nobody else, since counts over another owner's keys would tell whether this node holds someone.
+   */
+  async requireOwnerPeer(operation: string, owners: readonly string[]): Promise<AuthorisedRead> {
+    const read = await this.requirePeer(operation);
+    if (read.requester.force !== read.requestingNode || owners.some((o) => o !== read.requestingNode)) {
+      return this.refuse(new McxError('LINK_COUNTS_OWNER_ONLY', 'Only the owner of the associates, asking as itself, may count their links'), operation);
+    }
+    return read;
+  }
+
   /** `_service` and `_entities` in production: a router credential forwarding an investigator. */
   async requireRouter(operation: string): Promise<Viewer> {
     try {

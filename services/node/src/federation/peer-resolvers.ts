@@ -11,7 +11,9 @@ import { discloseAssociate } from '../modules/disclosure/disclose.js';
 import type { AssociateRecord } from '../modules/associate/associate-spec.js';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import { byPolicy } from '../modules/records/audited-read.js';
-import type { StoredRecord } from '../modules/records/record-kind.js';
+import type { Kind, StoredRecord } from '../modules/records/record-kind.js';
+import type { Grading } from '../modules/records/grading.js';
+import { withholdingRule } from '../modules/disclosure/policy.js';
 import type { AuthorisedRead } from '../auth/access.js';
 import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
 import { boundingBox, haversineMetres } from '../modules/history/history-model.js';
@@ -187,18 +189,25 @@ function links(m: { strength: string; matchedKinds: string[] }): boolean {
 }
 
 export const peerAssociateLinks: NonNullable<QueryResolvers['peerAssociateLinks']> = async (_, { associates, exclude }, ctx: Context) => {
-  const read = await ctx.access.requirePeer('peerAssociateLinks');
   if (associates.length === 0 || associates.length > 50) badInput('associates must hold 1 to 50 associates');
+  const read = await ctx.access.requireOwnerPeer('peerAssociateLinks', associates.map((a) => a.owner));
   const excludeKeys = exclude.length ? checkKeys(exclude) : [];
-  const { subjects, records } = ctx.services;
+  const { subjects, records, disclosure } = ctx.services;
   const today = ctx.services.records.today();
   const excluded = new Set(excludeKeys.length ? (await subjects.matchQuery(excludeKeys)).filter((m) => m.owner === ctx.forceCode).map((m) => m.subjectRef) : []);
+  // Only what the asker could be told of counts: an associate or an episode the policy withholds
+  // from it (graded E, a condition that excludes it) adds nothing, so a count is no oracle for it.
+  const admitted = (record: { kind: Kind; owner: string; grading?: Grading | null }) => withholdingRule(disclosure.policy, read.requester, { kind: record.kind, owner: record.owner, grading: record.grading ?? null }) === null;
   const out = [];
   for (const a of associates) {
     const keys = checkKeys(a.keys);
     // This node's own associates with the same keys, and the pointer itself (episodes may name another force's associate).
-    const same = (await subjects.matchQuery(keys, 'associate')).filter((m) => m.owner === ctx.forceCode && links(m)).map((m) => `${m.owner}/${m.subjectRef}`);
-    const children = (await records.subjectsNaming(ctx.forceCode, [`${a.owner}/${a.id}`, ...same], today)).filter((s) => !excluded.has(s));
+    const same: string[] = [];
+    for (const m of (await subjects.matchQuery(keys, 'associate')).filter((x) => x.owner === ctx.forceCode && links(x))) {
+      const found = await records.read<AssociateRecord>('associate', ctx.forceCode, m.subjectRef);
+      if (found.record && admitted(found.record.record)) same.push(`${m.owner}/${m.subjectRef}`);
+    }
+    const children = (await records.subjectsNaming(ctx.forceCode, [`${a.owner}/${a.id}`, ...same], today, admitted)).filter((s) => !excluded.has(s));
     out.push({ owner: a.owner, id: a.id, children: children.length });
   }
   await auditDisclosure(ctx, read, 'peerAssociateLinks', [], null, subjects.digest(associates.flatMap((a) => a.keys)), 'LINK_COUNTS');

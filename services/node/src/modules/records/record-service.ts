@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { canonicalJson, keyResolverFromKeys, signRecord, type KeyResolver, type SigningKey } from '@mcx/signing';
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
+import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { Grading } from './grading.js';
 import { IntegrityMonitor, markVerified, verifyStoredRow } from './record-integrity.js';
 import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
@@ -253,14 +254,15 @@ export class RecordService {
 
   /**
    * The subjects whose readable episodes here name any of these associates (`owner/id`). The
-   * indexed column only finds candidates: each episode counts by its verified bytes.
+   * indexed column only finds candidates: each episode counts by its verified bytes, and only
+   * when `counts` admits it (the disclosure policy for the asker).
    */
-  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string): Promise<string[]> {
+  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string, counts: (episode: EpisodeRecord) => boolean = () => true): Promise<string[]> {
     const wanted = new Set(associateRefs);
     const subjects = new Set<string>();
     for (const row of await this.queries.episodesNaming(owner, associateRefs, today)) {
-      const episode = this.verified<{ subjectRef: string; facts: { associates: { owner: string; associateId: string }[] } }>(row, { reviewAt: true });
-      if (episode?.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`))) subjects.add(episode.record.subjectRef);
+      const episode = this.verified<EpisodeRecord>(row, { reviewAt: true });
+      if (episode && counts(episode.record) && episode.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`))) subjects.add(episode.record.subjectRef);
     }
     return [...subjects];
   }
