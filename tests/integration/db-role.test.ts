@@ -218,6 +218,20 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     }
   });
 
+  it('a login granted UPDATE on only some columns of the audit log', async () => {
+    const owner = connect(ownerUrl);
+    await owner`grant update (outcome, record_ids) on audit_entries to mcx_app`;
+    try {
+      await expect(startProduction({ DATABASE_URL: nodeUrl, MCX_MIGRATION_DATABASE_URL: ownerUrl })).rejects.toMatchObject({
+        code: 'DATABASE_LOGIN_PRIVILEGED',
+        message: `DATABASE_URL logs in as "${rb.node}", which can SET ROLE to "mcx_app", granted column UPDATE on "audit_entries"${REFUSAL_TAIL}`,
+      });
+    } finally {
+      await owner`revoke update (outcome, record_ids) on audit_entries from mcx_app`;
+      await owner.end();
+    }
+  });
+
   it("the node's own least-privilege login starts, with migrations run as the owner", async () => {
     const node = await startProduction({ DATABASE_URL: nodeUrl, MCX_MIGRATION_DATABASE_URL: ownerUrl });
     try {

@@ -69,15 +69,24 @@ export async function inspectLogin(url: string): Promise<LoginInspection> {
         where c.relowner = any(${oids}::oid[]) and c.relkind in ('r', 'p', 'v', 'm', 'f', 'S')
           and n.nspname !~ '^pg_' and n.nspname <> 'information_schema'
       order by 1, 2, 3`;
-    // Grants on the audit tables to a role the login can become, or to PUBLIC (grantee 0); an
+    // Grants on the audit tables to a role the login can become, or to PUBLIC (grantee 0), on
+    // the table or on any of its columns (UPDATE on one column is enough to rewrite it); an
     // owner's own entries are left out, its ownership says more.
     const grants = await sql<{ grantee: string; tbl: string; privilege: string }[]>`
-      select a.grantee::text as grantee, c.relname::text as tbl, a.privilege_type as privilege
-      from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
-      where n.nspname = 'public' and c.relname = any(${[...AUDIT_TABLES]}::text[])
-        and a.privilege_type = any(${[...FORBIDDEN_ON_AUDIT]}::text[])
-        and (a.grantee = 0 or a.grantee = any(${oids}::oid[])) and a.grantee <> c.relowner
-      order by c.relname, a.privilege_type`;
+      select grantee, tbl, privilege from (
+        select a.grantee::text as grantee, c.relname::text as tbl, a.privilege_type as privilege
+        from pg_class c join pg_namespace n on n.oid = c.relnamespace, aclexplode(c.relacl) a
+        where n.nspname = 'public' and c.relname = any(${[...AUDIT_TABLES]}::text[])
+          and a.privilege_type = any(${[...FORBIDDEN_ON_AUDIT]}::text[])
+          and (a.grantee = 0 or a.grantee = any(${oids}::oid[])) and a.grantee <> c.relowner
+        union
+        select a.grantee::text, c.relname::text, 'column ' || a.privilege_type
+        from pg_attribute att join pg_class c on c.oid = att.attrelid join pg_namespace n on n.oid = c.relnamespace, aclexplode(att.attacl) a
+        where n.nspname = 'public' and c.relname = any(${[...AUDIT_TABLES]}::text[]) and att.attacl is not null
+          and a.privilege_type = 'UPDATE'
+          and (a.grantee = 0 or a.grantee = any(${oids}::oid[])) and a.grantee <> c.relowner
+      ) g
+      order by tbl, privilege`;
 
     const problems: string[] = [];
     for (const role of reach) {
