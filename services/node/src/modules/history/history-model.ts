@@ -4,7 +4,7 @@
  * they need. Pure functions of their inputs and `asOf`, so every rule is unit-tested at its edges.
  */
 import type { McxAssociateRole, McxRiskGrade, McxRiskIndicator } from '../../__generated__/resolvers-types.js';
-import type { FederatedEpisodeModel } from '../../federation/federated-read.js';
+import type { FederatedEpisodeModel, LocationNearModel, MemberResult } from '../../federation/federated-read.js';
 import type { AssociatePointerRecord } from '../disclosure/disclose.js';
 import type { StoredRecord } from '../records/record-kind.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
@@ -26,6 +26,19 @@ export interface Incident {
   owners: string[];
   confirmWithOwnerBeforeActing: boolean;
   outOfArea: boolean;
+}
+
+/** A child's history as childHistory returns it (McxChildHistory): what HistoryService.childHistory builds. */
+export interface ChildHistoryModel {
+  asOf: string;
+  openNow: Incident[];
+  incidents: Incident[];
+  possible: FederatedEpisodeModel[];
+  riskSummary: ReturnType<typeof riskSummary>;
+  previousDestinations: Destination[];
+  associates: HistoryAssociate[];
+  locationsOfConcern: LocationNearModel[];
+  federation: { completeness: 'COMPLETE' | 'PARTIAL'; members: MemberResult[] };
 }
 
 /** How the history is computed: the clock, the repeat threshold and the reference data. */

@@ -1,0 +1,81 @@
+/**
+ * childHistory: what an investigator on a live search reads. One federated read of the child's
+ * episodes (mcx.history/1); then, side by side, the locations of concern near where the child was
+ * found (mcx.locations/1) and the pointers asked of associates' owners (mcx.pointers/1). Each
+ * read is audited at both ends like every federated read. They are one query with one deadline,
+ * taken when it starts: the reads that wait for the episodes get what is left of it.
+ */
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { Services } from '../../context.js';
+import type { McxChildIdentityInput } from '../../__generated__/resolvers-types.js';
+import type { MemberResult } from '../../federation/federated-read.js';
+import type { FederatedReadService } from '../../federation/federated-read-service.js';
+import { destinations, historyAssociates, reconcile, riskSummary, type ChildHistoryModel } from './history-model.js';
+
+const OPERATION = 'childHistory';
+/** The most previous destinations whose surroundings are searched for locations of concern. */
+const MAX_NEAR_POINTS = 20;
+
+/** Merges two federated reads' member rows: a member is only as good as its worse part. */
+export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
+  const rank = (s: MemberResult['status']) => ['ANSWERED', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
+  return a.map((m) => {
+    const other = b.find((x) => x.member === m.member);
+    if (!other || rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
+    return { ...other, withheld: m.withheld, dropped: [...m.dropped, ...other.dropped], latencyMs: m.latencyMs + other.latencyMs };
+  });
+}
+
+export interface HistoryServiceDeps {
+  reads: FederatedReadService;
+  /** The clock, the repeat threshold, the distance for "near", police areas. */
+  rules: Services['history'];
+}
+
+export class HistoryService {
+  constructor(private readonly deps: HistoryServiceDeps) {}
+
+  /** A child's history for an investigator on a live search: three audited federated reads within one deadline, reconciled. */
+  async childHistory(read: AuthorisedRead, identity: McxChildIdentityInput): Promise<ChildHistoryModel> {
+    const { reads, rules } = this.deps;
+    // One query, one deadline, from its start (NOT_FEDERATED before anything else).
+    const query = reads.startQuery();
+    const asOf = rules.now();
+    const answer = await reads.history(read, OPERATION, identity, query);
+    const historyRules = { asOf, repeat: rules.repeat, policeAreaOf: rules.policeAreaOf };
+    const strong = answer.episodes.filter((e) => e.match.strength === 'STRONG');
+    const incidents = reconcile(strong, historyRules);
+    const places = destinations(incidents, asOf);
+    // Locations of concern near the previous destinations: a second federated read, by point.
+    const points = places.filter((d) => d.lat !== null && d.lon !== null).slice(0, MAX_NEAR_POINTS).map((d) => ({ lat: d.lat!, lon: d.lon!, radiusMetres: rules.nearMetres }));
+    // Associates the child's episodes name whose owners' answers did not carry a pointer (the
+    // owner holds no episode of this child): asked of their owners, beside the locations.
+    const carried = new Set(answer.associates.map((a) => `${a.record.owner}/${a.record.id}`));
+    const missing = new Map<string, string[]>();
+    for (const link of incidents.flatMap((i) => i.sources.flatMap((s) => s.episode.record.facts.associates))) {
+      if (carried.has(`${link.owner}/${link.associateId}`) || missing.get(link.owner)?.includes(link.associateId)) continue;
+      missing.set(link.owner, [...(missing.get(link.owner) ?? []), link.associateId]);
+    }
+    // Both wait for the episodes, not for each other: side by side, in what is left of the deadline.
+    const [near, extra] = await Promise.all([
+      points.length > 0 ? reads.locations(read, OPERATION, points, null, query) : null,
+      missing.size > 0 ? reads.pointers(read, OPERATION, missing, answer.keys, query) : null,
+    ]);
+    let members = near ? mergeStatus(answer.members, near.members) : answer.members;
+    if (extra) members = mergeStatus(members, extra.members);
+    const links = new Map(answer.links);
+    for (const l of extra?.links ?? []) links.set(`${l.owner}/${l.id}`, l);
+    const complete = [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') && members.every((m) => m.status === 'ANSWERED');
+    return {
+      asOf: asOf.toISOString(),
+      openNow: incidents.filter((i) => i.status === 'OPEN'),
+      incidents,
+      possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
+      riskSummary: riskSummary(incidents, historyRules),
+      previousDestinations: places,
+      associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, links),
+      locationsOfConcern: near?.locations ?? [],
+      federation: { completeness: complete ? 'COMPLETE' : 'PARTIAL', members },
+    };
+  }
+}
