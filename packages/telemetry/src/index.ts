@@ -10,5 +10,6 @@ export {
   injectTraceHeaders,
   withIncomingContext,
   currentTraceId,
+  addSpanEvent,
 } from './telemetry.js';
 export type { TelemetryOptions, Telemetry, FinishedSpan, SpanKindName, SpanAttributes, SpanOptions } from './telemetry.js';

@@ -6,6 +6,7 @@ import type { Span } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import {
+  addSpanEvent,
   currentTraceId,
   initTelemetry,
   injectTraceHeaders,
@@ -197,6 +198,19 @@ describe('one federated query across nodes (memory exporter)', () => {
     expect(readable.status).toEqual({ code: 2, message: 'PEER_DOWN' });
     expect(readable.events.map((e) => [e.name, e.attributes])).toEqual([['exception', { 'exception.type': 'PEER_DOWN' }]]);
     expect(JSON.stringify(readable.events)).not.toContain('Olivia');
+  });
+
+  it('adds events with codes to the active span, shows them on finished spans, and does nothing outside a span', async () => {
+    addSpanEvent('outside', { code: 'IGNORED' });
+    await withSpan('request', {}, async () => {
+      addSpanEvent('mcx.graphql.error', { code: 'BAD_USER_INPUT', line: 1, column: 9 });
+    });
+    const failure = new CodedError('PEER_DOWN', 'no answer about Olivia Hart');
+    await expect(withSpan('peer.call', {}, async () => { throw failure; })).rejects.toBe(failure);
+    const [request, call] = telemetry.finishedSpans();
+    expect(request?.events).toEqual([{ name: 'mcx.graphql.error', attributes: { code: 'BAD_USER_INPUT', line: 1, column: 9 } }]);
+    expect(call?.events).toEqual([{ name: 'exception', attributes: { 'exception.type': 'PEER_DOWN' } }]);
+    expect(JSON.stringify(telemetry.finishedSpans())).not.toContain('Olivia');
   });
 
   it('knows the active trace id inside a span, keeps it across awaits, and has none outside', async () => {

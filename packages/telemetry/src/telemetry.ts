@@ -61,6 +61,8 @@ export interface FinishedSpan {
   /** Producer spans are reported as `client` and consumer spans as `server`. */
   kind: SpanKindName;
   attributes: Record<string, unknown>;
+  /** Events recorded on the span (exceptions, `addSpanEvent`), oldest first. */
+  events: ReadonlyArray<{ name: string; attributes: Record<string, unknown> }>;
   status: 'unset' | 'ok' | 'error';
   durationMs: number;
 }
@@ -137,6 +139,7 @@ function toFinishedSpan(span: ReadableSpan): FinishedSpan {
     parentSpanId: span.parentSpanContext?.spanId ?? null,
     kind: KIND_NAMES[span.kind],
     attributes: { ...span.attributes },
+    events: span.events.map((e) => ({ name: e.name, attributes: { ...e.attributes } })),
     status: STATUS_NAMES[span.status.code],
     durationMs: hrTimeToMilliseconds(span.duration),
   };
@@ -258,6 +261,18 @@ export async function withSpan<T>(name: string, opts: SpanOptions, fn: (span: Sp
       span.end();
     }
   });
+}
+
+/**
+ * Adds an event to the active span (a no-op outside one, or before `initTelemetry`). Like span
+ * attributes, an event's attributes are codes, counts and positions only: never a message, a value
+ * from a request, or any personal data.
+ *
+ * @example
+ * addSpanEvent('mcx.graphql.error', { code: 'BAD_USER_INPUT', reason: 'INVALID_VALUE', line: 1, column: 9 });
+ */
+export function addSpanEvent(name: string, attributes: SpanAttributes): void {
+  trace.getActiveSpan()?.addEvent(name, attributes);
 }
 
 /**
