@@ -32,27 +32,58 @@ const REDACT_PATHS = PERSONAL_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*
   'headers.authorization',
 ]);
 
+// Fields of an error that name a code, a system call or a database object, never a value.
+const ERROR_FIELDS = ['code', 'errno', 'syscall', 'severity', 'routine', 'schema_name', 'table_name', 'column_name', 'constraint_name'] as const;
+const MAX_FRAMES = 12;
+const MAX_CAUSES = 4;
+
 /**
- * graphql-js echoes bad variable values into messages ("Variable "$input" got invalid value
- * \"Olivia Hart\" ..."). Every message we log passes through this, so a value quoted in an
- * error never reaches a log line.
+ * What a log line keeps of an error: its type, its stable code (or `extensions.code`), the fields
+ * that name database objects, its stack frames and its causes, never its message. Messages are
+ * where input values end up (graphql-js quotes bad variables, PostgreSQL quotes the value it could
+ * not cast), so a logged error is identified by code and place instead.
+ *
+ * @example
+ * logger.error({ err }, 'audit checkpoint failed'); // {"err":{"type":"McxError","code":"AUDIT_CHAIN_BROKEN","frames":[...]}}
  */
-export function scrubMessage(message: string): string {
-  return message
-    .replace(/got invalid value [\s\S]*?(;|$)/g, 'got invalid value [redacted]$1')
-    .replace(/Expected value of type "[^"]+", found [\s\S]*?(;|$)/g, (m) => m.replace(/found [\s\S]*/, 'found [redacted]'))
-    .replace(/"(?:[^"\\]|\\.){1,}"/g, (quoted) => (/^"\$?[A-Za-z_][A-Za-z0-9_.]*"$/.test(quoted) ? quoted : '"[redacted]"'));
+export function errorSummary(err: unknown, depth = 0): Record<string, unknown> {
+  if (!(err instanceof Error)) return { type: err === null ? 'null' : typeof err };
+  const out: Record<string, unknown> = { type: err.name };
+  const fields = err as unknown as Record<string, unknown>;
+  for (const field of ERROR_FIELDS) {
+    const v = fields[field];
+    if (typeof v === 'string' || typeof v === 'number') out[field] = v;
+  }
+  const extensions = fields.extensions as Record<string, unknown> | undefined;
+  if (out.code === undefined && typeof extensions?.code === 'string') out.code = extensions.code;
+  if (Array.isArray(fields.locations)) {
+    out.locations = (fields.locations as Array<{ line?: unknown; column?: unknown }>)
+      .filter((l) => typeof l?.line === 'number' && typeof l.column === 'number')
+      .map((l) => ({ line: l.line, column: l.column }));
+  }
+  const frames = stackFrames(err);
+  if (frames.length > 0) out.frames = frames;
+  const cause = err.cause ?? fields.originalError;
+  if (cause !== undefined && cause !== null && cause !== err && depth < MAX_CAUSES) out.cause = errorSummary(cause, depth + 1);
+  return out;
 }
 
-function scrubError(err: unknown): unknown {
-  if (!(err instanceof Error)) return err;
-  return {
-    type: err.name,
-    code: (err as { code?: unknown }).code,
-    message: scrubMessage(err.message),
-    stack: err.stack ? scrubMessage(err.stack) : undefined,
-    cause: err.cause ? scrubError(err.cause) : undefined,
-  };
+/**
+ * The "at fn (file:line:col)" lines of a stack. The stack starts with the message, which may itself
+ * hold lines that look like frames, so frames are read only after a header that is exactly the
+ * error's name and message; when the message changed after the stack was made, there are none.
+ */
+function stackFrames(err: Error): string[] {
+  const stack = err.stack ?? '';
+  const headers = [`${err.name}: ${err.message}`, `${err.constructor.name}: ${err.message}`, `Error: ${err.message}`, err.name];
+  const header = headers.find((h) => stack === h || stack.startsWith(`${h}\n`));
+  if (header === undefined) return [];
+  return stack
+    .slice(header.length + 1)
+    .split('\n')
+    .filter((l) => /^\s+at \S/.test(l))
+    .slice(0, MAX_FRAMES)
+    .map((l) => l.trim());
 }
 
 export interface CreateLoggerOptions {
@@ -62,22 +93,19 @@ export interface CreateLoggerOptions {
   base?: Record<string, unknown>;
 }
 
-/** A pino JSON logger with personal-data redaction and scrubbed errors built in. */
+/**
+ * A pino JSON logger with personal-data redaction built in: fields named in PERSONAL_FIELDS are
+ * censored, and an error under `err` or `error` keeps its type, code and frames, never its message
+ * (see errorSummary). A log message is fixed text: values go in fields, never into the message.
+ */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
   const opts: LoggerOptions = {
     level: options.level ?? 'info',
     base: options.base ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
-    serializers: { err: scrubError, error: scrubError },
+    serializers: { err: (e: unknown) => errorSummary(e), error: (e: unknown) => errorSummary(e) },
     formatters: { level: (label) => ({ level: label }) },
-    hooks: {
-      logMethod(args, method) {
-        // Scrub a free-text message argument as well as structured fields.
-        const scrubbed = args.map((a) => (typeof a === 'string' ? scrubMessage(a) : a)) as typeof args;
-        method.apply(this, scrubbed);
-      },
-    },
   };
   return options.destination ? pino(opts, options.destination) : pino(opts);
 }

@@ -8,7 +8,7 @@ import type { Logger } from '@mcx/logger';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import type { Config } from './config.js';
 import { createContext, type Context, type Services } from './context.js';
-import { createErrorFormatter } from './errors.js';
+import { createErrorHandling } from './errors.js';
 import { graphqlLimits } from './graphql-limits.js';
 import * as associateResolvers from './modules/associate/resolvers.js';
 import { EpisodeService } from './modules/episode/episode-service.js';
@@ -218,6 +218,8 @@ export async function createApp(deps: AppDeps): Promise<App> {
 
   const authenticator = createAuthenticator(config, deps.devIssuer ?? null);
   const limits = graphqlLimits(config.graphql);
+  // Every GraphQL error is described from its structure: answered, logged and traced without the caller's values.
+  const errorHandling = createErrorHandling(logger);
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(resolvers as never),
     introspection: config.graphql.introspection,
@@ -226,14 +228,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,
     validationRules: limits.validationRules,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins, subgraphEntryGuard({ production: config.env === 'production' })],
-    formatError: createErrorFormatter(logger),
-    logger: {
-      debug: (m) => logger.debug(String(m)),
-      info: (m) => logger.info(String(m)),
-      warn: (m) => logger.warn(String(m)),
-      error: (m) => logger.error(String(m)),
-    },
+    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins, subgraphEntryGuard({ production: config.env === 'production' }), errorHandling.plugin],
+    formatError: errorHandling.formatError,
+    logger: errorHandling.apolloLogger,
   });
 
   const peerEndpoint = deps.trust
