@@ -222,6 +222,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const errorHandling = createErrorHandling(logger);
   const apollo = new ApolloServer<Context>({
     schema: buildSchema(resolvers as never),
+    // MCX_ENV is the only switch: Apollo never reads NODE_ENV for its defaults. The node's own
+    // shutdown (drain, final audit checkpoint) stops Apollo; Apollo installs no signal handlers.
+    nodeEnv: config.env,
+    stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     allowBatchedHttpRequests: false,
     includeStacktraceInErrorResponses: false,

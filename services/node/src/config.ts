@@ -9,9 +9,16 @@ const bool = z
   .transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
+/** MCX_ENV alone decides what kind of node this is; NODE_ENV=production without it is refused. */
+export const NODE_ENV_WITHOUT_MCX_ENV =
+  'NODE_ENV=production but MCX_ENV is unset: set MCX_ENV=production for a production node, or MCX_ENV=development to run one for development';
+
 export const EnvSchema = z
   .object({
-    MCX_ENV: z.enum(['development', 'test', 'production']).default('development'),
+    // Unset: development, unless NODE_ENV says production (then the node refuses to guess).
+    MCX_ENV: z.enum(['development', 'test', 'production']).optional(),
+    // Read only to refuse a deployment that set NODE_ENV=production and forgot MCX_ENV.
+    NODE_ENV: z.string().optional(),
     HOST: z.string().default('127.0.0.1'),
     PORT: int(4000, 0, 65535),
     DATABASE_URL: z
@@ -79,6 +86,9 @@ export const EnvSchema = z
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
+    if (env.MCX_ENV === undefined && env.NODE_ENV === 'production') {
+      ctx.addIssue({ code: 'custom', path: ['MCX_ENV'], message: NODE_ENV_WITHOUT_MCX_ENV });
+    }
     if (Boolean(env.MCX_OPERATOR_PUBLIC_KEY_FILE) !== Boolean(env.MCX_MANIFEST_FILE)) {
       ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together' });
     }
@@ -167,7 +177,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
   }
   const e = parsed.data;
   return {
-    env: e.MCX_ENV,
+    env: e.MCX_ENV ?? 'development',
     host: e.HOST,
     port: e.PORT,
     databaseUrl: e.DATABASE_URL ?? null,
@@ -217,6 +227,35 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
   };
+}
+
+/** A development convenience in force: what it is, and the setting that turns it on or off. */
+export interface DevelopmentConvenience {
+  code: string;
+  description: string;
+}
+
+/**
+ * Every development convenience this configuration leaves on. Outside production that is the
+ * defaults; a production node has none, except a plain-http evaluation network it asked for.
+ * The node names each in its startup log at warn level, so none is ever on unnoticed.
+ */
+export function developmentConveniences(config: Config): DevelopmentConvenience[] {
+  const production = config.env === 'production';
+  const http = (url: string | undefined) => url !== undefined && url.startsWith('http://');
+  const found: Array<[boolean, string, string]> = [
+    [config.databaseUrl === null, 'EMBEDDED_DATABASE', 'the embedded PostgreSQL database under MCX_DATA_DIR (set DATABASE_URL)'],
+    [config.auth.devIssuer, 'DEV_ISSUER', 'the development token issuer, which mints working tokens (MCX_DEV_ISSUER)'],
+    [config.graphql.introspection, 'INTROSPECTION', 'schema introspection for any caller, anonymous included (MCX_INTROSPECTION)'],
+    [!production, 'SUBGRAPH_ENTRY_OPEN', '_service and _entities without a router credential (MCX_ENV=production requires one)'],
+    [!production, 'KEYS_GENERATED', 'node keys generated on first start when MCX_KEYS_DIR has none (MCX_ENV=production requires them)'],
+    [!production, 'PRIVILEGED_LOGIN_TOLERATED', 'a DATABASE_URL login that could change the audit tables is only warned about (MCX_ENV=production refuses it)'],
+    [config.trust !== null && !config.federation.requireHttps, 'PEER_PLAIN_HTTP', 'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)'],
+    [config.trust === null, 'NOT_FEDERATED', 'no pinned operator key or trust manifest (MCX_OPERATOR_PUBLIC_KEY_FILE, MCX_MANIFEST_FILE)'],
+    [http(config.linkage?.url), 'LINKAGE_PLAIN_HTTP', 'the linkage service over plain http (MCX_LINKAGE_URL)'],
+    [http(config.associateDetails?.url), 'ASSOCIATE_DETAILS_PLAIN_HTTP', "the force's records system over plain http (MCX_ASSOCIATE_DETAILS_URL)"],
+  ];
+  return found.filter(([on]) => on).map(([, code, description]) => ({ code, description }));
 }
 
 /** Reads process.env. Called once, from main(). */

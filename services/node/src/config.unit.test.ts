@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { ConfigError, parseConfig } from './config.js';
+import { ConfigError, developmentConveniences, parseConfig } from './config.js';
 
 const PROD = {
   MCX_ENV: 'production',
@@ -68,5 +68,66 @@ describe('configuration', () => {
 
   it('refuses an unanchored case reference pattern', () => {
     expect(problems({ MCX_CASE_REF_PATTERN: '[A-Z]+' })).toEqual(['MCX_CASE_REF_PATTERN: must be anchored with ^ and $']);
+  });
+
+  describe('MCX_ENV is the only switch', () => {
+    const REFUSAL = 'MCX_ENV: NODE_ENV=production but MCX_ENV is unset: set MCX_ENV=production for a production node, or MCX_ENV=development to run one for development';
+
+    it('NODE_ENV=production without MCX_ENV refuses to start, saying which to set', () => {
+      expect(problems({ NODE_ENV: 'production' })).toEqual([REFUSAL]);
+      // Even with everything else a production node needs: the node does not guess which was meant.
+      expect(problems({ ...PROD, MCX_ENV: undefined, NODE_ENV: 'production' })).toEqual([REFUSAL]);
+    });
+
+    it('with MCX_ENV set, NODE_ENV changes nothing', () => {
+      const devOnProductionRuntime = parseConfig({ MCX_ENV: 'development', NODE_ENV: 'production' });
+      expect(devOnProductionRuntime).toEqual(parseConfig({ MCX_ENV: 'development' }));
+      expect(devOnProductionRuntime.env).toBe('development');
+      expect(parseConfig({ ...PROD, NODE_ENV: 'development' })).toEqual(parseConfig(PROD));
+      expect(parseConfig({ ...PROD, NODE_ENV: 'production' })).toEqual(parseConfig(PROD));
+      expect(parseConfig({ MCX_ENV: 'test', NODE_ENV: 'production' }).env).toBe('test');
+    });
+
+    it('neither set is a development node, as before', () => {
+      expect(parseConfig({}).env).toBe('development');
+      expect(parseConfig({ NODE_ENV: 'development' })).toEqual(parseConfig({}));
+    });
+
+    it('names every development convenience a development node has on', () => {
+      expect(developmentConveniences(parseConfig({})).map((c) => c.code)).toEqual([
+        'EMBEDDED_DATABASE',
+        'DEV_ISSUER',
+        'INTROSPECTION',
+        'SUBGRAPH_ENTRY_OPEN',
+        'KEYS_GENERATED',
+        'PRIVILEGED_LOGIN_TOLERATED',
+        'NOT_FEDERATED',
+      ]);
+      const federated = parseConfig({
+        MCX_OPERATOR_PUBLIC_KEY_FILE: '/etc/mcx/operator.pub.pem',
+        MCX_MANIFEST_FILE: '/etc/mcx/manifest.jws',
+        DATABASE_URL: PROD.DATABASE_URL,
+        MCX_DEV_ISSUER: 'false',
+        MCX_INTROSPECTION: 'false',
+        MCX_LINKAGE_URL: 'http://linkage.local',
+        MCX_ASSOCIATE_DETAILS_URL: 'http://rms.local/name',
+      });
+      expect(developmentConveniences(federated).map((c) => c.code)).toEqual([
+        'SUBGRAPH_ENTRY_OPEN',
+        'KEYS_GENERATED',
+        'PRIVILEGED_LOGIN_TOLERATED',
+        'PEER_PLAIN_HTTP',
+        'LINKAGE_PLAIN_HTTP',
+        'ASSOCIATE_DETAILS_PLAIN_HTTP',
+      ]);
+      for (const c of developmentConveniences(parseConfig({}))) expect(c.description).toMatch(/\(.*[A-Z_]{6,}.*\)$/);
+    });
+
+    it('a production node has none, except plain-http members it asked for', () => {
+      expect(developmentConveniences(parseConfig(PROD))).toEqual([]);
+      expect(developmentConveniences(parseConfig({ ...PROD, MCX_PEER_ALLOW_HTTP: 'true' }))).toEqual([
+        { code: 'PEER_PLAIN_HTTP', description: 'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)' },
+      ]);
+    });
   });
 });

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { createDb, ensureAppLogin, ensureDatabase, inspectLogin, loadOrCreateSecret, privilegedLoginError, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
 import type { Logger } from '@mcx/logger';
 import { createApp, type App } from './app.js';
-import type { Config } from './config.js';
+import { developmentConveniences, type Config } from './config.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 import { loadTrust } from './federation/trust.js';
 import type { DevIssuer } from '@mcx/auth';
@@ -65,6 +65,10 @@ export async function startNode(
   databaseUrl: string,
   opts: { keys?: NodeKeys; devIssuer?: DevIssuer; now?: () => Date; peerAnswerFault?: PeerAnswerFault } = {},
 ): Promise<RunningNode> {
+  // MCX_ENV is the only switch: every development convenience it leaves on is named, at warn level.
+  for (const { code, description } of developmentConveniences(config)) {
+    logger.warn({ env: config.env, convenience: code }, `development convenience in force: ${description}`);
+  }
   // Before anything else: a login that could rewrite the audit log is refused in production.
   await checkDatabaseLogin(config, logger, databaseUrl);
   // Tracing is per process; the first node started in a process sets it up.
