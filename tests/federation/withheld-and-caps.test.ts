@@ -5,7 +5,7 @@
  * Real nodes on loopback (WMP holds, GMP asks), on one clock that the test moves on.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { FederatedEpisodesDocument, FederatedLocationsOfConcernDocument, PublishEpisodesDocument, PublishLocationsOfConcernDocument, PublishSubjectDocument } from '@mcx/client';
+import { ChildHistoryDocument, FederatedEpisodesDocument, FederatedLocationsOfConcernDocument, PublishEpisodesDocument, PublishLocationsOfConcernDocument, PublishSubjectDocument } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/node';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
@@ -41,7 +41,7 @@ beforeAll(async () => {
 
   // 501 episodes of the child: one more than an answer carries. The newest names the three adults.
   const named = episodeInput({ subjectRef: 'SUBJ-CAP-1', associates: Object.values(ids).map((associateId) => ({ owner: 'WMP', associateId, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const })) }, new Date(start.getTime() + 3600_000));
-  const older = Array.from({ length: 500 }, (_, i) => episodeInput({ subjectRef: 'SUBJ-CAP-1', ownerReference: `MIS-CAP-${i}`, reviewAt: reviewAt(400) }, new Date(start.getTime() - (i + 3) * DAY)));
+  const older = Array.from({ length: 500 }, (_, i) => episodeInput({ subjectRef: 'SUBJ-CAP-1', ownerReference: `MIS-CAP-${i}`, reviewAt: reviewAt(400), foundPlace: { kind: 'OTHER', location: { lat: 52.3 + i * 0.002, lon: -1.9 } } }, new Date(start.getTime() - (i + 3) * DAY)));
   const episodes = await wmp.request(PublishEpisodesDocument, { inputs: [named, ...older] });
   expect(episodes.publishEpisodes.errors).toEqual([]);
 
@@ -81,9 +81,16 @@ describe('a federated answer counts what it leaves out', () => {
     expect(r.locations.filter((l) => l.location.owner === 'WMP')).toHaveLength(200);
   });
 
+  it("childHistory asks for locations near the first 50 destinations only, and says so: cut, and PARTIAL", async () => {
+    const r = (await nodes.GMP.investigator.request(ChildHistoryDocument, { identity: CHILD })).childHistory;
+    expect(r.previousDestinations.length).toBeGreaterThan(50);
+    expect(r.federation.cuts).toEqual(['LOCATIONS_NEAR_FIRST_50_DESTINATIONS']);
+    expect(r.federation.completeness).toBe('PARTIAL');
+  });
+
   it('an answer under the caps is complete: the same child seen from a point with few locations', async () => {
     const r = (await nodes.GMP.investigator.request(FederatedLocationsOfConcernDocument, { near: { lat: 53.48, lon: -2.24, radiusMetres: 500 }, concerns: null })).federatedLocationsOfConcern;
     expect(r.federation.members.map((m) => m.status)).toEqual(['ANSWERED', 'ANSWERED']);
-    expect(r.federation.completeness).toBe('COMPLETE');
+    expect(r.federation).toMatchObject({ completeness: 'COMPLETE', cuts: [] });
   });
 });

@@ -462,6 +462,8 @@ export type McxFederatedLocations = {
 export type McxFederationStatus = {
   __typename?: 'McxFederationStatus';
   completeness: McxCompleteness;
+  /** Parts of the search this node left out by its own limits (LOCATIONS_NEAR_FIRST_50_DESTINATIONS: locations of concern were asked near the first 50 previous destinations only). Any cut makes the answer PARTIAL. */
+  cuts: Array<Scalars['String']['output']>;
   members: Array<McxMemberResult>;
 };
 
@@ -2022,6 +2024,7 @@ export type McxFederatedLocationsResolvers<ContextType = Context, ParentType ext
 
 export type McxFederationStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxFederationStatus'] = ResolversParentTypes['McxFederationStatus']> = ResolversObject<{
   completeness?: Resolver<ResolversTypes['McxCompleteness'], ParentType, ContextType>;
+  cuts?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   members?: Resolver<Array<ResolversTypes['McxMemberResult']>, ParentType, ContextType>;
 }>;
 

@@ -21,7 +21,7 @@ export const federatedEpisodes: NonNullable<QueryResolvers['federatedEpisodes']>
     strong: answer.episodes.filter((e) => e.match.strength === 'STRONG').sort(newestFirst),
     possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort(newestFirst),
     associates: answer.associates,
-    federation: { completeness: answer.completeness, members: answer.members },
+    federation: { completeness: answer.completeness, members: answer.members, cuts: [] },
   };
 };
 

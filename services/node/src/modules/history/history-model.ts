@@ -38,7 +38,7 @@ export interface ChildHistoryModel {
   previousDestinations: Destination[];
   associates: HistoryAssociate[];
   locationsOfConcern: LocationNearModel[];
-  federation: { completeness: 'COMPLETE' | 'PARTIAL'; members: MemberResult[] };
+  federation: { completeness: 'COMPLETE' | 'PARTIAL'; members: MemberResult[]; cuts: string[] };
 }
 
 /** How the history is computed: the clock, the repeat threshold and the reference data. */

@@ -14,7 +14,8 @@ import { destinations, historyAssociates, reconcile, riskSummary, type ChildHist
 
 const OPERATION = 'childHistory';
 /** The most previous destinations whose surroundings are searched for locations of concern. */
-const MAX_NEAR_POINTS = 20;
+/** The most points one mcx.locations/1 request carries (the peer operation's own limit). */
+const MAX_NEAR_POINTS = 50;
 
 /** Merges two federated reads' member rows: a member is only as good as its worse part. */
 export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
@@ -47,7 +48,10 @@ export class HistoryService {
     const incidents = reconcile(strong, historyRules);
     const places = destinations(incidents, asOf);
     // Locations of concern near the previous destinations: a second federated read, by point.
-    const points = places.filter((d) => d.lat !== null && d.lon !== null).slice(0, MAX_NEAR_POINTS).map((d) => ({ lat: d.lat!, lon: d.lon!, radiusMetres: rules.nearMetres }));
+    const located = places.filter((d) => d.lat !== null && d.lon !== null);
+    // Ranked by how often and how recently the child was found there; past the limit, the cut is said.
+    const cuts = located.length > MAX_NEAR_POINTS ? [`LOCATIONS_NEAR_FIRST_${MAX_NEAR_POINTS}_DESTINATIONS`] : [];
+    const points = located.slice(0, MAX_NEAR_POINTS).map((d) => ({ lat: d.lat!, lon: d.lon!, radiusMetres: rules.nearMetres }));
     // Associates the child's episodes name whose owners' answers did not carry a pointer (the
     // owner holds no episode of this child): asked of their owners, beside the locations.
     const carried = new Set(answer.associates.map((a) => `${a.record.owner}/${a.record.id}`));
@@ -65,7 +69,7 @@ export class HistoryService {
     if (extra) members = mergeStatus(members, extra.members);
     const links = new Map(answer.links);
     for (const l of extra?.links ?? []) links.set(`${l.owner}/${l.id}`, l);
-    const complete = [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') && members.every((m) => m.status === 'ANSWERED');
+    const complete = [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') && members.every((m) => m.status === 'ANSWERED') && cuts.length === 0;
     return {
       asOf: asOf.toISOString(),
       openNow: incidents.filter((i) => i.status === 'OPEN'),
@@ -75,7 +79,7 @@ export class HistoryService {
       previousDestinations: places,
       associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, links),
       locationsOfConcern: near?.locations ?? [],
-      federation: { completeness: complete ? 'COMPLETE' : 'PARTIAL', members },
+      federation: { completeness: complete ? 'COMPLETE' : 'PARTIAL', members, cuts },
     };
   }
 }

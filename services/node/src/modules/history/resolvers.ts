@@ -26,7 +26,7 @@ export const federatedLocationsOfConcern: NonNullable<QueryResolvers['federatedL
     throw new GraphQLError('near must be a WGS84 point with a radius above 0 and up to 50 km', { extensions: { code: 'BAD_USER_INPUT', field: 'near' } });
   }
   const answer = await federatedReads(ctx).locations(read, 'federatedLocationsOfConcern', [near], concerns ?? null);
-  return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members } };
+  return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members, cuts: [] } };
 };
 
 export const McxIncident: McxIncidentResolvers = {
