@@ -246,7 +246,7 @@ export function developmentConveniences(config: Config): DevelopmentConvenience[
   const found: Array<[boolean, string, string]> = [
     [config.databaseUrl === null, 'EMBEDDED_DATABASE', 'the embedded PostgreSQL database under MCX_DATA_DIR (set DATABASE_URL)'],
     [config.auth.devIssuer, 'DEV_ISSUER', 'the development token issuer, which mints working tokens (MCX_DEV_ISSUER)'],
-    [config.graphql.introspection, 'INTROSPECTION', 'schema introspection for any caller, anonymous included (MCX_INTROSPECTION)'],
+    [config.graphql.introspection, 'INTROSPECTION', 'schema introspection, for any caller the node lets in (MCX_INTROSPECTION)'],
     [!production, 'SUBGRAPH_ENTRY_OPEN', '_service and _entities without a router credential (MCX_ENV=production requires one)'],
     [!production, 'KEYS_GENERATED', 'node keys generated on first start when MCX_KEYS_DIR has none (MCX_ENV=production requires them)'],
     [!production, 'PRIVILEGED_LOGIN_TOLERATED', 'a DATABASE_URL login that could change the audit tables is only warned about (MCX_ENV=production refuses it)'],
