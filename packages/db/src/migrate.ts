@@ -54,14 +54,20 @@ export function expectedMigrationCount(): number {
   return journal.entries.length;
 }
 
-/** Compares applied migrations with the journal; `current` is what /readyz reports. */
+/**
+ * Compares applied migrations with the journal; `current` is what /readyz reports. A database
+ * with no journal yet (or one this login may not read) has 0 applied; any other failure (the
+ * database refusing connections, a broken connection) is thrown, never reported as 0 applied.
+ */
 export async function migrationStatus(sql: postgres.Sql): Promise<{ applied: number; expected: number; current: boolean }> {
   const expected = expectedMigrationCount();
   let applied = 0;
   try {
     const rows = await sql<{ n: number }[]>`select count(*)::int as n from drizzle.__drizzle_migrations`;
     applied = rows[0]?.n ?? 0;
-  } catch {
+  } catch (err) {
+    // 42P01 undefined_table, 3F000 invalid_schema_name, 42501 insufficient_privilege.
+    if (!['42P01', '3F000', '42501'].includes(sqlState(err) ?? '')) throw err;
     applied = 0;
   }
   return { applied, expected, current: applied === expected };

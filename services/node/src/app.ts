@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ApolloServer, HeaderMap } from '@apollo/server';
+import type { IncomingHttpHeaders } from 'node:http';
+import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 import { migrationStatus, schema as tables, type DbHandle } from '@mcx/db';
-import { ErrorCode } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 import type { Resolvers } from './__generated__/resolvers-types.js';
 import type { Config } from './config.js';
@@ -31,7 +30,6 @@ import * as recordResolvers from './modules/records/resolvers.js';
 import type { NodeKeys } from './keys.js';
 import type { Trust } from './federation/trust.js';
 import { isOrgKind, type DevIssuer, type OrgKind } from '@mcx/auth';
-import { McxError } from '@mcx/errors';
 import { createAuthenticator, type Principal } from './auth/access.js';
 import { subgraphEntryGuard } from './auth/subgraph-guard.js';
 import { DateScalar, DateTimeScalar } from './scalars.js';
@@ -40,12 +38,10 @@ import type { Discloser } from './modules/disclosure/disclose.js';
 import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
 import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
 import { createFanOut } from '@mcx/federation';
-import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
 import { FederationClient } from './federation/federated-read.js';
 import { federatedEpisodes, McxFederatedEpisode } from './federation/federated-resolvers.js';
-import { createPeerEndpoint, type PeerAnswerFault } from './federation/peer-endpoint.js';
+import { createPeerEndpoint, type PeerAnswerFault, type PeerEndpoint } from './federation/peer-endpoint.js';
 import { JtiStore } from './federation/jti-store.js';
-import { PEER_PATH } from './federation/peer-operations.js';
 import { peerAssociateLinks, peerAssociatePointers, peerHistory, peerLocations } from './federation/peer-resolvers.js';
 import * as historyResolvers from './modules/history/resolvers.js';
 
@@ -67,18 +63,44 @@ export interface AppDeps {
   peerAnswerFault?: PeerAnswerFault;
 }
 
+/** What /readyz reports: ready only with the database reachable and its migrations current. */
+export interface Readiness {
+  ready: boolean;
+  database: 'reachable' | 'unreachable';
+  migrations: { applied: number; expected: number } | null;
+  manifest: ReturnType<Trust['describe']> | null;
+  integrity: { state: string; faultsDetected: number; lastFaultAt: string | null };
+  audit: string;
+}
+
+/** The node's parts that the HTTP edge (services/node/src/http/) serves. No sockets, no routes. */
 export interface App {
-  /** Handles one HTTP request: /graphql, /healthz, /readyz. */
-  handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
+  forceCode: string;
+  apollo: ApolloServer<Context>;
+  /**
+   * Verifies the bearer token (and a forwarded user's) from the headers alone: null without an
+   * Authorization header; throws a TOKEN_* McxError for a bad one.
+   */
+  authenticate(headers: IncomingHttpHeaders): Promise<Principal | null>;
+  /** The context of one /graphql request, for an already-verified principal. */
+  graphqlContext(input: { requestId: string; logger: Logger; principal: Principal | null; headers: IncomingHttpHeaders; source: string }): Context;
+  /** Unauthenticated noise (no token, a refused token), rate-limited, outside the audit chain. */
+  security: SecurityLog;
+  /** The receiving end of the peer protocol; null when this node is not federated. */
+  peerEndpoint: PeerEndpoint | null;
+  readiness(): Promise<Readiness>;
+  /** The node's public keys (informational: peers trust the signed manifest, never this). */
+  jwks: { keys: Record<string, unknown>[] };
   start(): Promise<void>;
   stop(): Promise<void>;
   services: Services;
   trust: Trust | null;
 }
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** How long /readyz waits for the database before it reports it unreachable. */
+const READINESS_DB_TIMEOUT_MS = 2000;
 
-/** Wires the node together. It opens no sockets: main() (or a test) does that. */
+/** Wires the node together. It opens no sockets: startNode (or a test) does that. */
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, db, logger } = deps;
   const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind, policeArea: tables.refOrganisations.policeArea }).from(tables.refOrganisations);
@@ -232,6 +254,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
     hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,
     validationRules: limits.validationRules,
+    parseOptions: limits.parseOptions,
     plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins, subgraphEntryGuard({ production: config.env === 'production' }), errorHandling.plugin],
     formatError: errorHandling.formatError,
     logger: errorHandling.apolloLogger,
@@ -256,149 +279,39 @@ export async function createApp(deps: AppDeps): Promise<App> {
     : null;
   let jtiSweepTimer: NodeJS.Timeout | null = null;
 
-  async function handlePeer(req: IncomingMessage, res: ServerResponse, log: Logger): Promise<void> {
-    if (!peerEndpoint) return sendJson(res, 404, { error: { code: 'NOT_FEDERATED', message: 'this node is not a member of a federation' } });
-    if (req.method !== 'POST') return sendJson(res, 405, { error: { code: 'METHOD_NOT_ALLOWED', message: 'POST only' } });
-    const read = await readBody(req);
-    if (!read.ok) {
-      req.resume();
-      return sendJson(res, 413, { error: { code: ErrorCode.PAYLOAD_TOO_LARGE, message: `request body exceeds ${config.maxBodyBytes} bytes` } });
-    }
-    await peerEndpoint.handle(req, res, read.body, log);
-  }
-
-  async function readBody(req: IncomingMessage): Promise<{ ok: true; body: string } | { ok: false }> {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    if (declared > config.maxBodyBytes) return { ok: false };
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req) {
-      size += (chunk as Buffer).length;
-      if (size > config.maxBodyBytes) return { ok: false };
-      chunks.push(chunk as Buffer);
-    }
-    return { ok: true, body: Buffer.concat(chunks).toString('utf8') };
-  }
-
-  function sendJson(res: ServerResponse, status: number, body: unknown): void {
-    res.statusCode = status;
-    res.setHeader('content-type', 'application/json; charset=utf-8');
-    res.end(JSON.stringify(body));
-  }
-
-  async function handleGraphql(req: IncomingMessage, res: ServerResponse, url: URL, requestId: string, log: Logger): Promise<void> {
-    const headers = new HeaderMap();
-    for (const [k, v] of Object.entries(req.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
-    let body: unknown;
-    if (req.method === 'POST') {
-      const read = await readBody(req);
-      if (!read.ok) {
-        req.resume();
-        return sendJson(res, 413, { errors: [{ message: `request body exceeds ${config.maxBodyBytes} bytes`, extensions: { code: ErrorCode.PAYLOAD_TOO_LARGE } }] });
-      }
-      const type = headers.get('content-type') ?? '';
-      if (type.startsWith('application/json') || type.startsWith('application/graphql-response+json')) {
-        try {
-          body = JSON.parse(read.body);
-        } catch {
-          return sendJson(res, 400, { errors: [{ message: 'request body is not valid JSON', extensions: { code: 'BAD_REQUEST' } }] });
-        }
-      } else {
-        body = read.body;
-      }
-    }
-    let principal: Principal | null;
-    try {
-      principal = await authenticator.authenticate(req.headers);
-    } catch (err) {
-      if (!(err instanceof McxError)) throw err;
-      // A bad token is refused before any GraphQL runs, with the reason as a stable code.
-      security.note('token_refused', err.code, req.socket.remoteAddress ?? 'unknown');
-      res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
-      return sendJson(res, 401, { errors: [{ message: 'The bearer token was refused', extensions: { code: ErrorCode.UNAUTHENTICATED, reason: err.code } }] });
-    }
-    const result = await apollo.executeHTTPGraphQLRequest({
-      httpGraphQLRequest: { method: req.method ?? 'GET', headers, search: url.search, body },
-      context: async () =>
-        createContext({
-          requestId,
-          logger: log,
-          forceCode: config.forceCode,
-          services,
-          principal,
-          headers: req.headers,
-          caseRefRules: config.auth.caseRef,
-          sink: { security, source: req.socket.remoteAddress ?? 'unknown' },
-        }),
-    });
-    for (const [k, v] of result.headers) res.setHeader(k, v);
-    res.statusCode = result.status ?? 200;
-    if (result.body.kind === 'complete') {
-      res.end(result.body.string);
-    } else {
-      for await (const chunk of result.body.asyncIterator) res.write(chunk);
-      res.end();
-    }
-  }
-
-  // Every span this node makes says which node made it (several nodes can share a process in tests).
-  function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    return withNode(config.forceCode, () => handleRequest(req, res));
-  }
-
-  async function handleRequest(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const started = process.hrtime.bigint();
-    const incoming = req.headers['x-request-id'];
-    const requestId = typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
-    res.setHeader('x-request-id', requestId);
-    const log = logger.child({ requestId });
-    const url = new URL(req.url ?? '/', 'http://node.invalid');
-    try {
-      if (url.pathname === '/graphql') {
-        await withIncomingContext(req.headers, () => withSpan('mcx.graphql', { kind: 'server' }, () => handleGraphql(req, res, url, requestId, log)));
-      } else if (url.pathname === PEER_PATH) {
-        await handlePeer(req, res, log);
-      } else if (url.pathname === '/healthz' && req.method === 'GET') {
-        sendJson(res, 200, { status: 'ok' });
-      } else if (url.pathname === '/.well-known/jwks.json' && req.method === 'GET') {
-        // Informational only: peers trust the keys in the signed manifest, never this.
-        sendJson(res, 200, jwks);
-      } else if (url.pathname === '/readyz' && req.method === 'GET') {
-        const ready = await readiness();
-        sendJson(res, ready.ready ? 200 : 503, ready);
-      } else {
-        sendJson(res, 404, { error: 'not found' });
-      }
-    } catch (err) {
-      log.error({ err }, 'request failed');
-      if (!res.headersSent) sendJson(res, 500, { errors: [{ message: 'Internal server error', extensions: { code: ErrorCode.INTERNAL_SERVER_ERROR } }] });
-      else res.end();
-    } finally {
-      const ms = Number(process.hrtime.bigint() - started) / 1e6;
-      log.info({ method: req.method, path: url.pathname, status: res.statusCode, ms: Math.round(ms * 10) / 10 }, 'request');
-    }
-  }
-
   const jwks = {
     keys: [deps.keys.record, deps.keys.peerToken, deps.keys.auditCheckpoint].map((k) => ({ ...k.jwk, kid: k.kid, use: 'sig', alg: 'EdDSA', mcx_job: k.job })),
   };
 
-  async function readiness() {
+  async function readiness(): Promise<Readiness> {
     const manifest = deps.trust ? deps.trust.describe() : null;
     // Integrity faults are shown, never a reason to stop serving: the faulty records are withheld.
     // Counts only here (the endpoint is unauthenticated); nodeStatus names the records.
     const { state, faultsDetected, lastFaultAt } = records.integrity.status();
     const integrity = { state, faultsDetected, lastFaultAt };
+    let timer: NodeJS.Timeout | undefined;
     try {
-      const status = await migrationStatus(db.sql);
+      // A query that fails or hangs is an unreachable database, never "reachable" with 0 migrations.
+      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('readiness query timed out')), READINESS_DB_TIMEOUT_MS)));
+      const status = await Promise.race([migrationStatus(db.sql), timeout]);
       return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest, integrity, audit: audit.readiness() };
     } catch {
       return { ready: false, database: 'unreachable', migrations: null, manifest, integrity, audit: audit.readiness() };
+    } finally {
+      clearTimeout(timer);
     }
   }
 
   return {
-    handle,
+    forceCode: config.forceCode,
+    apollo,
+    authenticate: (headers) => authenticator.authenticate(headers),
+    graphqlContext: ({ requestId, logger: log, principal, headers, source }) =>
+      createContext({ requestId, logger: log, forceCode: config.forceCode, services, principal, headers, caseRefRules: config.auth.caseRef, sink: { security, source } }),
+    security,
+    peerEndpoint,
+    readiness,
+    jwks,
     services,
     trust: deps.trust ?? null,
     async start() {

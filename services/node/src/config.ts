@@ -61,6 +61,13 @@ export const EnvSchema = z
     MCX_REVIEW_DAYS_LOCATION: int(365, 1, 36500),
     LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     MCX_MAX_BODY_BYTES: int(4 * 1024 * 1024, 1024, 64 * 1024 * 1024),
+    MCX_ANONYMOUS_MAX_BODY_BYTES: int(4 * 1024, 256, 1024 * 1024),
+    MCX_MAX_JSON_DEPTH: int(32, 4, 512),
+    MCX_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: int(1000, 0, 60000),
+    MCX_PRESSURE_MAX_EVENT_LOOP_UTILIZATION: z.coerce.number().min(0).max(1).default(0),
+    MCX_PRESSURE_MAX_HEAP_BYTES: int(0, 0, 2 ** 40),
+    MCX_PRESSURE_MAX_RSS_BYTES: int(0, 0, 2 ** 40),
+    MCX_PRESSURE_RETRY_AFTER_SECONDS: int(10, 1, 3600),
     MCX_CLOCK_SKEW_SECONDS: int(300, 0, 3600),
     MCX_GRAPHQL_MAX_DEPTH: int(10, 2, 50),
     MCX_GRAPHQL_MAX_ALIASES: int(15, 0, 200),
@@ -94,6 +101,9 @@ export const EnvSchema = z
     }
     if (env.MCX_OTEL_EXPORTER === 'otlp' && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
       ctx.addIssue({ code: 'custom', path: ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'], message: 'is required when MCX_OTEL_EXPORTER is otlp' });
+    }
+    if (env.MCX_ANONYMOUS_MAX_BODY_BYTES > env.MCX_MAX_BODY_BYTES) {
+      ctx.addIssue({ code: 'custom', path: ['MCX_ANONYMOUS_MAX_BODY_BYTES'], message: 'must be at most MCX_MAX_BODY_BYTES' });
     }
     if (env.MCX_FEDERATION_DEADLINE_MS < env.MCX_PEER_TIMEOUT_MS) {
       ctx.addIssue({ code: 'custom', path: ['MCX_FEDERATION_DEADLINE_MS'], message: 'must be at least MCX_PEER_TIMEOUT_MS' });
@@ -147,6 +157,15 @@ export interface Config {
   reviewDays: { episode: number; associate: number; location_of_concern: number };
   logLevel: string;
   maxBodyBytes: number;
+  /**
+   * The HTTP edge: the body limit before a request has shown a valid credential, how deeply a
+   * JSON body may nest, and when the node sheds load (503 with Retry-After; 0 turns a check off).
+   */
+  http: {
+    anonymousMaxBodyBytes: number;
+    maxJsonDepth: number;
+    pressure: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number; maxHeapUsedBytes: number; maxRssBytes: number; retryAfterSeconds: number };
+  };
   clockSkewSeconds: number;
   graphql: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
   shutdownGraceMs: number;
@@ -203,6 +222,17 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     reviewDays: { episode: e.MCX_REVIEW_DAYS_EPISODE, associate: 365, location_of_concern: e.MCX_REVIEW_DAYS_LOCATION },
     logLevel: e.LOG_LEVEL,
     maxBodyBytes: e.MCX_MAX_BODY_BYTES,
+    http: {
+      anonymousMaxBodyBytes: e.MCX_ANONYMOUS_MAX_BODY_BYTES,
+      maxJsonDepth: e.MCX_MAX_JSON_DEPTH,
+      pressure: {
+        maxEventLoopDelayMs: e.MCX_PRESSURE_MAX_EVENT_LOOP_DELAY_MS,
+        maxEventLoopUtilization: e.MCX_PRESSURE_MAX_EVENT_LOOP_UTILIZATION,
+        maxHeapUsedBytes: e.MCX_PRESSURE_MAX_HEAP_BYTES,
+        maxRssBytes: e.MCX_PRESSURE_MAX_RSS_BYTES,
+        retryAfterSeconds: e.MCX_PRESSURE_RETRY_AFTER_SECONDS,
+      },
+    },
     clockSkewSeconds: e.MCX_CLOCK_SKEW_SECONDS,
     graphql: {
       maxDepth: e.MCX_GRAPHQL_MAX_DEPTH,

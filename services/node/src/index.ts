@@ -1,3 +1,4 @@
+import closeWithGrace from 'close-with-grace';
 import { createLogger } from '@mcx/logger';
 import { ConfigError, loadConfig } from './config.js';
 import { resolveDatabase, startNode } from './server.js';
@@ -25,18 +26,23 @@ export async function main(): Promise<void> {
   logger.info({ url: `${node.url}/graphql`, env: config.env }, 'MCX node listening');
   process.stdout.write(`MCX node for ${config.forceCode} serving ${node.url}/graphql\n`);
 
-  let stopping = false;
-  const shutdown = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    logger.info({ signal }, 'shutting down');
-    await node.close();
-    await embedded?.stop();
-    logger.info('stopped');
-    process.exit(0);
-  };
-  process.on('SIGTERM', () => void shutdown('SIGTERM'));
-  process.on('SIGINT', () => void shutdown('SIGINT'));
+  // SIGTERM and SIGINT (and an uncaught error) drain the node: in-flight requests finish within
+  // MCX_SHUTDOWN_GRACE_MS, then the final audit checkpoint, the pool and the embedded database. A
+  // second signal, or a close that outlives the grace period by 15 s, exits at once with status 1.
+  closeWithGrace(
+    {
+      delay: config.shutdownGraceMs + 15_000,
+      skip: ['SIGHUP'],
+      logger: { error: (message: unknown) => logger.error({ detail: message instanceof Error ? message.name : String(message) }, 'shutdown did not finish cleanly') },
+    },
+    async ({ signal, err }) => {
+      if (err) logger.error({ err }, 'shutting down after an unexpected error');
+      else logger.info({ signal }, 'shutting down');
+      await node.close();
+      await embedded?.stop();
+      logger.info('stopped');
+    },
+  );
   // SIGHUP re-reads the trust manifest file: how an operator rolls out a new manifest.
   process.on('SIGHUP', () => {
     node.app.trust?.reload().catch((err: unknown) => logger.error({ err }, 'trust manifest reload failed; keeping the current one'));

@@ -1,10 +1,11 @@
 import { initTelemetry } from '@mcx/telemetry';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
-import { createServer, type Server } from 'node:http';
+import type { FastifyInstance } from 'fastify';
 import path from 'node:path';
 import { createDb, ensureAppLogin, ensureDatabase, inspectLogin, loadOrCreateSecret, privilegedLoginError, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
 import type { Logger } from '@mcx/logger';
 import { createApp, type App } from './app.js';
+import { buildServer } from './http/server.js';
 import { developmentConveniences, type Config } from './config.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 import { loadTrust } from './federation/trust.js';
@@ -15,8 +16,12 @@ import { createHttpEvaluator } from '@mcx/linkage';
 export interface RunningNode {
   url: string;
   app: App;
-  server: Server;
-  /** Stops accepting, drains in-flight requests (up to the grace period), closes the pool. */
+  server: FastifyInstance;
+  /**
+   * Stops accepting, lets in-flight requests finish (up to MCX_SHUTDOWN_GRACE_MS, then cuts the
+   * connections left), stops the app (final audit checkpoint) and closes the pool. Called twice, it
+   * returns the same promise.
+   */
   close(): Promise<void>;
 }
 
@@ -87,15 +92,9 @@ export async function startNode(
       : null;
   const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, previousLinkageEvaluator, ...(opts.now ? { now: opts.now } : {}), ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}) });
   await app.start();
-  const server = createServer((req, res) => void app.handle(req, res));
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
-  server.requestTimeout = 30_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.port, config.host, () => resolve());
-  });
-  const addr = server.address();
+  const server = await buildServer(app, { config, logger });
+  await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });
+  const addr = server.server.address();
   const port = typeof addr === 'object' && addr ? addr.port : config.port;
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
   let closing: Promise<void> | null = null;
@@ -105,10 +104,10 @@ export async function startNode(
     server,
     close: () =>
       (closing ??= (async () => {
-        const drained = new Promise<void>((resolve) => server.close(() => resolve()));
-        server.closeIdleConnections();
-        const timer = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs);
-        await drained;
+        // fastify.close() stops listening, closes idle keep-alive connections and waits for the
+        // requests in flight; what is still open after the grace period is cut.
+        const timer = setTimeout(() => server.server.closeAllConnections(), config.shutdownGraceMs);
+        await server.close();
         clearTimeout(timer);
         await app.stop();
         await db.close();

@@ -1,5 +1,5 @@
-import type { ApolloServerPlugin } from '@apollo/server';
-import { Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
+import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
 import type { Context } from '../context.js';
 
 const ENTRY_POINTS = new Set(['_service', '_entities']);
@@ -17,6 +17,17 @@ function rootFields(set: SelectionSetNode, document: DocumentNode, seen = new Se
 }
 
 /**
+ * A refusal before execution is the whole request's answer: 401 (with a challenge) or 403, as the
+ * GraphQL-over-HTTP spec allows, never the 500 Apollo gives an error from a plugin hook.
+ */
+function withHttpStatus(err: unknown): unknown {
+  if (!(err instanceof GraphQLError)) return err;
+  const unauthenticated = err.extensions.code === 'UNAUTHENTICATED';
+  const headers = new HeaderMap(unauthenticated ? [['www-authenticate', 'Bearer']] : []);
+  return new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: unauthenticated ? 401 : 403, headers } }, originalError: err });
+}
+
+/**
  * In production, the federation entry points `_service` and `_entities` need a router
  * credential that forwards an investigator. `_entities` then still goes through the same
  * read guard (purpose, case reference, policy) as every other read, in its resolvers.
@@ -28,7 +39,7 @@ export function subgraphEntryGuard(opts: { production: boolean }): ApolloServerP
         async didResolveOperation({ operation, document, contextValue }) {
           if (!opts.production || !operation) return;
           const touches = rootFields(operation.selectionSet, document).some((name) => ENTRY_POINTS.has(name));
-          if (touches) await contextValue.access.requireRouter('_service');
+          if (touches) await contextValue.access.requireRouter('_service').catch((err: unknown) => Promise.reject(withHttpStatus(err)));
         },
       };
     },

@@ -6,13 +6,11 @@
  * it offers, applies its own disclosure policy, logs the disclosure, and answers with the
  * signed records and a signed disclosure receipt.
  */
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApolloServer } from '@apollo/server';
 import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Purpose, type Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { signReceipt, verifyNodeToken, type JsonValue, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
-import { withIncomingContext, withSpan } from '@mcx/telemetry';
+import { signReceipt, verifyNodeToken, type JsonValue, type SigningKey, type TrustManifestHolder, type VerifiedNodeToken } from '@mcx/signing';
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
@@ -61,19 +59,23 @@ export interface PeerEndpointDeps {
   fault?: PeerAnswerFault;
 }
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  res.statusCode = status;
-  res.setHeader('content-type', 'application/json; charset=utf-8');
-  res.end(JSON.stringify(body));
-}
-
 /** The header that carries a refusal's code, so a caller can report it without reading the body. */
 export const REFUSAL_HEADER = 'x-mcx-refusal';
 
-function refusal(res: ServerResponse, status: number, code: string, message: string): void {
-  if (status === 401) res.setHeader('www-authenticate', 'Bearer error="invalid_token"');
-  res.setHeader(REFUSAL_HEADER, code);
-  send(res, status, { error: { code, message } });
+/**
+ * What the endpoint answers, for the HTTP route to send: a JSON body (or, from a faulty test peer,
+ * raw text), and for a refusal its code (the `x-mcx-refusal` header; 401 also gets a challenge).
+ */
+export interface PeerReply {
+  status: number;
+  body: unknown;
+  /** Set by a fault-injecting test peer: the exact text to send. */
+  raw?: string;
+  refusal?: string;
+}
+
+function refusal(status: number, code: string, message: string): PeerReply {
+  return { status, refusal: code, body: { error: { code, message } } };
 }
 
 const ORG = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
@@ -113,40 +115,55 @@ export function readClaims(claims: Record<string, unknown>, bind: ActBinding): {
   return { sub, iss, org, orgKind, purpose, caseRef, callerEntry };
 }
 
+/** A request body the endpoint accepts: `{ "id": <operation hash>, "variables": { ... } }`. */
+function readBody(body: unknown): { id: string; variables: Record<string, unknown> } | null {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
+  const { id, variables = {} } = body as { id?: unknown; variables?: unknown };
+  if (typeof id !== 'string' || !HASH.test(id) || typeof variables !== 'object' || variables === null || Array.isArray(variables)) return null;
+  return { id, variables: variables as Record<string, unknown> };
+}
+
+export type PeerEndpoint = ReturnType<typeof createPeerEndpoint>;
+
 export function createPeerEndpoint(deps: PeerEndpointDeps) {
-  async function handle(req: IncomingMessage, res: ServerResponse, rawBody: string, log: Logger): Promise<void> {
-    const source = req.socket.remoteAddress ?? 'unknown';
-    let body: { id?: unknown; variables?: unknown };
+  /**
+   * Checks the node token from the Authorization header alone, before any body is read: the
+   * signature against the manifest, the audience and the expiry. The request hash and the replay
+   * check need the body and come in `answer`.
+   */
+  function authenticate(authorization: string | undefined, source: string): { token: VerifiedNodeToken } | { refused: PeerReply } {
+    let token: string | null;
     try {
-      body = JSON.parse(rawBody) as typeof body;
+      token = readBearerToken(authorization ?? null);
     } catch {
-      return refusal(res, 400, 'BAD_REQUEST', 'the body is not JSON');
+      deps.security.note('peer_token_refused', 'NODE_TOKEN_MALFORMED', source);
+      return { refused: refusal(401, 'NODE_TOKEN_MALFORMED', 'Authorization must be "Bearer <node token>"') };
     }
-    const variables = body?.variables ?? {};
-    if (typeof body !== 'object' || body === null || typeof body.id !== 'string' || !HASH.test(body.id) || typeof variables !== 'object' || variables === null || Array.isArray(variables)) {
-      return refusal(res, 400, 'BAD_REQUEST', 'the body must be { "id": <operation hash>, "variables": { ... } }');
-    }
-    const token = readBearerToken(req.headers.authorization ?? null);
     if (!token) {
       deps.security.note('peer_token_refused', 'NODE_TOKEN_MISSING', source);
-      return refusal(res, 401, 'NODE_TOKEN_MISSING', 'a node token is required');
+      return { refused: refusal(401, 'NODE_TOKEN_MISSING', 'a node token is required') };
     }
-    let verified;
     try {
-      verified = verifyNodeToken(token, deps.holder, { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec });
+      return { token: verifyNodeToken(token, deps.holder, { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec }) };
     } catch (err) {
       const code = err instanceof McxError ? err.code : 'NODE_TOKEN_INVALID';
       deps.security.note('peer_token_refused', code, source);
-      return refusal(res, 401, code, 'the node token was refused');
+      return { refused: refusal(401, code, 'the node token was refused') };
     }
+  }
+
+  async function answer(verified: VerifiedNodeToken, rawBody: unknown, source: string, log: Logger): Promise<PeerReply> {
+    const body = readBody(rawBody);
+    if (!body) return refusal(400, 'BAD_REQUEST', 'the body must be { "id": <operation hash>, "variables": { ... } }');
+    const { variables } = body;
     // The token binds this exact operation and these exact variables.
     if (verified.claims.req_hash !== requestHash(body.id, variables as JsonValue)) {
       deps.security.note('peer_token_refused', 'NODE_TOKEN_REQUEST_MISMATCH', source);
-      return refusal(res, 401, 'NODE_TOKEN_REQUEST_MISMATCH', 'the node token was issued for another request');
+      return refusal(401, 'NODE_TOKEN_REQUEST_MISMATCH', 'the node token was issued for another request');
     }
     if (!(await deps.jtis.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000)))) {
       deps.security.note('peer_token_refused', 'NODE_TOKEN_REPLAYED', source);
-      return refusal(res, 401, 'NODE_TOKEN_REPLAYED', 'this node token was used before');
+      return refusal(401, 'NODE_TOKEN_REPLAYED', 'this node token was used before');
     }
     const member = deps.holder.member(verified.member)!;
     const read = readClaims(verified.claims, {
@@ -163,7 +180,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     const refuseAudited = async (status: number, code: string, message: string, operation: string) => {
       // An authenticated member's refused request belongs in the audit chain.
       await deps.audit.record({ action: 'authorisation_failure', viewer, requestingNode: member.code, operation, recordIds: [], outcome: 'refused', reason: code }).catch(() => undefined);
-      return refusal(res, status, code, message);
+      return refusal(status, code, message);
     };
     if (!claims) return refuseAudited(403, (read as { refused: ActRefusal }).refused, ACT_REFUSALS[(read as { refused: ActRefusal }).refused], 'peer');
     const op = operationByHash(body.id);
@@ -174,37 +191,34 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     const principal: Principal = { viewer, claims: verified.claims, forwarded: null, peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef } };
     const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti }, log);
     const response = await deps.apollo.executeOperation({ query: op.document, variables: variables as Record<string, unknown> }, { contextValue: ctx });
-    if (response.body.kind !== 'single') return refusal(res, 500, 'INTERNAL', 'unexpected incremental result');
+    if (response.body.kind !== 'single') return refusal(500, 'INTERNAL', 'unexpected incremental result');
     const { data, errors } = response.body.singleResult;
     if (errors?.length) {
       const first = errors[0]!;
       const code = String(first.extensions?.code ?? 'INTERNAL');
       const status = code === 'FORBIDDEN' || code === 'UNAUTHENTICATED' ? 403 : code === 'BAD_USER_INPUT' ? 400 : 500;
-      return refusal(res, status, String(first.extensions?.reason ?? code), first.message);
+      return refusal(status, String(first.extensions?.reason ?? code), first.message);
     }
     const entry = ctx.peerCall?.entry;
-    if (!entry) return refusal(res, 500, 'AUDIT_UNAVAILABLE', 'the disclosure was not audited');
+    if (!entry) return refusal(500, 'AUDIT_UNAVAILABLE', 'the disclosure was not audited');
     const receipt = signReceipt(
       { node: deps.forceCode, to: member.code, jti: verified.jti, callerEntry: claims.callerEntry, entry, checkpoint: await deps.audit.latestCheckpoint(), at: deps.now().toISOString() },
       deps.auditKey,
     );
     // `truncated`: the answer was cut at one of this node's caps (the caller reports it, and is PARTIAL).
     const answer = { data, receipt, ...(ctx.peerCall?.truncated ? { truncated: true } : {}) };
-    if (!deps.fault) return send(res, 200, answer);
+    if (!deps.fault) return { status: 200, body: answer };
     const faulty = await deps.fault(answer);
-    if (typeof faulty === 'string') {
-      res.setHeader('content-type', 'application/json; charset=utf-8');
-      res.end(faulty);
-      return;
-    }
-    send(res, 200, faulty);
+    return typeof faulty === 'string' ? { status: 200, body: null, raw: faulty } : { status: 200, body: faulty };
   }
 
   return {
-    /** Handles one peer request; the body has been read (and bounded) by the caller. */
-    handle(req: IncomingMessage, res: ServerResponse, rawBody: string, log: Logger): Promise<void> {
-      return withIncomingContext(req.headers, () => withSpan('mcx.peer.answer', { kind: 'server', attributes: { 'mcx.node': deps.forceCode } }, () => handle(req, res, rawBody, log)));
-    },
+    authenticate,
+    /**
+     * Answers one request whose node token `authenticate` accepted; the body has been read, bounded
+     * and parsed by the HTTP route.
+     */
+    answer,
     /** Forgets used token ids once their tokens have expired. */
     sweep: () => deps.jtis.sweep(deps.now(), deps.clockLeewaySec + 60),
   };

@@ -1,0 +1,28 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { Logger } from '@mcx/logger';
+
+/** The path without the query string: a GET query's text never reaches the log. */
+function pathOf(request: FastifyRequest): string {
+  const q = request.url.indexOf('?');
+  return q === -1 ? request.url : request.url.slice(0, q);
+}
+
+const msSince = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;
+
+/**
+ * One info line per request: method, path, status and time once the response has gone out, or
+ * "request aborted by the client" when the connection closed first (a client that gives up is not
+ * a server failure: no status, no error level). Fastify's own request logging is off.
+ */
+export function registerRequestLog(server: FastifyInstance): void {
+  server.addHook('onRequest', async (request, reply) => {
+    const started = process.hrtime.bigint();
+    void reply.header('x-request-id', request.id);
+    reply.raw.once('close', () => {
+      const log = request.log as Logger;
+      const line = { method: request.method, path: pathOf(request), ms: msSince(started) };
+      if (reply.raw.writableFinished) log.info({ ...line, status: reply.statusCode }, 'request');
+      else log.info({ ...line, aborted: true }, 'request aborted by the client');
+    });
+  });
+}

@@ -1,0 +1,78 @@
+import { randomUUID } from 'node:crypto';
+import helmet from '@fastify/helmet';
+import underPressure from '@fastify/under-pressure';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import type { Logger } from '@mcx/logger';
+import type { App } from '../app.js';
+import type { Config } from '../config.js';
+import { graphqlRoutes } from './graphql-routes.js';
+import { healthRoutes } from './health-routes.js';
+import { registerJsonBody } from './json-body.js';
+import { jwksRoutes } from './jwks-routes.js';
+import { peerRoutes } from './peer-routes.js';
+import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
+import { registerRequestLog } from './request-log.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+
+/**
+ * The node's HTTP edge: one Fastify instance, one route module per surface (GraphQL, the peer
+ * endpoint, health and readiness, JWKS). Here only the cross-cutting parts: request ids and the
+ * request log, security headers, load shedding, JSON bodies and their limits, one error handler
+ * and one 404. It opens no socket: startNode listens.
+ */
+export async function buildServer(app: App, { config, logger }: { config: Config; logger: Logger }): Promise<FastifyInstance> {
+  const server = Fastify({
+    // The node's pino logger (redaction included); each request logs through a child with its requestId.
+    loggerInstance: logger as FastifyBaseLogger,
+    // One line per request, from registerRequestLog; Fastify's own would log an abort as an error.
+    logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    // A caller's well-formed x-request-id is kept, so one id follows a request across systems.
+    genReqId: (req) => {
+      const incoming = req.headers['x-request-id'];
+      return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    bodyLimit: config.maxBodyBytes,
+    keepAliveTimeout: 65_000,
+    requestTimeout: 30_000,
+    // While closing, a request that still arrives on an open connection gets 503 at once.
+    return503OnClosing: true,
+  });
+  server.server.headersTimeout = 66_000;
+  // Once close() has begun, a response still being served closes its connection, so a keep-alive
+  // client does not hold the drain open (new requests on open connections get 503, above).
+  let draining = false;
+  server.addHook('preClose', async () => {
+    draining = true;
+  });
+  server.addHook('onSend', async (_request, reply, payload) => {
+    if (draining) void reply.header('connection', 'close');
+    return payload;
+  });
+
+  registerRequestLog(server);
+  // The API serves JSON only; the console (/console/) will bring its own policy for its pages.
+  await server.register(helmet, {
+    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+    crossOriginResourcePolicy: { policy: 'same-origin' },
+    referrerPolicy: { policy: 'no-referrer' },
+  });
+  // Load shedding before any token is verified or body read: 503 with Retry-After. A check set to 0 is off.
+  const pressure = config.http.pressure;
+  await server.register(underPressure, {
+    maxEventLoopDelay: pressure.maxEventLoopDelayMs,
+    maxEventLoopUtilization: pressure.maxEventLoopUtilization,
+    maxHeapUsedBytes: pressure.maxHeapUsedBytes,
+    maxRssBytes: pressure.maxRssBytes,
+    retryAfter: pressure.retryAfterSeconds,
+  });
+  registerJsonBody(server, config.http);
+  server.setErrorHandler(createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }));
+  server.setNotFoundHandler((_request, reply) => sendRefusal(reply, new HttpRefusal(404, 'NOT_FOUND', 'no such route'), 'plain'));
+
+  await server.register(healthRoutes, { app });
+  await server.register(jwksRoutes, { app });
+  await server.register(graphqlRoutes, { app });
+  await server.register(peerRoutes, { app });
+  return server;
+}
