@@ -1,48 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { SignJWT, exportJWK, generateKeyPair, calculateJwkThumbprint } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
 import { episodeInput } from '../testkit/episodes.js';
-import { startTestNode, type TestNode } from '../testkit/node.js';
+import { readHeaders, type TestNode } from '../testkit/node.js';
+import { startProductionNode } from '../testkit/production.js';
 
 // The checks of tests/fixtures/graphql-abuse.md (graphql-cop's twelve, plus MCX's), against
 // a node started in production mode. Peer tokens (check 16) come with the federation protocol.
-const ISSUER = 'https://idp.wmp.test';
-const AUDIENCE = 'api://mcx-wmp';
+// A request without a token is refused (401) before any GraphQL runs, so the checks of what
+// GraphQL itself refuses are made with an investigator's token.
 let t: TestNode;
 let signToken: (claims: Record<string, unknown>) => Promise<string>;
+let investigator: Record<string, string>;
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-prod-'));
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk);
-  writeFileSync(path.join(dir, 'issuers.json'), JSON.stringify([
-    { id: 'wmp-idp', issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }, algorithms: ['EdDSA'], force: 'WMP', orgKind: 'police', typ: 'at+jwt', claimMapping: 'plain' },
-  ]));
-  signToken = (claims) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid }).setIssuer(ISSUER).setAudience(AUDIENCE).setSubject(String(claims.sub ?? 'user-1')).setIssuedAt().setExpirationTime('5m').sign(privateKey);
-
-  const operator = generateSigningKey('manifest');
-  writeFileSync(path.join(dir, 'operator.pub.pem'), exportPublicKeyPem(operator));
-  const manifest = initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 });
-  const nodeKeys = (await import('@mcx/node')).generateNodeKeys();
-  const keys = (await import('@mcx/node')).manifestKeys(nodeKeys);
-  const withMember = addMember(manifest, { code: 'WMP', name: 'West Midlands Police', kind: 'police', endpoint: 'https://mcx.wmp.test', contact24x7: '+44 121 000 0000', keys, capabilities: [] });
-  writeFileSync(path.join(dir, 'manifest.jws'), signManifest(withMember, operator));
-
-  t = await startTestNode({
-    force: 'WMP',
-    keys: nodeKeys,
-    env: {
-      MCX_ENV: 'production',
-      MCX_ISSUERS_FILE: path.join(dir, 'issuers.json'),
-      MCX_OPERATOR_PUBLIC_KEY_FILE: path.join(dir, 'operator.pub.pem'),
-      MCX_MANIFEST_FILE: path.join(dir, 'manifest.jws'),
-    },
-  });
+  ({ t, signToken } = await startProductionNode());
+  investigator = { authorization: `Bearer ${await signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-1' })}`, ...readHeaders('WMP') };
 });
 afterAll(() => t?.close());
 
@@ -62,45 +33,52 @@ const repeat = (n: number, f: (i: number) => string) => Array.from({ length: n }
 
 describe('GraphQL abuse checks against a production node', () => {
   it('1. alias overloading: 101 aliases are a validation error', async () => {
-    const r = await post({ query: `{ ${repeat(101, (i) => `a${i}: __typename`)} }` });
+    const r = await post({ query: `{ ${repeat(101, (i) => `a${i}: __typename`)} }` }, investigator);
     expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(r.json.data).toBeUndefined();
   });
 
   it('2. array batching is refused', async () => {
-    const r = await post(Array.from({ length: 10 }, () => ({ query: '{ __typename }' })));
+    const r = await post(Array.from({ length: 10 }, () => ({ query: '{ __typename }' })), investigator);
     expect(r.status).toBe(400);
     expect(r.text).not.toContain('"__typename"');
   });
 
   it('3. a GET query without a preflight header is refused (CSRF)', async () => {
-    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('{__typename}')}`);
+    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: investigator });
     expect(res.status).toBe(400);
     expect(await res.text()).not.toContain('"data"');
   });
 
   it('4. a url-encoded POST is refused (CSRF)', async () => {
-    const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' });
+    const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { ...investigator, 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(await res.text()).not.toContain('"data"');
   });
 
   it('5. no tracing, ftv1 or stack traces in extensions', async () => {
-    const r = await post({ query: '{ __typename }' }, { 'apollo-federation-include-trace': 'ftv1' });
+    const r = await post({ query: '{ __typename }' }, { ...investigator, 'apollo-federation-include-trace': 'ftv1' });
     expect(r.json.data).toEqual({ __typename: 'Query' });
     expect(r.json.extensions ?? {}).toEqual({});
     const bad = await post({ query: '{ nodeForce }' });
     expect(JSON.stringify(bad.json)).not.toMatch(/stacktrace|    at /);
   });
 
+  it('5b. without a token, not even __typename: 401 before any GraphQL runs', async () => {
+    const r = await post({ query: '{ __typename }' });
+    expect(r.status).toBe(401);
+    expect(r.json.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect(r.json.data).toBeUndefined();
+  });
+
   it('6. field duplication (500 copies) is refused', async () => {
-    const r = await post({ query: `{ ${repeat(500, () => '__typename')} }` });
+    const r = await post({ query: `{ ${repeat(500, () => '__typename')} }` }, investigator);
     expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(r.json.data).toBeUndefined();
   });
 
   it('7. no field suggestions', async () => {
-    const r = await post({ query: '{ __typenam }' });
+    const r = await post({ query: '{ __typenam }' }, investigator);
     expect(r.json.errors?.length).toBeGreaterThan(0);
     expect(r.text).not.toContain('Did you mean');
   });
@@ -115,26 +93,26 @@ describe('GraphQL abuse checks against a production node', () => {
 
   it('9. introspection is refused', async () => {
     for (const query of ['{ __schema { types { name } } }', '{ __type(name: "Query") { name } }']) {
-      const r = await post({ query });
+      const r = await post({ query }, investigator);
       expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
       expect(r.json.data).toBeUndefined();
     }
   });
 
   it('10. directive overloading is refused', async () => {
-    const r = await post({ query: `{ __typename ${repeat(100, () => '@aa')} }` });
+    const r = await post({ query: `{ __typename ${repeat(100, () => '@aa')} }` }, investigator);
     expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(r.json.data).toBeUndefined();
   });
 
   it('11. circular introspection is refused', async () => {
-    const r = await post({ query: '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }' });
+    const r = await post({ query: '{ __schema { types { fields { type { fields { type { fields { name } } } } } } } }' }, investigator);
     expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_VALIDATION_FAILED');
     expect(r.json.data).toBeUndefined();
   });
 
   it('12. a mutation over GET is refused', async () => {
-    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('mutation{__typename}')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('mutation{__typename}')}`, { headers: { ...investigator, 'apollo-require-preflight': 'true' } });
     expect(res.status).toBe(405);
     expect(await res.text()).not.toContain('"data"');
   });
@@ -145,6 +123,8 @@ describe('GraphQL abuse checks against a production node', () => {
     for (const headers of attempts) {
       const r = await post({ query: '{ _service { sdl } }' }, headers);
       expect(['UNAUTHENTICATED', 'FORBIDDEN']).toContain(r.json.errors?.[0]?.extensions?.code);
+      // A refusal of the whole request: 401 or 403, never a 500.
+      expect(r.status).toBe(r.json.errors?.[0]?.extensions?.code === 'UNAUTHENTICATED' ? 401 : 403);
       expect(r.text).not.toContain('MissingEpisode');
     }
   });
@@ -161,6 +141,7 @@ describe('GraphQL abuse checks against a production node', () => {
     for (const [headers, code] of attempts) {
       const r = await post(q, headers);
       expect(r.json.errors?.[0]?.extensions?.code).toBe(code);
+      expect(r.status).toBe(code === 'UNAUTHENTICATED' ? 401 : 403);
       expect(r.text).not.toContain('ownerReference":"');
     }
     const ok = await post(q, { authorization: `Bearer ${router}`, 'x-mcx-forwarded-user': user, 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'WMP-26-1' });
