@@ -46,7 +46,8 @@ const OWN_CODES = new Set<string>([
 ]);
 
 const NAME = '[_A-Za-z][_0-9A-Za-z]*';
-const CODE_LIKE = /^[A-Z][A-Z0-9_]{0,63}$/;
+// A stable code, or codes joined by ":" (NOT_DISCLOSABLE:GRADE_E).
+const CODE_LIKE = /^(?=.{1,64}$)[A-Z][A-Z0-9_]*(:[A-Z][A-Z0-9_]*)*$/;
 
 interface ErrorShape {
   message: string;

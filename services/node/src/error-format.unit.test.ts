@@ -135,6 +135,8 @@ describe('describing GraphQL errors from their structure', () => {
       path: ['(alias)', 0, 'owner'],
       internal: false,
     });
+    const graded = new GraphQLError('not disclosable', { extensions: { code: 'FORBIDDEN', reason: 'NOT_DISCLOSABLE:GRADE_E' } });
+    expect(describeGraphQLError(graded, { schema })).toMatchObject({ code: 'FORBIDDEN', reason: 'NOT_DISCLOSABLE:GRADE_E' });
     const odd = new GraphQLError('refused', { extensions: { code: 'FORBIDDEN', reason: 'ZebedeeU41 said no', field: 'ZebedeeU42' } });
     expect(describeGraphQLError(odd, { schema })).toEqual({ code: 'FORBIDDEN', message: 'refused', internal: false });
   });
