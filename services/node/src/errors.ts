@@ -121,11 +121,3 @@ function apolloLine(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', 
   if (message instanceof Error) logger[level]({ source: 'apollo', err: message }, 'Apollo Server reported an error');
   else logger[level]({ source: 'apollo' }, leadingWords(String(message)));
 }
-
-/**
- * Apollo's `formatError` alone (without the plugin it names no schema types and logs nothing per
- * request): prefer createErrorHandling.
- */
-export function createErrorFormatter(logger: Logger): ErrorHandling['formatError'] {
-  return createErrorHandling(logger).formatError;
-}
