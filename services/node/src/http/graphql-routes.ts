@@ -6,7 +6,7 @@ import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
 import type { App } from '../app.js';
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
-import { HttpRefusal, sendRefusal } from './refusals.js';
+import { sendRefusal } from './refusals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -37,7 +37,8 @@ function legacyJsonStatus(status: number, contentType: unknown, body: unknown): 
 
 function unauthenticated(reply: FastifyReply, challenge: string, message: string, reason: string): FastifyReply {
   void reply.header('www-authenticate', challenge);
-  return sendRefusal(reply, new HttpRefusal(401, ErrorCode.UNAUTHENTICATED, message, reason), 'graphql');
+  // A plain object, not an Error: a flood of anonymous requests costs no stack traces.
+  return sendRefusal(reply, { statusCode: 401, code: ErrorCode.UNAUTHENTICATED, message, reason }, 'graphql');
 }
 
 /**

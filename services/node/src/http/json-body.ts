@@ -73,14 +73,16 @@ function capped(payload: Readable, limit: number): Transform {
  * - nesting deeper than `maxJsonDepth` is refused (400 BAD_REQUEST, reason JSON_TOO_DEEP) before
  *   JSON.parse; the parse itself refuses `__proto__` and `constructor.prototype` keys.
  */
-export function registerJsonBody(server: FastifyInstance, opts: { anonymousMaxBodyBytes: number; maxJsonDepth: number }): void {
+export function registerJsonBody(server: FastifyInstance, opts: { maxBodyBytes: number; anonymousMaxBodyBytes: number; maxJsonDepth: number }): void {
   server.decorateRequest('authenticated', false);
-  // A request refused before its body was read (no valid credential) whose body may be large is
-  // answered and the connection closed: the node does not go on receiving megabytes it will never
-  // look at, and the client stops sending them.
-  server.addHook('onSend', async (request, reply, payload) => {
+  // A request answered before its body was read (refused for want of a valid credential): a body of
+  // at most the anonymous limit is read and discarded, so the connection can serve the client's next
+  // request; a longer one, or one of unknown length, is not read at all: the connection is closed
+  // after the answer. A client still uploading then sees the connection close (EPIPE or a reset)
+  // rather than the 401, and the node does not spend its event loop receiving megabytes it refused.
+  server.addHook('onSend', (request, reply, payload, done) => {
     if (!request.authenticated && request.body === undefined && mayExceed(request, opts.anonymousMaxBodyBytes)) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
   server.addHook('preParsing', async (request, _reply, payload) => {
     if (request.authenticated || !hasBody(request)) return payload;

@@ -16,11 +16,19 @@ declare module 'fastify' {
   }
 }
 
+/** What a refusal says: its status, a stable code, a message, and where the code is general, which check refused. */
+export interface Refusal {
+  statusCode: number;
+  code: string;
+  message: string;
+  reason?: string | undefined;
+}
+
 /**
  * An HTTP-level refusal with a stable code (extensions.code on /graphql, error.code on /peer/v1)
  * and, where the code is general, a reason that says which check refused.
  */
-export class HttpRefusal extends Error {
+export class HttpRefusal extends Error implements Refusal {
   constructor(
     readonly statusCode: number,
     readonly code: string,
@@ -41,7 +49,7 @@ export class HttpRefusal extends Error {
 }
 
 /** Sends a refusal in the route's shape. */
-export function sendRefusal(reply: FastifyReply, refusal: HttpRefusal, shape: ErrorShape): FastifyReply {
+export function sendRefusal(reply: FastifyReply, refusal: Refusal, shape: ErrorShape): FastifyReply {
   const { statusCode: status, code, message, reason } = refusal;
   void reply.code(status).header('content-type', 'application/json; charset=utf-8');
   if (shape === 'graphql') return reply.send({ errors: [{ message, extensions: { code, ...(reason ? { reason } : {}) } }] });

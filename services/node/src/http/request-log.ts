@@ -15,7 +15,7 @@ const msSince = (started: bigint) => Math.round(Number(process.hrtime.bigint() -
  * a server failure: no status, no error level). Fastify's own request logging is off.
  */
 export function registerRequestLog(server: FastifyInstance): void {
-  server.addHook('onRequest', async (request, reply) => {
+  server.addHook('onRequest', (request, reply, done) => {
     const started = process.hrtime.bigint();
     void reply.header('x-request-id', request.id);
     reply.raw.once('close', () => {
@@ -24,5 +24,6 @@ export function registerRequestLog(server: FastifyInstance): void {
       if (reply.raw.writableFinished) log.info({ ...line, status: reply.statusCode }, 'request');
       else log.info({ ...line, aborted: true }, 'request aborted by the client');
     });
+    done();
   });
 }

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import helmet from '@fastify/helmet';
 import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from '@mcx/logger';
@@ -12,6 +11,7 @@ import { jwksRoutes } from './jwks-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
+import { registerSecurityHeaders } from './security-headers.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
 
@@ -45,18 +45,13 @@ export async function buildServer(app: App, { config, logger }: { config: Config
   server.addHook('preClose', async () => {
     draining = true;
   });
-  server.addHook('onSend', async (_request, reply, payload) => {
+  server.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');
-    return payload;
+    done(null, payload);
   });
 
   registerRequestLog(server);
-  // The API serves JSON only; the console (/console/) will bring its own policy for its pages.
-  await server.register(helmet, {
-    contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
-    crossOriginResourcePolicy: { policy: 'same-origin' },
-    referrerPolicy: { policy: 'no-referrer' },
-  });
+  registerSecurityHeaders(server);
   // Load shedding before any token is verified or body read: 503 with Retry-After. A check set to 0 is off.
   const pressure = config.http.pressure;
   await server.register(underPressure, {
@@ -66,7 +61,7 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     maxRssBytes: pressure.maxRssBytes,
     retryAfter: pressure.retryAfterSeconds,
   });
-  registerJsonBody(server, config.http);
+  registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
   server.setErrorHandler(createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }));
   server.setNotFoundHandler((_request, reply) => sendRefusal(reply, new HttpRefusal(404, 'NOT_FOUND', 'no such route'), 'plain'));
 

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from 'fastify';
+import helmet, { type HelmetOptions } from 'helmet';
+
+/**
+ * The API serves JSON only, so its policy allows nothing to load, frame or submit. The console
+ * (/console/) will set its own policy for its pages.
+ */
+export const API_HELMET_OPTIONS: HelmetOptions = {
+  contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"], baseUri: ["'none'"], formAction: ["'none'"] } },
+  crossOriginResourcePolicy: { policy: 'same-origin' },
+  referrerPolicy: { policy: 'no-referrer' },
+};
+
+/** The headers helmet sets with `options`, computed once: they do not depend on the request. */
+export function helmetHeaders(options: HelmetOptions): Record<string, string> {
+  const headers: Record<string, string> = {};
+  const recorder = {
+    setHeader: (name: string, value: string) => void (headers[name.toLowerCase()] = value),
+    removeHeader: (name: string) => void delete headers[name.toLowerCase()],
+  };
+  helmet(options)({} as never, recorder as never, () => undefined);
+  return headers;
+}
+
+/**
+ * Security headers on every response (helmet's, with the policy above). They are computed once:
+ * @fastify/helmet builds helmet's middleware again for every request (about 35 µs each, measured
+ * here), for headers that never change.
+ */
+export function registerSecurityHeaders(server: FastifyInstance, options: HelmetOptions = API_HELMET_OPTIONS): void {
+  const headers = helmetHeaders(options);
+  server.addHook('onRequest', (_request, reply, done) => {
+    void reply.headers(headers);
+    done();
+  });
+}
