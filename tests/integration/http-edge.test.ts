@@ -150,10 +150,21 @@ describe('status codes', () => {
     expect(r.json.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST', reason: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
-  it('keeps a well-formed x-request-id and sends security headers on every surface', async () => {
+  it('keeps a caller\'s UUID x-request-id, replaces any other without echoing or logging it, and logs routes, never the path sent', async () => {
+    const id = '5f0c6a52-2b1e-4c1e-9d35-8f8e2a1b7c44';
+    expect((await fetch(`${t.node.url}/healthz`, { headers: { 'x-request-id': id } })).headers.get('x-request-id')).toBe(id);
+    const named = await fetch(`${t.node.url}/nowhere/ZebedeeR01?name=ZebedeeR02`, { headers: { 'x-request-id': 'req-ZebedeeR03' } });
+    expect(named.status).toBe(404);
+    expect(named.headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+    expect(await named.text()).not.toMatch(/ZebedeeR0/);
+    expect(t.logs()).not.toMatch(/ZebedeeR0/);
+    expect(t.logs()).toContain('(no route)');
+  });
+
+  it('sends security headers and a request id on every surface', async () => {
     for (const path of ['/graphql', '/healthz', '/readyz', '/.well-known/jwks.json', '/nowhere']) {
-      const res = await fetch(`${t.node.url}${path}`, { headers: { 'x-request-id': 'req-123' } });
-      expect(res.headers.get('x-request-id'), path).toBe('req-123');
+      const res = await fetch(`${t.node.url}${path}`, { headers: { 'x-request-id': '0af7651916cd43dd8448eb211c80319c' } });
+      expect(res.headers.get('x-request-id'), path).toBe('0af7651916cd43dd8448eb211c80319c');
       expect(res.headers.get('content-security-policy'), path).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(res.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');

@@ -1,10 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from '@mcx/logger';
 
-/** The path without the query string: a GET query's text never reaches the log. */
+/**
+ * The route the request matched (its pattern), never the URL the caller sent: a path or a query
+ * string is caller input and could carry a name. A request that matched no route is `(no route)`.
+ */
 function pathOf(request: FastifyRequest): string {
-  const q = request.url.indexOf('?');
-  return q === -1 ? request.url : request.url.slice(0, q);
+  return request.routeOptions.url ?? '(no route)';
 }
 
 const msSince = (started: bigint) => Math.round(Number(process.hrtime.bigint() - started) / 1e5) / 10;

@@ -13,7 +13,8 @@ import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
 import { registerSecurityHeaders } from './security-headers.js';
 
-const REQUEST_ID = /^[A-Za-z0-9._-]{1,64}$/;
+/** A caller's request id is kept only in a form that cannot carry a name: a UUID, or 32 hex digits (a trace id). */
+const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/i;
 
 /**
  * The node's HTTP edge: one Fastify instance, one route module per surface (GraphQL, the peer
@@ -27,7 +28,8 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, from registerRequestLog; Fastify's own would log an abort as an error.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
-    // A caller's well-formed x-request-id is kept, so one id follows a request across systems.
+    // A caller's x-request-id is kept when it is a UUID or a trace id, so one id follows a request
+    // across systems; anything else is replaced, never echoed or logged (it could carry a name).
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
