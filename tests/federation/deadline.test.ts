@@ -45,6 +45,22 @@ async function history(client: McxClient = nodes.WMP.investigator) {
   return { h: childHistory, elapsedMs: performance.now() - started };
 }
 
+/**
+ * How long the node itself took over the query: from its first consultation entry to its last
+ * combination entry (the node's own clock). The client's own time around it (token, HTTP, JSON)
+ * is scheduler noise on a shared machine; the node's time is what the deadline bounds.
+ */
+async function nodeSideMs(before: number): Promise<number> {
+  const auditor = await nodes.WMP.as({ roles: ['auditor'] });
+  const entries = (await allEntries(auditor)).slice(before).filter((e) => e.operation === 'childHistory');
+  const times = entries.map((e) => Date.parse(e.at));
+  return Math.max(...times) - Math.min(...times);
+}
+
+async function entryCount(): Promise<number> {
+  return (await allEntries(await nodes.WMP.as({ roles: ['auditor'] }))).length;
+}
+
 const row = (h: { federation: { members: { member: string; status: string; reason?: string | null }[] } }, member: Force) => h.federation.members.find((m) => m.member === member)!;
 
 beforeAll(async () => {
@@ -105,7 +121,9 @@ describe('one deadline per federated query', () => {
     const before = (await allEntries(auditor)).length;
     wypAnswers = { peerHistory: 'never', peerLocations: 'never', peerAssociatePointers: 'never' };
     const { h, elapsedMs } = await history();
-    expect(elapsedMs).toBeLessThan(DEADLINE_MS + AFTER_DEADLINE_MS);
+    expect(await nodeSideMs(before)).toBeLessThan(DEADLINE_MS + AFTER_DEADLINE_MS);
+    // The caller's own view, with its HTTP and scheduling around it (the old code took 2.2-2.4 s).
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS + 500);
     expect(row(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: expect.stringMatching(/^(TIMEOUT|DEADLINE)$/) });
     expect(row(h, 'WMP').status).toBe('ANSWERED');
     expect(row(h, 'GMP').status).toBe('ANSWERED');
@@ -132,8 +150,10 @@ describe('one deadline per federated query', () => {
 
   it('a member that answers the first read late is cut in the second at what is left of the deadline (DEADLINE), not at a fresh one', async () => {
     wypAnswers = { peerHistory: 700, peerLocations: 'never', peerAssociatePointers: 'never' };
+    const before = await entryCount();
     const { h, elapsedMs } = await history();
-    expect(elapsedMs).toBeLessThan(DEADLINE_MS + AFTER_DEADLINE_MS);
+    expect(await nodeSideMs(before)).toBeLessThan(DEADLINE_MS + AFTER_DEADLINE_MS);
+    expect(elapsedMs).toBeLessThan(DEADLINE_MS + 500);
     // Its episodes arrived in time; its answers to the second round did not, cut by the query's deadline.
     expect(h.incidents.flatMap((i) => i.sources.map((s) => s.owner)).sort()).toEqual(['GMP', 'WMP', 'WYP']);
     expect(row(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: 'DEADLINE' });

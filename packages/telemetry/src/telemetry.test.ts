@@ -233,6 +233,13 @@ describe('one federated query across nodes (memory exporter)', () => {
     expect(a.own).not.toBe(b.own);
   });
 
+  it("keeps only a caller's traceparent: its tracestate and baggage reach no span and no peer", async () => {
+    const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'mcx=ZebedeeQ60,nhs=9990001060', baggage: 'child=ZebedeeQ61' };
+    const sent = await withIncomingContext(headers, () => withSpan('served', { kind: 'server' }, async () => injectTraceHeaders({})));
+    expect(sent.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
+    expect(JSON.stringify(sent)).not.toMatch(/Zebedee|9990001060/);
+  });
+
   it('starts a new trace when the traceparent is malformed, instead of throwing or joining the caller', async () => {
     const malformed: Array<string | string[]> = [
       'garbage',

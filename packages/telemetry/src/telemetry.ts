@@ -314,7 +314,10 @@ export function withIncomingContext<T>(headers: IncomingHttpHeaders, fn: () => T
   const base: Context = trace.deleteSpan(context.active());
   let extracted: Context;
   try {
-    extracted = propagation.extract(base, headers, incomingHeaderGetter);
+    // Only `traceparent` (ids and flags): `tracestate` and `baggage` are free text from the caller,
+    // and would ride on every span exported and every call to a peer.
+    const traceparent = headers.traceparent;
+    extracted = propagation.extract(base, (traceparent === undefined ? {} : { traceparent }) as IncomingHttpHeaders, incomingHeaderGetter);
   } catch (error) {
     diag.warn('@mcx/telemetry: could not extract trace context; starting a new trace', error instanceof Error ? error.name : typeof error);
     extracted = base;

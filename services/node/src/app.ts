@@ -250,6 +250,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
     stopOnTerminationSignals: false,
     introspection: config.graphql.introspection,
     allowBatchedHttpRequests: false,
+    // No automatic persisted queries: the node takes full documents only (a request that asks for
+    // one gets PERSISTED_QUERY_NOT_SUPPORTED, a client error, never an internal one).
+    persistedQueries: false,
     includeStacktraceInErrorResponses: false,
     hideSchemaDetailsFromClientErrors: true,
     csrfPrevention: true,

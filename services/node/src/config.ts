@@ -93,8 +93,13 @@ export const EnvSchema = z
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
-    if (env.MCX_ENV === undefined && env.NODE_ENV === 'production') {
+    // Read as a deployment tool might write it ("Production", "production ").
+    const productionRuntime = env.NODE_ENV?.trim().toLowerCase() === 'production';
+    if (env.MCX_ENV === undefined && productionRuntime) {
       ctx.addIssue({ code: 'custom', path: ['MCX_ENV'], message: NODE_ENV_WITHOUT_MCX_ENV });
+    }
+    if (env.MCX_ENV === 'test' && productionRuntime) {
+      ctx.addIssue({ code: 'custom', path: ['MCX_ENV'], message: 'MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production' });
     }
     if (Boolean(env.MCX_OPERATOR_PUBLIC_KEY_FILE) !== Boolean(env.MCX_MANIFEST_FILE)) {
       ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together' });

@@ -77,6 +77,12 @@ describe('configuration', () => {
       expect(problems({ NODE_ENV: 'production' })).toEqual([REFUSAL]);
       // Even with everything else a production node needs: the node does not guess which was meant.
       expect(problems({ ...PROD, MCX_ENV: undefined, NODE_ENV: 'production' })).toEqual([REFUSAL]);
+      // However a deployment tool spells it.
+      for (const spelling of ['Production', 'PRODUCTION', 'production ', ' production']) expect(problems({ NODE_ENV: spelling }), spelling).toEqual([REFUSAL]);
+    });
+
+    it('the test mode (the suite\'s conveniences) is refused where NODE_ENV says production', () => {
+      expect(problems({ MCX_ENV: 'test', NODE_ENV: 'production' })).toEqual(['MCX_ENV: MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production']);
     });
 
     it('with MCX_ENV set, NODE_ENV changes nothing', () => {
@@ -85,7 +91,6 @@ describe('configuration', () => {
       expect(devOnProductionRuntime.env).toBe('development');
       expect(parseConfig({ ...PROD, NODE_ENV: 'development' })).toEqual(parseConfig(PROD));
       expect(parseConfig({ ...PROD, NODE_ENV: 'production' })).toEqual(parseConfig(PROD));
-      expect(parseConfig({ MCX_ENV: 'test', NODE_ENV: 'production' }).env).toBe('test');
     });
 
     it('neither set is a development node, as before', () => {

@@ -61,6 +61,10 @@ function capped(payload: Readable, limit: number): Transform {
     },
   });
   payload.on('error', (err) => cap.destroy(err));
+  // A reader (the JSON parser) sees the refusal itself; a route that never reads the body (a GET,
+  // a request that matched no route) must not turn it into an uncaught exception that stops the
+  // node. The answer then closes the connection (onSend below), leaving the rest unread.
+  cap.on('error', () => undefined);
   return payload.pipe(cap);
 }
 
@@ -85,8 +89,12 @@ export function registerJsonBody(server: FastifyInstance, opts: { maxBodyBytes: 
     done(null, payload);
   });
   server.addHook('preParsing', async (request, _reply, payload) => {
-    if (request.authenticated || !hasBody(request)) return payload;
-    if (Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes) throw HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes);
+    if (!hasBody(request)) return payload;
+    if (!request.authenticated && Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes) throw HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes);
+    // A request that matched no route is answered 404 before its body is read (a chunked one would
+    // otherwise be read to its end, for nothing).
+    if (request.routeOptions.url === undefined) throw new HttpRefusal(404, 'NOT_FOUND', 'no such route');
+    if (request.authenticated) return payload;
     return capped(payload, opts.anonymousMaxBodyBytes);
   });
   server.removeAllContentTypeParsers();

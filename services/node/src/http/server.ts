@@ -11,7 +11,9 @@ import { jwksRoutes } from './jwks-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
-import { registerSecurityHeaders } from './security-headers.js';
+import { API_HELMET_OPTIONS, helmetHeaders, registerSecurityHeaders } from './security-headers.js';
+
+const FRAMEWORK_HEADERS = helmetHeaders(API_HELMET_OPTIONS);
 
 /** A caller's request id is kept only in a form that cannot carry a name: a UUID, or 32 hex digits (a trace id). */
 const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}|[0-9a-f]{32})$/i;
@@ -33,6 +35,14 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     genReqId: (req) => {
       const incoming = req.headers['x-request-id'];
       return typeof incoming === 'string' && REQUEST_ID.test(incoming) ? incoming : randomUUID();
+    },
+    // Fastify's own answers to a URL it cannot decode (or a body it rejects before any hook runs)
+    // quote the caller's input: a fixed refusal instead, with the security headers and a request id.
+    frameworkErrors: (error, request, reply) => {
+      void reply.headers(FRAMEWORK_HEADERS).header('x-request-id', request.id).header('connection', 'close');
+      const refusal = error.code === 'FST_ERR_BAD_URL' ? HttpRefusal.badRequest('BAD_URL', 'the URL is not valid') : HttpRefusal.badRequest('BAD_REQUEST', 'the request is not valid');
+      request.log.info({ code: refusal.reason }, 'request refused before routing');
+      sendRefusal(reply, refusal, 'plain');
     },
     bodyLimit: config.maxBodyBytes,
     keepAliveTimeout: 65_000,
