@@ -14,15 +14,18 @@ const msSince = (started: bigint) => Math.round(Number(process.hrtime.bigint() -
 /**
  * One info line per request: method, path, status and time once the response has gone out, or
  * "request aborted by the client" when the connection closed first (a client that gives up is not
- * a server failure: no status, no error level). Fastify's own request logging is off.
+ * a server failure: no status, no error level). Fastify's own request logging is off. The line is
+ * written through the root logger with the request id in it, so a request that logs nothing else
+ * never makes a child logger (see request-logger.ts).
  */
 export function registerRequestLog(server: FastifyInstance): void {
+  const log = server.log as unknown as Logger;
   server.addHook('onRequest', (request, reply, done) => {
-    const started = process.hrtime.bigint();
     void reply.header('x-request-id', request.id);
+    if (!log.isLevelEnabled('info')) return done();
+    const started = process.hrtime.bigint();
     reply.raw.once('close', () => {
-      const log = request.log as Logger;
-      const line = { method: request.method, path: pathOf(request), ms: msSince(started) };
+      const line = { requestId: request.id, method: request.method, path: pathOf(request), ms: msSince(started) };
       if (reply.raw.writableFinished) log.info({ ...line, status: reply.statusCode }, 'request');
       else log.info({ ...line, aborted: true }, 'request aborted by the client');
     });

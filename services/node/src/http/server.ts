@@ -11,6 +11,7 @@ import { jwksRoutes } from './jwks-routes.js';
 import { peerRoutes } from './peer-routes.js';
 import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
+import { lazyRequestLogger } from './request-logger.js';
 import { API_HELMET_OPTIONS, helmetHeaders, registerSecurityHeaders } from './security-headers.js';
 
 const FRAMEWORK_HEADERS = helmetHeaders(API_HELMET_OPTIONS);
@@ -30,6 +31,7 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     loggerInstance: logger as FastifyBaseLogger,
     // One line per request, from registerRequestLog; Fastify's own would log an abort as an error.
     logController: new LogController({ disableRequestLogging: true, requestIdLogLabel: 'requestId' }),
+    childLoggerFactory: lazyRequestLogger,
     // A caller's x-request-id is kept when it is a UUID or a trace id, so one id follows a request
     // across systems; anything else is replaced, never echoed or logged (it could carry a name).
     genReqId: (req) => {
