@@ -179,7 +179,9 @@ describe('status codes', () => {
       expect(res.headers.get('x-request-id'), path).toBe('0af7651916cd43dd8448eb211c80319c');
       expect(res.headers.get('content-security-policy'), path).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
-      expect(res.headers.get('x-frame-options'), path).toBe('SAMEORIGIN');
+      expect(res.headers.get('x-frame-options'), path).toBe('DENY');
+      expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
+      expect(res.headers.get('cross-origin-resource-policy'), path).toBe('same-origin');
       expect(res.headers.get('strict-transport-security'), path).toMatch(/^max-age=\d+/);
       expect(res.headers.get('x-powered-by'), path).toBeNull();
     }
