@@ -88,14 +88,14 @@ export function registerJsonBody(server: FastifyInstance, opts: { maxBodyBytes: 
     if (!request.authenticated && request.body === undefined && mayExceed(request, opts.anonymousMaxBodyBytes)) void reply.header('connection', 'close');
     done(null, payload);
   });
-  server.addHook('preParsing', async (request, _reply, payload) => {
-    if (!hasBody(request)) return payload;
-    if (!request.authenticated && Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes) throw HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes);
+  // A callback hook, not an async one: it runs for every request, most of which have no body.
+  server.addHook('preParsing', (request, _reply, payload, done) => {
+    if (!hasBody(request)) return done(null, payload);
+    if (!request.authenticated && Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes) return done(HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes));
     // A request that matched no route is answered 404 before its body is read (a chunked one would
     // otherwise be read to its end, for nothing).
-    if (request.routeOptions.url === undefined) throw new HttpRefusal(404, 'NOT_FOUND', 'no such route');
-    if (request.authenticated) return payload;
-    return capped(payload, opts.anonymousMaxBodyBytes);
+    if (request.routeOptions.url === undefined) return done(new HttpRefusal(404, 'NOT_FOUND', 'no such route'));
+    done(null, request.authenticated ? payload : capped(payload, opts.anonymousMaxBodyBytes));
   });
   server.removeAllContentTypeParsers();
   const parseJson = server.getDefaultJsonParser('error', 'error');
