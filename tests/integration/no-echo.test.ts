@@ -1,67 +1,25 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
-import { generateNodeKeys, manifestKeys } from '@mcx/node';
 import { initTelemetry } from '@mcx/telemetry';
 import { episodeInput } from '../testkit/episodes.js';
-import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+import { readHeaders, type TestNode } from '../testkit/node.js';
+import { startProductionNode } from '../testkit/production.js';
 
 // Nothing the caller sends comes back or reaches a log line or a span: a corpus of hostile requests
 // to a production-mode node, each carrying a synthetic name ("ZebedeeA01" ...) or NHS-like number
 // ("9990001xxx"), sent with a valid investigator token and without one. Every answer, every log line
 // the node wrote and every span is then searched for every one of those values.
-const ISSUER = 'https://idp.wmp.test';
-const AUDIENCE = 'api://mcx-wmp';
 const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
 
 let t: TestNode;
 let investigator = '';
 
 beforeAll(async () => {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-no-echo-'));
-  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
-  const jwk = await exportJWK(publicKey);
-  const kid = await calculateJwkThumbprint(jwk);
-  writeFileSync(path.join(dir, 'issuers.json'), JSON.stringify([
-    { id: 'wmp-idp', issuer: ISSUER, audience: AUDIENCE, jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }, algorithms: ['EdDSA'], force: 'WMP', orgKind: 'police', typ: 'at+jwt', claimMapping: 'plain' },
-  ]));
-  investigator = await new SignJWT({ roles: ['investigator'], mcx_token_kind: 'user' })
-    .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
-    .setIssuer(ISSUER)
-    .setAudience(AUDIENCE)
-    .setSubject('inv-no-echo')
-    .setIssuedAt()
-    .setExpirationTime('30m')
-    .sign(privateKey);
-  const operator = generateSigningKey('manifest');
-  writeFileSync(path.join(dir, 'operator.pub.pem'), exportPublicKeyPem(operator));
-  const nodeKeys = generateNodeKeys();
-  const manifest = addMember(initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 }), {
-    code: 'WMP',
-    name: 'West Midlands Police',
-    kind: 'police',
-    endpoint: 'https://mcx.wmp.test',
-    contact24x7: '+44 121 000 0000',
-    keys: manifestKeys(nodeKeys),
-    capabilities: [],
-  });
-  writeFileSync(path.join(dir, 'manifest.jws'), signManifest(manifest, operator));
-  t = await startTestNode({
-    force: 'WMP',
-    keys: nodeKeys,
-    env: {
-      MCX_ENV: 'production',
-      MCX_ISSUERS_FILE: path.join(dir, 'issuers.json'),
-      MCX_OPERATOR_PUBLIC_KEY_FILE: path.join(dir, 'operator.pub.pem'),
-      MCX_MANIFEST_FILE: path.join(dir, 'manifest.jws'),
-    },
-  });
+  const prod = await startProductionNode();
+  t = prod.t;
+  investigator = await prod.signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-no-echo' });
 }, 120_000);
 afterAll(() => t?.close());
 
