@@ -3,9 +3,10 @@
 // Reads: the same record read through the node's RecordService, with and without its audit
 // entry (consultation, committed before the read returns), alternating rounds, 16 in flight.
 // Appends: entries/s through AuditService (group commit under the chain's advisory lock).
-import { createDb, APP_ROLE } from '@mcx/db';
+import { APP_ROLE, createDb } from '@mcx/db';
 import { createLogger } from '@mcx/logger';
-import { RecordService, RecordStore, generateNodeKeys } from '@mcx/node';
+import { generateNodeKeys, RecordService, RecordStore } from '@mcx/node';
+
 import { AuditService } from '../../services/node/src/modules/audit/audit-service.js';
 import { AuditStore } from '../../services/node/src/modules/audit/audit-store.js';
 import { episodeSpec } from '../../services/node/src/modules/episode/episode-spec.js';
@@ -18,11 +19,32 @@ const ROUNDS = 4;
 
 const pg = await benchDatabase();
 const db = createDb(pg.url, { max: CONCURRENCY, role: APP_ROLE });
-const settings = await db.sql<{ name: string; setting: string }[]>`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method')`;
+const settings = await db.sql<
+  { name: string; setting: string }[]
+>`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method')`;
 const keys = generateNodeKeys();
-const records = new RecordService({ store: new RecordStore(db.db), recordKey: keys.record, forceCode: 'WMP', clockSkewSeconds: 300, isKnownOrganisation: () => true, isKnownAuthority: () => true });
-const audit = new AuditService({ store: new AuditStore(db.db), node: 'WMP', auditKey: keys.auditCheckpoint, logger: createLogger({ level: 'silent' }) });
-const viewer = { subject: 'bench-investigator', issuer: 'bench', force: 'WMP', orgKind: 'police' as const, roles: ['investigator' as const], tokenKind: 'user' as const };
+const records = new RecordService({
+  store: new RecordStore(db.db),
+  recordKey: keys.record,
+  forceCode: 'WMP',
+  clockSkewSeconds: 300,
+  isKnownOrganisation: () => true,
+  isKnownAuthority: () => true,
+});
+const audit = new AuditService({
+  store: new AuditStore(db.db),
+  node: 'WMP',
+  auditKey: keys.auditCheckpoint,
+  logger: createLogger({ level: 'silent' }),
+});
+const viewer = {
+  subject: 'bench-investigator',
+  issuer: 'bench',
+  force: 'WMP',
+  orgKind: 'police' as const,
+  roles: ['investigator' as const],
+  tokenKind: 'user' as const,
+};
 
 const inputs = Array.from({ length: 1000 }, () => episodeInput());
 const { errors } = await records.publishBatch(episodeSpec, inputs);
@@ -44,7 +66,16 @@ const plainRead = (i: number) => records.get('episode', 'WMP', ids[i % ids.lengt
 const auditedRead = async (i: number) => {
   const id = ids[i % ids.length]!;
   const found = await records.get('episode', 'WMP', id);
-  await audit.record({ action: 'consultation', viewer, purpose: 'MISSING_LIVE_SEARCH', caseRef: 'WMP-26-1', operation: 'localEpisode', queryIds: [`WMP/${id}`], recordIds: found ? [`WMP/${id}`] : [], outcome: 'success' });
+  await audit.record({
+    action: 'consultation',
+    viewer,
+    purpose: 'MISSING_LIVE_SEARCH',
+    caseRef: 'WMP-26-1',
+    operation: 'localEpisode',
+    queryIds: [`WMP/${id}`],
+    recordIds: found ? [`WMP/${id}`] : [],
+    outcome: 'success',
+  });
   return found;
 };
 
@@ -61,11 +92,30 @@ for (let r = 0; r < ROUNDS; r++) {
     audited.push(await run(READS_PER_ROUND, auditedRead));
   }
 }
-const appendRate = await run(10_000, () => audit.record({ action: 'consultation', viewer, purpose: 'MISSING_LIVE_SEARCH', caseRef: 'WMP-26-1', operation: 'bench', recordIds: [], outcome: 'success' }));
+const appendRate = await run(10_000, () =>
+  audit.record({
+    action: 'consultation',
+    viewer,
+    purpose: 'MISSING_LIVE_SEARCH',
+    caseRef: 'WMP-26-1',
+    operation: 'bench',
+    recordIds: [],
+    outcome: 'success',
+  }),
+);
 let sequential = 0;
 {
   const started = process.hrtime.bigint();
-  for (let i = 0; i < 500; i++) await audit.record({ action: 'consultation', viewer, purpose: null, caseRef: null, operation: 'bench-seq', recordIds: [], outcome: 'success' });
+  for (let i = 0; i < 500; i++)
+    await audit.record({
+      action: 'consultation',
+      viewer,
+      purpose: null,
+      caseRef: null,
+      operation: 'bench-seq',
+      recordIds: [],
+      outcome: 'success',
+    });
   sequential = 500 / (Number(process.hrtime.bigint() - started) / 1e9);
 }
 await audit.checkpoint();
@@ -76,7 +126,9 @@ console.log(`reads, ${CONCURRENCY} in flight, ${ROUNDS} rounds of ${READS_PER_RO
 console.log(`  without audit (baseline): ${median(plain).toFixed(0)}`);
 console.log(`  audited:                  ${median(audited).toFixed(0)}`);
 console.log(`  ratio audited/baseline:   ${(median(audited) / median(plain)).toFixed(3)}  (target >= 0.5)`);
-console.log(`appends, durable commits: ${appendRate.toFixed(0)} entries/s with ${CONCURRENCY} concurrent writers (group commit); ${sequential.toFixed(0)} entries/s one at a time  (target >= 1000)`);
+console.log(
+  `appends, durable commits: ${appendRate.toFixed(0)} entries/s with ${CONCURRENCY} concurrent writers (group commit); ${sequential.toFixed(0)} entries/s one at a time  (target >= 1000)`,
+);
 console.log(`chain after the run: ${check.status}, ${check.entries} entries`);
 await db.close();
 await pg.stop();

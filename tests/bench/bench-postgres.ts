@@ -2,6 +2,7 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { createFreshDatabase, runMigrations, startEmbeddedPostgres } from '@mcx/db';
 
 /** A migrated database for a benchmark: on DATABASE_URL's server if set, else an embedded one. */

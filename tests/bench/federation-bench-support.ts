@@ -5,7 +5,9 @@ import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import postgres from 'postgres';
+
 import { startEmbeddedPostgres } from '@mcx/db';
 
 export interface BenchServer {
@@ -96,7 +98,9 @@ export async function startBenchServer(): Promise<BenchServer> {
   const sql = postgres(adminUrl, { max: 1, onnotice: () => {} });
   let settings = '';
   try {
-    const rows = await sql<{ name: string; setting: string }[]>`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method') order by name`;
+    const rows = await sql<
+      { name: string; setting: string }[]
+    >`select name, setting from pg_settings where name in ('fsync', 'synchronous_commit', 'wal_sync_method') order by name`;
     settings = rows.map((r) => `${r.name}=${r.setting}`).join(' ');
   } finally {
     await sql.end({ timeout: 5 });

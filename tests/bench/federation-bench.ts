@@ -40,6 +40,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
+
 import { createDevIssuer, devAudience, type Viewer } from '@mcx/auth';
 import { createClient, FederatedEpisodesDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { createFreshDatabase, runMigrations } from '@mcx/db';
@@ -47,8 +48,9 @@ import { createFanOut } from '@mcx/federation';
 import { createLogger } from '@mcx/logger';
 import { parseConfig, PEER_HISTORY, PEER_PATH, peerAudience, requestHash, startNode, type RunningNode } from '@mcx/node';
 import { signNodeToken, verifyNodeToken, verifyReceipt, verifyRecord } from '@mcx/signing';
-import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { cpuSince, percentile, sleep, startBenchServer, type BenchServer } from './federation-bench-support.js';
 
 const TEN = ['WMP', 'GMP', 'MPS', 'WYP', 'BTP', 'ASP', 'ESSEX', 'DC', 'CHES', 'CUMB'];
@@ -62,7 +64,13 @@ const CONCURRENCY = [1, 2, 4, 8, 16];
 const SUSTAINABLE_RATE = 2;
 // Breakers as shipped (5 consecutive failures) but half-opening after 2 s rather than 30 s, so an
 // overloaded phase does not leave the next one answering CIRCUIT_OPEN.
-const NODE_ENV = { MCX_PEER_TIMEOUT_MS: '1000', MCX_FEDERATION_DEADLINE_MS: '1500', MCX_PEER_BREAKER_HALF_OPEN_MS: '2000', LOG_LEVEL: 'warn', MCX_ENV: 'test' };
+const NODE_ENV = {
+  MCX_PEER_TIMEOUT_MS: '1000',
+  MCX_FEDERATION_DEADLINE_MS: '1500',
+  MCX_PEER_BREAKER_HALF_OPEN_MS: '2000',
+  LOG_LEVEL: 'warn',
+  MCX_ENV: 'test',
+};
 // Synthetic: no such child exists. Sent as input, never printed.
 const CHILD = { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE' as const, nhsNumber: '9990001413' };
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
@@ -121,11 +129,26 @@ async function startFederation(server: BenchServer, forces: string[], dataDir: s
   }
   await Promise.all(
     forces.map(async (force) => {
-      const config = parseConfig({ ...NODE_ENV, ...fed.nodeEnv(force), MCX_FORCE_CODE: force, PORT: String(ports[force]), DATABASE_URL: urls[force], MCX_DATA_DIR: path.join(dataDir, force) });
+      const config = parseConfig({
+        ...NODE_ENV,
+        ...fed.nodeEnv(force),
+        MCX_FORCE_CODE: force,
+        PORT: String(ports[force]),
+        DATABASE_URL: urls[force],
+        MCX_DATA_DIR: path.join(dataDir, force),
+      });
       const issuer = await createDevIssuer();
       const node = await startNode(config, nodeLogger.child({ force }), urls[force]!, { keys: fed.keys[force]!, devIssuer: issuer });
       const mint = (roles: ('publisher' | 'investigator')[], kind: 'client' | 'user') =>
-        issuer.mintToken({ roles, force, orgKind: 'police', subject: `bench-${roles.join('-')}`, kind, ttlSec: 3600, audience: devAudience(force) });
+        issuer.mintToken({
+          roles,
+          force,
+          orgKind: 'police',
+          subject: `bench-${roles.join('-')}`,
+          kind,
+          ttlSec: 3600,
+          audience: devAudience(force),
+        });
       const publisher = createClient({ url: node.url, token: await mint(['publisher'], 'client') });
       const investigator = createClient({
         url: node.url,
@@ -134,8 +157,11 @@ async function startFederation(server: BenchServer, forces: string[], dataDir: s
       });
       nodes[force] = { force, node, investigator, close: () => node.close() };
       // The child, and its episodes here.
-      const { publishSubject } = await publisher.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD } });
-      if (publishSubject.errors.length) throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
+      const { publishSubject } = await publisher.request(PublishSubjectDocument, {
+        input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD },
+      });
+      if (publishSubject.errors.length)
+        throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
       for (let i = 0; i < EPISODES_PER_NODE; i++) {
         const { errors } = await publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-1` }));
         if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
@@ -197,7 +223,13 @@ interface RunResult {
 }
 
 /** Open loop: `rate` arrivals per second for `seconds`, each sent at its scheduled time. */
-async function openLoop(server: BenchServer, ask: () => Promise<Answer>, expected: number, rate: number, seconds: number): Promise<RunResult> {
+async function openLoop(
+  server: BenchServer,
+  ask: () => Promise<Answer>,
+  expected: number,
+  rate: number,
+  seconds: number,
+): Promise<RunResult> {
   const n = Math.round(rate * seconds);
   const period = 1000 / rate;
   const latencies: number[] = [];
@@ -277,7 +309,16 @@ async function closedLoop(ask: () => Promise<Answer>, concurrency: number, secon
     }),
   );
   const wall = (performance.now() - started) / 1000;
-  return { concurrency, qps: done / wall, cpuMsPerQuery: cpuSince(cpu0) / Math.max(1, done), p50: percentile(latencies, 50), p99: percentile(latencies, 99), completePct: (100 * complete) / Math.max(1, done), failed, problems };
+  return {
+    concurrency,
+    qps: done / wall,
+    cpuMsPerQuery: cpuSince(cpu0) / Math.max(1, done),
+    p50: percentile(latencies, 50),
+    p99: percentile(latencies, 99),
+    completePct: (100 * complete) / Math.max(1, done),
+    failed,
+    problems,
+  };
 }
 
 interface FloorParts {
@@ -310,7 +351,15 @@ async function measureParts(server: BenchServer, f: BenchFederation): Promise<Fl
   const callerKey = f.fed.keys[CALLER]!.peerToken;
   const derived = await caller.app.services.subjects.queryKeys(CHILD);
   if ('errors' in derived) throw new Error('the synthetic identity was refused');
-  const variables = { keys: derived.keys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) })) };
+  const variables = {
+    keys: derived.keys.map((k) => ({
+      kind: k.kind,
+      strength: k.strength,
+      keyVersion: k.keyVersion,
+      key: k.key,
+      ...(k.variant ? { variant: k.variant } : {}),
+    })),
+  };
   const hash = requestHash(PEER_HISTORY.hash, variables);
   const body = JSON.stringify({ id: PEER_HISTORY.hash, variables });
   const claims = {
@@ -323,7 +372,12 @@ async function measureParts(server: BenchServer, f: BenchFederation): Promise<Fl
   const token = (aud = peerAudience(peerCode)) => signNodeToken({ iss: CALLER, aud, ttlSec: 30, claims }, callerKey);
 
   // (a) One member's answer, through the caller's own kind of fan-out client.
-  const fanOut = createFanOut({ perPeerTimeoutMs: 5000, overallDeadlineMs: 5000, maxResponseBytes: 4 << 20, breaker: { consecutiveFailures: 1000, halfOpenAfterMs: 1000 } });
+  const fanOut = createFanOut({
+    perPeerTimeoutMs: 5000,
+    overallDeadlineMs: 5000,
+    maxResponseBytes: 4 << 20,
+    breaker: { consecutiveFailures: 1000, halfOpenAfterMs: 1000 },
+  });
   const url = new URL(PEER_PATH, peer.url).toString();
   const post = async (jwt: string) => {
     const [r] = await fanOut.call([{ member: peerCode, url, headers: { authorization: `Bearer ${jwt}` }, body }]);
@@ -363,14 +417,34 @@ async function measureParts(server: BenchServer, f: BenchFederation): Promise<Fl
   const verifyUs = micro(3000, (i) => verifyNodeToken(signed[i % signed.length]!, peerHolder, verifyOpts));
   const recordResolver = callerHolder.keyResolver('record');
   for (const r of records) if (!verifyRecord(r.bytes, r.signature, recordResolver).valid) throw new Error('a sample record did not verify');
-  const recordVerifyUs = micro(3000, (i) => verifyRecord(records[i % records.length]!.bytes, records[i % records.length]!.signature, recordResolver));
+  const recordVerifyUs = micro(3000, (i) =>
+    verifyRecord(records[i % records.length]!.bytes, records[i % records.length]!.signature, recordResolver),
+  );
   const receiptResolver = callerHolder.keyResolver('audit-checkpoint');
   const receiptVerifyUs = micro(3000, () => verifyReceipt(sample.receipt, receiptResolver));
 
   // (d) Durable audit commits through the caller's AuditService, one at a time (as in a query).
   const audit = caller.app.services.audit;
-  const viewer: Viewer = { subject: 'bench-investigator', issuer: 'bench', force: CALLER, orgKind: 'police', roles: ['investigator'], tokenKind: 'user' };
-  const event = { action: 'consultation' as const, viewer, requestingNode: CALLER, purpose: 'MISSING_LIVE_SEARCH', caseRef: 'WMP-26-1001', linkageDigest: caller.app.services.subjects.digest(derived.keys), operation: 'federationBenchCommit', queryIds: [], recordIds: [], outcome: 'success' as const };
+  const viewer: Viewer = {
+    subject: 'bench-investigator',
+    issuer: 'bench',
+    force: CALLER,
+    orgKind: 'police',
+    roles: ['investigator'],
+    tokenKind: 'user',
+  };
+  const event = {
+    action: 'consultation' as const,
+    viewer,
+    requestingNode: CALLER,
+    purpose: 'MISSING_LIVE_SEARCH',
+    caseRef: 'WMP-26-1001',
+    linkageDigest: caller.app.services.subjects.digest(derived.keys),
+    operation: 'federationBenchCommit',
+    queryIds: [],
+    recordIds: [],
+    outcome: 'success' as const,
+  };
   for (let i = 0; i < 20; i++) await audit.record(event);
   const D = 200;
   const dCpu0 = process.cpuUsage();
@@ -431,7 +505,10 @@ async function warmUp(ask: () => Promise<Answer>, expected: number) {
     last = await ask();
     good = last.complete && last.strong === expected ? good + 1 : 0;
   }
-  if (good < 3) throw new Error(`the federation does not answer completely: ${last?.strong} strong episodes (expected ${expected}); ${last?.problems.join(', ')}`);
+  if (good < 3)
+    throw new Error(
+      `the federation does not answer completely: ${last?.strong} strong episodes (expected ${expected}); ${last?.problems.join(', ')}`,
+    );
 }
 
 /** After an overloaded phase: lets opened breakers half-open (MCX_PEER_BREAKER_HALF_OPEN_MS) and waits for a COMPLETE answer. */
@@ -463,7 +540,9 @@ try {
   out(`federation bench: PostgreSQL ${server.kind} (${server.settings}); Node ${process.version}; all nodes in one process`);
   let t = performance.now();
   ten = await startFederation(server, TEN, dataDir);
-  out(`started ${TEN.length} nodes (a database each) + linkage service, child published with ${EPISODES_PER_NODE} episodes at each, in ${f1((performance.now() - t) / 1000)} s`);
+  out(
+    `started ${TEN.length} nodes (a database each) + linkage service, child published with ${EPISODES_PER_NODE} episodes at each, in ${f1((performance.now() - t) / 1000)} s`,
+  );
   const ask10 = asker(ten);
   const expected10 = TEN.length * EPISODES_PER_NODE;
   await warmUp(ask10, expected10);
@@ -510,9 +589,13 @@ try {
 
   out();
   out('=== Latency, open loop (ms from the scheduled send time), 10 nodes ===');
-  out(`${pad('rate', 7)}${lpad('sent', 6)}${lpad('send lag', 10)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('max', 8)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`);
+  out(
+    `${pad('rate', 7)}${lpad('sent', 6)}${lpad('send lag', 10)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('max', 8)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`,
+  );
   for (const [label, r] of runs10) {
-    out(`${pad(label, 7)}${lpad(String(r.queries), 6)}${lpad(f0(r.maxSendLagMs), 10)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f0(r.max), 8)}${lpad(`${f1(r.completePct)}%`, 10)}${lpad(String(r.failed), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`);
+    out(
+      `${pad(label, 7)}${lpad(String(r.queries), 6)}${lpad(f0(r.maxSendLagMs), 10)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f0(r.max), 8)}${lpad(`${f1(r.completePct)}%`, 10)}${lpad(String(r.failed), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
+    );
   }
   out('  (send lag: the latest a request left after its scheduled time, ms: the load generator shares the event loop with the nodes)');
   for (const [label, r] of runs10) {
@@ -522,33 +605,60 @@ try {
 
   out();
   out('=== Saturation, closed loop, 10 nodes ===');
-  out(`${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}`);
-  for (const c of closed) out(`${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`);
+  out(
+    `${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}`,
+  );
+  for (const c of closed)
+    out(
+      `${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`,
+    );
   for (const c of closed) if (c.problems.size) out(`  ${c.concurrency} in flight: members not answering: ${showTally(c.problems)}`);
-  out(`best: ${f1(best.qps)} queries/s at ${best.concurrency} in flight; best with every answer COMPLETE: ${f1(bestComplete.qps)} queries/s at ${bestComplete.concurrency}`);
+  out(
+    `best: ${f1(best.qps)} queries/s at ${best.concurrency} in flight; best with every answer COMPLETE: ${f1(bestComplete.qps)} queries/s at ${bestComplete.concurrency}`,
+  );
 
   out();
-  out(`=== CPU per federated query vs its floor (this process; 10 members; ${SUSTAINABLE_RATE}/s run, ${f1(rSus.completePct)}% COMPLETE) ===`);
-  out(`measured:  ${lpad(f1(rSus.cpuMsPerQuery), 6)} ms/query   (5/s run: ${f1(r5.cpuMsPerQuery)} at ${f1(r5.completePct)}% COMPLETE; idle background ${f1(idle10)} ms/s = ${f1(idle10 / SUSTAINABLE_RATE)} ms/query at ${SUSTAINABLE_RATE}/s)`);
+  out(
+    `=== CPU per federated query vs its floor (this process; 10 members; ${SUSTAINABLE_RATE}/s run, ${f1(rSus.completePct)}% COMPLETE) ===`,
+  );
+  out(
+    `measured:  ${lpad(f1(rSus.cpuMsPerQuery), 6)} ms/query   (5/s run: ${f1(r5.cpuMsPerQuery)} at ${f1(r5.completePct)}% COMPLETE; idle background ${f1(idle10)} ms/s = ${f1(idle10 / SUSTAINABLE_RATE)} ms/query at ${SUSTAINABLE_RATE}/s)`,
+  );
   out(`floor:     ${lpad(f1(floor10.total), 6)} ms/query   measured/floor = ${f2(rSus.cpuMsPerQuery / floor10.total)}`);
-  out(`  (a) members' PEER_HISTORY answers   ${lpad(f1(floor10.a), 6)}  = 10 x ${f2(parts.peerCpu - parts.verifyUs / 1000 - parts.commitCpu)}  [direct POST /peer/v1, whole: ${f2(parts.peerCpu)} ms CPU, ${f2(parts.peerWall)} ms wall; less its token verify and disclosure commit]`);
+  out(
+    `  (a) members' PEER_HISTORY answers   ${lpad(f1(floor10.a), 6)}  = 10 x ${f2(parts.peerCpu - parts.verifyUs / 1000 - parts.commitCpu)}  [direct POST /peer/v1, whole: ${f2(parts.peerCpu)} ms CPU, ${f2(parts.peerWall)} ms wall; less its token verify and disclosure commit]`,
+  );
   out(`  (b) node token sign + verify         ${lpad(f1(floor10.b), 6)}  = 10 x (${f0(parts.signUs)} + ${f0(parts.verifyUs)} us)`);
-  out(`  (c) Ed25519 verify, records+receipt  ${lpad(f1(floor10.c), 6)}  = 10 x (${parts.recordsPerAnswer} x ${f0(parts.recordVerifyUs)} + ${f0(parts.receiptVerifyUs)} us)`);
-  out(`  (d) durable audit commits            ${lpad(f1(floor10.d), 6)}  = (2 + 10) x ${f2(parts.commitCpu)} ms  [${f2(parts.commitWall)} ms wall each, one at a time]`);
-  out(`  outside the floor: the identity's ${parts.linkageKeys} linkage keys (OPRF round trip to the in-process linkage service): ${f1(parts.linkageCpu)} ms`);
-  out(`  floor + linkage = ${f1(floor10.total + parts.linkageCpu)} ms/query; measured/(floor + linkage) = ${f2(rSus.cpuMsPerQuery / (floor10.total + parts.linkageCpu))}`);
+  out(
+    `  (c) Ed25519 verify, records+receipt  ${lpad(f1(floor10.c), 6)}  = 10 x (${parts.recordsPerAnswer} x ${f0(parts.recordVerifyUs)} + ${f0(parts.receiptVerifyUs)} us)`,
+  );
+  out(
+    `  (d) durable audit commits            ${lpad(f1(floor10.d), 6)}  = (2 + 10) x ${f2(parts.commitCpu)} ms  [${f2(parts.commitWall)} ms wall each, one at a time]`,
+  );
+  out(
+    `  outside the floor: the identity's ${parts.linkageKeys} linkage keys (OPRF round trip to the in-process linkage service): ${f1(parts.linkageCpu)} ms`,
+  );
+  out(
+    `  floor + linkage = ${f1(floor10.total + parts.linkageCpu)} ms/query; measured/(floor + linkage) = ${f2(rSus.cpuMsPerQuery / (floor10.total + parts.linkageCpu))}`,
+  );
   const share = (x: number) => `${f0((100 * x) / rSus.cpuMsPerQuery)}%`;
   out(
     `  shares of the measured CPU/query: linkage ${share(parts.linkageCpu)}, members' answers whole (a + verify + disclosure commits) ${share(TEN.length * parts.peerCpu)}, ` +
       `caller's commits ${share(2 * parts.commitCpu)}, caller's Ed25519 (sign + record/receipt verify) ${share(floor10.c + (TEN.length * parts.signUs) / 1000)}, unexplained (measured - floor - linkage) ${share(rSus.cpuMsPerQuery - parts.linkageCpu - floor10.total)}`,
   );
-  out(`  PostgreSQL server CPU: ${pgs(rSus.pgMsPerQuery)} ms/query measured vs ${pgs(floor10.pg)} from parts (10 x ${pgs(parts.peerPg)} per answer + 2 x ${pgs(parts.commitPg)} per commit)`);
+  out(
+    `  PostgreSQL server CPU: ${pgs(rSus.pgMsPerQuery)} ms/query measured vs ${pgs(floor10.pg)} from parts (10 x ${pgs(parts.peerPg)} per answer + 2 x ${pgs(parts.commitPg)} per commit)`,
+  );
 
   out();
   out('=== Growth, 3 nodes -> 10 nodes (open loop) ===');
   out(`${pad('', 26)}${lpad('3 nodes', 10)}${lpad('10 nodes', 10)}${lpad('10/3', 8)}`);
-  const row = (label: string, a: number, b: number, fmt = f0) => out(`${pad(label, 26)}${lpad(fmt(a), 10)}${lpad(fmt(b), 10)}${lpad(f2(b / a), 8)}`);
-  for (const [rate, x, y] of [[`${SUSTAINABLE_RATE}/s`, rSus3, rSus], ['5/s', r53, r5]] as const) {
+  const row = (label: string, a: number, b: number, fmt = f0) =>
+    out(`${pad(label, 26)}${lpad(fmt(a), 10)}${lpad(fmt(b), 10)}${lpad(f2(b / a), 8)}`);
+  for (const [rate, x, y] of [
+    [`${SUSTAINABLE_RATE}/s`, rSus3, rSus],
+    ['5/s', r53, r5],
+  ] as const) {
     row(`${rate} p50 ms`, x.p50, y.p50);
     row(`${rate} p95 ms`, x.p95, y.p95);
     row(`${rate} p99 ms`, x.p99, y.p99);
@@ -558,11 +668,22 @@ try {
   }
   row('floor ms/query', floor3.total, floor10.total, f1);
   row(`CPU/floor (${SUSTAINABLE_RATE}/s)`, rSus3.cpuMsPerQuery / floor3.total, rSus.cpuMsPerQuery / floor10.total, f2);
-  row(`CPU/(floor+linkage)`, rSus3.cpuMsPerQuery / (floor3.total + parts.linkageCpu), rSus.cpuMsPerQuery / (floor10.total + parts.linkageCpu), f2);
-  for (const [label, r] of [[`${SUSTAINABLE_RATE}/s`, rSus3], ['5/s', r53]] as const) if (r.problems.size) out(`  3 nodes, ${label}: members not answering: ${showTally(r.problems)}`);
+  row(
+    `CPU/(floor+linkage)`,
+    rSus3.cpuMsPerQuery / (floor3.total + parts.linkageCpu),
+    rSus.cpuMsPerQuery / (floor10.total + parts.linkageCpu),
+    f2,
+  );
+  for (const [label, r] of [
+    [`${SUSTAINABLE_RATE}/s`, rSus3],
+    ['5/s', r53],
+  ] as const)
+    if (r.problems.size) out(`  3 nodes, ${label}: members not answering: ${showTally(r.problems)}`);
   out(`  (3-node floor from the same parts: a ${f1(floor3.a)} + b ${f1(floor3.b)} + c ${f1(floor3.c)} + d ${f1(floor3.d)})`);
   out();
-  out(`node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}`);
+  out(
+    `node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}`,
+  );
   out(`total run time ${f0((performance.now() - benchStarted) / 1000)} s. Reproduce: npm run bench:federation`);
 } catch (err) {
   exitCode = 1;

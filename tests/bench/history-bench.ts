@@ -8,18 +8,20 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { Writable } from 'node:stream';
-import { devAudience, createDevIssuer } from '@mcx/auth';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+import { createDevIssuer, devAudience } from '@mcx/auth';
 import { ChildHistoryDocument, createClient, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { createFreshDatabase, runMigrations } from '@mcx/db';
 import { createLogger } from '@mcx/logger';
 import { parseConfig, PEER_OPERATIONS, startNode, type RunningNode } from '@mcx/node';
-import { createFederation, freePort } from '../testkit/federation.js';
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
+
 import { episodeSpec } from '../../services/node/src/modules/episode/episode-spec.js';
 import { locationSpec } from '../../services/node/src/modules/location-of-concern/location-spec.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { createFederation, freePort } from '../testkit/federation.js';
+import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
 import { percentile, startBenchServer } from './federation-bench-support.js';
 
 const MEMBERS = ['LANCS', 'GMP', 'MERS', 'LALANC'];
@@ -42,7 +44,7 @@ process.setMaxListeners(64);
 /** A deterministic pseudo-random stream, so runs are comparable. */
 function rng(seed: number) {
   let s = seed >>> 0;
-  return () => ((s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+  return () => (s = (s * 1664525 + 1013904223) >>> 0) / 2 ** 32;
 }
 
 const started = performance.now();
@@ -59,17 +61,33 @@ const nodes: Record<string, { node: RunningNode; publisher: McxClient; investiga
 for (const m of MEMBERS) {
   const url = await createFreshDatabase(server.adminUrl, `mcx_histbench_${m.toLowerCase()}`);
   await runMigrations(url);
-  const config = parseConfig({ MCX_ENV: 'test', LOG_LEVEL: 'warn', MCX_PEER_BREAKER_HALF_OPEN_MS: '2000', ...fed.nodeEnv(m), MCX_FORCE_CODE: m, PORT: String(ports[m]), DATABASE_URL: url, MCX_DATA_DIR: path.join(dataDir, m) });
+  const config = parseConfig({
+    MCX_ENV: 'test',
+    LOG_LEVEL: 'warn',
+    MCX_PEER_BREAKER_HALF_OPEN_MS: '2000',
+    ...fed.nodeEnv(m),
+    MCX_FORCE_CODE: m,
+    PORT: String(ports[m]),
+    DATABASE_URL: url,
+    MCX_DATA_DIR: path.join(dataDir, m),
+  });
   const issuer = await createDevIssuer();
   const node = await startNode(config, logger.child({ force: m }), url, { keys: fed.keys[m]!, devIssuer: issuer });
-  const mint = (role: 'publisher' | 'investigator', kind: 'client' | 'user') => issuer.mintToken({ role, force: m, orgKind: KINDS[m]!, subject: `bench-${role}`, kind, ttlSec: 7200, audience: devAudience(m) });
+  const mint = (role: 'publisher' | 'investigator', kind: 'client' | 'user') =>
+    issuer.mintToken({ role, force: m, orgKind: KINDS[m]!, subject: `bench-${role}`, kind, ttlSec: 7200, audience: devAudience(m) });
   nodes[m] = {
     node,
     publisher: createClient({ url: node.url, token: await mint('publisher', 'client') }),
-    investigator: createClient({ url: node.url, token: await mint('investigator', 'user'), headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${m.slice(0, 4)}-26-1001` } }),
+    investigator: createClient({
+      url: node.url,
+      token: await mint('investigator', 'user'),
+      headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${m.slice(0, 4)}-26-1001` },
+    }),
   };
 }
-out(`history bench: ${MEMBERS.length} members, PostgreSQL ${server.kind} (${server.settings}), Node ${process.version}, all in one process`);
+out(
+  `history bench: ${MEMBERS.length} members, PostgreSQL ${server.kind} (${server.settings}), Node ${process.version}, all in one process`,
+);
 
 // The national year: background episodes of other children, through each node's own write path
 // (batches of 1,000, signed, as a force system's publishEpisodes would store them).
@@ -83,30 +101,54 @@ for (const m of MEMBERS) {
       const at = new Date(now - 2 * DAY - random() * 363 * DAY);
       const lat = 50.5 + random() * 4.5;
       const lon = -4 + random() * 5.5;
-      return episodeInput({ subjectRef: `BG-${m}-${Math.floor(random() * CHILDREN_PER_NODE)}`, foundPlace: { kind: 'OTHER', location: { lat, lon } } }, at);
+      return episodeInput(
+        { subjectRef: `BG-${m}-${Math.floor(random() * CHILDREN_PER_NODE)}`, foundPlace: { kind: 'OTHER', location: { lat, lon } } },
+        at,
+      );
     });
     const { errors } = await records.publishBatch(episodeSpec, batch);
     if (errors.length) throw new Error(`background load refused at ${m}: ${JSON.stringify(errors.slice(0, 2))}`);
   }
-  const locations = Array.from({ length: LOCATIONS_PER_NODE }, () => locationInput({ location: { lat: 50.5 + random() * 4.5, lon: -4 + random() * 5.5 }, grading: { scheme: '3x5x2', source: '2', intelligence: 'B', handling: 'P', conditions: [] } }));
+  const locations = Array.from({ length: LOCATIONS_PER_NODE }, () =>
+    locationInput({
+      location: { lat: 50.5 + random() * 4.5, lon: -4 + random() * 5.5 },
+      grading: { scheme: '3x5x2', source: '2', intelligence: 'B', handling: 'P', conditions: [] },
+    }),
+  );
   const { errors } = await records.publishBatch(locationSpec, locations);
   if (errors.length) throw new Error(`location load refused at ${m}`);
 }
 const loadSeconds = (performance.now() - loadStarted) / 1000;
-out(`loaded ${PER_NODE * MEMBERS.length} episodes and ${LOCATIONS_PER_NODE * MEMBERS.length} locations of concern in ${loadSeconds.toFixed(0)} s (${((PER_NODE * MEMBERS.length) / loadSeconds).toFixed(0)} episodes/s)`);
+out(
+  `loaded ${PER_NODE * MEMBERS.length} episodes and ${LOCATIONS_PER_NODE * MEMBERS.length} locations of concern in ${loadSeconds.toFixed(0)} s (${((PER_NODE * MEMBERS.length) / loadSeconds).toFixed(0)} episodes/s)`,
+);
 
 // The child: known to every member, with episodes, an adult of concern and a place of concern.
 const reviewAt = new Date(now + 400 * DAY).toISOString().slice(0, 10);
 const place = { uprn: '100010000001', postcode: 'FY1 1AA', lat: 53.8175, lon: -3.051 };
-const { associate } = await publishAssociate(nodes.LANCS!.publisher, associateInput({ identity: { forename: 'Darren', surname: 'Cole', phone: '+447700900123' } }));
-await publishLocation(nodes.LANCS!.publisher, locationInput({ location: place, grading: { scheme: '3x5x2', source: '2', intelligence: 'B', handling: 'P', conditions: [] } }));
+const { associate } = await publishAssociate(
+  nodes.LANCS!.publisher,
+  associateInput({ identity: { forename: 'Darren', surname: 'Cole', phone: '+447700900123' } }),
+);
+await publishLocation(
+  nodes.LANCS!.publisher,
+  locationInput({ location: place, grading: { scheme: '3x5x2', source: '2', intelligence: 'B', handling: 'P', conditions: [] } }),
+);
 for (const [i, m] of MEMBERS.entries()) {
-  const { publishSubject } = await nodes[m]!.publisher.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${m}-JADE`, reviewAt, identity: CHILD } });
+  const { publishSubject } = await nodes[m]!.publisher.request(PublishSubjectDocument, {
+    input: { subjectRef: `SUBJ-${m}-JADE`, reviewAt, identity: CHILD },
+  });
   if (publishSubject.errors.length) throw new Error('subject refused');
   for (let e = 0; e < 3; e++) {
     const at = new Date(now - (10 + 30 * e + i * 3) * DAY);
-    const links = m === 'LANCS' || m === 'GMP' ? [{ owner: 'LANCS', associateId: associate!.id, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }] : [];
-    const { errors } = await publishEpisode(nodes[m]!.publisher, episodeInput({ subjectRef: `SUBJ-${m}-JADE`, foundPlace: { kind: 'OTHER', location: place }, associates: links }, at));
+    const links =
+      m === 'LANCS' || m === 'GMP'
+        ? [{ owner: 'LANCS', associateId: associate!.id, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }]
+        : [];
+    const { errors } = await publishEpisode(
+      nodes[m]!.publisher,
+      episodeInput({ subjectRef: `SUBJ-${m}-JADE`, foundPlace: { kind: 'OTHER', location: place }, associates: links }, at),
+    );
     if (errors.length) throw new Error(`child's episode refused at ${m}: ${JSON.stringify(errors)}`);
   }
 }
@@ -156,7 +198,16 @@ async function openLoop(rate: number) {
   }
   await Promise.all(pending);
   const cpu = process.cpuUsage(cpu0);
-  return { rate, n, p50: percentile(latencies, 50), p95: percentile(latencies, 95), p99: percentile(latencies, 99), complete: (100 * complete) / n, failed, cpuMs: (cpu.user + cpu.system) / 1000 / n };
+  return {
+    rate,
+    n,
+    p50: percentile(latencies, 50),
+    p95: percentile(latencies, 95),
+    p99: percentile(latencies, 99),
+    complete: (100 * complete) / n,
+    failed,
+    cpuMs: (cpu.user + cpu.system) / 1000 / n,
+  };
 }
 
 const results = [];
@@ -169,7 +220,9 @@ out('');
 out(`=== childHistory, ${MEMBERS.length} members, ${PER_NODE * MEMBERS.length} episodes (ms from the scheduled send time) ===`);
 out('rate   queries     p50     p95     p99  COMPLETE  failed  cpu ms/q  p95 / p95 at 2/s');
 for (const r of results) {
-  out(`${`${r.rate}/s`.padEnd(6)} ${String(r.n).padStart(7)} ${r.p50.toFixed(0).padStart(7)} ${r.p95.toFixed(0).padStart(7)} ${r.p99.toFixed(0).padStart(7)} ${`${r.complete.toFixed(1)}%`.padStart(9)} ${String(r.failed).padStart(7)} ${r.cpuMs.toFixed(1).padStart(9)}  ${(r.p95 / base.p95).toFixed(2).padStart(8)}`);
+  out(
+    `${`${r.rate}/s`.padEnd(6)} ${String(r.n).padStart(7)} ${r.p50.toFixed(0).padStart(7)} ${r.p95.toFixed(0).padStart(7)} ${r.p99.toFixed(0).padStart(7)} ${`${r.complete.toFixed(1)}%`.padStart(9)} ${String(r.failed).padStart(7)} ${r.cpuMs.toFixed(1).padStart(9)}  ${(r.p95 / base.p95).toFixed(2).padStart(8)}`,
+  );
 }
 out(`total run time ${((performance.now() - started) / 1000).toFixed(0)} s. Reproduce: npm run bench:history`);
 for (const m of MEMBERS) await nodes[m]!.node.close();

@@ -13,12 +13,27 @@ const { createDevIssuer, devAudience } = await from('packages/auth/src/index.ts'
 const { createLogger } = await from('packages/logger/src/index.ts');
 const { parseConfig, startNode } = await from('services/node/src/index.ts');
 
-const config = parseConfig({ MCX_ENV: 'test', MCX_FORCE_CODE: force, PORT: '0', DATABASE_URL: databaseUrl, LOG_LEVEL: 'info', MCX_AUDIT_CHECKPOINT_SECONDS: '0' });
+const config = parseConfig({
+  MCX_ENV: 'test',
+  MCX_FORCE_CODE: force,
+  PORT: '0',
+  DATABASE_URL: databaseUrl,
+  LOG_LEVEL: 'info',
+  MCX_AUDIT_CHECKPOINT_SECONDS: '0',
+});
 // Logging at info, as in production (one line a request), into a sink: the lines cost what they cost, unprinted.
 const logger = createLogger({ level: 'info', destination: new Writable({ write: (_c, _e, cb) => cb() }) });
 const issuer = await createDevIssuer();
 const node = await startNode(config, logger, databaseUrl, { devIssuer: issuer });
-const token = await issuer.mintToken({ roles: ['investigator'], force, orgKind: 'police', subject: 'bench', kind: 'user', ttlSec: 3600, audience: devAudience(force) });
+const token = await issuer.mintToken({
+  roles: ['investigator'],
+  force,
+  orgKind: 'police',
+  subject: 'bench',
+  kind: 'user',
+  ttlSec: 3600,
+  audience: devAudience(force),
+});
 process.stdout.write(`${JSON.stringify({ url: node.url, token })}\n`);
 process.stdin.resume();
 process.stdin.on('end', () => void node.close().then(() => process.exit(0)));

@@ -16,8 +16,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
 import autocannon from 'autocannon';
+
 import { createFreshDatabase, runMigrations } from '@mcx/db';
+
 import { startBenchServer } from './federation-bench-support.js';
 
 const REPO = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -66,7 +69,10 @@ interface Shell {
 }
 
 async function startShell(name: string, tree: string, databaseUrl: string, force: string): Promise<Shell> {
-  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'tests/bench/http-bench-node.ts'), tree, databaseUrl, force], { cwd: REPO, stdio: ['pipe', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', path.join(REPO, 'tests/bench/http-bench-node.ts'), tree, databaseUrl, force], {
+    cwd: REPO,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
   const line = await new Promise<string>((resolve, reject) => {
     child.once('exit', (code) => reject(new Error(`the ${name} node exited (${code}) before it listened`)));
     createInterface({ input: child.stdout! }).once('line', resolve);
@@ -91,7 +97,12 @@ interface Scenario {
 const SCENARIOS: Scenario[] = [
   {
     name: '{ nodeForce } as an investigator (token check, context, Apollo; no database)',
-    request: (shell) => ({ url: `${shell.url}/graphql`, method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${shell.token}` }, body: JSON.stringify({ query: '{ nodeForce }' }) }),
+    request: (shell) => ({
+      url: `${shell.url}/graphql`,
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${shell.token}` },
+      body: JSON.stringify({ query: '{ nodeForce }' }),
+    }),
     expect: '"nodeForce"',
   },
   {
@@ -126,13 +137,20 @@ function cpuMs(pid: number | undefined): number {
 }
 
 const ref = oldRef();
-out(`HTTP shell: old ${ref.slice(0, 12)} (node:http, hand-written) against new ${git('rev-parse', '--short=12', 'HEAD')} (Fastify) plus the working tree`);
-out(`autocannon, ${CONNECTIONS} connections to each shell, both at once; ${ROUNDS} rounds of ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up`);
+out(
+  `HTTP shell: old ${ref.slice(0, 12)} (node:http, hand-written) against new ${git('rev-parse', '--short=12', 'HEAD')} (Fastify) plus the working tree`,
+);
+out(
+  `autocannon, ${CONNECTIONS} connections to each shell, both at once; ${ROUNDS} rounds of ${SECONDS} s after ${WARMUP_SECONDS} s of warm-up`,
+);
 const server = await startBenchServer();
 const old = checkoutOld(ref);
 const shells: Shell[] = [];
 try {
-  for (const [name, tree, force] of [['old', old.dir, 'WMP'], ['new', REPO, 'GMP']] as const) {
+  for (const [name, tree, force] of [
+    ['old', old.dir, 'WMP'],
+    ['new', REPO, 'GMP'],
+  ] as const) {
     const url = await createFreshDatabase(server.adminUrl, `mcx_httpbench_${name}`);
     await runMigrations(url);
     shells.push(await startShell(name, tree, url, force));
@@ -140,9 +158,14 @@ try {
   for (const scenario of SCENARIOS) {
     for (const shell of shells) {
       const { url, method, headers, body } = scenario.request(shell);
-      const check = await fetch(url!, { method: method!, headers: headers as Record<string, string>, ...(body ? { body: body as string } : {}) });
+      const check = await fetch(url!, {
+        method: method!,
+        headers: headers as Record<string, string>,
+        ...(body ? { body: body as string } : {}),
+      });
       const answer = await check.text();
-      if (check.status !== 200 || !answer.includes(scenario.expect)) throw new Error(`the ${shell.name} shell answered ${check.status}: ${answer}`);
+      if (check.status !== 200 || !answer.includes(scenario.expect))
+        throw new Error(`the ${shell.name} shell answered ${check.status}: ${answer}`);
     }
     out();
     out(scenario.name);
@@ -157,14 +180,22 @@ try {
       const [o, n] = await Promise.all([load(shells[0]!, scenario, SECONDS), load(shells[1]!, scenario, SECONDS)]);
       const [oldCpu, newCpu] = shells.map((shell, i) => ((cpuMs(shell.child.pid) - before[i]!) * 1000) / (i === 0 ? o : n).requests.total);
       rounds.push({ old: o, new: n, oldCpu: oldCpu!, newCpu: newCpu! });
-      out(`  round ${round + 1}: old ${o.requests.average.toFixed(0)} req/s (p99 ${o.latency.p99} ms, ${oldCpu!.toFixed(0)} µs CPU a request), new ${n.requests.average.toFixed(0)} req/s (p99 ${n.latency.p99} ms, ${newCpu!.toFixed(0)} µs CPU a request), ratio ${(n.requests.average / o.requests.average).toFixed(2)}`);
+      out(
+        `  round ${round + 1}: old ${o.requests.average.toFixed(0)} req/s (p99 ${o.latency.p99} ms, ${oldCpu!.toFixed(0)} µs CPU a request), new ${n.requests.average.toFixed(0)} req/s (p99 ${n.latency.p99} ms, ${newCpu!.toFixed(0)} µs CPU a request), ratio ${(n.requests.average / o.requests.average).toFixed(2)}`,
+      );
     }
     const failed = rounds.reduce((sum, r) => sum + r.old.errors + r.old.non2xx + r.new.errors + r.new.non2xx, 0);
     const o = { rps: median(rounds.map((r) => r.old.requests.average)), p99: median(rounds.map((r) => r.old.latency.p99)) };
     const n = { rps: median(rounds.map((r) => r.new.requests.average)), p99: median(rounds.map((r) => r.new.latency.p99)) };
-    out(`  old shell: ${o.rps.toFixed(0)} req/s, p99 ${o.p99} ms, ${median(rounds.map((r) => r.oldCpu)).toFixed(0)} µs CPU a request (medians of ${ROUNDS} rounds)`);
-    out(`  new shell: ${n.rps.toFixed(0)} req/s, p99 ${n.p99} ms, ${median(rounds.map((r) => r.newCpu)).toFixed(0)} µs CPU a request (medians of ${ROUNDS} rounds)`);
-    out(`  new/old: ${median(rounds.map((r) => r.new.requests.average / r.old.requests.average)).toFixed(2)}x requests per second, p99 ${median(rounds.map((r) => r.new.latency.p99 / r.old.latency.p99)).toFixed(2)}x, CPU a request ${median(rounds.map((r) => r.newCpu / r.oldCpu)).toFixed(2)}x (medians of the rounds' ratios)`);
+    out(
+      `  old shell: ${o.rps.toFixed(0)} req/s, p99 ${o.p99} ms, ${median(rounds.map((r) => r.oldCpu)).toFixed(0)} µs CPU a request (medians of ${ROUNDS} rounds)`,
+    );
+    out(
+      `  new shell: ${n.rps.toFixed(0)} req/s, p99 ${n.p99} ms, ${median(rounds.map((r) => r.newCpu)).toFixed(0)} µs CPU a request (medians of ${ROUNDS} rounds)`,
+    );
+    out(
+      `  new/old: ${median(rounds.map((r) => r.new.requests.average / r.old.requests.average)).toFixed(2)}x requests per second, p99 ${median(rounds.map((r) => r.new.latency.p99 / r.old.latency.p99)).toFixed(2)}x, CPU a request ${median(rounds.map((r) => r.newCpu / r.oldCpu)).toFixed(2)}x (medians of the rounds' ratios)`,
+    );
     if (failed > 0) out(`  failed or non-2xx requests: ${failed}`);
   }
 } finally {

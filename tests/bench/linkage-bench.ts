@@ -2,9 +2,18 @@
 // Then ingest: subjects published through the node's SubjectService and the real linkage
 // service over loopback, against the floor those per-key costs give, in the same run.
 //   npx tsx tests/bench/linkage-bench.ts [subjects]
-import { createDb, createFreshDatabase, APP_ROLE } from '@mcx/db';
-import { blindAll, buildKeyInputs, createHttpEvaluator, evaluateBatch, finalizeAll, generateOprfKey, syntheticChildren } from '@mcx/linkage';
+import { APP_ROLE, createDb, createFreshDatabase } from '@mcx/db';
+import {
+  blindAll,
+  buildKeyInputs,
+  createHttpEvaluator,
+  evaluateBatch,
+  finalizeAll,
+  generateOprfKey,
+  syntheticChildren,
+} from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
+
 import { AuditService } from '../../services/node/src/modules/audit/audit-service.js';
 import { AuditStore } from '../../services/node/src/modules/audit/audit-store.js';
 import { SubjectService } from '../../services/node/src/modules/subject/subject-service.js';
@@ -48,7 +57,14 @@ const subjects = new SubjectService({
   forceCode: 'WMP',
   digestKey: Buffer.alloc(32, 1),
 });
-const viewer = { subject: 'bench-rms', issuer: 'bench', force: 'WMP', orgKind: 'police' as const, roles: ['publisher' as const], tokenKind: 'client' as const };
+const viewer = {
+  subject: 'bench-rms',
+  issuer: 'bench',
+  force: 'WMP',
+  orgKind: 'police' as const,
+  roles: ['publisher' as const],
+  tokenKind: 'client' as const,
+};
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 let next = 0;
 t0 = process.hrtime.bigint();
@@ -57,8 +73,13 @@ await Promise.all(
     for (let i = next++; i < SUBJECTS; i = next++) {
       const c = children[i]!;
       const r = await subjects.publish(
-        { subjectRef: `S-${i}`, reviewAt, identity: { forename: c.forename, surname: c.surname, dob: c.dob, sex: c.sex ? SEX[c.sex] : null, nhsNumber: c.nhsNumber } },
-        (tx, stored) => audit.recordInTx(tx, { action: 'collection', viewer, operation: 'publishSubject', recordIds: stored, outcome: 'success' }),
+        {
+          subjectRef: `S-${i}`,
+          reviewAt,
+          identity: { forename: c.forename, surname: c.surname, dob: c.dob, sex: c.sex ? SEX[c.sex] : null, nhsNumber: c.nhsNumber },
+        },
+        (tx, stored) =>
+          audit.recordInTx(tx, { action: 'collection', viewer, operation: 'publishSubject', recordIds: stored, outcome: 'success' }),
       );
       if (r.errors.length) throw new Error(JSON.stringify(r.errors));
     }
@@ -69,9 +90,15 @@ const [{ n }] = (await db.sql`select count(*)::int as n from linkage_keys`) as u
 // The floor: the OPRF CPU these keys need. Node and service share this one process's event
 // loop here (in deployment the service is its own process), so their costs add up on one core.
 const floorMs = n * (nodePerKey + servicePerKey);
-console.log(`OPRF per key (${inputs.length} keys, one core): node blind+finalise ${nodePerKey.toFixed(2)} ms, service evaluate ${servicePerKey.toFixed(2)} ms`);
-console.log(`ingest: ${SUBJECTS} subjects, ${n} linkage keys, ${ingestMs.toFixed(0)} ms = ${((SUBJECTS / ingestMs) * 1000).toFixed(1)} subjects/s`);
-console.log(`floor from the per-key costs (one event loop): ${floorMs.toFixed(0)} ms; ratio measured/floor ${(ingestMs / floorMs).toFixed(2)}`);
+console.log(
+  `OPRF per key (${inputs.length} keys, one core): node blind+finalise ${nodePerKey.toFixed(2)} ms, service evaluate ${servicePerKey.toFixed(2)} ms`,
+);
+console.log(
+  `ingest: ${SUBJECTS} subjects, ${n} linkage keys, ${ingestMs.toFixed(0)} ms = ${((SUBJECTS / ingestMs) * 1000).toFixed(1)} subjects/s`,
+);
+console.log(
+  `floor from the per-key costs (one event loop): ${floorMs.toFixed(0)} ms; ratio measured/floor ${(ingestMs / floorMs).toFixed(2)}`,
+);
 await db.close();
 await fed.close();
 await pg.stop();

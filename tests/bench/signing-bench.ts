@@ -2,9 +2,10 @@
 // node's real write path (validation, canonical JSON, Postgres), alternating signed and
 // unsigned batches in the same run, and prints the medians and their ratio.
 //   npx tsx tests/bench/signing-bench.ts [rounds]
-import { canonicalJson } from '@mcx/signing';
 import { createDb } from '@mcx/db';
-import { RecordService, RecordStore, generateNodeKeys } from '@mcx/node';
+import { generateNodeKeys, RecordService, RecordStore } from '@mcx/node';
+import { canonicalJson } from '@mcx/signing';
+
 import { episodeSpec } from '../../services/node/src/modules/episode/episode-spec.js';
 import { episodeInput } from '../testkit/episodes.js';
 import { benchDatabase, median } from './bench-postgres.js';
@@ -15,7 +16,14 @@ const BATCH = 1000;
 const pg = await benchDatabase();
 const db = createDb(pg.url, { max: 4 });
 const keys = generateNodeKeys();
-const common = { store: new RecordStore(db.db), recordKey: keys.record, forceCode: 'WMP', clockSkewSeconds: 300, isKnownOrganisation: () => true, isKnownAuthority: () => true };
+const common = {
+  store: new RecordStore(db.db),
+  recordKey: keys.record,
+  forceCode: 'WMP',
+  clockSkewSeconds: 300,
+  isKnownOrganisation: () => true,
+  isKnownAuthority: () => true,
+};
 const signed = new RecordService(common);
 // The baseline does everything but sign: it still canonicalises the record it stores.
 const unsigned = new RecordService({ ...common, sign: (record) => ({ bytes: canonicalJson(record), signature: 'unsigned' }) });

@@ -5,13 +5,15 @@
  * real nodes on loopback: WMP asks, GMP is honest, WYP can be made to answer late or never.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
 import { ChildHistoryDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/node';
+
+import { allEntries } from '../testkit/audit.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
-import { allEntries } from '../testkit/audit.js';
 
 const FORCES = ['WMP', 'GMP', 'WYP'] as const;
 type Force = (typeof FORCES)[number];
@@ -61,13 +63,21 @@ async function entryCount(): Promise<number> {
   return (await allEntries(await nodes.WMP.as({ roles: ['auditor'] }))).length;
 }
 
-const row = (h: { federation: { members: { member: string; status: string; reason?: string | null }[] } }, member: Force) => h.federation.members.find((m) => m.member === member)!;
+const row = (h: { federation: { members: { member: string; status: string; reason?: string | null }[] } }, member: Force) =>
+  h.federation.members.find((m) => m.member === member)!;
 
 beforeAll(async () => {
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
-  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: PEER_OPERATIONS.map((op) => op.name) });
+  fed = await createFederation([...FORCES], {
+    endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+  });
   // The breaker is kept out of the way: these tests are about time, not about a member's health.
-  const env = { MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS), MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS), MCX_PEER_BREAKER_FAILURES: '1000' };
+  const env = {
+    MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS),
+    MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS),
+    MCX_PEER_BREAKER_FAILURES: '1000',
+  };
   await Promise.all(
     FORCES.map(async (force) => {
       nodes[force] = await startTestNode({
@@ -80,7 +90,9 @@ beforeAll(async () => {
   );
   const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
   for (const force of FORCES) {
-    const { publishSubject: r } = await nodes[force].client.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD } });
+    const { publishSubject: r } = await nodes[force].client.request(PublishSubjectDocument, {
+      input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD },
+    });
     expect(r.errors).toEqual([]);
   }
   // An associate held by WYP that only GMP's episode names: WYP's own answer does not carry its
@@ -88,13 +100,23 @@ beforeAll(async () => {
   const { associate } = await publishAssociate(nodes.WYP.client, associateInput({ ownerReference: 'ASC-WYP-5' }));
   ids.wypAssociate = associate!.id;
   for (const force of FORCES) {
-    const over = force === 'GMP' ? { associates: [{ owner: 'WYP', associateId: ids.wypAssociate, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }] } : {};
+    const over =
+      force === 'GMP'
+        ? {
+            associates: [
+              { owner: 'WYP', associateId: ids.wypAssociate, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const },
+            ],
+          }
+        : {};
     const { episode, errors } = await publishEpisode(nodes[force].client, episodeInput({ subjectRef: `SUBJ-${force}-1`, ...over }));
     expect(errors).toEqual([]);
     ids[force] = episode!.id;
   }
   // A location of concern at GMP about 200 m from where the child was found (episodeInput's found place).
-  const { locationOfConcern, errors } = await publishLocation(nodes.GMP.client, locationInput({ ownerReference: 'LOC-GMP-1', location: { postcode: 'B1 1BB', lat: 52.48, lon: -1.9 } }));
+  const { locationOfConcern, errors } = await publishLocation(
+    nodes.GMP.client,
+    locationInput({ ownerReference: 'LOC-GMP-1', location: { postcode: 'B1 1BB', lat: 52.48, lon: -1.9 } }),
+  );
   expect(errors).toEqual([]);
   ids.gmpLocation = locationOfConcern!.id;
   // Warm every path once, and check the scenario: with every member prompt the history is complete.
@@ -143,7 +165,11 @@ describe('one deadline per federated query', () => {
     expect(entries[0]).toMatchObject({ action: 'CONSULTATION', reason: null });
     expect(consultations.map((c) => c.reason ?? 'EPISODES').sort()).toEqual(['ASSOCIATE_POINTERS', 'EPISODES', 'LOCATIONS_NEAR']);
     expect(combinations.map((c) => c.reason)).toEqual(['PARTIAL', 'PARTIAL', 'PARTIAL']);
-    expect(combinations.map((c) => c.queryRecordIds.filter((q) => q.startsWith('WYP:')))).toEqual([['WYP:TIMED_OUT'], ['WYP:TIMED_OUT'], ['WYP:TIMED_OUT']]);
+    expect(combinations.map((c) => c.queryRecordIds.filter((q) => q.startsWith('WYP:')))).toEqual([
+      ['WYP:TIMED_OUT'],
+      ['WYP:TIMED_OUT'],
+      ['WYP:TIMED_OUT'],
+    ]);
     // The second round was consulted only once the first was combined.
     expect(consultations.filter((c) => c.reason !== null).every((c) => c.seq > combinations[0]!.seq)).toBe(true);
   });

@@ -6,17 +6,20 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+
 import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
-import { generateSigningKey, signNodeToken, verifyReceipt, keyResolverFromKeys, toPublicKey } from '@mcx/signing';
+import { generateSigningKey, keyResolverFromKeys, signNodeToken, toPublicKey, verifyReceipt } from '@mcx/signing';
 import { initTelemetry } from '@mcx/telemetry';
+
+import { allEntries } from '../testkit/audit.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
-import { allEntries } from '../testkit/audit.js';
 
 const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
 const FORCES = ['WMP', 'GMP', 'MPS', 'WYP', 'BTP'] as const;
@@ -30,7 +33,9 @@ let fed: TestFederation;
 const nodes = {} as Record<Force, TestNode>;
 let wypDelayMs = 0;
 let wypPolicy = '';
-const DEFAULT_POLICY = JSON.parse(readFileSync(new URL('../../deploy/disclosure-policy.json', import.meta.url), 'utf8')) as { readers: Record<string, { purposes: string[] }> };
+const DEFAULT_POLICY = JSON.parse(readFileSync(new URL('../../deploy/disclosure-policy.json', import.meta.url), 'utf8')) as {
+  readers: Record<string, { purposes: string[] }>;
+};
 let btpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
 const ids = {} as Record<string, string>;
 
@@ -53,18 +58,37 @@ beforeAll(async () => {
   // WYP's own policy does not admit police for repeat reviews: its refusal must reach the caller.
   const policyDir = mkdtempSync(path.join(tmpdir(), 'mcx-policy-'));
   wypPolicy = path.join(policyDir, 'wyp-policy.json');
-  const police = { ...DEFAULT_POLICY.readers.police!, purposes: DEFAULT_POLICY.readers.police!.purposes.filter((p) => p !== 'MISSING_REVIEW') };
+  const police = {
+    ...DEFAULT_POLICY.readers.police!,
+    purposes: DEFAULT_POLICY.readers.police!.purposes.filter((p) => p !== 'MISSING_REVIEW'),
+  };
   writeFileSync(wypPolicy, JSON.stringify({ ...DEFAULT_POLICY, version: 'wyp-1', readers: { ...DEFAULT_POLICY.readers, police } }));
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
-  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: PEER_OPERATIONS.map((op) => op.name) });
-  const env = { MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS), MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS), MCX_PEER_BREAKER_FAILURES: '2', MCX_PEER_BREAKER_HALF_OPEN_MS: '30000', MCX_PEER_MAX_RESPONSE_BYTES: '262144' };
+  fed = await createFederation([...FORCES], {
+    endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+  });
+  const env = {
+    MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS),
+    MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS),
+    MCX_PEER_BREAKER_FAILURES: '2',
+    MCX_PEER_BREAKER_HALF_OPEN_MS: '30000',
+    MCX_PEER_MAX_RESPONSE_BYTES: '262144',
+  };
   await Promise.all(
     FORCES.map(async (force) => {
       nodes[force] = await startTestNode({
         force,
         keys: fed.keys[force]!,
-        env: { ...fed.nodeEnv(force), ...env, PORT: String(ports[force]), ...(force === 'WYP' ? { MCX_DISCLOSURE_POLICY_FILE: wypPolicy } : {}) },
-        ...(force === 'WYP' ? { peerAnswerFault: async (a) => (wypDelayMs ? new Promise((r) => setTimeout(() => r(a), wypDelayMs)) : a) } : {}),
+        env: {
+          ...fed.nodeEnv(force),
+          ...env,
+          PORT: String(ports[force]),
+          ...(force === 'WYP' ? { MCX_DISCLOSURE_POLICY_FILE: wypPolicy } : {}),
+        },
+        ...(force === 'WYP'
+          ? { peerAnswerFault: async (a) => (wypDelayMs ? new Promise((r) => setTimeout(() => r(a), wypDelayMs)) : a) }
+          : {}),
         ...(force === 'BTP' ? { peerAnswerFault: (a) => btpFault(a) } : {}),
       });
     }),
@@ -75,13 +99,20 @@ beforeAll(async () => {
   const { associate } = await publishAssociate(nodes.GMP.client, associateInput({ ownerReference: 'ASC-GMP-7' }));
   ids.gmpAssociate = associate!.id;
   for (const force of FORCES) ids[force] = await seedEpisode(force, `SUBJ-${force}-1`);
-  ids.gmpWithAssociate = await seedEpisode('GMP', 'SUBJ-GMP-1', { associates: [{ associateId: ids.gmpAssociate, role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' }] });
+  ids.gmpWithAssociate = await seedEpisode('GMP', 'SUBJ-GMP-1', {
+    associates: [{ associateId: ids.gmpAssociate, role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' }],
+  });
   ids.gmpPossible = await seedEpisode('GMP', 'SUBJ-GMP-2');
   ids.btpOther = await seedEpisode('BTP', 'SUBJ-BTP-9');
   // An associate held by BTP that only MPS's episode of the child names: BTP's own answer will not carry it.
-  const btpAssociate = await publishAssociate(nodes.BTP.client, associateInput({ ownerReference: 'ASC-BTP-3', identity: { forename: 'Silas', surname: 'Varga', phone: '+447700900777' } }));
+  const btpAssociate = await publishAssociate(
+    nodes.BTP.client,
+    associateInput({ ownerReference: 'ASC-BTP-3', identity: { forename: 'Silas', surname: 'Varga', phone: '+447700900777' } }),
+  );
   ids.btpAssociate = btpAssociate.associate!.id;
-  ids.mpsNamingBtp = await seedEpisode('MPS', 'SUBJ-MPS-1', { associates: [{ owner: 'BTP', associateId: ids.btpAssociate, role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }] });
+  ids.mpsNamingBtp = await seedEpisode('MPS', 'SUBJ-MPS-1', {
+    associates: [{ owner: 'BTP', associateId: ids.btpAssociate, role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }],
+  });
 }, 120_000);
 
 afterAll(async () => {
@@ -95,10 +126,20 @@ describe('a federated read', () => {
     const { federatedEpisodes: r } = await ask();
     expect(r.federation.completeness).toBe('COMPLETE');
     expect(r.federation.members.map((m) => [m.member, m.status]).sort()).toEqual(FORCES.map((f) => [f, 'ANSWERED']).sort());
-    expect(r.strong.map((e) => e.episode.id).sort()).toEqual([ids.WMP, ids.GMP, ids.gmpWithAssociate, ids.MPS, ids.mpsNamingBtp, ids.WYP, ids.BTP].sort());
+    expect(r.strong.map((e) => e.episode.id).sort()).toEqual(
+      [ids.WMP, ids.GMP, ids.gmpWithAssociate, ids.MPS, ids.mpsNamingBtp, ids.WYP, ids.BTP].sort(),
+    );
     expect(r.strong.every((e) => e.verification === 'VERIFIED' && e.matchedKinds.includes('nhs'))).toBe(true);
     expect(r.possible.map((e) => [e.episode.owner, e.episode.id])).toEqual([['GMP', ids.gmpPossible]]);
-    expect(r.associates).toEqual([expect.objectContaining({ owner: 'GMP', id: ids.gmpAssociate, kind: 'ADULT_OF_CONCERN', ownerReference: 'ASC-GMP-7', contact: '+44 100 000 0000' })]);
+    expect(r.associates).toEqual([
+      expect.objectContaining({
+        owner: 'GMP',
+        id: ids.gmpAssociate,
+        kind: 'ADULT_OF_CONCERN',
+        ownerReference: 'ASC-GMP-7',
+        contact: '+44 100 000 0000',
+      }),
+    ]);
     // Never an associate's name or descriptors in a federated answer.
     expect(JSON.stringify(r)).not.toMatch(/descriptors|ageBand|Quennell|Rosalind/);
   });
@@ -112,19 +153,30 @@ describe('a federated read', () => {
     const consultation = here[0]!;
     const sql = postgres(nodes.WMP.databaseUrl, { max: 1 });
     try {
-      const receipts = await sql<{ peer: string; peer_entry_id: string; receipt_jws: string }[]>`select peer, peer_entry_id, receipt_jws from audit_receipts where our_seq = ${consultation.seq}`;
+      const receipts = await sql<
+        { peer: string; peer_entry_id: string; receipt_jws: string }[]
+      >`select peer, peer_entry_id, receipt_jws from audit_receipts where our_seq = ${consultation.seq}`;
       expect(receipts.map((r) => r.peer).sort()).toEqual([...FORCES].sort());
       for (const r of receipts) {
         const member = r.peer as Force;
         const { receipt } = verifyReceipt(r.receipt_jws, keyResolverFromKeys([toPublicKey(fed.keys[member]!.auditCheckpoint)]));
         expect(receipt).toMatchObject({ node: member, to: 'WMP', callerEntry: `WMP:${consultation.seq}`, entry: { id: r.peer_entry_id } });
-        const disclosures = (await allEntries(await auditor(member))).filter((e) => e.action === 'DISCLOSURE' && e.operation === 'peerHistory');
+        const disclosures = (await allEntries(await auditor(member))).filter(
+          (e) => e.action === 'DISCLOSURE' && e.operation === 'peerHistory',
+        );
         const theirs = disclosures.find((e) => `${member}:${e.seq}` === r.peer_entry_id);
-        expect(theirs, member).toMatchObject({ requestingNode: 'WMP', purpose: 'MISSING_LIVE_SEARCH', caseRef: readHeaders('WMP')['x-mcx-case-ref'], actor: { force: 'WMP', orgKind: 'police' } });
+        expect(theirs, member).toMatchObject({
+          requestingNode: 'WMP',
+          purpose: 'MISSING_LIVE_SEARCH',
+          caseRef: readHeaders('WMP')['x-mcx-case-ref'],
+          actor: { force: 'WMP', orgKind: 'police' },
+        });
         // Their entry names ours: the two logs point at each other.
         const theirSql = postgres(nodes[member].databaseUrl, { max: 1 });
         try {
-          const [row] = await theirSql<{ peer: string | null }[]>`select entry->>'peerEntryId' as peer from audit_entries where seq = ${theirs!.seq}`;
+          const [row] = await theirSql<
+            { peer: string | null }[]
+          >`select entry->>'peerEntryId' as peer from audit_entries where seq = ${theirs!.seq}`;
           expect(row?.peer).toBe(`WMP:${consultation.seq}`);
         } finally {
           await theirSql.end();
@@ -135,16 +187,30 @@ describe('a federated read', () => {
     }
   });
 
-  it('childHistory asks an associate\'s owner for its pointer when only another force\'s episode names it', async () => {
+  it("childHistory asks an associate's owner for its pointer when only another force's episode names it", async () => {
     const { childHistory: h } = await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD });
     expect(h.federation.completeness).toBe('COMPLETE');
     const byOwner = Object.fromEntries(h.associates.map((a) => [a.pointer.owner, a]));
     // GMP holds no identity for its associate, so nobody can count its links: not complete.
-    expect(byOwner.GMP).toMatchObject({ pointer: { id: ids.gmpAssociate, ownerReference: 'ASC-GMP-7' }, seenIn: [{ owner: 'GMP', episodeId: ids.gmpWithAssociate, role: 'FOUND_WITH' }], otherChildrenLinked: 0, linksComplete: false });
-    expect(byOwner.BTP).toMatchObject({ pointer: { id: ids.btpAssociate, ownerReference: 'ASC-BTP-3', kind: 'ADULT_OF_CONCERN' }, seenIn: [{ owner: 'MPS', episodeId: ids.mpsNamingBtp, role: 'MISSING_WITH' }], otherChildrenLinked: 0, forcesLinked: [], linksComplete: true });
+    expect(byOwner.GMP).toMatchObject({
+      pointer: { id: ids.gmpAssociate, ownerReference: 'ASC-GMP-7' },
+      seenIn: [{ owner: 'GMP', episodeId: ids.gmpWithAssociate, role: 'FOUND_WITH' }],
+      otherChildrenLinked: 0,
+      linksComplete: false,
+    });
+    expect(byOwner.BTP).toMatchObject({
+      pointer: { id: ids.btpAssociate, ownerReference: 'ASC-BTP-3', kind: 'ADULT_OF_CONCERN' },
+      seenIn: [{ owner: 'MPS', episodeId: ids.mpsNamingBtp, role: 'MISSING_WITH' }],
+      otherChildrenLinked: 0,
+      forcesLinked: [],
+      linksComplete: true,
+    });
     // BTP audited the pointer it gave as a disclosure to WMP.
     const entries = await allEntries(await nodes.BTP.as({ roles: ['auditor'] }));
-    expect(entries.find((e) => e.operation === 'peerAssociatePointers' && e.recordIds.includes(`BTP/${ids.btpAssociate}`))).toMatchObject({ action: 'DISCLOSURE', requestingNode: 'WMP' });
+    expect(entries.find((e) => e.operation === 'peerAssociatePointers' && e.recordIds.includes(`BTP/${ids.btpAssociate}`))).toMatchObject({
+      action: 'DISCLOSURE',
+      requestingNode: 'WMP',
+    });
   });
 
   it('is one trace across the nodes, with a span per peer', async () => {
@@ -168,12 +234,18 @@ describe('honest partial results', () => {
   it('a member whose own policy refuses the purpose is REFUSED with its reason, while the others answer', async () => {
     const reviewer = await nodes.WMP.as({ roles: ['investigator'], headers: { ...readHeaders('WMP'), 'x-mcx-purpose': 'MISSING_REVIEW' } });
     const { federatedEpisodes: r } = await reviewer.request(FederatedEpisodesDocument, { identity: CHILD });
-    expect(r.federation.members.find((m) => m.member === 'WYP')).toMatchObject({ status: 'REFUSED', reason: 'PURPOSE_NOT_PERMITTED', withheld: null });
+    expect(r.federation.members.find((m) => m.member === 'WYP')).toMatchObject({
+      status: 'REFUSED',
+      reason: 'PURPOSE_NOT_PERMITTED',
+      withheld: null,
+    });
     expect(r.federation.members.filter((m) => m.member !== 'WYP').every((m) => m.status === 'ANSWERED')).toBe(true);
     expect(r.federation.completeness).toBe('PARTIAL');
     // WYP audited the refusal of WMP's investigator.
     const entries = await allEntries(await nodes.WYP.as({ roles: ['auditor'] }));
-    expect(entries.find((e) => e.action === 'AUTHORISATION_FAILURE' && e.reason === 'PURPOSE_NOT_PERMITTED')).toMatchObject({ actor: { force: 'WMP' } });
+    expect(entries.find((e) => e.action === 'AUTHORISATION_FAILURE' && e.reason === 'PURPOSE_NOT_PERMITTED')).toMatchObject({
+      actor: { force: 'WMP' },
+    });
   });
 
   it('a member slowed past its timeout is reported as timed out, while the others answer', async () => {
@@ -197,12 +269,30 @@ describe('honest partial results', () => {
     const gmpRecord = (await nodes.GMP.investigator.request(LocalEpisodeDocument, { owner: 'GMP', id: ids.GMP! })).localEpisode!;
     const btpOther = (await nodes.BTP.investigator.request(LocalEpisodeDocument, { owner: 'BTP', id: ids.btpOther! })).localEpisode!;
     btpFault = async (a) => {
-      const answer = structuredClone(a) as { data: { peerHistory: { records: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[] } } };
+      const answer = structuredClone(a) as {
+        data: {
+          peerHistory: { records: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[] };
+        };
+      };
       const records = answer.data.peerHistory.records;
       const own = records.find((r) => r.id === ids.BTP)!;
       own.bytes = own.bytes.replace('"riskGrade":"MEDIUM"', '"riskGrade":"LOW"');
-      records.push({ kind: 'episode', owner: 'GMP', id: gmpRecord.id, version: gmpRecord.version, bytes: gmpRecord.recordBytes, signature: gmpRecord.recordSignature });
-      records.push({ kind: 'episode', owner: 'BTP', id: btpOther.id, version: btpOther.version, bytes: btpOther.recordBytes, signature: btpOther.recordSignature });
+      records.push({
+        kind: 'episode',
+        owner: 'GMP',
+        id: gmpRecord.id,
+        version: gmpRecord.version,
+        bytes: gmpRecord.recordBytes,
+        signature: gmpRecord.recordSignature,
+      });
+      records.push({
+        kind: 'episode',
+        owner: 'BTP',
+        id: btpOther.id,
+        version: btpOther.version,
+        bytes: btpOther.recordBytes,
+        signature: btpOther.recordSignature,
+      });
       return answer;
     };
     try {
@@ -222,7 +312,8 @@ describe('honest partial results', () => {
       // GMP's own answer still counts once, from GMP.
       expect(r.strong.filter((e) => e.episode.id === ids.GMP)).toHaveLength(1);
 
-      btpFault = async () => JSON.stringify({ data: { peerHistory: { matches: [], records: [], withheld: {} } }, padding: 'x'.repeat(300_000) });
+      btpFault = async () =>
+        JSON.stringify({ data: { peerHistory: { matches: [], records: [], withheld: {} } }, padding: 'x'.repeat(300_000) });
       const big = (await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'BTP')!;
       expect(big).toMatchObject({ status: 'BAD_DATA', reason: 'RESPONSE_TOO_LARGE' });
     } finally {
@@ -267,14 +358,27 @@ describe('honest partial results', () => {
 
 describe('the receiving end refuses', () => {
   const variables = { keys: [{ kind: 'nhs', strength: 'strong', keyVersion: 'k1', key: 'A'.repeat(43) }] };
-  const claims = (hash: string) => ({ act: { sub: 'inv-1', iss: 'https://login.example/wmp', org: 'WMP', org_kind: 'police', role: 'investigator' }, purpose: 'MISSING_LIVE_SEARCH', case_ref: 'WMP-26-1', caller_entry: 'WMP:1', req_hash: hash });
+  const claims = (hash: string) => ({
+    act: { sub: 'inv-1', iss: 'https://login.example/wmp', org: 'WMP', org_kind: 'police', role: 'investigator' },
+    purpose: 'MISSING_LIVE_SEARCH',
+    case_ref: 'WMP-26-1',
+    caller_entry: 'WMP:1',
+    req_hash: hash,
+  });
   async function post(to: Force, token: string, body: unknown) {
-    const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body: JSON.stringify(body) });
+    const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
     return { status: res.status, body: (await res.json()) as { error?: { code: string }; data?: unknown; receipt?: string } };
   }
   const body = { id: PEER_HISTORY.hash, variables };
   const good = (aud = peerAudience('GMP'), extra: Record<string, unknown> = {}) =>
-    signNodeToken({ iss: 'WMP', aud, ttlSec: 30, claims: { ...claims(requestHash(PEER_HISTORY.hash, variables)), ...extra } }, fed.keys.WMP!.peerToken);
+    signNodeToken(
+      { iss: 'WMP', aud, ttlSec: 30, claims: { ...claims(requestHash(PEER_HISTORY.hash, variables)), ...extra } },
+      fed.keys.WMP!.peerToken,
+    );
 
   it('answers a well-formed request with signed records and a receipt', async () => {
     const r = await post('GMP', good(), body);
@@ -285,48 +389,94 @@ describe('the receiving end refuses', () => {
   it('a replayed token', async () => {
     const token = good();
     expect((await post('GMP', token, body)).status).toBe(200);
-    expect(await post('GMP', token, body)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) } });
+    expect(await post('GMP', token, body)).toEqual({
+      status: 401,
+      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) },
+    });
   });
 
   it('a token for another member', async () => {
-    expect(await post('GMP', good(peerAudience('MPS')), body)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_WRONG_AUDIENCE' }) } });
+    expect(await post('GMP', good(peerAudience('MPS')), body)).toEqual({
+      status: 401,
+      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_WRONG_AUDIENCE' }) },
+    });
   });
 
   it('a token whose request hash does not match the request', async () => {
     const other = { id: PEER_HISTORY.hash, variables: { keys: [{ ...variables.keys[0]!, key: 'B'.repeat(43) }] } };
-    expect(await post('GMP', good(), other)).toEqual({ status: 401, body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REQUEST_MISMATCH' }) } });
+    expect(await post('GMP', good(), other)).toEqual({
+      status: 401,
+      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REQUEST_MISMATCH' }) },
+    });
   });
 
   it('a caller that is not a member', async () => {
     const stranger = generateSigningKey('peer-token');
-    const token = signNodeToken({ iss: 'XYZ', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) }, stranger);
+    const token = signNodeToken(
+      { iss: 'XYZ', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) },
+      stranger,
+    );
     const r = await post('GMP', token, body);
     expect(r.status).toBe(401);
     expect(r.body.error?.code).toMatch(/^NODE_TOKEN_(NOT_MEMBER|UNKNOWN_KEY)$/);
     // A member's own key cannot speak for another member either: the force comes from iss, checked against the key.
-    const spoof = signNodeToken({ iss: 'MPS', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) }, fed.keys.WMP!.peerToken);
+    const spoof = signNodeToken(
+      { iss: 'MPS', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) },
+      fed.keys.WMP!.peerToken,
+    );
     expect((await post('GMP', spoof, body)).body.error?.code).toBe('NODE_TOKEN_NOT_MEMBER');
   });
 
   it('an operation that is not on the allow-list, and a user token in place of a node token', async () => {
     const id = 'f'.repeat(64);
-    const token = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(id, variables)) }, fed.keys.WMP!.peerToken);
+    const token = signNodeToken(
+      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(id, variables)) },
+      fed.keys.WMP!.peerToken,
+    );
     expect((await post('GMP', token, { id, variables })).body.error?.code).toBe('OPERATION_NOT_ALLOWED');
-    const user = await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 });
+    const user = await nodes.GMP.issuer.mintToken({
+      role: 'investigator',
+      force: 'GMP',
+      orgKind: 'police',
+      subject: 'u',
+      kind: 'user',
+      ttlSec: 60,
+    });
     expect((await post('GMP', user, body)).status).toBe(401);
   });
 
   it('malformed and oversized requests get a clear code, and nothing is disclosed', async () => {
-    const tooMany = { id: PEER_HISTORY.hash, variables: { keys: Array.from({ length: 65 }, (_, i) => ({ ...variables.keys[0]!, key: `${'A'.repeat(40)}${String(i).padStart(3, '0')}` })) } };
-    const token = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, tooMany.variables)) }, fed.keys.WMP!.peerToken);
-    expect(await post('GMP', token, tooMany)).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) } });
+    const tooMany = {
+      id: PEER_HISTORY.hash,
+      variables: {
+        keys: Array.from({ length: 65 }, (_, i) => ({ ...variables.keys[0]!, key: `${'A'.repeat(40)}${String(i).padStart(3, '0')}` })),
+      },
+    };
+    const token = signNodeToken(
+      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, tooMany.variables)) },
+      fed.keys.WMP!.peerToken,
+    );
+    expect(await post('GMP', token, tooMany)).toEqual({
+      status: 400,
+      body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) },
+    });
     expect((await post('GMP', good(), { id: 'not-a-hash', variables })).body.error?.code).toBe('BAD_REQUEST');
     // Pointers are asked for by associate id; anything else is refused before a record is read.
     const pointers = PEER_OPERATIONS.find((op) => op.name === 'mcx.pointers/1')!;
     const badIds = { ids: ['../../etc'], exclude: [] };
-    const pointerToken = signNodeToken({ iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(pointers.hash, badIds)) }, fed.keys.WMP!.peerToken);
-    expect(await post('GMP', pointerToken, { id: pointers.hash, variables: badIds })).toEqual({ status: 400, body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) } });
-    const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${good()}` }, body: 'x'.repeat(5 * 1024 * 1024) });
+    const pointerToken = signNodeToken(
+      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(pointers.hash, badIds)) },
+      fed.keys.WMP!.peerToken,
+    );
+    expect(await post('GMP', pointerToken, { id: pointers.hash, variables: badIds })).toEqual({
+      status: 400,
+      body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) },
+    });
+    const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${good()}` },
+      body: 'x'.repeat(5 * 1024 * 1024),
+    });
     expect(res.status).toBe(413);
   });
 
@@ -337,7 +487,11 @@ describe('the receiving end refuses', () => {
   it('peerHistory is not reachable on /graphql, even for an investigator', async () => {
     const res = await fetch(new URL('/graphql', nodes.GMP.node.url), {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 })}`, ...readHeaders('GMP') },
+      headers: {
+        'content-type': 'application/json',
+        authorization: `Bearer ${await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 })}`,
+        ...readHeaders('GMP'),
+      },
       body: JSON.stringify({ query: PEER_HISTORY.document, variables }),
     });
     const json = (await res.json()) as { errors?: { extensions?: { reason?: string } }[] };

@@ -4,14 +4,23 @@
  * direct SQL (one character of a stored record). BTP is a member that signs malformed records
  * with its own, real record key: its faults are injected into a real node's answers.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import postgres from 'postgres';
-import { ChildHistoryDocument, FederatedEpisodesDocument, FederatedLocationsOfConcernDocument, NodeStatusDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import {
+  ChildHistoryDocument,
+  FederatedEpisodesDocument,
+  FederatedLocationsOfConcernDocument,
+  NodeStatusDocument,
+  PublishSubjectDocument,
+  type McxClient,
+} from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/node';
 import { signRecord } from '@mcx/signing';
+
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { locationInput, publishLocation } from '../testkit/records.js';
 
 const FORCES = ['WMP', 'GMP', 'BTP'] as const;
@@ -21,7 +30,13 @@ const CHILD = { forename: 'Ottoline', surname: 'Fenwright', dob: '2012-02-17', s
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 const NEAR = { lat: 52.4751, lon: -1.8907 };
 
-type Answer = { data: Record<string, { records?: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[]; withheld?: unknown }>; receipt: string };
+type Answer = {
+  data: Record<
+    string,
+    { records?: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[]; withheld?: unknown }
+  >;
+  receipt: string;
+};
 type Wire = NonNullable<Answer['data'][string]['records']>[number];
 
 let fed: TestFederation;
@@ -58,7 +73,10 @@ function locations() {
 
 beforeAll(async () => {
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
-  fed = await createFederation([...FORCES], { endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])), capabilities: PEER_OPERATIONS.map((op) => op.name) });
+  fed = await createFederation([...FORCES], {
+    endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+  });
   await Promise.all(
     FORCES.map(async (force) => {
       nodes[force] = await startTestNode({
@@ -81,8 +99,12 @@ beforeAll(async () => {
   ids.gmpHonest = await seed('GMP');
   ids.btpOne = await seed('BTP');
   ids.btpTwo = await seed('BTP');
-  ids.gmpLocation = (await publishLocation(nodes.GMP.client, locationInput({ ownerReference: 'LOC-GMP-0001', location: { postcode: 'B5 4BU', ...NEAR } }))).locationOfConcern!.id;
-  ids.btpLocation = (await publishLocation(nodes.BTP.client, locationInput({ ownerReference: 'LOC-BTP-0001', location: { postcode: 'B5 4BU', ...NEAR } }))).locationOfConcern!.id;
+  ids.gmpLocation = (
+    await publishLocation(nodes.GMP.client, locationInput({ ownerReference: 'LOC-GMP-0001', location: { postcode: 'B5 4BU', ...NEAR } }))
+  ).locationOfConcern!.id;
+  ids.btpLocation = (
+    await publishLocation(nodes.BTP.client, locationInput({ ownerReference: 'LOC-BTP-0001', location: { postcode: 'B5 4BU', ...NEAR } }))
+  ).locationOfConcern!.id;
 }, 120_000);
 
 afterAll(async () => {
@@ -99,7 +121,8 @@ describe('a record changed in its owner’s database', () => {
 
     const sql = postgres(nodes.GMP.databaseUrl, { max: 1, onnotice: () => {} });
     try {
-      const changed = await sql`update record_versions set bytes = replace(bytes, '"postcode":"M1 1AE"', '"postcode":"M1 1AF"') where owner = 'GMP' and id = ${ids.gmpPlacement!}`;
+      const changed =
+        await sql`update record_versions set bytes = replace(bytes, '"postcode":"M1 1AE"', '"postcode":"M1 1AF"') where owner = 'GMP' and id = ${ids.gmpPlacement!}`;
       expect(changed.count).toBe(1);
       await sql`update record_versions set bytes = replace(bytes, '"ownerReference":"LOC-GMP-0001"', '"ownerReference":"LOC-GMP-0007"') where owner = 'GMP' and id = ${ids.gmpLocation!}`;
     } finally {
@@ -112,14 +135,30 @@ describe('a record changed in its owner’s database', () => {
     expect(JSON.stringify(after)).not.toContain('M1 1AF');
     const gmp = after.federation.members.find((m) => m.member === 'GMP')!;
     // Protocol version 1 carries three counts: the owner counts it as not disclosable.
-    expect(gmp).toMatchObject({ status: 'ANSWERED', dropped: [], withheld: { restricted: 0, reviewOverdue: 0, notDisclosable: 1, integrityFault: null } });
+    expect(gmp).toMatchObject({
+      status: 'ANSWERED',
+      dropped: [],
+      withheld: { restricted: 0, reviewOverdue: 0, notDisclosable: 1, integrityFault: null },
+    });
 
     const near = (await locations()).federatedLocationsOfConcern;
     expect(near.locations.map((l) => l.location.id)).toEqual([ids.btpLocation]);
-    expect(near.federation.members.find((m) => m.member === 'GMP')).toMatchObject({ status: 'ANSWERED', dropped: [], withheld: { notDisclosable: 1 } });
+    expect(near.federation.members.find((m) => m.member === 'GMP')).toMatchObject({
+      status: 'ANSWERED',
+      dropped: [],
+      withheld: { notDisclosable: 1 },
+    });
 
-    const lines = nodes.GMP.logs().split('\n').filter((l) => l.includes('"integrityFault"')).map((l) => JSON.parse(l) as { level: string; integrityFault: { id: string } });
-    expect(lines.map((l) => [l.level, l.integrityFault.id])).toEqual(expect.arrayContaining([['error', ids.gmpPlacement], ['error', ids.gmpLocation]]));
+    const lines = nodes.GMP.logs()
+      .split('\n')
+      .filter((l) => l.includes('"integrityFault"'))
+      .map((l) => JSON.parse(l) as { level: string; integrityFault: { id: string } });
+    expect(lines.map((l) => [l.level, l.integrityFault.id])).toEqual(
+      expect.arrayContaining([
+        ['error', ids.gmpPlacement],
+        ['error', ids.gmpLocation],
+      ]),
+    );
     const operator = await nodes.GMP.as({ roles: ['operator'] });
     const { integrity } = (await operator.request(NodeStatusDocument, {})).nodeStatus;
     expect(integrity.state).toBe('FAULT');
@@ -140,7 +179,11 @@ describe('a member that signs malformed records', () => {
       if (records) {
         answer.data.peerHistory!.records = records.map((w) =>
           // Signed, but not an episode: associates is not a list, a risk grade that does not exist.
-          w.id === ids.btpOne ? resigned(w, (r) => void ((r.facts as Record<string, unknown>).associates = 'none')) : w.id === ids.btpTwo ? resigned(w, (r) => void ((r.assessment as Record<string, unknown>).riskGrade = 'EXTREME')) : w,
+          w.id === ids.btpOne
+            ? resigned(w, (r) => void ((r.facts as Record<string, unknown>).associates = 'none'))
+            : w.id === ids.btpTwo
+              ? resigned(w, (r) => void ((r.assessment as Record<string, unknown>).riskGrade = 'EXTREME'))
+              : w,
         );
       }
       const near = answer.data.peerLocations?.records;
@@ -151,7 +194,12 @@ describe('a member that signs malformed records', () => {
       const r = (await episodes()).federatedEpisodes;
       const btp = r.federation.members.find((m) => m.member === 'BTP')!;
       expect(btp).toMatchObject({ status: 'BAD_DATA', reason: 'RECORDS_DROPPED' });
-      expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual([['BTP', ids.btpOne, 'MALFORMED'], ['BTP', ids.btpTwo, 'MALFORMED']].sort());
+      expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
+        [
+          ['BTP', ids.btpOne, 'MALFORMED'],
+          ['BTP', ids.btpTwo, 'MALFORMED'],
+        ].sort(),
+      );
       expect(r.federation.completeness).toBe('PARTIAL');
       expect(r.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
       expect(r.strong.filter((e) => e.episode.owner === 'BTP')).toEqual([]);
@@ -163,7 +211,11 @@ describe('a member that signs malformed records', () => {
       expect(history.incidents.flatMap((i) => i.sources.map((s) => s.owner))).not.toContain('BTP');
 
       const near = (await locations()).federatedLocationsOfConcern;
-      expect(near.federation.members.find((m) => m.member === 'BTP')).toMatchObject({ status: 'BAD_DATA', reason: 'RECORDS_DROPPED', dropped: [{ owner: 'BTP', id: ids.btpLocation, reason: 'MALFORMED' }] });
+      expect(near.federation.members.find((m) => m.member === 'BTP')).toMatchObject({
+        status: 'BAD_DATA',
+        reason: 'RECORDS_DROPPED',
+        dropped: [{ owner: 'BTP', id: ids.btpLocation, reason: 'MALFORMED' }],
+      });
       expect(near.federation.completeness).toBe('PARTIAL');
 
       // An answer whose counts are not counts is that member's fault alone.
@@ -173,7 +225,11 @@ describe('a member that signs malformed records', () => {
         return answer;
       };
       const counts = (await episodes()).federatedEpisodes;
-      expect(counts.federation.members.find((m) => m.member === 'BTP')).toMatchObject({ status: 'BAD_DATA', reason: 'MALFORMED_ANSWER', withheld: null });
+      expect(counts.federation.members.find((m) => m.member === 'BTP')).toMatchObject({
+        status: 'BAD_DATA',
+        reason: 'MALFORMED_ANSWER',
+        withheld: null,
+      });
       expect(counts.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
     } finally {
       btpFault = async (a) => a;

@@ -1,8 +1,10 @@
 import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
+
 import { entryHash, type AuditEntry } from '@mcx/audit';
 import type { McxClient } from '@mcx/client';
-import { AUDIT_CHECKPOINT, WHO_HAS_SEEN, allEntries, cliVerify, integrity, readyz, seededNode } from '../testkit/audit.js';
+
+import { allEntries, AUDIT_CHECKPOINT, cliVerify, integrity, readyz, seededNode, WHO_HAS_SEEN } from '../testkit/audit.js';
 import { localEpisode } from '../testkit/episodes.js';
 import type { TestNode } from '../testkit/node.js';
 
@@ -16,7 +18,9 @@ function admin(t: TestNode): postgres.Sql {
 async function checkpointCount(t: TestNode): Promise<{ n: number; max: number }> {
   const sql = admin(t);
   try {
-    const [row] = await sql<{ n: number; max: number }[]>`select count(*)::int as n, coalesce(max(size), 0)::int as max from audit_checkpoints`;
+    const [row] = await sql<
+      { n: number; max: number }[]
+    >`select count(*)::int as n, coalesce(max(size), 0)::int as max from audit_checkpoints`;
     return row!;
   } finally {
     await sql.end();
@@ -31,7 +35,9 @@ async function rewriteAndRehash(t: TestNode, seq: number, edit: (entry: AuditEnt
   const sql = admin(t);
   try {
     await sql.begin(async (tx) => {
-      const rows = await tx<{ seq: number; prevHash: string; entry: AuditEntry }[]>`select seq::int as seq, prev_hash as "prevHash", entry from audit_entries where seq >= ${seq} order by seq`;
+      const rows = await tx<
+        { seq: number; prevHash: string; entry: AuditEntry }[]
+      >`select seq::int as seq, prev_hash as "prevHash", entry from audit_entries where seq >= ${seq} order by seq`;
       let prev = rows[0]!.prevHash;
       for (const row of rows) {
         const entry = row.seq === seq ? edit(row.entry) : row.entry;
@@ -59,7 +65,10 @@ function chainBrokenLines(t: TestNode, seq: number): Record<string, unknown>[] {
 }
 
 async function refusedCheckpoint(auditor: McxClient): Promise<{ code: unknown; reason: unknown; message: string | undefined }> {
-  const res = (await auditor.raw(AUDIT_CHECKPOINT as never)) as { data?: { auditCheckpoint?: unknown } | null; errors?: { message?: string; extensions?: Record<string, unknown> }[] };
+  const res = (await auditor.raw(AUDIT_CHECKPOINT as never)) as {
+    data?: { auditCheckpoint?: unknown } | null;
+    errors?: { message?: string; extensions?: Record<string, unknown> }[];
+  };
   expect(res.data?.auditCheckpoint ?? null).toBeNull();
   const error = res.errors?.[0];
   return { code: error?.extensions?.code, reason: error?.extensions?.reason, message: error?.message };
@@ -73,7 +82,8 @@ async function readOf(auditor: McxClient, owner: string, id: string): Promise<{ 
   return read as unknown as { seq: number; at: string; caseRef: string | null };
 }
 
-const seqsOf = async (auditor: McxClient, filter: Record<string, unknown>): Promise<number[]> => (await allEntries(auditor, filter)).map((e) => (e as unknown as { seq: number }).seq);
+const seqsOf = async (auditor: McxClient, filter: Record<string, unknown>): Promise<number[]> =>
+  (await allEntries(auditor, filter)).map((e) => (e as unknown as { seq: number }).seq);
 
 interface ColumnCase {
   column: string;
@@ -155,38 +165,45 @@ const COLUMN_CASES: ColumnCase[] = [
 ];
 
 describe('an audit column edited outside the hash chain', () => {
-  it.each(COLUMN_CASES)('$column: the filters still read the hashed entry, and auditIntegrity, mcx audit verify, /readyz and the checkpoint name the row', async (c) => {
-    const { t, ids, auditor } = await seededNode('WMP');
-    try {
-      const read = await readOf(auditor, 'WMP', ids[0]!);
-      const clean = await integrity(auditor);
-      expect(clean.firstBadSeq).toBeNull();
-      expect(clean.status).not.toBe('failed');
-      const sql = admin(t);
-      await sql.unsafe(`update audit_entries set ${c.set(ids, read)} where seq = $1`, [read.seq]);
-      await sql.end();
+  it.each(COLUMN_CASES)(
+    '$column: the filters still read the hashed entry, and auditIntegrity, mcx audit verify, /readyz and the checkpoint name the row',
+    async (c) => {
+      const { t, ids, auditor } = await seededNode('WMP');
+      try {
+        const read = await readOf(auditor, 'WMP', ids[0]!);
+        const clean = await integrity(auditor);
+        expect(clean.firstBadSeq).toBeNull();
+        expect(clean.status).not.toBe('failed');
+        const sql = admin(t);
+        await sql.unsafe(`update audit_entries set ${c.set(ids, read)} where seq = $1`, [read.seq]);
+        await sql.end();
 
-      // Not hidden: the filters and whoHasSeenRecord find the read by what was hashed.
-      for (const filter of c.still(ids, read)) expect(await seqsOf(auditor, filter), JSON.stringify(filter)).toContain(read.seq);
-      const { whoHasSeenRecord } = (await auditor.request(WHO_HAS_SEEN as never, { owner: 'WMP', id: ids[0] } as never)) as { whoHasSeenRecord: { entries: { seq: number }[] } };
-      expect(whoHasSeenRecord.entries.map((e) => e.seq)).toContain(read.seq);
-      // Not planted: the edited copy does not make the read match what it was not.
-      for (const filter of c.notPlanted(ids, read)) expect(await seqsOf(auditor, filter), JSON.stringify(filter)).not.toContain(read.seq);
+        // Not hidden: the filters and whoHasSeenRecord find the read by what was hashed.
+        for (const filter of c.still(ids, read)) expect(await seqsOf(auditor, filter), JSON.stringify(filter)).toContain(read.seq);
+        const { whoHasSeenRecord } = (await auditor.request(WHO_HAS_SEEN as never, { owner: 'WMP', id: ids[0] } as never)) as {
+          whoHasSeenRecord: { entries: { seq: number }[] };
+        };
+        expect(whoHasSeenRecord.entries.map((e) => e.seq)).toContain(read.seq);
+        // Not planted: the edited copy does not make the read match what it was not.
+        for (const filter of c.notPlanted(ids, read)) expect(await seqsOf(auditor, filter), JSON.stringify(filter)).not.toContain(read.seq);
 
-      // Reported: the integrity check names the row.
-      expect(await integrity(auditor)).toMatchObject({ status: 'failed', firstBadSeq: read.seq, firstBadReason: 'COLUMN_MISMATCH' });
-      const cli = await cliVerify(t, auditor);
-      expect(cli.code).toBe(1);
-      expect(cli.stdout).toContain(`FAILED at seq ${read.seq}: COLUMN_MISMATCH: the stored ${c.field} column differs from the hashed entry`);
-      expect((await readyz(t)).body.audit).toBe(`chain broken at seq ${read.seq} (COLUMN_MISMATCH: ${c.field})`);
-      expect(chainBrokenLines(t, read.seq).length).toBeGreaterThanOrEqual(1);
-      const before = await checkpointCount(t);
-      expect(await refusedCheckpoint(auditor)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' });
-      expect(await checkpointCount(t)).toEqual(before);
-    } finally {
-      await t.close();
-    }
-  });
+        // Reported: the integrity check names the row.
+        expect(await integrity(auditor)).toMatchObject({ status: 'failed', firstBadSeq: read.seq, firstBadReason: 'COLUMN_MISMATCH' });
+        const cli = await cliVerify(t, auditor);
+        expect(cli.code).toBe(1);
+        expect(cli.stdout).toContain(
+          `FAILED at seq ${read.seq}: COLUMN_MISMATCH: the stored ${c.field} column differs from the hashed entry`,
+        );
+        expect((await readyz(t)).body.audit).toBe(`chain broken at seq ${read.seq} (COLUMN_MISMATCH: ${c.field})`);
+        expect(chainBrokenLines(t, read.seq).length).toBeGreaterThanOrEqual(1);
+        const before = await checkpointCount(t);
+        expect(await refusedCheckpoint(auditor)).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' });
+        expect(await checkpointCount(t)).toEqual(before);
+      } finally {
+        await t.close();
+      }
+    },
+  );
 });
 
 describe('a chain rewritten and re-hashed in the database', () => {
@@ -214,7 +231,11 @@ describe('a chain rewritten and re-hashed in the database', () => {
       const ready = await readyz(t);
       expect(ready.body.audit).toBe(`chain broken at seq ${checkpointed} (CHECKPOINT_MISMATCH)`);
 
-      expect(await integrity(auditor)).toMatchObject({ status: 'failed', firstBadSeq: checkpointed, firstBadReason: 'CHECKPOINT_MISMATCH' });
+      expect(await integrity(auditor)).toMatchObject({
+        status: 'failed',
+        firstBadSeq: checkpointed,
+        firstBadReason: 'CHECKPOINT_MISMATCH',
+      });
       const cli = await cliVerify(t, auditor);
       expect(cli.code).toBe(1);
       expect(cli.stdout).toContain(`FAILED at seq ${checkpointed}: CHECKPOINT_MISMATCH`);
@@ -232,7 +253,9 @@ describe('a chain rewritten and re-hashed in the database', () => {
     try {
       // Found by SQL, not through the auditor API, so that nothing is appended before the forgery.
       const sql = admin(t);
-      const [read] = await sql<{ seq: number }[]>`select seq::int as seq from audit_entries where entry->'query'->>'operation' = 'localEpisode' and entry->'recordIds' ? ${`GMP/${ids[2]}`}`;
+      const [read] = await sql<
+        { seq: number }[]
+      >`select seq::int as seq from audit_entries where entry->'query'->>'operation' = 'localEpisode' and entry->'recordIds' ? ${`GMP/${ids[2]}`}`;
       await sql.end();
       const { max: checkpointed } = await checkpointCount(t);
       await rewriteAndRehash(t, read!.seq, (e) => ({ ...e, actor: { ...e.actor, subject: 'inv-other' } }));
@@ -242,10 +265,13 @@ describe('a chain rewritten and re-hashed in the database', () => {
 
       // Until the timer has done something about the forged head: refused it, or signed it.
       const deadline = Date.now() + 10_000;
-      while (chainBrokenLines(t, checkpointed).length === 0 && (await checkpointCount(t)).n === before.n && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+      while (chainBrokenLines(t, checkpointed).length === 0 && (await checkpointCount(t)).n === before.n && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 200));
       await new Promise((r) => setTimeout(r, 2_500)); // and a few more ticks
       expect(await checkpointCount(t)).toEqual(before);
-      expect(chainBrokenLines(t, checkpointed)[0]).toMatchObject({ auditFault: { firstBadSeq: checkpointed, reason: 'CHECKPOINT_MISMATCH', found: 'checkpoint' } });
+      expect(chainBrokenLines(t, checkpointed)[0]).toMatchObject({
+        auditFault: { firstBadSeq: checkpointed, reason: 'CHECKPOINT_MISMATCH', found: 'checkpoint' },
+      });
       expect((await readyz(t)).body.audit).toBe(`chain broken at seq ${checkpointed} (CHECKPOINT_MISMATCH)`);
       expect(await integrity(auditor)).toMatchObject({ status: 'failed', firstBadSeq: checkpointed });
     } finally {

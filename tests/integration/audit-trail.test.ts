@@ -1,7 +1,18 @@
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { LocalEpisodeDocument } from '@mcx/client';
-import { AUDIT_ALERTS, AUDIT_CHECKPOINT, WHO_HAS_SEEN, allEntries, auditorOf, cliVerify, integrity, seededNode as seeded } from '../testkit/audit.js';
+
+import {
+  allEntries,
+  AUDIT_ALERTS,
+  AUDIT_CHECKPOINT,
+  auditorOf,
+  cliVerify,
+  integrity,
+  seededNode as seeded,
+  WHO_HAS_SEEN,
+} from '../testkit/audit.js';
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -22,7 +33,11 @@ describe('what is logged', () => {
       ['COLLECTION', 'publishEpisode', 'SUCCESS'],
       ['CONSULTATION', 'localEpisode', 'SUCCESS'],
     ]);
-    expect(entries[0]).toMatchObject({ actor: { subject: 'test-publisher', force: 'WMP', orgKind: 'police', roles: ['publisher'] }, recordIds: [`WMP/${input.id}`], requestingNode: null });
+    expect(entries[0]).toMatchObject({
+      actor: { subject: 'test-publisher', force: 'WMP', orgKind: 'police', roles: ['publisher'] },
+      recordIds: [`WMP/${input.id}`],
+      requestingNode: null,
+    });
     expect(entries[1]).toMatchObject({
       actor: { subject: 'test-investigator', roles: ['investigator'] },
       purpose: 'MISSING_LIVE_SEARCH',
@@ -38,10 +53,20 @@ describe('what is logged', () => {
     expect(res.errors[0]?.extensions?.code).toBe('FORBIDDEN');
     const failures = await allEntries(await auditorOf(t), { action: 'AUTHORISATION_FAILURE' });
     expect(failures.length).toBe(before + 1);
-    expect(failures.at(-1)).toMatchObject({ actor: { subject: 'test-publisher' }, operation: 'localEpisode', outcome: 'REFUSED', reason: 'FORBIDDEN' });
+    expect(failures.at(-1)).toMatchObject({
+      actor: { subject: 'test-publisher' },
+      operation: 'localEpisode',
+      outcome: 'REFUSED',
+      reason: 'FORBIDDEN',
+    });
 
     const all = (await allEntries(await auditorOf(t))).length;
-    for (let i = 0; i < 20; i++) await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.token' }, body: '{"query":"{ nodeForce }"}' });
+    for (let i = 0; i < 20; i++)
+      await fetch(`${t.node.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.token' },
+        body: '{"query":"{ nodeForce }"}',
+      });
     const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
     const rows = await sql<{ n: number }[]>`select count(*)::int as n from security_events where kind = 'token_refused'`;
     await sql.end();
@@ -54,11 +79,17 @@ describe('what is logged', () => {
   it('who has seen this record: every consultation, and the lookup itself is audited', async () => {
     const input = episodeInput();
     await publishEpisode(t.client, input);
-    const other = await t.as({ roles: ['investigator'], subject: 'inv-2', headers: { 'x-mcx-purpose': 'MISSING_REVIEW', 'x-mcx-case-ref': 'WMP-26-2002' } });
+    const other = await t.as({
+      roles: ['investigator'],
+      subject: 'inv-2',
+      headers: { 'x-mcx-purpose': 'MISSING_REVIEW', 'x-mcx-case-ref': 'WMP-26-2002' },
+    });
     await localEpisode(t.investigator, 'WMP', input.id!);
     await localEpisode(other, 'WMP', input.id!);
     const auditor = await auditorOf(t);
-    const { whoHasSeenRecord } = (await auditor.request(WHO_HAS_SEEN as never, { owner: 'WMP', id: input.id } as never)) as { whoHasSeenRecord: { entries: { actor: { subject: string }; caseRef: string }[] } };
+    const { whoHasSeenRecord } = (await auditor.request(WHO_HAS_SEEN as never, { owner: 'WMP', id: input.id } as never)) as {
+      whoHasSeenRecord: { entries: { actor: { subject: string }; caseRef: string }[] };
+    };
     expect(whoHasSeenRecord.entries.map((e) => [e.actor.subject, e.caseRef])).toEqual([
       ['test-investigator', 'WMP-26-1001'],
       ['inv-2', 'WMP-26-2002'],
@@ -79,8 +110,13 @@ describe('fishing alerts', () => {
       for (let i = 0; i < 6; i++) await localEpisode(t.investigator, 'WMP', input.id!);
       await localEpisode(await t.as({ roles: ['investigator'], subject: 'inv-quiet', headers: readHeaders('WMP') }), 'WMP', input.id!);
       const auditor = await auditorOf(t);
-      const { auditAlerts } = (await auditor.request(AUDIT_ALERTS as never, { from, to: new Date(Date.now() + 60_000).toISOString(), t: 5 } as never)) as { auditAlerts: { kind: string; actorSubject: string; count: number }[] };
-      expect(auditAlerts.filter((a) => a.kind === 'unusual_volume')).toEqual([{ kind: 'unusual_volume', actorSubject: 'test-investigator', count: 6 }]);
+      const { auditAlerts } = (await auditor.request(
+        AUDIT_ALERTS as never,
+        { from, to: new Date(Date.now() + 60_000).toISOString(), t: 5 } as never,
+      )) as { auditAlerts: { kind: string; actorSubject: string; count: number }[] };
+      expect(auditAlerts.filter((a) => a.kind === 'unusual_volume')).toEqual([
+        { kind: 'unusual_volume', actorSubject: 'test-investigator', count: 6 },
+      ]);
     } finally {
       await t.close();
     }
@@ -116,18 +152,28 @@ describe('no read without its entry', () => {
       await publishEpisode(t.client, episodeInput());
       const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
       try {
-        const owners = await sql<{ tableowner: string }[]>`select tableowner from pg_tables where tablename in ('audit_entries', 'audit_checkpoints', 'audit_receipts')`;
+        const owners = await sql<
+          { tableowner: string }[]
+        >`select tableowner from pg_tables where tablename in ('audit_entries', 'audit_checkpoints', 'audit_receipts')`;
         expect(owners).toHaveLength(3);
         expect(owners.every((o) => o.tableowner !== 'mcx_app')).toBe(true);
         for (const table of ['audit_entries', 'audit_checkpoints', 'audit_receipts']) {
-          for (const statement of [`update ${table} set ${table === 'audit_entries' ? 'outcome' : table === 'audit_checkpoints' ? 'jws' : 'peer'} = 'x'`, `delete from ${table}`, `truncate ${table}`]) {
-            await expect(sql.begin(async (tx) => {
-              await tx.unsafe('set local role mcx_app');
-              await tx.unsafe(statement);
-            })).rejects.toMatchObject({ code: '42501' });
+          for (const statement of [
+            `update ${table} set ${table === 'audit_entries' ? 'outcome' : table === 'audit_checkpoints' ? 'jws' : 'peer'} = 'x'`,
+            `delete from ${table}`,
+            `truncate ${table}`,
+          ]) {
+            await expect(
+              sql.begin(async (tx) => {
+                await tx.unsafe('set local role mcx_app');
+                await tx.unsafe(statement);
+              }),
+            ).rejects.toMatchObject({ code: '42501' });
           }
         }
-        const can = await sql<{ ins: boolean; upd: boolean }[]>`select has_table_privilege('mcx_app', 'audit_entries', 'INSERT') as ins, has_table_privilege('mcx_app', 'audit_entries', 'UPDATE') as upd`;
+        const can = await sql<
+          { ins: boolean; upd: boolean }[]
+        >`select has_table_privilege('mcx_app', 'audit_entries', 'INSERT') as ins, has_table_privilege('mcx_app', 'audit_entries', 'UPDATE') as upd`;
         expect(can[0]).toEqual({ ins: true, upd: false });
       } finally {
         await sql.end();
@@ -142,16 +188,24 @@ describe('tampering done directly in the database is detected by the integrity c
   const CASES: [string, (sql: postgres.Sql) => Promise<unknown>, number][] = [
     ['an updated row', (sql) => sql`update audit_entries set entry = jsonb_set(entry, '{outcome}', '"refused"') where seq = 3`, 3],
     ['a deleted row', (sql) => sql`delete from audit_entries where seq = 4`, 4],
-    ['an inserted row', async (sql) => {
-      await sql`update audit_entries set seq = seq + 1000 where seq >= 5`;
-      await sql`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, outcome, record_ids, entry) select 5, prev_hash, hash, at, action, actor_subject, actor_force, outcome, record_ids, entry from audit_entries where seq = 1004`;
-      await sql`update audit_entries set seq = seq - 999 where seq >= 1005`;
-    }, 5],
-    ['reordered rows', async (sql) => {
-      await sql`update audit_entries set seq = -1 where seq = 2`;
-      await sql`update audit_entries set seq = 2 where seq = 3`;
-      await sql`update audit_entries set seq = 3 where seq = -1`;
-    }, 2],
+    [
+      'an inserted row',
+      async (sql) => {
+        await sql`update audit_entries set seq = seq + 1000 where seq >= 5`;
+        await sql`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, outcome, record_ids, entry) select 5, prev_hash, hash, at, action, actor_subject, actor_force, outcome, record_ids, entry from audit_entries where seq = 1004`;
+        await sql`update audit_entries set seq = seq - 999 where seq >= 1005`;
+      },
+      5,
+    ],
+    [
+      'reordered rows',
+      async (sql) => {
+        await sql`update audit_entries set seq = -1 where seq = 2`;
+        await sql`update audit_entries set seq = 2 where seq = 3`;
+        await sql`update audit_entries set seq = 3 where seq = -1`;
+      },
+      2,
+    ],
     ['a truncated tail', (sql) => sql`delete from audit_entries where seq > 5`, 6],
   ];
 

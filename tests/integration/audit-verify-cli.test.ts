@@ -3,7 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
+
 import { chainEntries, makeCheckpoint, writeExport, type AuditEntryInput } from '@mcx/audit';
 import { exportPublicKeyPem, generateSigningKey, toPublicKey } from '@mcx/signing';
 
@@ -36,9 +38,18 @@ describe('mcx audit verify: an export and the public key, no database', () => {
     const key = generateSigningKey('audit-checkpoint');
     const pem = path.join(dir, 'audit.pub.pem');
     writeFileSync(pem, exportPublicKeyPem(key));
-    const rows = chainEntries(null, Array.from({ length: 10 }, (_, i) => entry(i)));
+    const rows = chainEntries(
+      null,
+      Array.from({ length: 10 }, (_, i) => entry(i)),
+    );
     const checkpoint = makeCheckpoint('WMP', { seq: 10, hash: rows[9]!.hash }, '2026-11-20T10:01:00.000Z', key);
-    const text = writeExport({ node: 'WMP', exportedAt: '2026-11-20T10:02:00.000Z', publicKey: toPublicKey(key), entries: rows, checkpoints: [checkpoint] });
+    const text = writeExport({
+      node: 'WMP',
+      exportedAt: '2026-11-20T10:02:00.000Z',
+      publicKey: toPublicKey(key),
+      entries: rows,
+      checkpoints: [checkpoint],
+    });
 
     writeFileSync(path.join(dir, 'ok.jsonl'), text);
     const ok = await runVerify(path.join(dir, 'ok.jsonl'), pem);
@@ -51,7 +62,16 @@ describe('mcx audit verify: an export and the public key, no database', () => {
     expect(bad.stdout).toMatch(/FAILED at seq 5/);
 
     const more = chainEntries({ seq: 10, hash: rows[9]!.hash }, [entry(10), entry(11)]);
-    writeFileSync(path.join(dir, 'tail.jsonl'), writeExport({ node: 'WMP', exportedAt: '2026-11-20T10:03:00.000Z', publicKey: toPublicKey(key), entries: [...rows, ...more], checkpoints: [checkpoint] }));
+    writeFileSync(
+      path.join(dir, 'tail.jsonl'),
+      writeExport({
+        node: 'WMP',
+        exportedAt: '2026-11-20T10:03:00.000Z',
+        publicKey: toPublicKey(key),
+        entries: [...rows, ...more],
+        checkpoints: [checkpoint],
+      }),
+    );
     const tail = await runVerify(path.join(dir, 'tail.jsonl'), pem);
     expect(tail.code).toBe(2);
     expect(tail.stdout).toContain('UNVERIFIED: 2 entries after the last checkpoint');

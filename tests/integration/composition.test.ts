@@ -1,6 +1,7 @@
 import { composeServices } from '@apollo/composition';
 import { parse } from 'graphql';
 import { describe, expect, it } from 'vitest';
+
 import { loadTypeDefs } from '../../services/node/src/schema.js';
 
 // A force's own subgraph that adds a field to MCX's MissingEpisode entity.

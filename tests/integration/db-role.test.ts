@@ -5,13 +5,16 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createFreshDatabase, ensureAppLogin, runMigrations, withDatabase, AUDIT_TABLES } from '@mcx/db';
+
+import { AUDIT_TABLES, createFreshDatabase, ensureAppLogin, runMigrations, withDatabase } from '@mcx/db';
 import { testAdminUrl } from '@mcx/db/testing';
 import { generateNodeKeys, manifestKeys, parseConfig, resolveDatabase, startNode, type NodeKeys } from '@mcx/node';
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
+
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
 import { capturingLogger } from '../testkit/logs.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
@@ -20,21 +23,37 @@ const REFUSAL_TAIL = ": the node must log in as a role with only the application
 
 /** A whole-string pattern for `text`, where %N% stands for a number and %SEQ% for the migrations' sequences, if any. */
 const exactly = (text: string) =>
-  new RegExp(`^${text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&').replace('%N%', '\\d+').replace('%SEQ%', '(, the owner of \\d+ sequences? or views?)?')}$`);
+  new RegExp(
+    `^${text
+      .replace(/[.*+?^${}()|[\]\\]/g, '\\$&')
+      .replace('%N%', '\\d+')
+      .replace('%SEQ%', '(, the owner of \\d+ sequences? or views?)?')}$`,
+  );
 
 const connect = (url: string, role?: string) => postgres(url, { max: 1, onnotice: () => {}, ...(role ? { connection: { role } } : {}) });
 
 /** A statement that would change the audit table `table` (each table's own column for UPDATE). */
 function tamperings(table: string): string[] {
   const column = { audit_entries: 'outcome', audit_checkpoints: 'jws', audit_receipts: 'peer', security_events: 'kind' }[table] ?? 'x';
-  return [`update ${table} set ${column} = 'x'`, `delete from ${table}`, `truncate ${table}`, `drop table ${table}`, `alter table ${table} disable trigger all`];
+  return [
+    `update ${table} set ${column} = 'x'`,
+    `delete from ${table}`,
+    `truncate ${table}`,
+    `drop table ${table}`,
+    `alter table ${table} disable trigger all`,
+  ];
 }
 
 describe("on a running node, the node's own login cannot leave the application role to change the audit tables", () => {
   let t: TestNode;
   let admin: postgres.Sql;
   let owner: string;
-  const counts = async () => Object.fromEntries(await Promise.all(AUDIT_TABLES.map(async (tbl) => [tbl, (await admin.unsafe(`select count(*)::int as n from ${tbl}`))[0]!.n as number])));
+  const counts = async () =>
+    Object.fromEntries(
+      await Promise.all(
+        AUDIT_TABLES.map(async (tbl) => [tbl, (await admin.unsafe(`select count(*)::int as n from ${tbl}`))[0]!.n as number]),
+      ),
+    );
 
   beforeAll(async () => {
     t = await startTestNode({ force: 'WMP' });
@@ -66,31 +85,36 @@ describe("on a running node, the node's own login cannot leave the application r
     ['RESET ROLE', 'reset role'],
     ['SET ROLE to the owner', 'set role %OWNER%'],
     ['SET SESSION AUTHORIZATION to the owner', 'set session authorization %OWNER%'],
-  ])('%s, then UPDATE, DELETE, TRUNCATE, DROP or ALTER on every audit table: permission denied, nothing changed', async (_label, escape) => {
-    const before = await counts();
-    expect(before.audit_entries).toBeGreaterThan(0);
-    // Logged in exactly as the node's pool: its DATABASE_URL, acting as its role.
-    const sql = connect(t.config.databaseUrl!, t.config.dbRole);
-    try {
-      const statement = escape.replace('%OWNER%', `"${owner}"`);
-      if (escape.includes('%OWNER%')) {
-        await expect(sql.unsafe(statement)).rejects.toMatchObject({ code: '42501' });
-      } else {
-        await sql.unsafe(statement);
-      }
-      const [who] = await sql<{ current: string; superuser: boolean }[]>`select current_user::text as current, current_setting('is_superuser') = 'on' as superuser`;
-      expect(who!.current).not.toBe(owner);
-      expect(who!.superuser).toBe(false);
-      for (const table of AUDIT_TABLES) {
-        for (const tamper of tamperings(table)) {
-          await expect(sql.unsafe(tamper), `${statement}; ${tamper}`).rejects.toMatchObject({ code: '42501' });
+  ])(
+    '%s, then UPDATE, DELETE, TRUNCATE, DROP or ALTER on every audit table: permission denied, nothing changed',
+    async (_label, escape) => {
+      const before = await counts();
+      expect(before.audit_entries).toBeGreaterThan(0);
+      // Logged in exactly as the node's pool: its DATABASE_URL, acting as its role.
+      const sql = connect(t.config.databaseUrl!, t.config.dbRole);
+      try {
+        const statement = escape.replace('%OWNER%', `"${owner}"`);
+        if (escape.includes('%OWNER%')) {
+          await expect(sql.unsafe(statement)).rejects.toMatchObject({ code: '42501' });
+        } else {
+          await sql.unsafe(statement);
         }
+        const [who] = await sql<
+          { current: string; superuser: boolean }[]
+        >`select current_user::text as current, current_setting('is_superuser') = 'on' as superuser`;
+        expect(who!.current).not.toBe(owner);
+        expect(who!.superuser).toBe(false);
+        for (const table of AUDIT_TABLES) {
+          for (const tamper of tamperings(table)) {
+            await expect(sql.unsafe(tamper), `${statement}; ${tamper}`).rejects.toMatchObject({ code: '42501' });
+          }
+        }
+      } finally {
+        await sql.end();
       }
-    } finally {
-      await sql.end();
-    }
-    expect(await counts()).toEqual(before);
-  });
+      expect(await counts()).toEqual(before);
+    },
+  );
 });
 
 describe('a production node refuses a DATABASE_URL whose login can change the audit tables', () => {
@@ -100,7 +124,13 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
   const adminUrl = () => testAdminUrl();
   const suffix = randomBytes(4).toString('hex');
   // A force database set up as deploy/runbook.md says: the schema owner migrates it, the node logs in as its own role.
-  const rb = { owner: `mcx_owner_${suffix}`, ownerPassword: randomBytes(12).toString('hex'), database: `mcx_rb_${suffix}`, node: `mcx_rb_${suffix}_node`, nodePassword: randomBytes(12).toString('hex') };
+  const rb = {
+    owner: `mcx_owner_${suffix}`,
+    ownerPassword: randomBytes(12).toString('hex'),
+    database: `mcx_rb_${suffix}`,
+    node: `mcx_rb_${suffix}_node`,
+    nodePassword: randomBytes(12).toString('hex'),
+  };
   let ownerUrl: string;
   let nodeUrl: string;
 
@@ -134,13 +164,34 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
-    writeFileSync(path.join(dir, 'issuers.json'), JSON.stringify([
-      { id: 'wmp-idp', issuer: 'https://idp.wmp.test', audience: 'api://mcx-wmp', jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }, algorithms: ['EdDSA'], force: 'WMP', orgKind: 'police', typ: 'at+jwt', claimMapping: 'plain' },
-    ]));
+    writeFileSync(
+      path.join(dir, 'issuers.json'),
+      JSON.stringify([
+        {
+          id: 'wmp-idp',
+          issuer: 'https://idp.wmp.test',
+          audience: 'api://mcx-wmp',
+          jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] },
+          algorithms: ['EdDSA'],
+          force: 'WMP',
+          orgKind: 'police',
+          typ: 'at+jwt',
+          claimMapping: 'plain',
+        },
+      ]),
+    );
     const operator = generateSigningKey('manifest');
     writeFileSync(path.join(dir, 'operator.pub.pem'), exportPublicKeyPem(operator));
     keys = generateNodeKeys();
-    const manifest = addMember(initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 }), { code: 'WMP', name: 'West Midlands Police', kind: 'police', endpoint: 'https://mcx.wmp.test', contact24x7: '+44 121 000 0000', keys: manifestKeys(keys), capabilities: [] });
+    const manifest = addMember(initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 }), {
+      code: 'WMP',
+      name: 'West Midlands Police',
+      kind: 'police',
+      endpoint: 'https://mcx.wmp.test',
+      contact24x7: '+44 121 000 0000',
+      keys: manifestKeys(keys),
+      capabilities: [],
+    });
     writeFileSync(path.join(dir, 'manifest.jws'), signManifest(manifest, operator));
 
     // deploy/runbook.md, "Database roles": the DBA creates the owner and the database; the owner migrates.
@@ -167,7 +218,9 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     });
     const sql = connect(url);
     try {
-      const [state] = await sql<{ audit: string | null; journal: string | null }[]>`select to_regclass('public.audit_entries')::text as audit, to_regclass('drizzle.__drizzle_migrations')::text as journal`;
+      const [state] = await sql<
+        { audit: string | null; journal: string | null }[]
+      >`select to_regclass('public.audit_entries')::text as audit, to_regclass('drizzle.__drizzle_migrations')::text as journal`;
       expect(state).toEqual({ audit: null, journal: null });
     } finally {
       await sql.end();
@@ -177,7 +230,11 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
   it('the owner of the tables (the schema owner that migrated them)', async () => {
     await expect(startProduction({ DATABASE_URL: ownerUrl })).rejects.toMatchObject({
       code: 'DATABASE_LOGIN_PRIVILEGED',
-      message: expect.stringMatching(exactly(`DATABASE_URL logs in as "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`)),
+      message: expect.stringMatching(
+        exactly(
+          `DATABASE_URL logs in as "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
+        ),
+      ),
     });
   });
 
@@ -199,7 +256,9 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     await expect(startProduction({ DATABASE_URL: url, MCX_MIGRATION_DATABASE_URL: ownerUrl })).rejects.toMatchObject({
       code: 'DATABASE_LOGIN_PRIVILEGED',
       message: expect.stringMatching(
-        exactly(`DATABASE_URL logs in as "${escaper}", which can SET ROLE to "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`),
+        exactly(
+          `DATABASE_URL logs in as "${escaper}", which can SET ROLE to "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
+        ),
       ),
     });
   });

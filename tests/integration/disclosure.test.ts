@@ -5,14 +5,24 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AssociatePointerDocument, LocalAssociateDocument, RequestAssociateDetailsDocument, McxClientError, type McxClient, type McxGradingInput } from '@mcx/client';
+
+import {
+  AssociatePointerDocument,
+  LocalAssociateDocument,
+  McxClientError,
+  RequestAssociateDetailsDocument,
+  type McxClient,
+  type McxGradingInput,
+} from '@mcx/client';
 import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
-import { startTestNode, type TestNode } from '../testkit/node.js';
-import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
-import { associateInput, publishAssociate } from '../testkit/records.js';
+
 import { allEntries } from '../testkit/audit.js';
-import { MATRIX, MATRIX_EPISODE, RECORDS, REFUSED, grade, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
+import { grade, MATRIX, MATRIX_EPISODE, RECORDS, REFUSED, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
+import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
+import { startTestNode, type TestNode } from '../testkit/node.js';
+import { associateInput, publishAssociate } from '../testkit/records.js';
 
 let t: TestNode;
 let recordsSystem: Server;
@@ -22,7 +32,14 @@ const subjectRef = 'SUBJ-DISC-1';
 
 function as(who: Requester): Promise<McxClient> {
   const roles = who.roles ?? ['investigator'];
-  return t.as({ roles, orgKind: who.orgKind, force: who.force, subject: `u-${who.name.replace(/\W+/g, '-')}`, kind: 'user', headers: { 'x-mcx-purpose': who.purpose, 'x-mcx-case-ref': 'CASE-26-4242' } });
+  return t.as({
+    roles,
+    orgKind: who.orgKind,
+    force: who.force,
+    subject: `u-${who.name.replace(/\W+/g, '-')}`,
+    kind: 'user',
+    headers: { 'x-mcx-purpose': who.purpose, 'x-mcx-case-ref': 'CASE-26-4242' },
+  });
 }
 
 beforeAll(async () => {
@@ -76,12 +93,21 @@ describe('the disclosure matrix', () => {
         expect(ep, `${name} must be disclosed`).not.toBeNull();
         expect(ep!.assessment.indicators.slice().sort(), name).toEqual(row.sensitive ? ['CSE', 'DRUGS', 'SELF_HARM'] : ['DRUGS']);
         const exact = row.exactPlacement.includes(name);
-        expect(ep!.missingFrom, name).toEqual({ kind: 'FOSTER', location: exact ? { uprn: '100070000001', postcode: 'B15 2TT', lat: 52.45, lon: -1.93 } : { uprn: null, postcode: 'B15', lat: null, lon: null } });
+        expect(ep!.missingFrom, name).toEqual({
+          kind: 'FOSTER',
+          location: exact
+            ? { uprn: '100070000001', postcode: 'B15 2TT', lat: 52.45, lon: -1.93 }
+            : { uprn: null, postcode: 'B15', lat: null, lon: null },
+        });
         // The found place is not a placement: never coarsened.
         expect(ep!.foundPlace?.location?.postcode).toBe('B1 1AA');
         const changed = !row.sensitive || !exact;
         if (changed) {
-          expect(ep!.disclosure).toEqual({ policy: 'mcx-default-1', redacted: row.sensitive ? [] : ['assessment.indicators', 'facts.returnInterview.themes'], coarsened: exact ? [] : ['facts.missingFrom.location'] });
+          expect(ep!.disclosure).toEqual({
+            policy: 'mcx-default-1',
+            redacted: row.sensitive ? [] : ['assessment.indicators', 'facts.returnInterview.themes'],
+            coarsened: exact ? [] : ['facts.missingFrom.location'],
+          });
         } else {
           expect(ep!.disclosure).toBeNull();
         }
@@ -130,20 +156,37 @@ describe('the disclosure matrix', () => {
 
 describe('the disclosure note says what the policy withholds, never whether there was anything to withhold', () => {
   it('an episode with sensitive indicators and a mental-health theme, and one with neither, carry the same note', async () => {
-    const rhi = (themes: string[]) => ({ offered: true, offeredAt: new Date(Date.now() - 24 * 3600_000).toISOString(), completedAt: new Date(Date.now() - 12 * 3600_000).toISOString(), themes });
+    const rhi = (themes: string[]) => ({
+      offered: true,
+      offeredAt: new Date(Date.now() - 24 * 3600_000).toISOString(),
+      completedAt: new Date(Date.now() - 12 * 3600_000).toISOString(),
+      themes,
+    });
     const publish = async (over: Parameters<typeof episodeInput>[0]) => {
       const { episode, errors } = await publishEpisode(t.client, episodeInput({ subjectRef: 'SUBJ-DISC-NOTE', ...over }));
       expect(errors).toEqual([]);
       return episode!.id;
     };
-    const withSensitive = await publish({ missingFrom: { kind: 'FOSTER', location: { postcode: 'B15 2TT' } }, assessment: { riskGrade: 'HIGH', indicators: ['SELF_HARM', 'DRUGS'], regrades: [] }, returnInterview: rhi(['MENTAL_HEALTH', 'FAMILY_CONFLICT']) as never });
-    const without = await publish({ missingFrom: { kind: 'FOSTER', location: null }, assessment: { riskGrade: 'HIGH', indicators: ['DRUGS'], regrades: [] }, returnInterview: rhi(['FAMILY_CONFLICT']) as never });
+    const withSensitive = await publish({
+      missingFrom: { kind: 'FOSTER', location: { postcode: 'B15 2TT' } },
+      assessment: { riskGrade: 'HIGH', indicators: ['SELF_HARM', 'DRUGS'], regrades: [] },
+      returnInterview: rhi(['MENTAL_HEALTH', 'FAMILY_CONFLICT']) as never,
+    });
+    const without = await publish({
+      missingFrom: { kind: 'FOSTER', location: null },
+      assessment: { riskGrade: 'HIGH', indicators: ['DRUGS'], regrades: [] },
+      returnInterview: rhi(['FAMILY_CONFLICT']) as never,
+    });
     // A local authority reviewing repeat episodes: no sensitive indicators or themes, placements coarsened.
     const client = await as(MATRIX[4]!.who);
     const a = (await localEpisode(client, 'WMP', withSensitive))!;
     const b = (await localEpisode(client, 'WMP', without))!;
     expect(a.assessment.indicators).toEqual(['DRUGS']);
-    expect(a.disclosure).toEqual({ policy: 'mcx-default-1', redacted: ['assessment.indicators', 'facts.returnInterview.themes'], coarsened: ['facts.missingFrom.location'] });
+    expect(a.disclosure).toEqual({
+      policy: 'mcx-default-1',
+      redacted: ['assessment.indicators', 'facts.returnInterview.themes'],
+      coarsened: ['facts.missingFrom.location'],
+    });
     expect(b.disclosure).toEqual(a.disclosure);
     expect(JSON.parse(a.recordBytes).disclosure).toEqual(JSON.parse(b.recordBytes).disclosure);
   });
@@ -163,7 +206,12 @@ describe('associates go out as pointers; a name only on an audited request', () 
       return associate!.id;
     };
     adult = await publish({ ownerReference: 'ASC-ADULT-1', grading: grade('B', 'P') });
-    child = await publish({ ownerReference: 'ASC-CHILD-1', descriptors: { isChild: true, ageBand: 'AGE_13_15', sex: 'FEMALE' }, flags: ['PEER_ALSO_MISSING'], grading: grade('B', 'P') });
+    child = await publish({
+      ownerReference: 'ASC-CHILD-1',
+      descriptors: { isChild: true, ageBand: 'AGE_13_15', sex: 'FEMALE' },
+      flags: ['PEER_ALSO_MISSING'],
+      grading: grade('B', 'P'),
+    });
     adultE = await publish({ ownerReference: 'ASC-ADULT-E', grading: grade('E', 'P') });
     adultC = await publish({ ownerReference: 'ASC-ADULT-C', grading: grade('B', 'C', ['CONFIRM_WITH_OWNER']) });
   });
@@ -171,7 +219,14 @@ describe('associates go out as pointers; a name only on an audited request', () 
   it('another force gets an adult of concern as owner, grade, flags and reference, and a child as "peer also missing, held by WMP"', async () => {
     const client = await as(gmpPolice);
     const a = (await client.request(AssociatePointerDocument, { owner: 'WMP', id: adult })).associatePointer;
-    expect(a).toMatchObject({ owner: 'WMP', id: adult, kind: 'ADULT_OF_CONCERN', ownerReference: 'ASC-ADULT-1', flags: ['ADULT_OF_CONCERN'], grading: { intelligence: 'B', handling: 'P' } });
+    expect(a).toMatchObject({
+      owner: 'WMP',
+      id: adult,
+      kind: 'ADULT_OF_CONCERN',
+      ownerReference: 'ASC-ADULT-1',
+      flags: ['ADULT_OF_CONCERN'],
+      grading: { intelligence: 'B', handling: 'P' },
+    });
     const c = (await client.request(AssociatePointerDocument, { owner: 'WMP', id: child })).associatePointer;
     expect(c).toMatchObject({ owner: 'WMP', id: child, kind: 'CHILD', ownerReference: null, grading: null, flags: ['PEER_ALSO_MISSING'] });
     for (const p of [a!, c!]) {
@@ -182,14 +237,22 @@ describe('associates go out as pointers; a name only on an audited request', () 
     }
     // The whole record is for the owner's own readers only.
     expect((await client.request(LocalAssociateDocument, { owner: 'WMP', id: adult })).localAssociate).toBeNull();
-    expect((await t.investigator.request(LocalAssociateDocument, { owner: 'WMP', id: adult })).localAssociate?.descriptors).toEqual({ isChild: false, ageBand: 'AGE_25_PLUS', sex: 'MALE' });
+    expect((await t.investigator.request(LocalAssociateDocument, { owner: 'WMP', id: adult })).localAssociate?.descriptors).toEqual({
+      isChild: false,
+      ageBand: 'AGE_25_PLUS',
+      sex: 'MALE',
+    });
     // Grade E does not leave the owner, even as a pointer.
     expect((await client.request(AssociatePointerDocument, { owner: 'WMP', id: adultE })).associatePointer).toBeNull();
   });
 
   it('requestAssociateDetails is refused outside its conditions, and every refusal is audited', async () => {
     const cases: [Requester, string, string][] = [
-      [{ ...gmpPolice, name: 'la', orgKind: 'local_authority', force: 'E08000025', purpose: 'SAFEGUARDING_STRATEGY' }, adult, 'DETAILS_ORG_KIND_NOT_PERMITTED'],
+      [
+        { ...gmpPolice, name: 'la', orgKind: 'local_authority', force: 'E08000025', purpose: 'SAFEGUARDING_STRATEGY' },
+        adult,
+        'DETAILS_ORG_KIND_NOT_PERMITTED',
+      ],
       [{ ...gmpPolice, name: 'review', purpose: 'MISSING_REVIEW' }, adult, 'DETAILS_PURPOSE_NOT_PERMITTED'],
       [gmpPolice, adultE, 'NOT_DISCLOSABLE:GRADE_E'],
       [gmpPolice, adultC, 'DETAILS_HANDLING_NOT_PERMITTED'],
@@ -210,13 +273,23 @@ describe('associates go out as pointers; a name only on an audited request', () 
     const details = (await client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id: adult })).requestAssociateDetails;
     expect(details).toEqual({ owner: 'WMP', id: adult, givenName: 'Zebedee', familyName: 'Quillfeather-ASC-ADULT-1' });
     const auditor = await t.as({ roles: ['auditor'] });
-    const released = (await allEntries(auditor)).filter((e) => e.operation === 'requestAssociateDetails').filter((e) => e.outcome === 'SUCCESS');
-    expect(released).toEqual([expect.objectContaining({ action: 'DISCLOSURE', recordIds: [`WMP/${adult}`], reason: 'ASSOCIATE_NAME_RELEASED', purpose: 'MISSING_LIVE_SEARCH', actor: expect.objectContaining({ force: 'GMP', orgKind: 'police' }) })]);
+    const released = (await allEntries(auditor))
+      .filter((e) => e.operation === 'requestAssociateDetails')
+      .filter((e) => e.outcome === 'SUCCESS');
+    expect(released).toEqual([
+      expect.objectContaining({
+        action: 'DISCLOSURE',
+        recordIds: [`WMP/${adult}`],
+        reason: 'ASSOCIATE_NAME_RELEASED',
+        purpose: 'MISSING_LIVE_SEARCH',
+        actor: expect.objectContaining({ force: 'GMP', orgKind: 'police' }),
+      }),
+    ]);
     expect(t.logs()).not.toContain('Zebedee');
     expect(t.logs()).not.toContain('Quillfeather');
   });
 
-  it('another force\'s associate: never asked between nodes, the owner is named instead', async () => {
+  it("another force's associate: never asked between nodes, the owner is named instead", async () => {
     const client = await as(gmpPolice);
     const err = await client.request(RequestAssociateDetailsDocument, { owner: 'GMP', id: adult }).catch((e: unknown) => e);
     expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DETAILS_OWNER_REMOTE' });
@@ -228,9 +301,14 @@ describe('associates go out as pointers; a name only on an audited request', () 
     try {
       const client = await as(gmpPolice);
       const err = await client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id: adult }).catch((e: unknown) => e);
-      expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'DETAILS_SOURCE_UNAVAILABLE' });
+      expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({
+        code: 'SERVICE_UNAVAILABLE',
+        reason: 'DETAILS_SOURCE_UNAVAILABLE',
+      });
       const auditor = await t.as({ roles: ['auditor'] });
-      const errored = (await allEntries(auditor)).filter((e) => e.operation === 'requestAssociateDetails').filter((e) => e.outcome === 'ERROR');
+      const errored = (await allEntries(auditor))
+        .filter((e) => e.operation === 'requestAssociateDetails')
+        .filter((e) => e.outcome === 'ERROR');
       expect(errored.map((e) => e.reason)).toEqual(['DETAILS_SOURCE_UNAVAILABLE']);
     } finally {
       recordsSystemUp = true;

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -13,13 +14,24 @@ describe('the episode slice', () => {
     const input = episodeInput({ subjectRef: 'SUBJ-A' });
     const published = await publishEpisode(t.client, input);
     expect(published.errors).toEqual([]);
-    expect(published.episode).toMatchObject({ owner: 'WMP', id: input.id, version: 1, status: 'CLOSED', state: 'ACTIVE', marking: 'OFFICIAL-SENSITIVE' });
+    expect(published.episode).toMatchObject({
+      owner: 'WMP',
+      id: input.id,
+      version: 1,
+      status: 'CLOSED',
+      state: 'ACTIVE',
+      marking: 'OFFICIAL-SENSITIVE',
+    });
 
     const read = await localEpisode(t.investigator, 'WMP', input.id!);
     expect(read?.recordBytes).toBe(published.episode!.recordBytes);
     expect(read?.assessment).toEqual({ riskGrade: 'MEDIUM', regrades: [], indicators: ['CSE'] });
     expect(read?.foundPlace?.location).toEqual({ uprn: null, postcode: 'B1 1AA', lat: 52.4796, lon: -1.9026 });
-    expect(JSON.parse(read!.recordBytes)).toMatchObject({ kind: 'episode', facts: { status: 'CLOSED' }, assessment: { riskGrade: 'MEDIUM' } });
+    expect(JSON.parse(read!.recordBytes)).toMatchObject({
+      kind: 'episode',
+      facts: { status: 'CLOSED' },
+      assessment: { riskGrade: 'MEDIUM' },
+    });
   });
 
   it('lists episodes for a subject newest first, page by page', async () => {

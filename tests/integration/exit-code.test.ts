@@ -6,7 +6,9 @@ import { chmodSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { describe, expect, it } from 'vitest';
+
 import { freePort } from '../testkit/federation.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -15,10 +17,15 @@ const VITEST = fileURLToPath(new URL('../../node_modules/vitest/vitest.mjs', imp
 
 function run(args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env, CI: '1', NO_COLOR: '1' }, timeout: 120_000 }, (err, stdout, stderr) => {
-      const code = err ? ((err as { code?: number | string }).code ?? null) : 0;
-      resolve({ code: typeof code === 'number' ? code : null, out: `${stdout}\n${stderr}` });
-    });
+    execFile(
+      process.execPath,
+      args,
+      { cwd: ROOT, env: { ...process.env, ...env, CI: '1', NO_COLOR: '1' }, timeout: 120_000 },
+      (err, stdout, stderr) => {
+        const code = err ? ((err as { code?: number | string }).code ?? null) : 0;
+        resolve({ code: typeof code === 'number' ? code : null, out: `${stdout}\n${stderr}` });
+      },
+    );
   });
 }
 
@@ -38,10 +45,13 @@ describe('the exit code of a run with an embedded PostgreSQL started in the runn
     expect(code).toBe(0);
   });
 
-  it("a process that starts the embedded server ends with its own exitCode, and keeps its signal handlers to itself", async () => {
+  it('a process that starts the embedded server ends with its own exitCode, and keeps its signal handlers to itself', async () => {
     const { code, out } = await run(['--import', 'tsx', `${FIXTURE}embedded-exit-code.ts`, String(await freePort())]);
     expect(code).toBe(3);
-    const { before, during, after } = JSON.parse(out.trim().split('\n')[0]!) as Record<'before' | 'during' | 'after', Record<string, number>>;
+    const { before, during, after } = JSON.parse(out.trim().split('\n')[0]!) as Record<
+      'before' | 'during' | 'after',
+      Record<string, number>
+    >;
     // No listener on beforeExit (the exit code), SIGHUP (the manifest reload), SIGINT or SIGTERM (the node's drain)...
     for (const event of ['beforeExit', 'SIGHUP', 'SIGINT', 'SIGTERM']) expect(during[event], event).toBe(before[event]);
     // ...only the last-resort `exit` listener that signals a server nobody stopped, removed by stop().

@@ -1,12 +1,15 @@
 import { request as httpRequest } from 'node:http';
 import { connect } from 'node:net';
-import postgres from 'postgres';
+
 import { auditServer } from 'graphql-http';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { PEER_PATH, peerAudience } from '@mcx/node';
 import { signNodeToken } from '@mcx/signing';
-import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+
 import { floodNested } from '../testkit/flood.js';
+import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 import { startProductionNode, type ProductionNode } from '../testkit/production.js';
 
 // The node's HTTP edge (services/node/src/http/), against a node started in production mode:
@@ -55,7 +58,8 @@ const RESPONSE_JSON = { accept: 'application/graphql-response+json' };
 const LEGACY_JSON = { accept: 'application/json' };
 
 /** A body nested `depth` deep: `depth` opening brackets, then as many closing ones. */
-const nested = (depth: number) => Buffer.from(`{"query":"query($v: [Int]) { __typename }","variables":{"v":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
+const nested = (depth: number) =>
+  Buffer.from(`{"query":"query($v: [Int]) { __typename }","variables":{"v":${'['.repeat(depth)}${']'.repeat(depth)}}}`);
 
 describe('GraphQL over HTTP (graphql-http audit, as an investigator)', () => {
   // Each audit that does not pass, the status graphql-http gives it, and the deliberate choice behind it.
@@ -74,19 +78,25 @@ describe('GraphQL over HTTP (graphql-http audit, as an investigator)', () => {
   it('0 errors and 0 warnings apart from the deliberate choices (introspection off, CSRF prevention)', async () => {
     const results = await auditServer({
       url: `${t.node.url}/graphql`,
-      fetchFn: (input: string, init: RequestInit = {}) => fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...investigator } }),
+      fetchFn: (input: string, init: RequestInit = {}) =>
+        fetch(input, { ...init, headers: { ...Object.fromEntries(new Headers(init.headers).entries()), ...investigator } }),
     });
     const failing = results.filter((r) => r.status !== 'ok').map((r) => ({ id: r.id, status: r.status, name: r.name }));
     expect(failing.filter((r) => !(r.id in DELIBERATE))).toEqual([]);
     // Each deliberate one still fails, and for the reason given (its status), so the list stays true.
-    expect(Object.fromEntries(failing.map((r) => [r.id, r.status]))).toEqual(Object.fromEntries(Object.entries(DELIBERATE).map(([id, d]) => [id, d.status])));
+    expect(Object.fromEntries(failing.map((r) => [r.id, r.status]))).toEqual(
+      Object.fromEntries(Object.entries(DELIBERATE).map(([id, d]) => [id, d.status])),
+    );
     expect(results.length).toBeGreaterThanOrEqual(61);
   });
 });
 
 describe('status codes', () => {
   it('a document that does not parse: 400 for application/graphql-response+json, 200 for application/json, never 500 and never data', async () => {
-    for (const [accept, status] of [[RESPONSE_JSON, 400], [LEGACY_JSON, 200]] as const) {
+    for (const [accept, status] of [
+      [RESPONSE_JSON, 400],
+      [LEGACY_JSON, 200],
+    ] as const) {
       const r = await graphql('{', { ...investigator, ...accept });
       expect(r.status, accept.accept).toBe(status);
       expect(r.json.errors?.[0]?.extensions?.code).toBe('GRAPHQL_PARSE_FAILED');
@@ -116,7 +126,9 @@ describe('status codes', () => {
       expect(r.json.errors?.[0]?.extensions).toEqual({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' });
       expect(r.json.data).toBeUndefined();
     }
-    const get = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('{__typename}')}`, { headers: { 'apollo-require-preflight': 'true' } });
+    const get = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('{__typename}')}`, {
+      headers: { 'apollo-require-preflight': 'true' },
+    });
     expect(get.status).toBe(401);
     expect(await get.text()).not.toContain('"data"');
   });
@@ -131,7 +143,10 @@ describe('status codes', () => {
   });
 
   it('_service and _entities without a router credential: 403, not 500', async () => {
-    for (const query of ['{ _service { sdl } }', '{ _entities(representations: [{ __typename: "MissingEpisode", owner: "WMP", id: "7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01" }]) { ... on MissingEpisode { id } } }']) {
+    for (const query of [
+      '{ _service { sdl } }',
+      '{ _entities(representations: [{ __typename: "MissingEpisode", owner: "WMP", id: "7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01" }]) { ... on MissingEpisode { id } } }',
+    ]) {
       const r = await graphql(query, investigator);
       expect(r.status, query).toBe(403);
       expect(r.json.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
@@ -146,7 +161,11 @@ describe('status codes', () => {
   });
 
   it('a body over the limit: 413 PAYLOAD_TOO_LARGE (MCX_MAX_BODY_BYTES with a token, MCX_ANONYMOUS_MAX_BODY_BYTES without)', async () => {
-    const big = await post('/graphql', JSON.stringify({ query: '{ nodeForce }', variables: { pad: 'x'.repeat(t.config.maxBodyBytes) } }), investigator);
+    const big = await post(
+      '/graphql',
+      JSON.stringify({ query: '{ nodeForce }', variables: { pad: 'x'.repeat(t.config.maxBodyBytes) } }),
+      investigator,
+    );
     expect(big.status).toBe(413);
     expect(big.json.errors?.[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     // Without a credential, a route that reads a body at all (here: none, a 404) reads 4 KiB at most.
@@ -162,7 +181,7 @@ describe('status codes', () => {
     expect(r.json.errors?.[0]?.extensions).toEqual({ code: 'BAD_REQUEST', reason: 'UNSUPPORTED_MEDIA_TYPE' });
   });
 
-  it('keeps a caller\'s UUID x-request-id, replaces any other without echoing or logging it, and logs routes, never the path sent', async () => {
+  it("keeps a caller's UUID x-request-id, replaces any other without echoing or logging it, and logs routes, never the path sent", async () => {
     const id = '5f0c6a52-2b1e-4c1e-9d35-8f8e2a1b7c44';
     expect((await fetch(`${t.node.url}/healthz`, { headers: { 'x-request-id': id } })).headers.get('x-request-id')).toBe(id);
     const named = await fetch(`${t.node.url}/nowhere/ZebedeeR01?name=ZebedeeR02`, { headers: { 'x-request-id': 'req-ZebedeeR03' } });
@@ -177,7 +196,9 @@ describe('status codes', () => {
     for (const path of ['/graphql', '/healthz', '/readyz', '/.well-known/jwks.json', '/nowhere']) {
       const res = await fetch(`${t.node.url}${path}`, { headers: { 'x-request-id': '0af7651916cd43dd8448eb211c80319c' } });
       expect(res.headers.get('x-request-id'), path).toBe('0af7651916cd43dd8448eb211c80319c');
-      expect(res.headers.get('content-security-policy'), path).toBe("default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'");
+      expect(res.headers.get('content-security-policy'), path).toBe(
+        "default-src 'none';frame-ancestors 'none';base-uri 'none';form-action 'none'",
+      );
       expect(res.headers.get('x-content-type-options'), path).toBe('nosniff');
       expect(res.headers.get('x-frame-options'), path).toBe('DENY');
       expect(res.headers.get('referrer-policy'), path).toBe('no-referrer');
@@ -225,7 +246,12 @@ describe('JSON bodies are bounded before they are parsed', () => {
     const { result, health } = await healthWhile(() => floodNested(`${t.node.url}/graphql`, { count: 50, depth: 1_500_000 }));
     // The node answers 401 and closes the connection rather than read a body beyond
     // MCX_ANONYMOUS_MAX_BODY_BYTES: a sender still uploading may see the close (EPIPE, a reset) before the answer.
-    for (const r of result) expect([{ status: 401, reason: 'TOKEN_MISSING', error: null }, { status: null, reason: null, error: 'EPIPE' }, { status: null, reason: null, error: 'ECONNRESET' }]).toContainEqual(r);
+    for (const r of result)
+      expect([
+        { status: 401, reason: 'TOKEN_MISSING', error: null },
+        { status: null, reason: null, error: 'EPIPE' },
+        { status: null, reason: null, error: 'ECONNRESET' },
+      ]).toContainEqual(r);
     const answered = t
       .logs()
       .slice(before)
@@ -239,7 +265,9 @@ describe('JSON bodies are bounded before they are parsed', () => {
   });
 
   it('10 authenticated ones at once: each refused as too deep before JSON.parse, and /healthz stays under 100 ms', async () => {
-    const { result, health } = await healthWhile(() => floodNested(`${t.node.url}/graphql`, { count: 10, depth: 1_500_000, headers: investigator }));
+    const { result, health } = await healthWhile(() =>
+      floodNested(`${t.node.url}/graphql`, { count: 10, depth: 1_500_000, headers: investigator }),
+    );
     expect(result).toEqual(Array(10).fill({ status: 400, reason: 'JSON_TOO_DEEP', error: null }));
     expectResponsive(health);
   });
@@ -249,7 +277,10 @@ describe('a client that aborts', () => {
   /** Sends the headers and part of the body, then drops the connection. */
   function abortMidBody(path: string, headers: Record<string, string>): Promise<void> {
     return new Promise((resolve) => {
-      const req = httpRequest(new URL(path, t.node.url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(64 * 1024), ...headers } });
+      const req = httpRequest(new URL(path, t.node.url), {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'content-length': String(64 * 1024), ...headers },
+      });
       req.on('error', () => resolve());
       req.on('response', (res) => {
         res.resume();
@@ -299,7 +330,17 @@ describe('readiness tells the truth about the database', () => {
 
   async function readyz() {
     const res = await fetch(`${n.node.url}/readyz`);
-    return { status: res.status, body: (await res.json()) as { ready: boolean; database: string; migrations: unknown; audit: string; integrity: unknown; load: string } };
+    return {
+      status: res.status,
+      body: (await res.json()) as {
+        ready: boolean;
+        database: string;
+        migrations: unknown;
+        audit: string;
+        integrity: unknown;
+        load: string;
+      },
+    };
   }
 
   it('a database that refuses connections: /readyz is 503 with the database unreachable, and ready again once it accepts them', async () => {
@@ -330,13 +371,28 @@ describe('load shedding', () => {
   let n: TestNode;
   beforeAll(async () => {
     // A heap bound far below what any Node process uses: the node is under pressure from its first sample on.
-    n = await startTestNode({ force: 'MPS', env: { MCX_PRESSURE_MAX_HEAP_BYTES: String(1024 * 1024), MCX_PRESSURE_RETRY_AFTER_SECONDS: '7' } });
+    n = await startTestNode({
+      force: 'MPS',
+      env: { MCX_PRESSURE_MAX_HEAP_BYTES: String(1024 * 1024), MCX_PRESSURE_RETRY_AFTER_SECONDS: '7' },
+    });
   });
   afterAll(() => n?.close());
 
   it('under pressure: 503 with Retry-After and SERVICE_UNAVAILABLE (OVERLOADED) before any token is checked; /healthz still 200; /readyz 503 and says why', async () => {
-    const token = await n.issuer.mintToken({ role: 'investigator', force: 'MPS', orgKind: 'police', subject: 'inv', kind: 'user', ttlSec: 60 });
-    const ask = () => fetch(`${n.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...readHeaders('MPS') }, body: '{"query":"{ nodeForce }"}' });
+    const token = await n.issuer.mintToken({
+      role: 'investigator',
+      force: 'MPS',
+      orgKind: 'police',
+      subject: 'inv',
+      kind: 'user',
+      ttlSec: 60,
+    });
+    const ask = () =>
+      fetch(`${n.node.url}/graphql`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}`, ...readHeaders('MPS') },
+        body: '{"query":"{ nodeForce }"}',
+      });
     // The first sample of memory and event-loop delay comes a second after start.
     let res = await ask();
     for (let i = 0; i < 40 && res.status !== 503; i++) {
@@ -346,7 +402,11 @@ describe('load shedding', () => {
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('7');
     expect(((await res.json()) as Json).errors?.[0]?.extensions).toEqual({ code: 'SERVICE_UNAVAILABLE', reason: 'OVERLOADED' });
-    const anonymous = await fetch(`${n.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"query":"{ nodeForce }"}' });
+    const anonymous = await fetch(`${n.node.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{"query":"{ nodeForce }"}',
+    });
     expect(anonymous.status).toBe(503);
     expect((await fetch(`${n.node.url}/healthz`)).status).toBe(200);
     const ready = await fetch(`${n.node.url}/readyz`);
@@ -358,14 +418,28 @@ describe('load shedding', () => {
 describe('a graceful close', () => {
   it('a request in flight when close() is called is answered, the close does not wait on its keep-alive connection, and then the node accepts no more connections', async () => {
     const n = await startTestNode({ force: 'LANCS' });
-    const token = await n.issuer.mintToken({ role: 'investigator', force: 'LANCS', orgKind: 'police', subject: 'inv', kind: 'user', ttlSec: 60 });
+    const token = await n.issuer.mintToken({
+      role: 'investigator',
+      force: 'LANCS',
+      orgKind: 'police',
+      subject: 'inv',
+      kind: 'user',
+      ttlSec: 60,
+    });
     const body = '{"query":"{ nodeForce }"}';
     const answered = new Promise<{ status: number; text: string }>((resolve, reject) => {
-      const req = httpRequest(new URL('/graphql', n.node.url), { method: 'POST', headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `Bearer ${token}` } }, (res) => {
-        let text = '';
-        res.on('data', (c: Buffer) => (text += c.toString()));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
-      });
+      const req = httpRequest(
+        new URL('/graphql', n.node.url),
+        {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'content-length': String(body.length), authorization: `Bearer ${token}` },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
       req.on('error', reject);
       // Half the body now, the rest once the node is closing.
       req.write(body.slice(0, 10));
@@ -403,7 +477,9 @@ describe('what an outside review broke at the edge', () => {
   it('a chunked body past the anonymous limit on a route that reads no body does not stop the node', async () => {
     const chunk = 'x'.repeat(5000);
     for (const line of ['GET /healthz', 'GET /readyz', 'GET /.well-known/jwks.json', 'POST /nowhere']) {
-      const answer = await raw(`${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`);
+      const answer = await raw(
+        `${line} HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n${chunk.length.toString(16)}\r\n${chunk}\r\n0\r\n\r\n`,
+      );
       expect(answer, line).toMatch(/^HTTP\/1\.1 (200|404|413) /);
       expect(answer, line).not.toMatch(/^HTTP\/1\.1 5/m);
     }
@@ -425,7 +501,11 @@ describe('what an outside review broke at the edge', () => {
 
   it('a persisted-query extension is a client error, never an internal one', async () => {
     const before = t.logs().length;
-    const r = await post('/graphql', JSON.stringify({ query: '{ nodeForce }', extensions: { persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } } }), { ...investigator, ...RESPONSE_JSON });
+    const r = await post(
+      '/graphql',
+      JSON.stringify({ query: '{ nodeForce }', extensions: { persistedQuery: { version: 2, sha256Hash: 'a'.repeat(64) } } }),
+      { ...investigator, ...RESPONSE_JSON },
+    );
     expect(r.status).toBeLessThan(500);
     expect(r.json.data ?? null).toBeNull();
     expect(r.json.errors?.[0]?.extensions?.code).toBe('PERSISTED_QUERY_NOT_SUPPORTED');

@@ -1,12 +1,15 @@
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { flattenedVerify, importJWK } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { InMemoryManifestStore, TrustManifestHolder, loadVerifyKey, verifyRecord } from '@mcx/signing';
+
 import { freshMigratedDatabase } from '@mcx/db/testing';
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { InMemoryManifestStore, loadVerifyKey, TrustManifestHolder, verifyRecord } from '@mcx/signing';
+
 import { mcx } from '../testkit/cli.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
 // The whole key life cycle through the real CLI and a real node: generate, publish a manifest,
@@ -28,7 +31,10 @@ async function restartNode(): Promise<TestNode> {
 }
 
 async function holder(): Promise<TrustManifestHolder> {
-  const h = new TrustManifestHolder({ operatorKey: await loadVerifyKey(f('op.pem.pub.pem'), 'manifest'), store: new InMemoryManifestStore() });
+  const h = new TrustManifestHolder({
+    operatorKey: await loadVerifyKey(f('op.pem.pub.pem'), 'manifest'),
+    store: new InMemoryManifestStore(),
+  });
   await h.accept(readFileSync(f('manifest.jws'), 'utf8').trim());
   return h;
 }
@@ -39,8 +45,26 @@ beforeAll(async () => {
   await mcx(['keys', 'generate', '--dir', f('keys')]);
   writeFileSync(f('pub.json'), await mcx(['keys', 'public', '--dir', f('keys')]));
   await mcx(['manifest', 'init', '--out', f('manifest.json'), '--operator-key', f('op.pem')]);
-  await mcx(['manifest', 'add-member', '--manifest', f('manifest.json'), '--code', 'WMP', '--name', 'West Midlands Police', '--kind', 'police',
-    '--endpoint', 'https://mcx.wmp.example', '--contact', '+44 121 000 0000', '--keys', f('pub.json'), '--capabilities', 'peer.records/1']);
+  await mcx([
+    'manifest',
+    'add-member',
+    '--manifest',
+    f('manifest.json'),
+    '--code',
+    'WMP',
+    '--name',
+    'West Midlands Police',
+    '--kind',
+    'police',
+    '--endpoint',
+    'https://mcx.wmp.example',
+    '--contact',
+    '+44 121 000 0000',
+    '--keys',
+    f('pub.json'),
+    '--capabilities',
+    'peer.records/1',
+  ]);
   await signManifest();
 }, 120_000);
 afterAll(() => t?.close());
@@ -78,7 +102,10 @@ describe('keys, signed records and the trust manifest', () => {
     const results = published.map((p) => verifyRecord(p.bytes, p.signature, h.keyResolver('record')));
     expect(results.map((r) => r.valid)).toEqual([true, true, true]);
     expect(new Set(results.map((r) => (r.valid ? r.kid : null))).size).toBe(3);
-    const statuses = h.member('WMP')!.keys.filter((k) => k.job === 'record').map((k) => k.status);
+    const statuses = h
+      .member('WMP')!
+      .keys.filter((k) => k.job === 'record')
+      .map((k) => k.status);
     expect(statuses).toEqual(['verify-only', 'verify-only', 'active']);
   });
 
@@ -87,7 +114,10 @@ describe('keys, signed records and the trust manifest', () => {
     const firstKid = JSON.parse(Buffer.from(first.signature.split('.')[0]!, 'base64url').toString()).kid as string;
     await mcx(['manifest', 'revoke-key', '--manifest', f('manifest.json'), '--kid', firstKid]);
     await signManifest();
-    expect(verifyRecord(first.bytes, first.signature, (await holder()).keyResolver('record'))).toEqual({ valid: false, reason: 'REVOKED_KEY' });
+    expect(verifyRecord(first.bytes, first.signature, (await holder()).keyResolver('record'))).toEqual({
+      valid: false,
+      reason: 'REVOKED_KEY',
+    });
 
     await t!.close();
     t = null;
@@ -98,7 +128,14 @@ describe('keys, signed records and the trust manifest', () => {
     const again = (await node.investigator.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id })).localEpisode!;
     expect(again.recordBytes).toBe(first.bytes);
     expect(verifyRecord(again.recordBytes, again.recordSignature, (await holder()).keyResolver('record'))).toMatchObject({ valid: true });
-    const unlisted = verifyRecord(first.bytes, first.signature.replace(/^[^.]+/, Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'not-listed', typ: 'mcx-record+jws' })).toString('base64url')), (await holder()).keyResolver('record'));
+    const unlisted = verifyRecord(
+      first.bytes,
+      first.signature.replace(
+        /^[^.]+/,
+        Buffer.from(JSON.stringify({ alg: 'EdDSA', kid: 'not-listed', typ: 'mcx-record+jws' })).toString('base64url'),
+      ),
+      (await holder()).keyResolver('record'),
+    );
     expect(unlisted).toEqual({ valid: false, reason: 'UNKNOWN_KEY' });
   });
 
@@ -123,9 +160,13 @@ describe('keys, signed records and the trust manifest', () => {
     await mcx(['manifest', 'init', '--out', f('forged.json'), '--operator-key', `${other}.pem`]);
     await mcx(['manifest', 'sign', '--manifest', f('forged.json'), '--operator-key', `${other}.pem`, '--out', f('forged.jws')]);
     const fresh = await freshMigratedDatabase();
-    await expect(startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('forged.jws') } })).rejects.toMatchObject({ code: 'MANIFEST_WRONG_SIGNER' });
+    await expect(
+      startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('forged.jws') } }),
+    ).rejects.toMatchObject({ code: 'MANIFEST_WRONG_SIGNER' });
     const payload = Buffer.from(readFileSync(f('manifest.json'))).toString('base64url');
     writeFileSync(f('unsigned.jws'), `${Buffer.from('{"alg":"none"}').toString('base64url')}.${payload}.`);
-    await expect(startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('unsigned.jws') } })).rejects.toMatchObject({ code: 'MANIFEST_UNSIGNED' });
+    await expect(
+      startTestNode({ force: 'WMP', databaseUrl: fresh, env: { ...env(), MCX_MANIFEST_FILE: f('unsigned.jws') } }),
+    ).rejects.toMatchObject({ code: 'MANIFEST_UNSIGNED' });
   });
 });

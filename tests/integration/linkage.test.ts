@@ -1,17 +1,41 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gql } from 'graphql-tag';
 import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { McxClient } from '@mcx/client';
+
+import { allEntries } from '../testkit/audit.js';
 import { createFederation, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate, retractRecord } from '../testkit/records.js';
-import { allEntries } from '../testkit/audit.js';
 
 const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) { publishSubject(input: $input) { subject { owner subjectRef keyKinds keyVersion } errors { field code message } } }
+  mutation P($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      subject {
+        owner
+        subjectRef
+        keyKinds
+        keyVersion
+      }
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
 `;
 const MATCH = gql`
-  query M($identity: McxChildIdentityInput!) { matchSubjects(identity: $identity) { owner subjectRef strength matchedKinds conflicts } }
+  query M($identity: McxChildIdentityInput!) {
+    matchSubjects(identity: $identity) {
+      owner
+      subjectRef
+      strength
+      matchedKinds
+      conflicts
+    }
+  }
 `;
 
 let fed: TestFederation;
@@ -19,10 +43,18 @@ let t: TestNode;
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 
 async function publishSubject(client: McxClient, input: Record<string, unknown>) {
-  return ((await client.request(PUBLISH_SUBJECT as never, { input } as never)) as { publishSubject: { subject: { keyKinds: string[] } | null; errors: { field: string; code: string; message: string }[] } }).publishSubject;
+  return (
+    (await client.request(PUBLISH_SUBJECT as never, { input } as never)) as {
+      publishSubject: { subject: { keyKinds: string[] } | null; errors: { field: string; code: string; message: string }[] };
+    }
+  ).publishSubject;
 }
 async function match(client: McxClient, identity: Record<string, unknown>) {
-  return ((await client.request(MATCH as never, { identity } as never)) as { matchSubjects: { subjectRef: string; strength: string; matchedKinds: string[]; conflicts: string[] }[] }).matchSubjects;
+  return (
+    (await client.request(MATCH as never, { identity } as never)) as {
+      matchSubjects: { subjectRef: string; strength: string; matchedKinds: string[]; conflicts: string[] }[];
+    }
+  ).matchSubjects;
 }
 
 beforeAll(async () => {
@@ -36,10 +68,18 @@ afterAll(async () => {
 
 describe('subjects through the real linkage service', () => {
   it('a subject is stored as linkage keys only, and found again by a re-recorded identity', async () => {
-    const published = await publishSubject(t.client, { subjectRef: 'SUBJ-L1', reviewAt, identity: { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE', nhsNumber: '9990001413' } });
+    const published = await publishSubject(t.client, {
+      subjectRef: 'SUBJ-L1',
+      reviewAt,
+      identity: { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE', nhsNumber: '9990001413' },
+    });
     expect(published.errors).toEqual([]);
     expect(published.subject?.keyKinds).toEqual(expect.arrayContaining(['nhs', 'name_dob', 'surname_dob_sex', 'forename_dob_sex']));
-    await publishSubject(t.client, { subjectRef: 'SUBJ-L2', reviewAt, identity: { forename: 'Rosalind', surname: 'Quennell', dob: '2012-07-21', sex: 'FEMALE' } });
+    await publishSubject(t.client, {
+      subjectRef: 'SUBJ-L2',
+      reviewAt,
+      identity: { forename: 'Rosalind', surname: 'Quennell', dob: '2012-07-21', sex: 'FEMALE' },
+    });
 
     const strong = await match(t.investigator, { forename: 'ROSALIND', surname: 'quennell', dob: '2011-04-09', sex: 'FEMALE' });
     expect(strong.map((m) => [m.subjectRef, m.strength])).toEqual([['SUBJ-L1', 'STRONG']]);
@@ -47,7 +87,13 @@ describe('subjects through the real linkage service', () => {
     expect(byNhs).toEqual([{ subjectRef: 'SUBJ-L1', strength: 'STRONG', matchedKinds: ['nhs'], conflicts: [], owner: 'WMP' }]);
     const surnameChange = await match(t.investigator, { forename: 'Rosalind', surname: 'Ashworth', dob: '2011-04-09', sex: 'FEMALE' });
     expect(surnameChange.map((m) => [m.subjectRef, m.strength])).toEqual([['SUBJ-L1', 'POSSIBLE']]);
-    const conflict = await match(t.investigator, { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE', nhsNumber: '9990001421' });
+    const conflict = await match(t.investigator, {
+      forename: 'Rosalind',
+      surname: 'Quennell',
+      dob: '2011-04-09',
+      sex: 'FEMALE',
+      nhsNumber: '9990001421',
+    });
     expect(conflict[0]).toMatchObject({ subjectRef: 'SUBJ-L1', strength: 'STRONG', conflicts: ['nhs'] });
     expect(await match(t.investigator, { forename: 'Benedict', surname: 'Quennell', dob: '2011-04-09', sex: 'MALE' })).toEqual([]);
   });
@@ -62,7 +108,11 @@ describe('subjects through the real linkage service', () => {
   });
 
   it('bad identity gets field errors that never repeat the value, and nothing is stored', async () => {
-    const r = await publishSubject(t.client, { subjectRef: 'SUBJ-BAD', reviewAt, identity: { forename: 'Perpetua', nhsNumber: '9990001415', dob: '2031-01-01' } });
+    const r = await publishSubject(t.client, {
+      subjectRef: 'SUBJ-BAD',
+      reviewAt,
+      identity: { forename: 'Perpetua', nhsNumber: '9990001415', dob: '2031-01-01' },
+    });
     expect(r.subject).toBeNull();
     expect(r.errors.map((e) => [e.field, e.code])).toEqual([
       ['identity.dob', 'INVALID_FORMAT'],
@@ -73,12 +123,16 @@ describe('subjects through the real linkage service', () => {
   });
 
   it('an associate published with identity gets linkage keys kept apart; its signed record holds no identity', async () => {
-    const input = associateInput({ identity: { forename: 'Lucius', surname: 'Fairweather', phone: '07700 900461', vehicleReg: 'AB12 CDE' } } as never);
+    const input = associateInput({
+      identity: { forename: 'Lucius', surname: 'Fairweather', phone: '07700 900461', vehicleReg: 'AB12 CDE' },
+    } as never);
     const published = await publishAssociate(t.client, input);
     expect(published.errors).toEqual([]);
     expect(published.associate!.recordBytes).not.toMatch(/Lucius|Fairweather|7700|AB12/i);
     const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
-    const kinds = await sql<{ key_kind: string }[]>`select distinct key_kind from linkage_keys where holder_kind = 'associate' and holder = ${input.id!} order by 1`;
+    const kinds = await sql<
+      { key_kind: string }[]
+    >`select distinct key_kind from linkage_keys where holder_kind = 'associate' and holder = ${input.id!} order by 1`;
     await sql.end();
     expect(kinds.map((k) => k.key_kind)).toEqual(expect.arrayContaining(['phone', 'vreg']));
 
@@ -91,7 +145,11 @@ describe('subjects through the real linkage service', () => {
   });
 
   it('the linkage service logs each call by member and count, and never an element', () => {
-    const lines = fed.linkageLogs().trim().split('\n').map((l) => JSON.parse(l) as Record<string, unknown>);
+    const lines = fed
+      .linkageLogs()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
     const calls = lines.filter((l) => l.member === 'WMP' && l.outcome === 'evaluated');
     expect(calls.length).toBeGreaterThanOrEqual(8);
     expect(calls.every((c) => typeof c.count === 'number' && c.count > 0)).toBe(true);

@@ -1,13 +1,15 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import postgres from 'postgres';
+
 import { gql } from 'graphql-tag';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inject } from 'vitest';
-import { syntheticChildren, type ChildIdentity } from '@mcx/linkage';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+
 import { ChildHistoryDocument } from '@mcx/client';
+import { syntheticChildren, type ChildIdentity } from '@mcx/linkage';
 import { PEER_OPERATIONS } from '@mcx/node';
 import { initTelemetry } from '@mcx/telemetry';
+
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
@@ -17,7 +19,15 @@ import { associateInput, publishAssociate } from '../testkit/records.js';
 // of any of them may be found in the database, the node's logs, the linkage service's logs, the
 // PostgreSQL server log or the raw data files, nor in the answers to bad input.
 const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) { publishSubject(input: $input) { errors { field code message } } }
+  mutation P($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      errors {
+        field
+        code
+        message
+      }
+    }
+  }
 `;
 const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
@@ -55,10 +65,19 @@ function needles(): { label: string; re: RegExp; binarySafe: boolean }[] {
       out.push({ label: 'dob uk', re: new RegExp(`${d}/${m}/${y}`), binarySafe: true });
       out.push({ label: 'dob compact', re: new RegExp(`(?<!\\d)(${d}${m}${y}|${y}${m}${d})(?!\\d)`), binarySafe: false });
     }
-    if (c.nhsNumber) out.push({ label: 'nhs', re: new RegExp(`${c.nhsNumber.slice(0, 3)}[ -]?${c.nhsNumber.slice(3, 6)}[ -]?${c.nhsNumber.slice(6)}`), binarySafe: true });
+    if (c.nhsNumber)
+      out.push({
+        label: 'nhs',
+        re: new RegExp(`${c.nhsNumber.slice(0, 3)}[ -]?${c.nhsNumber.slice(3, 6)}[ -]?${c.nhsNumber.slice(6)}`),
+        binarySafe: true,
+      });
   }
   // A lone name as a word: not inside a longer token such as a base64url key or signature.
-  out.push({ label: 'name', re: new RegExp(`(?<![A-Za-z0-9_-])(${[...words].map(esc).join('|')})(?![A-Za-z0-9_-])`, 'i'), binarySafe: true });
+  out.push({
+    label: 'name',
+    re: new RegExp(`(?<![A-Za-z0-9_-])(${[...words].map(esc).join('|')})(?![A-Za-z0-9_-])`, 'i'),
+    binarySafe: true,
+  });
   for (const p of phones) {
     const digits = p.replace(/\s/g, '').slice(1);
     out.push({ label: 'phone', re: new RegExp(`(0|\\+44)\\s?${digits.slice(0, 4)}\\s?${digits.slice(4)}`), binarySafe: true });
@@ -84,31 +103,47 @@ beforeAll(async () => {
   t = await startTestNode({ force: 'WMP', keys: fed.keys.WMP!, env: { ...fed.nodeEnv('WMP'), PORT: String(port) } });
   const ref = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
   dbOid = (await ref<{ oid: number }[]>`select oid::int from pg_database where datname = current_database()`)[0]!.oid;
-  publicWords = new Set((await ref<{ name: string }[]>`select name from ref_organisations`).flatMap((r) => r.name.toLowerCase().split(/[^a-z]+/)));
+  publicWords = new Set(
+    (await ref<{ name: string }[]>`select name from ref_organisations`).flatMap((r) => r.name.toLowerCase().split(/[^a-z]+/)),
+  );
   await ref.end();
   let next = 0;
   await Promise.all(
     Array.from({ length: 4 }, async () => {
       for (let i = next++; i < children.length; i = next++) {
-        const res = (await t.client.request(PUBLISH_SUBJECT as never, { input: { subjectRef: `SUBJ-${i}`, reviewAt, identity: toInput(children[i]!) } } as never)) as { publishSubject: { errors: unknown[] } };
+        const res = (await t.client.request(
+          PUBLISH_SUBJECT as never,
+          { input: { subjectRef: `SUBJ-${i}`, reviewAt, identity: toInput(children[i]!) } } as never,
+        )) as { publishSubject: { errors: unknown[] } };
         if (res.publishSubject.errors.length > 0) throw new Error(`subject ${i} refused: ${JSON.stringify(res.publishSubject.errors)}`);
       }
     }),
   );
   for (const phone of phones) {
-    const r = await publishAssociate(t.client, associateInput({ identity: { forename: children[0]!.forename, surname: 'Associate', phone } } as never));
+    const r = await publishAssociate(
+      t.client,
+      associateInput({ identity: { forename: children[0]!.forename, surname: 'Associate', phone } } as never),
+    );
     if (r.errors.length > 0) throw new Error('associate refused');
   }
   // A bad-input run: every answer is kept to be searched.
   for (const c of children.slice(0, 50)) {
-    const bad = { ...toInput(c), nhsNumber: c.nhsNumber ? `${c.nhsNumber.slice(0, 9)}${(Number(c.nhsNumber[9]) + 1) % 10}` : '12345', dob: `${c.dob!.slice(0, 4)}-13-45` };
+    const bad = {
+      ...toInput(c),
+      nhsNumber: c.nhsNumber ? `${c.nhsNumber.slice(0, 9)}${(Number(c.nhsNumber[9]) + 1) % 10}` : '12345',
+      dob: `${c.dob!.slice(0, 4)}-13-45`,
+    };
     const res = await t.client.raw(PUBLISH_SUBJECT as never, { input: { subjectRef: 'SUBJ-BAD', reviewAt, identity: bad } } as never);
     badAnswers.push(JSON.stringify(res));
-    const typed = await t.client.raw(PUBLISH_SUBJECT as never, { input: { subjectRef: 'SUBJ-BAD', reviewAt, identity: { ...toInput(c), sex: `${c.forename} ${c.surname}` } } } as never);
+    const typed = await t.client.raw(
+      PUBLISH_SUBJECT as never,
+      { input: { subjectRef: 'SUBJ-BAD', reviewAt, identity: { ...toInput(c), sex: `${c.forename} ${c.surname}` } } } as never,
+    );
     badAnswers.push(JSON.stringify(typed));
   }
   // Federated reads (the peer protocol, node tokens, traces) for some of the children.
-  for (const c of children.slice(0, 30)) federatedAnswers.push(JSON.stringify(await t.investigator.raw(ChildHistoryDocument, { identity: toInput(c) as never })));
+  for (const c of children.slice(0, 30))
+    federatedAnswers.push(JSON.stringify(await t.investigator.raw(ChildHistoryDocument, { identity: toInput(c) as never })));
 }, 600_000);
 afterAll(async () => {
   await t?.close();
@@ -118,7 +153,9 @@ afterAll(async () => {
 describe('no name, date of birth, NHS number or phone is kept or logged anywhere', () => {
   it('the linkage keys exist (the run did what it says)', async () => {
     const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
-    const [row] = await sql<{ subjects: number; keys: number }[]>`select (select count(*)::int from subjects) as subjects, (select count(*)::int from linkage_keys) as keys`;
+    const [row] = await sql<
+      { subjects: number; keys: number }[]
+    >`select (select count(*)::int from subjects) as subjects, (select count(*)::int from linkage_keys) as keys`;
     await sql.end();
     expect(row!.subjects).toBe(1000);
     expect(row!.keys).toBeGreaterThan(5000);
@@ -126,7 +163,9 @@ describe('no name, date of birth, NHS number or phone is kept or logged anywhere
 
   it('a full dump of the node database holds none of it', async () => {
     const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
-    const tables = await sql<{ s: string; t: string }[]>`select table_schema as s, table_name as t from information_schema.tables where table_schema in ('public', 'drizzle') and table_type = 'BASE TABLE'`;
+    const tables = await sql<
+      { s: string; t: string }[]
+    >`select table_schema as s, table_name as t from information_schema.tables where table_schema in ('public', 'drizzle') and table_type = 'BASE TABLE'`;
     let dump = '';
     for (const { s, t: table } of tables) {
       const rows = await sql.unsafe(`select x::text as row from "${s}"."${table}" x`);

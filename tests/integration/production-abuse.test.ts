@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { episodeInput } from '../testkit/episodes.js';
 import { readHeaders, type TestNode } from '../testkit/node.js';
 import { startProductionNode } from '../testkit/production.js';
@@ -13,14 +14,22 @@ let investigator: Record<string, string>;
 
 beforeAll(async () => {
   ({ t, signToken } = await startProductionNode());
-  investigator = { authorization: `Bearer ${await signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-1' })}`, ...readHeaders('WMP') };
+  investigator = {
+    authorization: `Bearer ${await signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-1' })}`,
+    ...readHeaders('WMP'),
+  };
 });
 afterAll(() => t?.close());
 
 async function post(body: unknown, headers: Record<string, string> = {}) {
-  const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+  const res = await fetch(`${t.node.url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
   const text = await res.text();
-  let json: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[]; extensions?: Record<string, unknown> } = {};
+  let json: { data?: unknown; errors?: { message: string; extensions?: Record<string, unknown> }[]; extensions?: Record<string, unknown> } =
+    {};
   try {
     json = JSON.parse(text);
   } catch {
@@ -39,7 +48,10 @@ describe('GraphQL abuse checks against a production node', () => {
   });
 
   it('2. array batching is refused', async () => {
-    const r = await post(Array.from({ length: 10 }, () => ({ query: '{ __typename }' })), investigator);
+    const r = await post(
+      Array.from({ length: 10 }, () => ({ query: '{ __typename }' })),
+      investigator,
+    );
     expect(r.status).toBe(400);
     expect(r.text).not.toContain('"__typename"');
   });
@@ -51,7 +63,11 @@ describe('GraphQL abuse checks against a production node', () => {
   });
 
   it('4. a url-encoded POST is refused (CSRF)', async () => {
-    const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers: { ...investigator, 'content-type': 'application/x-www-form-urlencoded' }, body: 'query=%7B__typename%7D' });
+    const res = await fetch(`${t.node.url}/graphql`, {
+      method: 'POST',
+      headers: { ...investigator, 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'query=%7B__typename%7D',
+    });
     expect(res.status).toBeGreaterThanOrEqual(400);
     expect(await res.text()).not.toContain('"data"');
   });
@@ -112,7 +128,9 @@ describe('GraphQL abuse checks against a production node', () => {
   });
 
   it('12. a mutation over GET is refused', async () => {
-    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('mutation{__typename}')}`, { headers: { ...investigator, 'apollo-require-preflight': 'true' } });
+    const res = await fetch(`${t.node.url}/graphql?query=${encodeURIComponent('mutation{__typename}')}`, {
+      headers: { ...investigator, 'apollo-require-preflight': 'true' },
+    });
     expect(res.status).toBe(405);
     expect(await res.text()).not.toContain('"data"');
   });
@@ -130,7 +148,10 @@ describe('GraphQL abuse checks against a production node', () => {
   });
 
   it('14. _entities with no token, a user token without purpose, or a router without a user is refused', async () => {
-    const q = { query: '{ _entities(representations: [{ __typename: "MissingEpisode", owner: "WMP", id: "7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01" }]) { ... on MissingEpisode { id ownerReference } } }' };
+    const q = {
+      query:
+        '{ _entities(representations: [{ __typename: "MissingEpisode", owner: "WMP", id: "7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01" }]) { ... on MissingEpisode { id ownerReference } } }',
+    };
     const user = await signToken({ roles: ['investigator'], mcx_token_kind: 'user', sub: 'inv-1' });
     const router = await signToken({ roles: ['router'], mcx_token_kind: 'client', sub: 'router-1', client_id: 'router-1' });
     const attempts: [Record<string, string>, string][] = [
@@ -144,14 +165,25 @@ describe('GraphQL abuse checks against a production node', () => {
       expect(r.status).toBe(code === 'UNAUTHENTICATED' ? 401 : 403);
       expect(r.text).not.toContain('ownerReference":"');
     }
-    const ok = await post(q, { authorization: `Bearer ${router}`, 'x-mcx-forwarded-user': user, 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'WMP-26-1' });
+    const ok = await post(q, {
+      authorization: `Bearer ${router}`,
+      'x-mcx-forwarded-user': user,
+      'x-mcx-purpose': 'MISSING_LIVE_SEARCH',
+      'x-mcx-case-ref': 'WMP-26-1',
+    });
     expect(ok.json.errors).toBeUndefined();
     expect(ok.json.data).toEqual({ _entities: [null] });
   });
 
   it('15. an error path that echoes input does not carry a name, to the caller or the logs', async () => {
     const publisher = await signToken({ roles: ['publisher'], mcx_token_kind: 'client', sub: 'rms', client_id: 'rms' });
-    const r = await post({ query: 'mutation($v: MissingEpisodeInput!) { publishEpisode(input: $v) { errors { code } } }', variables: { v: { ...episodeInput(), version: 'Tallulah Bramwell' } } }, { authorization: `Bearer ${publisher}` });
+    const r = await post(
+      {
+        query: 'mutation($v: MissingEpisodeInput!) { publishEpisode(input: $v) { errors { code } } }',
+        variables: { v: { ...episodeInput(), version: 'Tallulah Bramwell' } },
+      },
+      { authorization: `Bearer ${publisher}` },
+    );
     expect(r.json.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(r.text).not.toContain('Tallulah');
     expect(t.logs()).not.toContain('Tallulah');
@@ -160,7 +192,13 @@ describe('GraphQL abuse checks against a production node', () => {
   it('keeps serving afterwards', async () => {
     expect((await fetch(`${t.node.url}/healthz`)).status).toBe(200);
     const publisher = await signToken({ roles: ['publisher'], mcx_token_kind: 'client', sub: 'rms', client_id: 'rms' });
-    const r = await post({ query: 'mutation($v: MissingEpisodeInput!) { publishEpisode(input: $v) { errors { code } episode { id } } }', variables: { v: episodeInput() } }, { authorization: `Bearer ${publisher}` });
+    const r = await post(
+      {
+        query: 'mutation($v: MissingEpisodeInput!) { publishEpisode(input: $v) { errors { code } episode { id } } }',
+        variables: { v: episodeInput() },
+      },
+      { authorization: `Bearer ${publisher}` },
+    );
     expect(r.json.errors).toBeUndefined();
     expect(r.json.data).toMatchObject({ publishEpisode: { errors: [] } });
   });

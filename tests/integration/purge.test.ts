@@ -1,10 +1,13 @@
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { AmendEpisodeDocument } from '@mcx/client';
 import { generateNodeKeys, writeNodeKeys } from '@mcx/node';
+
 import { allEntries } from '../testkit/audit.js';
 import { mcx } from '../testkit/cli.js';
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
@@ -19,7 +22,13 @@ let cliEnv: Record<string, string>;
 beforeAll(async () => {
   writeNodeKeys(path.join(dir, 'keys'), generateNodeKeys());
   t = await startTestNode({ force: 'WMP', env: { MCX_KEYS_DIR: path.join(dir, 'keys'), MCX_ERASURE_LOG: erasureLog } });
-  cliEnv = { MCX_ENV: 'test', DATABASE_URL: t.databaseUrl, MCX_FORCE_CODE: 'WMP', MCX_KEYS_DIR: path.join(dir, 'keys'), MCX_ERASURE_LOG: erasureLog };
+  cliEnv = {
+    MCX_ENV: 'test',
+    DATABASE_URL: t.databaseUrl,
+    MCX_FORCE_CODE: 'WMP',
+    MCX_KEYS_DIR: path.join(dir, 'keys'),
+    MCX_ERASURE_LOG: erasureLog,
+  };
 });
 afterAll(() => t?.close());
 
@@ -40,10 +49,17 @@ describe('erasure: the purge job and its replay after a restore', () => {
     const left = await sql<{ version: number }[]>`select version from record_versions where id = ${erased.id!} order by version`;
     expect(left.map((r) => r.version)).toEqual([3]); // only the signed tombstone
     expect((await sql`select version from record_versions where id = ${kept.id!}`).length).toBe(2); // withdrawn, not erased
-    const log = readFileSync(erasureLog, 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(log).toEqual([{ owner: 'WMP', id: erased.id, kind: 'episode', versions: [1, 2], reason: 'ERASURE_REQUEST', erasedAt: expect.any(String) }]);
+    const log = readFileSync(erasureLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(log).toEqual([
+      { owner: 'WMP', id: erased.id, kind: 'episode', versions: [1, 2], reason: 'ERASURE_REQUEST', erasedAt: expect.any(String) },
+    ]);
     const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
-    expect((await allEntries(auditor, { action: 'ERASURE' })).map((e) => [e.operation, e.recordIds])).toEqual([['purge', [`WMP/${erased.id}`]]]);
+    expect((await allEntries(auditor, { action: 'ERASURE' })).map((e) => [e.operation, e.recordIds])).toEqual([
+      ['purge', [`WMP/${erased.id}`]],
+    ]);
     expect(await mcx(['purge'], cliEnv)).toMatch(/erased 0 records/); // idempotent
 
     // A restore from a backup taken before the retraction brings the content back...
@@ -58,7 +74,9 @@ describe('erasure: the purge job and its replay after a restore', () => {
     // ...and replaying the erasure log erases it again, under a fresh signed tombstone.
     expect(await mcx(['purge', '--replay'], cliEnv)).toMatch(/replayed 1 erasures/);
     expect(await localEpisode(t.investigator, 'WMP', erased.id!)).toBeNull();
-    const after = await sql<{ version: number; bytes: string }[]>`select version, bytes from record_versions where id = ${erased.id!} order by version`;
+    const after = await sql<
+      { version: number; bytes: string }[]
+    >`select version, bytes from record_versions where id = ${erased.id!} order by version`;
     expect(after.map((r) => JSON.parse(r.bytes).schema)).toEqual(['mcx.tombstone/1']);
     await sql.end();
   });

@@ -5,9 +5,10 @@
  * interfaces. The node verifies the stored signature before any use of the bytes: the record is
  * withheld and counted, never signed again, logged as an integrity fault and shown to operators.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import postgres from 'postgres';
 import { gql } from 'graphql-tag';
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import {
   AssociatePointerDocument,
   CloseEpisodeDocument,
@@ -17,15 +18,18 @@ import {
   ReviewRecordDocument,
   type McxClient,
 } from '@mcx/client';
-import { startTestNode, type TestNode } from '../testkit/node.js';
-import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
-import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
+
 import { allEntries } from '../testkit/audit.js';
+import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
+import { startTestNode, type TestNode } from '../testkit/node.js';
+import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
 
 const ENTITIES = gql`
   query Entities($r: [_Any!]!) {
     _entities(representations: $r) {
-      ... on MissingEpisode { id }
+      ... on MissingEpisode {
+        id
+      }
     }
   }
 `;
@@ -39,7 +43,14 @@ let operator: McxClient;
 beforeAll(async () => {
   t = await startTestNode({ force: 'WMP' });
   sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
-  localAuthority = await t.as({ roles: ['investigator'], orgKind: 'local_authority', force: 'E08000025', kind: 'user', subject: 'la-lead-1', headers: { 'x-mcx-purpose': 'SAFEGUARDING_STRATEGY', 'x-mcx-case-ref': 'CASE-26-4242' } });
+  localAuthority = await t.as({
+    roles: ['investigator'],
+    orgKind: 'local_authority',
+    force: 'E08000025',
+    kind: 'user',
+    subject: 'la-lead-1',
+    headers: { 'x-mcx-purpose': 'SAFEGUARDING_STRATEGY', 'x-mcx-case-ref': 'CASE-26-4242' },
+  });
   operator = await t.as({ roles: ['operator'] });
 });
 
@@ -50,9 +61,12 @@ afterAll(async () => {
 
 /** Changes one occurrence of `from` in the current version's stored bytes to `to` (direct SQL). */
 async function tamperBytes(id: string, from: string, to: string): Promise<void> {
-  const [row] = await sql<{ bytes: string }[]>`select v.bytes from record_versions v join records r using (owner, id, version) where r.owner = 'WMP' and r.id = ${id}`;
+  const [row] = await sql<
+    { bytes: string }[]
+  >`select v.bytes from record_versions v join records r using (owner, id, version) where r.owner = 'WMP' and r.id = ${id}`;
   expect(row!.bytes.split(from)).toHaveLength(2);
-  const changed = await sql`update record_versions v set bytes = replace(v.bytes, ${from}, ${to}) from records r where r.owner = v.owner and r.id = v.id and r.version = v.version and r.owner = 'WMP' and r.id = ${id}`;
+  const changed =
+    await sql`update record_versions v set bytes = replace(v.bytes, ${from}, ${to}) from records r where r.owner = v.owner and r.id = v.id and r.version = v.version and r.owner = 'WMP' and r.id = ${id}`;
   expect(changed.count).toBe(1);
 }
 
@@ -72,7 +86,11 @@ function faultLines(id: string): Record<string, unknown>[] {
 describe('a stored record changed in the database', () => {
   it('is withheld, not signed again, when the policy would coarsen it for the requester; counted, logged and shown to operators', async () => {
     const subjectRef = 'SUBJ-INT-1';
-    const placement = episodeInput({ subjectRef, missingFrom: { kind: 'FOSTER', location: { postcode: 'B15 2TT' } }, foundPlace: { kind: 'OTHER', location: { postcode: 'B1 1AA', lat: 52.4796, lon: -1.9026 } } });
+    const placement = episodeInput({
+      subjectRef,
+      missingFrom: { kind: 'FOSTER', location: { postcode: 'B15 2TT' } },
+      foundPlace: { kind: 'OTHER', location: { postcode: 'B1 1AA', lat: 52.4796, lon: -1.9026 } },
+    });
     const honest = episodeInput({ subjectRef, missingFrom: { kind: 'HOME', location: { postcode: 'B13 8JP' } } });
     for (const e of [placement, honest]) expect((await publishEpisode(t.client, e)).errors).toEqual([]);
     // Untouched, the local authority gets the placement coarsened: a view the owner signs again.
@@ -99,15 +117,23 @@ describe('a stored record changed in the database', () => {
 
     // An error line names it (kind, owner, id, version, reason) and holds none of its content.
     const lines = faultLines(placement.id!);
-    expect(lines[0]).toMatchObject({ level: 'error', integrityFault: { kind: 'episode', owner: 'WMP', id: placement.id, version: 1, reason: 'BAD_SIGNATURE' } });
+    expect(lines[0]).toMatchObject({
+      level: 'error',
+      integrityFault: { kind: 'episode', owner: 'WMP', id: placement.id, version: 1, reason: 'BAD_SIGNATURE' },
+    });
     expect(JSON.stringify(lines)).not.toMatch(/B1 1A|B15|FOSTER|SUBJ-INT/);
 
     // Operators see it without reading logs: nodeStatus and /readyz.
     const status = await integrity();
     expect(status.state).toBe('FAULT');
     expect(status.faultsDetected).toBeGreaterThanOrEqual(4);
-    expect(status.recent).toContainEqual(expect.objectContaining({ kind: 'EPISODE', owner: 'WMP', id: placement.id, version: 1, reason: 'BAD_SIGNATURE' }));
-    const ready = (await (await fetch(`${t.node.url}/readyz`)).json()) as { ready: boolean; integrity: { state: string; faultsDetected: number } };
+    expect(status.recent).toContainEqual(
+      expect.objectContaining({ kind: 'EPISODE', owner: 'WMP', id: placement.id, version: 1, reason: 'BAD_SIGNATURE' }),
+    );
+    const ready = (await (await fetch(`${t.node.url}/readyz`)).json()) as {
+      ready: boolean;
+      integrity: { state: string; faultsDetected: number };
+    };
     expect(ready).toMatchObject({ ready: true, integrity: { state: 'FAULT' } });
     expect(ready.integrity.faultsDetected).toBeGreaterThanOrEqual(4);
   });
@@ -118,16 +144,29 @@ describe('a stored record changed in the database', () => {
     await tamperBytes(input.id!, '"riskGrade":"MEDIUM"', '"riskGrade":"MEDIUN"');
     const refused = [{ field: 'id', code: 'INTEGRITY_FAULT', message: expect.stringContaining('signature check') }];
     // Closing builds the next version from the stored one; reviewing signs the same content again.
-    const { closeEpisode } = await t.client.request(CloseEpisodeDocument, { input: { id: input.id, version: 2, foundAt: new Date().toISOString(), foundBy: 'POLICE' } });
+    const { closeEpisode } = await t.client.request(CloseEpisodeDocument, {
+      input: { id: input.id, version: 2, foundAt: new Date().toISOString(), foundBy: 'POLICE' },
+    });
     expect(closeEpisode).toEqual({ episode: null, errors: refused.map((e) => expect.objectContaining(e)) });
-    const { reviewRecord } = await t.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: input.id!, version: 2, reviewAt: new Date(Date.now() + 500 * 86400_000).toISOString().slice(0, 10) });
+    const { reviewRecord } = await t.client.request(ReviewRecordDocument, {
+      kind: 'EPISODE',
+      id: input.id!,
+      version: 2,
+      reviewAt: new Date(Date.now() + 500 * 86400_000).toISOString().slice(0, 10),
+    });
     expect(reviewRecord).toEqual({ record: null, errors: refused.map((e) => expect.objectContaining(e)) });
     // A restriction would hand the stored bytes back; a retry of the same version would too.
-    const { restrictRecord } = await t.client.request(RestrictRecordDocument, { kind: 'EPISODE', id: input.id!, reason: 'ACCURACY_CONTESTED' });
+    const { restrictRecord } = await t.client.request(RestrictRecordDocument, {
+      kind: 'EPISODE',
+      id: input.id!,
+      reason: 'ACCURACY_CONTESTED',
+    });
     expect(restrictRecord).toEqual({ record: null, errors: refused.map((e) => expect.objectContaining(e)) });
     const retry = await publishEpisode(t.client, input);
     expect(retry).toEqual({ episode: null, errors: refused.map((e) => expect.objectContaining(e)) });
-    const [stored] = await sql<{ versions: number; state: string }[]>`select (select count(*)::int from record_versions where id = ${input.id!}) as versions, state from records where id = ${input.id!}`;
+    const [stored] = await sql<
+      { versions: number; state: string }[]
+    >`select (select count(*)::int from record_versions where id = ${input.id!}) as versions, state from records where id = ${input.id!}`;
     expect(stored).toEqual({ versions: 1, state: 'ACTIVE' });
     // The publisher sends the record again as a new version: signed fresh, readable again.
     const amended = await publishEpisode(t.client, { ...input, version: 2 });
@@ -154,7 +193,12 @@ describe('a stored record changed in the database', () => {
     await sql`update record_versions v set bytes = d.bytes, signature = d.signature from record_versions d where d.owner = 'WMP' and d.id = ${donor.id!} and v.owner = 'WMP' and v.id = ${mine.id!}`;
     expect(await localEpisode(t.investigator, 'WMP', mine.id!)).toBeNull();
     const reasons = (await integrity()).recent.filter((f) => [mine.id, other.id].includes(f.id)).map((f) => [f.id, f.reason]);
-    expect(reasons).toEqual(expect.arrayContaining([[mine.id, 'ENVELOPE_MISMATCH'], [other.id, 'INDEX_MISMATCH']]));
+    expect(reasons).toEqual(
+      expect.arrayContaining([
+        [mine.id, 'ENVELOPE_MISMATCH'],
+        [other.id, 'INDEX_MISMATCH'],
+      ]),
+    );
   });
 
   it('bytes changed into something that is not JSON are one withheld record, not a failed list', async () => {
@@ -172,14 +216,28 @@ describe('a stored record changed in the database', () => {
     const location = locationInput({ ownerReference: 'LOC-INT-0001' });
     expect((await publishAssociate(t.client, associate)).errors).toEqual([]);
     expect((await publishLocation(t.client, location)).errors).toEqual([]);
-    const otherForce = await t.as({ roles: ['investigator'], force: 'GMP', subject: 'gmp-inv-1', headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'GMP-26-1001' } });
-    expect((await otherForce.request(AssociatePointerDocument, { owner: 'WMP', id: associate.id! })).associatePointer?.ownerReference).toBe('ASC-INT-0001');
+    const otherForce = await t.as({
+      roles: ['investigator'],
+      force: 'GMP',
+      subject: 'gmp-inv-1',
+      headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'GMP-26-1001' },
+    });
+    expect((await otherForce.request(AssociatePointerDocument, { owner: 'WMP', id: associate.id! })).associatePointer?.ownerReference).toBe(
+      'ASC-INT-0001',
+    );
     await tamperBytes(associate.id!, '"ownerReference":"ASC-INT-0001"', '"ownerReference":"ASC-INT-0007"');
     await tamperBytes(location.id!, '"ownerReference":"LOC-INT-0001"', '"ownerReference":"LOC-INT-0007"');
     // The pointer is a view the owner signs: it must not be made from the changed bytes.
     expect((await otherForce.request(AssociatePointerDocument, { owner: 'WMP', id: associate.id! })).associatePointer).toBeNull();
-    expect((await t.investigator.request(LocalLocationOfConcernDocument, { owner: 'WMP', id: location.id! })).localLocationOfConcern).toBeNull();
+    expect(
+      (await t.investigator.request(LocalLocationOfConcernDocument, { owner: 'WMP', id: location.id! })).localLocationOfConcern,
+    ).toBeNull();
     const recent = (await integrity()).recent;
-    expect(recent).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'ASSOCIATE', id: associate.id }), expect.objectContaining({ kind: 'LOCATION_OF_CONCERN', id: location.id })]));
+    expect(recent).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'ASSOCIATE', id: associate.id }),
+        expect.objectContaining({ kind: 'LOCATION_OF_CONCERN', id: location.id }),
+      ]),
+    );
   });
 });

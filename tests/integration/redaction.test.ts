@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { devAudience } from '@mcx/auth';
+
 import { episodeInput } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -15,7 +17,15 @@ afterAll(() => t?.close());
 // A publisher's token: the node refuses a request without one before any GraphQL runs. The
 // GraphQL-over-HTTP media type, so a request error is answered with HTTP 400.
 async function post(body: unknown) {
-  const token = await t.issuer.mintToken({ roles: ['publisher'], force: 'WMP', orgKind: 'police', subject: 'rms', kind: 'client', ttlSec: 600, audience: devAudience('WMP') });
+  const token = await t.issuer.mintToken({
+    roles: ['publisher'],
+    force: 'WMP',
+    orgKind: 'police',
+    subject: 'rms',
+    kind: 'client',
+    ttlSec: 600,
+    audience: devAudience('WMP'),
+  });
   const headers = { 'content-type': 'application/json', accept: 'application/graphql-response+json', authorization: `Bearer ${token}` };
   const res = await fetch(`${t.node.url}/graphql`, { method: 'POST', headers, body: JSON.stringify(body) });
   return { status: res.status, text: await res.text() };

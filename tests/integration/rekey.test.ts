@@ -1,17 +1,42 @@
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { McxClient } from '@mcx/client';
+
 import { createFederation, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
 const PUBLISH = gql`
-  mutation P($input: McxSubjectInput!) { publishSubject(input: $input) { subject { keyVersion } errors { code } } }
+  mutation P($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      subject {
+        keyVersion
+      }
+      errors {
+        code
+      }
+    }
+  }
 `;
 const REKEY = gql`
-  mutation R($input: McxSubjectInput!) { rekeySubject(input: $input) { subject { keyVersion } errors { code } } }
+  mutation R($input: McxSubjectInput!) {
+    rekeySubject(input: $input) {
+      subject {
+        keyVersion
+      }
+      errors {
+        code
+      }
+    }
+  }
 `;
 const MATCH = gql`
-  query M($identity: McxChildIdentityInput!) { matchSubjects(identity: $identity) { subjectRef strength } }
+  query M($identity: McxChildIdentityInput!) {
+    matchSubjects(identity: $identity) {
+      subjectRef
+      strength
+    }
+  }
 `;
 const identity = { forename: 'Ottilie', surname: 'Brackenbury', dob: '2010-10-30', sex: 'FEMALE' };
 const input = { subjectRef: 'SUBJ-RK', reviewAt: new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10), identity };
@@ -24,7 +49,8 @@ async function node(env: Record<string, string> = {}) {
   return t;
 }
 async function matches(client: McxClient) {
-  return ((await client.request(MATCH as never, { identity } as never)) as { matchSubjects: { subjectRef: string; strength: string }[] }).matchSubjects;
+  return ((await client.request(MATCH as never, { identity } as never)) as { matchSubjects: { subjectRef: string; strength: string }[] })
+    .matchSubjects;
 }
 
 beforeAll(async () => {
@@ -49,7 +75,9 @@ describe('rotating the OPRF key', () => {
     await node({ MCX_LINKAGE_PREVIOUS_KEY_VERSION: 'k1' });
     expect(await matches(t.investigator)).toEqual([{ subjectRef: 'SUBJ-RK', strength: 'STRONG' }]);
 
-    const rekeyed = (await t.client.request(REKEY as never, { input } as never)) as { rekeySubject: { subject: { keyVersion: string }; errors: unknown[] } };
+    const rekeyed = (await t.client.request(REKEY as never, { input } as never)) as {
+      rekeySubject: { subject: { keyVersion: string }; errors: unknown[] };
+    };
     expect(rekeyed.rekeySubject).toEqual({ subject: { keyVersion: 'k2' }, errors: [] });
     await node();
     expect(await matches(t.investigator)).toEqual([{ subjectRef: 'SUBJ-RK', strength: 'STRONG' }]);

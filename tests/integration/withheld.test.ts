@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { LocalAssociateDocument, ReviewRecordDocument } from '@mcx/client';
+
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
@@ -37,7 +39,13 @@ describe('what readers never see, and how it is counted', () => {
     expect(today.withheld).toEqual({ restricted: 1, reviewOverdue: 0, notDisclosable: 0, integrityFault: 0 });
 
     // Three days on, the first is past its review date: withheld and counted until reviewed.
-    const later = await startTestNode({ force: 'WMP', databaseUrl: t.databaseUrl, keys: t.keys, issuer: t.issuer, now: () => new Date(Date.now() + 3 * DAY) });
+    const later = await startTestNode({
+      force: 'WMP',
+      databaseUrl: t.databaseUrl,
+      keys: t.keys,
+      issuer: t.issuer,
+      now: () => new Date(Date.now() + 3 * DAY),
+    });
     try {
       const after = await localEpisodes(later.investigator, { subjectRef: 'SUBJ-W' });
       expect(after.nodes.map((n) => n.id)).toEqual([kept.id]);
@@ -45,11 +53,21 @@ describe('what readers never see, and how it is counted', () => {
       expect(await localEpisode(later.investigator, 'WMP', due.id!)).toBeNull();
       // The owner's publisher reviews it: the same content, a new version, a new review date.
       const newDate = new Date(Date.now() + 400 * DAY).toISOString().slice(0, 10);
-      const { reviewRecord } = await later.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: due.id!, version: 2, reviewAt: newDate });
+      const { reviewRecord } = await later.client.request(ReviewRecordDocument, {
+        kind: 'EPISODE',
+        id: due.id!,
+        version: 2,
+        reviewAt: newDate,
+      });
       expect(reviewRecord.errors).toEqual([]);
       const back = await localEpisode(later.investigator, 'WMP', due.id!);
       expect(back).toMatchObject({ version: 2, reviewAt: newDate, assessment: { riskGrade: 'MEDIUM' } });
-      const { reviewRecord: past } = await later.client.request(ReviewRecordDocument, { kind: 'EPISODE', id: due.id!, version: 3, reviewAt: '2020-01-01' });
+      const { reviewRecord: past } = await later.client.request(ReviewRecordDocument, {
+        kind: 'EPISODE',
+        id: due.id!,
+        version: 3,
+        reviewAt: '2020-01-01',
+      });
       expect(past.errors).toEqual([expect.objectContaining({ field: 'reviewAt', code: 'OUT_OF_RANGE' })]);
     } finally {
       await later.close();

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import { PublishAssociatesDocument, PublishEpisodesDocument, type MissingEpisodeInput } from '@mcx/client';
+
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate, publishLocation, storedCounter } from '../testkit/records.js';
@@ -27,7 +29,12 @@ const EPISODE_CASES: Case[] = [
   ['missing version', { version: null }, 'version', 'REQUIRED'],
   ['missing ownerReference', { ownerReference: null }, 'ownerReference', 'REQUIRED'],
   ['missing subjectRef', { subjectRef: null }, 'subjectRef', 'REQUIRED'],
-  ['no reviewAt, and the default (reportedAt + 730 days) already past', { reviewAt: null, reportedAt: '2020-01-02T10:00:00Z', lastSeenAt: '2020-01-02T08:00:00Z', foundAt: '2020-01-03T08:00:00Z' }, 'reviewAt', 'OUT_OF_RANGE'],
+  [
+    'no reviewAt, and the default (reportedAt + 730 days) already past',
+    { reviewAt: null, reportedAt: '2020-01-02T10:00:00Z', lastSeenAt: '2020-01-02T08:00:00Z', foundAt: '2020-01-03T08:00:00Z' },
+    'reviewAt',
+    'OUT_OF_RANGE',
+  ],
   ['missing status', { status: null }, 'status', 'REQUIRED'],
   ['missing reportedAt', { reportedAt: null }, 'reportedAt', 'REQUIRED'],
   ['missing lastSeenAt', { lastSeenAt: null }, 'lastSeenAt', 'REQUIRED'],
@@ -37,30 +44,74 @@ const EPISODE_CASES: Case[] = [
   ['missing assessment', { assessment: null }, 'assessment', 'REQUIRED'],
   ['missing riskGrade', { assessment: { indicators: [] } }, 'assessment.riskGrade', 'REQUIRED'],
   ['CLOSED without foundAt', { foundAt: null }, 'foundAt', 'REQUIRED'],
-  ['missing associate role', { associates: [{ associateId: '7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01', dataSubjectCategory: 'VICTIM' }] }, 'associates.0.role', 'REQUIRED'],
+  [
+    'missing associate role',
+    { associates: [{ associateId: '7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01', dataSubjectCategory: 'VICTIM' }] },
+    'associates.0.role',
+    'REQUIRED',
+  ],
   ['RHI offered without offeredAt', { returnInterview: { offered: true } }, 'returnInterview.offeredAt', 'REQUIRED'],
   ['lastSeenAt after reportedAt', { lastSeenAt: at(base.reportedAt!, 1), foundAt: at(base.reportedAt!, 5) }, 'lastSeenAt', 'TIME_ORDER'],
   ['lastSeenAt after foundAt', { lastSeenAt: at(base.foundAt!, 1), reportedAt: at(base.foundAt!, 2) }, 'lastSeenAt', 'TIME_ORDER'],
   ['reportedAt in the future', { reportedAt: future(2) }, 'reportedAt', 'IN_FUTURE'],
   ['foundAt in the future', { foundAt: future(2) }, 'foundAt', 'IN_FUTURE'],
   ['lastSeenAt in the future', { lastSeenAt: future(3), reportedAt: future(4) }, 'lastSeenAt', 'IN_FUTURE'],
-  ['RHI offered before the child was found', { returnInterview: { offered: true, offeredAt: at(base.foundAt!, -1) } }, 'returnInterview.offeredAt', 'TIME_ORDER'],
-  ['RHI completed before it was offered', { returnInterview: { offered: true, offeredAt: at(base.foundAt!, 5), completedAt: at(base.foundAt!, 4) } }, 'returnInterview.completedAt', 'TIME_ORDER'],
+  [
+    'RHI offered before the child was found',
+    { returnInterview: { offered: true, offeredAt: at(base.foundAt!, -1) } },
+    'returnInterview.offeredAt',
+    'TIME_ORDER',
+  ],
+  [
+    'RHI completed before it was offered',
+    { returnInterview: { offered: true, offeredAt: at(base.foundAt!, 5), completedAt: at(base.foundAt!, 4) } },
+    'returnInterview.completedAt',
+    'TIME_ORDER',
+  ],
   ['OPEN with foundAt', { status: 'OPEN', foundPlace: null }, 'foundAt', 'INVALID_STATE'],
   ['id not a UUID', { id: 'episode-1' }, 'id', 'INVALID_FORMAT'],
   ['version 0', { version: 0 }, 'version', 'OUT_OF_RANGE'],
   ['a name typed as a subject reference', { subjectRef: 'Olivia Hart' }, 'subjectRef', 'INVALID_FORMAT'],
   ['an over-long owner reference', { ownerReference: 'X'.repeat(41) }, 'ownerReference', 'TOO_LONG'],
   ['reviewAt in the past', { reviewAt: '2020-01-01' }, 'reviewAt', 'OUT_OF_RANGE'],
-  ['a bad postcode', { missingFrom: { kind: 'FOSTER', location: { postcode: 'NOT A PC' } } }, 'missingFrom.location.postcode', 'INVALID_FORMAT'],
+  [
+    'a bad postcode',
+    { missingFrom: { kind: 'FOSTER', location: { postcode: 'NOT A PC' } } },
+    'missingFrom.location.postcode',
+    'INVALID_FORMAT',
+  ],
   ['latitude without longitude', { foundPlace: { kind: 'OTHER', location: { lat: 52.1 } } }, 'foundPlace.location.lon', 'REQUIRED'],
   ['latitude out of range', { foundPlace: { kind: 'OTHER', location: { lat: 95, lon: 1 } } }, 'foundPlace.location.lat', 'OUT_OF_RANGE'],
-  ['an invalid grading code', { grading: { scheme: '3x5x2', source: '4', intelligence: 'B', handling: 'P' } }, 'grading.source', 'UNKNOWN_CODE'],
+  [
+    'an invalid grading code',
+    { grading: { scheme: '3x5x2', source: '4', intelligence: 'B', handling: 'P' } },
+    'grading.source',
+    'UNKNOWN_CODE',
+  ],
   ['a 5x5x5 grading', { grading: { scheme: '5x5x5', source: '1', intelligence: 'B', handling: 'P' } }, 'grading.scheme', 'UNKNOWN_CODE'],
-  ['handling C without conditions', { grading: { scheme: '3x5x2', source: '1', intelligence: 'B', handling: 'C' } }, 'grading.conditions', 'REQUIRED'],
-  ['an unknown force code on an associate', { associates: [{ owner: 'XXPOL', associateId: '7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01', role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' }] }, 'associates.0.owner', 'UNKNOWN_CODE'],
+  [
+    'handling C without conditions',
+    { grading: { scheme: '3x5x2', source: '1', intelligence: 'B', handling: 'C' } },
+    'grading.conditions',
+    'REQUIRED',
+  ],
+  [
+    'an unknown force code on an associate',
+    {
+      associates: [
+        { owner: 'XXPOL', associateId: '7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01', role: 'FOUND_WITH', dataSubjectCategory: 'OTHER' },
+      ],
+    },
+    'associates.0.owner',
+    'UNKNOWN_CODE',
+  ],
   ['an unknown placing authority', { placingAuthority: 'LANOWHERE' }, 'placingAuthority', 'UNKNOWN_CODE'],
-  ['a role name in place of a role code', { assessment: { riskGrade: 'HIGH', regrades: [{ grade: 'HIGH', at: base.reportedAt, byRole: 'Sgt Smith' }] } }, 'assessment.regrades.0.byRole', 'INVALID_FORMAT'],
+  [
+    'a role name in place of a role code',
+    { assessment: { riskGrade: 'HIGH', regrades: [{ grade: 'HIGH', at: base.reportedAt, byRole: 'Sgt Smith' }] } },
+    'assessment.regrades.0.byRole',
+    'INVALID_FORMAT',
+  ],
 ];
 
 describe('every mistake a force system can make gets its own answer, and nothing is stored', () => {
@@ -77,9 +128,19 @@ describe('every mistake a force system can make gets its own answer, and nothing
     ['missing descriptors', { descriptors: null }, 'descriptors', 'REQUIRED'],
     ['missing reviewAt (an associate has no date to count a default from)', { reviewAt: null }, 'reviewAt', 'REQUIRED'],
     ['missing grading', { grading: null }, 'grading', 'REQUIRED'],
-    ['intelligence F', { grading: { scheme: '3x5x2', source: '1', intelligence: 'F', handling: 'P' } }, 'grading.intelligence', 'UNKNOWN_CODE'],
+    [
+      'intelligence F',
+      { grading: { scheme: '3x5x2', source: '1', intelligence: 'F', handling: 'P' } },
+      'grading.intelligence',
+      'UNKNOWN_CODE',
+    ],
     ['handling X', { grading: { scheme: '3x5x2', source: '1', intelligence: 'A', handling: 'X' } }, 'grading.handling', 'UNKNOWN_CODE'],
-    ['a child flagged adult of concern', { descriptors: { isChild: true, ageBand: 'AGE_13_15', sex: 'FEMALE' }, flags: ['ADULT_OF_CONCERN'] }, 'flags', 'INVALID_STATE'],
+    [
+      'a child flagged adult of concern',
+      { descriptors: { isChild: true, ageBand: 'AGE_13_15', sex: 'FEMALE' }, flags: ['ADULT_OF_CONCERN'] },
+      'flags',
+      'INVALID_STATE',
+    ],
   ] as const)('associate: %s -> %s %s', async (_label, overrides, field, code) => {
     const before = await counter.versions();
     const result = await publishAssociate(t.client, associateInput(overrides as never));
@@ -93,7 +154,12 @@ describe('every mistake a force system can make gets its own answer, and nothing
     ['an empty location', { location: {} }, 'location.postcode', 'REQUIRED'],
     ['missing placeKind', { placeKind: null }, 'placeKind', 'REQUIRED'],
     ['no concerns', { concerns: [] }, 'concerns', 'REQUIRED'],
-    ['first report after last', { firstReportedAt: new Date().toISOString(), lastReportedAt: new Date(Date.now() - 86400_000).toISOString() }, 'firstReportedAt', 'TIME_ORDER'],
+    [
+      'first report after last',
+      { firstReportedAt: new Date().toISOString(), lastReportedAt: new Date(Date.now() - 86400_000).toISOString() },
+      'firstReportedAt',
+      'TIME_ORDER',
+    ],
     ['last report in the future', { lastReportedAt: future(5) }, 'lastReportedAt', 'IN_FUTURE'],
   ] as const)('location of concern: %s -> %s %s', async (_label, overrides, field, code) => {
     const before = await counter.versions();
@@ -123,7 +189,9 @@ describe('every mistake a force system can make gets its own answer, and nothing
 
   it('a 10 MB string is refused before parsing with PAYLOAD_TOO_LARGE', async () => {
     const before = await counter.versions();
-    const res = await t.client.raw(PublishEpisodesDocument, { inputs: [{ ...episodeInput(), ownerReference: 'A'.repeat(10 * 1024 * 1024) }] });
+    const res = await t.client.raw(PublishEpisodesDocument, {
+      inputs: [{ ...episodeInput(), ownerReference: 'A'.repeat(10 * 1024 * 1024) }],
+    });
     expect(res.status).toBe(413);
     expect(res.errors[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
     expect(await counter.versions()).toBe(before);
@@ -149,7 +217,11 @@ describe('every mistake a force system can make gets its own answer, and nothing
 
   it('one bad record in a batch stores none of it, and the error names its index', async () => {
     const before = await counter.versions();
-    const inputs = [associateInput(), associateInput(), associateInput({ grading: { scheme: '3x5x2', source: '9', intelligence: 'A', handling: 'P' } })];
+    const inputs = [
+      associateInput(),
+      associateInput(),
+      associateInput({ grading: { scheme: '3x5x2', source: '9', intelligence: 'A', handling: 'P' } }),
+    ];
     const { publishAssociates } = await t.client.request(PublishAssociatesDocument, { inputs });
     expect(publishAssociates.associates).toEqual([]);
     expect(publishAssociates.errors).toEqual([expect.objectContaining({ field: 'grading.source', code: 'UNKNOWN_CODE', index: 2 })]);

@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AmendEpisodeDocument, CloseEpisodeDocument, PublishEpisodesDocument, createClient } from '@mcx/client';
+
+import { AmendEpisodeDocument, CloseEpisodeDocument, createClient, PublishEpisodesDocument } from '@mcx/client';
+
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate, restrictRecord, retractRecord, storedCounter, unrestrictRecord } from '../testkit/records.js';
@@ -71,7 +73,9 @@ describe('life cycle', () => {
   it('amend stores a new version; amending an unknown record is NOT_FOUND', async () => {
     const input = episodeInput({ status: 'OPEN', foundAt: null, foundPlace: null });
     await publishEpisode(t.client, input);
-    const { amendEpisode } = await t.client.request(AmendEpisodeDocument, { input: { ...input, version: 2, assessment: { riskGrade: 'HIGH', indicators: ['CCE_COUNTY_LINES'] } } });
+    const { amendEpisode } = await t.client.request(AmendEpisodeDocument, {
+      input: { ...input, version: 2, assessment: { riskGrade: 'HIGH', indicators: ['CCE_COUNTY_LINES'] } },
+    });
     expect(amendEpisode.errors).toEqual([]);
     expect(amendEpisode.episode).toMatchObject({ version: 2, assessment: { riskGrade: 'HIGH', indicators: ['CCE_COUNTY_LINES'] } });
     const { amendEpisode: unknown } = await t.client.request(AmendEpisodeDocument, { input: episodeInput() });
@@ -82,14 +86,28 @@ describe('life cycle', () => {
     const open = episodeInput({ status: 'OPEN', foundAt: null, foundPlace: null });
     await publishEpisode(t.client, open);
     const foundAt = new Date(Date.parse(open.reportedAt!) + 6 * 3600_000).toISOString();
-    const close = { id: open.id, version: 2, foundAt, foundBy: 'POLICE' as const, foundPlace: { kind: 'OTHER' as const, location: { postcode: 'M1 1AE' } } };
+    const close = {
+      id: open.id,
+      version: 2,
+      foundAt,
+      foundBy: 'POLICE' as const,
+      foundPlace: { kind: 'OTHER' as const, location: { postcode: 'M1 1AE' } },
+    };
     const { closeEpisode } = await t.client.request(CloseEpisodeDocument, { input: close });
     expect(closeEpisode.errors).toEqual([]);
-    expect(closeEpisode.episode).toMatchObject({ version: 2, status: 'CLOSED', foundAt, ownerReference: open.ownerReference, missingFrom: open.missingFrom });
+    expect(closeEpisode.episode).toMatchObject({
+      version: 2,
+      status: 'CLOSED',
+      foundAt,
+      ownerReference: open.ownerReference,
+      missingFrom: open.missingFrom,
+    });
     const { closeEpisode: again } = await t.client.request(CloseEpisodeDocument, { input: close });
     expect(again.errors).toEqual([]);
     expect(await counter.versions(open.id!)).toBe(2);
-    const { closeEpisode: early } = await t.client.request(CloseEpisodeDocument, { input: { ...close, version: 3, foundAt: new Date(Date.parse(open.lastSeenAt!) - 3600_000).toISOString() } });
+    const { closeEpisode: early } = await t.client.request(CloseEpisodeDocument, {
+      input: { ...close, version: 3, foundAt: new Date(Date.parse(open.lastSeenAt!) - 3600_000).toISOString() },
+    });
     expect(early.errors).toEqual([expect.objectContaining({ field: 'lastSeenAt', code: 'TIME_ORDER' })]);
   });
 
@@ -101,7 +119,11 @@ describe('life cycle', () => {
     expect((await restrictRecord(t.client, 'ASSOCIATE', input.id!)).record?.state).toBe('RESTRICTED');
     const amended = await publishAssociate(t.client, { ...input, version: 2, flags: ['ADULT_OF_CONCERN', 'SUSPECTED_EXPLOITER'] });
     expect(amended.associate?.state).toBe('RESTRICTED');
-    expect((await unrestrictRecord(t.client, 'ASSOCIATE', input.id!)).record).toMatchObject({ state: 'ACTIVE', version: 2, restrictionReason: null });
+    expect((await unrestrictRecord(t.client, 'ASSOCIATE', input.id!)).record).toMatchObject({
+      state: 'ACTIVE',
+      version: 2,
+      restrictionReason: null,
+    });
     expect((await restrictRecord(t.client, 'EPISODE', input.id!)).errors).toEqual([expect.objectContaining({ code: 'NOT_FOUND' })]);
   });
 
@@ -113,8 +135,15 @@ describe('life cycle', () => {
     expect(retracted.record).toMatchObject({ state: 'RETRACTED', version: 2 });
     const tombstone = JSON.parse(retracted.record!.recordBytes);
     expect(tombstone).toEqual({
-      schema: 'mcx.tombstone/1', kind: 'episode', owner: 'GMP', id: input.id, version: 2, state: 'RETRACTED',
-      marking: 'OFFICIAL-SENSITIVE', reason: 'CREATED_IN_ERROR', publishedAt: expect.any(String),
+      schema: 'mcx.tombstone/1',
+      kind: 'episode',
+      owner: 'GMP',
+      id: input.id,
+      version: 2,
+      state: 'RETRACTED',
+      marking: 'OFFICIAL-SENSITIVE',
+      reason: 'CREATED_IN_ERROR',
+      publishedAt: expect.any(String),
     });
     expect(await localEpisode(t.investigator, 'GMP', input.id!)).toBeNull();
     const amend = await publishEpisode(t.client, { ...input, version: 3 });

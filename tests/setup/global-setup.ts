@@ -1,8 +1,10 @@
-import { createServer } from 'node:net';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import type { TestProject } from 'vitest/node';
+
 import { choosePostgresStrategy, startEmbeddedPostgres } from '@mcx/db';
 
 import '@mcx/db/testing';
@@ -59,7 +61,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
       // The server logs every statement (with its parameters) to server.log, so a test can
       // prove that no statement ever carries personal data.
       const logFile = path.join(dir, 'server.log');
-      const pg = await startEmbeddedPostgres({ dataDir, port: await freePort(), persistent: false, logFile, extraFlags: ['-c', 'log_statement=all'] });
+      const pg = await startEmbeddedPostgres({
+        dataDir,
+        port: await freePort(),
+        persistent: false,
+        logFile,
+        extraFlags: ['-c', 'log_statement=all'],
+      });
       project.provide('pgAdminUrl', pg.adminUrl);
       project.provide('pgDataDir', dataDir);
       project.provide('pgLogFile', logFile);

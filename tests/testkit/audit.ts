@@ -3,9 +3,12 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { gql } from 'graphql-tag';
+
 import type { McxClient } from '@mcx/client';
 import { exportPublicKeyPem } from '@mcx/signing';
+
 import { episodeInput, localEpisode, publishEpisode } from './episodes.js';
 import { startTestNode, type TestNode } from './node.js';
 
@@ -15,25 +18,81 @@ const CLI_MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.
 export const AUDIT_ENTRIES = gql`
   query AuditEntries($filter: McxAuditFilter, $first: Int, $after: String) {
     auditEntries(filter: $filter, first: $first, after: $after) {
-      entries { seq at action actor { subject force orgKind roles } requestingNode purpose caseRef operation queryRecordIds recordIds outcome reason hash prevHash }
+      entries {
+        seq
+        at
+        action
+        actor {
+          subject
+          force
+          orgKind
+          roles
+        }
+        requestingNode
+        purpose
+        caseRef
+        operation
+        queryRecordIds
+        recordIds
+        outcome
+        reason
+        hash
+        prevHash
+      }
       nextCursor
     }
   }
 `;
 export const AUDIT_INTEGRITY = gql`
-  query { auditIntegrity { status entries verifiedThrough unverifiedAfter checkpointsChecked firstBadSeq firstBadReason } }
+  query {
+    auditIntegrity {
+      status
+      entries
+      verifiedThrough
+      unverifiedAfter
+      checkpointsChecked
+      firstBadSeq
+      firstBadReason
+    }
+  }
 `;
 export const AUDIT_EXPORT = gql`
-  query { auditExport }
+  query {
+    auditExport
+  }
 `;
 export const AUDIT_CHECKPOINT = gql`
-  mutation { auditCheckpoint { size headHash } }
+  mutation {
+    auditCheckpoint {
+      size
+      headHash
+    }
+  }
 `;
 export const WHO_HAS_SEEN = gql`
-  query Who($owner: String!, $id: ID!) { whoHasSeenRecord(owner: $owner, id: $id) { entries { seq action actor { subject } operation recordIds caseRef } } }
+  query Who($owner: String!, $id: ID!) {
+    whoHasSeenRecord(owner: $owner, id: $id) {
+      entries {
+        seq
+        action
+        actor {
+          subject
+        }
+        operation
+        recordIds
+        caseRef
+      }
+    }
+  }
 `;
 export const AUDIT_ALERTS = gql`
-  query Alerts($from: DateTime!, $to: DateTime!, $t: Int) { auditAlerts(from: $from, to: $to, perActorThreshold: $t) { kind actorSubject count } }
+  query Alerts($from: DateTime!, $to: DateTime!, $t: Int) {
+    auditAlerts(from: $from, to: $to, perActorThreshold: $t) {
+      kind
+      actorSubject
+      count
+    }
+  }
 `;
 
 export type AuditEntryView = {
@@ -56,7 +115,9 @@ export async function allEntries(auditor: McxClient, filter: Record<string, unkn
   const out: AuditEntryView[] = [];
   let after: string | null = null;
   for (;;) {
-    const res = (await auditor.request(AUDIT_ENTRIES as never, { filter, first: 1000, after } as never)) as { auditEntries: { entries: AuditEntryView[]; nextCursor: string | null } };
+    const res = (await auditor.request(AUDIT_ENTRIES as never, { filter, first: 1000, after } as never)) as {
+      auditEntries: { entries: AuditEntryView[]; nextCursor: string | null };
+    };
     out.push(...res.auditEntries.entries);
     if (!res.auditEntries.nextCursor) return out;
     after = res.auditEntries.nextCursor;
@@ -69,7 +130,10 @@ export async function auditorOf(t: TestNode): Promise<McxClient> {
 }
 
 /** A node with a few entries: four publishes and four reads, and a checkpoint over them. */
-export async function seededNode(force = 'WMP', env: Record<string, string> = {}): Promise<{ t: TestNode; ids: string[]; auditor: McxClient }> {
+export async function seededNode(
+  force = 'WMP',
+  env: Record<string, string> = {},
+): Promise<{ t: TestNode; ids: string[]; auditor: McxClient }> {
   const t = await startTestNode({ force, env });
   const ids: string[] = [];
   for (let i = 0; i < 4; i++) {
@@ -83,7 +147,15 @@ export async function seededNode(force = 'WMP', env: Record<string, string> = {}
   return { t, ids, auditor };
 }
 
-export type IntegrityView = { status: string; entries: number; firstBadSeq: number | null; firstBadReason: string | null; verifiedThrough: number; unverifiedAfter: number; checkpointsChecked: number };
+export type IntegrityView = {
+  status: string;
+  entries: number;
+  firstBadSeq: number | null;
+  firstBadReason: string | null;
+  verifiedThrough: number;
+  unverifiedAfter: number;
+  checkpointsChecked: number;
+};
 
 /** The auditor API's integrity check. */
 export async function integrity(auditor: McxClient): Promise<IntegrityView> {
@@ -97,8 +169,10 @@ export async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code
   writeFileSync(path.join(dir, 'export.jsonl'), auditExport);
   writeFileSync(path.join(dir, 'audit.pub.pem'), exportPublicKeyPem(t.keys.auditCheckpoint));
   return new Promise((resolve) => {
-    execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, 'audit', 'verify', path.join(dir, 'export.jsonl'), '--public-key', path.join(dir, 'audit.pub.pem')], (err, stdout) =>
-      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    execFile(
+      process.execPath,
+      ['--import', 'tsx', CLI_MAIN, 'audit', 'verify', path.join(dir, 'export.jsonl'), '--public-key', path.join(dir, 'audit.pub.pem')],
+      (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
     );
   });
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { PublishEpisodeDocument, LocalEpisodesDocument, LocalEpisodeDocument, type McxClient, type MissingEpisodeInput } from '@mcx/client';
+
+import { LocalEpisodeDocument, LocalEpisodesDocument, PublishEpisodeDocument, type McxClient, type MissingEpisodeInput } from '@mcx/client';
 
 const HOUR = 3600_000;
 

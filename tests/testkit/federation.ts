@@ -1,10 +1,19 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+
 import { addKeyVersion, newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
 import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
-import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type MemberKind, type TrustManifest } from '@mcx/signing';
+import {
+  addMember,
+  exportPublicKeyPem,
+  generateSigningKey,
+  initManifest,
+  signManifest,
+  type MemberKind,
+  type TrustManifest,
+} from '@mcx/signing';
+
 import { capturingLogger } from './logs.js';
 
 export interface TestFederation {
@@ -53,7 +62,11 @@ export async function createFederation(
       capabilities: opts.capabilitiesOf?.[force] ?? opts.capabilities ?? [],
     });
   }
-  const files = { operator: path.join(dir, 'operator.pub.pem'), manifest: path.join(dir, 'manifest.jws'), linkageKeys: path.join(dir, 'linkage-keys.json') };
+  const files = {
+    operator: path.join(dir, 'operator.pub.pem'),
+    manifest: path.join(dir, 'manifest.jws'),
+    linkageKeys: path.join(dir, 'linkage-keys.json'),
+  };
   writeFileSync(files.operator, exportPublicKeyPem(operator));
   writeFileSync(files.manifest, signManifest(manifest, operator));
   writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
@@ -62,7 +75,14 @@ export async function createFederation(
   const { logger, text } = capturingLogger('info');
   const start = (port: string) =>
     startLinkageService(
-      parseLinkageConfig({ PORT: port, DATABASE_URL: linkageDatabaseUrl, MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator, MCX_MANIFEST_FILE: files.manifest, MCX_LINKAGE_KEYS_FILE: files.linkageKeys, ...opts.linkageEnv }),
+      parseLinkageConfig({
+        PORT: port,
+        DATABASE_URL: linkageDatabaseUrl,
+        MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator,
+        MCX_MANIFEST_FILE: files.manifest,
+        MCX_LINKAGE_KEYS_FILE: files.linkageKeys,
+        ...opts.linkageEnv,
+      }),
       logger,
     );
   let linkage = await start('0');
@@ -76,7 +96,9 @@ export async function createFederation(
       return linkage;
     },
     async rotateLinkageKey(version) {
-      writeFileSync(files.linkageKeys, JSON.stringify(addKeyVersion(JSON.parse(readFileSync(files.linkageKeys, 'utf8')), version)), { mode: 0o600 });
+      writeFileSync(files.linkageKeys, JSON.stringify(addKeyVersion(JSON.parse(readFileSync(files.linkageKeys, 'utf8')), version)), {
+        mode: 0o600,
+      });
       await linkage.close();
       linkage = await start(new URL(url).port);
     },

@@ -34,7 +34,9 @@ process.stdout.write(JSON.stringify(results));
 export function floodNested(url: string, opts: { count: number; depth: number; headers?: Record<string, string> }): Promise<FloodResult[]> {
   const args = JSON.stringify({ url, count: opts.count, depth: opts.depth, headers: opts.headers ?? {} });
   return new Promise((resolve, reject) => {
-    const child = execFile(process.execPath, ['--input-type=module', '-e', SCRIPT, args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) => (err ? reject(err) : resolve(JSON.parse(stdout) as FloodResult[])));
+    const child = execFile(process.execPath, ['--input-type=module', '-e', SCRIPT, args], { maxBuffer: 16 * 1024 * 1024 }, (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout) as FloodResult[]),
+    );
     // The attacker's own CPU is not the node's: on a machine of two cores, the sender runs at the
     // lowest priority so that building and sending 150 MB does not starve the node being measured.
     if (child.pid !== undefined) setPriority(child.pid, 19);

@@ -1,4 +1,5 @@
 import { Writable } from 'node:stream';
+
 import { createLogger, type Logger } from '@mcx/logger';
 
 /** A real pino logger whose JSON lines are kept in memory, for asserting on what was logged. */

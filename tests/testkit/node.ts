@@ -1,7 +1,17 @@
 import { createDevIssuer, devAudience, type DevIssuer, type OrgKind, type Role } from '@mcx/auth';
 import { createClient, type McxClient } from '@mcx/client';
 import { freshMigratedDatabase, nodeLoginUrl } from '@mcx/db/testing';
-import { generateNodeKeys, loadNodeKeys, parseConfig, startNode, type Config, type NodeKeys, type PeerAnswerFault, type RunningNode } from '@mcx/node';
+import {
+  generateNodeKeys,
+  loadNodeKeys,
+  parseConfig,
+  startNode,
+  type Config,
+  type NodeKeys,
+  type PeerAnswerFault,
+  type RunningNode,
+} from '@mcx/node';
+
 import { capturingLogger } from './logs.js';
 
 export interface TestNode {
@@ -44,17 +54,38 @@ export function readHeaders(force = 'WMP'): Record<string, string> {
 }
 
 export async function startTestNode(
-  opts: { force?: string; env?: Record<string, string>; databaseUrl?: string; keys?: NodeKeys; issuer?: DevIssuer; now?: () => Date; peerAnswerFault?: PeerAnswerFault } = {},
+  opts: {
+    force?: string;
+    env?: Record<string, string>;
+    databaseUrl?: string;
+    keys?: NodeKeys;
+    issuer?: DevIssuer;
+    now?: () => Date;
+    peerAnswerFault?: PeerAnswerFault;
+  } = {},
 ): Promise<TestNode> {
   const databaseUrl = opts.databaseUrl ?? (await freshMigratedDatabase());
   // As in production: the node logs in as a least-privilege role and migrates as the owner.
   const loginUrl = await nodeLoginUrl(databaseUrl);
-  const config = parseConfig({ MCX_ENV: 'test', MCX_FORCE_CODE: opts.force ?? 'WMP', PORT: '0', DATABASE_URL: loginUrl, MCX_MIGRATION_DATABASE_URL: databaseUrl, LOG_LEVEL: 'debug', ...opts.env });
+  const config = parseConfig({
+    MCX_ENV: 'test',
+    MCX_FORCE_CODE: opts.force ?? 'WMP',
+    PORT: '0',
+    DATABASE_URL: loginUrl,
+    MCX_MIGRATION_DATABASE_URL: databaseUrl,
+    LOG_LEVEL: 'debug',
+    ...opts.env,
+  });
   const { logger, text } = capturingLogger();
   // With MCX_KEYS_DIR set the node loads its own key files, as in production.
   const given = opts.keys ?? (opts.env?.MCX_KEYS_DIR ? undefined : generateNodeKeys());
   const issuer = opts.issuer ?? (await createDevIssuer());
-  const node = await startNode(config, logger, config.databaseUrl ?? loginUrl, { ...(given ? { keys: given } : {}), devIssuer: issuer, ...(opts.now ? { now: opts.now } : {}), ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}) });
+  const node = await startNode(config, logger, config.databaseUrl ?? loginUrl, {
+    ...(given ? { keys: given } : {}),
+    devIssuer: issuer,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}),
+  });
   const keys = given ?? (await loadNodeKeys(config.keysDir));
   const force = config.forceCode;
   const as = async (a: ClientAs) => {

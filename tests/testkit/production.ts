@@ -1,9 +1,12 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { SignJWT, calculateJwkThumbprint, exportJWK, generateKeyPair } from 'jose';
+
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
+
 import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
+
 import { startTestNode, type TestNode } from './node.js';
 
 export const PRODUCTION_ISSUER = 'https://idp.wmp.test';
@@ -29,11 +32,28 @@ export async function startProductionNode(opts: { env?: Record<string, string>; 
   writeFileSync(
     path.join(dir, 'issuers.json'),
     JSON.stringify([
-      { id: 'wmp-idp', issuer: PRODUCTION_ISSUER, audience: PRODUCTION_AUDIENCE, jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] }, algorithms: ['EdDSA'], force: 'WMP', orgKind: 'police', typ: 'at+jwt', claimMapping: 'plain' },
+      {
+        id: 'wmp-idp',
+        issuer: PRODUCTION_ISSUER,
+        audience: PRODUCTION_AUDIENCE,
+        jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] },
+        algorithms: ['EdDSA'],
+        force: 'WMP',
+        orgKind: 'police',
+        typ: 'at+jwt',
+        claimMapping: 'plain',
+      },
     ]),
   );
   const signToken = (claims: Record<string, unknown>) =>
-    new SignJWT(claims).setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid }).setIssuer(PRODUCTION_ISSUER).setAudience(PRODUCTION_AUDIENCE).setSubject(String(claims.sub ?? 'user-1')).setIssuedAt().setExpirationTime('5m').sign(privateKey);
+    new SignJWT(claims)
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+      .setIssuer(PRODUCTION_ISSUER)
+      .setAudience(PRODUCTION_AUDIENCE)
+      .setSubject(String(claims.sub ?? 'user-1'))
+      .setIssuedAt()
+      .setExpirationTime('5m')
+      .sign(privateKey);
 
   const operator = generateSigningKey('manifest');
   writeFileSync(path.join(dir, 'operator.pub.pem'), exportPublicKeyPem(operator));

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import postgres from 'postgres';
+
 import {
   PublishAssociateDocument,
   PublishLocationOfConcernDocument,
@@ -56,7 +58,12 @@ export async function publishLocation(client: McxClient, input: McxLocationOfCon
   return (await client.request(PublishLocationOfConcernDocument, { input })).publishLocationOfConcern;
 }
 
-export async function restrictRecord(client: McxClient, kind: McxRecordKind, id: string, reason: McxRestrictionReason = 'ACCURACY_CONTESTED') {
+export async function restrictRecord(
+  client: McxClient,
+  kind: McxRecordKind,
+  id: string,
+  reason: McxRestrictionReason = 'ACCURACY_CONTESTED',
+) {
   return (await client.request(RestrictRecordDocument, { kind, id, reason })).restrictRecord;
 }
 
@@ -64,7 +71,13 @@ export async function unrestrictRecord(client: McxClient, kind: McxRecordKind, i
   return (await client.request(UnrestrictRecordDocument, { kind, id })).unrestrictRecord;
 }
 
-export async function retractRecord(client: McxClient, kind: McxRecordKind, id: string, version: number, reason: McxRetractionReason = 'CREATED_IN_ERROR') {
+export async function retractRecord(
+  client: McxClient,
+  kind: McxRecordKind,
+  id: string,
+  version: number,
+  reason: McxRetractionReason = 'CREATED_IN_ERROR',
+) {
   return (await client.request(RetractRecordDocument, { kind, id, version, reason })).retractRecord;
 }
 

@@ -1,10 +1,16 @@
 import { describe, expect, it } from 'vitest';
+
 import { caseRefProblems, unusualHours, unusualVolume, type AlertInput } from './alerts.js';
 import { parseAuditEntry, type AuditEntryInput } from './entry.js';
 import { fixtureEntry } from './fixtures/audit-log.js';
 import { thrownCode } from './fixtures/thrown-code.js';
 
-const actor = (subject: string, force = 'WMP'): AuditEntryInput['actor'] => ({ subject, force, orgKind: 'police', roles: ['investigator'] });
+const actor = (subject: string, force = 'WMP'): AuditEntryInput['actor'] => ({
+  subject,
+  force,
+  orgKind: 'police',
+  roles: ['investigator'],
+});
 
 function window(specs: Array<[string, Partial<AuditEntryInput>]>): AlertInput[] {
   return specs.map(([subject, overrides], i) => ({
@@ -70,9 +76,15 @@ describe('fishing alerts', () => {
       { kind: 'unusual_hours', actor: { subject: 'alice', force: 'WMP' }, count: 1, sampleSeqs: [2] },
     ]);
     const utc = unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'UTC' });
-    expect(utc.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([['alice', [1, 2]], ['bob', [5]]]);
+    expect(utc.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([
+      ['alice', [1, 2]],
+      ['bob', [5]],
+    ]);
     const nightShift = unusualHours(entries, { startHour: 19, endHour: 7, timeZone: 'Europe/London' });
-    expect(nightShift.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([['alice', [1]], ['bob', [4]]]);
+    expect(nightShift.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([
+      ['alice', [1]],
+      ['bob', [4]],
+    ]);
     expect(thrownCode(() => unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'Mars/Olympus' }))).toBe('ALERT_OPTIONS_INVALID');
     expect(thrownCode(() => unusualHours(entries, { startHour: 7, endHour: 7, timeZone: 'UTC' }))).toBe('ALERT_OPTIONS_INVALID');
   });

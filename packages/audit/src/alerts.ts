@@ -1,4 +1,5 @@
 import { McxError } from '@mcx/errors';
+
 import type { StoredEntry } from './chain.js';
 
 /** The fishing signals an auditor sees (DESIGN.md "Auditors"). */
@@ -33,7 +34,11 @@ function invalid(message: string): McxError {
  * Without `node`, only consultations count.
  */
 function reads(entries: readonly AlertInput[], node?: string): AlertInput[] {
-  return entries.filter((e) => e.entry.action === 'consultation' || (node !== undefined && e.entry.action === 'disclosure' && e.entry.requestingNode !== null && e.entry.requestingNode !== node));
+  return entries.filter(
+    (e) =>
+      e.entry.action === 'consultation' ||
+      (node !== undefined && e.entry.action === 'disclosure' && e.entry.requestingNode !== null && e.entry.requestingNode !== node),
+  );
 }
 
 function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: number): Alert[] {
@@ -87,14 +92,16 @@ export function unusualHours(
 ): Alert[] {
   const { startHour, endHour, timeZone, sampleSize = DEFAULT_SAMPLE_SIZE, node } = options;
   const isHour = (h: number): boolean => Number.isSafeInteger(h) && h >= 0 && h <= 24;
-  if (!isHour(startHour) || !isHour(endHour) || startHour === endHour) throw invalid('startHour and endHour must be distinct integers 0-24');
+  if (!isHour(startHour) || !isHour(endHour) || startHour === endHour)
+    throw invalid('startHour and endHour must be distinct integers 0-24');
   let format: Intl.DateTimeFormat;
   try {
     format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', hourCycle: 'h23' });
   } catch (cause) {
     throw new McxError('ALERT_OPTIONS_INVALID', 'timeZone is not a known IANA time zone', { cause });
   }
-  const working = (hour: number): boolean => (startHour < endHour ? hour >= startHour && hour < endHour : hour >= startHour || hour < endHour);
+  const working = (hour: number): boolean =>
+    startHour < endHour ? hour >= startHour && hour < endHour : hour >= startHour || hour < endHour;
   const outside = reads(entries, node).filter(({ entry }) => {
     const time = Date.parse(entry.at);
     if (Number.isNaN(time)) return true; // an entry with no valid time is itself worth a look

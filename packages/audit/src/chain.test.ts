@@ -1,6 +1,9 @@
 import { createHash } from 'node:crypto';
-import { canonicalJson } from '@mcx/signing';
+
 import { describe, expect, it } from 'vitest';
+
+import { canonicalJson } from '@mcx/signing';
+
 import { chainEntries, chainEntry, entryHash, GENESIS_HASH } from './chain.js';
 import { parseAuditEntry } from './entry.js';
 import { fixtureEntry, fixtureLog } from './fixtures/audit-log.js';

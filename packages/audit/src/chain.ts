@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
+
 import { McxError } from '@mcx/errors';
 import { canonicalJson } from '@mcx/signing';
+
 import type { EntryColumns } from './columns.js';
 import { parseAuditEntry, type AuditEntry, type AuditEntryInput } from './entry.js';
 

@@ -1,5 +1,7 @@
-import { toPublicKey, verifyCheckpoint } from '@mcx/signing';
 import { describe, expect, it } from 'vitest';
+
+import { toPublicKey, verifyCheckpoint } from '@mcx/signing';
+
 import { GENESIS_HASH } from './chain.js';
 import { makeCheckpoint } from './checkpoint.js';
 import { fixtureLog, NODE } from './fixtures/audit-log.js';

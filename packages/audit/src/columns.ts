@@ -21,7 +21,17 @@ export interface EntryColumns {
 }
 
 /** The column copies, in a fixed order (the order `columnMismatch` checks them). */
-export const ENTRY_COLUMNS = ['at', 'action', 'actorSubject', 'actorForce', 'requestingNode', 'purpose', 'caseRef', 'outcome', 'recordIds'] as const satisfies readonly (keyof EntryColumns)[];
+export const ENTRY_COLUMNS = [
+  'at',
+  'action',
+  'actorSubject',
+  'actorForce',
+  'requestingNode',
+  'purpose',
+  'caseRef',
+  'outcome',
+  'recordIds',
+] as const satisfies readonly (keyof EntryColumns)[];
 
 /** The column copies of a validated entry: what a store writes beside it. */
 export function entryColumns(entry: AuditEntry): EntryColumns {

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { auditEntryProblems, parseAuditEntry, type AuditEntryInput } from './entry.js';
 import { fixtureEntry } from './fixtures/audit-log.js';
 import { thrownCode, thrownError } from './fixtures/thrown-code.js';

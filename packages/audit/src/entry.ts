@@ -68,7 +68,19 @@ export interface AuditEntryProblem {
 export const MAX_RECORD_IDS = 10_000;
 const MAX_ROLES = 32;
 
-const ENTRY_KEYS = ['at', 'action', 'actor', 'requestingNode', 'purpose', 'caseRef', 'query', 'recordIds', 'outcome', 'reason', 'peerEntryId'];
+const ENTRY_KEYS = [
+  'at',
+  'action',
+  'actor',
+  'requestingNode',
+  'purpose',
+  'caseRef',
+  'query',
+  'recordIds',
+  'outcome',
+  'reason',
+  'peerEntryId',
+];
 const ACTOR_KEYS = ['subject', 'force', 'orgKind', 'roles'];
 const QUERY_KEYS = ['operation', 'recordIds', 'linkageDigest'];
 

@@ -1,14 +1,17 @@
-import { toPublicKey } from '@mcx/signing';
 import { describe, expect, it } from 'vitest';
+
+import { toPublicKey } from '@mcx/signing';
+
 import { entryColumns } from './columns.js';
 import { EXPORT_FORMAT, parseExport, writeExport } from './export.js';
 import { NODE } from './fixtures/audit-log.js';
 import { FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
-import { thrownCode, thrownError } from './fixtures/thrown-code.js';
 import { BASE } from './fixtures/tampering.js';
+import { thrownCode, thrownError } from './fixtures/thrown-code.js';
 
 const EXPORTED_AT = '2025-03-03T10:00:00.000Z';
-const ENTRY_SHAPE = 'entry must be { type, seq (integer), prevHash, hash, entry (object), columns ({ at, action, actorSubject, actorForce, requestingNode, purpose, caseRef, outcome, recordIds }) }';
+const ENTRY_SHAPE =
+  'entry must be { type, seq (integer), prevHash, hash, entry (object), columns ({ at, action, actorSubject, actorForce, requestingNode, purpose, caseRef, outcome, recordIds }) }';
 const text = writeExport({
   node: NODE,
   exportedAt: EXPORTED_AT,
@@ -51,9 +54,15 @@ describe('export format', () => {
       [withLine(3, '{"type":"entry","seq":3, Olivia Hart'), 'audit export line 4: not JSON'],
       [withLine(3, '[1,2]'), 'audit export line 4: not a JSON object'],
       [withLine(3, '{"type":"entry","seq":"3","prevHash":"","hash":"","entry":{},"columns":{}}'), `audit export line 4: ${ENTRY_SHAPE}`],
-      [withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{},"columns":{},"note":"Olivia Hart"}'), `audit export line 4: ${ENTRY_SHAPE}`],
+      [
+        withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{},"columns":{},"note":"Olivia Hart"}'),
+        `audit export line 4: ${ENTRY_SHAPE}`,
+      ],
       [withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{}}'), `audit export line 4: ${ENTRY_SHAPE}`],
-      [withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{},"columns":{"purpose":"Olivia Hart"}}'), `audit export line 4: ${ENTRY_SHAPE}`],
+      [
+        withLine(3, '{"type":"entry","seq":3,"prevHash":"","hash":"","entry":{},"columns":{"purpose":"Olivia Hart"}}'),
+        `audit export line 4: ${ENTRY_SHAPE}`,
+      ],
       [withLine(3, '{"type":"comment"}'), 'audit export line 4: unknown line type'],
       [withLine(3, lines[0] ?? ''), 'audit export line 4: a second header'],
       [withLine(0, lines[1] ?? ''), 'audit export line 1: the first line must be the header'],
@@ -68,17 +77,24 @@ describe('export format', () => {
       expect(error.message).toBe(message);
       expect(error.message).not.toMatch(/Olivia/);
     }
-    expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/3'))))).toBe('EXPORT_UNSUPPORTED_FORMAT');
+    expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/3'))))).toBe(
+      'EXPORT_UNSUPPORTED_FORMAT',
+    );
   });
 
-  it('writes mcx-audit-export/2 with each row\'s column copies, and still reads /1 exports (entries without columns)', () => {
+  it("writes mcx-audit-export/2 with each row's column copies, and still reads /1 exports (entries without columns)", () => {
     expect(EXPORT_FORMAT).toBe('mcx-audit-export/2');
     const line = JSON.parse(text.split('\n')[5] ?? '') as Record<string, unknown>;
     expect(Object.keys(line)).toEqual(['type', 'seq', 'prevHash', 'hash', 'entry', 'columns']);
     expect(line.columns).toEqual(entryColumns(BASE.rows[4]!.entry));
     // What the node stored is exported as stored, even when it differs from the entry.
-    const stored = BASE.rows.map((r) => ({ ...r, columns: { ...entryColumns(r.entry), purpose: r.seq === 2 ? 'MISSING_REVIEW' : r.entry.purpose } }));
-    const exported = parseExport(writeExport({ node: NODE, exportedAt: EXPORTED_AT, publicKey: toPublicKey(KEYS.wmpAudit), entries: stored, checkpoints: [] }));
+    const stored = BASE.rows.map((r) => ({
+      ...r,
+      columns: { ...entryColumns(r.entry), purpose: r.seq === 2 ? 'MISSING_REVIEW' : r.entry.purpose },
+    }));
+    const exported = parseExport(
+      writeExport({ node: NODE, exportedAt: EXPORTED_AT, publicKey: toPublicKey(KEYS.wmpAudit), entries: stored, checkpoints: [] }),
+    );
     expect(exported.entries[1]?.columns?.purpose).toBe('MISSING_REVIEW');
 
     const v1 = text

@@ -1,5 +1,6 @@
 import { McxError } from '@mcx/errors';
 import { exportPublicKeyPem, type VerifyKey } from '@mcx/signing';
+
 import type { StoredEntry } from './chain.js';
 import { ENTRY_COLUMNS, entryColumns, type EntryColumns } from './columns.js';
 import type { AuditEntry } from './entry.js';
@@ -102,11 +103,19 @@ function parseEntry(value: Record<string, unknown>, line: number, format: Export
     isRecord(value.entry) &&
     (!withColumns || (isRecord(value.columns) && exactKeys(value.columns, [...ENTRY_COLUMNS])));
   if (!ok) {
-    throw malformed(line, `entry must be { type, seq (integer), prevHash, hash, entry (object)${withColumns ? `, columns ({ ${ENTRY_COLUMNS.join(', ')} })` : ''} }`);
+    throw malformed(
+      line,
+      `entry must be { type, seq (integer), prevHash, hash, entry (object)${withColumns ? `, columns ({ ${ENTRY_COLUMNS.join(', ')} })` : ''} }`,
+    );
   }
   // The entry and its columns are kept exactly as written: verification hashes the entry and
   // compares the columns with it, so any edit of either shows.
-  const stored: StoredEntry = { seq: value.seq as number, prevHash: value.prevHash as string, hash: value.hash as string, entry: value.entry as unknown as AuditEntry };
+  const stored: StoredEntry = {
+    seq: value.seq as number,
+    prevHash: value.prevHash as string,
+    hash: value.hash as string,
+    entry: value.entry as unknown as AuditEntry,
+  };
   if (withColumns) stored.columns = value.columns as unknown as EntryColumns;
   return stored;
 }

@@ -1,10 +1,12 @@
-import { toPublicKey } from '@mcx/signing';
 import { describe, expect, it } from 'vitest';
+
+import { toPublicKey } from '@mcx/signing';
+
 import { writeExport } from './export.js';
 import { NODE } from './fixtures/audit-log.js';
 import { FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
-import { thrownCode } from './fixtures/thrown-code.js';
 import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
+import { thrownCode } from './fixtures/thrown-code.js';
 import { verifyExport } from './verify-export.js';
 
 const PEM = FIXTURE_PUBLIC_PEM.wmpAudit;
@@ -33,7 +35,10 @@ describe('verifyExport (the command-line verifier core)', () => {
       'UNVERIFIED: 4 entries after the last checkpoint (seq 9 to 12)',
       'result: UNVERIFIED',
     ]);
-    expect(verifyExport(exportOf([]), PEM).report.slice(1)).toEqual(['UNVERIFIED: 12 entries after the last checkpoint (seq 1 to 12)', 'result: UNVERIFIED']);
+    expect(verifyExport(exportOf([]), PEM).report.slice(1)).toEqual([
+      'UNVERIFIED: 12 entries after the last checkpoint (seq 1 to 12)',
+      'result: UNVERIFIED',
+    ]);
   });
 
   for (const c of TAMPER_CASES) {
@@ -98,7 +103,11 @@ describe('verifyExport (the command-line verifier core)', () => {
     const rogue = verifyExport(exportOf(), FIXTURE_PUBLIC_PEM.rogueAudit);
     expect(rogue.firstBad).toMatchObject({ reason: 'CHECKPOINT_UNKNOWN_KEY' });
     expect(rogue.report[1]).toBe("note: the export header's publicKey differs from the key given; only the key given is trusted");
-    const swapped = edit(exportOf(), (lines) => lines.map((l, i) => (i === 0 ? l.replace(JSON.stringify(PEM).slice(1, -1), JSON.stringify(FIXTURE_PUBLIC_PEM.rogueAudit).slice(1, -1)) : l)));
+    const swapped = edit(exportOf(), (lines) =>
+      lines.map((l, i) =>
+        i === 0 ? l.replace(JSON.stringify(PEM).slice(1, -1), JSON.stringify(FIXTURE_PUBLIC_PEM.rogueAudit).slice(1, -1)) : l,
+      ),
+    );
     const result = verifyExport(swapped, PEM);
     expect(result.ok).toBe(true);
     expect(result.report[1]).toMatch(/^note: the export header's publicKey differs/);

@@ -1,4 +1,5 @@
 import { verifyKeyFromPem } from '@mcx/signing';
+
 import { parseExport } from './export.js';
 import { verifyChain, type ChainVerification, type FirstBad } from './verify.js';
 
@@ -60,7 +61,8 @@ export function verifyExport(text: string, publicKeyPem: string): ExportVerifica
   ];
   const note = headerKeyNote(header.publicKey, key.kid);
   if (note !== null) report.push(note);
-  if (header.format === 'mcx-audit-export/1') report.push("note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked");
+  if (header.format === 'mcx-audit-export/1')
+    report.push('note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked');
   if (result.verifiedThrough > 0) report.push(`ok through seq ${result.verifiedThrough}`);
   if (result.firstBad !== null) {
     const { seq, reason } = result.firstBad;

@@ -1,8 +1,10 @@
-import { keyResolverFromKeys, toPublicKey } from '@mcx/signing';
 import { describe, expect, it } from 'vitest';
+
+import { keyResolverFromKeys, toPublicKey } from '@mcx/signing';
+
 import { chainEntries, entryHash, GENESIS_HASH } from './chain.js';
-import { columnMismatch, entryColumns } from './columns.js';
 import { makeCheckpoint } from './checkpoint.js';
+import { columnMismatch, entryColumns } from './columns.js';
 import { fixtureEntry, fixtureLog, NODE, T0 } from './fixtures/audit-log.js';
 import { KEYS } from './fixtures/fixture-keys.js';
 import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
@@ -28,7 +30,14 @@ describe('verifyChain', () => {
 
   it('reports entries after the last checkpoint as unverified, never ok', () => {
     const result = verifyChain(BASE.rows, BASE.checkpoints.slice(0, 2), PUBLIC);
-    expect(result).toMatchObject({ ok: false, status: 'unverified', verifiedThrough: 8, unverifiedAfter: 4, firstBad: null, chainIntactThrough: 12 });
+    expect(result).toMatchObject({
+      ok: false,
+      status: 'unverified',
+      verifiedThrough: 8,
+      unverifiedAfter: 4,
+      firstBad: null,
+      chainIntactThrough: 12,
+    });
     expect(verifyChain(BASE.rows, [], PUBLIC)).toMatchObject({ ok: false, status: 'unverified', verifiedThrough: 0, unverifiedAfter: 12 });
   });
 
@@ -72,7 +81,10 @@ describe('verifyChain', () => {
   });
 
   it('verifies a 10,000-entry chain quickly (time printed, not asserted)', () => {
-    const rows = chainEntries(null, Array.from({ length: 10_000 }, (_, i) => fixtureEntry(i + 1)));
+    const rows = chainEntries(
+      null,
+      Array.from({ length: 10_000 }, (_, i) => fixtureEntry(i + 1)),
+    );
     const head = rows.at(-1);
     if (head === undefined) throw new Error('no head');
     const checkpoint = makeCheckpoint(NODE, head, new Date(T0 + 10_000 * 60_000).toISOString(), KEYS.wmpAudit);
@@ -100,18 +112,27 @@ describe('verifyContinuation (the check a node makes from its last checkpoint be
   });
 
   it('stops at the first row that does not continue the head: a link, a gap, an edited entry', () => {
-    expect(verifyContinuation({ seq: 8, hash: 'f'.repeat(64) }, rows.slice(8))).toEqual({ head: { seq: 8, hash: 'f'.repeat(64) }, firstBad: { seq: 9, reason: 'CHAIN_BROKEN' } });
+    expect(verifyContinuation({ seq: 8, hash: 'f'.repeat(64) }, rows.slice(8))).toEqual({
+      head: { seq: 8, hash: 'f'.repeat(64) },
+      firstBad: { seq: 9, reason: 'CHAIN_BROKEN' },
+    });
     expect(verifyContinuation(at8, rows.slice(9)).firstBad).toEqual({ seq: 9, reason: 'SEQ_GAP' });
     const edited = structuredClone(rows.slice(8));
     edited[1]!.entry.outcome = 'refused';
-    expect(verifyContinuation(at8, edited)).toEqual({ head: { seq: 9, hash: rows[8]!.hash }, firstBad: { seq: 10, reason: 'ENTRY_HASH_MISMATCH' } });
+    expect(verifyContinuation(at8, edited)).toEqual({
+      head: { seq: 9, hash: rows[8]!.hash },
+      firstBad: { seq: 10, reason: 'ENTRY_HASH_MISMATCH' },
+    });
   });
 
   it('reports the first row whose stored column copy differs from its hashed entry, and walks on', () => {
     const edited = structuredClone(rows.slice(8));
     edited[2]!.columns!.actorSubject = 'officer-9';
     edited[3]!.columns!.caseRef = null;
-    expect(verifyContinuation(at8, edited)).toEqual({ head: { seq: 12, hash: rows[11]!.hash }, firstBad: { seq: 11, reason: 'COLUMN_MISMATCH', column: 'actorSubject' } });
+    expect(verifyContinuation(at8, edited)).toEqual({
+      head: { seq: 12, hash: rows[11]!.hash },
+      firstBad: { seq: 11, reason: 'COLUMN_MISMATCH', column: 'actorSubject' },
+    });
   });
 
   it('a rewritten and rehashed tail continues its own head: only a checkpoint or a remembered head shows it', () => {

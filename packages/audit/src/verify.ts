@@ -1,5 +1,6 @@
 import { McxError } from '@mcx/errors';
 import { verifyCheckpoint, type KeyResolver, type VerifyKey } from '@mcx/signing';
+
 import { entryHash, GENESIS_HASH, type ChainHead, type StoredEntry } from './chain.js';
 import { columnMismatch } from './columns.js';
 

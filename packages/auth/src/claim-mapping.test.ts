@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { viewerFromClaims, mapRoles } from './claim-mapping.js';
+
+import { mapRoles, viewerFromClaims } from './claim-mapping.js';
 import { DEV_ISSUER, type IssuerConfig } from './issuers.js';
 import { ENTRA_ISSUER, ENTRA_TENANT, FIXED_NOW, LA_ISSUER, NOW_SEC, signWith } from './test-fixtures.js';
 import { createTokenVerifier } from './verify-token.js';
@@ -53,8 +54,7 @@ describe('Entra mapping (through the verifier)', () => {
 });
 
 describe('plain mapping', () => {
-  const plain = (claims: Record<string, unknown>, config: IssuerConfig = LA_ISSUER) =>
-    viewerFromClaims(config, { sub: 'u1', ...claims });
+  const plain = (claims: Record<string, unknown>, config: IssuerConfig = LA_ISSUER) => viewerFromClaims(config, { sub: 'u1', ...claims });
 
   it.each([
     ['roles array', { roles: ['mcx.investigate', 'mcx.audit'] }, ['investigator', 'auditor']],

@@ -24,7 +24,9 @@
  * present, override the configured force and organisation kind. Production refuses it.
  */
 import type { JWTPayload } from 'jose';
+
 import { McxError, UnreachableCaseError } from '@mcx/errors';
+
 import { isDevIssuer, type IssuerConfig } from './issuers.js';
 import { isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
 
@@ -89,12 +91,8 @@ function mapPlain(payload: JWTPayload): Mapped {
     throw malformed(`Unknown mcx_token_kind ${declared}`);
   }
   const clientId = optionalString(payload, 'client_id');
-  const isClient =
-    declared === 'client' ||
-    payload.gty === 'client-credentials' ||
-    (clientId !== undefined && payload.sub === clientId);
-  const roleNames =
-    payload.roles !== undefined ? stringList(payload.roles, 'roles') : stringList(payload.role, 'role');
+  const isClient = declared === 'client' || payload.gty === 'client-credentials' || (clientId !== undefined && payload.sub === clientId);
+  const roleNames = payload.roles !== undefined ? stringList(payload.roles, 'roles') : stringList(payload.role, 'role');
   return { subject: payload.sub, roleNames, tokenKind: isClient ? 'client' : 'user' };
 }
 

@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { createDevIssuer, DEV_ISSUER, DEV_TOKEN_TYP, devAudience, isDevIssuer } from './dev-issuer.js';
 import { FIXED_NOW, LA_ISSUER, NOW_SEC, PRIVATE_JWKS } from './test-fixtures.js';
 import { createTokenVerifier } from './verify-token.js';

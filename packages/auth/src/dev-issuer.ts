@@ -3,17 +3,11 @@
  * and `mcx token mint`. A production node refuses any issuer for which isDevIssuer() holds.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  calculateJwkThumbprint,
-  exportJWK,
-  generateKeyPair,
-  importJWK,
-  SignJWT,
-  type CryptoKey,
-  type JSONWebKeySet,
-  type JWK,
-} from 'jose';
+
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT, type CryptoKey, type JSONWebKeySet, type JWK } from 'jose';
+
 import { McxError } from '@mcx/errors';
+
 import { DEV_ISSUER, type IssuerConfig } from './issuers.js';
 import { isOrgKind, isRole, type OrgKind, type Role, type TokenKind } from './viewer.js';
 

@@ -1,14 +1,4 @@
-export {
-  ROLES,
-  ORG_KINDS,
-  isRole,
-  isOrgKind,
-  hasRole,
-  type Role,
-  type OrgKind,
-  type TokenKind,
-  type Viewer,
-} from './viewer.js';
+export { ROLES, ORG_KINDS, isRole, isOrgKind, hasRole, type Role, type OrgKind, type TokenKind, type Viewer } from './viewer.js';
 export {
   DEV_ISSUER,
   ALLOWED_ALGORITHMS,
@@ -31,13 +21,7 @@ export {
   type TokenVerifierOptions,
   type VerifiedToken,
 } from './verify-token.js';
-export {
-  DEV_TOKEN_TYP,
-  createDevIssuer,
-  devAudience,
-  type DevIssuer,
-  type MintTokenOptions,
-} from './dev-issuer.js';
+export { DEV_TOKEN_TYP, createDevIssuer, devAudience, type DevIssuer, type MintTokenOptions } from './dev-issuer.js';
 export {
   PURPOSES,
   DEFAULT_CASE_REF_RULES,
@@ -53,11 +37,4 @@ export {
   type CaseRefRules,
   type HeaderSource,
 } from './purpose.js';
-export {
-  OPERATIONS,
-  can,
-  authorize,
-  assertCanWrite,
-  type Operation,
-  type PolicyContext,
-} from './policy.js';
+export { OPERATIONS, can, authorize, assertCanWrite, type Operation, type PolicyContext } from './policy.js';

@@ -1,6 +1,8 @@
 import type { JSONWebKeySet } from 'jose';
 import { z } from 'zod';
+
 import { McxError } from '@mcx/errors';
+
 import { ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
 
 /** The `iss` of the development token issuer. A production node refuses it. */
@@ -48,10 +50,7 @@ const JwkSchema = z
   .object({ kty: z.string() })
   .catchall(z.unknown())
   .refine((jwk) => jwk.kty !== 'oct', 'symmetric (oct) keys are not allowed')
-  .refine(
-    (jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)),
-    'a JWKS must hold public keys only',
-  );
+  .refine((jwk) => PRIVATE_JWK_MEMBERS.every((m) => !(m in jwk)), 'a JWKS must hold public keys only');
 
 const JwksUrlSchema = z.string().refine((value) => {
   let url: URL;
@@ -120,7 +119,8 @@ export function productionIssuerProblems(configs: readonly IssuerConfig[]): stri
     const where = `issuer ${c.id} (${c.issuer})`;
     if (isDevIssuer(c)) problems.push('production refuses the development token issuer');
     if (c.jwksUrl && !c.jwksUrl.startsWith('https://')) problems.push(`${where}: production refuses JWKS URLs over plain HTTP`);
-    if (!c.typ) problems.push(`${where}: production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted`);
+    if (!c.typ)
+      problems.push(`${where}: production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted`);
   }
   return problems;
 }

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+
 import { ErrorCode } from '@mcx/errors';
+
 import { assertCanWrite, authorize, can, OPERATIONS, type Operation } from './policy.js';
 import type { Role, TokenKind, Viewer } from './viewer.js';
 
@@ -46,9 +48,7 @@ describe('can: role x operation', () => {
 describe('authorize and assertCanWrite', () => {
   it('throws UNAUTHENTICATED without a viewer and FORBIDDEN when refused', () => {
     expect(() => authorize(null, 'record.read')).toThrow(expect.objectContaining({ code: ErrorCode.UNAUTHENTICATED }));
-    expect(() => authorize(viewer('operator'), 'record.read')).toThrow(
-      expect.objectContaining({ code: ErrorCode.FORBIDDEN }),
-    );
+    expect(() => authorize(viewer('operator'), 'record.read')).toThrow(expect.objectContaining({ code: ErrorCode.FORBIDDEN }));
     expect(authorize(investigator, 'record.read')).toBe(investigator);
   });
 
@@ -57,8 +57,6 @@ describe('authorize and assertCanWrite', () => {
     expect(assertCanWrite(publisher, 'WMP')).toBe(publisher);
     expect(() => assertCanWrite(publisher, 'MPS')).toThrow(expect.objectContaining({ code: ErrorCode.FORBIDDEN }));
     expect(() => assertCanWrite(investigator, 'WMP')).toThrow(expect.objectContaining({ code: ErrorCode.FORBIDDEN }));
-    expect(() => assertCanWrite(undefined, 'WMP')).toThrow(
-      expect.objectContaining({ code: ErrorCode.UNAUTHENTICATED }),
-    );
+    expect(() => assertCanWrite(undefined, 'WMP')).toThrow(expect.objectContaining({ code: ErrorCode.UNAUTHENTICATED }));
   });
 });

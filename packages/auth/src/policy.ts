@@ -15,17 +15,11 @@
  * the audit must be able to show what the operator did.
  */
 import { ErrorCode, McxError, UnreachableCaseError } from '@mcx/errors';
+
 import { hasRole, type Viewer } from './viewer.js';
 
 /** Operations that policy decides on. */
-export const OPERATIONS = [
-  'record.write',
-  'record.read',
-  'audit.read',
-  'operator.admin',
-  'subgraph.service',
-  'subgraph.entities',
-] as const;
+export const OPERATIONS = ['record.write', 'record.read', 'audit.read', 'operator.admin', 'subgraph.service', 'subgraph.entities'] as const;
 /** One operation. */
 export type Operation = (typeof OPERATIONS)[number];
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { DEFAULT_CASE_REF_RULES, parseRequestPurpose, purposeFromRequest } from './purpose.js';
 
 const ok = { purpose: 'MISSING_LIVE_SEARCH', caseRef: 'WMP-25-000123' };
@@ -25,9 +26,7 @@ describe('parseRequestPurpose', () => {
 
   it('applies a per-force format', () => {
     const rules = { caseRefPattern: /^\d{2}\/\d{6}\/\d{2}$/, caseRefMaxLength: 12 };
-    expect(parseRequestPurpose({ purpose: 'MISSING_REVIEW', caseRef: '20/123456/25' }, rules).caseRef).toBe(
-      '20/123456/25',
-    );
+    expect(parseRequestPurpose({ purpose: 'MISSING_REVIEW', caseRef: '20/123456/25' }, rules).caseRef).toBe('20/123456/25');
     expect(() => parseRequestPurpose(ok, rules)).toThrow(expect.objectContaining({ code: 'CASE_REF_TOO_LONG' }));
     expect(() => parseRequestPurpose({ ...ok, caseRef: 'WMP-25-12' }, rules)).toThrow(
       expect.objectContaining({ code: 'CASE_REF_MALFORMED' }),

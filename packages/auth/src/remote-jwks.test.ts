@@ -1,7 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
 import type { JSONWebKeySet } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
 import type { IssuerConfig } from './issuers.js';
 import { FIXED_NOW, LA_ISSUER, laClaims, publicJwk, signWith } from './test-fixtures.js';
 import { createTokenVerifier } from './verify-token.js';

@@ -3,6 +3,7 @@
  * test material: never configure them anywhere.
  */
 import { base64url, importJWK, SignJWT, type CryptoKey, type JWK, type JWTHeaderParameters } from 'jose';
+
 import type { IssuerConfig } from './issuers.js';
 
 /** The frozen clock of every test. */

@@ -1,10 +1,11 @@
 import { errors } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { McxError } from '@mcx/errors';
+
 import { isTokenError, mapJoseError } from './token-errors.js';
 
-const claimFailure = (claim: string, reason = 'check_failed') =>
-  new errors.JWTClaimValidationFailed(`bad ${claim}`, {}, claim, reason);
+const claimFailure = (claim: string, reason = 'check_failed') => new errors.JWTClaimValidationFailed(`bad ${claim}`, {}, claim, reason);
 
 describe('mapJoseError', () => {
   it.each([

@@ -1,18 +1,10 @@
 import { exportSPKI, importJWK, SignJWT, type CryptoKey } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { McxError } from '@mcx/errors';
+
 import { productionIssuerProblems, type IssuerConfig } from './issuers.js';
-import {
-  b64json,
-  ENTRA_ISSUER,
-  FIXED_NOW,
-  LA_ISSUER,
-  laClaims,
-  NOW_SEC,
-  PROVIDER_ISSUER,
-  publicJwk,
-  signWith,
-} from './test-fixtures.js';
+import { b64json, ENTRA_ISSUER, FIXED_NOW, LA_ISSUER, laClaims, NOW_SEC, PROVIDER_ISSUER, publicJwk, signWith } from './test-fixtures.js';
 import { createTokenVerifier, readBearerToken, requireClientToken, requireUserToken } from './verify-token.js';
 
 const verifier = createTokenVerifier({
@@ -118,8 +110,7 @@ describe('createTokenVerifier: refusals', () => {
   });
 
   it.each(['jku', 'x5u', 'jwk', 'x5c'])('refuses a %s header without following it', async (name) => {
-    const value =
-      name === 'jwk' ? publicJwk('stranger') : name === 'x5c' ? ['MIIB'] : 'http://127.0.0.1:9/jwks.json';
+    const value = name === 'jwk' ? publicJwk('stranger') : name === 'x5c' ? ['MIIB'] : 'http://127.0.0.1:9/jwks.json';
     const jwt = await signWith('stranger', laClaims(), { [name]: value });
     expect(await codeOf(jwt)).toBe('TOKEN_FORBIDDEN_HEADER');
   });
@@ -170,8 +161,7 @@ describe('token kind', () => {
 });
 
 describe('issuer configuration', () => {
-  const bad = (patch: Partial<IssuerConfig> & Record<string, unknown>): IssuerConfig =>
-    ({ ...LA_ISSUER, ...patch }) as IssuerConfig;
+  const bad = (patch: Partial<IssuerConfig> & Record<string, unknown>): IssuerConfig => ({ ...LA_ISSUER, ...patch }) as IssuerConfig;
 
   it.each([
     ['HS256', bad({ algorithms: ['HS256'] as never })],
@@ -183,9 +173,7 @@ describe('issuer configuration', () => {
     ['a private key in the JWKS', bad({ jwks: { keys: [{ ...publicJwk('la'), d: 'secret' }] } })],
     ['a symmetric key in the JWKS', bad({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })],
   ])('refuses %s', (_label, config) => {
-    expect(() => createTokenVerifier({ issuers: [config] })).toThrow(
-      expect.objectContaining({ code: 'AUTH_CONFIG_INVALID' }),
-    );
+    expect(() => createTokenVerifier({ issuers: [config] })).toThrow(expect.objectContaining({ code: 'AUTH_CONFIG_INVALID' }));
   });
 
   it('refuses two configs for the same iss', () => {
@@ -199,14 +187,22 @@ describe('readBearerToken', () => {
   it('reads the token, returns null without a header, refuses other schemes', () => {
     expect(readBearerToken('Bearer abc.def.ghi')).toBe('abc.def.ghi');
     expect(readBearerToken(undefined)).toBeNull();
-    expect(() => readBearerToken('Basic dXNlcjpwYXNz')).toThrow(
-      expect.objectContaining({ code: 'TOKEN_MALFORMED' }),
-    );
+    expect(() => readBearerToken('Basic dXNlcjpwYXNz')).toThrow(expect.objectContaining({ code: 'TOKEN_MALFORMED' }));
   });
 });
 
 describe('productionIssuerProblems', () => {
-  const base = { id: 'wmp-idp', issuer: 'https://idp.wmp.test', audience: 'api://mcx-wmp', jwksUrl: 'https://idp.wmp.test/keys', algorithms: ['EdDSA' as const], force: 'WMP', orgKind: 'police' as const, claimMapping: 'plain' as const, typ: 'at+jwt' };
+  const base = {
+    id: 'wmp-idp',
+    issuer: 'https://idp.wmp.test',
+    audience: 'api://mcx-wmp',
+    jwksUrl: 'https://idp.wmp.test/keys',
+    algorithms: ['EdDSA' as const],
+    force: 'WMP',
+    orgKind: 'police' as const,
+    claimMapping: 'plain' as const,
+    typ: 'at+jwt',
+  };
 
   it('accepts an https JWKS issuer with an explicit typ', () => {
     expect(productionIssuerProblems([base])).toEqual([]);
@@ -214,8 +210,12 @@ describe('productionIssuerProblems', () => {
 
   it('names an issuer without an explicit typ, one over plain HTTP, and the development issuer', () => {
     const { typ: _typ, ...untyped } = base;
-    expect(productionIssuerProblems([untyped])).toEqual(['issuer wmp-idp (https://idp.wmp.test): production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted']);
-    expect(productionIssuerProblems([{ ...base, jwksUrl: 'http://idp.wmp.test/keys' }])).toEqual(['issuer wmp-idp (https://idp.wmp.test): production refuses JWKS URLs over plain HTTP']);
+    expect(productionIssuerProblems([untyped])).toEqual([
+      'issuer wmp-idp (https://idp.wmp.test): production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted',
+    ]);
+    expect(productionIssuerProblems([{ ...base, jwksUrl: 'http://idp.wmp.test/keys' }])).toEqual([
+      'issuer wmp-idp (https://idp.wmp.test): production refuses JWKS URLs over plain HTTP',
+    ]);
     expect(productionIssuerProblems([{ ...base, issuer: 'mcx-dev-issuer' }])).toEqual(['production refuses the development token issuer']);
   });
 });

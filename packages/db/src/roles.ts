@@ -1,7 +1,10 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+
 import postgres from 'postgres';
+
 import { McxError } from '@mcx/errors';
+
 import { APP_ROLE } from './client.js';
 
 /** The append-only tables: the application role may read and insert them, nothing else. */
@@ -94,7 +97,9 @@ export async function inspectLogin(url: string): Promise<LoginInspection> {
       if (role.rolname === 'pg_database_owner') continue;
       const facets: string[] = [];
       if (role.oid !== self.oid && role.rolsuper) facets.push('a superuser');
-      const attributes = [role.rolcreaterole && 'CREATEROLE', role.rolcreatedb && 'CREATEDB', role.rolbypassrls && 'BYPASSRLS'].filter(Boolean);
+      const attributes = [role.rolcreaterole && 'CREATEROLE', role.rolcreatedb && 'CREATEDB', role.rolbypassrls && 'BYPASSRLS'].filter(
+        Boolean,
+      );
       if (!role.rolsuper && attributes.length > 0) facets.push(`a role with ${attributes.join(', ')}`);
       const predefined = DANGEROUS_PREDEFINED[role.rolname];
       if (predefined && role.oid !== self.oid) facets.push(predefined);
@@ -110,10 +115,12 @@ export async function inspectLogin(url: string): Promise<LoginInspection> {
         facets.push(`the owner of table "${first}"${more > 0 ? ` and ${more} other table${more === 1 ? '' : 's'}` : ''}`);
       }
       const relations = mine.filter((m) => m.kind === 'relation').length;
-      if (relations > 0) facets.push(`the owner of ${relations} sequence${relations === 1 ? '' : 's'} or view${relations === 1 ? '' : 's'}`);
+      if (relations > 0)
+        facets.push(`the owner of ${relations} sequence${relations === 1 ? '' : 's'} or view${relations === 1 ? '' : 's'}`);
       const granted = describeGrants(grants.filter((g) => g.grantee === role.oid));
       if (granted) facets.push(`granted ${granted}`);
-      if (facets.length > 0) problems.push(`${role.oid === self.oid ? '' : `which can SET ROLE to "${role.rolname}", `}${facets.join(', ')}`);
+      if (facets.length > 0)
+        problems.push(`${role.oid === self.oid ? '' : `which can SET ROLE to "${role.rolname}", `}${facets.join(', ')}`);
     }
     const toPublic = describeGrants(grants.filter((g) => g.grantee === '0'));
     if (toPublic) problems.push(`which, like every role (PUBLIC), is granted ${toPublic}`);
@@ -175,7 +182,9 @@ export async function ensureAppLogin(ownerUrl: string, login: string, password: 
       // Two nodes provisioning the same database (replicas starting together) take turns.
       await tx`select pg_advisory_xact_lock(7364812)`;
       // Roles are cluster-wide and several databases may provision at once: tolerate a race.
-      await tx.unsafe(`DO $mcx$ BEGIN CREATE ROLE "${login}" ${attributes}; EXCEPTION WHEN duplicate_object OR unique_violation THEN ALTER ROLE "${login}" ${attributes}; END $mcx$`);
+      await tx.unsafe(
+        `DO $mcx$ BEGIN CREATE ROLE "${login}" ${attributes}; EXCEPTION WHEN duplicate_object OR unique_violation THEN ALTER ROLE "${login}" ${attributes}; END $mcx$`,
+      );
       await tx.unsafe(`GRANT ${APP_ROLE} TO "${login}"`);
       // Only this force's node (and the owner) may connect to this force's database.
       await tx.unsafe(`REVOKE CONNECT ON DATABASE "${database}" FROM PUBLIC`);

@@ -1,7 +1,9 @@
 import { createHmac } from 'node:crypto';
+
 import { inject } from 'vitest';
-import { createFreshDatabase } from './provision.js';
+
 import { runMigrations } from './migrate.js';
+import { createFreshDatabase } from './provision.js';
 import { ensureAppLogin } from './roles.js';
 
 declare module 'vitest' {

@@ -1,7 +1,10 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { McxError } from '@mcx/errors';
+
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+
+import { McxError } from '@mcx/errors';
+
 import { createFanOut, type FanOut, type FanOutOptions, type PeerRequest, type PeerResult } from './fanout.js';
 
 // Real loopback peers on 127.0.0.1, one route per behaviour. The server counts requests and the
@@ -46,11 +49,12 @@ function routes(peers: Peers): Record<string, (req: IncomingMessage, res: Server
     '/trickle': (_req, res) => {
       res.writeHead(200, { 'content-type': 'application/json' });
       res.write('[');
-      const drip = (): void => later(50, () => {
-        if (res.destroyed) return;
-        res.write(' ');
-        drip();
-      });
+      const drip = (): void =>
+        later(50, () => {
+          if (res.destroyed) return;
+          res.write(' ');
+          drip();
+        });
       drip();
     },
     '/big-declared': (_req, res) => {
@@ -215,7 +219,14 @@ describe('fan-out to peer nodes', () => {
     ]);
     const byMember = new Map(results.map((r) => [r.member, r]));
     const get = (member: string): PeerResult => byMember.get(member) ?? expect.fail(`no result for ${member}`);
-    const [hang, ok, bigDeclared, bigStream, down, text] = [get('HANG'), get('OK'), get('BIGDECL'), get('BIGSTREAM'), get('DOWN'), get('TEXT')];
+    const [hang, ok, bigDeclared, bigStream, down, text] = [
+      get('HANG'),
+      get('OK'),
+      get('BIGDECL'),
+      get('BIGSTREAM'),
+      get('DOWN'),
+      get('TEXT'),
+    ];
 
     // Cut at the per-peer timeout (600 ms): not before, and the whole call not much after.
     for (const r of [get('SLOW'), hang, get('TRICKLE')]) expect(r.latencyMs).toBeGreaterThanOrEqual(590);
@@ -281,11 +292,13 @@ describe('fan-out to peer nodes', () => {
     expect(ms).toBeLessThan(1000 + 250);
   });
 
-  it('sends nothing once the query\'s deadline has passed, and does not count it against the member', async () => {
+  it("sends nothing once the query's deadline has passed, and does not count it against the member", async () => {
     const client = fanOut({ breaker: { consecutiveFailures: 1, halfOpenAfterMs: 10_000 } });
     const before = hits('/ok');
     const { value: results, ms } = await timed(() => client.call([to('OK', '/ok')], { deadlineAt: performance.now() - 1 }));
-    expect(results).toEqual([{ member: 'OK', status: 'timed_out', latencyMs: 0, httpStatus: null, body: null, reason: 'DEADLINE', responseHeaders: {} }]);
+    expect(results).toEqual([
+      { member: 'OK', status: 'timed_out', latencyMs: 0, httpStatus: null, body: null, reason: 'DEADLINE', responseHeaders: {} },
+    ]);
     expect(ms).toBeLessThan(50);
     expect(hits('/ok')).toBe(before);
     expect(client.breakerState('OK')).toBe('closed');
@@ -301,7 +314,10 @@ describe('fan-out to peer nodes', () => {
 
   it('POSTs JSON with the given headers, and reuses one keep-alive socket across calls', async () => {
     const client = fanOut();
-    const request = to('ECHO', '/echo', { headers: { Authorization: 'Bearer t0ken', 'Content-Type': 'text/plain' }, body: '{"name":"Zoë"}' });
+    const request = to('ECHO', '/echo', {
+      headers: { Authorization: 'Bearer t0ken', 'Content-Type': 'text/plain' },
+      body: '{"name":"Zoë"}',
+    });
     const [first] = await client.call([request]);
     const [second] = await client.call([request]);
     expect(first?.status).toBe('answered');
@@ -338,10 +354,7 @@ describe('fan-out to peer nodes', () => {
 
   it('refuses to send a request it cannot form, and rejects calls after close', async () => {
     const client = fanOut({ breaker: { consecutiveFailures: 1, halfOpenAfterMs: 10_000 } });
-    const results = await client.call([
-      to('FTP', 'ftp://127.0.0.1/x'),
-      to('BADHDR', '/ok', { headers: { 'x-bad': 'line\r\nbreak' } }),
-    ]);
+    const results = await client.call([to('FTP', 'ftp://127.0.0.1/x'), to('BADHDR', '/ok', { headers: { 'x-bad': 'line\r\nbreak' } })]);
     expect(results.map((r) => [r.status, r.reason])).toEqual([
       ['unavailable', 'REQUEST_INVALID'],
       ['unavailable', 'REQUEST_INVALID'],
@@ -355,9 +368,14 @@ describe('fan-out to peer nodes', () => {
     expect(cut[0]?.status).toBe('unavailable');
     expect(ms).toBeLessThan(400);
     await expect(client.call([to('OK', '/ok')])).rejects.toSatisfy((e) => e instanceof McxError && e.code === 'FANOUT_CLOSED');
-    expect(() => createFanOut({ perPeerTimeoutMs: 0, overallDeadlineMs: 1, maxResponseBytes: 1, breaker: { consecutiveFailures: 1, halfOpenAfterMs: 1 } })).toThrow(
-      expect.objectContaining({ code: 'FANOUT_OPTIONS_INVALID' }),
-    );
+    expect(() =>
+      createFanOut({
+        perPeerTimeoutMs: 0,
+        overallDeadlineMs: 1,
+        maxResponseBytes: 1,
+        breaker: { consecutiveFailures: 1, halfOpenAfterMs: 1 },
+      }),
+    ).toThrow(expect.objectContaining({ code: 'FANOUT_OPTIONS_INVALID' }));
   });
 });
 
@@ -412,7 +430,15 @@ describe('one circuit breaker per member', () => {
 
     // Open: no request reaches the peer, even a healthy one.
     peers.toggle.mode = 'ok';
-    expect(await once()).toEqual({ member: 'TG', status: 'circuit_open', latencyMs: 0, httpStatus: null, body: null, reason: 'CIRCUIT_OPEN', responseHeaders: {} });
+    expect(await once()).toEqual({
+      member: 'TG',
+      status: 'circuit_open',
+      latencyMs: 0,
+      httpStatus: null,
+      body: null,
+      reason: 'CIRCUIT_OPEN',
+      responseHeaders: {},
+    });
     vi.setSystemTime(t0 + 9_999);
     expect(client.breakerState('TG')).toBe('open');
     expect((await once()).status).toBe('circuit_open');

@@ -1,15 +1,18 @@
 import { Agent as HttpAgent, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+
 import {
   BrokenCircuitError,
+  circuitBreaker,
   CircuitState,
   ConsecutiveBreaker,
-  IsolatedCircuitError,
-  circuitBreaker,
   handleWhen,
+  IsolatedCircuitError,
   type CircuitBreakerPolicy,
 } from 'cockatiel';
+
 import { McxError } from '@mcx/errors';
+
 import { postOnce, type AttemptOutcome, type PreparedPost } from './peer-attempt.js';
 
 /**
@@ -256,7 +259,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
       return { member, ...outcome };
     } catch (error) {
       if (error instanceof NotCounted) return { member, ...error.outcome };
-      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError) return notSent(member, 'circuit_open', 'CIRCUIT_OPEN');
+      if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
+        return notSent(member, 'circuit_open', 'CIRCUIT_OPEN');
       throw error;
     }
   };

@@ -1,6 +1,6 @@
-import type { Agent, ClientRequest, IncomingHttpHeaders, IncomingMessage } from 'node:http';
-import { request as httpRequest } from 'node:http';
+import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+
 import type { PeerResult } from './fanout.js';
 
 // Internal: one bounded POST to one peer. No breaker, no retry: the caller decides what a
@@ -80,8 +80,12 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
       settled = true;
       resolve({ ...outcome, latencyMs: Math.round(performance.now() - started) });
     };
-    const failed = (status: AttemptOutcome['status'], reason: string, httpStatus: number | null = null, responseHeaders: Record<string, string> = {}): void =>
-      settle({ status, reason, httpStatus, body: null, responseHeaders });
+    const failed = (
+      status: AttemptOutcome['status'],
+      reason: string,
+      httpStatus: number | null = null,
+      responseHeaders: Record<string, string> = {},
+    ): void => settle({ status, reason, httpStatus, body: null, responseHeaders });
     const stop = (): void => {
       clearTimeout(timer);
       limits.signal?.removeEventListener('abort', onAbort);

@@ -3,6 +3,7 @@
  * Run: npx tsx packages/linkage/bench/oprf-bench.ts [keys=500]
  */
 import { performance } from 'node:perf_hooks';
+
 import { buildKeyInputs } from '../src/keys.js';
 import { blindAll, finalizeAll } from '../src/oprf-client.js';
 import { evaluateBatch, generateOprfKey } from '../src/oprf-server.js';
@@ -40,4 +41,6 @@ console.log(`  node    blind      ${per(blindMs)} ms/key`);
 console.log(`  node    finalize   ${per(finalMs)} ms/key`);
 console.log(`  node    blind+fin  ${per(blindMs + finalMs)} ms/key`);
 console.log(`  service evaluate   ${per(evalMs)} ms/key`);
-console.log(`  keys per subject (record, full identity) ~${buildKeyInputs(syntheticChildren(1, { seed: 2, nhsShare: 1 })[0] ?? {}, { role: 'record' }).length}`);
+console.log(
+  `  keys per subject (record, full identity) ~${buildKeyInputs(syntheticChildren(1, { seed: 2, nhsShare: 1 })[0] ?? {}, { role: 'record' }).length}`,
+);

@@ -1,8 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
 import { McxError } from '@mcx/errors';
 import { signingKeyFromPem } from '@mcx/signing';
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { createHttpEvaluator } from './http-evaluator.js';
 
 // Error mapping only, against a stub: the real service is tested in services/linkage.
@@ -26,10 +29,12 @@ async function stub(handler: (req: IncomingMessage, res: ServerResponse, body: s
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 }
 
-const reply = (status: number, body: unknown, headers: Record<string, string> = {}) => (_: IncomingMessage, res: ServerResponse) => {
-  res.writeHead(status, { 'content-type': 'application/json', ...headers });
-  res.end(JSON.stringify(body));
-};
+const reply =
+  (status: number, body: unknown, headers: Record<string, string> = {}) =>
+  (_: IncomingMessage, res: ServerResponse) => {
+    res.writeHead(status, { 'content-type': 'application/json', ...headers });
+    res.end(JSON.stringify(body));
+  };
 
 async function codeOf(promise: Promise<unknown>): Promise<{ code: string; message: string }> {
   try {
@@ -79,7 +84,9 @@ describe('createHttpEvaluator', () => {
       expect(error.code).toBe(code);
       expect(error.message).not.toContain(encoded);
     }
-    const limited = await codeOf(createHttpEvaluator({ url: await stub(cases[0]![0]), member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]));
+    const limited = await codeOf(
+      createHttpEvaluator({ url: await stub(cases[0]![0]), member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]),
+    );
     expect(limited.message).toContain('retry after 3 s');
   });
 
@@ -91,7 +98,9 @@ describe('createHttpEvaluator', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const port = (closed.address() as AddressInfo).port;
     await new Promise((r) => closed.close(r));
-    const down = await codeOf(createHttpEvaluator({ url: `http://127.0.0.1:${port}`, member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]));
+    const down = await codeOf(
+      createHttpEvaluator({ url: `http://127.0.0.1:${port}`, member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]),
+    );
     expect(down.code).toBe('LINKAGE_UNAVAILABLE');
   });
 });

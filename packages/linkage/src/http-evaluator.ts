@@ -1,5 +1,6 @@
 import { McxError } from '@mcx/errors';
 import { signNodeToken, type SigningKey } from '@mcx/signing';
+
 import type { LinkageEvaluator } from './oprf-client.js';
 
 /** Lifetime of the node token sent with each call: well above the timeout, well below the 60 s cap. */

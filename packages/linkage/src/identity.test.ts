@@ -1,5 +1,7 @@
-import { McxError } from '@mcx/errors';
 import { describe, expect, it } from 'vitest';
+
+import { McxError } from '@mcx/errors';
+
 import {
   canonicalChiNumber,
   canonicalNhsNumber,

@@ -41,9 +41,7 @@ export interface IdentityIssue {
 }
 
 /** Result of validation: canonical identifiers, or every issue found. */
-export type IdentityValidation =
-  | { ok: true; value: AssociateIdentity }
-  | { ok: false; issues: IdentityIssue[] };
+export type IdentityValidation = { ok: true; value: AssociateIdentity } | { ok: false; issues: IdentityIssue[] };
 
 const MOD11_WEIGHTS = [10, 9, 8, 7, 6, 5, 4, 3, 2] as const;
 
@@ -152,15 +150,11 @@ const MAX_NAME_LENGTH = 100;
  * Validate an identity and canonicalise its identifiers. Expected failures are data:
  * every issue is returned, with a code and a message that never echoes the input.
  */
-export function validateIdentity(
-  identity: AssociateIdentity,
-  options: { now?: Date } = {},
-): IdentityValidation {
+export function validateIdentity(identity: AssociateIdentity, options: { now?: Date } = {}): IdentityValidation {
   const today = (options.now ?? new Date()).toISOString().slice(0, 10);
   const issues: IdentityIssue[] = [];
   const out: AssociateIdentity = {};
-  const issue = (field: keyof AssociateIdentity, code: IdentityErrorCode, message: string) =>
-    issues.push({ field, code, message });
+  const issue = (field: keyof AssociateIdentity, code: IdentityErrorCode, message: string) => issues.push({ field, code, message });
 
   for (const field of ['forename', 'surname'] as const) {
     const v = identity[field];
@@ -180,7 +174,12 @@ export function validateIdentity(
   }
   const checks = [
     ['nhsNumber', canonicalNhsNumber, 'NHS_NUMBER_INVALID', 'NHS number must be 10 digits with a valid modulus 11 check digit'],
-    ['chiNumber', canonicalChiNumber, 'CHI_NUMBER_INVALID', 'CHI number must be 10 digits: a DDMMYY date, then a valid modulus 11 check digit'],
+    [
+      'chiNumber',
+      canonicalChiNumber,
+      'CHI_NUMBER_INVALID',
+      'CHI number must be 10 digits: a DDMMYY date, then a valid modulus 11 check digit',
+    ],
     ['pncId', canonicalPncId, 'PNC_ID_INVALID', 'PNC ID must be YY/NNNNNNNX with a valid check letter'],
     ['phone', canonicalPhone, 'PHONE_INVALID', 'phone must be a UK number or an international number with a country code'],
     ['vehicleReg', canonicalVehicleReg, 'VEHICLE_REG_INVALID', 'vehicle registration must be 2-10 letters and digits'],

@@ -1,12 +1,5 @@
 export * from './identity.js';
-export {
-  NORMALISATION_VERSION,
-  canonicalForenames,
-  foldText,
-  nameTokens,
-  normaliseNamePart,
-  phoneticCode,
-} from './normalise.js';
+export { NORMALISATION_VERSION, canonicalForenames, foldText, nameTokens, normaliseNamePart, phoneticCode } from './normalise.js';
 export { NICKNAME_TABLE } from './nicknames.js';
 export * from './keys.js';
 export * from './match.js';

@@ -1,5 +1,7 @@
-import { McxError } from '@mcx/errors';
 import { describe, expect, it } from 'vitest';
+
+import { McxError } from '@mcx/errors';
+
 import { buildKeyInputs, swappedDob, type KeyInput } from './keys.js';
 import { NORMALISATION_VERSION } from './normalise.js';
 

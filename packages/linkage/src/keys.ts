@@ -1,31 +1,11 @@
 import { McxError } from '@mcx/errors';
-import {
-  canonicalPhone,
-  canonicalVehicleReg,
-  formatPncId,
-  isRealDate,
-  type AssociateIdentity,
-  type Sex,
-} from './identity.js';
-import {
-  NORMALISATION_VERSION,
-  canonicalForenames,
-  normaliseNamePart,
-  phoneticCode,
-} from './normalise.js';
+
+import { canonicalPhone, canonicalVehicleReg, formatPncId, isRealDate, type AssociateIdentity, type Sex } from './identity.js';
+import { canonicalForenames, NORMALISATION_VERSION, normaliseNamePart, phoneticCode } from './normalise.js';
 
 /** Every kind of linkage key. */
 export type KeyKind =
-  | 'nhs'
-  | 'chi'
-  | 'pnc'
-  | 'name_dob'
-  | 'phonetic_name_dob'
-  | 'surname_dob_sex'
-  | 'forename_dob_sex'
-  | 'name_only'
-  | 'phone'
-  | 'vreg';
+  'nhs' | 'chi' | 'pnc' | 'name_dob' | 'phonetic_name_dob' | 'surname_dob_sex' | 'forename_dob_sex' | 'name_only' | 'phone' | 'vreg';
 
 /** A strong key match makes a strong match; fuzzy keys only make a possible one. */
 export type KeyStrength = 'strong' | 'fuzzy';

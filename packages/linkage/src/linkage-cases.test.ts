@@ -1,5 +1,7 @@
 import { readFileSync } from 'node:fs';
+
 import { describe, expect, it } from 'vitest';
+
 import type { AssociateIdentity } from './identity.js';
 import { buildKeyInputs, type KeyInput } from './keys.js';
 import { matchKeys, type MatchResult } from './match.js';
@@ -18,9 +20,7 @@ interface Fixture {
 }
 
 // The project's own copy of the shared fixture; tests never read outside the repo.
-const fixture = JSON.parse(
-  readFileSync(new URL('../test-fixtures/linkage-cases.json', import.meta.url), 'utf8'),
-) as Fixture;
+const fixture = JSON.parse(readFileSync(new URL('../test-fixtures/linkage-cases.json', import.meta.url), 'utf8')) as Fixture;
 
 // The OPRF is a deterministic function of its input, so comparing the plain key input
 // strings gives exactly the matches the OPRF keys would.

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { classifyMatch, matchKeys, type ComparableKey } from './match.js';
 
 const k = (kind: ComparableKey['kind'], strength: ComparableKey['strength'], key: string, variant?: 'dob_swapped'): ComparableKey => ({
@@ -23,9 +24,7 @@ describe('classifyMatch', () => {
   });
 
   it('is possible with only fuzzy keys, and none with nothing', () => {
-    expect(classifyMatch({ matched: [{ kind: 'phone', strength: 'fuzzy' }], queryKinds: [], recordKinds: [] }).strength).toBe(
-      'possible',
-    );
+    expect(classifyMatch({ matched: [{ kind: 'phone', strength: 'fuzzy' }], queryKinds: [], recordKinds: [] }).strength).toBe('possible');
     expect(classifyMatch({ matched: [], queryKinds: ['nhs'], recordKinds: ['nhs'] })).toEqual({
       strength: 'none',
       kinds: [],

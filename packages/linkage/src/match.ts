@@ -50,9 +50,7 @@ export function classifyMatch(evidence: MatchEvidence): MatchResult {
   const kinds = [...strongKinds, ...[...allKinds].filter((k) => !strongKinds.has(k))];
   const queryKinds = new Set(evidence.queryKinds);
   const recordKinds = new Set(evidence.recordKinds);
-  const conflicts = IDENTIFIER_KINDS.filter(
-    (k) => queryKinds.has(k) && recordKinds.has(k) && !allKinds.has(k),
-  );
+  const conflicts = IDENTIFIER_KINDS.filter((k) => queryKinds.has(k) && recordKinds.has(k) && !allKinds.has(k));
   const variants = [...new Set(matched.flatMap((m) => (m.variant ? [m.variant] : [])))];
   return { strength: strong ? 'strong' : 'possible', kinds, conflicts, variants };
 }

@@ -1,12 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  NORMALISATION_VERSION,
-  canonicalForenames,
-  foldText,
-  nameTokens,
-  normaliseNamePart,
-  phoneticCode,
-} from './normalise.js';
+
+import { canonicalForenames, foldText, nameTokens, NORMALISATION_VERSION, normaliseNamePart, phoneticCode } from './normalise.js';
 
 describe('foldText', () => {
   it.each([

@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+
 import { doubleMetaphone } from 'double-metaphone';
+
 import type { Sex } from './identity.js';
 import { NICKNAME_TABLE } from './nicknames.js';
 
@@ -12,8 +14,23 @@ const RULES_VERSION = 'n1';
 
 /** Letters NFKD does not decompose into a base letter plus marks. */
 const SPECIAL_LETTERS: Readonly<Record<string, string>> = {
-  ß: 'ss', ø: 'o', æ: 'ae', œ: 'oe', ł: 'l', đ: 'd', ð: 'd', þ: 'th', ħ: 'h', ı: 'i',
-  ŋ: 'n', ĸ: 'k', ſ: 's', ŀ: 'l', ŧ: 't', ɖ: 'd', ƒ: 'f',
+  ß: 'ss',
+  ø: 'o',
+  æ: 'ae',
+  œ: 'oe',
+  ł: 'l',
+  đ: 'd',
+  ð: 'd',
+  þ: 'th',
+  ħ: 'h',
+  ı: 'i',
+  ŋ: 'n',
+  ĸ: 'k',
+  ſ: 's',
+  ŀ: 'l',
+  ŧ: 't',
+  ɖ: 'd',
+  ƒ: 'f',
 };
 const SPECIAL_RE = new RegExp(`[${Object.keys(SPECIAL_LETTERS).join('')}]`, 'gu');
 /** Apostrophes join (O'Brien = OBrien); every other non-letter separates. */

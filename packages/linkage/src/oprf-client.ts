@@ -1,8 +1,10 @@
-import { McxError } from '@mcx/errors';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+
+import { McxError } from '@mcx/errors';
+
 import { parseIdentity, type AssociateIdentity } from './identity.js';
-import { NORMALISATION_VERSION } from './normalise.js';
 import { buildKeyInputs, type KeyKind, type KeyRole, type KeyStrength, type KeyVariant } from './keys.js';
+import { NORMALISATION_VERSION } from './normalise.js';
 
 const { oprf } = ristretto255_oprf;
 const encoder = new TextEncoder();
@@ -52,10 +54,7 @@ export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8
 /** Unblind the service's answers into linkage keys (base64url), in input order. */
 export function finalizeAll(state: BlindState, evaluated: readonly Uint8Array[]): string[] {
   if (evaluated.length !== state.inputs.length) {
-    throw new McxError(
-      'LINKAGE_EVALUATION_INVALID',
-      `expected ${state.inputs.length} evaluated elements, got ${evaluated.length}`,
-    );
+    throw new McxError('LINKAGE_EVALUATION_INVALID', `expected ${state.inputs.length} evaluated elements, got ${evaluated.length}`);
   }
   return evaluated.map((e, i) => {
     const input = state.inputs[i];

@@ -1,5 +1,7 @@
-import { McxError } from '@mcx/errors';
 import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+
+import { McxError } from '@mcx/errors';
+
 import type { LinkageEvaluator } from './oprf-client.js';
 
 const { oprf } = ristretto255_oprf;

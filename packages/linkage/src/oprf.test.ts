@@ -1,6 +1,8 @@
-import { McxError } from '@mcx/errors';
 import { ristretto255_hasher, ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
+
+import { McxError } from '@mcx/errors';
+
 import { buildKeyInputs } from './keys.js';
 import { blindAll, deriveLinkageKeys, finalizeAll, type LinkageEvaluator } from './oprf-client.js';
 import { createInProcessEvaluator, deriveOprfKey, evaluateBatch, generateOprfKey } from './oprf-server.js';
@@ -68,9 +70,7 @@ describe('evaluateBatch', () => {
       expect.objectContaining({ code: 'LINKAGE_BLINDED_INVALID' }), // the identity point
     );
     for (const bad of ['00'.repeat(32), 'ff'.repeat(32), 'zz', '']) {
-      expect(() => evaluateBatch({ version: 'v', key: bad }, [])).toThrowError(
-        expect.objectContaining({ code: 'LINKAGE_KEY_INVALID' }),
-      );
+      expect(() => evaluateBatch({ version: 'v', key: bad }, [])).toThrowError(expect.objectContaining({ code: 'LINKAGE_KEY_INVALID' }));
     }
   });
 

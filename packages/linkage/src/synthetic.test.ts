@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { canonicalNhsNumber, validateIdentity } from './identity.js';
 import { buildKeyInputs, type KeyInput } from './keys.js';
 import { matchKeys } from './match.js';

@@ -72,7 +72,14 @@ const GIRLS = weighted(GIRL_FORENAMES);
 const FAMILY = weighted(SURNAMES);
 /** Ages 10-17, skewed to 13-16 as missing-episode reports are. */
 const AGE_WEIGHTS: ReadonlyArray<readonly [age: number, weight: number]> = [
-  [10, 3], [11, 5], [12, 9], [13, 15], [14, 21], [15, 22], [16, 16], [17, 9],
+  [10, 3],
+  [11, 5],
+  [12, 9],
+  [13, 15],
+  [14, 21],
+  [15, 22],
+  [16, 16],
+  [17, 9],
 ];
 const AGE_TOTAL = AGE_WEIGHTS.reduce((s, [, w]) => s + w, 0);
 

@@ -1,5 +1,7 @@
 import { Writable } from 'node:stream';
+
 import { describe, expect, it } from 'vitest';
+
 import { createLogger, errorSummary } from './index.js';
 
 function capture() {
@@ -27,7 +29,10 @@ class CodedError extends Error {
 describe('logger redaction', () => {
   it('censors personal fields at any listed depth', () => {
     const { lines, logger } = capture();
-    logger.info({ forename: 'Olivia', input: { surname: 'Hartwell', dob: '2009-04-02' }, a: { b: { nhsNumber: '9990001112' } } }, 'publish');
+    logger.info(
+      { forename: 'Olivia', input: { surname: 'Hartwell', dob: '2009-04-02' }, a: { b: { nhsNumber: '9990001112' } } },
+      'publish',
+    );
     const out = lines.join('');
     expect(out).not.toMatch(/Olivia|Hartwell|2009-04-02|9990001112/);
     expect(out).toContain('[redacted]');
@@ -37,16 +42,25 @@ describe('logger redaction', () => {
   // it (after a ";", in an array, as a number): a logged error keeps its type, code and frames only.
   it.each([
     ['a quoted value', 'Variable "$input" got invalid value "Olivia Hartwell" at "input.lastSeenAt"; Expected type "DateTime".'],
-    ['a value in an array', 'Variable "$identity" got invalid value ["Tallulah"] at "identity.forename"; String cannot represent a non string value: ["Tallulah"]'],
+    [
+      'a value in an array',
+      'Variable "$identity" got invalid value ["Tallulah"] at "identity.forename"; String cannot represent a non string value: ["Tallulah"]',
+    ],
     ['a value after a ";"', 'Variable "$x" got invalid value { "forename": "a; b" }; Tallulah; Expected type "String".'],
-    ['a number', 'Variable "$identity" got invalid value 9990001112 at "identity.nhsNumber"; String cannot represent a non string value: 9990001112'],
+    [
+      'a number',
+      'Variable "$identity" got invalid value 9990001112 at "identity.nhsNumber"; String cannot represent a non string value: 9990001112',
+    ],
     ['a value that looks like a stack frame', 'bad input\n    at Tallulah (9990001112)'],
   ])('an error message with %s never reaches a log line', (_label, message) => {
     const { lines, logger } = capture();
     logger.error({ err: new CodedError('BAD_USER_INPUT', message, { cause: new TypeError(message) }) }, 'failed');
     const out = lines.join('');
     expect(out).not.toMatch(/Olivia|Tallulah|9990001112/);
-    const line = JSON.parse(out) as { msg: string; err: { type: string; code: string; frames: string[]; cause: { type: string; frames: string[] } } };
+    const line = JSON.parse(out) as {
+      msg: string;
+      err: { type: string; code: string; frames: string[]; cause: { type: string; frames: string[] } };
+    };
     expect(line.msg).toBe('failed');
     expect(line.err).toMatchObject({ type: 'CodedError', code: 'BAD_USER_INPUT', cause: { type: 'TypeError' } });
     expect(line.err.frames.length).toBeGreaterThan(0);
@@ -55,11 +69,24 @@ describe('logger redaction', () => {
   });
 
   it('keeps the codes and database object names of an error, and the locations of a GraphQL error', () => {
-    const pg = Object.assign(new Error('invalid input syntax for type uuid: "Tallulah"'), { code: '22P02', routine: 'string_to_uuid', table_name: 'record_heads', detail: 'Key (id)=(Tallulah)' });
+    const pg = Object.assign(new Error('invalid input syntax for type uuid: "Tallulah"'), {
+      code: '22P02',
+      routine: 'string_to_uuid',
+      table_name: 'record_heads',
+      detail: 'Key (id)=(Tallulah)',
+    });
     expect(errorSummary(pg)).toMatchObject({ type: 'Error', code: '22P02', routine: 'string_to_uuid', table_name: 'record_heads' });
     expect(JSON.stringify(errorSummary(pg))).not.toContain('Tallulah');
-    const graphql = Object.assign(new Error('Syntax Error: Unterminated string.'), { name: 'GraphQLError', extensions: { code: 'GRAPHQL_PARSE_FAILED' }, locations: [{ line: 1, column: 30 }] });
-    expect(errorSummary(graphql)).toMatchObject({ type: 'GraphQLError', code: 'GRAPHQL_PARSE_FAILED', locations: [{ line: 1, column: 30 }] });
+    const graphql = Object.assign(new Error('Syntax Error: Unterminated string.'), {
+      name: 'GraphQLError',
+      extensions: { code: 'GRAPHQL_PARSE_FAILED' },
+      locations: [{ line: 1, column: 30 }],
+    });
+    expect(errorSummary(graphql)).toMatchObject({
+      type: 'GraphQLError',
+      code: 'GRAPHQL_PARSE_FAILED',
+      locations: [{ line: 1, column: 30 }],
+    });
     expect(errorSummary('Tallulah')).toEqual({ type: 'string' });
   });
 

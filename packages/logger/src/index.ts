@@ -33,7 +33,17 @@ const REDACT_PATHS = PERSONAL_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*
 ]);
 
 // Fields of an error that name a code, a system call or a database object, never a value.
-const ERROR_FIELDS = ['code', 'errno', 'syscall', 'severity', 'routine', 'schema_name', 'table_name', 'column_name', 'constraint_name'] as const;
+const ERROR_FIELDS = [
+  'code',
+  'errno',
+  'syscall',
+  'severity',
+  'routine',
+  'schema_name',
+  'table_name',
+  'column_name',
+  'constraint_name',
+] as const;
 const MAX_FRAMES = 12;
 const MAX_CAUSES = 4;
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { JCS_NUMBER_VECTORS, JCS_VECTORS } from './fixtures/jcs-vectors.js';
 import { thrownCode } from './fixtures/test-helpers.js';

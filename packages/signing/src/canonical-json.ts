@@ -1,4 +1,5 @@
 import canonicalize from 'canonicalize';
+
 import { McxError } from '@mcx/errors';
 
 /** A JSON value. */

@@ -1,9 +1,10 @@
 import { compactVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+
+import { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 import { checkpointFixture } from './fixtures/checkpoint-fixture.js';
 import { KEYS } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
-import { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 import { keyResolverFromKeys } from './key-resolver.js';
 import { toPublicKey } from './keys.js';
 
@@ -40,7 +41,11 @@ describe('audit checkpoints', () => {
       [expectedJws, toPublicKey(KEYS.stranger) as never, 'CHECKPOINT_UNKNOWN_KEY'],
       [craftJws(header, body, KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_NOT_CANONICAL'],
       [craftJws(header, '{"node":"WMP"}', KEYS.wmpAudit.privateKey), auditKey, 'CHECKPOINT_MALFORMED'],
-      [craftJws({ ...header, kid: KEYS.wmpRecord1.kid }, body, KEYS.wmpRecord1.privateKey), keyResolverFromKeys([KEYS.wmpRecord1]), 'CHECKPOINT_KEY_NOT_FOR_JOB'],
+      [
+        craftJws({ ...header, kid: KEYS.wmpRecord1.kid }, body, KEYS.wmpRecord1.privateKey),
+        keyResolverFromKeys([KEYS.wmpRecord1]),
+        'CHECKPOINT_KEY_NOT_FOR_JOB',
+      ],
     ];
     for (const [jws, key, code] of cases) expect(thrownCode(() => verifyCheckpoint(jws, key))).toBe(code);
   });

@@ -1,8 +1,9 @@
 import { McxError } from '@mcx/errors';
+
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
-import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
 import { keyResolverFromKeys, type KeyResolver } from './key-resolver.js';
+import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
 
 /** A signed statement of a node's audit log head: after `size` entries, the head hash was `headHash`. */
 export interface Checkpoint {

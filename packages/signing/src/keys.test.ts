@@ -2,8 +2,10 @@ import { generateKeyPairSync } from 'node:crypto';
 import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { calculateJwkThumbprint } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { FIXTURE_PEMS } from './fixtures/fixture-keys.js';
 import { KEYS } from './fixtures/test-federation.js';
 import { thrownCode } from './fixtures/test-helpers.js';
@@ -69,8 +71,12 @@ describe('keys by job', () => {
 
   it('refuses keys that are not Ed25519, not keys, private JWKs and unknown jobs', () => {
     const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-    expect(thrownCode(() => signingKeyFromPem(ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'record'))).toBe('KEY_INVALID');
-    expect(thrownCode(() => verifyKeyFromPem(ec.publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'record'))).toBe('KEY_INVALID');
+    expect(thrownCode(() => signingKeyFromPem(ec.privateKey.export({ format: 'pem', type: 'pkcs8' }).toString(), 'record'))).toBe(
+      'KEY_INVALID',
+    );
+    expect(thrownCode(() => verifyKeyFromPem(ec.publicKey.export({ format: 'pem', type: 'spki' }).toString(), 'record'))).toBe(
+      'KEY_INVALID',
+    );
     expect(thrownCode(() => signingKeyFromPem('not a pem', 'record'))).toBe('KEY_INVALID');
     expect(thrownCode(() => verifyKeyFromPem(FIXTURE_PEMS.operator, 'manifest'))).toBe('KEY_INVALID');
     const privateJwk = KEYS.stranger.privateKey.export({ format: 'jwk' });

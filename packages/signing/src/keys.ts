@@ -1,5 +1,6 @@
 import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
+
 import { McxError } from '@mcx/errors';
 
 /** Every job a key can have. A key signs for exactly one job, and each job has its own `typ`. */
@@ -53,13 +54,7 @@ export function jwkThumbprint(jwk: Ed25519PublicJwk): string {
 export function isEd25519PublicJwk(value: unknown): value is Ed25519PublicJwk {
   if (typeof value !== 'object' || value === null) return false;
   const jwk = value as Record<string, unknown>;
-  return (
-    jwk.kty === 'OKP' &&
-    jwk.crv === 'Ed25519' &&
-    typeof jwk.x === 'string' &&
-    /^[A-Za-z0-9_-]{43}$/.test(jwk.x) &&
-    !('d' in jwk)
-  );
+  return jwk.kty === 'OKP' && jwk.crv === 'Ed25519' && typeof jwk.x === 'string' && /^[A-Za-z0-9_-]{43}$/.test(jwk.x) && !('d' in jwk);
 }
 
 function assertEd25519(key: KeyObject, what: string): void {

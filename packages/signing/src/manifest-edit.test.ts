@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { baseManifest, KEYS, member, NOW } from './fixtures/test-federation.js';
 import { thrownCode } from './fixtures/test-helpers.js';
 import { addKey, addMember, initManifest, renewManifest, setKeyStatus } from './manifest-edit.js';

@@ -1,4 +1,5 @@
 import { McxError } from '@mcx/errors';
+
 import { jwkThumbprint, type Ed25519PublicJwk, type MemberKeyJob } from './keys.js';
 import { assertManifest, type KeyStatus, type Member, type TrustManifest } from './manifest.js';
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { baseManifest, KEYS, NOW } from './fixtures/test-federation.js';
 import { craftJws, thrownCode } from './fixtures/test-helpers.js';
 import { toPublicKey } from './keys.js';
@@ -72,7 +73,10 @@ describe('TrustManifestHolder', () => {
     manifest = addKey(manifest, 'WMP', KEYS.wmpRecord3);
     const holder = makeHolder();
     await holder.accept(sign(manifest));
-    const statuses = holder.member('WMP')?.keys.filter((k) => k.job === 'record').map((k) => k.status);
+    const statuses = holder
+      .member('WMP')
+      ?.keys.filter((k) => k.job === 'record')
+      .map((k) => k.status);
     expect(statuses).toEqual(['verify-only', 'verify-only', 'active']);
     for (const key of [KEYS.wmpRecord1, KEYS.wmpRecord2, KEYS.wmpRecord3]) {
       const { bytes, signature } = signRecord(RECORD, key);

@@ -1,9 +1,11 @@
 import type { KeyObject } from 'node:crypto';
+
 import { McxError } from '@mcx/errors';
-import { publicKeyObjectFromJwk, type MemberKeyJob, type VerifyKey } from './keys.js';
+
 import type { KeyResolver } from './key-resolver.js';
-import type { ManifestKey, Member, TrustManifest } from './manifest.js';
+import { publicKeyObjectFromJwk, type MemberKeyJob, type VerifyKey } from './keys.js';
 import { manifestStatusAt, verifyManifest, type ManifestStatus, type VerifiedManifest } from './manifest-signature.js';
+import type { ManifestKey, Member, TrustManifest } from './manifest.js';
 
 /** Persists the highest manifest version ever accepted, so a restart cannot roll the manifest back. */
 export interface ManifestStore {

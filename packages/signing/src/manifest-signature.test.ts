@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { baseManifest, KEYS, NOW } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
 import { toPublicKey } from './keys.js';

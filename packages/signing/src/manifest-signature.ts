@@ -1,4 +1,5 @@
 import { McxError } from '@mcx/errors';
+
 import { canonicalJson } from './canonical-json.js';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
@@ -67,7 +68,8 @@ export function verifyManifest(jws: string, pinnedOperatorKey: VerifyKey<'manife
     if (checked.problem === 'WRONG_ALG') fail('MANIFEST_WRONG_SIGNER', `manifest alg ${String(decoded.header.alg)} is not EdDSA`);
     fail('MANIFEST_MALFORMED', `manifest header refused: ${checked.problem}`);
   }
-  if (checked.kid !== pinnedOperatorKey.kid) fail('MANIFEST_WRONG_SIGNER', 'manifest is signed by a key other than the pinned operator key');
+  if (checked.kid !== pinnedOperatorKey.kid)
+    fail('MANIFEST_WRONG_SIGNER', 'manifest is signed by a key other than the pinned operator key');
   if (!verifyInput(decoded, decoded.encodedPayload, pinnedOperatorKey.publicKey)) {
     fail('MANIFEST_WRONG_SIGNER', 'manifest signature does not verify under the pinned operator key');
   }

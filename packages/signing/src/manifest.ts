@@ -1,4 +1,5 @@
 import { McxError } from '@mcx/errors';
+
 import { isEd25519PublicJwk, jwkThumbprint, MEMBER_KEY_JOBS, type Ed25519PublicJwk, type MemberKeyJob } from './keys.js';
 
 /** The kinds of federation member. */

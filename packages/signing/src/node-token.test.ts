@@ -1,5 +1,6 @@
 import { jwtVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { baseManifest, KEYS, NOW } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
 import { signingKeyFromPem, toPublicKey } from './keys.js';
@@ -60,7 +61,12 @@ describe('node tokens', () => {
       jti: JTI,
       exp: T0 + 30,
     });
-    const { protectedHeader, payload } = await jwtVerify(jwt, KEYS.wmpPeerToken.publicKey, { audience: AUD, issuer: 'WMP', currentDate: NOW, typ: 'mcx-peer+jwt' });
+    const { protectedHeader, payload } = await jwtVerify(jwt, KEYS.wmpPeerToken.publicKey, {
+      audience: AUD,
+      issuer: 'WMP',
+      currentDate: NOW,
+      typ: 'mcx-peer+jwt',
+    });
     expect(protectedHeader).toEqual(HEADER);
     expect(payload.jti).toBe(JTI);
   });
@@ -139,7 +145,12 @@ MC4CAQAwBQYDK2VwBCIEIMcb1Mc/ayjVP7d3IwSjdn9qLYxIq6r5oG/Z274cZWRC
     }
     // The member's real token still passes under the same holder.
     expect(verifyNodeToken(wmpToken(), holder, { audience: AUD, now: NOW }).member).toBe('WMP');
-    expect(verifyNodeToken(craftJws({ ...HEADER, kid: GMP_PEER.kid }, JSON.stringify({ ...CLAIMS, iss: 'GMP' }), GMP_PEER.privateKey), holder, { audience: AUD, now: NOW }).member).toBe('GMP');
+    expect(
+      verifyNodeToken(craftJws({ ...HEADER, kid: GMP_PEER.kid }, JSON.stringify({ ...CLAIMS, iss: 'GMP' }), GMP_PEER.privateKey), holder, {
+        audience: AUD,
+        now: NOW,
+      }).member,
+    ).toBe('GMP');
   });
 
   it('refuses when no manifest is loaded rather than trust nothing', () => {

@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
+
 import { McxError } from '@mcx/errors';
+
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
 import type { TrustManifestHolder } from './manifest-holder.js';
@@ -118,7 +120,8 @@ export function verifyNodeToken(jwt: string, holder: TrustManifestHolder, option
   // The force comes from iss alone, and the key that signed must be that member's own.
   const member = holder.member(iss);
   if (member === undefined) return refuse('NOT_MEMBER', 'iss is not a federation member');
-  if (holder.ownerOfKid(checked.kid)?.code !== member.code) return refuse('NOT_MEMBER', 'the signing key is not a key of the member in iss');
+  if (holder.ownerOfKid(checked.kid)?.code !== member.code)
+    return refuse('NOT_MEMBER', 'the signing key is not a key of the member in iss');
 
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
   if (!audiences.includes(options.audience)) return refuse('WRONG_AUDIENCE', 'the token is for another audience');

@@ -1,13 +1,22 @@
 import { describe, expect, it } from 'vitest';
-import { generateSigningKey, toPublicKey } from './keys.js';
-import { keyResolverFromKeys } from './key-resolver.js';
+
 import { signCheckpoint } from './checkpoint.js';
+import { keyResolverFromKeys } from './key-resolver.js';
+import { generateSigningKey, toPublicKey } from './keys.js';
 import { signReceipt, verifyReceipt, type DisclosureReceipt } from './receipt.js';
 
 const audit = generateSigningKey('audit-checkpoint');
 const resolve = keyResolverFromKeys([toPublicKey(audit)]);
 const checkpoint = signCheckpoint({ node: 'GMP', size: 10, headHash: 'ab'.repeat(32), at: '2026-11-22T10:00:00.000Z' }, audit);
-const receipt: DisclosureReceipt = { node: 'GMP', to: 'WMP', jti: 'j-1', callerEntry: 'WMP:41', entry: { id: 'GMP:11', hash: 'cd'.repeat(32) }, checkpoint, at: '2026-11-22T10:00:01.000Z' };
+const receipt: DisclosureReceipt = {
+  node: 'GMP',
+  to: 'WMP',
+  jti: 'j-1',
+  callerEntry: 'WMP:41',
+  entry: { id: 'GMP:11', hash: 'cd'.repeat(32) },
+  checkpoint,
+  at: '2026-11-22T10:00:01.000Z',
+};
 
 describe('disclosure receipts', () => {
   it('round-trips', () => {
@@ -20,7 +29,9 @@ describe('disclosure receipts', () => {
     const forged = Buffer.from(JSON.stringify({ ...receipt, callerEntry: 'WMP:42' })).toString('base64url');
     expect(() => verifyReceipt(`${h}.${forged}.${s}`, resolve)).toThrow(expect.objectContaining({ code: 'RECEIPT_BAD_SIGNATURE' }));
     expect(() => verifyReceipt(checkpoint, resolve)).toThrow(expect.objectContaining({ code: 'RECEIPT_WRONG_TYP' }));
-    expect(() => verifyReceipt(jws, keyResolverFromKeys([toPublicKey(generateSigningKey('audit-checkpoint'))]))).toThrow(expect.objectContaining({ code: 'RECEIPT_UNKNOWN_KEY' }));
+    expect(() => verifyReceipt(jws, keyResolverFromKeys([toPublicKey(generateSigningKey('audit-checkpoint'))]))).toThrow(
+      expect.objectContaining({ code: 'RECEIPT_UNKNOWN_KEY' }),
+    );
     const record = generateSigningKey('record');
     expect(() => signReceipt(receipt, record as never)).toThrow(expect.objectContaining({ code: 'KEY_NOT_FOR_JOB' }));
     expect(() => verifyReceipt(`${p}`, resolve)).toThrow(expect.objectContaining({ code: 'RECEIPT_MALFORMED' }));

@@ -1,8 +1,9 @@
 import { McxError } from '@mcx/errors';
+
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
-import type { SigningKey } from './keys.js';
 import type { KeyResolver } from './key-resolver.js';
+import type { SigningKey } from './keys.js';
 
 /** The `typ` of a disclosure receipt: signed with the audit-checkpoint key, but never a checkpoint. */
 export const RECEIPT_TYP = 'mcx-receipt+jws';
@@ -50,7 +51,8 @@ function isReceipt(v: unknown): v is DisclosureReceipt {
 /** Signs a disclosure receipt (compact JWS over canonical JSON, `typ` mcx-receipt+jws) with the audit-checkpoint key. */
 export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'audit-checkpoint'>): string {
   if (auditKey.job !== 'audit-checkpoint') throw new McxError('KEY_NOT_FOR_JOB', `a ${auditKey.job} key cannot sign receipts`);
-  if (!isReceipt(receipt)) throw new McxError('RECEIPT_MALFORMED', 'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }');
+  if (!isReceipt(receipt))
+    throw new McxError('RECEIPT_MALFORMED', 'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }');
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
   const encodedPayload = encodeBase64url(canonicalJson(receipt));
   return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;

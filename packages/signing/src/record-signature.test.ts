@@ -1,6 +1,8 @@
 import { verify } from 'node:crypto';
+
 import { compactVerify, flattenedVerify } from 'jose';
 import { describe, expect, it } from 'vitest';
+
 import { KEYS } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
 import { keyResolverFromKeys } from './key-resolver.js';

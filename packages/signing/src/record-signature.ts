@@ -1,8 +1,9 @@
 import { McxError } from '@mcx/errors';
+
 import { canonicalJson, parseCanonicalJson, type JsonObject } from './canonical-json.js';
 import { checkHeader, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
-import { JOB_TYP, type SigningKey } from './keys.js';
 import type { KeyResolver } from './key-resolver.js';
+import { JOB_TYP, type SigningKey } from './keys.js';
 
 /** A record as stored and sent: the exact canonical bytes and their detached JWS. */
 export interface SignedRecord {
@@ -14,14 +15,7 @@ export interface SignedRecord {
 
 /** Why a record signature is refused. */
 export type RecordRejection =
-  | 'MALFORMED'
-  | 'WRONG_TYP'
-  | 'WRONG_ALG'
-  | 'UNKNOWN_KEY'
-  | 'REVOKED_KEY'
-  | 'KEY_NOT_FOR_JOB'
-  | 'BAD_SIGNATURE'
-  | 'NOT_CANONICAL';
+  'MALFORMED' | 'WRONG_TYP' | 'WRONG_ALG' | 'UNKNOWN_KEY' | 'REVOKED_KEY' | 'KEY_NOT_FOR_JOB' | 'BAD_SIGNATURE' | 'NOT_CANONICAL';
 
 /** The outcome of `verifyRecord`: failures are data, so a caller can drop and report the record. */
 export type RecordVerification = { valid: true; kid: string; payload: JsonObject } | { valid: false; reason: RecordRejection };

@@ -2,9 +2,11 @@ import { once } from 'node:events';
 import { createServer, request, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
+
 import type { Span } from '@opentelemetry/api';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
 import {
   addSpanEvent,
   currentTraceId,
@@ -171,8 +173,10 @@ describe('one federated query across nodes (memory exporter)', () => {
     expect(new Set(spans.map((s) => s.spanId)).size).toBe(5);
 
     expect(root).toMatchObject({ kind: 'internal', status: 'unset', attributes: { 'mcx.node': 'WMP', 'mcx.peers': 2 } });
-    for (const call of calls) expect(call).toMatchObject({ kind: 'client', status: 'unset', attributes: { 'mcx.node': 'WMP', 'mcx.peer': 'LAS' } });
-    for (const s of served) expect(s).toMatchObject({ kind: 'server', status: 'unset', attributes: { 'mcx.node': 'LAS', 'mcx.records': 1 } });
+    for (const call of calls)
+      expect(call).toMatchObject({ kind: 'client', status: 'unset', attributes: { 'mcx.node': 'WMP', 'mcx.peer': 'LAS' } });
+    for (const s of served)
+      expect(s).toMatchObject({ kind: 'server', status: 'unset', attributes: { 'mcx.node': 'LAS', 'mcx.records': 1 } });
     for (const s of spans) expect(s.durationMs).toBeGreaterThanOrEqual(0);
     expect(root.durationMs).toBeGreaterThanOrEqual(Math.max(...calls.map((c) => c.durationMs)));
   });
@@ -188,7 +192,11 @@ describe('one federated query across nodes (memory exporter)', () => {
       }),
     ).rejects.toBe(failure);
     const syncFailure = new TypeError('bad input Olivia Hart');
-    await expect(withSpan('sync', {}, (): Promise<never> => { throw syncFailure; })).rejects.toBe(syncFailure);
+    await expect(
+      withSpan('sync', {}, (): Promise<never> => {
+        throw syncFailure;
+      }),
+    ).rejects.toBe(syncFailure);
 
     const [call, sync] = telemetry.finishedSpans();
     expect(call).toMatchObject({ name: 'peer.call', status: 'error', kind: 'client' });
@@ -206,7 +214,11 @@ describe('one federated query across nodes (memory exporter)', () => {
       addSpanEvent('mcx.graphql.error', { code: 'BAD_USER_INPUT', line: 1, column: 9 });
     });
     const failure = new CodedError('PEER_DOWN', 'no answer about Olivia Hart');
-    await expect(withSpan('peer.call', {}, async () => { throw failure; })).rejects.toBe(failure);
+    await expect(
+      withSpan('peer.call', {}, async () => {
+        throw failure;
+      }),
+    ).rejects.toBe(failure);
     const [request, call] = telemetry.finishedSpans();
     expect(request?.events).toEqual([{ name: 'mcx.graphql.error', attributes: { code: 'BAD_USER_INPUT', line: 1, column: 9 } }]);
     expect(call?.events).toEqual([{ name: 'exception', attributes: { 'exception.type': 'PEER_DOWN' } }]);
@@ -234,7 +246,11 @@ describe('one federated query across nodes (memory exporter)', () => {
   });
 
   it("keeps only a caller's traceparent: its tracestate and baggage reach no span and no peer", async () => {
-    const headers = { traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01', tracestate: 'mcx=ZebedeeQ60,nhs=9990001060', baggage: 'child=ZebedeeQ61' };
+    const headers = {
+      traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01',
+      tracestate: 'mcx=ZebedeeQ60,nhs=9990001060',
+      baggage: 'child=ZebedeeQ61',
+    };
     const sent = await withIncomingContext(headers, () => withSpan('served', { kind: 'server' }, async () => injectTraceHeaders({})));
     expect(sent.traceparent).toMatch(/^00-0af7651916cd43dd8448eb211c80319c-[0-9a-f]{16}-01$/);
     expect(JSON.stringify(sent)).not.toMatch(/Zebedee|9990001060/);

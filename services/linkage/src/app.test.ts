@@ -1,10 +1,13 @@
 import { request } from 'node:http';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
 import { blindAll, createHttpEvaluator, createInProcessEvaluator, deriveLinkageKeys, finalizeAll } from '@mcx/linkage';
 import { signNodeToken, type SigningKey } from '@mcx/signing';
-import { afterEach, describe, expect, it } from 'vitest';
+
 import { MAX_BODY_BYTES } from './http.js';
-import { OPRF_K1, OPRF_K2, T0, TEST_KEYS } from './testkit.js';
 import { startTestApp } from './testkit-db.js';
+import { OPRF_K1, OPRF_K2, T0, TEST_KEYS } from './testkit.js';
 
 const child = { forename: 'Olivia', surname: 'Hart', dob: '2009-04-02', sex: 'F' as const, nhsNumber: '9990000026' };
 const b64 = (bytes: Uint8Array) => Buffer.from(bytes).toString('base64url');
@@ -31,10 +34,14 @@ async function start(config: Parameters<typeof startTestApp>[0] = {}) {
 /** Streams a body over 64 KiB with no content-length, so only the byte count can catch it. */
 function chunkedUpload(url: string, token: string): Promise<number> {
   return new Promise((resolve, reject) => {
-    const req = request(`${url}/v1/evaluate`, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } }, (res) => {
-      res.resume();
-      resolve(res.statusCode ?? 0);
-    });
+    const req = request(
+      `${url}/v1/evaluate`,
+      { method: 'POST', headers: { authorization: `Bearer ${token}`, 'transfer-encoding': 'chunked' } },
+      (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      },
+    );
     req.on('error', reject);
     req.write('{"blinded":["');
     for (let i = 0; i < 20; i++) req.write('x'.repeat(4096));
@@ -61,7 +68,13 @@ describe('linkage service: evaluation', () => {
 
   it('selects the older key by keyVersion during a changeover', async () => {
     const app = await start();
-    const older = createHttpEvaluator({ url: app.url, member: 'GMP', peerTokenKey: TEST_KEYS.gmpPeer, keyVersion: 'k1', now: app.clock.now });
+    const older = createHttpEvaluator({
+      url: app.url,
+      member: 'GMP',
+      peerTokenKey: TEST_KEYS.gmpPeer,
+      keyVersion: 'k1',
+      now: app.clock.now,
+    });
     const keys = await deriveLinkageKeys(child, older, { role: 'query', now: T0 });
     expect(keys).toEqual(await deriveLinkageKeys(child, createInProcessEvaluator(OPRF_K1), { role: 'query', now: T0 }));
     expect(keys.every((k) => k.keyVersion === 'k1')).toBe(true);
@@ -90,7 +103,13 @@ describe('linkage service: evaluation', () => {
     expect(await health.json()).toEqual({ status: 'ok', manifest: { version: 5, status: 'valid' }, activeKeyVersion: 'k2' });
     const keys = await fetch(`${app.url}/v1/keys`);
     const text = await keys.text();
-    expect(JSON.parse(text)).toEqual({ active: 'k2', versions: [{ version: 'k1', active: false }, { version: 'k2', active: true }] });
+    expect(JSON.parse(text)).toEqual({
+      active: 'k2',
+      versions: [
+        { version: 'k1', active: false },
+        { version: 'k2', active: true },
+      ],
+    });
     expect(text).not.toContain(OPRF_K1.key);
     expect(text).not.toContain(OPRF_K2.key);
     expect((await fetch(`${app.url}/v1/evaluate`)).status).toBe(405);

@@ -1,12 +1,14 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+
 import { McxError } from '@mcx/errors';
 import { evaluateBatch, type LinkageKey } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
+
 import type { LinkageConfig } from './config.js';
+import type { LinkageDb } from './db/index.js';
 import { decodeElements, parseEvaluateRequest } from './evaluate-request.js';
 import { bearerToken, HttpError, readJsonBody, sendError, sendJson } from './http.js';
-import type { LinkageDb } from './db/index.js';
 import type { LinkageKeyring } from './keyring.js';
 import { KeyRateLimiter, ReplayStore } from './rate-limit.js';
 
@@ -79,7 +81,11 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
   }
 
   async function evaluate(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const call: { member: string | null; count: number | null; keyVersion: string | null } = { member: null, count: null, keyVersion: null };
+    const call: { member: string | null; count: number | null; keyVersion: string | null } = {
+      member: null,
+      count: null,
+      keyVersion: null,
+    };
     // One line per call: the operator's record of who asked for how many keys. Never an element.
     const record = (outcome: Outcome, extra: Record<string, unknown> = {}) =>
       logger.info({ event: 'linkage.evaluate', ...call, outcome, at: now().toISOString(), ...extra }, 'linkage call');

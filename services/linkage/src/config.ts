@@ -6,7 +6,8 @@ import { z } from 'zod';
  */
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 const file = z.string({ error: 'is required (a file path)' }).trim().min(1, 'is required (a file path)');
-const DATABASE_REQUIRED = 'is required (a postgres:// URL): rate limits, used tokens and the manifest rollback floor live there, shared by every replica';
+const DATABASE_REQUIRED =
+  'is required (a postgres:// URL): rate limits, used tokens and the manifest rollback floor live there, shared by every replica';
 
 /** The service's environment variables, with defaults. */
 export const LinkageEnvSchema = z

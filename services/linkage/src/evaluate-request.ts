@@ -14,7 +14,8 @@ const badRequest = (message: string) => new HttpError(400, 'BAD_REQUEST', messag
 
 /** Checks the body's shape and batch size; messages name the field, never its value. */
 export function parseEvaluateRequest(body: unknown, maxBatch: number): EvaluateRequest {
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest('the body must be { "keyVersion"?: string, "blinded": string[] }');
+  if (typeof body !== 'object' || body === null || Array.isArray(body))
+    throw badRequest('the body must be { "keyVersion"?: string, "blinded": string[] }');
   const { keyVersion, blinded, ...rest } = body as Record<string, unknown>;
   if (Object.keys(rest).length > 0) throw badRequest('the body may hold only keyVersion and blinded');
   if (keyVersion !== undefined && (typeof keyVersion !== 'string' || !KEY_VERSION.test(keyVersion))) {

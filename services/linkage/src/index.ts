@@ -1,4 +1,5 @@
 import { createLogger } from '@mcx/logger';
+
 import { LinkageConfigError, loadLinkageConfig } from './config.js';
 import { startLinkageService } from './server.js';
 

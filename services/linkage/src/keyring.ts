@@ -1,7 +1,9 @@
 import { readFile } from 'node:fs/promises';
+
+import { z } from 'zod';
+
 import { McxError } from '@mcx/errors';
 import { evaluateBatch, generateOprfKey, type LinkageKey } from '@mcx/linkage';
-import { z } from 'zod';
 
 /** A key version name: short and plain, since it travels in requests, responses and stored keys. */
 export const KEY_VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;

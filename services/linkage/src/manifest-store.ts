@@ -1,5 +1,7 @@
 import { sql } from 'drizzle-orm';
+
 import type { ManifestStore } from '@mcx/signing';
+
 import { schema, type LinkageDb } from './db/index.js';
 
 const { linkageManifestState } = schema;

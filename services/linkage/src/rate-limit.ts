@@ -1,6 +1,6 @@
-import { lt, sql as dsql } from 'drizzle-orm';
-import type { LinkageDb } from './db/index.js';
-import { schema } from './db/index.js';
+import { sql as dsql, lt } from 'drizzle-orm';
+
+import { schema, type LinkageDb } from './db/index.js';
 
 const { linkageTokenJtis } = schema;
 
@@ -57,7 +57,11 @@ export class ReplayStore {
 
   /** Records a token's first use. False: it was used before (a replay). */
   async firstUse(member: string, jti: string, expiresAt: Date): Promise<boolean> {
-    const rows = await this.store.db.insert(linkageTokenJtis).values({ member, jti, expiresAt }).onConflictDoNothing().returning({ jti: linkageTokenJtis.jti });
+    const rows = await this.store.db
+      .insert(linkageTokenJtis)
+      .values({ member, jti, expiresAt })
+      .onConflictDoNothing()
+      .returning({ jti: linkageTokenJtis.jti });
     return rows.length === 1;
   }
 

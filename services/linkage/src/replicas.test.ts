@@ -1,14 +1,17 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import postgres from 'postgres';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { blindAll } from '@mcx/linkage';
 import { signManifest, signNodeToken, type SigningKey } from '@mcx/signing';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+
 import { parseLinkageConfig } from './config.js';
 import { startLinkageService, type RunningLinkageService } from './server.js';
-import { captureLogger, signedTestManifest, testClock, testManifest, TEST_KEYS } from './testkit.js';
 import { freshLinkageDatabase, linkageTestFiles } from './testkit-db.js';
+import { captureLogger, signedTestManifest, TEST_KEYS, testClock, testManifest } from './testkit.js';
 
 // Two (or more) real linkage service replicas on loopback over one PostgreSQL database, as
 // behind a load balancer: what one replica has counted, seen or accepted binds the others.
@@ -52,7 +55,8 @@ async function replica(opts: { manifestVersion?: number; env?: Record<string, st
   });
   const service = await startLinkageService(config, log.logger, clock.now);
   running.push(service);
-  const token = (iss = 'WMP', key: SigningKey<'peer-token'> = TEST_KEYS.wmpPeer) => signNodeToken({ iss, aud: 'mcx-linkage', ttlSec: 30 }, key, clock.now());
+  const token = (iss = 'WMP', key: SigningKey<'peer-token'> = TEST_KEYS.wmpPeer) =>
+    signNodeToken({ iss, aud: 'mcx-linkage', ttlSec: 30 }, key, clock.now());
   const post = async (blinded: string[], auth = token()) => {
     const res = await fetch(`${service.url}/v1/evaluate`, {
       method: 'POST',
@@ -145,13 +149,20 @@ describe('linkage service replicas over one PostgreSQL', () => {
     const tables = async (url: string) => {
       const sql = postgres(url, { max: 1, onnotice: () => {} });
       try {
-        const rows = await sql<{ t: string }[]>`select table_schema || '.' || table_name as t from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema') order by 1`;
+        const rows = await sql<
+          { t: string }[]
+        >`select table_schema || '.' || table_name as t from information_schema.tables where table_schema not in ('pg_catalog', 'information_schema') order by 1`;
         return rows.map((r) => r.t);
       } finally {
         await sql.end({ timeout: 5 });
       }
     };
-    expect(await tables(databaseUrl)).toEqual(['drizzle.__linkage_migrations', 'public.linkage_manifest_state', 'public.linkage_rate_buckets', 'public.linkage_token_jtis']);
+    expect(await tables(databaseUrl)).toEqual([
+      'drizzle.__linkage_migrations',
+      'public.linkage_manifest_state',
+      'public.linkage_rate_buckets',
+      'public.linkage_token_jtis',
+    ]);
     const nodeTables = await tables(nodeUrl);
     expect(nodeTables).toContain('drizzle.__drizzle_migrations');
     expect(nodeTables.filter((t) => t.includes('linkage_') && !t.endsWith('.linkage_keys'))).toEqual([]);

@@ -1,12 +1,15 @@
 import { writeFileSync } from 'node:fs';
-import { signManifest } from '@mcx/signing';
+
 import { describe, expect, it } from 'vitest';
+
+import { signManifest } from '@mcx/signing';
+
 import { parseLinkageConfig } from './config.js';
 import { openLinkageDb } from './db/index.js';
 import { KeyRateLimiter } from './rate-limit.js';
 import { startLinkageService } from './server.js';
-import { captureLogger, KEY_ENTRIES, signedTestManifest, testClock, testManifest, TEST_KEYS } from './testkit.js';
 import { freshLinkageDatabase, linkageTestFiles } from './testkit-db.js';
+import { captureLogger, KEY_ENTRIES, signedTestManifest, TEST_KEYS, testClock, testManifest } from './testkit.js';
 
 describe('KeyRateLimiter (PostgreSQL)', () => {
   it('counts keys, refills at the rate, caps at the burst, and never mints tokens when the clock steps back', async () => {

@@ -1,8 +1,10 @@
+import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFile } from 'node:fs/promises';
+
 import type { Logger } from '@mcx/logger';
 import { loadVerifyKey, TrustManifestHolder } from '@mcx/signing';
+
 import { createLinkageApp, type LinkageApp } from './app.js';
 import type { LinkageConfig } from './config.js';
 import { migrateLinkageDatabase, openLinkageDb } from './db/index.js';
@@ -26,7 +28,11 @@ export interface RunningLinkageService {
  * Migrates the linkage database, loads the keys and the manifest (refused if older than the
  * version any replica has accepted), builds the app and listens on `config.host:config.port`.
  */
-export async function startLinkageService(config: LinkageConfig, logger: Logger, now: () => Date = () => new Date()): Promise<RunningLinkageService> {
+export async function startLinkageService(
+  config: LinkageConfig,
+  logger: Logger,
+  now: () => Date = () => new Date(),
+): Promise<RunningLinkageService> {
   const keys = await loadKeyring(config.keysFile);
   const operatorKey = await loadVerifyKey(config.operatorPublicKeyFile, 'manifest');
   await migrateLinkageDatabase(config.databaseUrl);
@@ -35,7 +41,11 @@ export async function startLinkageService(config: LinkageConfig, logger: Logger,
   const reloadManifest = async () => {
     const verified = await holder.accept((await readFile(config.manifestFile, 'utf8')).trim());
     const fields = { version: verified.manifest.version, members: verified.manifest.members.length };
-    if (verified.status === 'in-grace') logger.warn({ ...fields, refuseAfter: verified.refuseAfter }, 'TRUST MANIFEST PAST ITS VALIDITY: ask the federation operator for a new one');
+    if (verified.status === 'in-grace')
+      logger.warn(
+        { ...fields, refuseAfter: verified.refuseAfter },
+        'TRUST MANIFEST PAST ITS VALIDITY: ask the federation operator for a new one',
+      );
     else logger.info(fields, 'trust manifest installed');
   };
 

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { LinkageConfigError, parseLinkageConfig } from './config.js';
 import { addKeyVersion, buildKeyring, newKeysFile } from './keyring.js';
 import { KEY_ENTRIES } from './testkit.js';
@@ -35,9 +36,21 @@ describe('parseLinkageConfig', () => {
     } catch (err) {
       expect(err).toBeInstanceOf(LinkageConfigError);
       const fields = (err as LinkageConfigError).problems.map((p) => p.split(':')[0]);
-      expect(fields).toEqual(expect.arrayContaining(['PORT', 'DATABASE_URL', 'MCX_OPERATOR_PUBLIC_KEY_FILE', 'MCX_MANIFEST_FILE', 'MCX_LINKAGE_KEYS_FILE', 'MCX_LINKAGE_MAX_BATCH', 'LOG_LEVEL']));
+      expect(fields).toEqual(
+        expect.arrayContaining([
+          'PORT',
+          'DATABASE_URL',
+          'MCX_OPERATOR_PUBLIC_KEY_FILE',
+          'MCX_MANIFEST_FILE',
+          'MCX_LINKAGE_KEYS_FILE',
+          'MCX_LINKAGE_MAX_BATCH',
+          'LOG_LEVEL',
+        ]),
+      );
     }
-    expect(() => parseLinkageConfig({ ...FILES, MCX_LINKAGE_BURST: '10', MCX_LINKAGE_MAX_BATCH: '64' })).toThrow(/MCX_LINKAGE_MAX_BATCH: must not exceed/);
+    expect(() => parseLinkageConfig({ ...FILES, MCX_LINKAGE_BURST: '10', MCX_LINKAGE_MAX_BATCH: '64' })).toThrow(
+      /MCX_LINKAGE_MAX_BATCH: must not exceed/,
+    );
   });
 
   it('needs its own PostgreSQL database: no replica keeps rate limits, used tokens or the manifest floor in memory', () => {
@@ -49,12 +62,16 @@ describe('parseLinkageConfig', () => {
       }
       return [];
     };
-    expect(problems({ ...FILES, DATABASE_URL: undefined })).toEqual([expect.stringMatching(/^DATABASE_URL: is required \(a postgres:\/\/ URL\)/)]);
+    expect(problems({ ...FILES, DATABASE_URL: undefined })).toEqual([
+      expect.stringMatching(/^DATABASE_URL: is required \(a postgres:\/\/ URL\)/),
+    ]);
     expect(problems({ ...FILES, DATABASE_URL: '  ' })).toEqual([expect.stringMatching(/^DATABASE_URL: is required/)]);
     const wrong = problems({ ...FILES, DATABASE_URL: 'mysql://linkage:s3cret-pw@db.example/mcx' });
     expect(wrong).toEqual(['DATABASE_URL: must be a postgres:// URL']);
     expect(wrong.join('\n')).not.toContain('s3cret-pw');
-    expect(parseLinkageConfig({ ...FILES, DATABASE_URL: 'postgresql://db.example/mcx_linkage', MCX_LINKAGE_DB_POOL_MAX: '3' })).toMatchObject({
+    expect(
+      parseLinkageConfig({ ...FILES, DATABASE_URL: 'postgresql://db.example/mcx_linkage', MCX_LINKAGE_DB_POOL_MAX: '3' }),
+    ).toMatchObject({
       databaseUrl: 'postgresql://db.example/mcx_linkage',
       dbPoolMax: 3,
     });
@@ -88,7 +105,10 @@ describe('linkage keys file', () => {
   it('adds a version as active and keeps the old one inactive', () => {
     const first = newKeysFile('k1');
     const next = addKeyVersion(first, 'k2');
-    expect(next.map((e) => [e.version, e.active])).toEqual([['k1', false], ['k2', true]]);
+    expect(next.map((e) => [e.version, e.active])).toEqual([
+      ['k1', false],
+      ['k2', true],
+    ]);
     expect(next[0]!.key).toBe(first[0]!.key);
     expect(next[1]!.key).not.toBe(first[0]!.key);
     expect(code(() => addKeyVersion(next, 'k1'))).toBe('LINKAGE_KEYS_INVALID');

@@ -3,14 +3,16 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+
 import { createFreshDatabase } from '@mcx/db';
 import { testAdminUrl } from '@mcx/db/testing';
 import { exportPublicKeyPem, toPublicKey, TrustManifestHolder } from '@mcx/signing';
+
 import { createLinkageApp, type LinkageAppDeps } from './app.js';
 import { migrateLinkageDatabase, openLinkageDb } from './db/index.js';
 import { buildKeyring } from './keyring.js';
 import { PgLinkageManifestStore } from './manifest-store.js';
-import { captureLogger, KEY_ENTRIES, signedTestManifest, testClock, TEST_KEYS } from './testkit.js';
+import { captureLogger, KEY_ENTRIES, signedTestManifest, TEST_KEYS, testClock } from './testkit.js';
 
 // Test support for the db tests (*.test.ts, not *.unit.test.ts): a fresh linkage database on
 // the test server (tests/setup/global-setup.ts), and the app over real loopback HTTP on it.
@@ -41,7 +43,11 @@ export function linkageTestFiles(): { dir: string; operator: string; manifest: s
 export async function startTestApp(config: Partial<LinkageAppDeps['config']> = {}) {
   const clock = testClock();
   const store = openLinkageDb(await freshLinkageDatabase(), { max: 4 });
-  const holder = new TrustManifestHolder({ operatorKey: toPublicKey(TEST_KEYS.operator), store: new PgLinkageManifestStore(store), now: clock.now });
+  const holder = new TrustManifestHolder({
+    operatorKey: toPublicKey(TEST_KEYS.operator),
+    store: new PgLinkageManifestStore(store),
+    now: clock.now,
+  });
   await holder.accept(signedTestManifest());
   const log = captureLogger();
   const app = createLinkageApp({

@@ -1,7 +1,9 @@
 import { Writable } from 'node:stream';
+
 import { deriveOprfKey } from '@mcx/linkage';
 import { createLogger } from '@mcx/logger';
 import { addKey, addMember, initManifest, signingKeyFromPem, signManifest, type Member, type TrustManifest } from '@mcx/signing';
+
 import type { LinkageKeyEntry } from './keyring.js';
 
 // Test support: fixed keys (test use only, never deploy), a signed manifest, a test clock and

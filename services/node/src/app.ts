@@ -1,49 +1,51 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
+
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+
+import { isOrgKind, type DevIssuer, type OrgKind } from '@mcx/auth';
 import { migrationStatus, schema as tables, type DbHandle } from '@mcx/db';
+import { createFanOut } from '@mcx/federation';
+import type { LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
+
 import type { Resolvers } from './__generated__/resolvers-types.js';
+import { createAuthenticator, type Principal } from './auth/access.js';
+import { subgraphEntryGuard } from './auth/subgraph-guard.js';
 import type { Config } from './config.js';
 import { createContext, type Context, type Services } from './context.js';
 import { createErrorHandling } from './errors.js';
-import { graphqlLimits } from './graphql-limits.js';
-import * as associateResolvers from './modules/associate/resolvers.js';
-import { EpisodeService } from './modules/episode/episode-service.js';
-import * as episodeResolvers from './modules/episode/resolvers.js';
-import * as locationResolvers from './modules/location-of-concern/resolvers.js';
-import { RecordService } from './modules/records/record-service.js';
-import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
-import { kindToGraphql } from './modules/records/record-kind.js';
-import { AuditService } from './modules/audit/audit-service.js';
-import { AuditStore } from './modules/audit/audit-store.js';
-import { SecurityLog } from './modules/audit/security-log.js';
-import * as auditResolvers from './modules/audit/resolvers.js';
-import { SubjectService } from './modules/subject/subject-service.js';
-import { SubjectStore } from './modules/subject/subject-store.js';
-import * as subjectResolvers from './modules/subject/resolvers.js';
-import type { LinkageEvaluator } from '@mcx/linkage';
-import { createHash } from 'node:crypto';
-import { RecordStore } from './modules/records/record-store.js';
-import * as recordResolvers from './modules/records/resolvers.js';
-import type { NodeKeys } from './keys.js';
-import type { Trust } from './federation/trust.js';
-import { isOrgKind, type DevIssuer, type OrgKind } from '@mcx/auth';
-import { createAuthenticator, type Principal } from './auth/access.js';
-import { subgraphEntryGuard } from './auth/subgraph-guard.js';
-import { DateScalar, DateTimeScalar } from './scalars.js';
-import { buildSchema } from './schema.js';
-import type { Discloser } from './modules/disclosure/disclose.js';
-import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
-import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
-import { createFanOut } from '@mcx/federation';
 import { FederationClient } from './federation/federated-read.js';
 import { federatedEpisodes, McxFederatedEpisode } from './federation/federated-resolvers.js';
-import { createPeerEndpoint, type PeerAnswerFault, type PeerEndpoint } from './federation/peer-endpoint.js';
 import { JtiStore } from './federation/jti-store.js';
+import { createPeerEndpoint, type PeerAnswerFault, type PeerEndpoint } from './federation/peer-endpoint.js';
 import { peerAssociateLinks, peerAssociatePointers, peerHistory, peerLocations } from './federation/peer-resolvers.js';
+import type { Trust } from './federation/trust.js';
+import { graphqlLimits } from './graphql-limits.js';
+import type { NodeKeys } from './keys.js';
+import * as associateResolvers from './modules/associate/resolvers.js';
+import { AuditService } from './modules/audit/audit-service.js';
+import { AuditStore } from './modules/audit/audit-store.js';
+import * as auditResolvers from './modules/audit/resolvers.js';
+import { SecurityLog } from './modules/audit/security-log.js';
+import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
+import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
+import { EpisodeService } from './modules/episode/episode-service.js';
+import * as episodeResolvers from './modules/episode/resolvers.js';
 import * as historyResolvers from './modules/history/resolvers.js';
+import * as locationResolvers from './modules/location-of-concern/resolvers.js';
+import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
+import { kindToGraphql } from './modules/records/record-kind.js';
+import { RecordService } from './modules/records/record-service.js';
+import { RecordStore } from './modules/records/record-store.js';
+import * as recordResolvers from './modules/records/resolvers.js';
+import * as subjectResolvers from './modules/subject/resolvers.js';
+import { SubjectService } from './modules/subject/subject-service.js';
+import { SubjectStore } from './modules/subject/subject-store.js';
+import { DateScalar, DateTimeScalar } from './scalars.js';
+import { buildSchema } from './schema.js';
 
 export interface AppDeps {
   config: Config;
@@ -83,7 +85,13 @@ export interface App {
    */
   authenticate(headers: IncomingHttpHeaders): Promise<Principal | null>;
   /** The context of one /graphql request, for an already-verified principal. */
-  graphqlContext(input: { requestId: string; logger: Logger; principal: Principal | null; headers: IncomingHttpHeaders; source: string }): Context;
+  graphqlContext(input: {
+    requestId: string;
+    logger: Logger;
+    principal: Principal | null;
+    headers: IncomingHttpHeaders;
+    source: string;
+  }): Context;
   /** Unauthenticated noise (no token, a refused token), rate-limited, outside the audit chain. */
   security: SecurityLog;
   /** The receiving end of the peer protocol; null when this node is not federated. */
@@ -103,7 +111,9 @@ const READINESS_DB_TIMEOUT_MS = 2000;
 /** Wires the node together. It opens no sockets: startNode (or a test) does that. */
 export async function createApp(deps: AppDeps): Promise<App> {
   const { config, db, logger } = deps;
-  const organisations = await db.db.select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind, policeArea: tables.refOrganisations.policeArea }).from(tables.refOrganisations);
+  const organisations = await db.db
+    .select({ code: tables.refOrganisations.code, kind: tables.refOrganisations.kind, policeArea: tables.refOrganisations.policeArea })
+    .from(tables.refOrganisations);
   const policeAreas = new Map(organisations.map((o) => [o.code, o.policeArea]));
   const known = new Set(organisations.map((o) => o.code));
   const kinds = new Map(organisations.map((o) => [o.code, o.kind]));
@@ -122,7 +132,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     ...(deps.now ? { now: deps.now } : {}),
   });
   const auditStore = new AuditStore(db.db);
-  const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: deps.keys.auditCheckpoint, logger, ...(deps.now ? { now: deps.now } : {}) });
+  const audit = new AuditService({
+    store: auditStore,
+    node: config.forceCode,
+    auditKey: deps.keys.auditCheckpoint,
+    logger,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
   const security = new SecurityLog(auditStore, logger);
   const subjects = new SubjectService({
     db: db.db,
@@ -131,7 +147,10 @@ export async function createApp(deps: AppDeps): Promise<App> {
     previousEvaluator: deps.previousLinkageEvaluator ?? null,
     forceCode: config.forceCode,
     // The audit log keeps an HMAC of linkage keys, keyed from the node's audit key.
-    digestKey: createHash('sha256').update('mcx-linkage-digest/1').update(deps.keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' })).digest(),
+    digestKey: createHash('sha256')
+      .update('mcx-linkage-digest/1')
+      .update(deps.keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' }))
+      .digest(),
     ...(deps.now ? { now: deps.now } : {}),
   });
   const disclosure: Discloser = {
@@ -160,13 +179,37 @@ export async function createApp(deps: AppDeps): Promise<App> {
     : null;
   const federation =
     deps.trust && fanOut && nestedFanOut
-      ? new FederationClient({ forceCode: config.forceCode, holder: deps.trust.holder, peerTokenKey: deps.keys.peerToken, fanOut, nestedFanOut, now: deps.now ?? (() => new Date()), requireHttps: config.federation.requireHttps })
+      ? new FederationClient({
+          forceCode: config.forceCode,
+          holder: deps.trust.holder,
+          peerTokenKey: deps.keys.peerToken,
+          fanOut,
+          nestedFanOut,
+          now: deps.now ?? (() => new Date()),
+          requireHttps: config.federation.requireHttps,
+        })
       : null;
   if (federation && config.env === 'production' && !config.federation.requireHttps) {
-    logger.warn('MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network');
+    logger.warn(
+      'MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network',
+    );
   }
-  const history: Services['history'] = { now: deps.now ?? (() => new Date()), repeat: config.history.repeat, nearMetres: config.history.nearMetres, policeAreaOf: (code) => policeAreas.get(code) ?? null };
-  const services: Services = { records, episodes: new EpisodeService(records, config.forceCode), audit, subjects, disclosure, associateDetails, federation, history };
+  const history: Services['history'] = {
+    now: deps.now ?? (() => new Date()),
+    repeat: config.history.repeat,
+    nearMetres: config.history.nearMetres,
+    policeAreaOf: (code) => policeAreas.get(code) ?? null,
+  };
+  const services: Services = {
+    records,
+    episodes: new EpisodeService(records, config.forceCode),
+    audit,
+    subjects,
+    disclosure,
+    associateDetails,
+    federation,
+    history,
+  };
   let checkpointTimer: NodeJS.Timeout | null = null;
 
   const resolvers: Resolvers = {
@@ -191,7 +234,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
           manifestStatus: manifest?.status ?? null,
           migrationsApplied: migrations.applied,
           migrationsExpected: migrations.expected,
-          integrity: (({ recent, ...status }) => ({ ...status, recent: recent.map((f) => ({ ...f, kind: kindToGraphql(f.kind) })) }))(records.integrity.status()),
+          integrity: (({ recent, ...status }) => ({ ...status, recent: recent.map((f) => ({ ...f, kind: kindToGraphql(f.kind) })) }))(
+            records.integrity.status(),
+          ),
         };
       },
       localEpisodes: episodeResolvers.localEpisodes,
@@ -258,7 +303,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
     csrfPrevention: true,
     validationRules: limits.validationRules,
     parseOptions: limits.parseOptions,
-    plugins: [ApolloServerPluginLandingPageDisabled(), ApolloServerPluginInlineTraceDisabled(), ...limits.plugins, subgraphEntryGuard({ production: config.env === 'production' }), errorHandling.plugin],
+    plugins: [
+      ApolloServerPluginLandingPageDisabled(),
+      ApolloServerPluginInlineTraceDisabled(),
+      ...limits.plugins,
+      subgraphEntryGuard({ production: config.env === 'production' }),
+      errorHandling.plugin,
+    ],
     formatError: errorHandling.formatError,
     logger: errorHandling.apolloLogger,
   });
@@ -277,13 +328,29 @@ export async function createApp(deps: AppDeps): Promise<App> {
         ...(deps.peerAnswerFault ? { fault: deps.peerAnswerFault } : {}),
         now: deps.now ?? (() => new Date()),
         context: (principal, peerCall, log) =>
-          createContext({ requestId: randomUUID(), logger: log, forceCode: config.forceCode, services, principal, headers: {}, caseRefRules: config.auth.caseRef, sink: { security, source: 'peer' }, peerCall }),
+          createContext({
+            requestId: randomUUID(),
+            logger: log,
+            forceCode: config.forceCode,
+            services,
+            principal,
+            headers: {},
+            caseRefRules: config.auth.caseRef,
+            sink: { security, source: 'peer' },
+            peerCall,
+          }),
       })
     : null;
   let jtiSweepTimer: NodeJS.Timeout | null = null;
 
   const jwks = {
-    keys: [deps.keys.record, deps.keys.peerToken, deps.keys.auditCheckpoint].map((k) => ({ ...k.jwk, kid: k.kid, use: 'sig', alg: 'EdDSA', mcx_job: k.job })),
+    keys: [deps.keys.record, deps.keys.peerToken, deps.keys.auditCheckpoint].map((k) => ({
+      ...k.jwk,
+      kid: k.kid,
+      use: 'sig',
+      alg: 'EdDSA',
+      mcx_job: k.job,
+    })),
   };
 
   async function readiness(): Promise<Readiness> {
@@ -295,9 +362,18 @@ export async function createApp(deps: AppDeps): Promise<App> {
     let timer: NodeJS.Timeout | undefined;
     try {
       // A query that fails or hangs is an unreachable database, never "reachable" with 0 migrations.
-      const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error('readiness query timed out')), READINESS_DB_TIMEOUT_MS)));
+      const timeout = new Promise<never>(
+        (_, reject) => (timer = setTimeout(() => reject(new Error('readiness query timed out')), READINESS_DB_TIMEOUT_MS)),
+      );
       const status = await Promise.race([migrationStatus(db.sql), timeout]);
-      return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, manifest, integrity, audit: audit.readiness() };
+      return {
+        ready: status.current,
+        database: 'reachable',
+        migrations: { applied: status.applied, expected: status.expected },
+        manifest,
+        integrity,
+        audit: audit.readiness(),
+      };
     } catch {
       return { ready: false, database: 'unreachable', migrations: null, manifest, integrity, audit: audit.readiness() };
     } finally {
@@ -310,7 +386,16 @@ export async function createApp(deps: AppDeps): Promise<App> {
     apollo,
     authenticate: (headers) => authenticator.authenticate(headers),
     graphqlContext: ({ requestId, logger: log, principal, headers, source }) =>
-      createContext({ requestId, logger: log, forceCode: config.forceCode, services, principal, headers, caseRefRules: config.auth.caseRef, sink: { security, source } }),
+      createContext({
+        requestId,
+        logger: log,
+        forceCode: config.forceCode,
+        services,
+        principal,
+        headers,
+        caseRefRules: config.auth.caseRef,
+        sink: { security, source },
+      }),
     security,
     peerEndpoint,
     readiness,

@@ -4,9 +4,7 @@ import { z } from 'zod';
  * The only place that reads process.env. One zod schema; every problem is collected and
  * printed together, then the process exits 1. Disabled features are `null`.
  */
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'])
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
 /** MCX_ENV alone decides what kind of node this is; NODE_ENV=production without it is refused. */
@@ -25,7 +23,12 @@ export const EnvSchema = z
       .string()
       .trim()
       .transform((v) => (v === '' ? null : v))
-      .pipe(z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').nullable())
+      .pipe(
+        z
+          .string()
+          .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+          .nullable(),
+      )
       .optional(),
     MCX_DATA_DIR: z.string().default('.data'),
     MCX_KEYS_DIR: z.string().optional(),
@@ -33,7 +36,10 @@ export const EnvSchema = z
     MCX_ISSUERS_FILE: z.string().optional(),
     MCX_LINKAGE_URL: z.url().optional(),
     MCX_LINKAGE_AUDIENCE: z.string().default('mcx-linkage'),
-    MCX_LINKAGE_PREVIOUS_KEY_VERSION: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/).optional(),
+    MCX_LINKAGE_PREVIOUS_KEY_VERSION: z
+      .string()
+      .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/)
+      .optional(),
     MCX_DEV_ISSUER: bool.optional(),
     MCX_TOKEN_CLOCK_TOLERANCE_SECONDS: int(30, 0, 300),
     MCX_CASE_REF_PATTERN: z
@@ -51,10 +57,19 @@ export const EnvSchema = z
     MCX_CASE_REF_MAX_LENGTH: int(32, 4, 64),
     MCX_MANIFEST_FILE: z.string().optional(),
     MCX_EMBEDDED_PG_PORT: int(54329, 1024, 65535),
-    MCX_FORCE_CODE: z.string().regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP').optional(),
+    MCX_FORCE_CODE: z
+      .string()
+      .regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP')
+      .optional(),
     MCX_DB_POOL_MAX: int(10, 1, 200),
-    MCX_DB_ROLE: z.string().regex(/^[a-z_][a-z0-9_]{0,62}$/).default('mcx_app'),
-    MCX_MIGRATION_DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').optional(),
+    MCX_DB_ROLE: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/)
+      .default('mcx_app'),
+    MCX_MIGRATION_DATABASE_URL: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
     MCX_ERASURE_LOG: z.string().optional(),
     MCX_REVIEW_DAYS_EPISODE: int(730, 1, 36500),
@@ -99,10 +114,18 @@ export const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['MCX_ENV'], message: NODE_ENV_WITHOUT_MCX_ENV });
     }
     if (env.MCX_ENV === 'test' && productionRuntime) {
-      ctx.addIssue({ code: 'custom', path: ['MCX_ENV'], message: 'MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MCX_ENV'],
+        message: 'MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production',
+      });
     }
     if (Boolean(env.MCX_OPERATOR_PUBLIC_KEY_FILE) !== Boolean(env.MCX_MANIFEST_FILE)) {
-      ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['MCX_MANIFEST_FILE'],
+        message: 'MCX_OPERATOR_PUBLIC_KEY_FILE and MCX_MANIFEST_FILE are set together',
+      });
     }
     if (env.MCX_OTEL_EXPORTER === 'otlp' && !env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT) {
       ctx.addIssue({ code: 'custom', path: ['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT'], message: 'is required when MCX_OTEL_EXPORTER is otlp' });
@@ -114,15 +137,33 @@ export const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['MCX_FEDERATION_DEADLINE_MS'], message: 'must be at least MCX_PEER_TIMEOUT_MS' });
     }
     if (env.MCX_ENV === 'production') {
-      if (!env.DATABASE_URL) ctx.addIssue({ code: 'custom', path: ['DATABASE_URL'], message: 'is required in production: the embedded database is for development only' });
+      if (!env.DATABASE_URL)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['DATABASE_URL'],
+          message: 'is required in production: the embedded database is for development only',
+        });
       if (!env.MCX_FORCE_CODE) ctx.addIssue({ code: 'custom', path: ['MCX_FORCE_CODE'], message: 'is required in production' });
-      if (!env.MCX_OPERATOR_PUBLIC_KEY_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_OPERATOR_PUBLIC_KEY_FILE'], message: 'is required in production: the node pins the federation operator key' });
+      if (!env.MCX_OPERATOR_PUBLIC_KEY_FILE)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MCX_OPERATOR_PUBLIC_KEY_FILE'],
+          message: 'is required in production: the node pins the federation operator key',
+        });
       if (!env.MCX_MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'is required in production' });
-      if (env.MCX_DEV_ISSUER) ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
-      if (!env.MCX_ISSUERS_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_ISSUERS_FILE'], message: 'is required in production: the token issuers this node accepts' });
-      if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://')) ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
+      if (env.MCX_DEV_ISSUER)
+        ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
+      if (!env.MCX_ISSUERS_FILE)
+        ctx.addIssue({
+          code: 'custom',
+          path: ['MCX_ISSUERS_FILE'],
+          message: 'is required in production: the token issuers this node accepts',
+        });
+      if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://'))
+        ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
-      if (env.MCX_ASSOCIATE_DETAILS_URL && !env.MCX_ASSOCIATE_DETAILS_URL.startsWith('https://')) ctx.addIssue({ code: 'custom', path: ['MCX_ASSOCIATE_DETAILS_URL'], message: 'must be https in production' });
+      if (env.MCX_ASSOCIATE_DETAILS_URL && !env.MCX_ASSOCIATE_DETAILS_URL.startsWith('https://'))
+        ctx.addIssue({ code: 'custom', path: ['MCX_ASSOCIATE_DETAILS_URL'], message: 'must be https in production' });
     }
   });
 
@@ -169,7 +210,13 @@ export interface Config {
   http: {
     anonymousMaxBodyBytes: number;
     maxJsonDepth: number;
-    pressure: { maxEventLoopDelayMs: number; maxEventLoopUtilization: number; maxHeapUsedBytes: number; maxRssBytes: number; retryAfterSeconds: number };
+    pressure: {
+      maxEventLoopDelayMs: number;
+      maxEventLoopUtilization: number;
+      maxHeapUsedBytes: number;
+      maxRssBytes: number;
+      retryAfterSeconds: number;
+    };
   };
   clockSkewSeconds: number;
   graphql: { maxDepth: number; maxAliases: number; maxDirectives: number; maxTokens: number; maxCost: number; introspection: boolean };
@@ -179,7 +226,14 @@ export interface Config {
   /** The force's records system endpoint that releases an associate's name; null: not offered. */
   associateDetails: { url: string; tokenFile: string | null; timeoutMs: number } | null;
   /** Calls to member nodes: per-peer timeout, overall deadline, response bound and breaker. */
-  federation: { peerTimeoutMs: number; deadlineMs: number; maxResponseBytes: number; breakerFailures: number; breakerHalfOpenMs: number; requireHttps: boolean };
+  federation: {
+    peerTimeoutMs: number;
+    deadlineMs: number;
+    maxResponseBytes: number;
+    breakerFailures: number;
+    breakerHalfOpenMs: number;
+    requireHttps: boolean;
+  };
   /** The child's history: the repeat threshold (count in days) and how near a location of concern must be to a destination. */
   history: { repeat: { count: number; days: number }; nearMetres: number };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
@@ -213,8 +267,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
       clockToleranceSec: e.MCX_TOKEN_CLOCK_TOLERANCE_SECONDS,
       caseRef: { caseRefPattern: new RegExp(e.MCX_CASE_REF_PATTERN), caseRefMaxLength: e.MCX_CASE_REF_MAX_LENGTH },
     },
-    linkage: e.MCX_LINKAGE_URL ? { url: e.MCX_LINKAGE_URL, audience: e.MCX_LINKAGE_AUDIENCE, previousKeyVersion: e.MCX_LINKAGE_PREVIOUS_KEY_VERSION ?? null } : null,
-    trust: e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE } : null,
+    linkage: e.MCX_LINKAGE_URL
+      ? { url: e.MCX_LINKAGE_URL, audience: e.MCX_LINKAGE_AUDIENCE, previousKeyVersion: e.MCX_LINKAGE_PREVIOUS_KEY_VERSION ?? null }
+      : null,
+    trust:
+      e.MCX_OPERATOR_PUBLIC_KEY_FILE && e.MCX_MANIFEST_FILE
+        ? { operatorPublicKeyFile: e.MCX_OPERATOR_PUBLIC_KEY_FILE, manifestFile: e.MCX_MANIFEST_FILE }
+        : null,
     embeddedPgPort: e.MCX_EMBEDDED_PG_PORT,
     // A development node with no force configured plays West Midlands Police.
     forceCode: e.MCX_FORCE_CODE ?? 'WMP',
@@ -249,7 +308,13 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     shutdownGraceMs: e.MCX_SHUTDOWN_GRACE_MS,
     disclosurePolicyFile: e.MCX_DISCLOSURE_POLICY_FILE ?? null,
-    associateDetails: e.MCX_ASSOCIATE_DETAILS_URL ? { url: e.MCX_ASSOCIATE_DETAILS_URL, tokenFile: e.MCX_ASSOCIATE_DETAILS_TOKEN_FILE ?? null, timeoutMs: e.MCX_ASSOCIATE_DETAILS_TIMEOUT_MS } : null,
+    associateDetails: e.MCX_ASSOCIATE_DETAILS_URL
+      ? {
+          url: e.MCX_ASSOCIATE_DETAILS_URL,
+          tokenFile: e.MCX_ASSOCIATE_DETAILS_TOKEN_FILE ?? null,
+          timeoutMs: e.MCX_ASSOCIATE_DETAILS_TIMEOUT_MS,
+        }
+      : null,
     federation: {
       peerTimeoutMs: e.MCX_PEER_TIMEOUT_MS,
       deadlineMs: e.MCX_FEDERATION_DEADLINE_MS,
@@ -284,11 +349,23 @@ export function developmentConveniences(config: Config): DevelopmentConvenience[
     [config.graphql.introspection, 'INTROSPECTION', 'schema introspection, for any caller the node lets in (MCX_INTROSPECTION)'],
     [!production, 'SUBGRAPH_ENTRY_OPEN', '_service and _entities without a router credential (MCX_ENV=production requires one)'],
     [!production, 'KEYS_GENERATED', 'node keys generated on first start when MCX_KEYS_DIR has none (MCX_ENV=production requires them)'],
-    [!production, 'PRIVILEGED_LOGIN_TOLERATED', 'a DATABASE_URL login that could change the audit tables is only warned about (MCX_ENV=production refuses it)'],
-    [config.trust !== null && !config.federation.requireHttps, 'PEER_PLAIN_HTTP', 'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)'],
+    [
+      !production,
+      'PRIVILEGED_LOGIN_TOLERATED',
+      'a DATABASE_URL login that could change the audit tables is only warned about (MCX_ENV=production refuses it)',
+    ],
+    [
+      config.trust !== null && !config.federation.requireHttps,
+      'PEER_PLAIN_HTTP',
+      'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)',
+    ],
     [config.trust === null, 'NOT_FEDERATED', 'no pinned operator key or trust manifest (MCX_OPERATOR_PUBLIC_KEY_FILE, MCX_MANIFEST_FILE)'],
     [http(config.linkage?.url), 'LINKAGE_PLAIN_HTTP', 'the linkage service over plain http (MCX_LINKAGE_URL)'],
-    [http(config.associateDetails?.url), 'ASSOCIATE_DETAILS_PLAIN_HTTP', "the force's records system over plain http (MCX_ASSOCIATE_DETAILS_URL)"],
+    [
+      http(config.associateDetails?.url),
+      'ASSOCIATE_DETAILS_PLAIN_HTTP',
+      "the force's records system over plain http (MCX_ASSOCIATE_DETAILS_URL)",
+    ],
   ];
   return found.filter(([on]) => on).map(([, code, description]) => ({ code, description }));
 }

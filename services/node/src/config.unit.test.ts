@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { ConfigError, developmentConveniences, parseConfig } from './config.js';
 
 const PROD = {
@@ -30,11 +31,23 @@ describe('configuration', () => {
 
   it.each([
     ['the development issuer', { MCX_DEV_ISSUER: 'true' }, 'MCX_DEV_ISSUER: production refuses the development token issuer'],
-    ['no DATABASE_URL (the embedded database)', { DATABASE_URL: undefined }, 'DATABASE_URL: is required in production: the embedded database is for development only'],
+    [
+      'no DATABASE_URL (the embedded database)',
+      { DATABASE_URL: undefined },
+      'DATABASE_URL: is required in production: the embedded database is for development only',
+    ],
     ['no issuers', { MCX_ISSUERS_FILE: undefined }, 'MCX_ISSUERS_FILE: is required in production: the token issuers this node accepts'],
-    ['no pinned operator key', { MCX_OPERATOR_PUBLIC_KEY_FILE: undefined }, 'MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key'],
+    [
+      'no pinned operator key',
+      { MCX_OPERATOR_PUBLIC_KEY_FILE: undefined },
+      'MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key',
+    ],
     ['introspection', { MCX_INTROSPECTION: 'true' }, 'MCX_INTROSPECTION: must be off in production'],
-    ['an associate details source over http', { MCX_ASSOCIATE_DETAILS_URL: 'http://rms.local/name' }, 'MCX_ASSOCIATE_DETAILS_URL: must be https in production'],
+    [
+      'an associate details source over http',
+      { MCX_ASSOCIATE_DETAILS_URL: 'http://rms.local/name' },
+      'MCX_ASSOCIATE_DETAILS_URL: must be https in production',
+    ],
   ])('production refuses %s', (_label, change, problem) => {
     expect(problems({ ...PROD, ...change })).toContain(problem);
   });
@@ -43,25 +56,30 @@ describe('configuration', () => {
     expect(parseConfig(PROD).federation).toMatchObject({ peerTimeoutMs: 1000, deadlineMs: 1500, requireHttps: true });
     expect(parseConfig({ ...PROD, MCX_PEER_ALLOW_HTTP: 'true' }).federation.requireHttps).toBe(false);
     expect(parseConfig({}).federation.requireHttps).toBe(false);
-    expect(problems({ MCX_PEER_TIMEOUT_MS: '2000', MCX_FEDERATION_DEADLINE_MS: '1000' })).toEqual(['MCX_FEDERATION_DEADLINE_MS: must be at least MCX_PEER_TIMEOUT_MS']);
-    expect(problems({ MCX_OTEL_EXPORTER: 'otlp' })).toEqual(['OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: is required when MCX_OTEL_EXPORTER is otlp']);
+    expect(problems({ MCX_PEER_TIMEOUT_MS: '2000', MCX_FEDERATION_DEADLINE_MS: '1000' })).toEqual([
+      'MCX_FEDERATION_DEADLINE_MS: must be at least MCX_PEER_TIMEOUT_MS',
+    ]);
+    expect(problems({ MCX_OTEL_EXPORTER: 'otlp' })).toEqual([
+      'OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: is required when MCX_OTEL_EXPORTER is otlp',
+    ]);
     expect(parseConfig({}).history).toEqual({ repeat: { count: 3, days: 90 }, nearMetres: 500 });
   });
 
   it('lists every problem at once', () => {
     const found = problems({ MCX_ENV: 'production', PORT: 'eighty', MCX_FORCE_CODE: 'west midlands' });
-    expect(found).toEqual(
-      expect.arrayContaining([
-        expect.stringMatching(/^PORT:/),
-        expect.stringMatching(/^MCX_FORCE_CODE:/),
-      ]),
-    );
+    expect(found).toEqual(expect.arrayContaining([expect.stringMatching(/^PORT:/), expect.stringMatching(/^MCX_FORCE_CODE:/)]));
     expect(found.length).toBeGreaterThanOrEqual(2);
   });
 
   it('development defaults: embedded database, development issuer, WMP', () => {
     const config = parseConfig({});
-    expect(config).toMatchObject({ env: 'development', databaseUrl: null, forceCode: 'WMP', auth: { devIssuer: true, issuersFile: null }, trust: null });
+    expect(config).toMatchObject({
+      env: 'development',
+      databaseUrl: null,
+      forceCode: 'WMP',
+      auth: { devIssuer: true, issuersFile: null },
+      trust: null,
+    });
     expect(config.auth.caseRef.caseRefPattern.test('WMP-26-1001')).toBe(true);
     expect(config.auth.caseRef.caseRefPattern.test('Olivia Hart')).toBe(false);
   });
@@ -71,18 +89,22 @@ describe('configuration', () => {
   });
 
   describe('MCX_ENV is the only switch', () => {
-    const REFUSAL = 'MCX_ENV: NODE_ENV=production but MCX_ENV is unset: set MCX_ENV=production for a production node, or MCX_ENV=development to run one for development';
+    const REFUSAL =
+      'MCX_ENV: NODE_ENV=production but MCX_ENV is unset: set MCX_ENV=production for a production node, or MCX_ENV=development to run one for development';
 
     it('NODE_ENV=production without MCX_ENV refuses to start, saying which to set', () => {
       expect(problems({ NODE_ENV: 'production' })).toEqual([REFUSAL]);
       // Even with everything else a production node needs: the node does not guess which was meant.
       expect(problems({ ...PROD, MCX_ENV: undefined, NODE_ENV: 'production' })).toEqual([REFUSAL]);
       // However a deployment tool spells it.
-      for (const spelling of ['Production', 'PRODUCTION', 'production ', ' production']) expect(problems({ NODE_ENV: spelling }), spelling).toEqual([REFUSAL]);
+      for (const spelling of ['Production', 'PRODUCTION', 'production ', ' production'])
+        expect(problems({ NODE_ENV: spelling }), spelling).toEqual([REFUSAL]);
     });
 
-    it('the test mode (the suite\'s conveniences) is refused where NODE_ENV says production', () => {
-      expect(problems({ MCX_ENV: 'test', NODE_ENV: 'production' })).toEqual(['MCX_ENV: MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production']);
+    it("the test mode (the suite's conveniences) is refused where NODE_ENV says production", () => {
+      expect(problems({ MCX_ENV: 'test', NODE_ENV: 'production' })).toEqual([
+        'MCX_ENV: MCX_ENV=test is for the test suite, and NODE_ENV says production: set MCX_ENV=production',
+      ]);
     });
 
     it('with MCX_ENV set, NODE_ENV changes nothing', () => {
@@ -131,7 +153,10 @@ describe('configuration', () => {
     it('a production node has none, except plain-http members it asked for', () => {
       expect(developmentConveniences(parseConfig(PROD))).toEqual([]);
       expect(developmentConveniences(parseConfig({ ...PROD, MCX_PEER_ALLOW_HTTP: 'true' }))).toEqual([
-        { code: 'PEER_PLAIN_HTTP', description: 'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)' },
+        {
+          code: 'PEER_PLAIN_HTTP',
+          description: 'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)',
+        },
       ]);
     });
   });

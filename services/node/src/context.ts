@@ -1,18 +1,21 @@
 import type { IncomingHttpHeaders } from 'node:http';
-import type { CaseRefRules, Viewer } from '@mcx/auth';
-import type { Logger } from '@mcx/logger';
+
 import { GraphQLError } from 'graphql';
-import { McxError } from '@mcx/errors';
-import { RequestAccess, type AuthorisedRead, type Principal, type RefusalSink } from './auth/access.js';
+
 import type { AuditAction } from '@mcx/audit';
+import type { CaseRefRules, Viewer } from '@mcx/auth';
+import { McxError } from '@mcx/errors';
+import type { Logger } from '@mcx/logger';
+
+import { RequestAccess, type AuthorisedRead, type Principal, type RefusalSink } from './auth/access.js';
+import type { FederationClient } from './federation/federated-read.js';
 import type { AuditService } from './modules/audit/audit-service.js';
-import type { InTx } from './modules/records/record-store.js';
+import type { AssociateDetailsSource } from './modules/disclosure/associate-details.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
 import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { RecordService } from './modules/records/record-service.js';
+import type { InTx } from './modules/records/record-store.js';
 import type { SubjectService } from './modules/subject/subject-service.js';
-import type { Discloser } from './modules/disclosure/disclose.js';
-import type { FederationClient } from './federation/federated-read.js';
-import type { AssociateDetailsSource } from './modules/disclosure/associate-details.js';
 
 /** Per-process services, built once in createApp and shared by every request. */
 export interface Services {
@@ -42,12 +45,24 @@ export interface Context {
    * Audits a read (a consultation) and resolves only once its entry has committed: no read
    * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
    */
-  auditRead(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string }, operation: string, queryIds: string[], recordIds: string[], reason?: string | null): Promise<void>;
+  auditRead(
+    read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string },
+    operation: string,
+    queryIds: string[],
+    recordIds: string[],
+    reason?: string | null,
+  ): Promise<void>;
   /**
    * Audits an explicit disclosure (an associate's name) with its outcome. A successful one
    * resolves only once its entry has committed; throws AUDIT_UNAVAILABLE otherwise.
    */
-  auditDisclosure(read: Pick<AuthorisedRead, 'viewer' | 'requestingNode' | 'purpose' | 'caseRef'>, operation: string, recordKey: string, outcome: 'success' | 'refused' | 'error', reason: string): Promise<void>;
+  auditDisclosure(
+    read: Pick<AuthorisedRead, 'viewer' | 'requestingNode' | 'purpose' | 'caseRef'>,
+    operation: string,
+    recordKey: string,
+    outcome: 'success' | 'refused' | 'error',
+    reason: string,
+  ): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
   /**
@@ -66,7 +81,9 @@ export async function committed<T>(write: () => Promise<T>): Promise<T> {
     return await write();
   } catch (err) {
     const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
-    throw new GraphQLError('The read could not be audited, so nothing was released', { extensions: { code: 'AUDIT_UNAVAILABLE', reason: code } });
+    throw new GraphQLError('The read could not be audited, so nothing was released', {
+      extensions: { code: 'AUDIT_UNAVAILABLE', reason: code },
+    });
   }
 }
 
@@ -93,11 +110,37 @@ export function createContext(input: {
     caseRefPattern: input.caseRefRules.caseRefPattern,
     peerCall: input.peerCall ? { ...input.peerCall, entry: null } : null,
     async auditRead(read, operation, queryIds, recordIds, reason = null) {
-      await committed(() => audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: read.linkageDigest ?? null, operation, queryIds, recordIds, outcome: 'success', reason }));
+      await committed(() =>
+        audit.record({
+          action: 'consultation',
+          viewer: read.viewer,
+          requestingNode: read.requestingNode,
+          purpose: read.purpose,
+          caseRef: read.caseRef,
+          linkageDigest: read.linkageDigest ?? null,
+          operation,
+          queryIds,
+          recordIds,
+          outcome: 'success',
+          reason,
+        }),
+      );
     },
     async auditDisclosure(read, operation, recordKey, outcome, reason) {
       await committed(() =>
-        audit.record({ action: 'disclosure', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: null, operation, queryIds: [recordKey], recordIds: outcome === 'success' ? [recordKey] : [], outcome, reason }),
+        audit.record({
+          action: 'disclosure',
+          viewer: read.viewer,
+          requestingNode: read.requestingNode,
+          purpose: read.purpose,
+          caseRef: read.caseRef,
+          linkageDigest: null,
+          operation,
+          queryIds: [recordKey],
+          recordIds: outcome === 'success' ? [recordKey] : [],
+          outcome,
+          reason,
+        }),
       );
     },
     auditWrite(viewer, action, operation) {

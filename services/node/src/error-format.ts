@@ -1,6 +1,20 @@
 import { Kind, type DocumentNode, type GraphQLSchema, type VariableDefinitionNode } from 'graphql';
+
 import { ErrorCode } from '@mcx/errors';
-import { inputFields, isSchemaName, nullable, printPath, printRef, refFromAst, refOf, schemaPath, schemaTypeString, walk, type TypeRef } from './schema-names.js';
+
+import {
+  inputFields,
+  isSchemaName,
+  nullable,
+  printPath,
+  printRef,
+  refFromAst,
+  refOf,
+  schemaPath,
+  schemaTypeString,
+  walk,
+  type TypeRef,
+} from './schema-names.js';
 
 /**
  * What the node says about an error, to the caller, in its log and on its span. Every part is
@@ -91,8 +105,16 @@ const TOKEN_KIND = /^Syntax Error: Expected (Name|String|Int|Float|BlockString|<
 
 function syntaxError(error: ErrorShape, locations: SafeError['locations']): SafeError {
   const expected = TOKEN_KIND.exec(error.message)?.[1];
-  const description = expected ? `expected ${expected}` : (SYNTAX.find(([re]) => re.test(error.message))?.[1] ?? 'the document is not valid GraphQL');
-  return { code: ErrorCode.GRAPHQL_PARSE_FAILED, message: `Syntax error at ${where(locations)}: ${description}.`, reason: 'SYNTAX', ...(locations ? { locations } : {}), internal: false };
+  const description = expected
+    ? `expected ${expected}`
+    : (SYNTAX.find(([re]) => re.test(error.message))?.[1] ?? 'the document is not valid GraphQL');
+  return {
+    code: ErrorCode.GRAPHQL_PARSE_FAILED,
+    message: `Syntax error at ${where(locations)}: ${description}.`,
+    reason: 'SYNTAX',
+    ...(locations ? { locations } : {}),
+    internal: false,
+  };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -112,41 +134,135 @@ const FIXED_VALIDATION = [
 
 const VALIDATION: Array<[RegExp, string, Describe]> = [
   [/^GraphQL introspection is not allowed/, 'INTROSPECTION_DISABLED', () => text('Introspection is not allowed on this node')],
-  [new RegExp(`^Cannot query field "[^"]*" on type "(${NAME})"`), 'UNKNOWN_FIELD', (m, c) => text(known(m[1], c) ? `Cannot query a field that type ${m[1]} does not have` : 'Cannot query a field that the type does not have')],
-  [new RegExp(`^Unknown argument "[^"]*" on field "(${NAME})\\.(${NAME})"`), 'UNKNOWN_ARGUMENT', (m, c) => text(known(m[1], c) && known(m[2], c) ? `An argument that field ${m[1]}.${m[2]} does not have` : 'An argument that the field does not have')],
+  [
+    new RegExp(`^Cannot query field "[^"]*" on type "(${NAME})"`),
+    'UNKNOWN_FIELD',
+    (m, c) =>
+      text(known(m[1], c) ? `Cannot query a field that type ${m[1]} does not have` : 'Cannot query a field that the type does not have'),
+  ],
+  [
+    new RegExp(`^Unknown argument "[^"]*" on field "(${NAME})\\.(${NAME})"`),
+    'UNKNOWN_ARGUMENT',
+    (m, c) =>
+      text(
+        known(m[1], c) && known(m[2], c)
+          ? `An argument that field ${m[1]}.${m[2]} does not have`
+          : 'An argument that the field does not have',
+      ),
+  ],
   [/^Unknown argument "[^"]*" on directive/, 'UNKNOWN_ARGUMENT', () => text('An argument that the directive does not have')],
   [/^Unknown type "/, 'UNKNOWN_TYPE', () => text('A type that this schema does not have')],
   [/^Unknown fragment "/, 'UNKNOWN_FRAGMENT', () => text('A fragment that the document does not define')],
   [/^Unknown directive "/, 'UNKNOWN_DIRECTIVE', () => text('A directive that this schema does not have')],
   [/^Variable "\$[^"]*" is not defined/, 'UNDEFINED_VARIABLE', () => text('A variable that the operation does not define')],
   [/^Variable "\$[^"]*" is never used/, 'UNUSED_VARIABLE', () => text('A variable that the operation defines but never uses')],
-  [/^Variable "\$[^"]*" of type "[^"]*" used in position expecting type "([^"]+)"\.$/, 'VARIABLE_TYPE_MISMATCH', (m, c) => ({ text: 'A variable whose type does not fit where it is used', expected: knownType(m[1], c) })],
+  [
+    /^Variable "\$[^"]*" of type "[^"]*" used in position expecting type "([^"]+)"\.$/,
+    'VARIABLE_TYPE_MISMATCH',
+    (m, c) => ({ text: 'A variable whose type does not fit where it is used', expected: knownType(m[1], c) }),
+  ],
   [/^Variable "\$[^"]*" cannot be non-input type/, 'VARIABLE_NOT_INPUT_TYPE', () => text('A variable whose type is not an input type')],
-  [/^Variable "\$[^"]*" is of type "[^"]*" but must be non-nullable to be used for OneOf Input Object "([^"]+)"\.$/, 'ONE_OF', (m, c) => ({ text: 'A variable for a OneOf input object must be non-nullable', expected: knownType(m[1], c) })],
+  [
+    /^Variable "\$[^"]*" is of type "[^"]*" but must be non-nullable to be used for OneOf Input Object "([^"]+)"\.$/,
+    'ONE_OF',
+    (m, c) => ({ text: 'A variable for a OneOf input object must be non-nullable', expected: knownType(m[1], c) }),
+  ],
   [/^Expected value of type "([^"]+)", found /, 'INVALID_VALUE', invalidValue],
   [new RegExp(`^Enum "(${NAME})" cannot represent non-enum value`), 'INVALID_VALUE', invalidValue],
   [new RegExp(`does not exist in "(${NAME})" enum\\.`), 'INVALID_VALUE', invalidValue],
   // A scalar's own message (String, Int, ... and the node's DateTime and Date).
   [new RegExp(`^(${NAME}) (cannot represent|must be) `), 'INVALID_VALUE', invalidValue],
-  [new RegExp(`^Field "[^"]*" is not defined by type "(${NAME})"`), 'UNKNOWN_FIELD', (m, c) => text(known(m[1], c) ? `A field that input type ${m[1]} does not define` : 'A field that the input type does not define')],
-  [new RegExp(`^Field "(${NAME})\\.(${NAME})" of required type "([^"]+)" was not provided\\.$`), 'REQUIRED_FIELD', (m, c) => text(known(m[1], c) && known(m[2], c) && knownType(m[3], c) ? `The required field ${m[1]}.${m[2]} of type ${m[3]} was not provided` : 'A required input field was not provided')],
-  [new RegExp(`^Field "(${NAME})" argument "(${NAME})" of type "([^"]+)" is required`), 'REQUIRED_ARGUMENT', (m, c) => text(known(m[1], c) && known(m[2], c) && knownType(m[3], c) ? `The required argument ${m[2]} (${m[3]}) of field ${m[1]} was not provided` : 'A required argument was not provided')],
-  [/^Directive "@[^"]*" argument "[^"]*" of type "[^"]*" is required/, 'REQUIRED_ARGUMENT', () => text('A required argument of a directive was not provided')],
-  [new RegExp(`^Field "(${NAME})" must not have a selection since type "([^"]+)" has no subfields\\.$`), 'SELECTION_NOT_ALLOWED', (m, c) => text(known(m[1], c) && knownType(m[2], c) ? `Field ${m[1]} of type ${m[2]} has no subfields to select` : 'A field of a leaf type has no subfields to select')],
-  [new RegExp(`^Field "(${NAME})" of type "([^"]+)" must have a selection of subfields`), 'SELECTION_REQUIRED', (m, c) => text(known(m[1], c) && knownType(m[2], c) ? `Field ${m[1]} of type ${m[2]} needs a selection of subfields` : 'A field of an object type needs a selection of subfields')],
-  [/^Field "[^"]*" of type "[^"]*" must have at least one field selected/, 'SELECTION_REQUIRED', () => text('A field needs at least one subfield selected')],
+  [
+    new RegExp(`^Field "[^"]*" is not defined by type "(${NAME})"`),
+    'UNKNOWN_FIELD',
+    (m, c) => text(known(m[1], c) ? `A field that input type ${m[1]} does not define` : 'A field that the input type does not define'),
+  ],
+  [
+    new RegExp(`^Field "(${NAME})\\.(${NAME})" of required type "([^"]+)" was not provided\\.$`),
+    'REQUIRED_FIELD',
+    (m, c) =>
+      text(
+        known(m[1], c) && known(m[2], c) && knownType(m[3], c)
+          ? `The required field ${m[1]}.${m[2]} of type ${m[3]} was not provided`
+          : 'A required input field was not provided',
+      ),
+  ],
+  [
+    new RegExp(`^Field "(${NAME})" argument "(${NAME})" of type "([^"]+)" is required`),
+    'REQUIRED_ARGUMENT',
+    (m, c) =>
+      text(
+        known(m[1], c) && known(m[2], c) && knownType(m[3], c)
+          ? `The required argument ${m[2]} (${m[3]}) of field ${m[1]} was not provided`
+          : 'A required argument was not provided',
+      ),
+  ],
+  [
+    /^Directive "@[^"]*" argument "[^"]*" of type "[^"]*" is required/,
+    'REQUIRED_ARGUMENT',
+    () => text('A required argument of a directive was not provided'),
+  ],
+  [
+    new RegExp(`^Field "(${NAME})" must not have a selection since type "([^"]+)" has no subfields\\.$`),
+    'SELECTION_NOT_ALLOWED',
+    (m, c) =>
+      text(
+        known(m[1], c) && knownType(m[2], c)
+          ? `Field ${m[1]} of type ${m[2]} has no subfields to select`
+          : 'A field of a leaf type has no subfields to select',
+      ),
+  ],
+  [
+    new RegExp(`^Field "(${NAME})" of type "([^"]+)" must have a selection of subfields`),
+    'SELECTION_REQUIRED',
+    (m, c) =>
+      text(
+        known(m[1], c) && knownType(m[2], c)
+          ? `Field ${m[1]} of type ${m[2]} needs a selection of subfields`
+          : 'A field of an object type needs a selection of subfields',
+      ),
+  ],
+  [
+    /^Field "[^"]*" of type "[^"]*" must have at least one field selected/,
+    'SELECTION_REQUIRED',
+    () => text('A field needs at least one subfield selected'),
+  ],
   [/^Fields "[^"]*" conflict/, 'FIELDS_CONFLICT', () => text('Two fields with the same response name select different things')],
-  [/^There can be only one (operation|fragment|variable|argument|directive|input field) named/, 'DUPLICATE_NAME', (m) => text(`There can be only one ${m[1]} with the same name`)],
+  [
+    /^There can be only one (operation|fragment|variable|argument|directive|input field) named/,
+    'DUPLICATE_NAME',
+    (m) => text(`There can be only one ${m[1]} with the same name`),
+  ],
   [/^Argument "[^"]*" can only be defined once/, 'DUPLICATE_NAME', () => text('There can be only one argument with the same name')],
   [/^Fragment "[^"]*" is never used/, 'UNUSED_FRAGMENT', () => text('A fragment that is never used')],
   [/^Fragment (?:"[^"]*" )?cannot be spread here/, 'FRAGMENT_NOT_APPLICABLE', () => text('A fragment that cannot apply here')],
-  [/cannot condition on non composite type/, 'FRAGMENT_NOT_APPLICABLE', () => text('A fragment on a type that is not an object, interface or union')],
+  [
+    /cannot condition on non composite type/,
+    'FRAGMENT_NOT_APPLICABLE',
+    () => text('A fragment on a type that is not an object, interface or union'),
+  ],
   [/^Cannot spread fragment "[^"]*" within itself/, 'FRAGMENT_CYCLE', () => text('A fragment that spreads itself')],
-  [/^The directive "@[^"]*" can only be used once at this location/, 'DIRECTIVE_REPEATED', () => text('A directive repeated where it may appear only once')],
-  [/^Directive "@[^"]*" may not be used on ([A-Z_]{1,32})\.$/, 'DIRECTIVE_MISPLACED', (m) => text(`A directive that may not be used on ${m[1]}`)],
-  [/^The .* definition is not executable/, 'NOT_EXECUTABLE', () => text('A definition that cannot be executed (only operations and fragments can)')],
+  [
+    /^The directive "@[^"]*" can only be used once at this location/,
+    'DIRECTIVE_REPEATED',
+    () => text('A directive repeated where it may appear only once'),
+  ],
+  [
+    /^Directive "@[^"]*" may not be used on ([A-Z_]{1,32})\.$/,
+    'DIRECTIVE_MISPLACED',
+    (m) => text(`A directive that may not be used on ${m[1]}`),
+  ],
+  [
+    /^The .* definition is not executable/,
+    'NOT_EXECUTABLE',
+    () => text('A definition that cannot be executed (only operations and fragments can)'),
+  ],
   [/^(Anonymous )?Subscription /, 'SUBSCRIPTION_SHAPE', () => text('A subscription must select exactly one top-level field')],
-  [new RegExp(`^OneOf Input Object "(${NAME})" must specify exactly one key`), 'ONE_OF', (m, c) => text(known(m[1], c) ? `OneOf input object ${m[1]} needs exactly one field` : 'A OneOf input object needs exactly one field')],
+  [
+    new RegExp(`^OneOf Input Object "(${NAME})" must specify exactly one key`),
+    'ONE_OF',
+    (m, c) => text(known(m[1], c) ? `OneOf input object ${m[1]} needs exactly one field` : 'A OneOf input object needs exactly one field'),
+  ],
 ];
 
 function invalidValue(m: RegExpExecArray, ctx: DescribeContext): { text: string; expected?: string | undefined } {
@@ -245,7 +361,9 @@ const COERCION: Array<[RegExp, string]> = [
 
 function innerMessage(error: ErrorShape): string | undefined {
   const inner = error.originalError;
-  return inner !== error && typeof (inner as { message?: unknown } | undefined)?.message === 'string' ? (inner as { message: string }).message : undefined;
+  return inner !== error && typeof (inner as { message?: unknown } | undefined)?.message === 'string'
+    ? (inner as { message: string }).message
+    : undefined;
 }
 
 function variableError(error: ErrorShape, locations: SafeError['locations'], ctx: DescribeContext): SafeError {
@@ -255,13 +373,28 @@ function variableError(error: ErrorShape, locations: SafeError['locations'], ctx
   const named = known(name, ctx);
   const label = named ? `Variable "$${name}"` : `The variable defined at ${where(locations)}`;
   const type = ctx.schema ? refFromAst(ctx.schema, def.type) : null;
-  const base = { code: ErrorCode.BAD_USER_INPUT, ...(named ? { variable: name } : {}), ...(locations ? { locations } : {}), internal: false };
+  const base = {
+    code: ErrorCode.BAD_USER_INPUT,
+    ...(named ? { variable: name } : {}),
+    ...(locations ? { locations } : {}),
+    internal: false,
+  };
   const declared = type ? printRef(type) : undefined;
   if (error.message.startsWith(`Variable "$${name}" of required type `)) {
-    return { ...base, reason: 'VARIABLE_REQUIRED', message: `${label}${declared ? ` of required type ${declared}` : ''} was not provided.`, ...(declared ? { expected: declared } : {}) };
+    return {
+      ...base,
+      reason: 'VARIABLE_REQUIRED',
+      message: `${label}${declared ? ` of required type ${declared}` : ''} was not provided.`,
+      ...(declared ? { expected: declared } : {}),
+    };
   }
   if (error.message.startsWith(`Variable "$${name}" of non-null type `)) {
-    return { ...base, reason: 'VARIABLE_NULL', message: `${label}${declared ? ` of non-null type ${declared}` : ''} must not be null.`, ...(declared ? { expected: declared } : {}) };
+    return {
+      ...base,
+      reason: 'VARIABLE_NULL',
+      message: `${label}${declared ? ` of non-null type ${declared}` : ''} must not be null.`,
+      ...(declared ? { expected: declared } : {}),
+    };
   }
   const inner = innerMessage(error);
   const segments = coercionPath(error.message, inner, name, type);
@@ -312,7 +445,11 @@ function variableError(error: ErrorShape, locations: SafeError['locations'], ctx
 
 const OPERATION_RESOLUTION: Array<[RegExp, string, string]> = [
   [/^Unknown operation named "/, 'UNKNOWN_OPERATION', 'The document has no operation with the name given in operationName'],
-  [/^Must provide operation name if query contains multiple operations\.$/, 'OPERATION_NAME_REQUIRED', 'The document has several operations: operationName must name one'],
+  [
+    /^Must provide operation name if query contains multiple operations\.$/,
+    'OPERATION_NAME_REQUIRED',
+    'The document has several operations: operationName must name one',
+  ],
   [/^Must provide an operation\.$/, 'NO_OPERATION', 'The document has no operation'],
 ];
 
@@ -356,11 +493,21 @@ export function describeGraphQLError(error: unknown, ctx: DescribeContext, forma
     .map((l) => ({ line: l.line, column: l.column }));
   const located = locations && locations.length > 0 ? locations : undefined;
   const path = responsePath(e?.path, ctx);
-  const internal: SafeError = { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal server error', ...(path ? { path } : {}), internal: true };
+  const internal: SafeError = {
+    code: ErrorCode.INTERNAL_SERVER_ERROR,
+    message: 'Internal server error',
+    ...(path ? { path } : {}),
+    internal: true,
+  };
   if (e === null) return internal;
   // graphql-js gives up after 50 bad variable values with an error of no code and no location.
   if (e.message === 'Too many errors processing variables, error limit reached. Execution aborted.') {
-    return { code: ErrorCode.BAD_USER_INPUT, reason: 'TOO_MANY_ERRORS', message: 'Too many invalid variable values: the request was not run.', internal: false };
+    return {
+      code: ErrorCode.BAD_USER_INPUT,
+      reason: 'TOO_MANY_ERRORS',
+      message: 'Too many invalid variable values: the request was not run.',
+      internal: false,
+    };
   }
   switch (code) {
     case ErrorCode.GRAPHQL_PARSE_FAILED:
@@ -368,11 +515,19 @@ export function describeGraphQLError(error: unknown, ctx: DescribeContext, forma
     case ErrorCode.GRAPHQL_VALIDATION_FAILED:
       return validationError(e, located, ctx);
     case 'OPERATION_RESOLUTION_FAILURE': {
-      const [, reason, message] = OPERATION_RESOLUTION.find(([re]) => re.test(e.message)) ?? [null, 'OPERATION_NOT_RESOLVED', 'The operation to run could not be determined'];
+      const [, reason, message] = OPERATION_RESOLUTION.find(([re]) => re.test(e.message)) ?? [
+        null,
+        'OPERATION_NOT_RESOLVED',
+        'The operation to run could not be determined',
+      ];
       return { code, reason, message: `${message}.`, internal: false };
     }
     case 'BAD_REQUEST':
-      return { code, message: BAD_REQUEST.some((re) => re.test(e.message)) ? e.message : 'The request is not a valid GraphQL request.', internal: false };
+      return {
+        code,
+        message: BAD_REQUEST.some((re) => re.test(e.message)) ? e.message : 'The request is not a valid GraphQL request.',
+        internal: false,
+      };
     case 'PERSISTED_QUERY_NOT_FOUND':
       return { code, message: 'PersistedQueryNotFound', internal: false };
     case 'PERSISTED_QUERY_NOT_SUPPORTED':
@@ -382,7 +537,13 @@ export function describeGraphQLError(error: unknown, ctx: DescribeContext, forma
   if (!OWN_CODES.has(code)) return internal;
   const reason = e.extensions?.reason;
   const field = e.extensions?.field;
-  const fieldPath = typeof field === 'string' && new RegExp(`^${NAME}(\\.${NAME}|\\[\\d{1,6}\\])*$`).test(field) ? knownPath(field.split(/\.|(?=\[)/).map((s) => (s.startsWith('[') ? Number(s.slice(1, -1)) : s)), ctx) : undefined;
+  const fieldPath =
+    typeof field === 'string' && new RegExp(`^${NAME}(\\.${NAME}|\\[\\d{1,6}\\])*$`).test(field)
+      ? knownPath(
+          field.split(/\.|(?=\[)/).map((s) => (s.startsWith('[') ? Number(s.slice(1, -1)) : s)),
+          ctx,
+        )
+      : undefined;
   return {
     code,
     message: e.message,

@@ -1,7 +1,9 @@
 import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
 import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+
 import type { Logger } from '@mcx/logger';
 import { addSpanEvent, type SpanAttributes } from '@mcx/telemetry';
+
 import { describeGraphQLError, type SafeError } from './error-format.js';
 
 /** Span events per request: a request with 50 bad variable values records the first few. */
@@ -35,7 +37,15 @@ function logFields(safe: SafeError): Record<string, unknown> {
   const first = safe.locations?.[0];
   return {
     graphqlError: {
-      ...compact({ code: safe.code, reason: safe.reason, variable: safe.variable, field: safe.field, expected: safe.expected, line: first?.line, column: first?.column }),
+      ...compact({
+        code: safe.code,
+        reason: safe.reason,
+        variable: safe.variable,
+        field: safe.field,
+        expected: safe.expected,
+        line: first?.line,
+        column: first?.column,
+      }),
       ...(safe.path ? { path: safe.path } : {}),
     },
   };
@@ -47,7 +57,9 @@ export function toFormattedError(safe: SafeError): GraphQLFormattedError {
     message: safe.message,
     ...(safe.locations ? { locations: safe.locations } : {}),
     ...(safe.path ? { path: safe.path } : {}),
-    extensions: safe.internal ? { code: safe.code } : compact({ code: safe.code, reason: safe.reason, variable: safe.variable, field: safe.field, expected: safe.expected }),
+    extensions: safe.internal
+      ? { code: safe.code }
+      : compact({ code: safe.code, reason: safe.reason, variable: safe.variable, field: safe.field, expected: safe.expected }),
   };
 }
 
@@ -88,7 +100,17 @@ export function createErrorHandling(logger: Logger): ErrorHandling {
             report(safe, error, log);
             if (i < MAX_SPAN_EVENTS) {
               const first = safe.locations?.[0];
-              addSpanEvent('mcx.graphql.error', compact({ code: safe.code, reason: safe.reason, field: safe.field, expected: safe.expected, line: first?.line, column: first?.column }));
+              addSpanEvent(
+                'mcx.graphql.error',
+                compact({
+                  code: safe.code,
+                  reason: safe.reason,
+                  field: safe.field,
+                  expected: safe.expected,
+                  line: first?.line,
+                  column: first?.column,
+                }),
+              );
             }
           });
         },

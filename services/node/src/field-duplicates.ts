@@ -36,7 +36,11 @@ export function maxFieldDuplicatesRule(max: number) {
           const n = (counts.get(key) ?? 0) + 1;
           counts.set(key, n);
           if (n === max + 1) {
-            context.reportError(new GraphQLError(`Field duplication limit exceeded: a field may appear at most ${max} times in one selection`, { nodes: [f] }));
+            context.reportError(
+              new GraphQLError(`Field duplication limit exceeded: a field may appear at most ${max} times in one selection`, {
+                nodes: [f],
+              }),
+            );
           }
         }
       },

@@ -1,5 +1,6 @@
 import { buildSchema, parse, validate } from 'graphql';
 import { describe, expect, it } from 'vitest';
+
 import { maxFieldDuplicatesRule } from './field-duplicates.js';
 
 const schema = buildSchema(`

@@ -1,6 +1,7 @@
 import type { ApolloServerPlugin } from '@apollo/server';
 import { ApolloArmor } from '@escape.tech/graphql-armor';
 import type { ParseOptions, ValidationRule } from 'graphql';
+
 import type { Config } from './config.js';
 import { maxFieldDuplicatesRule } from './field-duplicates.js';
 
@@ -14,7 +15,11 @@ import { maxFieldDuplicatesRule } from './field-duplicates.js';
  * Apollo token plugin parses the document a second time in a plugin hook, where any syntax error
  * (even `{`) escapes Apollo's parse handling and becomes HTTP 500.
  */
-export function graphqlLimits(config: Config['graphql']): { plugins: ApolloServerPlugin[]; validationRules: ValidationRule[]; parseOptions: ParseOptions } {
+export function graphqlLimits(config: Config['graphql']): {
+  plugins: ApolloServerPlugin[];
+  validationRules: ValidationRule[];
+  parseOptions: ParseOptions;
+} {
   const armor = new ApolloArmor({
     maxDepth: { n: config.maxDepth, ignoreIntrospection: false },
     // Aliases of __typename count too: graphql-armor allows them by default.
@@ -26,5 +31,9 @@ export function graphqlLimits(config: Config['graphql']): { plugins: ApolloServe
   });
   const { plugins, validationRules } = armor.protect();
   // graphql-armor is typed against its own copy of @apollo/server's types.
-  return { plugins: plugins as unknown as ApolloServerPlugin[], validationRules: [...validationRules, maxFieldDuplicatesRule(3)], parseOptions: { maxTokens: config.maxTokens } };
+  return {
+    plugins: plugins as unknown as ApolloServerPlugin[],
+    validationRules: [...validationRules, maxFieldDuplicatesRule(3)],
+    parseOptions: { maxTokens: config.maxTokens },
+  };
 }

@@ -1,5 +1,7 @@
 import closeWithGrace from 'close-with-grace';
+
 import { createLogger } from '@mcx/logger';
+
 import { ConfigError, loadConfig } from './config.js';
 import { resolveDatabase, startNode } from './server.js';
 
@@ -33,7 +35,10 @@ export async function main(): Promise<void> {
     {
       delay: config.shutdownGraceMs + 15_000,
       skip: ['SIGHUP'],
-      logger: { error: (message: unknown) => logger.error({ detail: message instanceof Error ? message.name : String(message) }, 'shutdown did not finish cleanly') },
+      logger: {
+        error: (message: unknown) =>
+          logger.error({ detail: message instanceof Error ? message.name : String(message) }, 'shutdown did not finish cleanly'),
+      },
     },
     async ({ signal, err }) => {
       if (err) logger.error({ err }, 'shutting down after an unexpected error');

@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { exportPrivateKeyPem, generateSigningKey, loadSigningKey, type SigningKey } from '@mcx/signing';
 
 /** The node's three Ed25519 keys, one per job, each with its own kid and JWS typ. */
@@ -13,7 +14,11 @@ export const KEY_FILES = { record: 'record.pem', peerToken: 'peer-token.pem', au
 
 /** Fresh keys in memory (tests, and `mcx keys generate`). */
 export function generateNodeKeys(): NodeKeys {
-  return { record: generateSigningKey('record'), peerToken: generateSigningKey('peer-token'), auditCheckpoint: generateSigningKey('audit-checkpoint') };
+  return {
+    record: generateSigningKey('record'),
+    peerToken: generateSigningKey('peer-token'),
+    auditCheckpoint: generateSigningKey('audit-checkpoint'),
+  };
 }
 
 /** Writes PKCS8 PEM files, readable by their owner only. Refuses to overwrite a key. */
@@ -47,6 +52,13 @@ export async function loadOrCreateNodeKeys(dir: string, opts: { allowGenerate: b
 }
 
 /** The node's public keys as trust-manifest entries (all active), for `addMember`. */
-export function manifestKeys(keys: NodeKeys): { kid: string; job: 'record' | 'peer-token' | 'audit-checkpoint'; jwk: SigningKey['jwk']; status: 'active' }[] {
-  return [keys.record, keys.peerToken, keys.auditCheckpoint].map((k) => ({ kid: k.kid, job: k.job, jwk: k.jwk, status: 'active' as const }));
+export function manifestKeys(
+  keys: NodeKeys,
+): { kid: string; job: 'record' | 'peer-token' | 'audit-checkpoint'; jwk: SigningKey['jwk']; status: 'active' }[] {
+  return [keys.record, keys.peerToken, keys.auditCheckpoint].map((k) => ({
+    kid: k.kid,
+    job: k.job,
+    jwk: k.jwk,
+    status: 'active' as const,
+  }));
 }

@@ -23,7 +23,11 @@ function strictScalar(name: string, description: string, valid: (v: string) => b
 }
 
 /** RFC 3339 date-time with an offset, checked to be a real instant. */
-export const DateTimeScalar = strictScalar('DateTime', 'an RFC 3339 date-time with an offset', (v) => DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)));
+export const DateTimeScalar = strictScalar(
+  'DateTime',
+  'an RFC 3339 date-time with an offset',
+  (v) => DATE_TIME.test(v) && !Number.isNaN(Date.parse(v)),
+);
 
 /** A calendar date, YYYY-MM-DD, checked to exist (no 30 February). */
 export const DateScalar = strictScalar('Date', 'a calendar date, YYYY-MM-DD', (v) => {

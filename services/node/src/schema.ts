@@ -1,10 +1,10 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+
 import { buildSubgraphSchema } from '@apollo/subgraph';
 import type { GraphQLResolverMap } from '@apollo/subgraph/dist/schema-helper/resolverMap.js';
-import type { GraphQLSchema } from 'graphql';
-import { parse } from 'graphql';
+import { parse, type GraphQLSchema } from 'graphql';
 
 /** The repository's schema/ folder (the container image keeps the same layout). */
 export const SCHEMA_DIR = fileURLToPath(new URL('../../../schema', import.meta.url));

@@ -1,17 +1,30 @@
-import { initTelemetry } from '@mcx/telemetry';
-import type { PeerAnswerFault } from './federation/peer-endpoint.js';
-import type { FastifyInstance } from 'fastify';
 import path from 'node:path';
-import { createDb, ensureAppLogin, ensureDatabase, inspectLogin, loadOrCreateSecret, privilegedLoginError, runMigrations, startEmbeddedPostgres, type EmbeddedPostgresHandle } from '@mcx/db';
-import type { Logger } from '@mcx/logger';
-import { createApp, type App } from './app.js';
-import { buildServer } from './http/server.js';
-import { developmentConveniences, type Config } from './config.js';
-import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
-import { loadTrust } from './federation/trust.js';
+
+import type { FastifyInstance } from 'fastify';
+
 import type { DevIssuer } from '@mcx/auth';
-import { loadOrCreateDevIssuer } from './auth/dev-issuer-file.js';
+import {
+  createDb,
+  ensureAppLogin,
+  ensureDatabase,
+  inspectLogin,
+  loadOrCreateSecret,
+  privilegedLoginError,
+  runMigrations,
+  startEmbeddedPostgres,
+  type EmbeddedPostgresHandle,
+} from '@mcx/db';
 import { createHttpEvaluator } from '@mcx/linkage';
+import type { Logger } from '@mcx/logger';
+import { initTelemetry } from '@mcx/telemetry';
+
+import { createApp, type App } from './app.js';
+import { loadOrCreateDevIssuer } from './auth/dev-issuer-file.js';
+import { developmentConveniences, type Config } from './config.js';
+import type { PeerAnswerFault } from './federation/peer-endpoint.js';
+import { loadTrust } from './federation/trust.js';
+import { buildServer } from './http/server.js';
+import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
 
 export interface RunningNode {
   url: string;
@@ -77,7 +90,11 @@ export async function startNode(
   // Before anything else: a login that could rewrite the audit log is refused in production.
   await checkDatabaseLogin(config, logger, databaseUrl);
   // Tracing is per process; the first node started in a process sets it up.
-  initTelemetry({ serviceName: 'mcx-node', exporter: config.telemetry.exporter, ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}) });
+  initTelemetry({
+    serviceName: 'mcx-node',
+    exporter: config.telemetry.exporter,
+    ...(config.telemetry.otlpEndpoint ? { otlpEndpoint: config.telemetry.otlpEndpoint } : {}),
+  });
   const keys = opts.keys ?? (await loadOrCreateNodeKeys(config.keysDir, { allowGenerate: config.env !== 'production' }));
   const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
   await runMigrations(config.migrationDatabaseUrl ?? databaseUrl);
@@ -85,12 +102,35 @@ export async function startNode(
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}`, role: config.dbRole });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   // Calls to the linkage service are signed with this node's peer-token key; the service checks it against the manifest.
-  const linkageEvaluator = config.linkage ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken }) : null;
-  const previousLinkageEvaluator =
-    config.linkage?.previousKeyVersion
-      ? createHttpEvaluator({ url: config.linkage.url, member: config.forceCode, audience: config.linkage.audience, peerTokenKey: keys.peerToken, keyVersion: config.linkage.previousKeyVersion })
-      : null;
-  const app = await createApp({ config, db, logger, keys, trust, devIssuer, linkageEvaluator, previousLinkageEvaluator, ...(opts.now ? { now: opts.now } : {}), ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}) });
+  const linkageEvaluator = config.linkage
+    ? createHttpEvaluator({
+        url: config.linkage.url,
+        member: config.forceCode,
+        audience: config.linkage.audience,
+        peerTokenKey: keys.peerToken,
+      })
+    : null;
+  const previousLinkageEvaluator = config.linkage?.previousKeyVersion
+    ? createHttpEvaluator({
+        url: config.linkage.url,
+        member: config.forceCode,
+        audience: config.linkage.audience,
+        peerTokenKey: keys.peerToken,
+        keyVersion: config.linkage.previousKeyVersion,
+      })
+    : null;
+  const app = await createApp({
+    config,
+    db,
+    logger,
+    keys,
+    trust,
+    devIssuer,
+    linkageEvaluator,
+    previousLinkageEvaluator,
+    ...(opts.now ? { now: opts.now } : {}),
+    ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}),
+  });
   await app.start();
   const server = await buildServer(app, { config, logger });
   await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });

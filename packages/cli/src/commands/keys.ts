@@ -1,5 +1,6 @@
 import { existsSync, renameSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import type { Command } from 'commander';
 
 const JOB_FILES = { record: 'record.pem', 'peer-token': 'peer-token.pem', 'audit-checkpoint': 'audit-checkpoint.pem' } as const;
@@ -58,7 +59,9 @@ export function registerKeysCommands(program: Command): void {
 
   keys
     .command('activate')
-    .description('step 3 of a rotation: sign with <job>.next.pem from now on; the old key is kept as <job>.<kid>.retired.pem. Restart the node')
+    .description(
+      'step 3 of a rotation: sign with <job>.next.pem from now on; the old key is kept as <job>.<kid>.retired.pem. Restart the node',
+    )
     .requiredOption('--dir <dir>', 'the node keys directory')
     .requiredOption('--job <job>', 'record | peer-token | audit-checkpoint')
     .action(async (opts: { dir: string; job: string }) => {

@@ -1,5 +1,7 @@
 import { readFileSync, writeFileSync } from 'node:fs';
+
 import type { Command } from 'commander';
+
 import type { TrustManifest } from '@mcx/signing';
 
 type PublicKeyEntry = { job: 'record' | 'peer-token' | 'audit-checkpoint'; kid: string; jwk: unknown; next?: boolean };
@@ -36,7 +38,10 @@ export function registerManifestCommands(program: Command): void {
     .action(async (opts: { out: string; operatorKey: string; validDays: string; graceDays: string }) => {
       const { initManifest, loadSigningKey } = await import('@mcx/signing');
       const operator = await loadSigningKey(opts.operatorKey, 'manifest');
-      writeJson(opts.out, initManifest({ operatorKid: operator.kid, validDays: Number(opts.validDays), graceDays: Number(opts.graceDays) }));
+      writeJson(
+        opts.out,
+        initManifest({ operatorKid: operator.kid, validDays: Number(opts.validDays), graceDays: Number(opts.graceDays) }),
+      );
       process.stdout.write(`wrote ${opts.out}\n`);
     });
 
@@ -51,16 +56,41 @@ export function registerManifestCommands(program: Command): void {
     .requiredOption('--contact <phone>', "the organisation's 24/7 control room number")
     .requiredOption('--keys <file>', 'JSON output of `mcx keys public`')
     .option('--capabilities <list>', 'comma-separated operation versions the node serves', '')
-    .action(async (opts: { manifest: string; code: string; name: string; kind: string; endpoint: string; contact: string; keys: string; capabilities: string }) => {
-      const { addMember } = await import('@mcx/signing');
-      const m = await readManifest(opts.manifest);
-      const keys = (JSON.parse(readFileSync(opts.keys, 'utf8')) as PublicKeyEntry[])
-        .filter((k) => !k.next)
-        .map((k) => ({ kid: k.kid, job: k.job, jwk: k.jwk as never, status: 'active' as const }));
-      const capabilities = opts.capabilities.split(',').map((c) => c.trim()).filter(Boolean);
-      writeJson(opts.manifest, addMember(m, { code: opts.code, name: opts.name, kind: opts.kind as never, endpoint: opts.endpoint, contact24x7: opts.contact, keys, capabilities }));
-      process.stdout.write(`added ${opts.code}\n`);
-    });
+    .action(
+      async (opts: {
+        manifest: string;
+        code: string;
+        name: string;
+        kind: string;
+        endpoint: string;
+        contact: string;
+        keys: string;
+        capabilities: string;
+      }) => {
+        const { addMember } = await import('@mcx/signing');
+        const m = await readManifest(opts.manifest);
+        const keys = (JSON.parse(readFileSync(opts.keys, 'utf8')) as PublicKeyEntry[])
+          .filter((k) => !k.next)
+          .map((k) => ({ kid: k.kid, job: k.job, jwk: k.jwk as never, status: 'active' as const }));
+        const capabilities = opts.capabilities
+          .split(',')
+          .map((c) => c.trim())
+          .filter(Boolean);
+        writeJson(
+          opts.manifest,
+          addMember(m, {
+            code: opts.code,
+            name: opts.name,
+            kind: opts.kind as never,
+            endpoint: opts.endpoint,
+            contact24x7: opts.contact,
+            keys,
+            capabilities,
+          }),
+        );
+        process.stdout.write(`added ${opts.code}\n`);
+      },
+    );
 
   manifest
     .command('add-key')
@@ -111,7 +141,10 @@ export function registerManifestCommands(program: Command): void {
       const jws = readFileSync(file, 'utf8').trim();
       if (opts.operatorPublicKey) {
         const { loadVerifyKey, verifyManifest } = await import('@mcx/signing');
-        const verified = verifyManifest(jws, await loadVerifyKey(opts.operatorPublicKey, 'manifest'), { now: new Date(), highestVersionSeen: 0 });
+        const verified = verifyManifest(jws, await loadVerifyKey(opts.operatorPublicKey, 'manifest'), {
+          now: new Date(),
+          highestVersionSeen: 0,
+        });
         process.stdout.write(`signature: ok (${verified.status})\n`);
       } else {
         process.stdout.write('signature: not checked (pass --operator-public-key)\n');

@@ -1,5 +1,5 @@
-import type { Config } from '@mcx/node';
 import type { Logger } from '@mcx/logger';
+import type { Config } from '@mcx/node';
 
 /** What a command that works on the node's database is given. */
 export interface NodeDatabase {

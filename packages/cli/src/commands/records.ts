@@ -1,4 +1,5 @@
 import type { Command } from 'commander';
+
 import { withNodeDatabase } from './node-database.js';
 
 export function registerRecordsCommands(program: Command): void {

@@ -1,5 +1,7 @@
-import type { McxClient } from '@mcx/client';
 import { describe, expect, it } from 'vitest';
+
+import type { McxClient } from '@mcx/client';
+
 import { seedDemoChild } from './demo-child.js';
 
 /** A client that records what the demo would publish, and answers every write as accepted. */
@@ -12,7 +14,8 @@ function recorder(sent: unknown[]): McxClient {
 function stringsOutsideIdentity(value: unknown, out: string[] = []): string[] {
   if (typeof value === 'string') out.push(value);
   else if (Array.isArray(value)) for (const v of value) stringsOutsideIdentity(v, out);
-  else if (value && typeof value === 'object') for (const [k, v] of Object.entries(value)) if (k !== 'identity') stringsOutsideIdentity(v, out);
+  else if (value && typeof value === 'object')
+    for (const [k, v] of Object.entries(value)) if (k !== 'identity') stringsOutsideIdentity(v, out);
   return out;
 }
 
@@ -25,7 +28,8 @@ describe('the demo data', () => {
       if (Array.isArray(v)) v.forEach(collect);
       else if (v && typeof v === 'object') {
         for (const [k, x] of Object.entries(v)) {
-          if (k === 'identity' && x && typeof x === 'object') for (const f of ['forename', 'surname'] as const) names.add(String((x as Record<string, unknown>)[f]).toUpperCase());
+          if (k === 'identity' && x && typeof x === 'object')
+            for (const f of ['forename', 'surname'] as const) names.add(String((x as Record<string, unknown>)[f]).toUpperCase());
           else collect(x);
         }
       }

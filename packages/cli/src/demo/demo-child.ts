@@ -6,14 +6,29 @@
  * a number, so running the demo again finds them already published.
  */
 import { createHash } from 'node:crypto';
+
 import { gql } from 'graphql-tag';
-import { PublishAssociateDocument, PublishEpisodeDocument, PublishLocationOfConcernDocument, type McxClient, type MissingEpisodeInput } from '@mcx/client';
+
+import {
+  PublishAssociateDocument,
+  PublishEpisodeDocument,
+  PublishLocationOfConcernDocument,
+  type McxClient,
+  type MissingEpisodeInput,
+} from '@mcx/client';
 
 /** The demo child's identity, as the README's childHistory example sends it. All invented. */
 export const DEMO_CHILD = { forename: 'Ellie', surname: 'Marsh', dob: '2011-05-14', sex: 'FEMALE' as const };
 
 const PUBLISH_SUBJECT = gql`
-  mutation DemoChildSubject($input: McxSubjectInput!) { publishSubject(input: $input) { errors { field code } } }
+  mutation DemoChildSubject($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      errors {
+        field
+        code
+      }
+    }
+  }
 `;
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
@@ -25,7 +40,8 @@ function demoId(force: string, n: number): string {
 
 /** Published already (by an earlier run of the demo) is fine; anything else is a real error. */
 function check(what: string, errors: readonly { code: string }[]): void {
-  if (errors.some((e) => e.code !== 'CONFLICT' && e.code !== 'STALE_VERSION')) throw new Error(`demo child: ${what} refused: ${JSON.stringify(errors)}`);
+  if (errors.some((e) => e.code !== 'CONFLICT' && e.code !== 'STALE_VERSION'))
+    throw new Error(`demo child: ${what} refused: ${JSON.stringify(errors)}`);
 }
 
 const home = { kind: 'CHILDRENS_HOME' as const, location: { postcode: 'M14 5AB', lat: 53.45, lon: -2.22 } };
@@ -72,7 +88,10 @@ function adultOfConcern(force: string, intelligence: 'B' | 'C', reviewAt: string
 export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxClient>, now = new Date()): Promise<void> {
   const reviewAt = new Date(now.getTime() + 365 * DAY).toISOString().slice(0, 10);
   for (const [force, client] of Object.entries(clients)) {
-    const res = (await client.request(PUBLISH_SUBJECT as never, { input: { subjectRef: `${force}-SUBJ-7001`, reviewAt, identity: DEMO_CHILD } } as never)) as { publishSubject: { errors: { code: string }[] } };
+    const res = (await client.request(
+      PUBLISH_SUBJECT as never,
+      { input: { subjectRef: `${force}-SUBJ-7001`, reviewAt, identity: DEMO_CHILD } } as never,
+    )) as { publishSubject: { errors: { code: string }[] } };
     check('subject', res.publishSubject.errors);
   }
   const associate = await clients.WMP.request(PublishAssociateDocument, { input: adultOfConcern('WMP', 'B', reviewAt) });
@@ -96,15 +115,55 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
   // MPS holds its own record of the same man, found with another invented child: a cross-force link.
   const theirs = await clients.MPS.request(PublishAssociateDocument, { input: adultOfConcern('MPS', 'C', reviewAt) });
   check('associate', theirs.publishAssociate.errors);
-  const other = (await clients.MPS.request(PUBLISH_SUBJECT as never, { input: { subjectRef: 'MPS-SUBJ-7002', reviewAt, identity: { forename: 'Tara', surname: 'Quinn', dob: '2010-09-02', sex: 'FEMALE' } } } as never)) as { publishSubject: { errors: { code: string }[] } };
+  const other = (await clients.MPS.request(
+    PUBLISH_SUBJECT as never,
+    {
+      input: { subjectRef: 'MPS-SUBJ-7002', reviewAt, identity: { forename: 'Tara', surname: 'Quinn', dob: '2010-09-02', sex: 'FEMALE' } },
+    } as never,
+  )) as { publishSubject: { errors: { code: string }[] } };
   check('subject', other.publishSubject.errors);
-  const tara = episode('MPS', 2, 30, { subjectRef: 'MPS-SUBJ-7002', associates: [{ associateId: demoId('MPS', 100), role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }] }, now);
+  const tara = episode(
+    'MPS',
+    2,
+    30,
+    {
+      subjectRef: 'MPS-SUBJ-7002',
+      associates: [{ associateId: demoId('MPS', 100), role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }],
+    },
+    now,
+  );
   check('episode MPS-MIS-DEMO-2', (await clients.MPS.request(PublishEpisodeDocument, { input: tara })).publishEpisode.errors);
   const withAdult = [{ associateId: demoId('WMP', 100), role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }];
   const episodes: [McxClient, MissingEpisodeInput][] = [
     [clients.WMP, episode('WMP', 1, 20, { foundPlace: { kind: 'OTHER', location: birminghamAddress }, associates: withAdult }, now)],
-    [clients.WMP, episode('WMP', 2, 45, { foundPlace: { kind: 'OTHER', location: birminghamAddress }, associates: withAdult, assessment: { riskGrade: 'HIGH', indicators: ['CSE', 'ALCOHOL'], regrades: [] } }, now)],
-    [clients.MPS, episode('MPS', 1, 200, { foundPlace: { kind: 'OTHER', location: { postcode: 'NW1 2DN', lat: 51.5308, lon: -0.1238 } }, returnInterview: null, assessment: { riskGrade: 'LOW', indicators: [], regrades: [] } }, now)],
+    [
+      clients.WMP,
+      episode(
+        'WMP',
+        2,
+        45,
+        {
+          foundPlace: { kind: 'OTHER', location: birminghamAddress },
+          associates: withAdult,
+          assessment: { riskGrade: 'HIGH', indicators: ['CSE', 'ALCOHOL'], regrades: [] },
+        },
+        now,
+      ),
+    ],
+    [
+      clients.MPS,
+      episode(
+        'MPS',
+        1,
+        200,
+        {
+          foundPlace: { kind: 'OTHER', location: { postcode: 'NW1 2DN', lat: 51.5308, lon: -0.1238 } },
+          returnInterview: null,
+          assessment: { riskGrade: 'LOW', indicators: [], regrades: [] },
+        },
+        now,
+      ),
+    ],
     [
       clients.GMP,
       {
@@ -117,5 +176,6 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
       },
     ],
   ];
-  for (const [client, input] of episodes) check(`episode ${input.ownerReference}`, (await client.request(PublishEpisodeDocument, { input })).publishEpisode.errors);
+  for (const [client, input] of episodes)
+    check(`episode ${input.ownerReference}`, (await client.request(PublishEpisodeDocument, { input })).publishEpisode.errors);
 }

@@ -1,20 +1,47 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { gql } from 'graphql-tag';
+
 import { createClient, PublishEpisodeDocument } from '@mcx/client';
 import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
-import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
 import { syntheticChildren } from '@mcx/linkage';
+import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
 import { createLogger } from '@mcx/logger';
-import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, PEER_OPERATIONS, startNode, type RunningNode } from '@mcx/node';
-import { addMember, exportPrivateKeyPem, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, signingKeyFromPem } from '@mcx/signing';
-import { syntheticEpisodes } from './synthetic.js';
+import {
+  loadConfig,
+  loadOrCreateDevIssuer,
+  loadOrCreateNodeKeys,
+  manifestKeys,
+  parseConfig,
+  PEER_OPERATIONS,
+  startNode,
+  type RunningNode,
+} from '@mcx/node';
+import {
+  addMember,
+  exportPrivateKeyPem,
+  exportPublicKeyPem,
+  generateSigningKey,
+  initManifest,
+  signingKeyFromPem,
+  signManifest,
+} from '@mcx/signing';
+
 import { seedDemoChild } from './demo-child.js';
+import { syntheticEpisodes } from './synthetic.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
 
 const PUBLISH_SUBJECT = gql`
-  mutation DemoSubject($input: McxSubjectInput!) { publishSubject(input: $input) { errors { field code } } }
+  mutation DemoSubject($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      errors {
+        field
+        code
+      }
+    }
+  }
 `;
 
 /**
@@ -22,7 +49,11 @@ const PUBLISH_SUBJECT = gql`
  * naming them, and the federation's linkage service (with its own database on that server). Everything lives under the data
  * directory and is reused on the next run.
  */
-export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?: string }): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
+export async function runDemo(opts: {
+  basePort: number;
+  seed: boolean;
+  dataDir?: string;
+}): Promise<{ nodes: RunningNode[]; stop(): Promise<void> }> {
   const base = loadConfig();
   const logger = createLogger({ level: base.logLevel, base: { service: 'mcx-demo' } });
   const root = path.resolve(opts.dataDir ?? base.dataDir);
@@ -51,7 +82,11 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       capabilities: PEER_OPERATIONS.map((op) => op.name),
     });
   }
-  const files = { operatorPub: path.join(demoDir, 'operator.pub.pem'), manifest: path.join(demoDir, 'manifest.jws'), linkageKeys: path.join(demoDir, 'linkage-keys.json') };
+  const files = {
+    operatorPub: path.join(demoDir, 'operator.pub.pem'),
+    manifest: path.join(demoDir, 'manifest.jws'),
+    linkageKeys: path.join(demoDir, 'linkage-keys.json'),
+  };
   writeFileSync(files.operatorPub, exportPublicKeyPem(operator));
   writeFileSync(files.manifest, signManifest(manifest, operator));
   if (!existsSync(files.linkageKeys)) writeFileSync(files.linkageKeys, JSON.stringify(newKeysFile('k1')), { mode: 0o600 });
@@ -92,7 +127,14 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
     const children = syntheticChildren(3, { seed: 2026, referenceDate: new Date().toISOString().slice(0, 10), nhsShare: 1 });
     const reviewAt = new Date(Date.now() + 365 * 86400_000).toISOString().slice(0, 10);
     for (const [i, force] of DEMO_FORCES.entries()) {
-      const token = await issuer.mintToken({ role: 'publisher', force, orgKind: 'police', subject: `${force.toLowerCase()}-rms`, kind: 'client', ttlSec: 300 });
+      const token = await issuer.mintToken({
+        role: 'publisher',
+        force,
+        orgKind: 'police',
+        subject: `${force.toLowerCase()}-rms`,
+        kind: 'client',
+        ttlSec: 300,
+      });
       const client = createClient({ url: nodes[i]!.url, token });
       for (const input of syntheticEpisodes(force, 3)) {
         const { publishEpisode } = await client.request(PublishEpisodeDocument, { input });
@@ -100,14 +142,29 @@ export async function runDemo(opts: { basePort: number; seed: boolean; dataDir?:
       }
       // The same three invented children are known to every force, under its own references.
       for (const [n, c] of children.entries()) {
-        const input = { subjectRef: `${force}-SUBJ-${n + 1}`, reviewAt, identity: { forename: c.forename, surname: c.surname, dob: c.dob, nhsNumber: c.nhsNumber } };
+        const input = {
+          subjectRef: `${force}-SUBJ-${n + 1}`,
+          reviewAt,
+          identity: { forename: c.forename, surname: c.surname, dob: c.dob, nhsNumber: c.nhsNumber },
+        };
         const res = (await client.request(PUBLISH_SUBJECT as never, { input } as never)) as { publishSubject: { errors: unknown[] } };
         if (res.publishSubject.errors.length > 0) throw new Error('demo subject refused');
       }
     }
   }
   if (opts.seed) {
-    const publisher = async (i: number, force: string) => createClient({ url: nodes[i]!.url, token: await issuer.mintToken({ role: 'publisher', force, orgKind: 'police', subject: `${force.toLowerCase()}-rms`, kind: 'client', ttlSec: 300 }) });
+    const publisher = async (i: number, force: string) =>
+      createClient({
+        url: nodes[i]!.url,
+        token: await issuer.mintToken({
+          role: 'publisher',
+          force,
+          orgKind: 'police',
+          subject: `${force.toLowerCase()}-rms`,
+          kind: 'client',
+          ttlSec: 300,
+        }),
+      });
     await seedDemoChild({ WMP: await publisher(0, 'WMP'), GMP: await publisher(1, 'GMP'), MPS: await publisher(2, 'MPS') });
   }
   process.stdout.write(`linkage service: ${linkage.url}\n`);

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+
 import type { MissingEpisodeInput } from '@mcx/client';
 
 /** A few synthetic, invented episodes for a force (no real child, place or person). */

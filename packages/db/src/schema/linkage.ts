@@ -1,4 +1,4 @@
-import { index, pgTable, primaryKey, text, timestamp, date } from 'drizzle-orm/pg-core';
+import { date, index, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * A subject (child) this force has published identity for: only its force reference and

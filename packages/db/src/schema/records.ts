@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm';
-import { bigint, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp, date } from 'drizzle-orm/pg-core';
+import { bigint, date, doublePrecision, index, integer, pgTable, primaryKey, text, timestamp } from 'drizzle-orm/pg-core';
 
 /**
  * One row per record (owner, id): its current version and the columns the node filters on.
@@ -33,7 +33,9 @@ export const records = pgTable(
     primaryKey({ columns: [t.owner, t.id] }),
     index('records_kind_subject_idx').on(t.kind, t.owner, t.subjectRef),
     index('records_reported_idx').on(t.kind, t.reportedAt),
-    index('records_geo_idx').on(t.lat, t.lon).where(sql`${t.lat} is not null`),
+    index('records_geo_idx')
+      .on(t.lat, t.lon)
+      .where(sql`${t.lat} is not null`),
     index('records_associate_refs_idx').using('gin', t.associateRefs),
   ],
 );

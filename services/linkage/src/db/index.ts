@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+
 import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
+
 import * as schema from './schema.js';
 
 export { schema };

@@ -1,4 +1,8 @@
 import { readFileSync } from 'node:fs';
+import type { IncomingHttpHeaders } from 'node:http';
+
+import { GraphQLError } from 'graphql';
+
 import {
   assertCanWrite,
   assertValidIssuerConfigs,
@@ -17,8 +21,7 @@ import {
   type Viewer,
 } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
-import { GraphQLError } from 'graphql';
-import type { IncomingHttpHeaders } from 'node:http';
+
 import type { Config } from '../config.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
@@ -51,7 +54,10 @@ export function loadIssuers(file: string): IssuerConfig[] {
  * Builds the node's token verifier. Production refuses the development issuer and any JWKS
  * URL that is not https.
  */
-export function createAuthenticator(config: Config, devIssuer: DevIssuer | null): { authenticate(headers: IncomingHttpHeaders): Promise<Principal | null> } {
+export function createAuthenticator(
+  config: Config,
+  devIssuer: DevIssuer | null,
+): { authenticate(headers: IncomingHttpHeaders): Promise<Principal | null> } {
   const issuers = config.auth.issuersFile ? loadIssuers(config.auth.issuersFile) : [];
   if (devIssuer) issuers.push(devIssuer.issuerConfig({ force: config.forceCode }));
   if (config.env === 'production') {
@@ -126,7 +132,14 @@ export class RequestAccess {
     if (err instanceof McxError) {
       if (this.principal) {
         await this.sink.audit
-          .record({ action: 'authorisation_failure', viewer: this.principal.viewer, operation, recordIds: [], outcome: 'refused', reason: err.code })
+          .record({
+            action: 'authorisation_failure',
+            viewer: this.principal.viewer,
+            operation,
+            recordIds: [],
+            outcome: 'refused',
+            reason: err.code,
+          })
           .catch(() => undefined);
       } else {
         this.sink.security.note('unauthenticated', err.code, this.sink.source);
@@ -181,13 +194,18 @@ export class RequestAccess {
   private admit(viewer: Viewer, requestingNode: string | null, purpose: RequestPurpose): AuthorisedRead {
     const requester: Requester = { force: viewer.force, orgKind: viewer.orgKind, roles: viewer.roles, purpose: purpose.purpose };
     const refusal = admissionRefusal(this.policy, requester);
-    if (refusal) throw new McxError(refusal, `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`);
+    if (refusal)
+      throw new McxError(
+        refusal,
+        `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`,
+      );
     return { viewer, requestingNode, requester, ...purpose };
   }
 
   /** A member node's read through the peer protocol (never a user on /graphql). */
   async requirePeer(operation: string): Promise<AuthorisedRead> {
-    if (!this.principal?.peer) return this.refuse(new McxError('PEER_ONLY', 'Only member nodes may use this, through the peer protocol'), operation);
+    if (!this.principal?.peer)
+      return this.refuse(new McxError('PEER_ONLY', 'Only member nodes may use this, through the peer protocol'), operation);
     return this.requireRead(operation);
   }
 
@@ -198,7 +216,10 @@ export class RequestAccess {
   async requireOwnerPeer(operation: string, owners: readonly string[]): Promise<AuthorisedRead> {
     const read = await this.requirePeer(operation);
     if (read.requester.force !== read.requestingNode || owners.some((o) => o !== read.requestingNode)) {
-      return this.refuse(new McxError('LINK_COUNTS_OWNER_ONLY', 'Only the owner of the associates, asking as itself, may count their links'), operation);
+      return this.refuse(
+        new McxError('LINK_COUNTS_OWNER_ONLY', 'Only the owner of the associates, asking as itself, may count their links'),
+        operation,
+      );
     }
     return read;
   }

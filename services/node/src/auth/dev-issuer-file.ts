@@ -1,5 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+
 import { createDevIssuer, type DevIssuer } from '@mcx/auth';
 
 /** Where the development issuer's private key lives: beside the embedded database. */

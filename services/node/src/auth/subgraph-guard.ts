@@ -1,5 +1,6 @@
 import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
+
 import type { Context } from '../context.js';
 
 const ENTRY_POINTS = new Set(['_service', '_entities']);
@@ -24,7 +25,10 @@ function withHttpStatus(err: unknown): unknown {
   if (!(err instanceof GraphQLError)) return err;
   const unauthenticated = err.extensions.code === 'UNAUTHENTICATED';
   const headers = new HeaderMap(unauthenticated ? [['www-authenticate', 'Bearer']] : []);
-  return new GraphQLError(err.message, { extensions: { ...err.extensions, http: { status: unauthenticated ? 401 : 403, headers } }, originalError: err });
+  return new GraphQLError(err.message, {
+    extensions: { ...err.extensions, http: { status: unauthenticated ? 401 : 403, headers } },
+    originalError: err,
+  });
 }
 
 /**

@@ -6,13 +6,15 @@
  * starts (`startQuery()`), so a query of several reads ends within one deadline.
  */
 import { GraphQLError } from 'graphql';
+
 import type { DerivedLinkageKey } from '@mcx/linkage';
-import { committed } from '../context.js';
+
 import type { McxChildIdentityInput } from '../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../auth/access.js';
+import { committed } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
-import type { SubjectService } from '../modules/subject/subject-service.js';
 import { linkageError } from '../modules/subject/resolvers.js';
+import type { SubjectService } from '../modules/subject/subject-service.js';
 import type { FederatedHistory, FederatedLocations, FederatedOutcome, FederationClient, Near } from './federated-read.js';
 
 export interface FederatedReadDeps {
@@ -33,7 +35,10 @@ export class FederatedReadService {
 
   /** This node's calling end of the peer protocol; SERVICE_UNAVAILABLE, NOT_FEDERATED without a manifest. */
   private federation(): FederationClient {
-    if (!this.deps.federation) throw new GraphQLError('This node is not a member of a federation (no trust manifest is installed)', { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'NOT_FEDERATED' } });
+    if (!this.deps.federation)
+      throw new GraphQLError('This node is not a member of a federation (no trust manifest is installed)', {
+        extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'NOT_FEDERATED' },
+      });
     return this.deps.federation;
   }
 
@@ -59,14 +64,31 @@ export class FederatedReadService {
   ): Promise<A> {
     const federation = this.federation();
     const { audit, forceCode } = this.deps;
-    const base = { viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: query.linkageDigest, operation };
-    const consultation = await committed(() => audit.record({ ...base, action: 'consultation', queryIds: query.queryIds, recordIds: [], outcome: 'success', reason: query.reason }));
+    const base = {
+      viewer: read.viewer,
+      requestingNode: read.requestingNode,
+      purpose: read.purpose,
+      caseRef: read.caseRef,
+      linkageDigest: query.linkageDigest,
+      operation,
+    };
+    const consultation = await committed(() =>
+      audit.record({ ...base, action: 'consultation', queryIds: query.queryIds, recordIds: [], outcome: 'success', reason: query.reason }),
+    );
     const callerEntry = `${forceCode}:${consultation.seq}`;
     const answer = await ask(federation, callerEntry);
     await committed(() => audit.saveReceipts(answer.receipts, consultation.seq));
     // The merge of the members' answers is a combination (DPA 2018 s62): audited before release.
     await committed(() =>
-      audit.record({ ...base, action: 'combination', queryIds: answer.members.map((m) => `${m.member}:${m.status}`), recordIds: released(answer), outcome: 'success', reason: answer.completeness, peerEntryId: callerEntry }),
+      audit.record({
+        ...base,
+        action: 'combination',
+        queryIds: answer.members.map((m) => `${m.member}:${m.status}`),
+        recordIds: released(answer),
+        outcome: 'success',
+        reason: answer.completeness,
+        peerEntryId: callerEntry,
+      }),
     );
     return answer;
   }
@@ -76,38 +98,64 @@ export class FederatedReadService {
    * childHistory). Without `query`, the query starts here: turning the identity into linkage keys
    * counts against its deadline.
    */
-  async history(read: AuthorisedRead, operation: string, identity: McxChildIdentityInput, query: QueryDeadline = this.startQuery()): Promise<FederatedHistory & { keys: DerivedLinkageKey[] }> {
+  async history(
+    read: AuthorisedRead,
+    operation: string,
+    identity: McxChildIdentityInput,
+    query: QueryDeadline = this.startQuery(),
+  ): Promise<FederatedHistory & { keys: DerivedLinkageKey[] }> {
     // Refused before the identity is turned into linkage keys.
     this.federation();
     const { subjects } = this.deps;
     const derived = await subjects.queryKeys(identity).catch(linkageError);
     if ('errors' in derived) {
       const first = derived.errors[0]!;
-      throw new GraphQLError(`identity.${first.field.replace(/^identity\.?/, '')}: ${first.message}`, { extensions: { code: 'BAD_USER_INPUT', field: first.field, reason: first.code } });
+      throw new GraphQLError(`identity.${first.field.replace(/^identity\.?/, '')}: ${first.message}`, {
+        extensions: { code: 'BAD_USER_INPUT', field: first.field, reason: first.code },
+      });
     }
     const answer = await this.audited(
       read,
       operation,
       { queryIds: [], linkageDigest: subjects.digest(derived.keys), reason: null },
       (federation, callerEntry) => federation.history(read, derived.keys, callerEntry, query),
-      (a) => [...a.episodes.map((e) => `${e.episode.record.owner}/${e.episode.record.id}`), ...a.associates.map((p) => `${p.record.owner}/${p.record.id}`)],
+      (a) => [
+        ...a.episodes.map((e) => `${e.episode.record.owner}/${e.episode.record.id}`),
+        ...a.associates.map((p) => `${p.record.owner}/${p.record.id}`),
+      ],
     );
     return { ...answer, keys: derived.keys };
   }
 
   /** Asks the owners of associates that episodes name, but whose pointers no answer carried, for those pointers and their link counts. */
-  pointers(read: AuthorisedRead, operation: string, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: DerivedLinkageKey[], query: QueryDeadline) {
+  pointers(
+    read: AuthorisedRead,
+    operation: string,
+    byOwner: ReadonlyMap<string, readonly string[]>,
+    childKeys: DerivedLinkageKey[],
+    query: QueryDeadline,
+  ) {
     return this.audited(
       read,
       operation,
-      { queryIds: [...byOwner].flatMap(([owner, ids]) => ids.map((id) => `${owner}/${id}`)), linkageDigest: this.deps.subjects.digest(childKeys), reason: 'ASSOCIATE_POINTERS' },
+      {
+        queryIds: [...byOwner].flatMap(([owner, ids]) => ids.map((id) => `${owner}/${id}`)),
+        linkageDigest: this.deps.subjects.digest(childKeys),
+        reason: 'ASSOCIATE_POINTERS',
+      },
       (federation, callerEntry) => federation.pointers(read, byOwner, childKeys, callerEntry, query),
       (a) => a.pointers.map((p) => `${p.record.owner}/${p.record.id}`),
     );
   }
 
   /** Asks every member for its locations of concern near points. */
-  locations(read: AuthorisedRead, operation: string, near: Near[], concerns: readonly string[] | null, query: QueryDeadline = this.startQuery()): Promise<FederatedLocations> {
+  locations(
+    read: AuthorisedRead,
+    operation: string,
+    near: Near[],
+    concerns: readonly string[] | null,
+    query: QueryDeadline = this.startQuery(),
+  ): Promise<FederatedLocations> {
     return this.audited(
       read,
       operation,

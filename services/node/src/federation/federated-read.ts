@@ -7,21 +7,47 @@
  * answer says whether it is complete.
  */
 import { randomUUID } from 'node:crypto';
-import type { OrgKind } from '@mcx/auth';
-import type { AuthorisedRead } from '../auth/access.js';
-import { signNodeToken, verifyCheckpoint, verifyReceipt, verifyRecord, type KeyResolver, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
-import type { DerivedLinkageKey } from '@mcx/linkage';
-import type { FanOut, PeerResult } from '@mcx/federation';
-import { injectTraceHeaders, withSpan } from '@mcx/telemetry';
-import type { EpisodeRecord } from '../modules/episode/episode-model.js';
-import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
-import type { StoredRecord } from '../modules/records/record-kind.js';
-import { PEER_ASSOCIATE_LINKS, PEER_HISTORY, PEER_LOCATIONS, PEER_PATH, PEER_POINTERS, peerAudience, requestHash, type PeerOperation } from './peer-operations.js';
-import { LOCATION_SCHEMA, type LocationRecord } from '../modules/location-of-concern/location-spec.js';
-import { haversineMetres } from '../modules/history/history-model.js';
+
 import { z } from 'zod';
-import { EPISODE_SCHEMA } from '../modules/episode/episode-model.js';
-import { associateLinkCountsSchema, peerMatchSchema, RECEIVED_SCHEMAS, withheldCountsSchema, type Received, type ReceivedSchema } from '../modules/records/record-schemas.js';
+
+import type { OrgKind } from '@mcx/auth';
+import type { FanOut, PeerResult } from '@mcx/federation';
+import type { DerivedLinkageKey } from '@mcx/linkage';
+import {
+  signNodeToken,
+  verifyCheckpoint,
+  verifyReceipt,
+  verifyRecord,
+  type KeyResolver,
+  type SigningKey,
+  type TrustManifestHolder,
+} from '@mcx/signing';
+import { injectTraceHeaders, withSpan } from '@mcx/telemetry';
+
+import type { AuthorisedRead } from '../auth/access.js';
+import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
+import { EPISODE_SCHEMA, type EpisodeRecord } from '../modules/episode/episode-model.js';
+import { haversineMetres } from '../modules/history/history-model.js';
+import { LOCATION_SCHEMA, type LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import type { StoredRecord } from '../modules/records/record-kind.js';
+import {
+  associateLinkCountsSchema,
+  peerMatchSchema,
+  RECEIVED_SCHEMAS,
+  withheldCountsSchema,
+  type Received,
+  type ReceivedSchema,
+} from '../modules/records/record-schemas.js';
+import {
+  PEER_ASSOCIATE_LINKS,
+  PEER_HISTORY,
+  PEER_LOCATIONS,
+  PEER_PATH,
+  PEER_POINTERS,
+  peerAudience,
+  requestHash,
+  type PeerOperation,
+} from './peer-operations.js';
 
 /** Node tokens live this long: enough for the deadline, far below the 60 s ceiling. */
 const TOKEN_TTL_SEC = 30;
@@ -136,8 +162,17 @@ interface SignedRecordWire {
 // member's BAD_DATA (MALFORMED_ANSWER), never an error for the whole read; each record in it is
 // checked on its own (verified()).
 const answerRecords = z.array(z.unknown()).max(10_000);
-const historyAnswer = z.object({ matches: z.array(peerMatchSchema).max(1_000), records: answerRecords, withheld: withheldCountsSchema, associateLinks: z.array(associateLinkCountsSchema).max(1_000) });
-const pointersAnswer = z.object({ records: answerRecords, withheld: withheldCountsSchema, associateLinks: z.array(associateLinkCountsSchema).max(1_000) });
+const historyAnswer = z.object({
+  matches: z.array(peerMatchSchema).max(1_000),
+  records: answerRecords,
+  withheld: withheldCountsSchema,
+  associateLinks: z.array(associateLinkCountsSchema).max(1_000),
+});
+const pointersAnswer = z.object({
+  records: answerRecords,
+  withheld: withheldCountsSchema,
+  associateLinks: z.array(associateLinkCountsSchema).max(1_000),
+});
 const locationsAnswer = z.object({ records: answerRecords, withheld: withheldCountsSchema });
 
 const STATUS: Record<PeerResult['status'], MemberStatus> = {
@@ -173,7 +208,11 @@ export class FederationClient {
 
   /** Every member of the manifest, and whether it offers `op`: one that does not is not asked, and still counted. */
   private everyMember(op: PeerOperation): { code: string; endpoint: string; offers: boolean }[] {
-    return (this.deps.holder.manifest?.members ?? []).map((m) => ({ code: m.code, endpoint: m.endpoint, offers: m.capabilities.includes(op.name) }));
+    return (this.deps.holder.manifest?.members ?? []).map((m) => ({
+      code: m.code,
+      endpoint: m.endpoint,
+      offers: m.capabilities.includes(op.name),
+    }));
   }
 
   private token(member: string, read: AuthorisedRead, callerEntry: string, hash: string): { jwt: string; jti: string } {
@@ -226,18 +265,46 @@ export class FederationClient {
         const { hash, body } = m;
         const none = { value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
         // A member that may hold the child but does not offer the operation was not asked: the answer cannot be complete.
-        if (!m.offers) return { result: { member: m.code, status: 'NOT_OFFERED' as MemberStatus, reason: 'OPERATION_NOT_OFFERED', latencyMs: 0, withheld: null, dropped: [] }, ...none };
+        if (!m.offers)
+          return {
+            result: {
+              member: m.code,
+              status: 'NOT_OFFERED' as MemberStatus,
+              reason: 'OPERATION_NOT_OFFERED',
+              latencyMs: 0,
+              withheld: null,
+              dropped: [],
+            },
+            ...none,
+          };
         if (this.deps.requireHttps && !m.endpoint.startsWith('https://')) {
-          return { result: { member: m.code, status: 'UNAVAILABLE' as MemberStatus, reason: 'INSECURE_ENDPOINT', latencyMs: 0, withheld: null, dropped: [] }, ...none };
+          return {
+            result: {
+              member: m.code,
+              status: 'UNAVAILABLE' as MemberStatus,
+              reason: 'INSECURE_ENDPOINT',
+              latencyMs: 0,
+              withheld: null,
+              dropped: [],
+            },
+            ...none,
+          };
         }
         const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': op.name };
         return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
           const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
           const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
           const fan = bounds.nested ? this.deps.nestedFanOut : this.deps.fanOut;
-          const [raw] = await fan.call([{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }], bounds.deadlineAt === undefined ? {} : { deadlineAt: bounds.deadlineAt });
+          const [raw] = await fan.call(
+            [{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }],
+            bounds.deadlineAt === undefined ? {} : { deadlineAt: bounds.deadlineAt },
+          );
           const checked = this.checkAnswer(m.code, raw!, jti, callerEntry, field, check);
-          span.setAttributes({ 'mcx.peer.status': checked.result.status, 'mcx.peer.latency_ms': checked.result.latencyMs, 'mcx.peer.dropped': checked.result.dropped.length });
+          span.setAttributes({
+            'mcx.peer.status': checked.result.status,
+            'mcx.peer.latency_ms': checked.result.latencyMs,
+            'mcx.peer.dropped': checked.result.dropped.length,
+          });
           return checked;
         });
       }),
@@ -245,7 +312,8 @@ export class FederationClient {
     return {
       members: results.map((r) => r.result),
       // No member asked (none offers the operation) is not a complete answer either.
-      completeness: results.length > 0 && results.every((r) => r.result.status === 'ANSWERED') ? ('COMPLETE' as const) : ('PARTIAL' as const),
+      completeness:
+        results.length > 0 && results.every((r) => r.result.status === 'ANSWERED') ? ('COMPLETE' as const) : ('PARTIAL' as const),
       receipts: results.flatMap((r) => (r.receipt ? [r.receipt] : [])),
       values: results.flatMap((r) => (r.value !== null && r.value !== undefined ? [{ member: r.result.member, value: r.value as T }] : [])),
     };
@@ -258,8 +326,22 @@ export class FederationClient {
   }
 
   /** One member's answer: status, receipt, then the operation's own checks. */
-  private checkAnswer<T>(member: string, r: PeerResult, jti: string, callerEntry: string, field: string, check: (member: string, data: unknown) => Checked<T>) {
-    const base: MemberResult = { member, status: STATUS[r.status], reason: r.reason, latencyMs: Math.round(r.latencyMs), withheld: null, dropped: [] };
+  private checkAnswer<T>(
+    member: string,
+    r: PeerResult,
+    jti: string,
+    callerEntry: string,
+    field: string,
+    check: (member: string, data: unknown) => Checked<T>,
+  ) {
+    const base: MemberResult = {
+      member,
+      status: STATUS[r.status],
+      reason: r.reason,
+      latencyMs: Math.round(r.latencyMs),
+      withheld: null,
+      dropped: [],
+    };
     const none = { value: null as T | null, receipt: null as FederatedOutcome['receipts'][number] | null };
     if (r.status === 'refused') {
       // The member's refusal code (x-mcx-refusal), when it gave one; else the HTTP status.
@@ -272,9 +354,17 @@ export class FederationClient {
     let receiptEntry: string;
     try {
       const { receipt, kid } = verifyReceipt(body?.receipt as string, this.deps.holder.keyResolver('audit-checkpoint'));
-      if (receipt.node !== member || this.deps.holder.ownerOfKid(kid)?.code !== member || receipt.jti !== jti || receipt.callerEntry !== callerEntry || receipt.to !== this.deps.forceCode) return bad('RECEIPT_MISMATCH');
+      if (
+        receipt.node !== member ||
+        this.deps.holder.ownerOfKid(kid)?.code !== member ||
+        receipt.jti !== jti ||
+        receipt.callerEntry !== callerEntry ||
+        receipt.to !== this.deps.forceCode
+      )
+        return bad('RECEIPT_MISMATCH');
       // The checkpoint it quotes is the witness we keep: it must be the member's own, signed by its audit key.
-      if (receipt.checkpoint !== null && verifyCheckpoint(receipt.checkpoint, this.memberKeys(member)).node !== member) return bad('RECEIPT_CHECKPOINT_MISMATCH');
+      if (receipt.checkpoint !== null && verifyCheckpoint(receipt.checkpoint, this.memberKeys(member)).node !== member)
+        return bad('RECEIPT_CHECKPOINT_MISMATCH');
       receiptEntry = receipt.entry.id;
     } catch {
       return bad('RECEIPT_INVALID');
@@ -283,7 +373,13 @@ export class FederationClient {
     if ('bad' in checked) return bad(checked.bad);
     // Dropped records outrank a cut answer; either way the answer is not complete.
     const cut = body?.truncated === true ? { status: 'TRUNCATED' as const, reason: 'ANSWER_CAPPED' } : {};
-    const result: MemberResult = { ...base, withheld: checked.withheld, dropped: checked.dropped, ...cut, ...(checked.dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}) };
+    const result: MemberResult = {
+      ...base,
+      withheld: checked.withheld,
+      dropped: checked.dropped,
+      ...cut,
+      ...(checked.dropped.length > 0 ? { status: 'BAD_DATA' as const, reason: 'RECORDS_DROPPED' } : {}),
+    };
     return { result, value: checked.value, receipt: { peer: member, peerEntryId: receiptEntry, receiptJws: body!.receipt as string } };
   }
 
@@ -293,7 +389,13 @@ export class FederationClient {
    * member's record keys in the manifest, of a schema this answer may carry (`accept`), and
    * parsing against that schema: a signed but malformed record is dropped as MALFORMED.
    */
-  private verified(member: string, wire: SignedRecordWire, seen: Set<string>, dropped: DroppedRecord[], accept: readonly ReceivedSchema[]): (Received & { wire: SignedRecordWire }) | null {
+  private verified(
+    member: string,
+    wire: SignedRecordWire,
+    seen: Set<string>,
+    dropped: DroppedRecord[],
+    accept: readonly ReceivedSchema[],
+  ): (Received & { wire: SignedRecordWire }) | null {
     const record = parse(wire?.bytes);
     const owner = typeof record?.owner === 'string' ? record.owner : null;
     const id = typeof record?.id === 'string' ? record.id : null;
@@ -317,9 +419,30 @@ export class FederationClient {
   }
 
   /** A child's episodes at every member, by linkage keys, with associates as pointers and their link counts. */
-  async history(read: AuthorisedRead, keys: readonly DerivedLinkageKey[], callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}): Promise<FederatedHistory> {
-    const variables = { keys: keys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) })) };
-    const out = await this.askAll(PEER_HISTORY, 'peerHistory', variables, read, callerEntry, (member, data) => this.checkHistory(member, data), bounds);
+  async history(
+    read: AuthorisedRead,
+    keys: readonly DerivedLinkageKey[],
+    callerEntry: string,
+    bounds: Pick<FanOutBounds, 'deadlineAt'> = {},
+  ): Promise<FederatedHistory> {
+    const variables = {
+      keys: keys.map((k) => ({
+        kind: k.kind,
+        strength: k.strength,
+        keyVersion: k.keyVersion,
+        key: k.key,
+        ...(k.variant ? { variant: k.variant } : {}),
+      })),
+    };
+    const out = await this.askAll(
+      PEER_HISTORY,
+      'peerHistory',
+      variables,
+      read,
+      callerEntry,
+      (member, data) => this.checkHistory(member, data),
+      bounds,
+    );
     const links = new Map<string, AssociateLinkCounts>();
     for (const v of out.values) for (const l of v.value.links) links.set(`${l.owner}/${l.id}`, l);
     return {
@@ -332,7 +455,10 @@ export class FederationClient {
     };
   }
 
-  private checkHistory(member: string, history: unknown): Checked<{ episodes: FederatedEpisodeModel[]; associates: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }> {
+  private checkHistory(
+    member: string,
+    history: unknown,
+  ): Checked<{ episodes: FederatedEpisodeModel[]; associates: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }> {
     const answer = historyAnswer.safeParse(history);
     if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
     const dropped: DroppedRecord[] = [];
@@ -346,7 +472,12 @@ export class FederationClient {
       if (got.schema === EPISODE_SCHEMA) {
         const match = matches.get(got.record.subjectRef);
         if (!match) dropped.push({ owner: member, id: got.record.id, reason: 'NOT_REQUESTED' });
-        else episodes.push({ member, match, episode: { record: got.record as EpisodeRecord, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' } });
+        else
+          episodes.push({
+            member,
+            match,
+            episode: { record: got.record as EpisodeRecord, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' },
+          });
       } else if (got.schema === 'mcx.associate-pointer/1') {
         pointers.push({ wire: got.wire, record: got.record });
       }
@@ -368,8 +499,20 @@ export class FederationClient {
    * Pointers to associates named by episodes but held by members whose answers did not carry
    * them: asked of each owner, with the owner's link counts (excluding this child).
    */
-  async pointers(read: AuthorisedRead, byOwner: ReadonlyMap<string, readonly string[]>, childKeys: readonly DerivedLinkageKey[], callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}) {
-    const exclude = childKeys.map((k) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) }));
+  async pointers(
+    read: AuthorisedRead,
+    byOwner: ReadonlyMap<string, readonly string[]>,
+    childKeys: readonly DerivedLinkageKey[],
+    callerEntry: string,
+    bounds: Pick<FanOutBounds, 'deadlineAt'> = {},
+  ) {
+    const exclude = childKeys.map((k) => ({
+      kind: k.kind,
+      strength: k.strength,
+      keyVersion: k.keyVersion,
+      key: k.key,
+      ...(k.variant ? { variant: k.variant } : {}),
+    }));
     const out = await this.askAll<{ pointers: StoredRecord<AssociatePointerRecord>[]; links: AssociateLinkCounts[] }>(
       PEER_POINTERS,
       'peerAssociatePointers',
@@ -397,37 +540,71 @@ export class FederationClient {
       },
       bounds,
     );
-    return { members: out.members, completeness: out.completeness, receipts: out.receipts, pointers: out.values.flatMap((v) => v.value.pointers), links: out.values.flatMap((v) => v.value.links) };
+    return {
+      members: out.members,
+      completeness: out.completeness,
+      receipts: out.receipts,
+      pointers: out.values.flatMap((v) => v.value.pointers),
+      links: out.values.flatMap((v) => v.value.links),
+    };
   }
 
   /** Locations of concern at every member near the points, optionally with one of `concerns`. */
-  async locations(read: AuthorisedRead, near: readonly Near[], concerns: readonly string[] | null, callerEntry: string, bounds: Pick<FanOutBounds, 'deadlineAt'> = {}): Promise<FederatedLocations> {
-    const variables = { near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })), concerns: concerns ? [...concerns] : null };
-    const out = await this.askAll<LocationNearModel[]>(PEER_LOCATIONS, 'peerLocations', variables, read, callerEntry, (member, data) => {
-      const answer = locationsAnswer.safeParse(data);
-      if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
-      const d = answer.data;
-      const dropped: DroppedRecord[] = [];
-      const seen = new Set<string>();
-      const found: LocationNearModel[] = [];
-      for (const wire of d.records) {
-        const got = this.verified(member, wire as SignedRecordWire, seen, dropped, [LOCATION_SCHEMA]);
-        if (got?.schema !== LOCATION_SCHEMA) continue;
-        const record: LocationRecord = got.record;
-        const point = record.facts.location;
-        const distance = point.lat != null && point.lon != null ? Math.min(...near.map((n) => haversineMetres(n, { lat: point.lat!, lon: point.lon! }) - n.radiusMetres)) : Infinity;
-        const wanted = !concerns || record.assessment.concerns.some((c) => concerns.includes(c));
-        // Asked for: within a radius asked about (a metre's rounding allowed), with a concern asked about.
-        if (distance > 1 || !wanted) {
-          dropped.push({ owner: member, id: record.id, reason: 'NOT_REQUESTED' });
-          continue;
+  async locations(
+    read: AuthorisedRead,
+    near: readonly Near[],
+    concerns: readonly string[] | null,
+    callerEntry: string,
+    bounds: Pick<FanOutBounds, 'deadlineAt'> = {},
+  ): Promise<FederatedLocations> {
+    const variables = {
+      near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })),
+      concerns: concerns ? [...concerns] : null,
+    };
+    const out = await this.askAll<LocationNearModel[]>(
+      PEER_LOCATIONS,
+      'peerLocations',
+      variables,
+      read,
+      callerEntry,
+      (member, data) => {
+        const answer = locationsAnswer.safeParse(data);
+        if (!answer.success) return { bad: 'MALFORMED_ANSWER' };
+        const d = answer.data;
+        const dropped: DroppedRecord[] = [];
+        const seen = new Set<string>();
+        const found: LocationNearModel[] = [];
+        for (const wire of d.records) {
+          const got = this.verified(member, wire as SignedRecordWire, seen, dropped, [LOCATION_SCHEMA]);
+          if (got?.schema !== LOCATION_SCHEMA) continue;
+          const record: LocationRecord = got.record;
+          const point = record.facts.location;
+          const distance =
+            point.lat != null && point.lon != null
+              ? Math.min(...near.map((n) => haversineMetres(n, { lat: point.lat!, lon: point.lon! }) - n.radiusMetres))
+              : Infinity;
+          const wanted = !concerns || record.assessment.concerns.some((c) => concerns.includes(c));
+          // Asked for: within a radius asked about (a metre's rounding allowed), with a concern asked about.
+          if (distance > 1 || !wanted) {
+            dropped.push({ owner: member, id: record.id, reason: 'NOT_REQUESTED' });
+            continue;
+          }
+          const exact = Math.min(...near.map((n) => haversineMetres(n, { lat: point!.lat!, lon: point!.lon! })));
+          found.push({
+            location: { record, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' },
+            distanceMetres: Math.round(exact),
+          });
         }
-        const exact = Math.min(...near.map((n) => haversineMetres(n, { lat: point!.lat!, lon: point!.lon! })));
-        found.push({ location: { record, bytes: got.wire.bytes, signature: got.wire.signature, state: 'ACTIVE' }, distanceMetres: Math.round(exact) });
-      }
-      return { value: found, dropped, withheld: d.withheld };
-    }, bounds);
-    return { members: out.members, completeness: out.completeness, receipts: out.receipts, locations: out.values.flatMap((v) => v.value).sort((a, b) => a.distanceMetres - b.distanceMetres) };
+        return { value: found, dropped, withheld: d.withheld };
+      },
+      bounds,
+    );
+    return {
+      members: out.members,
+      completeness: out.completeness,
+      receipts: out.receipts,
+      locations: out.values.flatMap((v) => v.value).sort((a, b) => a.distanceMetres - b.distanceMetres),
+    };
   }
 
   /**
@@ -436,16 +613,44 @@ export class FederationClient {
    * it runs inside another member's request (the caller's remaining time does not travel with the
    * request, so it cannot be used here).
    */
-  async associateLinks(read: AuthorisedRead, associates: readonly { owner: string; id: string; keys: readonly { kind: string; strength: string; keyVersion: string; key: string }[] }[], exclude: readonly { kind: string; strength: string; keyVersion: string; key: string; variant?: string }[], callerEntry: string) {
-    const strip = (k: { kind: string; strength: string; keyVersion: string; key: string; variant?: string }) => ({ kind: k.kind, strength: k.strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant } : {}) });
-    const variables = { associates: associates.map((a) => ({ owner: a.owner, id: a.id, keys: a.keys.map(strip) })), exclude: exclude.map(strip) };
+  async associateLinks(
+    read: AuthorisedRead,
+    associates: readonly {
+      owner: string;
+      id: string;
+      keys: readonly { kind: string; strength: string; keyVersion: string; key: string }[];
+    }[],
+    exclude: readonly { kind: string; strength: string; keyVersion: string; key: string; variant?: string }[],
+    callerEntry: string,
+  ) {
+    const strip = (k: { kind: string; strength: string; keyVersion: string; key: string; variant?: string }) => ({
+      kind: k.kind,
+      strength: k.strength,
+      keyVersion: k.keyVersion,
+      key: k.key,
+      ...(k.variant ? { variant: k.variant } : {}),
+    });
+    const variables = {
+      associates: associates.map((a) => ({ owner: a.owner, id: a.id, keys: a.keys.map(strip) })),
+      exclude: exclude.map(strip),
+    };
     const asked = new Set(associates.map((a) => `${a.owner}/${a.id}`));
     // The owner asks about its own associates as itself (its own organisation and kind), for the
     // requester's purpose and case: a local authority's node may not speak for a police user,
     // and need not, since counts are the owner's business. Its consultation entry
     // (`callerEntry`) names the requester it asked for.
     const self = this.deps.holder.member(this.deps.forceCode);
-    const asOwner: AuthorisedRead = { ...read, viewer: { subject: `node:${this.deps.forceCode}`, issuer: `mcx-node:${this.deps.forceCode}`, force: this.deps.forceCode, orgKind: (self?.kind ?? 'police') as OrgKind, roles: ['investigator'], tokenKind: 'user' } };
+    const asOwner: AuthorisedRead = {
+      ...read,
+      viewer: {
+        subject: `node:${this.deps.forceCode}`,
+        issuer: `mcx-node:${this.deps.forceCode}`,
+        force: this.deps.forceCode,
+        orgKind: (self?.kind ?? 'police') as OrgKind,
+        roles: ['investigator'],
+        tokenKind: 'user',
+      },
+    };
     const out = await this.askAll<{ owner: string; id: string; children: number }[]>(
       PEER_ASSOCIATE_LINKS,
       'peerAssociateLinks',
@@ -466,7 +671,9 @@ export class FederationClient {
       counts: associates.map((a) => ({
         owner: a.owner,
         id: a.id,
-        byForce: out.values.flatMap((v) => v.value.filter((l) => l.owner === a.owner && l.id === a.id).map((l) => ({ force: v.member, children: l.children }))),
+        byForce: out.values.flatMap((v) =>
+          v.value.filter((l) => l.owner === a.owner && l.id === a.id).map((l) => ({ force: v.member, children: l.children })),
+        ),
         complete: out.completeness === 'COMPLETE',
       })),
     };

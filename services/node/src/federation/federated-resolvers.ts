@@ -3,8 +3,8 @@
  * parse and shape the payload; FederatedReadService asks the members and audits each read (the
  * consultation before any member is asked, the receipts, the combination before release).
  */
-import type { Context } from '../context.js';
 import type { McxFederatedEpisodeResolvers, QueryResolvers } from '../__generated__/resolvers-types.js';
+import type { Context } from '../context.js';
 import { FederatedReadService } from './federated-read-service.js';
 
 /** The federated reads over this process's services (it holds no state of its own). */
@@ -16,7 +16,8 @@ export function federatedReads(ctx: Context): FederatedReadService {
 export const federatedEpisodes: NonNullable<QueryResolvers['federatedEpisodes']> = async (_, { identity }, ctx) => {
   const read = await ctx.access.requireRead('federatedEpisodes');
   const answer = await federatedReads(ctx).history(read, 'federatedEpisodes', identity);
-  const newestFirst = (a: { episode: { record: { facts: { reportedAt: string } } } }, b: typeof a) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt);
+  const newestFirst = (a: { episode: { record: { facts: { reportedAt: string } } } }, b: typeof a) =>
+    b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt);
   return {
     strong: answer.episodes.filter((e) => e.match.strength === 'STRONG').sort(newestFirst),
     possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort(newestFirst),

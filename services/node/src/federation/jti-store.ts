@@ -1,4 +1,5 @@
 import { lt, sql } from 'drizzle-orm';
+
 import { schema, type Database } from '@mcx/db';
 
 const { peerTokenJtis } = schema;
@@ -13,13 +14,20 @@ export class JtiStore {
 
   /** Records a token's first use. False: it was used before (a replay). */
   async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
-    const rows = await this.db.insert(peerTokenJtis).values({ issuer, jti, expiresAt }).onConflictDoNothing().returning({ jti: peerTokenJtis.jti });
+    const rows = await this.db
+      .insert(peerTokenJtis)
+      .values({ issuer, jti, expiresAt })
+      .onConflictDoNothing()
+      .returning({ jti: peerTokenJtis.jti });
     return rows.length === 1;
   }
 
   /** Deletes rows of tokens that expired more than `leewaySec` ago; returns how many. */
   async sweep(now: Date, leewaySec: number): Promise<number> {
-    const rows = await this.db.delete(peerTokenJtis).where(lt(peerTokenJtis.expiresAt, new Date(now.getTime() - leewaySec * 1000))).returning({ jti: peerTokenJtis.jti });
+    const rows = await this.db
+      .delete(peerTokenJtis)
+      .where(lt(peerTokenJtis.expiresAt, new Date(now.getTime() - leewaySec * 1000)))
+      .returning({ jti: peerTokenJtis.jti });
     return rows.length;
   }
 

@@ -1,4 +1,5 @@
 import { sql } from 'drizzle-orm';
+
 import { schema, type Database } from '@mcx/db';
 import type { ManifestStore } from '@mcx/signing';
 
@@ -20,7 +21,10 @@ export class PgManifestStore implements ManifestStore {
     await this.db
       .insert(manifestState)
       .values({ id: 1, highestVersion: v })
-      .onConflictDoUpdate({ target: manifestState.id, set: { highestVersion: sql`greatest(${manifestState.highestVersion}, excluded.highest_version)` } });
+      .onConflictDoUpdate({
+        target: manifestState.id,
+        set: { highestVersion: sql`greatest(${manifestState.highestVersion}, excluded.highest_version)` },
+      });
   }
 
   /** Keeps the JWS of the newest manifest accepted, for a restart to fall back on. */

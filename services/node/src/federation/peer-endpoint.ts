@@ -7,10 +7,19 @@
  * signed records and a signed disclosure receipt.
  */
 import type { ApolloServer } from '@apollo/server';
+
 import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Purpose, type Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { signReceipt, verifyNodeToken, type JsonValue, type SigningKey, type TrustManifestHolder, type VerifiedNodeToken } from '@mcx/signing';
+import {
+  signReceipt,
+  verifyNodeToken,
+  type JsonValue,
+  type SigningKey,
+  type TrustManifestHolder,
+  type VerifiedNodeToken,
+} from '@mcx/signing';
+
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
@@ -25,7 +34,8 @@ const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
   provider: ['provider'],
 };
 const ACT_REFUSALS: Record<ActRefusal, string> = {
-  PEER_CLAIMS_INVALID: 'the node token lacks a valid act (subject, issuer, organisation, kind, role), purpose, case reference or caller entry',
+  PEER_CLAIMS_INVALID:
+    'the node token lacks a valid act (subject, issuer, organisation, kind, role), purpose, case reference or caller entry',
   PEER_ACT_KIND_NOT_SPOKEN_FOR: 'a member may not speak for an organisation of a kind above its own',
   PEER_ACT_OTHER_MEMBER: "a member may not speak for another member's own users",
   PEER_ACT_UNKNOWN_ORGANISATION: "the requester's organisation is not a known organisation of the kind claimed",
@@ -81,7 +91,12 @@ function refusal(status: number, code: string, message: string): PeerReply {
 const ORG = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
 
 /** Why a member's claims about its investigator were refused (the refusal's reason). */
-export type ActRefusal = 'PEER_CLAIMS_INVALID' | 'PEER_ACT_KIND_NOT_SPOKEN_FOR' | 'PEER_ACT_OTHER_MEMBER' | 'PEER_ACT_UNKNOWN_ORGANISATION' | 'PEER_CALLER_ENTRY_NOT_OWN';
+export type ActRefusal =
+  | 'PEER_CLAIMS_INVALID'
+  | 'PEER_ACT_KIND_NOT_SPOKEN_FOR'
+  | 'PEER_ACT_OTHER_MEMBER'
+  | 'PEER_ACT_UNKNOWN_ORGANISATION'
+  | 'PEER_CALLER_ENTRY_NOT_OWN';
 
 /** What the receiver knows to bind a member's claims: the manifest and the reference data. */
 export interface ActBinding {
@@ -99,7 +114,12 @@ export interface ActBinding {
  * organisations the reference data knows as that kind (a provider is not listed); its caller
  * entry must be one of its own.
  */
-export function readClaims(claims: Record<string, unknown>, bind: ActBinding): { refused: ActRefusal } | { sub: string; iss: string; org: string; orgKind: OrgKind; purpose: Purpose; caseRef: string; callerEntry: string } {
+export function readClaims(
+  claims: Record<string, unknown>,
+  bind: ActBinding,
+):
+  | { refused: ActRefusal }
+  | { sub: string; iss: string; org: string; orgKind: OrgKind; purpose: Purpose; caseRef: string; callerEntry: string } {
   const invalid = { refused: 'PEER_CLAIMS_INVALID' as const };
   const act = claims.act as Record<string, unknown> | undefined;
   if (typeof act !== 'object' || act === null) return invalid;
@@ -107,10 +127,18 @@ export function readClaims(claims: Record<string, unknown>, bind: ActBinding): {
   const { purpose, case_ref: caseRef, caller_entry: callerEntry } = claims;
   if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || iss.length === 0 || iss.length > 256) return invalid;
   if (typeof org !== 'string' || !ORG.test(org) || !isOrgKind(orgKind) || role !== 'investigator') return invalid;
-  if (!isPurpose(purpose) || typeof caseRef !== 'string' || !CASE_REF.test(caseRef) || typeof callerEntry !== 'string' || !ENTRY.test(callerEntry)) return invalid;
+  if (
+    !isPurpose(purpose) ||
+    typeof caseRef !== 'string' ||
+    !CASE_REF.test(caseRef) ||
+    typeof callerEntry !== 'string' ||
+    !ENTRY.test(callerEntry)
+  )
+    return invalid;
   if (!(SPEAKS_FOR[bind.member.kind] ?? []).includes(orgKind)) return { refused: 'PEER_ACT_KIND_NOT_SPOKEN_FOR' };
   if (bind.isOtherMember(org)) return { refused: 'PEER_ACT_OTHER_MEMBER' };
-  if (org === bind.member.code ? orgKind !== bind.member.kind : orgKind !== 'provider' && bind.organisationKind(org) !== orgKind) return { refused: 'PEER_ACT_UNKNOWN_ORGANISATION' };
+  if (org === bind.member.code ? orgKind !== bind.member.kind : orgKind !== 'provider' && bind.organisationKind(org) !== orgKind)
+    return { refused: 'PEER_ACT_UNKNOWN_ORGANISATION' };
   if (callerEntry.slice(0, callerEntry.lastIndexOf(':')) !== bind.member.code) return { refused: 'PEER_CALLER_ENTRY_NOT_OWN' };
   return { sub, iss, org, orgKind, purpose, caseRef, callerEntry };
 }
@@ -119,7 +147,8 @@ export function readClaims(claims: Record<string, unknown>, bind: ActBinding): {
 function readBody(body: unknown): { id: string; variables: Record<string, unknown> } | null {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) return null;
   const { id, variables = {} } = body as { id?: unknown; variables?: unknown };
-  if (typeof id !== 'string' || !HASH.test(id) || typeof variables !== 'object' || variables === null || Array.isArray(variables)) return null;
+  if (typeof id !== 'string' || !HASH.test(id) || typeof variables !== 'object' || variables === null || Array.isArray(variables))
+    return null;
   return { id, variables: variables as Record<string, unknown> };
 }
 
@@ -144,7 +173,13 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       return { refused: refusal(401, 'NODE_TOKEN_MISSING', 'a node token is required') };
     }
     try {
-      return { token: verifyNodeToken(token, deps.holder, { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec }) };
+      return {
+        token: verifyNodeToken(token, deps.holder, {
+          audience: peerAudience(deps.forceCode),
+          now: deps.now(),
+          leewaySec: deps.clockLeewaySec,
+        }),
+      };
     } catch (err) {
       const code = err instanceof McxError ? err.code : 'NODE_TOKEN_INVALID';
       deps.security.note('peer_token_refused', code, source);
@@ -176,21 +211,48 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     // a peer like any other, and only the owner's own organisation reads the owner's whole record.
     const viewer: Viewer = claims
       ? { subject: claims.sub, issuer: claims.iss, force: claims.org, orgKind: claims.orgKind, roles: ['investigator'], tokenKind: 'user' }
-      : { subject: `node:${member.code}`, issuer: `mcx-peer:${member.code}`, force: member.code, orgKind: 'police', roles: ['investigator'], tokenKind: 'user' };
+      : {
+          subject: `node:${member.code}`,
+          issuer: `mcx-peer:${member.code}`,
+          force: member.code,
+          orgKind: 'police',
+          roles: ['investigator'],
+          tokenKind: 'user',
+        };
     const refuseAudited = async (status: number, code: string, message: string, operation: string) => {
       // An authenticated member's refused request belongs in the audit chain.
-      await deps.audit.record({ action: 'authorisation_failure', viewer, requestingNode: member.code, operation, recordIds: [], outcome: 'refused', reason: code }).catch(() => undefined);
+      await deps.audit
+        .record({
+          action: 'authorisation_failure',
+          viewer,
+          requestingNode: member.code,
+          operation,
+          recordIds: [],
+          outcome: 'refused',
+          reason: code,
+        })
+        .catch(() => undefined);
       return refusal(status, code, message);
     };
-    if (!claims) return refuseAudited(403, (read as { refused: ActRefusal }).refused, ACT_REFUSALS[(read as { refused: ActRefusal }).refused], 'peer');
+    if (!claims)
+      return refuseAudited(403, (read as { refused: ActRefusal }).refused, ACT_REFUSALS[(read as { refused: ActRefusal }).refused], 'peer');
     const op = operationByHash(body.id);
     if (!op) return refuseAudited(400, 'OPERATION_NOT_ALLOWED', 'that operation is not on the peer allow-list', 'peer');
     const self = deps.holder.member(deps.forceCode);
-    if (!self?.capabilities.includes(op.name)) return refuseAudited(400, 'OPERATION_NOT_OFFERED', `this node does not offer ${op.name}`, op.name);
+    if (!self?.capabilities.includes(op.name))
+      return refuseAudited(400, 'OPERATION_NOT_OFFERED', `this node does not offer ${op.name}`, op.name);
 
-    const principal: Principal = { viewer, claims: verified.claims, forwarded: null, peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef } };
+    const principal: Principal = {
+      viewer,
+      claims: verified.claims,
+      forwarded: null,
+      peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef },
+    };
     const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti }, log);
-    const response = await deps.apollo.executeOperation({ query: op.document, variables: variables as Record<string, unknown> }, { contextValue: ctx });
+    const response = await deps.apollo.executeOperation(
+      { query: op.document, variables: variables as Record<string, unknown> },
+      { contextValue: ctx },
+    );
     if (response.body.kind !== 'single') return refusal(500, 'INTERNAL', 'unexpected incremental result');
     const { data, errors } = response.body.singleResult;
     if (errors?.length) {
@@ -202,7 +264,15 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     const entry = ctx.peerCall?.entry;
     if (!entry) return refusal(500, 'AUDIT_UNAVAILABLE', 'the disclosure was not audited');
     const receipt = signReceipt(
-      { node: deps.forceCode, to: member.code, jti: verified.jti, callerEntry: claims.callerEntry, entry, checkpoint: await deps.audit.latestCheckpoint(), at: deps.now().toISOString() },
+      {
+        node: deps.forceCode,
+        to: member.code,
+        jti: verified.jti,
+        callerEntry: claims.callerEntry,
+        entry,
+        checkpoint: await deps.audit.latestCheckpoint(),
+        at: deps.now().toISOString(),
+      },
       deps.auditKey,
     );
     // `truncated`: the answer was cut at one of this node's caps (the caller reports it, and is PARTIAL).

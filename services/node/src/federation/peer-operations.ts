@@ -4,6 +4,7 @@
  * trust-manifest capabilities, so members need not upgrade in lockstep.
  */
 import { createHash } from 'node:crypto';
+
 import { canonicalJson, type JsonValue } from '@mcx/signing';
 
 /** The path of the peer endpoint on every node. */

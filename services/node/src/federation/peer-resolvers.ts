@@ -4,19 +4,21 @@
  * disclosure is audited (with the caller's entry id) before anything is returned.
  */
 import { GraphQLError } from 'graphql';
+
 import { KEY_KIND_STRENGTH, type KeyKind } from '@mcx/linkage';
-import { committed, type Context } from '../context.js';
+
 import type { McxPeerKeyInput, QueryResolvers } from '../__generated__/resolvers-types.js';
-import { discloseAssociate } from '../modules/disclosure/disclose.js';
-import type { AssociateRecord } from '../modules/associate/associate-spec.js';
-import type { EpisodeRecord } from '../modules/episode/episode-model.js';
-import { byPolicy } from '../modules/records/audited-read.js';
-import type { Kind, StoredRecord } from '../modules/records/record-kind.js';
-import type { Grading } from '../modules/records/grading.js';
-import { withholdingRule } from '../modules/disclosure/policy.js';
 import type { AuthorisedRead } from '../auth/access.js';
-import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { committed, type Context } from '../context.js';
+import type { AssociateRecord } from '../modules/associate/associate-spec.js';
+import { discloseAssociate } from '../modules/disclosure/disclose.js';
+import { withholdingRule } from '../modules/disclosure/policy.js';
+import type { EpisodeRecord } from '../modules/episode/episode-model.js';
 import { boundingBox, haversineMetres } from '../modules/history/history-model.js';
+import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { byPolicy } from '../modules/records/audited-read.js';
+import type { Grading } from '../modules/records/grading.js';
+import type { Kind, StoredRecord } from '../modules/records/record-kind.js';
 
 /** The most keys one request may carry (one identity makes about a dozen, two key versions double it). */
 export const MAX_PEER_KEYS = 64;
@@ -41,11 +43,24 @@ function checkKeys(keys: readonly McxPeerKeyInput[]) {
     const strength = k.variant != null ? 'fuzzy' : base;
     if (k.strength !== strength) badInput(`keys.${i}.strength does not match its kind`);
     if (!KEY.test(k.key) || !VERSION.test(k.keyVersion)) badInput(`keys.${i} is not a linkage key`);
-    return { kind: k.kind as KeyKind, strength, keyVersion: k.keyVersion, key: k.key, ...(k.variant ? { variant: k.variant as 'dob_swapped' | 'sex_expanded' } : {}) };
+    return {
+      kind: k.kind as KeyKind,
+      strength,
+      keyVersion: k.keyVersion,
+      key: k.key,
+      ...(k.variant ? { variant: k.variant as 'dob_swapped' | 'sex_expanded' } : {}),
+    };
   });
 }
 
-const toSigned = (s: StoredRecord<{ kind: string; owner: string; id: string; version: number }>) => ({ kind: s.record.kind, owner: s.record.owner, id: s.record.id, version: s.record.version, bytes: s.bytes, signature: s.signature });
+const toSigned = (s: StoredRecord<{ kind: string; owner: string; id: string; version: number }>) => ({
+  kind: s.record.kind,
+  owner: s.record.owner,
+  id: s.record.id,
+  version: s.record.version,
+  bytes: s.bytes,
+  signature: s.signature,
+});
 
 /** What this node withheld from a peer's answer, by reason. */
 interface PeerWithheld {
@@ -64,7 +79,12 @@ const noneWithheld = (): PeerWithheld => ({ restricted: 0, reviewOverdue: 0, not
  * integrityFault is null. The audit entry keeps them apart.
  */
 function onWire(w: PeerWithheld) {
-  return { restricted: w.restricted, reviewOverdue: w.reviewOverdue, notDisclosable: w.notDisclosable + w.integrityFault, integrityFault: null };
+  return {
+    restricted: w.restricted,
+    reviewOverdue: w.reviewOverdue,
+    notDisclosable: w.notDisclosable + w.integrityFault,
+    integrityFault: null,
+  };
 }
 
 export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_, { keys }, ctx: Context) => {
@@ -88,12 +108,31 @@ export const peerHistory: NonNullable<QueryResolvers['peerHistory']> = async (_,
     }
   }
   // The associates those episodes name that this node holds, as signed pointers: never a name.
-  const named = [...new Set(released.flatMap((e) => e.record.facts.associates.filter((a) => a.owner === ctx.forceCode).map((a) => a.associateId)))];
+  const named = [
+    ...new Set(released.flatMap((e) => e.record.facts.associates.filter((a) => a.owner === ctx.forceCode).map((a) => a.associateId))),
+  ];
   const pointers = await pointersFor(ctx, read, named, withheld);
   const out = [...released.map(toSigned), ...pointers.map(toSigned)];
-  const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), query);
-  await auditDisclosure(ctx, read, 'peerHistory', out.map((r) => `${r.owner}/${r.id}`), withheld, subjects.digest(query));
-  return { matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })), records: out, withheld: onWire(withheld), associateLinks };
+  const associateLinks = await linkCounts(
+    ctx,
+    read,
+    pointers.map((p) => p.record.id),
+    query,
+  );
+  await auditDisclosure(
+    ctx,
+    read,
+    'peerHistory',
+    out.map((r) => `${r.owner}/${r.id}`),
+    withheld,
+    subjects.digest(query),
+  );
+  return {
+    matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })),
+    records: out,
+    withheld: onWire(withheld),
+    associateLinks,
+  };
 };
 
 /** Signed pointers to associates held here, by id; a withheld one counts as not disclosable, or as an integrity fault. */
@@ -119,13 +158,26 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-
 
 export const peerAssociatePointers: NonNullable<QueryResolvers['peerAssociatePointers']> = async (_, { ids, exclude }, ctx: Context) => {
   const read = await ctx.access.requirePeer('peerAssociatePointers');
-  if (ids.length === 0 || ids.length > MAX_POINTERS || !ids.every((id) => UUID.test(id))) badInput(`ids must hold 1 to ${MAX_POINTERS} associate ids`);
+  if (ids.length === 0 || ids.length > MAX_POINTERS || !ids.every((id) => UUID.test(id)))
+    badInput(`ids must hold 1 to ${MAX_POINTERS} associate ids`);
   const childKeys = exclude.length ? checkKeys(exclude) : [];
   const withheld = noneWithheld();
   const pointers = await pointersFor(ctx, read, [...new Set(ids)], withheld);
-  const associateLinks = await linkCounts(ctx, read, pointers.map((p) => p.record.id), childKeys);
+  const associateLinks = await linkCounts(
+    ctx,
+    read,
+    pointers.map((p) => p.record.id),
+    childKeys,
+  );
   const out = pointers.map(toSigned);
-  await auditDisclosure(ctx, read, 'peerAssociatePointers', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
+  await auditDisclosure(
+    ctx,
+    read,
+    'peerAssociatePointers',
+    out.map((r) => `${r.owner}/${r.id}`),
+    withheld,
+    null,
+  );
   return { records: out, withheld: onWire(withheld), associateLinks };
 };
 
@@ -133,7 +185,15 @@ export const peerAssociatePointers: NonNullable<QueryResolvers['peerAssociatePoi
  * The disclosure entry for a peer's request, naming the caller's entry; its id goes into the
  * signed receipt. Nothing is released if it cannot be written.
  */
-async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: string, recordIds: string[], withheld: PeerWithheld | null, linkageDigest: string | null, reason?: string) {
+async function auditDisclosure(
+  ctx: Context,
+  read: AuthorisedRead,
+  operation: string,
+  recordIds: string[],
+  withheld: PeerWithheld | null,
+  linkageDigest: string | null,
+  reason?: string,
+) {
   const peer = ctx.peerCall!;
   const held =
     withheld && withheld.notDisclosable + withheld.restricted + withheld.reviewOverdue + withheld.integrityFault > 0
@@ -167,13 +227,27 @@ async function auditDisclosure(ctx: Context, read: AuthorisedRead, operation: st
 async function linkCounts(ctx: Context, read: AuthorisedRead, associateIds: string[], childKeys: ReturnType<typeof checkKeys>) {
   const federation = ctx.services.federation;
   if (associateIds.length === 0 || !federation) return [];
-  const associates = await Promise.all(associateIds.map(async (id) => ({ owner: ctx.forceCode, id, keys: await ctx.services.subjects.associateKeys(id) })));
+  const associates = await Promise.all(
+    associateIds.map(async (id) => ({ owner: ctx.forceCode, id, keys: await ctx.services.subjects.associateKeys(id) })),
+  );
   const withKeys = associates.filter((a) => a.keys.length > 0);
   const counts = new Map<string, { owner: string; id: string; byForce: { force: string; children: number }[]; complete: boolean }>();
   for (const a of associates) counts.set(a.id, { owner: a.owner, id: a.id, byForce: [], complete: a.keys.length > 0 });
   if (withKeys.length > 0) {
     const consultation = await committed(() =>
-      ctx.services.audit.record({ action: 'consultation', viewer: read.viewer, requestingNode: read.requestingNode, purpose: read.purpose, caseRef: read.caseRef, linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)), operation: 'associateLinks', queryIds: withKeys.map((a) => `${a.owner}/${a.id}`), recordIds: [], outcome: 'success', peerEntryId: ctx.peerCall?.callerEntry ?? null }),
+      ctx.services.audit.record({
+        action: 'consultation',
+        viewer: read.viewer,
+        requestingNode: read.requestingNode,
+        purpose: read.purpose,
+        caseRef: read.caseRef,
+        linkageDigest: ctx.services.subjects.digest(withKeys.flatMap((a) => a.keys)),
+        operation: 'associateLinks',
+        queryIds: withKeys.map((a) => `${a.owner}/${a.id}`),
+        recordIds: [],
+        outcome: 'success',
+        peerEntryId: ctx.peerCall?.callerEntry ?? null,
+      }),
     );
     const answer = await federation.associateLinks(read, withKeys, childKeys, `${ctx.forceCode}:${consultation.seq}`);
     // The members' receipts are part of this node's audit: without them, nothing is released.
@@ -190,14 +264,21 @@ function links(m: { strength: string; matchedKinds: string[] }): boolean {
 
 export const peerAssociateLinks: NonNullable<QueryResolvers['peerAssociateLinks']> = async (_, { associates, exclude }, ctx: Context) => {
   if (associates.length === 0 || associates.length > 50) badInput('associates must hold 1 to 50 associates');
-  const read = await ctx.access.requireOwnerPeer('peerAssociateLinks', associates.map((a) => a.owner));
+  const read = await ctx.access.requireOwnerPeer(
+    'peerAssociateLinks',
+    associates.map((a) => a.owner),
+  );
   const excludeKeys = exclude.length ? checkKeys(exclude) : [];
   const { subjects, records, disclosure } = ctx.services;
   const today = ctx.services.records.today();
-  const excluded = new Set(excludeKeys.length ? (await subjects.matchQuery(excludeKeys)).filter((m) => m.owner === ctx.forceCode).map((m) => m.subjectRef) : []);
+  const excluded = new Set(
+    excludeKeys.length ? (await subjects.matchQuery(excludeKeys)).filter((m) => m.owner === ctx.forceCode).map((m) => m.subjectRef) : [],
+  );
   // Only what the asker could be told of counts: an associate or an episode the policy withholds
   // from it (graded E, a condition that excludes it) adds nothing, so a count is no oracle for it.
-  const admitted = (record: { kind: Kind; owner: string; grading?: Grading | null }) => withholdingRule(disclosure.policy, read.requester, { kind: record.kind, owner: record.owner, grading: record.grading ?? null }) === null;
+  const admitted = (record: { kind: Kind; owner: string; grading?: Grading | null }) =>
+    withholdingRule(disclosure.policy, read.requester, { kind: record.kind, owner: record.owner, grading: record.grading ?? null }) ===
+    null;
   const out = [];
   for (const a of associates) {
     const keys = checkKeys(a.keys);
@@ -207,7 +288,9 @@ export const peerAssociateLinks: NonNullable<QueryResolvers['peerAssociateLinks'
       const found = await records.read<AssociateRecord>('associate', ctx.forceCode, m.subjectRef);
       if (found.record && admitted(found.record.record)) same.push(`${m.owner}/${m.subjectRef}`);
     }
-    const children = (await records.subjectsNaming(ctx.forceCode, [`${a.owner}/${a.id}`, ...same], today, admitted)).filter((s) => !excluded.has(s));
+    const children = (await records.subjectsNaming(ctx.forceCode, [`${a.owner}/${a.id}`, ...same], today, admitted)).filter(
+      (s) => !excluded.has(s),
+    );
     out.push({ owner: a.owner, id: a.id, children: children.length });
   }
   await auditDisclosure(ctx, read, 'peerAssociateLinks', [], null, subjects.digest(associates.flatMap((a) => a.keys)), 'LINK_COUNTS');
@@ -221,7 +304,8 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
   const read = await ctx.access.requirePeer('peerLocations');
   if (near.length === 0 || near.length > 50) badInput('near must hold 1 to 50 points');
   for (const [i, n] of near.entries()) {
-    if (!(Math.abs(n.lat) <= 90 && Math.abs(n.lon) <= 180 && n.radiusMetres > 0 && n.radiusMetres <= 50_000)) badInput(`near.${i} must be a point with a radius up to 50 km`);
+    if (!(Math.abs(n.lat) <= 90 && Math.abs(n.lon) <= 180 && n.radiusMetres > 0 && n.radiusMetres <= 50_000))
+      badInput(`near.${i} must be a point with a radius up to 50 km`);
   }
   const { records } = ctx.services;
   const today = records.today();
@@ -236,13 +320,23 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
   const held = new Map<string, 'RESTRICTED' | 'REVIEW_OVERDUE'>();
   for (const n of near) {
     // One more than the cap: if it comes back, the answer is cut, and says so.
-    const box = await records.inBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT + 1);
+    const box = await records.inBox<LocationRecord>(
+      'location_of_concern',
+      boundingBox(n, n.radiusMetres),
+      today,
+      MAX_LOCATIONS_PER_POINT + 1,
+    );
     if (box.records.length + box.faulty.length > MAX_LOCATIONS_PER_POINT) {
       ctx.peerCall!.truncated = true;
       box.records.splice(MAX_LOCATIONS_PER_POINT - box.faulty.length);
     }
     // What matched but a reader may not see now: counted, never sent.
-    for (const w of await records.withheldInBox<LocationRecord>('location_of_concern', boundingBox(n, n.radiusMetres), today, MAX_LOCATIONS_PER_POINT)) {
+    for (const w of await records.withheldInBox<LocationRecord>(
+      'location_of_concern',
+      boundingBox(n, n.radiusMetres),
+      today,
+      MAX_LOCATIONS_PER_POINT,
+    )) {
       if (within(n, w.record)) held.set(w.record.id, w.reason);
     }
     // Candidates whose stored copy fails: withheld and counted (once, whatever the boxes they are in).
@@ -257,6 +351,13 @@ export const peerLocations: NonNullable<QueryResolvers['peerLocations']> = async
     if ('released' in shaped) out.push(toSigned(shaped.released));
     else withheld.notDisclosable += 1;
   }
-  await auditDisclosure(ctx, read, 'peerLocations', out.map((r) => `${r.owner}/${r.id}`), withheld, null);
+  await auditDisclosure(
+    ctx,
+    read,
+    'peerLocations',
+    out.map((r) => `${r.owner}/${r.id}`),
+    withheld,
+    null,
+  );
   return { records: out, withheld: onWire(withheld) };
 };

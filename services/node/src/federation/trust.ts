@@ -1,8 +1,10 @@
 import { readFile } from 'node:fs/promises';
+
+import type { Database } from '@mcx/db';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { TrustManifestHolder, loadVerifyKey } from '@mcx/signing';
-import type { Database } from '@mcx/db';
+import { loadVerifyKey, TrustManifestHolder } from '@mcx/signing';
+
 import { PgManifestStore } from './manifest-store.js';
 
 export interface TrustConfig {
@@ -32,7 +34,10 @@ export async function loadTrust(config: TrustConfig, db: Database, logger: Logge
     await store.saveJws(verified.manifest.version, jws);
     const log = { version: verified.manifest.version, members: verified.manifest.members.length, source };
     if (verified.status === 'in-grace') {
-      logger.warn({ ...log, refuseAfter: verified.refuseAfter }, 'TRUST MANIFEST PAST ITS VALIDITY: federation stops at the end of the grace period; ask the federation operator for a new manifest');
+      logger.warn(
+        { ...log, refuseAfter: verified.refuseAfter },
+        'TRUST MANIFEST PAST ITS VALIDITY: federation stops at the end of the grace period; ask the federation operator for a new manifest',
+      );
     } else {
       logger.info(log, 'trust manifest installed');
     }
@@ -52,7 +57,8 @@ export async function loadTrust(config: TrustConfig, db: Database, logger: Logge
   }
 
   await reload();
-  if (!holder.manifest) throw new McxError('MANIFEST_ROLLBACK', 'no acceptable trust manifest: the file is older than the version this node has seen');
+  if (!holder.manifest)
+    throw new McxError('MANIFEST_ROLLBACK', 'no acceptable trust manifest: the file is older than the version this node has seen');
   return {
     holder,
     reload,

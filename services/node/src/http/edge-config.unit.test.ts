@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { ConfigError, parseConfig } from '../config.js';
 
 function problems(env: Record<string, string | undefined>): string[] {
@@ -33,12 +34,22 @@ describe('the HTTP edge settings', () => {
     expect(config.http).toEqual({
       anonymousMaxBodyBytes: 8192,
       maxJsonDepth: 64,
-      pressure: { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0.98, maxHeapUsedBytes: 1073741824, maxRssBytes: 2147483648, retryAfterSeconds: 30 },
+      pressure: {
+        maxEventLoopDelayMs: 0,
+        maxEventLoopUtilization: 0.98,
+        maxHeapUsedBytes: 1073741824,
+        maxRssBytes: 2147483648,
+        retryAfterSeconds: 30,
+      },
     });
   });
 
   it.each([
-    ['an anonymous limit above the body limit', { MCX_MAX_BODY_BYTES: '4096', MCX_ANONYMOUS_MAX_BODY_BYTES: '8192' }, 'MCX_ANONYMOUS_MAX_BODY_BYTES: must be at most MCX_MAX_BODY_BYTES'],
+    [
+      'an anonymous limit above the body limit',
+      { MCX_MAX_BODY_BYTES: '4096', MCX_ANONYMOUS_MAX_BODY_BYTES: '8192' },
+      'MCX_ANONYMOUS_MAX_BODY_BYTES: must be at most MCX_MAX_BODY_BYTES',
+    ],
     ['a JSON depth below 4', { MCX_MAX_JSON_DEPTH: '2' }, 'MCX_MAX_JSON_DEPTH'],
     ['an event-loop utilisation above 1', { MCX_PRESSURE_MAX_EVENT_LOOP_UTILIZATION: '1.5' }, 'MCX_PRESSURE_MAX_EVENT_LOOP_UTILIZATION'],
     ['a Retry-After of 0', { MCX_PRESSURE_RETRY_AFTER_SECONDS: '0' }, 'MCX_PRESSURE_RETRY_AFTER_SECONDS'],

@@ -1,8 +1,10 @@
 import { fastifyApolloHandler } from '@as-integrations/fastify';
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+
 import { ErrorCode, McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
+
 import type { App } from '../app.js';
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
@@ -16,7 +18,11 @@ declare module 'fastify' {
 }
 
 /** GraphQL request errors: the document or the variables, in a request that was itself well formed. */
-const GRAPHQL_REQUEST_ERRORS = new Set<string>([ErrorCode.GRAPHQL_PARSE_FAILED, ErrorCode.GRAPHQL_VALIDATION_FAILED, ErrorCode.BAD_USER_INPUT]);
+const GRAPHQL_REQUEST_ERRORS = new Set<string>([
+  ErrorCode.GRAPHQL_PARSE_FAILED,
+  ErrorCode.GRAPHQL_VALIDATION_FAILED,
+  ErrorCode.BAD_USER_INPUT,
+]);
 
 /**
  * The GraphQL-over-HTTP status for a legacy `application/json` response: 200 for every well-formed
@@ -25,7 +31,8 @@ const GRAPHQL_REQUEST_ERRORS = new Set<string>([ErrorCode.GRAPHQL_PARSE_FAILED, 
  * query, a batch, a CSRF refusal) stays 400.
  */
 function legacyJsonStatus(status: number, contentType: unknown, body: unknown): number {
-  if (status !== 400 || typeof body !== 'string' || typeof contentType !== 'string' || !contentType.startsWith('application/json')) return status;
+  if (status !== 400 || typeof body !== 'string' || typeof contentType !== 'string' || !contentType.startsWith('application/json'))
+    return status;
   try {
     const parsed = JSON.parse(body) as { data?: unknown; errors?: { extensions?: { code?: unknown } }[] };
     const requestErrors = parsed.errors?.length && parsed.errors.every((e) => GRAPHQL_REQUEST_ERRORS.has(String(e.extensions?.code)));
@@ -71,7 +78,13 @@ export const graphqlRoutes: FastifyPluginAsync<{ app: App }> = async (server, { 
 
   const apollo = fastifyApolloHandler<Context>(app.apollo, {
     context: async (request) =>
-      app.graphqlContext({ requestId: request.id, logger: request.log as Logger, principal: request.principal, headers: request.headers, source: source(request) }),
+      app.graphqlContext({
+        requestId: request.id,
+        logger: request.log as Logger,
+        principal: request.principal,
+        headers: request.headers,
+        source: source(request),
+      }),
   });
 
   server.route({

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+
 import type { App } from '../app.js';
 
 /** Lets a route through while the node sheds load (see @fastify/under-pressure's route pressureHandler). */

@@ -1,5 +1,7 @@
 import { Transform, type Readable } from 'node:stream';
+
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+
 import { HttpRefusal } from './refusals.js';
 
 /** The request media types parsed as JSON; anything else is 415. */
@@ -77,7 +79,10 @@ function capped(payload: Readable, limit: number): Transform {
  * - nesting deeper than `maxJsonDepth` is refused (400 BAD_REQUEST, reason JSON_TOO_DEEP) before
  *   JSON.parse; the parse itself refuses `__proto__` and `constructor.prototype` keys.
  */
-export function registerJsonBody(server: FastifyInstance, opts: { maxBodyBytes: number; anonymousMaxBodyBytes: number; maxJsonDepth: number }): void {
+export function registerJsonBody(
+  server: FastifyInstance,
+  opts: { maxBodyBytes: number; anonymousMaxBodyBytes: number; maxJsonDepth: number },
+): void {
   server.decorateRequest('authenticated', false);
   // A request answered before its body was read (refused for want of a valid credential): a body of
   // at most the anonymous limit is read and discarded, so the connection can serve the client's next
@@ -85,13 +90,15 @@ export function registerJsonBody(server: FastifyInstance, opts: { maxBodyBytes: 
   // after the answer. A client still uploading then sees the connection close (EPIPE or a reset)
   // rather than the 401, and the node does not spend its event loop receiving megabytes it refused.
   server.addHook('onSend', (request, reply, payload, done) => {
-    if (!request.authenticated && request.body === undefined && mayExceed(request, opts.anonymousMaxBodyBytes)) void reply.header('connection', 'close');
+    if (!request.authenticated && request.body === undefined && mayExceed(request, opts.anonymousMaxBodyBytes))
+      void reply.header('connection', 'close');
     done(null, payload);
   });
   // A callback hook, not an async one: it runs for every request, most of which have no body.
   server.addHook('preParsing', (request, _reply, payload, done) => {
     if (!hasBody(request)) return done(null, payload);
-    if (!request.authenticated && Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes) return done(HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes));
+    if (!request.authenticated && Number(request.headers['content-length']) > opts.anonymousMaxBodyBytes)
+      return done(HttpRefusal.tooLarge(opts.anonymousMaxBodyBytes));
     // A request that matched no route is answered 404 before its body is read (a chunked one would
     // otherwise be read to its end, for nothing).
     if (request.routeOptions.url === undefined) return done(new HttpRefusal(404, 'NOT_FOUND', 'no such route'));

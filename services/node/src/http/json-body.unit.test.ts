@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+
 import { jsonNestsDeeperThan } from './json-body.js';
 
 const bytes = (s: string) => Buffer.from(s, 'utf8');

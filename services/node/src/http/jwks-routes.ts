@@ -1,4 +1,5 @@
 import type { FastifyPluginAsync } from 'fastify';
+
 import type { App } from '../app.js';
 
 /** GET /.well-known/jwks.json: informational only; peers trust the keys in the signed manifest, never this. */

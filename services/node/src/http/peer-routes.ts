@@ -1,7 +1,9 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+
 import type { Logger } from '@mcx/logger';
 import type { VerifiedNodeToken } from '@mcx/signing';
 import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
+
 import type { App } from '../app.js';
 import { REFUSAL_HEADER, type PeerReply } from '../federation/peer-endpoint.js';
 import { PEER_PATH } from '../federation/peer-operations.js';
@@ -34,7 +36,9 @@ export const peerRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app
   const endpoint = app.peerEndpoint;
   const config = { errorShape: 'peer' as const };
   if (!endpoint) {
-    server.all(PEER_PATH, { config }, async (_request, reply) => sendRefusal(reply, new HttpRefusal(404, 'NOT_FEDERATED', 'this node is not a member of a federation'), 'peer'));
+    server.all(PEER_PATH, { config }, async (_request, reply) =>
+      sendRefusal(reply, new HttpRefusal(404, 'NOT_FEDERATED', 'this node is not a member of a federation'), 'peer'),
+    );
     return;
   }
   server.decorateRequest('peerToken', null);
@@ -63,6 +67,7 @@ export const peerRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app
     method: ['GET', 'PUT', 'PATCH', 'DELETE'],
     url: PEER_PATH,
     config,
-    handler: async (_request, reply) => sendRefusal(reply.header('allow', 'POST'), new HttpRefusal(405, 'METHOD_NOT_ALLOWED', 'POST only'), 'peer'),
+    handler: async (_request, reply) =>
+      sendRefusal(reply.header('allow', 'POST'), new HttpRefusal(405, 'METHOD_NOT_ALLOWED', 'POST only'), 'peer'),
   });
 };

@@ -1,6 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+
 import { ErrorCode } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
+
 import { REFUSAL_HEADER } from '../federation/peer-endpoint.js';
 
 /** How a route words its refusals: GraphQL errors on /graphql, `{ error }` with x-mcx-refusal on /peer/v1, `{ error }` elsewhere. */
@@ -81,10 +83,16 @@ export function refusalFor(err: FastifyError | HttpRefusal | Error, limits: { bo
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpRefusal(415, 'BAD_REQUEST', 'send the request as application/json', 'UNSUPPORTED_MEDIA_TYPE');
     case 'FST_UNDER_PRESSURE':
-      return new HttpRefusal(503, ErrorCode.SERVICE_UNAVAILABLE, 'the node is overloaded; retry after the time in Retry-After', 'OVERLOADED');
+      return new HttpRefusal(
+        503,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'the node is overloaded; retry after the time in Retry-After',
+        'OVERLOADED',
+      );
   }
   const status = (err as FastifyError).statusCode;
-  if (typeof status === 'number' && status >= 400 && status < 500) return HttpRefusal.badRequest('BAD_HTTP_REQUEST', 'the request could not be read');
+  if (typeof status === 'number' && status >= 400 && status < 500)
+    return HttpRefusal.badRequest('BAD_HTTP_REQUEST', 'the request could not be read');
   return null;
 }
 

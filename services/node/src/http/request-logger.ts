@@ -1,4 +1,5 @@
 import type { FastifyBaseLogger } from 'fastify';
+
 import type { Logger } from '@mcx/logger';
 
 type ChildArgs = Parameters<FastifyBaseLogger['child']>;

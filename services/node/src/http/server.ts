@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+
 import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+
 import type { Logger } from '@mcx/logger';
+
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import { graphqlRoutes } from './graphql-routes.js';
@@ -42,7 +45,10 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     // quote the caller's input: a fixed refusal instead, with the security headers and a request id.
     frameworkErrors: (error, request, reply) => {
       void reply.headers(FRAMEWORK_HEADERS).header('x-request-id', request.id).header('connection', 'close');
-      const refusal = error.code === 'FST_ERR_BAD_URL' ? HttpRefusal.badRequest('BAD_URL', 'the URL is not valid') : HttpRefusal.badRequest('BAD_REQUEST', 'the request is not valid');
+      const refusal =
+        error.code === 'FST_ERR_BAD_URL'
+          ? HttpRefusal.badRequest('BAD_URL', 'the URL is not valid')
+          : HttpRefusal.badRequest('BAD_REQUEST', 'the request is not valid');
       request.log.info({ code: refusal.reason }, 'request refused before routing');
       sendRefusal(reply, refusal, 'plain');
     },
@@ -76,7 +82,9 @@ export async function buildServer(app: App, { config, logger }: { config: Config
     retryAfter: pressure.retryAfterSeconds,
   });
   registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
-  server.setErrorHandler(createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }));
+  server.setErrorHandler(
+    createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }),
+  );
   server.setNotFoundHandler((_request, reply) => sendRefusal(reply, new HttpRefusal(404, 'NOT_FOUND', 'no such route'), 'plain'));
 
   await server.register(healthRoutes, { app });

@@ -1,5 +1,5 @@
-import type { Context } from '../../context.js';
 import type { McxAssociateInput } from '../../__generated__/resolvers-types.js';
+import type { Context } from '../../context.js';
 import type { InTx } from '../records/record-store.js';
 import type { FieldError } from '../records/validation.js';
 import { linkageError } from '../subject/resolvers.js';
@@ -10,7 +10,11 @@ import { identityErrors, toIdentity } from '../subject/subject-service.js';
  * call per associate) and stored with the record in one transaction with its audit entry.
  * The identity itself is never stored, signed or disclosed.
  */
-export async function associateKeyWriters(ctx: Context, inputs: readonly McxAssociateInput[], batch: boolean): Promise<{ errors: FieldError[]; write: (audit: InTx) => InTx }> {
+export async function associateKeyWriters(
+  ctx: Context,
+  inputs: readonly McxAssociateInput[],
+  batch: boolean,
+): Promise<{ errors: FieldError[]; write: (audit: InTx) => InTx }> {
   const now = new Date();
   const errors = inputs.flatMap((input, index) =>
     input.identity ? identityErrors(toIdentity(input.identity), now).map((e) => (batch ? { ...e, index } : e)) : [],

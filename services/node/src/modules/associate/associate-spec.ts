@@ -1,6 +1,13 @@
 import type { McxAgeBand, McxAssociateFlag, McxAssociateInput, McxSex } from '../../__generated__/resolvers-types.js';
 import { checkGrading, type Grading } from '../records/grading.js';
-import { checkBase, type BaseContent, type Envelope, type RecordKindSpec, type StoredRecord, type WriteRules } from '../records/record-kind.js';
+import {
+  checkBase,
+  type BaseContent,
+  type Envelope,
+  type RecordKindSpec,
+  type StoredRecord,
+  type WriteRules,
+} from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
 
 export const ASSOCIATE_SCHEMA = 'mcx.associate/1';
@@ -25,7 +32,8 @@ export function checkAssociateInput(input: McxAssociateInput, rules: WriteRules)
   const isChild = input.descriptors ? d.required('isChild', input.descriptors.isChild) : undefined;
   const ageBand = input.descriptors?.ageBand ?? 'UNKNOWN';
   const sex = input.descriptors?.sex ?? 'UNKNOWN';
-  if (isChild === true && !CHILD_BANDS.includes(ageBand) && ageBand !== 'UNKNOWN') d.fail('ageBand', 'INVALID_STATE', 'a child associate has a child age band');
+  if (isChild === true && !CHILD_BANDS.includes(ageBand) && ageBand !== 'UNKNOWN')
+    d.fail('ageBand', 'INVALID_STATE', 'a child associate has a child age band');
   if (isChild === false && CHILD_BANDS.includes(ageBand)) d.fail('ageBand', 'INVALID_STATE', 'an adult associate has an adult age band');
   const flags = [...new Set(c.list('flags', input.flags, 3))].sort();
   if (isChild === true && flags.includes('ADULT_OF_CONCERN')) c.fail('flags', 'INVALID_STATE', 'ADULT_OF_CONCERN is for adults');

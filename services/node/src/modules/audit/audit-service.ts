@@ -1,9 +1,8 @@
-import { McxError } from '@mcx/errors';
 import {
-  GENESIS_HASH,
   caseRefProblems,
   columnMismatch,
   entryHash,
+  GENESIS_HASH,
   makeCheckpoint,
   parseAuditEntry,
   unusualHours,
@@ -19,8 +18,10 @@ import {
   type StoredEntry,
 } from '@mcx/audit';
 import type { Viewer } from '@mcx/auth';
+import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 import { toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
+
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -170,7 +171,9 @@ export class AuditService {
       group.forEach((p, i) => p.resolve(stored[i]!));
     } catch (err) {
       this.deps.logger.error({ err }, 'audit append failed: the requests it covers are refused');
-      group.forEach((p) => p.reject(new McxError('AUDIT_UNAVAILABLE', 'the audit entry could not be written; nothing was released', { cause: err })));
+      group.forEach((p) =>
+        p.reject(new McxError('AUDIT_UNAVAILABLE', 'the audit entry could not be written; nothing was released', { cause: err })),
+      );
     }
   }
 
@@ -212,7 +215,12 @@ export class AuditService {
   /** Remembers a break (the lowest seq found), and says so at error level: seq and reason only, never an entry. */
   private raise(bad: ChainBreak, found: string): AuditFault {
     if (this.brokenAt === null || bad.seq < this.brokenAt.seq) {
-      this.brokenAt = { seq: bad.seq, reason: bad.reason, ...(bad.column ? { column: bad.column } : {}), detectedAt: this.now().toISOString() };
+      this.brokenAt = {
+        seq: bad.seq,
+        reason: bad.reason,
+        ...(bad.column ? { column: bad.column } : {}),
+        detectedAt: this.now().toISOString(),
+      };
     }
     const f = this.brokenAt;
     this.deps.logger.error(
@@ -238,7 +246,11 @@ export class AuditService {
     const witnesses = new Map(this.witnesses);
     const signed = this.signed;
     let anchor: ChainHead | null = null;
-    const fail = (seq: number, reason: string, column?: string) => ({ head: anchor ?? { seq: 0, hash: GENESIS_HASH }, checkpointed: anchor?.seq ?? 0, bad: { seq, reason, ...(column ? { column } : {}) } });
+    const fail = (seq: number, reason: string, column?: string) => ({
+      head: anchor ?? { seq: 0, hash: GENESIS_HASH },
+      checkpointed: anchor?.seq ?? 0,
+      bad: { seq, reason, ...(column ? { column } : {}) },
+    });
 
     for (const row of await store.recentCheckpoints(ANCHOR_SEARCH)) {
       let checkpoint;
@@ -294,7 +306,11 @@ export class AuditService {
     if (bad !== null) this.raise(bad, 'checkpoint');
     const f = this.brokenAt;
     if (f !== null) {
-      if (bad === null) this.deps.logger.error({ auditFault: { firstBadSeq: f.seq, reason: f.reason } }, `audit checkpoint refused: the chain was found broken at seq ${f.seq} (${f.reason})`);
+      if (bad === null)
+        this.deps.logger.error(
+          { auditFault: { firstBadSeq: f.seq, reason: f.reason } },
+          `audit checkpoint refused: the chain was found broken at seq ${f.seq} (${f.reason})`,
+        );
       throw new McxError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${f.seq} (${f.reason}); no checkpoint was signed`);
     }
     if (head.seq <= checkpointed) return null;
@@ -338,7 +354,13 @@ export class AuditService {
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. */
   async exportJsonl(): Promise<string> {
     const [entries, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
-    return writeExport({ node: this.deps.node, exportedAt: this.now().toISOString(), publicKey: toPublicKey(this.deps.auditKey), entries, checkpoints });
+    return writeExport({
+      node: this.deps.node,
+      exportedAt: this.now().toISOString(),
+      publicKey: toPublicKey(this.deps.auditKey),
+      entries,
+      checkpoints,
+    });
   }
 
   list(filter: AuditFilter, opts: { first: number; afterSeq?: number | null }) {
@@ -347,7 +369,10 @@ export class AuditService {
 
   /** Fishing alerts over the reads in a window: consultations here, and other forces' reads of this force's records. */
   async alerts(opts: { from: Date; to: Date; perActorThreshold: number; caseRefPattern: RegExp }) {
-    const entries = await this.deps.store.list({ from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'] }, { first: 100_000 });
+    const entries = await this.deps.store.list(
+      { from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'] },
+      { first: 100_000 },
+    );
     const node = this.deps.node;
     return [
       ...unusualVolume(entries, { perActorThreshold: opts.perActorThreshold, node }),

@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm';
+
 import { chainEntries, entryColumns, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
 
@@ -80,7 +81,11 @@ export class AuditStore {
   async appendInTx(tx: Tx, entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
     if (entries.length === 0) return [];
     await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */`);
-    const [head] = await tx.select({ seq: auditEntries.seq, hash: auditEntries.hash }).from(auditEntries).orderBy(desc(auditEntries.seq)).limit(1);
+    const [head] = await tx
+      .select({ seq: auditEntries.seq, hash: auditEntries.hash })
+      .from(auditEntries)
+      .orderBy(desc(auditEntries.seq))
+      .limit(1);
     const stored = chainEntries(head ?? null, entries);
     await tx.insert(auditEntries).values(
       stored.map((s) => {
@@ -97,7 +102,11 @@ export class AuditStore {
   }
 
   async head(): Promise<ChainHead | null> {
-    const [head] = await this.db.select({ seq: auditEntries.seq, hash: auditEntries.hash }).from(auditEntries).orderBy(desc(auditEntries.seq)).limit(1);
+    const [head] = await this.db
+      .select({ seq: auditEntries.seq, hash: auditEntries.hash })
+      .from(auditEntries)
+      .orderBy(desc(auditEntries.seq))
+      .limit(1);
     return head ?? null;
   }
 
@@ -111,13 +120,23 @@ export class AuditStore {
       filter.recordId ? sql`${IN_ENTRY.recordIds} @> jsonb_build_array(${filter.recordId}::text)` : undefined,
       filter.requestingNode ? sql`${IN_ENTRY.requestingNode} = ${filter.requestingNode}` : undefined,
       filter.action ? sql`${IN_ENTRY.action} = ${filter.action}` : undefined,
-      filter.actions?.length ? sql`${IN_ENTRY.action} in (${sql.join(filter.actions.map((a) => sql`${a}`), sql`, `)})` : undefined,
+      filter.actions?.length
+        ? sql`${IN_ENTRY.action} in (${sql.join(
+            filter.actions.map((a) => sql`${a}`),
+            sql`, `,
+          )})`
+        : undefined,
       filter.outcome ? sql`${IN_ENTRY.outcome} = ${filter.outcome}` : undefined,
       filter.from ? sql`${IN_ENTRY.at} >= ${atBound(filter.from)}` : undefined,
       filter.to ? sql`${IN_ENTRY.at} <= ${atBound(filter.to)}` : undefined,
       opts.afterSeq ? gt(auditEntries.seq, opts.afterSeq) : undefined,
     ];
-    const rows = await this.db.select().from(auditEntries).where(and(...where)).orderBy(asc(auditEntries.seq)).limit(opts.first);
+    const rows = await this.db
+      .select()
+      .from(auditEntries)
+      .where(and(...where))
+      .orderBy(asc(auditEntries.seq))
+      .limit(opts.first);
     return rows.map(toStored);
   }
 
@@ -128,7 +147,9 @@ export class AuditStore {
 
   /** At most `limit` rows from `fromSeq` on, in seq order (the check before a checkpoint pages through these). */
   async range(fromSeq: number, limit: number): Promise<StoredEntry[]> {
-    return (await this.db.select().from(auditEntries).where(gte(auditEntries.seq, fromSeq)).orderBy(asc(auditEntries.seq)).limit(limit)).map(toStored);
+    return (
+      await this.db.select().from(auditEntries).where(gte(auditEntries.seq, fromSeq)).orderBy(asc(auditEntries.seq)).limit(limit)
+    ).map(toStored);
   }
 
   /** The row at `seq`, or null. */
@@ -140,21 +161,34 @@ export class AuditStore {
   /** The stored hash of each of `seqs` that exists (seq to hash). */
   async hashesAt(seqs: readonly number[]): Promise<Map<number, string>> {
     if (seqs.length === 0) return new Map();
-    const rows = await this.db.select({ seq: auditEntries.seq, hash: auditEntries.hash }).from(auditEntries).where(inArray(auditEntries.seq, [...seqs]));
+    const rows = await this.db
+      .select({ seq: auditEntries.seq, hash: auditEntries.hash })
+      .from(auditEntries)
+      .where(inArray(auditEntries.seq, [...seqs]));
     return new Map(rows.map((r) => [r.seq, r.hash]));
   }
 
   /** The latest `limit` checkpoint rows, newest (largest size) first, as stored: not yet verified. */
   async recentCheckpoints(limit: number): Promise<{ size: number; headHash: string; jws: string }[]> {
-    return this.db.select({ size: auditCheckpoints.size, headHash: auditCheckpoints.headHash, jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.size)).limit(limit);
+    return this.db
+      .select({ size: auditCheckpoints.size, headHash: auditCheckpoints.headHash, jws: auditCheckpoints.jws })
+      .from(auditCheckpoints)
+      .orderBy(desc(auditCheckpoints.size))
+      .limit(limit);
   }
 
   async checkpoints(): Promise<string[]> {
-    return (await this.db.select({ jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(asc(auditCheckpoints.size))).map((r) => r.jws);
+    return (await this.db.select({ jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(asc(auditCheckpoints.size))).map(
+      (r) => r.jws,
+    );
   }
 
   async lastCheckpointSize(): Promise<number> {
-    const [row] = await this.db.select({ size: auditCheckpoints.size }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.size)).limit(1);
+    const [row] = await this.db
+      .select({ size: auditCheckpoints.size })
+      .from(auditCheckpoints)
+      .orderBy(desc(auditCheckpoints.size))
+      .limit(1);
     return row?.size ?? 0;
   }
 
@@ -170,7 +204,11 @@ export class AuditStore {
 
   /** The receipts held for one of this node's entries, or all. */
   async receipts(ourSeq?: number): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
-    const rows = await this.db.select().from(auditReceipts).where(ourSeq === undefined ? undefined : eq(auditReceipts.ourSeq, ourSeq)).orderBy(asc(auditReceipts.id));
+    const rows = await this.db
+      .select()
+      .from(auditReceipts)
+      .where(ourSeq === undefined ? undefined : eq(auditReceipts.ourSeq, ourSeq))
+      .orderBy(asc(auditReceipts.id));
     return rows.map(({ peer, peerEntryId, receiptJws, ourSeq: seq }) => ({ peer, peerEntryId, receiptJws, ourSeq: seq }));
   }
 

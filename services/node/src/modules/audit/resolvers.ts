@@ -1,17 +1,21 @@
 import { GraphQLError } from 'graphql';
+
 import type { StoredEntry } from '@mcx/audit';
 import { McxError } from '@mcx/errors';
-import type { Context } from '../../context.js';
+
 import type { McxAuditAction, McxAuditOutcome, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import type { Context } from '../../context.js';
 import type { AuditFilter } from './audit-store.js';
 
 const MAX_PAGE = 1000;
 
 function page(first: number | null | undefined, after: string | null | undefined): { first: number; afterSeq: number | null } {
   const size = first ?? 100;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE)
+    throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
   const afterSeq = after == null ? null : Number(after);
-  if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw new GraphQLError('after is not a cursor of this log', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0))
+    throw new GraphQLError('after is not a cursor of this log', { extensions: { code: 'BAD_USER_INPUT' } });
   return { first: size, afterSeq };
 }
 
@@ -55,23 +59,25 @@ async function asAuditor<T>(ctx: Context, operation: string, queryIds: string[],
 
 const auditEntries: NonNullable<QueryResolvers['auditEntries']> = (_, { filter, first, after }, ctx) => {
   const f = filter ?? {};
-  return asAuditor(ctx, 'auditEntries', f.recordId ? [f.recordId] : [], () => list(
-    ctx,
-    {
-      actorSubject: f.actorSubject ?? null,
-      actorForce: f.actorForce ?? null,
-      purpose: f.purpose ?? null,
-      caseRef: f.caseRef ?? null,
-      recordId: f.recordId ?? null,
-      requestingNode: f.requestingNode ?? null,
-      action: f.action ? f.action.toLowerCase() : null,
-      outcome: f.outcome ? f.outcome.toLowerCase() : null,
-      from: f.from ? new Date(f.from) : null,
-      to: f.to ? new Date(f.to) : null,
-    },
-    first,
-    after,
-  ));
+  return asAuditor(ctx, 'auditEntries', f.recordId ? [f.recordId] : [], () =>
+    list(
+      ctx,
+      {
+        actorSubject: f.actorSubject ?? null,
+        actorForce: f.actorForce ?? null,
+        purpose: f.purpose ?? null,
+        caseRef: f.caseRef ?? null,
+        recordId: f.recordId ?? null,
+        requestingNode: f.requestingNode ?? null,
+        action: f.action ? f.action.toLowerCase() : null,
+        outcome: f.outcome ? f.outcome.toLowerCase() : null,
+        from: f.from ? new Date(f.from) : null,
+        to: f.to ? new Date(f.to) : null,
+      },
+      first,
+      after,
+    ),
+  );
 };
 
 const auditDisclosures: NonNullable<QueryResolvers['auditDisclosures']> = (_, { first, after }, ctx) =>
@@ -79,13 +85,26 @@ const auditDisclosures: NonNullable<QueryResolvers['auditDisclosures']> = (_, { 
 
 const whoHasSeenRecord: NonNullable<QueryResolvers['whoHasSeenRecord']> = (_, { owner, id, first, after }, ctx) => {
   const recordId = `${owner}/${id}`;
-  return asAuditor(ctx, 'whoHasSeenRecord', [recordId], () => list(ctx, { recordId, actions: ['consultation', 'disclosure', 'combination'], outcome: 'success' }, first, after));
+  return asAuditor(ctx, 'whoHasSeenRecord', [recordId], () =>
+    list(ctx, { recordId, actions: ['consultation', 'disclosure', 'combination'], outcome: 'success' }, first, after),
+  );
 };
 
 const auditAlerts: NonNullable<QueryResolvers['auditAlerts']> = (_, { from, to, perActorThreshold }, ctx) =>
   asAuditor(ctx, 'auditAlerts', [], async () => {
-    const alerts = await ctx.services.audit.alerts({ from: new Date(from), to: new Date(to), perActorThreshold: perActorThreshold ?? 50, caseRefPattern: ctx.caseRefPattern });
-    return alerts.map((a) => ({ kind: a.kind, actorSubject: a.actor.subject, actorForce: a.actor.force, count: a.count, sampleSeqs: a.sampleSeqs }));
+    const alerts = await ctx.services.audit.alerts({
+      from: new Date(from),
+      to: new Date(to),
+      perActorThreshold: perActorThreshold ?? 50,
+      caseRefPattern: ctx.caseRefPattern,
+    });
+    return alerts.map((a) => ({
+      kind: a.kind,
+      actorSubject: a.actor.subject,
+      actorForce: a.actor.force,
+      count: a.count,
+      sampleSeqs: a.sampleSeqs,
+    }));
   });
 
 const auditIntegrity: NonNullable<QueryResolvers['auditIntegrity']> = (_, __, ctx) =>
@@ -102,7 +121,8 @@ const auditIntegrity: NonNullable<QueryResolvers['auditIntegrity']> = (_, __, ct
     };
   });
 
-const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) => asAuditor(ctx, 'auditExport', [], () => ctx.services.audit.exportJsonl());
+const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) =>
+  asAuditor(ctx, 'auditExport', [], () => ctx.services.audit.exportJsonl());
 
 export const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
   const viewer = await ctx.access.requireViewer('auditCheckpoint');
@@ -111,7 +131,8 @@ export const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> 
     return await ctx.services.audit.checkpoint();
   } catch (err) {
     // The node found the chain broken: it signs nothing, and says where (seq and reason only).
-    if (err instanceof McxError && err.code === 'AUDIT_CHAIN_BROKEN') throw new GraphQLError(err.message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' } });
+    if (err instanceof McxError && err.code === 'AUDIT_CHAIN_BROKEN')
+      throw new GraphQLError(err.message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' } });
     throw err;
   }
 };

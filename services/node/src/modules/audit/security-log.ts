@@ -1,4 +1,5 @@
 import type { Logger } from '@mcx/logger';
+
 import type { AuditStore } from './audit-store.js';
 
 /**

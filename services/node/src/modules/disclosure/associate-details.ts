@@ -5,8 +5,10 @@
  * logs the request's answer.
  */
 import { readFileSync } from 'node:fs';
-import { McxError } from '@mcx/errors';
+
 import { z } from 'zod';
+
+import { McxError } from '@mcx/errors';
 
 /** The name of an associate, as the force's records system holds it. */
 export interface AssociateName {
@@ -51,7 +53,8 @@ export function createAssociateDetailsSource(config: { url: string; tokenFile: s
         throw new McxError('DETAILS_SOURCE_INVALID', "the force's records system did not answer JSON");
       }
       const parsed = NameSchema.safeParse(body);
-      if (!parsed.success) throw new McxError('DETAILS_SOURCE_INVALID', "the force's records system answered without givenName and familyName");
+      if (!parsed.success)
+        throw new McxError('DETAILS_SOURCE_INVALID', "the force's records system answered without givenName and familyName");
       return parsed.data;
     },
   };

@@ -9,9 +9,17 @@
 import type { AssociateRecord } from '../associate/associate-spec.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { Grading } from '../records/grading.js';
-import type { Kind, StoredRecord } from '../records/record-kind.js';
 import { isVerified } from '../records/record-integrity.js';
-import { exactPlacements, isOwner, sensitiveReleased, withholdingRule, type DisclosurePolicy, type PolicyRule, type Requester } from './policy.js';
+import type { Kind, StoredRecord } from '../records/record-kind.js';
+import {
+  exactPlacements,
+  isOwner,
+  sensitiveReleased,
+  withholdingRule,
+  type DisclosurePolicy,
+  type PolicyRule,
+  type Requester,
+} from './policy.js';
 
 /** The note a disclosed view carries inside its signed bytes. */
 export interface DisclosureNote {
@@ -48,8 +56,7 @@ export interface AssociatePointerRecord {
 
 /** The outcome for one record. */
 export type Disclosed<T> =
-  | { outcome: 'disclosed'; record: StoredRecord<T>; note: DisclosureNote | null }
-  | { outcome: 'withheld'; rule: PolicyRule };
+  { outcome: 'disclosed'; record: StoredRecord<T>; note: DisclosureNote | null } | { outcome: 'withheld'; rule: PolicyRule };
 
 /** What disclose() needs from the node: the policy, the record signer and the owner's contact. */
 export interface Discloser {
@@ -89,15 +96,18 @@ function episodeView(d: Discloser, r: Requester, e: EpisodeRecord): { view: Epis
       redacted.push('assessment.indicators');
       const themes = d.policy.sensitive.rhiThemes as readonly string[];
       const rhi = e.facts.returnInterview;
-      if (rhi) view = { ...view, facts: { ...view.facts, returnInterview: { ...rhi, themes: rhi.themes.filter((t) => !themes.includes(t)) } } };
+      if (rhi)
+        view = { ...view, facts: { ...view.facts, returnInterview: { ...rhi, themes: rhi.themes.filter((t) => !themes.includes(t)) } } };
       redacted.push('facts.returnInterview.themes');
     }
     if (!exactPlacements(d.policy, r, e.grading)) {
       // A placement's address is coarsened whenever the place is a placement (its kind is disclosed anyway).
       const placements = d.policy.placements.placeKinds as readonly string[];
       let facts = view.facts;
-      if (placements.includes(facts.missingFrom.kind)) facts = { ...facts, missingFrom: coarsenPlace(facts.missingFrom, 'facts.missingFrom', coarsened) };
-      if (facts.foundPlace && placements.includes(facts.foundPlace.kind)) facts = { ...facts, foundPlace: coarsenPlace(facts.foundPlace, 'facts.foundPlace', coarsened) };
+      if (placements.includes(facts.missingFrom.kind))
+        facts = { ...facts, missingFrom: coarsenPlace(facts.missingFrom, 'facts.missingFrom', coarsened) };
+      if (facts.foundPlace && placements.includes(facts.foundPlace.kind))
+        facts = { ...facts, foundPlace: coarsenPlace(facts.foundPlace, 'facts.foundPlace', coarsened) };
       view = { ...view, facts };
     }
   }
@@ -120,7 +130,11 @@ export function associatePointer(d: Discloser, a: AssociateRecord): AssociatePoi
     grading: isChild ? null : a.grading,
     flags: isChild ? a.assessment.flags.filter((f) => f === 'PEER_ALSO_MISSING') : a.assessment.flags,
     contact: d.contactOf(a.owner),
-    disclosure: { policy: d.policy.version, redacted: isChild ? ['descriptors', 'grading', 'ownerReference', 'assessment.flags'] : ['descriptors'], coarsened: [] },
+    disclosure: {
+      policy: d.policy.version,
+      redacted: isChild ? ['descriptors', 'grading', 'ownerReference', 'assessment.flags'] : ['descriptors'],
+      coarsened: [],
+    },
   };
 }
 
@@ -144,14 +158,27 @@ function assertVerified(stored: StoredRecord<unknown>): void {
 export function disclose<T extends { kind: Kind; owner: string }>(d: Discloser, r: Requester, stored: StoredRecord<T>): Disclosed<T> {
   assertVerified(stored);
   const record = stored.record;
-  const rule = withholdingRule(d.policy, r, { kind: record.kind, owner: record.owner, grading: gradingOf(record as { grading?: Grading | null }) });
+  const rule = withholdingRule(d.policy, r, {
+    kind: record.kind,
+    owner: record.owner,
+    grading: gradingOf(record as { grading?: Grading | null }),
+  });
   if (rule) return { outcome: 'withheld', rule };
   if (record.kind !== 'episode') return { outcome: 'disclosed', record: stored, note: null };
   const { view, redacted, coarsened } = episodeView(d, r, record as unknown as EpisodeRecord);
   if (redacted.length === 0 && coarsened.length === 0) return { outcome: 'disclosed', record: stored, note: null };
   const note: DisclosureNote = { policy: d.policy.version, redacted, coarsened };
   const signed = d.sign({ ...view, disclosure: note });
-  return { outcome: 'disclosed', record: { record: { ...(view as unknown as T), disclosure: note }, bytes: signed.bytes, signature: signed.signature, state: stored.state }, note };
+  return {
+    outcome: 'disclosed',
+    record: {
+      record: { ...(view as unknown as T), disclosure: note },
+      bytes: signed.bytes,
+      signature: signed.signature,
+      state: stored.state,
+    },
+    note,
+  };
 }
 
 /** An associate as a signed pointer (the owner's record key signs it). */

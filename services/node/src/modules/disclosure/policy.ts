@@ -9,15 +9,40 @@
  * - an associate's name never travels in an answer (see requestAssociateDetails).
  */
 import { readFileSync } from 'node:fs';
+
+import { z } from 'zod';
+
 import { ORG_KINDS, PURPOSES, ROLES, type OrgKind, type Purpose, type Role } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
-import { z } from 'zod';
+
 import type { Grading } from '../records/grading.js';
 import type { Kind } from '../records/record-kind.js';
 
 const KIND_NAMES = ['episode', 'associate', 'location_of_concern'] as const satisfies readonly Kind[];
-const SENSITIVE = ['CSE', 'SELF_HARM', 'MENTAL_HEALTH', 'CCE_COUNTY_LINES', 'TRAFFICKING_MODERN_SLAVERY', 'GANG_ASSOCIATION', 'DRUGS', 'ALCOHOL', 'ONLINE_GROOMING', 'VIOLENCE'] as const;
-const RHI_THEMES = ['FAMILY_CONFLICT', 'PLACEMENT_UNHAPPY', 'PEER_INFLUENCE', 'EXPLOITATION_CONCERN', 'SUBSTANCE_USE', 'EDUCATION', 'MENTAL_HEALTH', 'BULLYING', 'RELATIONSHIP', 'OTHER'] as const;
+const SENSITIVE = [
+  'CSE',
+  'SELF_HARM',
+  'MENTAL_HEALTH',
+  'CCE_COUNTY_LINES',
+  'TRAFFICKING_MODERN_SLAVERY',
+  'GANG_ASSOCIATION',
+  'DRUGS',
+  'ALCOHOL',
+  'ONLINE_GROOMING',
+  'VIOLENCE',
+] as const;
+const RHI_THEMES = [
+  'FAMILY_CONFLICT',
+  'PLACEMENT_UNHAPPY',
+  'PEER_INFLUENCE',
+  'EXPLOITATION_CONCERN',
+  'SUBSTANCE_USE',
+  'EDUCATION',
+  'MENTAL_HEALTH',
+  'BULLYING',
+  'RELATIONSHIP',
+  'OTHER',
+] as const;
 const PLACE_KINDS = ['HOME', 'FOSTER', 'CHILDRENS_HOME', 'SEMI_INDEPENDENT', 'SCHOOL', 'OTHER'] as const;
 
 const orgKinds = z.array(z.enum(ORG_KINDS));
@@ -62,8 +87,16 @@ export type DisclosurePolicy = z.infer<typeof DisclosurePolicySchema>;
 export const DEFAULT_DISCLOSURE_POLICY: DisclosurePolicy = {
   version: 'mcx-default-1',
   readers: {
-    police: { roles: ['investigator'], purposes: ['MISSING_LIVE_SEARCH', 'MISSING_RETURN_INTERVIEW', 'SAFEGUARDING_STRATEGY', 'MISSING_REVIEW'], kinds: ['episode', 'associate', 'location_of_concern'] },
-    local_authority: { roles: ['investigator'], purposes: ['MISSING_LIVE_SEARCH', 'MISSING_RETURN_INTERVIEW', 'SAFEGUARDING_STRATEGY', 'MISSING_REVIEW'], kinds: ['episode', 'associate', 'location_of_concern'] },
+    police: {
+      roles: ['investigator'],
+      purposes: ['MISSING_LIVE_SEARCH', 'MISSING_RETURN_INTERVIEW', 'SAFEGUARDING_STRATEGY', 'MISSING_REVIEW'],
+      kinds: ['episode', 'associate', 'location_of_concern'],
+    },
+    local_authority: {
+      roles: ['investigator'],
+      purposes: ['MISSING_LIVE_SEARCH', 'MISSING_RETURN_INTERVIEW', 'SAFEGUARDING_STRATEGY', 'MISSING_REVIEW'],
+      kinds: ['episode', 'associate', 'location_of_concern'],
+    },
     provider: { roles: ['investigator'], purposes: ['MISSING_RETURN_INTERVIEW'], kinds: ['episode'] },
   },
   conditions: { POLICE_ONLY: ['police'], STATUTORY_PARTNERS_ONLY: ['police', 'local_authority'] },
@@ -87,7 +120,10 @@ export function loadDisclosurePolicy(file: string | null): DisclosurePolicy {
   try {
     raw = JSON.parse(readFileSync(file, 'utf8'));
   } catch (err) {
-    throw new McxError('DISCLOSURE_POLICY_INVALID', `the disclosure policy file cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? 'parse error'})`);
+    throw new McxError(
+      'DISCLOSURE_POLICY_INVALID',
+      `the disclosure policy file cannot be read as JSON (${(err as NodeJS.ErrnoException).code ?? 'parse error'})`,
+    );
   }
   const parsed = DisclosurePolicySchema.safeParse(raw);
   if (!parsed.success) {
@@ -116,7 +152,10 @@ export type PolicyRule = 'KIND_NOT_PERMITTED' | 'GRADE_E' | 'CONDITION_POLICE_ON
  * Whether the requester may read at all: their organisation kind, one of its reader roles, and
  * a purpose the policy lists for it. Returns the refusal code, or null.
  */
-export function admissionRefusal(policy: DisclosurePolicy, r: Pick<Requester, 'orgKind' | 'roles' | 'purpose'>): 'ROLE_NOT_PERMITTED' | 'PURPOSE_NOT_PERMITTED' | null {
+export function admissionRefusal(
+  policy: DisclosurePolicy,
+  r: Pick<Requester, 'orgKind' | 'roles' | 'purpose'>,
+): 'ROLE_NOT_PERMITTED' | 'PURPOSE_NOT_PERMITTED' | null {
   const rule = policy.readers[r.orgKind];
   if (!rule || !r.roles.some((role) => rule.roles.includes(role))) return 'ROLE_NOT_PERMITTED';
   if (!rule.purposes.includes(r.purpose)) return 'PURPOSE_NOT_PERMITTED';
@@ -146,7 +185,8 @@ export function withholdingRule(policy: DisclosurePolicy, r: Requester, record: 
   const g = record.grading;
   if (g?.intelligence === 'E' && !isOwner(r, record)) return 'GRADE_E';
   if (g?.conditions.includes('POLICE_ONLY') && !policy.conditions.POLICE_ONLY.includes(r.orgKind)) return 'CONDITION_POLICE_ONLY';
-  if (g?.conditions.includes('STATUTORY_PARTNERS_ONLY') && !policy.conditions.STATUTORY_PARTNERS_ONLY.includes(r.orgKind)) return 'CONDITION_STATUTORY_PARTNERS_ONLY';
+  if (g?.conditions.includes('STATUTORY_PARTNERS_ONLY') && !policy.conditions.STATUTORY_PARTNERS_ONLY.includes(r.orgKind))
+    return 'CONDITION_STATUTORY_PARTNERS_ONLY';
   return null;
 }
 

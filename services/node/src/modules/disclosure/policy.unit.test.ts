@@ -1,9 +1,18 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
 import { describe, expect, it } from 'vitest';
+
 import { postcodeDistrict } from './disclose.js';
-import { DEFAULT_DISCLOSURE_POLICY, admissionRefusal, associateDetailsRefusal, loadDisclosurePolicy, withholdingRule, type Requester } from './policy.js';
+import {
+  admissionRefusal,
+  associateDetailsRefusal,
+  DEFAULT_DISCLOSURE_POLICY,
+  loadDisclosurePolicy,
+  withholdingRule,
+  type Requester,
+} from './policy.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'mcx-policy-'));
 const file = (name: string, body: string) => {
@@ -12,7 +21,13 @@ const file = (name: string, body: string) => {
   return path;
 };
 const police: Requester = { force: 'GMP', orgKind: 'police', roles: ['investigator'], purpose: 'MISSING_LIVE_SEARCH' };
-const grading = (intelligence: 'A' | 'E', handling: 'P' | 'C', conditions: ('POLICE_ONLY' | 'CONFIRM_WITH_OWNER')[] = []) => ({ scheme: '3x5x2' as const, source: '1' as const, intelligence, handling, conditions });
+const grading = (intelligence: 'A' | 'E', handling: 'P' | 'C', conditions: ('POLICE_ONLY' | 'CONFIRM_WITH_OWNER')[] = []) => ({
+  scheme: '3x5x2' as const,
+  source: '1' as const,
+  intelligence,
+  handling,
+  conditions,
+});
 
 describe('the disclosure policy file', () => {
   it('defaults when no file is configured', () => {
@@ -20,7 +35,12 @@ describe('the disclosure policy file', () => {
   });
 
   it('loads a force policy, and an organisation kind left out reads nothing', () => {
-    const policy = loadDisclosurePolicy(file('strict.json', JSON.stringify({ ...DEFAULT_DISCLOSURE_POLICY, version: 'wmp-2', readers: { police: DEFAULT_DISCLOSURE_POLICY.readers.police } })));
+    const policy = loadDisclosurePolicy(
+      file(
+        'strict.json',
+        JSON.stringify({ ...DEFAULT_DISCLOSURE_POLICY, version: 'wmp-2', readers: { police: DEFAULT_DISCLOSURE_POLICY.readers.police } }),
+      ),
+    );
     expect(policy.version).toBe('wmp-2');
     expect(admissionRefusal(policy, { ...police, orgKind: 'local_authority' })).toBe('ROLE_NOT_PERMITTED');
     expect(admissionRefusal(policy, police)).toBeNull();
@@ -29,7 +49,9 @@ describe('the disclosure policy file', () => {
   it('refuses unknown codes and unknown keys, naming where', () => {
     const bad = { ...DEFAULT_DISCLOSURE_POLICY, conditions: { POLICE_ONLY: ['police', 'sheriff'], STATUTORY_PARTNERS_ONLY: [] } };
     expect(() => loadDisclosurePolicy(file('bad.json', JSON.stringify(bad)))).toThrow(/conditions\.POLICE_ONLY\.1/);
-    expect(() => loadDisclosurePolicy(file('extra.json', JSON.stringify({ ...DEFAULT_DISCLOSURE_POLICY, gradeE: 'share' })))).toThrow(/DISCLOSURE_POLICY_INVALID|invalid/);
+    expect(() => loadDisclosurePolicy(file('extra.json', JSON.stringify({ ...DEFAULT_DISCLOSURE_POLICY, gradeE: 'share' })))).toThrow(
+      /DISCLOSURE_POLICY_INVALID|invalid/,
+    );
     expect(() => loadDisclosurePolicy(file('notjson.json', '{'))).toThrow(/cannot be read as JSON/);
   });
 });
@@ -50,16 +72,22 @@ describe('the record-level rules', () => {
 
   it('a provider reads episodes only', () => {
     const provider: Requester = { ...police, orgKind: 'provider', purpose: 'MISSING_RETURN_INTERVIEW' };
-    expect(withholdingRule(DEFAULT_DISCLOSURE_POLICY, provider, { kind: 'location_of_concern', owner: 'WMP', grading: grading('A', 'P') })).toBe('KIND_NOT_PERMITTED');
+    expect(
+      withholdingRule(DEFAULT_DISCLOSURE_POLICY, provider, { kind: 'location_of_concern', owner: 'WMP', grading: grading('A', 'P') }),
+    ).toBe('KIND_NOT_PERMITTED');
     expect(withholdingRule(DEFAULT_DISCLOSURE_POLICY, provider, { kind: 'episode', owner: 'WMP', grading: null })).toBeNull();
   });
 
   it('an associate name: police, handling P, never E, never ungraded', () => {
     expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, police, grading('A', 'P'))).toBeNull();
     expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, police, grading('E', 'P'))).toBe('DETAILS_GRADE_E');
-    expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, police, grading('A', 'C', ['CONFIRM_WITH_OWNER']))).toBe('DETAILS_HANDLING_NOT_PERMITTED');
+    expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, police, grading('A', 'C', ['CONFIRM_WITH_OWNER']))).toBe(
+      'DETAILS_HANDLING_NOT_PERMITTED',
+    );
     expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, police, null)).toBe('DETAILS_UNGRADED');
-    expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, { ...police, orgKind: 'local_authority' }, grading('A', 'P'))).toBe('DETAILS_ORG_KIND_NOT_PERMITTED');
+    expect(associateDetailsRefusal(DEFAULT_DISCLOSURE_POLICY, { ...police, orgKind: 'local_authority' }, grading('A', 'P'))).toBe(
+      'DETAILS_ORG_KIND_NOT_PERMITTED',
+    );
   });
 });
 

@@ -1,12 +1,15 @@
 import type {
+  McxAssociateRole,
   McxCareStatus,
+  McxDataSubjectCategory,
   McxEpisodeStatus,
   McxFoundBy,
   McxPlaceKind,
+  McxRhiNotHeldReason,
+  McxRhiTheme,
   McxRiskGrade,
   McxRiskIndicator,
 } from '../../__generated__/resolvers-types.js';
-import type { McxAssociateRole, McxDataSubjectCategory, McxRhiNotHeldReason, McxRhiTheme } from '../../__generated__/resolvers-types.js';
 import type { Grading } from '../records/grading.js';
 import type { GeoLocation } from '../records/location.js';
 import type { BaseContent, Envelope, StoredRecord } from '../records/record-kind.js';

@@ -32,8 +32,13 @@ export class EpisodeService {
     if (!id || c.errors.length > 0) return { record: null, errors: c.errors };
     // The next version builds on the stored one: only on bytes whose stored signature verifies.
     const current = await this.records.load<EpisodeRecord>('episode', this.forceCode, id);
-    if (current.status === 'fault') return { record: null, errors: [outcomeError({ status: 'INTEGRITY_FAULT', currentVersion: current.row.version })!] };
-    if (current.status === 'absent' || current.stored.state === 'RETRACTED') return { record: null, errors: [{ field: 'id', code: 'NOT_FOUND', message: 'no open episode with this id has been published by this force' }] };
+    if (current.status === 'fault')
+      return { record: null, errors: [outcomeError({ status: 'INTEGRITY_FAULT', currentVersion: current.row.version })!] };
+    if (current.status === 'absent' || current.stored.state === 'RETRACTED')
+      return {
+        record: null,
+        errors: [{ field: 'id', code: 'NOT_FOUND', message: 'no open episode with this id has been published by this force' }],
+      };
     const merged: MissingEpisodeInput = {
       ...episodeToInput(current.stored.record),
       version: input.version,
@@ -45,7 +50,6 @@ export class EpisodeService {
     };
     return this.records.publish(episodeSpec, merged, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
-
 
   /** A page of this force's episodes, with the gradings of all readable ones (for the withheld count). */
   list(opts: { subjectRef?: string | null; first: number; after?: string | null }) {

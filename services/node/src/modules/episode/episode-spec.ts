@@ -1,4 +1,9 @@
-import type { McxAssociateLinkInput, McxPlaceInput, McxReturnInterviewInput, MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
+import type {
+  McxAssociateLinkInput,
+  McxPlaceInput,
+  McxReturnInterviewInput,
+  MissingEpisodeInput,
+} from '../../__generated__/resolvers-types.js';
 import { checkGrading } from '../records/grading.js';
 import { checkLocation } from '../records/location.js';
 import { checkBase, type RecordKindSpec, type WriteRules } from '../records/record-kind.js';
@@ -40,7 +45,12 @@ function checkAssociates(c: InputChecker, inputs: readonly McxAssociateLinkInput
   });
 }
 
-function checkReturnInterview(c: InputChecker, input: McxReturnInterviewInput | null | undefined, foundAt: Date | undefined, notAfter: Date): ReturnInterview | null {
+function checkReturnInterview(
+  c: InputChecker,
+  input: McxReturnInterviewInput | null | undefined,
+  foundAt: Date | undefined,
+  notAfter: Date,
+): ReturnInterview | null {
   if (!input) return null;
   const r = c.nested('returnInterview');
   const offered = r.required('offered', input.offered);
@@ -50,7 +60,8 @@ function checkReturnInterview(c: InputChecker, input: McxReturnInterviewInput | 
   if (offeredAt && foundAt && offeredAt < foundAt) r.fail('offeredAt', 'TIME_ORDER', 'offeredAt is before foundAt');
   if (completedAt && offeredAt && completedAt < offeredAt) r.fail('completedAt', 'TIME_ORDER', 'completedAt is before offeredAt');
   if (completedAt && !offered) r.fail('completedAt', 'INVALID_STATE', 'an interview cannot be completed without being offered');
-  if (completedAt && input.notHeldReason != null) r.fail('notHeldReason', 'INVALID_STATE', 'a completed interview has no reason for not being held');
+  if (completedAt && input.notHeldReason != null)
+    r.fail('notHeldReason', 'INVALID_STATE', 'a completed interview has no reason for not being held');
   const themes = [...new Set(r.list('themes', input.themes, 10))].sort();
   if (themes.length > 0 && !completedAt) r.fail('themes', 'INVALID_STATE', 'themes come from a completed interview');
   if (offered === undefined) return null;
@@ -84,7 +95,8 @@ export function checkEpisodeInput(input: MissingEpisodeInput, rules: WriteRules)
   if (status === 'CLOSED' && input.foundAt == null) c.fail('foundAt', 'REQUIRED', 'a CLOSED episode needs foundAt');
   if (status === 'OPEN' && input.foundAt != null) c.fail('foundAt', 'INVALID_STATE', 'an OPEN episode has no foundAt; close it instead');
   if (status === 'OPEN' && input.foundPlace != null) c.fail('foundPlace', 'INVALID_STATE', 'an OPEN episode has no foundPlace');
-  if (status === 'OPEN' && input.returnInterview != null) c.fail('returnInterview', 'INVALID_STATE', 'a return interview follows the child being found');
+  if (status === 'OPEN' && input.returnInterview != null)
+    c.fail('returnInterview', 'INVALID_STATE', 'a return interview follows the child being found');
 
   const missingFrom = checkPlace(c, 'missingFrom', input.missingFrom, true);
   const careStatus = c.required('careStatus', input.careStatus);

@@ -1,12 +1,13 @@
 import { GraphQLError } from 'graphql';
-import { recordFields } from '../records/record-kind.js';
+
 import type { MissingEpisodeResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
-import { auditedRead, byPolicy } from '../records/audited-read.js';
-import { withholdingRule } from '../disclosure/policy.js';
-import { InvalidCursorError } from '../records/record-store.js';
-import { offeredWithin72Hours } from './episode-spec.js';
-import type { EpisodeRecord } from './episode-model.js';
 import type { DisclosureNote } from '../disclosure/disclose.js';
+import { withholdingRule } from '../disclosure/policy.js';
+import { auditedRead, byPolicy } from '../records/audited-read.js';
+import { recordFields } from '../records/record-kind.js';
+import { InvalidCursorError } from '../records/record-store.js';
+import type { EpisodeRecord } from './episode-model.js';
+import { offeredWithin72Hours } from './episode-spec.js';
 
 const MAX_PAGE = 200;
 const key = (r: { record: { owner: string; id: string } }) => `${r.record.owner}/${r.record.id}`;
@@ -53,14 +54,21 @@ export const localEpisodes: NonNullable<QueryResolvers['localEpisodes']> = async
   const shaped = page.nodes.map((n) => byPolicy(ctx, read.requester, n));
   const nodes = shaped.flatMap((s) => ('released' in s ? [s.released] : []));
   const policy = ctx.services.disclosure.policy;
-  const notDisclosable = page.gradings.reduce((sum, g) => sum + (withholdingRule(policy, read.requester, { kind: 'episode', owner: ctx.forceCode, grading: g.grading }) ? g.count : 0), 0);
+  const notDisclosable = page.gradings.reduce(
+    (sum, g) =>
+      sum + (withholdingRule(policy, read.requester, { kind: 'episode', owner: ctx.forceCode, grading: g.grading }) ? g.count : 0),
+    0,
+  );
   const withheldHere = shaped.some((s) => 'withheld' in s);
-  const reason = [withheldHere ? 'NOT_DISCLOSABLE' : null, page.withheld.integrityFault > 0 ? 'INTEGRITY_FAULT' : null].filter(Boolean).join(',') || null;
+  const reason =
+    [withheldHere ? 'NOT_DISCLOSABLE' : null, page.withheld.integrityFault > 0 ? 'INTEGRITY_FAULT' : null].filter(Boolean).join(',') ||
+    null;
   await ctx.auditRead(read, 'localEpisodes', [], nodes.map(key), reason);
   return { nodes, nextCursor: page.nextCursor, withheld: { ...page.withheld, notDisclosable } };
 };
 
-export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) => auditedRead<EpisodeRecord>(ctx, 'episode', 'localEpisode', owner, id);
+export const localEpisode: NonNullable<QueryResolvers['localEpisode']> = (_, { owner, id }, ctx) =>
+  auditedRead<EpisodeRecord>(ctx, 'episode', 'localEpisode', owner, id);
 
 /** Flattens the stored record (facts and assessment kept apart inside it) for GraphQL. */
 export const MissingEpisode: MissingEpisodeResolvers = {

@@ -6,9 +6,9 @@
 import type { McxAssociateRole, McxRiskGrade, McxRiskIndicator } from '../../__generated__/resolvers-types.js';
 import type { FederatedEpisodeModel, LocationNearModel, MemberResult } from '../../federation/federated-read.js';
 import type { AssociatePointerRecord } from '../disclosure/disclose.js';
-import type { StoredRecord } from '../records/record-kind.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import { offeredWithin72Hours } from '../episode/episode-spec.js';
+import type { StoredRecord } from '../records/record-kind.js';
 
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
@@ -195,9 +195,28 @@ export function destinations(incidents: readonly Incident[], asOf: Date): Destin
       if (!f.foundPlace || !loc || !f.foundAt) continue;
       const group =
         (loc.uprn ? groups.find((g) => g.uprn === loc.uprn) : undefined) ??
-        (loc.postcode ? groups.find((g) => g.postcode !== null && compactPostcode(g.postcode) === compactPostcode(loc.postcode!)) : undefined) ??
-        (loc.lat !== null && loc.lon !== null ? groups.find((g) => g.lat !== null && g.lon !== null && haversineMetres({ lat: g.lat, lon: g.lon }, { lat: loc.lat!, lon: loc.lon! }) <= SAME_PLACE_METRES) : undefined);
-      const target = group ?? { uprn: loc.uprn, postcode: loc.postcode, lat: loc.lat, lon: loc.lon, placeKind: f.foundPlace.kind, visits: [], timesFound: 0, lastFoundAt: f.foundAt, score: 0 };
+        (loc.postcode
+          ? groups.find((g) => g.postcode !== null && compactPostcode(g.postcode) === compactPostcode(loc.postcode!))
+          : undefined) ??
+        (loc.lat !== null && loc.lon !== null
+          ? groups.find(
+              (g) =>
+                g.lat !== null &&
+                g.lon !== null &&
+                haversineMetres({ lat: g.lat, lon: g.lon }, { lat: loc.lat!, lon: loc.lon! }) <= SAME_PLACE_METRES,
+            )
+          : undefined);
+      const target = group ?? {
+        uprn: loc.uprn,
+        postcode: loc.postcode,
+        lat: loc.lat,
+        lon: loc.lon,
+        placeKind: f.foundPlace.kind,
+        visits: [],
+        timesFound: 0,
+        lastFoundAt: f.foundAt,
+        score: 0,
+      };
       if (!group) groups.push(target);
       // Fill in what the first visit lacked (a later source may know the UPRN or the point).
       target.uprn ??= loc.uprn;
@@ -216,7 +235,9 @@ export function destinations(incidents: readonly Incident[], asOf: Date): Destin
       }
     }
   }
-  return groups.sort((a, b) => b.score - a.score || b.lastFoundAt.localeCompare(a.lastFoundAt)).map((g) => ({ ...g, score: Math.round(g.score * 1000) / 1000 }));
+  return groups
+    .sort((a, b) => b.score - a.score || b.lastFoundAt.localeCompare(a.lastFoundAt))
+    .map((g) => ({ ...g, score: Math.round(g.score * 1000) / 1000 }));
 }
 
 /** An associate in the history: its verified pointer, where it was seen, and its owner's link counts. */
@@ -237,7 +258,11 @@ export function historyAssociates(
   const episodes = incidents.flatMap((i) => i.sources.map((s) => s.episode.record));
   return pointers.map((p) => {
     const key = `${p.record.owner}/${p.record.id}`;
-    const seenIn = episodes.flatMap((e) => e.facts.associates.filter((a) => `${a.owner}/${a.associateId}` === key).map((a) => ({ owner: e.owner, episodeId: e.id, role: a.role })));
+    const seenIn = episodes.flatMap((e) =>
+      e.facts.associates
+        .filter((a) => `${a.owner}/${a.associateId}` === key)
+        .map((a) => ({ owner: e.owner, episodeId: e.id, role: a.role })),
+    );
     const counted = links.get(key);
     const byForce = counted?.byForce.filter((f) => f.children > 0) ?? [];
     return {

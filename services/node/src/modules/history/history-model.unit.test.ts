@@ -1,17 +1,39 @@
 import { describe, expect, it } from 'vitest';
+
 import type { FederatedEpisodeModel } from '../../federation/federated-read.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
-import { boundingBox, destinations, haversineMetres, inWindow, reconcile, returnInterviewOverdue, riskSummary, type HistoryRules } from './history-model.js';
+import {
+  boundingBox,
+  destinations,
+  haversineMetres,
+  inWindow,
+  reconcile,
+  returnInterviewOverdue,
+  riskSummary,
+  type HistoryRules,
+} from './history-model.js';
 
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const asOf = new Date('2026-11-20T12:00:00.000Z');
-const rules: HistoryRules = { asOf, repeat: { count: 3, days: 90 }, policeAreaOf: (c) => ({ LALANC: 'LANCS', LANCS: 'LANCS', GMP: 'GMP' })[c] ?? null };
+const rules: HistoryRules = {
+  asOf,
+  repeat: { count: 3, days: 90 },
+  policeAreaOf: (c) => ({ LALANC: 'LANCS', LANCS: 'LANCS', GMP: 'GMP' })[c] ?? null,
+};
 const iso = (ms: number) => new Date(ms).toISOString();
 let n = 0;
 
 /** An episode `daysAgo` before asOf, missing for `hours`; override any fact. */
-function ep(owner: string, daysAgo: number, hours: number, over: Partial<EpisodeRecord['facts']> & { grade?: EpisodeRecord['assessment']['riskGrade']; indicators?: EpisodeRecord['assessment']['indicators'] } = {}): FederatedEpisodeModel {
+function ep(
+  owner: string,
+  daysAgo: number,
+  hours: number,
+  over: Partial<EpisodeRecord['facts']> & {
+    grade?: EpisodeRecord['assessment']['riskGrade'];
+    indicators?: EpisodeRecord['assessment']['indicators'];
+  } = {},
+): FederatedEpisodeModel {
   const lastSeen = asOf.getTime() - daysAgo * DAY;
   const { grade, indicators, ...facts } = over;
   const record = {
@@ -34,15 +56,25 @@ function ep(owner: string, daysAgo: number, hours: number, over: Partial<Episode
     assessment: { riskGrade: grade ?? 'MEDIUM', regrades: [], indicators: indicators ?? [] },
     grading: null,
   } as unknown as EpisodeRecord;
-  return { member: owner, match: { subjectRef: 'S', strength: 'STRONG', matchedKinds: ['name_dob'], conflicts: [] }, episode: { record, bytes: '', signature: '', state: 'ACTIVE' } };
+  return {
+    member: owner,
+    match: { subjectRef: 'S', strength: 'STRONG', matchedKinds: ['name_dob'], conflicts: [] },
+    episode: { record, bytes: '', signature: '', state: 'ACTIVE' },
+  };
 }
 
 describe('reconciling episodes into incidents', () => {
   it('joins episodes whose missing periods overlap, and touching ones, but not a gap of a minute', () => {
     const police = ep('GMP', 10, 5);
     const la = ep('LALANC', 10, 5, { lastSeenAt: iso(asOf.getTime() - 10 * DAY + 4 * HOUR) });
-    const touching = ep('LANCS', 10, 5, { lastSeenAt: iso(asOf.getTime() - 10 * DAY + 5 * HOUR), foundAt: iso(asOf.getTime() - 10 * DAY + 6 * HOUR) });
-    const apart = ep('LANCS', 10, 5, { lastSeenAt: iso(asOf.getTime() - 10 * DAY + 6 * HOUR + 60_000), foundAt: iso(asOf.getTime() - 10 * DAY + 7 * HOUR) });
+    const touching = ep('LANCS', 10, 5, {
+      lastSeenAt: iso(asOf.getTime() - 10 * DAY + 5 * HOUR),
+      foundAt: iso(asOf.getTime() - 10 * DAY + 6 * HOUR),
+    });
+    const apart = ep('LANCS', 10, 5, {
+      lastSeenAt: iso(asOf.getTime() - 10 * DAY + 6 * HOUR + 60_000),
+      foundAt: iso(asOf.getTime() - 10 * DAY + 7 * HOUR),
+    });
     const incidents = reconcile([apart, la, police, touching], rules);
     expect(incidents.map((i) => i.sources.length).sort()).toEqual([1, 3]);
     expect(incidents.find((i) => i.sources.length === 3)!.owners).toEqual(['GMP', 'LALANC', 'LANCS']);
@@ -57,7 +89,10 @@ describe('reconciling episodes into incidents', () => {
   });
 
   it('takes the highest grade and the union of indicators; out of area when any owner is outside the placing area', () => {
-    const [i] = reconcile([ep('GMP', 3, 4, { grade: 'LOW', indicators: ['CSE'] }), ep('LALANC', 3, 4, { grade: 'HIGH', indicators: ['ALCOHOL', 'CSE'] })], rules);
+    const [i] = reconcile(
+      [ep('GMP', 3, 4, { grade: 'LOW', indicators: ['CSE'] }), ep('LALANC', 3, 4, { grade: 'HIGH', indicators: ['ALCOHOL', 'CSE'] })],
+      rules,
+    );
     expect(i).toMatchObject({ riskGrade: 'HIGH', indicators: ['ALCOHOL', 'CSE'], outOfArea: true });
     const [inArea] = reconcile([ep('LANCS', 3, 4), ep('LALANC', 3, 4)], rules);
     expect(inArea!.outOfArea).toBe(false);
@@ -85,14 +120,31 @@ describe('risk windows and the repeat threshold', () => {
   it('latest grade is the newest incident’s; empty history has none', () => {
     const s = riskSummary(reconcile([ep('GMP', 40, 2, { grade: 'HIGH' }), ep('GMP', 2, 2, { grade: 'LOW' })], rules), rules);
     expect(s).toMatchObject({ highestGrade: 'HIGH', latestGrade: 'LOW', forcesInvolved: ['GMP'] });
-    expect(riskSummary([], rules)).toMatchObject({ highestGrade: null, latestGrade: null, last365Days: 0, repeatThreshold: { crossed: false } });
+    expect(riskSummary([], rules)).toMatchObject({
+      highestGrade: null,
+      latestGrade: null,
+      last365Days: 0,
+      repeatThreshold: { crossed: false },
+    });
   });
 });
 
 describe('return home interviews at 72 hours', () => {
   const found = asOf.getTime() - 10 * DAY;
   const closed = (offeredAfterHours: number | null) =>
-    reconcile([ep('GMP', 11, 0, { lastSeenAt: iso(found - DAY), foundAt: iso(found), returnInterview: offeredAfterHours === null ? null : { offered: true, offeredAt: iso(found + offeredAfterHours * HOUR), completedAt: null, notHeldReason: null, themes: [] } })], rules)[0]!;
+    reconcile(
+      [
+        ep('GMP', 11, 0, {
+          lastSeenAt: iso(found - DAY),
+          foundAt: iso(found),
+          returnInterview:
+            offeredAfterHours === null
+              ? null
+              : { offered: true, offeredAt: iso(found + offeredAfterHours * HOUR), completedAt: null, notHeldReason: null, themes: [] },
+        }),
+      ],
+      rules,
+    )[0]!;
 
   it('offered at exactly 72 hours is in time; a minute later is overdue; none at all is overdue', () => {
     expect(returnInterviewOverdue(closed(72), asOf)).toBe(false);
@@ -101,9 +153,15 @@ describe('return home interviews at 72 hours', () => {
   });
 
   it('is not overdue until 72 hours have passed since the child was found, nor while missing', () => {
-    const recent = reconcile([ep('GMP', 2, 0, { lastSeenAt: iso(asOf.getTime() - 3 * DAY), foundAt: iso(asOf.getTime() - 72 * HOUR) })], rules)[0]!;
+    const recent = reconcile(
+      [ep('GMP', 2, 0, { lastSeenAt: iso(asOf.getTime() - 3 * DAY), foundAt: iso(asOf.getTime() - 72 * HOUR) })],
+      rules,
+    )[0]!;
     expect(returnInterviewOverdue(recent, asOf)).toBe(false);
-    const justPast = reconcile([ep('GMP', 2, 0, { lastSeenAt: iso(asOf.getTime() - 4 * DAY), foundAt: iso(asOf.getTime() - 72 * HOUR - 1000) })], rules)[0]!;
+    const justPast = reconcile(
+      [ep('GMP', 2, 0, { lastSeenAt: iso(asOf.getTime() - 4 * DAY), foundAt: iso(asOf.getTime() - 72 * HOUR - 1000) })],
+      rules,
+    )[0]!;
     expect(returnInterviewOverdue(justPast, asOf)).toBe(true);
     const open = reconcile([ep('GMP', 5, 0, { status: 'OPEN', foundAt: null })], rules)[0]!;
     expect(returnInterviewOverdue(open, asOf)).toBe(false);
@@ -112,7 +170,17 @@ describe('return home interviews at 72 hours', () => {
 
 describe('previous destinations', () => {
   const found = (daysAgo: number, location: { uprn?: string; postcode?: string; lat?: number; lon?: number }) =>
-    ep('GMP', daysAgo, 3, { foundPlace: { kind: 'OTHER', location: { uprn: location.uprn ?? null, postcode: location.postcode ?? null, lat: location.lat ?? null, lon: location.lon ?? null } } });
+    ep('GMP', daysAgo, 3, {
+      foundPlace: {
+        kind: 'OTHER',
+        location: {
+          uprn: location.uprn ?? null,
+          postcode: location.postcode ?? null,
+          lat: location.lat ?? null,
+          lon: location.lon ?? null,
+        },
+      },
+    });
 
   it('groups by UPRN, then postcode, then within 100 m, and ranks by the documented score', () => {
     const incidents = reconcile(

@@ -5,11 +5,11 @@
  * read is audited at both ends like every federated read. They are one query with one deadline,
  * taken when it starts: the reads that wait for the episodes get what is left of it.
  */
+import type { McxChildIdentityInput } from '../../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Services } from '../../context.js';
-import type { McxChildIdentityInput } from '../../__generated__/resolvers-types.js';
-import type { MemberResult } from '../../federation/federated-read.js';
 import type { FederatedReadService } from '../../federation/federated-read-service.js';
+import type { MemberResult } from '../../federation/federated-read.js';
 import { destinations, historyAssociates, reconcile, riskSummary, type ChildHistoryModel } from './history-model.js';
 
 const OPERATION = 'childHistory';
@@ -19,7 +19,8 @@ const MAX_NEAR_POINTS = 50;
 
 /** Merges two federated reads' member rows: a member is only as good as its worse part. */
 export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
-  const rank = (s: MemberResult['status']) => ['ANSWERED', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
+  const rank = (s: MemberResult['status']) =>
+    ['ANSWERED', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
   return a.map((m) => {
     const other = b.find((x) => x.member === m.member);
     if (!other || rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
@@ -69,12 +70,17 @@ export class HistoryService {
     if (extra) members = mergeStatus(members, extra.members);
     const links = new Map(answer.links);
     for (const l of extra?.links ?? []) links.set(`${l.owner}/${l.id}`, l);
-    const complete = [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') && members.every((m) => m.status === 'ANSWERED') && cuts.length === 0;
+    const complete =
+      [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') &&
+      members.every((m) => m.status === 'ANSWERED') &&
+      cuts.length === 0;
     return {
       asOf: asOf.toISOString(),
       openNow: incidents.filter((i) => i.status === 'OPEN'),
       incidents,
-      possible: answer.episodes.filter((e) => e.match.strength === 'POSSIBLE').sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
+      possible: answer.episodes
+        .filter((e) => e.match.strength === 'POSSIBLE')
+        .sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
       riskSummary: riskSummary(incidents, historyRules),
       previousDestinations: places,
       associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, links),

@@ -4,8 +4,15 @@
  * FederatedReadService asks for and audits each read.
  */
 import { GraphQLError } from 'graphql';
+
+import type {
+  McxHistoryAssociateResolvers,
+  McxIncidentResolvers,
+  McxIncidentSourceResolvers,
+  McxLocationOfConcernNearResolvers,
+  QueryResolvers,
+} from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
-import type { McxHistoryAssociateResolvers, McxIncidentResolvers, McxIncidentSourceResolvers, McxLocationOfConcernNearResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
 import { federatedReads } from '../../federation/federated-resolvers.js';
 import { confirmWithOwner } from './history-model.js';
 import { HistoryService } from './history-service.js';
@@ -20,10 +27,16 @@ export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (
   return historyService(ctx).childHistory(read, identity);
 };
 
-export const federatedLocationsOfConcern: NonNullable<QueryResolvers['federatedLocationsOfConcern']> = async (_, { near, concerns }, ctx) => {
+export const federatedLocationsOfConcern: NonNullable<QueryResolvers['federatedLocationsOfConcern']> = async (
+  _,
+  { near, concerns },
+  ctx,
+) => {
   const read = await ctx.access.requireRead('federatedLocationsOfConcern');
   if (!(Math.abs(near.lat) <= 90 && Math.abs(near.lon) <= 180 && near.radiusMetres > 0 && near.radiusMetres <= 50_000)) {
-    throw new GraphQLError('near must be a WGS84 point with a radius above 0 and up to 50 km', { extensions: { code: 'BAD_USER_INPUT', field: 'near' } });
+    throw new GraphQLError('near must be a WGS84 point with a radius above 0 and up to 50 km', {
+      extensions: { code: 'BAD_USER_INPUT', field: 'near' },
+    });
   }
   const answer = await federatedReads(ctx).locations(read, 'federatedLocationsOfConcern', [near], concerns ?? null);
   return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members, cuts: [] } };

@@ -1,7 +1,14 @@
 import type { McxConcern, McxConcernPlaceKind, McxLocationOfConcernInput } from '../../__generated__/resolvers-types.js';
 import { checkGrading, type Grading } from '../records/grading.js';
 import { checkLocation, type GeoLocation } from '../records/location.js';
-import { checkBase, type BaseContent, type Envelope, type RecordKindSpec, type StoredRecord, type WriteRules } from '../records/record-kind.js';
+import {
+  checkBase,
+  type BaseContent,
+  type Envelope,
+  type RecordKindSpec,
+  type StoredRecord,
+  type WriteRules,
+} from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
 
 export const LOCATION_SCHEMA = 'mcx.location-of-concern/1';
@@ -26,7 +33,8 @@ export function checkLocationInput(input: McxLocationOfConcernInput, rules: Writ
   if (input.concerns == null) c.fail('concerns', 'REQUIRED', 'concerns is required');
   const firstReportedAt = c.instant('firstReportedAt', input.firstReportedAt, { required: true, notAfter });
   const lastReportedAt = c.instant('lastReportedAt', input.lastReportedAt, { required: true, notAfter });
-  if (firstReportedAt && lastReportedAt && firstReportedAt > lastReportedAt) c.fail('firstReportedAt', 'TIME_ORDER', 'firstReportedAt is after lastReportedAt');
+  if (firstReportedAt && lastReportedAt && firstReportedAt > lastReportedAt)
+    c.fail('firstReportedAt', 'TIME_ORDER', 'firstReportedAt is after lastReportedAt');
   const active = c.required('active', input.active);
   const grading = checkGrading(c, input.grading, { required: true });
   if (c.errors.length > 0) return { ok: false, errors: c.errors };
@@ -34,7 +42,13 @@ export function checkLocationInput(input: McxLocationOfConcernInput, rules: Writ
     ok: true,
     value: {
       ...base!,
-      facts: { location: location!, placeKind: placeKind!, firstReportedAt: firstReportedAt!.toISOString(), lastReportedAt: lastReportedAt!.toISOString(), active: active! },
+      facts: {
+        location: location!,
+        placeKind: placeKind!,
+        firstReportedAt: firstReportedAt!.toISOString(),
+        lastReportedAt: lastReportedAt!.toISOString(),
+        active: active!,
+      },
       assessment: { concerns },
       grading: grading!,
     },

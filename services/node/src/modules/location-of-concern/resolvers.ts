@@ -1,6 +1,6 @@
-import { recordFields } from '../records/record-kind.js';
-import { auditedRead } from '../records/audited-read.js';
 import type { McxLocationOfConcernResolvers, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import { auditedRead } from '../records/audited-read.js';
+import { recordFields } from '../records/record-kind.js';
 import { locationSpec, type LocationRecord } from './location-spec.js';
 
 export const publishLocationOfConcern: NonNullable<MutationResolvers['publishLocationOfConcern']> = async (_, { input }, ctx) => {
@@ -24,7 +24,8 @@ export const amendLocationOfConcern: NonNullable<MutationResolvers['amendLocatio
   return { locationOfConcern: record, errors };
 };
 
-export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) => auditedRead<LocationRecord>(ctx, 'location_of_concern', 'localLocationOfConcern', owner, id);
+export const localLocationOfConcern: NonNullable<QueryResolvers['localLocationOfConcern']> = (_, { owner, id }, ctx) =>
+  auditedRead<LocationRecord>(ctx, 'location_of_concern', 'localLocationOfConcern', owner, id);
 
 export const McxLocationOfConcern: McxLocationOfConcernResolvers = {
   ...recordFields,

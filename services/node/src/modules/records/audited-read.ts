@@ -1,5 +1,5 @@
-import type { Context } from '../../context.js';
 import type { AuthorisedRead } from '../../auth/access.js';
+import type { Context } from '../../context.js';
 import { disclose } from '../disclosure/disclose.js';
 import type { Requester } from '../disclosure/policy.js';
 import type { Kind, StoredRecord } from './record-kind.js';
@@ -8,7 +8,11 @@ import type { Kind, StoredRecord } from './record-kind.js';
 export type Shaped<R> = { released: R } | { withheld: string };
 
 /** The owner's disclosure policy on one record: the record (or its disclosed view), or NOT_DISCLOSABLE with its rule. */
-export function byPolicy<T extends { kind: Kind; owner: string }>(ctx: Context, requester: Requester, stored: StoredRecord<T>): Shaped<StoredRecord<T>> {
+export function byPolicy<T extends { kind: Kind; owner: string }>(
+  ctx: Context,
+  requester: Requester,
+  stored: StoredRecord<T>,
+): Shaped<StoredRecord<T>> {
   const d = disclose(ctx.services.disclosure, requester, stored);
   return d.outcome === 'disclosed' ? { released: d.record } : { withheld: `NOT_DISCLOSABLE:${d.rule}` };
 }
@@ -25,7 +29,8 @@ export async function auditedRead<T extends { reviewAt: string; kind: Kind; owne
   operation: string,
   owner: string,
   id: string,
-  shape: (read: AuthorisedRead, stored: StoredRecord<T>) => Shaped<R> = (read, stored) => byPolicy(ctx, read.requester, stored) as Shaped<R>,
+  shape: (read: AuthorisedRead, stored: StoredRecord<T>) => Shaped<R> = (read, stored) =>
+    byPolicy(ctx, read.requester, stored) as Shaped<R>,
 ): Promise<R | null> {
   const read = await ctx.access.requireRead(operation);
   const { record, withheld } = await ctx.services.records.read<T>(kind, owner, id);

@@ -16,7 +16,11 @@ export interface GeoLocationInput {
 }
 
 /** Reads a location: at least one of UPRN, postcode or a point; lat and lon come together. */
-export function checkLocation(c: InputChecker, input: GeoLocationInput | null | undefined, opts: { required: boolean }): GeoLocation | null {
+export function checkLocation(
+  c: InputChecker,
+  input: GeoLocationInput | null | undefined,
+  opts: { required: boolean },
+): GeoLocation | null {
   if (!input) {
     if (opts.required) c.fail('location', 'REQUIRED', 'location is required');
     return null;
@@ -26,7 +30,8 @@ export function checkLocation(c: InputChecker, input: GeoLocationInput | null | 
   const postcode = l.postcode('postcode', input.postcode) ?? null;
   const lat = l.coordinate('lat', input.lat, 90) ?? null;
   const lon = l.coordinate('lon', input.lon, 180) ?? null;
-  if ((input.lat == null) !== (input.lon == null)) l.fail(input.lat == null ? 'lat' : 'lon', 'REQUIRED', 'lat and lon must be given together');
+  if ((input.lat == null) !== (input.lon == null))
+    l.fail(input.lat == null ? 'lat' : 'lon', 'REQUIRED', 'lat and lon must be given together');
   if (input.uprn == null && input.postcode == null && input.lat == null && input.lon == null) {
     l.fail('postcode', 'REQUIRED', 'a location needs a UPRN, a postcode or a point');
   }

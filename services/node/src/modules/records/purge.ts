@@ -1,10 +1,13 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
+
 import { and, eq, inArray, lt, sql } from 'drizzle-orm';
-import { schema, type Database } from '@mcx/db';
+
 import type { Viewer } from '@mcx/auth';
+import { schema, type Database } from '@mcx/db';
+
 import type { AuditService } from '../audit/audit-service.js';
-import type { RecordService } from './record-service.js';
 import type { Kind } from './record-kind.js';
+import type { RecordService } from './record-service.js';
 
 const { records, recordVersions, linkageKeys } = schema;
 
@@ -22,7 +25,14 @@ export interface Erasure {
   erasedAt: string;
 }
 
-const PURGE_ACTOR: Viewer = { subject: 'mcx-purge', issuer: 'mcx-node', force: '', orgKind: 'police', roles: ['operator'], tokenKind: 'client' };
+const PURGE_ACTOR: Viewer = {
+  subject: 'mcx-purge',
+  issuer: 'mcx-node',
+  force: '',
+  orgKind: 'police',
+  roles: ['operator'],
+  tokenKind: 'client',
+};
 
 function appendDurably(file: string, line: string): void {
   const fd = openSync(file, 'a', 0o600);
@@ -41,12 +51,21 @@ function appendDurably(file: string, line: string): void {
  * replayed after a restore from backup. The log line is made durable before the delete
  * commits: a crash between them only means replaying an erasure that was asked for.
  */
-export async function purgeErased(deps: { db: Database; audit: AuditService; owner: string; erasureLog: string; now?: () => Date }): Promise<Erasure[]> {
+export async function purgeErased(deps: {
+  db: Database;
+  audit: AuditService;
+  owner: string;
+  erasureLog: string;
+  now?: () => Date;
+}): Promise<Erasure[]> {
   const now = deps.now ?? (() => new Date());
   const candidates = await deps.db
     .select({ id: records.id, kind: records.kind, version: records.version, bytes: recordVersions.bytes })
     .from(records)
-    .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+    .innerJoin(
+      recordVersions,
+      and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+    )
     .where(and(eq(records.owner, deps.owner), eq(records.state, 'RETRACTED')));
   const done: Erasure[] = [];
   for (const c of candidates) {
@@ -59,8 +78,22 @@ export async function purgeErased(deps: { db: Database; audit: AuditService; own
         .returning({ version: recordVersions.version });
       await tx.delete(linkageKeys).where(and(eq(linkageKeys.owner, deps.owner), eq(linkageKeys.holder, c.id)));
       if (gone.length === 0) return null;
-      const e: Erasure = { owner: deps.owner, id: c.id, kind: c.kind as Kind, versions: gone.map((g) => g.version).sort((a, b) => a - b), reason, erasedAt: now().toISOString() };
-      await deps.audit.recordInTx(tx, { action: 'erasure', viewer: { ...PURGE_ACTOR, force: deps.owner }, operation: 'purge', recordIds: [`${deps.owner}/${c.id}`], outcome: 'success', reason });
+      const e: Erasure = {
+        owner: deps.owner,
+        id: c.id,
+        kind: c.kind as Kind,
+        versions: gone.map((g) => g.version).sort((a, b) => a - b),
+        reason,
+        erasedAt: now().toISOString(),
+      };
+      await deps.audit.recordInTx(tx, {
+        action: 'erasure',
+        viewer: { ...PURGE_ACTOR, force: deps.owner },
+        operation: 'purge',
+        recordIds: [`${deps.owner}/${c.id}`],
+        outcome: 'success',
+        reason,
+      });
       appendDurably(deps.erasureLog, JSON.stringify(e));
       return e;
     });
@@ -73,12 +106,26 @@ export async function purgeErased(deps: { db: Database; audit: AuditService; own
  * After a restore: erases again everything in the erasure log that the restored database
  * holds, and retracts (with a fresh signed tombstone) what the backup still shows as live.
  */
-export async function replayErasures(deps: { db: Database; audit: AuditService; records: RecordService; owner: string; erasureLog: string }): Promise<number> {
+export async function replayErasures(deps: {
+  db: Database;
+  audit: AuditService;
+  records: RecordService;
+  owner: string;
+  erasureLog: string;
+}): Promise<number> {
   if (!existsSync(deps.erasureLog)) return 0;
-  const lines = readFileSync(deps.erasureLog, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as Erasure);
+  const lines = readFileSync(deps.erasureLog, 'utf8')
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l) as Erasure);
   let replayed = 0;
   for (const e of lines.filter((l) => l.owner === deps.owner)) {
-    const head = (await deps.db.select({ version: records.version, state: records.state }).from(records).where(and(eq(records.owner, e.owner), eq(records.id, e.id))))[0];
+    const head = (
+      await deps.db
+        .select({ version: records.version, state: records.state })
+        .from(records)
+        .where(and(eq(records.owner, e.owner), eq(records.id, e.id)))
+    )[0];
     if (head && head.state !== 'RETRACTED') {
       const next = Math.max(head.version, ...e.versions) + 1;
       await deps.records.retract(e.kind, e.id, next, e.reason as 'ERASURE_REQUEST');
@@ -86,11 +133,25 @@ export async function replayErasures(deps: { db: Database; audit: AuditService; 
     const removed = await deps.db.transaction(async (tx) => {
       const gone = await tx
         .delete(recordVersions)
-        .where(and(eq(recordVersions.owner, e.owner), eq(recordVersions.id, e.id), inArray(recordVersions.version, e.versions), sql`${recordVersions.bytes} not like '%"mcx.tombstone/1"%'`))
+        .where(
+          and(
+            eq(recordVersions.owner, e.owner),
+            eq(recordVersions.id, e.id),
+            inArray(recordVersions.version, e.versions),
+            sql`${recordVersions.bytes} not like '%"mcx.tombstone/1"%'`,
+          ),
+        )
         .returning({ version: recordVersions.version });
       await tx.delete(linkageKeys).where(and(eq(linkageKeys.owner, e.owner), eq(linkageKeys.holder, e.id)));
       if (gone.length > 0) {
-        await deps.audit.recordInTx(tx, { action: 'erasure', viewer: { ...PURGE_ACTOR, force: deps.owner }, operation: 'purge-replay', recordIds: [`${e.owner}/${e.id}`], outcome: 'success', reason: e.reason });
+        await deps.audit.recordInTx(tx, {
+          action: 'erasure',
+          viewer: { ...PURGE_ACTOR, force: deps.owner },
+          operation: 'purge-replay',
+          recordIds: [`${e.owner}/${e.id}`],
+          outcome: 'success',
+          reason: e.reason,
+        });
       }
       return gone.length;
     });

@@ -5,7 +5,14 @@
  * operators. It is never signed again.
  */
 import type { Logger } from '@mcx/logger';
-import { verifyRecord, type JsonObject, type KeyResolver, type RecordRejection, type SigningKey, type TrustManifestHolder } from '@mcx/signing';
+import {
+  verifyRecord,
+  type JsonObject,
+  type KeyResolver,
+  type RecordRejection,
+  type SigningKey,
+  type TrustManifestHolder,
+} from '@mcx/signing';
 
 /** Why a stored record failed: its signature check, or signed bytes that disagree with the row holding them. */
 export type IntegrityReason = RecordRejection | 'ENVELOPE_MISMATCH' | 'INDEX_MISMATCH';
@@ -62,12 +69,21 @@ export function ownRecordKeys(forceCode: string, recordKey: SigningKey<'record'>
  * index columns the row was selected by equal the signed values. Returns the record parsed from
  * the verified bytes (never from columns), or the reason it failed.
  */
-export function verifyStoredRow(row: StoredRowKeys, keys: KeyResolver): { ok: true; record: JsonObject } | { ok: false; reason: IntegrityReason } {
+export function verifyStoredRow(
+  row: StoredRowKeys,
+  keys: KeyResolver,
+): { ok: true; record: JsonObject } | { ok: false; reason: IntegrityReason } {
   const verified = verifyRecord(row.bytes, row.signature, keys);
   if (!verified.valid) return { ok: false, reason: verified.reason };
   const p = verified.payload;
   const retracted = row.state === 'RETRACTED' || (row.state === undefined && p.state === 'RETRACTED');
-  if (p.kind !== row.kind || p.owner !== row.owner || p.id !== row.id || p.version !== row.version || p.state !== (retracted ? 'RETRACTED' : 'ACTIVE')) {
+  if (
+    p.kind !== row.kind ||
+    p.owner !== row.owner ||
+    p.id !== row.id ||
+    p.version !== row.version ||
+    p.state !== (retracted ? 'RETRACTED' : 'ACTIVE')
+  ) {
     return { ok: false, reason: 'ENVELOPE_MISMATCH' };
   }
   if (!retracted) {
@@ -102,7 +118,17 @@ export class IntegrityMonitor {
     const seen = this.#recent.get(key);
     const fault = seen
       ? { ...seen, reason, lastDetectedAt: now.toISOString(), detections: seen.detections + 1 }
-      : { kind: row.kind, owner: row.owner, id: row.id, version: row.version, reason, firstDetectedAt: now.toISOString(), lastDetectedAt: now.toISOString(), detections: 1, loggedAt: 0 };
+      : {
+          kind: row.kind,
+          owner: row.owner,
+          id: row.id,
+          version: row.version,
+          reason,
+          firstDetectedAt: now.toISOString(),
+          lastDetectedAt: now.toISOString(),
+          detections: 1,
+          loggedAt: 0,
+        };
     const log = now.getTime() - fault.loggedAt >= RELOG_MS;
     if (log) fault.loggedAt = now.getTime();
     // Newest last in insertion order; the oldest goes once there are more than RECENT.

@@ -5,7 +5,10 @@ import type { Checked, InputChecker } from './validation.js';
 export const MARKING = 'OFFICIAL-SENSITIVE';
 
 /** Stored kinds, and their GraphQL enum names. */
-export const KINDS = { EPISODE: 'episode', ASSOCIATE: 'associate', LOCATION_OF_CONCERN: 'location_of_concern' } as const satisfies Record<McxRecordKind, string>;
+export const KINDS = { EPISODE: 'episode', ASSOCIATE: 'associate', LOCATION_OF_CONCERN: 'location_of_concern' } as const satisfies Record<
+  McxRecordKind,
+  string
+>;
 export type Kind = (typeof KINDS)[McxRecordKind];
 
 export function kindFromGraphql(kind: McxRecordKind): Kind {
@@ -98,7 +101,13 @@ export function checkBase(
     ? new Date(from + rules.reviewDays[retention.kind] * 86_400_000).toISOString().slice(0, 10)
     : c.date('reviewAt', input.reviewAt, { required: true });
   if (reviewAt && reviewAt < rules.now.toISOString().slice(0, 10)) {
-    c.fail('reviewAt', 'OUT_OF_RANGE', defaulted ? `the default review date (${retention!.fromField} + ${rules.reviewDays[retention!.kind]} days) is in the past; send reviewAt` : 'reviewAt is in the past');
+    c.fail(
+      'reviewAt',
+      'OUT_OF_RANGE',
+      defaulted
+        ? `the default review date (${retention!.fromField} + ${rules.reviewDays[retention!.kind]} days) is in the past; send reviewAt`
+        : 'reviewAt is in the past',
+    );
     return null;
   }
   return id && version && ownerReference && reviewAt ? { id, version, ownerReference, reviewAt } : null;

@@ -9,6 +9,7 @@
  */
 import { Kind as GraphqlKind, parse, type EnumTypeDefinitionNode, type GraphQLScalarType } from 'graphql';
 import { z } from 'zod';
+
 import type {
   McxAssociateFlag,
   McxAssociatePointerKind,
@@ -40,7 +41,9 @@ const sdl = parse(loadTypeDefs());
 
 /** The codes of a GraphQL enum, as a zod enum of its generated type. */
 function codes<T extends string>(name: string) {
-  const def = sdl.definitions.find((d): d is EnumTypeDefinitionNode => d.kind === GraphqlKind.ENUM_TYPE_DEFINITION && d.name.value === name);
+  const def = sdl.definitions.find(
+    (d): d is EnumTypeDefinitionNode => d.kind === GraphqlKind.ENUM_TYPE_DEFINITION && d.name.value === name,
+  );
   if (!def?.values?.length) throw new Error(`the GraphQL schema has no enum ${name}`);
   return z.enum(def.values.map((v) => v.name.value) as [T, ...T[]]);
 }
@@ -118,7 +121,14 @@ export const episodeRecordSchema = z.strictObject({
     foundPlace: place.nullable(),
     foundBy: codes<McxFoundBy>('McxFoundBy').nullable(),
     associates: z
-      .array(z.strictObject({ owner: code, associateId: z.uuid(), role: codes<McxAssociateRole>('McxAssociateRole'), dataSubjectCategory: codes<McxDataSubjectCategory>('McxDataSubjectCategory') }))
+      .array(
+        z.strictObject({
+          owner: code,
+          associateId: z.uuid(),
+          role: codes<McxAssociateRole>('McxAssociateRole'),
+          dataSubjectCategory: codes<McxDataSubjectCategory>('McxDataSubjectCategory'),
+        }),
+      )
       .max(50),
     returnInterview: z
       .strictObject({

@@ -1,11 +1,31 @@
 import { createHash } from 'node:crypto';
+
 import { canonicalJson, keyResolverFromKeys, signRecord, type KeyResolver, type SigningKey } from '@mcx/signing';
+
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { Grading } from './grading.js';
 import { IntegrityMonitor, markVerified, verifyStoredRow } from './record-integrity.js';
-import { MARKING, type BaseContent, type Envelope, type Kind, type RecordKindSpec, type StoredRecord, type Tombstone, type WriteRules } from './record-kind.js';
-import type { CurrentRecord, InTx, RecordQueries, RecordStore, StoredRow, StoredVersionCheck, VersionWrite, WriteOutcome } from './record-store.js';
+import {
+  MARKING,
+  type BaseContent,
+  type Envelope,
+  type Kind,
+  type RecordKindSpec,
+  type StoredRecord,
+  type Tombstone,
+  type WriteRules,
+} from './record-kind.js';
+import type {
+  CurrentRecord,
+  InTx,
+  RecordQueries,
+  RecordStore,
+  StoredRow,
+  StoredVersionCheck,
+  VersionWrite,
+  WriteOutcome,
+} from './record-store.js';
 import { InputChecker, type FieldError } from './validation.js';
 
 /** Retention periods when configuration sets none: two years for episodes, one for intelligence. */
@@ -39,7 +59,8 @@ export interface RecordServiceDeps {
  * A record's current version after its stored signature was checked: absent, faulty (its bytes
  * no longer verify: withheld, never used), or verified (any state, RETRACTED included).
  */
-export type Loaded<T> = { status: 'absent' } | { status: 'fault'; row: StoredRow } | { status: 'ok'; row: StoredRow; stored: StoredRecord<T> };
+export type Loaded<T> =
+  { status: 'absent' } | { status: 'fault'; row: StoredRow } | { status: 'ok'; row: StoredRow; stored: StoredRecord<T> };
 
 /** Why a readable record is left out of an answer at its owner. */
 export type ReadWithheld = 'RESTRICTED' | 'REVIEW_OVERDUE' | 'INTEGRITY_FAULT';
@@ -47,7 +68,8 @@ export type ReadWithheld = 'RESTRICTED' | 'REVIEW_OVERDUE' | 'INTEGRITY_FAULT';
 const INTEGRITY_FAULT: FieldError = {
   field: 'id',
   code: 'INTEGRITY_FAULT',
-  message: "the stored copy of this record fails its signature check: it is not used, and this node's operators are alerted; publish the record again as a new version",
+  message:
+    "the stored copy of this record fails its signature check: it is not used, and this node's operators are alerted; publish the record again as a new version",
 };
 
 export type Published<T> = { record: StoredRecord<T>; errors: [] } | { record: null; errors: FieldError[] };
@@ -74,7 +96,12 @@ export function outcomeError(o: WriteOutcome): FieldError | null {
 }
 
 function toStored<T>(current: Pick<CurrentRecord, 'bytes' | 'signature' | 'state'>): StoredRecord<T> {
-  return { record: JSON.parse(current.bytes) as T, bytes: current.bytes, signature: current.signature, state: current.state as McxRecordState };
+  return {
+    record: JSON.parse(current.bytes) as T,
+    bytes: current.bytes,
+    signature: current.signature,
+    state: current.state as McxRecordState,
+  };
 }
 
 /**
@@ -106,7 +133,10 @@ export class RecordService {
    * integrity fault.
    */
   private verified<T>(row: StoredRow, selectedBy: { subjectRef?: boolean; reviewAt?: boolean } = {}): StoredRecord<T> | null {
-    const checked = verifyStoredRow({ ...row, subjectRef: selectedBy.subjectRef ? row.subjectRef : undefined, reviewAt: selectedBy.reviewAt ? row.reviewAt : undefined }, this.verifyKeys);
+    const checked = verifyStoredRow(
+      { ...row, subjectRef: selectedBy.subjectRef ? row.subjectRef : undefined, reviewAt: selectedBy.reviewAt ? row.reviewAt : undefined },
+      this.verifyKeys,
+    );
     if (!checked.ok) {
       this.integrity.report(row, checked.reason);
       return null;
@@ -157,7 +187,14 @@ export class RecordService {
 
   /** The write for validated content: hashed without publishedAt, signed with it. */
   toWrite<C extends BaseContent>(spec: RecordKindSpec<unknown, C>, content: C): VersionWrite {
-    const unsigned = { schema: spec.schema, kind: spec.kind, owner: this.deps.forceCode, state: 'ACTIVE' as const, marking: MARKING, ...content };
+    const unsigned = {
+      schema: spec.schema,
+      kind: spec.kind,
+      owner: this.deps.forceCode,
+      state: 'ACTIVE' as const,
+      marking: MARKING,
+      ...content,
+    };
     return this.write(spec.kind, unsigned, { ownerReference: content.ownerReference, reviewAt: content.reviewAt, ...spec.index(content) });
   }
 
@@ -170,16 +207,26 @@ export class RecordService {
       version: unsigned.version,
       state: unsigned.state,
       contentHash,
-      render: (publishedAt) => ({ ...this.deps.sign({ ...unsigned, publishedAt: publishedAt.toISOString() }), kid: this.deps.recordKey.kid }),
+      render: (publishedAt) => ({
+        ...this.deps.sign({ ...unsigned, publishedAt: publishedAt.toISOString() }),
+        kid: this.deps.recordKey.kid,
+      }),
       index,
     };
   }
 
   /** Validates and stores one version; `mustExist` makes it an amendment. */
-  async publish<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, input: I, opts: { mustExist?: boolean; inTx?: InTx } = {}): Promise<Published<C & Envelope>> {
+  async publish<I, C extends BaseContent>(
+    spec: RecordKindSpec<I, C>,
+    input: I,
+    opts: { mustExist?: boolean; inTx?: InTx } = {},
+  ): Promise<Published<C & Envelope>> {
     const checked = spec.check(input, this.rules());
     if (!checked.ok) return { record: null, errors: checked.errors };
-    const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), { ...opts, checkStored: this.checkStored });
+    const { outcomes } = await this.deps.store.writeVersions([this.toWrite(spec, checked.value)], this.now(), {
+      ...opts,
+      checkStored: this.checkStored,
+    });
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
@@ -191,9 +238,18 @@ export class RecordService {
    * of its record; if there is any, nothing is stored. Retrying a whole batch is safe: the
    * records already stored are recognised and not stored twice.
    */
-  async publishBatch<I, C extends BaseContent>(spec: RecordKindSpec<I, C>, inputs: readonly I[], opts: { inTx?: InTx } = {}): Promise<{ records: StoredRecord<C & Envelope>[]; errors: FieldError[] }> {
-    if (inputs.length === 0) return { records: [], errors: [{ field: 'inputs', code: 'REQUIRED', message: 'a batch needs at least one record' }] };
-    if (inputs.length > MAX_BATCH) return { records: [], errors: [{ field: 'inputs', code: 'TOO_MANY', message: `a batch may hold at most ${MAX_BATCH} records; split it` }] };
+  async publishBatch<I, C extends BaseContent>(
+    spec: RecordKindSpec<I, C>,
+    inputs: readonly I[],
+    opts: { inTx?: InTx } = {},
+  ): Promise<{ records: StoredRecord<C & Envelope>[]; errors: FieldError[] }> {
+    if (inputs.length === 0)
+      return { records: [], errors: [{ field: 'inputs', code: 'REQUIRED', message: 'a batch needs at least one record' }] };
+    if (inputs.length > MAX_BATCH)
+      return {
+        records: [],
+        errors: [{ field: 'inputs', code: 'TOO_MANY', message: `a batch may hold at most ${MAX_BATCH} records; split it` }],
+      };
     const rules = this.rules();
     const errors: FieldError[] = [];
     const writes: VersionWrite[] = [];
@@ -236,7 +292,11 @@ export class RecordService {
    * A record as a reader may see it: null when absent or retracted; withheld (with the reason)
    * when its stored signature fails, when restricted, or when past its review date.
    */
-  async read<T extends { reviewAt: string }>(kind: Kind, owner: string, id: string): Promise<{ record: StoredRecord<T> | null; withheld: ReadWithheld | null }> {
+  async read<T extends { reviewAt: string }>(
+    kind: Kind,
+    owner: string,
+    id: string,
+  ): Promise<{ record: StoredRecord<T> | null; withheld: ReadWithheld | null }> {
     const loaded = await this.load<T>(kind, owner, id);
     if (loaded.status === 'absent') return { record: null, withheld: null };
     if (loaded.status === 'fault') return { record: null, withheld: 'INTEGRITY_FAULT' };
@@ -257,12 +317,18 @@ export class RecordService {
    * indexed column only finds candidates: each episode counts by its verified bytes, and only
    * when `counts` admits it (the disclosure policy for the asker).
    */
-  async subjectsNaming(owner: string, associateRefs: readonly string[], today: string, counts: (episode: EpisodeRecord) => boolean = () => true): Promise<string[]> {
+  async subjectsNaming(
+    owner: string,
+    associateRefs: readonly string[],
+    today: string,
+    counts: (episode: EpisodeRecord) => boolean = () => true,
+  ): Promise<string[]> {
     const wanted = new Set(associateRefs);
     const subjects = new Set<string>();
     for (const row of await this.queries.episodesNaming(owner, associateRefs, today)) {
       const episode = this.verified<EpisodeRecord>(row, { reviewAt: true });
-      if (episode && counts(episode.record) && episode.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`))) subjects.add(episode.record.subjectRef);
+      if (episode && counts(episode.record) && episode.record.facts.associates.some((a) => wanted.has(`${a.owner}/${a.associateId}`)))
+        subjects.add(episode.record.subjectRef);
     }
     return [...subjects];
   }
@@ -271,7 +337,12 @@ export class RecordService {
    * This force's readable records of a kind in a box (the indexed prefilter; callers refine by
    * distance), verified; `faulty` names (by id) those withheld because their bytes fail.
    */
-  async inBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<{ records: StoredRecord<T>[]; faulty: string[] }> {
+  async inBox<T>(
+    kind: Kind,
+    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
+    today: string,
+    limit: number,
+  ): Promise<{ records: StoredRecord<T>[]; faulty: string[] }> {
     const records: StoredRecord<T>[] = [];
     const faulty: string[] = [];
     for (const row of await this.queries.inBox(kind, this.deps.forceCode, box, today, limit)) {
@@ -286,7 +357,12 @@ export class RecordService {
    * This force's records of a kind in a box that a reader may not see now (restricted, or past
    * review), verified, with the reason: so that a search can count what it left out.
    */
-  async withheldInBox<T>(kind: Kind, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<{ record: T; reason: 'RESTRICTED' | 'REVIEW_OVERDUE' }[]> {
+  async withheldInBox<T>(
+    kind: Kind,
+    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
+    today: string,
+    limit: number,
+  ): Promise<{ record: T; reason: 'RESTRICTED' | 'REVIEW_OVERDUE' }[]> {
     const out: { record: T; reason: 'RESTRICTED' | 'REVIEW_OVERDUE' }[] = [];
     for (const row of await this.queries.withheldInBox(kind, this.deps.forceCode, box, today, limit)) {
       const stored = this.verified<T>(row);
@@ -322,12 +398,26 @@ export class RecordService {
   }
 
   /** Restricts (accuracy disputed) or lifts the restriction. */
-  async setRestricted(kind: Kind, id: string, restricted: boolean, reason?: McxRestrictionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+  async setRestricted(
+    kind: Kind,
+    id: string,
+    restricted: boolean,
+    reason?: McxRestrictionReason,
+    inTx?: InTx,
+  ): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
     // A record whose stored copy fails is not changed, and its bytes are not handed back.
     const before = await this.load(kind, this.deps.forceCode, id);
     if (before.status === 'absent') return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (before.status === 'fault') return { record: null, errors: [INTEGRITY_FAULT] };
-    const result = await this.deps.store.setState(this.deps.forceCode, id, kind, restricted ? 'RESTRICTED' : 'ACTIVE', this.now(), reason ?? null, inTx);
+    const result = await this.deps.store.setState(
+      this.deps.forceCode,
+      id,
+      kind,
+      restricted ? 'RESTRICTED' : 'ACTIVE',
+      this.now(),
+      reason ?? null,
+      inTx,
+    );
     if (!result.record) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (result.refused) return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: result.record.version })!] };
     if (!this.verified(result.record)) return { record: null, errors: [INTEGRITY_FAULT] };
@@ -339,7 +429,13 @@ export class RecordService {
    * Reviews a record (DPA 2018 s39): the same content as a new version with a new review
    * date, signed again. A record withheld as overdue is readable again once reviewed.
    */
-  async review(kind: Kind, id: string, version: number, reviewAt: string, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+  async review(
+    kind: Kind,
+    id: string,
+    version: number,
+    reviewAt: string,
+    inTx?: InTx,
+  ): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
     const c = new InputChecker();
     c.version('version', version);
     const date = c.date('reviewAt', reviewAt, { required: true });
@@ -350,10 +446,14 @@ export class RecordService {
     const index = await this.deps.store.headIndex(this.deps.forceCode, id);
     if (current.status === 'absent' || !index) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (current.status === 'fault') return { record: null, errors: [INTEGRITY_FAULT] };
-    if (current.stored.state === 'RETRACTED') return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: current.row.version })!] };
+    if (current.stored.state === 'RETRACTED')
+      return { record: null, errors: [outcomeError({ status: 'RETRACTED', currentVersion: current.row.version })!] };
     const { publishedAt: _previous, ...content } = current.stored.record;
     const unsigned = { ...content, version, reviewAt: date!, state: 'ACTIVE' };
-    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, unsigned, { ...index, reviewAt: date! })], this.now(), { mustExist: true, ...(inTx ? { inTx } : {}) });
+    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, unsigned, { ...index, reviewAt: date! })], this.now(), {
+      mustExist: true,
+      ...(inTx ? { inTx } : {}),
+    });
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };
@@ -361,7 +461,13 @@ export class RecordService {
   }
 
   /** Retracts a record: a signed tombstone becomes its current version. */
-  async retract(kind: Kind, id: string, version: number, reason: McxRetractionReason, inTx?: InTx): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
+  async retract(
+    kind: Kind,
+    id: string,
+    version: number,
+    reason: McxRetractionReason,
+    inTx?: InTx,
+  ): Promise<{ record: (CurrentRecord & { kind: Kind; id: string }) | null; errors: FieldError[] }> {
     const current = await this.load<{ ownerReference: string; reviewAt: string }>(kind, this.deps.forceCode, id);
     if (current.status === 'absent') return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
     if (current.row.state === 'RETRACTED') {
@@ -369,12 +475,25 @@ export class RecordService {
       const { bytes, signature, state, version: v } = current.row;
       return { record: { bytes, signature, state, version: v, kind, id }, errors: [] };
     }
-    const tombstone: Omit<Tombstone, 'publishedAt'> = { schema: 'mcx.tombstone/1', kind, owner: this.deps.forceCode, id, version, state: 'RETRACTED', marking: MARKING, reason };
+    const tombstone: Omit<Tombstone, 'publishedAt'> = {
+      schema: 'mcx.tombstone/1',
+      kind,
+      owner: this.deps.forceCode,
+      id,
+      version,
+      state: 'RETRACTED',
+      marking: MARKING,
+      reason,
+    };
     // A faulty record may still be retracted: the tombstone is new and holds none of its content;
     // its index then comes from the head row, since the stored bytes cannot be trusted.
     const previous = current.status === 'ok' ? current.stored.record : await this.deps.store.headIndex(this.deps.forceCode, id);
     if (!previous) return { record: null, errors: [outcomeError({ status: 'NOT_FOUND' })!] };
-    const { outcomes } = await this.deps.store.writeVersions([this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })], this.now(), { mustExist: true, checkStored: this.checkStored, ...(inTx ? { inTx } : {}) });
+    const { outcomes } = await this.deps.store.writeVersions(
+      [this.write(kind, tombstone, { ownerReference: previous.ownerReference, reviewAt: previous.reviewAt })],
+      this.now(),
+      { mustExist: true, checkStored: this.checkStored, ...(inTx ? { inTx } : {}) },
+    );
     const outcome = outcomes[0]!;
     const error = outcomeError(outcome);
     if (error || (outcome.status !== 'stored' && outcome.status !== 'unchanged')) return { record: null, errors: [error!] };

@@ -1,11 +1,12 @@
-import type { Grading } from './grading.js';
 import { and, asc, between, desc, eq, inArray, lt, or, sql } from 'drizzle-orm';
-import type { Database } from '@mcx/db';
+
+import { schema, type Database } from '@mcx/db';
+
 import type { Tx } from '../audit/audit-store.js';
+import type { Grading } from './grading.js';
 
 /** Runs inside a write's transaction with the keys (owner/id) it stored: the audit entry commits with the write. */
 export type InTx = (tx: Tx, stored: string[]) => Promise<unknown>;
-import { schema } from '@mcx/db';
 
 const { records, recordVersions } = schema;
 
@@ -46,7 +47,14 @@ export type WriteOutcome =
  * Checks a version already stored before its bytes are handed back (an idempotent retry): false
  * when its stored signature fails, and the batch is then refused.
  */
-export type StoredVersionCheck = (stored: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }) => boolean;
+export type StoredVersionCheck = (stored: {
+  kind: string;
+  owner: string;
+  id: string;
+  version: number;
+  bytes: string;
+  signature: string;
+}) => boolean;
 
 /** A record's current version as stored. */
 export interface CurrentRecord {
@@ -106,7 +114,11 @@ export class RecordStore {
    * no-op that returns the stored bytes; with other content it is CONFLICT; a version at or
    * below the current one is STALE_VERSION. If any write is refused, nothing is stored.
    */
-  async writeVersions(writes: VersionWrite[], now: Date, opts: { mustExist?: boolean; inTx?: InTx; checkStored?: StoredVersionCheck } = {}): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
+  async writeVersions(
+    writes: VersionWrite[],
+    now: Date,
+    opts: { mustExist?: boolean; inTx?: InTx; checkStored?: StoredVersionCheck } = {},
+  ): Promise<{ ok: boolean; outcomes: WriteOutcome[] }> {
     if (writes.length === 0) return { ok: true, outcomes: [] };
     const owner = writes[0]!.owner;
     if (writes.some((w) => w.owner !== owner)) throw new Error('one write batch holds one owner');
@@ -116,14 +128,27 @@ export class RecordStore {
       const outcomes = await this.db.transaction(async (tx) => {
         // Lock in a fixed order so two overlapping batches cannot deadlock; one round trip.
         const keys = writes.map(lockKey).sort();
-        await tx.execute(sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sql.param(keys)}::text[]) as k order by k /* lockRecords */`);
+        await tx.execute(
+          sql`select pg_advisory_xact_lock(hashtextextended(k, 0)) from unnest(${sql.param(keys)}::text[]) as k order by k /* lockRecords */`,
+        );
         const heads = new Map(
-          (await tx.select().from(records).where(and(eq(records.owner, owner), inArray(records.id, ids)))).map((h) => [h.id, h]),
+          (
+            await tx
+              .select()
+              .from(records)
+              .where(and(eq(records.owner, owner), inArray(records.id, ids)))
+          ).map((h) => [h.id, h]),
         );
         const existing = new Map(
           (
             await tx
-              .select({ id: recordVersions.id, version: recordVersions.version, contentHash: recordVersions.contentHash, bytes: recordVersions.bytes, signature: recordVersions.signature })
+              .select({
+                id: recordVersions.id,
+                version: recordVersions.version,
+                contentHash: recordVersions.contentHash,
+                bytes: recordVersions.bytes,
+                signature: recordVersions.signature,
+              })
               .from(recordVersions)
               .where(and(eq(recordVersions.owner, owner), inArray(recordVersions.id, ids)))
           ).map((v) => [`${v.id}@${v.version}`, v]),
@@ -138,7 +163,10 @@ export class RecordStore {
           if (same) {
             if (same.contentHash !== w.contentHash) return { status: 'CONFLICT', currentVersion: head?.version ?? w.version };
             // The stored copy is handed back only when its signature still verifies.
-            if (opts.checkStored && !opts.checkStored({ kind: w.kind, owner, id: w.id, version: w.version, bytes: same.bytes, signature: same.signature })) {
+            if (
+              opts.checkStored &&
+              !opts.checkStored({ kind: w.kind, owner, id: w.id, version: w.version, bytes: same.bytes, signature: same.signature })
+            ) {
               return { status: 'INTEGRITY_FAULT', currentVersion: head?.version ?? w.version };
             }
             return { status: 'unchanged', bytes: same.bytes, signature: same.signature, state: head?.state ?? w.state };
@@ -148,7 +176,17 @@ export class RecordStore {
           // A restriction outlives amendments: only unrestrict lifts it.
           const state = head?.state === 'RESTRICTED' && w.state === 'ACTIVE' ? 'RESTRICTED' : w.state;
           const { bytes, signature, kid } = w.render(now);
-          versionRows.push({ owner, id: w.id, version: w.version, kind: w.kind, contentHash: w.contentHash, bytes, signature, signingKid: kid, publishedAt: now });
+          versionRows.push({
+            owner,
+            id: w.id,
+            version: w.version,
+            kind: w.kind,
+            contentHash: w.contentHash,
+            bytes,
+            signature,
+            signingKid: kid,
+            publishedAt: now,
+          });
           headRows.push({ owner, id: w.id, kind: w.kind, version: w.version, state, ...nullIndex(w.index), updatedAt: now });
           return { status: 'stored', bytes, signature, state };
         });
@@ -162,7 +200,10 @@ export class RecordStore {
               target: [records.owner, records.id],
               set: Object.fromEntries(HEAD_COLUMNS.map((c) => [c, sql.raw(`excluded.${toSnake(c)}`)])),
             });
-          await opts.inTx?.(tx, headRows.map((h) => `${h.owner}/${h.id}`));
+          await opts.inTx?.(
+            tx,
+            headRows.map((h) => `${h.owner}/${h.id}`),
+          );
         }
         return out;
       });
@@ -177,7 +218,12 @@ export class RecordStore {
    * Signs again every stored version whose signature was made with `kid` (after that key is
    * revoked). The bytes never change; only the signature does. Returns how many were re-signed.
    */
-  async resignByKid(owner: string, kid: string, sign: (bytes: string) => { signature: string; kid: string }, batchSize = 500): Promise<number> {
+  async resignByKid(
+    owner: string,
+    kid: string,
+    sign: (bytes: string) => { signature: string; kid: string },
+    batchSize = 500,
+  ): Promise<number> {
     let total = 0;
     for (;;) {
       const rows = await this.db
@@ -202,9 +248,23 @@ export class RecordStore {
 
   /** The indexed columns of a record's head row (to carry them over to a new version). */
   async headIndex(owner: string, id: string): Promise<RecordIndex | null> {
-    const [h] = await this.db.select().from(records).where(and(eq(records.owner, owner), eq(records.id, id)));
+    const [h] = await this.db
+      .select()
+      .from(records)
+      .where(and(eq(records.owner, owner), eq(records.id, id)));
     if (!h) return null;
-    return { ownerReference: h.ownerReference, subjectRef: h.subjectRef, episodeStatus: h.episodeStatus, reportedAt: h.reportedAt, lat: h.lat, lon: h.lon, postcode: h.postcode, uprn: h.uprn, reviewAt: h.reviewAt, associateRefs: h.associateRefs };
+    return {
+      ownerReference: h.ownerReference,
+      subjectRef: h.subjectRef,
+      episodeStatus: h.episodeStatus,
+      reportedAt: h.reportedAt,
+      lat: h.lat,
+      lon: h.lon,
+      postcode: h.postcode,
+      uprn: h.uprn,
+      reviewAt: h.reviewAt,
+      associateRefs: h.associateRefs,
+    };
   }
 
   /** The current version of one record with its row, or null. */
@@ -212,7 +272,10 @@ export class RecordStore {
     const rows = await this.db
       .select({ ...ROW, restrictionReason: records.restrictionReason })
       .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .innerJoin(
+        recordVersions,
+        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+      )
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
     return rows[0] ?? null;
   }
@@ -222,7 +285,15 @@ export class RecordStore {
    * unchanged record when it is already in `to`, or null when it does not exist. A retracted
    * record cannot change state.
    */
-  async setState(owner: string, id: string, kind: string, to: 'ACTIVE' | 'RESTRICTED', now: Date, reason: string | null = null, inTx?: InTx): Promise<{ record: StoredRow | null; changed: boolean; refused?: 'RETRACTED' }> {
+  async setState(
+    owner: string,
+    id: string,
+    kind: string,
+    to: 'ACTIVE' | 'RESTRICTED',
+    now: Date,
+    reason: string | null = null,
+    inTx?: InTx,
+  ): Promise<{ record: StoredRow | null; changed: boolean; refused?: 'RETRACTED' }> {
     const from = to === 'RESTRICTED' ? 'ACTIVE' : 'RESTRICTED';
     const updated = await this.db.transaction(async (tx) => {
       const rows = await tx
@@ -242,12 +313,28 @@ export class RecordStore {
    * Current bytes of records of one kind, newest report first, keyset-paginated on
    * (reportedAt, id). `after` is the opaque cursor returned by the previous page.
    */
-  async listCurrent(opts: { kind: string; owner: string; subjectRef?: string | null; first: number; after?: string | null; today: string; countGradings?: boolean }): Promise<{ records: StoredRow[]; nextCursor: string | null; withheld: { restricted: number; reviewOverdue: number }; gradings: { grading: Grading | null; count: number }[] }> {
+  async listCurrent(opts: {
+    kind: string;
+    owner: string;
+    subjectRef?: string | null;
+    first: number;
+    after?: string | null;
+    today: string;
+    countGradings?: boolean;
+  }): Promise<{
+    records: StoredRow[];
+    nextCursor: string | null;
+    withheld: { restricted: number; reviewOverdue: number };
+    gradings: { grading: Grading | null; count: number }[];
+  }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
     const rows = await this.db
       .select({ ...ROW, reportedAt: records.reportedAt })
       .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .innerJoin(
+        recordVersions,
+        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+      )
       .where(
         and(
           // Only what may be read: not restricted, not retracted, not past its review date.
@@ -269,7 +356,13 @@ export class RecordStore {
         reviewOverdue: sql<number>`count(*) filter (where ${records.state} = 'ACTIVE' and ${records.reviewAt} < ${opts.today})::int`,
       })
       .from(records)
-      .where(and(eq(records.kind, opts.kind), eq(records.owner, opts.owner), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined));
+      .where(
+        and(
+          eq(records.kind, opts.kind),
+          eq(records.owner, opts.owner),
+          opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
+        ),
+      );
     // On request, the readable records by their grading, so the caller can count what its
     // disclosure policy withholds across every page (a handful of groups, whatever the number).
     // Bytes changed into something that is not JSON count as ungraded here rather than failing
@@ -277,9 +370,15 @@ export class RecordStore {
     const gradings = !opts.countGradings
       ? []
       : await this.db
-          .select({ grading: sql<Grading | null>`case when pg_input_is_valid(${recordVersions.bytes}, 'jsonb') then (${recordVersions.bytes}::jsonb)->'grading' end`, count: sql<number>`count(*)::int` })
+          .select({
+            grading: sql<Grading | null>`case when pg_input_is_valid(${recordVersions.bytes}, 'jsonb') then (${recordVersions.bytes}::jsonb)->'grading' end`,
+            count: sql<number>`count(*)::int`,
+          })
           .from(records)
-          .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+          .innerJoin(
+            recordVersions,
+            and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+          )
           .where(and(readable(opts.kind, opts.owner, opts.today), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
           .groupBy(sql`1`);
     return {
@@ -308,17 +407,37 @@ export class RecordQueries {
     return this.db
       .select(ROW)
       .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
-      .where(and(readable('episode', owner, today), sql`${records.associateRefs} && ARRAY[${sql.join(associateRefs.map((r) => sql`${r}`), sql`, `)}]::text[]`));
+      .innerJoin(
+        recordVersions,
+        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+      )
+      .where(
+        and(
+          readable('episode', owner, today),
+          sql`${records.associateRefs} && ARRAY[${sql.join(
+            associateRefs.map((r) => sql`${r}`),
+            sql`, `,
+          )}]::text[]`,
+        ),
+      );
   }
 
   /** Readable records of a kind whose point lies in a box (the indexed bounding box; callers refine by distance). */
   /** This owner's records of a kind in a box that a reader may not see now: restricted, or past their review date. */
-  async withheldInBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRow[]> {
+  async withheldInBox(
+    kind: string,
+    owner: string,
+    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
+    today: string,
+    limit: number,
+  ): Promise<StoredRow[]> {
     return this.db
       .select(ROW)
       .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .innerJoin(
+        recordVersions,
+        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+      )
       .where(
         and(
           eq(records.kind, kind),
@@ -331,11 +450,20 @@ export class RecordQueries {
       .limit(limit);
   }
 
-  async inBox(kind: string, owner: string, box: { minLat: number; maxLat: number; minLon: number; maxLon: number }, today: string, limit: number): Promise<StoredRow[]> {
+  async inBox(
+    kind: string,
+    owner: string,
+    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
+    today: string,
+    limit: number,
+  ): Promise<StoredRow[]> {
     const rows = await this.db
       .select(ROW)
       .from(records)
-      .innerJoin(recordVersions, and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)))
+      .innerJoin(
+        recordVersions,
+        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+      )
       .where(and(readable(kind, owner, today), between(records.lat, box.minLat, box.maxLat), between(records.lon, box.minLon, box.maxLon)))
       .limit(limit);
     return rows;
@@ -343,7 +471,22 @@ export class RecordQueries {
 }
 
 // The head columns an upsert refreshes (every one but the key).
-const HEAD_COLUMNS = ['kind', 'version', 'state', 'ownerReference', 'subjectRef', 'episodeStatus', 'reportedAt', 'lat', 'lon', 'postcode', 'uprn', 'reviewAt', 'associateRefs', 'updatedAt'] as const;
+const HEAD_COLUMNS = [
+  'kind',
+  'version',
+  'state',
+  'ownerReference',
+  'subjectRef',
+  'episodeStatus',
+  'reportedAt',
+  'lat',
+  'lon',
+  'postcode',
+  'uprn',
+  'reviewAt',
+  'associateRefs',
+  'updatedAt',
+] as const;
 
 function toSnake(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);

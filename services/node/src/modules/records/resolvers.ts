@@ -1,7 +1,10 @@
 import type { McxRecordState, McxRestrictionReason, MutationResolvers } from '../../__generated__/resolvers-types.js';
 import { kindFromGraphql, kindToGraphql } from './record-kind.js';
 
-function ref(r: { kind: string; id: string; version: number; state: string; bytes: string; signature: string; restrictionReason?: string | null }, owner: string) {
+function ref(
+  r: { kind: string; id: string; version: number; state: string; bytes: string; signature: string; restrictionReason?: string | null },
+  owner: string,
+) {
   return {
     kind: kindToGraphql(r.kind),
     owner,
@@ -16,13 +19,25 @@ function ref(r: { kind: string; id: string; version: number; state: string; byte
 
 export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
   const viewer = await ctx.access.requireWrite('restrictRecord');
-  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, true, reason, ctx.auditWrite(viewer, 'alteration', 'restrictRecord'));
+  const { record, errors } = await ctx.services.records.setRestricted(
+    kindFromGraphql(kind),
+    id,
+    true,
+    reason,
+    ctx.auditWrite(viewer, 'alteration', 'restrictRecord'),
+  );
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
 export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
   const viewer = await ctx.access.requireWrite('unrestrictRecord');
-  const { record, errors } = await ctx.services.records.setRestricted(kindFromGraphql(kind), id, false, undefined, ctx.auditWrite(viewer, 'alteration', 'unrestrictRecord'));
+  const { record, errors } = await ctx.services.records.setRestricted(
+    kindFromGraphql(kind),
+    id,
+    false,
+    undefined,
+    ctx.auditWrite(viewer, 'alteration', 'unrestrictRecord'),
+  );
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
@@ -43,6 +58,12 @@ export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = as
 
 export const reviewRecord: NonNullable<MutationResolvers['reviewRecord']> = async (_, { kind, id, version, reviewAt }, ctx) => {
   const viewer = await ctx.access.requireWrite('reviewRecord');
-  const { record, errors } = await ctx.services.records.review(kindFromGraphql(kind), id, version, reviewAt, ctx.auditWrite(viewer, 'alteration', 'reviewRecord'));
+  const { record, errors } = await ctx.services.records.review(
+    kindFromGraphql(kind),
+    id,
+    version,
+    reviewAt,
+    ctx.auditWrite(viewer, 'alteration', 'reviewRecord'),
+  );
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };

@@ -49,7 +49,8 @@ export class InputChecker {
   }
 
   reference(field: string, value: string | null | undefined, opts: { required: boolean; max: number }): string | undefined {
-    if (value === null || value === undefined || value === '') return opts.required ? this.fail(field, 'REQUIRED', `${field} is required`) : undefined;
+    if (value === null || value === undefined || value === '')
+      return opts.required ? this.fail(field, 'REQUIRED', `${field} is required`) : undefined;
     if (value.length > opts.max) return this.fail(field, 'TOO_LONG', `${field} must be at most ${opts.max} characters`);
     if (!REFERENCE.test(value)) return this.fail(field, 'INVALID_FORMAT', `${field} must be letters, digits and / _ . : - with no spaces`);
     return value;
@@ -65,7 +66,8 @@ export class InputChecker {
   version(field: string, value: number | null | undefined): number | undefined {
     const v = this.required(field, value);
     if (v === undefined) return undefined;
-    if (!Number.isInteger(v) || v < 1 || v > 2_000_000_000) return this.fail(field, 'OUT_OF_RANGE', `${field} must be a whole number from 1`);
+    if (!Number.isInteger(v) || v < 1 || v > 2_000_000_000)
+      return this.fail(field, 'OUT_OF_RANGE', `${field} must be a whole number from 1`);
     return v;
   }
 
@@ -73,7 +75,8 @@ export class InputChecker {
   instant(field: string, value: string | null | undefined, opts: { required: boolean; notAfter: Date }): Date | undefined {
     if (value === null || value === undefined) return opts.required ? this.fail(field, 'REQUIRED', `${field} is required`) : undefined;
     const d = new Date(value);
-    if (!DATE_TIME.test(value) || Number.isNaN(d.getTime())) return this.fail(field, 'INVALID_FORMAT', `${field} must be an RFC 3339 date-time with an offset`);
+    if (!DATE_TIME.test(value) || Number.isNaN(d.getTime()))
+      return this.fail(field, 'INVALID_FORMAT', `${field} must be an RFC 3339 date-time with an offset`);
     if (d.getTime() > opts.notAfter.getTime()) return this.fail(field, 'IN_FUTURE', `${field} is in the future`);
     if (d.getUTCFullYear() < 1990) return this.fail(field, 'OUT_OF_RANGE', `${field} is before 1990`);
     return d;
@@ -112,7 +115,8 @@ export class InputChecker {
 
   coordinate(field: string, value: number | null | undefined, limit: number): number | undefined {
     if (value === null || value === undefined) return undefined;
-    if (!Number.isFinite(value) || Math.abs(value) > limit) return this.fail(field, 'OUT_OF_RANGE', `${field} must be between -${limit} and ${limit}`);
+    if (!Number.isFinite(value) || Math.abs(value) > limit)
+      return this.fail(field, 'OUT_OF_RANGE', `${field} must be between -${limit} and ${limit}`);
     return Math.round(value * 1e6) / 1e6;
   }
 }

@@ -1,7 +1,18 @@
 import { createHmac } from 'node:crypto';
-import { McxError } from '@mcx/errors';
-import { deriveLinkageKeys, matchKeys, validateIdentity, type AssociateIdentity, type DerivedLinkageKey, type KeyKind, type KeyStrength, type LinkageEvaluator } from '@mcx/linkage';
+
 import type { Database } from '@mcx/db';
+import { McxError } from '@mcx/errors';
+import {
+  deriveLinkageKeys,
+  matchKeys,
+  validateIdentity,
+  type AssociateIdentity,
+  type DerivedLinkageKey,
+  type KeyKind,
+  type KeyStrength,
+  type LinkageEvaluator,
+} from '@mcx/linkage';
+
 import type { McxAssociateIdentityInput, McxSex } from '../../__generated__/resolvers-types.js';
 import type { InTx } from '../records/record-store.js';
 import { InputChecker, type FieldError } from '../records/validation.js';
@@ -98,7 +109,13 @@ export class SubjectService {
       await audit(tx, [`${this.deps.forceCode}/${subjectRef}`]);
     });
     return {
-      subject: { owner: this.deps.forceCode, subjectRef, reviewAt, keyKinds: [...new Set(keys.map((k) => k.kind))].sort(), keyVersion: keys[0]?.keyVersion ?? '' },
+      subject: {
+        owner: this.deps.forceCode,
+        subjectRef,
+        reviewAt,
+        keyKinds: [...new Set(keys.map((k) => k.kind))].sort(),
+        keyVersion: keys[0]?.keyVersion ?? '',
+      },
       errors: [] as FieldError[],
     };
   }
@@ -118,7 +135,8 @@ export class SubjectService {
     if (errors.length > 0) return { errors };
     const query = await deriveLinkageKeys(identity, this.evaluator(), { role: 'query', now: this.now() });
     // Subjects not yet re-keyed still hold keys of the previous version: ask under both.
-    if (this.deps.previousEvaluator) query.push(...(await deriveLinkageKeys(identity, this.deps.previousEvaluator, { role: 'query', now: this.now() })));
+    if (this.deps.previousEvaluator)
+      query.push(...(await deriveLinkageKeys(identity, this.deps.previousEvaluator, { role: 'query', now: this.now() })));
     return { keys: query };
   }
 
@@ -126,14 +144,20 @@ export class SubjectService {
    * Holders whose keys match an identity: strong first. Matching is always query against one
    * holder, never chained. Returns the matches and the digest of the query's keys.
    */
-  async match(identityInput: McxAssociateIdentityInput, holderKind: HolderKind = 'subject'): Promise<{ matches: SubjectMatch[]; digest: string } | { errors: FieldError[] }> {
+  async match(
+    identityInput: McxAssociateIdentityInput,
+    holderKind: HolderKind = 'subject',
+  ): Promise<{ matches: SubjectMatch[]; digest: string } | { errors: FieldError[] }> {
     const derived = await this.queryKeys(identityInput);
     if ('errors' in derived) return derived;
     return { matches: await this.matchQuery(derived.keys, holderKind), digest: this.digest(derived.keys) };
   }
 
   /** The holders here whose keys match already-derived query keys (a peer's request). */
-  async matchQuery(query: readonly Pick<DerivedLinkageKey, 'kind' | 'strength' | 'keyVersion' | 'key' | 'variant'>[], holderKind: HolderKind = 'subject'): Promise<SubjectMatch[]> {
+  async matchQuery(
+    query: readonly Pick<DerivedLinkageKey, 'kind' | 'strength' | 'keyVersion' | 'key' | 'variant'>[],
+    holderKind: HolderKind = 'subject',
+  ): Promise<SubjectMatch[]> {
     const held = await this.deps.store.candidates(holderKind, query);
     const byHolder = new Map<string, typeof held>();
     for (const k of held) byHolder.set(`${k.owner}\u0000${k.holder}`, [...(byHolder.get(`${k.owner}\u0000${k.holder}`) ?? []), k]);
@@ -145,7 +169,13 @@ export class SubjectService {
         keys.map((k) => ({ kind: k.keyKind as KeyKind, strength: k.strength as KeyStrength, key: `${k.keyVersion}:${k.key}` })),
       );
       if (result.strength === 'none') continue;
-      matches.push({ owner, subjectRef: holder, strength: result.strength === 'strong' ? 'STRONG' : 'POSSIBLE', matchedKinds: result.kinds, conflicts: result.conflicts });
+      matches.push({
+        owner,
+        subjectRef: holder,
+        strength: result.strength === 'strong' ? 'STRONG' : 'POSSIBLE',
+        matchedKinds: result.kinds,
+        conflicts: result.conflicts,
+      });
     }
     matches.sort((a, b) => (a.strength === b.strength ? a.subjectRef.localeCompare(b.subjectRef) : a.strength === 'STRONG' ? -1 : 1));
     return matches;
@@ -160,5 +190,4 @@ export class SubjectService {
   associateKeysEraser(associateId: string): InTx {
     return (tx) => this.deps.store.deleteKeys(tx, this.deps.forceCode, 'associate', associateId);
   }
-
 }

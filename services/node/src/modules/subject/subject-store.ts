@@ -1,6 +1,8 @@
 import { and, eq, inArray, sql } from 'drizzle-orm';
+
 import { schema, type Database } from '@mcx/db';
 import type { DerivedLinkageKey } from '@mcx/linkage';
+
 import type { Tx } from '../audit/audit-store.js';
 
 const { subjects, linkageKeys } = schema;
@@ -30,12 +32,26 @@ export class SubjectStore {
   }
 
   /** Replaces a holder's keys of one key version (a re-send replaces, a re-key adds a version). */
-  async replaceKeys(tx: Tx, owner: string, holderKind: HolderKind, holder: string, keys: readonly DerivedLinkageKey[], now: Date): Promise<void> {
+  async replaceKeys(
+    tx: Tx,
+    owner: string,
+    holderKind: HolderKind,
+    holder: string,
+    keys: readonly DerivedLinkageKey[],
+    now: Date,
+  ): Promise<void> {
     const versions = [...new Set(keys.map((k) => k.keyVersion))];
     if (versions.length > 0) {
       await tx
         .delete(linkageKeys)
-        .where(and(eq(linkageKeys.owner, owner), eq(linkageKeys.holderKind, holderKind), eq(linkageKeys.holder, holder), inArray(linkageKeys.keyVersion, versions)));
+        .where(
+          and(
+            eq(linkageKeys.owner, owner),
+            eq(linkageKeys.holderKind, holderKind),
+            eq(linkageKeys.holder, holder),
+            inArray(linkageKeys.keyVersion, versions),
+          ),
+        );
     }
     // One key may come from two inputs (a nickname reading equal to the name): store it once.
     const unique = new Map(keys.map((k) => [`${k.keyVersion}|${k.kind}|${k.key}`, k]));
@@ -62,17 +78,39 @@ export class SubjectStore {
     const hits = await this.db
       .selectDistinct({ owner: linkageKeys.owner, holder: linkageKeys.holder })
       .from(linkageKeys)
-      .where(and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.keyVersion}, ${linkageKeys.key}) in (${sql.join(pairs, sql`, `)})`));
+      .where(
+        and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.keyVersion}, ${linkageKeys.key}) in (${sql.join(pairs, sql`, `)})`),
+      );
     if (hits.length === 0) return [];
     const rows = await this.db
       .select()
       .from(linkageKeys)
-      .where(and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.owner}, ${linkageKeys.holder}) in (${sql.join(hits.map((h) => sql`(${h.owner}, ${h.holder})`), sql`, `)})`));
-    return rows.map((r) => ({ owner: r.owner, holderKind: r.holderKind as HolderKind, holder: r.holder, keyKind: r.keyKind, strength: r.strength, keyVersion: r.keyVersion, key: r.key }));
+      .where(
+        and(
+          eq(linkageKeys.holderKind, holderKind),
+          sql`(${linkageKeys.owner}, ${linkageKeys.holder}) in (${sql.join(
+            hits.map((h) => sql`(${h.owner}, ${h.holder})`),
+            sql`, `,
+          )})`,
+        ),
+      );
+    return rows.map((r) => ({
+      owner: r.owner,
+      holderKind: r.holderKind as HolderKind,
+      holder: r.holder,
+      keyKind: r.keyKind,
+      strength: r.strength,
+      keyVersion: r.keyVersion,
+      key: r.key,
+    }));
   }
 
   /** The linkage keys one holder has (for an owner asking the members who else is linked to its associate). */
-  async heldKeys(owner: string, holderKind: HolderKind, holder: string): Promise<{ kind: string; strength: string; keyVersion: string; key: string }[]> {
+  async heldKeys(
+    owner: string,
+    holderKind: HolderKind,
+    holder: string,
+  ): Promise<{ kind: string; strength: string; keyVersion: string; key: string }[]> {
     const rows = await this.db
       .select({ kind: linkageKeys.keyKind, strength: linkageKeys.strength, keyVersion: linkageKeys.keyVersion, key: linkageKeys.key })
       .from(linkageKeys)
