@@ -5,7 +5,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest
 
 import { McxError } from '@mcx/errors';
 
-import { createFanOut, type FanOut, type FanOutOptions, type PeerRequest, type PeerResult } from './fanout.js';
+import { createFanOut, type FanOut, type FanOutOptions } from './fanout.js';
+import type { PeerRequest, PeerResult } from './peer-result.js';
 
 // Real loopback peers on 127.0.0.1, one route per behaviour. The server counts requests and the
 // sockets they arrived on, so tests can see what did (and did not) reach a peer.

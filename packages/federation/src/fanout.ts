@@ -13,47 +13,9 @@ import {
 
 import { McxError } from '@mcx/errors';
 
+import { FanOutReason, FederationErrorCode } from './federation-errors.js';
 import { postOnce, type AttemptOutcome, type PreparedPost } from './peer-attempt.js';
-
-/**
- * How one member fared in one fan-out call:
- * - `answered`: 2xx with a JSON body within the size bound;
- * - `refused`: the peer answered 4xx (it is up and said no; not a breaker failure);
- * - `unavailable`: 5xx, or the connection failed (ECONNREFUSED, ECONNRESET, EHOSTUNREACH...);
- * - `timed_out`: cut by the per-peer timeout (`TIMEOUT`), the overall deadline (`DEADLINE`: the call's own, or the query's
- *   `deadlineAt`; not sent at all when that has already passed) or the caller's signal (`ABORTED`);
- * - `bad_data`: the answer was too large (`RESPONSE_TOO_LARGE`), not JSON (`NOT_JSON`) or a 1xx/3xx (`HTTP_3xx`);
- * - `circuit_open`: the member's breaker is open, or its one half-open trial is in flight; no request was made.
- */
-export type PeerStatus = 'answered' | 'timed_out' | 'refused' | 'unavailable' | 'circuit_open' | 'bad_data';
-
-/** One POST to one member node. */
-export interface PeerRequest {
-  /** The member code (one circuit breaker per member). */
-  member: string;
-  /** `http:` or `https:` URL of the member's endpoint. */
-  url: string;
-  /** Extra request headers (e.g. `authorization`); `content-type` and `content-length` are always set here. */
-  headers: Record<string, string>;
-  /** The JSON request body, already serialised. */
-  body: string;
-}
-
-/** The honest outcome for one member. */
-export interface PeerResult {
-  member: string;
-  status: PeerStatus;
-  /** Wall time spent on this member, in whole ms (0 for `circuit_open` and for requests never sent). */
-  latencyMs: number;
-  /** The HTTP status, when a response head arrived. */
-  httpStatus: number | null;
-  /** Parsed JSON, only when `status` is `answered`. */
-  body: unknown | null;
-  /** A stable code (`TIMEOUT`, `DEADLINE`, `ABORTED`, `ECONNREFUSED`, `HTTP_503`, `RESPONSE_TOO_LARGE`, `NOT_JSON`, `CIRCUIT_OPEN`...); null when answered. Never body contents. */
-  reason: string | null;
-  /** Response headers with lower-case names; empty when no response head arrived. */
-  responseHeaders: Record<string, string>;
-}
+import type { PeerRequest, PeerResult, PeerStatus } from './peer-result.js';
 
 /** Options for `createFanOut`. */
 export interface FanOutOptions {
@@ -129,7 +91,11 @@ function assertOptions(options: FanOutOptions): void {
     breaker.consecutiveFailures > 0 &&
     Number.isFinite(breaker.halfOpenAfterMs) &&
     breaker.halfOpenAfterMs >= 0;
-  if (!ok) throw new McxError('FANOUT_OPTIONS_INVALID', 'fan-out timeouts, size bound and breaker settings must be positive numbers');
+  if (!ok)
+    throw new McxError(
+      FederationErrorCode.FANOUT_OPTIONS_INVALID,
+      'fan-out timeouts, size bound and breaker settings must be positive numbers',
+    );
 }
 
 /** The request as it will be sent, or null when it cannot be (bad URL or header). */
@@ -232,15 +198,16 @@ export function createFanOut(options: FanOutOptions): FanOut {
 
   const attempt = async (request: PeerRequest, deadlineAt: number, signal: AbortSignal | undefined): Promise<PeerResult> => {
     const { member } = request;
-    if (signal?.aborted) return notSent(member, 'timed_out', 'ABORTED');
+    if (signal?.aborted) return notSent(member, 'timed_out', FanOutReason.ABORTED);
     const post = prepare(request);
-    if (post === null) return notSent(member, 'unavailable', 'REQUEST_INVALID');
+    if (post === null) return notSent(member, 'unavailable', FanOutReason.REQUEST_INVALID);
 
     const entry = breakerFor(member);
     // Decided synchronously, so two requests to one member in one call cannot both be the trial.
-    if (stateOf(entry) === 'open' || entry.policy.state === CircuitState.HalfOpen) return notSent(member, 'circuit_open', 'CIRCUIT_OPEN');
+    if (stateOf(entry) === 'open' || entry.policy.state === CircuitState.HalfOpen)
+      return notSent(member, 'circuit_open', FanOutReason.CIRCUIT_OPEN);
     // No time left for this query: the member is not asked, and its breaker hears nothing of it.
-    if (deadlineAt <= performance.now()) return notSent(member, 'timed_out', 'DEADLINE');
+    if (deadlineAt <= performance.now()) return notSent(member, 'timed_out', FanOutReason.DEADLINE);
     const trial = entry.policy.state === CircuitState.Open;
 
     const limits = {
@@ -253,14 +220,14 @@ export function createFanOut(options: FanOutOptions): FanOut {
     try {
       const outcome = await entry.policy.execute(async () => {
         const result = await postOnce(post, limits);
-        if (result.reason === 'ABORTED' && !trial) throw new NotCounted(result);
+        if (result.reason === FanOutReason.ABORTED && !trial) throw new NotCounted(result);
         return result;
       });
       return { member, ...outcome };
     } catch (error) {
       if (error instanceof NotCounted) return { member, ...error.outcome };
       if (error instanceof BrokenCircuitError || error instanceof IsolatedCircuitError)
-        return notSent(member, 'circuit_open', 'CIRCUIT_OPEN');
+        return notSent(member, 'circuit_open', FanOutReason.CIRCUIT_OPEN);
       throw error;
     }
   };
@@ -276,7 +243,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
 
   return {
     async call(requests, opts) {
-      if (closed) throw new McxError('FANOUT_CLOSED', 'this fan-out client has been closed');
+      if (closed) throw new McxError(FederationErrorCode.FANOUT_CLOSED, 'this fan-out client has been closed');
       // The query's deadline when it is given and earlier; never later than this call's own.
       const own = performance.now() + overallDeadlineMs;
       const given = opts?.deadlineAt;

@@ -1,5 +1,54 @@
-// @mcx/federation: how a node talks to its peer nodes. The fan-out client POSTs one request to
-// each member in parallel, bounded in time and size, with one circuit breaker per member.
+// @mcx/federation: how a node talks to its peer nodes. The transport: the fan-out client POSTs
+// one request to each member in parallel, bounded in time and size, with one circuit breaker per
+// member. The protocol: the allow-listed operations, the endpoint, node-token binding, the wire
+// shapes of every answer, member statuses and the protocol's codes. What a node does with an
+// answer (policy, audit, GraphQL) is the node's.
 
 export { createFanOut } from './fanout.js';
-export type { CallOptions, FanOut, FanOutOptions, PeerRequest, PeerResult, PeerStatus } from './fanout.js';
+export type { CallOptions, FanOut, FanOutOptions } from './fanout.js';
+export type { PeerRequest, PeerResult, PeerStatus } from './peer-result.js';
+export { PEER_PATH, REFUSAL_HEADER, peerAudience, requestHash, toWireKey, type WireKey } from './protocol.js';
+export {
+  PEER_ASSOCIATE_LINKS,
+  PEER_HISTORY,
+  PEER_LOCATIONS,
+  PEER_OPERATIONS,
+  PEER_POINTERS,
+  operationByHash,
+  type PeerOperation,
+} from './operations.js';
+export {
+  AssociateLinkCountsWire,
+  LinkCountWire,
+  PeerHistoryAnswer,
+  PeerLinksAnswer,
+  PeerLocationsAnswer,
+  PeerMatchWire,
+  PeerPointersAnswer,
+  SignedRecordWire,
+  WithheldCountsWire,
+  type AssociateLinkCounts,
+  type LinkCount,
+  type PeerMatch,
+  type WithheldCounts,
+} from './wire.js';
+export {
+  completeness,
+  fromPeerStatus,
+  worse,
+  type Completeness,
+  type DroppedRecord,
+  type MemberResult,
+  type MemberStatus,
+} from './member-status.js';
+export {
+  ActRefusal,
+  DropReason,
+  FanOutReason,
+  FederationErrorCode,
+  MemberReason,
+  PeerRefusal,
+  httpStatusReason,
+  isFederationError,
+  type HttpStatusReason,
+} from './federation-errors.js';

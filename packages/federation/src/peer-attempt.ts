@@ -1,7 +1,8 @@
 import { request as httpRequest, type Agent, type ClientRequest, type IncomingHttpHeaders, type IncomingMessage } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 
-import type { PeerResult } from './fanout.js';
+import { FanOutReason, httpStatusReason } from './federation-errors.js';
+import type { PeerResult } from './peer-result.js';
 
 // Internal: one bounded POST to one peer. No breaker, no retry: the caller decides what a
 // result means for the peer's health. Every path settles exactly once, by the timer at latest.
@@ -42,7 +43,7 @@ function headerRecord(headers: IncomingHttpHeaders): Record<string, string> {
 /** The error's code when it is a stable one (ECONNREFUSED, ECONNRESET, ENOTFOUND...), else `NETWORK_ERROR`. */
 export function errorCode(error: unknown): string {
   const code: unknown = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' && CODE.test(code) ? code : 'NETWORK_ERROR';
+  return typeof code === 'string' && CODE.test(code) ? code : FanOutReason.NETWORK_ERROR;
 }
 
 /** The status a non-2xx HTTP answer maps to: 4xx the peer refused; 5xx it is unavailable; 1xx/3xx is no answer. */
@@ -95,10 +96,10 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
       failed('timed_out', reason);
       req?.destroy();
     };
-    const onAbort = (): void => cut('ABORTED');
-    const timer = setTimeout(() => cut(perPeerFirst ? 'TIMEOUT' : 'DEADLINE'), timeoutMs);
+    const onAbort = (): void => cut(FanOutReason.ABORTED);
+    const timer = setTimeout(() => cut(perPeerFirst ? FanOutReason.TIMEOUT : FanOutReason.DEADLINE), timeoutMs);
 
-    if (limits.signal?.aborted) return cut('ABORTED');
+    if (limits.signal?.aborted) return cut(FanOutReason.ABORTED);
     limits.signal?.addEventListener('abort', onAbort, { once: true });
 
     const send = post.url.protocol === 'https:' ? httpsRequest : httpRequest;
@@ -106,7 +107,7 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
       req = send(post.url, { method: 'POST', agent: limits.agent, headers: post.headers });
     } catch {
       stop();
-      return failed('unavailable', 'REQUEST_INVALID');
+      return failed('unavailable', FanOutReason.REQUEST_INVALID);
     }
     const sent = req;
 
@@ -117,7 +118,7 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
     // A close with nothing settled (should not happen, but nothing may hang): the connection went.
     sent.on('close', () => {
       stop();
-      failed('unavailable', 'ECONNRESET');
+      failed('unavailable', FanOutReason.ECONNRESET);
     });
 
     sent.on('response', (res: IncomingMessage) => {
@@ -125,7 +126,7 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
       const responseHeaders = headerRecord(res.headers);
       const tooLarge = (): void => {
         stop();
-        failed('bad_data', 'RESPONSE_TOO_LARGE', httpStatus, responseHeaders);
+        failed('bad_data', FanOutReason.RESPONSE_TOO_LARGE, httpStatus, responseHeaders);
         sent.destroy();
       };
       res.on('error', (error) => {
@@ -138,7 +139,7 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
 
       let received = 0;
       if (httpStatus < 200 || httpStatus >= 300) {
-        failed(statusFor(httpStatus), `HTTP_${httpStatus}`, httpStatus, responseHeaders);
+        failed(statusFor(httpStatus), httpStatusReason(httpStatus), httpStatus, responseHeaders);
         if (declaredTooLarge) {
           stop();
           return void sent.destroy();
@@ -165,7 +166,7 @@ export function postOnce(post: PreparedPost, limits: AttemptLimits): Promise<Att
       res.on('end', () => {
         stop();
         const parsed = parseJson(Buffer.concat(chunks));
-        if (!parsed.ok) return failed('bad_data', 'NOT_JSON', httpStatus, responseHeaders);
+        if (!parsed.ok) return failed('bad_data', FanOutReason.NOT_JSON, httpStatus, responseHeaders);
         settle({ status: 'answered', reason: null, httpStatus, body: parsed.value, responseHeaders });
       });
     });
