@@ -2,6 +2,8 @@ import canonicalize from 'canonicalize';
 
 import { McxError } from '@mcx/errors';
 
+import { CanonicalJsonErrorCode } from './signing-errors.js';
+
 /** A JSON value. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };
 
@@ -14,9 +16,9 @@ export function canonicalJson(value: unknown): string {
   try {
     text = canonicalize(value);
   } catch (cause) {
-    throw new McxError('NOT_JSON', 'value has no canonical JSON form', { cause });
+    throw new McxError(CanonicalJsonErrorCode.NOT_JSON, 'value has no canonical JSON form', { cause });
   }
-  if (text === undefined) throw new McxError('NOT_JSON', 'value has no JSON representation');
+  if (text === undefined) throw new McxError(CanonicalJsonErrorCode.NOT_JSON, 'value has no JSON representation');
   return text;
 }
 

@@ -4,6 +4,7 @@ import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import { keyResolverFromKeys, type KeyResolver } from './key-resolver.js';
 import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
+import { CHECKPOINT_REFUSAL, CheckpointErrorCode, KeyErrorCode } from './signing-errors.js';
 
 /** A signed statement of a node's audit log head: after `size` entries, the head hash was `headHash`. */
 export interface Checkpoint {
@@ -30,7 +31,7 @@ function assertCheckpoint(value: unknown): asserts value is Checkpoint {
     typeof c.at === 'string' &&
     !Number.isNaN(Date.parse(c.at)) &&
     Object.keys(c).length === 4;
-  if (!ok) throw new McxError('CHECKPOINT_MALFORMED', 'checkpoint must be exactly { node, size, headHash, at }');
+  if (!ok) throw new McxError(CheckpointErrorCode.CHECKPOINT_MALFORMED, 'checkpoint must be exactly { node, size, headHash, at }');
 }
 
 /**
@@ -40,7 +41,8 @@ function assertCheckpoint(value: unknown): asserts value is Checkpoint {
  * const jws = signCheckpoint({ node: 'WMP', size: 1042, headHash, at: new Date().toISOString() }, auditKey);
  */
 export function signCheckpoint(checkpoint: Checkpoint, auditKey: SigningKey<'audit-checkpoint'>): string {
-  if (auditKey.job !== 'audit-checkpoint') throw new McxError('KEY_NOT_FOR_JOB', `a ${auditKey.job} key cannot sign checkpoints`);
+  if (auditKey.job !== 'audit-checkpoint')
+    throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${auditKey.job} key cannot sign checkpoints`);
   const { node, size, headHash, at } = checkpoint;
   const body = { node, size, headHash, at };
   assertCheckpoint(body);
@@ -51,33 +53,33 @@ export function signCheckpoint(checkpoint: Checkpoint, auditKey: SigningKey<'aud
 
 /**
  * Verifies a checkpoint JWS with one public key, or a resolver such as `holder.keyResolver('audit-checkpoint')`.
- * Throws `McxError` with `CHECKPOINT_` + the `verifyRecord` reason (for example `CHECKPOINT_BAD_SIGNATURE`).
+ * Throws `McxError` with a CheckpointErrorCode (for example `CHECKPOINT_BAD_SIGNATURE`).
  *
  * @example
  * const checkpoint = verifyCheckpoint(receipt.checkpoint, holder.keyResolver('audit-checkpoint'));
  * if (checkpoint.node !== answeringMember) throw new Error('receipt from the wrong node');
  */
 export function verifyCheckpoint(jws: string, publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver): Checkpoint {
-  const refuse = (reason: string): never => {
-    throw new McxError(`CHECKPOINT_${reason}`, `audit checkpoint refused: ${reason}`);
+  const refuse = (code: CheckpointErrorCode): never => {
+    throw new McxError(code, `audit checkpoint refused: ${code.slice('CHECKPOINT_'.length)}`);
   };
   const decoded = decodeJws(jws);
-  if (decoded === null || decoded.encodedPayload === '') return refuse('MALFORMED');
+  if (decoded === null || decoded.encodedPayload === '') return refuse(CheckpointErrorCode.CHECKPOINT_MALFORMED);
   const checked = checkHeader(decoded.header, JOB_TYP['audit-checkpoint']);
-  if ('problem' in checked) return refuse(checked.problem);
+  if ('problem' in checked) return refuse(CHECKPOINT_REFUSAL[checked.problem]);
 
   const resolve = typeof publicKey === 'function' ? publicKey : keyResolverFromKeys([publicKey]);
   const lookup = resolve(checked.kid);
-  if (!lookup.found) return refuse(lookup.reason);
-  if (lookup.job !== 'audit-checkpoint') return refuse('KEY_NOT_FOR_JOB');
-  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse('BAD_SIGNATURE');
+  if (!lookup.found) return refuse(CHECKPOINT_REFUSAL[lookup.reason]);
+  if (lookup.job !== 'audit-checkpoint') return refuse(CheckpointErrorCode.CHECKPOINT_KEY_NOT_FOR_JOB);
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(CheckpointErrorCode.CHECKPOINT_BAD_SIGNATURE);
 
   const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
-  if (!parsed.canonical) return refuse('NOT_CANONICAL');
+  if (!parsed.canonical) return refuse(CheckpointErrorCode.CHECKPOINT_NOT_CANONICAL);
   try {
     assertCheckpoint(parsed.value);
   } catch {
-    return refuse('MALFORMED');
+    return refuse(CheckpointErrorCode.CHECKPOINT_MALFORMED);
   }
   return parsed.value;
 }

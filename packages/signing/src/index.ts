@@ -1,6 +1,16 @@
 // @mcx/signing: keys by job, detached JWS over RFC 8785 canonical records, the signed trust
 // manifest, and audit checkpoints. Pure library: no I/O beyond reading key files.
 
+export { NodeTokenErrorCode } from './node-token-errors.js';
+export {
+  KeyErrorCode,
+  CanonicalJsonErrorCode,
+  ManifestErrorCode,
+  ManifestEditErrorCode,
+  CheckpointErrorCode,
+  ReceiptErrorCode,
+} from './signing-errors.js';
+
 export {
   KEY_JOBS,
   MEMBER_KEY_JOBS,

@@ -3,6 +3,8 @@ import { readFile } from 'node:fs/promises';
 
 import { McxError } from '@mcx/errors';
 
+import { KeyErrorCode } from './signing-errors.js';
+
 /** Every job a key can have. A key signs for exactly one job, and each job has its own `typ`. */
 export const KEY_JOBS = ['record', 'peer-token', 'audit-checkpoint', 'manifest'] as const;
 
@@ -59,18 +61,18 @@ export function isEd25519PublicJwk(value: unknown): value is Ed25519PublicJwk {
 
 function assertEd25519(key: KeyObject, what: string): void {
   if (key.asymmetricKeyType !== 'ed25519') {
-    throw new McxError('KEY_INVALID', `${what} is ${key.asymmetricKeyType ?? key.type}, not Ed25519`);
+    throw new McxError(KeyErrorCode.KEY_INVALID, `${what} is ${key.asymmetricKeyType ?? key.type}, not Ed25519`);
   }
 }
 
 function publicJwkOf(publicKey: KeyObject): Ed25519PublicJwk {
   const { x } = publicKey.export({ format: 'jwk' });
-  if (typeof x !== 'string') throw new McxError('KEY_INVALID', 'Ed25519 public key has no x');
+  if (typeof x !== 'string') throw new McxError(KeyErrorCode.KEY_INVALID, 'Ed25519 public key has no x');
   return { kty: 'OKP', crv: 'Ed25519', x };
 }
 
 function assertJob(job: unknown): void {
-  if (!(KEY_JOBS as readonly unknown[]).includes(job)) throw new McxError('KEY_INVALID', `unknown key job ${String(job)}`);
+  if (!(KEY_JOBS as readonly unknown[]).includes(job)) throw new McxError(KeyErrorCode.KEY_INVALID, `unknown key job ${String(job)}`);
 }
 
 function toVerifyKey<J extends KeyJob>(publicKey: KeyObject, job: J): VerifyKey<J> {
@@ -97,7 +99,7 @@ export function signingKeyFromPem<J extends KeyJob>(pem: string, job: J): Signin
   try {
     privateKey = createPrivateKey({ key: pem, format: 'pem' });
   } catch (cause) {
-    throw new McxError('KEY_INVALID', 'not a PEM private key', { cause });
+    throw new McxError(KeyErrorCode.KEY_INVALID, 'not a PEM private key', { cause });
   }
   return toSigningKey(privateKey, job);
 }
@@ -108,7 +110,7 @@ export async function loadSigningKey<J extends KeyJob>(path: string, job: J): Pr
   try {
     pem = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new McxError('KEY_UNREADABLE', `cannot read key file ${path}`, { cause });
+    throw new McxError(KeyErrorCode.KEY_UNREADABLE, `cannot read key file ${path}`, { cause });
   }
   return signingKeyFromPem(pem, job);
 }
@@ -117,12 +119,12 @@ export async function loadSigningKey<J extends KeyJob>(path: string, job: J): Pr
 export function verifyKeyFromPem<J extends KeyJob>(pem: string, job: J): VerifyKey<J> {
   // createPublicKey would quietly derive a public key from a private PEM; a private key in a
   // place meant for public material is a mistake worth stopping.
-  if (/PRIVATE KEY-----/.test(pem)) throw new McxError('KEY_INVALID', 'expected a public key PEM, got a private key');
+  if (/PRIVATE KEY-----/.test(pem)) throw new McxError(KeyErrorCode.KEY_INVALID, 'expected a public key PEM, got a private key');
   let publicKey: KeyObject;
   try {
     publicKey = createPublicKey({ key: pem, format: 'pem' });
   } catch (cause) {
-    throw new McxError('KEY_INVALID', 'not a PEM public key', { cause });
+    throw new McxError(KeyErrorCode.KEY_INVALID, 'not a PEM public key', { cause });
   }
   return toVerifyKey(publicKey, job);
 }
@@ -133,14 +135,14 @@ export async function loadVerifyKey<J extends KeyJob>(path: string, job: J): Pro
   try {
     pem = await readFile(path, 'utf8');
   } catch (cause) {
-    throw new McxError('KEY_UNREADABLE', `cannot read key file ${path}`, { cause });
+    throw new McxError(KeyErrorCode.KEY_UNREADABLE, `cannot read key file ${path}`, { cause });
   }
   return verifyKeyFromPem(pem, job);
 }
 
 /** Parses an Ed25519 public JWK for one job; refuses private JWKs and other key types. */
 export function verifyKeyFromJwk<J extends KeyJob>(jwk: unknown, job: J): VerifyKey<J> {
-  if (!isEd25519PublicJwk(jwk)) throw new McxError('KEY_INVALID', 'not an Ed25519 public JWK');
+  if (!isEd25519PublicJwk(jwk)) throw new McxError(KeyErrorCode.KEY_INVALID, 'not an Ed25519 public JWK');
   return toVerifyKey(publicKeyObjectFromJwk(jwk), job);
 }
 
@@ -149,7 +151,7 @@ export function publicKeyObjectFromJwk(jwk: Ed25519PublicJwk): KeyObject {
   try {
     return createPublicKey({ key: { kty: jwk.kty, crv: jwk.crv, x: jwk.x }, format: 'jwk' });
   } catch (cause) {
-    throw new McxError('KEY_INVALID', 'cannot parse Ed25519 JWK', { cause });
+    throw new McxError(KeyErrorCode.KEY_INVALID, 'cannot parse Ed25519 JWK', { cause });
   }
 }
 

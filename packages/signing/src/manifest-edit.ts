@@ -2,6 +2,7 @@ import { McxError } from '@mcx/errors';
 
 import { jwkThumbprint, type Ed25519PublicJwk, type MemberKeyJob } from './keys.js';
 import { assertManifest, type KeyStatus, type Member, type TrustManifest } from './manifest.js';
+import { ManifestEditErrorCode } from './signing-errors.js';
 
 // Editing helpers for the operator's CLI. Each returns a new, validated manifest with
 // `version` bumped, and never changes its input.
@@ -38,7 +39,7 @@ function edit(manifest: TrustManifest, change: (draft: TrustManifest) => void): 
 
 function memberOf(draft: TrustManifest, code: string): Member {
   const member = draft.members.find((m) => m.code === code);
-  if (member === undefined) throw new McxError('MEMBER_NOT_FOUND', `no member ${code}`);
+  if (member === undefined) throw new McxError(ManifestEditErrorCode.MEMBER_NOT_FOUND, `no member ${code}`);
   return member;
 }
 
@@ -61,7 +62,8 @@ export function initManifest(options: InitManifestOptions): TrustManifest {
 /** Adds a member; throws `MEMBER_EXISTS` if its code is taken. */
 export function addMember(manifest: TrustManifest, member: Member): TrustManifest {
   return edit(manifest, (draft) => {
-    if (draft.members.some((m) => m.code === member.code)) throw new McxError('MEMBER_EXISTS', `member ${member.code} exists`);
+    if (draft.members.some((m) => m.code === member.code))
+      throw new McxError(ManifestEditErrorCode.MEMBER_EXISTS, `member ${member.code} exists`);
     draft.members.push(structuredClone(member));
   });
 }
@@ -74,7 +76,8 @@ export function addKey(manifest: TrustManifest, code: string, key: NewMemberKey)
   return edit(manifest, (draft) => {
     const member = memberOf(draft, code);
     const kid = jwkThumbprint(key.jwk);
-    if (draft.members.some((m) => m.keys.some((k) => k.kid === kid))) throw new McxError('KEY_EXISTS', `key ${kid} is already listed`);
+    if (draft.members.some((m) => m.keys.some((k) => k.kid === kid)))
+      throw new McxError(ManifestEditErrorCode.KEY_EXISTS, `key ${kid} is already listed`);
     for (const old of member.keys) {
       if (old.job === key.job && old.status === 'active') old.status = 'verify-only';
     }
@@ -87,8 +90,9 @@ export function addKey(manifest: TrustManifest, code: string, key: NewMemberKey)
 export function setKeyStatus(manifest: TrustManifest, kid: string, status: KeyStatus): TrustManifest {
   return edit(manifest, (draft) => {
     const key = draft.members.flatMap((m) => m.keys).find((k) => k.kid === kid);
-    if (key === undefined) throw new McxError('KEY_NOT_FOUND', `no key ${kid}`);
-    if (key.status === 'revoked' && status !== 'revoked') throw new McxError('KEY_REVOKED', `key ${kid} is revoked for good`);
+    if (key === undefined) throw new McxError(ManifestEditErrorCode.KEY_NOT_FOUND, `no key ${kid}`);
+    if (key.status === 'revoked' && status !== 'revoked')
+      throw new McxError(ManifestEditErrorCode.KEY_REVOKED, `key ${kid} is revoked for good`);
     key.status = status;
   });
 }

@@ -6,6 +6,7 @@ import type { KeyResolver } from './key-resolver.js';
 import { publicKeyObjectFromJwk, type MemberKeyJob, type VerifyKey } from './keys.js';
 import { manifestStatusAt, verifyManifest, type ManifestStatus, type VerifiedManifest } from './manifest-signature.js';
 import type { ManifestKey, Member, TrustManifest } from './manifest.js';
+import { KeyErrorCode, ManifestErrorCode } from './signing-errors.js';
 
 /** Persists the highest manifest version ever accepted, so a restart cannot roll the manifest back. */
 export interface ManifestStore {
@@ -61,7 +62,8 @@ export class TrustManifestHolder {
   #installed: Installed | null = null;
 
   constructor(options: TrustManifestHolderOptions) {
-    if (options.operatorKey.job !== 'manifest') throw new McxError('KEY_NOT_FOR_JOB', 'the pinned operator key must be a manifest key');
+    if (options.operatorKey.job !== 'manifest')
+      throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, 'the pinned operator key must be a manifest key');
     this.#operatorKey = options.operatorKey;
     this.#store = options.store;
     this.#now = options.now ?? (() => new Date());
@@ -75,7 +77,10 @@ export class TrustManifestHolder {
     // Re-checked after the awaits: a concurrent accept may have installed a newer one meanwhile.
     const current = this.#installed?.manifest.version ?? 0;
     if (verified.manifest.version < current) {
-      throw new McxError('MANIFEST_ROLLBACK', `manifest version ${verified.manifest.version} is older than version ${current} held`);
+      throw new McxError(
+        ManifestErrorCode.MANIFEST_ROLLBACK,
+        `manifest version ${verified.manifest.version} is older than version ${current} held`,
+      );
     }
     this.#install(verified.manifest, verified.refuseAfter);
     return verified;
@@ -120,9 +125,12 @@ export class TrustManifestHolder {
 
   #current(): Installed {
     const installed = this.#installed;
-    if (installed === null) throw new McxError('MANIFEST_NOT_LOADED', 'no trust manifest has been accepted');
+    if (installed === null) throw new McxError(ManifestErrorCode.MANIFEST_NOT_LOADED, 'no trust manifest has been accepted');
     if (this.#now().getTime() > installed.refuseAfterMs) {
-      throw new McxError('MANIFEST_EXPIRED', `trust manifest version ${installed.manifest.version} is past its grace period`);
+      throw new McxError(
+        ManifestErrorCode.MANIFEST_EXPIRED,
+        `trust manifest version ${installed.manifest.version} is past its grace period`,
+      );
     }
     return installed;
   }

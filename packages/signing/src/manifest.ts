@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 
 import { isEd25519PublicJwk, jwkThumbprint, MEMBER_KEY_JOBS, type Ed25519PublicJwk, type MemberKeyJob } from './keys.js';
+import { ManifestErrorCode } from './signing-errors.js';
 
 /** The kinds of federation member. */
 export const MEMBER_KINDS = ['police', 'local_authority', 'provider'] as const;
@@ -142,5 +143,5 @@ export function manifestProblems(value: unknown): string[] {
 /** Asserts a manifest is well formed; throws `MANIFEST_MALFORMED` listing every problem. */
 export function assertManifest(value: unknown): asserts value is TrustManifest {
   const problems = manifestProblems(value);
-  if (problems.length > 0) throw new McxError('MANIFEST_MALFORMED', `trust manifest is malformed: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new McxError(ManifestErrorCode.MANIFEST_MALFORMED, `trust manifest is malformed: ${problems.join('; ')}`);
 }

@@ -5,6 +5,8 @@ import { McxError } from '@mcx/errors';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
 import type { TrustManifestHolder } from './manifest-holder.js';
+import { NODE_TOKEN_REFUSAL, NodeTokenErrorCode } from './node-token-errors.js';
+import { KeyErrorCode } from './signing-errors.js';
 
 /** The longest life a node token may have (DESIGN "The peer protocol": expiry at most 60 s). */
 export const NODE_TOKEN_MAX_TTL_SEC = 60;
@@ -47,8 +49,8 @@ export interface VerifyNodeTokenOptions {
   leewaySec?: number;
 }
 
-const refuse = (reason: string, message: string): never => {
-  throw new McxError(`NODE_TOKEN_${reason}`, `node token refused: ${message}`);
+const refuse = (code: NodeTokenErrorCode, message: string): never => {
+  throw new McxError(code, `node token refused: ${message}`);
 };
 
 /**
@@ -59,15 +61,17 @@ const refuse = (reason: string, message: string): never => {
  * await fetch(url, { headers: { authorization: `Bearer ${jwt}` } });
  */
 export function signNodeToken(input: NodeTokenInput, key: SigningKey<'peer-token'>, now: Date = new Date()): string {
-  if (key.job !== 'peer-token') throw new McxError('KEY_NOT_FOR_JOB', `a ${key.job} key cannot sign node tokens`);
-  if (typeof input.iss !== 'string' || input.iss.length === 0) throw new McxError('NODE_TOKEN_INVALID', 'iss must be a member code');
-  if (typeof input.aud !== 'string' || input.aud.length === 0) throw new McxError('NODE_TOKEN_INVALID', 'aud must be a non-empty string');
+  if (key.job !== 'peer-token') throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${key.job} key cannot sign node tokens`);
+  if (typeof input.iss !== 'string' || input.iss.length === 0)
+    throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, 'iss must be a member code');
+  if (typeof input.aud !== 'string' || input.aud.length === 0)
+    throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, 'aud must be a non-empty string');
   if (!Number.isSafeInteger(input.ttlSec) || input.ttlSec < 1 || input.ttlSec > NODE_TOKEN_MAX_TTL_SEC) {
-    throw new McxError('NODE_TOKEN_INVALID', `ttlSec must be an integer from 1 to ${NODE_TOKEN_MAX_TTL_SEC}`);
+    throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, `ttlSec must be an integer from 1 to ${NODE_TOKEN_MAX_TTL_SEC}`);
   }
   const extra = input.claims ?? {};
   const reserved = RESERVED_CLAIMS.filter((c) => Object.hasOwn(extra, c));
-  if (reserved.length > 0) throw new McxError('NODE_TOKEN_INVALID', `claims may not set ${reserved.join(', ')}`);
+  if (reserved.length > 0) throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, `claims may not set ${reserved.join(', ')}`);
   const iat = Math.floor(now.getTime() / 1000);
   const payload = { ...extra, iss: input.iss, aud: input.aud, iat, exp: iat + input.ttlSec, jti: input.jti ?? randomUUID() };
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: key.kid, typ: JOB_TYP['peer-token'] });
@@ -81,9 +85,10 @@ function parseClaims(encodedPayload: string): Record<string, unknown> {
   try {
     claims = JSON.parse((bytes ?? Buffer.alloc(0)).toString('utf8'));
   } catch {
-    return refuse('MALFORMED', 'the payload is not JSON');
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'the payload is not JSON');
   }
-  if (typeof claims !== 'object' || claims === null || Array.isArray(claims)) return refuse('MALFORMED', 'the payload is not an object');
+  if (typeof claims !== 'object' || claims === null || Array.isArray(claims))
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'the payload is not an object');
   return claims as Record<string, unknown>;
 }
 
@@ -91,7 +96,7 @@ const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.i
 
 /**
  * Verifies a node token against the trust manifest: the key must be a listed, unrevoked
- * peer-token key of the very member named in `iss`. Throws `McxError` `NODE_TOKEN_*`.
+ * peer-token key of the very member named in `iss`. Throws `McxError` with a NodeTokenErrorCode.
  * Replays are not checked here: the caller keeps the returned `jti` until `exp`.
  *
  * @example
@@ -100,37 +105,41 @@ const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.i
  */
 export function verifyNodeToken(jwt: string, holder: TrustManifestHolder, options: VerifyNodeTokenOptions): VerifiedNodeToken {
   const decoded = decodeJws(jwt);
-  if (decoded === null || decoded.encodedPayload === '') return refuse('MALFORMED', 'not a compact JWS');
+  if (decoded === null || decoded.encodedPayload === '') return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'not a compact JWS');
   const named = KEY_SOURCE_HEADERS.filter((h) => h in decoded.header);
-  if (named.length > 0) return refuse('MALFORMED', `the header names its own key (${named.join(', ')})`);
+  if (named.length > 0) return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, `the header names its own key (${named.join(', ')})`);
   const checked = checkHeader(decoded.header, JOB_TYP['peer-token']);
-  if ('problem' in checked) return refuse(checked.problem, `bad header (${checked.problem})`);
+  if ('problem' in checked) return refuse(NODE_TOKEN_REFUSAL[checked.problem], `bad header (${checked.problem})`);
 
   const lookup = holder.keyResolver('peer-token')(checked.kid);
-  if (!lookup.found) return refuse(lookup.reason, `signing key: ${lookup.reason}`);
-  if (lookup.job !== 'peer-token') return refuse('KEY_NOT_FOR_JOB', 'the signing key is not a peer-token key');
-  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse('BAD_SIGNATURE', 'signature does not verify');
+  if (!lookup.found) return refuse(NODE_TOKEN_REFUSAL[lookup.reason], `signing key: ${lookup.reason}`);
+  if (lookup.job !== 'peer-token') return refuse(NodeTokenErrorCode.NODE_TOKEN_KEY_NOT_FOR_JOB, 'the signing key is not a peer-token key');
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey))
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_BAD_SIGNATURE, 'signature does not verify');
 
   const claims = parseClaims(decoded.encodedPayload);
   const { iss, aud, iat, exp, nbf, jti } = claims;
   if (typeof iss !== 'string' || typeof jti !== 'string' || jti.length === 0 || !isSeconds(iat) || !isSeconds(exp)) {
-    return refuse('MALFORMED', 'iss, jti, iat and exp are required');
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'iss, jti, iat and exp are required');
   }
-  if (nbf !== undefined && !isSeconds(nbf)) return refuse('MALFORMED', 'nbf is not a number of seconds');
+  if (nbf !== undefined && !isSeconds(nbf)) return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'nbf is not a number of seconds');
   // The force comes from iss alone, and the key that signed must be that member's own.
   const member = holder.member(iss);
-  if (member === undefined) return refuse('NOT_MEMBER', 'iss is not a federation member');
+  if (member === undefined) return refuse(NodeTokenErrorCode.NODE_TOKEN_NOT_MEMBER, 'iss is not a federation member');
   if (holder.ownerOfKid(checked.kid)?.code !== member.code)
-    return refuse('NOT_MEMBER', 'the signing key is not a key of the member in iss');
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_NOT_MEMBER, 'the signing key is not a key of the member in iss');
 
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];
-  if (!audiences.includes(options.audience)) return refuse('WRONG_AUDIENCE', 'the token is for another audience');
+  if (!audiences.includes(options.audience))
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_WRONG_AUDIENCE, 'the token is for another audience');
 
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   const leeway = options.leewaySec ?? 5;
-  if (exp <= iat) return refuse('MALFORMED', 'exp is not after iat');
-  if (exp - iat > NODE_TOKEN_MAX_TTL_SEC) return refuse('TOO_LONG', `the token lives longer than ${NODE_TOKEN_MAX_TTL_SEC} s`);
-  if (exp <= now - leeway) return refuse('EXPIRED', 'the token has expired');
-  if (iat > now + leeway || (nbf !== undefined && nbf > now + leeway)) return refuse('NOT_YET_VALID', 'the token is not valid yet');
+  if (exp <= iat) return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'exp is not after iat');
+  if (exp - iat > NODE_TOKEN_MAX_TTL_SEC)
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_TOO_LONG, `the token lives longer than ${NODE_TOKEN_MAX_TTL_SEC} s`);
+  if (exp <= now - leeway) return refuse(NodeTokenErrorCode.NODE_TOKEN_EXPIRED, 'the token has expired');
+  if (iat > now + leeway || (nbf !== undefined && nbf > now + leeway))
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_NOT_YET_VALID, 'the token is not valid yet');
   return { member: member.code, claims, jti, exp };
 }

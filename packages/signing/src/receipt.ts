@@ -4,6 +4,7 @@ import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import type { KeyResolver } from './key-resolver.js';
 import type { SigningKey } from './keys.js';
+import { KeyErrorCode, RECEIPT_REFUSAL, ReceiptErrorCode } from './signing-errors.js';
 
 /** The `typ` of a disclosure receipt: signed with the audit-checkpoint key, but never a checkpoint. */
 export const RECEIPT_TYP = 'mcx-receipt+jws';
@@ -50,9 +51,12 @@ function isReceipt(v: unknown): v is DisclosureReceipt {
 
 /** Signs a disclosure receipt (compact JWS over canonical JSON, `typ` mcx-receipt+jws) with the audit-checkpoint key. */
 export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'audit-checkpoint'>): string {
-  if (auditKey.job !== 'audit-checkpoint') throw new McxError('KEY_NOT_FOR_JOB', `a ${auditKey.job} key cannot sign receipts`);
+  if (auditKey.job !== 'audit-checkpoint') throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${auditKey.job} key cannot sign receipts`);
   if (!isReceipt(receipt))
-    throw new McxError('RECEIPT_MALFORMED', 'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }');
+    throw new McxError(
+      ReceiptErrorCode.RECEIPT_MALFORMED,
+      'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }',
+    );
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
   const encodedPayload = encodeBase64url(canonicalJson(receipt));
   return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
@@ -60,23 +64,23 @@ export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'au
 
 /**
  * Verifies a receipt against audit-checkpoint keys (for example `holder.keyResolver('audit-checkpoint')`).
- * Throws McxError `RECEIPT_` + reason (MALFORMED, WRONG_TYP, UNKNOWN_KEY, KEY_NOT_FOR_JOB, BAD_SIGNATURE, ...).
+ * Throws McxError with a ReceiptErrorCode (RECEIPT_MALFORMED, RECEIPT_UNKNOWN_KEY, RECEIPT_BAD_SIGNATURE, ...).
  * The caller still checks that `node` is the member that answered and that `jti` is its own token's.
  */
 export function verifyReceipt(jws: string, resolve: KeyResolver): { receipt: DisclosureReceipt; kid: string } {
-  const refuse = (reason: string): never => {
-    throw new McxError(`RECEIPT_${reason}`, `disclosure receipt refused: ${reason}`);
+  const refuse = (code: ReceiptErrorCode): never => {
+    throw new McxError(code, `disclosure receipt refused: ${code.slice('RECEIPT_'.length)}`);
   };
-  if (typeof jws !== 'string') return refuse('MALFORMED');
+  if (typeof jws !== 'string') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
   const decoded = decodeJws(jws);
-  if (decoded === null || decoded.encodedPayload === '') return refuse('MALFORMED');
+  if (decoded === null || decoded.encodedPayload === '') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
   const checked = checkHeader(decoded.header, RECEIPT_TYP);
-  if ('problem' in checked) return refuse(checked.problem);
+  if ('problem' in checked) return refuse(RECEIPT_REFUSAL[checked.problem]);
   const lookup = resolve(checked.kid);
-  if (!lookup.found) return refuse(lookup.reason);
-  if (lookup.job !== 'audit-checkpoint') return refuse('KEY_NOT_FOR_JOB');
-  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse('BAD_SIGNATURE');
+  if (!lookup.found) return refuse(RECEIPT_REFUSAL[lookup.reason]);
+  if (lookup.job !== 'audit-checkpoint') return refuse(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
   const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
-  if (!parsed.canonical || !isReceipt(parsed.value)) return refuse('MALFORMED');
+  if (!parsed.canonical || !isReceipt(parsed.value)) return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
   return { receipt: parsed.value, kid: checked.kid };
 }

@@ -4,6 +4,7 @@ import { canonicalJson, parseCanonicalJson, type JsonObject } from './canonical-
 import { checkHeader, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import type { KeyResolver } from './key-resolver.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
+import { CanonicalJsonErrorCode, KeyErrorCode } from './signing-errors.js';
 
 /** A record as stored and sent: the exact canonical bytes and their detached JWS. */
 export interface SignedRecord {
@@ -41,9 +42,9 @@ function recordHeader(key: SigningKey<'record'>): string {
  * // store `bytes` and `signature` verbatim; never rebuild the JSON from columns
  */
 export function signRecord(record: object, key: SigningKey<'record'>): SignedRecord {
-  if (key.job !== 'record') throw new McxError('KEY_NOT_FOR_JOB', `a ${key.job} key cannot sign records`);
+  if (key.job !== 'record') throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${key.job} key cannot sign records`);
   if (typeof record !== 'object' || record === null || Array.isArray(record)) {
-    throw new McxError('NOT_JSON', 'a record must be a JSON object');
+    throw new McxError(CanonicalJsonErrorCode.NOT_JSON, 'a record must be a JSON object');
   }
   const bytes = canonicalJson(record);
   const encodedHeader = recordHeader(key);
