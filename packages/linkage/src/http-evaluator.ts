@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 import { signNodeToken, type SigningKey } from '@mcx/signing';
 
+import { LinkageErrorCode } from './linkage-errors.js';
 import type { LinkageEvaluator } from './oprf-client.js';
 
 /** Lifetime of the node token sent with each call: well above the timeout, well below the 60 s cap. */
@@ -28,7 +29,7 @@ export interface HttpEvaluatorOptions {
   now?: () => Date;
 }
 
-const fail = (code: string, message: string, cause?: unknown): never => {
+const fail = (code: LinkageErrorCode, message: string, cause?: unknown): never => {
   throw new McxError(code, message, cause === undefined ? undefined : { cause });
 };
 
@@ -42,7 +43,7 @@ function serviceCode(body: string): string {
 }
 
 function parseAnswer(text: string, expected: number, keyVersion: string | undefined): { keyVersion: string; evaluated: Uint8Array[] } {
-  const invalid = (why: string) => fail('LINKAGE_EVALUATION_INVALID', `the linkage service answered badly: ${why}`);
+  const invalid = (why: string) => fail(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `the linkage service answered badly: ${why}`);
   let body: unknown;
   try {
     body = JSON.parse(text);
@@ -97,22 +98,24 @@ export function createHttpEvaluator(options: HttpEvaluatorOptions): LinkageEvalu
         retryAfter = res.headers.get('retry-after');
         if (Number(res.headers.get('content-length') ?? 0) > MAX_RESPONSE_BYTES) {
           await res.body?.cancel();
-          return fail('LINKAGE_EVALUATION_INVALID', 'the linkage service answer is too large');
+          return fail(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, 'the linkage service answer is too large');
         }
         text = await res.text();
       } catch (cause) {
         if (cause instanceof McxError) throw cause;
         const why = signal.aborted ? `no answer within ${timeoutMs} ms` : 'cannot reach it';
-        return fail('LINKAGE_UNAVAILABLE', `linkage service unavailable: ${why}`, cause);
+        return fail(LinkageErrorCode.LINKAGE_UNAVAILABLE, `linkage service unavailable: ${why}`, cause);
       }
       if (status === 429) {
         const seconds = /^\d{1,6}$/.test(retryAfter ?? '') ? `; retry after ${retryAfter} s` : '';
-        return fail('LINKAGE_RATE_LIMITED', `the linkage service rate-limited this node${seconds}`);
+        return fail(LinkageErrorCode.LINKAGE_RATE_LIMITED, `the linkage service rate-limited this node${seconds}`);
       }
-      if (status >= 500) return fail('LINKAGE_UNAVAILABLE', `linkage service unavailable: HTTP ${status}`);
-      if (status >= 400) return fail('LINKAGE_REFUSED', `the linkage service refused the call: ${serviceCode(text)} (HTTP ${status})`);
-      if (status !== 200) return fail('LINKAGE_EVALUATION_INVALID', `the linkage service answered HTTP ${status}`);
-      if (text.length > MAX_RESPONSE_BYTES) return fail('LINKAGE_EVALUATION_INVALID', 'the linkage service answer is too large');
+      if (status >= 500) return fail(LinkageErrorCode.LINKAGE_UNAVAILABLE, `linkage service unavailable: HTTP ${status}`);
+      if (status >= 400)
+        return fail(LinkageErrorCode.LINKAGE_REFUSED, `the linkage service refused the call: ${serviceCode(text)} (HTTP ${status})`);
+      if (status !== 200) return fail(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `the linkage service answered HTTP ${status}`);
+      if (text.length > MAX_RESPONSE_BYTES)
+        return fail(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, 'the linkage service answer is too large');
       return parseAnswer(text, blinded.length, options.keyVersion);
     },
   };

@@ -22,16 +22,19 @@ export interface AssociateIdentity extends ChildIdentity {
 }
 
 /** Stable codes for identity validation failures. */
-export type IdentityErrorCode =
-  | 'NAME_INVALID'
-  | 'DOB_INVALID'
-  | 'SEX_INVALID'
-  | 'NHS_NUMBER_INVALID'
-  | 'CHI_NUMBER_INVALID'
-  | 'PNC_ID_INVALID'
-  | 'PHONE_INVALID'
-  | 'VEHICLE_REG_INVALID'
-  | 'IDENTITY_EMPTY';
+export const IdentityErrorCode = {
+  NAME_INVALID: 'NAME_INVALID',
+  DOB_INVALID: 'DOB_INVALID',
+  SEX_INVALID: 'SEX_INVALID',
+  NHS_NUMBER_INVALID: 'NHS_NUMBER_INVALID',
+  CHI_NUMBER_INVALID: 'CHI_NUMBER_INVALID',
+  PNC_ID_INVALID: 'PNC_ID_INVALID',
+  PHONE_INVALID: 'PHONE_INVALID',
+  VEHICLE_REG_INVALID: 'VEHICLE_REG_INVALID',
+  IDENTITY_EMPTY: 'IDENTITY_EMPTY',
+} as const;
+/** One identity validation code. */
+export type IdentityErrorCode = (typeof IdentityErrorCode)[keyof typeof IdentityErrorCode];
 
 /** One thing wrong with an identity. The message never contains the value. */
 export interface IdentityIssue {
@@ -160,29 +163,34 @@ export function validateIdentity(identity: AssociateIdentity, options: { now?: D
     const v = identity[field];
     if (!present(v)) continue;
     if (v.length > MAX_NAME_LENGTH || !/\p{L}/u.test(v)) {
-      issue(field, 'NAME_INVALID', `${field} must contain a letter and be at most ${MAX_NAME_LENGTH} characters`);
+      issue(field, IdentityErrorCode.NAME_INVALID, `${field} must contain a letter and be at most ${MAX_NAME_LENGTH} characters`);
     } else out[field] = v;
   }
   if (present(identity.dob)) {
     if (isValidDob(identity.dob.trim(), today)) out.dob = identity.dob.trim();
-    else issue('dob', 'DOB_INVALID', 'dob must be a real date, YYYY-MM-DD, not in the future');
+    else issue('dob', IdentityErrorCode.DOB_INVALID, 'dob must be a real date, YYYY-MM-DD, not in the future');
   }
   if (identity.sex != null) {
     const sex = String(identity.sex).toUpperCase();
     if (SEXES.has(sex)) out.sex = sex as Sex;
-    else issue('sex', 'SEX_INVALID', 'sex must be one of F, M, X, U');
+    else issue('sex', IdentityErrorCode.SEX_INVALID, 'sex must be one of F, M, X, U');
   }
   const checks = [
-    ['nhsNumber', canonicalNhsNumber, 'NHS_NUMBER_INVALID', 'NHS number must be 10 digits with a valid modulus 11 check digit'],
+    [
+      'nhsNumber',
+      canonicalNhsNumber,
+      IdentityErrorCode.NHS_NUMBER_INVALID,
+      'NHS number must be 10 digits with a valid modulus 11 check digit',
+    ],
     [
       'chiNumber',
       canonicalChiNumber,
-      'CHI_NUMBER_INVALID',
+      IdentityErrorCode.CHI_NUMBER_INVALID,
       'CHI number must be 10 digits: a DDMMYY date, then a valid modulus 11 check digit',
     ],
-    ['pncId', canonicalPncId, 'PNC_ID_INVALID', 'PNC ID must be YY/NNNNNNNX with a valid check letter'],
-    ['phone', canonicalPhone, 'PHONE_INVALID', 'phone must be a UK number or an international number with a country code'],
-    ['vehicleReg', canonicalVehicleReg, 'VEHICLE_REG_INVALID', 'vehicle registration must be 2-10 letters and digits'],
+    ['pncId', canonicalPncId, IdentityErrorCode.PNC_ID_INVALID, 'PNC ID must be YY/NNNNNNNX with a valid check letter'],
+    ['phone', canonicalPhone, IdentityErrorCode.PHONE_INVALID, 'phone must be a UK number or an international number with a country code'],
+    ['vehicleReg', canonicalVehicleReg, IdentityErrorCode.VEHICLE_REG_INVALID, 'vehicle registration must be 2-10 letters and digits'],
   ] as const;
   for (const [field, canonical, code, message] of checks) {
     const v = identity[field];
@@ -194,7 +202,7 @@ export function validateIdentity(identity: AssociateIdentity, options: { now?: D
   if (issues.length > 0) return { ok: false, issues };
   const keyable = out.nhsNumber ?? out.chiNumber ?? out.pncId ?? out.phone ?? out.vehicleReg ?? out.forename ?? out.surname;
   if (!keyable) {
-    return { ok: false, issues: [{ field: null, code: 'IDENTITY_EMPTY', message: 'identity has nothing to link on' }] };
+    return { ok: false, issues: [{ field: null, code: IdentityErrorCode.IDENTITY_EMPTY, message: 'identity has nothing to link on' }] };
   }
   return { ok: true, value: out };
 }
@@ -204,5 +212,5 @@ export function parseIdentity(identity: AssociateIdentity, options: { now?: Date
   const result = validateIdentity(identity, options);
   if (result.ok) return result.value;
   const first = result.issues[0];
-  throw new McxError(first?.code ?? 'IDENTITY_EMPTY', first?.message ?? 'identity invalid', { cause: result.issues });
+  throw new McxError(first?.code ?? IdentityErrorCode.IDENTITY_EMPTY, first?.message ?? 'identity invalid', { cause: result.issues });
 }

@@ -7,3 +7,4 @@ export * from './oprf-client.js';
 export * from './oprf-server.js';
 export * from './synthetic.js';
 export * from './http-evaluator.js';
+export * from './linkage-errors.js';

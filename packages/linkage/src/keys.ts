@@ -1,6 +1,14 @@
 import { McxError } from '@mcx/errors';
 
-import { canonicalPhone, canonicalVehicleReg, formatPncId, isRealDate, type AssociateIdentity, type Sex } from './identity.js';
+import {
+  canonicalPhone,
+  canonicalVehicleReg,
+  formatPncId,
+  IdentityErrorCode,
+  isRealDate,
+  type AssociateIdentity,
+  type Sex,
+} from './identity.js';
 import { canonicalForenames, NORMALISATION_VERSION, normaliseNamePart, phoneticCode } from './normalise.js';
 
 /** Every kind of linkage key. */
@@ -73,7 +81,7 @@ export function swappedDob(dob: string): string | null {
   return isRealDate(Number(y), Number(d), Number(mo)) ? `${y}-${d}-${mo}` : null;
 }
 
-function required<T>(value: T | null, code: string, message: string): T {
+function required<T>(value: T | null, code: IdentityErrorCode, message: string): T {
   if (value === null) throw new McxError(code, message);
   return value;
 }
@@ -84,16 +92,26 @@ function identifierKeys(id: AssociateIdentity): KeyInput[] {
   const digits = (s: string) => s.replace(/[\s-]/g, '');
   if (id.nhsNumber) {
     const v = digits(id.nhsNumber);
-    keys.push(keyInput('nhs', required(/^\d{10}$/.test(v) ? v : null, 'NHS_NUMBER_INVALID', 'NHS number must be 10 digits')));
+    keys.push(
+      keyInput('nhs', required(/^\d{10}$/.test(v) ? v : null, IdentityErrorCode.NHS_NUMBER_INVALID, 'NHS number must be 10 digits')),
+    );
   }
   if (id.chiNumber) {
     const v = digits(id.chiNumber);
-    keys.push(keyInput('chi', required(/^\d{10}$/.test(v) ? v : null, 'CHI_NUMBER_INVALID', 'CHI number must be 10 digits')));
+    keys.push(
+      keyInput('chi', required(/^\d{10}$/.test(v) ? v : null, IdentityErrorCode.CHI_NUMBER_INVALID, 'CHI number must be 10 digits')),
+    );
   }
-  if (id.pncId) keys.push(keyInput('pnc', required(formatPncId(id.pncId), 'PNC_ID_INVALID', 'PNC ID must be YY/NNNNNNNX')));
-  if (id.phone) keys.push(keyInput('phone', required(canonicalPhone(id.phone), 'PHONE_INVALID', 'phone number not recognised')));
+  if (id.pncId) keys.push(keyInput('pnc', required(formatPncId(id.pncId), IdentityErrorCode.PNC_ID_INVALID, 'PNC ID must be YY/NNNNNNNX')));
+  if (id.phone)
+    keys.push(keyInput('phone', required(canonicalPhone(id.phone), IdentityErrorCode.PHONE_INVALID, 'phone number not recognised')));
   if (id.vehicleReg) {
-    keys.push(keyInput('vreg', required(canonicalVehicleReg(id.vehicleReg), 'VEHICLE_REG_INVALID', 'vehicle registration not recognised')));
+    keys.push(
+      keyInput(
+        'vreg',
+        required(canonicalVehicleReg(id.vehicleReg), IdentityErrorCode.VEHICLE_REG_INVALID, 'vehicle registration not recognised'),
+      ),
+    );
   }
   return keys;
 }

@@ -4,6 +4,7 @@ import { McxError } from '@mcx/errors';
 
 import { parseIdentity, type AssociateIdentity } from './identity.js';
 import { buildKeyInputs, type KeyKind, type KeyRole, type KeyStrength, type KeyVariant } from './keys.js';
+import { LinkageErrorCode } from './linkage-errors.js';
 import { NORMALISATION_VERSION } from './normalise.js';
 
 const { oprf } = ristretto255_oprf;
@@ -54,17 +55,20 @@ export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8
 /** Unblind the service's answers into linkage keys (base64url), in input order. */
 export function finalizeAll(state: BlindState, evaluated: readonly Uint8Array[]): string[] {
   if (evaluated.length !== state.inputs.length) {
-    throw new McxError('LINKAGE_EVALUATION_INVALID', `expected ${state.inputs.length} evaluated elements, got ${evaluated.length}`);
+    throw new McxError(
+      LinkageErrorCode.LINKAGE_EVALUATION_INVALID,
+      `expected ${state.inputs.length} evaluated elements, got ${evaluated.length}`,
+    );
   }
   return evaluated.map((e, i) => {
     const input = state.inputs[i];
     const blind = state.blinds[i];
-    if (!input || !blind) throw new McxError('LINKAGE_EVALUATION_INVALID', `blind state missing entry ${i}`);
+    if (!input || !blind) throw new McxError(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `blind state missing entry ${i}`);
     try {
       const out = oprf.finalize(input, blind, e);
       return Buffer.from(out.subarray(0, LINKAGE_KEY_BYTES)).toString('base64url');
     } catch (cause) {
-      throw new McxError('LINKAGE_EVALUATION_INVALID', `evaluated element ${i} is not a valid ristretto255 point`, {
+      throw new McxError(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `evaluated element ${i} is not a valid ristretto255 point`, {
         cause,
       });
     }

@@ -2,6 +2,7 @@ import { ristretto255_oprf } from '@noble/curves/ed25519.js';
 
 import { McxError } from '@mcx/errors';
 
+import { LinkageErrorCode } from './linkage-errors.js';
 import type { LinkageEvaluator } from './oprf-client.js';
 
 const { oprf } = ristretto255_oprf;
@@ -20,7 +21,7 @@ function secretKeyBytes(key: LinkageKey): Uint8Array {
   // Scalars are little-endian and must lie in 1..order-1.
   const scalar = bytes ? BigInt(`0x${Buffer.from(bytes).reverse().toString('hex')}`) : 0n;
   if (!bytes || scalar === 0n || scalar >= GROUP_ORDER) {
-    throw new McxError('LINKAGE_KEY_INVALID', `linkage key ${key.version} must be a 32-byte ristretto255 scalar in hex`);
+    throw new McxError(LinkageErrorCode.LINKAGE_KEY_INVALID, `linkage key ${key.version} must be a 32-byte ristretto255 scalar in hex`);
   }
   return bytes;
 }
@@ -47,7 +48,7 @@ export function evaluateBatch(key: LinkageKey, blinded: readonly Uint8Array[]): 
     try {
       return oprf.blindEvaluate(sk, b);
     } catch (cause) {
-      throw new McxError('LINKAGE_BLINDED_INVALID', `blinded element ${i} is not a valid ristretto255 point`, { cause });
+      throw new McxError(LinkageErrorCode.LINKAGE_BLINDED_INVALID, `blinded element ${i} is not a valid ristretto255 point`, { cause });
     }
   });
 }
