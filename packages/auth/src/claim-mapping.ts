@@ -28,12 +28,13 @@ import type { JWTPayload } from 'jose';
 import { McxError, UnreachableCaseError } from '@mcx/errors';
 
 import { isDevIssuer, type IssuerConfig } from './issuers.js';
+import { TokenErrorCode } from './token-errors.js';
 import { isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
 
 const MAX_SUBJECT_LENGTH = 256;
 
 function malformed(message: string): McxError {
-  return new McxError('TOKEN_MALFORMED', message);
+  return new McxError(TokenErrorCode.TOKEN_MALFORMED, message);
 }
 
 function stringList(value: unknown, claim: string): string[] {
@@ -123,7 +124,7 @@ export function viewerFromClaims(config: IssuerConfig, payload: JWTPayload): Vie
   }
   const roles = mapRoles(mapped.roleNames, config.roleMap);
   if (roles.length === 0) {
-    throw new McxError('TOKEN_NO_ROLES', `Token from ${config.id} carries no MCX role`);
+    throw new McxError(TokenErrorCode.TOKEN_NO_ROLES, `Token from ${config.id} carries no MCX role`);
   }
   return { subject, issuer: config.issuer, force, orgKind, roles, tokenKind: mapped.tokenKind };
 }

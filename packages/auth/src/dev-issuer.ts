@@ -8,6 +8,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, importJWK, SignJWT,
 
 import { McxError } from '@mcx/errors';
 
+import { AuthConfigErrorCode } from './auth-errors.js';
 import { DEV_ISSUER, type IssuerConfig } from './issuers.js';
 import { isOrgKind, isRole, type OrgKind, type Role, type TokenKind } from './viewer.js';
 
@@ -56,7 +57,7 @@ export function devAudience(force: string): string {
 }
 
 function invalid(message: string): McxError {
-  return new McxError('DEV_ISSUER_INVALID', message);
+  return new McxError(AuthConfigErrorCode.DEV_ISSUER_INVALID, message);
 }
 
 function mintRoles(options: MintTokenOptions): Role[] {

@@ -12,6 +12,7 @@ export {
 } from './issuers.js';
 export { mapRoles, viewerFromClaims } from './claim-mapping.js';
 export { TokenErrorCode, isTokenError, mapJoseError } from './token-errors.js';
+export { AuthConfigErrorCode, PurposeErrorCode } from './auth-errors.js';
 export {
   createTokenVerifier,
   readBearerToken,

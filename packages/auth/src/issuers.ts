@@ -3,6 +3,7 @@ import { z } from 'zod';
 
 import { McxError } from '@mcx/errors';
 
+import { AuthConfigErrorCode } from './auth-errors.js';
 import { ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
 
 /** The `iss` of the development token issuer. A production node refuses it. */
@@ -98,7 +99,7 @@ export function assertValidIssuerConfigs(configs: readonly IssuerConfig[]): void
   });
   if (configs.length === 0) problems.push('at least one issuer is required');
   if (problems.length > 0) {
-    throw new McxError('AUTH_CONFIG_INVALID', `Invalid issuer configuration:\n${problems.join('\n')}`);
+    throw new McxError(AuthConfigErrorCode.AUTH_CONFIG_INVALID, `Invalid issuer configuration:\n${problems.join('\n')}`);
   }
 }
 

@@ -5,6 +5,8 @@
  */
 import { McxError } from '@mcx/errors';
 
+import { AuthConfigErrorCode, PurposeErrorCode } from './auth-errors.js';
+
 /** The coded purposes. Short on purpose: each must be explainable to an auditor. */
 export const PURPOSES = [
   /** A child is missing now; the investigator is searching. */
@@ -51,14 +53,14 @@ export function isPurpose(value: unknown): value is Purpose {
   return typeof value === 'string' && (PURPOSES as readonly string[]).includes(value);
 }
 
-function fail(code: string, message: string): McxError {
+function fail(code: PurposeErrorCode | AuthConfigErrorCode, message: string): McxError {
   return new McxError(code, message);
 }
 
 function checkedPattern(pattern: RegExp): RegExp {
   // An unanchored pattern would accept "Olivia Hart MPS-24-1"; g/y would make test() stateful.
   if (!pattern.source.startsWith('^') || !pattern.source.endsWith('$')) {
-    throw fail('AUTH_CONFIG_INVALID', 'caseRefPattern must be anchored with ^ and $');
+    throw fail(AuthConfigErrorCode.AUTH_CONFIG_INVALID, 'caseRefPattern must be anchored with ^ and $');
   }
   return /[gy]/.test(pattern.flags) ? new RegExp(pattern.source, pattern.flags.replace(/[gy]/g, '')) : pattern;
 }
@@ -73,20 +75,20 @@ export function parseRequestPurpose(
 ): RequestPurpose {
   const { purpose, caseRef } = input;
   if (purpose === undefined || purpose === null || purpose === '') {
-    throw fail('PURPOSE_MISSING', 'A coded purpose is required');
+    throw fail(PurposeErrorCode.PURPOSE_MISSING, 'A coded purpose is required');
   }
-  if (!isPurpose(purpose)) throw fail('PURPOSE_UNKNOWN', `Unknown purpose; expected one of ${PURPOSES.join(', ')}`);
+  if (!isPurpose(purpose)) throw fail(PurposeErrorCode.PURPOSE_UNKNOWN, `Unknown purpose; expected one of ${PURPOSES.join(', ')}`);
   if (caseRef === undefined || caseRef === null || caseRef === '') {
-    throw fail('CASE_REF_MISSING', 'A case reference is required');
+    throw fail(PurposeErrorCode.CASE_REF_MISSING, 'A case reference is required');
   }
-  if (typeof caseRef !== 'string') throw fail('CASE_REF_MALFORMED', 'The case reference must be a string');
+  if (typeof caseRef !== 'string') throw fail(PurposeErrorCode.CASE_REF_MALFORMED, 'The case reference must be a string');
   // Length first: the pattern never runs on unbounded input. The value itself is never
   // echoed, since a malformed one may be a child's name.
   if (caseRef.length > rules.caseRefMaxLength) {
-    throw fail('CASE_REF_TOO_LONG', `The case reference exceeds ${rules.caseRefMaxLength} characters`);
+    throw fail(PurposeErrorCode.CASE_REF_TOO_LONG, `The case reference exceeds ${rules.caseRefMaxLength} characters`);
   }
   if (!checkedPattern(rules.caseRefPattern).test(caseRef)) {
-    throw fail('CASE_REF_MALFORMED', "The case reference does not match this force's format");
+    throw fail(PurposeErrorCode.CASE_REF_MALFORMED, "The case reference does not match this force's format");
   }
   return { purpose, caseRef };
 }
@@ -108,7 +110,7 @@ function pick(fromHeader: string | undefined, fromClaim: unknown, what: string):
   const claim = fromClaim === '' ? undefined : fromClaim;
   if (fromHeader !== undefined && claim !== undefined && fromHeader !== claim) {
     // Neither source is allowed to win silently: the audit must show one true purpose.
-    throw fail('PURPOSE_CONFLICT', `The ${what} in the request headers differs from the one in the token`);
+    throw fail(PurposeErrorCode.PURPOSE_CONFLICT, `The ${what} in the request headers differs from the one in the token`);
   }
   return fromHeader ?? claim;
 }

@@ -1,4 +1,4 @@
-import { McxError } from '@mcx/errors';
+import { isMcxError, McxError } from '@mcx/errors';
 
 /**
  * Stable codes of every token refusal. A node answers all of them with UNAUTHENTICATED
@@ -27,8 +27,8 @@ export const TokenErrorCode = {
 export type TokenErrorCode = (typeof TokenErrorCode)[keyof typeof TokenErrorCode];
 
 /** True when `error` is a token refusal from this package. */
-export function isTokenError(error: unknown): error is McxError & { code: TokenErrorCode } {
-  return error instanceof McxError && Object.hasOwn(TokenErrorCode, error.code);
+export function isTokenError(error: unknown): error is McxError<TokenErrorCode> {
+  return isMcxError(error, TokenErrorCode);
 }
 
 function joseCode(error: unknown): string | undefined {
