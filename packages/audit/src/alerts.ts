@@ -1,5 +1,6 @@
 import { McxError } from '@mcx/errors';
 
+import { AuditErrorCode } from './audit-errors.js';
 import type { StoredEntry } from './chain.js';
 
 /** The fishing signals an auditor sees (DESIGN.md "Auditors"). */
@@ -23,7 +24,7 @@ export const DEFAULT_SAMPLE_SIZE = 5;
 export const DEFAULT_CASE_REF_PATTERN = /^[A-Z]{2,4}-\d{2,4}-\d{1,10}$/;
 
 function invalid(message: string): McxError {
-  return new McxError('ALERT_OPTIONS_INVALID', message);
+  return new McxError(AuditErrorCode.ALERT_OPTIONS_INVALID, message);
 }
 
 /**
@@ -98,7 +99,7 @@ export function unusualHours(
   try {
     format = new Intl.DateTimeFormat('en-GB', { timeZone, hour: 'numeric', hourCycle: 'h23' });
   } catch (cause) {
-    throw new McxError('ALERT_OPTIONS_INVALID', 'timeZone is not a known IANA time zone', { cause });
+    throw new McxError(AuditErrorCode.ALERT_OPTIONS_INVALID, 'timeZone is not a known IANA time zone', { cause });
   }
   const working = (hour: number): boolean =>
     startHour < endHour ? hour >= startHour && hour < endHour : hour >= startHour || hour < endHour;

@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { McxError } from '@mcx/errors';
 import { canonicalJson } from '@mcx/signing';
 
+import { AuditErrorCode } from './audit-errors.js';
 import type { EntryColumns } from './columns.js';
 import { parseAuditEntry, type AuditEntry, type AuditEntryInput } from './entry.js';
 
@@ -45,7 +46,10 @@ function checkedHead(prev: ChainHead | null): ChainHead {
   if (prev === null) return { seq: 0, hash: GENESIS_HASH };
   const ok = Number.isSafeInteger(prev.seq) && prev.seq >= 0 && typeof prev.hash === 'string' && HASH_PATTERN.test(prev.hash);
   if (!ok || (prev.seq === 0 && prev.hash !== GENESIS_HASH)) {
-    throw new McxError('CHAIN_HEAD_INVALID', 'the previous head must be { seq >= 0, hash: 64 lower-case hex }, or null for an empty log');
+    throw new McxError(
+      AuditErrorCode.CHAIN_HEAD_INVALID,
+      'the previous head must be { seq >= 0, hash: 64 lower-case hex }, or null for an empty log',
+    );
   }
   return prev;
 }

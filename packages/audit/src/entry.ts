@@ -1,5 +1,7 @@
 import { McxError } from '@mcx/errors';
 
+import { AuditErrorCode } from './audit-errors.js';
+
 /** What an audit entry records (DESIGN.md "Audit": the DPA 2018 s62 list, plus failed authorisation). */
 export const AUDIT_ACTIONS = [
   'collection',
@@ -171,7 +173,7 @@ export function parseAuditEntry(value: unknown): AuditEntry {
   const problems = auditEntryProblems(value);
   if (problems.length > 0) {
     const list = problems.map((p) => `${p.field || '(entry)'} ${p.code}`).join('; ');
-    throw new McxError('AUDIT_ENTRY_INVALID', `audit entry is invalid: ${list}`);
+    throw new McxError(AuditErrorCode.AUDIT_ENTRY_INVALID, `audit entry is invalid: ${list}`);
   }
   const input = value as AuditEntryInput;
   return {

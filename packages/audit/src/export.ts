@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 import { exportPublicKeyPem, type VerifyKey } from '@mcx/signing';
 
+import { AuditErrorCode } from './audit-errors.js';
 import type { StoredEntry } from './chain.js';
 import { ENTRY_COLUMNS, entryColumns, type EntryColumns } from './columns.js';
 import type { AuditEntry } from './entry.js';
@@ -70,7 +71,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function malformed(line: number, problem: string): McxError {
   // The line's content is never echoed: it may hold personal data.
-  return new McxError('EXPORT_MALFORMED', `audit export line ${line}: ${problem}`);
+  return new McxError(AuditErrorCode.EXPORT_MALFORMED, `audit export line ${line}: ${problem}`);
 }
 
 function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
@@ -81,7 +82,10 @@ function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
 function parseHeader(value: Record<string, unknown>, line: number): ExportHeader {
   if (value.type !== 'header') throw malformed(line, 'the first line must be the header');
   if (!(EXPORT_FORMATS as readonly unknown[]).includes(value.format)) {
-    throw new McxError('EXPORT_UNSUPPORTED_FORMAT', `audit export line ${line}: format is not one of ${EXPORT_FORMATS.join(', ')}`);
+    throw new McxError(
+      AuditErrorCode.EXPORT_UNSUPPORTED_FORMAT,
+      `audit export line ${line}: format is not one of ${EXPORT_FORMATS.join(', ')}`,
+    );
   }
   const ok =
     exactKeys(value, ['type', 'node', 'format', 'exportedAt', 'publicKey']) &&

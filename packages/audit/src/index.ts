@@ -1,6 +1,8 @@
 // @mcx/audit: the audit entry model, its hash chain, signed checkpoints, verification, the export
 // format and its offline verifier, and fishing alerts. Pure library: no database, no I/O.
 
+export { AuditErrorCode } from './audit-errors.js';
+
 export { AUDIT_ACTIONS, AUDIT_OUTCOMES, MAX_RECORD_IDS, auditEntryProblems, parseAuditEntry } from './entry.js';
 export type { AuditAction, AuditOutcome, AuditActor, AuditQuery, AuditEntryInput, AuditEntry, AuditEntryProblem } from './entry.js';
 

@@ -1,10 +1,10 @@
-import { McxError } from '@mcx/errors';
-import { verifyCheckpoint, type KeyResolver, type VerifyKey } from '@mcx/signing';
+import { isMcxError } from '@mcx/errors';
+import { CheckpointErrorCode, verifyCheckpoint, type KeyResolver, type VerifyKey } from '@mcx/signing';
 
 import { entryHash, GENESIS_HASH, type ChainHead, type StoredEntry } from './chain.js';
 import { columnMismatch } from './columns.js';
 
-/** Why verification failed. `CHECKPOINT_*` also carries every refusal code of `verifyCheckpoint`. */
+/** Why verification failed: a fault of the chain, of a checkpoint against it, or a refusal of `verifyCheckpoint`. */
 export type VerifyFailure =
   | 'SEQ_GAP'
   | 'SEQ_ORDER'
@@ -16,8 +16,7 @@ export type VerifyFailure =
   | 'TRUNCATED'
   | 'CHECKPOINT_MISMATCH'
   | 'CHECKPOINT_WRONG_NODE'
-  | 'CHECKPOINT_BAD_SIGNATURE'
-  | `CHECKPOINT_${string}`;
+  | CheckpointErrorCode;
 
 /** The first thing found wrong: the lowest seq, and for a checkpoint its index in the list given. */
 export interface FirstBad {
@@ -162,8 +161,8 @@ export function verifyChain(
     try {
       checkpoint = verifyCheckpoint(jws, publicKey);
     } catch (error) {
-      if (!(error instanceof McxError)) throw error;
-      bads.push({ seq: claimedSize(jws), reason: error.code as VerifyFailure, checkpoint: index });
+      if (!isMcxError(error, CheckpointErrorCode)) throw error;
+      bads.push({ seq: claimedSize(jws), reason: error.code, checkpoint: index });
       return;
     }
     const { size } = checkpoint;
