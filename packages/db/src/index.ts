@@ -3,4 +3,5 @@ export * from './migrate.js';
 export * from './provision.js';
 export * from './embedded.js';
 export * from './roles.js';
+export * from './db-errors.js';
 export * as schema from './schema/index.js';

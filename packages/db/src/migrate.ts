@@ -7,6 +7,8 @@ import postgres from 'postgres';
 
 import { McxError } from '@mcx/errors';
 
+import { DatabaseErrorCode } from './db-errors.js';
+
 /** The committed drizzle-kit migrations shipped with this package. */
 export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.meta.url));
 
@@ -29,7 +31,7 @@ export async function runMigrations(url: string): Promise<void> {
       const [who] = await sql<{ login: string }[]>`select session_user::text as login`.catch(() => [{ login: '?' }]);
       const pending = before.expected - before.applied;
       throw new McxError(
-        'MIGRATIONS_NOT_PERMITTED',
+        DatabaseErrorCode.MIGRATIONS_NOT_PERMITTED,
         `${pending} migration${pending === 1 ? ' is' : 's are'} pending and "${who!.login}" may not apply them: run them as the schema owner (MCX_MIGRATION_DATABASE_URL, or \`mcx db migrate\` with DATABASE_URL set to the owner; see deploy/runbook.md)`,
         { cause: err },
       );

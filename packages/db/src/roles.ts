@@ -6,6 +6,7 @@ import postgres from 'postgres';
 import { McxError } from '@mcx/errors';
 
 import { APP_ROLE } from './client.js';
+import { DatabaseErrorCode } from './db-errors.js';
 
 /** The append-only tables: the application role may read and insert them, nothing else. */
 export const AUDIT_TABLES = ['audit_entries', 'audit_checkpoints', 'audit_receipts', 'security_events'] as const;
@@ -139,7 +140,7 @@ function describeGrants(grants: { tbl: string; privilege: string }[]): string {
 /** The refusal (or warning) for a login with problems, naming the variable it came from. */
 export function privilegedLoginError(variable: string, inspection: LoginInspection): McxError {
   return new McxError(
-    'DATABASE_LOGIN_PRIVILEGED',
+    DatabaseErrorCode.DATABASE_LOGIN_PRIVILEGED,
     `${variable} logs in as "${inspection.login}", ${inspection.problems.join('; ')}: the node must log in as a role with only the application's grants (see deploy/runbook.md)`,
   );
 }
@@ -172,9 +173,10 @@ export function loadOrCreateSecret(file: string): string {
  * may create roles and grant mcx_app (a superuser; or the owner that created mcx_app with CREATEROLE).
  */
 export async function ensureAppLogin(ownerUrl: string, login: string, password: string): Promise<string> {
-  if (!ROLE_NAME.test(login) || login === APP_ROLE) throw new McxError('DATABASE_LOGIN_INVALID', `invalid login role name: ${login}`);
+  if (!ROLE_NAME.test(login) || login === APP_ROLE)
+    throw new McxError(DatabaseErrorCode.DATABASE_LOGIN_INVALID, `invalid login role name: ${login}`);
   const database = decodeURIComponent(new URL(ownerUrl).pathname.slice(1));
-  if (!ROLE_NAME.test(database)) throw new McxError('DATABASE_LOGIN_INVALID', `invalid database name: ${database}`);
+  if (!ROLE_NAME.test(database)) throw new McxError(DatabaseErrorCode.DATABASE_LOGIN_INVALID, `invalid database name: ${database}`);
   const attributes = `LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION NOBYPASSRLS INHERIT PASSWORD '${scramVerifier(password)}'`;
   const sql = postgres(ownerUrl, { max: 1, onnotice: () => {} });
   try {
