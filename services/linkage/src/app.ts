@@ -1,12 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
-import { McxError } from '@mcx/errors';
-import { evaluateBatch, type LinkageKey } from '@mcx/linkage';
+import { isMcxError } from '@mcx/errors';
+import { evaluateBatch, LinkageErrorCode, type LinkageKey } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
-import { verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
+import { ManifestErrorCode, NodeTokenErrorCode, verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
 
 import type { LinkageConfig } from './config.js';
 import type { LinkageDb } from './db/index.js';
+import { LinkageServiceErrorCode } from './errors.js';
 import { decodeElements, parseEvaluateRequest } from './evaluate-request.js';
 import { bearerToken, HttpError, readJsonBody, sendError, sendJson } from './http.js';
 import type { LinkageKeyring } from './keyring.js';
@@ -52,31 +53,33 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       return await run();
     } catch (err) {
       logger.error({ err }, 'linkage database unavailable');
-      throw new HttpError(503, 'STORE_UNAVAILABLE', 'the service cannot reach its database; retry later');
+      throw new HttpError(503, LinkageServiceErrorCode.STORE_UNAVAILABLE, 'the service cannot reach its database; retry later');
     }
   }
 
   async function authenticate(req: IncomingMessage): Promise<string> {
     const token = bearerToken(req);
-    if (token === null) throw new HttpError(401, 'NODE_TOKEN_MISSING', 'a node token is required (Authorization: Bearer)');
+    if (token === null)
+      throw new HttpError(401, LinkageServiceErrorCode.NODE_TOKEN_MISSING, 'a node token is required (Authorization: Bearer)');
     const at = now();
     let verified;
     try {
       verified = verifyNodeToken(token, holder, { audience: config.audience, now: at, leewaySec: TOKEN_LEEWAY_SEC });
     } catch (err) {
-      if (err instanceof McxError && err.code.startsWith('NODE_TOKEN_')) throw new HttpError(401, err.code, 'the node token was refused');
-      if (err instanceof McxError && err.code.startsWith('MANIFEST_')) throw new HttpError(503, err.code, 'no usable trust manifest');
+      if (isMcxError(err, NodeTokenErrorCode)) throw new HttpError(401, err.code, 'the node token was refused');
+      if (isMcxError(err, ManifestErrorCode)) throw new HttpError(503, err.code, 'no usable trust manifest');
       throw err;
     }
     if (!(await stored(() => replays.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000))))) {
-      throw new HttpError(401, 'NODE_TOKEN_REPLAYED', 'the node token was already used');
+      throw new HttpError(401, LinkageServiceErrorCode.NODE_TOKEN_REPLAYED, 'the node token was already used');
     }
     return verified.member;
   }
 
   function keyFor(version: string | undefined): LinkageKey {
     const key = version === undefined ? keys.active : keys.get(version);
-    if (key === undefined) throw new HttpError(400, 'UNKNOWN_KEY_VERSION', 'the service holds no key of that version');
+    if (key === undefined)
+      throw new HttpError(400, LinkageServiceErrorCode.UNKNOWN_KEY_VERSION, 'the service holds no key of that version');
     return key;
   }
 
@@ -101,21 +104,24 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       if (!taken.ok) {
         record('rate_limited', { status: 429, retryAfterSec: taken.retryAfterSec });
         const retryAfter = String(taken.retryAfterSec);
-        return sendError(res, new HttpError(429, 'RATE_LIMITED', 'too many linkage keys; retry later', { 'retry-after': retryAfter }));
+        return sendError(
+          res,
+          new HttpError(429, LinkageServiceErrorCode.RATE_LIMITED, 'too many linkage keys; retry later', { 'retry-after': retryAfter }),
+        );
       }
       let evaluated: Uint8Array[];
       try {
         evaluated = evaluateBatch(key, decodeElements(request.blinded));
       } catch (err) {
-        if (err instanceof McxError && err.code === 'LINKAGE_BLINDED_INVALID') {
-          throw new HttpError(400, 'BLINDED_INVALID', 'a blinded element is not a valid ristretto255 element');
+        if (isMcxError(err, LinkageErrorCode) && err.code === LinkageErrorCode.LINKAGE_BLINDED_INVALID) {
+          throw new HttpError(400, LinkageServiceErrorCode.BLINDED_INVALID, 'a blinded element is not a valid ristretto255 element');
         }
         throw err;
       }
       sendJson(res, 200, { keyVersion: key.version, evaluated: evaluated.map((e) => Buffer.from(e).toString('base64url')) });
       record('evaluated', { status: 200 });
     } catch (err) {
-      const error = err instanceof HttpError ? err : new HttpError(500, 'INTERNAL_SERVER_ERROR', 'internal error');
+      const error = err instanceof HttpError ? err : new HttpError(500, LinkageServiceErrorCode.INTERNAL_SERVER_ERROR, 'internal error');
       if (!(err instanceof HttpError)) logger.error({ err }, 'linkage evaluation failed');
       record('refused', { status: error.status, code: error.code });
       // An unread body may still be arriving: do not keep the connection for the next request.
@@ -129,7 +135,7 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       const { version, status } = holder.status();
       sendJson(res, 200, { status: 'ok', manifest: { version, status }, activeKeyVersion: keys.active.version });
     } catch (err) {
-      const code = err instanceof McxError ? err.code : 'MANIFEST_UNUSABLE';
+      const code = isMcxError(err, ManifestErrorCode) ? err.code : LinkageServiceErrorCode.MANIFEST_UNUSABLE;
       sendError(res, new HttpError(503, code, 'no usable trust manifest'));
     }
   }
@@ -142,10 +148,15 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       '/v1/evaluate': ['POST', () => evaluate(req, res)],
     };
     const entry = routes[path];
-    if (entry === undefined) return sendError(res, new HttpError(404, 'NOT_FOUND', 'no such endpoint'));
+    if (entry === undefined) return sendError(res, new HttpError(404, LinkageServiceErrorCode.NOT_FOUND, 'no such endpoint'));
     const [method, run] = entry;
-    if (req.method !== method) return sendError(res, new HttpError(405, 'METHOD_NOT_ALLOWED', `use ${method}`, { allow: method }));
-    if (closed) return sendError(res, new HttpError(503, 'SERVICE_UNAVAILABLE', 'the service is shutting down', { connection: 'close' }));
+    if (req.method !== method)
+      return sendError(res, new HttpError(405, LinkageServiceErrorCode.METHOD_NOT_ALLOWED, `use ${method}`, { allow: method }));
+    if (closed)
+      return sendError(
+        res,
+        new HttpError(503, LinkageServiceErrorCode.SERVICE_UNAVAILABLE, 'the service is shutting down', { connection: 'close' }),
+      );
     await run();
   }
 
@@ -154,7 +165,7 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
     handle(req, res) {
       route(req, res).catch((err: unknown) => {
         logger.error({ err }, 'linkage request failed');
-        if (!res.headersSent) sendError(res, new HttpError(500, 'INTERNAL_SERVER_ERROR', 'internal error'));
+        if (!res.headersSent) sendError(res, new HttpError(500, LinkageServiceErrorCode.INTERNAL_SERVER_ERROR, 'internal error'));
         else res.destroy();
       });
     },

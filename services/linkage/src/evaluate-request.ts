@@ -1,3 +1,4 @@
+import { LinkageServiceErrorCode } from './errors.js';
 import { HttpError } from './http.js';
 import { KEY_VERSION } from './keyring.js';
 
@@ -10,7 +11,7 @@ export interface EvaluateRequest {
 // A ristretto255 element is 32 bytes: 43 base64url characters, no padding.
 const ELEMENT = /^[A-Za-z0-9_-]{43}$/;
 
-const badRequest = (message: string) => new HttpError(400, 'BAD_REQUEST', message);
+const badRequest = (message: string) => new HttpError(400, LinkageServiceErrorCode.BAD_REQUEST, message);
 
 /** Checks the body's shape and batch size; messages name the field, never its value. */
 export function parseEvaluateRequest(body: unknown, maxBatch: number): EvaluateRequest {
@@ -23,7 +24,8 @@ export function parseEvaluateRequest(body: unknown, maxBatch: number): EvaluateR
   }
   if (!Array.isArray(blinded)) throw badRequest('blinded must be an array of base64url elements');
   if (blinded.length === 0) throw badRequest('blinded must not be empty');
-  if (blinded.length > maxBatch) throw new HttpError(400, 'BATCH_TOO_LARGE', `a batch holds at most ${maxBatch} elements`);
+  if (blinded.length > maxBatch)
+    throw new HttpError(400, LinkageServiceErrorCode.BATCH_TOO_LARGE, `a batch holds at most ${maxBatch} elements`);
   blinded.forEach((element, i) => {
     if (typeof element !== 'string' || !ELEMENT.test(element)) throw blindedInvalid(i);
   });
@@ -32,7 +34,7 @@ export function parseEvaluateRequest(body: unknown, maxBatch: number): EvaluateR
 
 /** The refusal for element `i` (its position only). */
 export function blindedInvalid(i: number): HttpError {
-  return new HttpError(400, 'BLINDED_INVALID', `blinded element ${i} is not a ristretto255 element`);
+  return new HttpError(400, LinkageServiceErrorCode.BLINDED_INVALID, `blinded element ${i} is not a ristretto255 element`);
 }
 
 /** Decodes checked elements; a non-canonical base64url encoding is refused too. */

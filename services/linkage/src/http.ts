@@ -1,5 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
+import { LinkageServiceErrorCode, type HttpErrorCode } from './errors.js';
+
 /** The largest request body the service reads: 64 KiB, far above any allowed batch. */
 export const MAX_BODY_BYTES = 64 * 1024;
 
@@ -7,7 +9,7 @@ export const MAX_BODY_BYTES = 64 * 1024;
 export class HttpError extends Error {
   constructor(
     readonly status: number,
-    readonly code: string,
+    readonly code: HttpErrorCode,
     message: string,
     readonly headers: Record<string, string> = {},
   ) {
@@ -33,7 +35,10 @@ export function sendError(res: ServerResponse, error: HttpError): void {
   sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
 }
 
-const tooLarge = () => new HttpError(413, 'PAYLOAD_TOO_LARGE', `the request body exceeds ${MAX_BODY_BYTES} bytes`, { connection: 'close' });
+const tooLarge = () =>
+  new HttpError(413, LinkageServiceErrorCode.PAYLOAD_TOO_LARGE, `the request body exceeds ${MAX_BODY_BYTES} bytes`, {
+    connection: 'close',
+  });
 
 /** Reads a JSON body of at most `limit` bytes; 413 beyond it, 400 if it is not JSON. */
 export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES): Promise<unknown> {
@@ -55,12 +60,12 @@ export async function readJsonBody(req: IncomingMessage, limit = MAX_BODY_BYTES)
     req.once('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
     req.once('error', reject);
     // A client that goes away mid-body must not leave this promise pending.
-    req.once('close', () => reject(new HttpError(400, 'BAD_REQUEST', 'the request body was cut short')));
+    req.once('close', () => reject(new HttpError(400, LinkageServiceErrorCode.BAD_REQUEST, 'the request body was cut short')));
   });
   try {
     return JSON.parse(text);
   } catch {
-    throw new HttpError(400, 'BAD_REQUEST', 'the request body is not JSON');
+    throw new HttpError(400, LinkageServiceErrorCode.BAD_REQUEST, 'the request body is not JSON');
   }
 }
 
