@@ -105,6 +105,9 @@ export const EnvSchema = z
     MCX_REPEAT_THRESHOLD_COUNT: int(3, 1, 100),
     MCX_REPEAT_THRESHOLD_DAYS: int(90, 1, 3650),
     MCX_HISTORY_NEAR_METRES: int(500, 1, 50000),
+    MCX_CONSOLE_DIR: z.string().optional(),
+    MCX_CONSOLE_OIDC_FILE: z.string().optional(),
+    MCX_CONSOLE_IDLE_SECONDS: int(900, 5, 28800),
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: z.url().optional(),
   })
   .superRefine((env, ctx) => {
@@ -238,6 +241,8 @@ export interface Config {
   history: { repeat: { count: number; days: number }; nearMetres: number };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
   telemetry: { exporter: 'none' | 'otlp'; otlpEndpoint: string | null };
+  /** The web console: its built files (null: services/console/dist), its OIDC clients per issuer, idle sign-out. */
+  console: { dir: string | null; oidcFile: string | null; idleSeconds: number };
 }
 
 export class ConfigError extends Error {
@@ -326,6 +331,7 @@ export function parseConfig(env: Record<string, string | undefined>): Config {
     },
     history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
+    console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },
   };
 }
 

@@ -7,6 +7,7 @@ import type { Logger } from '@mcx/logger';
 
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
+import { consoleRoutes } from './console-routes.js';
 import { graphqlRoutes } from './graphql-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerJsonBody } from './json-body.js';
@@ -91,5 +92,6 @@ export async function buildServer(app: App, { config, logger }: { config: Config
   await server.register(jwksRoutes, { app });
   await server.register(graphqlRoutes, { app });
   await server.register(peerRoutes, { app });
+  await server.register(consoleRoutes, { app, config });
   return server;
 }

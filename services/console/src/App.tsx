@@ -1,0 +1,105 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+
+import { createApi, type CaseContext } from './api';
+import { CaseStart } from './pages/CaseStart';
+import { History, type Answer } from './pages/History';
+import { Search } from './pages/Search';
+import { SignIn } from './pages/SignIn';
+import { signOut, startIdleTimer, type Session } from './session';
+import type { ConsoleSettings } from './settings';
+import { PURPOSE_WORDS } from './words';
+
+type Page = { name: 'case' } | { name: 'search' } | { name: 'history'; answer: Answer };
+
+const TITLES: Record<Page['name'] | 'signin', string> = {
+  signin: 'Sign in',
+  case: 'Purpose and case reference',
+  search: 'Search by identity',
+  history: "Child's history",
+};
+
+export function App({ settings, initialSession }: { settings: ConsoleSettings; initialSession: Session | null }) {
+  const [session, setSession] = useState<Session | null>(initialSession);
+  const [caseCtx, setCaseCtx] = useState<CaseContext | null>(null);
+  const [page, setPage] = useState<Page>({ name: 'case' });
+  const main = useRef<HTMLElement>(null);
+  const current = session ? page.name : 'signin';
+  const api = useMemo(() => (session && caseCtx ? createApi(session, caseCtx) : null), [session, caseCtx]);
+
+  useEffect(() => {
+    document.title = `${TITLES[current]} - MCX console`;
+    // A new page: focus its heading, so a screen reader or keyboard starts at the top of it.
+    main.current?.querySelector<HTMLElement>('h1')?.focus();
+  }, [current, page]);
+
+  useEffect(() => (session ? startIdleTimer(settings.idleSeconds, () => signOut('idle')) : undefined), [session, settings.idleSeconds]);
+
+  const go = useCallback((p: Page) => setPage(p), []);
+  const signedOut = new URLSearchParams(location.search).get('signed-out');
+
+  return (
+    <>
+      <a href="#main" className="govuk-skip-link">
+        Skip to main content
+      </a>
+      <header className="mcx-header" role="banner">
+        <div className="govuk-width-container mcx-header__inner">
+          <span className="mcx-header__service">MCX · Missing Children Exchange</span>
+          <span className="mcx-header__force">{settings.force} node</span>
+          {session && (
+            <span className="mcx-header__user">
+              Signed in: {session.who}{' '}
+              <button type="button" className="govuk-button govuk-button--secondary mcx-header__signout" onClick={() => signOut('user')}>
+                Sign out
+              </button>
+            </span>
+          )}
+        </div>
+      </header>
+      <div className="govuk-width-container">
+        {settings.environment !== 'production' && (
+          <div className="govuk-phase-banner mcx-no-print">
+            <p className="govuk-phase-banner__content">
+              <strong className="govuk-tag govuk-phase-banner__content__tag">{settings.environment}</strong>
+              <span className="govuk-phase-banner__text">Synthetic data only. This node is not for live cases.</span>
+            </p>
+          </div>
+        )}
+        {session && caseCtx && (
+          <div className="mcx-case" aria-label="This session's case">
+            <dl className="mcx-case__list">
+              <div>
+                <dt>Purpose</dt>
+                <dd>{PURPOSE_WORDS[caseCtx.purpose] ?? caseCtx.purpose}</dd>
+              </div>
+              <div>
+                <dt>Case reference</dt>
+                <dd>{caseCtx.caseRef}</dd>
+              </div>
+            </dl>
+            <button type="button" className="govuk-button govuk-button--secondary mcx-no-print" onClick={() => go({ name: 'case' })}>
+              Change case
+            </button>
+          </div>
+        )}
+        <main className="govuk-main-wrapper" id="main" ref={main} tabIndex={-1}>
+          {!session && <SignIn settings={settings} signedOut={signedOut} onSignedIn={setSession} />}
+          {session && page.name === 'case' && (
+            <CaseStart
+              settings={settings}
+              initial={caseCtx}
+              onDone={(ctx) => {
+                setCaseCtx(ctx);
+                go({ name: 'search' });
+              }}
+            />
+          )}
+          {session && api && page.name === 'search' && <Search api={api} onFound={(answer) => go({ name: 'history', answer })} />}
+          {session && api && caseCtx && page.name === 'history' && (
+            <History api={api} settings={settings} caseCtx={caseCtx} answer={page.answer} onNewSearch={() => go({ name: 'search' })} />
+          )}
+        </main>
+      </div>
+    </>
+  );
+}

@@ -1,0 +1,58 @@
+import { Client, fetchExchange, type AnyVariables, type CombinedError, type TypedDocumentNode } from '@urql/core';
+
+import type { Session } from './session';
+
+/** The purpose and case reference of the session's case: sent with every read, as the node requires. */
+export interface CaseContext {
+  purpose: string;
+  caseRef: string;
+}
+
+/**
+ * One GraphQL client per session and case. No cache exchange: an answer lives only in the page
+ * that asked for it, and every search asks the federation again.
+ */
+export function createApi(session: Session, ctx: CaseContext) {
+  const client = new Client({
+    url: '/graphql',
+    exchanges: [fetchExchange],
+    requestPolicy: 'network-only',
+    preferGetMethod: false,
+    fetchOptions: () => ({
+      credentials: 'omit',
+      cache: 'no-store',
+      headers: { authorization: `Bearer ${session.token}`, 'x-mcx-purpose': ctx.purpose, 'x-mcx-case-ref': ctx.caseRef },
+    }),
+  });
+  return {
+    async query<D, V extends AnyVariables>(doc: TypedDocumentNode<D, V>, variables: V): Promise<D> {
+      const r = await client.query(doc, variables).toPromise();
+      if (r.error || !r.data) throw new ApiError(r.error);
+      return r.data;
+    },
+    async mutate<D, V extends AnyVariables>(doc: TypedDocumentNode<D, V>, variables: V): Promise<D> {
+      const r = await client.mutation(doc, variables).toPromise();
+      if (r.error || !r.data) throw new ApiError(r.error);
+      return r.data;
+    },
+  };
+}
+export type Api = ReturnType<typeof createApi>;
+
+/** A refusal from the node, with its code, its reason (the precise code) and the field it concerns. */
+export class ApiError extends Error {
+  readonly code: string;
+  readonly reason: string | null;
+  readonly field: string | null;
+  readonly status: number | null;
+  constructor(error: CombinedError | undefined) {
+    const first = error?.graphQLErrors[0];
+    super(first?.message ?? error?.networkError?.message ?? 'no answer');
+    const ext = (first?.extensions ?? {}) as { code?: string; reason?: string; field?: string };
+    const response = error?.response as { status?: number } | undefined;
+    this.status = response?.status ?? null;
+    this.code = ext.code ?? (error?.networkError ? 'NETWORK' : 'UNKNOWN');
+    this.reason = ext.reason ?? null;
+    this.field = ext.field ? ext.field.replace(/^identity\.?/, '') : null;
+  }
+}

@@ -1,0 +1,90 @@
+import { InMemoryWebStorage, UserManager, WebStorageStateStore } from 'oidc-client-ts';
+
+import type { ConsoleSettings } from './settings';
+
+/** Who is signed in. Held in the page's memory only: a reload or a sign-out forgets it. */
+export interface Session {
+  token: string;
+  /** What the header says: the role and force of a development sign-in, or the issuer's label. */
+  who: string;
+  force: string;
+}
+
+/** Only the sign-in's own state (PKCE verifier, state) survives the redirect, in sessionStorage; never a token. */
+const PENDING = 'mcx.oidc.pending';
+const CALLBACK = '/console/callback';
+
+function manager(client: ConsoleSettings['oidc'][number]): UserManager {
+  return new UserManager({
+    authority: client.authority,
+    client_id: client.clientId,
+    scope: client.scopes,
+    response_type: 'code',
+    redirect_uri: `${location.origin}${CALLBACK}`,
+    userStore: new WebStorageStateStore({ store: new InMemoryWebStorage() }),
+    stateStore: new WebStorageStateStore({ store: sessionStorage, prefix: 'mcx.oidc.' }),
+    automaticSilentRenew: false,
+    monitorSession: false,
+    loadUserInfo: false,
+  });
+}
+
+export async function devSignIn(role: string, force: string): Promise<Session> {
+  const res = await fetch('/console/dev-sign-in', {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ role, force }),
+    credentials: 'omit',
+    cache: 'no-store',
+  });
+  if (!res.ok) throw new Error(`the development sign-in was refused (HTTP ${res.status})`);
+  const body = (await res.json()) as { token: string; role: string; force: string };
+  return { token: body.token, who: `${body.role}, ${body.force} (development sign-in)`, force: body.force };
+}
+
+/** Leaves for the issuer's sign-in page (authorization code with PKCE). */
+export async function oidcSignIn(settings: ConsoleSettings, issuerId: string): Promise<void> {
+  const client = settings.oidc.find((c) => c.issuerId === issuerId);
+  if (!client) throw new Error('unknown sign-in');
+  sessionStorage.setItem(PENDING, issuerId);
+  await manager(client).signinRedirect();
+}
+
+/** On the way back from the issuer: exchanges the code for tokens, kept in memory. Null when this is not a callback. */
+export async function completeOidcSignIn(settings: ConsoleSettings): Promise<Session | null> {
+  if (location.pathname !== CALLBACK) return null;
+  const issuerId = sessionStorage.getItem(PENDING);
+  sessionStorage.removeItem(PENDING);
+  const client = settings.oidc.find((c) => c.issuerId === issuerId);
+  history.replaceState(null, '', '/console/');
+  if (!client) throw new Error('the sign-in could not be completed: start again');
+  const mgr = manager(client);
+  const user = await mgr.signinRedirectCallback(`${location.origin}${CALLBACK}${location.search}`);
+  await mgr.clearStaleState();
+  return { token: user.access_token, who: client.label, force: settings.force };
+}
+
+/**
+ * Signing out forgets everything: the session storage the sign-in used, and the page itself (a
+ * fresh load), so no answer about a child stays in memory.
+ */
+export function signOut(reason: 'user' | 'idle'): void {
+  sessionStorage.clear();
+  for (const key of Object.keys(localStorage)) if (key.startsWith('mcx.') || key.startsWith('oidc.')) localStorage.removeItem(key);
+  location.replace(`/console/?signed-out=${reason}`);
+}
+
+/** Signs out after `seconds` with no key press, click, touch or scroll. */
+export function startIdleTimer(seconds: number, onIdle: () => void): () => void {
+  let timer = window.setTimeout(onIdle, seconds * 1000);
+  const reset = () => {
+    window.clearTimeout(timer);
+    timer = window.setTimeout(onIdle, seconds * 1000);
+  };
+  const events = ['keydown', 'pointerdown', 'wheel', 'touchstart'] as const;
+  for (const e of events) window.addEventListener(e, reset, { passive: true });
+  return () => {
+    window.clearTimeout(timer);
+    for (const e of events) window.removeEventListener(e, reset);
+  };
+}
