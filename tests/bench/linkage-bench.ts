@@ -51,7 +51,6 @@ const keys = fed.keys.WMP!;
 const logger = createLogger({ level: 'silent' });
 const audit = new AuditService({ store: new AuditStore(db.db), node: 'WMP', auditKey: keys.auditCheckpoint, logger });
 const subjects = new SubjectService({
-  db: db.db,
   store: new SubjectStore(db.db),
   evaluator: createHttpEvaluator({ url: fed.linkage.url, member: 'WMP', peerTokenKey: keys.peerToken }),
   forceCode: 'WMP',

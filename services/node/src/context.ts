@@ -1,37 +1,15 @@
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { GraphQLError } from 'graphql';
-
 import type { AuditAction } from '@mcx/audit';
 import type { CaseRefRules, Viewer } from '@mcx/auth';
-import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 
 import { RequestAccess, type AuthorisedRead, type Principal, type RefusalSink } from './auth/access.js';
-import type { FederationClient } from './federation/federated-read.js';
-import type { AuditService } from './modules/audit/audit-service.js';
-import type { AssociateDetailsSource } from './modules/disclosure/associate-details.js';
-import type { Discloser } from './modules/disclosure/disclose.js';
-import type { EpisodeService } from './modules/episode/episode-service.js';
-import type { RecordService } from './modules/records/record-service.js';
+import { auditConsultation, auditDisclosure, type ReadAuditor } from './modules/audit/read-audit.js';
 import type { InTx } from './modules/records/record-store.js';
-import type { SubjectService } from './modules/subject/subject-service.js';
+import type { Services } from './services.js';
 
-/** Per-process services, built once in createApp and shared by every request. */
-export interface Services {
-  records: RecordService;
-  episodes: EpisodeService;
-  audit: AuditService;
-  subjects: SubjectService;
-  /** The owner's disclosure policy, the record signer and the members' contacts. */
-  disclosure: Discloser;
-  /** The calling end of the peer protocol; null when this node is not federated. */
-  federation: FederationClient | null;
-  /** The child's history rules: the clock, the repeat threshold, the distance for "near", police areas. */
-  history: { now(): Date; repeat: { count: number; days: number }; nearMetres: number; policeAreaOf(code: string): string | null };
-  /** Fetches an associate's name from the force's records system; null when not configured. */
-  associateDetails: AssociateDetailsSource | null;
-}
+export type { Services } from './services.js';
 
 /** What every resolver receives. Built once per request by createContext. */
 export interface Context {
@@ -45,13 +23,7 @@ export interface Context {
    * Audits a read (a consultation) and resolves only once its entry has committed: no read
    * is released without its entry. Throws AUDIT_UNAVAILABLE if the entry cannot be written.
    */
-  auditRead(
-    read: Pick<AuthorisedRead, 'viewer' | 'requestingNode'> & { purpose: string | null; caseRef: string | null; linkageDigest?: string },
-    operation: string,
-    queryIds: string[],
-    recordIds: string[],
-    reason?: string | null,
-  ): Promise<void>;
+  auditRead(read: ReadAuditor, operation: string, queryIds: string[], recordIds: string[], reason?: string | null): Promise<void>;
   /**
    * Audits an explicit disclosure (an associate's name) with its outcome. A successful one
    * resolves only once its entry has committed; throws AUDIT_UNAVAILABLE otherwise.
@@ -75,17 +47,8 @@ export interface Context {
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
 }
 
-/** Runs an audit write; if it cannot commit, nothing may be released: AUDIT_UNAVAILABLE. */
-export async function committed<T>(write: () => Promise<T>): Promise<T> {
-  try {
-    return await write();
-  } catch (err) {
-    const code = err instanceof McxError ? err.code : 'AUDIT_UNAVAILABLE';
-    throw new GraphQLError('The read could not be audited, so nothing was released', {
-      extensions: { code: 'AUDIT_UNAVAILABLE', reason: code },
-    });
-  }
-}
+// services/node/src/federation/ still imports it from here.
+export { committed } from './modules/audit/read-audit.js';
 
 /** Builds the per-request context from the already-verified principal. */
 export function createContext(input: {
@@ -109,40 +72,9 @@ export function createContext(input: {
     services: input.services,
     caseRefPattern: input.caseRefRules.caseRefPattern,
     peerCall: input.peerCall ? { ...input.peerCall, entry: null } : null,
-    async auditRead(read, operation, queryIds, recordIds, reason = null) {
-      await committed(() =>
-        audit.record({
-          action: 'consultation',
-          viewer: read.viewer,
-          requestingNode: read.requestingNode,
-          purpose: read.purpose,
-          caseRef: read.caseRef,
-          linkageDigest: read.linkageDigest ?? null,
-          operation,
-          queryIds,
-          recordIds,
-          outcome: 'success',
-          reason,
-        }),
-      );
-    },
-    async auditDisclosure(read, operation, recordKey, outcome, reason) {
-      await committed(() =>
-        audit.record({
-          action: 'disclosure',
-          viewer: read.viewer,
-          requestingNode: read.requestingNode,
-          purpose: read.purpose,
-          caseRef: read.caseRef,
-          linkageDigest: null,
-          operation,
-          queryIds: [recordKey],
-          recordIds: outcome === 'success' ? [recordKey] : [],
-          outcome,
-          reason,
-        }),
-      );
-    },
+    auditRead: (read, operation, queryIds, recordIds, reason = null) =>
+      auditConsultation(audit, read, operation, queryIds, recordIds, reason),
+    auditDisclosure: (read, operation, recordKey, outcome, reason) => auditDisclosure(audit, read, operation, recordKey, outcome, reason),
     auditWrite(viewer, action, operation) {
       return (tx, stored) => audit.recordInTx(tx, { action, viewer, operation, queryIds: stored, recordIds: stored, outcome: 'success' });
     },

@@ -1,145 +1,158 @@
-import type { ApolloServerPlugin, BaseContext } from '@apollo/server';
-import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
+/**
+ * The node's GraphQL errors: the codes it answers with (extensions.code), the reasons it gives
+ * (extensions.reason), one class per code, and toGraphQLError, the one place where an error from
+ * a library (an McxError) becomes a GraphQL error. Messages are fixed text: none repeats a value
+ * the caller sent.
+ */
+import { ApolloServerErrorCode } from '@apollo/server/errors';
+import { GraphQLError } from 'graphql';
 
-import type { Logger } from '@mcx/logger';
-import { addSpanEvent, type SpanAttributes } from '@mcx/telemetry';
+import { McxError } from '@mcx/errors';
 
-import { describeGraphQLError, type SafeError } from './error-format.js';
+import { InvalidCursorError } from './modules/records/record-store.js';
+import type { FieldError } from './modules/records/validation.js';
 
-/** Span events per request: a request with 50 bad variable values records the first few. */
-const MAX_SPAN_EVENTS = 10;
+/** Every extensions.code the node's resolvers answer with. */
+export const GraphQLErrorCode = {
+  BAD_USER_INPUT: ApolloServerErrorCode.BAD_USER_INPUT,
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  FORBIDDEN: 'FORBIDDEN',
+  NOT_FOUND: 'NOT_FOUND',
+  SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+} as const;
+export type GraphQLErrorCode = (typeof GraphQLErrorCode)[keyof typeof GraphQLErrorCode];
 
-/** Apollo Server's `logger` option. */
-export interface ApolloLogger {
-  debug(message?: unknown): void;
-  info(message?: unknown): void;
-  warn(message?: unknown): void;
-  error(message?: unknown): void;
+/** The node's own reasons (extensions.reason and audit entries), beside the libraries' McxError codes. */
+export const NodeErrorCode = {
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
+  AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
+  AUTH_CONFIG_INVALID: 'AUTH_CONFIG_INVALID',
+  DISCLOSURE_POLICY_INVALID: 'DISCLOSURE_POLICY_INVALID',
+  LINKAGE_NOT_CONFIGURED: 'LINKAGE_NOT_CONFIGURED',
+  PEER_ONLY: 'PEER_ONLY',
+  LINK_COUNTS_OWNER_ONLY: 'LINK_COUNTS_OWNER_ONLY',
+  NOT_FEDERATED: 'NOT_FEDERATED',
+  NOT_FOUND: 'NOT_FOUND',
+  NOT_DISCLOSABLE: 'NOT_DISCLOSABLE',
+  INTEGRITY_FAULT: 'INTEGRITY_FAULT',
+  DETAILS_OWNER_REMOTE: 'DETAILS_OWNER_REMOTE',
+  DETAILS_SOURCE_NOT_CONFIGURED: 'DETAILS_SOURCE_NOT_CONFIGURED',
+  DETAILS_SOURCE_UNAVAILABLE: 'DETAILS_SOURCE_UNAVAILABLE',
+  DETAILS_SOURCE_INVALID: 'DETAILS_SOURCE_INVALID',
+  DETAILS_NOT_HELD: 'DETAILS_NOT_HELD',
+  ASSOCIATE_NAME_RELEASED: 'ASSOCIATE_NAME_RELEASED',
+} as const;
+export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
+
+/** Optional detail of a GraphQL error: the input field at fault and a stable reason code. */
+export interface ErrorDetail {
+  field?: string;
+  reason?: string;
 }
 
-/** How the node answers, logs and traces GraphQL errors: one description of each, three uses. */
-export interface ErrorHandling {
-  /** Apollo's `formatError`: the described error, never graphql-js's message. */
-  formatError(formatted: GraphQLFormattedError, error: unknown): GraphQLFormattedError;
-  /** Learns the schema (to name what it defines) and logs and traces each error of a request. */
-  plugin: ApolloServerPlugin<BaseContext>;
-  /** Apollo's own log lines, keeping its leading words and dropping what it appends (an error's text). */
-  apolloLogger: ApolloLogger;
+abstract class NodeGraphQLError extends GraphQLError {
+  constructor(code: GraphQLErrorCode, message: string, detail: ErrorDetail) {
+    super(message, { extensions: { code, ...detail } });
+  }
 }
 
-function compact(fields: Record<string, string | number | undefined>): SpanAttributes {
-  const out: SpanAttributes = {};
-  for (const [k, v] of Object.entries(fields)) if (v !== undefined) out[k] = v;
-  return out;
+/** The caller's input is wrong (a page size, a cursor, an identity). */
+export class BadUserInputError extends NodeGraphQLError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(GraphQLErrorCode.BAD_USER_INPUT, message, detail);
+  }
 }
 
-function logFields(safe: SafeError): Record<string, unknown> {
-  const first = safe.locations?.[0];
-  return {
-    graphqlError: {
-      ...compact({
-        code: safe.code,
-        reason: safe.reason,
-        variable: safe.variable,
-        field: safe.field,
-        expected: safe.expected,
-        line: first?.line,
-        column: first?.column,
-      }),
-      ...(safe.path ? { path: safe.path } : {}),
-    },
-  };
+export class UnauthenticatedError extends NodeGraphQLError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(GraphQLErrorCode.UNAUTHENTICATED, message, detail);
+  }
 }
 
-/** The answer's error: message, locations, path and extensions, all from the description. */
-export function toFormattedError(safe: SafeError): GraphQLFormattedError {
-  return {
-    message: safe.message,
-    ...(safe.locations ? { locations: safe.locations } : {}),
-    ...(safe.path ? { path: safe.path } : {}),
-    extensions: safe.internal
-      ? { code: safe.code }
-      : compact({ code: safe.code, reason: safe.reason, variable: safe.variable, field: safe.field, expected: safe.expected }),
-  };
+/** Refused by a guard or by the owner's disclosure policy. */
+export class ForbiddenError extends NodeGraphQLError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(GraphQLErrorCode.FORBIDDEN, message, detail);
+  }
 }
 
-/** Apollo's fixed words before the first ": " or ". " (after which it appends an error's text). */
-function leadingWords(message: string): string {
-  const cut = message.search(/: |\. |\n/);
-  return (cut === -1 ? message : message.slice(0, cut)).slice(0, 200);
+export class NotFoundError extends NodeGraphQLError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(GraphQLErrorCode.NOT_FOUND, message, detail);
+  }
+}
+
+/** Something the node depends on (the federation, the linkage service, the records system) cannot be used. */
+export class ServiceUnavailableError extends NodeGraphQLError {
+  constructor(message: string, detail: ErrorDetail = {}) {
+    super(GraphQLErrorCode.SERVICE_UNAVAILABLE, message, detail);
+  }
+}
+
+/** An audit entry could not be committed, so nothing was released. */
+export class AuditUnavailableError extends NodeGraphQLError {
+  constructor(reason: string, message = 'The read could not be audited, so nothing was released') {
+    super(GraphQLErrorCode.AUDIT_UNAVAILABLE, message, { reason });
+  }
+}
+
+/** The GraphQL error of each GraphQL code, for refusals that carry their code as data. */
+export const errorOfCode = {
+  [GraphQLErrorCode.BAD_USER_INPUT]: BadUserInputError,
+  [GraphQLErrorCode.UNAUTHENTICATED]: UnauthenticatedError,
+  [GraphQLErrorCode.FORBIDDEN]: ForbiddenError,
+  [GraphQLErrorCode.NOT_FOUND]: NotFoundError,
+  [GraphQLErrorCode.SERVICE_UNAVAILABLE]: ServiceUnavailableError,
+} as const;
+
+/** A refusal a service has already audited, carrying its GraphQL code, reason and fixed message. */
+export function refusalError(refusal: { code: keyof typeof errorOfCode; reason: string; message: string }): GraphQLError {
+  return new errorOfCode[refusal.code](refusal.message, { reason: refusal.reason });
+}
+
+/** True for the linkage service's errors (LINKAGE_*): the node's problem, never the caller's. */
+export function isLinkageError(err: unknown): boolean {
+  return err instanceof McxError && err.code.startsWith('LINKAGE_');
 }
 
 /**
- * The node's GraphQL error handling. Every error is described once from its structure (see
- * error-format.ts): the answer, the log line and the span event carry that description, so no
- * error message, log line or span repeats a value, a name or source text the caller sent.
- * Unexpected errors are answered as INTERNAL_SERVER_ERROR and logged at error level with their
- * type, code and stack frames (never their message).
+ * The one place a library error becomes a GraphQL error. The linkage service's errors and a
+ * broken audit chain are SERVICE_UNAVAILABLE; UNAUTHENTICATED and AUDIT_UNAVAILABLE keep their
+ * code; any other McxError reaching here is a guard's refusal, FORBIDDEN. The McxError's code is
+ * the reason. A cursor this node did not issue is the caller's input. Anything else is thrown as
+ * it is (an unexpected error, answered as internal).
  */
-export function createErrorHandling(logger: Logger): ErrorHandling {
-  let schema: GraphQLSchema | null = null;
-  const described = new WeakMap<object, SafeError>();
-
-  function report(safe: SafeError, error: unknown, log: Logger): void {
-    if (safe.internal) log.error({ ...logFields(safe), err: error }, 'unexpected error while handling a GraphQL request');
-    else log.info(logFields(safe), safe.message);
+export function toGraphQLError(err: unknown): never {
+  if (err instanceof InvalidCursorError) throw new BadUserInputError(err.message);
+  if (!(err instanceof McxError)) throw err;
+  const reason = err.code;
+  if (isLinkageError(err))
+    throw new ServiceUnavailableError('The linkage service could not be used; nothing was stored or matched', { reason });
+  switch (reason) {
+    case NodeErrorCode.AUDIT_CHAIN_BROKEN:
+      throw new ServiceUnavailableError(err.message, { reason });
+    case NodeErrorCode.UNAUTHENTICATED:
+      throw new UnauthenticatedError(err.message, { reason });
+    case NodeErrorCode.AUDIT_UNAVAILABLE:
+      throw new AuditUnavailableError(reason, err.message);
+    default:
+      throw new ForbiddenError(err.message, { reason });
   }
-
-  const plugin: ApolloServerPlugin<BaseContext> = {
-    async serverWillStart(service) {
-      schema = service.schema;
-    },
-    async requestDidStart() {
-      return {
-        async didEncounterErrors(requestContext) {
-          const context = requestContext.contextValue as { logger?: Logger } | undefined;
-          const log = context?.logger ?? logger;
-          requestContext.errors.forEach((error, i) => {
-            const safe = describeGraphQLError(error, { schema, document: requestContext.document ?? null });
-            described.set(error, safe);
-            report(safe, error, log);
-            if (i < MAX_SPAN_EVENTS) {
-              const first = safe.locations?.[0];
-              addSpanEvent(
-                'mcx.graphql.error',
-                compact({
-                  code: safe.code,
-                  reason: safe.reason,
-                  field: safe.field,
-                  expected: safe.expected,
-                  line: first?.line,
-                  column: first?.column,
-                }),
-              );
-            }
-          });
-        },
-      };
-    },
-  };
-
-  return {
-    formatError(formatted, error) {
-      let safe = typeof error === 'object' && error !== null ? described.get(error) : undefined;
-      if (safe === undefined) {
-        // Errors from outside a request's pipeline (a malformed HTTP request, a failed context).
-        const code = typeof formatted.extensions?.code === 'string' ? formatted.extensions.code : undefined;
-        safe = describeGraphQLError(error, { schema }, code);
-        if (safe.internal) report(safe, error, logger);
-      }
-      return toFormattedError(safe);
-    },
-    plugin,
-    apolloLogger: {
-      debug: (m) => apolloLine(logger, 'debug', m),
-      info: (m) => apolloLine(logger, 'info', m),
-      warn: (m) => apolloLine(logger, 'warn', m),
-      error: (m) => apolloLine(logger, 'error', m),
-    },
-  };
 }
 
-function apolloLine(logger: Logger, level: 'debug' | 'info' | 'warn' | 'error', message: unknown): void {
-  if (message instanceof Error) logger[level]({ source: 'apollo', err: message }, 'Apollo Server reported an error');
-  else logger[level]({ source: 'apollo' }, leadingWords(String(message)));
+/** Translates the linkage service's errors (toGraphQLError) and lets every other error through unchanged. */
+export function linkageError(err: unknown): never {
+  if (isLinkageError(err)) toGraphQLError(err);
+  throw err;
+}
+
+/** An identity that does not validate: BAD_USER_INPUT naming its first field at fault (never its value). */
+export function identityInputError(errors: readonly FieldError[]): BadUserInputError {
+  const first = errors[0]!;
+  return new BadUserInputError(`identity.${first.field.replace(/^identity\.?/, '')}: ${first.message}`, {
+    field: first.field,
+    reason: first.code,
+  });
 }

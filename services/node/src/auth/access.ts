@@ -1,8 +1,6 @@
 import { readFileSync } from 'node:fs';
 import type { IncomingHttpHeaders } from 'node:http';
 
-import { GraphQLError } from 'graphql';
-
 import {
   assertCanWrite,
   assertValidIssuerConfigs,
@@ -12,6 +10,7 @@ import {
   purposeFromRequest,
   readBearerToken,
   requireUserToken,
+  TokenErrorCode,
   type CaseRefRules,
   type DevIssuer,
   type IssuerConfig,
@@ -23,6 +22,7 @@ import {
 import { McxError } from '@mcx/errors';
 
 import type { Config } from '../config.js';
+import { NodeErrorCode, toGraphQLError } from '../errors.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
 import { admissionRefusal, type DisclosurePolicy, type Requester } from '../modules/disclosure/policy.js';
@@ -62,9 +62,9 @@ export function createAuthenticator(
   if (devIssuer) issuers.push(devIssuer.issuerConfig({ force: config.forceCode }));
   if (config.env === 'production') {
     const problems = productionIssuerProblems(issuers);
-    if (problems.length > 0) throw new McxError('AUTH_CONFIG_INVALID', problems.join('; '));
+    if (problems.length > 0) throw new McxError(NodeErrorCode.AUTH_CONFIG_INVALID, problems.join('; '));
   }
-  if (issuers.length === 0) throw new McxError('AUTH_CONFIG_INVALID', 'no token issuers are configured (MCX_ISSUERS_FILE)');
+  if (issuers.length === 0) throw new McxError(NodeErrorCode.AUTH_CONFIG_INVALID, 'no token issuers are configured (MCX_ISSUERS_FILE)');
   const verifier: TokenVerifier = createTokenVerifier({ issuers, clockToleranceSec: config.auth.clockToleranceSec });
 
   async function verify(token: string) {
@@ -77,7 +77,7 @@ export function createAuthenticator(
     async authenticate(headers) {
       const token = readBearerToken(headers.authorization ?? null);
       if (!token) {
-        if (headers.authorization) throw new McxError('TOKEN_MALFORMED', 'Authorization must be "Bearer <token>"');
+        if (headers.authorization) throw new McxError(TokenErrorCode.TOKEN_MALFORMED, 'Authorization must be "Bearer <token>"');
         return null;
       }
       const principal = await verify(token);
@@ -86,14 +86,6 @@ export function createAuthenticator(
       return { ...principal, forwarded };
     },
   };
-}
-
-function toGraphQLError(err: unknown): never {
-  if (err instanceof McxError) {
-    const code = err.code === 'UNAUTHENTICATED' ? 'UNAUTHENTICATED' : err.code === 'AUDIT_UNAVAILABLE' ? 'AUDIT_UNAVAILABLE' : 'FORBIDDEN';
-    throw new GraphQLError(err.message, { extensions: { code, reason: err.code } });
-  }
-  throw err;
 }
 
 /** Where refusals go: authenticated actors to the audit chain, anonymous noise to the security log. */
@@ -150,7 +142,7 @@ export class RequestAccess {
 
   /** Any authenticated caller. */
   async requireViewer(operation: string): Promise<Viewer> {
-    if (!this.principal) return this.refuse(new McxError('UNAUTHENTICATED', 'Authentication required'), operation);
+    if (!this.principal) return this.refuse(new McxError(NodeErrorCode.UNAUTHENTICATED, 'Authentication required'), operation);
     return this.principal.viewer;
   }
 
@@ -178,7 +170,7 @@ export class RequestAccess {
   async requireRead(operation: string): Promise<AuthorisedRead> {
     try {
       const p = this.principal;
-      if (!p) throw new McxError('UNAUTHENTICATED', 'Authentication required');
+      if (!p) throw new McxError(NodeErrorCode.UNAUTHENTICATED, 'Authentication required');
       if (p.peer) return this.admit(p.viewer, p.peer.member, { purpose: p.peer.purpose, caseRef: p.peer.caseRef });
       const acting = p.viewer.roles.includes('router') && p.forwarded ? p.forwarded : p;
       if (acting === p.forwarded) authorize(p.viewer, 'subgraph.entities', { forwardedUser: p.forwarded.viewer });
@@ -205,7 +197,7 @@ export class RequestAccess {
   /** A member node's read through the peer protocol (never a user on /graphql). */
   async requirePeer(operation: string): Promise<AuthorisedRead> {
     if (!this.principal?.peer)
-      return this.refuse(new McxError('PEER_ONLY', 'Only member nodes may use this, through the peer protocol'), operation);
+      return this.refuse(new McxError(NodeErrorCode.PEER_ONLY, 'Only member nodes may use this, through the peer protocol'), operation);
     return this.requireRead(operation);
   }
 
@@ -217,7 +209,7 @@ export class RequestAccess {
     const read = await this.requirePeer(operation);
     if (read.requester.force !== read.requestingNode || owners.some((o) => o !== read.requestingNode)) {
       return this.refuse(
-        new McxError('LINK_COUNTS_OWNER_ONLY', 'Only the owner of the associates, asking as itself, may count their links'),
+        new McxError(NodeErrorCode.LINK_COUNTS_OWNER_ONLY, 'Only the owner of the associates, asking as itself, may count their links'),
         operation,
       );
     }

@@ -1,25 +1,11 @@
-import type { McxAgeBand, McxAssociateFlag, McxAssociateInput, McxSex } from '../../__generated__/resolvers-types.js';
-import { checkGrading, type Grading } from '../records/grading.js';
-import {
-  checkBase,
-  type BaseContent,
-  type Envelope,
-  type RecordKindSpec,
-  type StoredRecord,
-  type WriteRules,
-} from '../records/record-kind.js';
+import type { McxAgeBand, McxAssociateInput } from '../../__generated__/resolvers-types.js';
+import { checkGrading } from '../records/grading.js';
+import { checkBase, type RecordKindSpec, type WriteRules } from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
+import { ASSOCIATE_SCHEMA, type AssociateContent } from './associate-model.js';
 
-export const ASSOCIATE_SCHEMA = 'mcx.associate/1';
-
-/** Descriptors are facts as recorded; flags are the owner's assessment (DPA s38(2)). */
-export interface AssociateContent extends BaseContent {
-  descriptors: { isChild: boolean; ageBand: McxAgeBand; sex: McxSex };
-  assessment: { flags: McxAssociateFlag[] };
-  grading: Grading;
-}
-export type AssociateRecord = AssociateContent & Envelope;
-export type AssociateModel = StoredRecord<AssociateRecord>;
+// services/node/src/federation/ still imports these types from here.
+export type { AssociateModel, AssociateRecord } from './associate-model.js';
 
 const CHILD_BANDS: McxAgeBand[] = ['UNDER_13', 'AGE_13_15', 'AGE_16_17'];
 

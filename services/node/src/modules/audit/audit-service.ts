@@ -22,6 +22,7 @@ import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 import { toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
 
+import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -172,7 +173,9 @@ export class AuditService {
     } catch (err) {
       this.deps.logger.error({ err }, 'audit append failed: the requests it covers are refused');
       group.forEach((p) =>
-        p.reject(new McxError('AUDIT_UNAVAILABLE', 'the audit entry could not be written; nothing was released', { cause: err })),
+        p.reject(
+          new McxError(NodeErrorCode.AUDIT_UNAVAILABLE, 'the audit entry could not be written; nothing was released', { cause: err }),
+        ),
       );
     }
   }
@@ -311,7 +314,10 @@ export class AuditService {
           { auditFault: { firstBadSeq: f.seq, reason: f.reason } },
           `audit checkpoint refused: the chain was found broken at seq ${f.seq} (${f.reason})`,
         );
-      throw new McxError('AUDIT_CHAIN_BROKEN', `the audit chain is broken at seq ${f.seq} (${f.reason}); no checkpoint was signed`);
+      throw new McxError(
+        NodeErrorCode.AUDIT_CHAIN_BROKEN,
+        `the audit chain is broken at seq ${f.seq} (${f.reason}); no checkpoint was signed`,
+      );
     }
     if (head.seq <= checkpointed) return null;
     // Exactly the head that was verified is signed, even if the chain has grown since.

@@ -1,21 +1,18 @@
-import { GraphQLError } from 'graphql';
-
 import type { StoredEntry } from '@mcx/audit';
 import { McxError } from '@mcx/errors';
 
-import type { McxAuditAction, McxAuditOutcome, MutationResolvers, QueryResolvers } from '../../__generated__/resolvers-types.js';
+import type { McxAuditAction, McxAuditOutcome, MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
+import { BadUserInputError, NodeErrorCode, toGraphQLError } from '../../errors.js';
 import type { AuditFilter } from './audit-store.js';
 
 const MAX_PAGE = 1000;
 
 function page(first: number | null | undefined, after: string | null | undefined): { first: number; afterSeq: number | null } {
   const size = first ?? 100;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE)
-    throw new GraphQLError(`first must be between 1 and ${MAX_PAGE}`, { extensions: { code: 'BAD_USER_INPUT' } });
+  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadUserInputError(`first must be between 1 and ${MAX_PAGE}`);
   const afterSeq = after == null ? null : Number(after);
-  if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0))
-    throw new GraphQLError('after is not a cursor of this log', { extensions: { code: 'BAD_USER_INPUT' } });
+  if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw new BadUserInputError('after is not a cursor of this log');
   return { first: size, afterSeq };
 }
 
@@ -124,17 +121,19 @@ const auditIntegrity: NonNullable<QueryResolvers['auditIntegrity']> = (_, __, ct
 const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) =>
   asAuditor(ctx, 'auditExport', [], () => ctx.services.audit.exportJsonl());
 
-export const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
+const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
   const viewer = await ctx.access.requireViewer('auditCheckpoint');
   if (!viewer.roles.includes('auditor') && !viewer.roles.includes('operator')) await ctx.access.require('audit.read', 'auditCheckpoint');
   try {
     return await ctx.services.audit.checkpoint();
   } catch (err) {
     // The node found the chain broken: it signs nothing, and says where (seq and reason only).
-    if (err instanceof McxError && err.code === 'AUDIT_CHAIN_BROKEN')
-      throw new GraphQLError(err.message, { extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'AUDIT_CHAIN_BROKEN' } });
+    if (err instanceof McxError && err.code === NodeErrorCode.AUDIT_CHAIN_BROKEN) toGraphQLError(err);
     throw err;
   }
 };
 
-export const queries = { auditEntries, auditDisclosures, whoHasSeenRecord, auditAlerts, auditIntegrity, auditExport };
+export const resolvers = {
+  Query: { auditEntries, auditDisclosures, whoHasSeenRecord, auditAlerts, auditIntegrity, auditExport },
+  Mutation: { auditCheckpoint },
+} satisfies Resolvers;

@@ -10,6 +10,8 @@ import { z } from 'zod';
 
 import { McxError } from '@mcx/errors';
 
+import { NodeErrorCode } from '../../errors.js';
+
 /** The name of an associate, as the force's records system holds it. */
 export interface AssociateName {
   givenName: string;
@@ -42,19 +44,20 @@ export function createAssociateDetailsSource(config: { url: string; tokenFile: s
           signal: AbortSignal.timeout(config.timeoutMs),
         });
       } catch {
-        throw new McxError('DETAILS_SOURCE_UNAVAILABLE', "the force's records system did not answer");
+        throw new McxError(NodeErrorCode.DETAILS_SOURCE_UNAVAILABLE, "the force's records system did not answer");
       }
-      if (res.status === 404) throw new McxError('DETAILS_NOT_HELD', "the force's records system holds no name for this associate");
-      if (!res.ok) throw new McxError('DETAILS_SOURCE_UNAVAILABLE', `the force's records system answered HTTP ${res.status}`);
+      if (res.status === 404)
+        throw new McxError(NodeErrorCode.DETAILS_NOT_HELD, "the force's records system holds no name for this associate");
+      if (!res.ok) throw new McxError(NodeErrorCode.DETAILS_SOURCE_UNAVAILABLE, `the force's records system answered HTTP ${res.status}`);
       let body: unknown;
       try {
         body = await res.json();
       } catch {
-        throw new McxError('DETAILS_SOURCE_INVALID', "the force's records system did not answer JSON");
+        throw new McxError(NodeErrorCode.DETAILS_SOURCE_INVALID, "the force's records system did not answer JSON");
       }
       const parsed = NameSchema.safeParse(body);
       if (!parsed.success)
-        throw new McxError('DETAILS_SOURCE_INVALID', "the force's records system answered without givenName and familyName");
+        throw new McxError(NodeErrorCode.DETAILS_SOURCE_INVALID, "the force's records system answered without givenName and familyName");
       return parsed.data;
     },
   };

@@ -6,7 +6,7 @@
  * against the owner's keys in the trust manifest. Only records whose stored signature verified
  * here are shaped (RecordService checks it): a record changed in the database is never signed again.
  */
-import type { AssociateRecord } from '../associate/associate-spec.js';
+import type { AssociateRecord } from '../associate/associate-model.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { Grading } from '../records/grading.js';
 import { isVerified } from '../records/record-integrity.js';

@@ -15,6 +15,7 @@ import { z } from 'zod';
 import { ORG_KINDS, PURPOSES, ROLES, type OrgKind, type Purpose, type Role } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 
+import { NodeErrorCode } from '../../errors.js';
 import type { Grading } from '../records/grading.js';
 import type { Kind } from '../records/record-kind.js';
 
@@ -128,7 +129,7 @@ export function loadDisclosurePolicy(file: string | null): DisclosurePolicy {
   const parsed = DisclosurePolicySchema.safeParse(raw);
   if (!parsed.success) {
     const problems = parsed.error.issues.map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`).join('; ');
-    throw new McxError('DISCLOSURE_POLICY_INVALID', `the disclosure policy is invalid: ${problems}`);
+    throw new McxError(NodeErrorCode.DISCLOSURE_POLICY_INVALID, `the disclosure policy is invalid: ${problems}`);
   }
   return parsed.data;
 }

@@ -1,27 +1,54 @@
 import type { McxCloseEpisodeInput, MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { auditConsultation } from '../audit/read-audit.js';
+import type { Discloser } from '../disclosure/disclose.js';
+import { withholdingRule } from '../disclosure/policy.js';
+import { shapeByPolicy } from '../records/audited-read.js';
+import type { Grading } from '../records/grading.js';
 import { outcomeError, type Published, type RecordService } from '../records/record-service.js';
 import type { InTx } from '../records/record-store.js';
 import { InputChecker } from '../records/validation.js';
-import type { EpisodeRecord } from './episode-model.js';
+import type { EpisodeModel, EpisodeRecord } from './episode-model.js';
 import { episodeSpec, episodeToInput } from './episode-spec.js';
 
-/** Episodes: the generic write path plus closing, which builds on the current version. */
+export interface EpisodeServiceDeps {
+  records: RecordService;
+  forceCode: string;
+  disclosure: Discloser;
+  audit: AuditService;
+}
+
+/** Which page of this force's episodes: of one subject or all, `first` of them after a cursor. */
+export interface EpisodePageRequest {
+  subjectRef: string | null;
+  first: number;
+  after: string | null;
+}
+
+/** A page as released: the episodes the policy lets this reader see, and counts of what was withheld. */
+export interface EpisodePage {
+  nodes: EpisodeModel[];
+  nextCursor: string | null;
+  withheld: { restricted: number; reviewOverdue: number; integrityFault: number; notDisclosable: number };
+}
+
+const key = (r: { record: { owner: string; id: string } }) => `${r.record.owner}/${r.record.id}`;
+
+/** Episodes: the generic write path plus closing, which builds on the current version; and the policy-shaped, audited list. */
 export class EpisodeService {
-  constructor(
-    private readonly records: RecordService,
-    private readonly forceCode: string,
-  ) {}
+  constructor(private readonly deps: EpisodeServiceDeps) {}
 
   publish(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
-    return this.records.publish(episodeSpec, input, inTx ? { inTx } : {});
+    return this.deps.records.publish(episodeSpec, input, inTx ? { inTx } : {});
   }
 
   publishBatch(inputs: readonly MissingEpisodeInput[], inTx?: InTx) {
-    return this.records.publishBatch(episodeSpec, inputs, inTx ? { inTx } : {});
+    return this.deps.records.publishBatch(episodeSpec, inputs, inTx ? { inTx } : {});
   }
 
   amend(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
-    return this.records.publish(episodeSpec, input, { mustExist: true, ...(inTx ? { inTx } : {}) });
+    return this.deps.records.publish(episodeSpec, input, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
 
   /** Closes an episode: the current version with status CLOSED and the find recorded. */
@@ -31,7 +58,7 @@ export class EpisodeService {
     c.version('version', input.version);
     if (!id || c.errors.length > 0) return { record: null, errors: c.errors };
     // The next version builds on the stored one: only on bytes whose stored signature verifies.
-    const current = await this.records.load<EpisodeRecord>('episode', this.forceCode, id);
+    const current = await this.deps.records.load<EpisodeRecord>('episode', this.deps.forceCode, id);
     if (current.status === 'fault')
       return { record: null, errors: [outcomeError({ status: 'INTEGRITY_FAULT', currentVersion: current.row.version })!] };
     if (current.status === 'absent' || current.stored.state === 'RETRACTED')
@@ -48,11 +75,38 @@ export class EpisodeService {
       foundBy: input.foundBy,
       returnInterview: input.returnInterview,
     };
-    return this.records.publish(episodeSpec, merged, { mustExist: true, ...(inTx ? { inTx } : {}) });
+    return this.deps.records.publish(episodeSpec, merged, { mustExist: true, ...(inTx ? { inTx } : {}) });
   }
 
-  /** A page of this force's episodes, with the gradings of all readable ones (for the withheld count). */
-  list(opts: { subjectRef?: string | null; first: number; after?: string | null }) {
-    return this.records.listLocal<EpisodeRecord>('episode', { ...opts, countGradings: true });
+  /**
+   * A page of this force's episodes for one reader: the owner's policy on every record of the
+   * page, and the consultation audited before release. What the policy withholds is counted
+   * across all pages, from the gradings of the readable records.
+   */
+  async list(read: AuthorisedRead, page: EpisodePageRequest): Promise<EpisodePage> {
+    const found = await this.deps.records.listLocal<EpisodeRecord>('episode', { ...page, countGradings: true });
+    const shaped = found.nodes.map((n) => shapeByPolicy(this.deps.disclosure, read.requester, n));
+    const nodes = shaped.flatMap((s) => ('released' in s ? [s.released] : []));
+    const reasons = [
+      shaped.some((s) => 'withheld' in s) ? 'NOT_DISCLOSABLE' : null,
+      found.withheld.integrityFault > 0 ? 'INTEGRITY_FAULT' : null,
+    ];
+    const reason = reasons.filter(Boolean).join(',') || null;
+    await auditConsultation(this.deps.audit, read, 'localEpisodes', [], nodes.map(key), reason);
+    return {
+      nodes,
+      nextCursor: found.nextCursor,
+      withheld: { ...found.withheld, notDisclosable: this.notDisclosable(read, found.gradings) },
+    };
+  }
+
+  /** How many readable episodes the owner's policy withholds from this reader, by their gradings. */
+  private notDisclosable(read: AuthorisedRead, gradings: readonly { grading: Grading | null; count: number }[]): number {
+    const { policy } = this.deps.disclosure;
+    const owner = this.deps.forceCode;
+    return gradings.reduce(
+      (sum, g) => sum + (withholdingRule(policy, read.requester, { kind: 'episode', owner, grading: g.grading }) ? g.count : 0),
+      0,
+    );
   }
 }

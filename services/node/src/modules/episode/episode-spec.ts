@@ -12,7 +12,6 @@ import { EPISODE_SCHEMA, type AssociateLink, type EpisodeContent, type Place, ty
 
 const MAX_REGRADES = 50;
 const MAX_ASSOCIATES = 50;
-const HOUR_MS = 3600_000;
 
 function checkPlace(c: InputChecker, field: string, input: McxPlaceInput | null | undefined, required: boolean): Place | null {
   if (!input) {
@@ -150,12 +149,6 @@ export function checkEpisodeInput(input: MissingEpisodeInput, rules: WriteRules)
       grading,
     },
   };
-}
-
-/** True when the interview was offered within 72 hours of the child being found. */
-export function offeredWithin72Hours(foundAt: string | null, offeredAt: string | null): boolean | null {
-  if (!foundAt || !offeredAt) return null;
-  return Date.parse(offeredAt) - Date.parse(foundAt) <= 72 * HOUR_MS;
 }
 
 export const episodeSpec: RecordKindSpec<MissingEpisodeInput, EpisodeContent> = {

@@ -5,15 +5,18 @@
  * read is audited at both ends like every federated read. They are one query with one deadline,
  * taken when it starts: the reads that wait for the episodes get what is left of it.
  */
-import type { McxChildIdentityInput } from '../../__generated__/resolvers-types.js';
+import type { MemberResult } from '@mcx/federation';
+
+import type { McxChildIdentityInput, McxConcern, McxNearInput } from '../../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../../auth/access.js';
-import type { Services } from '../../context.js';
 import type { FederatedReadService } from '../../federation/federated-read-service.js';
-import type { MemberResult } from '../../federation/federated-read.js';
-import { destinations, historyAssociates, reconcile, riskSummary, type ChildHistoryModel } from './history-model.js';
+import { destinations } from './destinations.js';
+import { historyAssociates } from './history-associates.js';
+import type { ChildHistoryModel, HistorySettings } from './history-model.js';
+import { reconcile } from './reconcile.js';
+import { riskSummary } from './risk-summary.js';
 
 const OPERATION = 'childHistory';
-/** The most previous destinations whose surroundings are searched for locations of concern. */
 /** The most points one mcx.locations/1 request carries (the peer operation's own limit). */
 const MAX_NEAR_POINTS = 50;
 
@@ -30,12 +33,17 @@ export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[
 
 export interface HistoryServiceDeps {
   reads: FederatedReadService;
-  /** The clock, the repeat threshold, the distance for "near", police areas. */
-  rules: Services['history'];
+  rules: HistorySettings;
 }
 
 export class HistoryService {
   constructor(private readonly deps: HistoryServiceDeps) {}
+
+  /** Locations of concern near a point, from every member: one audited federated read. */
+  async locationsNear(read: AuthorisedRead, near: McxNearInput, concerns: readonly McxConcern[] | null) {
+    const answer = await this.deps.reads.locations(read, 'federatedLocationsOfConcern', [near], concerns);
+    return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members, cuts: [] } };
+  }
 
   /** A child's history for an investigator on a live search: three audited federated reads within one deadline, reconciled. */
   async childHistory(read: AuthorisedRead, identity: McxChildIdentityInput): Promise<ChildHistoryModel> {

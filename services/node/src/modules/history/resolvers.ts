@@ -1,48 +1,27 @@
 /**
  * childHistory and federatedLocationsOfConcern: the resolvers guard, parse the input and call
- * a service; HistoryService builds the child's history (its federated reads share one deadline),
+ * HistoryService, which builds the child's history (its federated reads share one deadline);
  * FederatedReadService asks for and audits each read.
  */
-import { GraphQLError } from 'graphql';
-
 import type {
   McxHistoryAssociateResolvers,
   McxIncidentResolvers,
   McxIncidentSourceResolvers,
   McxLocationOfConcernNearResolvers,
-  QueryResolvers,
+  McxNearInput,
+  Resolvers,
 } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
-import { federatedReads } from '../../federation/federated-resolvers.js';
-import { confirmWithOwner } from './history-model.js';
-import { HistoryService } from './history-service.js';
+import { BadUserInputError } from '../../errors.js';
+import { confirmWithOwner } from './reconcile.js';
 
-/** The history service over this process's services (it holds no state of its own). */
-function historyService(ctx: Context): HistoryService {
-  return new HistoryService({ reads: federatedReads(ctx), rules: ctx.services.history });
-}
+const MAX_NEAR_METRES = 50_000;
 
-export const childHistory: NonNullable<QueryResolvers['childHistory']> = async (_, { identity }, ctx) => {
-  const read = await ctx.access.requireRead('childHistory');
-  return historyService(ctx).childHistory(read, identity);
-};
+/** A WGS84 point with a radius above 0 and up to 50 km. */
+const validNear = (near: McxNearInput) =>
+  Math.abs(near.lat) <= 90 && Math.abs(near.lon) <= 180 && near.radiusMetres > 0 && near.radiusMetres <= MAX_NEAR_METRES;
 
-export const federatedLocationsOfConcern: NonNullable<QueryResolvers['federatedLocationsOfConcern']> = async (
-  _,
-  { near, concerns },
-  ctx,
-) => {
-  const read = await ctx.access.requireRead('federatedLocationsOfConcern');
-  if (!(Math.abs(near.lat) <= 90 && Math.abs(near.lon) <= 180 && near.radiusMetres > 0 && near.radiusMetres <= 50_000)) {
-    throw new GraphQLError('near must be a WGS84 point with a radius above 0 and up to 50 km', {
-      extensions: { code: 'BAD_USER_INPUT', field: 'near' },
-    });
-  }
-  const answer = await federatedReads(ctx).locations(read, 'federatedLocationsOfConcern', [near], concerns ?? null);
-  return { locations: answer.locations, federation: { completeness: answer.completeness, members: answer.members, cuts: [] } };
-};
-
-export const McxIncident: McxIncidentResolvers = {
+const McxIncident: McxIncidentResolvers = {
   status: (i) => i.status,
   reportedAt: (i) => i.reportedAt,
   lastSeenAt: (i) => i.lastSeenAt,
@@ -55,7 +34,7 @@ export const McxIncident: McxIncidentResolvers = {
   sources: (i) => i.sources,
 };
 
-export const McxIncidentSource: McxIncidentSourceResolvers = {
+const McxIncidentSource: McxIncidentSourceResolvers = {
   owner: (s) => s.episode.record.owner,
   ownerReference: (s) => s.episode.record.ownerReference,
   contact: (s, _, ctx: Context) => ctx.services.disclosure.contactOf(s.episode.record.owner),
@@ -63,7 +42,7 @@ export const McxIncidentSource: McxIncidentSourceResolvers = {
   episode: (s) => s.episode,
 };
 
-export const McxHistoryAssociate: McxHistoryAssociateResolvers = {
+const McxHistoryAssociate: McxHistoryAssociateResolvers = {
   pointer: (a) => a.pointer,
   seenIn: (a) => a.seenIn,
   otherChildrenLinked: (a) => a.otherChildrenLinked,
@@ -71,7 +50,26 @@ export const McxHistoryAssociate: McxHistoryAssociateResolvers = {
   linksComplete: (a) => a.linksComplete,
 };
 
-export const McxLocationOfConcernNear: McxLocationOfConcernNearResolvers = {
+const McxLocationOfConcernNear: McxLocationOfConcernNearResolvers = {
   location: (n) => n.location,
   distanceMetres: (n) => n.distanceMetres,
 };
+
+export const resolvers = {
+  Query: {
+    childHistory: async (_, { identity }, ctx) => {
+      const read = await ctx.access.requireRead('childHistory');
+      return ctx.services.history.childHistory(read, identity);
+    },
+    federatedLocationsOfConcern: async (_, { near, concerns }, ctx) => {
+      const read = await ctx.access.requireRead('federatedLocationsOfConcern');
+      if (!validNear(near))
+        throw new BadUserInputError('near must be a WGS84 point with a radius above 0 and up to 50 km', { field: 'near' });
+      return ctx.services.history.locationsNear(read, near, concerns ?? null);
+    },
+  },
+  McxIncident,
+  McxIncidentSource,
+  McxHistoryAssociate,
+  McxLocationOfConcernNear,
+} satisfies Resolvers;

@@ -1,25 +1,12 @@
-import type { McxConcern, McxConcernPlaceKind, McxLocationOfConcernInput } from '../../__generated__/resolvers-types.js';
-import { checkGrading, type Grading } from '../records/grading.js';
-import { checkLocation, type GeoLocation } from '../records/location.js';
-import {
-  checkBase,
-  type BaseContent,
-  type Envelope,
-  type RecordKindSpec,
-  type StoredRecord,
-  type WriteRules,
-} from '../records/record-kind.js';
+import type { McxLocationOfConcernInput } from '../../__generated__/resolvers-types.js';
+import { checkGrading } from '../records/grading.js';
+import { checkLocation } from '../records/location.js';
+import { checkBase, type RecordKindSpec, type WriteRules } from '../records/record-kind.js';
 import { InputChecker, type Checked } from '../records/validation.js';
+import { LOCATION_SCHEMA, type LocationContent } from './location-model.js';
 
-export const LOCATION_SCHEMA = 'mcx.location-of-concern/1';
-
-export interface LocationContent extends BaseContent {
-  facts: { location: GeoLocation; placeKind: McxConcernPlaceKind; firstReportedAt: string; lastReportedAt: string; active: boolean };
-  assessment: { concerns: McxConcern[] };
-  grading: Grading;
-}
-export type LocationRecord = LocationContent & Envelope;
-export type LocationModel = StoredRecord<LocationRecord>;
+// services/node/src/federation/ still imports these from here.
+export { LOCATION_SCHEMA, type LocationModel, type LocationRecord } from './location-model.js';
 
 /** Validates a location of concern: a place with a point or postcode, concerns and grading. */
 export function checkLocationInput(input: McxLocationOfConcernInput, rules: WriteRules): Checked<LocationContent> {

@@ -32,7 +32,7 @@ import { DateScalar, DateTimeScalar } from '../../scalars.js';
 import { loadTypeDefs } from '../../schema.js';
 import type { AssociatePointerRecord, DisclosureNote } from '../disclosure/disclose.js';
 import { EPISODE_SCHEMA, type EpisodeRecord } from '../episode/episode-model.js';
-import { LOCATION_SCHEMA, type LocationRecord } from '../location-of-concern/location-spec.js';
+import { LOCATION_SCHEMA, type LocationRecord } from '../location-of-concern/location-model.js';
 import { HANDLING, INTELLIGENCE, SOURCE, type Grading } from './grading.js';
 import type { GeoLocation } from './location.js';
 import { MARKING } from './record-kind.js';
@@ -190,27 +190,3 @@ export type ReceivedSchema = keyof typeof RECEIVED_SCHEMAS;
 
 /** A received record, parsed against the schema it names. */
 export type Received = { [S in ReceivedSchema]: { schema: S; record: z.output<(typeof RECEIVED_SCHEMAS)[S]> } }[ReceivedSchema];
-
-/** The counts a member says it withheld (McxWithheldCounts). */
-export const withheldCountsSchema = z.strictObject({
-  restricted: z.number().int().min(0).max(1_000_000),
-  reviewOverdue: z.number().int().min(0).max(1_000_000),
-  notDisclosable: z.number().int().min(0).max(1_000_000),
-  integrityFault: z.number().int().min(0).max(1_000_000).nullable().optional(),
-});
-
-/** A subject a member matched (McxPeerMatch): which kinds matched, never the keys. */
-export const peerMatchSchema = z.strictObject({
-  subjectRef: reference,
-  strength: codes<McxMatchStrength>('McxMatchStrength'),
-  matchedKinds: z.array(z.string().max(64)).max(64),
-  conflicts: z.array(z.string().max(64)).max(64),
-});
-
-/** An owner's link counts for one of its associates (McxAssociateLinkCounts). */
-export const associateLinkCountsSchema = z.strictObject({
-  owner: code,
-  id: z.uuid(),
-  byForce: z.array(z.strictObject({ force: code, children: z.number().int().min(0).max(1_000_000) })).max(500),
-  complete: z.boolean(),
-});

@@ -1,4 +1,4 @@
-import type { McxRecordState, McxRestrictionReason, MutationResolvers } from '../../__generated__/resolvers-types.js';
+import type { McxRecordState, McxRestrictionReason, MutationResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
 import { kindFromGraphql, kindToGraphql } from './record-kind.js';
 
 function ref(
@@ -17,7 +17,7 @@ function ref(
   };
 }
 
-export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
+const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = async (_, { kind, id, reason }, ctx) => {
   const viewer = await ctx.access.requireWrite('restrictRecord');
   const { record, errors } = await ctx.services.records.setRestricted(
     kindFromGraphql(kind),
@@ -29,7 +29,7 @@ export const restrictRecord: NonNullable<MutationResolvers['restrictRecord']> = 
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
-export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
+const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']> = async (_, { kind, id }, ctx) => {
   const viewer = await ctx.access.requireWrite('unrestrictRecord');
   const { record, errors } = await ctx.services.records.setRestricted(
     kindFromGraphql(kind),
@@ -41,7 +41,7 @@ export const unrestrictRecord: NonNullable<MutationResolvers['unrestrictRecord']
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
-export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
+const retractRecord: NonNullable<MutationResolvers['retractRecord']> = async (_, { kind, id, version, reason }, ctx) => {
   const viewer = await ctx.access.requireWrite('retractRecord');
   const audit = ctx.auditWrite(viewer, 'alteration', 'retractRecord');
   // A retracted associate keeps no linkage keys: they are erased with the tombstone, in one transaction.
@@ -56,7 +56,7 @@ export const retractRecord: NonNullable<MutationResolvers['retractRecord']> = as
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
 
-export const reviewRecord: NonNullable<MutationResolvers['reviewRecord']> = async (_, { kind, id, version, reviewAt }, ctx) => {
+const reviewRecord: NonNullable<MutationResolvers['reviewRecord']> = async (_, { kind, id, version, reviewAt }, ctx) => {
   const viewer = await ctx.access.requireWrite('reviewRecord');
   const { record, errors } = await ctx.services.records.review(
     kindFromGraphql(kind),
@@ -67,3 +67,5 @@ export const reviewRecord: NonNullable<MutationResolvers['reviewRecord']> = asyn
   );
   return { record: record ? ref(record, ctx.forceCode) : null, errors };
 };
+
+export const resolvers = { Mutation: { restrictRecord, unrestrictRecord, retractRecord, reviewRecord } } satisfies Resolvers;

@@ -1,6 +1,5 @@
 import { createHmac } from 'node:crypto';
 
-import type { Database } from '@mcx/db';
 import { McxError } from '@mcx/errors';
 import {
   deriveLinkageKeys,
@@ -14,6 +13,7 @@ import {
 } from '@mcx/linkage';
 
 import type { McxAssociateIdentityInput, McxSex } from '../../__generated__/resolvers-types.js';
+import { NodeErrorCode } from '../../errors.js';
 import type { InTx } from '../records/record-store.js';
 import { InputChecker, type FieldError } from '../records/validation.js';
 import type { HolderKind, SubjectStore } from './subject-store.js';
@@ -29,7 +29,6 @@ export interface SubjectMatch {
 }
 
 export interface SubjectServiceDeps {
-  db: Database;
   store: SubjectStore;
   /** The federation's linkage service; null: identity cannot be accepted on this node. */
   evaluator: LinkageEvaluator | null;
@@ -75,7 +74,8 @@ export class SubjectService {
   }
 
   private evaluator(): LinkageEvaluator {
-    if (!this.deps.evaluator) throw new McxError('LINKAGE_NOT_CONFIGURED', 'this node has no linkage service (MCX_LINKAGE_URL)');
+    if (!this.deps.evaluator)
+      throw new McxError(NodeErrorCode.LINKAGE_NOT_CONFIGURED, 'this node has no linkage service (MCX_LINKAGE_URL)');
     return this.deps.evaluator;
   }
 
@@ -103,11 +103,7 @@ export class SubjectService {
     const errors = [...c.errors, ...(input.identity ? identityErrors(identity, now) : [])];
     if (errors.length > 0 || !subjectRef || !reviewAt) return { subject: null, errors };
     const keys = await this.deriveRecordKeys(identity);
-    await this.deps.db.transaction(async (tx) => {
-      await this.deps.store.upsertSubject(tx, this.deps.forceCode, subjectRef, reviewAt, now);
-      await this.deps.store.replaceKeys(tx, this.deps.forceCode, 'subject', subjectRef, keys, now);
-      await audit(tx, [`${this.deps.forceCode}/${subjectRef}`]);
-    });
+    await this.deps.store.publishSubject(this.deps.forceCode, subjectRef, reviewAt, keys, now, audit);
     return {
       subject: {
         owner: this.deps.forceCode,

@@ -4,6 +4,7 @@ import { schema, type Database } from '@mcx/db';
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { Tx } from '../audit/audit-store.js';
+import type { InTx } from '../records/record-store.js';
 
 const { subjects, linkageKeys } = schema;
 
@@ -23,6 +24,22 @@ export interface HeldKey {
 /** SQL for subjects and linkage keys. Keys never leave this table except to be compared. */
 export class SubjectStore {
   constructor(private readonly db: Database) {}
+
+  /** Stores a subject and replaces its keys of the keys' version, in one transaction with the write's audit entry. */
+  async publishSubject(
+    owner: string,
+    subjectRef: string,
+    reviewAt: string,
+    keys: readonly DerivedLinkageKey[],
+    now: Date,
+    inTx: InTx,
+  ): Promise<void> {
+    await this.db.transaction(async (tx) => {
+      await this.upsertSubject(tx, owner, subjectRef, reviewAt, now);
+      await this.replaceKeys(tx, owner, 'subject', subjectRef, keys, now);
+      await inTx(tx, [`${owner}/${subjectRef}`]);
+    });
+  }
 
   async upsertSubject(tx: Tx, owner: string, subjectRef: string, reviewAt: string, now: Date): Promise<void> {
     await tx

@@ -1,0 +1,168 @@
+/** The node's per-process services, built once from its configuration, keys, database and trust. */
+import { createHash } from 'node:crypto';
+
+import { createFanOut } from '@mcx/federation';
+import type { Logger } from '@mcx/logger';
+
+import type { AppDeps } from './app.js';
+import type { Config } from './config.js';
+import { FederatedReadService } from './federation/federated-read-service.js';
+import { FederationClient } from './federation/federation-client.js';
+import type { NodeKeys } from './keys.js';
+import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
+import { AuditService } from './modules/audit/audit-service.js';
+import { AuditStore } from './modules/audit/audit-store.js';
+import { SecurityLog } from './modules/audit/security-log.js';
+import { createAssociateDetailsSource } from './modules/disclosure/associate-details.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
+import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
+import { EpisodeService } from './modules/episode/episode-service.js';
+import { HistoryService } from './modules/history/history-service.js';
+import { NodeStatusService } from './modules/node/node-status-service.js';
+import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
+import { RecordService } from './modules/records/record-service.js';
+import { RecordStore } from './modules/records/record-store.js';
+import { organisationsFrom, type Organisations } from './modules/reference/organisations.js';
+import { ReferenceStore } from './modules/reference/reference-store.js';
+import { SubjectService } from './modules/subject/subject-service.js';
+import { SubjectStore } from './modules/subject/subject-store.js';
+
+/** Per-process services, built once by createServices and shared by every request. */
+export interface Services {
+  records: RecordService;
+  episodes: EpisodeService;
+  audit: AuditService;
+  subjects: SubjectService;
+  /** The owner's disclosure policy, the record signer and the members' contacts. */
+  disclosure: Discloser;
+  /** The calling end of the peer protocol; null when this node is not federated. */
+  federation: FederationClient | null;
+  /** A child's history and the locations of concern near a point, from the federation. */
+  history: HistoryService;
+  /** An associate's name from the force's records system, when the owner's policy releases it. */
+  associateDetails: AssociateDetailsService;
+  /** What the node says of itself (nodeStatus, /readyz). */
+  node: NodeStatusService;
+}
+
+/** The services and what the app around them needs: the security log, the reference data, and a close for the fan-outs. */
+export interface BuiltServices {
+  services: Services;
+  security: SecurityLog;
+  organisations: Organisations;
+  close(): Promise<void>;
+}
+
+/** The audit log keeps an HMAC of linkage keys, keyed from the node's audit key. */
+function linkageDigestKey(keys: NodeKeys): Buffer {
+  return createHash('sha256')
+    .update('mcx-linkage-digest/1')
+    .update(keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' }))
+    .digest();
+}
+
+function createRecords(deps: AppDeps, organisations: Organisations): RecordService {
+  const { config, keys, logger } = deps;
+  return new RecordService({
+    store: new RecordStore(deps.db.db),
+    recordKey: keys.record,
+    forceCode: config.forceCode,
+    clockSkewSeconds: config.clockSkewSeconds,
+    isKnownOrganisation: organisations.isKnown,
+    isKnownAuthority: organisations.isAuthority,
+    reviewDays: config.reviewDays,
+    // Stored records are verified before any use, with this node's record keys (parsed once).
+    verifyKeys: ownRecordKeys(config.forceCode, keys.record, deps.trust?.holder ?? null),
+    integrity: new IntegrityMonitor({ logger, ...(deps.now ? { now: deps.now } : {}) }),
+    ...(deps.now ? { now: deps.now } : {}),
+  });
+}
+
+function federationFanOuts(config: Config) {
+  const f = config.federation;
+  const breaker = { consecutiveFailures: f.breakerFailures, halfOpenAfterMs: f.breakerHalfOpenMs };
+  // An owner counting links inside a member's request has half the per-peer time for it.
+  const nestedMs = Math.max(50, Math.floor(f.peerTimeoutMs / 2));
+  return {
+    fanOut: createFanOut({
+      perPeerTimeoutMs: f.peerTimeoutMs,
+      overallDeadlineMs: f.deadlineMs,
+      maxResponseBytes: f.maxResponseBytes,
+      breaker,
+    }),
+    nestedFanOut: createFanOut({ perPeerTimeoutMs: nestedMs, overallDeadlineMs: nestedMs, maxResponseBytes: 64 * 1024, breaker }),
+  };
+}
+
+/** The calling end of the peer protocol, when this node is a member of a federation. */
+function createFederation(deps: AppDeps, logger: Logger): { client: FederationClient | null; close(): Promise<void> } {
+  const { config, trust } = deps;
+  if (!trust) return { client: null, close: async () => undefined };
+  const fanOuts = federationFanOuts(config);
+  if (config.env === 'production' && !config.federation.requireHttps) {
+    logger.warn(
+      'MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network',
+    );
+  }
+  const client = new FederationClient({
+    forceCode: config.forceCode,
+    holder: trust.holder,
+    peerTokenKey: deps.keys.peerToken,
+    ...fanOuts,
+    now: deps.now ?? (() => new Date()),
+    requireHttps: config.federation.requireHttps,
+  });
+  return { client, close: () => fanOuts.fanOut.close().then(() => fanOuts.nestedFanOut.close()) };
+}
+
+/** Builds every service once. Reads the reference data (ref_organisations) from the database. */
+export async function createServices(deps: AppDeps): Promise<BuiltServices> {
+  const { config, db, logger, keys } = deps;
+  const now = deps.now ? { now: deps.now } : {};
+  const organisations = organisationsFrom(await new ReferenceStore(db.db).organisations());
+  const records = createRecords(deps, organisations);
+  const auditStore = new AuditStore(db.db);
+  const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: keys.auditCheckpoint, logger, ...now });
+  const subjects = new SubjectService({
+    store: new SubjectStore(db.db),
+    evaluator: deps.linkageEvaluator ?? null,
+    previousEvaluator: deps.previousLinkageEvaluator ?? null,
+    forceCode: config.forceCode,
+    digestKey: linkageDigestKey(keys),
+    ...now,
+  });
+  const disclosure: Discloser = {
+    policy: loadDisclosurePolicy(config.disclosurePolicyFile),
+    sign: (view) => records.signView(view),
+    contactOf: (force) => deps.trust?.holder.member(force)?.contact24x7 ?? null,
+  };
+  const federation = createFederation(deps, logger);
+  const reads = new FederatedReadService({ forceCode: config.forceCode, federation: federation.client, audit, subjects });
+  const historyRules = {
+    now: deps.now ?? (() => new Date()),
+    repeat: config.history.repeat,
+    nearMetres: config.history.nearMetres,
+    policeAreaOf: organisations.policeAreaOf,
+  };
+  const source = config.associateDetails ? createAssociateDetailsSource(config.associateDetails) : null;
+  const services: Services = {
+    records,
+    episodes: new EpisodeService({ records, forceCode: config.forceCode, disclosure, audit }),
+    audit,
+    subjects,
+    disclosure,
+    federation: federation.client,
+    history: new HistoryService({ reads, rules: historyRules }),
+    associateDetails: new AssociateDetailsService({ forceCode: config.forceCode, records, disclosure, audit, source }),
+    node: new NodeStatusService({
+      forceCode: config.forceCode,
+      env: config.env,
+      db,
+      keys,
+      trust: deps.trust ?? null,
+      integrity: records.integrity,
+      audit,
+    }),
+  };
+  return { services, security: new SecurityLog(auditStore, logger), organisations, close: federation.close };
+}
