@@ -3,6 +3,7 @@
 // module it runs, @mcx/* packages included, comes from that tree. It prints { url, token } on one
 // line and runs until its standard input closes.
 //   node --import tsx tests/bench/http-bench-node.ts <tree> <database-url> <force>
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { Writable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
@@ -11,7 +12,9 @@ const [root, databaseUrl, force] = process.argv.slice(2) as [string, string, str
 const from = (file: string) => import(pathToFileURL(path.join(root, file)).href);
 const { createDevIssuer, devAudience } = await from('packages/auth/src/index.ts');
 const { createLogger } = await from('packages/logger/src/index.ts');
-const { parseConfig, startNode } = await from('services/node/src/index.ts');
+// Older trees exported the node's API from index.ts; newer ones from public.ts.
+const nodeApi = existsSync(path.join(root, 'services/node/src/public.ts')) ? 'services/node/src/public.ts' : 'services/node/src/index.ts';
+const { parseConfig, startNode } = await from(nodeApi);
 
 const config = parseConfig({
   MCX_ENV: 'test',

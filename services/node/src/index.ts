@@ -3,12 +3,7 @@ import closeWithGrace from 'close-with-grace';
 import { createLogger } from '@mcx/logger';
 
 import { ConfigError, loadConfig } from './config.js';
-import { resolveDatabase, startNode } from './server.js';
-
-export { createApp, type App, type AppDeps } from './app.js';
-export { parseConfig, loadConfig, ConfigError, type Config } from './config.js';
-export { startNode, resolveDatabase, type RunningNode } from './server.js';
-export { generateNodeKeys, loadNodeKeys, writeNodeKeys, loadOrCreateNodeKeys, manifestKeys, KEY_FILES, type NodeKeys } from './keys.js';
+import { resolveDatabase, startNode } from './start-node.js';
 
 /** Parses config, resolves the database, starts the node and stops it cleanly on SIGTERM. */
 export async function main(): Promise<void> {
@@ -53,12 +48,3 @@ export async function main(): Promise<void> {
     node.app.trust?.reload().catch((err: unknown) => logger.error({ err }, 'trust manifest reload failed; keeping the current one'));
   });
 }
-export { RecordService } from './modules/records/record-service.js';
-export { RecordStore } from './modules/records/record-store.js';
-export { loadOrCreateDevIssuer, devIssuerKeyFile } from './auth/dev-issuer-file.js';
-export { FORWARDED_USER_HEADER } from './auth/access.js';
-export { purgeErased, replayErasures, ERASING_REASONS, type Erasure } from './modules/records/purge.js';
-export { AuditService } from './modules/audit/audit-service.js';
-export { AuditStore } from './modules/audit/audit-store.js';
-export { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from './federation/peer-operations.js';
-export type { PeerAnswerFault } from './federation/peer-endpoint.js';

@@ -14,7 +14,7 @@ import {
   startEmbeddedPostgres,
   type EmbeddedPostgresHandle,
 } from '@mcx/db';
-import { createHttpEvaluator } from '@mcx/linkage';
+import { createHttpEvaluator, type LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { initTelemetry } from '@mcx/telemetry';
 
@@ -76,6 +76,30 @@ async function checkDatabaseLogin(config: Config, logger: Logger, databaseUrl: s
   logger.warn({ code: err.code, login: inspection.login }, `${err.message} (tolerated outside production only)`);
 }
 
+/**
+ * Calls to the linkage service are signed with this node's peer-token key; the service checks it
+ * against the manifest. During a key changeover the previous key version is asked as well.
+ */
+function linkageEvaluators(
+  config: Config,
+  keys: NodeKeys,
+): { linkageEvaluator: LinkageEvaluator | null; previousLinkageEvaluator: LinkageEvaluator | null } {
+  const linkage = config.linkage;
+  if (!linkage) return { linkageEvaluator: null, previousLinkageEvaluator: null };
+  const base = { url: linkage.url, member: config.forceCode, audience: linkage.audience, peerTokenKey: keys.peerToken };
+  return {
+    linkageEvaluator: createHttpEvaluator(base),
+    previousLinkageEvaluator: linkage.previousKeyVersion ? createHttpEvaluator({ ...base, keyVersion: linkage.previousKeyVersion }) : null,
+  };
+}
+
+/** The URL a node listening on `host` answers at. */
+function listeningUrl(server: FastifyInstance, config: Config): string {
+  const addr = server.server.address();
+  const port = typeof addr === 'object' && addr ? addr.port : config.port;
+  return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+}
+
 /** Migrates, builds the app and listens on config.host:config.port. */
 export async function startNode(
   config: Config,
@@ -101,24 +125,7 @@ export async function startNode(
   // The pool acts as mcx_app: it can read and append the audit tables, never change them.
   const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}`, role: config.dbRole });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
-  // Calls to the linkage service are signed with this node's peer-token key; the service checks it against the manifest.
-  const linkageEvaluator = config.linkage
-    ? createHttpEvaluator({
-        url: config.linkage.url,
-        member: config.forceCode,
-        audience: config.linkage.audience,
-        peerTokenKey: keys.peerToken,
-      })
-    : null;
-  const previousLinkageEvaluator = config.linkage?.previousKeyVersion
-    ? createHttpEvaluator({
-        url: config.linkage.url,
-        member: config.forceCode,
-        audience: config.linkage.audience,
-        peerTokenKey: keys.peerToken,
-        keyVersion: config.linkage.previousKeyVersion,
-      })
-    : null;
+  const { linkageEvaluator, previousLinkageEvaluator } = linkageEvaluators(config, keys);
   const app = await createApp({
     config,
     db,
@@ -134,9 +141,7 @@ export async function startNode(
   await app.start();
   const server = await buildServer(app, { config, logger });
   await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });
-  const addr = server.server.address();
-  const port = typeof addr === 'object' && addr ? addr.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const url = listeningUrl(server, config);
   let closing: Promise<void> | null = null;
   return {
     url,
