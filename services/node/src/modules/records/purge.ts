@@ -1,15 +1,12 @@
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, writeSync } from 'node:fs';
 
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
-
 import type { Viewer } from '@mcx/auth';
-import { schema, type Database } from '@mcx/db';
+import type { Database } from '@mcx/db';
 
 import type { AuditService } from '../audit/audit-service.js';
+import { ErasureStore } from './erasure-store.js';
 import type { Kind } from './record-kind.js';
 import type { RecordService } from './record-service.js';
-
-const { records, recordVersions, linkageKeys } = schema;
 
 /** Retractions whose reason asks for the content to be erased, not just withheld. */
 export const ERASING_REASONS = ['ERASURE_REQUEST', 'RETENTION_EXPIRED'] as const;
@@ -59,30 +56,18 @@ export async function purgeErased(deps: {
   now?: () => Date;
 }): Promise<Erasure[]> {
   const now = deps.now ?? (() => new Date());
-  const candidates = await deps.db
-    .select({ id: records.id, kind: records.kind, version: records.version, bytes: recordVersions.bytes })
-    .from(records)
-    .innerJoin(
-      recordVersions,
-      and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-    )
-    .where(and(eq(records.owner, deps.owner), eq(records.state, 'RETRACTED')));
+  const store = new ErasureStore(deps.db);
   const done: Erasure[] = [];
-  for (const c of candidates) {
+  for (const c of await store.retracted(deps.owner)) {
     const reason = (JSON.parse(c.bytes) as { reason?: string }).reason ?? '';
     if (!(ERASING_REASONS as readonly string[]).includes(reason)) continue;
-    const erasure = await deps.db.transaction(async (tx) => {
-      const gone = await tx
-        .delete(recordVersions)
-        .where(and(eq(recordVersions.owner, deps.owner), eq(recordVersions.id, c.id), lt(recordVersions.version, c.version)))
-        .returning({ version: recordVersions.version });
-      await tx.delete(linkageKeys).where(and(eq(linkageKeys.owner, deps.owner), eq(linkageKeys.holder, c.id)));
-      if (gone.length === 0) return null;
+    const erasure = await store.eraseBelow(deps.owner, c.id, c.version, async (tx, versions) => {
+      if (versions.length === 0) return null;
       const e: Erasure = {
         owner: deps.owner,
         id: c.id,
         kind: c.kind as Kind,
-        versions: gone.map((g) => g.version).sort((a, b) => a - b),
+        versions: versions.sort((x, y) => x - y),
         reason,
         erasedAt: now().toISOString(),
       };
@@ -118,32 +103,16 @@ export async function replayErasures(deps: {
     .split('\n')
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Erasure);
+  const store = new ErasureStore(deps.db);
   let replayed = 0;
   for (const e of lines.filter((l) => l.owner === deps.owner)) {
-    const head = (
-      await deps.db
-        .select({ version: records.version, state: records.state })
-        .from(records)
-        .where(and(eq(records.owner, e.owner), eq(records.id, e.id)))
-    )[0];
+    const head = await store.head(e.owner, e.id);
     if (head && head.state !== 'RETRACTED') {
       const next = Math.max(head.version, ...e.versions) + 1;
       await deps.records.retract(e.kind, e.id, next, e.reason as 'ERASURE_REQUEST');
     }
-    const removed = await deps.db.transaction(async (tx) => {
-      const gone = await tx
-        .delete(recordVersions)
-        .where(
-          and(
-            eq(recordVersions.owner, e.owner),
-            eq(recordVersions.id, e.id),
-            inArray(recordVersions.version, e.versions),
-            sql`${recordVersions.bytes} not like '%"mcx.tombstone/1"%'`,
-          ),
-        )
-        .returning({ version: recordVersions.version });
-      await tx.delete(linkageKeys).where(and(eq(linkageKeys.owner, e.owner), eq(linkageKeys.holder, e.id)));
-      if (gone.length > 0) {
+    const removed = await store.eraseVersions(e.owner, e.id, e.versions, async (tx, versions) => {
+      if (versions.length > 0) {
         await deps.audit.recordInTx(tx, {
           action: 'erasure',
           viewer: { ...PURGE_ACTOR, force: deps.owner },
@@ -153,7 +122,7 @@ export async function replayErasures(deps: {
           reason: e.reason,
         });
       }
-      return gone.length;
+      return versions.length;
     });
     if (removed > 0) replayed++;
   }
