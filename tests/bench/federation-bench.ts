@@ -44,9 +44,9 @@ import { Writable } from 'node:stream';
 import { createDevIssuer, devAudience, type Viewer } from '@mcx/auth';
 import { createClient, FederatedEpisodesDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { createFreshDatabase, runMigrations } from '@mcx/db';
-import { createFanOut } from '@mcx/federation';
+import { createFanOut, PEER_HISTORY, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
 import { createLogger } from '@mcx/logger';
-import { parseConfig, PEER_HISTORY, PEER_PATH, peerAudience, requestHash, startNode, type RunningNode } from '@mcx/node';
+import { parseConfig, startNode, type RunningNode } from '@mcx/node';
 import { signNodeToken, verifyNodeToken, verifyReceipt, verifyRecord } from '@mcx/signing';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';

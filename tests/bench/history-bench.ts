@@ -14,8 +14,9 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { createDevIssuer, devAudience } from '@mcx/auth';
 import { ChildHistoryDocument, createClient, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { createFreshDatabase, runMigrations } from '@mcx/db';
+import { PEER_OPERATIONS } from '@mcx/federation';
 import { createLogger } from '@mcx/logger';
-import { parseConfig, PEER_OPERATIONS, startNode, type RunningNode } from '@mcx/node';
+import { parseConfig, startNode, type RunningNode } from '@mcx/node';
 
 import { episodeSpec } from '../../services/node/src/modules/episode/episode-spec.js';
 import { locationSpec } from '../../services/node/src/modules/location-of-concern/location-spec.js';

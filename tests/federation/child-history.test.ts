@@ -15,7 +15,7 @@ import {
   type McxClient,
   type MissingEpisodeInput,
 } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/node';
+import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';

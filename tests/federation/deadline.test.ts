@@ -7,7 +7,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { ChildHistoryDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/node';
+import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';

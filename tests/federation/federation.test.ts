@@ -11,7 +11,7 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
-import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
+import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
 import { generateSigningKey, keyResolverFromKeys, signNodeToken, toPublicKey, verifyReceipt } from '@mcx/signing';
 import { initTelemetry } from '@mcx/telemetry';
 

@@ -15,7 +15,7 @@ import {
   PublishSubjectDocument,
   type McxClient,
 } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/node';
+import { PEER_OPERATIONS } from '@mcx/federation';
 import { signRecord } from '@mcx/signing';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';

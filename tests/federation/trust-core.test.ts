@@ -20,7 +20,7 @@ import {
   type McxClient,
   type McxGradingInput,
 } from '@mcx/client';
-import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/node';
+import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
 import { keyResolverFromKeys, signCheckpoint, signNodeToken, signReceipt, toPublicKey, verifyReceipt } from '@mcx/signing';
 
 import { allEntries, AUDIT_ALERTS } from '../testkit/audit.js';

@@ -14,7 +14,7 @@ import {
   PublishLocationsOfConcernDocument,
   PublishSubjectDocument,
 } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/node';
+import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { episodeInput } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';

@@ -5,7 +5,7 @@ import { auditServer } from 'graphql-http';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { PEER_PATH, peerAudience } from '@mcx/node';
+import { PEER_PATH, peerAudience } from '@mcx/federation';
 import { signNodeToken } from '@mcx/signing';
 
 import { floodNested } from '../testkit/flood.js';

@@ -6,8 +6,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 
 import { ChildHistoryDocument } from '@mcx/client';
+import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren, type ChildIdentity } from '@mcx/linkage';
-import { PEER_OPERATIONS } from '@mcx/node';
 import { initTelemetry } from '@mcx/telemetry';
 
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';

@@ -5,19 +5,11 @@ import { gql } from 'graphql-tag';
 
 import { createClient, PublishEpisodeDocument } from '@mcx/client';
 import { ensureDatabase, startEmbeddedPostgres } from '@mcx/db';
+import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren } from '@mcx/linkage';
 import { newKeysFile, parseLinkageConfig, startLinkageService } from '@mcx/linkage-service';
 import { createLogger } from '@mcx/logger';
-import {
-  loadConfig,
-  loadOrCreateDevIssuer,
-  loadOrCreateNodeKeys,
-  manifestKeys,
-  parseConfig,
-  PEER_OPERATIONS,
-  startNode,
-  type RunningNode,
-} from '@mcx/node';
+import { loadConfig, loadOrCreateDevIssuer, loadOrCreateNodeKeys, manifestKeys, parseConfig, startNode, type RunningNode } from '@mcx/node';
 import {
   addMember,
   exportPrivateKeyPem,

@@ -11,11 +11,13 @@ import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { McxChildIdentityInput } from '../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../auth/access.js';
-import { committed } from '../context.js';
+import { committed, type Context } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import { linkageError } from '../modules/subject/resolvers.js';
 import type { SubjectService } from '../modules/subject/subject-service.js';
-import type { FederatedHistory, FederatedLocations, FederatedOutcome, FederationClient, Near } from './federated-read.js';
+import type { Near } from './answer-checks.js';
+import type { FederatedOutcome, FederationClient } from './federation-client.js';
+import { askHistory, askLocations, askPointers, type FederatedHistory, type FederatedLocations } from './peer-questions.js';
 
 export interface FederatedReadDeps {
   forceCode: string;
@@ -118,7 +120,7 @@ export class FederatedReadService {
       read,
       operation,
       { queryIds: [], linkageDigest: subjects.digest(derived.keys), reason: null },
-      (federation, callerEntry) => federation.history(read, derived.keys, callerEntry, query),
+      (federation, callerEntry) => askHistory(federation, read, derived.keys, callerEntry, query),
       (a) => [
         ...a.episodes.map((e) => `${e.episode.record.owner}/${e.episode.record.id}`),
         ...a.associates.map((p) => `${p.record.owner}/${p.record.id}`),
@@ -143,7 +145,7 @@ export class FederatedReadService {
         linkageDigest: this.deps.subjects.digest(childKeys),
         reason: 'ASSOCIATE_POINTERS',
       },
-      (federation, callerEntry) => federation.pointers(read, byOwner, childKeys, callerEntry, query),
+      (federation, callerEntry) => askPointers(federation, read, byOwner, childKeys, callerEntry, query),
       (a) => a.pointers.map((p) => `${p.record.owner}/${p.record.id}`),
     );
   }
@@ -160,8 +162,14 @@ export class FederatedReadService {
       read,
       operation,
       { queryIds: [], linkageDigest: null, reason: 'LOCATIONS_NEAR' },
-      (federation, callerEntry) => federation.locations(read, near, concerns, callerEntry, query),
+      (federation, callerEntry) => askLocations(federation, read, near, concerns, callerEntry, query),
       (a) => a.locations.map((l) => `${l.location.record.owner}/${l.location.record.id}`),
     );
   }
+}
+
+/** The federated reads over this process's services (it holds no state of its own). */
+export function federatedReads(ctx: Context): FederatedReadService {
+  const { federation, audit, subjects } = ctx.services;
+  return new FederatedReadService({ forceCode: ctx.forceCode, federation, audit, subjects });
 }

@@ -9,7 +9,8 @@
 import type { ApolloServer } from '@apollo/server';
 
 import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Purpose, type Viewer } from '@mcx/auth';
-import { McxError } from '@mcx/errors';
+import { ErrorCode, McxError } from '@mcx/errors';
+import { ActRefusal, operationByHash, peerAudience, PeerRefusal, requestHash } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import {
   signReceipt,
@@ -25,7 +26,6 @@ import type { Context } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
 import type { JtiStore } from './jti-store.js';
-import { operationByHash, peerAudience, requestHash } from './peer-operations.js';
 
 /** The organisation kinds a member of each kind may speak for: a local authority node cannot claim a police user. */
 const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
@@ -34,12 +34,12 @@ const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
   provider: ['provider'],
 };
 const ACT_REFUSALS: Record<ActRefusal, string> = {
-  PEER_CLAIMS_INVALID:
+  [ActRefusal.PEER_CLAIMS_INVALID]:
     'the node token lacks a valid act (subject, issuer, organisation, kind, role), purpose, case reference or caller entry',
-  PEER_ACT_KIND_NOT_SPOKEN_FOR: 'a member may not speak for an organisation of a kind above its own',
-  PEER_ACT_OTHER_MEMBER: "a member may not speak for another member's own users",
-  PEER_ACT_UNKNOWN_ORGANISATION: "the requester's organisation is not a known organisation of the kind claimed",
-  PEER_CALLER_ENTRY_NOT_OWN: "the caller entry is not one of the calling member's own",
+  [ActRefusal.PEER_ACT_KIND_NOT_SPOKEN_FOR]: 'a member may not speak for an organisation of a kind above its own',
+  [ActRefusal.PEER_ACT_OTHER_MEMBER]: "a member may not speak for another member's own users",
+  [ActRefusal.PEER_ACT_UNKNOWN_ORGANISATION]: "the requester's organisation is not a known organisation of the kind claimed",
+  [ActRefusal.PEER_CALLER_ENTRY_NOT_OWN]: "the caller entry is not one of the calling member's own",
 };
 const HASH = /^[0-9a-f]{64}$/;
 const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
@@ -69,9 +69,6 @@ export interface PeerEndpointDeps {
   fault?: PeerAnswerFault;
 }
 
-/** The header that carries a refusal's code, so a caller can report it without reading the body. */
-export const REFUSAL_HEADER = 'x-mcx-refusal';
-
 /**
  * What the endpoint answers, for the HTTP route to send: a JSON body (or, from a faulty test peer,
  * raw text), and for a refusal its code (the `x-mcx-refusal` header; 401 also gets a challenge).
@@ -89,14 +86,6 @@ function refusal(status: number, code: string, message: string): PeerReply {
 }
 
 const ORG = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
-
-/** Why a member's claims about its investigator were refused (the refusal's reason). */
-export type ActRefusal =
-  | 'PEER_CLAIMS_INVALID'
-  | 'PEER_ACT_KIND_NOT_SPOKEN_FOR'
-  | 'PEER_ACT_OTHER_MEMBER'
-  | 'PEER_ACT_UNKNOWN_ORGANISATION'
-  | 'PEER_CALLER_ENTRY_NOT_OWN';
 
 /** What the receiver knows to bind a member's claims: the manifest and the reference data. */
 export interface ActBinding {
@@ -120,7 +109,7 @@ export function readClaims(
 ):
   | { refused: ActRefusal }
   | { sub: string; iss: string; org: string; orgKind: OrgKind; purpose: Purpose; caseRef: string; callerEntry: string } {
-  const invalid = { refused: 'PEER_CLAIMS_INVALID' as const };
+  const invalid = { refused: ActRefusal.PEER_CLAIMS_INVALID };
   const act = claims.act as Record<string, unknown> | undefined;
   if (typeof act !== 'object' || act === null) return invalid;
   const { sub, iss, org, org_kind: orgKind, role } = act;
@@ -135,11 +124,11 @@ export function readClaims(
     !ENTRY.test(callerEntry)
   )
     return invalid;
-  if (!(SPEAKS_FOR[bind.member.kind] ?? []).includes(orgKind)) return { refused: 'PEER_ACT_KIND_NOT_SPOKEN_FOR' };
-  if (bind.isOtherMember(org)) return { refused: 'PEER_ACT_OTHER_MEMBER' };
+  if (!(SPEAKS_FOR[bind.member.kind] ?? []).includes(orgKind)) return { refused: ActRefusal.PEER_ACT_KIND_NOT_SPOKEN_FOR };
+  if (bind.isOtherMember(org)) return { refused: ActRefusal.PEER_ACT_OTHER_MEMBER };
   if (org === bind.member.code ? orgKind !== bind.member.kind : orgKind !== 'provider' && bind.organisationKind(org) !== orgKind)
-    return { refused: 'PEER_ACT_UNKNOWN_ORGANISATION' };
-  if (callerEntry.slice(0, callerEntry.lastIndexOf(':')) !== bind.member.code) return { refused: 'PEER_CALLER_ENTRY_NOT_OWN' };
+    return { refused: ActRefusal.PEER_ACT_UNKNOWN_ORGANISATION };
+  if (callerEntry.slice(0, callerEntry.lastIndexOf(':')) !== bind.member.code) return { refused: ActRefusal.PEER_CALLER_ENTRY_NOT_OWN };
   return { sub, iss, org, orgKind, purpose, caseRef, callerEntry };
 }
 
@@ -165,12 +154,12 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     try {
       token = readBearerToken(authorization ?? null);
     } catch {
-      deps.security.note('peer_token_refused', 'NODE_TOKEN_MALFORMED', source);
-      return { refused: refusal(401, 'NODE_TOKEN_MALFORMED', 'Authorization must be "Bearer <node token>"') };
+      deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_MALFORMED, source);
+      return { refused: refusal(401, PeerRefusal.NODE_TOKEN_MALFORMED, 'Authorization must be "Bearer <node token>"') };
     }
     if (!token) {
-      deps.security.note('peer_token_refused', 'NODE_TOKEN_MISSING', source);
-      return { refused: refusal(401, 'NODE_TOKEN_MISSING', 'a node token is required') };
+      deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_MISSING, source);
+      return { refused: refusal(401, PeerRefusal.NODE_TOKEN_MISSING, 'a node token is required') };
     }
     try {
       return {
@@ -181,7 +170,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
         }),
       };
     } catch (err) {
-      const code = err instanceof McxError ? err.code : 'NODE_TOKEN_INVALID';
+      const code = err instanceof McxError ? err.code : PeerRefusal.NODE_TOKEN_INVALID;
       deps.security.note('peer_token_refused', code, source);
       return { refused: refusal(401, code, 'the node token was refused') };
     }
@@ -189,16 +178,16 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
 
   async function answer(verified: VerifiedNodeToken, rawBody: unknown, source: string, log: Logger): Promise<PeerReply> {
     const body = readBody(rawBody);
-    if (!body) return refusal(400, 'BAD_REQUEST', 'the body must be { "id": <operation hash>, "variables": { ... } }');
+    if (!body) return refusal(400, PeerRefusal.BAD_REQUEST, 'the body must be { "id": <operation hash>, "variables": { ... } }');
     const { variables } = body;
     // The token binds this exact operation and these exact variables.
     if (verified.claims.req_hash !== requestHash(body.id, variables as JsonValue)) {
-      deps.security.note('peer_token_refused', 'NODE_TOKEN_REQUEST_MISMATCH', source);
-      return refusal(401, 'NODE_TOKEN_REQUEST_MISMATCH', 'the node token was issued for another request');
+      deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_REQUEST_MISMATCH, source);
+      return refusal(401, PeerRefusal.NODE_TOKEN_REQUEST_MISMATCH, 'the node token was issued for another request');
     }
     if (!(await deps.jtis.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000)))) {
-      deps.security.note('peer_token_refused', 'NODE_TOKEN_REPLAYED', source);
-      return refusal(401, 'NODE_TOKEN_REPLAYED', 'this node token was used before');
+      deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_REPLAYED, source);
+      return refusal(401, PeerRefusal.NODE_TOKEN_REPLAYED, 'this node token was used before');
     }
     const member = deps.holder.member(verified.member)!;
     const read = readClaims(verified.claims, {
@@ -237,10 +226,10 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     if (!claims)
       return refuseAudited(403, (read as { refused: ActRefusal }).refused, ACT_REFUSALS[(read as { refused: ActRefusal }).refused], 'peer');
     const op = operationByHash(body.id);
-    if (!op) return refuseAudited(400, 'OPERATION_NOT_ALLOWED', 'that operation is not on the peer allow-list', 'peer');
+    if (!op) return refuseAudited(400, PeerRefusal.OPERATION_NOT_ALLOWED, 'that operation is not on the peer allow-list', 'peer');
     const self = deps.holder.member(deps.forceCode);
     if (!self?.capabilities.includes(op.name))
-      return refuseAudited(400, 'OPERATION_NOT_OFFERED', `this node does not offer ${op.name}`, op.name);
+      return refuseAudited(400, PeerRefusal.OPERATION_NOT_OFFERED, `this node does not offer ${op.name}`, op.name);
 
     const principal: Principal = {
       viewer,
@@ -253,16 +242,17 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       { query: op.document, variables: variables as Record<string, unknown> },
       { contextValue: ctx },
     );
-    if (response.body.kind !== 'single') return refusal(500, 'INTERNAL', 'unexpected incremental result');
+    if (response.body.kind !== 'single') return refusal(500, PeerRefusal.INTERNAL, 'unexpected incremental result');
     const { data, errors } = response.body.singleResult;
     if (errors?.length) {
       const first = errors[0]!;
-      const code = String(first.extensions?.code ?? 'INTERNAL');
-      const status = code === 'FORBIDDEN' || code === 'UNAUTHENTICATED' ? 403 : code === 'BAD_USER_INPUT' ? 400 : 500;
+      const code = String(first.extensions?.code ?? PeerRefusal.INTERNAL);
+      const status =
+        code === ErrorCode.FORBIDDEN || code === ErrorCode.UNAUTHENTICATED ? 403 : code === ErrorCode.BAD_USER_INPUT ? 400 : 500;
       return refusal(status, String(first.extensions?.reason ?? code), first.message);
     }
     const entry = ctx.peerCall?.entry;
-    if (!entry) return refusal(500, 'AUDIT_UNAVAILABLE', 'the disclosure was not audited');
+    if (!entry) return refusal(500, PeerRefusal.AUDIT_UNAVAILABLE, 'the disclosure was not audited');
     const receipt = signReceipt(
       {
         node: deps.forceCode,

@@ -1,12 +1,12 @@
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 
+import { PEER_PATH, REFUSAL_HEADER } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import type { VerifiedNodeToken } from '@mcx/signing';
 import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
 
 import type { App } from '../app.js';
-import { REFUSAL_HEADER, type PeerReply } from '../federation/peer-endpoint.js';
-import { PEER_PATH } from '../federation/peer-operations.js';
+import { type PeerReply } from '../federation/peer-endpoint.js';
 import { HttpRefusal, sendRefusal } from './refusals.js';
 
 declare module 'fastify' {

@@ -1,9 +1,8 @@
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ErrorCode } from '@mcx/errors';
+import { REFUSAL_HEADER } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
-
-import { REFUSAL_HEADER } from '../federation/peer-endpoint.js';
 
 /** How a route words its refusals: GraphQL errors on /graphql, `{ error }` with x-mcx-refusal on /peer/v1, `{ error }` elsewhere. */
 export type ErrorShape = 'graphql' | 'peer' | 'plain';

@@ -37,3 +37,20 @@ export function checkLocation(
   }
   return { uprn, postcode, lat, lon };
 }
+
+/** Great-circle distance in metres (haversine, mean Earth radius). */
+export function haversineMetres(a: { lat: number; lon: number }, b: { lat: number; lon: number }): number {
+  const R = 6_371_008.8;
+  const rad = Math.PI / 180;
+  const dLat = (b.lat - a.lat) * rad;
+  const dLon = (b.lon - a.lon) * rad;
+  const h = Math.sin(dLat / 2) ** 2 + Math.cos(a.lat * rad) * Math.cos(b.lat * rad) * Math.sin(dLon / 2) ** 2;
+  return 2 * R * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** A box that contains every point within `metres` of `p` (the indexed prefilter before haversine). */
+export function boundingBox(p: { lat: number; lon: number }, metres: number) {
+  const dLat = metres / 111_320;
+  const dLon = metres / (111_320 * Math.max(Math.cos((p.lat * Math.PI) / 180), 0.01));
+  return { minLat: p.lat - dLat, maxLat: p.lat + dLat, minLon: p.lon - dLon, maxLon: p.lon + dLon };
+}
