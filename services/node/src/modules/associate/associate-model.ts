@@ -1,4 +1,5 @@
 import type { McxAgeBand, McxAssociateFlag, McxSex } from '../../__generated__/resolvers-types.js';
+import type { DisclosureNote } from '../disclosure/disclose.js';
 import type { Grading } from '../records/grading.js';
 import type { BaseContent, Envelope, StoredRecord } from '../records/record-kind.js';
 
@@ -16,3 +17,26 @@ export type AssociateRecord = AssociateContent & Envelope;
 
 /** What the GraphQL layer resolves McxAssociate from. */
 export type AssociateModel = StoredRecord<AssociateRecord>;
+
+/** An associate as another force sees it: a pointer, never a name, never descriptors. */
+export interface AssociatePointerRecord {
+  schema: 'mcx.associate-pointer/1';
+  kind: 'associate';
+  owner: string;
+  id: string;
+  version: number;
+  marking: string;
+  /** CHILD: "peer also missing, held by force X"; ADULT_OF_CONCERN or ADULT: owner, grade, flags, contact, reference. */
+  pointer: 'CHILD' | 'ADULT_OF_CONCERN' | 'ADULT';
+  /** Null for a child. */
+  ownerReference: string | null;
+  /** Null for a child. */
+  grading: Grading | null;
+  flags: string[];
+  /** The owner's 24/7 contact point, from the trust manifest; null when not federated. */
+  contact: string | null;
+  disclosure: DisclosureNote;
+}
+
+/** What the GraphQL layer resolves McxAssociatePointer from: the pointer as signed for its reader. */
+export type AssociatePointerModel = StoredRecord<AssociatePointerRecord>;

@@ -2,11 +2,11 @@ import type { McxAssociatePointerResolvers, McxAssociateResolvers, Resolvers } f
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Context } from '../../context.js';
 import { refusalError } from '../../errors.js';
-import { discloseAssociate, type AssociatePointerModel } from '../disclosure/disclose.js';
+import { discloseAssociate } from '../disclosure/disclose.js';
 import { auditedRead, notDisclosable, type Shaped } from '../records/audited-read.js';
 import { recordFields, type StoredRecord } from '../records/record-kind.js';
 import { associateKeyWriters } from './associate-identity.js';
-import type { AssociateModel, AssociateRecord } from './associate-model.js';
+import type { AssociateModel, AssociatePointerModel, AssociateRecord } from './associate-model.js';
 import { associateSpec } from './associate-spec.js';
 
 const POINTER_ONLY = notDisclosable('POINTER_ONLY');

@@ -6,7 +6,7 @@
  * against the owner's keys in the trust manifest. Only records whose stored signature verified
  * here are shaped (RecordService checks it): a record changed in the database is never signed again.
  */
-import type { AssociateRecord } from '../associate/associate-model.js';
+import type { AssociatePointerRecord, AssociateRecord } from '../associate/associate-model.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { Grading } from '../records/grading.js';
 import { isVerified } from '../records/record-integrity.js';
@@ -21,6 +21,9 @@ import {
   type Requester,
 } from './policy.js';
 
+// services/node/src/federation/ imports these from here.
+export type { AssociatePointerModel, AssociatePointerRecord } from '../associate/associate-model.js';
+
 /** The note a disclosed view carries inside its signed bytes. */
 export interface DisclosureNote {
   /** The policy version that shaped this view. */
@@ -32,26 +35,6 @@ export interface DisclosureNote {
   redacted: string[];
   /** Paths the policy makes coarser for this requester (a placement's address to its postcode district). */
   coarsened: string[];
-}
-
-/** An associate as another force sees it: a pointer, never a name, never descriptors. */
-export interface AssociatePointerRecord {
-  schema: 'mcx.associate-pointer/1';
-  kind: 'associate';
-  owner: string;
-  id: string;
-  version: number;
-  marking: string;
-  /** CHILD: "peer also missing, held by force X"; ADULT_OF_CONCERN or ADULT: owner, grade, flags, contact, reference. */
-  pointer: 'CHILD' | 'ADULT_OF_CONCERN' | 'ADULT';
-  /** Null for a child. */
-  ownerReference: string | null;
-  /** Null for a child. */
-  grading: Grading | null;
-  flags: string[];
-  /** The owner's 24/7 contact point, from the trust manifest; null when not federated. */
-  contact: string | null;
-  disclosure: DisclosureNote;
 }
 
 /** The outcome for one record. */
@@ -203,6 +186,3 @@ export function discloseAssociate(
   if (decided.outcome === 'withheld' || (isOwner(r, stored.record) && !opts.asPointer)) return decided;
   return { outcome: 'pointer', pointer: signedPointer(d, stored) };
 }
-
-/** What the GraphQL layer resolves McxAssociatePointer from. */
-export type AssociatePointerModel = StoredRecord<AssociatePointerRecord>;

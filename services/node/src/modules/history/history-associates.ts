@@ -1,5 +1,5 @@
 /** The associates of a child's history: verified pointers, where each was seen, and its owner's link counts. */
-import type { AssociatePointerRecord } from '../disclosure/disclose.js';
+import type { AssociatePointerRecord } from '../associate/associate-model.js';
 import type { StoredRecord } from '../records/record-kind.js';
 import type { HistoryAssociate, Incident } from './history-model.js';
 

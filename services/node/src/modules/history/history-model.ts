@@ -6,7 +6,7 @@
 import type { MemberResult, PeerMatch } from '@mcx/federation';
 
 import type { McxAssociateRole, McxRiskGrade, McxRiskIndicator } from '../../__generated__/resolvers-types.js';
-import type { AssociatePointerRecord } from '../disclosure/disclose.js';
+import type { AssociatePointerRecord } from '../associate/associate-model.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { LocationRecord } from '../location-of-concern/location-model.js';
 import type { StoredRecord } from '../records/record-kind.js';
