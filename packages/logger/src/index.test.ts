@@ -38,6 +38,44 @@ describe('logger redaction', () => {
     expect(out).toContain('[redacted]');
   });
 
+  it("censors personal fields at every depth pino writes, in arrays too, without touching the caller's objects", () => {
+    const { lines, logger } = capture();
+    const fields = {
+      a: { b: { c: { d: { forename: 'Olivia', e: { surname: 'Hartwell' } } } } },
+      list: [{ pncId: '11/123456X' }, 'kept', [{ phone: '07700900123' }]],
+      identity: { anything: 'Tallulah' },
+      keep: { force: 'GMP' },
+    };
+    const before = structuredClone(fields);
+    logger.info(fields, 'deep');
+    const out = lines.join('');
+    expect(out).not.toMatch(/Olivia|Hartwell|11\/123456X|07700900123|Tallulah/);
+    const line = JSON.parse(out) as Record<string, unknown>;
+    expect(line).toMatchObject({
+      identity: '[redacted]',
+      keep: { force: 'GMP' },
+      list: [{ pncId: '[redacted]' }, 'kept', [{ phone: '[redacted]' }]],
+    });
+    expect(fields).toEqual(before);
+  });
+
+  it("censors a child logger's bindings, and its children's", () => {
+    const { lines, logger } = capture();
+    const child = logger.child({ force: 'GMP', dob: '2011-05-14' });
+    const grandchild = child.child({ requestId: 'r1', nested: { vehicleReg: 'AB12CDE' } });
+    grandchild.info({ nhsNumber: '9990001112' }, 'bound');
+    const out = lines.join('');
+    expect(out).not.toMatch(/2011-05-14|AB12CDE|9990001112/);
+    expect(JSON.parse(out)).toMatchObject({ force: 'GMP', requestId: 'r1', dob: '[redacted]', nested: { vehicleReg: '[redacted]' } });
+  });
+
+  it('writes an object nested past the depth limit as "[...]", never its content', () => {
+    const { lines, logger } = capture();
+    logger.info({ a: { b: { c: { d: { e: { f: { g: { value: 'Tallulah' } } } } } } } }, 'too deep');
+    expect(lines.join('')).not.toContain('Tallulah');
+    expect(lines.join('')).toContain('[...]');
+  });
+
   // graphql-js quotes a bad variable's value in its message, and no pattern finds every value in
   // it (after a ";", in an array, as a number): a logged error keeps its type, code and frames only.
   it.each([

@@ -1,10 +1,10 @@
-import { pino, type Logger, type LoggerOptions } from 'pino';
+import { pino, type Bindings, type ChildLoggerOptions, type Logger, type LoggerOptions } from 'pino';
 
 export type { Logger } from 'pino';
 
 /**
- * Field names that may carry a child's or an associate's identity. Any log field with one
- * of these names, at any depth we list, is censored before the line is written.
+ * Field names that may carry a child's or an associate's identity. A log field with one of these
+ * names, at any depth pino writes, is censored before the line is written.
  */
 export const PERSONAL_FIELDS = [
   'name',
@@ -26,11 +26,40 @@ export const PERSONAL_FIELDS = [
   'cookie',
 ] as const;
 
-const REDACT_PATHS = PERSONAL_FIELDS.flatMap((f) => [f, `*.${f}`, `*.*.${f}`, `*.*.*.${f}`]).concat([
-  'req.headers.authorization',
-  'req.headers.cookie',
-  'headers.authorization',
-]);
+const CENSORED = new Set<string>(PERSONAL_FIELDS);
+const CENSOR = '[redacted]';
+/** pino stops writing objects nested deeper than its depthLimit (5) and writes "[...]"; so does the censor. */
+const DEPTH_LIMIT = 5;
+
+/**
+ * The fields of a log line (or a child logger's bindings) with every personal field censored, by
+ * name, at every depth written. One pass over the object, copying only the objects it changes: the
+ * caller's objects are never modified. pino's own redaction takes a list of paths, so it covers only
+ * the depths listed, and with wildcards it cost about 200 µs a line (more than the rest of a
+ * request's logging); this costs a few microseconds and has no depth it misses. Errors are left to
+ * the `err` serializer (errorSummary), which keeps no message and no field that could hold a value.
+ */
+export function censorPersonalFields<T>(value: T, depth = 0): T {
+  if (value === null || typeof value !== 'object' || value instanceof Error) return value;
+  if (depth > DEPTH_LIMIT) return '[...]' as T;
+  if (Array.isArray(value)) {
+    let copy: unknown[] | undefined;
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      const censored = censorPersonalFields(item, depth + 1);
+      if (censored !== item) (copy ??= value.slice())[i] = censored;
+    }
+    return (copy ?? value) as T;
+  }
+  let copy: Record<string, unknown> | undefined;
+  const fields = value as Record<string, unknown>;
+  for (const key of Object.keys(fields)) {
+    const field = fields[key];
+    const censored = CENSORED.has(key) ? CENSOR : censorPersonalFields(field, depth + 1);
+    if (censored !== field) (copy ??= { ...fields })[key] = censored;
+  }
+  return (copy ?? value) as T;
+}
 
 // Fields of an error that name a code, a system call or a database object, never a value.
 const ERROR_FIELDS = [
@@ -105,7 +134,7 @@ export interface CreateLoggerOptions {
 
 /**
  * A pino JSON logger with personal-data redaction built in: fields named in PERSONAL_FIELDS are
- * censored, and an error under `err` or `error` keeps its type, code and frames, never its message
+ * censored at any depth (censorPersonalFields), and an error under `err` or `error` keeps its type, code and frames, never its message
  * (see errorSummary). A log message is fixed text: values go in fields, never into the message.
  */
 export function createLogger(options: CreateLoggerOptions = {}): Logger {
@@ -113,9 +142,21 @@ export function createLogger(options: CreateLoggerOptions = {}): Logger {
     level: options.level ?? 'info',
     base: options.base ?? {},
     timestamp: pino.stdTimeFunctions.isoTime,
-    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     serializers: { err: (e: unknown) => errorSummary(e), error: (e: unknown) => errorSummary(e) },
-    formatters: { level: (label) => ({ level: label }) },
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => censorPersonalFields(bindings),
+      log: (fields) => censorPersonalFields(fields),
+    },
   };
-  return options.destination ? pino(opts, options.destination) : pino(opts);
+  const logger = options.destination ? pino(opts, options.destination) : pino(opts);
+  // pino passes a child's bindings through no formatter, so the censor goes into child() itself;
+  // a child is made with Object.create(parent), so its own children inherit this child() too.
+  type Child = (this: Logger, bindings: Bindings, options?: ChildLoggerOptions) => Logger;
+  const pinoChild = logger.child as unknown as Child;
+  const child: Child = function (bindings, childOptions) {
+    return pinoChild.call(this, censorPersonalFields(bindings), childOptions);
+  };
+  logger.child = child as unknown as Logger['child'];
+  return logger;
 }
