@@ -27,7 +27,10 @@ export const GRADE_WORDS: Record<string, string> = {
   ABSENT: 'Absent (before 2016)',
 };
 
+const SPECIAL: Record<string, string> = { CHILDRENS_HOME: "Children's home", CCE_COUNTY_LINES: 'CCE and county lines' };
+
 export const words = (code: string) =>
+  SPECIAL[code] ??
   code
     .toLowerCase()
     .replace(/_/g, ' ')
@@ -78,7 +81,18 @@ const FIELD_ERRORS: Record<string, string> = {
   PURPOSE_MISSING: 'Choose why you are searching',
   PURPOSE_UNKNOWN: 'Choose why you are searching',
 };
-export const fieldError = (reason: string | null, fallback: string) => (reason && FIELD_ERRORS[reason]) || fallback;
+/** The node names the field even where its code is a general one (INVALID_FORMAT): the field's own words then. */
+const BY_FIELD: Record<string, string> = {
+  forename: 'NAME_INVALID',
+  surname: 'NAME_INVALID',
+  dob: 'DOB_INVALID',
+  sex: 'SEX_INVALID',
+  nhsNumber: 'NHS_NUMBER_INVALID',
+  chiNumber: 'CHI_NUMBER_INVALID',
+  pncId: 'PNC_ID_INVALID',
+};
+export const fieldError = (reason: string | null, field: string | null, fallback: string) =>
+  (reason && FIELD_ERRORS[reason]) || (field && BY_FIELD[field] && FIELD_ERRORS[BY_FIELD[field]]) || fallback;
 
 /** A refusal that is not about one field, in words. */
 export function refusalWords(code: string, reason: string | null): string {
@@ -90,3 +104,11 @@ export function refusalWords(code: string, reason: string | null): string {
   if (code === 'NETWORK') return 'The node did not answer. Check your connection and try again.';
   return 'Something went wrong. Try again, and tell the service desk if it keeps happening.';
 }
+
+/** A disclosed record's field path (facts.missingFrom.location) as words ("missing from location"). */
+export const fieldPath = (p: string) =>
+  p
+    .replace(/^facts\./, '')
+    .replace(/\./g, ' ')
+    .replace(/([a-z])([A-Z])/g, '$1 $2')
+    .toLowerCase();

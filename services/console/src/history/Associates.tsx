@@ -8,6 +8,14 @@ import { forceName, refusalWords, words } from '../words';
 import { Tel } from './Summary';
 
 type HistoryAssociate = ChildHistory['associates'][number];
+
+/** "Found with, 2 episodes (West Midlands Police)": one line per role and force. */
+function seenIn(a: HistoryAssociate): string {
+  const counts = new Map<string, number>();
+  for (const s of a.seenIn)
+    counts.set(`${words(s.role)} (${forceName(s.owner)})`, (counts.get(`${words(s.role)} (${forceName(s.owner)})`) ?? 0) + 1);
+  return [...counts].map(([k, n]) => (n > 1 ? k.replace(' (', `, ${n} episodes (`) : k)).join('; ');
+}
 type Request = { step: 'confirm' } | { step: 'asking' } | { step: 'named'; name: string } | { step: 'refused'; message: string };
 
 function Associate({ a, api, settings }: { a: HistoryAssociate; api: Api; settings: ConsoleSettings }) {
@@ -38,9 +46,7 @@ function Associate({ a, api, settings }: { a: HistoryAssociate; api: Api; settin
         <dl className="govuk-summary-list">
           <div className="govuk-summary-list__row">
             <dt className="govuk-summary-list__key">Seen in</dt>
-            <dd className="govuk-summary-list__value">
-              {a.seenIn.map((s) => `${words(s.role)} (${forceName(s.owner)})`).join('; ') || 'not recorded'}
-            </dd>
+            <dd className="govuk-summary-list__value">{seenIn(a) || 'not recorded'}</dd>
           </div>
           <div className="govuk-summary-list__row">
             <dt className="govuk-summary-list__key">Flags</dt>

@@ -23,7 +23,7 @@ export function MissingNow({ history }: { history: ChildHistory }) {
           .filter((s) => s.episode.status === 'OPEN')
           .map((s) => (
             <div
-              className="govuk-notification-banner govuk-notification-banner--success mcx-open"
+              className="govuk-notification-banner mcx-open"
               key={`${s.owner}/${s.episode.id}`}
               role="region"
               aria-label={`Open episode at ${forceName(s.owner)}`}

@@ -1,5 +1,5 @@
 import type { ChildHistory } from '../pages/History';
-import { forceName, GRADE_WORDS, when, words } from '../words';
+import { fieldPath, forceName, GRADE_WORDS, when, words } from '../words';
 
 type Incident = ChildHistory['incidents'][number];
 type Episode = Incident['sources'][number]['episode'];
@@ -68,9 +68,12 @@ export function Timeline({ history }: { history: ChildHistory }) {
                   <div className="govuk-summary-list__row">
                     <dt className="govuk-summary-list__key">As disclosed</dt>
                     <dd className="govuk-summary-list__value">
-                      The owner's policy {s.episode.disclosure.redacted.length ? `removed ${s.episode.disclosure.redacted.join(', ')}` : ''}
+                      The owner's policy{' '}
+                      {s.episode.disclosure.redacted.length ? `removed ${s.episode.disclosure.redacted.map(fieldPath).join(', ')}` : ''}
                       {s.episode.disclosure.redacted.length && s.episode.disclosure.coarsened.length ? ' and ' : ''}
-                      {s.episode.disclosure.coarsened.length ? `made ${s.episode.disclosure.coarsened.join(', ')} coarser` : ''}
+                      {s.episode.disclosure.coarsened.length
+                        ? `made the ${s.episode.disclosure.coarsened.map(fieldPath).join(', ')} coarser`
+                        : ''}
                     </dd>
                   </div>
                 )}

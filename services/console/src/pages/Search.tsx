@@ -70,7 +70,7 @@ export function Search(props: { api: Api; onFound: (answer: Answer) => void }) {
     } catch (err) {
       const api = err instanceof ApiError ? err : null;
       const id = api?.field ? FIELD_IDS[api.field] : api?.reason === 'IDENTITY_EMPTY' ? 'forename' : undefined;
-      if (api && id) setErrors({ [id]: fieldError(api.reason, api.message) });
+      if (api && id) setErrors({ [id]: fieldError(api.reason, api.field, api.message) });
       else setErrors({ search: api ? refusalWords(api.code, api.reason) : 'The search failed. Try again.' });
     } finally {
       setBusy(false);
