@@ -4,47 +4,27 @@ import type { IncomingHttpHeaders } from 'node:http';
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
 
-import type { DevIssuer } from '@mcx/auth';
-import type { DbHandle } from '@mcx/db';
-import type { LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 
 import { createAuthenticator, type Principal } from './auth/access.js';
 import { subgraphEntryGuard } from './auth/subgraph-guard.js';
 import type { Config } from './config.js';
-import { createContext, type Context } from './context.js';
+import type { Context, Services } from './context.js';
 import { createErrorHandling } from './error-handling.js';
 import { JtiStore } from './federation/jti-store.js';
-import { createPeerEndpoint, type PeerAnswerFault, type PeerEndpoint } from './federation/peer-endpoint.js';
+import { createPeerEndpoint, type PeerEndpoint } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
 import { graphqlLimits } from './graphql-limits.js';
 import { createJobs } from './jobs.js';
 import type { NodeKeys } from './keys.js';
 import type { SecurityLog } from './modules/audit/security-log.js';
 import type { Readiness } from './modules/node/node-status-service.js';
+import { createContext } from './request-context.js';
 import { resolvers } from './resolvers.js';
 import { buildSchema } from './schema.js';
-import { createServices, type BuiltServices, type Services } from './services.js';
+import { createServices, type AppDeps, type BuiltServices } from './services.js';
 
 export type { Readiness } from './modules/node/node-status-service.js';
-
-export interface AppDeps {
-  config: Config;
-  db: DbHandle;
-  logger: Logger;
-  keys: NodeKeys;
-  /** The federation trust (pinned operator key, manifest); null when not federated. */
-  trust?: Trust | null;
-  /** The development token issuer (never in production). */
-  devIssuer?: DevIssuer | null;
-  /** The federation's linkage service; null: this node accepts no identity. */
-  linkageEvaluator?: LinkageEvaluator | null;
-  /** The same service pinned to the previous key version, during a changeover. */
-  previousLinkageEvaluator?: LinkageEvaluator | null;
-  now?: () => Date;
-  /** Tests only: how this node, as a faulty peer, corrupts or delays its peer answers. */
-  peerAnswerFault?: PeerAnswerFault;
-}
 
 /** The node's parts that the HTTP edge (services/node/src/http/) serves. No sockets, no routes. */
 export interface App {

@@ -4,12 +4,42 @@ import type { AuditAction } from '@mcx/audit';
 import type { CaseRefRules, Viewer } from '@mcx/auth';
 import type { Logger } from '@mcx/logger';
 
-import { RequestAccess, type AuthorisedRead, type Principal, type RefusalSink } from './auth/access.js';
-import { auditConsultation, auditDisclosure, type ReadAuditor } from './modules/audit/read-audit.js';
+import type { AuthorisedRead, RequestAccess } from './auth/access.js';
+import type { FederatedReadService } from './federation/federated-read-service.js';
+import type { FederationClient } from './federation/federation-client.js';
+import type { AssociateDetailsService } from './modules/associate/associate-details-service.js';
+import type { AuditService } from './modules/audit/audit-service.js';
+import type { ReadAuditor } from './modules/audit/read-audit.js';
+import type { Discloser } from './modules/disclosure/disclose.js';
+import type { EpisodeService } from './modules/episode/episode-service.js';
+import type { HistoryService } from './modules/history/history-service.js';
+import type { NodeStatusService } from './modules/node/node-status-service.js';
+import type { RecordService } from './modules/records/record-service.js';
 import type { InTx } from './modules/records/record-store.js';
-import type { Services } from './services.js';
+import type { SubjectService } from './modules/subject/subject-service.js';
 
-export type { Services } from './services.js';
+// Types only, and only from the modules: the generated resolver types import this file, so
+// anything it imported that led back to them (createServices, createApp) would close a circle.
+
+/** Per-process services, built once by createServices and shared by every request. */
+export interface Services {
+  records: RecordService;
+  episodes: EpisodeService;
+  audit: AuditService;
+  subjects: SubjectService;
+  /** The owner's disclosure policy, the record signer and the members' contacts. */
+  disclosure: Discloser;
+  /** The calling end of the peer protocol; null when this node is not federated. */
+  federation: FederationClient | null;
+  /** The audited reads of the federation (federatedEpisodes and the history's reads). */
+  federatedReads: FederatedReadService;
+  /** A child's history and the locations of concern near a point, from the federation. */
+  history: HistoryService;
+  /** An associate's name from the force's records system, when the owner's policy releases it. */
+  associateDetails: AssociateDetailsService;
+  /** What the node says of itself (nodeStatus, /readyz). */
+  node: NodeStatusService;
+}
 
 /** What every resolver receives. Built once per request by createContext. */
 export interface Context {
@@ -37,46 +67,8 @@ export interface Context {
   ): Promise<void>;
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
-  /**
-   * Set when a member node calls through the peer protocol: the caller's audit entry it answers,
-   * its token's jti, and this node's disclosure entry once written (for the signed receipt).
-   */
   /** A peer's request: the caller's entry and token, this node's disclosure entry, and whether the answer was cut at a cap. */
   peerCall: { callerEntry: string; jti: string; entry: { id: string; hash: string } | null; truncated?: boolean } | null;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
-}
-
-// services/node/src/federation/ still imports it from here.
-export { committed } from './modules/audit/read-audit.js';
-
-/** Builds the per-request context from the already-verified principal. */
-export function createContext(input: {
-  requestId: string;
-  logger: Logger;
-  forceCode: string;
-  services: Services;
-  principal: Principal | null;
-  headers: IncomingHttpHeaders;
-  caseRefRules: CaseRefRules;
-  sink: Omit<RefusalSink, 'audit'>;
-  peerCall?: { callerEntry: string; jti: string } | null;
-}): Context {
-  const policy = input.services.disclosure.policy;
-  const { audit } = input.services;
-  return {
-    requestId: input.requestId,
-    logger: input.logger,
-    forceCode: input.forceCode,
-    access: new RequestAccess(input.principal, input.headers, input.forceCode, input.caseRefRules, { ...input.sink, audit }, policy),
-    services: input.services,
-    caseRefPattern: input.caseRefRules.caseRefPattern,
-    peerCall: input.peerCall ? { ...input.peerCall, entry: null } : null,
-    auditRead: (read, operation, queryIds, recordIds, reason = null) =>
-      auditConsultation(audit, read, operation, queryIds, recordIds, reason),
-    auditDisclosure: (read, operation, recordKey, outcome, reason) => auditDisclosure(audit, read, operation, recordKey, outcome, reason),
-    auditWrite(viewer, action, operation) {
-      return (tx, stored) => audit.recordInTx(tx, { action, viewer, operation, queryIds: stored, recordIds: stored, outcome: 'success' });
-    },
-  };
 }

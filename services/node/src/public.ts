@@ -1,6 +1,7 @@
 /** What @mcx/node offers the CLI and the tests. The node's process starts at main() (index.ts). */
 export { main } from './index.js';
-export { createApp, type App, type AppDeps } from './app.js';
+export { createApp, type App } from './app.js';
+export type { AppDeps } from './services.js';
 export { parseConfig, loadConfig, ConfigError, type Config } from './config.js';
 export { startNode, resolveDatabase, type RunningNode } from './start-node.js';
 export { generateNodeKeys, loadNodeKeys, writeNodeKeys, loadOrCreateNodeKeys, manifestKeys, KEY_FILES, type NodeKeys } from './keys.js';

@@ -1,5 +1,5 @@
 /** The node's resolver map: every module's resolvers, merged. No field is resolved here. */
-import type { Resolvers } from './__generated__/resolvers-types.js';
+import type { Resolvers } from './__generated__/resolver-map-types.js';
 import { resolvers as federation } from './federation/resolvers.js';
 import * as associate from './modules/associate/resolvers.js';
 import * as audit from './modules/audit/resolvers.js';

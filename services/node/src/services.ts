@@ -1,13 +1,18 @@
 /** The node's per-process services, built once from its configuration, keys, database and trust. */
 import { createHash } from 'node:crypto';
 
+import type { DevIssuer } from '@mcx/auth';
+import type { DbHandle } from '@mcx/db';
 import { createFanOut } from '@mcx/federation';
+import type { LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 
-import type { AppDeps } from './app.js';
 import type { Config } from './config.js';
+import type { Services } from './context.js';
 import { FederatedReadService } from './federation/federated-read-service.js';
 import { FederationClient } from './federation/federation-client.js';
+import type { PeerAnswerFault } from './federation/peer-endpoint.js';
+import type { Trust } from './federation/trust.js';
 import type { NodeKeys } from './keys.js';
 import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
 import { AuditService } from './modules/audit/audit-service.js';
@@ -27,22 +32,23 @@ import { ReferenceStore } from './modules/reference/reference-store.js';
 import { SubjectService } from './modules/subject/subject-service.js';
 import { SubjectStore } from './modules/subject/subject-store.js';
 
-/** Per-process services, built once by createServices and shared by every request. */
-export interface Services {
-  records: RecordService;
-  episodes: EpisodeService;
-  audit: AuditService;
-  subjects: SubjectService;
-  /** The owner's disclosure policy, the record signer and the members' contacts. */
-  disclosure: Discloser;
-  /** The calling end of the peer protocol; null when this node is not federated. */
-  federation: FederationClient | null;
-  /** A child's history and the locations of concern near a point, from the federation. */
-  history: HistoryService;
-  /** An associate's name from the force's records system, when the owner's policy releases it. */
-  associateDetails: AssociateDetailsService;
-  /** What the node says of itself (nodeStatus, /readyz). */
-  node: NodeStatusService;
+/** What createApp (and so createServices) is built from. */
+export interface AppDeps {
+  config: Config;
+  db: DbHandle;
+  logger: Logger;
+  keys: NodeKeys;
+  /** The federation trust (pinned operator key, manifest); null when not federated. */
+  trust?: Trust | null;
+  /** The development token issuer (never in production). */
+  devIssuer?: DevIssuer | null;
+  /** The federation's linkage service; null: this node accepts no identity. */
+  linkageEvaluator?: LinkageEvaluator | null;
+  /** The same service pinned to the previous key version, during a changeover. */
+  previousLinkageEvaluator?: LinkageEvaluator | null;
+  now?: () => Date;
+  /** Tests only: how this node, as a faulty peer, corrupts or delays its peer answers. */
+  peerAnswerFault?: PeerAnswerFault;
 }
 
 /** The services and what the app around them needs: the security log, the reference data, and a close for the fan-outs. */
@@ -152,6 +158,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     subjects,
     disclosure,
     federation: federation.client,
+    federatedReads: reads,
     history: new HistoryService({ reads, rules: historyRules }),
     associateDetails: new AssociateDetailsService({ forceCode: config.forceCode, records, disclosure, audit, source }),
     node: new NodeStatusService({

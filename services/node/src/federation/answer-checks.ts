@@ -21,10 +21,10 @@ import {
 } from '@mcx/federation';
 
 import type { McxMatchStrength } from '../__generated__/resolvers-types.js';
-import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
+import type { AssociatePointerRecord } from '../modules/associate/associate-model.js';
 import { EPISODE_SCHEMA, type EpisodeRecord } from '../modules/episode/episode-model.js';
 import type { FederatedEpisodeModel, LocationNearModel } from '../modules/history/history-model.js';
-import { LOCATION_SCHEMA, type LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import { LOCATION_SCHEMA, type LocationRecord } from '../modules/location-of-concern/location-model.js';
 import { haversineMetres } from '../modules/records/location.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
 import type { Received, ReceivedSchema } from '../modules/records/record-schemas.js';

@@ -11,9 +11,9 @@ import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { McxChildIdentityInput } from '../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../auth/access.js';
-import { committed, type Context } from '../context.js';
+import { linkageError } from '../errors.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
-import { linkageError } from '../modules/subject/resolvers.js';
+import { committed } from '../modules/audit/read-audit.js';
 import type { SubjectService } from '../modules/subject/subject-service.js';
 import type { Near } from './answer-checks.js';
 import type { FederatedOutcome, FederationClient } from './federation-client.js';
@@ -166,10 +166,4 @@ export class FederatedReadService {
       (a) => a.locations.map((l) => `${l.location.record.owner}/${l.location.record.id}`),
     );
   }
-}
-
-/** The federated reads over this process's services (it holds no state of its own). */
-export function federatedReads(ctx: Context): FederatedReadService {
-  const { federation, audit, subjects } = ctx.services;
-  return new FederatedReadService({ forceCode: ctx.forceCode, federation, audit, subjects });
 }

@@ -8,12 +8,13 @@
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { AuthorisedRead } from '../auth/access.js';
-import { committed, type Context } from '../context.js';
-import type { AssociateRecord } from '../modules/associate/associate-spec.js';
+import type { Context } from '../context.js';
+import type { AssociateRecord } from '../modules/associate/associate-model.js';
+import { committed } from '../modules/audit/read-audit.js';
 import { discloseAssociate } from '../modules/disclosure/disclose.js';
 import { withholdingRule } from '../modules/disclosure/policy.js';
 import type { EpisodeRecord } from '../modules/episode/episode-model.js';
-import type { LocationRecord } from '../modules/location-of-concern/location-spec.js';
+import type { LocationRecord } from '../modules/location-of-concern/location-model.js';
 import { byPolicy } from '../modules/records/audited-read.js';
 import type { Grading } from '../modules/records/grading.js';
 import { boundingBox, haversineMetres } from '../modules/records/location.js';

@@ -15,7 +15,7 @@ import {
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { AuthorisedRead } from '../auth/access.js';
-import type { AssociatePointerRecord } from '../modules/disclosure/disclose.js';
+import type { AssociatePointerRecord } from '../modules/associate/associate-model.js';
 import type { FederatedEpisodeModel, LocationNearModel } from '../modules/history/history-model.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
 import { checkHistory, checkLinks, checkLocations, checkPointers, type Near } from './answer-checks.js';

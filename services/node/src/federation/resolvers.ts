@@ -5,13 +5,11 @@
  * (PeerAnswerService shapes and audits the disclosure). Each resolver guards, parses its input
  * and calls a service.
  */
-import { GraphQLError } from 'graphql';
-
-import { ErrorCode } from '@mcx/errors';
 import { KEY_KIND_STRENGTH, type KeyKind } from '@mcx/linkage';
 
-import type { McxFederatedEpisodeResolvers, McxPeerKeyInput, QueryResolvers, Resolvers } from '../__generated__/resolvers-types.js';
-import { federatedReads } from './federated-read-service.js';
+import type { McxFederatedEpisodeResolvers, QueryResolvers, Resolvers } from '../__generated__/resolver-map-types.js';
+import type { McxPeerKeyInput } from '../__generated__/resolvers-types.js';
+import { BadUserInputError } from '../errors.js';
 import { peerAnswers, type PeerKey } from './peer-answer-service.js';
 
 /** The most keys one request may carry (one identity makes about a dozen, two key versions double it). */
@@ -29,7 +27,7 @@ const VERSION = /^[A-Za-z0-9][A-Za-z0-9._-]{0,31}$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
 
 function badInput(message: string): never {
-  throw new GraphQLError(message, { extensions: { code: ErrorCode.BAD_USER_INPUT } });
+  throw new BadUserInputError(message);
 }
 
 function checkKey(k: McxPeerKeyInput, i: number): PeerKey {
@@ -51,7 +49,7 @@ function checkKeys(keys: readonly McxPeerKeyInput[]): PeerKey[] {
 
 const federatedEpisodes: NonNullable<QueryResolvers['federatedEpisodes']> = async (_, { identity }, ctx) => {
   const read = await ctx.access.requireRead('federatedEpisodes');
-  const answer = await federatedReads(ctx).history(read, 'federatedEpisodes', identity);
+  const answer = await ctx.services.federatedReads.history(read, 'federatedEpisodes', identity);
   const newestFirst = (a: { episode: { record: { facts: { reportedAt: string } } } }, b: typeof a) =>
     b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt);
   return {

@@ -13,7 +13,7 @@ import { auditDisclosure } from '../audit/read-audit.js';
 import type { AssociateDetailsSource, AssociateName } from '../disclosure/associate-details.js';
 import type { Discloser } from '../disclosure/disclose.js';
 import { associateDetailsRefusal, withholdingRule } from '../disclosure/policy.js';
-import { notDisclosable } from '../records/audited-read.js';
+import { notDisclosable } from '../disclosure/shape-by-policy.js';
 import type { RecordService } from '../records/record-service.js';
 import type { AssociateModel, AssociateRecord } from './associate-model.js';
 

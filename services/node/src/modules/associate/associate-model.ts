@@ -1,9 +1,21 @@
 import type { McxAgeBand, McxAssociateFlag, McxSex } from '../../__generated__/resolvers-types.js';
-import type { DisclosureNote } from '../disclosure/disclose.js';
 import type { Grading } from '../records/grading.js';
 import type { BaseContent, Envelope, StoredRecord } from '../records/record-kind.js';
 
 export const ASSOCIATE_SCHEMA = 'mcx.associate/1';
+
+/** The note a disclosed view (an associate pointer, an episode) carries inside its signed bytes. */
+export interface DisclosureNote {
+  /** The policy version that shaped this view. */
+  policy: string;
+  /**
+   * Paths the policy withholds from this requester (a list filtered, or a field emptied),
+   * named whether or not a value was there, so the note reveals nothing of what it hides.
+   */
+  redacted: string[];
+  /** Paths the policy makes coarser for this requester (a placement's address to its postcode district). */
+  coarsened: string[];
+}
 
 /** Descriptors are facts as recorded; flags are the owner's assessment (DPA s38(2)). */
 export interface AssociateContent extends BaseContent {

@@ -4,9 +4,6 @@ import { checkBase, type RecordKindSpec, type WriteRules } from '../records/reco
 import { InputChecker, type Checked } from '../records/validation.js';
 import { ASSOCIATE_SCHEMA, type AssociateContent } from './associate-model.js';
 
-// services/node/src/federation/ still imports these types from here.
-export type { AssociateModel, AssociateRecord } from './associate-model.js';
-
 const CHILD_BANDS: McxAgeBand[] = ['UNDER_13', 'AGE_13_15', 'AGE_16_17'];
 
 /** Validates an associate: minimal descriptors, flags, and a 3x5x2 grading. */

@@ -1,9 +1,10 @@
-import type { McxAssociatePointerResolvers, McxAssociateResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { McxAssociatePointerResolvers, McxAssociateResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Context } from '../../context.js';
 import { refusalError } from '../../errors.js';
 import { discloseAssociate } from '../disclosure/disclose.js';
-import { auditedRead, notDisclosable, type Shaped } from '../records/audited-read.js';
+import { notDisclosable, type Shaped } from '../disclosure/shape-by-policy.js';
+import { auditedRead } from '../records/audited-read.js';
 import { recordFields, type StoredRecord } from '../records/record-kind.js';
 import { associateKeyWriters } from './associate-identity.js';
 import type { AssociateModel, AssociatePointerModel, AssociateRecord } from './associate-model.js';

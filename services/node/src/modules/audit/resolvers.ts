@@ -1,7 +1,8 @@
 import type { StoredEntry } from '@mcx/audit';
 import { McxError } from '@mcx/errors';
 
-import type { McxAuditAction, McxAuditOutcome, MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
+import type { McxAuditAction, McxAuditOutcome } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { BadUserInputError, NodeErrorCode, toGraphQLError } from '../../errors.js';
 import type { AuditFilter } from './audit-store.js';

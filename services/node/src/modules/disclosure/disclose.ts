@@ -6,7 +6,7 @@
  * against the owner's keys in the trust manifest. Only records whose stored signature verified
  * here are shaped (RecordService checks it): a record changed in the database is never signed again.
  */
-import type { AssociatePointerRecord, AssociateRecord } from '../associate/associate-model.js';
+import type { AssociatePointerRecord, AssociateRecord, DisclosureNote } from '../associate/associate-model.js';
 import type { EpisodeRecord, Place } from '../episode/episode-model.js';
 import type { Grading } from '../records/grading.js';
 import { isVerified } from '../records/record-integrity.js';
@@ -20,22 +20,6 @@ import {
   type PolicyRule,
   type Requester,
 } from './policy.js';
-
-// services/node/src/federation/ imports these from here.
-export type { AssociatePointerModel, AssociatePointerRecord } from '../associate/associate-model.js';
-
-/** The note a disclosed view carries inside its signed bytes. */
-export interface DisclosureNote {
-  /** The policy version that shaped this view. */
-  policy: string;
-  /**
-   * Paths the policy withholds from this requester (a list filtered, or a field emptied),
-   * named whether or not a value was there, so the note reveals nothing of what it hides.
-   */
-  redacted: string[];
-  /** Paths the policy makes coarser for this requester (a placement's address to its postcode district). */
-  coarsened: string[];
-}
 
 /** The outcome for one record. */
 export type Disclosed<T> =

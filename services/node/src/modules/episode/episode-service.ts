@@ -4,7 +4,7 @@ import type { AuditService } from '../audit/audit-service.js';
 import { auditConsultation } from '../audit/read-audit.js';
 import type { Discloser } from '../disclosure/disclose.js';
 import { withholdingRule } from '../disclosure/policy.js';
-import { shapeByPolicy } from '../records/audited-read.js';
+import { shapeByPolicy } from '../disclosure/shape-by-policy.js';
 import type { Grading } from '../records/grading.js';
 import { outcomeError, type Published, type RecordService } from '../records/record-service.js';
 import type { InTx } from '../records/record-store.js';

@@ -1,6 +1,6 @@
-import type { MissingEpisodeResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { MissingEpisodeResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
 import { BadUserInputError, toGraphQLError } from '../../errors.js';
-import type { DisclosureNote } from '../disclosure/disclose.js';
+import type { DisclosureNote } from '../associate/associate-model.js';
 import { auditedRead } from '../records/audited-read.js';
 import { recordFields } from '../records/record-kind.js';
 import type { EpisodeRecord } from './episode-model.js';

@@ -8,9 +8,9 @@ import type {
   McxIncidentResolvers,
   McxIncidentSourceResolvers,
   McxLocationOfConcernNearResolvers,
-  McxNearInput,
   Resolvers,
-} from '../../__generated__/resolvers-types.js';
+} from '../../__generated__/resolver-map-types.js';
+import type { McxNearInput } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { BadUserInputError } from '../../errors.js';
 import { confirmWithOwner } from './reconcile.js';

@@ -5,9 +5,6 @@ import { checkBase, type RecordKindSpec, type WriteRules } from '../records/reco
 import { InputChecker, type Checked } from '../records/validation.js';
 import { LOCATION_SCHEMA, type LocationContent } from './location-model.js';
 
-// services/node/src/federation/ still imports these from here.
-export { LOCATION_SCHEMA, type LocationModel, type LocationRecord } from './location-model.js';
-
 /** Validates a location of concern: a place with a point or postcode, concerns and grading. */
 export function checkLocationInput(input: McxLocationOfConcernInput, rules: WriteRules): Checked<LocationContent> {
   const c = new InputChecker();

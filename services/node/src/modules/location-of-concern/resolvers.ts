@@ -1,4 +1,4 @@
-import type { McxLocationOfConcernResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { McxLocationOfConcernResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
 import { auditedRead } from '../records/audited-read.js';
 import { recordFields } from '../records/record-kind.js';
 import type { LocationRecord } from './location-model.js';

@@ -1,4 +1,4 @@
-import type { Resolvers } from '../../__generated__/resolvers-types.js';
+import type { Resolvers } from '../../__generated__/resolver-map-types.js';
 
 export const resolvers = {
   Query: {

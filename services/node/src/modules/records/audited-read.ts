@@ -1,22 +1,8 @@
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Context } from '../../context.js';
-import { NodeErrorCode } from '../../errors.js';
-import { disclose, type Discloser } from '../disclosure/disclose.js';
 import type { Requester } from '../disclosure/policy.js';
+import { shapeByPolicy, type Shaped } from '../disclosure/shape-by-policy.js';
 import type { Kind, StoredRecord } from './record-kind.js';
-
-/** What a shaper makes of a readable record: the view to release, or the code it was withheld for. */
-export type Shaped<R> = { released: R } | { withheld: string };
-
-/** The owner's disclosure policy on one record: the record (or its disclosed view), or NOT_DISCLOSABLE with its rule. */
-export function shapeByPolicy<T extends { kind: Kind; owner: string }>(
-  discloser: Discloser,
-  requester: Requester,
-  stored: StoredRecord<T>,
-): Shaped<StoredRecord<T>> {
-  const d = disclose(discloser, requester, stored);
-  return d.outcome === 'disclosed' ? { released: d.record } : { withheld: notDisclosable(d.rule) };
-}
 
 /** shapeByPolicy with this request's discloser. */
 export function byPolicy<T extends { kind: Kind; owner: string }>(
@@ -25,11 +11,6 @@ export function byPolicy<T extends { kind: Kind; owner: string }>(
   stored: StoredRecord<T>,
 ): Shaped<StoredRecord<T>> {
   return shapeByPolicy(ctx.services.disclosure, requester, stored);
-}
-
-/** The reason a record was withheld by the owner's policy: NOT_DISCLOSABLE and the rule (NOT_DISCLOSABLE:GRADE_E). */
-export function notDisclosable(rule: string): string {
-  return `${NodeErrorCode.NOT_DISCLOSABLE}:${rule}`;
 }
 
 /**

@@ -29,8 +29,7 @@ import type {
 } from '../../__generated__/resolvers-types.js';
 import { DateScalar, DateTimeScalar } from '../../scalars.js';
 import { loadTypeDefs } from '../../schema.js';
-import type { AssociatePointerRecord } from '../associate/associate-model.js';
-import type { DisclosureNote } from '../disclosure/disclose.js';
+import type { AssociatePointerRecord, DisclosureNote } from '../associate/associate-model.js';
 import { EPISODE_SCHEMA, type EpisodeRecord } from '../episode/episode-model.js';
 import { LOCATION_SCHEMA, type LocationRecord } from '../location-of-concern/location-model.js';
 import { HANDLING, INTELLIGENCE, SOURCE, type Grading } from './grading.js';

@@ -1,4 +1,5 @@
-import type { McxRecordState, McxRestrictionReason, MutationResolvers, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { MutationResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
+import type { McxRecordState, McxRestrictionReason } from '../../__generated__/resolvers-types.js';
 import { kindFromGraphql, kindToGraphql } from './record-kind.js';
 
 function ref(

@@ -1,9 +1,7 @@
-import type { McxSubjectInput, Resolvers } from '../../__generated__/resolvers-types.js';
+import type { Resolvers } from '../../__generated__/resolver-map-types.js';
+import type { McxSubjectInput } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { identityInputError, linkageError } from '../../errors.js';
-
-// services/node/src/federation/federated-read-service.ts still imports it from here.
-export { linkageError } from '../../errors.js';
 
 async function publish(operation: 'publishSubject' | 'rekeySubject', input: McxSubjectInput, ctx: Context) {
   const viewer = await ctx.access.requireWrite(operation);
