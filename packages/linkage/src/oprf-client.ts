@@ -1,13 +1,11 @@
-import { ristretto255_oprf } from '@noble/curves/ed25519.js';
-
 import { McxError } from '@mcx/errors';
 
 import { parseIdentity, type AssociateIdentity } from './identity.js';
 import { buildKeyInputs, type KeyKind, type KeyRole, type KeyStrength, type KeyVariant } from './keys.js';
 import { LinkageErrorCode } from './linkage-errors.js';
 import { NORMALISATION_VERSION } from './normalise.js';
+import { blindElement, finalizeElement, randomScalar, scalarFromRng } from './oprf-suite.js';
 
-const { oprf } = ristretto255_oprf;
 const encoder = new TextEncoder();
 
 /** Bytes of the RFC 9497 output (SHA-512, 64 bytes) kept as the linkage key: 256 bits. */
@@ -45,7 +43,10 @@ export interface DerivedLinkageKey {
 /** Blind every input (fresh random blind each). Send `blinded`; keep `state` secret. */
 export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8Array[]; state: BlindState } {
   const bytes = inputs.map((s) => encoder.encode(s));
-  const results = bytes.map((b) => (rng ? oprf.blind(b, rng) : oprf.blind(b)));
+  const results = bytes.map((b) => {
+    const blind = rng ? scalarFromRng(rng) : randomScalar();
+    return { blind, blinded: blindElement(b, blind) };
+  });
   return {
     blinded: results.map((r) => r.blinded),
     state: { inputs: bytes, blinds: results.map((r) => r.blind) },
@@ -65,7 +66,7 @@ export function finalizeAll(state: BlindState, evaluated: readonly Uint8Array[])
     const blind = state.blinds[i];
     if (!input || !blind) throw new McxError(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `blind state missing entry ${i}`);
     try {
-      const out = oprf.finalize(input, blind, e);
+      const out = finalizeElement(input, blind, e);
       return Buffer.from(out.subarray(0, LINKAGE_KEY_BYTES)).toString('base64url');
     } catch (cause) {
       throw new McxError(LinkageErrorCode.LINKAGE_EVALUATION_INVALID, `evaluated element ${i} is not a valid ristretto255 point`, {

@@ -1,4 +1,3 @@
-import { ristretto255_hasher, ristretto255_oprf } from '@noble/curves/ed25519.js';
 import { describe, expect, it } from 'vitest';
 
 import { McxError } from '@mcx/errors';
@@ -6,35 +5,57 @@ import { McxError } from '@mcx/errors';
 import { buildKeyInputs } from './keys.js';
 import { blindAll, deriveLinkageKeys, finalizeAll, type LinkageEvaluator } from './oprf-client.js';
 import { createInProcessEvaluator, deriveOprfKey, evaluateBatch, generateOprfKey } from './oprf-server.js';
+import { blindElement, finalizeElement, hashToGroup } from './oprf-suite.js';
 
 const hex = (s: string) => Uint8Array.from(Buffer.from(s, 'hex'));
 const toHex = (b: Uint8Array) => Buffer.from(b).toString('hex');
 const now = new Date('2025-06-01T00:00:00Z');
 const KEY_A = deriveOprfKey('2025-01', new Uint8Array(32).fill(1));
 const KEY_B = deriveOprfKey('2025-07', new Uint8Array(32).fill(2));
-const HASH_TO_GROUP_DST = 'HashToGroup-OPRFV1-\x00-ristretto255-SHA512';
 const child = { forename: 'Olivia', surname: 'Hart', dob: '2009-04-02', sex: 'F' as const, nhsNumber: '9990000026' };
 
-describe('RFC 9497 ristretto255-SHA512 OPRF mode, test vector 1', () => {
-  // RFC 9497 appendix A.1.1: Seed a3..a3, KeyInfo "test key".
+describe('RFC 9497 ristretto255-SHA512 OPRF mode (appendix A.1.1)', () => {
+  // Seed a3..a3, KeyInfo "test key"; both vectors share the blind.
   const skSm = '5ebcea5ee37023ccb9fc2d2019f9d7737be85591ae8652ffa9ef0f4d37063b0e';
   const blind = '64d37aed22a27f5191de1c1d69fadb899d8862b58eb4220029e036ec4c1f6706';
-  const blinded = '609a0ae68c15a3cf6903766461307e5c8bb2f95e7e6550e1ffa2dc99e412803c';
-  const evaluated = '7ec6578ae5120958eb2db1745758ff379e77cb64fe77b0b2d8cc917ea0869c7e';
-  const output =
-    '527759c3d9366f277d8c6020418d96bb393ba2afb20ff90df23fb7708264e2f3ab9135e3bd69955851de4b1f9fe8a0973396719b7912ba9ee8aa7d0b5e24bcf6';
+  const vectors = [
+    {
+      input: '00',
+      blinded: '609a0ae68c15a3cf6903766461307e5c8bb2f95e7e6550e1ffa2dc99e412803c',
+      evaluated: '7ec6578ae5120958eb2db1745758ff379e77cb64fe77b0b2d8cc917ea0869c7e',
+      output:
+        '527759c3d9366f277d8c6020418d96bb393ba2afb20ff90df23fb7708264e2f3ab9135e3bd69955851de4b1f9fe8a0973396719b7912ba9ee8aa7d0b5e24bcf6',
+    },
+    {
+      input: '5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a5a',
+      blinded: 'da27ef466870f5f15296299850aa088629945a17d1f5b7f5ff043f76b3c06418',
+      evaluated: 'b4cbf5a4f1eeda5a63ce7b77c7d23f461db3fcab0dd28e4e17cecb5c90d02c25',
+      output:
+        'f4a74c9c592497375e796aa837e907b1a045d34306a749db9f34221f7e750cb4f2a6413a6bf6fa5e19ba6348eb673934a722a7ede2e7621306d18951e7cf2c73',
+    },
+  ];
 
-  it('derives the key, evaluates and finalises exactly as the RFC', () => {
-    const key = deriveOprfKey('rfc', new Uint8Array(32).fill(0xa3), 'test key');
-    expect(key.key).toBe(skSm);
-    expect(toHex(evaluateBatch(key, [hex(blinded)])[0] ?? new Uint8Array())).toBe(evaluated);
-    expect(toHex(ristretto255_oprf.oprf.finalize(hex('00'), hex(blind), hex(evaluated)))).toBe(output);
+  it('derives the RFC key from its seed and key info', () => {
+    expect(deriveOprfKey('rfc', new Uint8Array(32).fill(0xa3), 'test key').key).toBe(skSm);
   });
 
-  it('blinds as hash-to-group(input) times the blind, under the RFC domain tag', () => {
-    const scalar = BigInt(`0x${toHex(hex(blind).reverse())}`);
-    const point = ristretto255_hasher.hashToCurve(hex('00'), { DST: HASH_TO_GROUP_DST });
-    expect(toHex(point.multiply(scalar).toBytes())).toBe(blinded);
+  it.each(vectors.map((v, i) => [i + 1, v] as const))('vector %i: blinds, evaluates and finalises exactly as the RFC', (_, v) => {
+    const key = deriveOprfKey('rfc', new Uint8Array(32).fill(0xa3), 'test key');
+    expect(toHex(blindElement(hex(v.input), hex(blind)))).toBe(v.blinded);
+    expect(toHex(evaluateBatch(key, [hex(v.blinded)])[0] ?? new Uint8Array())).toBe(v.evaluated);
+    expect(toHex(finalizeElement(hex(v.input), hex(blind), hex(v.evaluated)))).toBe(v.output);
+    // The public path keeps the first 32 bytes, base64url.
+    const state = { inputs: [hex(v.input)], blinds: [hex(blind)] };
+    expect(finalizeAll(state, [hex(v.evaluated)])).toEqual([Buffer.from(v.output.slice(0, 64), 'hex').toString('base64url')]);
+  });
+
+  it('blinds through blindAll with a seeded source exactly as the RFC (rng bytes = blind - 1, mod order - 1, plus 1)', () => {
+    const blindMinusOne = Buffer.from(blind, 'hex');
+    blindMinusOne[0] = (blindMinusOne[0] ?? 0) - 1; // low byte is 0x64: no borrow
+    const rng = () => Uint8Array.from([...blindMinusOne, ...new Uint8Array(16)]);
+    const { blinded, state } = blindAll(['\x00', 'Z'.repeat(17)], rng);
+    expect(blinded.map(toHex)).toEqual(vectors.map((v) => v.blinded));
+    expect(state.blinds.map(toHex)).toEqual([blind, blind]);
   });
 });
 
@@ -131,7 +152,7 @@ describe('deriveLinkageKeys', () => {
     expect(seen).toHaveLength(inputs.length);
     const sent = Buffer.concat(seen).toString('latin1');
     for (const [i, input] of inputs.entries()) {
-      const plainPoint = ristretto255_hasher.hashToCurve(new TextEncoder().encode(input), { DST: HASH_TO_GROUP_DST }).toBytes();
+      const plainPoint = hashToGroup(new TextEncoder().encode(input));
       expect(toHex(seen[i] ?? new Uint8Array())).not.toBe(toHex(plainPoint));
       expect(sent).not.toContain(input);
     }
