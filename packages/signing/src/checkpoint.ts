@@ -1,10 +1,29 @@
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
-import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
-import { keyResolverFromKeys, type KeyResolver } from './key-resolver.js';
+import {
+  checkHeader,
+  decodeBase64url,
+  decodeJws,
+  encodeBase64url,
+  encodeHeader,
+  signInput,
+  verifyInput,
+  type HeaderProblem,
+} from './jws.js';
+import { keyResolverFromKeys, type KeyLookupFailure, type KeyResolver } from './key-resolver.js';
 import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
-import { CHECKPOINT_REFUSAL, CheckpointErrorCode, KeyErrorCode } from './signing-errors.js';
+import { CheckpointErrorCode, KeyErrorCode } from './signing-errors.js';
+
+/** The checkpoint refusal for each header problem and key lookup failure; a new problem fails to compile until it has one. */
+const CHECKPOINT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, CheckpointErrorCode>> = {
+  MALFORMED: CheckpointErrorCode.CHECKPOINT_MALFORMED,
+  WRONG_ALG: CheckpointErrorCode.CHECKPOINT_WRONG_ALG,
+  WRONG_TYP: CheckpointErrorCode.CHECKPOINT_WRONG_TYP,
+  UNKNOWN_KEY: CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY,
+  REVOKED_KEY: CheckpointErrorCode.CHECKPOINT_REVOKED_KEY,
+  KEY_NOT_FOR_JOB: CheckpointErrorCode.CHECKPOINT_KEY_NOT_FOR_JOB,
+};
 
 /** A signed statement of a node's audit log head: after `size` entries, the head hash was `headHash`. */
 export interface Checkpoint {

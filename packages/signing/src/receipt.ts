@@ -1,10 +1,29 @@
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
-import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
-import type { KeyResolver } from './key-resolver.js';
+import {
+  checkHeader,
+  decodeBase64url,
+  decodeJws,
+  encodeBase64url,
+  encodeHeader,
+  signInput,
+  verifyInput,
+  type HeaderProblem,
+} from './jws.js';
+import type { KeyLookupFailure, KeyResolver } from './key-resolver.js';
 import type { SigningKey } from './keys.js';
-import { KeyErrorCode, RECEIPT_REFUSAL, ReceiptErrorCode } from './signing-errors.js';
+import { KeyErrorCode, ReceiptErrorCode } from './signing-errors.js';
+
+/** The receipt refusal for each header problem and key lookup failure. */
+const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
+  MALFORMED: ReceiptErrorCode.RECEIPT_MALFORMED,
+  WRONG_ALG: ReceiptErrorCode.RECEIPT_WRONG_ALG,
+  WRONG_TYP: ReceiptErrorCode.RECEIPT_WRONG_TYP,
+  UNKNOWN_KEY: ReceiptErrorCode.RECEIPT_UNKNOWN_KEY,
+  REVOKED_KEY: ReceiptErrorCode.RECEIPT_REVOKED_KEY,
+  KEY_NOT_FOR_JOB: ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB,
+};
 
 /** The `typ` of a disclosure receipt: signed with the audit-checkpoint key, but never a checkpoint. */
 export const RECEIPT_TYP = 'mcx-receipt+jws';

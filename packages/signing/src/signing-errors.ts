@@ -1,6 +1,3 @@
-import type { HeaderProblem } from './jws.js';
-import type { KeyLookupFailure } from './key-resolver.js';
-
 // Node token codes are in node-token-errors.ts; these are the other codes @mcx/signing throws.
 
 /** Loading keys, and signing with a key of the wrong job. */
@@ -63,23 +60,3 @@ export const ReceiptErrorCode = {
   RECEIPT_BAD_SIGNATURE: 'RECEIPT_BAD_SIGNATURE',
 } as const;
 export type ReceiptErrorCode = (typeof ReceiptErrorCode)[keyof typeof ReceiptErrorCode];
-
-/** The checkpoint refusal for each header problem and key lookup failure; a new problem fails to compile until it has one. */
-export const CHECKPOINT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, CheckpointErrorCode>> = {
-  MALFORMED: CheckpointErrorCode.CHECKPOINT_MALFORMED,
-  WRONG_ALG: CheckpointErrorCode.CHECKPOINT_WRONG_ALG,
-  WRONG_TYP: CheckpointErrorCode.CHECKPOINT_WRONG_TYP,
-  UNKNOWN_KEY: CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY,
-  REVOKED_KEY: CheckpointErrorCode.CHECKPOINT_REVOKED_KEY,
-  KEY_NOT_FOR_JOB: CheckpointErrorCode.CHECKPOINT_KEY_NOT_FOR_JOB,
-};
-
-/** The receipt refusal for each header problem and key lookup failure. */
-export const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
-  MALFORMED: ReceiptErrorCode.RECEIPT_MALFORMED,
-  WRONG_ALG: ReceiptErrorCode.RECEIPT_WRONG_ALG,
-  WRONG_TYP: ReceiptErrorCode.RECEIPT_WRONG_TYP,
-  UNKNOWN_KEY: ReceiptErrorCode.RECEIPT_UNKNOWN_KEY,
-  REVOKED_KEY: ReceiptErrorCode.RECEIPT_REVOKED_KEY,
-  KEY_NOT_FOR_JOB: ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB,
-};
