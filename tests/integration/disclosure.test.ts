@@ -11,7 +11,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   AssociatePointerDocument,
   LocalAssociateDocument,
-  McxClientError,
   RequestAssociateDetailsDocument,
   type McxClient,
   type McxGradingInput,
@@ -21,6 +20,7 @@ import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
 import { allEntries } from '../testkit/audit.js';
 import { grade, MATRIX, MATRIX_EPISODE, RECORDS, REFUSED, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
 import { episodeInput, localEpisode, localEpisodes, publishEpisode } from '../testkit/episodes.js';
+import { expectGraphQLError } from '../testkit/graphql.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
 
@@ -128,9 +128,7 @@ describe('the disclosure matrix', () => {
   for (const row of REFUSED) {
     it(`${row.who.name}: refused before any record is read`, async () => {
       const client = await as(row.who);
-      const err = await localEpisode(client, 'WMP', ids.p).catch((e: unknown) => e);
-      expect(err).toBeInstanceOf(McxClientError);
-      expect((err as McxClientError).errors[0]?.extensions).toMatchObject({ code: 'FORBIDDEN', reason: row.reason });
+      await expectGraphQLError(localEpisode(client, 'WMP', ids.p), 'FORBIDDEN', row.reason);
     });
   }
 
@@ -259,8 +257,7 @@ describe('associates go out as pointers; a name only on an audited request', () 
     ];
     for (const [who, id, reason] of cases) {
       const client = await as(who);
-      const err = await client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id }).catch((e: unknown) => e);
-      expect((err as McxClientError).errors?.[0]?.extensions, reason).toMatchObject({ code: 'FORBIDDEN', reason });
+      await expectGraphQLError(client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id }), 'FORBIDDEN', reason);
     }
     const auditor = await t.as({ roles: ['auditor'] });
     const entries = (await allEntries(auditor)).filter((e) => e.operation === 'requestAssociateDetails' && e.outcome === 'REFUSED');
@@ -291,20 +288,23 @@ describe('associates go out as pointers; a name only on an audited request', () 
 
   it("another force's associate: never asked between nodes, the owner is named instead", async () => {
     const client = await as(gmpPolice);
-    const err = await client.request(RequestAssociateDetailsDocument, { owner: 'GMP', id: adult }).catch((e: unknown) => e);
-    expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({ code: 'NOT_FOUND', reason: 'DETAILS_OWNER_REMOTE' });
-    expect((err as McxClientError).errors?.[0]?.message).toMatch(/ask GMP/);
+    const err = await expectGraphQLError(
+      client.request(RequestAssociateDetailsDocument, { owner: 'GMP', id: adult }),
+      'NOT_FOUND',
+      'DETAILS_OWNER_REMOTE',
+    );
+    expect(err.message).toMatch(/ask GMP/);
   });
 
   it('a records system that is down gives a clear error, audited, and no name', async () => {
     recordsSystemUp = false;
     try {
       const client = await as(gmpPolice);
-      const err = await client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id: adult }).catch((e: unknown) => e);
-      expect((err as McxClientError).errors?.[0]?.extensions).toMatchObject({
-        code: 'SERVICE_UNAVAILABLE',
-        reason: 'DETAILS_SOURCE_UNAVAILABLE',
-      });
+      await expectGraphQLError(
+        client.request(RequestAssociateDetailsDocument, { owner: 'WMP', id: adult }),
+        'SERVICE_UNAVAILABLE',
+        'DETAILS_SOURCE_UNAVAILABLE',
+      );
       const auditor = await t.as({ roles: ['auditor'] });
       const errored = (await allEntries(auditor))
         .filter((e) => e.operation === 'requestAssociateDetails')

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { addKeyVersion, newKeysFile, parseLinkageConfig, startLinkageService, type RunningLinkageService } from '@mcx/linkage-service';
-import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
+import { generateNodeKeys, manifestKeys, type NodeKeys, type PeerAnswerFault } from '@mcx/node';
 import {
   addMember,
   exportPublicKeyPem,
@@ -15,6 +15,7 @@ import {
 } from '@mcx/signing';
 
 import { capturingLogger } from './logs.js';
+import { startTestNode, type TestNode } from './node.js';
 
 export interface TestFederation {
   dir: string;
@@ -125,4 +126,86 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** The federation status row of one member in a federated answer; a missing row fails the test by name. */
+export function memberRow<Row extends { member: string }>(answer: { federation: { members: Row[] } }, member: string): Row {
+  const row = answer.federation.members.find((m) => m.member === member);
+  if (!row) throw new Error(`no federation status row for ${member} (rows: ${answer.federation.members.map((m) => m.member).join(', ')})`);
+  return row;
+}
+
+export interface PeerFaults {
+  /** The hook to start `member`'s node with (startTestNode's peerAnswerFault); honest until a fault is set. */
+  hook(member: string): PeerAnswerFault;
+  /** Delays each of `member`'s answers by `ms` until disposed. */
+  slow(member: string, ms: number): Disposable;
+  /** Replaces each of `member`'s answers with what `lie` makes of it until disposed. */
+  lie(member: string, lie: PeerAnswerFault): Disposable;
+}
+
+/**
+ * Faults injected into real members' answers: the member's node runs its real peer endpoint and
+ * the hook only delays or rewrites the signed answer on its way out. `using _ = faults.slow('WYP', 1500)`
+ * holds the fault for the rest of the block, so a failing assertion cannot leave the member faulty.
+ */
+export function peerFaults(): PeerFaults {
+  const faults = new Map<string, PeerAnswerFault>();
+  const set = (member: string, fault: PeerAnswerFault): Disposable => {
+    faults.set(member, fault);
+    return {
+      [Symbol.dispose]() {
+        if (faults.get(member) === fault) faults.delete(member);
+      },
+    };
+  };
+  return {
+    hook: (member) => async (answer) => (faults.get(member) ?? (async (a) => a))(answer),
+    slow: (member, ms) => set(member, (answer) => new Promise((resolve) => setTimeout(() => resolve(answer), ms))),
+    lie: (member, lie) => set(member, lie),
+  };
+}
+
+type FederationOptions = NonNullable<Parameters<typeof createFederation>[1]>;
+type NodeOptions = NonNullable<Parameters<typeof startTestNode>[0]>;
+
+/**
+ * A federation whose members are real nodes on loopback: each member's manifest endpoint is the port
+ * its node listens on. Only the members in `start` (all by default) run, for tests that only need
+ * a receiving end; the others are members by their keys alone.
+ */
+export async function startFederation<M extends string>(
+  members: readonly M[],
+  opts: FederationOptions & {
+    start?: readonly M[];
+    env?: Record<string, string>;
+    node?: (member: M) => Omit<NodeOptions, 'force' | 'keys'>;
+  } = {},
+): Promise<{ fed: TestFederation; nodes: Record<M, TestNode>; close(): Promise<void> }> {
+  const { start = members, env = {}, node = (): Omit<NodeOptions, 'force' | 'keys'> => ({}), ...federation } = opts;
+  const ports = Object.fromEntries(await Promise.all(members.map(async (m) => [m, await freePort()] as const))) as Record<M, number>;
+  const fed = await createFederation([...members], {
+    endpoints: Object.fromEntries(members.map((m) => [m, `http://127.0.0.1:${ports[m]}`])),
+    ...federation,
+  });
+  const nodes = {} as Record<M, TestNode>;
+  await Promise.all(
+    start.map(async (m) => {
+      const own = node(m);
+      nodes[m] = await startTestNode({
+        ...own,
+        force: m,
+        keys: fed.keys[m]!,
+        env: { ...fed.nodeEnv(m), ...env, ...own.env, PORT: String(ports[m]) },
+      });
+    }),
+  );
+  return {
+    fed,
+    nodes,
+    async close() {
+      await Promise.all(start.map((m) => nodes[m]?.close().catch(() => undefined)));
+      await fed.close();
+    },
+  };
 }

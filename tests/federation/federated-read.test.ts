@@ -1,7 +1,8 @@
 /**
- * The peer protocol end to end: five real nodes on loopback, each with its own database, one
+ * A federated read end to end: five real nodes on loopback, each with its own database, one
  * trust manifest, and the federation's linkage service. WMP asks; GMP and MPS are honest; WYP
  * can be slowed; BTP can be made to lie. Its faults are injected into a real node's answers.
+ * What a receiving end refuses is in peer-endpoint.test.ts.
  */
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,14 +12,14 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
-import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
-import { generateSigningKey, keyResolverFromKeys, signNodeToken, toPublicKey, verifyReceipt } from '@mcx/signing';
+import { PEER_OPERATIONS } from '@mcx/federation';
+import { keyResolverFromKeys, toPublicKey, verifyReceipt } from '@mcx/signing';
 import { initTelemetry } from '@mcx/telemetry';
 
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
-import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+import { memberRow, peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
+import { readHeaders, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
 
 const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
@@ -30,13 +31,13 @@ const PEER_TIMEOUT_MS = 800;
 const DEADLINE_MS = 1500;
 
 let fed: TestFederation;
-const nodes = {} as Record<Force, TestNode>;
-let wypDelayMs = 0;
+let nodes: Record<Force, TestNode>;
+let close: () => Promise<void>;
+const faults = peerFaults();
 let wypPolicy = '';
 const DEFAULT_POLICY = JSON.parse(readFileSync(new URL('../../deploy/disclosure-policy.json', import.meta.url), 'utf8')) as {
   readers: Record<string, { purposes: string[] }>;
 };
-let btpFault: (answer: { data: unknown; receipt: string }) => Promise<unknown> = async (a) => a;
 const ids = {} as Record<string, string>;
 
 async function publishSubject(client: McxClient, subjectRef: string, identity: Record<string, unknown>) {
@@ -63,36 +64,20 @@ beforeAll(async () => {
     purposes: DEFAULT_POLICY.readers.police!.purposes.filter((p) => p !== 'MISSING_REVIEW'),
   };
   writeFileSync(wypPolicy, JSON.stringify({ ...DEFAULT_POLICY, version: 'wyp-1', readers: { ...DEFAULT_POLICY.readers, police } }));
-  const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
-  fed = await createFederation([...FORCES], {
-    endpoints: Object.fromEntries(FORCES.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+  ({ fed, nodes, close } = await startFederation(FORCES, {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
-  });
-  const env = {
-    MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS),
-    MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS),
-    MCX_PEER_BREAKER_FAILURES: '2',
-    MCX_PEER_BREAKER_HALF_OPEN_MS: '30000',
-    MCX_PEER_MAX_RESPONSE_BYTES: '262144',
-  };
-  await Promise.all(
-    FORCES.map(async (force) => {
-      nodes[force] = await startTestNode({
-        force,
-        keys: fed.keys[force]!,
-        env: {
-          ...fed.nodeEnv(force),
-          ...env,
-          PORT: String(ports[force]),
-          ...(force === 'WYP' ? { MCX_DISCLOSURE_POLICY_FILE: wypPolicy } : {}),
-        },
-        ...(force === 'WYP'
-          ? { peerAnswerFault: async (a) => (wypDelayMs ? new Promise((r) => setTimeout(() => r(a), wypDelayMs)) : a) }
-          : {}),
-        ...(force === 'BTP' ? { peerAnswerFault: (a) => btpFault(a) } : {}),
-      });
+    env: {
+      MCX_PEER_TIMEOUT_MS: String(PEER_TIMEOUT_MS),
+      MCX_FEDERATION_DEADLINE_MS: String(DEADLINE_MS),
+      MCX_PEER_BREAKER_FAILURES: '2',
+      MCX_PEER_BREAKER_HALF_OPEN_MS: '30000',
+      MCX_PEER_MAX_RESPONSE_BYTES: '262144',
+    },
+    node: (force) => ({
+      peerAnswerFault: faults.hook(force),
+      env: force === 'WYP' ? { MCX_DISCLOSURE_POLICY_FILE: wypPolicy } : undefined,
     }),
-  );
+  }));
   for (const force of FORCES) await publishSubject(nodes[force].client, `SUBJ-${force}-1`, CHILD);
   // At GMP also a different child who shares forename, date of birth and sex: a possible match only.
   await publishSubject(nodes.GMP.client, 'SUBJ-GMP-2', { ...CHILD, surname: 'Fairweather', nhsNumber: undefined });
@@ -117,8 +102,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   vi.useRealTimers();
-  await Promise.all(FORCES.map((f) => nodes[f]?.close().catch(() => undefined)));
-  await fed?.close();
+  await close?.();
 });
 
 describe('a federated read', () => {
@@ -234,7 +218,7 @@ describe('honest partial results', () => {
   it('a member whose own policy refuses the purpose is REFUSED with its reason, while the others answer', async () => {
     const reviewer = await nodes.WMP.as({ roles: ['investigator'], headers: { ...readHeaders('WMP'), 'x-mcx-purpose': 'MISSING_REVIEW' } });
     const { federatedEpisodes: r } = await reviewer.request(FederatedEpisodesDocument, { identity: CHILD });
-    expect(r.federation.members.find((m) => m.member === 'WYP')).toMatchObject({
+    expect(memberRow(r, 'WYP')).toMatchObject({
       status: 'REFUSED',
       reason: 'PURPOSE_NOT_PERMITTED',
       withheld: null,
@@ -249,26 +233,22 @@ describe('honest partial results', () => {
   });
 
   it('a member slowed past its timeout is reported as timed out, while the others answer', async () => {
-    wypDelayMs = PEER_TIMEOUT_MS + 700;
-    try {
-      const { federatedEpisodes: r } = await ask();
-      const wyp = r.federation.members.find((m) => m.member === 'WYP')!;
-      expect(wyp).toMatchObject({ status: 'TIMED_OUT', reason: 'TIMEOUT', withheld: null });
-      expect(wyp.latencyMs).toBeLessThan(DEADLINE_MS);
-      expect(r.federation.completeness).toBe('PARTIAL');
-      expect(r.federation.members.filter((m) => m.member !== 'WYP').every((m) => m.status === 'ANSWERED')).toBe(true);
-      expect(r.strong.map((e) => e.episode.owner)).not.toContain('WYP');
-      expect(r.strong.map((e) => e.episode.owner)).toContain('GMP');
-    } finally {
-      wypDelayMs = 0;
-    }
+    using _slow = faults.slow('WYP', PEER_TIMEOUT_MS + 700);
+    const { federatedEpisodes: r } = await ask();
+    const wyp = memberRow(r, 'WYP');
+    expect(wyp).toMatchObject({ status: 'TIMED_OUT', reason: 'TIMEOUT', withheld: null });
+    expect(wyp.latencyMs).toBeLessThan(DEADLINE_MS);
+    expect(r.federation.completeness).toBe('PARTIAL');
+    expect(r.federation.members.filter((m) => m.member !== 'WYP').every((m) => m.status === 'ANSWERED')).toBe(true);
+    expect(r.strong.map((e) => e.episode.owner)).not.toContain('WYP');
+    expect(r.strong.map((e) => e.episode.owner)).toContain('GMP');
   });
 
   it('drops and reports a tampered record, another owner’s record, an unrequested record; and an oversized answer', async () => {
     // Genuine signed records to misuse: one of GMP's, and one of BTP's for another child.
     const gmpRecord = (await nodes.GMP.investigator.request(LocalEpisodeDocument, { owner: 'GMP', id: ids.GMP! })).localEpisode!;
     const btpOther = (await nodes.BTP.investigator.request(LocalEpisodeDocument, { owner: 'BTP', id: ids.btpOther! })).localEpisode!;
-    btpFault = async (a) => {
+    using _lie = faults.lie('BTP', async (a) => {
       const answer = structuredClone(a) as {
         data: {
           peerHistory: { records: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }[] };
@@ -294,52 +274,51 @@ describe('honest partial results', () => {
         signature: btpOther.recordSignature,
       });
       return answer;
-    };
-    try {
-      const { federatedEpisodes: r } = await ask();
-      const btp = r.federation.members.find((m) => m.member === 'BTP')!;
-      expect(btp.status).toBe('BAD_DATA');
-      expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
-        [
-          ['BTP', ids.BTP, 'BAD_SIGNATURE'],
-          ['GMP', ids.GMP, 'WRONG_OWNER'],
-          ['BTP', ids.btpOther, 'NOT_REQUESTED'],
-        ].sort(),
-      );
-      expect(r.federation.completeness).toBe('PARTIAL');
-      const fromBtp = r.strong.filter((e) => e.episode.owner === 'BTP');
-      expect(fromBtp).toEqual([]);
-      // GMP's own answer still counts once, from GMP.
-      expect(r.strong.filter((e) => e.episode.id === ids.GMP)).toHaveLength(1);
+    });
+    const { federatedEpisodes: r } = await ask();
+    const btp = memberRow(r, 'BTP');
+    expect(btp.status).toBe('BAD_DATA');
+    expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
+      [
+        ['BTP', ids.BTP, 'BAD_SIGNATURE'],
+        ['GMP', ids.GMP, 'WRONG_OWNER'],
+        ['BTP', ids.btpOther, 'NOT_REQUESTED'],
+      ].sort(),
+    );
+    expect(r.federation.completeness).toBe('PARTIAL');
+    const fromBtp = r.strong.filter((e) => e.episode.owner === 'BTP');
+    expect(fromBtp).toEqual([]);
+    // GMP's own answer still counts once, from GMP.
+    expect(r.strong.filter((e) => e.episode.id === ids.GMP)).toHaveLength(1);
 
-      btpFault = async () =>
-        JSON.stringify({ data: { peerHistory: { matches: [], records: [], withheld: {} } }, padding: 'x'.repeat(300_000) });
-      const big = (await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'BTP')!;
+    {
+      using _oversized = faults.lie('BTP', async () =>
+        JSON.stringify({ data: { peerHistory: { matches: [], records: [], withheld: {} } }, padding: 'x'.repeat(300_000) }),
+      );
+      const big = memberRow((await ask()).federatedEpisodes, 'BTP');
       expect(big).toMatchObject({ status: 'BAD_DATA', reason: 'RESPONSE_TOO_LARGE' });
-    } finally {
-      btpFault = async (a) => a;
     }
   });
 
   it('the breaker opens after repeated failures, then half-opens on the clock and closes on success', async () => {
-    wypDelayMs = PEER_TIMEOUT_MS + 700;
     vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
     try {
-      // Two failures in a row open it (MCX_PEER_BREAKER_FAILURES=2); the third call is not sent.
-      const statuses: string[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!.status);
-      expect(statuses).toEqual(['TIMED_OUT', 'TIMED_OUT', 'CIRCUIT_OPEN']);
-      const open = (await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!;
-      expect(open).toMatchObject({ status: 'CIRCUIT_OPEN', reason: 'CIRCUIT_OPEN', latencyMs: 0 });
-      wypDelayMs = 0;
+      {
+        using _slow = faults.slow('WYP', PEER_TIMEOUT_MS + 700);
+        // Two failures in a row open it (MCX_PEER_BREAKER_FAILURES=2); the third call is not sent.
+        const statuses: string[] = [];
+        for (let i = 0; i < 3; i++) statuses.push(memberRow((await ask()).federatedEpisodes, 'WYP').status);
+        expect(statuses).toEqual(['TIMED_OUT', 'TIMED_OUT', 'CIRCUIT_OPEN']);
+        const open = memberRow((await ask()).federatedEpisodes, 'WYP');
+        expect(open).toMatchObject({ status: 'CIRCUIT_OPEN', reason: 'CIRCUIT_OPEN', latencyMs: 0 });
+      }
       vi.setSystemTime(Date.now() + 29_000);
-      expect((await ask()).federatedEpisodes.federation.members.find((m) => m.member === 'WYP')!.status).toBe('CIRCUIT_OPEN');
+      expect(memberRow((await ask()).federatedEpisodes, 'WYP').status).toBe('CIRCUIT_OPEN');
       vi.setSystemTime(Date.now() + 2_000);
       const trial = (await ask()).federatedEpisodes;
-      expect(trial.federation.members.find((m) => m.member === 'WYP')!.status).toBe('ANSWERED');
+      expect(memberRow(trial, 'WYP').status).toBe('ANSWERED');
       expect(trial.federation.completeness).toBe('COMPLETE');
     } finally {
-      wypDelayMs = 0;
       vi.useRealTimers();
     }
   });
@@ -349,152 +328,9 @@ describe('honest partial results', () => {
     const started = performance.now();
     const { federatedEpisodes: r } = await ask();
     const elapsed = performance.now() - started;
-    expect(r.federation.members.find((m) => m.member === 'MPS')).toMatchObject({ status: 'UNAVAILABLE', reason: 'ECONNREFUSED' });
+    expect(memberRow(r, 'MPS')).toMatchObject({ status: 'UNAVAILABLE', reason: 'ECONNREFUSED' });
     expect(r.federation.completeness).toBe('PARTIAL');
     expect(r.strong.map((e) => e.episode.owner)).not.toContain('MPS');
     expect(elapsed).toBeLessThan(DEADLINE_MS + 1500);
-  });
-});
-
-describe('the receiving end refuses', () => {
-  const variables = { keys: [{ kind: 'nhs', strength: 'strong', keyVersion: 'k1', key: 'A'.repeat(43) }] };
-  const claims = (hash: string) => ({
-    act: { sub: 'inv-1', iss: 'https://login.example/wmp', org: 'WMP', org_kind: 'police', role: 'investigator' },
-    purpose: 'MISSING_LIVE_SEARCH',
-    case_ref: 'WMP-26-1',
-    caller_entry: 'WMP:1',
-    req_hash: hash,
-  });
-  async function post(to: Force, token: string, body: unknown) {
-    const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(body),
-    });
-    return { status: res.status, body: (await res.json()) as { error?: { code: string }; data?: unknown; receipt?: string } };
-  }
-  const body = { id: PEER_HISTORY.hash, variables };
-  const good = (aud = peerAudience('GMP'), extra: Record<string, unknown> = {}) =>
-    signNodeToken(
-      { iss: 'WMP', aud, ttlSec: 30, claims: { ...claims(requestHash(PEER_HISTORY.hash, variables)), ...extra } },
-      fed.keys.WMP!.peerToken,
-    );
-
-  it('answers a well-formed request with signed records and a receipt', async () => {
-    const r = await post('GMP', good(), body);
-    expect(r.status).toBe(200);
-    expect(typeof r.body.receipt).toBe('string');
-  });
-
-  it('a replayed token', async () => {
-    const token = good();
-    expect((await post('GMP', token, body)).status).toBe(200);
-    expect(await post('GMP', token, body)).toEqual({
-      status: 401,
-      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) },
-    });
-  });
-
-  it('a token for another member', async () => {
-    expect(await post('GMP', good(peerAudience('MPS')), body)).toEqual({
-      status: 401,
-      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_WRONG_AUDIENCE' }) },
-    });
-  });
-
-  it('a token whose request hash does not match the request', async () => {
-    const other = { id: PEER_HISTORY.hash, variables: { keys: [{ ...variables.keys[0]!, key: 'B'.repeat(43) }] } };
-    expect(await post('GMP', good(), other)).toEqual({
-      status: 401,
-      body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REQUEST_MISMATCH' }) },
-    });
-  });
-
-  it('a caller that is not a member', async () => {
-    const stranger = generateSigningKey('peer-token');
-    const token = signNodeToken(
-      { iss: 'XYZ', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) },
-      stranger,
-    );
-    const r = await post('GMP', token, body);
-    expect(r.status).toBe(401);
-    expect(r.body.error?.code).toMatch(/^NODE_TOKEN_(NOT_MEMBER|UNKNOWN_KEY)$/);
-    // A member's own key cannot speak for another member either: the force comes from iss, checked against the key.
-    const spoof = signNodeToken(
-      { iss: 'MPS', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) },
-      fed.keys.WMP!.peerToken,
-    );
-    expect((await post('GMP', spoof, body)).body.error?.code).toBe('NODE_TOKEN_NOT_MEMBER');
-  });
-
-  it('an operation that is not on the allow-list, and a user token in place of a node token', async () => {
-    const id = 'f'.repeat(64);
-    const token = signNodeToken(
-      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(id, variables)) },
-      fed.keys.WMP!.peerToken,
-    );
-    expect((await post('GMP', token, { id, variables })).body.error?.code).toBe('OPERATION_NOT_ALLOWED');
-    const user = await nodes.GMP.issuer.mintToken({
-      role: 'investigator',
-      force: 'GMP',
-      orgKind: 'police',
-      subject: 'u',
-      kind: 'user',
-      ttlSec: 60,
-    });
-    expect((await post('GMP', user, body)).status).toBe(401);
-  });
-
-  it('malformed and oversized requests get a clear code, and nothing is disclosed', async () => {
-    const tooMany = {
-      id: PEER_HISTORY.hash,
-      variables: {
-        keys: Array.from({ length: 65 }, (_, i) => ({ ...variables.keys[0]!, key: `${'A'.repeat(40)}${String(i).padStart(3, '0')}` })),
-      },
-    };
-    const token = signNodeToken(
-      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, tooMany.variables)) },
-      fed.keys.WMP!.peerToken,
-    );
-    expect(await post('GMP', token, tooMany)).toEqual({
-      status: 400,
-      body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) },
-    });
-    expect((await post('GMP', good(), { id: 'not-a-hash', variables })).body.error?.code).toBe('BAD_REQUEST');
-    // Pointers are asked for by associate id; anything else is refused before a record is read.
-    const pointers = PEER_OPERATIONS.find((op) => op.name === 'mcx.pointers/1')!;
-    const badIds = { ids: ['../../etc'], exclude: [] };
-    const pointerToken = signNodeToken(
-      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(pointers.hash, badIds)) },
-      fed.keys.WMP!.peerToken,
-    );
-    expect(await post('GMP', pointerToken, { id: pointers.hash, variables: badIds })).toEqual({
-      status: 400,
-      body: { error: expect.objectContaining({ code: 'BAD_USER_INPUT' }) },
-    });
-    const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${good()}` },
-      body: 'x'.repeat(5 * 1024 * 1024),
-    });
-    expect(res.status).toBe(413);
-  });
-
-  it('a member claiming a kind of requester it cannot speak for, or no case reference', async () => {
-    expect((await post('GMP', good(peerAudience('GMP'), { case_ref: undefined }), body)).body.error?.code).toBe('PEER_CLAIMS_INVALID');
-  });
-
-  it('peerHistory is not reachable on /graphql, even for an investigator', async () => {
-    const res = await fetch(new URL('/graphql', nodes.GMP.node.url), {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        authorization: `Bearer ${await nodes.GMP.issuer.mintToken({ role: 'investigator', force: 'GMP', orgKind: 'police', subject: 'u', kind: 'user', ttlSec: 60 })}`,
-        ...readHeaders('GMP'),
-      },
-      body: JSON.stringify({ query: PEER_HISTORY.document, variables }),
-    });
-    const json = (await res.json()) as { errors?: { extensions?: { reason?: string } }[] };
-    expect(json.errors?.[0]?.extensions?.reason).toBe('PEER_ONLY');
   });
 });
