@@ -11,7 +11,8 @@ import {
 } from 'graphql';
 import { describe, expect, it } from 'vitest';
 
-import { describeGraphQLError, type SafeError } from './error-format.js';
+import { describeGraphQLError } from './error-format.js';
+import type { SafeError } from './safe-error.js';
 
 // A small schema of the node's shape; every value the tests send is a synthetic name or number.
 const schema = buildSchema(`

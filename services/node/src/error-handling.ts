@@ -4,7 +4,8 @@ import type { GraphQLFormattedError, GraphQLSchema } from 'graphql';
 import type { Logger } from '@mcx/logger';
 import { addSpanEvent, type SpanAttributes } from '@mcx/telemetry';
 
-import { describeGraphQLError, type SafeError } from './error-format.js';
+import { describeGraphQLError } from './error-format.js';
+import type { SafeError } from './safe-error.js';
 
 /** Span events per request: a request with 50 bad variable values records the first few. */
 const MAX_SPAN_EVENTS = 10;
