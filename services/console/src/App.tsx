@@ -18,7 +18,8 @@ const TITLES: Record<Page['name'] | 'signin', string> = {
   history: "Child's history",
 };
 
-export function App({ settings, initialSession }: { settings: ConsoleSettings; initialSession: Session | null }) {
+export function App(props: { settings: ConsoleSettings; initialSession: Session | null; signInError: string | null }) {
+  const { settings, initialSession } = props;
   const [session, setSession] = useState<Session | null>(initialSession);
   const [caseCtx, setCaseCtx] = useState<CaseContext | null>(null);
   const [page, setPage] = useState<Page>({ name: 'case' });
@@ -83,7 +84,7 @@ export function App({ settings, initialSession }: { settings: ConsoleSettings; i
           </div>
         )}
         <main className="govuk-main-wrapper" id="main" ref={main} tabIndex={-1}>
-          {!session && <SignIn settings={settings} signedOut={signedOut} onSignedIn={setSession} />}
+          {!session && <SignIn settings={settings} signedOut={signedOut} initialError={props.signInError} onSignedIn={setSession} />}
           {session && page.name === 'case' && (
             <CaseStart
               settings={settings}

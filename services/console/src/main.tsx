@@ -10,8 +10,12 @@ document.body.classList.add('js-enabled', 'govuk-frontend-supported');
 const root = createRoot(document.getElementById('root')!);
 loadSettings()
   .then(async (settings) => {
-    const session = await completeOidcSignIn(settings).catch(() => null);
-    root.render(<App settings={settings} initialSession={session} />);
+    let signInError: string | null = null;
+    const session = await completeOidcSignIn(settings).catch((err: unknown) => {
+      signInError = `The sign-in could not be completed (${err instanceof Error ? err.message : 'no answer'}). Sign in again.`;
+      return null;
+    });
+    root.render(<App settings={settings} initialSession={session} signInError={signInError} />);
   })
   .catch((err: unknown) => {
     root.render(

@@ -11,7 +11,7 @@ export interface Session {
 }
 
 /** Only the sign-in's own state (PKCE verifier, state) survives the redirect, in sessionStorage; never a token. */
-const PENDING = 'mcx.oidc.pending';
+const PENDING = 'mcx.signin.pending';
 const CALLBACK = '/console/callback';
 
 function manager(client: ConsoleSettings['oidc'][number]): UserManager {
@@ -53,13 +53,14 @@ export async function oidcSignIn(settings: ConsoleSettings, issuerId: string): P
 /** On the way back from the issuer: exchanges the code for tokens, kept in memory. Null when this is not a callback. */
 export async function completeOidcSignIn(settings: ConsoleSettings): Promise<Session | null> {
   if (location.pathname !== CALLBACK) return null;
+  const callbackUrl = location.href;
   const issuerId = sessionStorage.getItem(PENDING);
   sessionStorage.removeItem(PENDING);
   const client = settings.oidc.find((c) => c.issuerId === issuerId);
   history.replaceState(null, '', '/console/');
   if (!client) throw new Error('the sign-in could not be completed: start again');
   const mgr = manager(client);
-  const user = await mgr.signinRedirectCallback(`${location.origin}${CALLBACK}${location.search}`);
+  const user = await mgr.signinRedirectCallback(callbackUrl);
   await mgr.clearStaleState();
   return { token: user.access_token, who: client.label, force: settings.force };
 }

@@ -4,12 +4,17 @@ import { devSignIn, oidcSignIn, type Session } from '../session';
 import type { ConsoleSettings } from '../settings';
 import { forceName, words } from '../words';
 
-export function SignIn(props: { settings: ConsoleSettings; signedOut: string | null; onSignedIn: (s: Session) => void }) {
+export function SignIn(props: {
+  settings: ConsoleSettings;
+  signedOut: string | null;
+  initialError: string | null;
+  onSignedIn: (s: Session) => void;
+}) {
   const { settings } = props;
   const dev = settings.devSignIn;
   const [role, setRole] = useState(dev?.roles[0] ?? 'investigator');
   const [force, setForce] = useState(dev?.forces[0] ?? settings.force);
-  const [error, setError] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(props.initialError);
 
   const submit = async (e: FormEvent) => {
     e.preventDefault();
