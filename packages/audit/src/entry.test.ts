@@ -32,7 +32,7 @@ describe('audit entry model', () => {
     expect(auditEntryProblems(entry)).toEqual([]);
   });
 
-  it('names each bad field with a code', () => {
+  describe('names each bad field with a code', () => {
     const cases: Array<[Partial<Record<keyof AuditEntryInput, unknown>>, string, string]> = [
       [{ at: '2025-03-03T09:00:00Z' }, 'at', 'NOT_ISO_MS_UTC'],
       [{ at: '2025-03-03T10:00:00.000+01:00' }, 'at', 'NOT_ISO_MS_UTC'],
@@ -55,11 +55,14 @@ describe('audit entry model', () => {
       [{ reason: `refused for ${NAME}` }, 'reason', 'BAD_FORMAT'],
       [{ peerEntryId: '' }, 'peerEntryId', 'EMPTY'],
     ];
-    for (const [override, field, code] of cases) {
-      expect(auditEntryProblems({ ...fixtureEntry(1), ...override }), `${field} ${code}`).toEqual([{ field, code }]);
-    }
-    expect(auditEntryProblems({ ...fixtureEntry(1), name: NAME })).toEqual([{ field: '', code: 'UNKNOWN_FIELD' }]);
-    expect(auditEntryProblems('entry')).toEqual([{ field: '', code: 'NOT_AN_OBJECT' }]);
+    it.each(cases)('%o: %s %s', (override, field, code) => {
+      expect(auditEntryProblems({ ...fixtureEntry(1), ...override })).toEqual([{ field, code }]);
+    });
+
+    it('an unknown top-level field, and an entry that is not an object', () => {
+      expect(auditEntryProblems({ ...fixtureEntry(1), name: NAME })).toEqual([{ field: '', code: 'UNKNOWN_FIELD' }]);
+      expect(auditEntryProblems('entry')).toEqual([{ field: '', code: 'NOT_AN_OBJECT' }]);
+    });
   });
 
   it('throws AUDIT_ENTRY_INVALID listing fields and codes, never the values', () => {

@@ -29,7 +29,7 @@ describe('audit checkpoints', () => {
     expect(thrownCode(() => signCheckpoint(checkpoint, KEYS.wmpRecord1 as never))).toBe('KEY_NOT_FOR_JOB');
   });
 
-  it('refuses each kind of bad checkpoint with its code', () => {
+  describe('refuses each kind of bad checkpoint with its code', () => {
     const header = { alg: 'EdDSA', kid: KEYS.wmpAudit.kid, typ: 'mcx-checkpoint+jws' };
     const body = JSON.stringify(checkpoint);
     const [h, , s] = expectedJws.split('.');
@@ -47,6 +47,8 @@ describe('audit checkpoints', () => {
         'CHECKPOINT_KEY_NOT_FOR_JOB',
       ],
     ];
-    for (const [jws, key, code] of cases) expect(thrownCode(() => verifyCheckpoint(jws, key))).toBe(code);
+    it.each(cases.map(([jws, key, code], row) => [row + 1, code, jws, key] as const))('case %i: %s', (_row, code, jws, key) => {
+      expect(thrownCode(() => verifyCheckpoint(jws, key))).toBe(code);
+    });
   });
 });

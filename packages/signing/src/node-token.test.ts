@@ -1,5 +1,5 @@
 import { jwtVerify } from 'jose';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { baseManifest, KEYS, NOW } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
@@ -98,19 +98,23 @@ describe('node tokens', () => {
     expect(verifyNodeToken(wmpToken({ aud: ['other', AUD] }), holder, { audience: AUD, now: NOW }).member).toBe('WMP');
   });
 
-  it('refuses every kind of bad token with its code', async () => {
-    let manifest = addKey(federation(), 'WMP', KEYS.wmpRecord2);
+  describe('refuses every kind of bad token with its code', () => {
+    const withRecordKey = addKey(federation(), 'WMP', KEYS.wmpRecord2);
     const revoked = signingKeyFromPem(
       `-----BEGIN PRIVATE KEY-----
 MC4CAQAwBQYDK2VwBCIEIMcb1Mc/ayjVP7d3IwSjdn9qLYxIq6r5oG/Z274cZWRC
 -----END PRIVATE KEY-----`,
       'peer-token',
     );
-    manifest = setKeyStatus(addKey(manifest, 'WMP', revoked), revoked.kid, 'revoked');
-    const holder = await holderFor(manifest);
+    const manifest = setKeyStatus(addKey(withRecordKey, 'WMP', revoked), revoked.kid, 'revoked');
     const body = JSON.stringify(CLAIMS);
     const [h, , s] = wmpToken().split('.');
     const gmpNamingWmp = craftJws({ ...HEADER, kid: GMP_PEER.kid }, body, GMP_PEER.privateKey);
+
+    let holder: TrustManifestHolder;
+    beforeAll(async () => {
+      holder = await holderFor(manifest);
+    });
 
     const cases: Array<[string, string, string]> = [
       ['garbage', 'not a jwt', 'NODE_TOKEN_MALFORMED'],
@@ -140,17 +144,23 @@ MC4CAQAwBQYDK2VwBCIEIMcb1Mc/ayjVP7d3IwSjdn9qLYxIq6r5oG/Z274cZWRC
       ['issued in the future', wmpToken({ iat: T0 + 6, exp: T0 + 36 }), 'NODE_TOKEN_NOT_YET_VALID'],
       ['nbf in the future', wmpToken({ nbf: T0 + 6 }), 'NODE_TOKEN_NOT_YET_VALID'],
     ];
-    for (const [name, jwt, code] of cases) {
-      expect([name, thrownCode(() => verifyNodeToken(jwt, holder, { audience: AUD, now: NOW }))]).toEqual([name, code]);
-    }
-    // The member's real token still passes under the same holder.
-    expect(verifyNodeToken(wmpToken(), holder, { audience: AUD, now: NOW }).member).toBe('WMP');
-    expect(
-      verifyNodeToken(craftJws({ ...HEADER, kid: GMP_PEER.kid }, JSON.stringify({ ...CLAIMS, iss: 'GMP' }), GMP_PEER.privateKey), holder, {
-        audience: AUD,
-        now: NOW,
-      }).member,
-    ).toBe('GMP');
+    it.each(cases.map(([name, jwt, code]) => [name, code, jwt] as const))('%s: %s', (_name, code, jwt) => {
+      expect(thrownCode(() => verifyNodeToken(jwt, holder, { audience: AUD, now: NOW }))).toBe(code);
+    });
+
+    it("the member's real token still passes under the same holder, and GMP's own", () => {
+      expect(verifyNodeToken(wmpToken(), holder, { audience: AUD, now: NOW }).member).toBe('WMP');
+      expect(
+        verifyNodeToken(
+          craftJws({ ...HEADER, kid: GMP_PEER.kid }, JSON.stringify({ ...CLAIMS, iss: 'GMP' }), GMP_PEER.privateKey),
+          holder,
+          {
+            audience: AUD,
+            now: NOW,
+          },
+        ).member,
+      ).toBe('GMP');
+    });
   });
 
   it('refuses when no manifest is loaded rather than trust nothing', () => {
