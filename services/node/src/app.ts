@@ -62,7 +62,7 @@ function createApollo(config: Config, logger: Logger): ApolloServer<Context> {
   // Every GraphQL error is described from its structure: answered, logged and traced without the caller's values.
   const errorHandling = createErrorHandling(logger);
   return new ApolloServer<Context>({
-    schema: buildSchema(resolvers as never),
+    schema: buildSchema(resolvers),
     // MCX_ENV is the only switch: Apollo never reads NODE_ENV for its defaults. The node's own
     // shutdown (drain, final audit checkpoint) stops Apollo; Apollo installs no signal handlers.
     nodeEnv: config.env,

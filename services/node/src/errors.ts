@@ -7,7 +7,8 @@
 import { ApolloServerErrorCode } from '@apollo/server/errors';
 import { GraphQLError } from 'graphql';
 
-import { McxError } from '@mcx/errors';
+import { isMcxError, McxError } from '@mcx/errors';
+import { LinkageErrorCode } from '@mcx/linkage';
 
 import { InvalidCursorError } from './modules/records/record-store.js';
 import type { FieldError } from './modules/records/validation.js';
@@ -28,7 +29,6 @@ export const NodeErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
   AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
-  AUTH_CONFIG_INVALID: 'AUTH_CONFIG_INVALID',
   DISCLOSURE_POLICY_INVALID: 'DISCLOSURE_POLICY_INVALID',
   LINKAGE_NOT_CONFIGURED: 'LINKAGE_NOT_CONFIGURED',
   PEER_ONLY: 'PEER_ONLY',
@@ -114,7 +114,7 @@ export function refusalError(refusal: { code: keyof typeof errorOfCode; reason: 
 
 /** True for the linkage service's errors (LINKAGE_*): the node's problem, never the caller's. */
 export function isLinkageError(err: unknown): boolean {
-  return err instanceof McxError && err.code.startsWith('LINKAGE_');
+  return isMcxError(err, LinkageErrorCode) || (err instanceof McxError && err.code === NodeErrorCode.LINKAGE_NOT_CONFIGURED);
 }
 
 /**

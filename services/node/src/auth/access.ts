@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import {
   assertCanWrite,
   assertValidIssuerConfigs,
+  AuthConfigErrorCode,
   authorize,
   createTokenVerifier,
   productionIssuerProblems,
@@ -62,9 +63,10 @@ export function createAuthenticator(
   if (devIssuer) issuers.push(devIssuer.issuerConfig({ force: config.forceCode }));
   if (config.env === 'production') {
     const problems = productionIssuerProblems(issuers);
-    if (problems.length > 0) throw new McxError(NodeErrorCode.AUTH_CONFIG_INVALID, problems.join('; '));
+    if (problems.length > 0) throw new McxError(AuthConfigErrorCode.AUTH_CONFIG_INVALID, problems.join('; '));
   }
-  if (issuers.length === 0) throw new McxError(NodeErrorCode.AUTH_CONFIG_INVALID, 'no token issuers are configured (MCX_ISSUERS_FILE)');
+  if (issuers.length === 0)
+    throw new McxError(AuthConfigErrorCode.AUTH_CONFIG_INVALID, 'no token issuers are configured (MCX_ISSUERS_FILE)');
   const verifier: TokenVerifier = createTokenVerifier({ issuers, clockToleranceSec: config.auth.clockToleranceSec });
 
   async function verify(token: string) {

@@ -5,13 +5,11 @@
  * anything is released. Each read is bounded by its query's deadline, taken once when the query
  * starts (`startQuery()`), so a query of several reads ends within one deadline.
  */
-import { GraphQLError } from 'graphql';
-
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { McxChildIdentityInput } from '../__generated__/resolvers-types.js';
 import type { AuthorisedRead } from '../auth/access.js';
-import { linkageError } from '../errors.js';
+import { identityInputError, linkageError, NodeErrorCode, ServiceUnavailableError } from '../errors.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import { committed } from '../modules/audit/read-audit.js';
 import type { SubjectService } from '../modules/subject/subject-service.js';
@@ -38,8 +36,8 @@ export class FederatedReadService {
   /** This node's calling end of the peer protocol; SERVICE_UNAVAILABLE, NOT_FEDERATED without a manifest. */
   private federation(): FederationClient {
     if (!this.deps.federation)
-      throw new GraphQLError('This node is not a member of a federation (no trust manifest is installed)', {
-        extensions: { code: 'SERVICE_UNAVAILABLE', reason: 'NOT_FEDERATED' },
+      throw new ServiceUnavailableError('This node is not a member of a federation (no trust manifest is installed)', {
+        reason: NodeErrorCode.NOT_FEDERATED,
       });
     return this.deps.federation;
   }
@@ -110,12 +108,7 @@ export class FederatedReadService {
     this.federation();
     const { subjects } = this.deps;
     const derived = await subjects.queryKeys(identity).catch(linkageError);
-    if ('errors' in derived) {
-      const first = derived.errors[0]!;
-      throw new GraphQLError(`identity.${first.field.replace(/^identity\.?/, '')}: ${first.message}`, {
-        extensions: { code: 'BAD_USER_INPUT', field: first.field, reason: first.code },
-      });
-    }
+    if ('errors' in derived) throw identityInputError(derived.errors);
     const answer = await this.audited(
       read,
       operation,

@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import type { Database } from '@mcx/db';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { loadVerifyKey, TrustManifestHolder } from '@mcx/signing';
+import { loadVerifyKey, ManifestErrorCode, TrustManifestHolder } from '@mcx/signing';
 
 import { PgManifestStore } from './manifest-store.js';
 
@@ -48,7 +48,7 @@ export async function loadTrust(config: TrustConfig, db: Database, logger: Logge
     try {
       await install(jws, 'file');
     } catch (err) {
-      if (!(err instanceof McxError) || err.code !== 'MANIFEST_ROLLBACK') throw err;
+      if (!(err instanceof McxError) || err.code !== ManifestErrorCode.MANIFEST_ROLLBACK) throw err;
       logger.error({ code: err.code }, 'the manifest file is older than the newest manifest this node has accepted; refusing it');
       const held = await store.heldJws();
       if (!held || holder.manifest) return;
@@ -58,7 +58,10 @@ export async function loadTrust(config: TrustConfig, db: Database, logger: Logge
 
   await reload();
   if (!holder.manifest)
-    throw new McxError('MANIFEST_ROLLBACK', 'no acceptable trust manifest: the file is older than the version this node has seen');
+    throw new McxError(
+      ManifestErrorCode.MANIFEST_ROLLBACK,
+      'no acceptable trust manifest: the file is older than the version this node has seen',
+    );
   return {
     holder,
     reload,

@@ -20,7 +20,7 @@ import {
 import type { Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
+import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
@@ -261,8 +261,8 @@ export class AuditService {
         checkpoint = verifyCheckpoint(row.jws, key);
       } catch (err) {
         // Signed by another key (a retired one, after a rotation): never trusted as the start, but not proof of tampering.
-        if (err instanceof McxError && err.code === 'CHECKPOINT_UNKNOWN_KEY') continue;
-        return fail(row.size, err instanceof McxError ? err.code : 'CHECKPOINT_MALFORMED');
+        if (err instanceof McxError && err.code === CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY) continue;
+        return fail(row.size, err instanceof McxError ? err.code : CheckpointErrorCode.CHECKPOINT_MALFORMED);
       }
       if (checkpoint.node !== node) return fail(row.size, 'CHECKPOINT_WRONG_NODE');
       if (checkpoint.size !== row.size || checkpoint.headHash !== row.headHash) return fail(row.size, 'CHECKPOINT_ROW_MISMATCH');
@@ -342,7 +342,7 @@ export class AuditService {
     if (changed !== null) bads.push(changed);
     // A checkpoint under another key is reported as verifyChain reports it, but is not remembered as
     // a break: after a rotation of the audit-checkpoint key the old ones are signed by the retired key.
-    const first = bads.filter((b) => b.reason !== 'CHECKPOINT_UNKNOWN_KEY').sort((a, b) => a.seq - b.seq)[0];
+    const first = bads.filter((b) => b.reason !== CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY).sort((a, b) => a.seq - b.seq)[0];
     if (first !== undefined) this.raise(first, 'integrity');
     const f = this.brokenAt;
     if (f === null || (result.firstBad !== null && result.firstBad.seq <= f.seq)) return result;

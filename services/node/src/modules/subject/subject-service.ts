@@ -3,6 +3,7 @@ import { createHmac } from 'node:crypto';
 import { McxError } from '@mcx/errors';
 import {
   deriveLinkageKeys,
+  IdentityErrorCode,
   matchKeys,
   validateIdentity,
   type AssociateIdentity,
@@ -57,7 +58,7 @@ export function identityErrors(identity: AssociateIdentity, now: Date, prefix = 
   if (result.ok) return [];
   return result.issues.map((i) => ({
     field: i.field ? `${prefix}.${i.field}` : prefix,
-    code: i.code === 'IDENTITY_EMPTY' ? 'REQUIRED' : 'INVALID_FORMAT',
+    code: i.code === IdentityErrorCode.IDENTITY_EMPTY ? 'REQUIRED' : 'INVALID_FORMAT',
     message: i.message,
   }));
 }
