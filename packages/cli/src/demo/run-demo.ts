@@ -20,7 +20,7 @@ import {
   signManifest,
 } from '@mcx/signing';
 
-import { seedDemoChild } from './demo-child.js';
+import { DEMO_CHILD, seedDemoChild } from './demo-child.js';
 import { syntheticEpisodes } from './synthetic.js';
 
 export const DEMO_FORCES = ['WMP', 'GMP', 'MPS'] as const;
@@ -161,6 +161,16 @@ export async function runDemo(opts: {
   }
   process.stdout.write(`linkage service: ${linkage.url}\n`);
   for (const [i, force] of DEMO_FORCES.entries()) process.stdout.write(`${force}: ${nodes[i]!.url}/graphql\n`);
+  const [y, m, d] = DEMO_CHILD.dob.split('-');
+  process.stdout.write(
+    [
+      `console: ${nodes[0]!.url}/console/ (every node serves one at /console/)`,
+      '  sign in: "Development sign-in", role Investigator, force West Midlands Police (WMP)',
+      '  purpose: "Live search for a missing child", case reference WMP-26-1001',
+      `  search: ${DEMO_CHILD.forename} ${DEMO_CHILD.surname}, born ${d} ${m} ${y}, female (an invented child known to all three forces)`,
+      '',
+    ].join('\n'),
+  );
   const stop = async () => {
     await Promise.all(nodes.map((n) => n.close()));
     await linkage.close();
