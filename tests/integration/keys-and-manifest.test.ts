@@ -18,7 +18,7 @@ const dir = mkdtempSync(path.join(tmpdir(), 'mcx-keys-'));
 const f = (name: string) => path.join(dir, name);
 let databaseUrl: string;
 let t: TestNode | null = null;
-const env = () => ({ MCX_KEYS_DIR: f('keys'), MCX_OPERATOR_PUBLIC_KEY_FILE: f('op.pem.pub.pem'), MCX_MANIFEST_FILE: f('manifest.jws') });
+const env = () => ({ MCX_KEYS_DIR: f('keys'), MCX_OPERATOR_PUBLIC_KEY_FILE: f('op.pub.pem'), MCX_MANIFEST_FILE: f('manifest.jws') });
 
 async function signManifest(): Promise<void> {
   await mcx(['manifest', 'sign', '--manifest', f('manifest.json'), '--operator-key', f('op.pem'), '--out', f('manifest.jws')]);
@@ -32,7 +32,7 @@ async function restartNode(): Promise<TestNode> {
 
 async function holder(): Promise<TrustManifestHolder> {
   const h = new TrustManifestHolder({
-    operatorKey: await loadVerifyKey(f('op.pem.pub.pem'), 'manifest'),
+    operatorKey: await loadVerifyKey(f('op.pub.pem'), 'manifest'),
     store: new InMemoryManifestStore(),
   });
   await h.accept(readFileSync(f('manifest.jws'), 'utf8').trim());

@@ -30,6 +30,13 @@ export async function runMigrations(url: string): Promise<void> {
       if (sqlState(err) !== '42501') throw err;
       const [who] = await sql<{ login: string }[]>`select session_user::text as login`.catch(() => [{ login: '?' }]);
       const pending = before.expected - before.applied;
+      // The first migrations create mcx_app, and PostgreSQL checks CREATEROLE even when it exists.
+      if (/create role/i.test(driverMessage(err)))
+        throw new McxError(
+          DatabaseErrorCode.MIGRATIONS_NOT_PERMITTED,
+          `"${who!.login}" may not create roles, and the migrations create mcx_app: give the schema owner CREATEROLE (as a superuser: ALTER ROLE "${who!.login}" CREATEROLE;), then run \`mcx db migrate\` again (deploy/runbook.md, "Database roles")`,
+          { cause: err },
+        );
       throw new McxError(
         DatabaseErrorCode.MIGRATIONS_NOT_PERMITTED,
         `${pending} migration${pending === 1 ? ' is' : 's are'} pending and "${who!.login}" may not apply them: run them as the schema owner (MCX_MIGRATION_DATABASE_URL, or \`mcx db migrate\` with DATABASE_URL set to the owner; see deploy/runbook.md)`,
@@ -50,6 +57,15 @@ function sqlState(err: unknown): string | undefined {
     if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return code;
   }
   return undefined;
+}
+
+/** The server's own message (it names privileges and objects, never a value), under drizzle's wrapper. */
+function driverMessage(err: unknown): string {
+  for (let e: unknown = err, depth = 0; e && depth < 3; e = (e as { cause?: unknown }).cause, depth++) {
+    const { code, message } = e as { code?: unknown; message?: unknown };
+    if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) && typeof message === 'string') return message;
+  }
+  return '';
 }
 
 /** How many migrations the code expects, from the committed journal. */

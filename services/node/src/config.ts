@@ -140,28 +140,8 @@ export const EnvSchema = z
       ctx.addIssue({ code: 'custom', path: ['MCX_FEDERATION_DEADLINE_MS'], message: 'must be at least MCX_PEER_TIMEOUT_MS' });
     }
     if (env.MCX_ENV === 'production') {
-      if (!env.DATABASE_URL)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['DATABASE_URL'],
-          message: 'is required in production: the embedded database is for development only',
-        });
-      if (!env.MCX_FORCE_CODE) ctx.addIssue({ code: 'custom', path: ['MCX_FORCE_CODE'], message: 'is required in production' });
-      if (!env.MCX_OPERATOR_PUBLIC_KEY_FILE)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['MCX_OPERATOR_PUBLIC_KEY_FILE'],
-          message: 'is required in production: the node pins the federation operator key',
-        });
-      if (!env.MCX_MANIFEST_FILE) ctx.addIssue({ code: 'custom', path: ['MCX_MANIFEST_FILE'], message: 'is required in production' });
       if (env.MCX_DEV_ISSUER)
         ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
-      if (!env.MCX_ISSUERS_FILE)
-        ctx.addIssue({
-          code: 'custom',
-          path: ['MCX_ISSUERS_FILE'],
-          message: 'is required in production: the token issuers this node accepts',
-        });
       if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://'))
         ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
@@ -252,12 +232,36 @@ export class ConfigError extends Error {
   }
 }
 
+/**
+ * What the command needs: `node` serves (and purges, re-signs) with every production check;
+ * `migrate` only applies migrations, so in production it needs a database and nothing else.
+ */
+export type ConfigPurpose = 'node' | 'migrate';
+
+/** The production settings that depend on what the process is for (present, not well formed). */
+function purposeProblems(env: Record<string, string | undefined>, purpose: ConfigPurpose): string[] {
+  if (env.MCX_ENV !== 'production') return [];
+  const set = (name: string) => (env[name]?.trim() ?? '') !== '';
+  if (purpose === 'migrate')
+    return set('DATABASE_URL') || set('MCX_MIGRATION_DATABASE_URL')
+      ? []
+      : ['MCX_MIGRATION_DATABASE_URL: is required in production (or DATABASE_URL): the schema owner that applies the migrations'];
+  const problems: string[] = [];
+  if (!set('DATABASE_URL')) problems.push('DATABASE_URL: is required in production: the embedded database is for development only');
+  if (!set('MCX_FORCE_CODE')) problems.push('MCX_FORCE_CODE: is required in production');
+  if (!set('MCX_OPERATOR_PUBLIC_KEY_FILE'))
+    problems.push('MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key');
+  if (!set('MCX_MANIFEST_FILE')) problems.push('MCX_MANIFEST_FILE: is required in production');
+  if (!set('MCX_ISSUERS_FILE')) problems.push('MCX_ISSUERS_FILE: is required in production: the token issuers this node accepts');
+  return problems;
+}
+
 /** Parses an environment into a Config, or throws ConfigError listing every problem. */
-export function parseConfig(env: Record<string, string | undefined>): Config {
+export function parseConfig(env: Record<string, string | undefined>, opts: { purpose?: ConfigPurpose } = {}): Config {
   const parsed = EnvSchema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`));
-  }
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
+  problems.push(...purposeProblems(env, opts.purpose ?? 'node'));
+  if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
     env: e.MCX_ENV ?? 'development',
@@ -376,7 +380,7 @@ export function developmentConveniences(config: Config): DevelopmentConvenience[
   return found.filter(([on]) => on).map(([, code, description]) => ({ code, description }));
 }
 
-/** Reads process.env. Called once, from main(). */
-export function loadConfig(): Config {
-  return parseConfig(process.env);
+/** Reads process.env. Called once, from main() (or a CLI command, for its purpose). */
+export function loadConfig(purpose: ConfigPurpose = 'node'): Config {
+  return parseConfig(process.env, { purpose });
 }

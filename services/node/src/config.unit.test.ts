@@ -52,6 +52,24 @@ describe('configuration', () => {
     expect(problems({ ...PROD, ...change })).toContain(problem);
   });
 
+  it('`mcx db migrate` in production needs a database and nothing a serving node needs', () => {
+    const owner = 'postgres://mcx_owner:secret@db.internal:5432/mcx_wmp';
+    const migrate = parseConfig({ MCX_ENV: 'production', MCX_MIGRATION_DATABASE_URL: owner }, { purpose: 'migrate' });
+    expect(migrate.migrationDatabaseUrl).toBe(owner);
+    expect(parseConfig({ MCX_ENV: 'production', DATABASE_URL: owner }, { purpose: 'migrate' }).databaseUrl).toBe(owner);
+    expect(() => parseConfig({ MCX_ENV: 'production' }, { purpose: 'migrate' })).toThrow(
+      'MCX_MIGRATION_DATABASE_URL: is required in production (or DATABASE_URL): the schema owner that applies the migrations',
+    );
+    // A serving node still needs everything.
+    expect(problems({ MCX_ENV: 'production', MCX_MIGRATION_DATABASE_URL: owner })).toEqual([
+      'DATABASE_URL: is required in production: the embedded database is for development only',
+      'MCX_FORCE_CODE: is required in production',
+      'MCX_OPERATOR_PUBLIC_KEY_FILE: is required in production: the node pins the federation operator key',
+      'MCX_MANIFEST_FILE: is required in production',
+      'MCX_ISSUERS_FILE: is required in production: the token issuers this node accepts',
+    ]);
+  });
+
   it('federation: production calls members over https only unless MCX_PEER_ALLOW_HTTP; the deadline is at least the per-peer timeout', () => {
     expect(parseConfig(PROD).federation).toMatchObject({ peerTimeoutMs: 1000, deadlineMs: 1500, requireHttps: true });
     expect(parseConfig({ ...PROD, MCX_PEER_ALLOW_HTTP: 'true' }).federation.requireHttps).toBe(false);

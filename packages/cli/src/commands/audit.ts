@@ -1,4 +1,5 @@
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 
 import type { Command } from 'commander';
 
@@ -8,12 +9,42 @@ export function registerAuditCommands(program: Command): void {
     .command('verify')
     .description("check an audit export (JSON Lines) against the node's audit-checkpoint public key, without the database")
     .argument('<export>', 'the export file')
-    .requiredOption('--public-key <pem>', "the node's audit-checkpoint public key (SPKI PEM)")
+    .requiredOption('--public-key <pem>', "the node's audit-checkpoint public key (SPKI PEM, from `mcx audit public-key`)")
     .action(async (file: string, opts: { publicKey: string }) => {
       const { verifyExport } = await import('@mcx/audit');
       const result = verifyExport(readFileSync(file, 'utf8'), readFileSync(opts.publicKey, 'utf8'));
       process.stdout.write(`${result.report.join('\n')}\n`);
       // Exit 0 only when every entry is covered by a valid checkpoint; 2 when some are unverified.
       process.exitCode = result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
+    });
+
+  audit
+    .command('public-key')
+    .description(
+      "print the node's audit-checkpoint public key as SPKI PEM, for `mcx audit verify --public-key` (give it to the force's auditors)",
+    )
+    .requiredOption('--dir <dir>', 'the node keys directory (MCX_KEYS_DIR)')
+    .option('--kid <kid>', 'a key retired by rotation, for exports its checkpoints signed (default: the current key)')
+    .action(async (opts: { dir: string; kid?: string }) => {
+      const { exportPublicKeyPem, loadSigningKey } = await import('@mcx/signing');
+      const current = path.join(opts.dir, 'audit-checkpoint.pem');
+      const candidates = [
+        current,
+        ...(existsSync(opts.dir) ? readdirSync(opts.dir) : [])
+          .filter((f) => /^audit-checkpoint\.(next|.+\.retired)\.pem$/.test(f))
+          .map((f) => path.join(opts.dir, f)),
+      ];
+      for (const file of opts.kid ? candidates : [current]) {
+        if (!existsSync(file)) continue;
+        const key = await loadSigningKey(file, 'audit-checkpoint');
+        if (opts.kid && key.kid !== opts.kid) continue;
+        process.stdout.write(exportPublicKeyPem(key));
+        return;
+      }
+      throw new Error(
+        opts.kid
+          ? `no audit-checkpoint key with kid ${opts.kid} in ${opts.dir}`
+          : `${current} does not exist; run \`mcx keys generate\` first`,
+      );
     });
 }

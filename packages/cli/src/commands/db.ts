@@ -5,12 +5,20 @@ import { withNodeDatabase } from './node-database.js';
 export function registerDbCommands(program: Command): void {
   const db = program.command('db').description('database operations');
   db.command('migrate')
-    .description('apply the committed migrations to DATABASE_URL (or the embedded database when it is unset)')
+    .description(
+      'apply the committed migrations as the schema owner: MCX_MIGRATION_DATABASE_URL, else DATABASE_URL, else the embedded database (development)',
+    )
     .action(async () => {
       const { runMigrations } = await import('@mcx/db');
-      await withNodeDatabase(async ({ url }) => {
-        await runMigrations(url);
-        process.stdout.write('migrations applied\n');
-      });
+      // Migrating needs the database and nothing else: no keys, issuers or manifest, even in production.
+      await withNodeDatabase(
+        async ({ config, url }) => {
+          const target = config.migrationDatabaseUrl ?? url;
+          await runMigrations(target);
+          const u = new URL(target);
+          process.stdout.write(`migrations applied to ${decodeURIComponent(u.pathname.slice(1))} as ${decodeURIComponent(u.username)}\n`);
+        },
+        { purpose: 'migrate' },
+      );
     });
 }

@@ -78,13 +78,21 @@ export function registerKeysCommands(program: Command): void {
 
   keys
     .command('generate-operator')
-    .description("the federation operator's manifest-signing key: writes <out> (private, keep offline) and <out>.pub.pem (nodes pin it)")
-    .requiredOption('--out <file>', 'private key file')
+    .description(
+      "the federation operator's manifest-signing key: writes <out> (private, keep offline) and its public key beside it, operator.pem -> operator.pub.pem (nodes pin it)",
+    )
+    .requiredOption('--out <file>', 'private key file, e.g. operator.pem')
     .action(async (opts: { out: string }) => {
       const { generateSigningKey, exportPrivateKeyPem, exportPublicKeyPem } = await import('@mcx/signing');
       const key = generateSigningKey('manifest');
+      const pub = publicKeyFileFor(opts.out);
       writeFileSync(opts.out, exportPrivateKeyPem(key), { mode: 0o600, flag: 'wx' });
-      writeFileSync(`${opts.out}.pub.pem`, exportPublicKeyPem(key), { flag: 'wx' });
-      process.stdout.write(`operator key ${key.kid}: ${opts.out} (private), ${opts.out}.pub.pem (public)\n`);
+      writeFileSync(pub, exportPublicKeyPem(key), { flag: 'wx' });
+      process.stdout.write(`operator key ${key.kid}: ${opts.out} (private), ${pub} (public)\n`);
     });
+}
+
+/** Where the public half of a private key file goes: operator.pem -> operator.pub.pem, as deploy/runbook.md names it. */
+export function publicKeyFileFor(privateFile: string): string {
+  return privateFile.endsWith('.pem') ? `${privateFile.slice(0, -'.pem'.length)}.pub.pem` : `${privateFile}.pub.pem`;
 }

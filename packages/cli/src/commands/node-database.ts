@@ -17,12 +17,16 @@ const SIGNAL_EXIT: Record<'SIGINT' | 'SIGTERM', number> = { SIGINT: 130, SIGTERM
  * process ends, so a command that is interrupted leaves no server holding the data folder.
  * The command's own outcome decides the exit code.
  */
-export async function withNodeDatabase<T>(work: (db: NodeDatabase) => Promise<T>): Promise<T> {
+export async function withNodeDatabase<T>(work: (db: NodeDatabase) => Promise<T>, opts: { purpose?: 'node' | 'migrate' } = {}): Promise<T> {
   const { loadConfig, resolveDatabase } = await import('@mcx/node');
   const { createLogger } = await import('@mcx/logger');
-  const config = loadConfig();
+  const config = loadConfig(opts.purpose);
   const logger = createLogger({ level: config.logLevel });
-  const { url, embedded } = await resolveDatabase(config, logger);
+  // The schema owner's URL alone is enough to migrate: no embedded server is started beside it.
+  const { url, embedded } =
+    opts.purpose === 'migrate' && config.migrationDatabaseUrl
+      ? { url: config.migrationDatabaseUrl, embedded: null }
+      : await resolveDatabase(config, logger);
   const onSignal = (signal: 'SIGINT' | 'SIGTERM') => {
     logger.warn({ signal }, 'interrupted: stopping the embedded PostgreSQL');
     void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(SIGNAL_EXIT[signal]));
