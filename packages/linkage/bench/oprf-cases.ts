@@ -5,6 +5,8 @@
  */
 import { createHash } from 'node:crypto';
 
+import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+
 const ORDER = 2n ** 252n + 27742317777372353535851937790883648493n;
 
 export interface OprfCase {
@@ -49,6 +51,13 @@ export function oprfCases(count: number, label = 'mcx-oprf-equivalence-v1'): Opr
   }
   return cases;
 }
+
+/**
+ * @noble/curves' RFC 9497 Evaluate (the unblinded PRF, one scalar multiplication): present at
+ * run time in OPRF mode but missing from its types.
+ */
+export const nobleEvaluate = (ristretto255_oprf.oprf as unknown as { evaluate(secretKey: Uint8Array, input: Uint8Array): Uint8Array })
+  .evaluate;
 
 /** SHA-512 over every 64-byte output in order: one value stands for all of them. */
 export function outputsDigest(outputs: readonly Uint8Array[]): string {

@@ -4,12 +4,10 @@
  * takes 2.5 to 13 ms a case on one core (idle to busy), too slow to run all 10,000 in the test.
  * Run: npx tsx packages/linkage/bench/oprf-noble-digest.ts [count=10000]
  */
-import { ristretto255_oprf } from '@noble/curves/ed25519.js';
-
-import { oprfCases, outputsDigest } from './oprf-cases.js';
+import { nobleEvaluate, oprfCases, outputsDigest } from './oprf-cases.js';
 
 const count = Number(process.argv[2] ?? 10_000);
 const t0 = performance.now();
-const outputs = oprfCases(count).map((c) => ristretto255_oprf.oprf.evaluate(c.key, c.input));
+const outputs = oprfCases(count).map((c) => nobleEvaluate(c.key, c.input));
 console.log(`@noble/curves ristretto255_oprf, ${count} cases, ${((performance.now() - t0) / 1000).toFixed(1)} s`);
 console.log(outputsDigest(outputs));
