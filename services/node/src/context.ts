@@ -15,7 +15,7 @@ import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { HistoryService } from './modules/history/history-service.js';
 import type { NodeStatusService } from './modules/node/node-status-service.js';
 import type { RecordService } from './modules/records/record-service.js';
-import type { InTx } from './modules/records/record-store.js';
+import type { InTx } from './modules/records/record-store-model.js';
 import type { SubjectService } from './modules/subject/subject-service.js';
 
 // Types only, and only from the modules: the generated resolver types import this file, so

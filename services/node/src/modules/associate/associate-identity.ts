@@ -1,7 +1,7 @@
 import type { McxAssociateInput } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
 import { linkageError } from '../../errors.js';
-import type { InTx } from '../records/record-store.js';
+import type { InTx } from '../records/record-store-model.js';
 import type { FieldError } from '../records/validation.js';
 import { identityErrors, toIdentity } from '../subject/subject-service.js';
 

@@ -7,7 +7,7 @@ import { withholdingRule } from '../disclosure/policy.js';
 import { shapeByPolicy } from '../disclosure/shape-by-policy.js';
 import type { Grading } from '../records/grading.js';
 import { outcomeError, type Published, type RecordService } from '../records/record-service.js';
-import type { InTx } from '../records/record-store.js';
+import type { InTx } from '../records/record-store-model.js';
 import { InputChecker } from '../records/validation.js';
 import type { EpisodeModel, EpisodeRecord } from './episode-model.js';
 import { episodeSpec, episodeToInput } from './episode-spec.js';

@@ -1,5 +1,5 @@
 import type { McxRecordKind, McxRecordState } from '../../__generated__/resolvers-types.js';
-import type { RecordIndex } from './record-store.js';
+import type { RecordIndex } from './record-store-model.js';
 import type { Checked, InputChecker } from './validation.js';
 
 export const MARKING = 'OFFICIAL-SENSITIVE';

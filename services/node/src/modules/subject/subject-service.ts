@@ -15,7 +15,7 @@ import {
 
 import type { McxAssociateIdentityInput, McxSex } from '../../__generated__/resolvers-types.js';
 import { NodeErrorCode } from '../../errors.js';
-import type { InTx } from '../records/record-store.js';
+import type { InTx } from '../records/record-store-model.js';
 import { InputChecker, type FieldError } from '../records/validation.js';
 import type { HolderKind, SubjectStore } from './subject-store.js';
 

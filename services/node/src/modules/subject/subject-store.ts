@@ -4,7 +4,7 @@ import { schema, type Database } from '@mcx/db';
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { Tx } from '../audit/audit-store.js';
-import type { InTx } from '../records/record-store.js';
+import type { InTx } from '../records/record-store-model.js';
 
 const { subjects, linkageKeys } = schema;
 
