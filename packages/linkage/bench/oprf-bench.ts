@@ -1,5 +1,6 @@
 /**
- * OPRF cost per linkage key: blind + finalise at the node, blindEvaluate at the service.
+ * OPRF cost per linkage key (libsodium): blind + finalise at the node, evaluation at the service.
+ * tests/bench/linkage-bench.ts sets it beside @noble/curves'.
  * Run: npx tsx packages/linkage/bench/oprf-bench.ts [keys=500]
  */
 import { performance } from 'node:perf_hooks';
@@ -26,7 +27,7 @@ function time<T>(fn: () => T): [T, number] {
   return [out, performance.now() - t0];
 }
 
-// Warm up the JIT and noble's precomputed tables.
+// Warm up the JIT and the WebAssembly module.
 finalizeAll(blindAll(inputs.slice(0, 20)).state, evaluateBatch(key, blindAll(inputs.slice(0, 20)).blinded));
 const warm = blindAll(inputs.slice(0, 20));
 finalizeAll(warm.state, evaluateBatch(key, warm.blinded));
