@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 /**
  * The investigator's console in a real browser (Debian's Chromium) against three real nodes and
  * the linkage service: sign in, purpose and case reference, search the demo child, read the

@@ -1,3 +1,5 @@
+/// <reference lib="dom" />
+// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 /**
  * The console of a production node: no development sign-in (neither the button nor the
  * endpoint), OpenID Connect with PKCE against the issuer the node trusts, and a clear 503 where
