@@ -1,7 +1,10 @@
-// What does linkage cost? Per key: blind + finalise at the node, evaluation at the service.
+// What does linkage cost? Per key: blind + finalise at the node, evaluation at the service,
+// on @noble/curves (before) and libsodium (after).
 // Then ingest: subjects published through the node's SubjectService and the real linkage
 // service over loopback, against the floor those per-key costs give, in the same run.
 //   npx tsx tests/bench/linkage-bench.ts [subjects]
+import { ristretto255_oprf } from '@noble/curves/ed25519.js';
+
 import { APP_ROLE, createDb, createFreshDatabase } from '@mcx/db';
 import {
   blindAll,
@@ -25,20 +28,56 @@ const SUBJECTS = Number(process.argv[2] ?? 300);
 const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
 const children = syntheticChildren(SUBJECTS + 200, { seed: 7, referenceDate: '2026-11-22', nhsShare: 0.5 });
 
-// 1. Per-key costs, in process, over the same identities' real key inputs.
+// 1. Per-key costs, in process, over the same identities' real key inputs: the OPRF as it was
+// on @noble/curves (before) and on libsodium's WebAssembly (after), each warmed up first.
 const inputs = children.slice(SUBJECTS).flatMap((c) => buildKeyInputs(c, { role: 'record' }).map((k) => k.input));
 const key = generateOprfKey('bench');
-let t0 = process.hrtime.bigint();
-const { blinded, state } = blindAll(inputs);
-const blindMs = Number(process.hrtime.bigint() - t0) / 1e6;
-t0 = process.hrtime.bigint();
-const evaluated = evaluateBatch(key, blinded);
-const evalMs = Number(process.hrtime.bigint() - t0) / 1e6;
-t0 = process.hrtime.bigint();
-finalizeAll(state, evaluated);
-const finalizeMs = Number(process.hrtime.bigint() - t0) / 1e6;
-const nodePerKey = (blindMs + finalizeMs) / inputs.length;
-const servicePerKey = evalMs / inputs.length;
+const ms = (since: bigint) => Number(process.hrtime.bigint() - since) / 1e6;
+
+function nobleRound(batch: string[]) {
+  const sk = Buffer.from(key.key, 'hex');
+  let t0 = process.hrtime.bigint();
+  const bytes = batch.map((s) => new TextEncoder().encode(s));
+  const blinds = bytes.map((b) => ristretto255_oprf.oprf.blind(b));
+  const blindMs = ms(t0);
+  t0 = process.hrtime.bigint();
+  const evaluated = blinds.map((b) => ristretto255_oprf.oprf.blindEvaluate(sk, b.blinded));
+  const evalMs = ms(t0);
+  t0 = process.hrtime.bigint();
+  const keys = evaluated.map((e, i) => {
+    const out = ristretto255_oprf.oprf.finalize(bytes[i]!, blinds[i]!.blind, e);
+    return Buffer.from(out.subarray(0, 32)).toString('base64url');
+  });
+  return { keys, nodeMs: blindMs + ms(t0), evalMs };
+}
+
+function sodiumRound(batch: string[]) {
+  let t0 = process.hrtime.bigint();
+  const { blinded, state } = blindAll(batch);
+  const blindMs = ms(t0);
+  t0 = process.hrtime.bigint();
+  const evaluated = evaluateBatch(key, blinded);
+  const evalMs = ms(t0);
+  t0 = process.hrtime.bigint();
+  const keys = finalizeAll(state, evaluated);
+  return { keys, nodeMs: blindMs + ms(t0), evalMs };
+}
+
+nobleRound(inputs.slice(0, 50));
+sodiumRound(inputs.slice(0, 50));
+const before = nobleRound(inputs);
+const after = sodiumRound(inputs);
+if (before.keys.join() !== after.keys.join()) throw new Error('libsodium and @noble/curves gave different linkage keys');
+const nodePerKey = after.nodeMs / inputs.length;
+const servicePerKey = after.evalMs / inputs.length;
+const perKey = (r: { nodeMs: number; evalMs: number }) =>
+  `node blind+finalise ${(r.nodeMs / inputs.length).toFixed(3)} ms, service evaluate ${(r.evalMs / inputs.length).toFixed(3)} ms`;
+console.log(`OPRF per key (${inputs.length} keys, one core, the same keys from both):`);
+console.log(`  before, @noble/curves:   ${perKey(before)}`);
+console.log(`  after, libsodium (wasm): ${perKey(after)}`);
+console.log(
+  `  before/after: node ${(before.nodeMs / after.nodeMs).toFixed(1)}x, service ${(before.evalMs / after.evalMs).toFixed(1)}x, round ${((before.nodeMs + before.evalMs) / (after.nodeMs + after.evalMs)).toFixed(1)}x`,
+);
 
 // 2. Ingest through the node's service and the real linkage service (one process, 2 cores).
 const pg = await benchDatabase();
@@ -66,7 +105,7 @@ const viewer = {
 };
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 let next = 0;
-t0 = process.hrtime.bigint();
+const t0 = process.hrtime.bigint();
 await Promise.all(
   Array.from({ length: 4 }, async () => {
     for (let i = next++; i < SUBJECTS; i = next++) {
@@ -84,14 +123,11 @@ await Promise.all(
     }
   }),
 );
-const ingestMs = Number(process.hrtime.bigint() - t0) / 1e6;
+const ingestMs = ms(t0);
 const [{ n }] = (await db.sql`select count(*)::int as n from linkage_keys`) as unknown as [{ n: number }];
 // The floor: the OPRF CPU these keys need. Node and service share this one process's event
 // loop here (in deployment the service is its own process), so their costs add up on one core.
 const floorMs = n * (nodePerKey + servicePerKey);
-console.log(
-  `OPRF per key (${inputs.length} keys, one core): node blind+finalise ${nodePerKey.toFixed(2)} ms, service evaluate ${servicePerKey.toFixed(2)} ms`,
-);
 console.log(
   `ingest: ${SUBJECTS} subjects, ${n} linkage keys, ${ingestMs.toFixed(0)} ms = ${((SUBJECTS / ingestMs) * 1000).toFixed(1)} subjects/s`,
 );
