@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
@@ -35,6 +33,19 @@ export async function screenshot(page: Page, name: string): Promise<void> {
   await page.screenshot({ path: path.join(SCREENSHOTS, `${name}.png`), fullPage: true });
 }
 
+/**
+ * What the code passed to page.evaluate uses of the browser: this project type-checks for Node,
+ * and adding the DOM library to it would change the types of Node's fetch and Headers elsewhere.
+ */
+export interface InBrowser {
+  document: { activeElement: { matches(selector: string): boolean; textContent: string | null } | null };
+  localStorage: Record<string, string>;
+  sessionStorage: Record<string, string>;
+  indexedDB: { databases(): Promise<{ name?: string }[]> };
+  axe: { run(context: unknown, options: unknown): Promise<{ violations: any[] }> }; // eslint-disable-line @typescript-eslint/no-explicit-any
+}
+export const inBrowser = () => globalThis as unknown as InBrowser;
+
 const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /**
@@ -44,8 +55,10 @@ const axeSource = readFileSync(createRequire(import.meta.url).resolve('axe-core/
 export async function axeViolations(page: Page): Promise<{ id: string; impact: string | null; nodes: string[] }[]> {
   await page.evaluate(axeSource);
   return page.evaluate(async () => {
-    const axe = (globalThis as unknown as { axe: { run(ctx: Document, opts: unknown): Promise<{ violations: any[] }> } }).axe; // eslint-disable-line @typescript-eslint/no-explicit-any
-    const result = await axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] } });
+    const g = globalThis as unknown as InBrowser;
+    const result = await g.axe.run(g.document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa', 'wcag22aa'] },
+    });
     return result.violations.map((v) => ({
       id: v.id,
       impact: v.impact,
@@ -56,9 +69,12 @@ export async function axeViolations(page: Page): Promise<{ id: string; impact: s
 
 /** Everything the browser keeps for the page's origin: both web storages and the IndexedDB database names. */
 export async function browserStorage(page: Page): Promise<{ local: string; session: string; indexedDb: string[] }> {
-  return page.evaluate(async () => ({
-    local: JSON.stringify({ ...localStorage }),
-    session: JSON.stringify({ ...sessionStorage }),
-    indexedDb: (await indexedDB.databases()).map((d) => d.name ?? ''),
-  }));
+  return page.evaluate(async () => {
+    const g = globalThis as unknown as InBrowser;
+    return {
+      local: JSON.stringify({ ...g.localStorage }),
+      session: JSON.stringify({ ...g.sessionStorage }),
+      indexedDb: (await g.indexedDB.databases()).map((d) => d.name ?? ''),
+    };
+  });
 }

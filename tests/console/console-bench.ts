@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 /**
  * The console's budgets (npm run bench:console, after a build): the gzipped JavaScript the
  * investigator's pages load (at most 250 KB), and how long the history page takes to render

@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 /**
  * The investigator's console in a real browser (Debian's Chromium) against three real nodes and
  * the linkage service: sign in, purpose and case reference, search the demo child, read the
@@ -10,7 +8,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { DEMO_CHILD } from '../../packages/cli/src/demo/demo-child.js';
-import { axeViolations, browserStorage, launchBrowser, screenshot } from './browser.js';
+import { axeViolations, browserStorage, launchBrowser, screenshot, type InBrowser } from './browser.js';
 import { startConsoleFederation, type ConsoleFederation } from './console-federation.js';
 
 let f: ConsoleFederation;
@@ -186,7 +184,7 @@ describe('the investigator console', () => {
     await page.getByRole('heading', { name: 'Sign in to the MCX console' }).waitFor();
     const tabTo = async (selector: string, key = 'Tab') => {
       for (let i = 0; i < 40; i++) {
-        if (await page.evaluate((s) => document.activeElement?.matches(s) ?? false, selector)) return;
+        if (await page.evaluate((s) => (globalThis as unknown as InBrowser).document.activeElement?.matches(s) ?? false, selector)) return;
         await page.keyboard.press(key);
       }
       throw new Error(`Tab never reached ${selector}`);

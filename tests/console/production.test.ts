@@ -1,5 +1,3 @@
-/// <reference lib="dom" />
-// Functions passed to page.evaluate run in the browser: the DOM types describe them.
 /**
  * The console of a production node: no development sign-in (neither the button nor the
  * endpoint), OpenID Connect with PKCE against the issuer the node trusts, and a clear 503 where
@@ -14,7 +12,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PRODUCTION_ISSUER, startProductionNode, type ProductionNode } from '../testkit/production.js';
-import { axeViolations, launchBrowser, screenshot } from './browser.js';
+import { axeViolations, launchBrowser, screenshot, type InBrowser } from './browser.js';
 
 const CLIENT_ID = 'mcx-console-wmp';
 let prod: ProductionNode;
@@ -132,7 +130,10 @@ describe('the console on a production node', () => {
     expect(tokenRequest!.get('code_verifier')).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
     expect(await page.locator('.mcx-header__user').innerText()).toContain('West Midlands Police account');
     // The token is in the page's memory: neither storage holds it.
-    const stored = await page.evaluate(() => JSON.stringify({ ...localStorage }) + JSON.stringify({ ...sessionStorage }));
+    const stored = await page.evaluate(() => {
+      const g = globalThis as unknown as InBrowser;
+      return JSON.stringify({ ...g.localStorage }) + JSON.stringify({ ...g.sessionStorage });
+    });
     expect(stored).not.toContain('access_token');
     expect(stored).not.toContain('eyJ');
     await page.close();
