@@ -24,12 +24,45 @@ export const FanOutReason = {
 } as const;
 export type FanOutReason = (typeof FanOutReason)[keyof typeof FanOutReason];
 
-/** A non-2xx answer's reason: one per HTTP status, so the family is a pattern, not a list. */
-export type HttpStatusReason = `HTTP_${number}`;
+/**
+ * A non-2xx answer's reason: the statuses a member, its proxy or a misrouted URL answer with, each
+ * written out, and any other status by its class. The exact status travels beside it (httpStatus).
+ */
+export const HttpStatusReason = {
+  HTTP_301: 'HTTP_301',
+  HTTP_302: 'HTTP_302',
+  HTTP_307: 'HTTP_307',
+  HTTP_308: 'HTTP_308',
+  HTTP_400: 'HTTP_400',
+  HTTP_401: 'HTTP_401',
+  HTTP_403: 'HTTP_403',
+  HTTP_404: 'HTTP_404',
+  HTTP_405: 'HTTP_405',
+  HTTP_408: 'HTTP_408',
+  HTTP_413: 'HTTP_413',
+  HTTP_415: 'HTTP_415',
+  HTTP_429: 'HTTP_429',
+  HTTP_500: 'HTTP_500',
+  HTTP_501: 'HTTP_501',
+  HTTP_502: 'HTTP_502',
+  HTTP_503: 'HTTP_503',
+  HTTP_504: 'HTTP_504',
+  HTTP_1XX: 'HTTP_1XX',
+  HTTP_3XX: 'HTTP_3XX',
+  HTTP_4XX: 'HTTP_4XX',
+  HTTP_5XX: 'HTTP_5XX',
+} as const;
+export type HttpStatusReason = (typeof HttpStatusReason)[keyof typeof HttpStatusReason];
 
-/** The reason a non-2xx answer is reported with. */
+const HTTP_STATUS_REASONS = new Map<string, HttpStatusReason>(Object.values(HttpStatusReason).map((r) => [r, r]));
+
+/** The reason a non-2xx answer is reported with: its status when listed, else its class (an unknown class counts as a server error). */
 export function httpStatusReason(httpStatus: number): HttpStatusReason {
-  return `HTTP_${httpStatus}`;
+  return (
+    HTTP_STATUS_REASONS.get(`HTTP_${httpStatus}`) ??
+    HTTP_STATUS_REASONS.get(`HTTP_${Math.floor(httpStatus / 100)}XX`) ??
+    HttpStatusReason.HTTP_5XX
+  );
 }
 
 /** Why the calling node reports a member as it does (a member row's `reason`), beyond the fan-out's own. */

@@ -50,5 +50,5 @@ export {
   PeerRefusal,
   httpStatusReason,
   isFederationError,
-  type HttpStatusReason,
+  HttpStatusReason,
 } from './federation-errors.js';
