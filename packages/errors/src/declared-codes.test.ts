@@ -22,14 +22,20 @@ const SCANNED_DIRS = [
   'packages/logger/src',
   'packages/telemetry/src',
   'packages/cli/src',
+  'packages/federation/src',
   'services/linkage/src',
+  'services/node/src',
 ];
 
 /** Constructors that take a code, and the position of the code among their arguments. */
+// The node's named GraphQL errors (BadUserInputError...) take their code from GraphQLErrorCode by construction.
 const CODED_CONSTRUCTORS: Readonly<Record<string, number>> = { McxError: 0, HttpError: 1 };
 
-/** A declared code object: a const object literal whose name ends in ErrorCode. */
-const DECLARED_OBJECT_NAME = /ErrorCode$/;
+/** A GraphQL error built by hand names its code in `extensions.code` of its second argument. */
+const GRAPHQL_ERROR = 'GraphQLError';
+
+/** A declared code object: a const object literal whose name ends in ErrorCode (or, for the peer protocol's reasons, Reason or Refusal). */
+const DECLARED_OBJECT_NAME = /(ErrorCode|Reason|Refusal)$/;
 
 const ROOT = resolve(fileURLToPath(new URL('.', import.meta.url)), '../../..');
 /** A file the scan does not read from disk, proving that it reports what it should. */
@@ -46,6 +52,12 @@ export const probes = [
   new McxError('SOME_NEW_CODE', 'never declared'),
   new McxError(\`PROBE_\${reason}\`, 'built from a template'),
   fail,
+];
+class GraphQLError { constructor(message: string, options: object) { void message; void options; } }
+export const graphqlProbes = [
+  new GraphQLError('declared', { extensions: { code: ProbeErrorCode.PROBE_DECLARED } }),
+  new GraphQLError('never declared', { extensions: { code: 'PROBE_GRAPHQL_CODE' } }),
+  new GraphQLError('no code: graphql-js decides', {}),
 ];
 `;
 
@@ -95,6 +107,26 @@ function literalMembers(type: ts.Type): string[] | null {
   return members.every((t) => t.isStringLiteral()) ? members.map((t) => (t as ts.StringLiteralType).value) : null;
 }
 
+function propertyValue(object: ts.ObjectLiteralExpression, name: string): ts.Expression | undefined {
+  const found = object.properties.find((p) => ts.isPropertyAssignment(p) && ts.isIdentifier(p.name) && p.name.text === name);
+  return found && ts.isPropertyAssignment(found) ? found.initializer : undefined;
+}
+
+/**
+ * The code a coded constructor is given (undefined when it is given none), or null when the
+ * expression is not one. A GraphQLError is coded when it names an `extensions.code`; one without
+ * keeps graphql-js's own handling.
+ */
+function codeArgument(node: ts.NewExpression): ts.Expression | undefined | null {
+  if (!ts.isIdentifier(node.expression)) return null;
+  const name = node.expression.text;
+  if (Object.hasOwn(CODED_CONSTRUCTORS, name)) return node.arguments?.[CODED_CONSTRUCTORS[name]!];
+  if (name !== GRAPHQL_ERROR) return null;
+  const options = node.arguments?.[1];
+  const extensions = options && ts.isObjectLiteralExpression(options) ? propertyValue(options, 'extensions') : undefined;
+  return (extensions && ts.isObjectLiteralExpression(extensions) ? propertyValue(extensions, 'code') : undefined) ?? null;
+}
+
 /** How many coded constructors were checked, and `file:line: new Name(arg): why` for each whose code is not declared. */
 function checkCodes(program: ts.Program, files: readonly string[], declared: ReadonlySet<string>): { checked: number; problems: string[] } {
   const checker = program.getTypeChecker();
@@ -104,11 +136,11 @@ function checkCodes(program: ts.Program, files: readonly string[], declared: Rea
     const file = program.getSourceFile(fileName);
     if (file === undefined) throw new Error(`${fileName} is not in the program`);
     const visit = (node: ts.Node): void => {
-      if (ts.isNewExpression(node) && ts.isIdentifier(node.expression) && Object.hasOwn(CODED_CONSTRUCTORS, node.expression.text)) {
+      const arg = ts.isNewExpression(node) ? codeArgument(node) : null;
+      if (ts.isNewExpression(node) && arg !== null) {
         checked += 1;
-        const arg = node.arguments?.[CODED_CONSTRUCTORS[node.expression.text]!];
         const { line } = file.getLineAndCharacterOfPosition(node.getStart(file));
-        const at = `${relative(ROOT, fileName)}:${line + 1}: new ${node.expression.text}(${arg?.getText(file) ?? ''})`;
+        const at = `${relative(ROOT, fileName)}:${line + 1}: new ${node.expression.getText(file)}(${arg?.getText(file) ?? ''})`;
         if (arg === undefined) {
           problems.push(`${at}: no code`);
         } else {
@@ -148,12 +180,13 @@ describe('declared error codes', () => {
       `packages/errors/src/declared-codes-probe.ts:6: new McxError(code): PROBE_HALF_DECLARED is not in a declared ErrorCode object`,
       `packages/errors/src/declared-codes-probe.ts:10: new McxError('SOME_NEW_CODE'): SOME_NEW_CODE is not in a declared ErrorCode object`,
       "packages/errors/src/declared-codes-probe.ts:11: new McxError(`PROBE_${reason}`): the code's type `PROBE_${string}` is not a declared code union",
+      `packages/errors/src/declared-codes-probe.ts:17: new GraphQLError('PROBE_GRAPHQL_CODE'): PROBE_GRAPHQL_CODE is not in a declared ErrorCode object`,
     ]);
-  });
+   }, 60_000);
 
   it('every coded error thrown in the scanned directories carries a declared code', () => {
     const { checked, problems } = checkCodes(program, files, declared);
     expect(checked).toBeGreaterThan(80);
     expect(problems).toEqual([]);
-  });
+   }, 60_000);
 });

@@ -7,6 +7,7 @@ import { McxError } from '@mcx/errors';
 
 import { loadIssuers } from './auth/access.js';
 import type { Config } from './config.js';
+import { NodeErrorCode } from './errors.js';
 
 /** The roles the development sign-in offers: the people the console is for. */
 export const DEV_SIGN_IN_ROLES = ['investigator', 'auditor', 'operator'] as const;
@@ -48,16 +49,22 @@ export function loadOidcClients(config: Config): OidcClient[] {
   if (!config.console.oidcFile) return [];
   const parsed = z.array(OidcClientSchema).safeParse(JSON.parse(readFileSync(config.console.oidcFile, 'utf8')));
   if (!parsed.success) {
-    throw new McxError('CONSOLE_CONFIG_INVALID', parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+    throw new McxError(
+      NodeErrorCode.CONSOLE_CONFIG_INVALID,
+      parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '),
+    );
   }
   const trusted = new Set(config.auth.issuersFile ? loadIssuers(config.auth.issuersFile).map((i) => i.id) : []);
   for (const client of parsed.data) {
     if (!trusted.has(client.issuerId))
-      throw new McxError('CONSOLE_CONFIG_INVALID', `console client ${client.label}: issuer ${client.issuerId} is not in MCX_ISSUERS_FILE`);
+      throw new McxError(
+        NodeErrorCode.CONSOLE_CONFIG_INVALID,
+        `console client ${client.label}: issuer ${client.issuerId} is not in MCX_ISSUERS_FILE`,
+      );
     const url = new URL(client.authority);
     const loopbackHttp = url.protocol === 'http:' && LOOPBACK.has(url.hostname) && config.env !== 'production';
     if (url.protocol !== 'https:' && !loopbackHttp)
-      throw new McxError('CONSOLE_CONFIG_INVALID', `console client ${client.label}: the authority must be https`);
+      throw new McxError(NodeErrorCode.CONSOLE_CONFIG_INVALID, `console client ${client.label}: the authority must be https`);
   }
   return parsed.data;
 }

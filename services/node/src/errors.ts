@@ -10,7 +10,7 @@ import { GraphQLError } from 'graphql';
 import { isMcxError, McxError } from '@mcx/errors';
 import { LinkageErrorCode } from '@mcx/linkage';
 
-import { InvalidCursorError } from './modules/records/record-queries.js';
+import { InvalidCursorError } from './modules/records/record-store.js';
 import type { FieldError } from './modules/records/validation.js';
 
 /** Every extensions.code the node's resolvers answer with. */
@@ -30,6 +30,7 @@ export const NodeErrorCode = {
   AUDIT_UNAVAILABLE: 'AUDIT_UNAVAILABLE',
   AUDIT_CHAIN_BROKEN: 'AUDIT_CHAIN_BROKEN',
   DISCLOSURE_POLICY_INVALID: 'DISCLOSURE_POLICY_INVALID',
+  CONSOLE_CONFIG_INVALID: 'CONSOLE_CONFIG_INVALID',
   LINKAGE_NOT_CONFIGURED: 'LINKAGE_NOT_CONFIGURED',
   PEER_ONLY: 'PEER_ONLY',
   LINK_COUNTS_OWNER_ONLY: 'LINK_COUNTS_OWNER_ONLY',

@@ -26,7 +26,7 @@ import type { Config } from '../config.js';
 import { NodeErrorCode, toGraphQLError } from '../errors.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
-import { admissionRefusal, type DisclosurePolicy, type Requester } from '../modules/disclosure/policy.js';
+import { admissionRefusal, PolicyRefusalErrorCode, type DisclosurePolicy, type Requester } from '../modules/disclosure/policy.js';
 
 /** The header a router (or peer) uses to pass on the investigator's own token. */
 export const FORWARDED_USER_HEADER = 'x-mcx-forwarded-user';
@@ -191,7 +191,7 @@ export class RequestAccess {
     if (refusal)
       throw new McxError(
         refusal,
-        `The disclosure policy does not admit this ${refusal === 'ROLE_NOT_PERMITTED' ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`,
+        `The disclosure policy does not admit this ${refusal === PolicyRefusalErrorCode.ROLE_NOT_PERMITTED ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`,
       );
     return { viewer, requestingNode, requester, ...purpose };
   }

@@ -49,6 +49,18 @@ const PLACE_KINDS = ['HOME', 'FOSTER', 'CHILDRENS_HOME', 'SEMI_INDEPENDENT', 'SC
 const orgKinds = z.array(z.enum(ORG_KINDS));
 
 /** The policy file's schema. Every list is a list of codes; unknown codes are refused. */
+/** Why the owner's policy refuses a requester: any read at all (admission), or an associate's name. */
+export const PolicyRefusalErrorCode = {
+  ROLE_NOT_PERMITTED: 'ROLE_NOT_PERMITTED',
+  PURPOSE_NOT_PERMITTED: 'PURPOSE_NOT_PERMITTED',
+  DETAILS_ORG_KIND_NOT_PERMITTED: 'DETAILS_ORG_KIND_NOT_PERMITTED',
+  DETAILS_PURPOSE_NOT_PERMITTED: 'DETAILS_PURPOSE_NOT_PERMITTED',
+  DETAILS_UNGRADED: 'DETAILS_UNGRADED',
+  DETAILS_GRADE_E: 'DETAILS_GRADE_E',
+  DETAILS_HANDLING_NOT_PERMITTED: 'DETAILS_HANDLING_NOT_PERMITTED',
+} as const;
+export type PolicyRefusalErrorCode = (typeof PolicyRefusalErrorCode)[keyof typeof PolicyRefusalErrorCode];
+
 export const DisclosurePolicySchema = z
   .object({
     /** Named in every disclosed record and audit entry, so an auditor knows which rules applied. */
@@ -156,10 +168,10 @@ export type PolicyRule = 'KIND_NOT_PERMITTED' | 'GRADE_E' | 'CONDITION_POLICE_ON
 export function admissionRefusal(
   policy: DisclosurePolicy,
   r: Pick<Requester, 'orgKind' | 'roles' | 'purpose'>,
-): 'ROLE_NOT_PERMITTED' | 'PURPOSE_NOT_PERMITTED' | null {
+): typeof PolicyRefusalErrorCode.ROLE_NOT_PERMITTED | typeof PolicyRefusalErrorCode.PURPOSE_NOT_PERMITTED | null {
   const rule = policy.readers[r.orgKind];
-  if (!rule || !r.roles.some((role) => rule.roles.includes(role))) return 'ROLE_NOT_PERMITTED';
-  if (!rule.purposes.includes(r.purpose)) return 'PURPOSE_NOT_PERMITTED';
+  if (!rule || !r.roles.some((role) => rule.roles.includes(role))) return PolicyRefusalErrorCode.ROLE_NOT_PERMITTED;
+  if (!rule.purposes.includes(r.purpose)) return PolicyRefusalErrorCode.PURPOSE_NOT_PERMITTED;
   return null;
 }
 
@@ -206,12 +218,12 @@ export function exactPlacements(policy: DisclosurePolicy, r: Requester, grading:
  * handling code the policy allows (P by default), and never intelligence graded E. Returns the
  * refusal code, or null.
  */
-export function associateDetailsRefusal(policy: DisclosurePolicy, r: Requester, grading: Grading | null): string | null {
+export function associateDetailsRefusal(policy: DisclosurePolicy, r: Requester, grading: Grading | null): PolicyRefusalErrorCode | null {
   const p = policy.associateDetails;
-  if (!p.orgKinds.includes(r.orgKind)) return 'DETAILS_ORG_KIND_NOT_PERMITTED';
-  if (!p.purposes.includes(r.purpose)) return 'DETAILS_PURPOSE_NOT_PERMITTED';
-  if (!grading) return 'DETAILS_UNGRADED';
-  if (grading.intelligence === 'E') return 'DETAILS_GRADE_E';
-  if (!p.handling.includes(grading.handling)) return 'DETAILS_HANDLING_NOT_PERMITTED';
+  if (!p.orgKinds.includes(r.orgKind)) return PolicyRefusalErrorCode.DETAILS_ORG_KIND_NOT_PERMITTED;
+  if (!p.purposes.includes(r.purpose)) return PolicyRefusalErrorCode.DETAILS_PURPOSE_NOT_PERMITTED;
+  if (!grading) return PolicyRefusalErrorCode.DETAILS_UNGRADED;
+  if (grading.intelligence === 'E') return PolicyRefusalErrorCode.DETAILS_GRADE_E;
+  if (!p.handling.includes(grading.handling)) return PolicyRefusalErrorCode.DETAILS_HANDLING_NOT_PERMITTED;
   return null;
 }
