@@ -16,6 +16,7 @@ import { generateNodeKeys, manifestKeys, parseConfig, resolveDatabase, startNode
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
 
 import { episodeInput, localEpisode, publishEpisode } from '../testkit/episodes.js';
+import { serveJwksOverHttps } from '../testkit/https-jwks.js';
 import { capturingLogger } from '../testkit/logs.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -164,6 +165,7 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     const { publicKey } = await generateKeyPair('EdDSA', { extractable: true });
     const jwk = await exportJWK(publicKey);
     const kid = await calculateJwkThumbprint(jwk);
+    const jwks = await serveJwksOverHttps({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] });
     writeFileSync(
       path.join(dir, 'issuers.json'),
       JSON.stringify([
@@ -171,7 +173,7 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
           id: 'wmp-idp',
           issuer: 'https://idp.wmp.test',
           audience: 'api://mcx-wmp',
-          jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] },
+          jwksUrl: jwks.url,
           algorithms: ['EdDSA'],
           force: 'WMP',
           orgKind: 'police',

@@ -7,6 +7,7 @@ import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jos
 import { generateNodeKeys, manifestKeys, type NodeKeys } from '@mcx/node';
 import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest } from '@mcx/signing';
 
+import { serveJwksOverHttps } from './https-jwks.js';
 import { startTestNode, type TestNode } from './node.js';
 
 export const PRODUCTION_ISSUER = 'https://idp.wmp.test';
@@ -29,6 +30,7 @@ export async function startProductionNode(opts: { env?: Record<string, string>; 
   const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
   const jwk = await exportJWK(publicKey);
   const kid = await calculateJwkThumbprint(jwk);
+  const jwks = await serveJwksOverHttps({ keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] });
   writeFileSync(
     path.join(dir, 'issuers.json'),
     JSON.stringify([
@@ -36,7 +38,7 @@ export async function startProductionNode(opts: { env?: Record<string, string>; 
         id: 'wmp-idp',
         issuer: PRODUCTION_ISSUER,
         audience: PRODUCTION_AUDIENCE,
-        jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] },
+        jwksUrl: jwks.url,
         algorithms: ['EdDSA'],
         force: 'WMP',
         orgKind: 'police',

@@ -29,9 +29,12 @@ export interface IssuerConfig {
   issuer: string;
   /** The `aud` this node expects from this issuer. */
   audience: string;
-  /** HTTPS URL of the issuer's JWKS (plain HTTP only on loopback, for tests). */
+  /**
+   * URL of the issuer's JWKS: https in production (a private CA: NODE_EXTRA_CA_CERTS); plain
+   * http only on loopback, and only in development and test (productionIssuerProblems).
+   */
   jwksUrl?: string;
-  /** A static key set, for development and tests. Exactly one of `jwksUrl` and `jwks`. */
+  /** A static key set, for development and tests only: production refuses it. Exactly one of `jwksUrl` and `jwks`. */
   jwks?: JSONWebKeySet;
   algorithms: AllowedAlgorithm[];
   /** Force or authority code this issuer speaks for. */
@@ -61,7 +64,7 @@ const JwksUrlSchema = z.string().refine((value) => {
     return false;
   }
   return url.protocol === 'https:' || (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname));
-}, 'jwksUrl must be an https URL (http only on loopback)');
+}, 'jwksUrl must be an https URL (http only on loopback, outside production)');
 
 /** Schema of one issuer configuration, as a node reads it from its config file. */
 export const IssuerConfigSchema = z
@@ -110,7 +113,9 @@ export function isDevIssuer(config: Pick<IssuerConfig, 'issuer'>): boolean {
 
 /**
  * What production refuses in the issuers a node trusts, one line each (empty: none): the
- * development issuer, a JWKS URL over plain HTTP, and an issuer with no explicit `typ`, since
+ * development issuer, a JWKS URL over plain HTTP (loopback included), an inline `jwks` (the
+ * keys must come from the issuer, so that its key rotation reaches the node without a
+ * redeployment, and no one edits trust into a file), and an issuer with no explicit `typ`, since
  * without it a token of another kind from the same issuer (an ID token) would be accepted as
  * an access token (RFC 8725 section 3.11).
  */
@@ -120,6 +125,10 @@ export function productionIssuerProblems(configs: readonly IssuerConfig[]): stri
     const where = `issuer ${c.id} (${c.issuer})`;
     if (isDevIssuer(c)) problems.push('production refuses the development token issuer');
     if (c.jwksUrl && !c.jwksUrl.startsWith('https://')) problems.push(`${where}: production refuses JWKS URLs over plain HTTP`);
+    if (c.jwks)
+      problems.push(
+        `${where}: production refuses an inline jwks: set jwksUrl to the issuer's https JWKS (a private CA: NODE_EXTRA_CA_CERTS)`,
+      );
     if (!c.typ)
       problems.push(`${where}: production requires an explicit typ (for example "at+jwt") so that no other kind of token is accepted`);
   }

@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 
 import { McxError } from '@mcx/errors';
 
-import { productionIssuerProblems, type IssuerConfig } from './issuers.js';
+import { IssuerConfigSchema, productionIssuerProblems, type IssuerConfig } from './issuers.js';
 import { b64json, ENTRA_ISSUER, FIXED_NOW, LA_ISSUER, laClaims, NOW_SEC, PROVIDER_ISSUER, publicJwk, signWith } from './test-fixtures.js';
 import { createTokenVerifier, readBearerToken, requireClientToken, requireUserToken } from './verify-token.js';
 
@@ -217,5 +217,20 @@ describe('productionIssuerProblems', () => {
       'issuer wmp-idp (https://idp.wmp.test): production refuses JWKS URLs over plain HTTP',
     ]);
     expect(productionIssuerProblems([{ ...base, issuer: 'mcx-dev-issuer' }])).toEqual(['production refuses the development token issuer']);
+  });
+
+  it('one JWKS rule: loopback http passes the file check (development and test) but not production; inline jwks only outside production', () => {
+    const loopback = { ...base, jwksUrl: 'http://127.0.0.1:8080/keys' };
+    expect(IssuerConfigSchema.safeParse(loopback).success).toBe(true);
+    expect(IssuerConfigSchema.safeParse({ ...base, jwksUrl: 'http://idp.wmp.test/keys' }).success).toBe(false);
+    expect(productionIssuerProblems([loopback])).toEqual([
+      'issuer wmp-idp (https://idp.wmp.test): production refuses JWKS URLs over plain HTTP',
+    ]);
+    const { jwksUrl: _url, ...rest } = base;
+    const inline = { ...rest, jwks: { keys: [{ kty: 'OKP', crv: 'Ed25519', x: '11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo' }] } };
+    expect(IssuerConfigSchema.safeParse(inline).success).toBe(true);
+    expect(productionIssuerProblems([inline])).toEqual([
+      "issuer wmp-idp (https://idp.wmp.test): production refuses an inline jwks: set jwksUrl to the issuer's https JWKS (a private CA: NODE_EXTRA_CA_CERTS)",
+    ]);
   });
 });
