@@ -22,3 +22,28 @@ export async function expectGraphQLError(call: Promise<unknown>, code: string, r
   expect(error.extensions).toMatchObject(reason === undefined ? { code } : { code, reason });
   return error;
 }
+
+/** A GraphQL answer as sent on the wire, with the first error's code and reason. */
+export interface PostedGraphQL {
+  status: number;
+  body: { data?: Record<string, unknown> | null; errors?: GraphQLResponseError[] };
+  code: string | undefined;
+  reason: unknown;
+}
+
+/** POSTs a query to a node's /graphql with a given Authorization (or none) and headers, as any HTTP client could. */
+export async function postGraphQL(
+  url: string,
+  auth: string | null,
+  query: string,
+  variables: Record<string, unknown> = {},
+  headers: Record<string, string> = {},
+): Promise<PostedGraphQL> {
+  const res = await fetch(`${url}/graphql`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(auth ? { authorization: auth } : {}), ...headers },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as PostedGraphQL['body'];
+  return { status: res.status, body, code: body.errors?.[0]?.extensions?.code, reason: body.errors?.[0]?.extensions?.reason };
+}
