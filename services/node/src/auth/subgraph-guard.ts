@@ -2,6 +2,7 @@ import { HeaderMap, type ApolloServerPlugin } from '@apollo/server';
 import { GraphQLError, Kind, type DocumentNode, type SelectionSetNode } from 'graphql';
 
 import type { Context } from '../context.js';
+import { GraphQLErrorCode } from '../errors.js';
 
 const ENTRY_POINTS = new Set(['_service', '_entities']);
 
@@ -23,7 +24,7 @@ function rootFields(set: SelectionSetNode, document: DocumentNode, seen = new Se
  */
 function withHttpStatus(err: unknown): unknown {
   if (!(err instanceof GraphQLError)) return err;
-  const unauthenticated = err.extensions.code === 'UNAUTHENTICATED';
+  const unauthenticated = err.extensions.code === GraphQLErrorCode.UNAUTHENTICATED;
   const headers = new HeaderMap(unauthenticated ? [['www-authenticate', 'Bearer']] : []);
   return new GraphQLError(err.message, {
     extensions: { ...err.extensions, http: { status: unauthenticated ? 401 : 403, headers } },
