@@ -19,10 +19,10 @@ const trusted: Buffer[] = [];
 
 /**
  * Serves `jwks` over https on loopback, with a certificate from a private CA made for it, and
- * makes this process's fetch trust that CA: what a force whose identity provider has a private
+ * makes this process's fetch trust that CA (`caFile`, for a child process's NODE_EXTRA_CA_CERTS): what a force whose identity provider has a private
  * CA does with NODE_EXTRA_CA_CERTS (production refuses inline `jwks` and plain-http JWKS URLs).
  */
-export async function serveJwksOverHttps(jwks: JSONWebKeySet): Promise<{ url: string; close(): void }> {
+export async function serveJwksOverHttps(jwks: JSONWebKeySet): Promise<{ url: string; caFile: string; close(): void }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-jwks-tls-'));
   const [key, cert] = [path.join(dir, 'key.pem'), path.join(dir, 'cert.pem')];
   execFileSync(
@@ -49,5 +49,5 @@ export async function serveJwksOverHttps(jwks: JSONWebKeySet): Promise<{ url: st
   server.unref();
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : 0;
-  return { url: `https://127.0.0.1:${port}/jwks`, close: () => server.close() };
+  return { url: `https://127.0.0.1:${port}/jwks`, caFile: cert, close: () => server.close() };
 }

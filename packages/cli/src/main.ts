@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { registerAuditCommands } from './commands/audit.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
+import { registerDoctorCommand } from './commands/doctor.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLinkageCommands } from './commands/linkage.js';
 import { registerManifestCommands } from './commands/manifest.js';
@@ -22,6 +23,7 @@ export function buildProgram(): Command {
   registerDbCommands(program);
   registerAuditCommands(program);
   registerDemoCommand(program);
+  registerDoctorCommand(program);
   registerKeysCommands(program);
   registerLinkageCommands(program);
   registerManifestCommands(program);
