@@ -62,6 +62,8 @@ export const EnvSchema = z
       .regex(/^[A-Z0-9]{2,8}$/, 'must be 2-8 upper-case letters or digits, e.g. WMP')
       .optional(),
     MCX_DB_POOL_MAX: int(10, 1, 200),
+    // false behind PgBouncer in transaction mode: no named prepared statements.
+    MCX_DB_PREPARE: bool.default(true),
     MCX_DB_ROLE: z
       .string()
       .regex(/^[a-z_][a-z0-9_]{0,62}$/)
@@ -176,6 +178,8 @@ export interface Config {
   dbPoolMax: number;
   /** The role every pooled connection acts as (it cannot change the audit tables). */
   dbRole: string;
+  /** Named prepared statements (false behind PgBouncer in transaction mode). */
+  dbPrepare: boolean;
   /** The schema owner's URL for migrations; null: DATABASE_URL. */
   migrationDatabaseUrl: string | null;
   /** How often a signed audit checkpoint is made (0: only at shutdown and on request). */
@@ -288,6 +292,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
     forceCode: e.MCX_FORCE_CODE ?? 'WMP',
     dbPoolMax: e.MCX_DB_POOL_MAX,
     dbRole: e.MCX_DB_ROLE,
+    dbPrepare: e.MCX_DB_PREPARE,
     migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
     auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
     erasureLog: e.MCX_ERASURE_LOG ?? `${e.MCX_DATA_DIR}/erasures.jsonl`,

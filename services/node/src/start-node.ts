@@ -123,7 +123,12 @@ export async function startNode(
   const devIssuer = config.auth.devIssuer ? (opts.devIssuer ?? (await loadOrCreateDevIssuer(config.dataDir))) : null;
   await runMigrations(config.migrationDatabaseUrl ?? databaseUrl);
   // The pool acts as mcx_app: it can read and append the audit tables, never change them.
-  const db = createDb(databaseUrl, { max: config.dbPoolMax, applicationName: `mcx-node-${config.forceCode}`, role: config.dbRole });
+  const db = createDb(databaseUrl, {
+    max: config.dbPoolMax,
+    applicationName: `mcx-node-${config.forceCode}`,
+    role: config.dbRole,
+    prepare: config.dbPrepare,
+  });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   const { linkageEvaluator, previousLinkageEvaluator } = linkageEvaluators(config, keys);
   const app = await createApp({
