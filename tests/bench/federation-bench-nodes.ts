@@ -1,0 +1,168 @@
+// The federation under test for tests/bench/federation-bench.ts: real nodes on loopback in this
+// process, each over its own database on the bench's PostgreSQL, under a real signed manifest.
+import path from 'node:path';
+import { Writable } from 'node:stream';
+
+import { createDevIssuer, devAudience } from '@mcx/auth';
+import { createClient, FederatedEpisodesDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
+import { createFreshDatabase, runMigrations } from '@mcx/db';
+import { PEER_HISTORY } from '@mcx/federation';
+import { createLogger } from '@mcx/logger';
+import { parseConfig, startNode, type RunningNode } from '@mcx/node';
+
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import type { BenchServer } from './federation-bench-support.js';
+
+export const TEN = ['WMP', 'GMP', 'MPS', 'WYP', 'BTP', 'ASP', 'ESSEX', 'DC', 'CHES', 'CUMB'];
+export const THREE = ['WMP', 'GMP', 'MPS'];
+export const CALLER = 'WMP';
+export const EPISODES_PER_NODE = 3;
+export const OPEN_LOOP_SECONDS = 15;
+export const CLOSED_LOOP_SECONDS = 4;
+export const CONCURRENCY = [1, 2, 4, 8, 16];
+/** A rate the 10-node federation sustains on a small machine, for the CPU-per-query figure. */
+export const SUSTAINABLE_RATE = 2;
+// Breakers as shipped (5 consecutive failures) but half-opening after 2 s rather than 30 s, so an
+// overloaded phase does not leave the next one answering CIRCUIT_OPEN.
+export const NODE_ENV = {
+  MCX_PEER_TIMEOUT_MS: '1000',
+  MCX_FEDERATION_DEADLINE_MS: '1500',
+  MCX_PEER_BREAKER_HALF_OPEN_MS: '2000',
+  LOG_LEVEL: 'warn',
+  MCX_ENV: 'test',
+};
+// Synthetic: no such child exists. Sent as input, never printed.
+export const CHILD = { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE' as const, nhsNumber: '9990001413' };
+export const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+
+/** Node log lines at warn and above are counted (messages kept, never fields), not printed as they come. */
+export const logCounts = { warn: 0, error: 0, first: [] as string[] };
+export const logSink = new Writable({
+  write(chunk, _enc, cb) {
+    for (const line of String(chunk).split('\n').filter(Boolean)) {
+      try {
+        const { level, msg } = JSON.parse(line) as { level?: string; msg?: string };
+        if (level === 'warn') logCounts.warn++;
+        else logCounts.error++;
+        if (logCounts.first.length < 3) logCounts.first.push(`${level}: ${msg ?? ''}`);
+      } catch {
+        logCounts.error++;
+      }
+    }
+    cb();
+  },
+});
+export const nodeLogger = createLogger({ level: 'warn', destination: logSink });
+
+export interface BenchNode {
+  force: string;
+  node: RunningNode;
+  investigator: McxClient;
+  close(): Promise<void>;
+}
+
+export interface BenchFederation {
+  forces: string[];
+  fed: TestFederation;
+  nodes: Record<string, BenchNode>;
+  close(): Promise<void>;
+}
+
+export async function startFederation(server: BenchServer, forces: string[], dataDir: string): Promise<BenchFederation> {
+  const ports = Object.fromEntries(await Promise.all(forces.map(async (f) => [f, await freePort()] as const)));
+  const fed = await createFederation(forces, {
+    endpoints: Object.fromEntries(forces.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
+    capabilities: [PEER_HISTORY.name],
+    linkageDatabaseUrl: await createFreshDatabase(server.adminUrl, 'mcx_fedbench_linkage'),
+  });
+  const nodes: Record<string, BenchNode> = {};
+  // Databases and migrations two at a time: the machine has 2 cores.
+  const urls: Record<string, string> = {};
+  for (let i = 0; i < forces.length; i += 2) {
+    await Promise.all(
+      forces.slice(i, i + 2).map(async (force) => {
+        const url = await createFreshDatabase(server.adminUrl, `mcx_fedbench_${force.toLowerCase()}`);
+        await runMigrations(url);
+        urls[force] = url;
+      }),
+    );
+  }
+  await Promise.all(
+    forces.map(async (force) => {
+      const config = parseConfig({
+        ...NODE_ENV,
+        ...fed.nodeEnv(force),
+        MCX_FORCE_CODE: force,
+        PORT: String(ports[force]),
+        DATABASE_URL: urls[force],
+        MCX_DATA_DIR: path.join(dataDir, force),
+      });
+      const issuer = await createDevIssuer();
+      const node = await startNode(config, nodeLogger.child({ force }), urls[force]!, { keys: fed.keys[force]!, devIssuer: issuer });
+      const mint = (roles: ('publisher' | 'investigator')[], kind: 'client' | 'user') =>
+        issuer.mintToken({
+          roles,
+          force,
+          orgKind: 'police',
+          subject: `bench-${roles.join('-')}`,
+          kind,
+          ttlSec: 3600,
+          audience: devAudience(force),
+        });
+      const publisher = createClient({ url: node.url, token: await mint(['publisher'], 'client') });
+      const investigator = createClient({
+        url: node.url,
+        token: await mint(['investigator'], 'user'),
+        headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` },
+      });
+      nodes[force] = { force, node, investigator, close: () => node.close() };
+      // The child, and its episodes here.
+      const { publishSubject } = await publisher.request(PublishSubjectDocument, {
+        input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD },
+      });
+      if (publishSubject.errors.length)
+        throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
+      for (let i = 0; i < EPISODES_PER_NODE; i++) {
+        const { errors } = await publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-1` }));
+        if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
+      }
+    }),
+  );
+  return {
+    forces,
+    fed,
+    nodes,
+    close: async () => {
+      await Promise.all(Object.values(nodes).map((n) => n.close().catch(() => undefined)));
+      await fed.close();
+    },
+  };
+}
+
+export interface Answer {
+  complete: boolean;
+  strong: number;
+  /** `STATUS/reason` of each member that did not answer cleanly. */
+  problems: string[];
+}
+
+/** Counts of `STATUS/reason` of members that did not answer, for the runs' notes. */
+export function tally(into: Map<string, number>, problems: readonly string[]) {
+  for (const p of problems) into.set(p, (into.get(p) ?? 0) + 1);
+}
+export const showTally = (t: Map<string, number>) =>
+  [...t.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 4)
+    .map(([k, n]) => `${k} x${n}`)
+    .join(', ');
+
+export function asker(f: BenchFederation): () => Promise<Answer> {
+  const client = f.nodes[CALLER]!.investigator;
+  return async () => {
+    const { federatedEpisodes: r } = await client.request(FederatedEpisodesDocument, { identity: CHILD });
+    const problems = r.federation.members.filter((m) => m.status !== 'ANSWERED').map((m) => `${m.status}/${m.reason ?? '-'}`);
+    return { complete: r.federation.completeness === 'COMPLETE', strong: r.strong.length, problems };
+  };
+}
