@@ -10,7 +10,7 @@ import { GraphQLError } from 'graphql';
 import { isMcxError, McxError } from '@mcx/errors';
 import { LinkageErrorCode } from '@mcx/linkage';
 
-import { InvalidCursorError } from './modules/records/record-store.js';
+import { InvalidCursorError } from './modules/records/record-queries.js';
 import type { FieldError } from './modules/records/validation.js';
 
 /** Every extensions.code the node's resolvers answer with. */
