@@ -3,7 +3,11 @@
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
-const OUTPUTS = ['services/node/src/__generated__/resolvers-types.ts', 'packages/client/src/__generated__/graphql.ts'];
+const OUTPUTS = [
+  'services/node/src/__generated__/resolvers-types.ts',
+  'services/node/src/__generated__/resolver-map-types.ts',
+  'packages/client/src/__generated__/graphql.ts',
+];
 const before = OUTPUTS.map((f) => {
   try {
     return readFileSync(f, 'utf8');
