@@ -153,7 +153,7 @@ describe('status codes', () => {
     expect(t.logs()).toContain('(no route)');
   });
 
-  it('sends security headers and a request id on every surface', async () => {
+  it('sends security headers, no-store and a request id on every surface', async () => {
     for (const path of ['/graphql', '/healthz', '/readyz', '/.well-known/jwks.json', '/nowhere']) {
       const res = await fetch(`${t.node.url}${path}`, { headers: { 'x-request-id': '0af7651916cd43dd8448eb211c80319c' } });
       expect(res.headers.get('x-request-id'), path).toBe('0af7651916cd43dd8448eb211c80319c');
@@ -166,6 +166,7 @@ describe('status codes', () => {
       expect(res.headers.get('cross-origin-resource-policy'), path).toBe('same-origin');
       expect(res.headers.get('strict-transport-security'), path).toMatch(/^max-age=\d+/);
       expect(res.headers.get('x-powered-by'), path).toBeNull();
+      expect(res.headers.get('cache-control'), path).toBe('no-store');
     }
   });
 });

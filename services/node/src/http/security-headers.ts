@@ -42,7 +42,9 @@ export function helmetHeaders(options: HelmetOptions): Record<string, string> {
  * here), for headers that never change.
  */
 export function registerSecurityHeaders(server: FastifyInstance, options: HelmetOptions = API_HELMET_OPTIONS): void {
-  const headers = helmetHeaders(options);
+  // Answers carry a child's history: no browser, proxy or shared cache may keep one. A route whose
+  // answer may be kept (the console's hashed assets) says so itself, replacing this.
+  const headers = { ...helmetHeaders(options), 'cache-control': 'no-store' };
   server.addHook('onRequest', (_request, reply, done) => {
     void reply.headers(headers);
     done();
