@@ -140,6 +140,9 @@ export type ResolversTypes = ResolversObject<{
   McxAuditIntegrity: ResolverTypeWrapper<Types.McxAuditIntegrity>;
   McxAuditOutcome: Types.McxAuditOutcome;
   McxAuditPage: ResolverTypeWrapper<Types.McxAuditPage>;
+  McxAuditSignedCheckpoint: ResolverTypeWrapper<Types.McxAuditSignedCheckpoint>;
+  McxAuditStatus: ResolverTypeWrapper<Types.McxAuditStatus>;
+  McxAuditWitness: ResolverTypeWrapper<Types.McxAuditWitness>;
   McxCareStatus: Types.McxCareStatus;
   McxChildHistory: ResolverTypeWrapper<Omit<Types.McxChildHistory, 'associates' | 'incidents' | 'locationsOfConcern' | 'openNow' | 'possible'> & { associates: Array<ResolversTypes['McxHistoryAssociate']>, incidents: Array<ResolversTypes['McxIncident']>, locationsOfConcern: Array<ResolversTypes['McxLocationOfConcernNear']>, openNow: Array<ResolversTypes['McxIncident']>, possible: Array<ResolversTypes['McxFederatedEpisode']> }>;
   McxChildIdentityInput: Types.McxChildIdentityInput;
@@ -151,6 +154,7 @@ export type ResolversTypes = ResolversObject<{
   McxDestination: ResolverTypeWrapper<Types.McxDestination>;
   Float: ResolverTypeWrapper<Types.Scalars['Float']['output']>;
   McxDestinationVisit: ResolverTypeWrapper<Types.McxDestinationVisit>;
+  McxDisclosureCount: ResolverTypeWrapper<Types.McxDisclosureCount>;
   McxDisclosureNote: ResolverTypeWrapper<Types.McxDisclosureNote>;
   McxDroppedRecord: ResolverTypeWrapper<Types.McxDroppedRecord>;
   McxEpisodeAssessment: ResolverTypeWrapper<Types.McxEpisodeAssessment>;
@@ -182,6 +186,7 @@ export type ResolversTypes = ResolversObject<{
   McxMemberStatus: Types.McxMemberStatus;
   McxNearInput: Types.McxNearInput;
   McxNodeKey: ResolverTypeWrapper<Types.McxNodeKey>;
+  McxNodeMember: ResolverTypeWrapper<Types.McxNodeMember>;
   McxNodeStatus: ResolverTypeWrapper<Types.McxNodeStatus>;
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: ResolverTypeWrapper<Types.McxPeerAssociateLink>;
@@ -199,6 +204,7 @@ export type ResolversTypes = ResolversObject<{
   McxPublishLocationOfConcernPayload: ResolverTypeWrapper<Omit<Types.McxPublishLocationOfConcernPayload, 'locationOfConcern'> & { locationOfConcern?: Types.Maybe<ResolversTypes['McxLocationOfConcern']> }>;
   McxPublishLocationsOfConcernPayload: ResolverTypeWrapper<Omit<Types.McxPublishLocationsOfConcernPayload, 'locationsOfConcern'> & { locationsOfConcern: Array<ResolversTypes['McxLocationOfConcern']> }>;
   McxPublishSubjectPayload: ResolverTypeWrapper<Types.McxPublishSubjectPayload>;
+  McxReadHour: ResolverTypeWrapper<Types.McxReadHour>;
   McxRecordKind: Types.McxRecordKind;
   McxRecordLifecyclePayload: ResolverTypeWrapper<Types.McxRecordLifecyclePayload>;
   McxRecordRef: ResolverTypeWrapper<Types.McxRecordRef>;
@@ -218,9 +224,11 @@ export type ResolversTypes = ResolversObject<{
   McxRiskSummary: ResolverTypeWrapper<Types.McxRiskSummary>;
   McxSex: Types.McxSex;
   McxSignedRecord: ResolverTypeWrapper<Types.McxSignedRecord>;
+  McxStatusCount: ResolverTypeWrapper<Types.McxStatusCount>;
   McxSubject: ResolverTypeWrapper<Types.McxSubject>;
   McxSubjectInput: Types.McxSubjectInput;
   McxSubjectMatch: ResolverTypeWrapper<Types.McxSubjectMatch>;
+  McxWhoHasSeen: ResolverTypeWrapper<Types.McxWhoHasSeen>;
   McxWithheldCounts: ResolverTypeWrapper<Types.McxWithheldCounts>;
   MissingEpisode: ResolverTypeWrapper<EpisodeModel>;
   MissingEpisodeConnection: ResolverTypeWrapper<Omit<Types.MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversTypes['MissingEpisode']> }>;
@@ -259,12 +267,16 @@ export type ResolversParentTypes = ResolversObject<{
   McxAuditFilter: Types.McxAuditFilter;
   McxAuditIntegrity: Types.McxAuditIntegrity;
   McxAuditPage: Types.McxAuditPage;
+  McxAuditSignedCheckpoint: Types.McxAuditSignedCheckpoint;
+  McxAuditStatus: Types.McxAuditStatus;
+  McxAuditWitness: Types.McxAuditWitness;
   McxChildHistory: Omit<Types.McxChildHistory, 'associates' | 'incidents' | 'locationsOfConcern' | 'openNow' | 'possible'> & { associates: Array<ResolversParentTypes['McxHistoryAssociate']>, incidents: Array<ResolversParentTypes['McxIncident']>, locationsOfConcern: Array<ResolversParentTypes['McxLocationOfConcernNear']>, openNow: Array<ResolversParentTypes['McxIncident']>, possible: Array<ResolversParentTypes['McxFederatedEpisode']> };
   McxChildIdentityInput: Types.McxChildIdentityInput;
   McxCloseEpisodeInput: Types.McxCloseEpisodeInput;
   McxDestination: Types.McxDestination;
   Float: Types.Scalars['Float']['output'];
   McxDestinationVisit: Types.McxDestinationVisit;
+  McxDisclosureCount: Types.McxDisclosureCount;
   McxDisclosureNote: Types.McxDisclosureNote;
   McxDroppedRecord: Types.McxDroppedRecord;
   McxEpisodeAssessment: Types.McxEpisodeAssessment;
@@ -290,6 +302,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxMemberResult: Types.McxMemberResult;
   McxNearInput: Types.McxNearInput;
   McxNodeKey: Types.McxNodeKey;
+  McxNodeMember: Types.McxNodeMember;
   McxNodeStatus: Types.McxNodeStatus;
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: Types.McxPeerAssociateLink;
@@ -306,6 +319,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxPublishLocationOfConcernPayload: Omit<Types.McxPublishLocationOfConcernPayload, 'locationOfConcern'> & { locationOfConcern?: Types.Maybe<ResolversParentTypes['McxLocationOfConcern']> };
   McxPublishLocationsOfConcernPayload: Omit<Types.McxPublishLocationsOfConcernPayload, 'locationsOfConcern'> & { locationsOfConcern: Array<ResolversParentTypes['McxLocationOfConcern']> };
   McxPublishSubjectPayload: Types.McxPublishSubjectPayload;
+  McxReadHour: Types.McxReadHour;
   McxRecordLifecyclePayload: Types.McxRecordLifecyclePayload;
   McxRecordRef: Types.McxRecordRef;
   McxRepeatThreshold: Types.McxRepeatThreshold;
@@ -315,9 +329,11 @@ export type ResolversParentTypes = ResolversObject<{
   McxRiskRegradeInput: Types.McxRiskRegradeInput;
   McxRiskSummary: Types.McxRiskSummary;
   McxSignedRecord: Types.McxSignedRecord;
+  McxStatusCount: Types.McxStatusCount;
   McxSubject: Types.McxSubject;
   McxSubjectInput: Types.McxSubjectInput;
   McxSubjectMatch: Types.McxSubjectMatch;
+  McxWhoHasSeen: Types.McxWhoHasSeen;
   McxWithheldCounts: Types.McxWithheldCounts;
   MissingEpisode: EpisodeModel;
   MissingEpisodeConnection: Omit<Types.MissingEpisodeConnection, 'nodes'> & { nodes: Array<ResolversParentTypes['MissingEpisode']> };
@@ -466,6 +482,30 @@ export type McxAuditPageResolvers<ContextType = Context, ParentType extends Reso
   nextCursor?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
+export type McxAuditSignedCheckpointResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditSignedCheckpoint'] = ResolversParentTypes['McxAuditSignedCheckpoint']> = ResolversObject<{
+  headHash?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  signedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  size?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAuditStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditStatus'] = ResolversParentTypes['McxAuditStatus']> = ResolversObject<{
+  entries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  kid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  lastCheckpoint?: Resolver<Types.Maybe<ResolversTypes['McxAuditSignedCheckpoint']>, ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  publicKeyPem?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  witnesses?: Resolver<Array<ResolversTypes['McxAuditWitness']>, ParentType, ContextType>;
+}>;
+
+export type McxAuditWitnessResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditWitness'] = ResolversParentTypes['McxAuditWitness']> = ResolversObject<{
+  at?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  checkpointAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  checkpointSize?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  ourSeq?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  peer?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  peerEntryId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxChildHistoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxChildHistory'] = ResolversParentTypes['McxChildHistory']> = ResolversObject<{
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   associates?: Resolver<Array<ResolversTypes['McxHistoryAssociate']>, ParentType, ContextType>;
@@ -494,6 +534,14 @@ export type McxDestinationVisitResolvers<ContextType = Context, ParentType exten
   episodeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   foundAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxDisclosureCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDisclosureCount'] = ResolversParentTypes['McxDisclosureCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  orgKind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purpose?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type McxDisclosureNoteResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxDisclosureNote'] = ResolversParentTypes['McxDisclosureNote']> = ResolversObject<{
@@ -654,13 +702,24 @@ export type McxNodeKeyResolvers<ContextType = Context, ParentType extends Resolv
   kid?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type McxNodeMemberResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeMember'] = ResolversParentTypes['McxNodeMember']> = ResolversObject<{
+  breaker?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  capabilities?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  endpoint?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  recentLatencyMs?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  recentStatuses?: Resolver<Array<ResolversTypes['McxStatusCount']>, ParentType, ContextType>;
+}>;
+
 export type McxNodeStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxNodeStatus'] = ResolversParentTypes['McxNodeStatus']> = ResolversObject<{
   environment?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   integrity?: Resolver<ResolversTypes['McxIntegrityStatus'], ParentType, ContextType>;
   keys?: Resolver<Array<ResolversTypes['McxNodeKey']>, ParentType, ContextType>;
+  manifestExpiresAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   manifestStatus?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   manifestVersion?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  members?: Resolver<Array<ResolversTypes['McxNodeMember']>, ParentType, ContextType>;
   migrationsApplied?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   migrationsExpected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
@@ -730,6 +789,12 @@ export type McxPublishSubjectPayloadResolvers<ContextType = Context, ParentType 
   subject?: Resolver<Types.Maybe<ResolversTypes['McxSubject']>, ParentType, ContextType>;
 }>;
 
+export type McxReadHourResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxReadHour'] = ResolversParentTypes['McxReadHour']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  hour?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  weekday?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
 export type McxRecordLifecyclePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxRecordLifecyclePayload'] = ResolversParentTypes['McxRecordLifecyclePayload']> = ResolversObject<{
   errors?: Resolver<Array<ResolversTypes['McxFieldError']>, ParentType, ContextType>;
   record?: Resolver<Types.Maybe<ResolversTypes['McxRecordRef']>, ParentType, ContextType>;
@@ -790,6 +855,11 @@ export type McxSignedRecordResolvers<ContextType = Context, ParentType extends R
   version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxStatusCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxStatusCount'] = ResolversParentTypes['McxStatusCount']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxSubjectResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxSubject'] = ResolversParentTypes['McxSubject']> = ResolversObject<{
   keyKinds?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   keyVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -804,6 +874,12 @@ export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends R
   owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   strength?: Resolver<ResolversTypes['McxMatchStrength'], ParentType, ContextType>;
   subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxWhoHasSeenResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWhoHasSeen'] = ResolversParentTypes['McxWhoHasSeen']> = ResolversObject<{
+  entries?: Resolver<Array<ResolversTypes['McxAuditEntry']>, ParentType, ContextType>;
+  nextCursor?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  records?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type McxWithheldCountsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWithheldCounts'] = ResolversParentTypes['McxWithheldCounts']> = ResolversObject<{
@@ -882,10 +958,13 @@ export type PublishEpisodesPayloadResolvers<ContextType = Context, ParentType ex
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
   associatePointer?: Resolver<Types.Maybe<ResolversTypes['McxAssociatePointer']>, ParentType, ContextType, RequireFields<Types.QueryAssociatePointerArgs, 'id' | 'owner'>>;
   auditAlerts?: Resolver<Array<ResolversTypes['McxAuditAlert']>, ParentType, ContextType, RequireFields<Types.QueryAuditAlertsArgs, 'from' | 'perActorThreshold' | 'to'>>;
+  auditDisclosureCounts?: Resolver<Array<ResolversTypes['McxDisclosureCount']>, ParentType, ContextType, RequireFields<Types.QueryAuditDisclosureCountsArgs, 'from' | 'to'>>;
   auditDisclosures?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryAuditDisclosuresArgs, 'first'>>;
   auditEntries?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryAuditEntriesArgs, 'first'>>;
   auditExport?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   auditIntegrity?: Resolver<ResolversTypes['McxAuditIntegrity'], ParentType, ContextType>;
+  auditReadsByHour?: Resolver<Array<ResolversTypes['McxReadHour']>, ParentType, ContextType, RequireFields<Types.QueryAuditReadsByHourArgs, 'from' | 'to'>>;
+  auditStatus?: Resolver<ResolversTypes['McxAuditStatus'], ParentType, ContextType>;
   childHistory?: Resolver<ResolversTypes['McxChildHistory'], ParentType, ContextType, RequireFields<Types.QueryChildHistoryArgs, 'identity'>>;
   federatedEpisodes?: Resolver<ResolversTypes['McxFederatedEpisodes'], ParentType, ContextType, RequireFields<Types.QueryFederatedEpisodesArgs, 'identity'>>;
   federatedLocationsOfConcern?: Resolver<ResolversTypes['McxFederatedLocations'], ParentType, ContextType, RequireFields<Types.QueryFederatedLocationsOfConcernArgs, 'near'>>;
@@ -900,6 +979,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   peerAssociatePointers?: Resolver<ResolversTypes['McxPeerPointers'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociatePointersArgs, 'exclude' | 'ids'>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<Types.QueryPeerHistoryArgs, 'keys'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<Types.QueryPeerLocationsArgs, 'near'>>;
+  whoHasSeenChild?: Resolver<ResolversTypes['McxWhoHasSeen'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenChildArgs, 'first' | 'identity'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
 }>;
 
@@ -927,9 +1007,13 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAuditEntry?: McxAuditEntryResolvers<ContextType>;
   McxAuditIntegrity?: McxAuditIntegrityResolvers<ContextType>;
   McxAuditPage?: McxAuditPageResolvers<ContextType>;
+  McxAuditSignedCheckpoint?: McxAuditSignedCheckpointResolvers<ContextType>;
+  McxAuditStatus?: McxAuditStatusResolvers<ContextType>;
+  McxAuditWitness?: McxAuditWitnessResolvers<ContextType>;
   McxChildHistory?: McxChildHistoryResolvers<ContextType>;
   McxDestination?: McxDestinationResolvers<ContextType>;
   McxDestinationVisit?: McxDestinationVisitResolvers<ContextType>;
+  McxDisclosureCount?: McxDisclosureCountResolvers<ContextType>;
   McxDisclosureNote?: McxDisclosureNoteResolvers<ContextType>;
   McxDroppedRecord?: McxDroppedRecordResolvers<ContextType>;
   McxEpisodeAssessment?: McxEpisodeAssessmentResolvers<ContextType>;
@@ -950,6 +1034,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxLocationOfConcernNear?: McxLocationOfConcernNearResolvers<ContextType>;
   McxMemberResult?: McxMemberResultResolvers<ContextType>;
   McxNodeKey?: McxNodeKeyResolvers<ContextType>;
+  McxNodeMember?: McxNodeMemberResolvers<ContextType>;
   McxNodeStatus?: McxNodeStatusResolvers<ContextType>;
   McxPeerAssociateLink?: McxPeerAssociateLinkResolvers<ContextType>;
   McxPeerAssociateLinks?: McxPeerAssociateLinksResolvers<ContextType>;
@@ -963,6 +1048,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxPublishLocationOfConcernPayload?: McxPublishLocationOfConcernPayloadResolvers<ContextType>;
   McxPublishLocationsOfConcernPayload?: McxPublishLocationsOfConcernPayloadResolvers<ContextType>;
   McxPublishSubjectPayload?: McxPublishSubjectPayloadResolvers<ContextType>;
+  McxReadHour?: McxReadHourResolvers<ContextType>;
   McxRecordLifecyclePayload?: McxRecordLifecyclePayloadResolvers<ContextType>;
   McxRecordRef?: McxRecordRefResolvers<ContextType>;
   McxRepeatThreshold?: McxRepeatThresholdResolvers<ContextType>;
@@ -970,8 +1056,10 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxRiskRegrade?: McxRiskRegradeResolvers<ContextType>;
   McxRiskSummary?: McxRiskSummaryResolvers<ContextType>;
   McxSignedRecord?: McxSignedRecordResolvers<ContextType>;
+  McxStatusCount?: McxStatusCountResolvers<ContextType>;
   McxSubject?: McxSubjectResolvers<ContextType>;
   McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;
+  McxWhoHasSeen?: McxWhoHasSeenResolvers<ContextType>;
   McxWithheldCounts?: McxWithheldCountsResolvers<ContextType>;
   MissingEpisode?: MissingEpisodeResolvers<ContextType>;
   MissingEpisodeConnection?: MissingEpisodeConnectionResolvers<ContextType>;

@@ -272,6 +272,40 @@ export type McxAuditPage = {
   nextCursor?: Maybe<Scalars['String']['output']>;
 };
 
+/** The last checkpoint this node signed, verified with its audit-checkpoint key. */
+export type McxAuditSignedCheckpoint = {
+  __typename?: 'McxAuditSignedCheckpoint';
+  headHash: Scalars['String']['output'];
+  signedAt: Scalars['DateTime']['output'];
+  size: Scalars['Int']['output'];
+};
+
+/** Where the chain stands, and what an auditor needs to verify an export offline. */
+export type McxAuditStatus = {
+  __typename?: 'McxAuditStatus';
+  entries: Scalars['Int']['output'];
+  kid: Scalars['String']['output'];
+  lastCheckpoint?: Maybe<McxAuditSignedCheckpoint>;
+  node: Scalars['String']['output'];
+  /** The audit-checkpoint public key (SPKI PEM), as `mcx audit public-key` prints it. */
+  publicKeyPem: Scalars['String']['output'];
+  /** The newest receipts held (at most 50). */
+  witnesses: Array<McxAuditWitness>;
+};
+
+/** A signed receipt another member gave for one of this node's federated reads, quoting that member's latest checkpoint. */
+export type McxAuditWitness = {
+  __typename?: 'McxAuditWitness';
+  at?: Maybe<Scalars['DateTime']['output']>;
+  checkpointAt?: Maybe<Scalars['DateTime']['output']>;
+  /** The size and time of the member's checkpoint the receipt quotes; null before its first. */
+  checkpointSize?: Maybe<Scalars['Int']['output']>;
+  /** This node's entry the receipt answers. */
+  ourSeq?: Maybe<Scalars['Int']['output']>;
+  peer: Scalars['String']['output'];
+  peerEntryId: Scalars['String']['output'];
+};
+
 export type McxCareStatus =
   | 'CHILD_IN_NEED'
   | 'CHILD_PROTECTION_PLAN'
@@ -377,6 +411,16 @@ export type McxDestinationVisit = {
   episodeId: Scalars['ID']['output'];
   foundAt: Scalars['DateTime']['output'];
   owner: Scalars['String']['output'];
+};
+
+/** Reads of this node's records by other forces on one day (UTC). */
+export type McxDisclosureCount = {
+  __typename?: 'McxDisclosureCount';
+  count: Scalars['Int']['output'];
+  day: Scalars['String']['output'];
+  force: Scalars['String']['output'];
+  orgKind: Scalars['String']['output'];
+  purpose?: Maybe<Scalars['String']['output']>;
 };
 
 /**
@@ -728,6 +772,19 @@ export type McxNodeKey = {
   kid: Scalars['String']['output'];
 };
 
+/** A member of the federation as this node sees it. */
+export type McxNodeMember = {
+  __typename?: 'McxNodeMember';
+  /** closed, open or half_open: the breaker of this node's calls to the member. */
+  breaker: Scalars['String']['output'];
+  capabilities: Array<Scalars['String']['output']>;
+  endpoint: Scalars['String']['output'];
+  member: Scalars['String']['output'];
+  /** The median latency of this process's latest calls (at most 50), in ms; null before the first. */
+  recentLatencyMs?: Maybe<Scalars['Int']['output']>;
+  recentStatuses: Array<McxStatusCount>;
+};
+
 /** What an operator needs to see of a node (role operator). */
 export type McxNodeStatus = {
   __typename?: 'McxNodeStatus';
@@ -736,10 +793,14 @@ export type McxNodeStatus = {
   /** Stored records that failed their signature check when this process read them. */
   integrity: McxIntegrityStatus;
   keys: Array<McxNodeKey>;
+  /** When the installed manifest expires; null when the node is not federated. */
+  manifestExpiresAt?: Maybe<Scalars['DateTime']['output']>;
   /** valid, in-grace or expired; null when the node is not federated. */
   manifestStatus?: Maybe<Scalars['String']['output']>;
   /** The installed trust manifest's version; null when the node is not federated. */
   manifestVersion?: Maybe<Scalars['Int']['output']>;
+  /** The members of the federation, with this node's breaker towards each. */
+  members: Array<McxNodeMember>;
   migrationsApplied: Scalars['Int']['output'];
   migrationsExpected: Scalars['Int']['output'];
 };
@@ -859,6 +920,14 @@ export type McxPublishSubjectPayload = {
   __typename?: 'McxPublishSubjectPayload';
   errors: Array<McxFieldError>;
   subject?: Maybe<McxSubject>;
+};
+
+/** Reads in one hour of one weekday (0 Sunday), Europe/London time. */
+export type McxReadHour = {
+  __typename?: 'McxReadHour';
+  count: Scalars['Int']['output'];
+  hour: Scalars['Int']['output'];
+  weekday: Scalars['Int']['output'];
 };
 
 /** The record kinds a force publishes. */
@@ -1039,6 +1108,13 @@ export type McxSignedRecord = {
   version: Scalars['Int']['output'];
 };
 
+/** How many of a member's latest calls ended in one status. */
+export type McxStatusCount = {
+  __typename?: 'McxStatusCount';
+  count: Scalars['Int']['output'];
+  status: Scalars['String']['output'];
+};
+
 /** What the node holds for a subject: never the identity, only which kinds of key it has. */
 export type McxSubject = {
   __typename?: 'McxSubject';
@@ -1066,6 +1142,15 @@ export type McxSubjectMatch = {
   owner: Scalars['String']['output'];
   strength: McxMatchStrength;
   subjectRef: Scalars['String']['output'];
+};
+
+/** Every successful read of this node's records of one child (found through linkage keys). */
+export type McxWhoHasSeen = {
+  __typename?: 'McxWhoHasSeen';
+  entries: Array<McxAuditEntry>;
+  nextCursor?: Maybe<Scalars['String']['output']>;
+  /** How many of this node's records (subject and episodes) belong to the children the identity matched. */
+  records: Scalars['Int']['output'];
 };
 
 /** Records left out of an answer, by reason, so it can say what is missing. */
@@ -1329,6 +1414,8 @@ export type Query = {
   associatePointer?: Maybe<McxAssociatePointer>;
   /** Fishing alerts over consultations in a window. Auditors only. */
   auditAlerts: Array<McxAuditAlert>;
+  /** Reads of this node's records by other forces, per day, force, organisation kind and purpose. Auditors only. */
+  auditDisclosureCounts: Array<McxDisclosureCount>;
   /** Every consultation or disclosure of this force's records. Auditors only. */
   auditDisclosures: McxAuditPage;
   /** Audit entries, oldest first, filtered. Auditors only. */
@@ -1341,6 +1428,10 @@ export type Query = {
    * Auditors only.
    */
   auditIntegrity: McxAuditIntegrity;
+  /** Reads per weekday and hour (Europe/London) in a window, for the out-of-hours heatmap. Auditors only. */
+  auditReadsByHour: Array<McxReadHour>;
+  /** The chain's head, last signed checkpoint, public key and witnesses. Auditors only. */
+  auditStatus: McxAuditStatus;
   /**
    * A child's history across the federation, from the child's identity. Purpose and case
    * reference come in the request context, as for every read; the answer says which members
@@ -1380,6 +1471,11 @@ export type Query = {
   peerHistory: McxPeerHistory;
   /** Peer protocol only: this member's locations of concern near the points. */
   peerLocations: McxPeerLocations;
+  /**
+   * Who has seen this child: every successful read of this node's records of the children an identity
+   * matches through linkage keys, here and by other forces. The lookup is itself audited. Auditors only.
+   */
+  whoHasSeenChild: McxWhoHasSeen;
   /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
   whoHasSeenRecord: McxAuditPage;
 };
@@ -1398,6 +1494,12 @@ export type QueryAuditAlertsArgs = {
 };
 
 
+export type QueryAuditDisclosureCountsArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
+};
+
+
 export type QueryAuditDisclosuresArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
@@ -1408,6 +1510,12 @@ export type QueryAuditEntriesArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   filter?: InputMaybe<McxAuditFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QueryAuditReadsByHourArgs = {
+  from: Scalars['DateTime']['input'];
+  to: Scalars['DateTime']['input'];
 };
 
 
@@ -1477,6 +1585,13 @@ export type QueryPeerHistoryArgs = {
 export type QueryPeerLocationsArgs = {
   concerns?: InputMaybe<Array<McxConcern>>;
   near: Array<McxNearInput>;
+};
+
+
+export type QueryWhoHasSeenChildArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  identity: McxChildIdentityInput;
 };
 
 

@@ -132,8 +132,24 @@ function parseRecordBytes(bytes: unknown): Record<string, unknown> | null {
   }
 }
 
+/** How many of each member's latest results the operator's status page summarises. */
+const RECENT_RESULTS = 50;
+
 export class FederationClient {
+  private readonly recent = new Map<string, { status: MemberStatus; latencyMs: number }[]>();
+
   constructor(private readonly deps: FederationClientDeps) {}
+
+  /** Each member of the manifest as the operator sees it: endpoint, capabilities, breaker and its latest results. */
+  memberHealth() {
+    return (this.deps.holder.manifest?.members ?? []).map((m) => ({
+      code: m.code,
+      endpoint: m.endpoint,
+      capabilities: [...m.capabilities],
+      breaker: this.deps.fanOut.breakerState(m.code),
+      recent: [...(this.recent.get(m.code) ?? [])],
+    }));
+  }
 
   /**
    * The deadline of a federated query that starts now (a `performance.now()` instant, one
@@ -196,6 +212,12 @@ export class FederationClient {
     });
     const results = await Promise.all(asked.map((m) => this.askOne(m, m.vars, question, bounds)));
     const members = results.map((r) => r.result);
+    // Status and latency only: never what a member answered.
+    for (const r of members)
+      this.recent.set(
+        r.member,
+        [...(this.recent.get(r.member) ?? []), { status: r.status, latencyMs: r.latencyMs }].slice(-RECENT_RESULTS),
+      );
     return {
       members,
       completeness: completeness(members),

@@ -24,6 +24,7 @@ import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey } f
 
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
+import { AuditViews } from './audit-views.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
 export interface AuditEvent {
@@ -112,8 +113,12 @@ export class AuditService {
   /** The last checkpoint this process signed. */
   private signed: ChainHead | null = null;
 
+  /** What the auditors' pages read besides the entries. */
+  readonly views: AuditViews;
+
   constructor(private readonly deps: AuditServiceDeps) {
     this.now = deps.now ?? (() => new Date());
+    this.views = new AuditViews(deps);
   }
 
   /** Builds a validated entry from an event. */

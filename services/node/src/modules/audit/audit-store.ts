@@ -3,7 +3,7 @@ import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm
 import { chainEntries, entryColumns, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
 
-const { auditEntries, auditCheckpoints, auditReceipts, securityEvents } = schema;
+const { auditEntries, auditCheckpoints, auditReceipts, records, securityEvents } = schema;
 
 /** A drizzle transaction (or the database itself) on which an append can run. */
 export type Tx = Parameters<Parameters<Database['transaction']>[0]>[0] | Database;
@@ -216,6 +216,86 @@ export class AuditStore {
   async latestCheckpointJws(): Promise<string | null> {
     const [row] = await this.db.select({ jws: auditCheckpoints.jws }).from(auditCheckpoints).orderBy(desc(auditCheckpoints.size)).limit(1);
     return row?.jws ?? null;
+  }
+
+  /** The ids (`owner/id`) of this node's records of these subjects: the subject records and their episodes. */
+  async recordIdsOfSubjects(owner: string, subjectRefs: readonly string[]): Promise<string[]> {
+    if (subjectRefs.length === 0) return [];
+    const refs = sql.join(
+      subjectRefs.map((r) => sql`${r}`),
+      sql`, `,
+    );
+    const rows = await this.db
+      .select({ owner: records.owner, id: records.id })
+      .from(records)
+      .where(
+        and(
+          eq(records.owner, owner),
+          sql`(${records.subjectRef} in (${refs}) or (${records.kind} = 'subject' and ${records.id} in (${refs})))`,
+        ),
+      );
+    return rows.map((r) => `${r.owner}/${r.id}`);
+  }
+
+  /** Successful reads (consultations, disclosures, combinations) that touched any of `recordIds`, oldest first. */
+  async readsOf(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }): Promise<StoredEntry[]> {
+    if (recordIds.length === 0) return [];
+    const ids = sql`array[${sql.join(
+      recordIds.map((r) => sql`${r}`),
+      sql`, `,
+    )}]::text[]`;
+    const rows = await this.db
+      .select()
+      .from(auditEntries)
+      .where(
+        and(
+          sql`${IN_ENTRY.recordIds} ?| ${ids}`,
+          sql`${IN_ENTRY.action} in ('consultation', 'disclosure', 'combination')`,
+          sql`${IN_ENTRY.outcome} = 'success'`,
+          opts.afterSeq ? gt(auditEntries.seq, opts.afterSeq) : undefined,
+        ),
+      )
+      .orderBy(asc(auditEntries.seq))
+      .limit(opts.first);
+    return rows.map(toStored);
+  }
+
+  /** Successful reads of this node's records by other forces, per day (UTC), requesting force, organisation kind and purpose. */
+  async disclosureCounts(node: string, from: Date, to: Date) {
+    const day = sql<string>`substr(${IN_ENTRY.at}, 1, 10)`;
+    const force = sql<string>`coalesce(${IN_ENTRY.requestingNode}, ${IN_ENTRY.actorForce})`;
+    const orgKind = sql<string>`(${e}->'actor'->>'orgKind')`;
+    const rows = await this.db
+      .select({ day, force, orgKind, purpose: sql<string | null>`${IN_ENTRY.purpose}`, count: sql<number>`count(*)::int` })
+      .from(auditEntries)
+      .where(
+        and(
+          sql`${IN_ENTRY.action} in ('consultation', 'disclosure')`,
+          sql`${IN_ENTRY.outcome} = 'success'`,
+          sql`${IN_ENTRY.requestingNode} is not null and ${IN_ENTRY.requestingNode} <> ${node}`,
+          sql`${IN_ENTRY.at} >= ${atBound(from)} and ${IN_ENTRY.at} <= ${atBound(to)}`,
+        ),
+      )
+      .groupBy(day, force, orgKind, IN_ENTRY.purpose)
+      .orderBy(day, force);
+    return rows;
+  }
+
+  /** Reads per weekday (0 Sunday) and hour, in Europe/London time, over a window. */
+  async readsByHour(from: Date, to: Date) {
+    const local = sql`((${e}->>'at')::timestamptz at time zone 'Europe/London')`;
+    const weekday = sql<number>`extract(dow from ${local})::int`;
+    const hour = sql<number>`extract(hour from ${local})::int`;
+    return this.db
+      .select({ weekday, hour, count: sql<number>`count(*)::int` })
+      .from(auditEntries)
+      .where(
+        and(
+          sql`${IN_ENTRY.action} in ('consultation', 'disclosure')`,
+          sql`${IN_ENTRY.at} >= ${atBound(from)} and ${IN_ENTRY.at} <= ${atBound(to)}`,
+        ),
+      )
+      .groupBy(weekday, hour);
   }
 
   async recordSecurityEvent(event: { at: Date; kind: string; reason: string; source: string; count: number }): Promise<void> {

@@ -1,58 +1,17 @@
-import type { StoredEntry } from '@mcx/audit';
 import { McxError } from '@mcx/errors';
 
 import type { MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
-import type { McxAuditAction, McxAuditOutcome } from '../../__generated__/resolvers-types.js';
 import type { Context } from '../../context.js';
-import { BadUserInputError, NodeErrorCode, toGraphQLError } from '../../errors.js';
+import { NodeErrorCode, toGraphQLError } from '../../errors.js';
+import { asAuditor, page, toGraphql } from './audit-graphql.js';
 import type { AuditFilter } from './audit-store.js';
-
-const MAX_PAGE = 1000;
-
-function page(first: number | null | undefined, after: string | null | undefined): { first: number; afterSeq: number | null } {
-  const size = first ?? 100;
-  if (!Number.isInteger(size) || size < 1 || size > MAX_PAGE) throw new BadUserInputError(`first must be between 1 and ${MAX_PAGE}`);
-  const afterSeq = after == null ? null : Number(after);
-  if (afterSeq !== null && (!Number.isInteger(afterSeq) || afterSeq < 0)) throw new BadUserInputError('after is not a cursor of this log');
-  return { first: size, afterSeq };
-}
-
-function toGraphql(s: StoredEntry) {
-  const e = s.entry;
-  return {
-    seq: s.seq,
-    at: e.at,
-    action: e.action.toUpperCase() as McxAuditAction,
-    actor: e.actor,
-    requestingNode: e.requestingNode,
-    purpose: e.purpose,
-    caseRef: e.caseRef,
-    operation: e.query.operation,
-    queryRecordIds: e.query.recordIds,
-    recordIds: e.recordIds,
-    outcome: e.outcome.toUpperCase() as McxAuditOutcome,
-    reason: e.reason,
-    prevHash: s.prevHash,
-    hash: s.hash,
-  };
-}
+import { viewResolvers } from './view-resolvers.js';
 
 async function list(ctx: Context, filter: AuditFilter, first: number | null | undefined, after: string | null | undefined) {
   const p = page(first, after);
   const rows = await ctx.services.audit.list(filter, { first: p.first + 1, afterSeq: p.afterSeq });
   const entries = rows.slice(0, p.first);
   return { entries: entries.map(toGraphql), nextCursor: rows.length > p.first ? String(entries[entries.length - 1]!.seq) : null };
-}
-
-/**
- * An auditor's own use of the log is audited too. The entry is written after the answer is
- * computed (so an integrity check does not count itself) and before it is released.
- */
-async function asAuditor<T>(ctx: Context, operation: string, queryIds: string[], answer: () => Promise<T>): Promise<T> {
-  const viewer = await ctx.access.require('audit.read', operation);
-  const result = await answer();
-  await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, operation, queryIds, []);
-  return result;
 }
 
 const auditEntries: NonNullable<QueryResolvers['auditEntries']> = (_, { filter, first, after }, ctx) => {
@@ -135,6 +94,6 @@ const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async
 };
 
 export const resolvers = {
-  Query: { auditEntries, auditDisclosures, whoHasSeenRecord, auditAlerts, auditIntegrity, auditExport },
+  Query: { auditEntries, auditDisclosures, whoHasSeenRecord, auditAlerts, auditIntegrity, auditExport, ...viewResolvers },
   Mutation: { auditCheckpoint },
 } satisfies Resolvers;

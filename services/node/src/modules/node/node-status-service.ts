@@ -1,5 +1,6 @@
 import { migrationStatus, type DbHandle } from '@mcx/db';
 
+import type { FederationClient } from '../../federation/federation-client.js';
 import type { Trust } from '../../federation/trust.js';
 import type { NodeKeys } from '../../keys.js';
 import type { AuditService } from '../audit/audit-service.js';
@@ -29,6 +30,21 @@ export interface NodeStatusServiceDeps {
   audit: AuditService;
 }
 
+/** A member's row: its breaker, the median of its latest latencies, and how its latest calls ended. */
+function memberRow(m: ReturnType<FederationClient['memberHealth']>[number]) {
+  const latencies = m.recent.map((r) => r.latencyMs).sort((a, b) => a - b);
+  const counts = new Map<string, number>();
+  for (const r of m.recent) counts.set(r.status, (counts.get(r.status) ?? 0) + 1);
+  return {
+    member: m.code,
+    endpoint: m.endpoint,
+    capabilities: m.capabilities,
+    breaker: m.breaker,
+    recentLatencyMs: latencies.length ? latencies[Math.floor(latencies.length / 2)]! : null,
+    recentStatuses: [...counts].map(([status, count]) => ({ status, count })),
+  };
+}
+
 /** What the node says of itself: to its operators (nodeStatus, with the faulty records named) and to /readyz (counts only). */
 export class NodeStatusService {
   constructor(private readonly deps: NodeStatusServiceDeps) {}
@@ -37,8 +53,8 @@ export class NodeStatusService {
     return this.deps.forceCode;
   }
 
-  /** The node's keys, manifest, migrations and integrity faults (an operator's view). */
-  async status() {
+  /** The node's keys, manifest, migrations, integrity faults and members (an operator's view). */
+  async status(federation: FederationClient | null = null) {
     const { forceCode, env, db, keys, trust, integrity } = this.deps;
     const migrations = await migrationStatus(db.sql);
     const manifest = trust?.describe() ?? null;
@@ -52,6 +68,8 @@ export class NodeStatusService {
       migrationsApplied: migrations.applied,
       migrationsExpected: migrations.expected,
       integrity: { ...counts, recent: recent.map((f) => ({ ...f, kind: kindToGraphql(f.kind) })) },
+      manifestExpiresAt: trust?.holder.manifest?.validUntil ?? null,
+      members: (federation?.memberHealth() ?? []).map(memberRow),
     };
   }
 

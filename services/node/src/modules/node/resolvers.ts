@@ -8,7 +8,7 @@ export const resolvers = {
     },
     nodeStatus: async (_, __, ctx) => {
       await ctx.access.require('operator.admin', 'nodeStatus');
-      return ctx.services.node.status();
+      return ctx.services.node.status(ctx.services.federation);
     },
   },
 } satisfies Resolvers;
