@@ -11,7 +11,7 @@ import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import { createFederation, freePort, memberRow, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
 
@@ -62,9 +62,6 @@ async function nodeSideMs(before: number): Promise<number> {
 async function entryCount(): Promise<number> {
   return (await allEntries(await nodes.WMP.as({ roles: ['auditor'] }))).length;
 }
-
-const row = (h: { federation: { members: { member: string; status: string; reason?: string | null }[] } }, member: Force) =>
-  h.federation.members.find((m) => m.member === member)!;
 
 beforeAll(async () => {
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
@@ -146,9 +143,9 @@ describe('one deadline per federated query', () => {
     expect(await nodeSideMs(before)).toBeLessThan(DEADLINE_MS + AFTER_DEADLINE_MS);
     // The caller's own view, with its HTTP and scheduling around it (the old code took 2.2-2.4 s).
     expect(elapsedMs).toBeLessThan(DEADLINE_MS + 500);
-    expect(row(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: expect.stringMatching(/^(TIMEOUT|DEADLINE)$/) });
-    expect(row(h, 'WMP').status).toBe('ANSWERED');
-    expect(row(h, 'GMP').status).toBe('ANSWERED');
+    expect(memberRow(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: expect.stringMatching(/^(TIMEOUT|DEADLINE)$/) });
+    expect(memberRow(h, 'WMP').status).toBe('ANSWERED');
+    expect(memberRow(h, 'GMP').status).toBe('ANSWERED');
     expect(h.federation.completeness).toBe('PARTIAL');
     // The second round still went out, in the time that was left: GMP's location is there.
     expect(h.incidents.flatMap((i) => i.sources.map((s) => s.owner)).sort()).toEqual(['GMP', 'WMP']);
@@ -182,9 +179,9 @@ describe('one deadline per federated query', () => {
     expect(elapsedMs).toBeLessThan(DEADLINE_MS + 500);
     // Its episodes arrived in time; its answers to the second round did not, cut by the query's deadline.
     expect(h.incidents.flatMap((i) => i.sources.map((s) => s.owner)).sort()).toEqual(['GMP', 'WMP', 'WYP']);
-    expect(row(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: 'DEADLINE' });
-    expect(row(h, 'WMP').status).toBe('ANSWERED');
-    expect(row(h, 'GMP').status).toBe('ANSWERED');
+    expect(memberRow(h, 'WYP')).toMatchObject({ status: 'TIMED_OUT', reason: 'DEADLINE' });
+    expect(memberRow(h, 'WMP').status).toBe('ANSWERED');
+    expect(memberRow(h, 'GMP').status).toBe('ANSWERED');
     expect(h.federation.completeness).toBe('PARTIAL');
     expect(h.locationsOfConcern.map((l) => l.location.id)).toEqual([ids.gmpLocation]);
   });

@@ -19,7 +19,7 @@ import { PEER_OPERATIONS } from '@mcx/federation';
 import { signRecord } from '@mcx/signing';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import { createFederation, freePort, memberRow, peerFaults, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { locationInput, publishLocation } from '../testkit/records.js';
 
@@ -41,7 +41,7 @@ type Wire = NonNullable<Answer['data'][string]['records']>[number];
 
 let fed: TestFederation;
 const nodes = {} as Record<Force, TestNode>;
-let btpFault: (answer: Answer) => Promise<unknown> = async (a) => a;
+const faults = peerFaults();
 const ids = {} as Record<string, string>;
 
 async function publishSubject(client: McxClient, subjectRef: string) {
@@ -83,7 +83,7 @@ beforeAll(async () => {
         force,
         keys: fed.keys[force]!,
         env: { ...fed.nodeEnv(force), PORT: String(ports[force]), MCX_PEER_TIMEOUT_MS: '3000', MCX_FEDERATION_DEADLINE_MS: '6000' },
-        ...(force === 'BTP' ? { peerAnswerFault: (a) => btpFault(a as Answer) } : {}),
+        peerAnswerFault: faults.hook(force),
       });
     }),
   );
@@ -133,7 +133,7 @@ describe('a record changed in its owner’s database', () => {
     expect(after.strong.map((e) => e.episode.id)).not.toContain(ids.gmpPlacement);
     expect(after.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.gmpHonest, ids.WMP, ids.btpOne]));
     expect(JSON.stringify(after)).not.toContain('M1 1AF');
-    const gmp = after.federation.members.find((m) => m.member === 'GMP')!;
+    const gmp = memberRow(after, 'GMP');
     // Protocol version 1 carries three counts: the owner counts it as not disclosable.
     expect(gmp).toMatchObject({
       status: 'ANSWERED',
@@ -143,7 +143,7 @@ describe('a record changed in its owner’s database', () => {
 
     const near = (await locations()).federatedLocationsOfConcern;
     expect(near.locations.map((l) => l.location.id)).toEqual([ids.btpLocation]);
-    expect(near.federation.members.find((m) => m.member === 'GMP')).toMatchObject({
+    expect(memberRow(near, 'GMP')).toMatchObject({
       status: 'ANSWERED',
       dropped: [],
       withheld: { notDisclosable: 1 },
@@ -173,8 +173,8 @@ describe('a record changed in its owner’s database', () => {
 
 describe('a member that signs malformed records', () => {
   it('has them dropped as MALFORMED and is reported BAD_DATA, while the other members’ records arrive', async () => {
-    btpFault = async (a) => {
-      const answer = structuredClone(a);
+    using _malformed = faults.lie('BTP', async (a) => {
+      const answer = structuredClone(a as Answer);
       const records = answer.data.peerHistory?.records;
       if (records) {
         answer.data.peerHistory!.records = records.map((w) =>
@@ -189,50 +189,46 @@ describe('a member that signs malformed records', () => {
       const near = answer.data.peerLocations?.records;
       if (near) answer.data.peerLocations!.records = near.map((w) => resigned(w, (r) => delete r.assessment));
       return answer;
-    };
-    try {
-      const r = (await episodes()).federatedEpisodes;
-      const btp = r.federation.members.find((m) => m.member === 'BTP')!;
-      expect(btp).toMatchObject({ status: 'BAD_DATA', reason: 'RECORDS_DROPPED' });
-      expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
-        [
-          ['BTP', ids.btpOne, 'MALFORMED'],
-          ['BTP', ids.btpTwo, 'MALFORMED'],
-        ].sort(),
-      );
-      expect(r.federation.completeness).toBe('PARTIAL');
-      expect(r.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
-      expect(r.strong.filter((e) => e.episode.owner === 'BTP')).toEqual([]);
+    });
+    const r = (await episodes()).federatedEpisodes;
+    const btp = memberRow(r, 'BTP');
+    expect(btp).toMatchObject({ status: 'BAD_DATA', reason: 'RECORDS_DROPPED' });
+    expect(btp.dropped.map((d) => [d.owner, d.id, d.reason]).sort()).toEqual(
+      [
+        ['BTP', ids.btpOne, 'MALFORMED'],
+        ['BTP', ids.btpTwo, 'MALFORMED'],
+      ].sort(),
+    );
+    expect(r.federation.completeness).toBe('PARTIAL');
+    expect(r.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
+    expect(r.strong.filter((e) => e.episode.owner === 'BTP')).toEqual([]);
 
-      const history = (await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD })).childHistory;
-      expect(history.federation.completeness).toBe('PARTIAL');
-      expect(history.federation.members.find((m) => m.member === 'BTP')).toMatchObject({ status: 'BAD_DATA' });
-      expect(history.incidents.flatMap((i) => i.sources.map((s) => s.owner))).toEqual(expect.arrayContaining(['GMP', 'WMP']));
-      expect(history.incidents.flatMap((i) => i.sources.map((s) => s.owner))).not.toContain('BTP');
+    const history = (await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD })).childHistory;
+    expect(history.federation.completeness).toBe('PARTIAL');
+    expect(memberRow(history, 'BTP')).toMatchObject({ status: 'BAD_DATA' });
+    expect(history.incidents.flatMap((i) => i.sources.map((s) => s.owner))).toEqual(expect.arrayContaining(['GMP', 'WMP']));
+    expect(history.incidents.flatMap((i) => i.sources.map((s) => s.owner))).not.toContain('BTP');
 
-      const near = (await locations()).federatedLocationsOfConcern;
-      expect(near.federation.members.find((m) => m.member === 'BTP')).toMatchObject({
-        status: 'BAD_DATA',
-        reason: 'RECORDS_DROPPED',
-        dropped: [{ owner: 'BTP', id: ids.btpLocation, reason: 'MALFORMED' }],
-      });
-      expect(near.federation.completeness).toBe('PARTIAL');
+    const near = (await locations()).federatedLocationsOfConcern;
+    expect(memberRow(near, 'BTP')).toMatchObject({
+      status: 'BAD_DATA',
+      reason: 'RECORDS_DROPPED',
+      dropped: [{ owner: 'BTP', id: ids.btpLocation, reason: 'MALFORMED' }],
+    });
+    expect(near.federation.completeness).toBe('PARTIAL');
 
-      // An answer whose counts are not counts is that member's fault alone.
-      btpFault = async (a) => {
-        const answer = structuredClone(a);
-        answer.data.peerHistory!.withheld = { restricted: 1.5, reviewOverdue: -1, notDisclosable: 'x' };
-        return answer;
-      };
-      const counts = (await episodes()).federatedEpisodes;
-      expect(counts.federation.members.find((m) => m.member === 'BTP')).toMatchObject({
-        status: 'BAD_DATA',
-        reason: 'MALFORMED_ANSWER',
-        withheld: null,
-      });
-      expect(counts.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
-    } finally {
-      btpFault = async (a) => a;
-    }
+    // An answer whose counts are not counts is that member's fault alone.
+    using _counts = faults.lie('BTP', async (a) => {
+      const answer = structuredClone(a as Answer);
+      answer.data.peerHistory!.withheld = { restricted: 1.5, reviewOverdue: -1, notDisclosable: 'x' };
+      return answer;
+    });
+    const counts = (await episodes()).federatedEpisodes;
+    expect(memberRow(counts, 'BTP')).toMatchObject({
+      status: 'BAD_DATA',
+      reason: 'MALFORMED_ANSWER',
+      withheld: null,
+    });
+    expect(counts.strong.map((e) => e.episode.id)).toEqual(expect.arrayContaining([ids.WMP, ids.gmpHonest]));
   });
 });

@@ -17,7 +17,7 @@ import {
 import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { episodeInput } from '../testkit/episodes.js';
-import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import { createFederation, freePort, memberRow, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate, restrictRecord } from '../testkit/records.js';
 
@@ -111,7 +111,7 @@ afterAll(async () => {
 describe('a federated answer counts what it leaves out', () => {
   it('episodes past the cap: the member is TRUNCATED and the search PARTIAL; restricted and overdue associates are counted', async () => {
     const r = (await nodes.GMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
-    const wmp = r.federation.members.find((m) => m.member === 'WMP')!;
+    const wmp = memberRow(r, 'WMP');
     expect(wmp).toMatchObject({
       status: 'TRUNCATED',
       reason: 'ANSWER_CAPPED',
@@ -127,7 +127,7 @@ describe('a federated answer counts what it leaves out', () => {
     const r = (
       await nodes.GMP.investigator.request(FederatedLocationsOfConcernDocument, { near: { ...POINT, radiusMetres: 2000 }, concerns: null })
     ).federatedLocationsOfConcern;
-    const wmp = r.federation.members.find((m) => m.member === 'WMP')!;
+    const wmp = memberRow(r, 'WMP');
     expect(wmp).toMatchObject({
       status: 'TRUNCATED',
       reason: 'ANSWER_CAPPED',
