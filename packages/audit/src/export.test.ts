@@ -47,7 +47,7 @@ describe('export format', () => {
     expect(parseExport(text.trimEnd()).checkpoints).toHaveLength(3);
   });
 
-  it('refuses malformed lines with the line number, never echoing the content', () => {
+  describe('refuses malformed lines with the line number, never echoing the content', () => {
     const lines = text.trimEnd().split('\n');
     const withLine = (i: number, line: string): string => lines.map((l, j) => (j === i ? line : l)).join('\n');
     const cases: Array<[string, string]> = [
@@ -71,15 +71,18 @@ describe('export format', () => {
       [`${lines.slice(0, 5).join('\n')}\n\n${lines.slice(5).join('\n')}`, 'audit export line 6: not JSON'],
       ['', 'audit export line 1: empty export: no header'],
     ];
-    for (const [input, message] of cases) {
+    it.each(cases.map(([input, message], row) => [row + 1, message, input] as const))('case %i: %s', (_row, message, input) => {
       const error = thrownError(() => parseExport(input));
       expect(error.code).toBe('EXPORT_MALFORMED');
       expect(error.message).toBe(message);
       expect(error.message).not.toMatch(/Olivia/);
-    }
-    expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/3'))))).toBe(
-      'EXPORT_UNSUPPORTED_FORMAT',
-    );
+    });
+
+    it('a header of another format version is EXPORT_UNSUPPORTED_FORMAT', () => {
+      expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/3'))))).toBe(
+        'EXPORT_UNSUPPORTED_FORMAT',
+      );
+    });
   });
 
   it("writes mcx-audit-export/2 with each row's column copies, and still reads /1 exports (entries without columns)", () => {

@@ -67,7 +67,7 @@ describe('createHttpEvaluator', () => {
     expect(seen.auth[0]).not.toBe(seen.auth[1]);
   });
 
-  it('maps failures to codes and never puts an element in the message', async () => {
+  describe('maps failures to codes and never puts an element in the message', () => {
     const encoded = Buffer.from(ELEMENT).toString('base64url');
     const cases: Array<[Parameters<typeof stub>[0], string]> = [
       [reply(429, { error: { code: 'RATE_LIMITED', message: 'x' } }, { 'retry-after': '3' }), 'LINKAGE_RATE_LIMITED'],
@@ -78,16 +78,19 @@ describe('createHttpEvaluator', () => {
       [reply(200, { keyVersion: 'k9', evaluated: [encoded] }), 'LINKAGE_EVALUATION_INVALID'],
       [reply(200, 'nope'), 'LINKAGE_EVALUATION_INVALID'],
     ];
-    for (const [handler, code] of cases) {
+    it.each(cases.map(([handler, code], row) => [row + 1, code, handler] as const))('case %i: %s', async (_row, code, handler) => {
       const url = await stub(handler);
       const error = await codeOf(createHttpEvaluator({ url, member: 'WMP', peerTokenKey: PEER, keyVersion: 'k1' }).evaluate([ELEMENT]));
       expect(error.code).toBe(code);
       expect(error.message).not.toContain(encoded);
-    }
-    const limited = await codeOf(
-      createHttpEvaluator({ url: await stub(cases[0]![0]), member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]),
-    );
-    expect(limited.message).toContain('retry after 3 s');
+    });
+
+    it('a rate limit says when to retry', async () => {
+      const limited = await codeOf(
+        createHttpEvaluator({ url: await stub(cases[0]![0]), member: 'WMP', peerTokenKey: PEER }).evaluate([ELEMENT]),
+      );
+      expect(limited.message).toContain('retry after 3 s');
+    });
   });
 
   it('gives LINKAGE_UNAVAILABLE on timeout and when nothing listens', async () => {
