@@ -5,27 +5,38 @@ import { CaseStart } from './pages/CaseStart';
 import { History, type Answer } from './pages/History';
 import { Search } from './pages/Search';
 import { SignIn } from './pages/SignIn';
+import { ReviewNav, ReviewPageView } from './review/ReviewPages';
+import { homeFor, isReviewPage, pageFromPath, pathOf, REVIEW_PAGES, type ReviewPage } from './review/routes';
 import { signOut, startIdleTimer, type Session } from './session';
 import type { ConsoleSettings } from './settings';
 import { PURPOSE_WORDS } from './words';
 
-type Page = { name: 'case' } | { name: 'search' } | { name: 'history'; answer: Answer };
+type Page = { name: 'case' } | { name: 'search' } | { name: 'history'; answer: Answer } | { name: ReviewPage };
 
 const TITLES: Record<Page['name'] | 'signin', string> = {
   signin: 'Sign in',
   case: 'Purpose and case reference',
   search: 'Search by identity',
   history: "Child's history",
+  ...Object.fromEntries(Object.entries(REVIEW_PAGES).map(([k, v]) => [k, v.title])),
+} as Record<Page['name'] | 'signin', string>;
+
+const initialPage = (): Page => {
+  const p = pageFromPath(location.pathname);
+  return p ? { name: p } : { name: 'case' };
 };
 
 export function App(props: { settings: ConsoleSettings; initialSession: Session | null; signInError: string | null }) {
   const { settings, initialSession } = props;
   const [session, setSession] = useState<Session | null>(initialSession);
   const [caseCtx, setCaseCtx] = useState<CaseContext | null>(null);
-  const [page, setPage] = useState<Page>({ name: 'case' });
+  const [page, setPage] = useState<Page>(initialPage);
   const main = useRef<HTMLElement>(null);
   const current = session ? page.name : 'signin';
   const api = useMemo(() => (session && caseCtx ? createApi(session, caseCtx) : null), [session, caseCtx]);
+  // The auditors' and operators' pages send no case: the node records their reads as AUDIT_REVIEW.
+  const reviewApi = useMemo(() => (session ? createApi(session, null) : null), [session]);
+  const role = session?.role ?? null;
 
   useEffect(() => {
     document.title = `${TITLES[current]} - MCX console`;
@@ -35,7 +46,24 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
 
   useEffect(() => (session ? startIdleTimer(settings.idleSeconds, () => signOut('idle')) : undefined), [session, settings.idleSeconds]);
 
-  const go = useCallback((p: Page) => setPage(p), []);
+  const go = useCallback((p: Page) => {
+    const path = pathOf(isReviewPage(p.name) ? p.name : null);
+    if (location.pathname !== path) history.pushState(null, '', path);
+    setPage(p);
+  }, []);
+
+  // Signed in on the address of no particular page: an auditor or operator starts on their first page.
+  useEffect(() => {
+    const home = homeFor(session?.role ?? null);
+    if (session && home && !pageFromPath(location.pathname)) go({ name: home });
+  }, [session, go]);
+
+  useEffect(() => {
+    const back = () => setPage(initialPage());
+    window.addEventListener('popstate', back);
+    return () => window.removeEventListener('popstate', back);
+  }, []);
+
   const signedOut = new URLSearchParams(location.search).get('signed-out');
 
   return (
@@ -66,7 +94,8 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
             </p>
           </div>
         )}
-        {session && caseCtx && (
+        {session && role !== 'investigator' && <ReviewNav role={role} current={page.name} onGo={(p) => go({ name: p })} />}
+        {session && caseCtx && !isReviewPage(page.name) && (
           <div className="mcx-case" aria-label="This session's case">
             <dl className="mcx-case__list">
               <div>
@@ -85,6 +114,9 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
         )}
         <main className="govuk-main-wrapper" id="main" ref={main} tabIndex={-1}>
           {!session && <SignIn settings={settings} signedOut={signedOut} initialError={props.signInError} onSignedIn={setSession} />}
+          {session && reviewApi && isReviewPage(page.name) && (
+            <ReviewPageView page={page.name} api={reviewApi} role={role} settings={settings} />
+          )}
           {session && page.name === 'case' && (
             <CaseStart
               settings={settings}

@@ -9,10 +9,11 @@ export interface CaseContext {
 }
 
 /**
- * One GraphQL client per session and case. No cache exchange: an answer lives only in the page
- * that asked for it, and every search asks the federation again.
+ * One GraphQL client per session and case (no case for the auditors' and operators' pages: the
+ * node records their reads as AUDIT_REVIEW itself). No cache exchange: an answer lives only in the
+ * page that asked for it, and every search asks the federation again.
  */
-export function createApi(session: Session, ctx: CaseContext) {
+export function createApi(session: Session, ctx: CaseContext | null) {
   const client = new Client({
     url: '/graphql',
     exchanges: [fetchExchange],
@@ -21,7 +22,10 @@ export function createApi(session: Session, ctx: CaseContext) {
     fetchOptions: () => ({
       credentials: 'omit',
       cache: 'no-store',
-      headers: { authorization: `Bearer ${session.token}`, 'x-mcx-purpose': ctx.purpose, 'x-mcx-case-ref': ctx.caseRef },
+      headers: {
+        authorization: `Bearer ${session.token}`,
+        ...(ctx ? { 'x-mcx-purpose': ctx.purpose, 'x-mcx-case-ref': ctx.caseRef } : {}),
+      },
     }),
   });
   return {

@@ -1,4 +1,5 @@
 import './styles.scss';
+import './review/review.scss';
 
 import { createRoot } from 'react-dom/client';
 

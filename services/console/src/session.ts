@@ -8,6 +8,8 @@ export interface Session {
   /** What the header says: the role and force of a development sign-in, or the issuer's label. */
   who: string;
   force: string;
+  /** The role of a development sign-in; null after an issuer's sign-in (the node maps its roles, and refuses what they do not allow). */
+  role: string | null;
 }
 
 /** Only the sign-in's own state (PKCE verifier, state) survives the redirect, in sessionStorage; never a token. */
@@ -39,7 +41,7 @@ export async function devSignIn(role: string, force: string): Promise<Session> {
   });
   if (!res.ok) throw new Error(`the development sign-in was refused (HTTP ${res.status})`);
   const body = (await res.json()) as { token: string; role: string; force: string };
-  return { token: body.token, who: `${body.role}, ${body.force} (development sign-in)`, force: body.force };
+  return { token: body.token, who: `${body.role}, ${body.force} (development sign-in)`, force: body.force, role: body.role };
 }
 
 /** Leaves for the issuer's sign-in page (authorization code with PKCE). */
@@ -62,7 +64,7 @@ export async function completeOidcSignIn(settings: ConsoleSettings): Promise<Ses
   const mgr = manager(client);
   const user = await mgr.signinRedirectCallback(callbackUrl);
   await mgr.clearStaleState();
-  return { token: user.access_token, who: client.label, force: settings.force };
+  return { token: user.access_token, who: client.label, force: settings.force, role: null };
 }
 
 /**

@@ -1,0 +1,173 @@
+import { useState } from 'react';
+
+import { ApiError, type Api } from '../api';
+import {
+  ConsoleAuditCheckpointDocument,
+  ConsoleAuditExportDocument,
+  ConsoleAuditIntegrityDocument,
+  ConsoleAuditStatusDocument,
+} from '../operations';
+import { forceName, when } from '../words';
+import { Loading, Refusal, useLoad } from './load';
+
+/** How long ago, in words: "4 minutes ago". */
+function age(iso: string): string {
+  const s = Math.max(0, Math.round((Date.now() - Date.parse(iso)) / 1000));
+  if (s < 90) return `${s} seconds ago`;
+  if (s < 5400) return `${Math.round(s / 60)} minutes ago`;
+  if (s < 172_800) return `${Math.round(s / 3600)} hours ago`;
+  return `${Math.round(s / 86_400)} days ago`;
+}
+
+/** Offers text as a file to save, from memory (an object URL revoked at once): nothing is stored by the page. */
+function download(name: string, text: string, type: string) {
+  const url = URL.createObjectURL(new Blob([text], { type }));
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+const STATUS_WORDS: Record<string, string> = {
+  ok: 'Verified: every entry is covered by a valid signed checkpoint',
+  unverified: 'Intact so far: the newest entries are not yet covered by a signed checkpoint',
+  failed: 'BROKEN: the chain does not verify',
+};
+
+export function Integrity({ api, role }: { api: Api; role: string | null }) {
+  const integrity = useLoad(() => api.query(ConsoleAuditIntegrityDocument, {}), [api]);
+  const status = useLoad(() => api.query(ConsoleAuditStatusDocument, {}), [api]);
+  const [action, setAction] = useState<{ error: ApiError | null; note: string | null }>({ error: null, note: null });
+  const r = integrity.data?.auditIntegrity;
+  const s = status.data?.auditStatus;
+  const node = s?.node ?? 'node';
+  const failed = r?.status === 'failed';
+
+  const run = async (what: () => Promise<string>) => {
+    setAction({ error: null, note: null });
+    try {
+      setAction({ error: null, note: await what() });
+    } catch (err) {
+      setAction({ error: err instanceof ApiError ? err : new ApiError(undefined), note: null });
+    }
+  };
+  const exportLog = () =>
+    run(async () => {
+      const { auditExport } = await api.query(ConsoleAuditExportDocument, {});
+      download(`audit-${node}.jsonl`, auditExport, 'application/x-ndjson');
+      return `The export was downloaded as audit-${node}.jsonl. The export is recorded in the audit log.`;
+    });
+  const checkpoint = () =>
+    run(async () => {
+      const { auditCheckpoint } = await api.mutate(ConsoleAuditCheckpointDocument, {});
+      status.reload();
+      integrity.reload();
+      return auditCheckpoint
+        ? `A checkpoint of the first ${auditCheckpoint.size} entries was signed.`
+        : 'Nothing was appended since the last checkpoint.';
+    });
+
+  return (
+    <>
+      <h1 className="govuk-heading-l" tabIndex={-1}>
+        Integrity of the audit log
+      </h1>
+      <Refusal error={integrity.error ?? status.error ?? action.error} role={role} />
+      <Loading loading={integrity.loading} />
+      {r && (
+        <div className={`mcx-integrity mcx-integrity--${r.status}`} role="region" aria-labelledby="integrity-title">
+          <h2 className="govuk-heading-m" id="integrity-title">
+            {STATUS_WORDS[r.status] ?? r.status}
+          </h2>
+          {failed && (
+            <p className="govuk-body govuk-!-font-weight-bold">
+              First bad entry: {r.firstBadSeq} ({r.firstBadReason}). No checkpoint will be signed until the log is restored.
+            </p>
+          )}
+          <p className="govuk-body">
+            {r.entries} entries; verified through entry {r.verifiedThrough}; {r.unverifiedAfter} after it unverified; {r.checkpointsChecked}{' '}
+            checkpoints checked.
+          </p>
+        </div>
+      )}
+      <div className="govuk-button-group">
+        <button type="button" className="govuk-button" onClick={integrity.reload}>
+          Verify now
+        </button>
+        <button type="button" className="govuk-button govuk-button--secondary" onClick={() => void checkpoint()}>
+          Sign a checkpoint now
+        </button>
+        <button type="button" className="govuk-button govuk-button--secondary" onClick={() => void exportLog()}>
+          Download the export (JSON Lines)
+        </button>
+      </div>
+      <p className="govuk-body" role="status">
+        {action.note}
+      </p>
+      {s && (
+        <>
+          <h2 className="govuk-heading-m">Last signed checkpoint</h2>
+          <p className="govuk-body mcx-break">
+            {s.lastCheckpoint
+              ? `The first ${s.lastCheckpoint.size} of ${s.entries} entries, signed ${when(s.lastCheckpoint.signedAt)} (${age(s.lastCheckpoint.signedAt)}); head hash ${s.lastCheckpoint.headHash}.`
+              : `No checkpoint has been signed yet (${s.entries} entries).`}
+          </p>
+          <h2 className="govuk-heading-m">Verify an export offline</h2>
+          <p className="govuk-body">
+            Save the export and this public key (key id {s.kid}), then run, on any computer with the MCX command line:
+          </p>
+          <pre className="mcx-code" tabIndex={0} aria-label="The command">
+            <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem`}</code>
+          </pre>
+          <pre className="mcx-code" tabIndex={0} aria-label="The audit public key (PEM)">
+            <code>{s.publicKeyPem}</code>
+          </pre>
+          <button
+            type="button"
+            className="govuk-button govuk-button--secondary"
+            onClick={() => download(`audit-${node}.pub.pem`, s.publicKeyPem, 'application/x-pem-file')}
+          >
+            Download the public key
+          </button>
+          <h2 className="govuk-heading-m">Witnesses</h2>
+          <p className="govuk-body">
+            Receipts other forces signed for this node's federated reads. Each quotes that force's latest signed checkpoint, so each log is
+            held to account by the others.
+          </p>
+          {s.witnesses.length === 0 ? (
+            <p className="govuk-body">No receipt is held yet.</p>
+          ) : (
+            <table className="govuk-table">
+              <caption className="govuk-table__caption govuk-table__caption--s">The newest receipts held</caption>
+              <thead className="govuk-table__head">
+                <tr className="govuk-table__row">
+                  {['Force', 'Their entry', 'Our entry', 'Their checkpoint', 'Received'].map((h) => (
+                    <th scope="col" className="govuk-table__header" key={h}>
+                      {h}
+                    </th>
+                  ))}
+                </tr>
+              </thead>
+              <tbody className="govuk-table__body">
+                {s.witnesses.map((w) => (
+                  <tr className="govuk-table__row" key={`${w.peer}-${w.peerEntryId}`}>
+                    <td className="govuk-table__cell">{forceName(w.peer)}</td>
+                    <td className="govuk-table__cell">{w.peerEntryId}</td>
+                    <td className="govuk-table__cell">{w.ourSeq ?? '-'}</td>
+                    <td className="govuk-table__cell">
+                      {w.checkpointSize === null ? 'none yet' : `${w.checkpointSize} entries, ${when(w.checkpointAt)}`}
+                    </td>
+                    <td className="govuk-table__cell">{when(w.at)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          )}
+        </>
+      )}
+    </>
+  );
+}
