@@ -52,6 +52,34 @@ function readBuilt(dir: string): Built | null {
   return { index: readFileSync(indexFile), files };
 }
 
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+/** The host name of a Host header or an origin's authority, without its port; lower case. */
+function hostName(authority: string): string {
+  const name = authority.startsWith('[') ? authority.slice(0, authority.indexOf(']') + 1) : authority.split(':')[0]!;
+  return name.toLowerCase();
+}
+
+/**
+ * True when a request was addressed to this machine by a name only it answers to: the Host is a
+ * loopback name (or the address the node was told to listen on, when that is one address), and the
+ * Origin, when a browser sent one, is that same host. A web page the developer visits can rebind its
+ * own name to 127.0.0.1 and post here as if it were the console (same origin to the browser); its
+ * requests carry its own name in Host, so they are refused.
+ */
+export function fromThisMachine(host: string | undefined, origin: string | undefined, listenHost: string): boolean {
+  if (!host) return false;
+  const name = hostName(host);
+  const allowed = LOOPBACK_HOSTS.has(name) || (listenHost !== '0.0.0.0' && listenHost !== '::' && name === listenHost.toLowerCase());
+  if (!allowed) return false;
+  if (origin === undefined) return true;
+  try {
+    return new URL(origin).host.toLowerCase() === host.toLowerCase();
+  } catch {
+    return false;
+  }
+}
+
 /**
  * The investigators' console at /console/, from the same origin as /graphql: the built
  * single-page app (services/console), its settings as JSON, and in development only a sign-in
@@ -104,6 +132,8 @@ export const consoleRoutes: FastifyPluginAsync<{ app: App; config: Config }> = a
     // The same key file startNode loads for the development issuer (MCX_DATA_DIR/dev-issuer.jwk).
     const issuer = await loadOrCreateDevIssuer(config.dataDir);
     server.post<{ Body: { role?: unknown; force?: unknown } }>('/console/dev-sign-in', async (request, reply) => {
+      if (!fromThisMachine(request.headers.host, request.headers.origin, config.host))
+        return sendRefusal(reply, new HttpRefusal(403, 'FORBIDDEN', 'development sign-in is offered only at a loopback address'), 'plain');
       const { role, force } = request.body ?? {};
       const forces = [config.forceCode, ...members()];
       if (!DEV_SIGN_IN_ROLES.includes(role as (typeof DEV_SIGN_IN_ROLES)[number]) || typeof force !== 'string' || !forces.includes(force))
