@@ -9,8 +9,10 @@ export type { CallOptions, FanOut, FanOutOptions } from './fanout.js';
 export type { PeerRequest, PeerResult, PeerStatus } from './peer-result.js';
 export { PEER_PATH, REFUSAL_HEADER, peerAudience, requestHash, toWireKey, type WireKey } from './protocol.js';
 export {
+  PEER_ALERT,
   PEER_ASSOCIATE_LINKS,
   PEER_HISTORY,
+  PEER_HOLDERS,
   PEER_LOCATIONS,
   PEER_OPERATIONS,
   PEER_POINTERS,
@@ -32,6 +34,7 @@ export {
   type PeerMatch,
   type WithheldCounts,
 } from './wire.js';
+export { AlertMessageWire, PeerAlertAnswer, PeerHoldersAnswer, type AlertMessage } from './alert-wire.js';
 export {
   completeness,
   fromPeerStatus,

@@ -42,8 +42,27 @@ export const PEER_POINTERS = operation(
   'query McxPeerPointers($ids: [ID!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociatePointers(ids: $ids, exclude: $exclude) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
 );
 
+/** Alerts' cross-match: which of the member's subjects match the keys strongly, as references and counts only. */
+export const PEER_HOLDERS = operation(
+  'mcx.holders/1',
+  'query McxPeerHolders($keys: [McxPeerKeyInput!]!) { peerHolders(keys: $keys) { matches { subjectRef episodes } } }',
+);
+
+/** A signed alert message for the member's inbox, stored once by its id. */
+export const PEER_ALERT = operation(
+  'mcx.alert/1',
+  'mutation McxPeerAlert($alert: McxPeerAlertInput!) { peerAlert(alert: $alert) { id firstDelivery } }',
+);
+
 /** Every operation this version of the node serves. */
-export const PEER_OPERATIONS: readonly PeerOperation[] = [PEER_HISTORY, PEER_ASSOCIATE_LINKS, PEER_LOCATIONS, PEER_POINTERS];
+export const PEER_OPERATIONS: readonly PeerOperation[] = [
+  PEER_HISTORY,
+  PEER_ASSOCIATE_LINKS,
+  PEER_LOCATIONS,
+  PEER_POINTERS,
+  PEER_HOLDERS,
+  PEER_ALERT,
+];
 
 /** The allow-listed operation with this hash, or undefined. */
 export function operationByHash(hash: string): PeerOperation | undefined {

@@ -135,7 +135,13 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const authenticator = createAuthenticator(config, deps.devIssuer ?? null);
   const apollo = createApollo(config, logger);
   const peerEndpoint = createPeer(deps, built, apollo);
-  const jobs = createJobs({ audit: services.audit, peerEndpoint, auditCheckpointSeconds: config.auditCheckpointSeconds, logger });
+  const jobs = createJobs({
+    audit: services.audit,
+    peerEndpoint,
+    auditCheckpointSeconds: config.auditCheckpointSeconds,
+    logger,
+    alerts: built.alertWorker,
+  });
   return {
     forceCode: config.forceCode,
     apollo,
@@ -162,7 +168,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       jobs.start();
     },
     async stop() {
-      jobs.stop();
+      await jobs.stop();
       security.stop();
       await apollo.stop();
       await built.close();

@@ -7,6 +7,7 @@ import type { Logger } from '@mcx/logger';
 import type { AuthorisedRead, RequestAccess } from './auth/access.js';
 import type { FederatedReadService } from './federation/federated-read-service.js';
 import type { FederationClient } from './federation/federation-client.js';
+import type { AlertService } from './modules/alerts/alert-service.js';
 import type { AssociateDetailsService } from './modules/associate/associate-details-service.js';
 import type { AuditService } from './modules/audit/audit-service.js';
 import type { ReadAuditor } from './modules/audit/read-audit.js';
@@ -39,6 +40,8 @@ export interface Services {
   associateDetails: AssociateDetailsService;
   /** What the node says of itself (nodeStatus, /readyz). */
   node: NodeStatusService;
+  /** Alerts: the outbox, the inbox, and the members' alert operations. */
+  alerts: AlertService;
 }
 
 /** What every resolver receives. Built once per request by createContext. */

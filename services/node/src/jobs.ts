@@ -8,7 +8,7 @@ const JTI_SWEEP_MS = 60_000;
 
 export interface Jobs {
   start(): void;
-  stop(): void;
+  stop(): Promise<void>;
 }
 
 export interface JobsDeps {
@@ -17,6 +17,8 @@ export interface JobsDeps {
   /** Seconds between signed audit checkpoints; 0 turns them off. */
   auditCheckpointSeconds: number;
   logger: Logger;
+  /** The alert queue's worker (services/node/src/modules/alerts/alert-worker.ts); null when alerts are off. */
+  alerts?: { start(): Promise<void>; stop(): Promise<void> } | null;
 }
 
 /** A timer that never keeps the process alive on its own. */
@@ -26,8 +28,9 @@ function every(ms: number, run: () => void): NodeJS.Timeout {
   return timer;
 }
 
-export function createJobs({ audit, peerEndpoint, auditCheckpointSeconds, logger }: JobsDeps): Jobs {
+export function createJobs({ audit, peerEndpoint, auditCheckpointSeconds, logger, alerts }: JobsDeps): Jobs {
   const timers: NodeJS.Timeout[] = [];
+  let alertsStarted: Promise<void> | null = null;
   return {
     start() {
       if (auditCheckpointSeconds > 0) {
@@ -38,9 +41,14 @@ export function createJobs({ audit, peerEndpoint, auditCheckpointSeconds, logger
         const sweep = () => peerEndpoint.sweep().catch((err: unknown) => logger.error({ err }, 'peer token sweep failed'));
         timers.push(every(JTI_SWEEP_MS, () => void sweep()));
       }
+      if (alerts) alertsStarted = alerts.start().catch((err: unknown) => logger.error({ err }, 'alert queue worker did not start'));
     },
-    stop() {
+    async stop() {
       for (const timer of timers.splice(0)) clearInterval(timer);
+      if (alerts && alertsStarted) {
+        await alertsStarted;
+        await alerts.stop();
+      }
     },
   };
 }

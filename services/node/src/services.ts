@@ -14,6 +14,7 @@ import { FederationClient } from './federation/federation-client.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
 import type { NodeKeys } from './keys.js';
+import { buildAlerts } from './modules/alerts/alert-wiring.js';
 import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
 import { AuditService } from './modules/audit/audit-service.js';
 import { AuditStore } from './modules/audit/audit-store.js';
@@ -47,6 +48,8 @@ export interface AppDeps {
   /** The same service pinned to the previous key version, during a changeover. */
   previousLinkageEvaluator?: LinkageEvaluator | null;
   now?: () => Date;
+  /** The node's database login, for the alert queue's own pool; without it no alert is delivered. */
+  databaseUrl?: string;
   /** Tests only: how this node, as a faulty peer, corrupts or delays its peer answers. */
   peerAnswerFault?: PeerAnswerFault;
 }
@@ -56,6 +59,8 @@ export interface BuiltServices {
   services: Services;
   security: SecurityLog;
   organisations: Organisations;
+  /** The alert queue's worker, started and stopped with the node's jobs; null when alerts are off. */
+  alertWorker: { start(): Promise<void>; stop(): Promise<void> } | null;
   close(): Promise<void>;
 }
 
@@ -151,9 +156,10 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     policeAreaOf: organisations.policeAreaOf,
   };
   const source = config.associateDetails ? createAssociateDetailsSource(config.associateDetails) : null;
+  const alerts = buildAlerts(deps, { records, audit, subjects, disclosure, federation: federation.client });
   const services: Services = {
     records,
-    episodes: new EpisodeService({ records, forceCode: config.forceCode, disclosure, audit }),
+    episodes: new EpisodeService({ records, forceCode: config.forceCode, disclosure, audit, alerts: alerts.service }),
     audit,
     subjects,
     disclosure,
@@ -170,6 +176,13 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
       integrity: records.integrity,
       audit,
     }),
+    alerts: alerts.service,
   };
-  return { services, security: new SecurityLog(auditStore, logger), organisations, close: federation.close };
+  return {
+    services,
+    security: new SecurityLog(auditStore, logger),
+    organisations,
+    alertWorker: alerts.worker,
+    close: federation.close,
+  };
 }

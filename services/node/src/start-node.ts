@@ -140,6 +140,7 @@ export async function startNode(
     devIssuer,
     linkageEvaluator,
     previousLinkageEvaluator,
+    databaseUrl,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}),
   });

@@ -115,9 +115,14 @@ export type ResolversTypes = ResolversObject<{
   Date: ResolverTypeWrapper<Types.Scalars['Date']['output']>;
   DateTime: ResolverTypeWrapper<Types.Scalars['DateTime']['output']>;
   McxAgeBand: Types.McxAgeBand;
-  McxAssociate: ResolverTypeWrapper<AssociateModel>;
-  ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
+  McxAlert: ResolverTypeWrapper<Types.McxAlert>;
   Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
+  ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
+  McxAlertEpisode: ResolverTypeWrapper<Types.McxAlertEpisode>;
+  McxAlertHolder: ResolverTypeWrapper<Types.McxAlertHolder>;
+  McxAlertKind: Types.McxAlertKind;
+  McxAlertPage: ResolverTypeWrapper<Types.McxAlertPage>;
+  McxAssociate: ResolverTypeWrapper<AssociateModel>;
   McxAssociateDescriptors: ResolverTypeWrapper<Types.McxAssociateDescriptors>;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
   McxAssociateDetails: ResolverTypeWrapper<Types.McxAssociateDetails>;
@@ -188,10 +193,14 @@ export type ResolversTypes = ResolversObject<{
   McxNodeKey: ResolverTypeWrapper<Types.McxNodeKey>;
   McxNodeMember: ResolverTypeWrapper<Types.McxNodeMember>;
   McxNodeStatus: ResolverTypeWrapper<Types.McxNodeStatus>;
+  McxPeerAlertInput: Types.McxPeerAlertInput;
+  McxPeerAlertReceipt: ResolverTypeWrapper<Types.McxPeerAlertReceipt>;
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: ResolverTypeWrapper<Types.McxPeerAssociateLink>;
   McxPeerAssociateLinks: ResolverTypeWrapper<Types.McxPeerAssociateLinks>;
   McxPeerHistory: ResolverTypeWrapper<Types.McxPeerHistory>;
+  McxPeerHolderMatch: ResolverTypeWrapper<Types.McxPeerHolderMatch>;
+  McxPeerHoldersAnswer: ResolverTypeWrapper<Types.McxPeerHoldersAnswer>;
   McxPeerKeyInput: Types.McxPeerKeyInput;
   McxPeerLocations: ResolverTypeWrapper<Types.McxPeerLocations>;
   McxPeerMatch: ResolverTypeWrapper<Types.McxPeerMatch>;
@@ -247,9 +256,13 @@ export type ResolversTypes = ResolversObject<{
 export type ResolversParentTypes = ResolversObject<{
   Date: Types.Scalars['Date']['output'];
   DateTime: Types.Scalars['DateTime']['output'];
-  McxAssociate: AssociateModel;
-  ID: Types.Scalars['ID']['output'];
+  McxAlert: Types.McxAlert;
   Int: Types.Scalars['Int']['output'];
+  ID: Types.Scalars['ID']['output'];
+  McxAlertEpisode: Types.McxAlertEpisode;
+  McxAlertHolder: Types.McxAlertHolder;
+  McxAlertPage: Types.McxAlertPage;
+  McxAssociate: AssociateModel;
   McxAssociateDescriptors: Types.McxAssociateDescriptors;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
   McxAssociateDetails: Types.McxAssociateDetails;
@@ -304,10 +317,14 @@ export type ResolversParentTypes = ResolversObject<{
   McxNodeKey: Types.McxNodeKey;
   McxNodeMember: Types.McxNodeMember;
   McxNodeStatus: Types.McxNodeStatus;
+  McxPeerAlertInput: Types.McxPeerAlertInput;
+  McxPeerAlertReceipt: Types.McxPeerAlertReceipt;
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: Types.McxPeerAssociateLink;
   McxPeerAssociateLinks: Types.McxPeerAssociateLinks;
   McxPeerHistory: Types.McxPeerHistory;
+  McxPeerHolderMatch: Types.McxPeerHolderMatch;
+  McxPeerHoldersAnswer: Types.McxPeerHoldersAnswer;
   McxPeerKeyInput: Types.McxPeerKeyInput;
   McxPeerLocations: Types.McxPeerLocations;
   McxPeerMatch: Types.McxPeerMatch;
@@ -366,6 +383,39 @@ export interface DateScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type McxAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlert'] = ResolversParentTypes['McxAlert']> = ResolversObject<{
+  acknowledgedAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  acknowledgedBy?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  episode?: Resolver<ResolversTypes['McxAlertEpisode'], ParentType, ContextType>;
+  eventNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  fromNode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  holders?: Resolver<Array<ResolversTypes['McxAlertHolder']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['McxAlertKind'], ParentType, ContextType>;
+  receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  yourSubjectRefs?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type McxAlertEpisodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertEpisode'] = ResolversParentTypes['McxAlertEpisode']> = ResolversObject<{
+  contact24x7?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  owner?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  ownerReference?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  reportedAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  riskGrade?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type McxAlertHolderResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertHolder'] = ResolversParentTypes['McxAlertHolder']> = ResolversObject<{
+  episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subjects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAlertPageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertPage'] = ResolversParentTypes['McxAlertPage']> = ResolversObject<{
+  lastEventNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  nodes?: Resolver<Array<ResolversTypes['McxAlert']>, ParentType, ContextType>;
+}>;
 
 export type McxAssociateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociate'] = ResolversParentTypes['McxAssociate'], FederationReferenceType extends FederationReferenceTypes['McxAssociate'] = FederationReferenceTypes['McxAssociate']> = ResolversObject<{
   __resolveReference?: ReferenceResolver<Types.Maybe<ResolversTypes['McxAssociate']> | FederationReferenceType, FederationReferenceType, ContextType>;
@@ -724,6 +774,11 @@ export type McxNodeStatusResolvers<ContextType = Context, ParentType extends Res
   migrationsExpected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxPeerAlertReceiptResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerAlertReceipt'] = ResolversParentTypes['McxPeerAlertReceipt']> = ResolversObject<{
+  firstDelivery?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+}>;
+
 export type McxPeerAssociateLinkResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerAssociateLink'] = ResolversParentTypes['McxPeerAssociateLink']> = ResolversObject<{
   children?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -739,6 +794,15 @@ export type McxPeerHistoryResolvers<ContextType = Context, ParentType extends Re
   matches?: Resolver<Array<ResolversTypes['McxPeerMatch']>, ParentType, ContextType>;
   records?: Resolver<Array<ResolversTypes['McxSignedRecord']>, ParentType, ContextType>;
   withheld?: Resolver<ResolversTypes['McxWithheldCounts'], ParentType, ContextType>;
+}>;
+
+export type McxPeerHolderMatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHolderMatch'] = ResolversParentTypes['McxPeerHolderMatch']> = ResolversObject<{
+  episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxPeerHoldersAnswerResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHoldersAnswer'] = ResolversParentTypes['McxPeerHoldersAnswer']> = ResolversObject<{
+  matches?: Resolver<Array<ResolversTypes['McxPeerHolderMatch']>, ParentType, ContextType>;
 }>;
 
 export type McxPeerLocationsResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerLocations'] = ResolversParentTypes['McxPeerLocations']> = ResolversObject<{
@@ -925,11 +989,13 @@ export type MissingEpisodeConnectionResolvers<ContextType = Context, ParentType 
 }>;
 
 export type MutationResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = ResolversObject<{
+  acknowledgeAlert?: Resolver<Types.Maybe<ResolversTypes['McxAlert']>, ParentType, ContextType, RequireFields<Types.MutationAcknowledgeAlertArgs, 'id'>>;
   amendAssociate?: Resolver<ResolversTypes['McxPublishAssociatePayload'], ParentType, ContextType, RequireFields<Types.MutationAmendAssociateArgs, 'input'>>;
   amendEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<Types.MutationAmendEpisodeArgs, 'input'>>;
   amendLocationOfConcern?: Resolver<ResolversTypes['McxPublishLocationOfConcernPayload'], ParentType, ContextType, RequireFields<Types.MutationAmendLocationOfConcernArgs, 'input'>>;
   auditCheckpoint?: Resolver<Types.Maybe<ResolversTypes['McxAuditCheckpoint']>, ParentType, ContextType>;
   closeEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<Types.MutationCloseEpisodeArgs, 'input'>>;
+  peerAlert?: Resolver<ResolversTypes['McxPeerAlertReceipt'], ParentType, ContextType, RequireFields<Types.MutationPeerAlertArgs, 'alert'>>;
   publishAssociate?: Resolver<ResolversTypes['McxPublishAssociatePayload'], ParentType, ContextType, RequireFields<Types.MutationPublishAssociateArgs, 'input'>>;
   publishAssociates?: Resolver<ResolversTypes['McxPublishAssociatesPayload'], ParentType, ContextType, RequireFields<Types.MutationPublishAssociatesArgs, 'inputs'>>;
   publishEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<Types.MutationPublishEpisodeArgs, 'input'>>;
@@ -956,6 +1022,7 @@ export type PublishEpisodesPayloadResolvers<ContextType = Context, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  alerts?: Resolver<ResolversTypes['McxAlertPage'], ParentType, ContextType, Partial<Types.QueryAlertsArgs>>;
   associatePointer?: Resolver<Types.Maybe<ResolversTypes['McxAssociatePointer']>, ParentType, ContextType, RequireFields<Types.QueryAssociatePointerArgs, 'id' | 'owner'>>;
   auditAlerts?: Resolver<Array<ResolversTypes['McxAuditAlert']>, ParentType, ContextType, RequireFields<Types.QueryAuditAlertsArgs, 'from' | 'perActorThreshold' | 'to'>>;
   auditDisclosureCounts?: Resolver<Array<ResolversTypes['McxDisclosureCount']>, ParentType, ContextType, RequireFields<Types.QueryAuditDisclosureCountsArgs, 'from' | 'to'>>;
@@ -978,6 +1045,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   peerAssociateLinks?: Resolver<ResolversTypes['McxPeerAssociateLinks'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociateLinksArgs, 'associates' | 'exclude'>>;
   peerAssociatePointers?: Resolver<ResolversTypes['McxPeerPointers'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociatePointersArgs, 'exclude' | 'ids'>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<Types.QueryPeerHistoryArgs, 'keys'>>;
+  peerHolders?: Resolver<ResolversTypes['McxPeerHoldersAnswer'], ParentType, ContextType, RequireFields<Types.QueryPeerHoldersArgs, 'keys'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<Types.QueryPeerLocationsArgs, 'near'>>;
   whoHasSeenChild?: Resolver<ResolversTypes['McxWhoHasSeen'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenChildArgs, 'first' | 'identity'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
@@ -994,6 +1062,10 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 export type Resolvers<ContextType = Context> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
+  McxAlert?: McxAlertResolvers<ContextType>;
+  McxAlertEpisode?: McxAlertEpisodeResolvers<ContextType>;
+  McxAlertHolder?: McxAlertHolderResolvers<ContextType>;
+  McxAlertPage?: McxAlertPageResolvers<ContextType>;
   McxAssociate?: McxAssociateResolvers<ContextType>;
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
   McxAssociateDetails?: McxAssociateDetailsResolvers<ContextType>;
@@ -1036,9 +1108,12 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxNodeKey?: McxNodeKeyResolvers<ContextType>;
   McxNodeMember?: McxNodeMemberResolvers<ContextType>;
   McxNodeStatus?: McxNodeStatusResolvers<ContextType>;
+  McxPeerAlertReceipt?: McxPeerAlertReceiptResolvers<ContextType>;
   McxPeerAssociateLink?: McxPeerAssociateLinkResolvers<ContextType>;
   McxPeerAssociateLinks?: McxPeerAssociateLinksResolvers<ContextType>;
   McxPeerHistory?: McxPeerHistoryResolvers<ContextType>;
+  McxPeerHolderMatch?: McxPeerHolderMatchResolvers<ContextType>;
+  McxPeerHoldersAnswer?: McxPeerHoldersAnswerResolvers<ContextType>;
   McxPeerLocations?: McxPeerLocationsResolvers<ContextType>;
   McxPeerMatch?: McxPeerMatchResolvers<ContextType>;
   McxPeerPointers?: McxPeerPointersResolvers<ContextType>;

@@ -25,6 +25,63 @@ export type McxAgeBand =
   | 'UNKNOWN';
 
 /**
+ * An alert in this node's inbox. Each is stored once (by its id) and numbered by this node in
+ * the order it arrived: numbers are consecutive, so a reader that sees a gap knows it missed one.
+ */
+export type McxAlert = {
+  __typename?: 'McxAlert';
+  acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
+  /** Who acknowledged it (the subject of their token). */
+  acknowledgedBy?: Maybe<Scalars['String']['output']>;
+  /** The open episode the alert is about, as its owner's policy lets this node see it. */
+  episode: McxAlertEpisode;
+  /** This node's event number for the alert. */
+  eventNumber: Scalars['Int']['output'];
+  /** The member the alert came from (this node itself for the summary of its own cross-match). */
+  fromNode: Scalars['String']['output'];
+  /** CROSS_MATCH_SUMMARY: the members that hold strong matches for the child, with counts. */
+  holders: Array<McxAlertHolder>;
+  id: Scalars['ID']['output'];
+  kind: McxAlertKind;
+  receivedAt: Scalars['DateTime']['output'];
+  /** CROSS_MATCH: this node's own subject references that strongly match the child. */
+  yourSubjectRefs: Array<Scalars['String']['output']>;
+};
+
+/** An open episode as an alert points to it: its owner, the owner's reference and 24/7 contact, and the risk grade. */
+export type McxAlertEpisode = {
+  __typename?: 'McxAlertEpisode';
+  contact24x7?: Maybe<Scalars['String']['output']>;
+  id: Scalars['ID']['output'];
+  owner: Scalars['String']['output'];
+  /** Null when the owner's policy withholds the episode from this node: confirm with the owner. */
+  ownerReference?: Maybe<Scalars['String']['output']>;
+  reportedAt?: Maybe<Scalars['DateTime']['output']>;
+  riskGrade?: Maybe<Scalars['String']['output']>;
+};
+
+/** A member holding history for the child: how many of its subjects match strongly, and their episodes. */
+export type McxAlertHolder = {
+  __typename?: 'McxAlertHolder';
+  episodes: Scalars['Int']['output'];
+  member: Scalars['String']['output'];
+  subjects: Scalars['Int']['output'];
+};
+
+export type McxAlertKind =
+  /** A child this node holds is missing now at another member. */
+  | 'CROSS_MATCH'
+  /** To the publisher of an open episode: which members hold history for the child. */
+  | 'CROSS_MATCH_SUMMARY';
+
+export type McxAlertPage = {
+  __typename?: 'McxAlertPage';
+  /** The highest event number in this inbox: read on from a node's last one with alerts(after:). */
+  lastEventNumber: Scalars['Int']['output'];
+  nodes: Array<McxAlert>;
+};
+
+/**
  * Someone a child went missing with, was found with, or is exploited by. The owner holds it;
  * other forces see it only as a pointer.
  */
@@ -805,6 +862,19 @@ export type McxNodeStatus = {
   migrationsExpected: Scalars['Int']['output'];
 };
 
+/** A signed alert message between nodes: the sender's canonical bytes and detached JWS. */
+export type McxPeerAlertInput = {
+  bytes: Scalars['String']['input'];
+  signature: Scalars['String']['input'];
+};
+
+export type McxPeerAlertReceipt = {
+  __typename?: 'McxPeerAlertReceipt';
+  /** False when this alert was already in the inbox (a redelivery): stored once all the same. */
+  firstDelivery: Scalars['Boolean']['output'];
+  id: Scalars['ID']['output'];
+};
+
 /** An associate an owner asks members about: the pointer it is, and its linkage keys. */
 export type McxPeerAssociateInput = {
   id: Scalars['ID']['input'];
@@ -834,6 +904,18 @@ export type McxPeerHistory = {
   /** Episodes of the matched subjects, and pointers to the associates they name that this member holds. */
   records: Array<McxSignedRecord>;
   withheld: McxWithheldCounts;
+};
+
+/** One of the holder's subjects matching the keys strongly, with how many episodes the policy lets the caller count. */
+export type McxPeerHolderMatch = {
+  __typename?: 'McxPeerHolderMatch';
+  episodes: Scalars['Int']['output'];
+  subjectRef: Scalars['String']['output'];
+};
+
+export type McxPeerHoldersAnswer = {
+  __typename?: 'McxPeerHoldersAnswer';
+  matches: Array<McxPeerHolderMatch>;
 };
 
 /**
@@ -1246,6 +1328,8 @@ export type MissingEpisodeInput = {
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Marks an alert seen by the caller (audited). */
+  acknowledgeAlert?: Maybe<McxAlert>;
   /** Amend an associate this force already published. */
   amendAssociate: McxPublishAssociatePayload;
   /** Amend an episode this force already published: a new version with the whole new content. */
@@ -1260,6 +1344,8 @@ export type Mutation = {
   auditCheckpoint?: Maybe<McxAuditCheckpoint>;
   /** Close an OPEN episode: the child is found. Stores a new version. */
   closeEpisode: PublishEpisodePayload;
+  /** Member nodes only (mcx.alert/1): a signed alert for this node's inbox, stored once by its id. */
+  peerAlert: McxPeerAlertReceipt;
   /** Publish one version of an associate (first, or higher: an amendment). */
   publishAssociate: McxPublishAssociatePayload;
   /** Publish up to 1,000 associates, all-or-nothing. */
@@ -1300,6 +1386,11 @@ export type Mutation = {
 };
 
 
+export type MutationAcknowledgeAlertArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationAmendAssociateArgs = {
   input: McxAssociateInput;
 };
@@ -1317,6 +1408,11 @@ export type MutationAmendLocationOfConcernArgs = {
 
 export type MutationCloseEpisodeArgs = {
   input: McxCloseEpisodeInput;
+};
+
+
+export type MutationPeerAlertArgs = {
+  alert: McxPeerAlertInput;
 };
 
 
@@ -1410,6 +1506,8 @@ export type PublishEpisodesPayload = {
 
 export type Query = {
   __typename?: 'Query';
+  /** This node's alerts after an event number, oldest first (read guard; audited). */
+  alerts: McxAlertPage;
   /** An associate held here, as the pointer another force would get. Purpose and case reference as for every read. */
   associatePointer?: Maybe<McxAssociatePointer>;
   /** Fishing alerts over consultations in a window. Auditors only. */
@@ -1469,6 +1567,8 @@ export type Query = {
   peerAssociatePointers: McxPeerPointers;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
   peerHistory: McxPeerHistory;
+  /** Member nodes only (mcx.holders/1): which subjects here match the keys strongly; references and counts only. */
+  peerHolders: McxPeerHoldersAnswer;
   /** Peer protocol only: this member's locations of concern near the points. */
   peerLocations: McxPeerLocations;
   /**
@@ -1478,6 +1578,12 @@ export type Query = {
   whoHasSeenChild: McxWhoHasSeen;
   /** Who has seen this record (by owner and id; by a child's identity once linkage lands). The lookup is itself audited. */
   whoHasSeenRecord: McxAuditPage;
+};
+
+
+export type QueryAlertsArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -1578,6 +1684,11 @@ export type QueryPeerAssociatePointersArgs = {
 
 
 export type QueryPeerHistoryArgs = {
+  keys: Array<McxPeerKeyInput>;
+};
+
+
+export type QueryPeerHoldersArgs = {
   keys: Array<McxPeerKeyInput>;
 };
 

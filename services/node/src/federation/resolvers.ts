@@ -42,7 +42,7 @@ function checkKey(k: McxPeerKeyInput, i: number): PeerKey {
   return { kind: k.kind as KeyKind, strength, keyVersion: k.keyVersion, key: k.key, ...variant };
 }
 
-function checkKeys(keys: readonly McxPeerKeyInput[]): PeerKey[] {
+export function checkKeys(keys: readonly McxPeerKeyInput[]): PeerKey[] {
   if (keys.length === 0 || keys.length > MAX_PEER_KEYS) badInput(`keys must hold 1 to ${MAX_PEER_KEYS} linkage keys`);
   return keys.map(checkKey);
 }

@@ -17,6 +17,8 @@ export interface EpisodeServiceDeps {
   forceCode: string;
   disclosure: Discloser;
   audit: AuditService;
+  /** Alerts: an OPEN episode's outbox row, written inside the episode's own transaction. */
+  alerts?: { outboxWriter(audit: InTx, inputs: readonly MissingEpisodeInput[]): InTx };
 }
 
 /** Which page of this force's episodes: of one subject or all, `first` of them after a cursor. */
@@ -40,15 +42,20 @@ export class EpisodeService {
   constructor(private readonly deps: EpisodeServiceDeps) {}
 
   publish(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
-    return this.deps.records.publish(episodeSpec, input, inTx ? { inTx } : {});
+    return this.deps.records.publish(episodeSpec, input, inTx ? { inTx: this.withOutbox(inTx, [input]) } : {});
+  }
+
+  /** The write's audit, and for each OPEN episode stored its alert outbox row, in one transaction. */
+  private withOutbox(inTx: InTx, inputs: readonly MissingEpisodeInput[]): InTx {
+    return this.deps.alerts ? this.deps.alerts.outboxWriter(inTx, inputs) : inTx;
   }
 
   publishBatch(inputs: readonly MissingEpisodeInput[], inTx?: InTx) {
-    return this.deps.records.publishBatch(episodeSpec, inputs, inTx ? { inTx } : {});
+    return this.deps.records.publishBatch(episodeSpec, inputs, inTx ? { inTx: this.withOutbox(inTx, inputs) } : {});
   }
 
   amend(input: MissingEpisodeInput, inTx?: InTx): Promise<Published<EpisodeRecord>> {
-    return this.deps.records.publish(episodeSpec, input, { mustExist: true, ...(inTx ? { inTx } : {}) });
+    return this.deps.records.publish(episodeSpec, input, { mustExist: true, ...(inTx ? { inTx: this.withOutbox(inTx, [input]) } : {}) });
   }
 
   /** Closes an episode: the current version with status CLOSED and the find recorded. */

@@ -1,0 +1,39 @@
+/**
+ * The alert operations' shapes on the wire (mcx.holders/1, mcx.alert/1), checked before use.
+ * An alert message carries pointers and counts only: a member, an episode id, the owner's
+ * reference and contact, a risk grade, subject references and counts; never a name, a date of
+ * birth or a linkage key, and the schema is strict, so nothing else rides along.
+ */
+import { z } from 'zod';
+
+const code = z.string().regex(/^[A-Z0-9][A-Z0-9_-]{1,15}$/);
+const ref = z.string().min(1).max(128);
+const count = z.number().int().min(0).max(1_000_000);
+
+/** mcx.holders/1: the holder's subjects matching the keys strongly, each with its episode count. */
+export const PeerHoldersAnswer = z.strictObject({
+  matches: z.array(z.strictObject({ subjectRef: ref, episodes: count })).max(100),
+});
+
+/** mcx.alert/1: the receiver's acknowledgement. */
+export const PeerAlertAnswer = z.strictObject({ id: z.uuid(), firstDelivery: z.boolean() });
+
+/** A signed alert message (canonical JSON, signed with the sender's record key). */
+export const AlertMessageWire = z.strictObject({
+  schema: z.literal('mcx.alert/1'),
+  id: z.uuid(),
+  kind: z.literal('CROSS_MATCH'),
+  from: code,
+  to: code,
+  sentAt: z.iso.datetime({ offset: true }),
+  yourSubjectRefs: z.array(ref).min(1).max(100),
+  episode: z.strictObject({
+    owner: code,
+    id: z.uuid(),
+    ownerReference: ref.nullable(),
+    contact24x7: z.string().max(64).nullable(),
+    riskGrade: z.string().max(32).nullable(),
+    reportedAt: z.iso.datetime({ offset: true }).nullable(),
+  }),
+});
+export type AlertMessage = z.infer<typeof AlertMessageWire>;

@@ -1,0 +1,89 @@
+/** Alerts (DESIGN.md "Alerts"): the outbox, inbox and delivery shapes, and the alert error codes. */
+import type { McxAlertKind } from '../../__generated__/resolvers-types.js';
+
+/** The alert errors a caller can see. */
+export const AlertErrorCode = {
+  /** acknowledgeAlert: no alert with this id in this node's inbox. */
+  ALERT_NOT_FOUND: 'ALERT_NOT_FOUND',
+  /** peerAlert: the message does not parse as an mcx.alert/1 message. */
+  ALERT_MALFORMED: 'ALERT_MALFORMED',
+  /** peerAlert: the signature does not verify with the sending member's record key. */
+  ALERT_BAD_SIGNATURE: 'ALERT_BAD_SIGNATURE',
+  /** peerAlert: the message names another sender or another recipient than the token. */
+  ALERT_WRONG_PARTY: 'ALERT_WRONG_PARTY',
+  /** An enqueue came back without a job id (pg-boss returns null for a queue that does not exist). */
+  ALERT_NOT_ENQUEUED: 'ALERT_NOT_ENQUEUED',
+} as const;
+export type AlertErrorCode = (typeof AlertErrorCode)[keyof typeof AlertErrorCode];
+
+/** The queues the schema owner's migration created (0012_alerts.sql). */
+export const ALERT_QUEUES = {
+  crossMatch: 'mcx-alert-crossmatch',
+  deliver: 'mcx-alert-deliver',
+  dead: 'mcx-alert-dead',
+} as const;
+
+/**
+ * What the outbox holds for an OPEN episode: pointers only. The episode (verified) and the
+ * subject's keys are read from the database when the job runs.
+ */
+export interface CrossMatchPayload {
+  episodeOwner: string;
+  episodeId: string;
+  episodeVersion: number;
+  subjectRef: string;
+  /** The publish's own audit entry (`MEMBER:seq`), named as the caller entry of the cross-match. */
+  callerEntry: string | null;
+}
+
+export interface OutboxRow {
+  id: string;
+  kind: 'CROSS_MATCH';
+  payload: CrossMatchPayload;
+}
+
+/** The episode as an alert points to it. */
+export interface AlertEpisode {
+  owner: string;
+  id: string;
+  ownerReference: string | null;
+  contact24x7: string | null;
+  riskGrade: string | null;
+  reportedAt: string | null;
+}
+
+export interface AlertHolder {
+  member: string;
+  subjects: number;
+  episodes: number;
+}
+
+/** What an inbox row's body holds. */
+export interface AlertBody {
+  yourSubjectRefs: string[];
+  episode: AlertEpisode;
+  holders: AlertHolder[];
+}
+
+/** One alert as GraphQL returns it (McxAlert). */
+export interface AlertModel extends AlertBody {
+  id: string;
+  eventNumber: number;
+  kind: McxAlertKind;
+  fromNode: string;
+  /** ISO 8601. */
+  receivedAt: string;
+  acknowledgedAt: string | null;
+  acknowledgedBy: string | null;
+}
+
+/** One signed message waiting for (or past) delivery to one member. */
+export interface DeliveryRow {
+  id: string;
+  outboxId: string;
+  recipient: string;
+  bytes: string;
+  signature: string;
+  state: 'pending' | 'delivered' | 'dead';
+  attempts: number;
+}

@@ -1,0 +1,183 @@
+/**
+ * Alerts as a node's users and members meet them: the outbox written inside an OPEN episode's
+ * own transaction, the inbox read and acknowledged (audited), a member's signed alert stored
+ * once (audited), and a member's cross-match question answered with references and counts only
+ * (shaped by this node's policy for the caller, audited).
+ */
+import type { Viewer } from '@mcx/auth';
+import { McxError } from '@mcx/errors';
+import type { TrustManifestHolder } from '@mcx/signing';
+
+import type { MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { auditConsultation, committed } from '../audit/read-audit.js';
+import type { Discloser } from '../disclosure/disclose.js';
+import { shapeByPolicy } from '../disclosure/shape-by-policy.js';
+import type { EpisodeRecord } from '../episode/episode-model.js';
+import type { RecordService } from '../records/record-service.js';
+import type { InTx } from '../records/record-store-model.js';
+import type { SubjectService } from '../subject/subject-service.js';
+import { derivedId, readAlertMessage } from './alert-message.js';
+import { AlertErrorCode, type AlertModel } from './alert-model.js';
+import type { AlertStore } from './alert-store.js';
+
+/** The most episodes one matched subject is counted over. */
+const MAX_COUNTED = 500;
+
+export interface AlertServiceDeps {
+  forceCode: string;
+  store: AlertStore;
+  audit: AuditService;
+  records: RecordService;
+  subjects: SubjectService;
+  disclosure: Discloser;
+  holder: TrustManifestHolder | null;
+  /** Wakes the outbox relay after a commit (the relay also polls). */
+  poke?: () => void;
+}
+
+/** The peer call a member's request runs in: the caller's entry, and this node's disclosure entry once written. */
+export interface PeerCallState {
+  callerEntry: string;
+  entry: { id: string; hash: string } | null;
+}
+
+export class AlertService {
+  constructor(private readonly deps: AlertServiceDeps) {}
+
+  /** Whether this node takes part in alerts: federated, and offering mcx.alert/1 in the manifest. */
+  get enabled(): boolean {
+    return this.deps.holder?.member(this.deps.forceCode)?.capabilities.includes('mcx.alert/1') ?? false;
+  }
+
+  /**
+   * Wraps a write's audit: inside the same transaction, after its entry, an OPEN episode that was
+   * stored (not an unchanged retry) with a subject gets its outbox row. All three commit together.
+   */
+  outboxWriter(audit: InTx, inputs: readonly MissingEpisodeInput[]): InTx {
+    if (!this.enabled) return audit;
+    return async (tx, stored) => {
+      const entry = (await audit(tx, stored)) as { seq?: number } | undefined;
+      const callerEntry = typeof entry?.seq === 'number' ? `${this.deps.forceCode}:${entry.seq}` : null;
+      const written = new Set(stored);
+      for (const input of inputs) {
+        if (input.status !== 'OPEN' || !input.subjectRef || !input.id || typeof input.version !== 'number') continue;
+        if (!written.has(`${this.deps.forceCode}/${input.id}`)) continue;
+        const payload = {
+          episodeOwner: this.deps.forceCode,
+          episodeId: input.id,
+          episodeVersion: input.version,
+          subjectRef: input.subjectRef,
+          callerEntry,
+        };
+        await this.deps.store.addOutbox(tx, derivedId('outbox', this.deps.forceCode, input.id, String(input.version)), payload);
+      }
+      setImmediate(() => this.deps.poke?.());
+      return entry;
+    };
+  }
+
+  /** This node's alerts after an event number, oldest first; the consultation is audited before release. */
+  async list(read: AuthorisedRead, after: number, first: number): Promise<{ nodes: AlertModel[]; lastEventNumber: number }> {
+    const page = await this.deps.store.inbox(after, first);
+    const ids = page.nodes.map((a) => `alert/${a.id}`);
+    await auditConsultation(this.deps.audit, read, 'alerts', [], ids, null);
+    return { nodes: page.nodes, lastEventNumber: page.last };
+  }
+
+  /** Marks an alert seen; audited as an alteration of the inbox. */
+  async acknowledge(viewer: Viewer, id: string): Promise<AlertModel> {
+    const alert = await this.deps.store.acknowledge(id, viewer.subject);
+    await committed(() =>
+      this.deps.audit.record({
+        action: 'alteration',
+        viewer,
+        operation: 'acknowledgeAlert',
+        queryIds: [`alert/${id}`],
+        recordIds: alert ? [`alert/${id}`] : [],
+        outcome: alert ? 'success' : 'error',
+        reason: alert ? null : AlertErrorCode.ALERT_NOT_FOUND,
+      }),
+    );
+    if (!alert) throw new McxError(AlertErrorCode.ALERT_NOT_FOUND, 'no alert with this id in this inbox');
+    return alert;
+  }
+
+  /**
+   * mcx.holders/1: this node's subjects that match the keys strongly, each with the count of its
+   * episodes that the policy lets the caller see. References and counts only; audited as a
+   * disclosure, with the caller's entry.
+   */
+  async holders(read: AuthorisedRead, keys: Parameters<SubjectService['matchQuery']>[0], peer: PeerCallState) {
+    const { subjects, records, disclosure } = this.deps;
+    const strong = (await subjects.matchQuery(keys)).filter((m) => m.owner === this.deps.forceCode && m.strength === 'STRONG');
+    const matches = [];
+    for (const m of strong) {
+      const page = await records.listLocal<EpisodeRecord>('episode', { subjectRef: m.subjectRef, first: MAX_COUNTED });
+      const episodes = page.nodes.filter((n) => 'released' in shapeByPolicy(disclosure, read.requester, n)).length;
+      matches.push({ subjectRef: m.subjectRef, episodes });
+    }
+    await this.auditPeer(
+      read,
+      peer,
+      'peerHolders',
+      'disclosure',
+      matches.map((m) => `subject/${m.subjectRef}`),
+      subjects.digest(keys),
+    );
+    return { matches };
+  }
+
+  /** mcx.alert/1: a member's signed alert, verified and stored once by its id; audited as a collection either way. */
+  async receive(read: AuthorisedRead, input: { bytes: string; signature: string }, peer: PeerCallState) {
+    const holder = this.deps.holder;
+    const from = read.requestingNode ?? '';
+    const checked = holder
+      ? readAlertMessage(input, { from, to: this.deps.forceCode }, holder.keyResolver('record'), (kid) => holder.ownerOfKid(kid)?.code)
+      : ({ refused: AlertErrorCode.ALERT_WRONG_PARTY } as const);
+    if ('refused' in checked) {
+      await this.auditPeer(read, peer, 'peerAlert', 'collection', [], null, checked.refused);
+      throw new McxError(checked.refused, 'the alert message was refused');
+    }
+    const m = checked.message;
+    const firstDelivery = await this.deps.store.addInbox({
+      id: m.id,
+      kind: m.kind,
+      fromNode: m.from,
+      body: { yourSubjectRefs: m.yourSubjectRefs, episode: m.episode, holders: [] },
+      bytes: checked.bytes,
+      signature: checked.signature,
+    });
+    await this.auditPeer(read, peer, 'peerAlert', 'collection', [`alert/${m.id}`], null, firstDelivery ? null : 'REDELIVERY');
+    return { id: m.id, firstDelivery };
+  }
+
+  private async auditPeer(
+    read: AuthorisedRead,
+    peer: PeerCallState,
+    operation: string,
+    action: 'disclosure' | 'collection',
+    recordIds: string[],
+    linkageDigest: string | null,
+    reason: string | null = null,
+  ): Promise<void> {
+    const entry = await committed(() =>
+      this.deps.audit.record({
+        action,
+        viewer: read.viewer,
+        requestingNode: read.requestingNode,
+        purpose: read.purpose,
+        caseRef: read.caseRef,
+        linkageDigest,
+        operation,
+        queryIds: [],
+        recordIds,
+        outcome: reason && reason !== 'REDELIVERY' ? 'refused' : 'success',
+        reason,
+        peerEntryId: peer.callerEntry,
+      }),
+    );
+    peer.entry = { id: `${this.deps.forceCode}:${entry.seq}`, hash: entry.hash };
+  }
+}

@@ -1,0 +1,145 @@
+/** The alert tables (0012_alerts.sql): SQL only. */
+import { sql } from 'drizzle-orm';
+
+import type { Database } from '@mcx/db';
+
+import type { Tx } from '../audit/audit-store.js';
+import type { AlertBody, AlertModel, CrossMatchPayload, DeliveryRow, OutboxRow } from './alert-model.js';
+
+type Row = Record<string, unknown>;
+
+const toAlert = (r: Row): AlertModel => {
+  const body = r.body as AlertBody;
+  return {
+    id: String(r.id),
+    eventNumber: Number(r.event_number),
+    kind: r.kind as AlertModel['kind'],
+    fromNode: String(r.from_node),
+    yourSubjectRefs: body.yourSubjectRefs ?? [],
+    episode: body.episode,
+    holders: body.holders ?? [],
+    receivedAt: new Date(r.received_at as string).toISOString(),
+    acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at as string).toISOString() : null,
+    acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
+  };
+};
+
+const toDelivery = (r: Row): DeliveryRow => ({
+  id: String(r.id),
+  outboxId: String(r.outbox_id),
+  recipient: String(r.recipient),
+  bytes: String(r.signed_bytes),
+  signature: String(r.signature),
+  state: r.state as DeliveryRow['state'],
+  attempts: Number(r.attempts),
+});
+
+export class AlertStore {
+  constructor(private readonly db: Database) {}
+
+  /** Inside the episode's own transaction: the outbox row commits with the episode and its audit entry. */
+  async addOutbox(tx: Tx, id: string, payload: CrossMatchPayload): Promise<void> {
+    await tx.execute(
+      sql`insert into alert_outbox (id, kind, payload) values (${id}, 'CROSS_MATCH', ${JSON.stringify(payload)}::jsonb) on conflict (id) do nothing`,
+    );
+  }
+
+  /** The outbox rows not yet handed to the queue, oldest first. */
+  async pendingOutbox(limit: number): Promise<OutboxRow[]> {
+    const rows = await this.db.execute(
+      sql`select id, kind, payload from alert_outbox where enqueued_at is null order by created_at limit ${limit}`,
+    );
+    return (rows as unknown as Row[]).map((r) => ({ id: String(r.id), kind: 'CROSS_MATCH', payload: r.payload as CrossMatchPayload }));
+  }
+
+  async markEnqueued(id: string, jobId: string): Promise<void> {
+    await this.db.execute(sql`update alert_outbox set enqueued_at = now(), job_id = ${jobId} where id = ${id}`);
+  }
+
+  async outbox(id: string): Promise<OutboxRow | null> {
+    const rows = (await this.db.execute(sql`select id, kind, payload from alert_outbox where id = ${id}`)) as unknown as Row[];
+    const r = rows[0];
+    return r ? { id: String(r.id), kind: 'CROSS_MATCH', payload: r.payload as CrossMatchPayload } : null;
+  }
+
+  /** How many outbox rows wait for the queue (the outbox depth, for operators). */
+  async outboxDepth(): Promise<number> {
+    const rows = (await this.db.execute(sql`select count(*)::int as n from alert_outbox where enqueued_at is null`)) as unknown as Row[];
+    return Number(rows[0]?.n ?? 0);
+  }
+
+  /** The strong linkage keys this node holds for one of its subjects (they go only to member nodes). */
+  async strongKeys(owner: string, subjectRef: string): Promise<{ kind: string; strength: string; keyVersion: string; key: string }[]> {
+    const rows = (await this.db.execute(
+      sql`select key_kind as kind, strength, key_version as "keyVersion", key from linkage_keys
+          where owner = ${owner} and holder_kind = 'subject' and holder = ${subjectRef} and strength = 'strong' order by key_kind, key_version`,
+    )) as unknown as { kind: string; strength: string; keyVersion: string; key: string }[];
+    return rows.map((r) => ({ kind: r.kind, strength: r.strength, keyVersion: r.keyVersion, key: r.key }));
+  }
+
+  /** One delivery per outbox row and recipient; a second call with the same id changes nothing. */
+  async addDelivery(d: Pick<DeliveryRow, 'id' | 'outboxId' | 'recipient' | 'bytes' | 'signature'>): Promise<void> {
+    await this.db.execute(
+      sql`insert into alert_deliveries (id, outbox_id, recipient, signed_bytes, signature)
+          values (${d.id}, ${d.outboxId}, ${d.recipient}, ${d.bytes}, ${d.signature}) on conflict (id) do nothing`,
+    );
+  }
+
+  async delivery(id: string): Promise<DeliveryRow | null> {
+    const rows = (await this.db.execute(sql`select * from alert_deliveries where id = ${id}`)) as unknown as Row[];
+    return rows[0] ? toDelivery(rows[0]) : null;
+  }
+
+  async deliveryAttempt(id: string, error: string | null): Promise<void> {
+    await this.db.execute(
+      error === null
+        ? sql`update alert_deliveries set attempts = attempts + 1, state = 'delivered', delivered_at = now(), last_error = null where id = ${id}`
+        : sql`update alert_deliveries set attempts = attempts + 1, last_error = ${error.slice(0, 200)} where id = ${id}`,
+    );
+  }
+
+  async markDead(id: string): Promise<void> {
+    await this.db.execute(sql`update alert_deliveries set state = 'dead', dead_at = now() where id = ${id} and state = 'pending'`);
+  }
+
+  /** Dead letters, newest first, for operators. */
+  async deadDeliveries(limit: number): Promise<DeliveryRow[]> {
+    const rows = (await this.db.execute(
+      sql`select * from alert_deliveries where state = 'dead' order by dead_at desc limit ${limit}`,
+    )) as unknown as Row[];
+    return rows.map(toDelivery);
+  }
+
+  /** Stores an alert once: false when its id was already in the inbox. */
+  async addInbox(a: {
+    id: string;
+    kind: string;
+    fromNode: string;
+    body: AlertBody;
+    bytes: string | null;
+    signature: string | null;
+  }): Promise<boolean> {
+    const rows = (await this.db.execute(
+      sql`insert into alert_inbox (id, kind, from_node, body, signed_bytes, signature)
+          values (${a.id}, ${a.kind}, ${a.fromNode}, ${JSON.stringify(a.body)}::jsonb, ${a.bytes}, ${a.signature})
+          on conflict (id) do nothing returning id`,
+    )) as unknown as Row[];
+    return rows.length === 1;
+  }
+
+  async inbox(after: number, first: number): Promise<{ nodes: AlertModel[]; last: number }> {
+    const rows = (await this.db.execute(
+      sql`select * from alert_inbox where event_number > ${after} order by event_number limit ${first}`,
+    )) as unknown as Row[];
+    const [last] = (await this.db.execute(sql`select coalesce(max(event_number), 0)::bigint as n from alert_inbox`)) as unknown as Row[];
+    return { nodes: rows.map(toAlert), last: Number(last?.n ?? 0) };
+  }
+
+  async acknowledge(id: string, by: string): Promise<AlertModel | null> {
+    const rows = (await this.db.execute(
+      sql`update alert_inbox set acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${by})
+          where id = ${id} returning *`,
+    )) as unknown as Row[];
+    return rows[0] ? toAlert(rows[0]) : null;
+  }
+}

@@ -1,0 +1,64 @@
+/** Builds the alert service, and the queue's worker when the node is federated and has a database login for it. */
+import type { Database } from '@mcx/db';
+import type { Logger } from '@mcx/logger';
+
+import type { FederationClient } from '../../federation/federation-client.js';
+import type { Trust } from '../../federation/trust.js';
+import type { AuditService } from '../audit/audit-service.js';
+import type { Discloser } from '../disclosure/disclose.js';
+import type { RecordService } from '../records/record-service.js';
+import type { SubjectService } from '../subject/subject-service.js';
+import { AlertDispatchService } from './alert-dispatch-service.js';
+import { AlertService } from './alert-service.js';
+import { AlertStore } from './alert-store.js';
+import { AlertWorker } from './alert-worker.js';
+
+export interface AlertParts {
+  records: RecordService;
+  audit: AuditService;
+  subjects: SubjectService;
+  disclosure: Discloser;
+  federation: FederationClient | null;
+}
+
+/** What alerts need of the node's own dependencies (services.ts AppDeps). */
+export interface AlertNodeDeps {
+  config: { forceCode: string };
+  logger: Logger;
+  db: { db: Database };
+  trust?: Trust | null;
+  databaseUrl?: string;
+  now?: () => Date;
+}
+
+export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: AlertService; worker: AlertWorker | null } {
+  const { config, logger } = deps;
+  const store = new AlertStore(deps.db.db);
+  const holder = deps.trust?.holder ?? null;
+  let worker: AlertWorker | null = null;
+  const service = new AlertService({
+    forceCode: config.forceCode,
+    store,
+    audit: parts.audit,
+    records: parts.records,
+    subjects: parts.subjects,
+    disclosure: parts.disclosure,
+    holder,
+    poke: () => worker?.poke(),
+  });
+  if (holder && parts.federation && deps.databaseUrl && service.enabled) {
+    const dispatch = new AlertDispatchService({
+      forceCode: config.forceCode,
+      store,
+      audit: parts.audit,
+      records: parts.records,
+      subjects: parts.subjects,
+      disclosure: parts.disclosure,
+      federation: parts.federation,
+      holder,
+      now: deps.now ?? (() => new Date()),
+    });
+    worker = new AlertWorker({ databaseUrl: deps.databaseUrl, store, dispatch, logger });
+  }
+  return { service, worker };
+}

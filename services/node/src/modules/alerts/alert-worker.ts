@@ -1,0 +1,110 @@
+/**
+ * Delivery of alerts through pg-boss 10.4.2 (the queue's schema and queues come from the schema
+ * owner's migration 0012_alerts.sql; pg-boss runs with migrate: false and may create nothing).
+ * The relay moves committed outbox rows to the queue, each job's id being its outbox row's id,
+ * so a relay that dies between the enqueue and marking the row enqueues nothing twice. Every
+ * enqueue is checked: pg-boss answers null, not an error, for a queue that does not exist.
+ * Jobs retry with exponential backoff (from 2 s, sixteen times: more than 24 hours), then go
+ * to the dead-letter queue, where the delivery is marked dead for operators.
+ */
+import PgBoss from 'pg-boss';
+
+import { McxError } from '@mcx/errors';
+import type { Logger } from '@mcx/logger';
+
+import { RetryLater, type AlertDispatchService } from './alert-dispatch-service.js';
+import { ALERT_QUEUES, AlertErrorCode } from './alert-model.js';
+import type { AlertStore } from './alert-store.js';
+
+const RELAY_MS = 1_000;
+const POLL_SECONDS = 0.5;
+
+export interface AlertWorkerDeps {
+  /** The node's login: pg-boss keeps its own small pool. */
+  databaseUrl: string;
+  store: AlertStore;
+  dispatch: AlertDispatchService;
+  logger: Logger;
+}
+
+type Job<T> = { id: string; data: T };
+
+export class AlertWorker {
+  private boss: PgBoss | null = null;
+  private timer: NodeJS.Timeout | null = null;
+  private relaying: Promise<void> | null = null;
+  private again = false;
+
+  constructor(private readonly deps: AlertWorkerDeps) {}
+
+  async start(): Promise<void> {
+    const boss = new PgBoss({ connectionString: this.deps.databaseUrl, migrate: false, schedule: false, supervise: true, max: 3 });
+    boss.on('error', (err: unknown) => this.deps.logger.error({ err }, 'alert queue error'));
+    await boss.start();
+    this.boss = boss;
+    const opts = { batchSize: 1, pollingIntervalSeconds: POLL_SECONDS };
+    await boss.work<{ outboxId: string }>(ALERT_QUEUES.crossMatch, opts, ([job]) => this.crossMatch(job!));
+    await boss.work<{ deliveryId: string }>(ALERT_QUEUES.deliver, opts, ([job]) => this.deliver(job!));
+    await boss.work<{ deliveryId?: string }>(ALERT_QUEUES.dead, opts, async ([job]) => {
+      if (job?.data.deliveryId) await this.deps.dispatch.dead(job.data.deliveryId);
+      this.deps.logger.warn({ queue: ALERT_QUEUES.dead, job: job?.id }, 'alert job dead-lettered');
+    });
+    this.timer = setInterval(() => this.poke(), RELAY_MS);
+    this.timer.unref();
+    this.poke();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.relaying?.catch(() => undefined);
+    const boss = this.boss;
+    this.boss = null;
+    await boss?.stop({ graceful: true, wait: true, timeout: 5_000 }).catch(() => undefined);
+  }
+
+  /** Moves committed outbox rows to the queue now (after a publish), and on a timer. */
+  poke(): void {
+    if (!this.boss) return;
+    if (this.relaying) {
+      this.again = true;
+      return;
+    }
+    this.relaying = this.relay()
+      .catch((err: unknown) => this.deps.logger.error({ err }, 'alert outbox relay failed'))
+      .finally(() => {
+        this.relaying = null;
+        if (this.again) {
+          this.again = false;
+          this.poke();
+        }
+      });
+  }
+
+  private async relay(): Promise<void> {
+    for (const row of await this.deps.store.pendingOutbox(100)) {
+      const jobId = await this.enqueue(ALERT_QUEUES.crossMatch, { outboxId: row.id }, row.id);
+      await this.deps.store.markEnqueued(row.id, jobId);
+    }
+  }
+
+  /** Enqueues with a fixed job id; an id already queued counts as enqueued; anything else without an id is an error. */
+  private async enqueue(queue: string, data: object, id: string): Promise<string> {
+    const boss = this.boss;
+    if (!boss) throw new McxError(AlertErrorCode.ALERT_NOT_ENQUEUED, 'the alert queue is stopped');
+    const jobId = await boss.send(queue, data, { id });
+    if (jobId) return jobId;
+    if (await boss.getJobById(queue, id)) return id;
+    throw new McxError(AlertErrorCode.ALERT_NOT_ENQUEUED, `the alert queue ${queue} returned no job id`);
+  }
+
+  private async crossMatch(job: Job<{ outboxId: string }>): Promise<void> {
+    const { deliveries, retry } = await this.deps.dispatch.crossMatch(job.data.outboxId);
+    for (const id of deliveries) await this.enqueue(ALERT_QUEUES.deliver, { deliveryId: id }, id);
+    if (retry) throw new RetryLater(retry);
+  }
+
+  private async deliver(job: Job<{ deliveryId: string }>): Promise<void> {
+    await this.deps.dispatch.deliver(job.data.deliveryId);
+  }
+}
