@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PublishAssociatesDocument, PublishEpisodesDocument, type MissingEpisodeInput } from '@mcx/client';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { expectGraphQLError } from '../testkit/graphql.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate, publishLocation, storedCounter } from '../testkit/records.js';
 
@@ -182,7 +183,7 @@ describe('every mistake a force system can make gets its own answer, and nothing
     const before = await counter.versions();
     const res = await t.client.raw(PublishEpisodesDocument, { inputs: [{ ...episodeInput(), status: 'MISSING' as never }] });
     expect(res.status).toBe(400);
-    expect(res.errors[0]?.extensions?.code).toBe('BAD_USER_INPUT');
+    await expectGraphQLError(res, 'BAD_USER_INPUT');
     expect(res.data).toBeNull();
     expect(await counter.versions()).toBe(before);
   });
@@ -193,7 +194,7 @@ describe('every mistake a force system can make gets its own answer, and nothing
       inputs: [{ ...episodeInput(), ownerReference: 'A'.repeat(10 * 1024 * 1024) }],
     });
     expect(res.status).toBe(413);
-    expect(res.errors[0]?.extensions?.code).toBe('PAYLOAD_TOO_LARGE');
+    await expectGraphQLError(res, 'PAYLOAD_TOO_LARGE');
     expect(await counter.versions()).toBe(before);
   });
 

@@ -4,10 +4,11 @@ import { McxClientError, type GraphQLResponseError } from '@mcx/client';
 
 /**
  * Asserts that the call's answer holds a GraphQL error with this extensions.code (and reason), and returns
- * that error. The call may resolve to `client.raw(...)`'s result or a parsed response body, or reject with
- * McxClientError as `client.request(...)` does; anything else thrown is not a GraphQL answer and is rethrown.
+ * that error. The call (or its settled value) may be `client.raw(...)`'s result or a parsed response body, or
+ * reject with McxClientError as `client.request(...)` does; anything else thrown is not a GraphQL answer and
+ * is rethrown.
  */
-export async function expectGraphQLError(call: Promise<unknown>, code: string, reason?: string): Promise<GraphQLResponseError> {
+export async function expectGraphQLError(call: unknown, code: string, reason?: string): Promise<GraphQLResponseError> {
   let errors: GraphQLResponseError[];
   try {
     const answer = await call;
