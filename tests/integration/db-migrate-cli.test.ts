@@ -68,7 +68,10 @@ describe('mcx db migrate in production', () => {
     });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe(`migrations applied to ${database} as ${owner}\n`);
+    expect(result.stdout).toBe(`applied ${expectedMigrationCount()} migrations to ${database} as ${owner}\n`);
+    // Again: nothing to do, and it says so (the node's pods wait on this).
+    const again = await mcx(['db', 'migrate'], { MCX_ENV: 'production', MCX_MIGRATION_DATABASE_URL: urlAs(owner, database) });
+    expect(again.stdout).toBe(`nothing pending: ${database} as ${owner} is current\n`);
     const sql = postgres(withDatabase(testAdminUrl(), database), { max: 1, onnotice: () => {} });
     try {
       const [row] = await sql<{ n: number }[]>`select count(*)::int as n from drizzle.__drizzle_migrations`;

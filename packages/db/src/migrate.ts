@@ -16,16 +16,18 @@ export const MIGRATIONS_FOLDER = fileURLToPath(new URL('../migrations', import.m
  * Applies every pending migration to the database at `url`. Safe to run concurrently. With
  * nothing pending it only reads the journal table, so the node's least-privilege login may
  * call it; with migrations pending, a login that may not apply them gets MIGRATIONS_NOT_PERMITTED.
+ * Returns how many were pending (0: the database was current).
  */
-export async function runMigrations(url: string): Promise<void> {
+export async function runMigrations(url: string): Promise<number> {
   const sql = postgres(url, { max: 1, onnotice: () => {} });
   try {
     const before = await migrationStatus(sql);
-    if (before.applied >= before.expected) return;
+    if (before.applied >= before.expected) return 0;
     // One migrator at a time across replicas starting together.
     await sql`select pg_advisory_lock(7364811)`;
     try {
       await migrate(drizzle({ client: sql }), { migrationsFolder: MIGRATIONS_FOLDER });
+      return before.expected - before.applied;
     } catch (err) {
       if (sqlState(err) !== '42501') throw err;
       const [who] = await sql<{ login: string }[]>`select session_user::text as login`.catch(() => [{ login: '?' }]);

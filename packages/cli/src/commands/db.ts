@@ -14,9 +14,10 @@ export function registerDbCommands(program: Command): void {
       await withNodeDatabase(
         async ({ config, url }) => {
           const target = config.migrationDatabaseUrl ?? url;
-          await runMigrations(target);
+          const applied = await runMigrations(target);
           const u = new URL(target);
-          process.stdout.write(`migrations applied to ${decodeURIComponent(u.pathname.slice(1))} as ${decodeURIComponent(u.username)}\n`);
+          const where = `${decodeURIComponent(u.pathname.slice(1))} as ${decodeURIComponent(u.username)}`;
+          process.stdout.write(applied > 0 ? `applied ${applied} migrations to ${where}\n` : `nothing pending: ${where} is current\n`);
         },
         { purpose: 'migrate' },
       );
