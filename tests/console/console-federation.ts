@@ -41,8 +41,14 @@ async function startRecordsSystem(): Promise<RecordsSystem> {
   };
 }
 
+/** The nodes' shared clock: real time moved by `offsetMs` (every node alike, so their tokens between them still verify). */
+export interface SharedClock {
+  offsetMs: number;
+}
+
 export interface ConsoleFederation {
   fed: TestFederation;
+  clock: SharedClock;
   nodes: Record<Force, TestNode>;
   records: RecordsSystem;
   /** The console of WMP's node. */
@@ -56,7 +62,11 @@ export interface ConsoleFederation {
  * The nodes share a data directory, so the development issuer the console signs in with is the
  * one the nodes trust.
  */
-export async function startConsoleFederation(env: Record<string, string> = {}): Promise<ConsoleFederation> {
+export async function startConsoleFederation(
+  env: Record<string, string> = {},
+  envFor: Partial<Record<Force, Record<string, string>>> = {},
+): Promise<ConsoleFederation> {
+  const clock: SharedClock = { offsetMs: 0 };
   const dataDir = mkdtempSync(path.join(tmpdir(), 'mcx-console-'));
   const issuer = await loadOrCreateDevIssuer(dataDir);
   const ports = Object.fromEntries(await Promise.all(FORCES.map(async (f) => [f, await freePort()] as const))) as Record<Force, number>;
@@ -72,6 +82,7 @@ export async function startConsoleFederation(env: Record<string, string> = {}): 
         force,
         keys: fed.keys[force]!,
         issuer,
+        now: () => new Date(Date.now() + clock.offsetMs),
         env: {
           ...fed.nodeEnv(force),
           PORT: String(ports[force]),
@@ -79,6 +90,7 @@ export async function startConsoleFederation(env: Record<string, string> = {}): 
           LOG_LEVEL: 'warn',
           ...(force === 'WMP' ? { MCX_ASSOCIATE_DETAILS_URL: records.url } : {}),
           ...env,
+          ...envFor[force],
         },
       });
     }),
@@ -86,6 +98,7 @@ export async function startConsoleFederation(env: Record<string, string> = {}): 
   await seedDemoChild({ WMP: nodes.WMP.client, GMP: nodes.GMP.client, MPS: nodes.MPS.client });
   return {
     fed,
+    clock,
     nodes,
     records,
     consoleUrl: `${nodes.WMP.node.url}/console/`,

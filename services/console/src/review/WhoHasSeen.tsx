@@ -3,7 +3,7 @@ import { useState, type FormEvent } from 'react';
 import { ApiError, type Api } from '../api';
 import { ConsoleWhoHasSeenChildDocument, type ConsoleWhoHasSeenChildQuery, type McxChildIdentityInput } from '../operations';
 import { ErrorSummary } from '../pages/ErrorSummary';
-import { fieldError } from '../words';
+import { fieldError, words } from '../words';
 import { EntryTable } from './EntryTable';
 import { Refusal } from './load';
 
@@ -25,7 +25,9 @@ export function WhoHasSeen({ api, role }: { api: Api; role: string | null }) {
     const identity: McxChildIdentityInput = {};
     if (form.forename?.trim()) identity.forename = form.forename.trim();
     if (form.surname?.trim()) identity.surname = form.surname.trim();
-    if (form.dob) identity.dob = form.dob;
+    const [day, month, year] = [form.day, form.month, form.year].map((v) => v?.trim() ?? '');
+    if (day || month || year) identity.dob = `${year}-${month!.padStart(2, '0')}-${day!.padStart(2, '0')}`;
+    if (form.sex) identity.sex = form.sex as McxChildIdentityInput['sex'];
     if (form.nhsNumber?.trim()) identity.nhsNumber = form.nhsNumber.replace(/\s/g, '');
     setBusy(true);
     setError(null);
@@ -38,7 +40,7 @@ export function WhoHasSeen({ api, role }: { api: Api; role: string | null }) {
       setBusy(false);
     }
   };
-  const input = (id: string, label: string, type = 'text') => (
+  const input = (id: string, label: string) => (
     <div className="govuk-form-group">
       <label className="govuk-label" htmlFor={`who-${id}`}>
         {label}
@@ -46,7 +48,7 @@ export function WhoHasSeen({ api, role }: { api: Api; role: string | null }) {
       <input
         className="govuk-input govuk-input--width-20"
         id={`who-${id}`}
-        type={type}
+        type="text"
         autoComplete="off"
         spellCheck={false}
         value={form[id] ?? ''}
@@ -73,7 +75,53 @@ export function WhoHasSeen({ api, role }: { api: Api; role: string | null }) {
       <form onSubmit={(e) => void submit(e)} noValidate aria-label="The child's identity">
         {input('forename', 'First name')}
         {input('surname', 'Last name')}
-        {input('dob', 'Date of birth', 'date')}
+        <div className="govuk-form-group">
+          <fieldset className="govuk-fieldset" role="group" aria-describedby="who-dob-hint">
+            <legend className="govuk-fieldset__legend govuk-fieldset__legend--s">Date of birth</legend>
+            <div id="who-dob-hint" className="govuk-hint">
+              For example, 27 3 2012
+            </div>
+            <div className="govuk-date-input">
+              {(
+                [
+                  ['day', 'Day', 2],
+                  ['month', 'Month', 2],
+                  ['year', 'Year', 4],
+                ] as const
+              ).map(([id, label, width]) => (
+                <div className="govuk-date-input__item" key={id}>
+                  <div className="govuk-form-group">
+                    <label className="govuk-label govuk-date-input__label" htmlFor={`who-${id}`}>
+                      {label}
+                    </label>
+                    <input
+                      className={`govuk-input govuk-date-input__input govuk-input--width-${width}`}
+                      id={`who-${id}`}
+                      type="text"
+                      inputMode="numeric"
+                      autoComplete="off"
+                      value={form[id] ?? ''}
+                      onChange={(e) => setForm({ ...form, [id]: e.target.value })}
+                    />
+                  </div>
+                </div>
+              ))}
+            </div>
+          </fieldset>
+        </div>
+        <div className="govuk-form-group">
+          <label className="govuk-label" htmlFor="who-sex">
+            Sex
+          </label>
+          <select className="govuk-select" id="who-sex" value={form.sex ?? ''} onChange={(e) => setForm({ ...form, sex: e.target.value })}>
+            <option value="">Not known</option>
+            {['FEMALE', 'MALE', 'OTHER'].map((v) => (
+              <option key={v} value={v}>
+                {words(v)}
+              </option>
+            ))}
+          </select>
+        </div>
         {input('nhsNumber', 'NHS number (optional)')}
         <button type="submit" className="govuk-button" disabled={busy}>
           Find who has seen this child
