@@ -19,6 +19,8 @@ export const EnvSchema = z
     NODE_ENV: z.string().optional(),
     HOST: z.string().default('127.0.0.1'),
     PORT: int(4000, 0, 65535),
+    // Unset: no metrics endpoint. 0 picks a free port (tests).
+    MCX_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     DATABASE_URL: z
       .string()
       .trim()
@@ -156,6 +158,8 @@ export interface Config {
   env: 'development' | 'test' | 'production';
   host: string;
   port: number;
+  /** GET /metrics for Prometheus on HOST at this port; null: off (MCX_METRICS_PORT unset). */
+  metricsPort: number | null;
   /** null: start the embedded PostgreSQL under `dataDir`. */
   databaseUrl: string | null;
   dataDir: string;
@@ -271,6 +275,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
     env: e.MCX_ENV ?? 'development',
     host: e.HOST,
     port: e.PORT,
+    metricsPort: e.MCX_METRICS_PORT ?? null,
     databaseUrl: e.DATABASE_URL ?? null,
     dataDir: e.MCX_DATA_DIR,
     keysDir: e.MCX_KEYS_DIR ?? `${e.MCX_DATA_DIR}/keys`,

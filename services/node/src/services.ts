@@ -14,6 +14,7 @@ import { FederationClient } from './federation/federation-client.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
 import type { NodeKeys } from './keys.js';
+import type { NodeMetrics } from './metrics/node-metrics.js';
 import { buildAlerts } from './modules/alerts/alert-wiring.js';
 import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
 import { AuditService } from './modules/audit/audit-service.js';
@@ -52,6 +53,8 @@ export interface AppDeps {
   databaseUrl?: string;
   /** Tests only: how this node, as a faulty peer, corrupts or delays its peer answers. */
   peerAnswerFault?: PeerAnswerFault;
+  /** The node's metrics (services/node/src/metrics/); null: none kept. */
+  metrics?: NodeMetrics | null;
 }
 
 /** The services and what the app around them needs: the security log, the reference data, and a close for the fan-outs. */
@@ -89,7 +92,7 @@ function createRecords(deps: AppDeps, organisations: Organisations): RecordServi
   });
 }
 
-function federationFanOuts(config: Config) {
+function federationFanOuts(config: Config, metrics: NodeMetrics | null) {
   const f = config.federation;
   const breaker = { consecutiveFailures: f.breakerFailures, halfOpenAfterMs: f.breakerHalfOpenMs };
   // An owner counting links inside a member's request has half the per-peer time for it.
@@ -100,6 +103,7 @@ function federationFanOuts(config: Config) {
       overallDeadlineMs: f.deadlineMs,
       maxResponseBytes: f.maxResponseBytes,
       breaker,
+      ...(metrics ? { onResult: metrics.onPeerResult } : {}),
     }),
     nestedFanOut: createFanOut({ perPeerTimeoutMs: nestedMs, overallDeadlineMs: nestedMs, maxResponseBytes: 64 * 1024, breaker }),
   };
@@ -109,7 +113,7 @@ function federationFanOuts(config: Config) {
 function createFederation(deps: AppDeps, logger: Logger): { client: FederationClient | null; close(): Promise<void> } {
   const { config, trust } = deps;
   if (!trust) return { client: null, close: async () => undefined };
-  const fanOuts = federationFanOuts(config);
+  const fanOuts = federationFanOuts(config, deps.metrics ?? null);
   if (config.env === 'production' && !config.federation.requireHttps) {
     logger.warn(
       'MCX_PEER_ALLOW_HTTP is set: this production node calls members over plain http; use it only on a closed evaluation network',
@@ -133,6 +137,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
   const organisations = organisationsFrom(await new ReferenceStore(db.db).organisations());
   const records = createRecords(deps, organisations);
   const auditStore = new AuditStore(db.db);
+  deps.metrics?.timeAuditAppends(auditStore);
   const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: keys.auditCheckpoint, logger, ...now });
   const subjects = new SubjectService({
     store: new SubjectStore(db.db),

@@ -12,6 +12,7 @@ import {
   privilegedLoginError,
   runMigrations,
   startEmbeddedPostgres,
+  type DbHandle,
   type EmbeddedPostgresHandle,
 } from '@mcx/db';
 import { createHttpEvaluator, type LinkageEvaluator } from '@mcx/linkage';
@@ -25,11 +26,15 @@ import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import { loadTrust } from './federation/trust.js';
 import { buildServer } from './http/server.js';
 import { loadOrCreateNodeKeys, type NodeKeys } from './keys.js';
+import { startMetricsServer, type MetricsServer } from './metrics/metrics-server.js';
+import { NodeMetrics } from './metrics/node-metrics.js';
 
 export interface RunningNode {
   url: string;
   app: App;
   server: FastifyInstance;
+  /** GET /metrics (MCX_METRICS_PORT); null when off. */
+  metricsUrl: string | null;
   /**
    * Stops accepting, lets in-flight requests finish (up to MCX_SHUTDOWN_GRACE_MS, then cuts the
    * connections left), stops the app (final audit checkpoint) and closes the pool. Called twice, it
@@ -100,6 +105,19 @@ function listeningUrl(server: FastifyInstance, config: Config): string {
   return `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
 }
 
+/** Binds the scrape-time gauges to the running node and listens for Prometheus on HOST:MCX_METRICS_PORT. */
+function serveMetrics(metrics: NodeMetrics, app: App, db: DbHandle, config: Config, logger: Logger): Promise<MetricsServer> {
+  metrics.bind({
+    db,
+    applicationName: `mcx-node-${config.forceCode}`,
+    poolMax: config.dbPoolMax,
+    federation: app.services.federation,
+    audit: app.services.audit,
+    integrity: app.services.records.integrity,
+  });
+  return startMetricsServer(metrics.registry, { host: config.host, port: config.metricsPort ?? 0, logger });
+}
+
 /** Migrates, builds the app and listens on config.host:config.port. */
 export async function startNode(
   config: Config,
@@ -130,7 +148,10 @@ export async function startNode(
     prepare: config.dbPrepare,
   });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
-  const { linkageEvaluator, previousLinkageEvaluator } = linkageEvaluators(config, keys);
+  const metrics = config.metricsPort === null ? null : new NodeMetrics();
+  const evaluators = linkageEvaluators(config, keys);
+  const count = (e: LinkageEvaluator | null) => (e && metrics ? metrics.linkage(e) : e);
+  const [linkageEvaluator, previousLinkageEvaluator] = [count(evaluators.linkageEvaluator), count(evaluators.previousLinkageEvaluator)];
   const app = await createApp({
     config,
     db,
@@ -141,18 +162,22 @@ export async function startNode(
     linkageEvaluator,
     previousLinkageEvaluator,
     databaseUrl,
+    metrics,
     ...(opts.now ? { now: opts.now } : {}),
     ...(opts.peerAnswerFault ? { peerAnswerFault: opts.peerAnswerFault } : {}),
   });
+  if (metrics) app.apollo.addPlugin(metrics.graphqlPlugin());
   await app.start();
   const server = await buildServer(app, { config, logger });
   await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });
   const url = listeningUrl(server, config);
+  const metricsServer = metrics ? await serveMetrics(metrics, app, db, config, logger) : null;
   let closing: Promise<void> | null = null;
   return {
     url,
     app,
     server,
+    metricsUrl: metricsServer?.url ?? null,
     close: () =>
       (closing ??= (async () => {
         // fastify.close() stops listening, closes idle keep-alive connections and waits for the
@@ -160,6 +185,7 @@ export async function startNode(
         const timer = setTimeout(() => server.server.closeAllConnections(), config.shutdownGraceMs);
         await server.close();
         clearTimeout(timer);
+        await metricsServer?.close();
         await app.stop();
         await db.close();
       })()),
