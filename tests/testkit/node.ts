@@ -32,10 +32,7 @@ export interface TestNode {
   close(): Promise<void>;
 }
 
-/**
- * Starts a real node on loopback (port 0) over its own fresh, migrated database. Each test
- * file seeds its own force, so files can run concurrently without cleanup.
- */
+/** Who a client minted by TestNode.as speaks for. */
 export interface ClientAs {
   roles: Role[];
   force?: string;
@@ -53,6 +50,10 @@ export function readHeaders(force = 'WMP'): Record<string, string> {
   return { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` };
 }
 
+/**
+ * Starts a real node on loopback (port 0) over its own fresh, migrated database. Each test
+ * file seeds its own force, so files can run concurrently without cleanup.
+ */
 export async function startTestNode(
   opts: {
     force?: string;
