@@ -1,4 +1,4 @@
-import { useState, type FormEvent } from 'react';
+import { useEffect, useRef, useState, type FormEvent } from 'react';
 
 import type { Api } from '../api';
 import { ConsoleAuditEntriesDocument, ConsoleAuditStatusDocument, type ConsoleAuditStatusQuery, type McxAuditFilter } from '../operations';
@@ -86,38 +86,42 @@ export function AuditLog({ api, role, purposes }: { api: Api; role: string | nul
       <h1 className="govuk-heading-l" tabIndex={-1}>
         Audit log
       </h1>
-      <p className="govuk-body">
-        Every collection, alteration, consultation, disclosure, combination and erasure at this node, oldest first.
-      </p>
-      <form onSubmit={submit} noValidate aria-label="Filter the audit log">
-        <div className="mcx-filters">
-          {TEXT_FILTERS.map(([id, label]) => field(id, label))}
-          {select('purpose', 'Purpose', purposes, (p) => PURPOSE_WORDS[p] ?? p)}
-          {select('action', 'Action', ACTIONS, words)}
-          {select('outcome', 'Outcome', OUTCOMES, words)}
-          {[
-            ['from', 'From (date)'],
-            ['to', 'To (date)'],
-          ].map(([id, label]) => (
-            <div className="govuk-form-group mcx-filter" key={id}>
-              <label className="govuk-label" htmlFor={`f-${id}`}>
-                {label}
-              </label>
-              <input
-                className="govuk-input"
-                id={`f-${id}`}
-                type="date"
-                value={form[id!] ?? ''}
-                onChange={(e) => setForm({ ...form, [id!]: e.target.value })}
-              />
-            </div>
-          ))}
-        </div>
-        <button type="submit" className="govuk-button">
-          Apply filters
-        </button>
-      </form>
       <Refusal error={page.error ?? status.error} role={role} />
+      {page.error?.code !== 'FORBIDDEN' && (
+        <>
+          <p className="govuk-body">
+            Every collection, alteration, consultation, disclosure, combination and erasure at this node, oldest first.
+          </p>
+          <form onSubmit={submit} noValidate aria-label="Filter the audit log">
+            <div className="mcx-filters">
+              {TEXT_FILTERS.map(([id, label]) => field(id, label))}
+              {select('purpose', 'Purpose', purposes, (p) => PURPOSE_WORDS[p] ?? p)}
+              {select('action', 'Action', ACTIONS, words)}
+              {select('outcome', 'Outcome', OUTCOMES, words)}
+              {[
+                ['from', 'From (date)'],
+                ['to', 'To (date)'],
+              ].map(([id, label]) => (
+                <div className="govuk-form-group mcx-filter" key={id}>
+                  <label className="govuk-label" htmlFor={`f-${id}`}>
+                    {label}
+                  </label>
+                  <input
+                    className="govuk-input"
+                    id={`f-${id}`}
+                    type="date"
+                    value={form[id!] ?? ''}
+                    onChange={(e) => setForm({ ...form, [id!]: e.target.value })}
+                  />
+                </div>
+              ))}
+            </div>
+            <button type="submit" className="govuk-button">
+              Apply filters
+            </button>
+          </form>
+        </>
+      )}
       <Loading loading={page.loading} />
       {page.data && (
         <>
@@ -149,6 +153,9 @@ export function AuditLog({ api, role, purposes }: { api: Api; role: string | nul
 type Status = ConsoleAuditStatusQuery['auditStatus'];
 
 function EntryDetail({ entry, status, onClose }: { entry: Entry; status: Status | null; onClose: () => void }) {
+  const heading = useRef<HTMLHeadingElement>(null);
+  // Opened: the keyboard and the screen reader go to it.
+  useEffect(() => heading.current?.focus(), [entry.seq]);
   const cp = status?.lastCheckpoint ?? null;
   const covered = cp !== null && entry.seq <= cp.size;
   const rows: [string, string][] = [
@@ -175,7 +182,7 @@ function EntryDetail({ entry, status, onClose }: { entry: Entry; status: Status 
   ];
   return (
     <section className="mcx-entry" aria-labelledby="entry-title">
-      <h2 className="govuk-heading-m" id="entry-title">
+      <h2 className="govuk-heading-m" id="entry-title" ref={heading} tabIndex={-1}>
         Entry {entry.seq}
       </h2>
       <dl className="govuk-summary-list">

@@ -41,18 +41,22 @@ export class AuditViews {
       lastCheckpoint: checkpoint ? { size: checkpoint.size, headHash: checkpoint.headHash, signedAt: checkpoint.at } : null,
       publicKeyPem: exportPublicKeyPem(key),
       kid: key.kid,
-      witnesses: receipts.slice(-50).map((r) => {
-        const p = receiptPayload(r.receiptJws);
-        const cp = checkpointClaim(p.checkpoint);
-        return {
-          peer: r.peer,
-          peerEntryId: r.peerEntryId,
-          ourSeq: r.ourSeq,
-          checkpointSize: cp.size,
-          checkpointAt: cp.at,
-          at: p.at ?? null,
-        };
-      }),
+      // A node that is its own member gives itself receipts: those witness nothing.
+      witnesses: receipts
+        .filter((r) => r.peer !== node)
+        .slice(-50)
+        .map((r) => {
+          const p = receiptPayload(r.receiptJws);
+          const cp = checkpointClaim(p.checkpoint);
+          return {
+            peer: r.peer,
+            peerEntryId: r.peerEntryId,
+            ourSeq: r.ourSeq,
+            checkpointSize: cp.size,
+            checkpointAt: cp.at,
+            at: p.at ?? null,
+          };
+        }),
     };
   }
 
