@@ -5,6 +5,7 @@ import { registerAuditCommands } from './commands/audit.js';
 import { registerDbCommands } from './commands/db.js';
 import { registerDemoCommand } from './commands/demo.js';
 import { registerDoctorCommand } from './commands/doctor.js';
+import { registerImportCommand } from './commands/import.js';
 import { registerKeysCommands } from './commands/keys.js';
 import { registerLinkageCommands } from './commands/linkage.js';
 import { registerManifestCommands } from './commands/manifest.js';
@@ -24,6 +25,7 @@ export function buildProgram(): Command {
   registerAuditCommands(program);
   registerDemoCommand(program);
   registerDoctorCommand(program);
+  registerImportCommand(program);
   registerKeysCommands(program);
   registerLinkageCommands(program);
   registerManifestCommands(program);

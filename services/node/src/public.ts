@@ -13,3 +13,4 @@ export { purgeErased, replayErasures, ERASING_REASONS, type Erasure } from './mo
 export { AuditService } from './modules/audit/audit-service.js';
 export { AuditStore } from './modules/audit/audit-store.js';
 export type { PeerAnswerFault } from './federation/peer-endpoint.js';
+export { openImporter, IMPORT_KINDS, type ImportKind, type Importer, type Refusal } from './import/history-import.js';
