@@ -7,7 +7,7 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import type { Viewer } from '@mcx/auth';
+import { createDevIssuer, type Viewer } from '@mcx/auth';
 import { createDb, runMigrations } from '@mcx/db';
 import { createHttpEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
@@ -94,7 +94,9 @@ export async function openImporter({
   const linkageEvaluator = linkage
     ? createHttpEvaluator({ url: linkage.url, member: config.forceCode, audience: linkage.audience, peerTokenKey: keys.peerToken })
     : null;
-  const app = await createApp({ config, db, logger, keys, trust, linkageEvaluator });
+  // The import verifies no token: a throwaway development issuer stands in where the node would load its own.
+  const devIssuer = config.auth.devIssuer ? await createDevIssuer() : null;
+  const app = await createApp({ config, db, logger, keys, trust, linkageEvaluator, devIssuer });
   await app.apollo.start();
   const principal = { viewer: IMPORT_ACTOR(config.forceCode), claims: {}, forwarded: null };
 
