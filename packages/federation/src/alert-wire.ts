@@ -12,7 +12,7 @@ const count = z.number().int().min(0).max(1_000_000);
 
 /** mcx.holders/1: the holder's subjects matching the keys strongly, each with its episode count. */
 export const PeerHoldersAnswer = z.strictObject({
-  matches: z.array(z.strictObject({ subjectRef: ref, episodes: count })).max(100),
+  matches: z.array(z.strictObject({ subjectRef: ref, episodes: count, recentEpisodes: count })).max(100),
 });
 
 /** mcx.alert/1: the receiver's acknowledgement. */
@@ -22,11 +22,12 @@ export const PeerAlertAnswer = z.strictObject({ id: z.uuid(), firstDelivery: z.b
 export const AlertMessageWire = z.strictObject({
   schema: z.literal('mcx.alert/1'),
   id: z.uuid(),
-  kind: z.literal('CROSS_MATCH'),
+  kind: z.enum(['CROSS_MATCH', 'REPEAT_THRESHOLD']),
   from: code,
   to: code,
   sentAt: z.iso.datetime({ offset: true }),
-  yourSubjectRefs: z.array(ref).min(1).max(100),
+  /** Empty for a placing authority that holds no record of the child. */
+  yourSubjectRefs: z.array(ref).max(100),
   episode: z.strictObject({
     owner: code,
     id: z.uuid(),
@@ -35,5 +36,7 @@ export const AlertMessageWire = z.strictObject({
     riskGrade: z.string().max(32).nullable(),
     reportedAt: z.iso.datetime({ offset: true }).nullable(),
   }),
+  /** REPEAT_THRESHOLD: the threshold crossed and the episodes counted across the federation. */
+  threshold: z.strictObject({ count, days: count, episodes: count }).nullable(),
 });
 export type AlertMessage = z.infer<typeof AlertMessageWire>;

@@ -42,10 +42,13 @@ export const PEER_POINTERS = operation(
   'query McxPeerPointers($ids: [ID!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociatePointers(ids: $ids, exclude: $exclude) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
 );
 
-/** Alerts' cross-match: which of the member's subjects match the keys strongly, as references and counts only. */
+/**
+ * Alerts' cross-match: which of the member's subjects match the keys strongly, as references and
+ * counts only (all episodes, and those reported within the repeat threshold's days).
+ */
 export const PEER_HOLDERS = operation(
   'mcx.holders/1',
-  'query McxPeerHolders($keys: [McxPeerKeyInput!]!) { peerHolders(keys: $keys) { matches { subjectRef episodes } } }',
+  'query McxPeerHolders($keys: [McxPeerKeyInput!]!, $withinDays: Int!) { peerHolders(keys: $keys, withinDays: $withinDays) { matches { subjectRef episodes recentEpisodes } } }',
 );
 
 /** A signed alert message for the member's inbox, stored once by its id. */

@@ -122,6 +122,7 @@ export type ResolversTypes = ResolversObject<{
   McxAlertHolder: ResolverTypeWrapper<Types.McxAlertHolder>;
   McxAlertKind: Types.McxAlertKind;
   McxAlertPage: ResolverTypeWrapper<Types.McxAlertPage>;
+  McxAlertThreshold: ResolverTypeWrapper<Types.McxAlertThreshold>;
   McxAssociate: ResolverTypeWrapper<AssociateModel>;
   McxAssociateDescriptors: ResolverTypeWrapper<Types.McxAssociateDescriptors>;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
@@ -262,6 +263,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxAlertEpisode: Types.McxAlertEpisode;
   McxAlertHolder: Types.McxAlertHolder;
   McxAlertPage: Types.McxAlertPage;
+  McxAlertThreshold: Types.McxAlertThreshold;
   McxAssociate: AssociateModel;
   McxAssociateDescriptors: Types.McxAssociateDescriptors;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
@@ -394,6 +396,7 @@ export type McxAlertResolvers<ContextType = Context, ParentType extends Resolver
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['McxAlertKind'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  threshold?: Resolver<Types.Maybe<ResolversTypes['McxAlertThreshold']>, ParentType, ContextType>;
   yourSubjectRefs?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -415,6 +418,12 @@ export type McxAlertHolderResolvers<ContextType = Context, ParentType extends Re
 export type McxAlertPageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertPage'] = ResolversParentTypes['McxAlertPage']> = ResolversObject<{
   lastEventNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['McxAlert']>, ParentType, ContextType>;
+}>;
+
+export type McxAlertThresholdResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertThreshold'] = ResolversParentTypes['McxAlertThreshold']> = ResolversObject<{
+  count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type McxAssociateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociate'] = ResolversParentTypes['McxAssociate'], FederationReferenceType extends FederationReferenceTypes['McxAssociate'] = FederationReferenceTypes['McxAssociate']> = ResolversObject<{
@@ -798,6 +807,7 @@ export type McxPeerHistoryResolvers<ContextType = Context, ParentType extends Re
 
 export type McxPeerHolderMatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHolderMatch'] = ResolversParentTypes['McxPeerHolderMatch']> = ResolversObject<{
   episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  recentEpisodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
@@ -1045,7 +1055,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   peerAssociateLinks?: Resolver<ResolversTypes['McxPeerAssociateLinks'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociateLinksArgs, 'associates' | 'exclude'>>;
   peerAssociatePointers?: Resolver<ResolversTypes['McxPeerPointers'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociatePointersArgs, 'exclude' | 'ids'>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<Types.QueryPeerHistoryArgs, 'keys'>>;
-  peerHolders?: Resolver<ResolversTypes['McxPeerHoldersAnswer'], ParentType, ContextType, RequireFields<Types.QueryPeerHoldersArgs, 'keys'>>;
+  peerHolders?: Resolver<ResolversTypes['McxPeerHoldersAnswer'], ParentType, ContextType, RequireFields<Types.QueryPeerHoldersArgs, 'keys' | 'withinDays'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<Types.QueryPeerLocationsArgs, 'near'>>;
   whoHasSeenChild?: Resolver<ResolversTypes['McxWhoHasSeen'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenChildArgs, 'first' | 'identity'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
@@ -1066,6 +1076,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAlertEpisode?: McxAlertEpisodeResolvers<ContextType>;
   McxAlertHolder?: McxAlertHolderResolvers<ContextType>;
   McxAlertPage?: McxAlertPageResolvers<ContextType>;
+  McxAlertThreshold?: McxAlertThresholdResolvers<ContextType>;
   McxAssociate?: McxAssociateResolvers<ContextType>;
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
   McxAssociateDetails?: McxAssociateDetailsResolvers<ContextType>;

@@ -44,6 +44,8 @@ export type McxAlert = {
   id: Scalars['ID']['output'];
   kind: McxAlertKind;
   receivedAt: Scalars['DateTime']['output'];
+  /** REPEAT_THRESHOLD: the threshold crossed, and the child's episodes in its window across the federation. */
+  threshold?: Maybe<McxAlertThreshold>;
   /** CROSS_MATCH: this node's own subject references that strongly match the child. */
   yourSubjectRefs: Array<Scalars['String']['output']>;
 };
@@ -72,13 +74,23 @@ export type McxAlertKind =
   /** A child this node holds is missing now at another member. */
   | 'CROSS_MATCH'
   /** To the publisher of an open episode: which members hold history for the child. */
-  | 'CROSS_MATCH_SUMMARY';
+  | 'CROSS_MATCH_SUMMARY'
+  /** The child's episodes across the federation reached the repeat threshold (once per crossing). */
+  | 'REPEAT_THRESHOLD';
 
 export type McxAlertPage = {
   __typename?: 'McxAlertPage';
   /** The highest event number in this inbox: read on from a node's last one with alerts(after:). */
   lastEventNumber: Scalars['Int']['output'];
   nodes: Array<McxAlert>;
+};
+
+/** A repeat threshold crossed: `episodes` reported within `days`, the threshold being `count`. */
+export type McxAlertThreshold = {
+  __typename?: 'McxAlertThreshold';
+  count: Scalars['Int']['output'];
+  days: Scalars['Int']['output'];
+  episodes: Scalars['Int']['output'];
 };
 
 /**
@@ -910,6 +922,8 @@ export type McxPeerHistory = {
 export type McxPeerHolderMatch = {
   __typename?: 'McxPeerHolderMatch';
   episodes: Scalars['Int']['output'];
+  /** Of those, reported within the days asked about. */
+  recentEpisodes: Scalars['Int']['output'];
   subjectRef: Scalars['String']['output'];
 };
 
@@ -1690,6 +1704,7 @@ export type QueryPeerHistoryArgs = {
 
 export type QueryPeerHoldersArgs = {
   keys: Array<McxPeerKeyInput>;
+  withinDays: Scalars['Int']['input'];
 };
 
 

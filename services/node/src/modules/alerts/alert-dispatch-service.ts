@@ -1,25 +1,25 @@
 /**
  * The sending end of alerts, run by the queue's jobs: the cross-match for one outbox row (which
- * members hold strong matches, asked through mcx.holders/1), a signed message per holder and a
- * summary for this node's own inbox; then each message's delivery through mcx.alert/1. Every
- * step is idempotent by derived ids, so a job run twice writes and delivers nothing twice. Both
- * questions are audited here, and the members' receipts kept.
+ * members hold strong matches, asked through mcx.holders/1), a signed message per holder, a
+ * summary for this node's own inbox and, when the child's episodes across the federation just
+ * reached the repeat threshold, a threshold alert to every holder, the placing authority (when a
+ * member) and this node; then each message's delivery through mcx.alert/1. Every step is
+ * idempotent by derived ids, so a job run twice writes and delivers nothing twice. Both questions
+ * are audited here, and the members' receipts kept.
  */
-import type { Viewer } from '@mcx/auth';
 import { MemberReason, PEER_ALERT, PEER_HOLDERS, PeerAlertAnswer, PeerHoldersAnswer, toWireKey, type WireKey } from '@mcx/federation';
 import type { TrustManifestHolder } from '@mcx/signing';
 
-import type { AuthorisedRead } from '../../auth/access.js';
 import type { FederationClient } from '../../federation/federation-client.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { committed } from '../audit/read-audit.js';
 import type { Discloser } from '../disclosure/disclose.js';
-import { withholdingRule } from '../disclosure/policy.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { RecordService } from '../records/record-service.js';
 import type { SubjectService } from '../subject/subject-service.js';
 import { derivedId } from './alert-message.js';
-import type { AlertEpisode, AlertHolder, CrossMatchPayload } from './alert-model.js';
+import type { AlertHolder, AlertThreshold, CrossMatchPayload } from './alert-model.js';
+import { episodeFor, nodeRead, reportedWithin, thresholdCrossed } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
 
 export interface AlertDispatchDeps {
@@ -31,53 +31,38 @@ export interface AlertDispatchDeps {
   disclosure: Discloser;
   federation: FederationClient;
   holder: TrustManifestHolder;
+  /** The repeat threshold (MCX_REPEAT_THRESHOLD_COUNT in MCX_REPEAT_THRESHOLD_DAYS; default 3 in 90). */
+  repeat: { count: number; days: number };
   now: () => Date;
 }
 
 /** A job that must run again (the queue retries it with backoff, then dead-letters it). */
 export class RetryLater extends Error {}
 
-const PURPOSE = 'MISSING_LIVE_SEARCH' as const;
+type Holding = { member: string; value: { matches: { subjectRef: string; episodes: number; recentEpisodes: number }[] } };
+
+/** The most of this node's own episodes of the child counted towards the threshold. */
+const MAX_OWN = 500;
 
 export class AlertDispatchService {
   constructor(private readonly deps: AlertDispatchDeps) {}
 
-  /** The node itself, acting for the alert: its own organisation, never a person's. */
-  private read(episodeId: string): AuthorisedRead {
-    const { forceCode, holder } = this.deps;
-    const orgKind = (holder.member(forceCode)?.kind ?? 'police') as Viewer['orgKind'];
-    const viewer: Viewer = {
-      subject: `node:${forceCode}`,
-      issuer: `mcx-node:${forceCode}`,
-      force: forceCode,
-      orgKind,
-      roles: ['investigator'],
-      tokenKind: 'user',
-    };
-    return {
-      viewer,
-      requestingNode: null,
-      requester: { force: forceCode, orgKind, roles: viewer.roles, purpose: PURPOSE },
-      purpose: PURPOSE,
-      caseRef: `ALERT/${episodeId}`,
-    };
-  }
-
   /**
    * The cross-match of one outbox row: the deliveries to enqueue, and while a member has not
-   * answered, why the job must run again (what was found is kept and goes out meanwhile).
+   * answered, why the job must run again (what was found is kept and goes out meanwhile; the
+   * summary and the threshold wait for every member's answer).
    */
   async crossMatch(outboxId: string): Promise<{ deliveries: string[]; retry: string | null }> {
     const { store, records, subjects, federation, audit, forceCode } = this.deps;
-    const row = await store.outbox(outboxId);
     const none = { deliveries: [], retry: null };
+    const row = await store.outbox(outboxId);
     if (!row) return none;
     const p = row.payload;
     const current = await records.load<EpisodeRecord>('episode', p.episodeOwner, p.episodeId);
     if (current.status !== 'ok') return none;
     const keys = await store.strongKeys(forceCode, p.subjectRef);
     if (keys.length === 0) return none;
-    const read = this.read(p.episodeId);
+    const read = nodeRead(forceCode, this.deps.holder, p.episodeId);
     const consultation = await committed(() =>
       audit.record({
         action: 'consultation',
@@ -95,7 +80,7 @@ export class AlertDispatchService {
     const asked = await federation.askAll({
       op: PEER_HOLDERS,
       field: 'peerHolders',
-      variables: (m) => (m === forceCode ? null : { keys: keys.map((k) => toWireKey(k as WireKey)) }),
+      variables: (m) => (m === forceCode ? null : { keys: keys.map((k) => toWireKey(k as WireKey)), withinDays: this.deps.repeat.days }),
       read,
       callerEntry: `${forceCode}:${consultation.seq}`,
       check: (_member, data) => {
@@ -105,71 +90,95 @@ export class AlertDispatchService {
     });
     await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
     const episode = current.stored.record;
-    const holders = asked.values.flatMap((v) => (v.value && v.value.matches.length > 0 ? [{ member: v.member, value: v.value }] : []));
+    const holders: Holding[] = asked.values.flatMap((v) =>
+      v.value && v.value.matches.length > 0 ? [{ member: v.member, value: v.value }] : [],
+    );
     const deliveries: string[] = [];
     for (const h of holders) {
-      const id = derivedId('delivery', outboxId, h.member);
-      const message = {
-        schema: 'mcx.alert/1',
-        id: derivedId('alert', outboxId, h.member),
-        kind: 'CROSS_MATCH',
-        from: forceCode,
-        to: h.member,
-        sentAt: this.deps.now().toISOString(),
-        yourSubjectRefs: h.value.matches.map((m) => m.subjectRef),
-        episode: this.shapeFor(h.member, episode),
-      };
-      const signed = this.deps.disclosure.sign(message);
-      await store.addDelivery({ id, outboxId, recipient: h.member, bytes: signed.bytes, signature: signed.signature });
-      deliveries.push(id);
+      const refs = h.value.matches.map((m) => m.subjectRef);
+      deliveries.push(await this.message('CROSS_MATCH', p, episode, h.member, refs, null));
     }
     const unanswered = asked.members.filter((m) => m.member !== forceCode && m.status !== 'ANSWERED' && m.status !== 'NOT_OFFERED');
     if (unanswered.length > 0) return { deliveries, retry: `not answered: ${unanswered.map((m) => `${m.member}=${m.status}`).join(',')}` };
-    await this.summary(outboxId, p, episode, holders);
+    await this.summary(p, episode, holders);
+    deliveries.push(...(await this.threshold(p, episode, holders)));
     return { deliveries, retry: null };
   }
 
-  /** The publisher's own alert: which members hold the child, with counts; once per outbox row. */
-  private async summary(
-    outboxId: string,
+  /** One signed message to one member, kept as a delivery (once, by its derived id); returns the delivery's id. */
+  private async message(
+    kind: 'CROSS_MATCH' | 'REPEAT_THRESHOLD',
     p: CrossMatchPayload,
     episode: EpisodeRecord,
-    holders: { member: string; value: { matches: { episodes: number }[] } }[],
-  ): Promise<void> {
+    member: string,
+    yourSubjectRefs: string[],
+    threshold: AlertThreshold | null,
+  ): Promise<string> {
+    const { forceCode, store } = this.deps;
+    const alertId = derivedId(kind, forceCode, p.episodeId, member);
+    const id = derivedId('delivery', alertId);
+    const signed = this.deps.disclosure.sign({
+      schema: 'mcx.alert/1',
+      id: alertId,
+      kind,
+      from: forceCode,
+      to: member,
+      sentAt: this.deps.now().toISOString(),
+      yourSubjectRefs,
+      episode: episodeFor(member, episode, this.deps),
+      threshold,
+    });
+    await store.addDelivery({ id, outboxId: derivedId('outbox', forceCode, p.episodeId), recipient: member, ...signed });
+    return id;
+  }
+
+  /** The publisher's own alert: which members hold the child, with counts; once per episode. */
+  private async summary(p: CrossMatchPayload, episode: EpisodeRecord, holders: Holding[]): Promise<void> {
     const counted: AlertHolder[] = holders.map((h) => ({
       member: h.member,
       subjects: h.value.matches.length,
       episodes: h.value.matches.reduce((n, m) => n + m.episodes, 0),
     }));
+    await this.ownAlert('CROSS_MATCH_SUMMARY', p, episode, counted, null);
+  }
+
+  private async ownAlert(
+    kind: 'CROSS_MATCH_SUMMARY' | 'REPEAT_THRESHOLD',
+    p: CrossMatchPayload,
+    episode: EpisodeRecord,
+    holders: AlertHolder[],
+    threshold: AlertThreshold | null,
+  ): Promise<void> {
+    const { forceCode } = this.deps;
     await this.deps.store.addInbox({
-      id: derivedId('alert', outboxId, this.deps.forceCode),
-      kind: 'CROSS_MATCH_SUMMARY',
-      fromNode: this.deps.forceCode,
-      body: { yourSubjectRefs: [p.subjectRef], episode: this.shapeFor(this.deps.forceCode, episode), holders: counted },
+      id: derivedId(kind, forceCode, p.episodeId, forceCode),
+      kind,
+      fromNode: forceCode,
+      body: { yourSubjectRefs: [p.subjectRef], episode: episodeFor(forceCode, episode, this.deps), holders, threshold },
       bytes: null,
       signature: null,
     });
   }
 
-  /** The episode as the owner's policy lets `member`'s investigators see it: withheld, it is a pointer with the owner's contact. */
-  private shapeFor(member: string, e: EpisodeRecord): AlertEpisode {
-    const { disclosure, holder, forceCode } = this.deps;
-    const orgKind = (holder.member(member)?.kind ?? 'police') as Viewer['orgKind'];
-    const rule = withholdingRule(
-      disclosure.policy,
-      { force: member, orgKind, roles: ['investigator'], purpose: PURPOSE },
-      { kind: 'episode', owner: forceCode, grading: e.grading },
-    );
-    const contact24x7 = disclosure.contactOf(forceCode);
-    if (rule) return { owner: forceCode, id: e.id, ownerReference: null, contact24x7, riskGrade: null, reportedAt: null };
-    return {
-      owner: forceCode,
-      id: e.id,
-      ownerReference: e.ownerReference,
-      contact24x7,
-      riskGrade: e.assessment.riskGrade,
-      reportedAt: e.facts.reportedAt,
-    };
+  /**
+   * The repeat threshold across forces: this node's episodes of the child in the window and every
+   * holder's. When this episode made the count reach the threshold, every holder, the placing
+   * authority (when a member) and this node are alerted, once.
+   */
+  private async threshold(p: CrossMatchPayload, episode: EpisodeRecord, holders: Holding[]): Promise<string[]> {
+    const { repeat, records, holder, forceCode } = this.deps;
+    const own = await records.listLocal<EpisodeRecord>('episode', { subjectRef: p.subjectRef, first: MAX_OWN });
+    const elsewhere = holders.reduce((n, h) => n + h.value.matches.reduce((k, m) => k + m.recentEpisodes, 0), 0);
+    const episodes = reportedWithin(own.nodes, repeat.days, this.deps.now()) + elsewhere;
+    if (!thresholdCrossed(episodes, repeat)) return [];
+    const threshold = { count: repeat.count, days: repeat.days, episodes };
+    const recipients = new Map(holders.map((h) => [h.member, h.value.matches.map((m) => m.subjectRef)]));
+    const placing = episode.facts.placingAuthority;
+    if (placing && placing !== forceCode && holder.member(placing) && !recipients.has(placing)) recipients.set(placing, []);
+    const deliveries: string[] = [];
+    for (const [member, refs] of recipients) deliveries.push(await this.message('REPEAT_THRESHOLD', p, episode, member, refs, threshold));
+    await this.ownAlert('REPEAT_THRESHOLD', p, episode, [], threshold);
+    return deliveries;
   }
 
   /** One signed message to its member; audited as a disclosure before it leaves. Throws RetryLater until the member takes it. */
@@ -178,7 +187,7 @@ export class AlertDispatchService {
     const d = await store.delivery(deliveryId);
     if (!d || d.state !== 'pending') return;
     const alertId = (JSON.parse(d.bytes) as { id: string }).id;
-    const read = this.read(alertId);
+    const read = nodeRead(forceCode, this.deps.holder, alertId);
     const entry = await committed(() =>
       audit.record({
         action: 'disclosure',

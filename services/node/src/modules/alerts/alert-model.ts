@@ -52,6 +52,12 @@ export interface AlertEpisode {
   reportedAt: string | null;
 }
 
+export interface AlertThreshold {
+  count: number;
+  days: number;
+  episodes: number;
+}
+
 export interface AlertHolder {
   member: string;
   subjects: number;
@@ -63,6 +69,7 @@ export interface AlertBody {
   yourSubjectRefs: string[];
   episode: AlertEpisode;
   holders: AlertHolder[];
+  threshold?: AlertThreshold | null;
 }
 
 /** One alert as GraphQL returns it (McxAlert). */

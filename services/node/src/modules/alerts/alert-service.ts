@@ -20,6 +20,7 @@ import type { InTx } from '../records/record-store-model.js';
 import type { SubjectService } from '../subject/subject-service.js';
 import { derivedId, readAlertMessage } from './alert-message.js';
 import { AlertErrorCode, type AlertModel } from './alert-model.js';
+import { reportedWithin } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
 
 /** The most episodes one matched subject is counted over. */
@@ -33,6 +34,7 @@ export interface AlertServiceDeps {
   subjects: SubjectService;
   disclosure: Discloser;
   holder: TrustManifestHolder | null;
+  now: () => Date;
   /** Wakes the outbox relay after a commit (the relay also polls). */
   poke?: () => void;
 }
@@ -71,7 +73,8 @@ export class AlertService {
           subjectRef: input.subjectRef,
           callerEntry,
         };
-        await this.deps.store.addOutbox(tx, derivedId('outbox', this.deps.forceCode, input.id, String(input.version)), payload);
+        // One outbox row per episode: an amendment of an open episode alerts nobody again.
+        await this.deps.store.addOutbox(tx, derivedId('outbox', this.deps.forceCode, input.id), payload);
       }
       setImmediate(() => this.deps.poke?.());
       return entry;
@@ -109,14 +112,14 @@ export class AlertService {
    * episodes that the policy lets the caller see. References and counts only; audited as a
    * disclosure, with the caller's entry.
    */
-  async holders(read: AuthorisedRead, keys: Parameters<SubjectService['matchQuery']>[0], peer: PeerCallState) {
+  async holders(read: AuthorisedRead, keys: Parameters<SubjectService['matchQuery']>[0], withinDays: number, peer: PeerCallState) {
     const { subjects, records, disclosure } = this.deps;
     const strong = (await subjects.matchQuery(keys)).filter((m) => m.owner === this.deps.forceCode && m.strength === 'STRONG');
     const matches = [];
     for (const m of strong) {
       const page = await records.listLocal<EpisodeRecord>('episode', { subjectRef: m.subjectRef, first: MAX_COUNTED });
-      const episodes = page.nodes.filter((n) => 'released' in shapeByPolicy(disclosure, read.requester, n)).length;
-      matches.push({ subjectRef: m.subjectRef, episodes });
+      const seen = page.nodes.filter((n) => 'released' in shapeByPolicy(disclosure, read.requester, n));
+      matches.push({ subjectRef: m.subjectRef, episodes: seen.length, recentEpisodes: reportedWithin(seen, withinDays, this.deps.now()) });
     }
     await this.auditPeer(
       read,
@@ -145,7 +148,7 @@ export class AlertService {
       id: m.id,
       kind: m.kind,
       fromNode: m.from,
-      body: { yourSubjectRefs: m.yourSubjectRefs, episode: m.episode, holders: [] },
+      body: { yourSubjectRefs: m.yourSubjectRefs, episode: m.episode, holders: [], threshold: m.threshold },
       bytes: checked.bytes,
       signature: checked.signature,
     });

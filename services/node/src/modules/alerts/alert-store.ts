@@ -18,6 +18,7 @@ const toAlert = (r: Row): AlertModel => {
     yourSubjectRefs: body.yourSubjectRefs ?? [],
     episode: body.episode,
     holders: body.holders ?? [],
+    threshold: body.threshold ?? null,
     receivedAt: new Date(r.received_at as string).toISOString(),
     acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at as string).toISOString() : null,
     acknowledgedBy: (r.acknowledged_by as string | null) ?? null,

@@ -23,7 +23,7 @@ export interface AlertParts {
 
 /** What alerts need of the node's own dependencies (services.ts AppDeps). */
 export interface AlertNodeDeps {
-  config: { forceCode: string };
+  config: { forceCode: string; history: { repeat: { count: number; days: number } } };
   logger: Logger;
   db: { db: Database };
   trust?: Trust | null;
@@ -33,6 +33,7 @@ export interface AlertNodeDeps {
 
 export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: AlertService; worker: AlertWorker | null } {
   const { config, logger } = deps;
+  const repeat = config.history.repeat;
   const store = new AlertStore(deps.db.db);
   const holder = deps.trust?.holder ?? null;
   let worker: AlertWorker | null = null;
@@ -44,6 +45,7 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
     subjects: parts.subjects,
     disclosure: parts.disclosure,
     holder,
+    now: deps.now ?? (() => new Date()),
     poke: () => worker?.poke(),
   });
   if (holder && parts.federation && deps.databaseUrl && service.enabled) {
@@ -56,6 +58,7 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
       disclosure: parts.disclosure,
       federation: parts.federation,
       holder,
+      repeat,
       now: deps.now ?? (() => new Date()),
     });
     worker = new AlertWorker({ databaseUrl: deps.databaseUrl, store, dispatch, logger });

@@ -44,11 +44,12 @@ const acknowledgeAlert: NonNullable<MutationResolvers['acknowledgeAlert']> = asy
   return ctx.services.alerts.acknowledge(read.viewer, id).catch(alertError);
 };
 
-const peerHolders: NonNullable<QueryResolvers['peerHolders']> = async (_, { keys }, ctx) => {
+const peerHolders: NonNullable<QueryResolvers['peerHolders']> = async (_, { keys, withinDays }, ctx) => {
   const read = await ctx.access.requirePeer('peerHolders');
+  if (!Number.isInteger(withinDays) || withinDays < 1 || withinDays > 366) throw new BadUserInputError('withinDays must be 1 to 366');
   const strong = checkKeys(keys).filter((k) => k.strength === 'strong');
   if (strong.length === 0) throw new BadUserInputError('keys must hold at least one strong linkage key');
-  return ctx.services.alerts.holders(read, strong, peerCall(ctx)).catch(alertError);
+  return ctx.services.alerts.holders(read, strong, withinDays, peerCall(ctx)).catch(alertError);
 };
 
 const peerAlert: NonNullable<MutationResolvers['peerAlert']> = async (_, { alert }, ctx) => {
