@@ -137,6 +137,13 @@ describe('the investigator console', () => {
       'MPS-MIS-DEMO-1',
     ]);
     expect(items[1]).toContain('B5 4BU');
+    // The demo's other girl at GMP (same surname, date of birth and sex; another forename) matches only in part.
+    const possible = await text('section[aria-labelledby=possible]');
+    expect(possible).toContain('Greater Manchester Police, GMP-MIS-DEMO-2');
+    expect(possible).toContain('These may be another child');
+    // MPS's restricted episode of the child is withheld, and counted.
+    const withheld = page.locator('section[aria-labelledby=completeness] table tbody tr');
+    expect(await withheld.allInnerTexts()).toEqual([expect.stringMatching(/^Metropolitan Police Service\s+1\s+0\s+0$/)]);
     // The map and its table: the Birmingham address found twice, London once, and the location of concern near it.
     expect(await page.locator('.mcx-map__destination').count()).toBe(2);
     expect(await page.locator('.mcx-map__concern').count()).toBe(1);

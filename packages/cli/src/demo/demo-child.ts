@@ -4,6 +4,11 @@
  * Birmingham address (WMP), once at a London station (MPS), with an adult of concern held by
  * WMP and a location of concern at the Birmingham address. Ids are derived from the force and
  * a number, so running the demo again finds them already published.
+ *
+ * Two more records show what an investigator is not simply given: at GMP another invented girl
+ * whose forename differs (Elly, not Ellie) with the same surname, date of birth and sex, so the
+ * linkage matches her only on fuzzy keys (a possible match, never merged); and at MPS an old
+ * episode of the demo child restricted by its owner (accuracy contested), counted as withheld.
  */
 import { createHash } from 'node:crypto';
 
@@ -13,6 +18,7 @@ import {
   PublishAssociateDocument,
   PublishEpisodeDocument,
   PublishLocationOfConcernDocument,
+  RestrictRecordDocument,
   type McxClient,
   type MissingEpisodeInput,
 } from '@mcx/client';
@@ -178,4 +184,30 @@ export async function seedDemoChild(clients: Record<'WMP' | 'GMP' | 'MPS', McxCl
   ];
   for (const [client, input] of episodes)
     check(`episode ${input.ownerReference}`, (await client.request(PublishEpisodeDocument, { input })).publishEpisode.errors);
+  await seedPossibleAndWithheld(clients, now, reviewAt);
+}
+
+/** A possible match at GMP (fuzzy keys only) and a restricted episode at MPS (withheld), both long ago. */
+async function seedPossibleAndWithheld(clients: Record<'WMP' | 'GMP' | 'MPS', McxClient>, now: Date, reviewAt: string): Promise<void> {
+  const elly = (await clients.GMP.request(
+    PUBLISH_SUBJECT as never,
+    { input: { subjectRef: 'GMP-SUBJ-7003', reviewAt, identity: { ...DEMO_CHILD, forename: 'Elly' } } } as never,
+  )) as { publishSubject: { errors: { code: string }[] } };
+  check('subject', elly.publishSubject.errors);
+  const possible = episode(
+    'GMP',
+    2,
+    500,
+    { subjectRef: 'GMP-SUBJ-7003', assessment: { riskGrade: 'LOW', indicators: [], regrades: [] } },
+    now,
+  );
+  check('episode GMP-MIS-DEMO-2', (await clients.GMP.request(PublishEpisodeDocument, { input: possible })).publishEpisode.errors);
+  const contested = episode('MPS', 3, 420, { assessment: { riskGrade: 'LOW', indicators: [], regrades: [] } }, now);
+  check('episode MPS-MIS-DEMO-3', (await clients.MPS.request(PublishEpisodeDocument, { input: contested })).publishEpisode.errors);
+  const restricted = await clients.MPS.request(RestrictRecordDocument, {
+    kind: 'EPISODE',
+    id: contested.id!,
+    reason: 'ACCURACY_CONTESTED',
+  });
+  check('restriction of MPS-MIS-DEMO-3', restricted.restrictRecord.errors);
 }
