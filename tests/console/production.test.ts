@@ -70,10 +70,12 @@ describe('the console on a production node', () => {
     await page.close();
   });
 
-  it('signs in with the authorization code and PKCE, and keeps the token in memory only', async () => {
+  it("signs in with the authorization code and PKCE, keeps the token in memory only, and ends the issuer's session at sign-out", async () => {
     const page = await browser.newPage();
     let authorize: URL | null = null;
     let tokenRequest: URLSearchParams | null = null;
+    let endSession: URL | null = null;
+    let issuedIdToken = '';
     // The force's identity provider, answered in the browser: discovery, authorize (straight back
     // with a code) and the token endpoint, which returns an access token the node verifies.
     await page.route(`${PRODUCTION_ISSUER}/**`, async (route) => {
@@ -84,6 +86,7 @@ describe('the console on a production node', () => {
             issuer: PRODUCTION_ISSUER,
             authorization_endpoint: `${PRODUCTION_ISSUER}/authorize`,
             token_endpoint: `${PRODUCTION_ISSUER}/token`,
+            end_session_endpoint: `${PRODUCTION_ISSUER}/logout`,
             jwks_uri: `${PRODUCTION_ISSUER}/jwks`,
             response_types_supported: ['code'],
             code_challenge_methods_supported: ['S256'],
@@ -109,10 +112,15 @@ describe('the console on a production node', () => {
           .setIssuedAt()
           .setExpirationTime('5m')
           .sign(new TextEncoder().encode('id-token-not-used-by-the-node-0123456789'));
+        issuedIdToken = idToken;
         return route.fulfill({
           json: { access_token: accessToken, id_token: idToken, token_type: 'Bearer', expires_in: 300, scope: 'openid mcx' },
           headers: { 'access-control-allow-origin': '*' },
         });
+      }
+      if (url.pathname === '/logout') {
+        endSession = url;
+        return route.fulfill({ status: 302, headers: { location: url.searchParams.get('post_logout_redirect_uri')! } });
       }
       return route.fulfill({ status: 404 });
     });
@@ -126,6 +134,8 @@ describe('the console on a production node', () => {
         throw new Error(`not signed in; the page says: ${await page.locator('main').innerText()}`, { cause: err });
       });
     expect(authorize!.searchParams.get('code_challenge_method')).toBe('S256');
+    // The issuer asks for credentials every time: a session left open at the issuer does not sign anyone in.
+    expect(authorize!.searchParams.get('prompt')).toBe('login');
     expect(authorize!.searchParams.get('client_id')).toBe(CLIENT_ID);
     expect(tokenRequest!.get('code_verifier')).toMatch(/^[A-Za-z0-9._~-]{43,128}$/);
     expect(await page.locator('.mcx-header__user').innerText()).toContain('West Midlands Police account');
@@ -136,6 +146,11 @@ describe('the console on a production node', () => {
     });
     expect(stored).not.toContain('access_token');
     expect(stored).not.toContain('eyJ');
+    // Sign-out ends the issuer's session too, with the ID token as the hint, and comes back signed out.
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.waitForURL(/signed-out=user/, { timeout: 10_000 });
+    expect(endSession!.searchParams.get('id_token_hint')).toBe(issuedIdToken);
+    expect(endSession!.searchParams.get('post_logout_redirect_uri')).toBe(`${new URL(consoleUrl).origin}/console/?signed-out=user`);
     await page.close();
   });
 

@@ -44,7 +44,10 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
     main.current?.querySelector<HTMLElement>('h1')?.focus();
   }, [current, page]);
 
-  useEffect(() => (session ? startIdleTimer(settings.idleSeconds, () => signOut('idle')) : undefined), [session, settings.idleSeconds]);
+  useEffect(
+    () => (session ? startIdleTimer(settings.idleSeconds, () => void signOut('idle', session, settings)) : undefined),
+    [session, settings],
+  );
 
   const go = useCallback((p: Page) => {
     const path = pathOf(isReviewPage(p.name) ? p.name : null);
@@ -78,7 +81,11 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
           {session && (
             <span className="mcx-header__user">
               Signed in: {session.who}{' '}
-              <button type="button" className="govuk-button govuk-button--secondary mcx-header__signout" onClick={() => signOut('user')}>
+              <button
+                type="button"
+                className="govuk-button govuk-button--secondary mcx-header__signout"
+                onClick={() => void signOut('user', session, settings)}
+              >
                 Sign out
               </button>
             </span>

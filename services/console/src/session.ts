@@ -10,6 +10,8 @@ export interface Session {
   force: string;
   /** The role of a development sign-in; null after an issuer's sign-in (the node maps its roles, and refuses what they do not allow). */
   role: string | null;
+  /** After an issuer's sign-in: which issuer, and the ID token that ends the issuer's session at sign-out. */
+  oidc?: { issuerId: string; idToken: string | undefined };
 }
 
 /** Only the sign-in's own state (PKCE verifier, state) survives the redirect, in sessionStorage; never a token. */
@@ -49,7 +51,9 @@ export async function oidcSignIn(settings: ConsoleSettings, issuerId: string): P
   const client = settings.oidc.find((c) => c.issuerId === issuerId);
   if (!client) throw new Error('unknown sign-in');
   sessionStorage.setItem(PENDING, issuerId);
-  await manager(client).signinRedirect();
+  // prompt=login: the issuer asks for the officer's credentials every time, so someone at a
+  // workstation left signed in to the issuer cannot walk back into the console after a sign-out.
+  await manager(client).signinRedirect({ prompt: 'login' });
 }
 
 /** On the way back from the issuer: exchanges the code for tokens, kept in memory. Null when this is not a callback. */
@@ -64,17 +68,36 @@ export async function completeOidcSignIn(settings: ConsoleSettings): Promise<Ses
   const mgr = manager(client);
   const user = await mgr.signinRedirectCallback(callbackUrl);
   await mgr.clearStaleState();
-  return { token: user.access_token, who: client.label, force: settings.force, role: null };
+  return {
+    token: user.access_token,
+    who: client.label,
+    force: settings.force,
+    role: null,
+    oidc: { issuerId: client.issuerId, idToken: user.id_token },
+  };
 }
 
 /**
  * Signing out forgets everything: the session storage the sign-in used, and the page itself (a
- * fresh load), so no answer about a child stays in memory.
+ * fresh load), so no answer about a child stays in memory. After an issuer's sign-in it also ends
+ * the issuer's session (its end-session endpoint, with the ID token as the hint), which then sends
+ * the browser back to the console; an issuer that offers no end-session endpoint gets the fresh
+ * load alone, and its next sign-in asks for credentials anyway (prompt=login).
  */
-export function signOut(reason: 'user' | 'idle'): void {
+export async function signOut(reason: 'user' | 'idle', session?: Session | null, settings?: ConsoleSettings): Promise<void> {
   sessionStorage.clear();
   for (const key of Object.keys(localStorage)) if (key.startsWith('mcx.') || key.startsWith('oidc.')) localStorage.removeItem(key);
-  location.replace(`/console/?signed-out=${reason}`);
+  const back = `${location.origin}/console/?signed-out=${reason}`;
+  const client = session?.oidc && settings?.oidc.find((c) => c.issuerId === session.oidc!.issuerId);
+  if (client) {
+    try {
+      await manager(client).signoutRedirect({ id_token_hint: session!.oidc!.idToken, post_logout_redirect_uri: back });
+      return;
+    } catch {
+      // No end-session endpoint in the issuer's metadata (or it could not be read): the fresh load below.
+    }
+  }
+  location.replace(back);
 }
 
 /** Signs out after `seconds` with no key press, click, touch or scroll. */
