@@ -2,9 +2,9 @@ import { useState } from 'react';
 
 import { ApiError, type Api } from '../api';
 import { RequestAssociateDetailsDocument } from '../operations';
-import type { ChildHistory } from '../pages/History';
 import type { ConsoleSettings } from '../settings';
 import { forceName, refusalWords, words } from '../words';
+import type { ChildHistory } from './child-history';
 import { Tel } from './Summary';
 
 type HistoryAssociate = ChildHistory['associates'][number];

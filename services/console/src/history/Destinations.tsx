@@ -1,8 +1,8 @@
 import { geoPath, geoTransverseMercator } from 'd3-geo';
 import gbOutline from 'virtual:gb-outline';
 
-import type { ChildHistory } from '../pages/History';
 import { forceName, when, words } from '../words';
+import type { ChildHistory } from './child-history';
 
 const WIDTH = 360;
 const HEIGHT = 520;

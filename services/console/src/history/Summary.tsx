@@ -1,5 +1,5 @@
-import type { ChildHistory } from '../pages/History';
 import { forceName, GRADE_WORDS, memberProblem, when, words } from '../words';
+import type { ChildHistory } from './child-history';
 
 /** A 24/7 contact as a link a phone on the desk can dial. */
 export function Tel({ number }: { number: string | null | undefined }) {

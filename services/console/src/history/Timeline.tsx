@@ -1,5 +1,5 @@
-import type { ChildHistory } from '../pages/History';
 import { fieldPath, forceName, GRADE_WORDS, when, words } from '../words';
+import type { ChildHistory } from './child-history';
 
 type Incident = ChildHistory['incidents'][number];
 type Episode = Incident['sources'][number]['episode'];

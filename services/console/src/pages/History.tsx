@@ -2,14 +2,14 @@ import { useEffect } from 'react';
 
 import type { Api, CaseContext } from '../api';
 import { Associates } from '../history/Associates';
+import type { ChildHistory } from '../history/child-history';
 import { Destinations } from '../history/Destinations';
 import { Completeness, MissingNow, RiskSummary } from '../history/Summary';
 import { PossibleMatches, Timeline } from '../history/Timeline';
-import type { ConsoleChildHistoryQuery, McxChildIdentityInput } from '../operations';
+import type { McxChildIdentityInput } from '../operations';
 import type { ConsoleSettings } from '../settings';
 import { PURPOSE_WORDS, when } from '../words';
 
-export type ChildHistory = ConsoleChildHistoryQuery['childHistory'];
 export type Identity = McxChildIdentityInput;
 /** One search's answer: held by the page while it is shown, never stored. */
 export interface Answer {
