@@ -123,6 +123,7 @@ export type ResolversTypes = ResolversObject<{
   McxAlertKind: Types.McxAlertKind;
   McxAlertPage: ResolverTypeWrapper<Types.McxAlertPage>;
   McxAlertThreshold: ResolverTypeWrapper<Types.McxAlertThreshold>;
+  McxAlertWatch: ResolverTypeWrapper<Types.McxAlertWatch>;
   McxAssociate: ResolverTypeWrapper<AssociateModel>;
   McxAssociateDescriptors: ResolverTypeWrapper<Types.McxAssociateDescriptors>;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
@@ -238,6 +239,7 @@ export type ResolversTypes = ResolversObject<{
   McxSubject: ResolverTypeWrapper<Types.McxSubject>;
   McxSubjectInput: Types.McxSubjectInput;
   McxSubjectMatch: ResolverTypeWrapper<Types.McxSubjectMatch>;
+  McxWatch: ResolverTypeWrapper<Types.McxWatch>;
   McxWhoHasSeen: ResolverTypeWrapper<Types.McxWhoHasSeen>;
   McxWithheldCounts: ResolverTypeWrapper<Types.McxWithheldCounts>;
   MissingEpisode: ResolverTypeWrapper<EpisodeModel>;
@@ -264,6 +266,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxAlertHolder: Types.McxAlertHolder;
   McxAlertPage: Types.McxAlertPage;
   McxAlertThreshold: Types.McxAlertThreshold;
+  McxAlertWatch: Types.McxAlertWatch;
   McxAssociate: AssociateModel;
   McxAssociateDescriptors: Types.McxAssociateDescriptors;
   McxAssociateDescriptorsInput: Types.McxAssociateDescriptorsInput;
@@ -352,6 +355,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxSubject: Types.McxSubject;
   McxSubjectInput: Types.McxSubjectInput;
   McxSubjectMatch: Types.McxSubjectMatch;
+  McxWatch: Types.McxWatch;
   McxWhoHasSeen: Types.McxWhoHasSeen;
   McxWithheldCounts: Types.McxWithheldCounts;
   MissingEpisode: EpisodeModel;
@@ -397,6 +401,7 @@ export type McxAlertResolvers<ContextType = Context, ParentType extends Resolver
   kind?: Resolver<ResolversTypes['McxAlertKind'], ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   threshold?: Resolver<Types.Maybe<ResolversTypes['McxAlertThreshold']>, ParentType, ContextType>;
+  watch?: Resolver<Types.Maybe<ResolversTypes['McxAlertWatch']>, ParentType, ContextType>;
   yourSubjectRefs?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
@@ -424,6 +429,12 @@ export type McxAlertThresholdResolvers<ContextType = Context, ParentType extends
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+}>;
+
+export type McxAlertWatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertWatch'] = ResolversParentTypes['McxAlertWatch']> = ResolversObject<{
+  caseRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
 export type McxAssociateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAssociate'] = ResolversParentTypes['McxAssociate'], FederationReferenceType extends FederationReferenceTypes['McxAssociate'] = FederationReferenceTypes['McxAssociate']> = ResolversObject<{
@@ -950,6 +961,17 @@ export type McxSubjectMatchResolvers<ContextType = Context, ParentType extends R
   subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
 
+export type McxWatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWatch'] = ResolversParentTypes['McxWatch']> = ResolversObject<{
+  cancelledAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  caseRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  createdBy?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  subjectRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxWhoHasSeenResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxWhoHasSeen'] = ResolversParentTypes['McxWhoHasSeen']> = ResolversObject<{
   entries?: Resolver<Array<ResolversTypes['McxAuditEntry']>, ParentType, ContextType>;
   nextCursor?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1004,6 +1026,7 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   amendEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<Types.MutationAmendEpisodeArgs, 'input'>>;
   amendLocationOfConcern?: Resolver<ResolversTypes['McxPublishLocationOfConcernPayload'], ParentType, ContextType, RequireFields<Types.MutationAmendLocationOfConcernArgs, 'input'>>;
   auditCheckpoint?: Resolver<Types.Maybe<ResolversTypes['McxAuditCheckpoint']>, ParentType, ContextType>;
+  cancelWatch?: Resolver<ResolversTypes['McxWatch'], ParentType, ContextType, RequireFields<Types.MutationCancelWatchArgs, 'id'>>;
   closeEpisode?: Resolver<ResolversTypes['PublishEpisodePayload'], ParentType, ContextType, RequireFields<Types.MutationCloseEpisodeArgs, 'input'>>;
   peerAlert?: Resolver<ResolversTypes['McxPeerAlertReceipt'], ParentType, ContextType, RequireFields<Types.MutationPeerAlertArgs, 'alert'>>;
   publishAssociate?: Resolver<ResolversTypes['McxPublishAssociatePayload'], ParentType, ContextType, RequireFields<Types.MutationPublishAssociateArgs, 'input'>>;
@@ -1014,11 +1037,13 @@ export type MutationResolvers<ContextType = Context, ParentType extends Resolver
   publishLocationsOfConcern?: Resolver<ResolversTypes['McxPublishLocationsOfConcernPayload'], ParentType, ContextType, RequireFields<Types.MutationPublishLocationsOfConcernArgs, 'inputs'>>;
   publishSubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<Types.MutationPublishSubjectArgs, 'input'>>;
   rekeySubject?: Resolver<ResolversTypes['McxPublishSubjectPayload'], ParentType, ContextType, RequireFields<Types.MutationRekeySubjectArgs, 'input'>>;
+  renewWatch?: Resolver<ResolversTypes['McxWatch'], ParentType, ContextType, RequireFields<Types.MutationRenewWatchArgs, 'expiresAt' | 'id'>>;
   requestAssociateDetails?: Resolver<ResolversTypes['McxAssociateDetails'], ParentType, ContextType, RequireFields<Types.MutationRequestAssociateDetailsArgs, 'id' | 'owner'>>;
   restrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<Types.MutationRestrictRecordArgs, 'id' | 'kind' | 'reason'>>;
   retractRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<Types.MutationRetractRecordArgs, 'id' | 'kind' | 'reason' | 'version'>>;
   reviewRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<Types.MutationReviewRecordArgs, 'id' | 'kind' | 'reviewAt' | 'version'>>;
   unrestrictRecord?: Resolver<ResolversTypes['McxRecordLifecyclePayload'], ParentType, ContextType, RequireFields<Types.MutationUnrestrictRecordArgs, 'id' | 'kind'>>;
+  watchChild?: Resolver<ResolversTypes['McxWatch'], ParentType, ContextType, RequireFields<Types.MutationWatchChildArgs, 'expiresAt' | 'subjectRef'>>;
 }>;
 
 export type PublishEpisodePayloadResolvers<ContextType = Context, ParentType extends ResolversParentTypes['PublishEpisodePayload'] = ResolversParentTypes['PublishEpisodePayload']> = ResolversObject<{
@@ -1057,6 +1082,7 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<Types.QueryPeerHistoryArgs, 'keys'>>;
   peerHolders?: Resolver<ResolversTypes['McxPeerHoldersAnswer'], ParentType, ContextType, RequireFields<Types.QueryPeerHoldersArgs, 'keys' | 'withinDays'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<Types.QueryPeerLocationsArgs, 'near'>>;
+  watches?: Resolver<Array<ResolversTypes['McxWatch']>, ParentType, ContextType, Partial<Types.QueryWatchesArgs>>;
   whoHasSeenChild?: Resolver<ResolversTypes['McxWhoHasSeen'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenChildArgs, 'first' | 'identity'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
 }>;
@@ -1077,6 +1103,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxAlertHolder?: McxAlertHolderResolvers<ContextType>;
   McxAlertPage?: McxAlertPageResolvers<ContextType>;
   McxAlertThreshold?: McxAlertThresholdResolvers<ContextType>;
+  McxAlertWatch?: McxAlertWatchResolvers<ContextType>;
   McxAssociate?: McxAssociateResolvers<ContextType>;
   McxAssociateDescriptors?: McxAssociateDescriptorsResolvers<ContextType>;
   McxAssociateDetails?: McxAssociateDetailsResolvers<ContextType>;
@@ -1145,6 +1172,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxStatusCount?: McxStatusCountResolvers<ContextType>;
   McxSubject?: McxSubjectResolvers<ContextType>;
   McxSubjectMatch?: McxSubjectMatchResolvers<ContextType>;
+  McxWatch?: McxWatchResolvers<ContextType>;
   McxWhoHasSeen?: McxWhoHasSeenResolvers<ContextType>;
   McxWithheldCounts?: McxWithheldCountsResolvers<ContextType>;
   MissingEpisode?: MissingEpisodeResolvers<ContextType>;

@@ -46,6 +46,8 @@ export type McxAlert = {
   receivedAt: Scalars['DateTime']['output'];
   /** REPEAT_THRESHOLD: the threshold crossed, and the child's episodes in its window across the federation. */
   threshold?: Maybe<McxAlertThreshold>;
+  /** WATCH: the watch this alert was raised for. */
+  watch?: Maybe<McxAlertWatch>;
   /** CROSS_MATCH: this node's own subject references that strongly match the child. */
   yourSubjectRefs: Array<Scalars['String']['output']>;
 };
@@ -76,7 +78,9 @@ export type McxAlertKind =
   /** To the publisher of an open episode: which members hold history for the child. */
   | 'CROSS_MATCH_SUMMARY'
   /** The child's episodes across the federation reached the repeat threshold (once per crossing). */
-  | 'REPEAT_THRESHOLD';
+  | 'REPEAT_THRESHOLD'
+  /** An alert about a child one of this node's watches is on. */
+  | 'WATCH';
 
 export type McxAlertPage = {
   __typename?: 'McxAlertPage';
@@ -91,6 +95,14 @@ export type McxAlertThreshold = {
   count: Scalars['Int']['output'];
   days: Scalars['Int']['output'];
   episodes: Scalars['Int']['output'];
+};
+
+/** The watch an alert was raised for. */
+export type McxAlertWatch = {
+  __typename?: 'McxAlertWatch';
+  caseRef: Scalars['String']['output'];
+  id: Scalars['ID']['output'];
+  purpose: Scalars['String']['output'];
 };
 
 /**
@@ -1240,6 +1252,26 @@ export type McxSubjectMatch = {
   subjectRef: Scalars['String']['output'];
 };
 
+/**
+ * A watch on a child this node holds, for a case: while it runs, every alert about the child is
+ * also raised as a WATCH alert naming the watch. Purpose and case reference come from the request,
+ * as for any read; a watch runs at most 90 days, and may be renewed (again at most 90 days from
+ * then) or cancelled. Creating and renewing one are audited as consultations (so they count in
+ * the fishing alerts); cancelling, as an alteration.
+ */
+export type McxWatch = {
+  __typename?: 'McxWatch';
+  cancelledAt?: Maybe<Scalars['DateTime']['output']>;
+  caseRef: Scalars['String']['output'];
+  createdAt: Scalars['DateTime']['output'];
+  /** The subject of the token that set the watch. */
+  createdBy: Scalars['String']['output'];
+  expiresAt: Scalars['DateTime']['output'];
+  id: Scalars['ID']['output'];
+  purpose: Scalars['String']['output'];
+  subjectRef: Scalars['String']['output'];
+};
+
 /** Every successful read of this node's records of one child (found through linkage keys). */
 export type McxWhoHasSeen = {
   __typename?: 'McxWhoHasSeen';
@@ -1356,6 +1388,7 @@ export type Mutation = {
    * SERVICE_UNAVAILABLE (reason AUDIT_CHAIN_BROKEN) once the chain is found broken. Auditors and operators.
    */
   auditCheckpoint?: Maybe<McxAuditCheckpoint>;
+  cancelWatch: McxWatch;
   /** Close an OPEN episode: the child is found. Stores a new version. */
   closeEpisode: PublishEpisodePayload;
   /** Member nodes only (mcx.alert/1): a signed alert for this node's inbox, stored once by its id. */
@@ -1380,6 +1413,8 @@ export type Mutation = {
   publishSubject: McxPublishSubjectPayload;
   /** Re-send a subject's identity after the linkage key is rotated: adds keys under the new key version. */
   rekeySubject: McxPublishSubjectPayload;
+  /** Moves a running watch's expiry (at most 90 days from now). */
+  renewWatch: McxWatch;
   /**
    * Ask the owner for an associate's name: police only, for a record with handling code P that
    * is not graded E, with purpose and case reference. The owner fetches the name from its own
@@ -1397,6 +1432,8 @@ export type Mutation = {
   reviewRecord: McxRecordLifecyclePayload;
   /** Lift a restriction. Idempotent. */
   unrestrictRecord: McxRecordLifecyclePayload;
+  /** Watches one of this node's subjects until expiresAt (at most 90 days away), for the request's purpose and case. */
+  watchChild: McxWatch;
 };
 
 
@@ -1417,6 +1454,11 @@ export type MutationAmendEpisodeArgs = {
 
 export type MutationAmendLocationOfConcernArgs = {
   input: McxLocationOfConcernInput;
+};
+
+
+export type MutationCancelWatchArgs = {
+  id: Scalars['ID']['input'];
 };
 
 
@@ -1470,6 +1512,12 @@ export type MutationRekeySubjectArgs = {
 };
 
 
+export type MutationRenewWatchArgs = {
+  expiresAt: Scalars['DateTime']['input'];
+  id: Scalars['ID']['input'];
+};
+
+
 export type MutationRequestAssociateDetailsArgs = {
   id: Scalars['ID']['input'];
   owner: Scalars['String']['input'];
@@ -1502,6 +1550,12 @@ export type MutationReviewRecordArgs = {
 export type MutationUnrestrictRecordArgs = {
   id: Scalars['ID']['input'];
   kind: McxRecordKind;
+};
+
+
+export type MutationWatchChildArgs = {
+  expiresAt: Scalars['DateTime']['input'];
+  subjectRef: Scalars['String']['input'];
 };
 
 export type PublishEpisodePayload = {
@@ -1585,6 +1639,8 @@ export type Query = {
   peerHolders: McxPeerHoldersAnswer;
   /** Peer protocol only: this member's locations of concern near the points. */
   peerLocations: McxPeerLocations;
+  /** This node's watches: those running, or with ended: true also the expired and cancelled (read guard; audited). */
+  watches: Array<McxWatch>;
   /**
    * Who has seen this child: every successful read of this node's records of the children an identity
    * matches through linkage keys, here and by other forces. The lookup is itself audited. Auditors only.
@@ -1711,6 +1767,11 @@ export type QueryPeerHoldersArgs = {
 export type QueryPeerLocationsArgs = {
   concerns?: InputMaybe<Array<McxConcern>>;
   near: Array<McxNearInput>;
+};
+
+
+export type QueryWatchesArgs = {
+  ended?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
 

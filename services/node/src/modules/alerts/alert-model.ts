@@ -11,6 +11,14 @@ export const AlertErrorCode = {
   ALERT_BAD_SIGNATURE: 'ALERT_BAD_SIGNATURE',
   /** peerAlert: the message names another sender or another recipient than the token. */
   ALERT_WRONG_PARTY: 'ALERT_WRONG_PARTY',
+  /** watchChild, renewWatch: the expiry is not in the future, or more than 90 days away. */
+  WATCH_EXPIRY_OUT_OF_RANGE: 'WATCH_EXPIRY_OUT_OF_RANGE',
+  /** watchChild: this node holds no linkage keys for the subject, so no alert could ever find it. */
+  WATCH_SUBJECT_UNKNOWN: 'WATCH_SUBJECT_UNKNOWN',
+  /** renewWatch, cancelWatch: no watch with this id here. */
+  WATCH_NOT_FOUND: 'WATCH_NOT_FOUND',
+  /** renewWatch: the watch has expired or was cancelled; set a new one. */
+  WATCH_ENDED: 'WATCH_ENDED',
   /** An enqueue came back without a job id (pg-boss returns null for a queue that does not exist). */
   ALERT_NOT_ENQUEUED: 'ALERT_NOT_ENQUEUED',
 } as const;
@@ -70,6 +78,19 @@ export interface AlertBody {
   episode: AlertEpisode;
   holders: AlertHolder[];
   threshold?: AlertThreshold | null;
+  watch?: { id: string; purpose: string; caseRef: string } | null;
+}
+
+/** A watch as stored and as GraphQL returns it (McxWatch); times in ISO 8601. */
+export interface WatchModel {
+  id: string;
+  subjectRef: string;
+  purpose: string;
+  caseRef: string;
+  createdBy: string;
+  createdAt: string;
+  expiresAt: string;
+  cancelledAt: string | null;
 }
 
 /** One alert as GraphQL returns it (McxAlert). */

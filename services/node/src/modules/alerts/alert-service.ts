@@ -6,6 +6,7 @@
  */
 import type { Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
+import type { AlertMessage } from '@mcx/federation';
 import type { TrustManifestHolder } from '@mcx/signing';
 
 import type { MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
@@ -22,6 +23,8 @@ import { derivedId, readAlertMessage } from './alert-message.js';
 import { AlertErrorCode, type AlertModel } from './alert-model.js';
 import { reportedWithin } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
+import type { WatchService } from './watch-service.js';
+import type { WatchStore } from './watch-store.js';
 
 /** The most episodes one matched subject is counted over. */
 const MAX_COUNTED = 500;
@@ -35,6 +38,8 @@ export interface AlertServiceDeps {
   disclosure: Discloser;
   holder: TrustManifestHolder | null;
   now: () => Date;
+  watchStore: WatchStore;
+  watches: WatchService;
   /** Wakes the outbox relay after a commit (the relay also polls). */
   poke?: () => void;
 }
@@ -47,6 +52,11 @@ export interface PeerCallState {
 
 export class AlertService {
   constructor(private readonly deps: AlertServiceDeps) {}
+
+  /** Watches on this node's children (watchChild, renewWatch, cancelWatch, watches). */
+  get watches(): WatchService {
+    return this.deps.watches;
+  }
 
   /** Whether this node takes part in alerts: federated, and offering mcx.alert/1 in the manifest. */
   get enabled(): boolean {
@@ -152,8 +162,24 @@ export class AlertService {
       bytes: checked.bytes,
       signature: checked.signature,
     });
-    await this.auditPeer(read, peer, 'peerAlert', 'collection', [`alert/${m.id}`], null, firstDelivery ? null : 'REDELIVERY');
+    const watched = await this.raiseForWatches(m);
+    const ids = [`alert/${m.id}`, ...watched.map((id) => `alert/${id}`)];
+    await this.auditPeer(read, peer, 'peerAlert', 'collection', ids, null, firstDelivery ? null : 'REDELIVERY');
     return { id: m.id, firstDelivery };
+  }
+
+  /** The alert raised again for each running watch on the child, once each (by a derived id); their ids. */
+  private async raiseForWatches(m: AlertMessage): Promise<string[]> {
+    const running = await this.deps.watchStore.running(m.yourSubjectRefs, this.deps.now());
+    const ids: string[] = [];
+    for (const w of running) {
+      const id = derivedId('WATCH', m.id, w.id);
+      const watch = { id: w.id, purpose: w.purpose, caseRef: w.caseRef };
+      const body = { yourSubjectRefs: [w.subjectRef], episode: m.episode, holders: [], threshold: m.threshold, watch };
+      await this.deps.store.addInbox({ id, kind: 'WATCH', fromNode: m.from, body, bytes: null, signature: null });
+      ids.push(id);
+    }
+    return ids;
   }
 
   private async auditPeer(

@@ -19,6 +19,7 @@ const toAlert = (r: Row): AlertModel => {
     episode: body.episode,
     holders: body.holders ?? [],
     threshold: body.threshold ?? null,
+    watch: body.watch ?? null,
     receivedAt: new Date(r.received_at as string).toISOString(),
     acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at as string).toISOString() : null,
     acknowledgedBy: (r.acknowledged_by as string | null) ?? null,

@@ -12,6 +12,8 @@ import { AlertDispatchService } from './alert-dispatch-service.js';
 import { AlertService } from './alert-service.js';
 import { AlertStore } from './alert-store.js';
 import { AlertWorker } from './alert-worker.js';
+import { WatchService } from './watch-service.js';
+import { WatchStore } from './watch-store.js';
 
 export interface AlertParts {
   records: RecordService;
@@ -37,6 +39,9 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
   const store = new AlertStore(deps.db.db);
   const holder = deps.trust?.holder ?? null;
   let worker: AlertWorker | null = null;
+  const now = deps.now ?? (() => new Date());
+  const watchStore = new WatchStore(deps.db.db);
+  const watches = new WatchService({ forceCode: config.forceCode, watches: watchStore, alerts: store, audit: parts.audit, now });
   const service = new AlertService({
     forceCode: config.forceCode,
     store,
@@ -45,7 +50,9 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
     subjects: parts.subjects,
     disclosure: parts.disclosure,
     holder,
-    now: deps.now ?? (() => new Date()),
+    now,
+    watchStore,
+    watches,
     poke: () => worker?.poke(),
   });
   if (holder && parts.federation && deps.databaseUrl && service.enabled) {

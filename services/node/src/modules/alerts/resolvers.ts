@@ -10,6 +10,7 @@ import type { Context } from '../../context.js';
 import { BadUserInputError, NotFoundError, toGraphQLError } from '../../errors.js';
 import { checkKeys } from '../../federation/resolvers.js';
 import { AlertErrorCode } from './alert-model.js';
+import { checkExpiry, checkSubjectRef, type WatchCheck } from './watch-spec.js';
 
 const MAX_PAGE = 200;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[1-8][0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/i;
@@ -18,7 +19,8 @@ const MAX_BYTES = 16 * 1024;
 
 /** An alert error as the caller sees it: not found, or a refused message, by its code. */
 function alertError(err: unknown): never {
-  if (err instanceof McxError && err.code === AlertErrorCode.ALERT_NOT_FOUND) throw new NotFoundError(err.message, { reason: err.code });
+  if (err instanceof McxError && (err.code === AlertErrorCode.ALERT_NOT_FOUND || err.code === AlertErrorCode.WATCH_NOT_FOUND))
+    throw new NotFoundError(err.message, { reason: err.code });
   if (err instanceof McxError && (Object.values(AlertErrorCode) as string[]).includes(err.code))
     throw new BadUserInputError(err.message, { reason: err.code });
   return toGraphQLError(err);
@@ -58,7 +60,38 @@ const peerAlert: NonNullable<MutationResolvers['peerAlert']> = async (_, { alert
   return ctx.services.alerts.receive(read, { bytes: alert.bytes, signature: alert.signature }, peerCall(ctx)).catch(alertError);
 };
 
+/** A refused watch input, by its code (never echoing the value). */
+function checked<T>(c: WatchCheck<T>, field: string): T {
+  if ('refused' in c) throw new BadUserInputError(c.message, { field, reason: c.refused });
+  return c.ok;
+}
+
+const watches: NonNullable<QueryResolvers['watches']> = async (_, { ended }, ctx) => {
+  const read = await ctx.access.requireRead('watches');
+  return ctx.services.alerts.watches.list(read, ended ?? false).catch(alertError);
+};
+
+const watchChild: NonNullable<MutationResolvers['watchChild']> = async (_, { subjectRef, expiresAt }, ctx) => {
+  const read = await ctx.access.requireRead('watchChild');
+  const ref = checked(checkSubjectRef(subjectRef), 'subjectRef');
+  const until = checked(checkExpiry(expiresAt, new Date()), 'expiresAt');
+  return ctx.services.alerts.watches.watch(read, ref, until).catch(alertError);
+};
+
+const renewWatch: NonNullable<MutationResolvers['renewWatch']> = async (_, { id, expiresAt }, ctx) => {
+  const read = await ctx.access.requireRead('renewWatch');
+  if (!UUID.test(id)) throw new BadUserInputError('id must be a watch id', { field: 'id', reason: 'INVALID_ID' });
+  const until = checked(checkExpiry(expiresAt, new Date()), 'expiresAt');
+  return ctx.services.alerts.watches.renew(read, id, until).catch(alertError);
+};
+
+const cancelWatch: NonNullable<MutationResolvers['cancelWatch']> = async (_, { id }, ctx) => {
+  const read = await ctx.access.requireRead('cancelWatch');
+  if (!UUID.test(id)) throw new BadUserInputError('id must be a watch id', { field: 'id', reason: 'INVALID_ID' });
+  return ctx.services.alerts.watches.cancel(read, id).catch(alertError);
+};
+
 export const resolvers = {
-  Query: { alerts, peerHolders },
-  Mutation: { acknowledgeAlert, peerAlert },
+  Query: { alerts, peerHolders, watches },
+  Mutation: { acknowledgeAlert, peerAlert, watchChild, renewWatch, cancelWatch },
 } satisfies Resolvers;

@@ -1,0 +1,118 @@
+/**
+ * Watches: set, renewed, listed and cancelled by a reader of this node, for the request's purpose
+ * and case, each audited (setting and renewing as consultations of the child, so they count in
+ * the fishing alerts; cancelling as an alteration). Alerts about a watched child are raised
+ * again as WATCH alerts (AlertService.receive).
+ */
+import { randomUUID } from 'node:crypto';
+
+import { McxError } from '@mcx/errors';
+
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { auditConsultation, committed } from '../audit/read-audit.js';
+import { AlertErrorCode, type WatchModel } from './alert-model.js';
+import type { AlertStore } from './alert-store.js';
+import type { WatchStore } from './watch-store.js';
+
+export interface WatchServiceDeps {
+  forceCode: string;
+  watches: WatchStore;
+  alerts: AlertStore;
+  audit: AuditService;
+  now: () => Date;
+}
+
+const subjectKey = (force: string, ref: string) => `subject/${force}/${ref}`;
+
+export class WatchService {
+  constructor(private readonly deps: WatchServiceDeps) {}
+
+  async watch(read: AuthorisedRead, subjectRef: string, expiresAt: string): Promise<WatchModel> {
+    const { forceCode, alerts, watches } = this.deps;
+    const key = subjectKey(forceCode, subjectRef);
+    if ((await alerts.strongKeys(forceCode, subjectRef)).length === 0) {
+      throw await this.refuse(
+        read,
+        'watchChild',
+        key,
+        AlertErrorCode.WATCH_SUBJECT_UNKNOWN,
+        'this node holds no linkage keys for that subject',
+      );
+    }
+    const id = randomUUID();
+    await auditConsultation(this.deps.audit, read, 'watchChild', [key], [key, `watch/${id}`], null);
+    return watches.add(
+      { id, subjectRef, purpose: read.purpose, caseRef: read.caseRef, createdBy: read.viewer.subject, expiresAt },
+      this.deps.now(),
+    );
+  }
+
+  async renew(read: AuthorisedRead, id: string, expiresAt: string): Promise<WatchModel> {
+    const { watches } = this.deps;
+    const before = await watches.get(id);
+    if (!before) throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
+    const renewed = await watches.renew(id, expiresAt, this.deps.now());
+    if (!renewed)
+      throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_ENDED, 'this watch has ended: set a new one');
+    await auditConsultation(
+      this.deps.audit,
+      read,
+      'renewWatch',
+      [`watch/${id}`],
+      [subjectKey(this.deps.forceCode, before.subjectRef), `watch/${id}`],
+      null,
+    );
+    return renewed;
+  }
+
+  async cancel(read: AuthorisedRead, id: string): Promise<WatchModel> {
+    const cancelled = await this.deps.watches.cancel(id, this.deps.now());
+    await committed(() =>
+      this.deps.audit.record({
+        action: 'alteration',
+        viewer: read.viewer,
+        purpose: read.purpose,
+        caseRef: read.caseRef,
+        operation: 'cancelWatch',
+        queryIds: [`watch/${id}`],
+        recordIds: cancelled ? [`watch/${id}`] : [],
+        outcome: cancelled ? 'success' : 'error',
+        reason: cancelled ? null : AlertErrorCode.WATCH_NOT_FOUND,
+      }),
+    );
+    if (!cancelled) throw new McxError(AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
+    return cancelled;
+  }
+
+  async list(read: AuthorisedRead, ended: boolean): Promise<WatchModel[]> {
+    const found = await this.deps.watches.list(ended, this.deps.now());
+    await auditConsultation(
+      this.deps.audit,
+      read,
+      'watches',
+      [],
+      found.map((w) => `watch/${w.id}`),
+      null,
+    );
+    return found;
+  }
+
+  /** A refused request is audited as refused, with its code, before the error goes back. */
+  private async refuse(read: AuthorisedRead, operation: string, asked: string, code: AlertErrorCode, message: string): Promise<McxError> {
+    await committed(() =>
+      this.deps.audit.record({
+        action: 'consultation',
+        viewer: read.viewer,
+        purpose: read.purpose,
+        caseRef: read.caseRef,
+        operation,
+        queryIds: [asked],
+        recordIds: [],
+        outcome: 'refused',
+        reason: code,
+      }),
+    );
+    return new McxError(code, message);
+  }
+}
