@@ -182,11 +182,11 @@ describe('declared error codes', () => {
       "packages/errors/src/declared-codes-probe.ts:11: new McxError(`PROBE_${reason}`): the code's type `PROBE_${string}` is not a declared code union",
       `packages/errors/src/declared-codes-probe.ts:17: new GraphQLError('PROBE_GRAPHQL_CODE'): PROBE_GRAPHQL_CODE is not in a declared ErrorCode object`,
     ]);
-   }, 60_000);
+  }, 60_000);
 
   it('every coded error thrown in the scanned directories carries a declared code', () => {
     const { checked, problems } = checkCodes(program, files, declared);
     expect(checked).toBeGreaterThan(80);
     expect(problems).toEqual([]);
-   }, 60_000);
+  }, 60_000);
 });
