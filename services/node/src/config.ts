@@ -109,6 +109,7 @@ export const EnvSchema = z
     MCX_REPEAT_THRESHOLD_COUNT: int(3, 1, 100),
     MCX_REPEAT_THRESHOLD_DAYS: int(90, 1, 3650),
     MCX_HISTORY_NEAR_METRES: int(500, 1, 50000),
+    MCX_ALERT_WEBHOOK_URL: z.url().optional(),
     MCX_CONSOLE_DIR: z.string().optional(),
     MCX_CONSOLE_OIDC_FILE: z.string().optional(),
     MCX_CONSOLE_IDLE_SECONDS: int(900, 5, 28800),
@@ -227,6 +228,8 @@ export interface Config {
   };
   /** The child's history: the repeat threshold (count in days) and how near a location of concern must be to a destination. */
   history: { repeat: { count: number; days: number }; nearMetres: number };
+  /** Alerts: the force system's webhook each inbox alert is POSTed to (signed, with an Idempotency-Key); null: none. */
+  alerts: { webhookUrl: string | null };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
   telemetry: { exporter: 'none' | 'otlp'; otlpEndpoint: string | null };
   /** The web console: its built files (null: services/console/dist), its OIDC clients per issuer, idle sign-out. */
@@ -344,6 +347,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
       requireHttps: e.MCX_ENV === 'production' && !e.MCX_PEER_ALLOW_HTTP,
     },
     history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
+    alerts: { webhookUrl: e.MCX_ALERT_WEBHOOK_URL ?? null },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
     console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },
   };

@@ -29,6 +29,7 @@ export const ALERT_QUEUES = {
   crossMatch: 'mcx-alert-crossmatch',
   deliver: 'mcx-alert-deliver',
   dead: 'mcx-alert-dead',
+  webhook: 'mcx-alert-webhook',
 } as const;
 
 /**

@@ -144,4 +144,22 @@ export class AlertStore {
     )) as unknown as Row[];
     return rows[0] ? toAlert(rows[0]) : null;
   }
+
+  /** Inbox alerts not yet handed to the webhook queue, in event order. */
+  async pendingWebhooks(limit: number): Promise<string[]> {
+    const rows = (await this.db.execute(
+      sql`select id from alert_inbox where webhook_enqueued_at is null order by event_number limit ${limit}`,
+    )) as unknown as Row[];
+    return rows.map((r) => String(r.id));
+  }
+
+  async inboxAlert(id: string): Promise<AlertModel | null> {
+    const rows = (await this.db.execute(sql`select * from alert_inbox where id = ${id}`)) as unknown as Row[];
+    return rows[0] ? toAlert(rows[0]) : null;
+  }
+
+  async webhookState(id: string, state: 'enqueued' | 'delivered' | 'dead'): Promise<void> {
+    const column = { enqueued: sql`webhook_enqueued_at`, delivered: sql`webhook_delivered_at`, dead: sql`webhook_dead_at` }[state];
+    await this.db.execute(sql`update alert_inbox set ${column} = coalesce(${column}, now()) where id = ${id}`);
+  }
 }

@@ -11,6 +11,7 @@ import type { SubjectService } from '../subject/subject-service.js';
 import { AlertDispatchService } from './alert-dispatch-service.js';
 import { AlertService } from './alert-service.js';
 import { AlertStore } from './alert-store.js';
+import { AlertWebhook } from './alert-webhook.js';
 import { AlertWorker } from './alert-worker.js';
 import { WatchService } from './watch-service.js';
 import { WatchStore } from './watch-store.js';
@@ -25,7 +26,7 @@ export interface AlertParts {
 
 /** What alerts need of the node's own dependencies (services.ts AppDeps). */
 export interface AlertNodeDeps {
-  config: { forceCode: string; history: { repeat: { count: number; days: number } } };
+  config: { forceCode: string; history: { repeat: { count: number; days: number } }; alerts: { webhookUrl: string | null } };
   logger: Logger;
   db: { db: Database };
   trust?: Trust | null;
@@ -68,7 +69,9 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
       repeat,
       now: deps.now ?? (() => new Date()),
     });
-    worker = new AlertWorker({ databaseUrl: deps.databaseUrl, store, dispatch, logger });
+    const url = config.alerts.webhookUrl;
+    const webhook = url ? new AlertWebhook({ url, forceCode: config.forceCode, sign: (view) => parts.disclosure.sign(view) }) : null;
+    worker = new AlertWorker({ databaseUrl: deps.databaseUrl, store, dispatch, logger, webhook });
   }
   return { service, worker };
 }

@@ -15,6 +15,7 @@ import type { Logger } from '@mcx/logger';
 import { RetryLater, type AlertDispatchService } from './alert-dispatch-service.js';
 import { ALERT_QUEUES, AlertErrorCode } from './alert-model.js';
 import type { AlertStore } from './alert-store.js';
+import type { AlertWebhook } from './alert-webhook.js';
 
 const RELAY_MS = 1_000;
 const POLL_SECONDS = 0.5;
@@ -25,6 +26,8 @@ export interface AlertWorkerDeps {
   store: AlertStore;
   dispatch: AlertDispatchService;
   logger: Logger;
+  /** The force system's webhook; null: none configured. */
+  webhook: AlertWebhook | null;
 }
 
 type Job<T> = { id: string; data: T };
@@ -45,8 +48,10 @@ export class AlertWorker {
     const opts = { batchSize: 1, pollingIntervalSeconds: POLL_SECONDS };
     await boss.work<{ outboxId: string }>(ALERT_QUEUES.crossMatch, opts, ([job]) => this.crossMatch(job!));
     await boss.work<{ deliveryId: string }>(ALERT_QUEUES.deliver, opts, ([job]) => this.deliver(job!));
-    await boss.work<{ deliveryId?: string }>(ALERT_QUEUES.dead, opts, async ([job]) => {
+    if (this.deps.webhook) await boss.work<{ alertId: string }>(ALERT_QUEUES.webhook, opts, ([job]) => this.webhook(job!));
+    await boss.work<{ deliveryId?: string; alertId?: string }>(ALERT_QUEUES.dead, opts, async ([job]) => {
       if (job?.data.deliveryId) await this.deps.dispatch.dead(job.data.deliveryId);
+      if (job?.data.alertId) await this.deps.store.webhookState(job.data.alertId, 'dead');
       this.deps.logger.warn({ queue: ALERT_QUEUES.dead, job: job?.id }, 'alert job dead-lettered');
     });
     this.timer = setInterval(() => this.poke(), RELAY_MS);
@@ -86,6 +91,11 @@ export class AlertWorker {
       const jobId = await this.enqueue(ALERT_QUEUES.crossMatch, { outboxId: row.id }, row.id);
       await this.deps.store.markEnqueued(row.id, jobId);
     }
+    if (!this.deps.webhook) return;
+    for (const id of await this.deps.store.pendingWebhooks(100)) {
+      await this.enqueue(ALERT_QUEUES.webhook, { alertId: id }, id);
+      await this.deps.store.webhookState(id, 'enqueued');
+    }
   }
 
   /** Enqueues with a fixed job id; an id already queued counts as enqueued; anything else without an id is an error. */
@@ -102,6 +112,13 @@ export class AlertWorker {
     const { deliveries, retry } = await this.deps.dispatch.crossMatch(job.data.outboxId);
     for (const id of deliveries) await this.enqueue(ALERT_QUEUES.deliver, { deliveryId: id }, id);
     if (retry) throw new RetryLater(retry);
+  }
+
+  private async webhook(job: Job<{ alertId: string }>): Promise<void> {
+    const alert = await this.deps.store.inboxAlert(job.data.alertId);
+    if (!alert) return;
+    await this.deps.webhook!.send(alert);
+    await this.deps.store.webhookState(alert.id, 'delivered');
   }
 
   private async deliver(job: Job<{ deliveryId: string }>): Promise<void> {

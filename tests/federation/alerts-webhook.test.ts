@@ -1,0 +1,101 @@
+/**
+ * The signed webhook to a force's own system, on real nodes: WMP's inbox alert is POSTed to a
+ * receiver that refuses twice and then takes it. Every attempt carries the same Idempotency-Key
+ * (the alert id) and a signature that verifies with WMP's record key; after the receiver takes
+ * it, nothing more is sent.
+ */
+import { createServer, type Server } from 'node:http';
+
+import { gql } from 'graphql-tag';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PEER_OPERATIONS } from '@mcx/federation';
+import { syntheticChildren } from '@mcx/linkage';
+import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
+
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { startFederation, type TestFederation } from '../testkit/federation.js';
+import type { TestNode } from '../testkit/node.js';
+
+const PUBLISH_SUBJECT = gql`
+  mutation P($input: McxSubjectInput!) {
+    publishSubject(input: $input) {
+      errors {
+        field
+      }
+    }
+  }
+`;
+const [child] = syntheticChildren(1, { seed: 545454, referenceDate: '2026-11-22', nhsShare: 0 });
+const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
+const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
+const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+
+type Call = { key: string | undefined; signature: string | undefined; node: string | undefined; body: string; status: number };
+const calls: Call[] = [];
+let receiver: Server;
+let fed: TestFederation;
+let nodes: Record<'GMP' | 'WMP', TestNode>;
+let close: () => Promise<void>;
+
+beforeAll(async () => {
+  receiver = createServer((req, res) => {
+    let body = '';
+    req.on('data', (d: Buffer) => (body += d.toString()));
+    req.on('end', () => {
+      // Refuses the first two attempts, then takes the alert.
+      const status = calls.length < 2 ? 503 : 200;
+      calls.push({
+        key: req.headers['idempotency-key'] as string | undefined,
+        signature: req.headers['x-mcx-signature'] as string | undefined,
+        node: req.headers['x-mcx-node'] as string | undefined,
+        body,
+        status,
+      });
+      res.writeHead(status).end();
+    });
+  });
+  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', r));
+  const { port } = receiver.address() as { port: number };
+  ({ fed, nodes, close } = await startFederation(['GMP', 'WMP'] as const, {
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+    node: (m) => (m === 'WMP' ? { env: { MCX_ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/mcx-alerts` } } : {}),
+  }));
+  for (const [force, ref] of [
+    ['GMP', 'GMP-SUBJ-6'],
+    ['WMP', 'WMP-SUBJ-6'],
+  ] as const) {
+    const r = (await nodes[force].client.request(PUBLISH_SUBJECT, { input: { subjectRef: ref, reviewAt, identity } })) as {
+      publishSubject: { errors: unknown[] };
+    };
+    expect(r.publishSubject.errors).toEqual([]);
+  }
+}, 180_000);
+
+afterAll(async () => {
+  await close?.();
+  await new Promise((r) => receiver?.close(r));
+});
+
+describe('the signed alert webhook', () => {
+  it('retries with the same Idempotency-Key and a valid signature until taken, then stops', async () => {
+    const input = episodeInput({ subjectRef: 'GMP-SUBJ-6', status: 'OPEN', foundAt: null, foundPlace: null, foundBy: null });
+    expect((await publishEpisode(nodes.GMP.client, input)).errors).toEqual([]);
+    const end = Date.now() + 60_000;
+    while (!calls.some((c) => c.status === 200) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    await new Promise((r) => setTimeout(r, 3_000));
+    expect(calls.map((c) => c.status)).toEqual([503, 503, 200]);
+    const alert = JSON.parse(calls[0]!.body) as { id: string; kind: string; fromNode: string; episode: { id: string }; node: string };
+    expect(alert).toMatchObject({ kind: 'CROSS_MATCH', fromNode: 'GMP', node: 'WMP', episode: { id: input.id } });
+    const resolver = keyResolverFromKeys([fed.keys.WMP!.record]);
+    for (const c of calls) {
+      expect(c.key).toBe(alert.id);
+      expect(c.node).toBe('WMP');
+      expect(c.body).toBe(calls[0]!.body);
+      expect(verifyRecord(c.body, c.signature!, resolver).valid).toBe(true);
+      for (const n of [child!.forename!, child!.surname!, child!.dob!]) expect(c.body).not.toContain(n);
+    }
+    // A body changed in transit does not verify.
+    expect(verifyRecord(calls[0]!.body.replace('CROSS_MATCH', 'WATCH'), calls[0]!.signature!, resolver).valid).toBe(false);
+  }, 90_000);
+});
