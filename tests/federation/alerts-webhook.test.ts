@@ -7,8 +7,11 @@
 import { createServer, type Server } from 'node:http';
 
 import { gql } from 'graphql-tag';
+import PgBoss from 'pg-boss';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { nodeLoginUrl } from '@mcx/db/testing';
 import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren } from '@mcx/linkage';
 import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
@@ -98,4 +101,66 @@ describe('the signed alert webhook', () => {
     // A body changed in transit does not verify.
     expect(verifyRecord(calls[0]!.body.replace('CROSS_MATCH', 'WATCH'), calls[0]!.signature!, resolver).valid).toBe(false);
   }, 90_000);
+
+  it('a message given up after its retries is a dead letter, shown to operators only', async () => {
+    const DELIVERY = gql`
+      query D {
+        alertDelivery {
+          outboxDepth
+          pendingDeliveries
+          webhookDeadLetters
+          deadLetters {
+            id
+            recipient
+            attempts
+            lastError
+            deadAt
+          }
+        }
+      }
+    `;
+    // A pending message to WMP, as the cross-match writes one (the owner's SQL stands in for a run whose retries ran out).
+    const outboxId = '11111111-1111-4111-8111-111111111111';
+    const deliveryId = '22222222-2222-4222-8222-222222222222';
+    const sql = postgres(nodes.GMP.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      await sql`insert into alert_outbox (id, kind, payload, enqueued_at) values (${outboxId}, 'CROSS_MATCH', '{}'::jsonb, now())`;
+      await sql`insert into alert_deliveries (id, outbox_id, recipient, signed_bytes, signature, attempts, last_error)
+                values (${deliveryId}, ${outboxId}, 'WMP', '{}', 'x', 17, 'UNAVAILABLE:CONNECTION_REFUSED')`;
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
+    // pg-boss moves a job past its retry limit to the dead-letter queue: the same, sent as the node's login.
+    const boss = new PgBoss({
+      connectionString: await nodeLoginUrl(nodes.GMP.databaseUrl),
+      migrate: false,
+      schedule: false,
+      supervise: false,
+      max: 1,
+    });
+    boss.on('error', () => undefined);
+    await boss.start();
+    try {
+      expect(await boss.send('mcx-alert-dead', { deliveryId })).toMatch(/^[0-9a-f-]{36}$/);
+    } finally {
+      await boss.stop({ graceful: false, wait: true });
+    }
+    const operator = await nodes.GMP.as({ roles: ['operator'] });
+    type Status = { deadLetters: { id: string; recipient: string; attempts: number; lastError: string | null; deadAt: string | null }[] };
+    let status: Status = { deadLetters: [] };
+    const end = Date.now() + 10_000;
+    while (Date.now() < end) {
+      status = ((await operator.request(DELIVERY, {})) as { alertDelivery: Status }).alertDelivery;
+      if (status.deadLetters.length > 0) break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    expect(status.deadLetters).toEqual([
+      { id: deliveryId, recipient: 'WMP', attempts: 17, lastError: 'UNAVAILABLE:CONNECTION_REFUSED', deadAt: expect.any(String) },
+    ]);
+    const investigator = await nodes.GMP.as({
+      roles: ['investigator'],
+      headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': 'GMP-26-1001' },
+    });
+    await expect(investigator.request(DELIVERY, {})).rejects.toThrow(/operator\.admin|FORBIDDEN/);
+  });
 });

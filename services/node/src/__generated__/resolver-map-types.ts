@@ -118,6 +118,8 @@ export type ResolversTypes = ResolversObject<{
   McxAlert: ResolverTypeWrapper<Types.McxAlert>;
   Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
+  McxAlertDeadLetter: ResolverTypeWrapper<Types.McxAlertDeadLetter>;
+  McxAlertDeliveryStatus: ResolverTypeWrapper<Types.McxAlertDeliveryStatus>;
   McxAlertEpisode: ResolverTypeWrapper<Types.McxAlertEpisode>;
   McxAlertHolder: ResolverTypeWrapper<Types.McxAlertHolder>;
   McxAlertKind: Types.McxAlertKind;
@@ -262,6 +264,8 @@ export type ResolversParentTypes = ResolversObject<{
   McxAlert: Types.McxAlert;
   Int: Types.Scalars['Int']['output'];
   ID: Types.Scalars['ID']['output'];
+  McxAlertDeadLetter: Types.McxAlertDeadLetter;
+  McxAlertDeliveryStatus: Types.McxAlertDeliveryStatus;
   McxAlertEpisode: Types.McxAlertEpisode;
   McxAlertHolder: Types.McxAlertHolder;
   McxAlertPage: Types.McxAlertPage;
@@ -403,6 +407,21 @@ export type McxAlertResolvers<ContextType = Context, ParentType extends Resolver
   threshold?: Resolver<Types.Maybe<ResolversTypes['McxAlertThreshold']>, ParentType, ContextType>;
   watch?: Resolver<Types.Maybe<ResolversTypes['McxAlertWatch']>, ParentType, ContextType>;
   yourSubjectRefs?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type McxAlertDeadLetterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertDeadLetter'] = ResolversParentTypes['McxAlertDeadLetter']> = ResolversObject<{
+  attempts?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  deadAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lastError?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  recipient?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxAlertDeliveryStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertDeliveryStatus'] = ResolversParentTypes['McxAlertDeliveryStatus']> = ResolversObject<{
+  deadLetters?: Resolver<Array<ResolversTypes['McxAlertDeadLetter']>, ParentType, ContextType>;
+  outboxDepth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pendingDeliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  webhookDeadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
 export type McxAlertEpisodeResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertEpisode'] = ResolversParentTypes['McxAlertEpisode']> = ResolversObject<{
@@ -1057,6 +1076,7 @@ export type PublishEpisodesPayloadResolvers<ContextType = Context, ParentType ex
 }>;
 
 export type QueryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = ResolversObject<{
+  alertDelivery?: Resolver<ResolversTypes['McxAlertDeliveryStatus'], ParentType, ContextType>;
   alerts?: Resolver<ResolversTypes['McxAlertPage'], ParentType, ContextType, Partial<Types.QueryAlertsArgs>>;
   associatePointer?: Resolver<Types.Maybe<ResolversTypes['McxAssociatePointer']>, ParentType, ContextType, RequireFields<Types.QueryAssociatePointerArgs, 'id' | 'owner'>>;
   auditAlerts?: Resolver<Array<ResolversTypes['McxAuditAlert']>, ParentType, ContextType, RequireFields<Types.QueryAuditAlertsArgs, 'from' | 'perActorThreshold' | 'to'>>;
@@ -1099,6 +1119,8 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   McxAlert?: McxAlertResolvers<ContextType>;
+  McxAlertDeadLetter?: McxAlertDeadLetterResolvers<ContextType>;
+  McxAlertDeliveryStatus?: McxAlertDeliveryStatusResolvers<ContextType>;
   McxAlertEpisode?: McxAlertEpisodeResolvers<ContextType>;
   McxAlertHolder?: McxAlertHolderResolvers<ContextType>;
   McxAlertPage?: McxAlertPageResolvers<ContextType>;

@@ -52,6 +52,29 @@ export type McxAlert = {
   yourSubjectRefs: Array<Scalars['String']['output']>;
 };
 
+export type McxAlertDeadLetter = {
+  __typename?: 'McxAlertDeadLetter';
+  attempts: Scalars['Int']['output'];
+  deadAt?: Maybe<Scalars['DateTime']['output']>;
+  id: Scalars['ID']['output'];
+  /** The last failure, as a member status and reason code. */
+  lastError?: Maybe<Scalars['String']['output']>;
+  recipient: Scalars['String']['output'];
+};
+
+/** For operators: where alert delivery stands. Ids, members and counts only. */
+export type McxAlertDeliveryStatus = {
+  __typename?: 'McxAlertDeliveryStatus';
+  /** Messages to members given up after their retries (more than 24 hours), newest first. */
+  deadLetters: Array<McxAlertDeadLetter>;
+  /** Outbox rows committed but not yet handed to the queue. */
+  outboxDepth: Scalars['Int']['output'];
+  /** Signed messages to members not yet taken. */
+  pendingDeliveries: Scalars['Int']['output'];
+  /** Inbox alerts the force's webhook never took. */
+  webhookDeadLetters: Scalars['Int']['output'];
+};
+
 /** An open episode as an alert points to it: its owner, the owner's reference and 24/7 contact, and the risk grade. */
 export type McxAlertEpisode = {
   __typename?: 'McxAlertEpisode';
@@ -1574,6 +1597,8 @@ export type PublishEpisodesPayload = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Operators only. */
+  alertDelivery: McxAlertDeliveryStatus;
   /** This node's alerts after an event number, oldest first (read guard; audited). */
   alerts: McxAlertPage;
   /** An associate held here, as the pointer another force would get. Purpose and case reference as for every read. */

@@ -99,6 +99,11 @@ export class AlertService {
     return { nodes: page.nodes, lastEventNumber: page.last };
   }
 
+  /** For operators: the outbox depth, the deliveries pending and the dead letters (ids, members and counts only). */
+  deliveryStatus() {
+    return this.deps.store.deliveryStatus(100);
+  }
+
   /** Marks an alert seen; audited as an alteration of the inbox. */
   async acknowledge(viewer: Viewer, id: string): Promise<AlertModel> {
     const alert = await this.deps.store.acknowledge(id, viewer.subject);

@@ -162,4 +162,28 @@ export class AlertStore {
     const column = { enqueued: sql`webhook_enqueued_at`, delivered: sql`webhook_delivered_at`, dead: sql`webhook_dead_at` }[state];
     await this.db.execute(sql`update alert_inbox set ${column} = coalesce(${column}, now()) where id = ${id}`);
   }
+
+  /** Where delivery stands, for operators: counts, and the dead letters newest first. */
+  async deliveryStatus(limit: number) {
+    const [c] = (await this.db.execute(
+      sql`select (select count(*)::int from alert_outbox where enqueued_at is null) as outbox,
+                 (select count(*)::int from alert_deliveries where state = 'pending') as pending,
+                 (select count(*)::int from alert_inbox where webhook_dead_at is not null) as webhook_dead`,
+    )) as unknown as Row[];
+    const dead = (await this.db.execute(
+      sql`select id, recipient, attempts, last_error, dead_at from alert_deliveries where state = 'dead' order by dead_at desc limit ${limit}`,
+    )) as unknown as Row[];
+    return {
+      outboxDepth: Number(c?.outbox ?? 0),
+      pendingDeliveries: Number(c?.pending ?? 0),
+      webhookDeadLetters: Number(c?.webhook_dead ?? 0),
+      deadLetters: dead.map((r) => ({
+        id: String(r.id),
+        recipient: String(r.recipient),
+        attempts: Number(r.attempts),
+        lastError: (r.last_error as string | null) ?? null,
+        deadAt: r.dead_at ? new Date(r.dead_at as string).toISOString() : null,
+      })),
+    };
+  }
 }

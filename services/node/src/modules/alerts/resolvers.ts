@@ -91,7 +91,12 @@ const cancelWatch: NonNullable<MutationResolvers['cancelWatch']> = async (_, { i
   return ctx.services.alerts.watches.cancel(read, id).catch(alertError);
 };
 
+const alertDelivery: NonNullable<QueryResolvers['alertDelivery']> = async (_, __, ctx) => {
+  await ctx.access.require('operator.admin', 'alertDelivery');
+  return ctx.services.alerts.deliveryStatus();
+};
+
 export const resolvers = {
-  Query: { alerts, peerHolders, watches },
+  Query: { alerts, peerHolders, watches, alertDelivery },
   Mutation: { acknowledgeAlert, peerAlert, watchChild, renewWatch, cancelWatch },
 } satisfies Resolvers;
