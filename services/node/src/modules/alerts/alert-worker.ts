@@ -19,6 +19,8 @@ import type { AlertWebhook } from './alert-webhook.js';
 
 const RELAY_MS = 1_000;
 const POLL_SECONDS = 0.5;
+/** Jobs taken per fetch, run side by side: pg-boss waits out its polling interval after each fetch. */
+const BATCH = 16;
 
 export interface AlertWorkerDeps {
   /** The node's login: pg-boss keeps its own small pool. */
@@ -45,18 +47,32 @@ export class AlertWorker {
     boss.on('error', (err: unknown) => this.deps.logger.error({ err }, 'alert queue error'));
     await boss.start();
     this.boss = boss;
-    const opts = { batchSize: 1, pollingIntervalSeconds: POLL_SECONDS };
-    await boss.work<{ outboxId: string }>(ALERT_QUEUES.crossMatch, opts, ([job]) => this.crossMatch(job!));
-    await boss.work<{ deliveryId: string }>(ALERT_QUEUES.deliver, opts, ([job]) => this.deliver(job!));
-    if (this.deps.webhook) await boss.work<{ alertId: string }>(ALERT_QUEUES.webhook, opts, ([job]) => this.webhook(job!));
-    await boss.work<{ deliveryId?: string; alertId?: string }>(ALERT_QUEUES.dead, opts, async ([job]) => {
-      if (job?.data.deliveryId) await this.deps.dispatch.dead(job.data.deliveryId);
-      if (job?.data.alertId) await this.deps.store.webhookState(job.data.alertId, 'dead');
-      this.deps.logger.warn({ queue: ALERT_QUEUES.dead, job: job?.id }, 'alert job dead-lettered');
+    await this.work<{ outboxId: string }>(boss, ALERT_QUEUES.crossMatch, (job) => this.crossMatch(job));
+    await this.work<{ deliveryId: string }>(boss, ALERT_QUEUES.deliver, (job) => this.deliver(job));
+    if (this.deps.webhook) await this.work<{ alertId: string }>(boss, ALERT_QUEUES.webhook, (job) => this.webhook(job));
+    await this.work<{ deliveryId?: string; alertId?: string }>(boss, ALERT_QUEUES.dead, async (job) => {
+      if (job.data.deliveryId) await this.deps.dispatch.dead(job.data.deliveryId);
+      if (job.data.alertId) await this.deps.store.webhookState(job.data.alertId, 'dead');
+      this.deps.logger.warn({ queue: ALERT_QUEUES.dead, job: job.id }, 'alert job dead-lettered');
     });
     this.timer = setInterval(() => this.poke(), RELAY_MS);
     this.timer.unref();
     this.poke();
+  }
+
+  /**
+   * Runs up to BATCH jobs of a queue side by side. A job that throws is failed on its own (the
+   * queue retries it with backoff); pg-boss completes the rest, and only jobs still active.
+   */
+  private async work<T extends object>(boss: PgBoss, queue: string, run: (job: Job<T>) => Promise<void>): Promise<void> {
+    await boss.work<T>(queue, { batchSize: BATCH, pollingIntervalSeconds: POLL_SECONDS }, async (jobs) => {
+      const results = await Promise.allSettled(jobs.map((job) => run(job)));
+      for (const [i, r] of results.entries()) {
+        if (r.status === 'fulfilled') continue;
+        const reason = r.reason instanceof Error ? r.reason.message : 'failed';
+        await boss.fail(queue, jobs[i]!.id, { message: reason.slice(0, 200) });
+      }
+    });
   }
 
   async stop(): Promise<void> {
