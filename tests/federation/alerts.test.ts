@@ -11,6 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren } from '@mcx/linkage';
+import { initTelemetry } from '@mcx/telemetry';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { startFederation, type TestFederation } from '../testkit/federation.js';
@@ -83,6 +84,9 @@ const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
 const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
 const REF: Record<Force, string> = { GMP: 'GMP-SUBJ-3', WMP: 'WMP-SUBJ-1', MPS: 'MPS-SUBJ-7' };
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+
+// Every span any node makes in this file is kept, to be searched like the logs.
+const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
 
 let fed: TestFederation;
 let nodes: Record<Force, TestNode>;
@@ -212,13 +216,19 @@ describe('cross-match on an OPEN episode', () => {
     await expect(investigator.request(ACK, { id: '00000000-0000-4000-8000-000000000000' })).rejects.toThrow(/ALERT_NOT_FOUND|no alert/);
   });
 
-  it('no alert, log or answer holds the child’s name or date of birth', async () => {
+  it('no alert, log, span or answer holds the child’s name or date of birth', async () => {
     const needles = [child!.forename!, child!.surname!, child!.dob!, child!.nhsNumber!].filter(Boolean);
     for (const force of FORCES) {
       const text = JSON.stringify(await alertsAt(force)) + nodes[force].logs();
       for (const n of needles) expect(text.toLowerCase()).not.toContain(n.toLowerCase());
     }
     expect(fed.linkageLogs()).not.toContain(child!.surname!);
+    const spans = telemetry.finishedSpans();
+    expect(
+      spans.filter((s) => s.name === 'mcx.peer.call' && JSON.stringify(s.attributes).includes('mcx.alert/1')).length,
+    ).toBeGreaterThanOrEqual(2);
+    const traced = JSON.stringify(spans).toLowerCase();
+    for (const n of needles) expect(traced).not.toContain(n.toLowerCase());
   });
 });
 
