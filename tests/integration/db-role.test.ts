@@ -234,7 +234,7 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
       code: 'DATABASE_LOGIN_PRIVILEGED',
       message: expect.stringMatching(
         exactly(
-          `DATABASE_URL logs in as "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
+          `DATABASE_URL logs in as "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of schema "pgboss", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
         ),
       ),
     });
@@ -259,7 +259,7 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
       code: 'DATABASE_LOGIN_PRIVILEGED',
       message: expect.stringMatching(
         exactly(
-          `DATABASE_URL logs in as "${escaper}", which can SET ROLE to "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
+          `DATABASE_URL logs in as "${escaper}", which can SET ROLE to "${rb.owner}", the owner of database "${rb.database}", the owner of schema "drizzle", the owner of schema "pgboss", the owner of table "audit_entries" and %N% other tables%SEQ%${REFUSAL_TAIL}`,
         ),
       ),
     });
