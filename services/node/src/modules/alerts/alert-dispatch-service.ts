@@ -17,7 +17,7 @@ import type { Discloser } from '../disclosure/disclose.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { RecordService } from '../records/record-service.js';
 import type { SubjectService } from '../subject/subject-service.js';
-import { derivedId } from './alert-message.js';
+import { alertId as alertIdOf, derivedId } from './alert-message.js';
 import type { AlertHolder, AlertThreshold, CrossMatchPayload } from './alert-model.js';
 import { episodeFor, nodeRead, reportedWithin, thresholdCrossed } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
@@ -115,7 +115,7 @@ export class AlertDispatchService {
     threshold: AlertThreshold | null,
   ): Promise<string> {
     const { forceCode, store } = this.deps;
-    const alertId = derivedId(kind, forceCode, p.episodeId, member);
+    const alertId = alertIdOf(kind, forceCode, p.episodeId, member);
     const id = derivedId('delivery', alertId);
     const signed = this.deps.disclosure.sign({
       schema: 'mcx.alert/1',
@@ -151,7 +151,7 @@ export class AlertDispatchService {
   ): Promise<void> {
     const { forceCode } = this.deps;
     await this.deps.store.addInbox({
-      id: derivedId(kind, forceCode, p.episodeId, forceCode),
+      id: alertIdOf(kind, forceCode, p.episodeId, forceCode),
       kind,
       fromNode: forceCode,
       body: { yourSubjectRefs: [p.subjectRef], episode: episodeFor(forceCode, episode, this.deps), holders, threshold },

@@ -11,6 +11,10 @@ export const AlertErrorCode = {
   ALERT_BAD_SIGNATURE: 'ALERT_BAD_SIGNATURE',
   /** peerAlert: the message names another sender or another recipient than the token. */
   ALERT_WRONG_PARTY: 'ALERT_WRONG_PARTY',
+  /** peerAlert: the message's id is not the one derived from its kind, sender, episode and recipient. */
+  ALERT_ID_MISMATCH: 'ALERT_ID_MISMATCH',
+  /** peerAlert: an alert with this id is already in the inbox with other bytes or from another sender. */
+  ALERT_ID_CONFLICT: 'ALERT_ID_CONFLICT',
   /** watchChild, renewWatch: the expiry is not in the future, or more than 90 days away. */
   WATCH_EXPIRY_OUT_OF_RANGE: 'WATCH_EXPIRY_OUT_OF_RANGE',
   /** watchChild: this node holds no linkage keys for the subject, so no alert could ever find it. */

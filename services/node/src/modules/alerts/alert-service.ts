@@ -159,7 +159,7 @@ export class AlertService {
       throw new McxError(checked.refused, 'the alert message was refused');
     }
     const m = checked.message;
-    const firstDelivery = await this.deps.store.addInbox({
+    const stored = await this.deps.store.addInbox({
       id: m.id,
       kind: m.kind,
       fromNode: m.from,
@@ -167,6 +167,12 @@ export class AlertService {
       bytes: checked.bytes,
       signature: checked.signature,
     });
+    if (stored === 'conflict') {
+      // Another alert holds this id: refused and flagged in the audit trail, never taken for a redelivery.
+      await this.auditPeer(read, peer, 'peerAlert', 'collection', [`alert/${m.id}`], null, AlertErrorCode.ALERT_ID_CONFLICT);
+      throw new McxError(AlertErrorCode.ALERT_ID_CONFLICT, 'another alert already holds this id');
+    }
+    const firstDelivery = stored === 'stored';
     const watched = await this.raiseForWatches(m);
     const ids = [`alert/${m.id}`, ...watched.map((id) => `alert/${id}`)];
     await this.auditPeer(read, peer, 'peerAlert', 'collection', ids, null, firstDelivery ? null : 'REDELIVERY');

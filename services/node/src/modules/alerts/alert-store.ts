@@ -112,7 +112,10 @@ export class AlertStore {
     return rows.map(toDelivery);
   }
 
-  /** Stores an alert once: false when its id was already in the inbox. */
+  /**
+   * Stores an alert once: 'stored', 'redelivery' when the same sender's same bytes are already
+   * there, or 'conflict' when the id is taken by other bytes or another sender (nothing is written).
+   */
   async addInbox(a: {
     id: string;
     kind: string;
@@ -120,13 +123,22 @@ export class AlertStore {
     body: AlertBody;
     bytes: string | null;
     signature: string | null;
-  }): Promise<boolean> {
+  }): Promise<'stored' | 'redelivery' | 'conflict'> {
     const rows = (await this.db.execute(
       sql`insert into alert_inbox (id, kind, from_node, body, signed_bytes, signature)
           values (${a.id}, ${a.kind}, ${a.fromNode}, ${JSON.stringify(a.body)}::jsonb, ${a.bytes}, ${a.signature})
           on conflict (id) do nothing returning id`,
     )) as unknown as Row[];
-    return rows.length === 1;
+    if (rows.length === 1) return 'stored';
+    const [held] = (await this.db.execute(
+      sql`select kind, from_node, signed_bytes from alert_inbox where id = ${a.id}`,
+    )) as unknown as Row[];
+    const same =
+      held !== undefined &&
+      String(held.kind) === a.kind &&
+      String(held.from_node) === a.fromNode &&
+      ((held.signed_bytes as string | null) ?? null) === a.bytes;
+    return same ? 'redelivery' : 'conflict';
   }
 
   async inbox(after: number, first: number): Promise<{ nodes: AlertModel[]; last: number }> {
