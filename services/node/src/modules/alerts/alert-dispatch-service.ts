@@ -58,8 +58,9 @@ export class AlertDispatchService {
     const row = await store.outbox(outboxId);
     if (!row) return none;
     const p = row.payload;
-    const current = await records.load<EpisodeRecord>('episode', p.episodeOwner, p.episodeId);
-    if (current.status !== 'ok') return none;
+    // Read as any reader would: a restricted, retracted or review-overdue episode alerts nobody.
+    const current = await records.read<EpisodeRecord>('episode', p.episodeOwner, p.episodeId);
+    if (!current.record) return none;
     const keys = await store.strongKeys(forceCode, p.subjectRef);
     if (keys.length === 0) return none;
     const read = nodeRead(forceCode, this.deps.holder, p.episodeId);
@@ -89,7 +90,7 @@ export class AlertDispatchService {
       },
     });
     await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
-    const episode = current.stored.record;
+    const episode = current.record.record;
     const holders: Holding[] = asked.values.flatMap((v) =>
       v.value && v.value.matches.length > 0 ? [{ member: v.member, value: v.value }] : [],
     );
@@ -181,11 +182,23 @@ export class AlertDispatchService {
     return deliveries;
   }
 
-  /** One signed message to its member; audited as a disclosure before it leaves. Throws RetryLater until the member takes it. */
+  /**
+   * One signed message to its member; audited as a disclosure before it leaves. Throws RetryLater
+   * until the member takes it. A message about an episode no longer readable is withheld, not retried.
+   */
   async deliver(deliveryId: string): Promise<void> {
     const { store, federation, audit, forceCode } = this.deps;
     const d = await store.delivery(deliveryId);
     if (!d || d.state !== 'pending') return;
+    // The episode is read again: restricted, retracted or overdue since the message was signed, it does not leave.
+    const outbox = await store.outbox(d.outboxId);
+    const current = outbox
+      ? await this.deps.records.read<EpisodeRecord>('episode', outbox.payload.episodeOwner, outbox.payload.episodeId)
+      : null;
+    if (!current?.record) {
+      await store.markWithheld(deliveryId, current?.withheld ?? 'NOT_READABLE');
+      return;
+    }
     const alertId = (JSON.parse(d.bytes) as { id: string }).id;
     const read = nodeRead(forceCode, this.deps.holder, alertId);
     const entry = await committed(() =>

@@ -117,6 +117,6 @@ export interface DeliveryRow {
   recipient: string;
   bytes: string;
   signature: string;
-  state: 'pending' | 'delivered' | 'dead';
+  state: 'pending' | 'delivered' | 'dead' | 'withheld';
   attempts: number;
 }

@@ -100,6 +100,13 @@ export class AlertStore {
     );
   }
 
+  /** A delivery whose episode is no longer readable: kept, never sent, neither pending nor dead (0014). */
+  async markWithheld(id: string, why: string): Promise<void> {
+    await this.db.execute(
+      sql`update alert_deliveries set state = 'withheld', last_error = ${`WITHHELD:${why}`.slice(0, 200)} where id = ${id} and state = 'pending'`,
+    );
+  }
+
   async markDead(id: string): Promise<void> {
     await this.db.execute(sql`update alert_deliveries set state = 'dead', dead_at = now() where id = ${id} and state = 'pending'`);
   }
