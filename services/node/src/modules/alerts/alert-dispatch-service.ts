@@ -19,7 +19,7 @@ import type { RecordService } from '../records/record-service.js';
 import type { SubjectService } from '../subject/subject-service.js';
 import { alertId as alertIdOf, derivedId } from './alert-message.js';
 import type { AlertHolder, AlertThreshold, CrossMatchPayload } from './alert-model.js';
-import { episodeFor, nodeRead, reportedWithin, thresholdCrossed } from './alert-shape.js';
+import { admitted, episodeFor, nodeRead, reportedWithin, thresholdCrossed } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
 
 export interface AlertDispatchDeps {
@@ -81,7 +81,11 @@ export class AlertDispatchService {
     const asked = await federation.askAll({
       op: PEER_HOLDERS,
       field: 'peerHolders',
-      variables: (m) => (m === forceCode ? null : { keys: keys.map((k) => toWireKey(k as WireKey)), withinDays: this.deps.repeat.days }),
+      // Only members this node's policy admits for the alert's purpose are asked (and so alerted).
+      variables: (m) =>
+        m === forceCode || !admitted(m, this.deps)
+          ? null
+          : { keys: keys.map((k) => toWireKey(k as WireKey)), withinDays: this.deps.repeat.days },
       read,
       callerEntry: `${forceCode}:${consultation.seq}`,
       check: (_member, data) => {
@@ -92,7 +96,7 @@ export class AlertDispatchService {
     await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
     const episode = current.record.record;
     const holders: Holding[] = asked.values.flatMap((v) =>
-      v.value && v.value.matches.length > 0 ? [{ member: v.member, value: v.value }] : [],
+      v.value && v.value.matches.length > 0 && admitted(v.member, this.deps) ? [{ member: v.member, value: v.value }] : [],
     );
     const deliveries: string[] = [];
     for (const h of holders) {
@@ -167,7 +171,7 @@ export class AlertDispatchService {
    * authority (when a member) and this node are alerted, once.
    */
   private async threshold(p: CrossMatchPayload, episode: EpisodeRecord, holders: Holding[]): Promise<string[]> {
-    const { repeat, records, holder, forceCode } = this.deps;
+    const { repeat, records, forceCode } = this.deps;
     const own = await records.listLocal<EpisodeRecord>('episode', { subjectRef: p.subjectRef, first: MAX_OWN });
     const elsewhere = holders.reduce((n, h) => n + h.value.matches.reduce((k, m) => k + m.recentEpisodes, 0), 0);
     const episodes = reportedWithin(own.nodes, repeat.days, this.deps.now()) + elsewhere;
@@ -175,7 +179,7 @@ export class AlertDispatchService {
     const threshold = { count: repeat.count, days: repeat.days, episodes };
     const recipients = new Map(holders.map((h) => [h.member, h.value.matches.map((m) => m.subjectRef)]));
     const placing = episode.facts.placingAuthority;
-    if (placing && placing !== forceCode && holder.member(placing) && !recipients.has(placing)) recipients.set(placing, []);
+    if (placing && placing !== forceCode && admitted(placing, this.deps) && !recipients.has(placing)) recipients.set(placing, []);
     const deliveries: string[] = [];
     for (const [member, refs] of recipients) deliveries.push(await this.message('REPEAT_THRESHOLD', p, episode, member, refs, threshold));
     await this.ownAlert('REPEAT_THRESHOLD', p, episode, [], threshold);

@@ -7,7 +7,7 @@ import type { TrustManifestHolder } from '@mcx/signing';
 
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Discloser } from '../disclosure/disclose.js';
-import { withholdingRule } from '../disclosure/policy.js';
+import { admissionRefusal, withholdingRule, type Requester } from '../disclosure/policy.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { AlertEpisode } from './alert-model.js';
 
@@ -33,6 +33,26 @@ export function nodeRead(forceCode: string, holder: TrustManifestHolder, episode
   };
 }
 
+/**
+ * `member`'s investigators as this node's policy sees them for an alert: their organisation kind
+ * from the manifest (null for a code that is not a member), the alert's purpose.
+ */
+function recipient(member: string, holder: TrustManifestHolder): Requester | null {
+  const kind = holder.member(member)?.kind;
+  if (!kind) return null;
+  return { force: member, orgKind: kind as Viewer['orgKind'], roles: ['investigator'], purpose: PURPOSE };
+}
+
+/**
+ * Whether the owner's policy admits `member` for the alert's purpose (its readers rule: the
+ * organisation kind, the role and the purpose). A member not admitted is neither asked who holds
+ * the child nor sent an alert.
+ */
+export function admitted(member: string, ctx: { disclosure: Discloser; holder: TrustManifestHolder }): boolean {
+  const r = recipient(member, ctx.holder);
+  return r !== null && admissionRefusal(ctx.disclosure.policy, r) === null;
+}
+
 /** The episode as the owner's policy lets `member`'s investigators see it: withheld, it is a pointer with the owner's contact. */
 export function episodeFor(
   member: string,
@@ -40,12 +60,11 @@ export function episodeFor(
   ctx: { forceCode: string; disclosure: Discloser; holder: TrustManifestHolder },
 ): AlertEpisode {
   const { disclosure, holder, forceCode } = ctx;
-  const orgKind = (holder.member(member)?.kind ?? 'police') as Viewer['orgKind'];
-  const rule = withholdingRule(
-    disclosure.policy,
-    { force: member, orgKind, roles: ['investigator'], purpose: PURPOSE },
-    { kind: 'episode', owner: forceCode, grading: e.grading },
-  );
+  const r = recipient(member, holder);
+  const rule =
+    !r || (member !== forceCode && admissionRefusal(disclosure.policy, r) !== null)
+      ? 'NOT_ADMITTED'
+      : withholdingRule(disclosure.policy, r, { kind: 'episode', owner: forceCode, grading: e.grading });
   const contact24x7 = disclosure.contactOf(forceCode);
   if (rule) return { owner: forceCode, id: e.id, ownerReference: null, contact24x7, riskGrade: null, reportedAt: null };
   return {
