@@ -147,11 +147,11 @@ export const EnvSchema = z
     if (env.MCX_ENV === 'production') {
       if (env.MCX_DEV_ISSUER)
         ctx.addIssue({ code: 'custom', path: ['MCX_DEV_ISSUER'], message: 'production refuses the development token issuer' });
-      if (env.MCX_LINKAGE_URL && !env.MCX_LINKAGE_URL.startsWith('https://'))
-        ctx.addIssue({ code: 'custom', path: ['MCX_LINKAGE_URL'], message: 'must be https in production' });
       if (env.MCX_INTROSPECTION) ctx.addIssue({ code: 'custom', path: ['MCX_INTROSPECTION'], message: 'must be off in production' });
-      if (env.MCX_ASSOCIATE_DETAILS_URL && !env.MCX_ASSOCIATE_DETAILS_URL.startsWith('https://'))
-        ctx.addIssue({ code: 'custom', path: ['MCX_ASSOCIATE_DETAILS_URL'], message: 'must be https in production' });
+      for (const key of ['MCX_LINKAGE_URL', 'MCX_ASSOCIATE_DETAILS_URL', 'MCX_ALERT_WEBHOOK_URL'] as const) {
+        const url = env[key];
+        if (url && !url.startsWith('https://')) ctx.addIssue({ code: 'custom', path: [key], message: 'must be https in production' });
+      }
     }
   });
 

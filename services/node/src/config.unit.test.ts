@@ -48,6 +48,11 @@ describe('configuration', () => {
       { MCX_ASSOCIATE_DETAILS_URL: 'http://rms.local/name' },
       'MCX_ASSOCIATE_DETAILS_URL: must be https in production',
     ],
+    [
+      'an alert webhook over http',
+      { MCX_ALERT_WEBHOOK_URL: 'http://force.local/alerts' },
+      'MCX_ALERT_WEBHOOK_URL: must be https in production',
+    ],
   ])('production refuses %s', (_label, change, problem) => {
     expect(problems({ ...PROD, ...change })).toContain(problem);
   });

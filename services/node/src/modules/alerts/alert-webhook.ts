@@ -2,7 +2,8 @@
  * The signed webhook to a force's own systems: each inbox alert is POSTed as canonical JSON,
  * signed with the node's record key (a detached JWS in `X-MCX-Signature`, verifiable with the
  * node's keys in the trust manifest), with `Idempotency-Key: <alert id>` the same on every retry,
- * so the receiver stores it once. Anything but a 2xx is retried by the queue.
+ * so the receiver stores it once. Anything but a 2xx is retried by the queue. A redirect is not
+ * followed (a 307 or 308 would POST the signed alert wherever it points): it is a failure too.
  */
 import type { AlertModel } from './alert-model.js';
 
@@ -51,6 +52,7 @@ export class AlertWebhook {
           'x-mcx-node': this.deps.forceCode,
         },
         body: bytes,
+        redirect: 'manual',
         signal: AbortSignal.timeout(TIMEOUT_MS),
       });
       status = res.status;
