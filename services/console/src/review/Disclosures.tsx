@@ -69,11 +69,19 @@ function Chart({ counts, from, to }: { counts: Count[]; from: string; to: string
                 base += n;
                 return rect;
               })}
-              {(i === 0 || i === all.length - 1 || i % 7 === 0) && (
-                <text x={left + i * bar + bar / 2} y={H - 10} textAnchor="middle" fontSize="12">
-                  {day.slice(5)}
-                </text>
-              )}
+              {
+                // Every seventh day and the last, leaving out a weekly label that would run into the last one.
+                (i === all.length - 1 || (i % 7 === 0 && all.length - 1 - i >= 4)) && (
+                  <text
+                    x={i === all.length - 1 ? left + (i + 1) * bar : left + i * bar + bar / 2}
+                    y={H - 10}
+                    textAnchor={i === all.length - 1 ? 'end' : 'middle'}
+                    fontSize="12"
+                  >
+                    {day.slice(5)}
+                  </text>
+                )
+              }
             </g>
           );
         })}
