@@ -1,0 +1,174 @@
+// The production build (npm run build:prod, scripts/build-prod.mjs) and what deploy/Dockerfile
+// makes of it: compiled JavaScript run by plain `node`, beside `npm ci --omit=dev -w @mcx/cli`.
+// Without a Docker engine, the image's two promises are checked here: every package the bundle
+// imports is a runtime dependency (never a dev one), and the compiled files migrate a database
+// and serve a node with nothing but node_modules beside them.
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
+import postgres from 'postgres';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createClient } from '@mcx/client';
+import { createFreshDatabase } from '@mcx/db';
+import { nodeLoginUrl, testAdminUrl } from '@mcx/db/testing';
+
+import { episodeInput, localEpisodes, publishEpisode } from '../testkit/episodes.js';
+import { readHeaders } from '../testkit/node.js';
+import { compiledBuild, consoleBuilt, mcxCompiled, ROOT, startCompiledNode, type CompiledBuild, type CompiledNode } from './compiled.js';
+
+interface PackageJson {
+  name: string;
+  dependencies?: Record<string, string>;
+  devDependencies?: Record<string, string>;
+}
+const readJson = <T>(file: string): T => JSON.parse(readFileSync(path.join(ROOT, file), 'utf8')) as T;
+const workspaces = new Map<string, PackageJson>(
+  ['packages', 'services']
+    .flatMap((dir) => readdirSync(path.join(ROOT, dir)).map((p) => `${dir}/${p}/package.json`))
+    .map((file) => readJson<PackageJson>(file))
+    .map((p) => [p.name, p]),
+);
+
+/** What `npm ci --omit=dev -w @mcx/cli` installs directly: @mcx/cli's dependencies, through the workspace packages. */
+function runtimeDependencies(): Set<string> {
+  const found = new Set<string>();
+  const seen = new Set<string>();
+  const visit = (name: string) => {
+    if (seen.has(name)) return;
+    seen.add(name);
+    for (const dep of Object.keys(workspaces.get(name)!.dependencies ?? {}))
+      if (workspaces.has(dep)) visit(dep);
+      else found.add(dep);
+  };
+  visit('@mcx/cli');
+  return found;
+}
+
+/** Tools for building and testing, which the image must not carry. */
+const DEV_ONLY = [
+  'tsx',
+  'esbuild',
+  'drizzle-kit',
+  'typescript',
+  'vitest',
+  'vite',
+  'testcontainers',
+  'autocannon',
+  'playwright-core',
+  'prettier',
+];
+
+let build: CompiledBuild;
+beforeAll(async () => {
+  build = await compiledBuild();
+}, 60_000);
+
+describe('the production build', () => {
+  it('imports only runtime dependencies: each bare import is in a dependencies list @mcx/cli reaches, none is dev-only, each is installed beside it', () => {
+    const runtime = runtimeDependencies();
+    const lock = readJson<{ packages: Record<string, { dev?: boolean; version?: string }> }>('package-lock.json');
+    expect(build.manifest.externals.length).toBeGreaterThan(10);
+    for (const name of build.manifest.externals) {
+      expect(name.startsWith('@mcx/'), `${name} is compiled in, never imported`).toBe(false);
+      expect(runtime.has(name), `${name} is imported by the build but is no runtime dependency of @mcx/cli's packages`).toBe(true);
+      // The lockfile says what `npm ci --omit=dev` leaves out.
+      expect(lock.packages[`node_modules/${name}`]?.dev, `${name} is installed as a dev dependency`).not.toBe(true);
+      expect(() => readFileSync(path.join(build.dir, 'node_modules', name, 'package.json')), name).not.toThrow();
+    }
+    for (const tool of DEV_ONLY) expect(runtime.has(tool), `${tool} is a runtime dependency`).toBe(false);
+    const code = readdirSync(build.dir)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => readFileSync(path.join(build.dir, f), 'utf8'))
+      .join('\n');
+    expect(code).not.toMatch(/from\s*["'](?:@mcx\/|tsx)/);
+    expect(code).not.toMatch(/\.ts["']/);
+  });
+
+  it('carries the files read at run time: the migrations and their journal, every schema file, the console when built', () => {
+    expect(build.manifest.assets).toEqual(
+      expect.arrayContaining(['packages/db/migrations', 'schema', 'services/linkage/migrations', 'services/console/dist']),
+    );
+    const journal = 'packages/db/migrations/meta/_journal.json';
+    expect(readFileSync(path.join(build.dir, journal), 'utf8')).toBe(readFileSync(path.join(ROOT, journal), 'utf8'));
+    const graphql = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.graphql'));
+    expect(graphql(path.join(build.dir, 'schema')).sort()).toEqual(graphql(path.join(ROOT, 'schema')).sort());
+    if (consoleBuilt()) expect(readdirSync(path.join(build.dir, 'services/console/dist'))).toContain('index.html');
+  });
+});
+
+describe('the compiled build on a real database, run by plain node', () => {
+  let owner: string;
+  let node: CompiledNode;
+  let env: Record<string, string>;
+  beforeAll(async () => {
+    owner = await createFreshDatabase(testAdminUrl(), 'mcx_compiled');
+    // `mcx db migrate` needs the database and nothing else, in production too.
+    const migrated = await mcxCompiled(build, ['db', 'migrate'], { MCX_ENV: 'production', MCX_MIGRATION_DATABASE_URL: owner });
+    expect(migrated).toMatch(/^applied \d+ migrations to mcx_compiled/);
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'mcx-compiled-'));
+    env = { MCX_ENV: 'test', MCX_FORCE_CODE: 'WMP', PORT: '0', MCX_DATA_DIR: dataDir, DATABASE_URL: await nodeLoginUrl(owner) };
+    node = await startCompiledNode(build, env);
+  }, 90_000);
+  afterAll(async () => {
+    if (node) expect(await node.stop()).toBe(0);
+  });
+
+  it('answers /healthz and /readyz, and a publisher and an investigator with tokens from the compiled `mcx token mint`', async () => {
+    expect(await (await fetch(`${node.url}/healthz`)).json()).toEqual({ status: 'ok' });
+    const ready = await fetch(`${node.url}/readyz`);
+    expect(ready.status).toBe(200);
+    expect(await ready.json()).toMatchObject({ ready: true, database: 'reachable', reason: null });
+    const mint = async (...args: string[]) => (await mcxCompiled(build, ['token', 'mint', ...args], env)).trim();
+    const [publisherToken, investigatorToken] = await Promise.all([
+      mint('--role', 'publisher', '--kind', 'client', '--subject', 'wmp-rms'),
+      mint('--role', 'investigator'),
+    ]);
+    const publisher = createClient({ url: node.url, token: publisherToken });
+    const episode = episodeInput();
+    expect(await publishEpisode(publisher, episode)).toMatchObject({ episode: { id: episode.id }, errors: [] });
+    const investigator = createClient({ url: node.url, token: investigatorToken, headers: readHeaders('WMP') });
+    const found = await localEpisodes(investigator, { subjectRef: episode.subjectRef! });
+    expect(found.nodes.map((n) => n.id)).toEqual([episode.id]);
+    // A token of no issuer the node trusts.
+    const res = await fetch(`${node.url}/graphql`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: 'Bearer not.a.token', ...readHeaders('WMP') },
+      body: JSON.stringify({ query: '{ localEpisodes(first: 1) { nodes { id } } }' }),
+    });
+    expect(res.status).toBe(401);
+    if (consoleBuilt()) expect((await fetch(`${node.url}/console/`)).headers.get('content-type')).toMatch(/^text\/html/);
+  });
+
+  it('/readyz is 503 with a reason while the schema is not the one this release knows: pending, or newer (a newer release migrated it)', async () => {
+    const sql = postgres(owner, { max: 1, onnotice: () => {} });
+    const readyz = async () => {
+      const res = await fetch(`${node.url}/readyz`);
+      return { status: res.status, body: (await res.json()) as { ready: boolean; reason: string | null; migrations: unknown } };
+    };
+    try {
+      const [count] = await sql<{ n: number }[]>`select count(*)::int as n from drizzle.__drizzle_migrations`;
+      const applied = count!.n;
+      // A newer release's migration: one more row in the journal than this build's files.
+      await sql`insert into drizzle.__drizzle_migrations (hash, created_at) values ('newer-release', ${Date.now()})`;
+      const ahead = await readyz();
+      expect(ahead.status).toBe(503);
+      expect(ahead.body).toMatchObject({ ready: false, migrations: { applied: applied + 1, expected: applied } });
+      expect(ahead.body.reason).toMatch(/schema is newer than this release \(\d+ migrations applied, \d+ known\).*roll forward/);
+      await sql`delete from drizzle.__drizzle_migrations where hash = 'newer-release'`;
+      expect((await readyz()).status).toBe(200);
+      // And one this release has that the database lacks.
+      const [last] = await sql<{ id: number; hash: string; created_at: string }[]>`
+        select id, hash, created_at from drizzle.__drizzle_migrations order by id desc limit 1`;
+      await sql`delete from drizzle.__drizzle_migrations where id = ${last!.id}`;
+      const behind = await readyz();
+      expect(behind.status).toBe(503);
+      expect(behind.body.reason).toMatch(/^1 migration is pending: run `mcx db migrate` as the schema owner/);
+      await sql`insert into drizzle.__drizzle_migrations (id, hash, created_at) values (${last!.id}, ${last!.hash}, ${last!.created_at})`;
+      expect(await readyz()).toMatchObject({ status: 200, body: { ready: true, reason: null } });
+    } finally {
+      await sql.end();
+    }
+  });
+});
