@@ -27,8 +27,11 @@ export function compiledBuild(): Promise<CompiledBuild> {
       cwd: ROOT,
       timeout: 60_000,
     });
-    // The image's layout: /app/dist beside /app/node_modules.
-    symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+    // The image's layout: /app/dist beside /app/node_modules. MCX_TEST_RUNTIME_NODE_MODULES names a
+    // folder made as deploy/Dockerfile makes it (npm ci --omit=dev --workspace=@mcx/cli), to run these
+    // tests on exactly that; by default the repository's (a superset).
+    const modules = process.env.MCX_TEST_RUNTIME_NODE_MODULES ?? path.join(ROOT, 'node_modules');
+    symlinkSync(modules, path.join(dir, 'node_modules'), 'dir');
     const manifest = JSON.parse(readFileSync(path.join(dir, 'build-manifest.json'), 'utf8')) as CompiledBuild['manifest'];
     return { dir, bundle: path.join(dir, manifest.entry), manifest };
   })());

@@ -105,10 +105,13 @@ describe.skipIf(!hasKubectl)('deploy/k8s overlays (skipped when kubectl is not o
         const [c] = d.spec!.template.spec.containers;
         expect(c.livenessProbe.httpGet.path).toBe('/healthz');
         expect(c.readinessProbe.httpGet.path).toBe(d.metadata.name === 'mcx-node' ? '/readyz' : '/healthz');
-        const policy = objects.find(
+        const policies = objects.filter(
           (o) => o.kind === 'NetworkPolicy' && o.spec!.podSelector.matchLabels['app.kubernetes.io/name'] === d.metadata.name,
         );
-        expect(policy?.spec!.policyTypes, d.metadata.name).toEqual(['Ingress', 'Egress']);
+        expect(
+          policies.map((p) => p.spec!.policyTypes),
+          d.metadata.name,
+        ).toContainEqual(['Ingress', 'Egress']);
       }
     });
   });
@@ -135,6 +138,43 @@ describe.skipIf(!hasKubectl)('deploy/k8s overlays (skipped when kubectl is not o
     expect(config).toMatchObject({ env: 'production', forceCode: 'WMP', keysDir: '/etc/mcx/keys' });
     expect(objects.every((o) => o.metadata.namespace === 'mcx-wmp')).toBe(true);
   });
+
+  it.each(['single-force', 'large-force'])(
+    '%s: the metrics port (9464) is open to the monitoring namespace alone, never to the ingress or through the Service; the pod has time to drain',
+    (overlay) => {
+      const objects = render(overlay);
+      const deployment = find(objects, 'Deployment', 'mcx-node')!;
+      const pod = deployment.spec!.template.spec;
+      const env = objects.find((o) => o.kind === 'ConfigMap' && o.metadata.name.startsWith('mcx-node-env'))!;
+      const config = parseConfig({ ...env.data, DATABASE_URL: 'postgres://mcx_wmp_node:x@db.internal:5432/mcx_wmp' });
+      expect(config.metricsPort).toBe(9464);
+      expect(pod.containers[0].ports).toContainEqual({ name: 'metrics', containerPort: 9464 });
+      // Every ingress rule of every policy that selects the node's pods: who may reach which port.
+      const rules = objects
+        .filter((o) => o.kind === 'NetworkPolicy' && o.spec!.podSelector.matchLabels?.['app.kubernetes.io/name'] === 'mcx-node')
+        .flatMap((o) => (o.spec!.ingress ?? []) as { from?: Record<string, any>[]; ports?: { port: number }[] }[]);
+      // A rule with no ports (or no peers) would open every port (or to everyone).
+      for (const rule of rules) {
+        expect(rule.ports?.length, 'a rule without ports opens every port').toBeGreaterThan(0);
+        expect(rule.from?.length, 'a rule without peers admits everyone').toBeGreaterThan(0);
+      }
+      const metricsRules = rules.filter((r) => r.ports!.some((p) => p.port === 9464 || p.port === ('metrics' as unknown)));
+      expect(metricsRules).toEqual([
+        {
+          from: [{ namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'monitoring' } } }],
+          ports: [{ protocol: 'TCP', port: 9464 }],
+        },
+      ]);
+      const httpRules = rules.filter((r) => r.ports!.some((p) => p.port === 4000));
+      expect(httpRules.flatMap((r) => r.from)).toEqual([
+        { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } } },
+      ]);
+      const service = find(objects, 'Service', 'mcx-node')!;
+      expect(service.spec!.ports.map((p: { targetPort: unknown }) => p.targetPort)).toEqual(['http']);
+      // SIGTERM: up to 5 s not ready while serving, the grace period, the 15 s last resort.
+      expect(pod.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(config.shutdownGraceMs / 1000 + 5 + 15);
+    },
+  );
 
   it('a large force: three replicas, an HPA on CPU, a PodDisruptionBudget, CloudNativePG with a synchronous replica behind PgBouncer', () => {
     const objects = render('large-force');
