@@ -34,7 +34,15 @@ export {
   type PeerMatch,
   type WithheldCounts,
 } from './wire.js';
-export { AlertMessageWire, PeerAlertAnswer, PeerHoldersAnswer, type AlertMessage } from './alert-wire.js';
+export {
+  ALERT_TYP,
+  AlertMessageWire,
+  MAX_HOLDER_EPISODES,
+  PeerAlertAnswer,
+  PeerHoldersAnswer,
+  PeerHoldersShape,
+  type AlertMessage,
+} from './alert-wire.js';
 export {
   completeness,
   fromPeerStatus,

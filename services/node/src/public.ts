@@ -12,6 +12,6 @@ export { FORWARDED_USER_HEADER } from './auth/access.js';
 export { purgeErased, replayErasures, ERASING_REASONS, type Erasure } from './modules/records/purge.js';
 export { AuditService } from './modules/audit/audit-service.js';
 export { AuditStore } from './modules/audit/audit-store.js';
-export { alertId } from './modules/alerts/alert-message.js';
+export { alertId, signAlert } from './modules/alerts/alert-message.js';
 export type { PeerAnswerFault } from './federation/peer-endpoint.js';
 export { openImporter, IMPORT_KINDS, type ImportKind, type Importer, type Refusal } from './import/history-import.js';

@@ -118,11 +118,14 @@ export type ResolversTypes = ResolversObject<{
   McxAlert: ResolverTypeWrapper<Types.McxAlert>;
   Int: ResolverTypeWrapper<Types.Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Types.Scalars['ID']['output']>;
+  McxAlertAcknowledgement: ResolverTypeWrapper<Types.McxAlertAcknowledgement>;
+  McxAlertDeadCrossMatch: ResolverTypeWrapper<Types.McxAlertDeadCrossMatch>;
   McxAlertDeadLetter: ResolverTypeWrapper<Types.McxAlertDeadLetter>;
   McxAlertDeliveryStatus: ResolverTypeWrapper<Types.McxAlertDeliveryStatus>;
   McxAlertEpisode: ResolverTypeWrapper<Types.McxAlertEpisode>;
   McxAlertHolder: ResolverTypeWrapper<Types.McxAlertHolder>;
   McxAlertKind: Types.McxAlertKind;
+  McxAlertMemberFlag: ResolverTypeWrapper<Types.McxAlertMemberFlag>;
   McxAlertPage: ResolverTypeWrapper<Types.McxAlertPage>;
   McxAlertThreshold: ResolverTypeWrapper<Types.McxAlertThreshold>;
   McxAlertWatch: ResolverTypeWrapper<Types.McxAlertWatch>;
@@ -202,6 +205,7 @@ export type ResolversTypes = ResolversObject<{
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: ResolverTypeWrapper<Types.McxPeerAssociateLink>;
   McxPeerAssociateLinks: ResolverTypeWrapper<Types.McxPeerAssociateLinks>;
+  McxPeerFilter: ResolverTypeWrapper<Types.McxPeerFilter>;
   McxPeerHistory: ResolverTypeWrapper<Types.McxPeerHistory>;
   McxPeerHolderMatch: ResolverTypeWrapper<Types.McxPeerHolderMatch>;
   McxPeerHoldersAnswer: ResolverTypeWrapper<Types.McxPeerHoldersAnswer>;
@@ -251,6 +255,7 @@ export type ResolversTypes = ResolversObject<{
   PublishEpisodePayload: ResolverTypeWrapper<Omit<Types.PublishEpisodePayload, 'episode'> & { episode?: Types.Maybe<ResolversTypes['MissingEpisode']> }>;
   PublishEpisodesPayload: ResolverTypeWrapper<Omit<Types.PublishEpisodesPayload, 'episodes'> & { episodes: Array<ResolversTypes['MissingEpisode']> }>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  Subscription: ResolverTypeWrapper<Record<PropertyKey, never>>;
   federation__FieldSet: ResolverTypeWrapper<Types.Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Types.Scalars['link__Import']['output']>;
   Boolean: ResolverTypeWrapper<Types.Scalars['Boolean']['output']>;
@@ -264,10 +269,13 @@ export type ResolversParentTypes = ResolversObject<{
   McxAlert: Types.McxAlert;
   Int: Types.Scalars['Int']['output'];
   ID: Types.Scalars['ID']['output'];
+  McxAlertAcknowledgement: Types.McxAlertAcknowledgement;
+  McxAlertDeadCrossMatch: Types.McxAlertDeadCrossMatch;
   McxAlertDeadLetter: Types.McxAlertDeadLetter;
   McxAlertDeliveryStatus: Types.McxAlertDeliveryStatus;
   McxAlertEpisode: Types.McxAlertEpisode;
   McxAlertHolder: Types.McxAlertHolder;
+  McxAlertMemberFlag: Types.McxAlertMemberFlag;
   McxAlertPage: Types.McxAlertPage;
   McxAlertThreshold: Types.McxAlertThreshold;
   McxAlertWatch: Types.McxAlertWatch;
@@ -331,6 +339,7 @@ export type ResolversParentTypes = ResolversObject<{
   McxPeerAssociateInput: Types.McxPeerAssociateInput;
   McxPeerAssociateLink: Types.McxPeerAssociateLink;
   McxPeerAssociateLinks: Types.McxPeerAssociateLinks;
+  McxPeerFilter: Types.McxPeerFilter;
   McxPeerHistory: Types.McxPeerHistory;
   McxPeerHolderMatch: Types.McxPeerHolderMatch;
   McxPeerHoldersAnswer: Types.McxPeerHoldersAnswer;
@@ -369,6 +378,7 @@ export type ResolversParentTypes = ResolversObject<{
   PublishEpisodePayload: Omit<Types.PublishEpisodePayload, 'episode'> & { episode?: Types.Maybe<ResolversParentTypes['MissingEpisode']> };
   PublishEpisodesPayload: Omit<Types.PublishEpisodesPayload, 'episodes'> & { episodes: Array<ResolversParentTypes['MissingEpisode']> };
   Query: Record<PropertyKey, never>;
+  Subscription: Record<PropertyKey, never>;
   federation__FieldSet: Types.Scalars['federation__FieldSet']['output'];
   link__Import: Types.Scalars['link__Import']['output'];
   Boolean: Types.Scalars['Boolean']['output'];
@@ -397,16 +407,31 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
 export type McxAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlert'] = ResolversParentTypes['McxAlert']> = ResolversObject<{
   acknowledgedAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   acknowledgedBy?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  acknowledgements?: Resolver<Array<ResolversTypes['McxAlertAcknowledgement']>, ParentType, ContextType>;
   episode?: Resolver<ResolversTypes['McxAlertEpisode'], ParentType, ContextType>;
   eventNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  forUser?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   fromNode?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   holders?: Resolver<Array<ResolversTypes['McxAlertHolder']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['McxAlertKind'], ParentType, ContextType>;
+  notAnswered?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   receivedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   threshold?: Resolver<Types.Maybe<ResolversTypes['McxAlertThreshold']>, ParentType, ContextType>;
   watch?: Resolver<Types.Maybe<ResolversTypes['McxAlertWatch']>, ParentType, ContextType>;
   yourSubjectRefs?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+}>;
+
+export type McxAlertAcknowledgementResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertAcknowledgement'] = ResolversParentTypes['McxAlertAcknowledgement']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  by?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
+export type McxAlertDeadCrossMatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertDeadCrossMatch'] = ResolversParentTypes['McxAlertDeadCrossMatch']> = ResolversObject<{
+  deadAt?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  episodeId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  notAnswered?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
 }>;
 
 export type McxAlertDeadLetterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertDeadLetter'] = ResolversParentTypes['McxAlertDeadLetter']> = ResolversObject<{
@@ -418,7 +443,9 @@ export type McxAlertDeadLetterResolvers<ContextType = Context, ParentType extend
 }>;
 
 export type McxAlertDeliveryStatusResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertDeliveryStatus'] = ResolversParentTypes['McxAlertDeliveryStatus']> = ResolversObject<{
+  deadCrossMatches?: Resolver<Array<ResolversTypes['McxAlertDeadCrossMatch']>, ParentType, ContextType>;
   deadLetters?: Resolver<Array<ResolversTypes['McxAlertDeadLetter']>, ParentType, ContextType>;
+  flaggedMembers?: Resolver<Array<ResolversTypes['McxAlertMemberFlag']>, ParentType, ContextType>;
   outboxDepth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pendingDeliveries?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   webhookDeadLetters?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -439,6 +466,12 @@ export type McxAlertHolderResolvers<ContextType = Context, ParentType extends Re
   subjects?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 }>;
 
+export type McxAlertMemberFlagResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertMemberFlag'] = ResolversParentTypes['McxAlertMemberFlag']> = ResolversObject<{
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  member?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+}>;
+
 export type McxAlertPageResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertPage'] = ResolversParentTypes['McxAlertPage']> = ResolversObject<{
   lastEventNumber?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   nodes?: Resolver<Array<ResolversTypes['McxAlert']>, ParentType, ContextType>;
@@ -447,7 +480,7 @@ export type McxAlertPageResolvers<ContextType = Context, ParentType extends Reso
 export type McxAlertThresholdResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertThreshold'] = ResolversParentTypes['McxAlertThreshold']> = ResolversObject<{
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   days?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
-  episodes?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  episodes?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
 }>;
 
 export type McxAlertWatchResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAlertWatch'] = ResolversParentTypes['McxAlertWatch']> = ResolversObject<{
@@ -685,6 +718,7 @@ export type McxFieldErrorResolvers<ContextType = Context, ParentType extends Res
 }>;
 
 export type McxForceLinkCountResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxForceLinkCount'] = ResolversParentTypes['McxForceLinkCount']> = ResolversObject<{
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   children?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 }>;
@@ -706,8 +740,9 @@ export type McxGradingResolvers<ContextType = Context, ParentType extends Resolv
 
 export type McxHistoryAssociateResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxHistoryAssociate'] = ResolversParentTypes['McxHistoryAssociate']> = ResolversObject<{
   forcesLinked?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  linkCountsAsOf?: Resolver<Types.Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   linksComplete?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
-  otherChildrenLinked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  otherChildrenLinked?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   pointer?: Resolver<ResolversTypes['McxAssociatePointer'], ParentType, ContextType>;
   seenIn?: Resolver<Array<ResolversTypes['McxAssociateSighting']>, ParentType, ContextType>;
 }>;
@@ -779,6 +814,7 @@ export type McxLocationOfConcernNearResolvers<ContextType = Context, ParentType 
 
 export type McxMemberResultResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxMemberResult'] = ResolversParentTypes['McxMemberResult']> = ResolversObject<{
   dropped?: Resolver<Array<ResolversTypes['McxDroppedRecord']>, ParentType, ContextType>;
+  filterAgeMs?: Resolver<Types.Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   latencyMs?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   member?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reason?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -826,6 +862,13 @@ export type McxPeerAssociateLinkResolvers<ContextType = Context, ParentType exte
 
 export type McxPeerAssociateLinksResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerAssociateLinks'] = ResolversParentTypes['McxPeerAssociateLinks']> = ResolversObject<{
   links?: Resolver<Array<ResolversTypes['McxPeerAssociateLink']>, ParentType, ContextType>;
+}>;
+
+export type McxPeerFilterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerFilter'] = ResolversParentTypes['McxPeerFilter']> = ResolversObject<{
+  bits?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  jws?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  notModified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;
 }>;
 
 export type McxPeerHistoryResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerHistory'] = ResolversParentTypes['McxPeerHistory']> = ResolversObject<{
@@ -1099,12 +1142,17 @@ export type QueryResolvers<ContextType = Context, ParentType extends ResolversPa
   nodeStatus?: Resolver<ResolversTypes['McxNodeStatus'], ParentType, ContextType>;
   peerAssociateLinks?: Resolver<ResolversTypes['McxPeerAssociateLinks'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociateLinksArgs, 'associates' | 'exclude'>>;
   peerAssociatePointers?: Resolver<ResolversTypes['McxPeerPointers'], ParentType, ContextType, RequireFields<Types.QueryPeerAssociatePointersArgs, 'exclude' | 'ids'>>;
+  peerFilter?: Resolver<ResolversTypes['McxPeerFilter'], ParentType, ContextType, Partial<Types.QueryPeerFilterArgs>>;
   peerHistory?: Resolver<ResolversTypes['McxPeerHistory'], ParentType, ContextType, RequireFields<Types.QueryPeerHistoryArgs, 'keys'>>;
   peerHolders?: Resolver<ResolversTypes['McxPeerHoldersAnswer'], ParentType, ContextType, RequireFields<Types.QueryPeerHoldersArgs, 'keys' | 'withinDays'>>;
   peerLocations?: Resolver<ResolversTypes['McxPeerLocations'], ParentType, ContextType, RequireFields<Types.QueryPeerLocationsArgs, 'near'>>;
   watches?: Resolver<Array<ResolversTypes['McxWatch']>, ParentType, ContextType, Partial<Types.QueryWatchesArgs>>;
   whoHasSeenChild?: Resolver<ResolversTypes['McxWhoHasSeen'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenChildArgs, 'first' | 'identity'>>;
   whoHasSeenRecord?: Resolver<ResolversTypes['McxAuditPage'], ParentType, ContextType, RequireFields<Types.QueryWhoHasSeenRecordArgs, 'first' | 'id' | 'owner'>>;
+}>;
+
+export type SubscriptionResolvers<ContextType = Context, ParentType extends ResolversParentTypes['Subscription'] = ResolversParentTypes['Subscription']> = ResolversObject<{
+  alertAdded?: SubscriptionResolver<ResolversTypes['McxAlert'], "alertAdded", ParentType, ContextType, Partial<Types.SubscriptionAlertAddedArgs>>;
 }>;
 
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
@@ -1119,10 +1167,13 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   Date?: GraphQLScalarType;
   DateTime?: GraphQLScalarType;
   McxAlert?: McxAlertResolvers<ContextType>;
+  McxAlertAcknowledgement?: McxAlertAcknowledgementResolvers<ContextType>;
+  McxAlertDeadCrossMatch?: McxAlertDeadCrossMatchResolvers<ContextType>;
   McxAlertDeadLetter?: McxAlertDeadLetterResolvers<ContextType>;
   McxAlertDeliveryStatus?: McxAlertDeliveryStatusResolvers<ContextType>;
   McxAlertEpisode?: McxAlertEpisodeResolvers<ContextType>;
   McxAlertHolder?: McxAlertHolderResolvers<ContextType>;
+  McxAlertMemberFlag?: McxAlertMemberFlagResolvers<ContextType>;
   McxAlertPage?: McxAlertPageResolvers<ContextType>;
   McxAlertThreshold?: McxAlertThresholdResolvers<ContextType>;
   McxAlertWatch?: McxAlertWatchResolvers<ContextType>;
@@ -1171,6 +1222,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   McxPeerAlertReceipt?: McxPeerAlertReceiptResolvers<ContextType>;
   McxPeerAssociateLink?: McxPeerAssociateLinkResolvers<ContextType>;
   McxPeerAssociateLinks?: McxPeerAssociateLinksResolvers<ContextType>;
+  McxPeerFilter?: McxPeerFilterResolvers<ContextType>;
   McxPeerHistory?: McxPeerHistoryResolvers<ContextType>;
   McxPeerHolderMatch?: McxPeerHolderMatchResolvers<ContextType>;
   McxPeerHoldersAnswer?: McxPeerHoldersAnswerResolvers<ContextType>;
@@ -1203,6 +1255,7 @@ export type Resolvers<ContextType = Context> = ResolversObject<{
   PublishEpisodePayload?: PublishEpisodePayloadResolvers<ContextType>;
   PublishEpisodesPayload?: PublishEpisodesPayloadResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Subscription?: SubscriptionResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 }>;

@@ -26,23 +26,31 @@ export type McxAgeBand =
 
 /**
  * An alert in this node's inbox. Each is stored once (by its id) and numbered by this node in
- * the order it arrived: numbers are consecutive, so a reader that sees a gap knows it missed one.
+ * the order it was committed: numbers are consecutive and none becomes visible before a lower one,
+ * so a reader polling alerts(after:) misses none. A WATCH alert is its watcher's: other readers
+ * do not see it (an auditor sees all), so their numbers skip it.
  */
 export type McxAlert = {
   __typename?: 'McxAlert';
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Who acknowledged it (the subject of their token). */
+  /** Who acknowledged it first (the subject of their token). */
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
+  /** Every acknowledgement: who and when. */
+  acknowledgements: Array<McxAlertAcknowledgement>;
   /** The open episode the alert is about, as its owner's policy lets this node see it. */
   episode: McxAlertEpisode;
   /** This node's event number for the alert. */
   eventNumber: Scalars['Int']['output'];
+  /** WATCH: the watcher it is for (the subject of the token that set the watch); null: the node's. */
+  forUser?: Maybe<Scalars['String']['output']>;
   /** The member the alert came from (this node itself for the summary of its own cross-match). */
   fromNode: Scalars['String']['output'];
   /** CROSS_MATCH_SUMMARY: the members that hold strong matches for the child, with counts. */
   holders: Array<McxAlertHolder>;
   id: Scalars['ID']['output'];
   kind: McxAlertKind;
+  /** CROSS_MATCH_SUMMARY, REPEAT_THRESHOLD: members that had not answered when it was worked out (down or slow past the wait). */
+  notAnswered: Array<Scalars['String']['output']>;
   receivedAt: Scalars['DateTime']['output'];
   /** REPEAT_THRESHOLD: the threshold crossed, and the child's episodes in its window across the federation. */
   threshold?: Maybe<McxAlertThreshold>;
@@ -50,6 +58,21 @@ export type McxAlert = {
   watch?: Maybe<McxAlertWatch>;
   /** CROSS_MATCH: this node's own subject references that strongly match the child. */
   yourSubjectRefs: Array<Scalars['String']['output']>;
+};
+
+export type McxAlertAcknowledgement = {
+  __typename?: 'McxAlertAcknowledgement';
+  at: Scalars['DateTime']['output'];
+  by: Scalars['String']['output'];
+};
+
+export type McxAlertDeadCrossMatch = {
+  __typename?: 'McxAlertDeadCrossMatch';
+  deadAt?: Maybe<Scalars['DateTime']['output']>;
+  episodeId: Scalars['ID']['output'];
+  /** The outbox row's id. */
+  id: Scalars['ID']['output'];
+  notAnswered: Array<Scalars['String']['output']>;
 };
 
 export type McxAlertDeadLetter = {
@@ -65,8 +88,12 @@ export type McxAlertDeadLetter = {
 /** For operators: where alert delivery stands. Ids, members and counts only. */
 export type McxAlertDeliveryStatus = {
   __typename?: 'McxAlertDeliveryStatus';
+  /** Cross-matches given up after their retries, newest first, with the members that never answered. */
+  deadCrossMatches: Array<McxAlertDeadCrossMatch>;
   /** Messages to members given up after their retries (more than 24 hours), newest first. */
   deadLetters: Array<McxAlertDeadLetter>;
+  /** Members flagged, newest first: an out-of-range mcx.holders/1 answer, a flood of mcx.alert/1. */
+  flaggedMembers: Array<McxAlertMemberFlag>;
   /** Outbox rows committed but not yet handed to the queue. */
   outboxDepth: Scalars['Int']['output'];
   /** Signed messages to members not yet taken. */
@@ -105,6 +132,14 @@ export type McxAlertKind =
   /** An alert about a child one of this node's watches is on. */
   | 'WATCH';
 
+export type McxAlertMemberFlag = {
+  __typename?: 'McxAlertMemberFlag';
+  at: Scalars['DateTime']['output'];
+  member: Scalars['String']['output'];
+  /** HOLDERS_OUT_OF_RANGE or ALERT_QUOTA_EXCEEDED. */
+  reason: Scalars['String']['output'];
+};
+
 export type McxAlertPage = {
   __typename?: 'McxAlertPage';
   /** The highest event number in this inbox: read on from a node's last one with alerts(after:). */
@@ -117,7 +152,8 @@ export type McxAlertThreshold = {
   __typename?: 'McxAlertThreshold';
   count: Scalars['Int']['output'];
   days: Scalars['Int']['output'];
-  episodes: Scalars['Int']['output'];
+  /** The episodes the owner's policy lets this node count; null when it withholds episode counts from this node's kind. */
+  episodes?: Maybe<Scalars['Int']['output']>;
 };
 
 /** The watch an alert was raised for. */
@@ -221,8 +257,9 @@ export type McxAssociateLink = {
 /** The owner's count of children linked to one of its associates, across the federation. */
 export type McxAssociateLinkCounts = {
   __typename?: 'McxAssociateLinkCounts';
+  /** One entry per member that has given the owner a count; none when the owner holds no count yet. */
   byForce: Array<McxForceLinkCount>;
-  /** False when some member did not answer the owner's count. */
+  /** False when the owner holds no count from some member of the federation. */
   complete: Scalars['Boolean']['output'];
   id: Scalars['ID']['output'];
   owner: Scalars['String']['output'];
@@ -618,9 +655,15 @@ export type McxFieldError = {
   message: Scalars['String']['output'];
 };
 
-/** How many other children one force links to an associate (counts only, never who). */
+/**
+ * How many children one force links to an associate (counts only, never who), as the associate's
+ * owner last counted them in the background: the child asked about is among them where that
+ * force's episodes of it name the associate (the caller takes it out).
+ */
 export type McxForceLinkCount = {
   __typename?: 'McxForceLinkCount';
+  /** When this force gave the owner this count. */
+  asOf: Scalars['DateTime']['output'];
   children: Scalars['Int']['output'];
   force: Scalars['String']['output'];
 };
@@ -688,14 +731,20 @@ export type McxHandlingCondition =
   /** Statutory safeguarding partners only (police and local authority), not commissioned providers. */
   | 'STATUTORY_PARTNERS_ONLY';
 
-/** An associate seen in the child's episodes, as a pointer, with how many other children it links to. */
+/**
+ * An associate seen in the child's episodes, as a pointer, with how many other children it links to.
+ * The owner counts its associates' links in the background (at least daily, and when one of them is
+ * published or amended): the counts are as of `linkCountsAsOf`, never fetched during the search.
+ */
 export type McxHistoryAssociate = {
   __typename?: 'McxHistoryAssociate';
   forcesLinked: Array<Scalars['String']['output']>;
-  /** False when some member did not answer the owner's count. */
+  /** When the oldest of the owner's counts was taken (each member's count has its own time); null when it holds none. */
+  linkCountsAsOf?: Maybe<Scalars['DateTime']['output']>;
+  /** False when the owner holds no count yet from some member (one that never answered, or a new member). */
   linksComplete: Scalars['Boolean']['output'];
-  /** Other children linked to this associate anywhere, as counted by its owner; never who. */
-  otherChildrenLinked: Scalars['Int']['output'];
+  /** Other children linked to this associate anywhere, as counted by its owner; never who. Null when the owner holds no count yet. */
+  otherChildrenLinked?: Maybe<Scalars['Int']['output']>;
   pointer: McxAssociatePointer;
   /** The episodes (owner/id) that name it, and how. */
   seenIn: Array<McxAssociateSighting>;
@@ -837,6 +886,8 @@ export type McxMatchStrength =
 export type McxMemberResult = {
   __typename?: 'McxMemberResult';
   dropped: Array<McxDroppedRecord>;
+  /** NOT_HOLDING: how old the member's filter was (ms since the member last confirmed it current); null otherwise. */
+  filterAgeMs?: Maybe<Scalars['Int']['output']>;
   latencyMs: Scalars['Int']['output'];
   member: Scalars['String']['output'];
   /** A stable code for anything but ANSWERED (TIMEOUT, DEADLINE, HTTP_503, ECONNREFUSED, RESPONSE_TOO_LARGE, NODE_TOKEN_REPLAYED, ...). */
@@ -853,6 +904,8 @@ export type McxMemberStatus =
   | 'BAD_DATA'
   /** This node's circuit breaker for the member is open: it was not asked. */
   | 'CIRCUIT_OPEN'
+  /** Not asked: the member's fresh membership filter (the record locator) holds none of the child's keys. Counts as answered. */
+  | 'NOT_HOLDING'
   /** The member does not offer this operation (its manifest capabilities lack it): it was not asked, so the answer is PARTIAL. */
   | 'NOT_OFFERED'
   /** The member answered, and refused (for example a policy or token refusal). */
@@ -942,10 +995,27 @@ export type McxPeerAssociateLinks = {
   links: Array<McxPeerAssociateLink>;
 };
 
+/**
+ * A member's membership filter for the record locator (allow-listed operation mcx.filter/1): a
+ * Bloom filter over the linkage keys it holds, as salted bits, never a key. `jws` (typ
+ * mcx-filter+jws, the member's audit-checkpoint key) signs the owner, version, issue time,
+ * parameters, salt and the SHA-256 of `bits`.
+ */
+export type McxPeerFilter = {
+  __typename?: 'McxPeerFilter';
+  /** The filter's bits, base64url. */
+  bits?: Maybe<Scalars['String']['output']>;
+  jws?: Maybe<Scalars['String']['output']>;
+  /** True when `known` is the version served now: `jws` and `bits` are then null. */
+  notModified: Scalars['Boolean']['output'];
+  /** The filter's version: its issue time in milliseconds since the epoch, or above; always increasing. */
+  version: Scalars['Float']['output'];
+};
+
 /** One member's disclosure for a set of linkage keys (allow-listed operation mcx.history/1). */
 export type McxPeerHistory = {
   __typename?: 'McxPeerHistory';
-  /** For each pointer in records: the children other than this one linked to that associate, by force. */
+  /** For each pointer in records: the owner's stored counts of children linked to that associate, by force. */
   associateLinks: Array<McxAssociateLinkCounts>;
   matches: Array<McxPeerMatch>;
   /** Episodes of the matched subjects, and pointers to the associates they name that this member holds. */
@@ -1411,6 +1481,7 @@ export type Mutation = {
    * SERVICE_UNAVAILABLE (reason AUDIT_CHAIN_BROKEN) once the chain is found broken. Auditors and operators.
    */
   auditCheckpoint?: Maybe<McxAuditCheckpoint>;
+  /** Its creator only (WATCH_NOT_YOURS). */
   cancelWatch: McxWatch;
   /** Close an OPEN episode: the child is found. Stores a new version. */
   closeEpisode: PublishEpisodePayload;
@@ -1436,7 +1507,7 @@ export type Mutation = {
   publishSubject: McxPublishSubjectPayload;
   /** Re-send a subject's identity after the linkage key is rotated: adds keys under the new key version. */
   rekeySubject: McxPublishSubjectPayload;
-  /** Moves a running watch's expiry (at most 90 days from now). */
+  /** Moves a running watch's expiry (at most 90 days from now). Its creator only (WATCH_NOT_YOURS). */
   renewWatch: McxWatch;
   /**
    * Ask the owner for an associate's name: police only, for a record with handling code P that
@@ -1658,13 +1729,21 @@ export type Query = {
   peerAssociateLinks: McxPeerAssociateLinks;
   /** Peer protocol only: pointers to these associates held here (named by another member's episodes), with link counts excluding the child of `exclude`. */
   peerAssociatePointers: McxPeerPointers;
+  /**
+   * Peer protocol only, and only for a member asking as itself: this member's membership filter,
+   * or that the version `known` is still current. Every request is audited here.
+   */
+  peerFilter: McxPeerFilter;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
   peerHistory: McxPeerHistory;
   /** Member nodes only (mcx.holders/1): which subjects here match the keys strongly; references and counts only. */
   peerHolders: McxPeerHoldersAnswer;
   /** Peer protocol only: this member's locations of concern near the points. */
   peerLocations: McxPeerLocations;
-  /** This node's watches: those running, or with ended: true also the expired and cancelled (read guard; audited). */
+  /**
+   * The caller's own watches: those running, or with ended: true also the expired and cancelled
+   * (read guard; audited). all: true lists every user's, for auditors only (read only).
+   */
   watches: Array<McxWatch>;
   /**
    * Who has seen this child: every successful read of this node's records of the children an identity
@@ -1778,6 +1857,11 @@ export type QueryPeerAssociatePointersArgs = {
 };
 
 
+export type QueryPeerFilterArgs = {
+  known?: InputMaybe<Scalars['Float']['input']>;
+};
+
+
 export type QueryPeerHistoryArgs = {
   keys: Array<McxPeerKeyInput>;
 };
@@ -1796,6 +1880,7 @@ export type QueryPeerLocationsArgs = {
 
 
 export type QueryWatchesArgs = {
+  all?: InputMaybe<Scalars['Boolean']['input']>;
   ended?: InputMaybe<Scalars['Boolean']['input']>;
 };
 
@@ -1812,4 +1897,22 @@ export type QueryWhoHasSeenRecordArgs = {
   first?: InputMaybe<Scalars['Int']['input']>;
   id: Scalars['ID']['input'];
   owner: Scalars['String']['input'];
+};
+
+export type Subscription = {
+  __typename?: 'Subscription';
+  /**
+   * This node's alerts after an event number, oldest first, then each new one as it arrives: the
+   * alerts(after:) a reader may see, with the same guard, each audited as alerts(after:) audits
+   * it. `after` (or the SSE Last-Event-ID, whichever is higher) is the last event number the
+   * client saw; 0 or none sends the whole inbox first. The stream ends when the token expires,
+   * with an UNAUTHENTICATED error whose reason is TOKEN_EXPIRED: reconnect with a fresh token and
+   * the last event number seen.
+   */
+  alertAdded: McxAlert;
+};
+
+
+export type SubscriptionAlertAddedArgs = {
+  after?: InputMaybe<Scalars['Int']['input']>;
 };

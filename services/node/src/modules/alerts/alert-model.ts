@@ -23,6 +23,20 @@ export const AlertErrorCode = {
   WATCH_NOT_FOUND: 'WATCH_NOT_FOUND',
   /** renewWatch: the watch has expired or was cancelled; set a new one. */
   WATCH_ENDED: 'WATCH_ENDED',
+  /** renewWatch, cancelWatch: the watch was set by another user (only its creator may change it). */
+  WATCH_NOT_YOURS: 'WATCH_NOT_YOURS',
+  /** watches(all: true): listing every user's watches is for auditors. */
+  WATCH_LIST_NOT_PERMITTED: 'WATCH_LIST_NOT_PERMITTED',
+  /** peerAlert: the JWS is not an alert message's (its typ is another's: a record, a peer token, a checkpoint). */
+  ALERT_WRONG_TYP: 'ALERT_WRONG_TYP',
+  /** peerAlert: the message's sentAt is older than MCX_ALERT_MAX_AGE_SECONDS. */
+  ALERT_TOO_OLD: 'ALERT_TOO_OLD',
+  /** peerAlert: the message's sentAt is later than now plus MCX_ALERT_CLOCK_SKEW_SECONDS. */
+  ALERT_FROM_FUTURE: 'ALERT_FROM_FUTURE',
+  /** peerAlert: the sending member is over its quota of alerts per minute (MCX_ALERT_INBOUND_PER_MINUTE); flagged. */
+  ALERT_QUOTA_EXCEEDED: 'ALERT_QUOTA_EXCEEDED',
+  /** mcx.holders/1: a member's answer claims counts out of range (above the cap, recent above all, a subject twice); flagged, not counted. */
+  HOLDERS_OUT_OF_RANGE: 'HOLDERS_OUT_OF_RANGE',
   /** An enqueue came back without a job id (pg-boss returns null for a queue that does not exist). */
   ALERT_NOT_ENQUEUED: 'ALERT_NOT_ENQUEUED',
 } as const;
@@ -68,7 +82,8 @@ export interface AlertEpisode {
 export interface AlertThreshold {
   count: number;
   days: number;
-  episodes: number;
+  /** The episodes in the window the owner's policy lets the recipient count; null: the policy withholds episode counts from it. */
+  episodes: number | null;
 }
 
 export interface AlertHolder {
@@ -83,6 +98,8 @@ export interface AlertBody {
   episode: AlertEpisode;
   holders: AlertHolder[];
   threshold?: AlertThreshold | null;
+  /** Members that had not answered mcx.holders/1 when the summary or threshold was worked out. */
+  notAnswered?: string[];
   watch?: { id: string; purpose: string; caseRef: string } | null;
 }
 
@@ -99,7 +116,8 @@ export interface WatchModel {
 }
 
 /** One alert as GraphQL returns it (McxAlert). */
-export interface AlertModel extends AlertBody {
+export interface AlertModel extends Omit<AlertBody, 'notAnswered'> {
+  notAnswered: string[];
   id: string;
   eventNumber: number;
   kind: McxAlertKind;
@@ -108,6 +126,10 @@ export interface AlertModel extends AlertBody {
   receivedAt: string;
   acknowledgedAt: string | null;
   acknowledgedBy: string | null;
+  /** The watcher a WATCH alert is for; null: the node's. */
+  forUser: string | null;
+  /** Every acknowledgement: who and when (ISO 8601), oldest first. */
+  acknowledgements: { by: string; at: string }[];
 }
 
 /** One signed message waiting for (or past) delivery to one member. */

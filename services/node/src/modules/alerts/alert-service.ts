@@ -4,9 +4,9 @@
  * once (audited), and a member's cross-match question answered with references and counts only
  * (shaped by this node's policy for the caller, audited).
  */
-import type { Viewer } from '@mcx/auth';
+import { hasRole, type Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
-import type { AlertMessage } from '@mcx/federation';
+import { MAX_HOLDER_EPISODES, type AlertMessage } from '@mcx/federation';
 import type { TrustManifestHolder } from '@mcx/signing';
 
 import type { MissingEpisodeInput } from '../../__generated__/resolvers-types.js';
@@ -19,6 +19,7 @@ import type { EpisodeRecord } from '../episode/episode-model.js';
 import type { RecordService } from '../records/record-service.js';
 import type { InTx } from '../records/record-store-model.js';
 import type { SubjectService } from '../subject/subject-service.js';
+import type { CrossMatchStore } from './alert-crossmatch-store.js';
 import { derivedId, readAlertMessage } from './alert-message.js';
 import { AlertErrorCode, type AlertModel } from './alert-model.js';
 import { reportedWithin } from './alert-shape.js';
@@ -26,8 +27,8 @@ import type { AlertStore } from './alert-store.js';
 import type { WatchService } from './watch-service.js';
 import type { WatchStore } from './watch-store.js';
 
-/** The most episodes one matched subject is counted over. */
-const MAX_COUNTED = 500;
+/** The most episodes one matched subject is counted over (a caller refuses an answer above it). */
+const MAX_COUNTED = MAX_HOLDER_EPISODES;
 
 export interface AlertServiceDeps {
   forceCode: string;
@@ -40,6 +41,9 @@ export interface AlertServiceDeps {
   now: () => Date;
   watchStore: WatchStore;
   watches: WatchService;
+  crossMatches: CrossMatchStore;
+  /** Incoming mcx.alert/1: the per-member quota per minute, and the oldest and furthest-ahead sentAt taken. */
+  limits: { inboundPerMinute: number; maxAgeMs: number; skewMs: number };
   /** Wakes the outbox relay after a commit (the relay also polls). */
   poke?: () => void;
 }
@@ -91,22 +95,35 @@ export class AlertService {
     };
   }
 
-  /** This node's alerts after an event number, oldest first; the consultation is audited before release. */
+  /**
+   * This node's alerts after an event number, oldest first: the node's own and the reader's own
+   * WATCH alerts (an auditor sees every user's, read only); the consultation is audited before release.
+   */
   async list(read: AuthorisedRead, after: number, first: number): Promise<{ nodes: AlertModel[]; lastEventNumber: number }> {
-    const page = await this.deps.store.inbox(after, first);
+    const reader = { user: read.viewer.subject, everyone: hasRole(read.viewer, 'auditor') };
+    const page = await this.deps.store.inbox(after, first, reader);
     const ids = page.nodes.map((a) => `alert/${a.id}`);
     await auditConsultation(this.deps.audit, read, 'alerts', [], ids, null);
     return { nodes: page.nodes, lastEventNumber: page.last };
   }
 
-  /** For operators: the outbox depth, the deliveries pending and the dead letters (ids, members and counts only). */
-  deliveryStatus() {
-    return this.deps.store.deliveryStatus(100);
+  /**
+   * For operators: the outbox depth, the deliveries pending, the dead letters and dead
+   * cross-matches, and flagged members (ids, members and counts only).
+   */
+  async deliveryStatus() {
+    const [delivery, crossMatch] = await Promise.all([this.deps.store.deliveryStatus(100), this.deps.crossMatches.status(100)]);
+    return { ...delivery, ...crossMatch };
   }
 
-  /** Marks an alert seen; audited as an alteration of the inbox. */
+  /**
+   * Marks an alert seen by the caller, with when; audited as an alteration of the inbox. Another
+   * user's WATCH alert is not theirs to see: ALERT_NOT_FOUND, as for an id that is not there.
+   */
   async acknowledge(viewer: Viewer, id: string): Promise<AlertModel> {
-    const alert = await this.deps.store.acknowledge(id, viewer.subject);
+    const owner = await this.deps.store.alertOwner(id);
+    const mine = owner === null || owner === viewer.subject;
+    const alert = owner !== undefined && mine ? await this.deps.store.acknowledge(id, viewer.subject) : null;
     await committed(() =>
       this.deps.audit.record({
         action: 'alteration',
@@ -151,8 +168,23 @@ export class AlertService {
   async receive(read: AuthorisedRead, input: { bytes: string; signature: string }, peer: PeerCallState) {
     const holder = this.deps.holder;
     const from = read.requestingNode ?? '';
+    const { limits } = this.deps;
+    // Every message counts against its sender's quota, taken or not: a flood is refused before any work.
+    const sent = await this.deps.crossMatches.countInbound(from);
+    if (sent > limits.inboundPerMinute) {
+      if (sent === limits.inboundPerMinute + 1) await this.deps.crossMatches.flag(from, AlertErrorCode.ALERT_QUOTA_EXCEEDED);
+      await this.auditPeer(read, peer, 'peerAlert', 'collection', [], null, AlertErrorCode.ALERT_QUOTA_EXCEEDED);
+      throw new McxError(AlertErrorCode.ALERT_QUOTA_EXCEEDED, 'this member has sent more alerts this minute than this node takes');
+    }
+    const clock = { now: this.deps.now(), maxAgeMs: limits.maxAgeMs, skewMs: limits.skewMs };
     const checked = holder
-      ? readAlertMessage(input, { from, to: this.deps.forceCode }, holder.keyResolver('record'), (kid) => holder.ownerOfKid(kid)?.code)
+      ? readAlertMessage(
+          input,
+          { from, to: this.deps.forceCode },
+          holder.keyResolver('record'),
+          (kid) => holder.ownerOfKid(kid)?.code,
+          clock,
+        )
       : ({ refused: AlertErrorCode.ALERT_WRONG_PARTY } as const);
     if ('refused' in checked) {
       await this.auditPeer(read, peer, 'peerAlert', 'collection', [], null, checked.refused);
@@ -179,7 +211,7 @@ export class AlertService {
     return { id: m.id, firstDelivery };
   }
 
-  /** The alert raised again for each running watch on the child, once each (by a derived id); their ids. */
+  /** The alert raised again for each running watch on the child, once each (by a derived id), as its watcher's; their ids. */
   private async raiseForWatches(m: AlertMessage): Promise<string[]> {
     const running = await this.deps.watchStore.running(m.yourSubjectRefs, this.deps.now());
     const ids: string[] = [];
@@ -187,7 +219,7 @@ export class AlertService {
       const id = derivedId('WATCH', m.id, w.id);
       const watch = { id: w.id, purpose: w.purpose, caseRef: w.caseRef };
       const body = { yourSubjectRefs: [w.subjectRef], episode: m.episode, holders: [], threshold: m.threshold, watch };
-      await this.deps.store.addInbox({ id, kind: 'WATCH', fromNode: m.from, body, bytes: null, signature: null });
+      await this.deps.store.addInbox({ id, kind: 'WATCH', fromNode: m.from, body, bytes: null, signature: null, forUser: w.createdBy });
       ids.push(id);
     }
     return ids;

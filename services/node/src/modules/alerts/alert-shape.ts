@@ -1,6 +1,6 @@
 /**
  * What an alert says, decided before it is signed: the node acting for itself, the episode as the
- * owner's policy lets the recipient see it, and whether a repeat threshold was just crossed.
+ * owner's policy lets the recipient see it, and the repeat threshold's totals as it may count them.
  */
 import type { Viewer } from '@mcx/auth';
 import type { TrustManifestHolder } from '@mcx/signing';
@@ -9,7 +9,7 @@ import type { AuthorisedRead } from '../../auth/access.js';
 import type { Discloser } from '../disclosure/disclose.js';
 import { admissionRefusal, withholdingRule, type Requester } from '../disclosure/policy.js';
 import type { EpisodeRecord } from '../episode/episode-model.js';
-import type { AlertEpisode } from './alert-model.js';
+import type { AlertEpisode, AlertThreshold } from './alert-model.js';
 
 const PURPOSE = 'MISSING_LIVE_SEARCH' as const;
 
@@ -78,16 +78,33 @@ export function episodeFor(
 }
 
 /**
- * Whether this episode made the child's count within the window reach the threshold: the count
- * with it is the threshold exactly (the count before it was below), so a fourth episode after a
- * third does not alert again; a later crossing, after older episodes leave the window, does.
+ * The threshold alert's totals as `member` may see them: the owner's own episodes in the window
+ * that its policy lets the member's kind read, and what the other holders counted; null where the
+ * policy does not let that kind read episodes at all. This node sees its own total whole.
  */
-export function thresholdCrossed(episodesInWindow: number, threshold: { count: number }): boolean {
-  return episodesInWindow === threshold.count;
+export function thresholdFor(
+  member: string,
+  base: { count: number; days: number },
+  ownInWindow: readonly { record: EpisodeRecord }[],
+  elsewhere: number,
+  ctx: { forceCode: string; disclosure: Discloser; holder: TrustManifestHolder },
+): AlertThreshold {
+  const { disclosure, holder, forceCode } = ctx;
+  if (member === forceCode) return { ...base, episodes: ownInWindow.length + elsewhere };
+  const r = recipient(member, holder);
+  const episodeRule = (grading: EpisodeRecord['grading'] | null) =>
+    r ? withholdingRule(disclosure.policy, r, { kind: 'episode', owner: forceCode, grading }) : 'KIND_NOT_PERMITTED';
+  if (episodeRule(null) !== null) return { ...base, episodes: null };
+  return { ...base, episodes: ownInWindow.filter((e) => episodeRule(e.record.grading) === null).length + elsewhere };
 }
 
 /** Episodes reported within `days` before `now`. */
 export function reportedWithin(episodes: readonly { record: EpisodeRecord }[], days: number, now: Date): number {
+  return inWindow(episodes, days, now).length;
+}
+
+/** The episodes reported within `days` before `now`. */
+export function inWindow<E extends { record: EpisodeRecord }>(episodes: readonly E[], days: number, now: Date): E[] {
   const since = now.getTime() - days * 86_400_000;
-  return episodes.filter((e) => Date.parse(e.record.facts.reportedAt) >= since).length;
+  return episodes.filter((e) => Date.parse(e.record.facts.reportedAt) >= since);
 }

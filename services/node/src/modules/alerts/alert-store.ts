@@ -7,6 +7,10 @@ import type { Tx } from '../audit/audit-store.js';
 import type { AlertBody, AlertModel, CrossMatchPayload, DeliveryRow, OutboxRow } from './alert-model.js';
 
 type Row = Record<string, unknown>;
+/** An inbox row with its acknowledgements (who and when), oldest first. */
+const WITH_ACKS = sql`select i.*, (select json_agg(json_build_object('by', a.acknowledged_by, 'at', a.acknowledged_at)
+  order by a.acknowledged_at, a.acknowledged_by) from alert_acknowledgements a where a.alert_id = i.id) as acks from alert_inbox i`;
+const iso = (v: unknown) => new Date(v as string).toISOString();
 
 const toAlert = (r: Row): AlertModel => {
   const body = r.body as AlertBody;
@@ -23,6 +27,9 @@ const toAlert = (r: Row): AlertModel => {
     receivedAt: new Date(r.received_at as string).toISOString(),
     acknowledgedAt: r.acknowledged_at ? new Date(r.acknowledged_at as string).toISOString() : null,
     acknowledgedBy: (r.acknowledged_by as string | null) ?? null,
+    acknowledgements: ((r.acks as { by: string; at: string }[] | null) ?? []).map((a) => ({ by: a.by, at: iso(a.at) })),
+    forUser: (r.for_user as string | null) ?? null,
+    notAnswered: body.notAnswered ?? [],
   };
 };
 
@@ -122,6 +129,8 @@ export class AlertStore {
   /**
    * Stores an alert once: 'stored', 'redelivery' when the same sender's same bytes are already
    * there, or 'conflict' when the id is taken by other bytes or another sender (nothing is written).
+   * Its event number comes from the counter row (0015), taken in the same transaction: the row
+   * stays locked until commit, so numbers are dense and commit in the order they were given.
    */
   async addInbox(a: {
     id: string;
@@ -130,13 +139,21 @@ export class AlertStore {
     body: AlertBody;
     bytes: string | null;
     signature: string | null;
+    forUser?: string | null;
   }): Promise<'stored' | 'redelivery' | 'conflict'> {
-    const rows = (await this.db.execute(
-      sql`insert into alert_inbox (id, kind, from_node, body, signed_bytes, signature)
-          values (${a.id}, ${a.kind}, ${a.fromNode}, ${JSON.stringify(a.body)}::jsonb, ${a.bytes}, ${a.signature})
-          on conflict (id) do nothing returning id`,
-    )) as unknown as Row[];
-    if (rows.length === 1) return 'stored';
+    const stored = await this.db.transaction(async (tx) => {
+      // Checked first under the counter's lock, so a redelivery takes no number.
+      const [n] = (await tx.execute(sql`update alert_event_counter set last = last + 1 returning last`)) as unknown as Row[];
+      const rows = (await tx.execute(
+        sql`insert into alert_inbox (id, event_number, kind, from_node, body, signed_bytes, signature, for_user)
+            values (${a.id}, ${Number(n!.last)}, ${a.kind}, ${a.fromNode}, ${JSON.stringify(a.body)}::jsonb, ${a.bytes}, ${a.signature}, ${a.forUser ?? null})
+            on conflict (id) do nothing returning id`,
+      )) as unknown as Row[];
+      // Not stored: the number goes back (the row is still ours), so no gap is left.
+      if (rows.length === 0) await tx.execute(sql`update alert_event_counter set last = last - 1`);
+      return rows.length === 1;
+    });
+    if (stored) return 'stored';
     const [held] = (await this.db.execute(
       sql`select kind, from_node, signed_bytes from alert_inbox where id = ${a.id}`,
     )) as unknown as Row[];
@@ -148,20 +165,38 @@ export class AlertStore {
     return same ? 'redelivery' : 'conflict';
   }
 
-  async inbox(after: number, first: number): Promise<{ nodes: AlertModel[]; last: number }> {
+  /**
+   * The alerts after an event number that `reader` may see, oldest first: the node's own, and
+   * the WATCH alerts of the reader's own watches (all of them with `everyone`, for auditors).
+   */
+  async inbox(after: number, first: number, reader: { user: string; everyone: boolean }): Promise<{ nodes: AlertModel[]; last: number }> {
     const rows = (await this.db.execute(
-      sql`select * from alert_inbox where event_number > ${after} order by event_number limit ${first}`,
+      sql`${WITH_ACKS} where event_number > ${after}
+          and (for_user is null or for_user = ${reader.user} or ${reader.everyone})
+          order by event_number limit ${first}`,
     )) as unknown as Row[];
-    const [last] = (await this.db.execute(sql`select coalesce(max(event_number), 0)::bigint as n from alert_inbox`)) as unknown as Row[];
-    return { nodes: rows.map(toAlert), last: Number(last?.n ?? 0) };
+    const [last] = (await this.db.execute(sql`select last from alert_event_counter`)) as unknown as Row[];
+    return { nodes: rows.map(toAlert), last: Number(last?.last ?? 0) };
   }
 
+  /** Whose an alert is (null: the node's), or undefined when there is none. */
+  async alertOwner(id: string): Promise<string | null | undefined> {
+    const [r] = (await this.db.execute(sql`select for_user from alert_inbox where id = ${id}`)) as unknown as Row[];
+    return r ? ((r.for_user as string | null) ?? null) : undefined;
+  }
+
+  /** Records `by`'s acknowledgement (each reader's once, with its time); the inbox row keeps the first. */
   async acknowledge(id: string, by: string): Promise<AlertModel | null> {
-    const rows = (await this.db.execute(
-      sql`update alert_inbox set acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${by})
-          where id = ${id} returning *`,
-    )) as unknown as Row[];
-    return rows[0] ? toAlert(rows[0]) : null;
+    const found = await this.db.transaction(async (tx) => {
+      const rows = (await tx.execute(
+        sql`update alert_inbox set acknowledged_at = coalesce(acknowledged_at, now()), acknowledged_by = coalesce(acknowledged_by, ${by})
+            where id = ${id} returning id`,
+      )) as unknown as Row[];
+      if (!rows[0]) return false;
+      await tx.execute(sql`insert into alert_acknowledgements (alert_id, acknowledged_by) values (${id}, ${by}) on conflict do nothing`);
+      return true;
+    });
+    return found ? this.inboxAlert(id) : null;
   }
 
   /** Inbox alerts not yet handed to the webhook queue, in event order. */
@@ -173,7 +208,7 @@ export class AlertStore {
   }
 
   async inboxAlert(id: string): Promise<AlertModel | null> {
-    const rows = (await this.db.execute(sql`select * from alert_inbox where id = ${id}`)) as unknown as Row[];
+    const rows = (await this.db.execute(sql`${WITH_ACKS} where i.id = ${id}`)) as unknown as Row[];
     return rows[0] ? toAlert(rows[0]) : null;
   }
 

@@ -27,6 +27,9 @@ const alert: AlertModel = {
   receivedAt: '2026-11-30T00:00:00.000Z',
   acknowledgedAt: null,
   acknowledgedBy: null,
+  acknowledgements: [],
+  forUser: null,
+  notAnswered: [],
 };
 
 const servers: Server[] = [];

@@ -1,13 +1,16 @@
 /** Builds the alert service, and the queue's worker when the node is federated and has a database login for it. */
 import type { Database } from '@mcx/db';
 import type { Logger } from '@mcx/logger';
+import type { SigningKey } from '@mcx/signing';
 
+import { alertLimits } from '../../alert-config.js';
 import type { FederationClient } from '../../federation/federation-client.js';
 import type { Trust } from '../../federation/trust.js';
 import type { AuditService } from '../audit/audit-service.js';
 import type { Discloser } from '../disclosure/disclose.js';
 import type { RecordService } from '../records/record-service.js';
 import type { SubjectService } from '../subject/subject-service.js';
+import { CrossMatchStore } from './alert-crossmatch-store.js';
 import { AlertDispatchService } from './alert-dispatch-service.js';
 import { AlertService } from './alert-service.js';
 import { AlertStore } from './alert-store.js';
@@ -30,6 +33,8 @@ export interface AlertNodeDeps {
   logger: Logger;
   db: { db: Database };
   trust?: Trust | null;
+  /** The node's record key: it signs alert messages (typ mcx-alert+jws). */
+  keys: { record: SigningKey<'record'> };
   databaseUrl?: string;
   now?: () => Date;
 }
@@ -42,6 +47,8 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
   let worker: AlertWorker | null = null;
   const now = deps.now ?? (() => new Date());
   const watchStore = new WatchStore(deps.db.db);
+  const crossMatches = new CrossMatchStore(deps.db.db);
+  const limits = alertLimits();
   const watches = new WatchService({ forceCode: config.forceCode, watches: watchStore, alerts: store, audit: parts.audit, now });
   const service = new AlertService({
     forceCode: config.forceCode,
@@ -54,20 +61,26 @@ export function buildAlerts(deps: AlertNodeDeps, parts: AlertParts): { service: 
     now,
     watchStore,
     watches,
+    crossMatches,
+    limits,
     poke: () => worker?.poke(),
   });
   if (holder && parts.federation && deps.databaseUrl && service.enabled) {
     const dispatch = new AlertDispatchService({
       forceCode: config.forceCode,
       store,
+      crossMatches,
       audit: parts.audit,
       records: parts.records,
       subjects: parts.subjects,
       disclosure: parts.disclosure,
       federation: parts.federation,
       holder,
+      recordKey: deps.keys.record,
       repeat,
-      now: deps.now ?? (() => new Date()),
+      holdersWaitMs: limits.holdersWaitMs,
+      logger,
+      now,
     });
     const url = config.alerts.webhookUrl;
     const webhook = url ? new AlertWebhook({ url, forceCode: config.forceCode, sign: (view) => parts.disclosure.sign(view) }) : null;

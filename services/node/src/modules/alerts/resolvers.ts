@@ -7,7 +7,7 @@ import { McxError } from '@mcx/errors';
 
 import type { MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
 import type { Context } from '../../context.js';
-import { BadUserInputError, NotFoundError, toGraphQLError } from '../../errors.js';
+import { BadUserInputError, ForbiddenError, NotFoundError, toGraphQLError } from '../../errors.js';
 import { checkKeys } from '../../federation/resolvers.js';
 import { AlertErrorCode } from './alert-model.js';
 import { checkExpiry, checkSubjectRef, type WatchCheck } from './watch-spec.js';
@@ -21,6 +21,8 @@ const MAX_BYTES = 16 * 1024;
 function alertError(err: unknown): never {
   if (err instanceof McxError && (err.code === AlertErrorCode.ALERT_NOT_FOUND || err.code === AlertErrorCode.WATCH_NOT_FOUND))
     throw new NotFoundError(err.message, { reason: err.code });
+  if (err instanceof McxError && (err.code === AlertErrorCode.WATCH_NOT_YOURS || err.code === AlertErrorCode.WATCH_LIST_NOT_PERMITTED))
+    throw new ForbiddenError(err.message, { reason: err.code });
   if (err instanceof McxError && (Object.values(AlertErrorCode) as string[]).includes(err.code))
     throw new BadUserInputError(err.message, { reason: err.code });
   return toGraphQLError(err);
@@ -66,9 +68,9 @@ function checked<T>(c: WatchCheck<T>, field: string): T {
   return c.ok;
 }
 
-const watches: NonNullable<QueryResolvers['watches']> = async (_, { ended }, ctx) => {
+const watches: NonNullable<QueryResolvers['watches']> = async (_, { ended, all }, ctx) => {
   const read = await ctx.access.requireRead('watches');
-  return ctx.services.alerts.watches.list(read, ended ?? false).catch(alertError);
+  return ctx.services.alerts.watches.list(read, ended ?? false, all ?? false).catch(alertError);
 };
 
 const watchChild: NonNullable<MutationResolvers['watchChild']> = async (_, { subjectRef, expiresAt }, ctx) => {

@@ -1,11 +1,13 @@
 /**
- * Watches: set, renewed, listed and cancelled by a reader of this node, for the request's purpose
- * and case, each audited (setting and renewing as consultations of the child, so they count in
- * the fishing alerts; cancelling as an alteration). Alerts about a watched child are raised
- * again as WATCH alerts (AlertService.receive).
+ * Watches: set by a reader of this node, for the request's purpose and case, and theirs: only
+ * their creator lists, renews or cancels one (another user is refused with WATCH_NOT_YOURS); an
+ * auditor may list every user's, read only. Each is audited (setting and renewing as
+ * consultations of the child, so they count in the fishing alerts; cancelling as an alteration).
+ * Alerts about a watched child are raised again as WATCH alerts, for the watcher (AlertService.receive).
  */
 import { randomUUID } from 'node:crypto';
 
+import { hasRole } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 
 import type { AuthorisedRead } from '../../auth/access.js';
@@ -52,6 +54,8 @@ export class WatchService {
     const { watches } = this.deps;
     const before = await watches.get(id);
     if (!before) throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
+    if (before.createdBy !== read.viewer.subject)
+      throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_NOT_YOURS, 'only the user who set a watch renews it');
     const renewed = await watches.renew(id, expiresAt, this.deps.now());
     if (!renewed)
       throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_ENDED, 'this watch has ended: set a new one');
@@ -67,7 +71,17 @@ export class WatchService {
   }
 
   async cancel(read: AuthorisedRead, id: string): Promise<WatchModel> {
-    const cancelled = await this.deps.watches.cancel(id, this.deps.now());
+    const before = await this.deps.watches.get(id);
+    if (before && before.createdBy !== read.viewer.subject)
+      throw await this.refuse(
+        read,
+        'cancelWatch',
+        `watch/${id}`,
+        AlertErrorCode.WATCH_NOT_YOURS,
+        'only the user who set a watch cancels it',
+        'alteration',
+      );
+    const cancelled = before ? await this.deps.watches.cancel(id, this.deps.now()) : null;
     await committed(() =>
       this.deps.audit.record({
         action: 'alteration',
@@ -85,8 +99,17 @@ export class WatchService {
     return cancelled;
   }
 
-  async list(read: AuthorisedRead, ended: boolean): Promise<WatchModel[]> {
-    const found = await this.deps.watches.list(ended, this.deps.now());
+  /** The reader's own watches; with `all`, every user's, for an auditor only (WATCH_LIST_NOT_PERMITTED otherwise). */
+  async list(read: AuthorisedRead, ended: boolean, all = false): Promise<WatchModel[]> {
+    if (all && !hasRole(read.viewer, 'auditor'))
+      throw await this.refuse(
+        read,
+        'watches',
+        'watch/*',
+        AlertErrorCode.WATCH_LIST_NOT_PERMITTED,
+        'listing every user’s watches is for auditors',
+      );
+    const found = await this.deps.watches.list(ended, this.deps.now(), all ? null : read.viewer.subject);
     await auditConsultation(
       this.deps.audit,
       read,
@@ -99,10 +122,17 @@ export class WatchService {
   }
 
   /** A refused request is audited as refused, with its code, before the error goes back. */
-  private async refuse(read: AuthorisedRead, operation: string, asked: string, code: AlertErrorCode, message: string): Promise<McxError> {
+  private async refuse(
+    read: AuthorisedRead,
+    operation: string,
+    asked: string,
+    code: AlertErrorCode,
+    message: string,
+    action: 'consultation' | 'alteration' = 'consultation',
+  ): Promise<McxError> {
     await committed(() =>
       this.deps.audit.record({
-        action: 'consultation',
+        action,
         viewer: read.viewer,
         purpose: read.purpose,
         caseRef: read.caseRef,

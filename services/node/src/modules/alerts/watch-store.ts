@@ -51,11 +51,11 @@ export class WatchStore {
     return rows[0] ? toWatch(rows[0]) : null;
   }
 
-  async list(ended: boolean, now: Date): Promise<WatchModel[]> {
+  /** Watches running (or with `ended` all), of one creator or (null) of everyone. */
+  async list(ended: boolean, now: Date, createdBy: string | null): Promise<WatchModel[]> {
     const rows = (await this.db.execute(
-      ended
-        ? sql`select * from alert_watches order by created_at desc limit 1000`
-        : sql`select * from alert_watches where cancelled_at is null and expires_at > ${now.toISOString()} order by created_at desc limit 1000`,
+      sql`select * from alert_watches where (${createdBy}::text is null or created_by = ${createdBy})
+          and (${ended} or (cancelled_at is null and expires_at > ${now.toISOString()})) order by created_at desc limit 1000`,
     )) as unknown as Row[];
     return rows.map(toWatch);
   }
