@@ -91,7 +91,7 @@ GRANT SELECT, INSERT, UPDATE, DELETE ON "alert_inbound_quota" TO mcx_app;
 -- no partition of its own, no TRUNCATE or DROP (ownership stays with the schema owner).
 REVOKE ALL ON ALL TABLES IN SCHEMA pgboss FROM mcx_app;
 --> statement-breakpoint
-GRANT SELECT, UPDATE ON pgboss.version TO mcx_app;
+GRANT SELECT, UPDATE (maintained_on, monitored_on) ON pgboss.version TO mcx_app;
 --> statement-breakpoint
 GRANT SELECT ON pgboss.queue TO mcx_app;
 --> statement-breakpoint
