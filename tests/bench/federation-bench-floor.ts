@@ -29,12 +29,10 @@ export interface FloorParts {
   linkageKeys: number;
 }
 
-export async function measureParts(server: BenchServer, f: BenchFederation): Promise<FloorParts> {
+/** Direct POST /peer/v1 requests from the caller to one member, through the caller's kind of fan-out client, with fresh node tokens. */
+export async function directPeer(f: BenchFederation, peerCode: string) {
   const caller = f.nodes[CALLER]!.node;
-  const peerCode = 'GMP';
   const peer = f.nodes[peerCode]!.node;
-  const callerHolder = caller.app.trust!.holder;
-  const peerHolder = peer.app.trust!.holder;
   const callerKey = f.fed.keys[CALLER]!.peerToken;
   const derived = await caller.app.services.subjects.queryKeys(CHILD);
   if ('errors' in derived) throw new Error('the synthetic identity was refused');
@@ -57,8 +55,6 @@ export async function measureParts(server: BenchServer, f: BenchFederation): Pro
     req_hash: hash,
   };
   const token = (aud = peerAudience(peerCode)) => signNodeToken({ iss: CALLER, aud, ttlSec: 30, claims }, callerKey);
-
-  // (a) One member's answer, through the caller's own kind of fan-out client.
   const fanOut = createFanOut({
     perPeerTimeoutMs: 5000,
     overallDeadlineMs: 5000,
@@ -71,6 +67,17 @@ export async function measureParts(server: BenchServer, f: BenchFederation): Pro
     if (r!.status !== 'answered') throw new Error(`direct peer request: ${r!.status} ${r!.reason ?? ''}`);
     return r!.body as { data: { peerHistory: { records: { bytes: string; signature: string }[] } }; receipt: string };
   };
+  return { derived, token, post, close: () => fanOut.close() };
+}
+
+export async function measureParts(server: BenchServer, f: BenchFederation): Promise<FloorParts> {
+  const caller = f.nodes[CALLER]!.node;
+  const peerCode = 'GMP';
+  const peer = f.nodes[peerCode]!.node;
+  const callerHolder = caller.app.trust!.holder;
+  const peerHolder = peer.app.trust!.holder;
+  // (a) One member's answer, through the caller's own kind of fan-out client.
+  const { derived, token, post, close } = await directPeer(f, peerCode);
   for (let i = 0; i < 60; i++) await post(token()); // warm-up
   const sample = await post(token());
   const records = sample.data.peerHistory.records;
@@ -89,7 +96,7 @@ export async function measureParts(server: BenchServer, f: BenchFederation): Pro
     const pg1 = server.cpuMs();
     peerPg = peerPg !== null && pg0 !== null && pg1 !== null ? peerPg + pg1 - pg0 : null;
   }
-  await fanOut.close();
+  await close();
 
   // (b) Node token sign and verify, (c) record and receipt verification: tight loops.
   const micro = (n: number, fn: (i: number) => unknown): number => {

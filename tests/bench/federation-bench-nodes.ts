@@ -29,7 +29,7 @@ export const NODE_ENV = {
   MCX_PEER_TIMEOUT_MS: '1000',
   MCX_FEDERATION_DEADLINE_MS: '1500',
   MCX_PEER_BREAKER_HALF_OPEN_MS: '2000',
-  LOG_LEVEL: 'warn',
+  LOG_LEVEL: process.env.BENCH_LOG_LEVEL ?? 'warn',
   MCX_ENV: 'test',
 };
 // Synthetic: no such child exists. Sent as input, never printed.

@@ -3,6 +3,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 
 import { ApolloServer } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled, ApolloServerPluginLandingPageDisabled } from '@apollo/server/plugin/disabled';
+import type { GraphQLSchema } from 'graphql';
 
 import type { Logger } from '@mcx/logger';
 
@@ -57,12 +58,12 @@ export interface App {
 }
 
 /** The GraphQL server over the node's resolvers, with the node's limits, guards and error handling. */
-function createApollo(config: Config, logger: Logger): ApolloServer<Context> {
+function createApollo(config: Config, logger: Logger, schema: GraphQLSchema): ApolloServer<Context> {
   const limits = graphqlLimits(config.graphql);
   // Every GraphQL error is described from its structure: answered, logged and traced without the caller's values.
   const errorHandling = createErrorHandling(logger);
   return new ApolloServer<Context>({
-    schema: buildSchema(resolvers),
+    schema,
     // MCX_ENV is the only switch: Apollo never reads NODE_ENV for its defaults. The node's own
     // shutdown (drain, final audit checkpoint) stops Apollo; Apollo installs no signal handlers.
     nodeEnv: config.env,
@@ -89,8 +90,8 @@ function createApollo(config: Config, logger: Logger): ApolloServer<Context> {
   });
 }
 
-/** The receiving end of the peer protocol: a member's request runs as a GraphQL operation in its own context. */
-function createPeer(deps: AppDeps, built: BuiltServices, apollo: ApolloServer<Context>): PeerEndpoint | null {
+/** The receiving end of the peer protocol: a member's request runs its allow-listed operation on the schema, in its own context. */
+function createPeer(deps: AppDeps, built: BuiltServices, schema: GraphQLSchema): PeerEndpoint | null {
   const { config, trust } = deps;
   if (!trust) return null;
   const { services, security } = built;
@@ -101,7 +102,7 @@ function createPeer(deps: AppDeps, built: BuiltServices, apollo: ApolloServer<Co
     jtis: new JtiStore(deps.db.db),
     audit: services.audit,
     security,
-    apollo,
+    schema,
     clockLeewaySec: 5,
     organisationKind: built.organisations.kindOf,
     ...(deps.peerAnswerFault ? { fault: deps.peerAnswerFault } : {}),
@@ -133,8 +134,9 @@ export async function createApp(deps: AppDeps): Promise<App> {
   const built = await createServices(deps);
   const { services, security } = built;
   const authenticator = createAuthenticator(config, deps.devIssuer ?? null);
-  const apollo = createApollo(config, logger);
-  const peerEndpoint = createPeer(deps, built, apollo);
+  const schema = buildSchema(resolvers);
+  const apollo = createApollo(config, logger, schema);
+  const peerEndpoint = createPeer(deps, built, schema);
   const jobs = createJobs({
     audit: services.audit,
     peerEndpoint,

@@ -6,7 +6,7 @@
  * it offers, applies its own disclosure policy, logs the disclosure, and answers with the
  * signed records and a signed disclosure receipt.
  */
-import type { ApolloServer } from '@apollo/server';
+import type { GraphQLSchema } from 'graphql';
 
 import { isOrgKind, isPurpose, readBearerToken, type OrgKind, type Purpose, type Viewer } from '@mcx/auth';
 import { ErrorCode, McxError } from '@mcx/errors';
@@ -26,6 +26,7 @@ import type { Context } from '../context.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
 import type { JtiStore } from './jti-store.js';
+import { createPeerExecutor } from './peer-execute.js';
 
 /** The organisation kinds a member of each kind may speak for: a local authority node cannot claim a police user. */
 const SPEAKS_FOR: Record<string, readonly OrgKind[]> = {
@@ -59,7 +60,8 @@ export interface PeerEndpointDeps {
   jtis: JtiStore;
   audit: AuditService;
   security: SecurityLog;
-  apollo: ApolloServer<Context>;
+  /** The node's schema: the allow-listed documents are validated against it once and run on it. */
+  schema: GraphQLSchema;
   /** Builds the request context for a verified peer principal. */
   context(principal: Principal, peerCall: { callerEntry: string; jti: string }, log: Logger): Context;
   clockLeewaySec: number;
@@ -144,6 +146,7 @@ function readBody(body: unknown): { id: string; variables: Record<string, unknow
 export type PeerEndpoint = ReturnType<typeof createPeerEndpoint>;
 
 export function createPeerEndpoint(deps: PeerEndpointDeps) {
+  const run = createPeerExecutor(deps.schema);
   /**
    * Checks the node token from the Authorization header alone, before any body is read: the
    * signature against the manifest, the audience and the expiry. The request hash and the replay
@@ -238,12 +241,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef },
     };
     const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti }, log);
-    const response = await deps.apollo.executeOperation(
-      { query: op.document, variables: variables as Record<string, unknown> },
-      { contextValue: ctx },
-    );
-    if (response.body.kind !== 'single') return refusal(500, PeerRefusal.INTERNAL, 'unexpected incremental result');
-    const { data, errors } = response.body.singleResult;
+    const { data, errors } = await run(op, variables, ctx);
     if (errors?.length) {
       const first = errors[0]!;
       const code = String(first.extensions?.code ?? PeerRefusal.INTERNAL);
