@@ -37,6 +37,9 @@ beforeAll(async () => {
     node: () => ({ now: () => clock }),
   }));
   ids = await seedScenario(nodes, scenario, { setClock: (at) => (clock = at ?? asOf) });
+  // The owners keep their associates' link counts in the background: told that something changed,
+  // they count now (as of the scenario's clock), so the history reads the seeded links.
+  await Promise.all(Object.values(nodes).map((n) => n.node.app.services.linkCounts.changed()));
   investigator = await nodes.LANCS!.as({ roles: ['investigator'], headers: readHeaders('LANCS') });
   history = await ask();
 }, 180_000);
@@ -113,6 +116,8 @@ describe('childHistory on the scenario, as of asOf', () => {
     expect(got.otherChildrenLinked).toBe(a.otherChildrenLinked);
     expect(got.forcesLinked).toEqual(a.forcesLinked.map(code).sort());
     expect(got.linksComplete).toBe(true);
+    // The counts are the owner's stored ones, and the history says how old they are.
+    expect(got.linkCountsAsOf).toBe(asOf.toISOString());
     expect(JSON.stringify(history)).not.toMatch(/Darren|Cole|Amy|Hill|Kyle|Dean|Jade|Thomas|Walker|447700900123/);
   });
 

@@ -21,7 +21,7 @@ function operation(name: string, document: string): PeerOperation {
 /** A child's episodes and the associates they name, for a set of linkage keys. */
 export const PEER_HISTORY = operation(
   'mcx.history/1',
-  'query McxPeerHistory($keys: [McxPeerKeyInput!]!) { peerHistory(keys: $keys) { matches { subjectRef strength matchedKinds conflicts } records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
+  'query McxPeerHistory($keys: [McxPeerKeyInput!]!) { peerHistory(keys: $keys) { matches { subjectRef strength matchedKinds conflicts } records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children asOf } complete } } }',
 );
 
 /** The owner of associates asks: how many other children do you link to each? (Counts only.) */
@@ -39,7 +39,7 @@ export const PEER_LOCATIONS = operation(
 /** Pointers to associates this member holds that another member's episodes name, with their link counts. */
 export const PEER_POINTERS = operation(
   'mcx.pointers/1',
-  'query McxPeerPointers($ids: [ID!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociatePointers(ids: $ids, exclude: $exclude) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children } complete } } }',
+  'query McxPeerPointers($ids: [ID!]!, $exclude: [McxPeerKeyInput!]!) { peerAssociatePointers(ids: $ids, exclude: $exclude) { records { kind owner id version bytes signature } withheld { restricted reviewOverdue notDisclosable } associateLinks { owner id byForce { force children asOf } complete } } }',
 );
 
 /**

@@ -40,11 +40,14 @@ export const PeerMatchWire = z.strictObject({
 });
 export type PeerMatch = z.infer<typeof PeerMatchWire>;
 
-/** An owner's link counts for one of its associates (McxAssociateLinkCounts). */
+/**
+ * An owner's link counts for one of its associates (McxAssociateLinkCounts): each member's count
+ * as the owner last stored it, and when that member gave it (`asOf`).
+ */
 export const AssociateLinkCountsWire = z.strictObject({
   owner: code,
   id: z.uuid(),
-  byForce: z.array(z.strictObject({ force: code, children: count })).max(500),
+  byForce: z.array(z.strictObject({ force: code, children: count, asOf: z.iso.datetime({ offset: true }) })).max(500),
   complete: z.boolean(),
 });
 export type AssociateLinkCounts = z.infer<typeof AssociateLinkCountsWire>;

@@ -168,9 +168,11 @@ export async function createApp(deps: AppDeps): Promise<App> {
     async start() {
       await apollo.start();
       jobs.start();
+      services.linkCounts.start();
     },
     async stop() {
       await jobs.stop();
+      await services.linkCounts.stop();
       security.stop();
       await apollo.stop();
       await built.close();

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+import { HISTORY_ENV, historyConfig, type HistoryConfigParts } from './history-config.js';
+
 /**
  * The only place that reads process.env. One zod schema; every problem is collected and
  * printed together, then the process exits 1. Disabled features are `null`.
@@ -106,9 +108,7 @@ export const EnvSchema = z
     MCX_PEER_BREAKER_HALF_OPEN_MS: int(30000, 100, 3600000),
     MCX_PEER_ALLOW_HTTP: bool.optional(),
     MCX_OTEL_EXPORTER: z.enum(['none', 'otlp']).default('none'),
-    MCX_REPEAT_THRESHOLD_COUNT: int(3, 1, 100),
-    MCX_REPEAT_THRESHOLD_DAYS: int(90, 1, 3650),
-    MCX_HISTORY_NEAR_METRES: int(500, 1, 50000),
+    ...HISTORY_ENV,
     MCX_ALERT_WEBHOOK_URL: z.url().optional(),
     MCX_CONSOLE_DIR: z.string().optional(),
     MCX_CONSOLE_OIDC_FILE: z.string().optional(),
@@ -155,7 +155,7 @@ export const EnvSchema = z
     }
   });
 
-export interface Config {
+export interface Config extends HistoryConfigParts {
   env: 'development' | 'test' | 'production';
   host: string;
   port: number;
@@ -226,8 +226,6 @@ export interface Config {
     breakerHalfOpenMs: number;
     requireHttps: boolean;
   };
-  /** The child's history: the repeat threshold (count in days) and how near a location of concern must be to a destination. */
-  history: { repeat: { count: number; days: number }; nearMetres: number };
   /** Alerts: the force system's webhook each inbox alert is POSTed to (signed, with an Idempotency-Key); null: none. */
   alerts: { webhookUrl: string | null };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
@@ -346,7 +344,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
       // Production calls members over https only, unless an evaluation network says otherwise.
       requireHttps: e.MCX_ENV === 'production' && !e.MCX_PEER_ALLOW_HTTP,
     },
-    history: { repeat: { count: e.MCX_REPEAT_THRESHOLD_COUNT, days: e.MCX_REPEAT_THRESHOLD_DAYS }, nearMetres: e.MCX_HISTORY_NEAR_METRES },
+    ...historyConfig(e),
     alerts: { webhookUrl: e.MCX_ALERT_WEBHOOK_URL ?? null },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
     console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },

@@ -9,6 +9,7 @@ import type { FederatedReadService } from './federation/federated-read-service.j
 import type { FederationClient } from './federation/federation-client.js';
 import type { AlertService } from './modules/alerts/alert-service.js';
 import type { AssociateDetailsService } from './modules/associate/associate-details-service.js';
+import type { LinkCountService } from './modules/associate/link-count-service.js';
 import type { AuditService } from './modules/audit/audit-service.js';
 import type { ReadAuditor } from './modules/audit/read-audit.js';
 import type { Discloser } from './modules/disclosure/disclose.js';
@@ -42,6 +43,8 @@ export interface Services {
   node: NodeStatusService;
   /** Alerts: the outbox, the inbox, and the members' alert operations. */
   alerts: AlertService;
+  /** This node's associates' cross-force link counts, kept fresh in the background. */
+  linkCounts: LinkCountService;
 }
 
 /** What every resolver receives. Built once per request by createContext. */

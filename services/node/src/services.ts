@@ -17,6 +17,8 @@ import type { NodeKeys } from './keys.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import { buildAlerts } from './modules/alerts/alert-wiring.js';
 import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
+import { LinkCountService } from './modules/associate/link-count-service.js';
+import { LinkCountStore } from './modules/associate/link-count-store.js';
 import { AuditService } from './modules/audit/audit-service.js';
 import { AuditStore } from './modules/audit/audit-store.js';
 import { SecurityLog } from './modules/audit/security-log.js';
@@ -162,6 +164,17 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
   };
   const source = config.associateDetails ? createAssociateDetailsSource(config.associateDetails) : null;
   const alerts = buildAlerts(deps, { records, audit, subjects, disclosure, federation: federation.client });
+  const linkCounts = new LinkCountService({
+    forceCode: config.forceCode,
+    store: new LinkCountStore(db.db, config.forceCode),
+    federation: federation.client,
+    holder: deps.trust?.holder ?? null,
+    subjects,
+    audit,
+    settings: config.linkCounts,
+    logger,
+    now: deps.now ?? (() => new Date()),
+  });
   const services: Services = {
     records,
     episodes: new EpisodeService({ records, forceCode: config.forceCode, disclosure, audit, alerts: alerts.service }),
@@ -182,6 +195,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
       audit,
     }),
     alerts: alerts.service,
+    linkCounts,
   };
   return {
     services,

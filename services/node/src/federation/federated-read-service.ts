@@ -138,7 +138,7 @@ export class FederatedReadService {
         linkageDigest: this.deps.subjects.digest(childKeys),
         reason: 'ASSOCIATE_POINTERS',
       },
-      (federation, callerEntry) => askPointers(federation, read, byOwner, childKeys, callerEntry, query),
+      (federation, callerEntry) => askPointers(federation, read, byOwner, callerEntry, query),
       (a) => a.pointers.map((p) => `${p.record.owner}/${p.record.id}`),
     );
   }

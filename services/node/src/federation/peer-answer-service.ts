@@ -20,7 +20,6 @@ import type { Grading } from '../modules/records/grading.js';
 import { boundingBox, haversineMetres } from '../modules/records/location.js';
 import type { Kind, StoredRecord } from '../modules/records/record-kind.js';
 import type { Near } from './answer-checks.js';
-import { askAssociateLinks } from './peer-questions.js';
 
 /** The most episodes one matched subject contributes to an answer. */
 export const MAX_EPISODES_PER_SUBJECT = 500;
@@ -110,11 +109,7 @@ export class PeerAnswerService {
     const own = released.flatMap((e) => e.record.facts.associates.filter((a) => a.owner === ctx.forceCode).map((a) => a.associateId));
     const pointers = await this.pointersFor(read, [...new Set(own)], withheld);
     const out = [...released.map(toSigned), ...pointers.map(toSigned)];
-    const associateLinks = await this.linkCounts(
-      read,
-      pointers.map((p) => p.record.id),
-      query,
-    );
+    const associateLinks = await this.linkCounts(pointers.map((p) => p.record.id));
     await this.auditDisclosure(read, 'peerHistory', out, withheld, subjects.digest(query));
     return {
       matches: matches.map(({ subjectRef, strength, matchedKinds, conflicts }) => ({ subjectRef, strength, matchedKinds, conflicts })),
@@ -124,15 +119,11 @@ export class PeerAnswerService {
     };
   }
 
-  /** mcx.pointers/1: signed pointers to associates held here, with their link counts (excluding the child's own keys). */
-  async pointers(read: AuthorisedRead, ids: readonly string[], childKeys: readonly PeerKey[]) {
+  /** mcx.pointers/1: signed pointers to associates held here, with their stored link counts (`exclude` is no longer needed for them). */
+  async pointers(read: AuthorisedRead, ids: readonly string[], _exclude: readonly PeerKey[]) {
     const withheld = noneWithheld();
     const pointers = await this.pointersFor(read, [...new Set(ids)], withheld);
-    const associateLinks = await this.linkCounts(
-      read,
-      pointers.map((p) => p.record.id),
-      childKeys,
-    );
+    const associateLinks = await this.linkCounts(pointers.map((p) => p.record.id));
     const out = pointers.map(toSigned);
     await this.auditDisclosure(read, 'peerAssociatePointers', out, withheld, null);
     return { records: out, withheld: onWire(withheld), associateLinks };
@@ -263,42 +254,12 @@ export class PeerAnswerService {
   }
 
   /**
-   * For this node's own associates in an answer: how many other children each member links to
-   * them. The owner holds the associates' keys, so it asks the members itself (mcx.associateLinks/1,
-   * a short deadline), after auditing that it does so; the child's own keys go along so that no
-   * member counts the child being asked about.
+   * For this node's own associates in an answer: the link counts it keeps in the background
+   * (modules/associate/link-count-service.ts), each member's with the time it was given. Nobody is
+   * asked anything while the answer waits, and counts are all that leave: never which children.
    */
-  private async linkCounts(read: AuthorisedRead, associateIds: string[], childKeys: readonly PeerKey[]) {
-    const { ctx } = this;
-    const { federation, subjects, audit } = ctx.services;
-    if (associateIds.length === 0 || !federation) return [];
-    const associates = await Promise.all(
-      associateIds.map(async (id) => ({ owner: ctx.forceCode, id, keys: await subjects.associateKeys(id) })),
-    );
-    const withKeys = associates.filter((a) => a.keys.length > 0);
-    const counts = new Map<string, { owner: string; id: string; byForce: { force: string; children: number }[]; complete: boolean }>();
-    for (const a of associates) counts.set(a.id, { owner: a.owner, id: a.id, byForce: [], complete: a.keys.length > 0 });
-    if (withKeys.length === 0) return [...counts.values()];
-    const consultation = await committed(() =>
-      audit.record({
-        action: 'consultation',
-        viewer: read.viewer,
-        requestingNode: read.requestingNode,
-        purpose: read.purpose,
-        caseRef: read.caseRef,
-        linkageDigest: subjects.digest(withKeys.flatMap((a) => a.keys)),
-        operation: 'associateLinks',
-        queryIds: withKeys.map((a) => `${a.owner}/${a.id}`),
-        recordIds: [],
-        outcome: 'success',
-        peerEntryId: ctx.peerCall?.callerEntry ?? null,
-      }),
-    );
-    const answer = await askAssociateLinks(federation, read, withKeys, childKeys, `${ctx.forceCode}:${consultation.seq}`);
-    // The members' receipts are part of this node's audit: without them, nothing is released.
-    await committed(() => audit.saveReceipts(answer.receipts, consultation.seq));
-    for (const c of answer.counts) counts.set(c.id, c);
-    return [...counts.values()];
+  private linkCounts(associateIds: string[]) {
+    return this.ctx.services.linkCounts.counts(associateIds);
   }
 }
 

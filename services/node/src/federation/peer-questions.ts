@@ -2,23 +2,14 @@
  * The four questions a node asks the federation, each an allow-listed operation: its variables,
  * the check its answers get (answer-checks.ts) and how the members' values combine.
  */
-import type { OrgKind } from '@mcx/auth';
-import {
-  PEER_ASSOCIATE_LINKS,
-  PEER_HISTORY,
-  PEER_LOCATIONS,
-  PEER_POINTERS,
-  toWireKey,
-  type AssociateLinkCounts,
-  type WireKey,
-} from '@mcx/federation';
+import { PEER_HISTORY, PEER_LOCATIONS, PEER_POINTERS, toWireKey, type AssociateLinkCounts } from '@mcx/federation';
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { AuthorisedRead } from '../auth/access.js';
 import type { AssociatePointerRecord } from '../modules/associate/associate-model.js';
 import type { FederatedEpisodeModel, LocationNearModel } from '../modules/history/history-model.js';
 import type { StoredRecord } from '../modules/records/record-kind.js';
-import { checkHistory, checkLinks, checkLocations, checkPointers, type Near } from './answer-checks.js';
+import { checkHistory, checkLocations, checkPointers, type Near } from './answer-checks.js';
 import type { FanOutBounds, FederatedOutcome, FederationClient } from './federation-client.js';
 
 export interface FederatedHistory extends FederatedOutcome {
@@ -36,9 +27,6 @@ export interface FederatedPointers extends FederatedOutcome {
 export interface FederatedLocations extends FederatedOutcome {
   locations: LocationNearModel[];
 }
-
-/** The owner's associates to count links for, each with its linkage keys. */
-export type CountedAssociate = { owner: string; id: string; keys: readonly WireKey[] };
 
 type QueryBounds = Pick<FanOutBounds, 'deadlineAt'>;
 
@@ -71,17 +59,17 @@ export async function askHistory(
 
 /**
  * Pointers to associates named by episodes but held by members whose answers did not carry
- * them: asked of each owner, with the owner's link counts (excluding this child).
+ * them: asked of each owner, with the owner's stored link counts. The child's keys do not go:
+ * the owner no longer counts per child (the caller takes the child out of the counts).
  */
 export async function askPointers(
   client: FederationClient,
   read: AuthorisedRead,
   byOwner: ReadonlyMap<string, readonly string[]>,
-  childKeys: readonly DerivedLinkageKey[],
   callerEntry: string,
   bounds: QueryBounds = {},
 ): Promise<FederatedPointers> {
-  const exclude = childKeys.map(toWireKey);
+  const exclude: never[] = [];
   const verify = client.verifyRecord;
   const out = await client.askAll(
     {
@@ -133,64 +121,3 @@ export async function askLocations(
   return { members, completeness, receipts, locations };
 }
 
-/**
- * The owner asks about its own associates as itself (its own organisation and kind), for the
- * requester's purpose and case: a local authority's node may not speak for a police user, and
- * need not, since counts are the owner's business.
- */
-function asOwner(client: FederationClient, read: AuthorisedRead): AuthorisedRead {
-  const { forceCode } = client;
-  return {
-    ...read,
-    viewer: {
-      subject: `node:${forceCode}`,
-      issuer: `mcx-node:${forceCode}`,
-      force: forceCode,
-      orgKind: (client.self()?.kind ?? 'police') as OrgKind,
-      roles: ['investigator'],
-      tokenKind: 'user',
-    },
-  };
-}
-
-/**
- * The owner's question to every member: how many children (other than those matching
- * `exclude`) do you link to each of these associates? Cut at a short deadline of its own, since
- * it runs inside another member's request (the caller's remaining time does not travel with the
- * request, so it cannot be used here). Its consultation entry (`callerEntry`) names the
- * requester it asked for.
- */
-export async function askAssociateLinks(
-  client: FederationClient,
-  read: AuthorisedRead,
-  associates: readonly CountedAssociate[],
-  exclude: readonly WireKey[],
-  callerEntry: string,
-) {
-  const variables = {
-    associates: associates.map((a) => ({ owner: a.owner, id: a.id, keys: a.keys.map(toWireKey) })),
-    exclude: exclude.map(toWireKey),
-  };
-  const asked = new Set(associates.map((a) => `${a.owner}/${a.id}`));
-  const out = await client.askAll(
-    {
-      op: PEER_ASSOCIATE_LINKS,
-      field: 'peerAssociateLinks',
-      variables,
-      read: asOwner(client, read),
-      callerEntry,
-      check: (_m, data) => checkLinks(data, asked),
-    },
-    { fanOut: 'nested' },
-  );
-  const complete = out.completeness === 'COMPLETE';
-  const byForce = (a: CountedAssociate) =>
-    out.values.flatMap((v) =>
-      v.value.filter((l) => l.owner === a.owner && l.id === a.id).map((l) => ({ force: v.member, children: l.children })),
-    );
-  return {
-    complete,
-    receipts: out.receipts,
-    counts: associates.map((a): AssociateLinkCounts => ({ owner: a.owner, id: a.id, byForce: byForce(a), complete })),
-  };
-}

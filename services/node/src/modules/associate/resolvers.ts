@@ -30,6 +30,15 @@ function asPointer(ctx: Context, read: AuthorisedRead, stored: StoredRecord<Asso
   return d.outcome === 'pointer' ? { released: d.pointer } : { withheld: POINTER_ONLY };
 }
 
+/**
+ * A published or amended associate's links are counted again in the background (its keys may
+ * have changed); the write never waits for it, and a failure to schedule it is only logged (the
+ * daily recount catches up).
+ */
+async function recountLinks(ctx: Context, ids: string[]): Promise<void> {
+  await ctx.services.linkCounts.touched(ids).catch((err: unknown) => ctx.logger.warn({ err }, 'link count recount not scheduled'));
+}
+
 const McxAssociate: McxAssociateResolvers = {
   ...recordFields,
   __resolveReference: (ref, ctx) =>
@@ -72,6 +81,7 @@ export const resolvers = {
       if (keys.errors.length > 0) return { associate: null, errors: keys.errors };
       const audit = keys.write(ctx.auditWrite(viewer, 'collection', 'publishAssociate'));
       const { record, errors } = await ctx.services.records.publish(associateSpec, input, { inTx: audit });
+      await recountLinks(ctx, record ? [record.record.id] : []);
       return { associate: record, errors };
     },
     publishAssociates: async (_, { inputs }, ctx) => {
@@ -80,6 +90,10 @@ export const resolvers = {
       if (keys.errors.length > 0) return { associates: [], errors: keys.errors };
       const audit = keys.write(ctx.auditWrite(viewer, 'collection', 'publishAssociates'));
       const { records, errors } = await ctx.services.records.publishBatch(associateSpec, inputs, { inTx: audit });
+      await recountLinks(
+        ctx,
+        records.map((r) => r.record.id),
+      );
       return { associates: records, errors };
     },
     amendAssociate: async (_, { input }, ctx) => {
@@ -88,6 +102,7 @@ export const resolvers = {
       if (keys.errors.length > 0) return { associate: null, errors: keys.errors };
       const audit = keys.write(ctx.auditWrite(viewer, 'alteration', 'amendAssociate'));
       const { record, errors } = await ctx.services.records.publish(associateSpec, input, { mustExist: true, inTx: audit });
+      await recountLinks(ctx, record ? [record.record.id] : []);
       return { associate: record, errors };
     },
     /** An associate's name, from the owner's records system (AssociateDetailsService: policy, audit, then release). */

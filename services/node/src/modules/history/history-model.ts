@@ -98,7 +98,10 @@ export interface Destination {
 export interface HistoryAssociate {
   pointer: StoredRecord<AssociatePointerRecord>;
   seenIn: { owner: string; episodeId: string; role: McxAssociateRole }[];
-  otherChildrenLinked: number;
+  /** null: the owner holds no count yet. */
+  otherChildrenLinked: number | null;
   forcesLinked: string[];
   linksComplete: boolean;
+  /** When the oldest of the owner's stored counts was taken; null when it holds none. */
+  linkCountsAsOf: string | null;
 }

@@ -91,7 +91,7 @@ export class HistoryService {
         .sort((a, b) => b.episode.record.facts.reportedAt.localeCompare(a.episode.record.facts.reportedAt)),
       riskSummary: riskSummary(incidents, historyRules),
       previousDestinations: places,
-      associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, links),
+      associates: historyAssociates([...answer.associates, ...(extra?.pointers ?? [])], incidents, answer.episodes, links),
       locationsOfConcern: near?.locations ?? [],
       federation: { completeness: complete ? 'COMPLETE' : 'PARTIAL', members, cuts },
     };

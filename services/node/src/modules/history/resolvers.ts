@@ -48,6 +48,7 @@ const McxHistoryAssociate: McxHistoryAssociateResolvers = {
   otherChildrenLinked: (a) => a.otherChildrenLinked,
   forcesLinked: (a) => a.forcesLinked,
   linksComplete: (a) => a.linksComplete,
+  linkCountsAsOf: (a) => a.linkCountsAsOf,
 };
 
 const McxLocationOfConcernNear: McxLocationOfConcernNearResolvers = {
