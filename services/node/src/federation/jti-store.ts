@@ -2,24 +2,43 @@ import { lt, sql } from 'drizzle-orm';
 
 import { schema, type Database } from '@mcx/db';
 
+import { GroupCommit } from '../modules/audit/group-commit.js';
+
 const { peerTokenJtis } = schema;
 
 /**
  * The node tokens this node has accepted, in its database, so every replica refuses a replay.
  * A row is kept until its token has expired (plus the clock leeway); after that the token is
  * refused as expired anyway.
+ *
+ * Concurrent requests share one insert (group commit, as the audit chain's appends do): a
+ * request's first use resolves only once the insert carrying it has committed, and a token id
+ * that comes twice in one group is a first use once.
  */
 export class JtiStore {
+  private readonly uses = new GroupCommit((uses: { issuer: string; jti: string; expiresAt: Date }[]) => this.insert(uses));
+
   constructor(private readonly db: Database) {}
 
   /** Records a token's first use. False: it was used before (a replay). */
-  async firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+  firstUse(issuer: string, jti: string, expiresAt: Date): Promise<boolean> {
+    return this.uses.submit({ issuer, jti, expiresAt });
+  }
+
+  /** One insert for a group of uses: true for each that was the token id's first (a second in the same group is a replay). */
+  private async insert(uses: { issuer: string; jti: string; expiresAt: Date }[]): Promise<boolean[]> {
+    const key = (u: { issuer: string; jti: string }) => `${u.issuer}\n${u.jti}`;
+    const firstIndex = new Map<string, number>();
+    uses.forEach((u, i) => {
+      if (!firstIndex.has(key(u))) firstIndex.set(key(u), i);
+    });
     const rows = await this.db
       .insert(peerTokenJtis)
-      .values({ issuer, jti, expiresAt })
+      .values([...firstIndex.values()].map((i) => uses[i]!))
       .onConflictDoNothing()
-      .returning({ jti: peerTokenJtis.jti });
-    return rows.length === 1;
+      .returning({ issuer: peerTokenJtis.issuer, jti: peerTokenJtis.jti });
+    const inserted = new Set(rows.map(key));
+    return uses.map((u, i) => firstIndex.get(key(u)) === i && inserted.has(key(u)));
   }
 
   /** Deletes rows of tokens that expired more than `leewaySec` ago; returns how many. */

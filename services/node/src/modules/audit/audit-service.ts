@@ -25,6 +25,7 @@ import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey } f
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
+import { GroupCommit } from './group-commit.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
 export interface AuditEvent {
@@ -54,13 +55,11 @@ export interface AuditServiceDeps {
   now?: () => Date;
 }
 
-interface Pending {
-  entry: AuditEntryInput;
-  resolve(stored: StoredEntry): void;
-  reject(err: unknown): void;
-}
+/** Other nodes' disclosure receipts for one of this node's entries (`ourSeq`), stored in a group's transaction. */
+type ReceiptRows = { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number }[];
 
-const MAX_GROUP = 500;
+/** How long the latest checkpoint read for a receipt is reused (a checkpoint this process signs replaces it at once). */
+const CHECKPOINT_REUSE_MS = 1000;
 /** Rows read per page while checking the chain from the last checkpoint to the head. */
 const VERIFY_PAGE = 5_000;
 /** How many of the newest checkpoints are looked at for one signed with the node's current key. */
@@ -100,8 +99,9 @@ export interface AuditFault {
  */
 export class AuditService {
   private readonly now: () => Date;
-  private queue: Pending[] = [];
-  private flushing: Promise<void> | null = null;
+  /** Appends and receipts of concurrent requests, written in one transaction per group. */
+  private readonly writes = new GroupCommit((items: (AuditEntryInput | ReceiptRows)[]) => this.write(items));
+  private latest: { jws: Promise<string | null>; at: number } | null = null;
   private brokenAt: AuditFault | null = null;
   /**
    * Witnesses: the last entry of each group this process appended and saw commit (seq to hash),
@@ -147,11 +147,7 @@ export class AuditService {
    * the caller must then release nothing.
    */
   record(e: AuditEvent): Promise<StoredEntry> {
-    const entry = this.entry(e);
-    return new Promise((resolve, reject) => {
-      this.queue.push({ entry, resolve, reject });
-      this.kick();
-    });
+    return this.writes.submit(this.entry(e)) as Promise<StoredEntry>;
   }
 
   /** Appends inside the caller's transaction, so a write and its entry commit together. */
@@ -160,39 +156,36 @@ export class AuditService {
     return stored!;
   }
 
-  private kick(): void {
-    if (this.flushing) return;
-    this.flushing = this.flush().finally(() => {
-      this.flushing = null;
-      if (this.queue.length > 0) this.kick();
-    });
-  }
-
-  private async flush(): Promise<void> {
-    const group = this.queue.splice(0, MAX_GROUP);
+  /** One group's entries (chained in order) and receipts, in one durable transaction; AUDIT_UNAVAILABLE for all if it fails. */
+  private async write(items: (AuditEntryInput | ReceiptRows)[]): Promise<(StoredEntry | null)[]> {
+    const entries = items.filter((i): i is AuditEntryInput => !Array.isArray(i));
     try {
-      const stored = await this.deps.store.append(group.map((p) => p.entry));
+      const stored = await this.deps.store.appendWithReceipts(entries, items.filter(Array.isArray).flat());
       const last = stored.at(-1);
       if (last) this.witness(last);
-      group.forEach((p, i) => p.resolve(stored[i]!));
+      let next = 0;
+      return items.map((i) => (Array.isArray(i) ? null : stored[next++]!));
     } catch (err) {
       this.deps.logger.error({ err }, 'audit append failed: the requests it covers are refused');
-      group.forEach((p) =>
-        p.reject(
-          new McxError(NodeErrorCode.AUDIT_UNAVAILABLE, 'the audit entry could not be written; nothing was released', { cause: err }),
-        ),
-      );
+      throw new McxError(NodeErrorCode.AUDIT_UNAVAILABLE, 'the audit entry could not be written; nothing was released', { cause: err });
     }
   }
 
   /** The latest signed checkpoint (compact JWS), or null before the first. */
   latestCheckpoint(): Promise<string | null> {
-    return this.deps.store.latestCheckpointJws();
+    // Read at most once a second (a receipt quotes it as a witness; one from another replica shows within the second).
+    const now = performance.now();
+    if (this.latest === null || now - this.latest.at >= CHECKPOINT_REUSE_MS) {
+      const jws = this.deps.store.latestCheckpointJws();
+      this.latest = { jws, at: now };
+      jws.catch(() => (this.latest = null));
+    }
+    return this.latest.jws;
   }
 
-  /** Stores the disclosure receipts members gave for one of this node's entries (`ourSeq`). */
-  saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string }[], ourSeq: number): Promise<void> {
-    return this.deps.store.saveReceipts(receipts.map((r) => ({ ...r, ourSeq })));
+  /** Stores the disclosure receipts members gave for one of this node's entries (`ourSeq`), committed with a group's appends. */
+  async saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string }[], ourSeq: number): Promise<void> {
+    if (receipts.length > 0) await this.writes.submit(receipts.map((r) => ({ ...r, ourSeq })));
   }
 
   private witness(head: ChainHead): void {
@@ -328,7 +321,10 @@ export class AuditService {
     // Exactly the head that was verified is signed, even if the chain has grown since.
     const jws = makeCheckpoint(this.deps.node, head, this.now().toISOString(), this.deps.auditKey);
     await this.deps.store.saveCheckpoint(head.seq, head.hash, jws);
-    if (this.signed === null || head.seq > this.signed.seq) this.signed = head;
+    if (this.signed === null || head.seq > this.signed.seq) {
+      this.signed = head;
+      this.latest = { jws: Promise.resolve(jws), at: performance.now() };
+    }
     return { size: head.seq, headHash: head.hash };
   }
 
@@ -393,7 +389,7 @@ export class AuditService {
   }
 
   /** Waits for queued appends (shutdown). */
-  async drain(): Promise<void> {
-    while (this.flushing) await this.flushing;
+  drain(): Promise<void> {
+    return this.writes.drain();
   }
 }

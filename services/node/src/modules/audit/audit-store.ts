@@ -25,6 +25,9 @@ export interface AuditFilter {
   to?: Date | null;
 }
 
+/** Another node's signed disclosure receipt (its entry id and latest checkpoint), for one of this node's entries. */
+export type ReceiptRow = { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null };
+
 /** A row as stored, with its column copies as read back (the integrity checks compare them with the entry). */
 function toStored(row: typeof auditEntries.$inferSelect): StoredEntry {
   return {
@@ -99,6 +102,15 @@ export class AuditStore {
   /** Appends in a transaction of its own; commits (durably) before it resolves. */
   append(entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
     return this.db.transaction((tx) => this.appendInTx(tx, entries));
+  }
+
+  /** Appends entries and stores other nodes' receipts in one transaction (a group commit); durable before it resolves. */
+  appendWithReceipts(entries: readonly AuditEntryInput[], receipts: readonly ReceiptRow[]): Promise<StoredEntry[]> {
+    if (receipts.length === 0) return this.append(entries);
+    return this.db.transaction(async (tx) => {
+      await tx.insert(auditReceipts).values([...receipts]);
+      return this.appendInTx(tx, entries);
+    });
   }
 
   async head(): Promise<ChainHead | null> {
@@ -197,7 +209,7 @@ export class AuditStore {
   }
 
   /** Stores other nodes' signed disclosure receipts (each holds their entry id and latest checkpoint). */
-  async saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]): Promise<void> {
+  async saveReceipts(receipts: readonly ReceiptRow[]): Promise<void> {
     if (receipts.length === 0) return;
     await this.db.insert(auditReceipts).values([...receipts]);
   }
