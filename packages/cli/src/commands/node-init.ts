@@ -9,6 +9,8 @@ export interface InitOptions {
   /** The node's peer endpoint (https), as other members will call it. */
   endpoint: string;
   dbHost: string;
+  /** The PostgreSQL server's port; default 5432. */
+  dbPort?: number;
   /** Where the files will be on the node's host (the env file's paths); default: the directory written. */
   configPath: string;
 }
@@ -50,6 +52,9 @@ function issuerTemplates(o: InitOptions): Record<'entra-id' | 'keycloak', unknow
   };
 }
 
+/** host:port of the PostgreSQL server, as the URLs name it. */
+const dbAddress = (o: InitOptions) => `${o.dbHost}:${o.dbPort ?? 5432}`;
+
 function envFile(o: InitOptions): string {
   const f = o.force.toLowerCase();
   const at = (file: string) => path.posix.join(o.configPath, file);
@@ -62,10 +67,10 @@ HOST=0.0.0.0
 PORT=4000
 
 # The node's own login, a member of mcx_app only (database.sql creates it; \\password sets it).
-DATABASE_URL=postgres://mcx_${f}_node:REPLACE@${o.dbHost}:5432/mcx_${f}
+DATABASE_URL=postgres://mcx_${f}_node:REPLACE@${dbAddress(o)}/mcx_${f}
 MCX_DB_POOL_MAX=10
 # The schema owner, only for \`mcx db migrate\` (run it in the change window; keep it off the node).
-# MCX_MIGRATION_DATABASE_URL=postgres://mcx_owner:REPLACE@${o.dbHost}:5432/mcx_${f}
+# MCX_MIGRATION_DATABASE_URL=postgres://mcx_owner:REPLACE@${dbAddress(o)}/mcx_${f}
 
 # The node's Ed25519 keys (keys/, mode 0600): back them up offline.
 MCX_KEYS_DIR=${at('keys')}
@@ -105,7 +110,7 @@ CREATE ROLE mcx_${f}_node LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATIO
 \\password mcx_${f}_node
 GRANT CONNECT ON DATABASE mcx_${f} TO mcx_${f}_node;
 
--- Then, as the owner: MCX_MIGRATION_DATABASE_URL=postgres://mcx_owner:...@${o.dbHost}:5432/mcx_${f} mcx db migrate
+-- Then, as the owner: MCX_MIGRATION_DATABASE_URL=postgres://mcx_owner:...@${dbAddress(o)}/mcx_${f} mcx db migrate
 -- After the first migration you may take CREATEROLE back: ALTER ROLE mcx_owner NOCREATEROLE;
 `;
 }

@@ -21,14 +21,28 @@ export function registerNodeCommands(program: Command): void {
     .option('--kind <kind>', 'police | local_authority | provider', 'police')
     .option('--endpoint <url>', "the node's https URL as other members will call it")
     .option('--db-host <host>', "the PostgreSQL server's host name", 'db.internal')
+    .option('--db-port <port>', "the PostgreSQL server's port", '5432')
     .option('--config-path <path>', 'where these files will be on the node (the paths in mcx.env); default: <dir>')
     .action(
-      async (dir: string, opts: { force: string; name?: string; kind: string; endpoint?: string; dbHost: string; configPath?: string }) => {
+      async (
+        dir: string,
+        opts: {
+          force: string;
+          name?: string;
+          kind: string;
+          endpoint?: string;
+          dbHost: string;
+          dbPort: string;
+          configPath?: string;
+        },
+      ) => {
         const { initNode } = await import('./node-init.js');
         const path = await import('node:path');
         if (!/^[A-Z0-9]{2,8}$/.test(opts.force)) throw new Error('--force must be 2-8 upper-case letters or digits, e.g. WMP');
         if (!['police', 'local_authority', 'provider'].includes(opts.kind))
           throw new Error('--kind must be police, local_authority or provider');
+        const dbPort = Number(opts.dbPort);
+        if (!Number.isInteger(dbPort) || dbPort < 1 || dbPort > 65535) throw new Error('--db-port must be a port number (1-65535)');
         const code = opts.force.toLowerCase();
         const written = await initNode(dir, {
           force: opts.force,
@@ -36,6 +50,7 @@ export function registerNodeCommands(program: Command): void {
           kind: opts.kind as 'police',
           endpoint: opts.endpoint ?? `https://mcx.${code}.example`,
           dbHost: opts.dbHost,
+          dbPort,
           configPath: opts.configPath ?? path.resolve(dir),
         });
         process.stdout.write(
