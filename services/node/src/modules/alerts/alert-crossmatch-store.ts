@@ -50,11 +50,10 @@ export class CrossMatchStore {
     );
   }
 
-  /** Marks the summary as gone out, naming whom it went without; true only for the first call. */
-  async markSummarised(outboxId: string, notAnswered: string[]): Promise<boolean> {
+  /** Marks the summary as gone out; true only for the first call. */
+  async markSummarised(outboxId: string): Promise<boolean> {
     const rows = (await this.db.execute(
-      sql`update alert_outbox set summarised_at = now(), not_answered = ${notAnswered.join(',') || null}
-          where id = ${outboxId} and summarised_at is null returning id`,
+      sql`update alert_outbox set summarised_at = now() where id = ${outboxId} and summarised_at is null returning id`,
     )) as unknown as Row[];
     return rows.length === 1;
   }
@@ -64,11 +63,14 @@ export class CrossMatchStore {
     return Boolean(r?.summarised_at);
   }
 
-  /** A cross-match past its retries: kept for operators, with the members that never answered. */
-  async markDead(outboxId: string, notAnswered: string | null): Promise<void> {
-    await this.db.execute(
-      sql`update alert_outbox set dead_at = coalesce(dead_at, now()), not_answered = coalesce(${notAnswered}, not_answered) where id = ${outboxId}`,
-    );
+  /** The members that have not answered yet (none: null), as of this run. */
+  async noteNotAnswered(outboxId: string, members: string[]): Promise<void> {
+    await this.db.execute(sql`update alert_outbox set not_answered = ${members.join(',') || null} where id = ${outboxId}`);
+  }
+
+  /** A cross-match past its retries: kept for operators, with the members that never answered (as its last run left them). */
+  async markDead(outboxId: string): Promise<void> {
+    await this.db.execute(sql`update alert_outbox set dead_at = coalesce(dead_at, now()) where id = ${outboxId}`);
   }
 
   /**

@@ -143,14 +143,14 @@ export class AlertDispatchService {
     const missing = asked.members
       .filter((m) => m.member !== forceCode && m.status !== 'ANSWERED' && m.status !== 'NOT_OFFERED')
       .map((m) => `${m.member}=${m.status}`);
+    const notAnswered = missing.map((m) => m.split('=')[0]!);
+    await crossMatches.noteNotAnswered(outboxId, notAnswered);
+    // The summary and threshold wait for every member, but no longer than the wait: then they go out without the rest.
     const waited = this.deps.now().getTime() - firstRun.getTime() >= this.deps.holdersWaitMs;
-    if (missing.length === 0 || waited) {
-      const notAnswered = missing.map((m) => m.split('=')[0]!);
-      if (!(await crossMatches.summarised(outboxId))) {
-        await this.summary(p, episode, holders, notAnswered);
-        deliveries.push(...(await this.threshold(p, episode, holders, notAnswered)));
-        await crossMatches.markSummarised(outboxId, notAnswered);
-      }
+    if ((missing.length === 0 || waited) && !(await crossMatches.summarised(outboxId))) {
+      await this.summary(p, episode, holders, notAnswered);
+      deliveries.push(...(await this.threshold(p, episode, holders, notAnswered)));
+      await crossMatches.markSummarised(outboxId);
     }
     return { deliveries, retry: missing.length > 0 ? `not answered: ${missing.join(',')}` : null };
   }
@@ -347,16 +347,7 @@ export class AlertDispatchService {
   }
 
   /** A cross-match past its retries: kept for operators, naming the members that never answered. */
-  async deadCrossMatch(outboxId: string, lastError: string | null): Promise<void> {
-    const missing = lastError?.match(/not answered: (.*)$/)?.[1] ?? null;
-    await this.deps.crossMatches.markDead(
-      outboxId,
-      missing
-        ? missing
-            .split(',')
-            .map((m) => m.split('=')[0])
-            .join(',')
-        : null,
-    );
+  async deadCrossMatch(outboxId: string): Promise<void> {
+    await this.deps.crossMatches.markDead(outboxId);
   }
 }

@@ -52,7 +52,7 @@ export class AlertWorker {
     if (this.deps.webhook) await this.work<{ alertId: string }>(boss, ALERT_QUEUES.webhook, (job) => this.webhook(job));
     await this.work<{ deliveryId?: string; alertId?: string; outboxId?: string }>(boss, ALERT_QUEUES.dead, async (job) => {
       if (job.data.deliveryId) await this.deps.dispatch.dead(job.data.deliveryId);
-      if (job.data.outboxId) await this.deps.dispatch.deadCrossMatch(job.data.outboxId, await this.lastError(boss, job.id));
+      if (job.data.outboxId) await this.deps.dispatch.deadCrossMatch(job.data.outboxId);
       if (job.data.alertId) await this.deps.store.webhookState(job.data.alertId, 'dead');
       this.deps.logger.warn({ queue: ALERT_QUEUES.dead, job: job.id }, 'alert job dead-lettered');
     });
@@ -83,13 +83,6 @@ export class AlertWorker {
     const boss = this.boss;
     this.boss = null;
     await boss?.stop({ graceful: true, wait: true, timeout: 5_000 }).catch(() => undefined);
-  }
-
-  /** Why a dead-lettered cross-match last failed (pg-boss keeps the failure as the dead letter's output). */
-  private async lastError(boss: PgBoss, deadJobId: string): Promise<string | null> {
-    const job = await boss.getJobById<object>(ALERT_QUEUES.dead, deadJobId, { includeArchive: false }).catch(() => null);
-    const output = (job as { output?: { message?: unknown } } | null)?.output;
-    return typeof output?.message === 'string' ? output.message : null;
   }
 
   /** Moves committed outbox rows to the queue now (after a publish), and on a timer. */
