@@ -3,9 +3,14 @@
 // one child known to all four. Open-loop childHistory at 2/s, 5/s and 20/s: p50, p95, p99
 // from the scheduled send time, and the share of COMPLETE answers.
 //   npm run bench:history          (BENCH_EPISODES=216000 by default)
+//   BENCH_RATES=2,5 BENCH_CPU_PROFILE=history.cpuprofile npm run bench:history
+//     profiles the open loops only (V8's sampling profiler, as node --cpu-prof, but without the
+//     load): caller and members share this process, so one profile holds both ends; read it
+//     with npx tsx tests/bench/cpuprofile-top.ts history.cpuprofile 30
 // Everything (four nodes, the linkage service, the load generator) runs in this one process on
 // one embedded PostgreSQL, so the figures are for the whole federation on this machine's cores.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -32,7 +37,8 @@ const PER_NODE = Math.ceil(TOTAL / MEMBERS.length);
 /** A national year: about 80,000 children for 216,000 episodes. */
 const CHILDREN_PER_NODE = Math.ceil(PER_NODE / 2.7);
 const LOCATIONS_PER_NODE = 500;
-const RATES = [2, 5, 20];
+const RATES = (process.env.BENCH_RATES ?? '2,5,20').split(',').map(Number);
+const PROFILE = process.env.BENCH_CPU_PROFILE;
 const SECONDS = 15;
 const CHILD = { forename: 'Jade', surname: 'Thomas', dob: '2008-02-29', sex: 'FEMALE' as const };
 const DAY = 86_400_000;
@@ -154,6 +160,9 @@ for (const [i, m] of MEMBERS.entries()) {
   }
 }
 const expectedIncidents = MEMBERS.length * 3;
+// The owner keeps its associates' link counts in the background: told that something changed, it
+// counts now, so every history below reads counts of the child's seeded links.
+await nodes.LANCS!.node.app.services.linkCounts.changed();
 
 interface Answer {
   complete: boolean;
@@ -211,10 +220,22 @@ async function openLoop(rate: number) {
   };
 }
 
+const profiler = PROFILE ? new Session() : null;
+if (profiler) {
+  profiler.connect();
+  await profiler.post('Profiler.enable');
+  await profiler.post('Profiler.start');
+}
 const results = [];
 for (const rate of RATES) {
   out(`open loop ${rate}/s for ${SECONDS} s ...`);
   results.push(await openLoop(rate));
+}
+if (profiler) {
+  const { profile } = await profiler.post('Profiler.stop');
+  writeFileSync(PROFILE!, JSON.stringify(profile));
+  profiler.disconnect();
+  out(`CPU profile of the open loops: ${PROFILE}`);
 }
 const base = results[0]!;
 out('');

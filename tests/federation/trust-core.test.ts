@@ -103,6 +103,8 @@ beforeAll(async () => {
   );
   expect(gmp.errors).toEqual([]);
   gmpLinkedEpisode = gmp.episode!.id;
+  // Owners keep their associates' link counts in the background: told that something changed, Coventry counts now.
+  await nodes.LACOVE.node.app.services.linkCounts.changed();
 }, 120_000);
 
 afterAll(async () => {
