@@ -2,17 +2,18 @@
  * Watches on real nodes with the real linkage service: WMP's investigator watches a child WMP
  * holds; GMP's OPEN episode for the child raises a WATCH alert naming the watch; a watch past its
  * expiry raises nothing. Watches are listed, renewed, cancelled, bounded to 90 days and audited
- * as consultations with their purpose and case reference (what the fishing alerts count).
+ * as consultations with their purpose and case reference (what the fishing alerts count). A
+ * watch is its creator's: another user neither lists, renews nor cancels it (WATCH_NOT_YOURS), an
+ * auditor lists every user's, and its WATCH alerts are the watcher's alone; every acknowledgement
+ * is recorded with who and when.
  */
 import { gql } from 'graphql-tag';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import type { McxClient } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { openInput, ownerSql, publishEpisode, publishSubject, syntheticChild, until } from '../testkit/alerts.js';
 import { startFederation } from '../testkit/federation.js';
 import { readHeaders, type TestNode } from '../testkit/node.js';
 
@@ -46,8 +47,8 @@ const CANCEL = gql`
   }
 `;
 const WATCHES = gql`
-  query L($ended: Boolean) {
-    watches(ended: $ended) {
+  query L($ended: Boolean, $all: Boolean) {
+    watches(ended: $ended, all: $all) {
       id
       cancelledAt
     }
@@ -57,6 +58,8 @@ const ALERTS = gql`
   query A {
     alerts(first: 200) {
       nodes {
+        id
+        forUser
         kind
         fromNode
         yourSubjectRefs
@@ -72,16 +75,9 @@ const ALERTS = gql`
     }
   }
 `;
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-      }
-    }
-  }
-`;
 type Alert = {
+  id: string;
+  forUser: string | null;
   kind: string;
   fromNode: string;
   yourSubjectRefs: string[];
@@ -98,10 +94,7 @@ type Watch = {
   cancelledAt: string | null;
 };
 
-const [child] = syntheticChildren(1, { seed: 454545, referenceDate: '2026-11-22', nhsShare: 0 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+const { identity } = syntheticChild(454545, 0);
 const DAY = 86_400_000;
 
 let nodes: Record<'GMP' | 'WMP', TestNode>;
@@ -111,19 +104,9 @@ let lead: McxClient;
 const inDays = (d: number) => new Date(Date.now() + d * DAY).toISOString();
 const alertsAtWmp = async () => ((await lead.request(ALERTS, {})) as { alerts: { nodes: Alert[] } }).alerts.nodes;
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== null) return got;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** GMP's OPEN episode for the child; resolves with its id once WMP has its cross-match alert. */
 async function openAtGmp(): Promise<string> {
-  const input = episodeInput({ subjectRef: 'GMP-SUBJ-1', status: 'OPEN', foundAt: null, foundPlace: null, foundBy: null });
+  const input = openInput('GMP-SUBJ-1');
   expect((await publishEpisode(nodes.GMP.client, input)).errors).toEqual([]);
   await until('the cross-match alert at WMP', 10_000, async () =>
     (await alertsAtWmp()).some((a) => a.kind === 'CROSS_MATCH' && a.episode.id === input.id) ? true : null,
@@ -133,15 +116,8 @@ async function openAtGmp(): Promise<string> {
 
 beforeAll(async () => {
   ({ nodes, close } = await startFederation(['GMP', 'WMP'] as const, { capabilities: PEER_OPERATIONS.map((op) => op.name) }));
-  for (const [force, ref] of [
-    ['GMP', 'GMP-SUBJ-1'],
-    ['WMP', 'WMP-SUBJ-8'],
-  ] as const) {
-    const r = (await nodes[force].client.request(PUBLISH_SUBJECT, { input: { subjectRef: ref, reviewAt, identity } })) as {
-      publishSubject: { errors: unknown[] };
-    };
-    expect(r.publishSubject.errors).toEqual([]);
-  }
+  await publishSubject(nodes.GMP, 'GMP-SUBJ-1', identity);
+  await publishSubject(nodes.WMP, 'WMP-SUBJ-8', identity);
   lead = await nodes.WMP.as({ roles: ['investigator'], subject: 'wmp-missing-lead', headers: readHeaders('WMP') });
 }, 180_000);
 
@@ -185,6 +161,9 @@ describe('watches', () => {
     });
     expect(watched).toEqual([
       {
+        id: expect.any(String),
+        // The watcher's own.
+        forUser: 'wmp-missing-lead',
         kind: 'WATCH',
         fromNode: 'GMP',
         yourSubjectRefs: ['WMP-SUBJ-8'],
@@ -214,8 +193,7 @@ describe('watches', () => {
   });
 
   it('is audited: set and renewed as consultations with purpose and case (counted by the fishing alerts), cancelled as an alteration', async () => {
-    const sql = postgres(nodes.WMP.databaseUrl, { max: 1, onnotice: () => {} });
-    try {
+    await ownerSql(nodes.WMP, async (sql) => {
       const rows = await sql<{ op: string; action: string; purpose: string; case_ref: string; outcome: string }[]>`
         select entry->'query'->>'operation' as op, action, purpose, case_ref, outcome from audit_entries
         where entry->'query'->>'operation' in ('watchChild', 'renewWatch', 'cancelWatch') and outcome = 'success' order by seq`;
@@ -233,8 +211,80 @@ describe('watches', () => {
         { op: 'watchChild', reason: 'WATCH_SUBJECT_UNKNOWN' },
         { op: 'renewWatch', reason: 'WATCH_ENDED' },
       ]);
-    } finally {
-      await sql.end({ timeout: 5 });
+    });
+  });
+});
+
+const ACK = gql`
+  mutation Ack($id: ID!) {
+    acknowledgeAlert(id: $id) {
+      id
+      acknowledgedBy
+      acknowledgements {
+        by
+        at
+      }
     }
+  }
+`;
+
+describe('a watch is its creator’s', () => {
+  let mine: Watch;
+  let other: McxClient;
+
+  beforeAll(async () => {
+    other = await nodes.WMP.as({ roles: ['investigator'], subject: 'wmp-other-officer', headers: readHeaders('WMP') });
+    mine = ((await lead.request(WATCH, { subjectRef: 'WMP-SUBJ-8', expiresAt: inDays(30) })) as { watchChild: Watch }).watchChild;
+  });
+
+  it('another user neither lists, renews nor cancels it (WATCH_NOT_YOURS); the watch runs on', async () => {
+    expect(((await other.request(WATCHES, {})) as { watches: Watch[] }).watches).toEqual([]);
+    expect(((await other.request(WATCHES, { ended: true })) as { watches: Watch[] }).watches).toEqual([]);
+    await expect(other.request(CANCEL, { id: mine.id })).rejects.toThrow(/WATCH_NOT_YOURS|only the user who set/);
+    await expect(other.request(RENEW, { id: mine.id, expiresAt: inDays(60) })).rejects.toThrow(/WATCH_NOT_YOURS|only the user who set/);
+    const running = ((await lead.request(WATCHES, {})) as { watches: Watch[] }).watches;
+    expect(running).toEqual([{ id: mine.id, cancelledAt: null }]);
+    const refused = await ownerSql(
+      nodes.WMP,
+      (sql) => sql<{ op: string; action: string; reason: string }[]>`
+        select entry->'query'->>'operation' as op, action, entry->>'reason' as reason from audit_entries
+        where outcome = 'refused' and entry->>'reason' = 'WATCH_NOT_YOURS' order by seq`,
+    );
+    expect(refused).toEqual([
+      { op: 'cancelWatch', action: 'alteration', reason: 'WATCH_NOT_YOURS' },
+      { op: 'renewWatch', action: 'consultation', reason: 'WATCH_NOT_YOURS' },
+    ]);
+  });
+
+  it('an auditor lists every user’s, read only; anyone else asking for all is refused (WATCH_LIST_NOT_PERMITTED)', async () => {
+    const auditor = await nodes.WMP.as({ roles: ['investigator', 'auditor'], subject: 'wmp-auditor', headers: readHeaders('WMP') });
+    const all = ((await auditor.request(WATCHES, { all: true })) as { watches: Watch[] }).watches;
+    expect(all.map((w) => w.id)).toEqual([mine.id]);
+    await expect(auditor.request(CANCEL, { id: mine.id })).rejects.toThrow(/WATCH_NOT_YOURS|only the user who set/);
+    await expect(other.request(WATCHES, { all: true })).rejects.toThrow(/WATCH_LIST_NOT_PERMITTED|for auditors/);
+  });
+
+  it('its WATCH alert is the watcher’s alone; each acknowledgement is recorded with who and when', async () => {
+    const episodeId = await openAtGmp();
+    const theirs = await until('the WATCH alert', 5_000, async () => {
+      const a = (await alertsAtWmp()).filter((x) => x.kind === 'WATCH' && x.episode.id === episodeId);
+      return a.length > 0 ? a : null;
+    });
+    // One for the cross-match and, GMP's third open episode of the child reaching the threshold, one for that: each the watcher's.
+    for (const a of theirs) expect(a).toMatchObject({ forUser: 'wmp-missing-lead', watch: { id: mine.id } });
+    const seenByOther = ((await other.request(ALERTS, {})) as { alerts: { nodes: Alert[] } }).alerts.nodes;
+    expect(seenByOther.filter((a) => a.kind === 'WATCH')).toEqual([]);
+    const crossMatch = seenByOther.find((a) => a.kind === 'CROSS_MATCH' && a.episode.id === episodeId)!;
+    expect(crossMatch.forUser).toBeNull();
+    await expect(other.request(ACK, { id: theirs[0]!.id })).rejects.toThrow(/ALERT_NOT_FOUND|no alert/);
+    type Acked = { acknowledgeAlert: { acknowledgedBy: string; acknowledgements: { by: string; at: string }[] } };
+    const own = ((await lead.request(ACK, { id: theirs[0]!.id })) as Acked).acknowledgeAlert;
+    expect(own.acknowledgements).toEqual([{ by: 'wmp-missing-lead', at: expect.any(String) }]);
+    // The node's alert: both readers' acknowledgements are kept, the first named as acknowledgedBy.
+    await other.request(ACK, { id: crossMatch.id });
+    const both = ((await lead.request(ACK, { id: crossMatch.id })) as Acked).acknowledgeAlert;
+    expect(both.acknowledgedBy).toBe('wmp-other-officer');
+    expect(both.acknowledgements.map((a) => a.by)).toEqual(['wmp-other-officer', 'wmp-missing-lead']);
+    expect(Date.parse(both.acknowledgements[0]!.at)).toBeLessThanOrEqual(Date.parse(both.acknowledgements[1]!.at));
   });
 });
