@@ -11,6 +11,7 @@ export { PEER_PATH, REFUSAL_HEADER, peerAudience, requestHash, toWireKey, type W
 export {
   PEER_ALERT,
   PEER_ASSOCIATE_LINKS,
+  PEER_FILTER,
   PEER_HISTORY,
   PEER_HOLDERS,
   PEER_LOCATIONS,
@@ -34,6 +35,21 @@ export {
   type PeerMatch,
   type WithheldCounts,
 } from './wire.js';
+export {
+  FILTER_FALSE_POSITIVE_RATE,
+  FILTER_TYP,
+  FilterRefusal,
+  MembershipFilter,
+  PeerFilterAnswer,
+  filterItem,
+  filterSize,
+  signFilter,
+  verifyFilter,
+  type FilterCheck,
+  type FilterPayload,
+  type SignedFilter,
+  type VerifiedFilter,
+} from './filter-wire.js';
 export {
   ALERT_TYP,
   AlertMessageWire,

@@ -7,7 +7,17 @@ import type { DropReason } from './federation-errors.js';
 import type { PeerStatus } from './peer-result.js';
 import type { WithheldCounts } from './wire.js';
 
-export type MemberStatus = 'ANSWERED' | 'TRUNCATED' | 'TIMED_OUT' | 'REFUSED' | 'UNAVAILABLE' | 'CIRCUIT_OPEN' | 'BAD_DATA' | 'NOT_OFFERED';
+export type MemberStatus =
+  | 'ANSWERED'
+  | 'TRUNCATED'
+  | 'TIMED_OUT'
+  | 'REFUSED'
+  | 'UNAVAILABLE'
+  | 'CIRCUIT_OPEN'
+  | 'BAD_DATA'
+  | 'NOT_OFFERED'
+  /** Not asked: the member's fresh membership filter (the record locator) says it holds none of the child's keys. */
+  | 'NOT_HOLDING';
 
 export type Completeness = 'COMPLETE' | 'PARTIAL';
 
@@ -27,6 +37,8 @@ export interface MemberResult {
   /** integrityFault: null or absent when the member's answer (peer protocol version 1) does not carry it. */
   withheld: WithheldCounts | null;
   dropped: DroppedRecord[];
+  /** NOT_HOLDING: how old (ms) the member's filter was, since the member last confirmed it current. */
+  filterAgeMs?: number | null;
 }
 
 const FROM_PEER_STATUS: Record<PeerStatus, MemberStatus> = {
@@ -46,6 +58,7 @@ export function fromPeerStatus(status: PeerStatus): MemberStatus {
 /** Best first: a member asked twice in one query is reported by the worse of its two answers. */
 const RANK: readonly MemberStatus[] = [
   'ANSWERED',
+  'NOT_HOLDING',
   'TRUNCATED',
   'BAD_DATA',
   'REFUSED',
@@ -60,7 +73,11 @@ export function worse(a: MemberStatus, b: MemberStatus): MemberStatus {
   return RANK.indexOf(b) > RANK.indexOf(a) ? b : a;
 }
 
-/** COMPLETE when every member row is ANSWERED; no row at all (no member offers the operation) is not complete either. */
+/**
+ * COMPLETE when every member row is ANSWERED, or NOT_HOLDING (skipped on a fresh filter: a member
+ * whose filter was missing or stale is asked, never skipped); no row at all (no member offers the
+ * operation) is not complete either.
+ */
 export function completeness(rows: readonly { status: MemberStatus }[]): Completeness {
-  return rows.length > 0 && rows.every((r) => r.status === 'ANSWERED') ? 'COMPLETE' : 'PARTIAL';
+  return rows.length > 0 && rows.every((r) => r.status === 'ANSWERED' || r.status === 'NOT_HOLDING') ? 'COMPLETE' : 'PARTIAL';
 }

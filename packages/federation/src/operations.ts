@@ -57,6 +57,15 @@ export const PEER_ALERT = operation(
   'mutation McxPeerAlert($alert: McxPeerAlertInput!) { peerAlert(alert: $alert) { id firstDelivery } }',
 );
 
+/**
+ * The record locator: the member's signed membership filter over the linkage keys it holds, or,
+ * when `known` is the version it serves now, only that it is unchanged (an If-None-Match).
+ */
+export const PEER_FILTER = operation(
+  'mcx.filter/1',
+  'query McxPeerFilter($known: Float) { peerFilter(known: $known) { version notModified jws bits } }',
+);
+
 /** Every operation this version of the node serves. */
 export const PEER_OPERATIONS: readonly PeerOperation[] = [
   PEER_HISTORY,
@@ -65,6 +74,7 @@ export const PEER_OPERATIONS: readonly PeerOperation[] = [
   PEER_POINTERS,
   PEER_HOLDERS,
   PEER_ALERT,
+  PEER_FILTER,
 ];
 
 /** The allow-listed operation with this hash, or undefined. */

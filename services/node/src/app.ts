@@ -169,6 +169,7 @@ export async function createApp(deps: AppDeps): Promise<App> {
       await apollo.start();
       jobs.start();
       services.linkCounts.start();
+      built.locator.start();
     },
     async stop() {
       await jobs.stop();

@@ -15,6 +15,7 @@ import type { ReadAuditor } from './modules/audit/read-audit.js';
 import type { Discloser } from './modules/disclosure/disclose.js';
 import type { EpisodeService } from './modules/episode/episode-service.js';
 import type { HistoryService } from './modules/history/history-service.js';
+import type { FilterPublisher } from './modules/locator/filter-publisher.js';
 import type { NodeStatusService } from './modules/node/node-status-service.js';
 import type { RecordService } from './modules/records/record-service.js';
 import type { InTx } from './modules/records/record-store-model.js';
@@ -45,6 +46,8 @@ export interface Services {
   alerts: AlertService;
   /** This node's associates' cross-force link counts, kept fresh in the background. */
   linkCounts: LinkCountService;
+  /** The record locator: this node's membership filter (mcx.filter/1); null when it serves none (MCX_LOCATOR=off). */
+  locatorFilter: FilterPublisher | null;
 }
 
 /** What every resolver receives. Built once per request by createContext. */

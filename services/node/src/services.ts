@@ -14,6 +14,7 @@ import { FederationClient } from './federation/federation-client.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
 import type { NodeKeys } from './keys.js';
+import { loadLocatorConfig, type LocatorConfig } from './locator-config.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import { buildAlerts } from './modules/alerts/alert-wiring.js';
 import { AssociateDetailsService } from './modules/associate/associate-details-service.js';
@@ -27,6 +28,8 @@ import type { Discloser } from './modules/disclosure/disclose.js';
 import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
 import { EpisodeService } from './modules/episode/episode-service.js';
 import { HistoryService } from './modules/history/history-service.js';
+import { LocatorStore } from './modules/locator/locator-store.js';
+import { createLocator, type Locator } from './modules/locator/locator.js';
 import { NodeStatusService } from './modules/node/node-status-service.js';
 import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
 import { RecordService } from './modules/records/record-service.js';
@@ -57,6 +60,8 @@ export interface AppDeps {
   peerAnswerFault?: PeerAnswerFault;
   /** The node's metrics (services/node/src/metrics/); null: none kept. */
   metrics?: NodeMetrics | null;
+  /** The record locator's settings; by default from the environment (locator-config.ts). */
+  locator?: LocatorConfig;
 }
 
 /** The services and what the app around them needs: the security log, the reference data, and a close for the fan-outs. */
@@ -66,6 +71,8 @@ export interface BuiltServices {
   organisations: Organisations;
   /** The alert queue's worker, started and stopped with the node's jobs; null when alerts are off. */
   alertWorker: { start(): Promise<void>; stop(): Promise<void> } | null;
+  /** The record locator's timers (filter rebuilds, members' filters), started with the app. */
+  locator: Locator;
   close(): Promise<void>;
 }
 
@@ -155,7 +162,24 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     contactOf: (force) => deps.trust?.holder.member(force)?.contact24x7 ?? null,
   };
   const federation = createFederation(deps, logger);
-  const reads = new FederatedReadService({ forceCode: config.forceCode, federation: federation.client, audit, subjects });
+  const locator = createLocator({
+    config: deps.locator ?? loadLocatorConfig(),
+    forceCode: config.forceCode,
+    holder: deps.trust?.holder ?? null,
+    store: new LocatorStore(db.db),
+    audit,
+    keys,
+    federation: config.federation,
+    logger,
+    now: deps.now ?? (() => new Date()),
+  });
+  const reads = new FederatedReadService({
+    forceCode: config.forceCode,
+    federation: federation.client,
+    audit,
+    subjects,
+    locator: locator.view,
+  });
   const historyRules = {
     now: deps.now ?? (() => new Date()),
     repeat: config.history.repeat,
@@ -196,12 +220,14 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     }),
     alerts: alerts.service,
     linkCounts,
+    locatorFilter: locator.publisher,
   };
   return {
     services,
     security: new SecurityLog(auditStore, logger),
     organisations,
     alertWorker: alerts.worker,
-    close: federation.close,
+    locator,
+    close: () => locator.stop().then(federation.close),
   };
 }

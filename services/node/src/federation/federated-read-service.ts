@@ -15,6 +15,7 @@ import { committed } from '../modules/audit/read-audit.js';
 import type { SubjectService } from '../modules/subject/subject-service.js';
 import type { Near } from './answer-checks.js';
 import type { FederatedOutcome, FederationClient } from './federation-client.js';
+import { withLocator, type FilterView } from './member-selection.js';
 import { askHistory, askLocations, askPointers, type FederatedHistory, type FederatedLocations } from './peer-questions.js';
 
 export interface FederatedReadDeps {
@@ -23,6 +24,8 @@ export interface FederatedReadDeps {
   federation: FederationClient | null;
   audit: AuditService;
   subjects: SubjectService;
+  /** The record locator's view of the members' filters; null or absent: every member is asked. */
+  locator?: FilterView | null;
 }
 
 /** One federated query's deadline: a `performance.now()` instant, shared by every read of the query. */
@@ -113,7 +116,10 @@ export class FederatedReadService {
       read,
       operation,
       { queryIds: [], linkageDigest: subjects.digest(derived.keys), reason: null },
-      (federation, callerEntry) => askHistory(federation, read, derived.keys, callerEntry, query),
+      (federation, callerEntry) =>
+        withLocator(this.deps.locator, federation, derived.keys, (asked) =>
+          askHistory(federation, read, derived.keys, callerEntry, query, asked),
+        ),
       (a) => [
         ...a.episodes.map((e) => `${e.episode.record.owner}/${e.episode.record.id}`),
         ...a.associates.map((p) => `${p.record.owner}/${p.record.id}`),

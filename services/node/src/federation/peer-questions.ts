@@ -30,20 +30,25 @@ export interface FederatedLocations extends FederatedOutcome {
 
 type QueryBounds = Pick<FanOutBounds, 'deadlineAt'>;
 
-/** A child's episodes at every member, by linkage keys, with associates as pointers and their link counts. */
+/**
+ * A child's episodes at every member (or those `asked` selects: the record locator), by linkage
+ * keys, with associates as pointers and their link counts.
+ */
 export async function askHistory(
   client: FederationClient,
   read: AuthorisedRead,
   keys: readonly DerivedLinkageKey[],
   callerEntry: string,
   bounds: QueryBounds = {},
+  asked: (member: string) => boolean = () => true,
 ): Promise<FederatedHistory> {
   const verify = client.verifyRecord;
+  const variables = { keys: keys.map(toWireKey) };
   const out = await client.askAll(
     {
       op: PEER_HISTORY,
       field: 'peerHistory',
-      variables: { keys: keys.map(toWireKey) },
+      variables: (member) => (asked(member) ? variables : null),
       read,
       callerEntry,
       check: (member, data) => checkHistory(member, data, verify),
@@ -120,4 +125,3 @@ export async function askLocations(
   const locations = out.values.flatMap((v) => v.value).sort((a, b) => a.distanceMetres - b.distanceMetres);
   return { members, completeness, receipts, locations };
 }
-

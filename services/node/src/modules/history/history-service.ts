@@ -23,7 +23,7 @@ const MAX_NEAR_POINTS = 50;
 /** Merges two federated reads' member rows: a member is only as good as its worse part. */
 export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
   const rank = (s: MemberResult['status']) =>
-    ['ANSWERED', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
+    ['ANSWERED', 'NOT_HOLDING', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
   return a.map((m) => {
     const other = b.find((x) => x.member === m.member);
     if (!other || rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
@@ -80,7 +80,7 @@ export class HistoryService {
     for (const l of extra?.links ?? []) links.set(`${l.owner}/${l.id}`, l);
     const complete =
       [answer, near, extra].every((r) => !r || r.completeness === 'COMPLETE') &&
-      members.every((m) => m.status === 'ANSWERED') &&
+      members.every((m) => m.status === 'ANSWERED' || m.status === 'NOT_HOLDING') &&
       cuts.length === 0;
     return {
       asOf: asOf.toISOString(),

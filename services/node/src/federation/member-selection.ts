@@ -1,0 +1,84 @@
+/**
+ * The record locator's choice of members for one child: ask those whose fresh membership filter
+ * may hold one of the child's linkage keys, and those whose filter is missing or stale (asked as
+ * if there were no locator); skip the rest, reporting each as NOT_HOLDING with its filter's age.
+ * A Bloom filter has no false negatives, so a fresh filter that says no is a member that holds
+ * none of these keys (as of the filter's version).
+ */
+import { completeness, filterItem, type MemberResult, type MembershipFilter } from '@mcx/federation';
+
+import type { FederatedOutcome, FederationClient } from './federation-client.js';
+
+/** A member's filter as the caller holds it: when the member last confirmed it current. */
+export interface HeldFilter {
+  filter: MembershipFilter;
+  version: number;
+  /** ms since the epoch. */
+  confirmedAt: number;
+}
+
+/** What the selection needs: the members' filters, how old one may be, and the time. */
+export interface FilterView {
+  filterOf(member: string): HeldFilter | undefined;
+  maxAgeMs: number;
+  now(): number;
+}
+
+/** Who to ask, and the rows of those skipped. */
+export interface MemberSelection {
+  /** True: ask this member. */
+  ask(member: string): boolean;
+  notHolding: MemberResult[];
+}
+
+/** Selects the members of `members` to ask for a child with these linkage keys. */
+export function selectMembers(
+  view: FilterView,
+  members: readonly string[],
+  keys: readonly { keyVersion: string; key: string }[],
+): MemberSelection {
+  const items = keys.map(filterItem);
+  const now = view.now();
+  const skipped = new Map<string, number>();
+  for (const member of members) {
+    const held = view.filterOf(member);
+    if (!held) continue;
+    const age = Math.max(0, now - held.confirmedAt);
+    if (age > view.maxAgeMs || held.filter.mayContainAny(items)) continue;
+    skipped.set(member, age);
+  }
+  return {
+    ask: (member) => !skipped.has(member),
+    notHolding: [...skipped].map(([member, age]) => ({
+      member,
+      status: 'NOT_HOLDING',
+      reason: null,
+      latencyMs: 0,
+      withheld: null,
+      dropped: [],
+      filterAgeMs: age,
+    })),
+  };
+}
+
+/**
+ * Runs one federated question by linkage keys through the locator: `ask` asks the members the
+ * selection keeps, then the skipped members' NOT_HOLDING rows join the answer, in the manifest's
+ * order, and completeness is decided over every row. Without a view (MCX_LOCATOR=off, or not
+ * federated) every member is asked, exactly as without a locator.
+ */
+export async function withLocator<A extends FederatedOutcome>(
+  view: FilterView | null | undefined,
+  client: Pick<FederationClient, 'memberHealth'>,
+  keys: readonly { keyVersion: string; key: string }[],
+  ask: (asked: (member: string) => boolean) => Promise<A>,
+): Promise<A> {
+  if (!view) return ask(() => true);
+  const order = client.memberHealth().map((m) => m.code);
+  const selection = selectMembers(view, order, keys);
+  const answer = await ask(selection.ask);
+  if (selection.notHolding.length === 0) return answer;
+  const rank = (m: MemberResult) => order.indexOf(m.member);
+  const members = [...answer.members, ...selection.notHolding].sort((a, b) => rank(a) - rank(b));
+  return { ...answer, members, completeness: completeness(members) };
+}

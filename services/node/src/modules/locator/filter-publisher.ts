@@ -1,0 +1,85 @@
+/**
+ * The owner's end of the record locator: this node's membership filter over the linkage keys it
+ * holds, rebuilt whenever they may have changed and served to members through mcx.filter/1.
+ *
+ * A Bloom filter cannot forget a key, so a change (a new subject, a rekey, a retraction, an
+ * erasure) is never patched in: the filter is rebuilt from the keys held now, which also drops
+ * what was retracted or erased. The check runs every MCX_LOCATOR_REBUILD_MS and rebuilds at most
+ * once per check, however many writes came in between (the debounce).
+ */
+import { filterItem, MembershipFilter, signFilter, type PeerFilterAnswer, type SignedFilter } from '@mcx/federation';
+import type { Logger } from '@mcx/logger';
+import type { SigningKey } from '@mcx/signing';
+
+import type { LocatorStore } from './locator-store.js';
+
+export interface FilterPublisherDeps {
+  forceCode: string;
+  store: LocatorStore;
+  auditKey: SigningKey<'audit-checkpoint'>;
+  logger: Logger;
+  now: () => Date;
+}
+
+/** The filter being served, and what it was built from (the operator's view: counts only). */
+export interface PublishedFilter extends SignedFilter {
+  items: number;
+  fill: number;
+}
+
+export class FilterPublisher {
+  private current: PublishedFilter | null = null;
+  private fingerprint: string | null = null;
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: FilterPublisherDeps) {}
+
+  /** The filter served now; null before the first build. */
+  get published(): PublishedFilter | null {
+    return this.current;
+  }
+
+  /** Rebuilds when the keys may have changed (or nothing is built yet); one check at a time. */
+  check(): Promise<void> {
+    this.running ??= this.checkOnce().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private async checkOnce(): Promise<void> {
+    const { store, forceCode } = this.deps;
+    const fingerprint = await store.fingerprint(forceCode);
+    if (this.current && fingerprint === this.fingerprint) return;
+    const keys = await store.heldKeys(forceCode);
+    const filter = MembershipFilter.build(keys.map(filterItem));
+    const at = this.deps.now();
+    // Versions only grow, across restarts too: the issue time in ms, or one above the last.
+    const version = Math.max((this.current?.version ?? 0) + 1, at.getTime());
+    const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: keys.length }, this.deps.auditKey);
+    this.current = { ...signed, items: keys.length, fill: filter.fill() };
+    this.fingerprint = fingerprint;
+  }
+
+  /** mcx.filter/1: the filter, or only its version when the caller already holds it. */
+  async answer(known: number | null): Promise<PeerFilterAnswer> {
+    if (!this.current) await this.check();
+    const f = this.current!;
+    if (known === f.version) return { version: f.version, notModified: true, jws: null, bits: null };
+    return { version: f.version, notModified: false, jws: f.jws, bits: f.bits };
+  }
+
+  start(everyMs: number): void {
+    const run = () => void this.check().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter rebuild failed'));
+    run();
+    this.timer = setInterval(run, everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+}

@@ -1,0 +1,153 @@
+/**
+ * The caller's end of the record locator: every MCX_LOCATOR_POLL_MS it asks each member offering
+ * mcx.filter/1 for its membership filter, sending the version it holds (a not-modified answer
+ * confirms that version is still current), verifies what comes back and keeps it in memory.
+ * Each round is one consultation in this node's audit log, asked as the node itself; each
+ * member audits the request at its end, naming this node. A refused filter is not used: the
+ * member keeps the previous one, which goes stale and is then asked as if there were no locator.
+ */
+import { PEER_FILTER, PeerFilterAnswer, verifyFilter, type FilterRefusal, type VerifiedFilter } from '@mcx/federation';
+import type { Logger } from '@mcx/logger';
+import type { TrustManifestHolder } from '@mcx/signing';
+
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { FederationClient } from '../../federation/federation-client.js';
+import type { FilterView, HeldFilter } from '../../federation/member-selection.js';
+import type { AuditService } from '../audit/audit-service.js';
+import { committed } from '../audit/read-audit.js';
+
+/** One member's answer, checked. */
+type Checked = { notModified: number } | { verified: VerifiedFilter } | { refused: FilterRefusal };
+
+export interface FilterRefresherDeps {
+  forceCode: string;
+  client: FederationClient;
+  holder: TrustManifestHolder;
+  audit: AuditService;
+  logger: Logger;
+  maxFilterBytes: number;
+  maxAgeMs: number;
+  now: () => Date;
+}
+
+/** The node as its own requester: the locator is the node's business, not an investigator's. */
+function asNode(forceCode: string, holder: TrustManifestHolder): AuthorisedRead {
+  const orgKind = (holder.member(forceCode)?.kind ?? 'police') as AuthorisedRead['requester']['orgKind'];
+  const purpose = 'MISSING_LIVE_SEARCH' as const;
+  return {
+    viewer: {
+      subject: `node:${forceCode}`,
+      issuer: `mcx-node:${forceCode}`,
+      force: forceCode,
+      orgKind,
+      roles: ['investigator'],
+      tokenKind: 'user',
+    },
+    requestingNode: null,
+    requester: { force: forceCode, orgKind, roles: ['investigator'], purpose },
+    purpose,
+    caseRef: 'LOCATOR/FILTERS',
+  };
+}
+
+export class FilterRefresher implements FilterView {
+  private readonly held = new Map<string, HeldFilter>();
+  /** The last refusal of each member's filter (the operator's view). */
+  readonly refusals = new Map<string, FilterRefusal>();
+  private running: Promise<void> | null = null;
+  private timer: NodeJS.Timeout | null = null;
+
+  constructor(private readonly deps: FilterRefresherDeps) {}
+
+  get maxAgeMs(): number {
+    return this.deps.maxAgeMs;
+  }
+
+  now(): number {
+    return this.deps.now().getTime();
+  }
+
+  filterOf(member: string): HeldFilter | undefined {
+    return this.held.get(member);
+  }
+
+  /** One round over every member; a round still running is joined, not doubled. */
+  refresh(): Promise<void> {
+    this.running ??= this.round().finally(() => {
+      this.running = null;
+    });
+    return this.running;
+  }
+
+  private check(member: string, data: unknown): Checked {
+    const parsed = PeerFilterAnswer.safeParse(data);
+    if (!parsed.success) return { refused: 'FILTER_MALFORMED' };
+    const a = parsed.data;
+    if (a.notModified) return { notModified: a.version };
+    const { holder } = this.deps;
+    return ((v) => ('refused' in v ? v : { verified: v }))(
+      verifyFilter(a.jws, a.bits, {
+        member,
+        resolve: holder.keyResolver('audit-checkpoint'),
+        ownerOfKid: (kid) => holder.ownerOfKid(kid)?.code,
+        maxBytes: this.deps.maxFilterBytes,
+        now: this.deps.now(),
+      }),
+    );
+  }
+
+  private async round(): Promise<void> {
+    const { client, audit, forceCode, holder } = this.deps;
+    const read = asNode(forceCode, holder);
+    const consultation = await committed(() =>
+      audit.record({
+        action: 'consultation',
+        viewer: read.viewer,
+        requestingNode: null,
+        purpose: read.purpose,
+        caseRef: read.caseRef,
+        linkageDigest: null,
+        operation: 'locatorRefresh',
+        queryIds: [],
+        recordIds: [],
+        outcome: 'success',
+        reason: 'MEMBERSHIP_FILTERS',
+      }),
+    );
+    const asked = await client.askAll<Checked>({
+      op: PEER_FILTER,
+      field: 'peerFilter',
+      variables: (member) => ({ known: this.held.get(member)?.version ?? null }),
+      read,
+      callerEntry: `${forceCode}:${consultation.seq}`,
+      check: (member, data) => ({ value: this.check(member, data), dropped: [], withheld: null }),
+    });
+    await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
+    const at = this.now();
+    for (const { member, value } of asked.values) {
+      const held = this.held.get(member);
+      if ('notModified' in value) {
+        if (held && held.version === value.notModified) held.confirmedAt = at;
+      } else if ('verified' in value) {
+        this.held.set(member, { filter: value.verified.filter, version: value.verified.payload.version, confirmedAt: at });
+        this.refusals.delete(member);
+      } else {
+        this.refusals.set(member, value.refused);
+        this.deps.logger.warn({ member, code: value.refused }, 'membership filter refused');
+      }
+    }
+  }
+
+  start(everyMs: number): void {
+    const run = () => void this.refresh().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter refresh failed'));
+    run();
+    this.timer = setInterval(run, everyMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running?.catch(() => undefined);
+  }
+}

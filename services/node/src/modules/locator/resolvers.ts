@@ -1,0 +1,66 @@
+/**
+ * The record locator's peer operation (mcx.filter/1): this node's membership filter, for a member
+ * node asking as itself, never for an investigator, the operator or anyone off the manifest.
+ * Every request is audited (a DISCLOSURE naming the member, with the caller's entry), a
+ * not-modified answer too.
+ */
+import type { QueryResolvers } from '../../__generated__/resolver-map-types.js';
+import type { AuthorisedRead } from '../../auth/access.js';
+import type { Context } from '../../context.js';
+import { BadUserInputError, ForbiddenError, ServiceUnavailableError } from '../../errors.js';
+import { committed } from '../audit/read-audit.js';
+
+/** The locator's own refusals. */
+export const LocatorErrorCode = {
+  /** This node builds no membership filter (MCX_LOCATOR=off). */
+  LOCATOR_OFF: 'LOCATOR_OFF',
+  /** Only a member node asking as itself may download a filter. */
+  LOCATOR_NODE_ONLY: 'LOCATOR_NODE_ONLY',
+} as const;
+export type LocatorErrorCode = (typeof LocatorErrorCode)[keyof typeof LocatorErrorCode];
+
+/** The audit entry of one filter request: a disclosure (NOT_MODIFIED when only the version was confirmed), or a refusal. */
+function auditFilter(ctx: Context, read: AuthorisedRead, reason: string | null, recordIds: string[]) {
+  const refused = reason !== null && reason !== 'NOT_MODIFIED';
+  return committed(() =>
+    ctx.services.audit.record({
+      action: refused ? 'authorisation_failure' : 'disclosure',
+      viewer: read.viewer,
+      requestingNode: read.requestingNode,
+      purpose: read.purpose,
+      caseRef: read.caseRef,
+      linkageDigest: null,
+      operation: 'peerFilter',
+      queryIds: [],
+      recordIds,
+      outcome: refused ? 'refused' : 'success',
+      reason,
+      peerEntryId: ctx.peerCall?.callerEntry ?? null,
+    }),
+  );
+}
+
+const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known }, ctx: Context) => {
+  const read = await ctx.access.requirePeer('peerFilter');
+  // A node asks for filters as itself: an investigator's request relayed by a member is refused.
+  const asItself = read.requestingNode !== null && read.viewer.subject === `node:${read.requestingNode}`;
+  if (!ctx.peerCall || !asItself || read.requester.force !== read.requestingNode) {
+    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_NODE_ONLY, []);
+    throw new ForbiddenError('Only a member node, asking as itself, may download a membership filter', {
+      reason: LocatorErrorCode.LOCATOR_NODE_ONLY,
+    });
+  }
+  const publisher = ctx.services.locatorFilter;
+  if (!publisher) {
+    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_OFF, []);
+    throw new ServiceUnavailableError('This node serves no membership filter (MCX_LOCATOR=off)', { reason: LocatorErrorCode.LOCATOR_OFF });
+  }
+  if (known != null && (!Number.isSafeInteger(known) || known < 0))
+    throw new BadUserInputError('known must be a filter version', { field: 'known', reason: 'INVALID_VERSION' });
+  const answer = await publisher.answer(known ?? null);
+  const entry = await auditFilter(ctx, read, answer.notModified ? 'NOT_MODIFIED' : null, [`filter/${answer.version}`]);
+  ctx.peerCall.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
+  return answer;
+};
+
+export const resolvers = { Query: { peerFilter } };
