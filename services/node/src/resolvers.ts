@@ -7,6 +7,7 @@ import * as audit from './modules/audit/resolvers.js';
 import * as episode from './modules/episode/resolvers.js';
 import * as history from './modules/history/resolvers.js';
 import * as location from './modules/location-of-concern/resolvers.js';
+import * as locator from './modules/locator/resolvers.js';
 import * as node from './modules/node/resolvers.js';
 import * as records from './modules/records/resolvers.js';
 import * as subject from './modules/subject/resolvers.js';
@@ -39,4 +40,5 @@ export const resolvers: Resolvers = mergeResolvers([
   history.resolvers,
   federation,
   alerts.resolvers,
+  locator.resolvers,
 ]);
