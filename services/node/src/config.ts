@@ -1,11 +1,10 @@
 import { z } from 'zod';
 
+import { alertStreamConfig, alertStreamProblems, type AlertStreamConfig } from './alert-stream-config.js';
 import { HISTORY_ENV, historyConfig, type HistoryConfigParts } from './history-config.js';
 
-/**
- * The only place that reads process.env. One zod schema; every problem is collected and
- * printed together, then the process exits 1. Disabled features are `null`.
- */
+// The only place that reads process.env: one zod schema (with the alert stream's, alert-stream-config.ts); every problem
+// is collected and printed together, then the process exits 1. Disabled features are `null`.
 const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no']).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const int = (def: number, min: number, max: number) => z.coerce.number().int().min(min).max(max).default(def);
 
@@ -226,8 +225,8 @@ export interface Config extends HistoryConfigParts {
     breakerHalfOpenMs: number;
     requireHttps: boolean;
   };
-  /** Alerts: the force system's webhook each inbox alert is POSTed to (signed, with an Idempotency-Key); null: none. */
-  alerts: { webhookUrl: string | null };
+  /** Alerts: the force system's webhook each inbox alert is POSTed to (signed, with an Idempotency-Key; null: none), the live stream. */
+  alerts: { webhookUrl: string | null; stream: AlertStreamConfig };
   /** Traces: 'none' keeps trace context flowing between nodes but exports nothing. */
   telemetry: { exporter: 'none' | 'otlp'; otlpEndpoint: string | null };
   /** The web console: its built files (null: services/console/dist), its OIDC clients per issuer, idle sign-out. */
@@ -269,7 +268,7 @@ function purposeProblems(env: Record<string, string | undefined>, purpose: Confi
 export function parseConfig(env: Record<string, string | undefined>, opts: { purpose?: ConfigPurpose } = {}): Config {
   const parsed = EnvSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-  problems.push(...purposeProblems(env, opts.purpose ?? 'node'));
+  problems.push(...purposeProblems(env, opts.purpose ?? 'node'), ...alertStreamProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -345,7 +344,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
       requireHttps: e.MCX_ENV === 'production' && !e.MCX_PEER_ALLOW_HTTP,
     },
     ...historyConfig(e),
-    alerts: { webhookUrl: e.MCX_ALERT_WEBHOOK_URL ?? null },
+    alerts: { webhookUrl: e.MCX_ALERT_WEBHOOK_URL ?? null, stream: alertStreamConfig(env) },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
     console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },
   };

@@ -1,6 +1,7 @@
 /** The node's resolver map: every module's resolvers, merged. No field is resolved here. */
 import type { Resolvers } from './__generated__/resolver-map-types.js';
 import { resolvers as federation } from './federation/resolvers.js';
+import * as alertStream from './modules/alerts/alert-stream-resolvers.js';
 import * as alerts from './modules/alerts/resolvers.js';
 import * as associate from './modules/associate/resolvers.js';
 import * as audit from './modules/audit/resolvers.js';
@@ -40,5 +41,6 @@ export const resolvers: Resolvers = mergeResolvers([
   history.resolvers,
   federation,
   alerts.resolvers,
+  alertStream.resolvers,
   locator.resolvers,
 ]);

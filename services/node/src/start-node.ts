@@ -168,7 +168,7 @@ export async function startNode(
   });
   if (metrics) app.apollo.addPlugin(metrics.graphqlPlugin());
   await app.start();
-  const server = await buildServer(app, { config, logger });
+  const server = await buildServer(app, { config, logger, databaseUrl });
   await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });
   const url = listeningUrl(server, config);
   const metricsServer = metrics ? await serveMetrics(metrics, app, db, config, logger) : null;

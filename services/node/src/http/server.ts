@@ -7,6 +7,7 @@ import type { Logger } from '@mcx/logger';
 
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
+import { alertStreamRoutes } from './alert-stream-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { graphqlRoutes } from './graphql-routes.js';
 import { healthRoutes } from './health-routes.js';
@@ -29,7 +30,10 @@ const REQUEST_ID = /^(?:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]
  * request log, security headers, load shedding, JSON bodies and their limits, one error handler
  * and one 404. It opens no socket: startNode listens.
  */
-export async function buildServer(app: App, { config, logger }: { config: Config; logger: Logger }): Promise<FastifyInstance> {
+export async function buildServer(
+  app: App,
+  { config, logger, databaseUrl = null }: { config: Config; logger: Logger; databaseUrl?: string | null },
+): Promise<FastifyInstance> {
   const server = Fastify({
     // The node's pino logger (redaction included); each request logs through a child with its requestId.
     loggerInstance: logger as FastifyBaseLogger,
@@ -91,6 +95,7 @@ export async function buildServer(app: App, { config, logger }: { config: Config
   await server.register(healthRoutes, { app });
   await server.register(jwksRoutes, { app });
   await server.register(graphqlRoutes, { app });
+  await server.register(alertStreamRoutes, { app, config, databaseUrl });
   await server.register(peerRoutes, { app });
   await server.register(consoleRoutes, { app, config });
   return server;
