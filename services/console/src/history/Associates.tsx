@@ -55,9 +55,16 @@ function Associate({ a, api, settings }: { a: HistoryAssociate; api: Api; settin
           <div className="govuk-summary-list__row">
             <dt className="govuk-summary-list__key">Other children linked</dt>
             <dd className="govuk-summary-list__value">
-              {a.otherChildrenLinked} {a.otherChildrenLinked === 1 ? 'child' : 'children'}
-              {a.forcesLinked.length ? `, at ${a.forcesLinked.map(forceName).join(', ')}` : ''}
-              {a.linksComplete ? '' : ' (not every force answered: there may be more)'}
+              {a.otherChildrenLinked === null ? (
+                'not counted yet by the force that holds it'
+              ) : (
+                <>
+                  {a.otherChildrenLinked} {a.otherChildrenLinked === 1 ? 'child' : 'children'}
+                  {a.forcesLinked.length ? `, at ${a.forcesLinked.map(forceName).join(', ')}` : ''}
+                  {a.linksComplete ? '' : ' (not every force has been counted: there may be more)'}
+                  {a.linkCountsAsOf ? `; counts as of ${new Date(a.linkCountsAsOf).toLocaleString('en-GB')}` : ''}
+                </>
+              )}
             </dd>
           </div>
         </dl>
