@@ -8,9 +8,16 @@ import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import {
+  episodeInput,
+  openInput,
+  publishEpisode,
+  publishSubject,
+  alertsAt as readAlerts,
+  syntheticChild,
+  until,
+} from '../testkit/alerts.js';
 import { startFederation } from '../testkit/federation.js';
 import type { TestNode } from '../testkit/node.js';
 
@@ -34,16 +41,6 @@ const ALERTS = gql`
     }
   }
 `;
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-        code
-      }
-    }
-  }
-`;
 
 type Alert = {
   kind: string;
@@ -54,43 +51,21 @@ type Alert = {
 };
 const FORCES = ['GMP', 'WMP', 'LALANC'] as const;
 type Force = (typeof FORCES)[number];
-const [child] = syntheticChildren(1, { seed: 272727, referenceDate: '2026-11-22', nhsShare: 0 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+const { identity } = syntheticChild(272727, 0);
 
 let nodes: Record<Force, TestNode>;
 let close: () => Promise<void>;
 
-async function alertsAt(force: Force): Promise<Alert[]> {
-  const reader = await nodes[force].as({
-    roles: ['investigator'],
+function alertsAt(force: Force): Promise<Alert[]> {
+  return readAlerts<Alert>(nodes[force], ALERTS, {
     orgKind: force === 'LALANC' ? 'local_authority' : 'police',
     headers: { 'x-mcx-purpose': 'MISSING_REVIEW', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-2001` },
   });
-  return ((await reader.request(ALERTS, {})) as { alerts: { nodes: Alert[] } }).alerts.nodes;
-}
-
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== null) return got;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 /** GMP publishes an OPEN episode of the child, placed by LALANC; resolves when GMP's summary for it is in (the job has run). */
 async function openAtGmp(): Promise<string> {
-  const input = episodeInput({
-    subjectRef: 'GMP-SUBJ-9',
-    status: 'OPEN',
-    foundAt: null,
-    foundPlace: null,
-    foundBy: null,
-    placingAuthority: 'LALANC',
-  });
+  const input = openInput('GMP-SUBJ-9', { placingAuthority: 'LALANC' });
   expect((await publishEpisode(nodes.GMP.client, input)).errors).toEqual([]);
   await until('the cross-match summary at GMP', 10_000, async () =>
     (await alertsAt('GMP')).some((a) => a.kind === 'CROSS_MATCH_SUMMARY' && a.episode.id === input.id) ? true : null,
@@ -103,15 +78,8 @@ beforeAll(async () => {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
     kinds: { LALANC: 'local_authority' },
   }));
-  for (const [force, ref] of [
-    ['GMP', 'GMP-SUBJ-9'],
-    ['WMP', 'WMP-SUBJ-4'],
-  ] as const) {
-    const { publishSubject: r } = (await nodes[force].client.request(PUBLISH_SUBJECT, {
-      input: { subjectRef: ref, reviewAt, identity },
-    })) as { publishSubject: { errors: unknown[] } };
-    expect(r.errors).toEqual([]);
-  }
+  await publishSubject(nodes.GMP, 'GMP-SUBJ-9', identity);
+  await publishSubject(nodes.WMP, 'WMP-SUBJ-4', identity);
   // One closed episode at WMP, reported two days ago: within the 90 days.
   expect((await publishEpisode(nodes.WMP.client, episodeInput({ subjectRef: 'WMP-SUBJ-4' }))).errors).toEqual([]);
 }, 180_000);
