@@ -1,5 +1,6 @@
 import { Agent as HttpAgent, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import {
   BrokenCircuitError,
@@ -27,6 +28,11 @@ export interface FanOutOptions {
   maxResponseBytes: number;
   /** One breaker per member: opens after `consecutiveFailures`; lets one trial through after `halfOpenAfterMs`. */
   breaker: { consecutiveFailures: number; halfOpenAfterMs: number };
+  /**
+   * A member's timeout is not counted by its breaker when this process's own event loop was this
+   * many ms late in the last second or so (default 200): the caller was overloaded, not the member.
+   */
+  callerLagMs?: number;
   /** Called once per member result, for the caller's metrics; anything it throws is ignored. */
   onResult?: (r: PeerResult) => void;
 }
@@ -98,6 +104,25 @@ function assertOptions(options: FanOutOptions): void {
     );
 }
 
+/** The most this process's event loop was late (ms) over the last 0.5 to 1 s. */
+function callerLagMonitor(): { recentMaxMs(): number; close(): void } {
+  const histogram = monitorEventLoopDelay({ resolution: 10 });
+  histogram.enable();
+  let previous = 0;
+  const timer = setInterval(() => {
+    previous = histogram.max / 1e6;
+    histogram.reset();
+  }, 500);
+  timer.unref();
+  return {
+    recentMaxMs: () => Math.max(previous, histogram.max / 1e6),
+    close: () => {
+      clearInterval(timer);
+      histogram.disable();
+    },
+  };
+}
+
 /** The request as it will be sent, or null when it cannot be (bad URL or header). */
 function prepare(request: PeerRequest): PreparedPost | null {
   let url: URL;
@@ -139,7 +164,8 @@ const notSent = (member: string, status: PeerStatus, reason: string): PeerResult
  * breaker per member (`ConsecutiveBreaker`): `unavailable`, `timed_out` and `bad_data` count as
  * failures; `answered` and `refused` count as successes (a 4xx is not a sick peer). An `ABORTED`
  * outcome is not counted, except when it was the half-open trial (then it reopens the breaker);
- * nor is a request never sent because the query's `deadlineAt` had already passed.
+ * nor is a request never sent because the query's `deadlineAt` had already passed, nor a timeout
+ * while this process's own event loop was more than `callerLagMs` late (again except a trial).
  *
  * Half-open: after `halfOpenAfterMs` the next call sends exactly one trial to the member; while it
  * is in flight every other request to that member gets `circuit_open` at once (cockatiel itself
@@ -160,6 +186,8 @@ const notSent = (member: string, status: PeerStatus, reason: string): PeerResult
 export function createFanOut(options: FanOutOptions): FanOut {
   assertOptions(options);
   const { perPeerTimeoutMs, overallDeadlineMs, maxResponseBytes, onResult } = options;
+  const callerLagMs = options.callerLagMs ?? 200;
+  const lag = callerLagMonitor();
   const { consecutiveFailures, halfOpenAfterMs } = options.breaker;
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   const breakers = new Map<string, MemberBreaker>();
@@ -219,8 +247,13 @@ export function createFanOut(options: FanOutOptions): FanOut {
     };
     try {
       const outcome = await entry.policy.execute(async () => {
+        const sentAt = performance.now();
         const result = await postOnce(post, limits);
         if (result.reason === FanOutReason.ABORTED && !trial) throw new NotCounted(result);
+        // Timed out while this process could not run its callbacks in time (its own timer fired late,
+        // or its event loop was late just before): the caller's overload, not the member's.
+        const late = performance.now() - sentAt - Math.min(perPeerTimeoutMs, Math.max(0, deadlineAt - sentAt));
+        if (result.status === 'timed_out' && !trial && Math.max(late, lag.recentMaxMs()) > callerLagMs) throw new NotCounted(result);
         return result;
       });
       return { member, ...outcome };
@@ -254,6 +287,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
     breakerState: (member) => stateOf(breakers.get(member)),
     async close() {
       closed = true;
+      lag.close();
       agents.http.destroy();
       agents.https.destroy();
     },

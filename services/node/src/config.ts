@@ -1,6 +1,7 @@
 import { z } from 'zod';
 
 import { alertStreamConfig, alertStreamProblems, type AlertStreamConfig } from './alert-stream-config.js';
+import { federationLoadConfig, federationLoadProblems, type FederationLoadParts } from './federation-load-config.js';
 import { HISTORY_ENV, historyConfig, type HistoryConfigParts } from './history-config.js';
 
 // The only place that reads process.env: one zod schema (with the alert stream's, alert-stream-config.ts); every problem
@@ -154,7 +155,7 @@ export const EnvSchema = z
     }
   });
 
-export interface Config extends HistoryConfigParts {
+export interface Config extends HistoryConfigParts, FederationLoadParts {
   env: 'development' | 'test' | 'production';
   host: string;
   port: number;
@@ -268,7 +269,7 @@ function purposeProblems(env: Record<string, string | undefined>, purpose: Confi
 export function parseConfig(env: Record<string, string | undefined>, opts: { purpose?: ConfigPurpose } = {}): Config {
   const parsed = EnvSchema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.') || '(env)'}: ${i.message}`);
-  problems.push(...purposeProblems(env, opts.purpose ?? 'node'), ...alertStreamProblems(env));
+  problems.push(...purposeProblems(env, opts.purpose ?? 'node'), ...alertStreamProblems(env), ...federationLoadProblems(env));
   if (!parsed.success || problems.length > 0) throw new ConfigError(problems);
   const e = parsed.data;
   return {
@@ -344,6 +345,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
       requireHttps: e.MCX_ENV === 'production' && !e.MCX_PEER_ALLOW_HTTP,
     },
     ...historyConfig(e),
+    ...federationLoadConfig(env),
     alerts: { webhookUrl: e.MCX_ALERT_WEBHOOK_URL ?? null, stream: alertStreamConfig(env) },
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
     console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },

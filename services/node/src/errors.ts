@@ -35,6 +35,8 @@ export const NodeErrorCode = {
   PEER_ONLY: 'PEER_ONLY',
   LINK_COUNTS_OWNER_ONLY: 'LINK_COUNTS_OWNER_ONLY',
   NOT_FEDERATED: 'NOT_FEDERATED',
+  /** The node has as many federated reads in hand as it admits: 503 with Retry-After. */
+  FEDERATION_BUSY: 'FEDERATION_BUSY',
   NOT_FOUND: 'NOT_FOUND',
   NOT_DISCLOSABLE: 'NOT_DISCLOSABLE',
   INTEGRITY_FAULT: 'INTEGRITY_FAULT',

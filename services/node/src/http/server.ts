@@ -9,6 +9,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import { alertStreamRoutes } from './alert-stream-routes.js';
 import { consoleRoutes } from './console-routes.js';
+import { registerFederationGate } from './federation-gate.js';
 import { graphqlRoutes } from './graphql-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerJsonBody } from './json-body.js';
@@ -87,6 +88,8 @@ export async function buildServer(
     retryAfter: pressure.retryAfterSeconds,
   });
   registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
+  // Past its capacity for federated reads, the node refuses new ones at once (503, Retry-After).
+  registerFederationGate(server, config.federationLoad);
   server.setErrorHandler(
     createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }),
   );
