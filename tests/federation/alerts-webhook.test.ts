@@ -8,31 +8,17 @@ import { createServer, type Server } from 'node:http';
 
 import { gql } from 'graphql-tag';
 import PgBoss from 'pg-boss';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { nodeLoginUrl } from '@mcx/db/testing';
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 import { keyResolverFromKeys, verifyRecord } from '@mcx/signing';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { openInput, ownerSql, publishEpisode, publishSubject, syntheticChild } from '../testkit/alerts.js';
 import { startFederation, type TestFederation } from '../testkit/federation.js';
 import type { TestNode } from '../testkit/node.js';
 
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-      }
-    }
-  }
-`;
-const [child] = syntheticChildren(1, { seed: 545454, referenceDate: '2026-11-22', nhsShare: 0 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+const { child, identity } = syntheticChild(545454, 0);
 
 type Call = { key: string | undefined; signature: string | undefined; node: string | undefined; body: string; status: number };
 const calls: Call[] = [];
@@ -64,15 +50,8 @@ beforeAll(async () => {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
     node: (m) => (m === 'WMP' ? { env: { MCX_ALERT_WEBHOOK_URL: `http://127.0.0.1:${port}/mcx-alerts` } } : {}),
   }));
-  for (const [force, ref] of [
-    ['GMP', 'GMP-SUBJ-6'],
-    ['WMP', 'WMP-SUBJ-6'],
-  ] as const) {
-    const r = (await nodes[force].client.request(PUBLISH_SUBJECT, { input: { subjectRef: ref, reviewAt, identity } })) as {
-      publishSubject: { errors: unknown[] };
-    };
-    expect(r.publishSubject.errors).toEqual([]);
-  }
+  await publishSubject(nodes.GMP, 'GMP-SUBJ-6', identity);
+  await publishSubject(nodes.WMP, 'WMP-SUBJ-6', identity);
 }, 180_000);
 
 afterAll(async () => {
@@ -82,7 +61,7 @@ afterAll(async () => {
 
 describe('the signed alert webhook', () => {
   it('retries with the same Idempotency-Key and a valid signature until taken, then stops', async () => {
-    const input = episodeInput({ subjectRef: 'GMP-SUBJ-6', status: 'OPEN', foundAt: null, foundPlace: null, foundBy: null });
+    const input = openInput('GMP-SUBJ-6');
     expect((await publishEpisode(nodes.GMP.client, input)).errors).toEqual([]);
     const end = Date.now() + 60_000;
     while (!calls.some((c) => c.status === 200) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
@@ -96,7 +75,7 @@ describe('the signed alert webhook', () => {
       expect(c.node).toBe('WMP');
       expect(c.body).toBe(calls[0]!.body);
       expect(verifyRecord(c.body, c.signature!, resolver).valid).toBe(true);
-      for (const n of [child!.forename!, child!.surname!, child!.dob!]) expect(c.body).not.toContain(n);
+      for (const n of [child.forename!, child.surname!, child.dob!]) expect(c.body).not.toContain(n);
     }
     // A body changed in transit does not verify.
     expect(verifyRecord(calls[0]!.body.replace('CROSS_MATCH', 'WATCH'), calls[0]!.signature!, resolver).valid).toBe(false);
@@ -122,14 +101,11 @@ describe('the signed alert webhook', () => {
     // A pending message to WMP, as the cross-match writes one (the owner's SQL stands in for a run whose retries ran out).
     const outboxId = '11111111-1111-4111-8111-111111111111';
     const deliveryId = '22222222-2222-4222-8222-222222222222';
-    const sql = postgres(nodes.GMP.databaseUrl, { max: 1, onnotice: () => {} });
-    try {
+    await ownerSql(nodes.GMP, async (sql) => {
       await sql`insert into alert_outbox (id, kind, payload, enqueued_at) values (${outboxId}, 'CROSS_MATCH', '{}'::jsonb, now())`;
       await sql`insert into alert_deliveries (id, outbox_id, recipient, signed_bytes, signature, attempts, last_error)
                 values (${deliveryId}, ${outboxId}, 'WMP', '{}', 'x', 17, 'UNAVAILABLE:CONNECTION_REFUSED')`;
-    } finally {
-      await sql.end({ timeout: 5 });
-    }
+    });
     // pg-boss moves a job past its retry limit to the dead-letter queue: the same, sent as the node's login.
     const boss = new PgBoss({
       connectionString: await nodeLoginUrl(nodes.GMP.databaseUrl),

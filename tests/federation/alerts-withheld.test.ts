@@ -6,15 +6,22 @@
  * WMP, and the delivery is kept as withheld, not dead.
  */
 import { gql } from 'graphql-tag';
-import postgres from 'postgres';
+import type postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import {
+  openInput as openEpisodeInput,
+  ownerSql,
+  publishEpisode,
+  publishSubject,
+  alertsAt as readAlerts,
+  syntheticChild,
+  until as untilEvery,
+} from '../testkit/alerts.js';
 import { peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
-import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+import { startTestNode, type TestNode } from '../testkit/node.js';
 import { restrictRecord, retractRecord } from '../testkit/records.js';
 
 const ALERTS = gql`
@@ -32,54 +39,24 @@ const ALERTS = gql`
     }
   }
 `;
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-        code
-      }
-    }
-  }
-`;
 
 const FORCES = ['GMP', 'WMP'] as const;
 type Force = (typeof FORCES)[number];
 type Alert = { id: string; kind: string; fromNode: string; episode: { owner: string; id: string } };
-const [child] = syntheticChildren(1, { seed: 363636, referenceDate: '2026-11-22', nhsShare: 1 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
+const { identity } = syntheticChild(363636, 1);
 const REF: Record<Force, string> = { GMP: 'GMP-SUBJ-5', WMP: 'WMP-SUBJ-5' };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 
 let fed: TestFederation;
 let nodes: Record<Force, TestNode>;
 let close: () => Promise<void>;
 const faults = peerFaults();
 
-async function alertsAt(force: Force): Promise<Alert[]> {
-  const investigator = await nodes[force].as({ roles: ['investigator'], headers: readHeaders(force) });
-  return ((await investigator.request(ALERTS)) as { alerts: { nodes: Alert[] } }).alerts.nodes;
-}
+const alertsAt = (force: Force) => readAlerts<Alert>(nodes[force], ALERTS);
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== null) return got;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls every 200 ms. */
+const until = <T>(what: string, ms: number, probe: () => Promise<T | null>) => untilEvery(what, ms, probe, 200);
 
-async function atGmp<T>(query: (sql: postgres.Sql) => Promise<T>): Promise<T> {
-  const sql = postgres(nodes.GMP.databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await query(sql);
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
-}
+const atGmp = <T>(query: (sql: postgres.Sql) => Promise<T>): Promise<T> => ownerSql(nodes.GMP, query);
 
 /** The cross-match job and deliveries about an episode at GMP, and GMP's dead letters. */
 async function jobsAbout(episodeId: string) {
@@ -96,15 +73,7 @@ async function jobsAbout(episodeId: string) {
 }
 
 function openInput(ownerReference: string) {
-  return episodeInput({
-    subjectRef: REF.GMP,
-    status: 'OPEN',
-    foundAt: null,
-    foundPlace: null,
-    foundBy: null,
-    ownerReference,
-    assessment: { riskGrade: 'HIGH', indicators: [], regrades: [] },
-  });
+  return openEpisodeInput(REF.GMP, { ownerReference, assessment: { riskGrade: 'HIGH', indicators: [], regrades: [] } });
 }
 
 async function restartWmp(down: () => Promise<void>) {
@@ -126,12 +95,7 @@ beforeAll(async () => {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
     node: (m) => ({ peerAnswerFault: faults.hook(m) }),
   }));
-  for (const force of FORCES) {
-    const { publishSubject: r } = (await nodes[force].client.request(PUBLISH_SUBJECT, {
-      input: { subjectRef: REF[force], reviewAt, identity },
-    })) as { publishSubject: { errors: unknown[] } };
-    expect(r.errors).toEqual([]);
-  }
+  for (const force of FORCES) await publishSubject(nodes[force], REF[force], identity);
 }, 180_000);
 
 afterAll(() => close?.());
