@@ -12,7 +12,7 @@
 //   node scripts/build-prod.mjs [--outdir dist] [--allow-missing-console]
 //
 // Writes <outdir>/build-manifest.json: the bare packages the bundle imports and the files copied.
-import { chmodSync, cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -84,6 +84,14 @@ const assetUrls = {
   },
 };
 
+// The folder is replaced: only a previous build's (or a new or empty one), never the repository or above it.
+if (
+  !path.relative(OUTDIR, ROOT).startsWith('..') ||
+  (existsSync(OUTDIR) && readdirSync(OUTDIR).length > 0 && !existsSync(path.join(OUTDIR, 'build-manifest.json')))
+) {
+  process.stderr.write(`build-prod: ${OUTDIR} is not a previous build's folder: choose another --outdir\n`);
+  process.exit(1);
+}
 rmSync(OUTDIR, { recursive: true, force: true });
 mkdirSync(OUTDIR, { recursive: true });
 const result = await build({
