@@ -1,5 +1,8 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 
+import { AlertsNav } from './alerts/AlertsNav';
+import { AlertsPage } from './alerts/AlertsPage';
+import { useAlertInbox } from './alerts/useAlertInbox';
 import { createApi, type CaseContext } from './api';
 import { CaseStart } from './pages/CaseStart';
 import { History, type Answer } from './pages/History';
@@ -11,13 +14,14 @@ import { signOut, startIdleTimer, type Session } from './session';
 import type { ConsoleSettings } from './settings';
 import { PURPOSE_WORDS } from './words';
 
-type Page = { name: 'case' } | { name: 'search' } | { name: 'history'; answer: Answer } | { name: ReviewPage };
+type Page = { name: 'case' } | { name: 'search' } | { name: 'history'; answer: Answer } | { name: 'alerts' } | { name: ReviewPage };
 
 const TITLES: Record<Page['name'] | 'signin', string> = {
   signin: 'Sign in',
   case: 'Purpose and case reference',
   search: 'Search by identity',
   history: "Child's history",
+  alerts: 'Alerts',
   ...Object.fromEntries(Object.entries(REVIEW_PAGES).map(([k, v]) => [k, v.title])),
 } as Record<Page['name'] | 'signin', string>;
 
@@ -37,6 +41,8 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
   // The auditors' and operators' pages send no case: the node records their reads as AUDIT_REVIEW.
   const reviewApi = useMemo(() => (session ? createApi(session, null) : null), [session]);
   const role = session?.role ?? null;
+  // Investigators with a case see the inbox live (alerts are read under the case's purpose).
+  const inbox = useAlertInbox(role === 'investigator' || role === null ? api : null, session, caseCtx);
 
   useEffect(() => {
     document.title = `${TITLES[current]} - MCX console`;
@@ -102,6 +108,9 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
           </div>
         )}
         {session && role !== 'investigator' && <ReviewNav role={role} current={page.name} onGo={(p) => go({ name: p })} />}
+        {session && api && (role === 'investigator' || role === null) && (
+          <AlertsNav current={page.name} inbox={inbox} onGo={(name) => go({ name })} />
+        )}
         {session && caseCtx && !isReviewPage(page.name) && (
           <div className="mcx-case" aria-label="This session's case">
             <dl className="mcx-case__list">
@@ -134,6 +143,7 @@ export function App(props: { settings: ConsoleSettings; initialSession: Session 
               }}
             />
           )}
+          {session && api && page.name === 'alerts' && <AlertsPage inbox={inbox} role={role} />}
           {session && api && page.name === 'search' && <Search api={api} onFound={(answer) => go({ name: 'history', answer })} />}
           {session && api && caseCtx && page.name === 'history' && (
             <History api={api} settings={settings} caseCtx={caseCtx} answer={page.answer} onNewSearch={() => go({ name: 'search' })} />
