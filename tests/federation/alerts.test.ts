@@ -6,14 +6,12 @@
  * alert, exactly once, after it comes back.
  */
 import { gql } from 'graphql-tag';
-import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 import { initTelemetry } from '@mcx/telemetry';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { auditOps as auditAt, episodeInput, openInput, publishEpisode, publishSubject, syntheticChild, until } from '../testkit/alerts.js';
 import { startFederation, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -56,16 +54,6 @@ const ACK = gql`
     }
   }
 `;
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-        code
-      }
-    }
-  }
-`;
 
 type Alert = {
   id: string;
@@ -79,11 +67,8 @@ type Alert = {
 
 const FORCES = ['GMP', 'WMP', 'MPS'] as const;
 type Force = (typeof FORCES)[number];
-const [child] = syntheticChildren(1, { seed: 181818, referenceDate: '2026-11-22', nhsShare: 1 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
+const { child, identity } = syntheticChild(181818, 1);
 const REF: Record<Force, string> = { GMP: 'GMP-SUBJ-3', WMP: 'WMP-SUBJ-1', MPS: 'MPS-SUBJ-7' };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 
 // Every span any node makes in this file is kept, to be searched like the logs.
 const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
@@ -97,36 +82,13 @@ async function alertsAt(force: Force): Promise<{ lastEventNumber: number; nodes:
   return ((await investigator.request(ALERTS, { first: 200 })) as { alerts: { lastEventNumber: number; nodes: Alert[] } }).alerts;
 }
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await probe();
-    if (got !== null) return got;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
 /** The audit entries of `operation` at a node, read as its database owner. */
 async function auditOps(force: Force, operation: string): Promise<{ action: string; requesting_node: string | null; outcome: string }[]> {
-  const sql = postgres(nodes[force].databaseUrl, { max: 1, onnotice: () => {} });
-  try {
-    return await sql`select action, requesting_node, outcome from audit_entries where entry->'query'->>'operation' = ${operation} order by seq`;
-  } finally {
-    await sql.end({ timeout: 5 });
-  }
+  return (await auditAt(nodes[force], operation)).map(({ action, requesting_node, outcome }) => ({ action, requesting_node, outcome }));
 }
 
 async function openEpisode(force: Force, ownerReference: string) {
-  const input = episodeInput({
-    subjectRef: REF[force],
-    status: 'OPEN',
-    foundAt: null,
-    foundPlace: null,
-    foundBy: null,
-    ownerReference,
-    assessment: { riskGrade: 'HIGH', indicators: [], regrades: [] },
-  });
+  const input = openInput(REF[force], { ownerReference, assessment: { riskGrade: 'HIGH', indicators: [], regrades: [] } });
   const r = await publishEpisode(nodes[force].client, input);
   expect(r.errors).toEqual([]);
   return input.id!;
@@ -134,12 +96,7 @@ async function openEpisode(force: Force, ownerReference: string) {
 
 beforeAll(async () => {
   ({ fed, nodes, close } = await startFederation([...FORCES], { capabilities: PEER_OPERATIONS.map((op) => op.name) }));
-  for (const force of FORCES) {
-    const { publishSubject: r } = (await nodes[force].client.request(PUBLISH_SUBJECT, {
-      input: { subjectRef: REF[force], reviewAt, identity },
-    })) as { publishSubject: { errors: unknown[] } };
-    expect(r.errors).toEqual([]);
-  }
+  for (const force of FORCES) await publishSubject(nodes[force], REF[force], identity);
   // History at the holders: two closed episodes at WMP, one at MPS.
   for (const [force, n] of [
     ['WMP', 2],
@@ -217,12 +174,12 @@ describe('cross-match on an OPEN episode', () => {
   });
 
   it('no alert, log, span or answer holds the child’s name or date of birth', async () => {
-    const needles = [child!.forename!, child!.surname!, child!.dob!, child!.nhsNumber!].filter(Boolean);
+    const needles = [child.forename!, child.surname!, child.dob!, child.nhsNumber!].filter(Boolean);
     for (const force of FORCES) {
       const text = JSON.stringify(await alertsAt(force)) + nodes[force].logs();
       for (const n of needles) expect(text.toLowerCase()).not.toContain(n.toLowerCase());
     }
-    expect(fed.linkageLogs()).not.toContain(child!.surname!);
+    expect(fed.linkageLogs()).not.toContain(child.surname!);
     const spans = telemetry.finishedSpans();
     expect(
       spans.filter((s) => s.name === 'mcx.peer.call' && JSON.stringify(s.attributes).includes('mcx.alert/1')).length,

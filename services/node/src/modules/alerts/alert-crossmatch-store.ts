@@ -76,6 +76,7 @@ export class CrossMatchStore {
   /**
    * Records the child's count against the threshold; true only when it crosses from below to at
    * or above (once per crossing: at or above again is no crossing; back below arms the next one).
+   * A child seen here for the first time was below only if the count without this episode was.
    */
   async crossing(subjectRef: string, episodes: number, threshold: number): Promise<boolean> {
     const reached = episodes >= threshold;
@@ -83,9 +84,11 @@ export class CrossMatchStore {
       sql`insert into alert_threshold_state (subject_ref, reached, episodes) values (${subjectRef}, ${reached}, ${episodes})
           on conflict (subject_ref) do update set reached = excluded.reached, episodes = excluded.episodes, changed_at = now()
           where alert_threshold_state.reached is distinct from excluded.reached
-          returning reached`,
+          returning reached, (xmax = 0) as inserted`,
     )) as unknown as Row[];
-    return rows.length === 1 && rows[0]!.reached === true;
+    const r = rows[0];
+    if (!r || r.reached !== true) return false;
+    return r.inserted !== true || episodes - 1 < threshold;
   }
 
   async flag(member: string, reason: string): Promise<void> {
