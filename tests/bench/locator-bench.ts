@@ -322,6 +322,7 @@ async function main() {
       port: await freePort(),
       persistent: false,
       extraFlags: ['-c', 'max_connections=600'],
+      logFile: path.join(tmpdir(), 'mcx-locator-bench-pg.log'),
     });
     adminUrl = pg.adminUrl;
     stopPg = () => pg.stop();

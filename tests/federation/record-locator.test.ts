@@ -188,7 +188,11 @@ describe('the record locator', () => {
     expect(a.federation.members.find((m) => m.member === 'GMP')!.filterAgeMs).toBeNull();
   });
 
-  it('audits every download at the owner, naming the downloading member', async () => {
+  it('audits every download at each owner, naming the downloading member', async () => {
+    for (const owner of ['GMP', 'WYP'] as const) {
+      const at = await filterEntries(nodes[owner]);
+      expect(at.some((e) => e.requestingNode === 'WMP' && e.action === 'DISCLOSURE' && e.outcome === 'SUCCESS')).toBe(true);
+    }
     const entries = await filterEntries(nodes.MPS);
     const byWmp = entries.filter((e) => e.requestingNode === 'WMP');
     expect(byWmp.length).toBeGreaterThan(0);
