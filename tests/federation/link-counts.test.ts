@@ -57,7 +57,13 @@ beforeAll(async () => {
   ({ nodes, close } = await startFederation(MEMBERS, {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
     kinds: { LALANC: 'local_authority' },
-    env: { MCX_LINK_COUNTS_REFRESH_SECONDS: String(REFRESH_SECONDS), MCX_LINK_COUNTS_RETRY_SECONDS: '1' },
+    // Patient peers: what is tested here is the counts, not a member's timeout on a busy machine.
+    env: {
+      MCX_LINK_COUNTS_REFRESH_SECONDS: String(REFRESH_SECONDS),
+      MCX_LINK_COUNTS_RETRY_SECONDS: '1',
+      MCX_PEER_TIMEOUT_MS: '4000',
+      MCX_FEDERATION_DEADLINE_MS: '5000',
+    },
     node: (m) => ({ peerAnswerFault: faults.hook(m) }),
   }));
   // LANCS: the child, found with an adult it holds.

@@ -150,9 +150,11 @@ export class LinkCountService {
       this.lastSweep = Date.now();
     }
     const outcome: RecountOutcome = { counted: 0, missing: [] };
+    // Only what was due when the pass began: one tried again soon after a member failed waits for the next pass.
+    const began = this.deps.now();
     for (;;) {
       const now = this.deps.now();
-      const batch = await store.claim(settings.batch, now, new Date(now.getTime() + LEASE_MS));
+      const batch = await store.claim(settings.batch, began, now, new Date(now.getTime() + LEASE_MS));
       if (batch.length === 0) return outcome;
       const { counted, missing } = await this.countBatch(batch);
       outcome.counted += counted;

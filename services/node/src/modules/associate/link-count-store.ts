@@ -90,16 +90,16 @@ export class LinkCountStore {
   }
 
   /**
-   * Claims up to `limit` associates that are due and not being counted by another replica, until
+   * Claims up to `limit` associates due by `dueBy` and not being counted by another replica, until
    * `leaseUntil`: the next batch to count.
    */
-  async claim(limit: number, now: Date, leaseUntil: Date): Promise<string[]> {
+  async claim(limit: number, dueBy: Date, now: Date, leaseUntil: Date): Promise<string[]> {
     const at = now.toISOString();
     const rows = (await this.db.execute(
       sql`update associate_link_refresh set leased_until = ${leaseUntil.toISOString()}, attempted_at = ${at}
           where associate_id in (
             select associate_id from associate_link_refresh
-            where due_at <= ${at} and (leased_until is null or leased_until < ${at})
+            where due_at <= ${dueBy.toISOString()} and (leased_until is null or leased_until < ${at})
             order by due_at limit ${limit} for update skip locked)
           returning associate_id`,
     )) as unknown as Row[];
