@@ -11,6 +11,8 @@ export interface RunResult {
   max: number;
   completePct: number;
   failed: number;
+  /** Refused at once by the caller (503, Retry-After). */
+  shed: number;
   wrongCount: number;
   problems: Map<string, number>;
   cpuMsPerQuery: number;
@@ -32,6 +34,7 @@ export async function openLoop(
   const latencies: number[] = [];
   let complete = 0;
   let failed = 0;
+  let shed = 0;
   let wrongCount = 0;
   const problems = new Map<string, number>();
   const pending: Promise<void>[] = [];
@@ -47,6 +50,7 @@ export async function openLoop(
     pending.push(
       ask().then(
         (a) => {
+          if (a.shed) return void shed++;
           latencies.push(performance.now() - at);
           if (a.complete) complete++;
           // COMPLETE yet not every member's episodes would be a bug, not load.
@@ -69,8 +73,10 @@ export async function openLoop(
     p95: percentile(latencies, 95),
     p99: percentile(latencies, 99),
     max: percentile(latencies, 100),
-    completePct: (100 * complete) / n,
+    // Of the queries the caller took on (those it shed are counted apart).
+    completePct: (100 * complete) / Math.max(1, n - shed),
     failed,
+    shed,
     wrongCount,
     problems,
     cpuMsPerQuery: cpu / n,
@@ -88,6 +94,7 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
   let done = 0;
   let complete = 0;
   let failed = 0;
+  let shed = 0;
   const problems = new Map<string, number>();
   await Promise.all(
     Array.from({ length: concurrency }, async () => {
@@ -95,6 +102,12 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
         const t = performance.now();
         try {
           const a = await ask();
+          if (a.shed) {
+            // As a client told Retry-After would.
+            shed++;
+            await sleep(2000);
+            continue;
+          }
           if (a.complete) complete++;
           tally(problems, a.problems);
         } catch {
@@ -114,6 +127,7 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
     p99: percentile(latencies, 99),
     completePct: (100 * complete) / Math.max(1, done),
     failed,
+    shed,
     problems,
   };
 }

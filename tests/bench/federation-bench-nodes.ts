@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Writable } from 'node:stream';
 
 import { createDevIssuer, devAudience } from '@mcx/auth';
-import { createClient, FederatedEpisodesDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
+import { createClient, FederatedEpisodesDocument, McxClientError, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { createFreshDatabase, runMigrations } from '@mcx/db';
 import { PEER_HISTORY } from '@mcx/federation';
 import { createLogger } from '@mcx/logger';
@@ -55,6 +55,18 @@ export const logSink = new Writable({
 });
 export const nodeLogger = createLogger({ level: 'warn', destination: logSink });
 
+/** Ten nodes starting in one process can hold its event loop long enough for a node to shed (503): wait and ask again. */
+async function retryShed<T>(fn: () => Promise<T>): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await fn();
+    } catch (err) {
+      if (!(err instanceof McxClientError) || err.status !== 503 || attempt === 5) throw err;
+      await new Promise((r) => setTimeout(r, 2000));
+    }
+  }
+}
+
 export interface BenchNode {
   force: string;
   node: RunningNode;
@@ -69,7 +81,8 @@ export interface BenchFederation {
   close(): Promise<void>;
 }
 
-export async function startFederation(server: BenchServer, forces: string[], dataDir: string): Promise<BenchFederation> {
+/** `copies`: subjects (each with EPISODES_PER_NODE episodes) of the child at every node; the central copy holds one per force. */
+export async function startFederation(server: BenchServer, forces: string[], dataDir: string, copies = 1): Promise<BenchFederation> {
   const ports = Object.fromEntries(await Promise.all(forces.map(async (f) => [f, await freePort()] as const)));
   const fed = await createFederation(forces, {
     endpoints: Object.fromEntries(forces.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
@@ -118,14 +131,16 @@ export async function startFederation(server: BenchServer, forces: string[], dat
       });
       nodes[force] = { force, node, investigator, close: () => node.close() };
       // The child, and its episodes here.
-      const { publishSubject } = await publisher.request(PublishSubjectDocument, {
-        input: { subjectRef: `SUBJ-${force}-1`, reviewAt, identity: CHILD },
-      });
-      if (publishSubject.errors.length)
-        throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
-      for (let i = 0; i < EPISODES_PER_NODE; i++) {
-        const { errors } = await publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-1` }));
-        if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
+      for (let c = 1; c <= copies; c++) {
+        const { publishSubject } = await retryShed(() =>
+          publisher.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${force}-${c}`, reviewAt, identity: CHILD } }),
+        );
+        if (publishSubject.errors.length)
+          throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
+        for (let i = 0; i < EPISODES_PER_NODE; i++) {
+          const { errors } = await retryShed(() => publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-${c}` })));
+          if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
+        }
       }
     }),
   );
@@ -145,6 +160,8 @@ export interface Answer {
   strong: number;
   /** `STATUS/reason` of each member that did not answer cleanly. */
   problems: string[];
+  /** Refused at once by the caller (503 with Retry-After): load shed, not an answer. */
+  shed?: boolean;
 }
 
 /** Counts of `STATUS/reason` of members that did not answer, for the runs' notes. */
@@ -161,7 +178,11 @@ export const showTally = (t: Map<string, number>) =>
 export function asker(f: BenchFederation): () => Promise<Answer> {
   const client = f.nodes[CALLER]!.investigator;
   return async () => {
-    const { federatedEpisodes: r } = await client.request(FederatedEpisodesDocument, { identity: CHILD });
+    const sent = await client.raw(FederatedEpisodesDocument, { identity: CHILD });
+    // Refused at the caller's gate (503, FEDERATION_BUSY): shed, not failed.
+    if (sent.status === 503) return { complete: false, strong: 0, problems: [], shed: true };
+    if (sent.errors.length || !sent.data) throw new Error(`federatedEpisodes: ${sent.status} ${sent.errors[0]?.message ?? ''}`);
+    const r = sent.data.federatedEpisodes;
     const problems = r.federation.members.filter((m) => m.status !== 'ANSWERED').map((m) => `${m.status}/${m.reason ?? '-'}`);
     return { complete: r.federation.completeness === 'COMPLETE', strong: r.strong.length, problems };
   };

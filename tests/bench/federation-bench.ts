@@ -9,10 +9,12 @@
 // over POST /peer/v1 and verifies every record and receipt.
 //
 // Measured (the floor's parts first: their warm-ups also warm the members up):
-//   1. Open-loop arrivals at 2/s (a rate this machine sustains), 5/s and 20/s, 15 s each after a
+//   1. Open-loop arrivals at 2/s (a rate this machine sustains), 5/s, 20/s and 40/s, 15 s each after a
 //      warm-up: requests go out at their scheduled times whether or not earlier ones have
 //      answered; latency is counted from the scheduled time, so queueing shows. p50/p95/p99, the
 //      share of COMPLETE answers, and which members did not answer and why.
+//      A query the caller refuses at once (503, FEDERATION_BUSY: its admission gate) is counted as
+//      shed, apart from the latencies; after each run, the members whose breaker is not closed.
 //   2. CPU per federated query: process.cpuUsage() over each fixed-rate run / queries. Every node,
 //      the linkage service and the investigator's client run in this process, so this is their
 //      total; PostgreSQL's own CPU (read from /proc for the embedded server) is shown beside it.
@@ -30,7 +32,10 @@
 //      Floor = per-query sum for N members. Measured but outside the floor: deriving the child's
 //      linkage keys through the linkage service (one OPRF round trip per query).
 //   4. Saturation: closed loop at concurrency 1, 2, 4, 8, 16 (4 s each): queries/s.
-//   5. Growth: a fresh 3-node federation, the 2/s and 5/s runs again, side by side (the 3-node
+//   5. The central copy (tests/bench/federation-bench-central.ts): one node holding every force's
+//      copy of the child in its own database, one query path and one audit commit, at 2/s and
+//      5/s: the price of federation is federated p95 / central p95 at 5/s, printed.
+//   6. Growth: a fresh 3-node federation, the 2/s and 5/s runs again, side by side (the 3-node
 //      floor is computed from the same parts).
 // Breakers are as shipped (open after 5 consecutive failures) except that they half-open after
 // 2 s, not 30 s, and each phase starts after a settle: an overloaded phase would otherwise leave
@@ -40,10 +45,12 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { centralAsker } from './federation-bench-central.js';
 import { floorFor, measureParts } from './federation-bench-floor.js';
 import { closedLoop, idleCpuRate, openLoop, settle, warmUp, type RunResult } from './federation-bench-load.js';
 import {
   asker,
+  CALLER,
   CLOSED_LOOP_SECONDS,
   CONCURRENCY,
   EPISODES_PER_NODE,
@@ -71,6 +78,7 @@ const server = await startBenchServer();
 const dataDir = mkdtempSync(path.join(tmpdir(), 'mcx-fedbench-'));
 let ten: BenchFederation | null = null;
 let three: BenchFederation | null = null;
+let central: BenchFederation | null = null;
 let exitCode = 0;
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
@@ -91,12 +99,22 @@ try {
   const idle10 = await idleCpuRate();
 
   const runs10: [string, RunResult][] = [];
-  for (const rate of [SUSTAINABLE_RATE, 5, 20]) {
+  /** Members whose breaker at the caller was not closed right after each run. */
+  const notClosed = new Map<string, string[]>();
+  const callerFederation = ten.nodes[CALLER]!.node.app.services.federation!;
+  for (const rate of [SUSTAINABLE_RATE, 5, 20, 40]) {
     out(`10 nodes: open loop ${rate}/s for ${OPEN_LOOP_SECONDS} s ...`);
     await settle(ask10);
     runs10.push([`${rate}/s`, await openLoop(server, ask10, expected10, rate, OPEN_LOOP_SECONDS)]);
+    notClosed.set(
+      `${rate}/s`,
+      callerFederation
+        .memberHealth()
+        .filter((m) => m.breaker !== 'closed')
+        .map((m) => m.code),
+    );
   }
-  const [rSus, r5] = [runs10[0]![1], runs10[1]![1]];
+  const [rSus, r5, r20, r40] = runs10.map(([, r]) => r) as [RunResult, RunResult, RunResult, RunResult];
   out(`10 nodes: closed loop at ${CONCURRENCY.join(', ')} in flight, ${CLOSED_LOOP_SECONDS} s each ...`);
   const closed = [];
   for (const c of CONCURRENCY) {
@@ -105,6 +123,16 @@ try {
   }
   await ten.close();
   ten = null;
+
+  out(`central copy: one node holding all ${TEN.length} forces' records, open loop ${SUSTAINABLE_RATE}/s and 5/s ...`);
+  central = await startFederation(server, [CALLER], dataDir, TEN.length);
+  const askC = centralAsker(central);
+  await warmUp(askC, expected10);
+  await closedLoop(askC, 1, 4); // warm-up, discarded
+  const rSusC = await openLoop(server, askC, expected10, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
+  const r5C = await openLoop(server, askC, expected10, 5, OPEN_LOOP_SECONDS);
+  await central.close();
+  central = null;
 
   out(`3 nodes: fresh federation, open loop ${SUSTAINABLE_RATE}/s and 5/s ...`);
   t = performance.now();
@@ -128,18 +156,37 @@ try {
   out();
   out('=== Latency, open loop (ms from the scheduled send time), 10 nodes ===');
   out(
-    `${pad('rate', 7)}${lpad('sent', 6)}${lpad('send lag', 10)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('max', 8)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`,
+    `${pad('rate', 7)}${lpad('sent', 6)}${lpad('send lag', 10)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('max', 8)}${lpad('shed', 6)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`,
   );
   for (const [label, r] of runs10) {
     out(
-      `${pad(label, 7)}${lpad(String(r.queries), 6)}${lpad(f0(r.maxSendLagMs), 10)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f0(r.max), 8)}${lpad(`${f1(r.completePct)}%`, 10)}${lpad(String(r.failed), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
+      `${pad(label, 7)}${lpad(String(r.queries), 6)}${lpad(f0(r.maxSendLagMs), 10)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f0(r.max), 8)}${lpad(String(r.shed), 6)}${lpad(`${f1(r.completePct)}%`, 10)}${lpad(String(r.failed), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
     );
   }
+  out('  (shed: refused at once by the caller, 503 with Retry-After; latency and COMPLETE are of the queries it took on)');
   out('  (send lag: the latest a request left after its scheduled time, ms: the load generator shares the event loop with the nodes)');
   for (const [label, r] of runs10) {
     if (r.problems.size) out(`  ${label}: members not answering (status/reason x count): ${showTally(r.problems)}`);
     if (r.wrongCount) out(`  ${label}: ${r.wrongCount} COMPLETE answers had a strong-episode count other than ${expected10}`);
   }
+
+  for (const [label, codes] of notClosed)
+    if (codes.length) out(`  ${label}: breakers not closed at the caller right after the run: ${codes.join(', ')}`);
+
+  out();
+  out(`=== Central copy: one node, one database with all ${TEN.length} forces' records, one query path, one audit commit ===`);
+  out(`${pad('rate', 7)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`);
+  for (const [label, r] of [
+    [`${SUSTAINABLE_RATE}/s`, rSusC],
+    ['5/s', r5C],
+  ] as const)
+    out(
+      `${pad(label, 7)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
+    );
+  out(
+    `price of federation at 5/s: p95 federated/central = ${f0(r5.p95)}/${f0(r5C.p95)} = ${f2(r5.p95 / r5C.p95)}; CPU/query ${f2(r5.cpuMsPerQuery / r5C.cpuMsPerQuery)}x (${SUSTAINABLE_RATE}/s: p95 ${f2(rSus.p95 / rSusC.p95)}x, CPU ${f2(rSus.cpuMsPerQuery / rSusC.cpuMsPerQuery)}x)`,
+  );
+  out("  (central: the node's services in-process, no HTTP or GraphQL edge; see tests/bench/federation-bench-central.ts)");
 
   out();
   out('=== Saturation, closed loop, 10 nodes ===');
@@ -151,6 +198,7 @@ try {
       `${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`,
     );
   for (const c of closed) if (c.problems.size) out(`  ${c.concurrency} in flight: members not answering: ${showTally(c.problems)}`);
+  for (const c of closed) if (c.shed) out(`  ${c.concurrency} in flight: ${c.shed} shed (503; the client waited 2 s before asking again)`);
   out(
     `best: ${f1(best.qps)} queries/s at ${best.concurrency} in flight; best with every answer COMPLETE: ${f1(bestComplete.qps)} queries/s at ${bestComplete.concurrency}`,
   );
@@ -222,6 +270,19 @@ try {
   out(
     `node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}`,
   );
+  out();
+  out('=== The check (targets on a quiet machine) ===');
+  out(
+    `CPU/query at ${SUSTAINABLE_RATE}/s: ${f1(rSus.cpuMsPerQuery)} ms (target <= 50), ${f2(rSus.cpuMsPerQuery / floor10.total)}x its floor (target <= 1.5)`,
+  );
+  out(
+    `20/s: p95 ${f0(r20.p95)} ms (target <= 150), ${f1(r20.completePct)}% COMPLETE of ${r20.queries - r20.shed} taken on, ${r20.shed} shed (target >= 99%)`,
+  );
+  out(`saturation: ${f1(best.qps)} queries/s, ${f1(bestComplete.qps)} with every answer COMPLETE (target >= 30)`);
+  out(`federated/central p95 at 5/s: ${f2(r5.p95 / r5C.p95)} (target <= 2)`);
+  out(
+    `40/s: breakers not closed at the caller right after: ${notClosed.get('40/s')?.length ?? 0}; CIRCUIT_OPEN rows: ${r40.problems.get('CIRCUIT_OPEN/CIRCUIT_OPEN') ?? 0}; shed ${r40.shed} of ${r40.queries} (target: no breaker opens against a healthy member)`,
+  );
   out(`total run time ${f0((performance.now() - benchStarted) / 1000)} s. Reproduce: npm run bench:federation`);
 } catch (err) {
   exitCode = 1;
@@ -229,6 +290,7 @@ try {
 } finally {
   await ten?.close().catch(() => undefined);
   await three?.close().catch(() => undefined);
+  await central?.close().catch(() => undefined);
   await server.stop().catch(() => undefined);
   rmSync(dataDir, { recursive: true, force: true });
 }
