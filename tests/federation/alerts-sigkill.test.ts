@@ -19,24 +19,21 @@ import { devAudience } from '@mcx/auth';
 import { createClient } from '@mcx/client';
 import { freshMigratedDatabase, nodeLoginUrl } from '@mcx/db/testing';
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { syntheticChildren } from '@mcx/linkage';
 import { loadOrCreateDevIssuer, writeNodeKeys } from '@mcx/node';
 
-import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import {
+  episodeInput,
+  PUBLISH_SUBJECT,
+  publishEpisode,
+  publishSubject,
+  reviewAt,
+  syntheticChild,
+  until as untilEvery,
+} from '../testkit/alerts.js';
 import { startFederation, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 
 const CLI_MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        field
-        code
-      }
-    }
-  }
-`;
 const ALERTS = gql`
   query Alerts {
     alerts(first: 50) {
@@ -50,10 +47,7 @@ const ALERTS = gql`
     }
   }
 `;
-const [child] = syntheticChildren(1, { seed: 363636, referenceDate: '2026-11-22', nhsShare: 0 });
-const SEX = { F: 'FEMALE', M: 'MALE', X: 'OTHER', U: 'UNKNOWN' } as const;
-const identity = { forename: child!.forename, surname: child!.surname, dob: child!.dob, sex: child!.sex ? SEX[child!.sex] : undefined };
-const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+const { identity } = syntheticChild(363636, 0);
 
 let fed: TestFederation;
 let wmp: TestNode;
@@ -64,15 +58,8 @@ let gmpProcess: ChildProcess | null = null;
 let gmpUrl: string;
 let dataDir: string;
 
-async function until<T>(what: string, ms: number, probe: () => Promise<T | null>): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const got = await probe().catch(() => null);
-    if (got !== null) return got;
-    if (Date.now() > end) throw new Error(`not within ${ms} ms: ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
+/** Polls every 200 ms; a probe that fails (GMP down, restarting) counts as nothing yet. */
+const until = <T>(what: string, ms: number, probe: () => Promise<T | null>) => untilEvery(what, ms, () => probe().catch(() => null), 200);
 
 /** Starts GMP as its own process and waits until it is ready. */
 async function startGmp(): Promise<void> {
@@ -121,10 +108,7 @@ beforeAll(async () => {
     LOG_LEVEL: 'warn',
   };
   await startGmp();
-  const { publishSubject: r } = (await wmp.client.request(PUBLISH_SUBJECT, {
-    input: { subjectRef: 'WMP-SUBJ-2', reviewAt, identity },
-  })) as { publishSubject: { errors: unknown[] } };
-  expect(r.errors).toEqual([]);
+  await publishSubject(wmp, 'WMP-SUBJ-2', identity);
 }, 180_000);
 
 afterAll(async () => {
@@ -145,7 +129,7 @@ describe('the sending node SIGKILLed after the commit, before the delivery', () 
       audience: devAudience('GMP'),
     });
     const gmp = createClient({ url: gmpUrl, token });
-    const subject = (await gmp.request(PUBLISH_SUBJECT, { input: { subjectRef: 'GMP-SUBJ-5', reviewAt, identity } })) as {
+    const subject = (await gmp.request(PUBLISH_SUBJECT, { input: { subjectRef: 'GMP-SUBJ-5', reviewAt: reviewAt(), identity } })) as {
       publishSubject: { errors: unknown[] };
     };
     expect(subject.publishSubject.errors).toEqual([]);
