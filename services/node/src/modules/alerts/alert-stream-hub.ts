@@ -95,9 +95,14 @@ export class AlertStreamHub {
 
   constructor(private readonly opts: AlertStreamHubOptions) {}
 
-  /** Open streams on this node. */
-  get size(): number {
-    return this.leases.size;
+  /** Open streams on this node, and whether it holds a LISTEN connection and a poll timer for them. */
+  stats(): { streams: number; connected: boolean; polling: boolean } {
+    return { streams: this.leases.size, connected: this.db !== null, polling: this.poll !== null };
+  }
+
+  /** Resolves once the LISTEN connection has opened or closed as the streams asked so far need. */
+  settled(): Promise<void> {
+    return this.lifecycle;
   }
 
   /**
