@@ -10,7 +10,11 @@ import { kindToGraphql } from '../records/record-kind.js';
 /** How long /readyz waits for the database before it reports it unreachable. */
 const READINESS_DB_TIMEOUT_MS = 2000;
 
-/** What /readyz reports: ready only with the database reachable and its migrations current. */
+/**
+ * What /readyz reports: ready only with the database reachable and every migration this release
+ * knows applied. A schema a newer release has migrated further is still ready: migrations only add
+ * (deploy/runbook.md, "Rollout"), so this release keeps serving through a rolling update.
+ */
 export interface Readiness {
   ready: boolean;
   database: 'reachable' | 'unreachable';
@@ -84,7 +88,12 @@ export class NodeStatusService {
     const status = await this.migrations();
     const base = { manifest, integrity, audit: this.deps.audit.readiness() };
     if (!status) return { ready: false, database: 'unreachable', migrations: null, ...base };
-    return { ready: status.current, database: 'reachable', migrations: { applied: status.applied, expected: status.expected }, ...base };
+    return {
+      ready: status.applied >= status.expected,
+      database: 'reachable',
+      migrations: { applied: status.applied, expected: status.expected },
+      ...base,
+    };
   }
 
   /** A query that fails or hangs is an unreachable database (null), never "reachable" with 0 migrations. */
