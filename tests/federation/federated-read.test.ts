@@ -98,6 +98,8 @@ beforeAll(async () => {
   ids.mpsNamingBtp = await seedEpisode('MPS', 'SUBJ-MPS-1', {
     associates: [{ owner: 'BTP', associateId: ids.btpAssociate, role: 'MISSING_WITH', dataSubjectCategory: 'SUSPECT' }],
   });
+  // Owners keep their associates' link counts in the background: told that something changed, BTP counts now.
+  await nodes.BTP.node.app.services.linkCounts.changed();
 }, 120_000);
 
 afterAll(async () => {
@@ -175,12 +177,13 @@ describe('a federated read', () => {
     const { childHistory: h } = await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD });
     expect(h.federation.completeness).toBe('COMPLETE');
     const byOwner = Object.fromEntries(h.associates.map((a) => [a.pointer.owner, a]));
-    // GMP holds no identity for its associate, so nobody can count its links: not complete.
+    // GMP holds no identity for its associate, so nobody can count its links: no count, and it says so.
     expect(byOwner.GMP).toMatchObject({
       pointer: { id: ids.gmpAssociate, ownerReference: 'ASC-GMP-7' },
       seenIn: [{ owner: 'GMP', episodeId: ids.gmpWithAssociate, role: 'FOUND_WITH' }],
-      otherChildrenLinked: 0,
+      otherChildrenLinked: null,
       linksComplete: false,
+      linkCountsAsOf: null,
     });
     expect(byOwner.BTP).toMatchObject({
       pointer: { id: ids.btpAssociate, ownerReference: 'ASC-BTP-3', kind: 'ADULT_OF_CONCERN' },
