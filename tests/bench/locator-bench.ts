@@ -87,6 +87,23 @@ function identity(i: number) {
   }
 }
 
+const taken = new Set<number>();
+/** A free loopback port in 20000-31999 (never one handed out before in this run). */
+async function listenablePort(): Promise<number> {
+  const { createServer } = await import('node:net');
+  for (;;) {
+    const port = 20000 + Math.floor(Math.random() * 12000);
+    if (taken.has(port)) continue;
+    taken.add(port);
+    const free = await new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
+    });
+    if (free) return port;
+  }
+}
+
 interface BenchNode {
   code: string;
   node: RunningNode;
@@ -103,7 +120,8 @@ interface Federation {
 
 async function startFederation(adminUrl: string, n: number, dataDir: string): Promise<Federation> {
   const codes = Array.from({ length: n }, (_, i) => `M${String(i + 1).padStart(3, '0')}`);
-  const ports = Object.fromEntries(await Promise.all(codes.map(async (c) => [c, await freePort()] as const)));
+  // Below the ephemeral range: a port picked there can be taken by an outgoing connection before the node listens.
+  const ports = Object.fromEntries(await Promise.all(codes.map(async (c) => [c, await listenablePort()] as const)));
   const admin = postgres(adminUrl, { max: 1, onnotice: () => {} });
   const tag = `lb${n}`;
   // One migrated template, copied for each node: migrating 100 databases one by one takes minutes.
