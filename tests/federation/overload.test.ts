@@ -10,11 +10,14 @@ import { print } from 'graphql';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { FederatedEpisodesDocument, PublishSubjectDocument } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/federation';
+import { createDb } from '@mcx/db';
+import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
+import { signNodeToken } from '@mcx/signing';
 
+import { JtiStore } from '../../services/node/src/federation/jti-store.js';
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { memberRow, peerFaults, startFederation } from '../testkit/federation.js';
+import { memberRow, peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, type TestNode } from '../testkit/node.js';
 
 const FORCES = ['WMP', 'MPS', 'GMP', 'WYP'] as const;
@@ -23,6 +26,7 @@ const HOLDERS = ['GMP', 'WYP'] as const;
 // Synthetic: no such child exists.
 const CHILD = { forename: 'Perpetua', surname: 'Vallance', dob: '2012-02-17', sex: 'FEMALE' as const, nhsNumber: '9990001502' };
 const faults = peerFaults();
+let fed: TestFederation;
 let nodes: Record<Force, TestNode>;
 let close: () => Promise<void>;
 
@@ -76,7 +80,7 @@ const gmpStatus = (r: { body: Record<string, any> }): string =>
   memberRow<{ member: string; status: string }>(r.body.data.federatedEpisodes, 'GMP').status;
 
 beforeAll(async () => {
-  ({ nodes, close } = await startFederation([...FORCES], {
+  ({ fed, nodes, close } = await startFederation([...FORCES], {
     capabilities: PEER_OPERATIONS.map((op) => op.name),
     // This file is about admission and breakers: the event-loop shedding of every route is off.
     env: { MCX_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0' },
@@ -154,5 +158,53 @@ describe('a caller past its capacity for federated reads', () => {
     expect(statuses[0]).toBe('TIMED_OUT');
     expect(statuses).toContain('CIRCUIT_OPEN');
     expect(Object.fromEntries(breakers(nodes.MPS)).GMP).toBe('open');
+  });
+
+  it('one node token sent many times at once is answered once: the rest are replays, though their first uses share one insert', async () => {
+    const variables = { keys: [{ kind: 'nhs', strength: 'strong', keyVersion: 'k1', key: 'A'.repeat(43) }] };
+    const token = signNodeToken(
+      {
+        iss: 'WMP',
+        aud: peerAudience('GMP'),
+        ttlSec: 30,
+        claims: {
+          act: { sub: 'overload-investigator', iss: 'https://login.example/wmp', org: 'WMP', org_kind: 'police', role: 'investigator' },
+          purpose: 'MISSING_LIVE_SEARCH',
+          case_ref: 'WMP-26-9',
+          caller_entry: 'WMP:1',
+          req_hash: requestHash(PEER_HISTORY.hash, variables),
+        },
+      },
+      fed.keys.WMP!.peerToken,
+    );
+    const replies = await Promise.all(
+      Array.from({ length: 12 }, async () => {
+        const res = await fetch(new URL(PEER_PATH, nodes.GMP.node.url), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+          body: JSON.stringify({ id: PEER_HISTORY.hash, variables }),
+        });
+        return { status: res.status, code: ((await res.json()) as { error?: { code: string } }).error?.code ?? null };
+      }),
+    );
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(replies.filter((r) => r.status === 401 && r.code === 'NODE_TOKEN_REPLAYED')).toHaveLength(11);
+  });
+
+  it('a token id twice in one group of first uses is a first use once', async () => {
+    const { db, close: closeDb } = createDb(nodes.GMP.databaseUrl, { max: 2 });
+    try {
+      const store = new JtiStore(db);
+      const expires = new Date(Date.now() + 30_000);
+      // The first goes at once; the next three wait for it and go together: B, B and C in one insert.
+      const uses = await Promise.all(
+        ['A', 'B', 'B', 'C'].map((jti) => store.firstUse('WMP', `group-${jti}-${expires.getTime()}`, expires)),
+      );
+      expect(uses).toEqual([true, true, false, true]);
+      // And again later: each was used before.
+      expect(await store.firstUse('WMP', `group-B-${expires.getTime()}`, expires)).toBe(false);
+    } finally {
+      await closeDb();
+    }
   });
 });
