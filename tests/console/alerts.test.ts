@@ -5,12 +5,23 @@
  * says so; acknowledging it shows who and when. Screenshots at 1280 px and 390 px go to
  * .test-results/console/.
  */
+import { gql } from 'graphql-tag';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { axeViolations, launchBrowser, screenshot } from './browser.js';
 import { startConsoleFederation, type ConsoleFederation } from './console-federation.js';
+
+const INBOX = gql`
+  query Inbox($first: Int) {
+    alerts(first: $first) {
+      nodes {
+        id
+      }
+    }
+  }
+`;
 
 let f: ConsoleFederation;
 let browser: Browser;
@@ -129,6 +140,28 @@ describe('the Alerts page', () => {
     await card.waitFor({ timeout: 10_000 });
     expect(await card.innerText()).toContain('By console-investigator-wmp');
     expect(await card.innerText()).not.toContain('New');
+    await page.context().close();
+  });
+
+  it('reconnects after the connection drops, with the last event number: the alert sent meanwhile arrives, none twice', async () => {
+    const page = await newPage(1280);
+    await openAlerts(page);
+    await page.waitForTimeout(1_000);
+    // The browser goes offline and the node drops every connection it holds, the stream's too.
+    await page.context().setOffline(true);
+    f.nodes.WMP.node.server.server.closeAllConnections();
+    await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 10_000 }).toBe('reconnecting');
+    await screenshot(page, 'alerts-5-reconnecting');
+    await openEpisodeAtMps('MPS-MIS-9002');
+    await page.waitForTimeout(1_500);
+    await page.context().setOffline(false);
+    await page.locator('.mcx-alert', { hasText: 'MPS-MIS-9002' }).first().waitFor({ timeout: 20_000 });
+    await expect.poll(() => page.locator('[data-state]').getAttribute('data-state'), { timeout: 5_000 }).toBe('live');
+    await page.waitForTimeout(1_500);
+    const ids = await page.locator('[data-alert]').evaluateAll((els) => els.map((e) => e.getAttribute('data-alert')));
+    expect(new Set(ids).size).toBe(ids.length);
+    const inbox = (await f.nodes.WMP.investigator.request(INBOX, { first: 200 })) as { alerts: { nodes: { id: string }[] } };
+    expect([...ids].sort()).toEqual(inbox.alerts.nodes.map((n) => n.id).sort());
     await page.context().close();
   });
 });

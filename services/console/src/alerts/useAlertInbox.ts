@@ -88,6 +88,8 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
       url: '/graphql/stream',
       credentials: 'omit',
       retryAttempts: 0,
+      // Live once the node has accepted the stream (its answer's headers came back).
+      on: { connected: () => live && setState('live') },
       // Read at each connection: a reconnect goes out with the session's token as it is then.
       headers: () => ({
         authorization: `Bearer ${token.current}`,
@@ -111,7 +113,6 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
             const a = r.data?.alertAdded;
             if (!a) return; // The stream's end (an expired token) comes as an error, then completes.
             retries = 0;
-            setState('live');
             last = Math.max(last, a.eventNumber);
             setAlerts((list) => merge(list, [a]));
             setFresh((s) => new Set(s).add(a.id));
@@ -127,7 +128,6 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
           complete: again,
         },
       );
-      setState('live');
     }
     (async () => {
       for (;;) {
