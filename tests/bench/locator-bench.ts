@@ -11,7 +11,7 @@
 //     before and after the stopped members' filters go stale;
 //   - p95 latency and CPU per search (this process: every node, both ends; PostgreSQL's own CPU is
 //     not counted) at 10, 50 and 100 members, with and without the locator, with their ratios.
-import { mkdtempSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -331,6 +331,8 @@ async function stopped(f: Federation, truth: Map<number, Set<string>>) {
 
 async function main() {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-locator-bench-'));
+  // Enterable by the postgres user, so the embedded server's data stays in this folder rather than a shared staging one.
+  chmodSync(dir, 0o755);
   let adminUrl = process.env.DATABASE_URL;
   let stopPg = async () => {};
   if (!adminUrl) {
