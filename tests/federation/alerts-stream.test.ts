@@ -71,7 +71,7 @@ async function openStream(
   force: Force | TestNode,
   auth: string | null,
   opts: { after?: number; headers?: Record<string, string>; query?: string } = {},
-): Promise<RawStream> {
+): Promise<RawStream<Alert>> {
   const abort = new AbortController();
   const node = typeof force === 'string' ? nodes[force] : force;
   const res = await fetch(`${node.node.url}/graphql/stream`, {
@@ -151,7 +151,7 @@ beforeAll(async () => {
 afterAll(() => close?.());
 
 describe('the live stream at WMP', () => {
-  let first: RawStream;
+  let first: RawStream<Alert>;
   let seen: Alert[] = [];
 
   it('has the alert within 5 s of MPS publishing an open episode of a child WMP holds, with its event number as the SSE id', async () => {
@@ -394,5 +394,15 @@ describe('every replica of a node', () => {
     });
     await until('the alert by the poll', 3_000, async () => (stream.alerts().some((a) => a.id === id) ? true : null));
     await stream.close();
+  });
+
+  it('ends its open streams at once when the node closes (complete), without waiting for the grace period', async () => {
+    const stream = await openStream(replica, `Bearer ${await token('WMP', { subject: 'inv-closing' })}`, { after: 1_000_000 });
+    expect(stream.res.status).toBe(200);
+    const t0 = Date.now();
+    await replica.close();
+    expect(Date.now() - t0).toBeLessThan(5_000);
+    await stream.ended_(2_000);
+    expect(stream.events.at(-1)?.event).toBe('complete');
   });
 });

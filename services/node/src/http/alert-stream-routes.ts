@@ -112,6 +112,8 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
         logger: server.log as Logger,
       })
     : null;
+  // Before the server stops listening and waits for open requests: every stream ends at once,
+  // with its complete event, and its connection goes idle (the hook is the root's: see below).
   server.addHook('preClose', async () => hub?.close());
   const source = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
 
@@ -264,3 +266,7 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
     },
   });
 };
+
+// Not encapsulated (as fastify-plugin does it): a child context's preClose hooks never run, and
+// the streams must end before the server waits for its open requests. It declares nothing else.
+Object.assign(alertStreamRoutes, { [Symbol.for('skip-override')]: true });

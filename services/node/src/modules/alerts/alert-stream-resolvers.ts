@@ -37,9 +37,17 @@ async function* alertEvents(
   try {
     while (!lease.closed && !lease.expired) {
       const seen = lease.version;
-      const top = await stream.lastEventNumber();
+      let top: number;
+      let page: { nodes: AlertModel[] } = { nodes: [] };
+      try {
+        top = await stream.lastEventNumber();
+        if (top > cursor) page = await ctx.services.alerts.list(read, cursor, PAGE);
+      } catch (err) {
+        // The stream closed under the read (the client left, or the node is closing): it just ends.
+        if (lease.closed) return;
+        throw err;
+      }
       if (top > cursor) {
-        const page: { nodes: AlertModel[] } = await ctx.services.alerts.list(read, cursor, PAGE);
         for (const alert of page.nodes) {
           if (lease.closed) return;
           cursor = alert.eventNumber;
