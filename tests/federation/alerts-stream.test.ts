@@ -7,11 +7,11 @@
  * expiry; the per-person cap holds and closing a stream frees its place and its LISTEN
  * connection; every streamed alert is audited; no payload holds a name or a date of birth.
  */
-import { gql } from 'graphql-tag';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { devAudience, type Role } from '@mcx/auth';
+import { PublishSubjectDocument } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren } from '@mcx/linkage';
 
@@ -33,15 +33,6 @@ const SUBSCRIBE = `subscription S($after: Int) {
   alertAdded(after: $after) { id eventNumber kind fromNode yourSubjectRefs episode { owner id ownerReference contact24x7 riskGrade } receivedAt }
 }`;
 const ALERTS = `query A($after: Int) { alerts(after: $after, first: 200) { lastEventNumber nodes { id eventNumber } } }`;
-const PUBLISH_SUBJECT = gql`
-  mutation P($input: McxSubjectInput!) {
-    publishSubject(input: $input) {
-      errors {
-        code
-      }
-    }
-  }
-`;
 
 type Alert = { id: string; eventNumber: number; kind: string; fromNode: string; episode: { id: string; ownerReference: string } };
 type StreamEvent = {
@@ -141,10 +132,8 @@ beforeAll(async () => {
     },
   }));
   for (const force of FORCES) {
-    const { publishSubject: r } = (await nodes[force].client.request(PUBLISH_SUBJECT, {
-      input: { subjectRef: REF[force], reviewAt, identity },
-    })) as { publishSubject: { errors: unknown[] } };
-    expect(r.errors).toEqual([]);
+    const input = { subjectRef: REF[force], reviewAt, identity } as never;
+    expect((await nodes[force].client.request(PublishSubjectDocument, { input })).publishSubject.errors).toEqual([]);
   }
 }, 120_000);
 
