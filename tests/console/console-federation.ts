@@ -96,6 +96,8 @@ export async function startConsoleFederation(
     }),
   );
   await seedDemoChild({ WMP: nodes.WMP.client, GMP: nodes.GMP.client, MPS: nodes.MPS.client });
+  // Owners count their associates' links in the background: count now, as the demo does.
+  await Promise.all(FORCES.map((f) => nodes[f].node.app.services.linkCounts.changed()));
   return {
     fed,
     clock,

@@ -158,6 +158,8 @@ export async function runDemo(opts: {
         }),
       });
     await seedDemoChild({ WMP: await publisher(0, 'WMP'), GMP: await publisher(1, 'GMP'), MPS: await publisher(2, 'MPS') });
+    // Owners count their associates' links in the background; count now, so the first search shows them.
+    await Promise.all(nodes.map((n) => n.app.services.linkCounts.changed()));
   }
   process.stdout.write(`linkage service: ${linkage.url}\n`);
   for (const [i, force] of DEMO_FORCES.entries()) process.stdout.write(`${force}: ${nodes[i]!.url}/graphql\n`);
