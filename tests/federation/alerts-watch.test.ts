@@ -5,7 +5,9 @@
  * as consultations with their purpose and case reference (what the fishing alerts count). A
  * watch is its creator's: another user neither lists, renews nor cancels it (WATCH_NOT_YOURS), an
  * auditor lists every user's, and its WATCH alerts are the watcher's alone; every acknowledgement
- * is recorded with who and when.
+ * is recorded with who and when, stored as the token's issuer and subject; no reader but an
+ * auditor is shown another person's subject ("you", "a colleague at WMP"). A token of another
+ * issuer with the same subject: alerts-owner.test.ts.
  */
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,6 +52,15 @@ const WATCHES = gql`
   query L($ended: Boolean, $all: Boolean) {
     watches(ended: $ended, all: $all) {
       id
+      cancelledAt
+    }
+  }
+`;
+const WATCHES_BY = gql`
+  query LB($ended: Boolean, $all: Boolean) {
+    watches(ended: $ended, all: $all) {
+      id
+      createdBy
       cancelledAt
     }
   }
@@ -132,7 +143,8 @@ describe('watches', () => {
       subjectRef: 'WMP-SUBJ-8',
       purpose: 'MISSING_LIVE_SEARCH',
       caseRef: readHeaders('WMP')['x-mcx-case-ref'],
-      createdBy: 'wmp-missing-lead',
+      // Its creator is named to themselves as "you", never by their subject id.
+      createdBy: 'you',
       cancelledAt: null,
     });
     expect(((await lead.request(WATCHES, {})) as { watches: Watch[] }).watches.map((w) => w.id)).toEqual([watch.id]);
@@ -162,8 +174,8 @@ describe('watches', () => {
     expect(watched).toEqual([
       {
         id: expect.any(String),
-        // The watcher's own.
-        forUser: 'wmp-missing-lead',
+        // The watcher's own ("you" to the watcher).
+        forUser: 'you',
         kind: 'WATCH',
         fromNode: 'GMP',
         yourSubjectRefs: ['WMP-SUBJ-8'],
@@ -260,6 +272,9 @@ describe('a watch is its creator’s', () => {
     const auditor = await nodes.WMP.as({ roles: ['investigator', 'auditor'], subject: 'wmp-auditor', headers: readHeaders('WMP') });
     const all = ((await auditor.request(WATCHES, { all: true })) as { watches: Watch[] }).watches;
     expect(all.map((w) => w.id)).toEqual([mine.id]);
+    // An auditor sees who exactly: the issuer and the subject.
+    const everyone = ((await auditor.request(WATCHES_BY, { all: true })) as { watches: Watch[] }).watches;
+    expect(everyone.map((w) => w.createdBy)).toEqual(['mcx-dev-issuer wmp-missing-lead']);
     await expect(auditor.request(CANCEL, { id: mine.id })).rejects.toThrow(/WATCH_NOT_YOURS|only the user who set/);
     await expect(other.request(WATCHES, { all: true })).rejects.toThrow(/WATCH_LIST_NOT_PERMITTED|for auditors/);
   });
@@ -271,7 +286,7 @@ describe('a watch is its creator’s', () => {
       return a.length > 0 ? a : null;
     });
     // One for the cross-match and, GMP's third open episode of the child reaching the threshold, one for that: each the watcher's.
-    for (const a of theirs) expect(a).toMatchObject({ forUser: 'wmp-missing-lead', watch: { id: mine.id } });
+    for (const a of theirs) expect(a).toMatchObject({ forUser: 'you', watch: { id: mine.id } });
     const seenByOther = ((await other.request(ALERTS, {})) as { alerts: { nodes: Alert[] } }).alerts.nodes;
     expect(seenByOther.filter((a) => a.kind === 'WATCH')).toEqual([]);
     const crossMatch = seenByOther.find((a) => a.kind === 'CROSS_MATCH' && a.episode.id === episodeId)!;
@@ -279,12 +294,20 @@ describe('a watch is its creator’s', () => {
     await expect(other.request(ACK, { id: theirs[0]!.id })).rejects.toThrow(/ALERT_NOT_FOUND|no alert/);
     type Acked = { acknowledgeAlert: { acknowledgedBy: string; acknowledgements: { by: string; at: string }[] } };
     const own = ((await lead.request(ACK, { id: theirs[0]!.id })) as Acked).acknowledgeAlert;
-    expect(own.acknowledgements).toEqual([{ by: 'wmp-missing-lead', at: expect.any(String) }]);
-    // The node's alert: both readers' acknowledgements are kept, the first named as acknowledgedBy.
+    expect(own.acknowledgements).toEqual([{ by: 'you', at: expect.any(String) }]);
+    // The node's alert: both readers' acknowledgements are kept, the first named as acknowledgedBy;
+    // to the lead, the other officer (the same issuer) is a colleague at WMP, not a subject id.
     await other.request(ACK, { id: crossMatch.id });
     const both = ((await lead.request(ACK, { id: crossMatch.id })) as Acked).acknowledgeAlert;
-    expect(both.acknowledgedBy).toBe('wmp-other-officer');
-    expect(both.acknowledgements.map((a) => a.by)).toEqual(['wmp-other-officer', 'wmp-missing-lead']);
+    expect(both.acknowledgedBy).toBe('a colleague at WMP');
+    expect(both.acknowledgements.map((a) => a.by)).toEqual(['a colleague at WMP', 'you']);
     expect(Date.parse(both.acknowledgements[0]!.at)).toBeLessThanOrEqual(Date.parse(both.acknowledgements[1]!.at));
+    // Who is stored: issuer and subject, first acknowledger first.
+    const stored = await ownerSql(
+      nodes.WMP,
+      (sql) => sql<{ by: string }[]>`select acknowledged_by as by from alert_acknowledgements where alert_id = ${crossMatch.id}
+                                     order by acknowledged_at, acknowledged_by`,
+    );
+    expect(stored.map((r) => r.by)).toEqual(['mcx-dev-issuer wmp-other-officer', 'mcx-dev-issuer wmp-missing-lead']);
   });
 });

@@ -168,7 +168,8 @@ describe('cross-match on an OPEN episode', () => {
     const investigator = await nodes.WMP.as({ roles: ['investigator'], headers: readHeaders('WMP'), subject: 'inv-ack' });
     const id = got.WMP![0]!.id;
     const { acknowledgeAlert } = (await investigator.request(ACK, { id })) as { acknowledgeAlert: { acknowledgedBy: string } };
-    expect(acknowledgeAlert.acknowledgedBy).toBe('inv-ack');
+    // The acknowledger is named to themselves as "you" (stored as issuer and subject), never by their subject id.
+    expect(acknowledgeAlert.acknowledgedBy).toBe('you');
     expect(await auditOps('WMP', 'acknowledgeAlert')).toEqual([{ action: 'alteration', requesting_node: null, outcome: 'success' }]);
     await expect(investigator.request(ACK, { id: '00000000-0000-4000-8000-000000000000' })).rejects.toThrow(/ALERT_NOT_FOUND|no alert/);
   });

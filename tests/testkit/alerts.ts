@@ -2,12 +2,19 @@
  * What the alert tests share (tests/federation/alerts*.test.ts): a synthetic child's identity,
  * publishing subjects and OPEN episodes, reading a node's inbox, waiting for something to
  * happen, a node's audit entries and its database as the owner, and a member's own signed
- * mcx.alert/1 message sent straight to another member's peer endpoint.
+ * mcx.alert/1 message sent straight to another member's peer endpoint, and a second token issuer
+ * a node can be told to accept.
  */
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+
 import { gql } from 'graphql-tag';
+import { calculateJwkThumbprint, exportJWK, generateKeyPair, SignJWT } from 'jose';
 import postgres from 'postgres';
 import { expect } from 'vitest';
 
+import { devAudience } from '@mcx/auth';
 import type { MissingEpisodeInput } from '@mcx/client';
 import { PEER_ALERT, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
 import { syntheticChildren } from '@mcx/linkage';
@@ -162,6 +169,40 @@ export function withEnv(vars: Record<string, string>): () => void {
       else process.env[k] = v;
     }
   };
+}
+
+/**
+ * A second identity provider a node of `force` accepts beside the development issuer (MCX_ISSUERS_FILE
+ * set to `file`): another organisation's (police, force `as`), whose administrator mints any `sub`.
+ */
+export async function otherIssuer(force: string, iss: string, as: string): Promise<{ file: string; token(sub: string): Promise<string> }> {
+  const { publicKey, privateKey } = await generateKeyPair('EdDSA', { extractable: true });
+  const jwk = await exportJWK(publicKey);
+  const kid = await calculateJwkThumbprint(jwk);
+  const file = path.join(mkdtempSync(path.join(tmpdir(), 'mcx-issuers-')), 'issuers.json');
+  const config = {
+    id: 'other-idp',
+    issuer: iss,
+    audience: devAudience(force),
+    jwks: { keys: [{ ...jwk, kid, alg: 'EdDSA', use: 'sig' }] },
+    algorithms: ['EdDSA'],
+    force: as,
+    orgKind: 'police',
+    typ: 'at+jwt',
+    claimMapping: 'plain',
+  };
+  writeFileSync(file, JSON.stringify([config]));
+  /** An investigator's token of this issuer for `sub` (10 minutes). */
+  const token = (sub: string) =>
+    new SignJWT({ roles: ['investigator'] })
+      .setProtectedHeader({ alg: 'EdDSA', typ: 'at+jwt', kid })
+      .setIssuer(iss)
+      .setAudience(devAudience(force))
+      .setSubject(sub)
+      .setIssuedAt()
+      .setExpirationTime('10m')
+      .sign(privateKey);
+  return { file, token };
 }
 
 export { episodeInput, publishEpisode };

@@ -70,7 +70,8 @@ const JwksUrlSchema = z.string().refine((value) => {
 export const IssuerConfigSchema = z
   .object({
     id: z.string().min(1),
-    issuer: z.string().min(1),
+    // No whitespace: a person is stored as `issuer subject` (alert and watch owners), parted at the first space.
+    issuer: z.string().regex(/^\S+$/, 'issuer must be non-empty and hold no whitespace'),
     audience: z.string().min(1),
     jwksUrl: JwksUrlSchema.optional(),
     jwks: z.object({ keys: z.array(JwkSchema).min(1) }).optional(),

@@ -27,21 +27,28 @@ export type McxAgeBand =
 /**
  * An alert in this node's inbox. Each is stored once (by its id) and numbered by this node in
  * the order it was committed: numbers are consecutive and none becomes visible before a lower one,
- * so a reader polling alerts(after:) misses none. A WATCH alert is its watcher's: other readers
- * do not see it (an auditor sees all), so their numbers skip it.
+ * so a reader polling alerts(after:) misses none. A WATCH alert is its watcher's (the same token
+ * issuer and subject): other readers do not see it (an auditor sees all), so their numbers skip it.
  */
 export type McxAlert = {
   __typename?: 'McxAlert';
   acknowledgedAt?: Maybe<Scalars['DateTime']['output']>;
-  /** Who acknowledged it first (the subject of their token). */
+  /**
+   * Who acknowledged it first, as this reader may see it: "you", "a colleague at <your organisation>"
+   * (the same token issuer), or "someone at another organisation"; only an auditor sees the issuer and
+   * subject ("<issuer> <subject>"). Never another person's subject id to anyone else.
+   */
   acknowledgedBy?: Maybe<Scalars['String']['output']>;
-  /** Every acknowledgement: who and when. */
+  /** Every acknowledgement: who (shown as acknowledgedBy is) and when. */
   acknowledgements: Array<McxAlertAcknowledgement>;
   /** The open episode the alert is about, as its owner's policy lets this node see it. */
   episode: McxAlertEpisode;
   /** This node's event number for the alert. */
   eventNumber: Scalars['Int']['output'];
-  /** WATCH: the watcher it is for (the subject of the token that set the watch); null: the node's. */
+  /**
+   * WATCH: the watcher it is for, the issuer and subject of the token that set the watch, shown as
+   * acknowledgedBy is ("you" to the watcher, the only reader besides auditors who sees it); null: the node's.
+   */
   forUser?: Maybe<Scalars['String']['output']>;
   /** The member the alert came from (this node itself for the summary of its own cross-match). */
   fromNode: Scalars['String']['output'];
@@ -63,6 +70,7 @@ export type McxAlert = {
 export type McxAlertAcknowledgement = {
   __typename?: 'McxAlertAcknowledgement';
   at: Scalars['DateTime']['output'];
+  /** Who, shown as McxAlert.acknowledgedBy is. */
   by: Scalars['String']['output'];
 };
 
@@ -1357,7 +1365,7 @@ export type McxWatch = {
   cancelledAt?: Maybe<Scalars['DateTime']['output']>;
   caseRef: Scalars['String']['output'];
   createdAt: Scalars['DateTime']['output'];
-  /** The subject of the token that set the watch. */
+  /** Who set the watch (the issuer and subject of their token), shown as McxAlert.acknowledgedBy is: "you" to its creator. */
   createdBy: Scalars['String']['output'];
   expiresAt: Scalars['DateTime']['output'];
   id: Scalars['ID']['output'];

@@ -109,6 +109,7 @@ export interface WatchModel {
   subjectRef: string;
   purpose: string;
   caseRef: string;
+  /** Stored: its creator as ownerOf gives it (issuer and subject); to a reader, as ownerLabel shows it. */
   createdBy: string;
   createdAt: string;
   expiresAt: string;
@@ -125,6 +126,7 @@ export interface AlertModel extends Omit<AlertBody, 'notAnswered'> {
   /** ISO 8601. */
   receivedAt: string;
   acknowledgedAt: string | null;
+  /** Who acknowledged it first. Owners and acknowledgers are stored as ownerOf gives them, and shown as ownerLabel does. */
   acknowledgedBy: string | null;
   /** The watcher a WATCH alert is for; null: the node's. */
   forUser: string | null;

@@ -22,6 +22,7 @@ import type { SubjectService } from '../subject/subject-service.js';
 import type { CrossMatchStore } from './alert-crossmatch-store.js';
 import { derivedId, readAlertMessage } from './alert-message.js';
 import { AlertErrorCode, type AlertModel } from './alert-model.js';
+import { alertSeenBy, ownerOf } from './alert-owner.js';
 import { reportedWithin } from './alert-shape.js';
 import type { AlertStore } from './alert-store.js';
 import type { WatchService } from './watch-service.js';
@@ -97,14 +98,15 @@ export class AlertService {
 
   /**
    * This node's alerts after an event number, oldest first: the node's own and the reader's own
-   * WATCH alerts (an auditor sees every user's, read only); the consultation is audited before release.
+   * WATCH alerts (an auditor sees every user's, read only), owners and acknowledgers as the reader
+   * may see them (alertSeenBy); the consultation is audited before release.
    */
   async list(read: AuthorisedRead, after: number, first: number): Promise<{ nodes: AlertModel[]; lastEventNumber: number }> {
-    const reader = { user: read.viewer.subject, everyone: hasRole(read.viewer, 'auditor') };
+    const reader = { user: ownerOf(read.viewer), everyone: hasRole(read.viewer, 'auditor') };
     const page = await this.deps.store.inbox(after, first, reader);
     const ids = page.nodes.map((a) => `alert/${a.id}`);
     await auditConsultation(this.deps.audit, read, 'alerts', [], ids, null);
-    return { nodes: page.nodes, lastEventNumber: page.last };
+    return { nodes: page.nodes.map((a) => alertSeenBy(a, read.viewer)), lastEventNumber: page.last };
   }
 
   /**
@@ -122,8 +124,8 @@ export class AlertService {
    */
   async acknowledge(viewer: Viewer, id: string): Promise<AlertModel> {
     const owner = await this.deps.store.alertOwner(id);
-    const mine = owner === null || owner === viewer.subject;
-    const alert = owner !== undefined && mine ? await this.deps.store.acknowledge(id, viewer.subject) : null;
+    const mine = owner === null || owner === ownerOf(viewer);
+    const alert = owner !== undefined && mine ? await this.deps.store.acknowledge(id, ownerOf(viewer)) : null;
     await committed(() =>
       this.deps.audit.record({
         action: 'alteration',
@@ -136,7 +138,7 @@ export class AlertService {
       }),
     );
     if (!alert) throw new McxError(AlertErrorCode.ALERT_NOT_FOUND, 'no alert with this id in this inbox');
-    return alert;
+    return alertSeenBy(alert, viewer);
   }
 
   /**

@@ -168,6 +168,7 @@ export class AlertStore {
   /**
    * The alerts after an event number that `reader` may see, oldest first: the node's own, and
    * the WATCH alerts of the reader's own watches (all of them with `everyone`, for auditors).
+   * `user` is the reader as ownerOf gives it (issuer and subject), never a subject alone.
    */
   async inbox(after: number, first: number, reader: { user: string; everyone: boolean }): Promise<{ nodes: AlertModel[]; last: number }> {
     const rows = (await this.db.execute(
@@ -185,7 +186,7 @@ export class AlertStore {
     return r ? ((r.for_user as string | null) ?? null) : undefined;
   }
 
-  /** Records `by`'s acknowledgement (each reader's once, with its time); the inbox row keeps the first. */
+  /** Records `by`'s acknowledgement (ownerOf: each reader's once, with its time); the inbox row keeps the first. */
   async acknowledge(id: string, by: string): Promise<AlertModel | null> {
     const found = await this.db.transaction(async (tx) => {
       const rows = (await tx.execute(

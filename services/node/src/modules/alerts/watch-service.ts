@@ -1,6 +1,6 @@
 /**
  * Watches: set by a reader of this node, for the request's purpose and case, and theirs: only
- * their creator lists, renews or cancels one (another user is refused with WATCH_NOT_YOURS); an
+ * their creator (the same issuer and subject, ownerOf) lists, renews or cancels one (another user is refused with WATCH_NOT_YOURS); an
  * auditor may list every user's, read only. Each is audited (setting and renewing as
  * consultations of the child, so they count in the fishing alerts; cancelling as an alteration).
  * Alerts about a watched child are raised again as WATCH alerts, for the watcher (AlertService.receive).
@@ -14,6 +14,7 @@ import type { AuthorisedRead } from '../../auth/access.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { auditConsultation, committed } from '../audit/read-audit.js';
 import { AlertErrorCode, type WatchModel } from './alert-model.js';
+import { ownerOf, watchSeenBy } from './alert-owner.js';
 import type { AlertStore } from './alert-store.js';
 import type { WatchStore } from './watch-store.js';
 
@@ -44,17 +45,18 @@ export class WatchService {
     }
     const id = randomUUID();
     await auditConsultation(this.deps.audit, read, 'watchChild', [key], [key, `watch/${id}`], null);
-    return watches.add(
-      { id, subjectRef, purpose: read.purpose, caseRef: read.caseRef, createdBy: read.viewer.subject, expiresAt },
+    const added = await watches.add(
+      { id, subjectRef, purpose: read.purpose, caseRef: read.caseRef, createdBy: ownerOf(read.viewer), expiresAt },
       this.deps.now(),
     );
+    return watchSeenBy(added, read.viewer);
   }
 
   async renew(read: AuthorisedRead, id: string, expiresAt: string): Promise<WatchModel> {
     const { watches } = this.deps;
     const before = await watches.get(id);
     if (!before) throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
-    if (before.createdBy !== read.viewer.subject)
+    if (before.createdBy !== ownerOf(read.viewer))
       throw await this.refuse(read, 'renewWatch', `watch/${id}`, AlertErrorCode.WATCH_NOT_YOURS, 'only the user who set a watch renews it');
     const renewed = await watches.renew(id, expiresAt, this.deps.now());
     if (!renewed)
@@ -67,12 +69,12 @@ export class WatchService {
       [subjectKey(this.deps.forceCode, before.subjectRef), `watch/${id}`],
       null,
     );
-    return renewed;
+    return watchSeenBy(renewed, read.viewer);
   }
 
   async cancel(read: AuthorisedRead, id: string): Promise<WatchModel> {
     const before = await this.deps.watches.get(id);
-    if (before && before.createdBy !== read.viewer.subject)
+    if (before && before.createdBy !== ownerOf(read.viewer))
       throw await this.refuse(
         read,
         'cancelWatch',
@@ -96,7 +98,7 @@ export class WatchService {
       }),
     );
     if (!cancelled) throw new McxError(AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
-    return cancelled;
+    return watchSeenBy(cancelled, read.viewer);
   }
 
   /** The reader's own watches; with `all`, every user's, for an auditor only (WATCH_LIST_NOT_PERMITTED otherwise). */
@@ -109,7 +111,7 @@ export class WatchService {
         AlertErrorCode.WATCH_LIST_NOT_PERMITTED,
         'listing every user’s watches is for auditors',
       );
-    const found = await this.deps.watches.list(ended, this.deps.now(), all ? null : read.viewer.subject);
+    const found = await this.deps.watches.list(ended, this.deps.now(), all ? null : ownerOf(read.viewer));
     await auditConsultation(
       this.deps.audit,
       read,
@@ -118,7 +120,7 @@ export class WatchService {
       found.map((w) => `watch/${w.id}`),
       null,
     );
-    return found;
+    return found.map((w) => watchSeenBy(w, read.viewer));
   }
 
   /** A refused request is audited as refused, with its code, before the error goes back. */

@@ -1,0 +1,41 @@
+/**
+ * Whose a watch or a WATCH alert is, and who acknowledged an alert. A person is unique only as
+ * issuer and subject together (Viewer): a subject alone may be minted by any configured issuer.
+ * Both are stored as one string, `issuer subject`; a configured `iss` holds no whitespace
+ * (IssuerConfigSchema), so the first space parts them. Rows written before 0019 hold ` subject`
+ * (an empty issuer, which no verified token has): they are nobody's.
+ *
+ * A reader is never shown another person's subject: only "you", a colleague of the reader's own
+ * issuer by organisation, or someone of another issuer; an auditor sees the issuer and subject.
+ */
+import { hasRole, type Viewer } from '@mcx/auth';
+
+import type { AlertModel, WatchModel } from './alert-model.js';
+
+/** The one form an owner is stored and compared in. */
+export function ownerOf(viewer: Pick<Viewer, 'issuer' | 'subject'>): string {
+  return `${viewer.issuer} ${viewer.subject}`;
+}
+
+/** What `reader` is shown for `owner`. */
+export function ownerLabel(owner: string, reader: Viewer): string {
+  if (owner === ownerOf(reader)) return 'you';
+  if (hasRole(reader, 'auditor')) return owner;
+  if (owner.startsWith(`${reader.issuer} `)) return `a colleague at ${reader.force}`;
+  return 'someone at another organisation';
+}
+
+/** An alert as `reader` sees it: its owner and acknowledgers by ownerLabel. */
+export function alertSeenBy(a: AlertModel, reader: Viewer): AlertModel {
+  return {
+    ...a,
+    acknowledgedBy: a.acknowledgedBy === null ? null : ownerLabel(a.acknowledgedBy, reader),
+    acknowledgements: a.acknowledgements.map((k) => ({ by: ownerLabel(k.by, reader), at: k.at })),
+    forUser: a.forUser === null ? null : ownerLabel(a.forUser, reader),
+  };
+}
+
+/** A watch as `reader` sees it: its creator by ownerLabel. */
+export function watchSeenBy(w: WatchModel, reader: Viewer): WatchModel {
+  return { ...w, createdBy: ownerLabel(w.createdBy, reader) };
+}
