@@ -123,7 +123,8 @@ describe('the Alerts page', () => {
     await card.getByRole('button', { name: 'Acknowledge this alert' }).click();
     await expect
       .poll(() => card.innerText(), { timeout: 5_000 })
-      .toMatch(/By console-investigator-wmp on \d{1,2} \w{3} \d{4}, \d{2}:\d{2}/);
+      // The node names the reader's own acknowledgement "you", never by their subject id.
+      .toMatch(/By you on \d{1,2} \w{3} \d{4}, \d{2}:\d{2}/);
     expect(await card.getByRole('button', { name: 'Acknowledge this alert' }).count()).toBe(0);
     expect(await unacknowledged(page)).toBe(before + added - 1);
     await expectAccessible(page, 'alerts-3-acknowledged-1280');
@@ -138,7 +139,8 @@ describe('the Alerts page', () => {
     await openAlerts(page);
     const card = page.locator('.mcx-alert', { hasText: 'MPS-MIS-9001' }).filter({ hasText: 'Missing now elsewhere' });
     await card.waitFor({ timeout: 10_000 });
-    expect(await card.innerText()).toContain('By console-investigator-wmp');
+    expect(await card.innerText()).toContain('By you on');
+    expect(await card.innerText()).not.toContain('console-investigator-wmp');
     expect(await card.innerText()).not.toContain('New');
     await page.context().close();
   });

@@ -71,11 +71,16 @@ function AlertCard({
             <Row k="Members holding history">{a.holders.map((h) => `${forceName(h.member)}: ${h.episodes} episodes`).join('; ')}</Row>
           )}
           {a.threshold && (
-            <Row k="Threshold">{`${a.threshold.episodes} episodes in ${a.threshold.days} days (threshold ${a.threshold.count})`}</Row>
+            <Row k="Threshold">
+              {a.threshold.episodes === null
+                ? `${a.threshold.count} or more episodes in ${a.threshold.days} days (their episode count is not shared with us)`
+                : `${a.threshold.episodes} episodes in ${a.threshold.days} days (threshold ${a.threshold.count})`}
+            </Row>
           )}
           <Row k="Received">{when(a.receivedAt)}</Row>
           <Row k="Acknowledged">
             {a.acknowledgedAt ? (
+              // The node names the person as "you", "a colleague at WMP" or "someone at another organisation" (never their id).
               `By ${a.acknowledgedBy ?? 'someone'} on ${when(a.acknowledgedAt)}`
             ) : (
               <>
