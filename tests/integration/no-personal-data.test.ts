@@ -161,6 +161,17 @@ describe('no name, date of birth, NHS number or phone is kept or logged anywhere
     expect(row!.keys).toBeGreaterThan(5000);
   });
 
+  it('the search finds each kind of detail when it is there (it can fail)', () => {
+    const c = children.find((x) => x.nhsNumber && x.dob && x.forename!.length >= 4 && !publicWords.has(x.forename!.toLowerCase()))!;
+    const [y, m, d] = c.dob!.split('-');
+    const planted = `x ${c.forename} ${c.surname} ${d}/${m}/${y} ${c.nhsNumber} ${phones[7]} x`;
+    expect(findLeaks('planted', planted)).toEqual(
+      expect.arrayContaining(['planted: full name', 'planted: dob uk', 'planted: nhs', 'planted: name', 'planted: phone']),
+    );
+    expect(new Set(findLeaks('planted', `x ${c.dob} x`))).toEqual(new Set(['planted: dob iso']));
+    expect(findLeaks('clean', 'nothing personal here: SUBJ-1 WMP 2026')).toEqual([]);
+  });
+
   it('a full dump of the node database holds none of it', async () => {
     const sql = postgres(t.databaseUrl, { max: 1, onnotice: () => {} });
     const tables = await sql<
