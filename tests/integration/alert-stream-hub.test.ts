@@ -23,7 +23,7 @@ beforeAll(async () => {
 
 afterAll(() => owner?.end({ timeout: 5 }));
 
-const hubOf = (o: { pollMs?: number; maxStreams?: number; maxPerUser?: number } = {}) =>
+const hubOf = (o: { pollMs?: number; maxStreams?: number; maxPerUser?: number; now?: () => number } = {}) =>
   new AlertStreamHub({
     forceCode: 'HUB',
     databaseUrl: url,
@@ -32,19 +32,26 @@ const hubOf = (o: { pollMs?: number; maxStreams?: number; maxPerUser?: number } 
     pollMs: o.pollMs ?? 60_000,
     maxStreams: o.maxStreams ?? 10,
     maxPerUser: o.maxPerUser ?? 10,
+    opensPerMinute: 6,
+    openBurst: 2,
     logger: createLogger({ level: 'silent' }),
+    ...(o.now ? { now: o.now } : {}),
   });
 
 const connections = async () =>
   Number((await owner`select count(*)::int as n from pg_stat_activity where application_name = 'mcx-alert-stream-HUB'`)[0]!.n);
 
-async function insertAlert(): Promise<void> {
-  await owner.begin(async (tx) => {
+async function insertAlert(forUser: string | null = null): Promise<number> {
+  return owner.begin(async (tx) => {
     const [n] = await tx`update alert_event_counter set last = last + 1 returning last`;
     const body = { yourSubjectRefs: [], episode: { owner: 'MPS', id: crypto.randomUUID() }, holders: [] };
-    await tx`insert into alert_inbox (id, event_number, kind, from_node, body) values (${crypto.randomUUID()}, ${n!.last}, 'CROSS_MATCH', 'MPS', ${tx.json(body)})`;
+    await tx`insert into alert_inbox (id, event_number, kind, from_node, body, for_user)
+             values (${crypto.randomUUID()}, ${n!.last}, ${forUser ? 'WATCH' : 'CROSS_MATCH'}, 'MPS', ${tx.json(body)}, ${forUser})`;
+    return Number(n!.last);
   });
 }
+
+const U1 = { user: 'https://login.example u1', everyone: false };
 
 const within = <T>(ms: number, p: Promise<T>) =>
   Promise.race([p, new Promise<never>((_, reject) => setTimeout(() => reject(new Error(`not within ${ms} ms`)), ms))]);
@@ -59,7 +66,7 @@ describe('the alert stream hub', () => {
     await insertAlert();
     await within(2_000, Promise.all([a.wait(va), b.wait(vb)]));
     expect(a.version).toBeGreaterThan(va);
-    expect(await hub.lastEventNumber()).toBeGreaterThanOrEqual(1);
+    expect(await hub.lastEventNumber(U1)).toBeGreaterThanOrEqual(1);
     await hub.close();
   });
 
@@ -117,7 +124,7 @@ describe('the alert stream hub', () => {
     const hub = hubOf();
     const a = hub.open('u1', null);
     await hub.settled();
-    await hub.lastEventNumber();
+    await hub.lastEventNumber(U1);
     expect(await connections()).toBeGreaterThan(0);
     a.close();
     await hub.settled();
@@ -131,5 +138,32 @@ describe('the alert stream hub', () => {
     await hub.close();
     expect(hub.stats()).toEqual({ streams: 0, connected: false, polling: false });
     await expect.poll(connections, { timeout: 3_000 }).toBe(0);
+  });
+
+  it('counts, for a reader, only the alerts it may see: another person’s WATCH alert is not past its cursor', async () => {
+    const hub = hubOf();
+    const a = hub.open('u1', null);
+    await hub.settled();
+    const node = await insertAlert();
+    const mine = await insertAlert(U1.user);
+    const theirs = await insertAlert('https://login.example u2');
+    expect(await hub.lastEventNumber(U1)).toBe(mine);
+    expect(await hub.lastEventNumber({ user: 'https://login.example u3', everyone: false })).toBe(node);
+    expect(await hub.lastEventNumber({ user: 'https://login.example u3', everyone: true })).toBe(theirs);
+    a.close();
+    await hub.close();
+  });
+
+  it('lets one person open streams at the bucket’s rate: its burst at once, then one each refill', () => {
+    let now = 1_000_000;
+    const hub = hubOf({ now: () => now });
+    // Burst 2, 6 a minute: one more every 10 s.
+    expect([hub.takeOpen('u1'), hub.takeOpen('u1'), hub.takeOpen('u1')]).toEqual([true, true, false]);
+    expect(hub.takeOpen('u2')).toBe(true);
+    expect(hub.retryAfterSeconds()).toBe(10);
+    now += 9_000;
+    expect(hub.takeOpen('u1')).toBe(false);
+    now += 1_000;
+    expect([hub.takeOpen('u1'), hub.takeOpen('u1')]).toEqual([true, false]);
   });
 });

@@ -1,7 +1,8 @@
 /**
  * The live alert stream's settings (GraphQL over Server-Sent Events at /graphql/stream):
  * how often it sends a heartbeat, how often it reads the inbox when no notification came, and how
- * many streams a node and one person may hold open. Read by config.ts from the environment.
+ * many streams a node and one person may hold open, how many alerts a connect catches up, and
+ * how often one person may open a stream. Read by config.ts from the environment.
  */
 import { z } from 'zod';
 
@@ -12,6 +13,9 @@ const AlertStreamEnvSchema = z.object({
   MCX_ALERT_STREAM_POLL_MS: int(5_000, 200, 300_000),
   MCX_ALERT_STREAM_MAX_STREAMS: int(500, 1, 100_000),
   MCX_ALERT_STREAM_MAX_PER_USER: int(5, 1, 1_000),
+  MCX_ALERT_STREAM_CATCH_UP: int(200, 1, 10_000),
+  MCX_ALERT_STREAM_OPENS_PER_MINUTE: int(20, 1, 10_000),
+  MCX_ALERT_STREAM_OPEN_BURST: int(10, 1, 10_000),
 });
 
 export interface AlertStreamConfig {
@@ -23,6 +27,11 @@ export interface AlertStreamConfig {
   maxStreams: number;
   /** Open streams of one person (issuer and subject) on this node. */
   maxPerUser: number;
+  /** Alerts a stream sends on connect before it says the rest is to be read with alerts(after:). */
+  catchUp: number;
+  /** Streams one person may open: a bucket of `openBurst`, refilled at `opensPerMinute`. */
+  opensPerMinute: number;
+  openBurst: number;
 }
 
 /** The problems with the stream's settings, worded as config.ts words the others. */
@@ -39,5 +48,8 @@ export function alertStreamConfig(env: Record<string, string | undefined>): Aler
     pollMs: e.MCX_ALERT_STREAM_POLL_MS,
     maxStreams: e.MCX_ALERT_STREAM_MAX_STREAMS,
     maxPerUser: e.MCX_ALERT_STREAM_MAX_PER_USER,
+    catchUp: e.MCX_ALERT_STREAM_CATCH_UP,
+    opensPerMinute: e.MCX_ALERT_STREAM_OPENS_PER_MINUTE,
+    openBurst: e.MCX_ALERT_STREAM_OPEN_BURST,
   };
 }

@@ -80,6 +80,8 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
     let last = 0;
     let retries = 0;
     let stop: (() => void) | null = null;
+    // Each stream's number: a stream given up for alerts(after:) (a capped catch-up) is heard no more.
+    let current = 0;
     let timer: number | undefined;
     setAlerts([]);
     setFresh(new Set());
@@ -106,10 +108,12 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
     function connect() {
       if (!live) return;
       const query = stringifyDocument(ConsoleAlertAddedDocument);
+      const mine = ++current;
       stop = client.subscribe<ConsoleAlertAddedSubscription>(
         { query, variables: { after: last } },
         {
           next: (r: ExecutionResult<ConsoleAlertAddedSubscription>) => {
+            if (mine !== current) return;
             const a = r.data?.alertAdded;
             if (!a) return; // The stream's end (an expired token) comes as an error, then completes.
             retries = 0;
@@ -117,32 +121,44 @@ export function useAlertInbox(api: Api | null, session: Session | null, caseCtx:
             setAlerts((list) => merge(list, [a]));
             setFresh((s) => new Set(s).add(a.id));
             setAnnouncement(`New alert: ${alertHeadline(a)}.`);
+            // The node sends a capped catch-up: the rest is read with alerts(after:), then the stream opened again.
+            if (r.extensions?.catchUpTruncated === true) {
+              current++;
+              stop?.();
+              stop = null;
+              readThenConnect();
+            }
           },
           error: (err: unknown) => {
+            if (mine !== current) return;
             const status = statusOf(err);
             if (status === 401) return live && setState('signed-out');
             if (status === 429) return live && setState('too-many');
             if (status !== null && status >= 400 && status < 500) return live && setState('failed');
             again();
           },
-          complete: again,
+          complete: () => mine === current && again(),
         },
       );
     }
-    (async () => {
-      for (;;) {
-        const page = await api.query(ConsoleAlertsDocument, { after: last, first: PAGE });
+    /** Every alert after the last seen, page by page with alerts(after:), then the stream from there. */
+    function readThenConnect() {
+      (async () => {
+        for (;;) {
+          const page = await api!.query(ConsoleAlertsDocument, { after: last, first: PAGE });
+          if (!live) return;
+          setAlerts((list) => merge(list, page.alerts.nodes));
+          last = Math.max(last, ...page.alerts.nodes.map((n) => n.eventNumber));
+          if (page.alerts.nodes.length < PAGE) break;
+        }
+        connect();
+      })().catch((err: unknown) => {
         if (!live) return;
-        setAlerts((list) => merge(list, page.alerts.nodes));
-        last = Math.max(last, ...page.alerts.nodes.map((n) => n.eventNumber));
-        if (page.alerts.nodes.length < PAGE) break;
-      }
-      connect();
-    })().catch((err: unknown) => {
-      if (!live) return;
-      setError(err instanceof ApiError ? err : new ApiError(undefined));
-      setState('failed');
-    });
+        setError(err instanceof ApiError ? err : new ApiError(undefined));
+        setState('failed');
+      });
+    }
+    readThenConnect();
     return () => {
       live = false;
       window.clearTimeout(timer);

@@ -18,7 +18,7 @@ import { AlertStreamErrorCode, type AlertStreamLease } from '../modules/alerts/a
 import type { AlertStreamContext } from '../modules/alerts/alert-stream-resolvers.js';
 import { resolvers } from '../resolvers.js';
 import { buildSchema } from '../schema.js';
-import { sendEventStream } from './alert-stream-sse.js';
+import { sendEventStream, StreamPace } from './alert-stream-sse.js';
 import { sendRefusal } from './refusals.js';
 
 // graphql as @apollo/subgraph loads it (CommonJS), which built the schema: one copy of graphql-js
@@ -34,6 +34,9 @@ interface StreamState {
   context: AlertStreamContext | null;
   leases: AlertStreamLease[];
   lastSent: number | null;
+  /** The catch-up stopped at its cap at the event just sent. */
+  truncated: boolean;
+  pace: StreamPace;
 }
 
 const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
@@ -109,6 +112,8 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
         pollMs: settings.pollMs,
         maxStreams: settings.maxStreams,
         maxPerUser: settings.maxPerUser,
+        opensPerMinute: settings.opensPerMinute,
+        openBurst: settings.openBurst,
         logger: server.log as Logger,
       })
     : null;
@@ -159,9 +164,15 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
             state.leases.push(lease);
             return lease;
           },
-          lastEventNumber: () => hub!.lastEventNumber(),
+          lastEventNumber: (reader) => hub!.lastEventNumber(reader),
+          ready: () => state.pace.ready(),
+          catchUp: settings.catchUp,
           lastEventId: lastEventIdOf(request),
-          sent: (n) => void (state.lastSent = n),
+          sent: (n, truncated) => {
+            state.lastSent = n;
+            state.truncated = truncated === true;
+            state.pace.queue();
+          },
         },
       };
       state.context = context;
@@ -179,8 +190,11 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
       const r = result as ExecutionResult;
       const state = req.context;
       if (r.errors?.length) return { data: null, errors: describe(r.errors as GraphQLError[], schema, null) as never };
-      // The event number this alert went out with, for the SSE `id:` and a client that did not select it.
-      return state.lastSent === null ? r : { ...r, extensions: { ...r.extensions, eventNumber: state.lastSent } };
+      // The event number this alert went out with, for the SSE `id:` and a client that did not select it,
+      // and, on the catch-up's last when more are there, that the rest is to be read with alerts(after:).
+      if (state.lastSent === null) return r;
+      const extensions = { ...r.extensions, eventNumber: state.lastSent, ...(state.truncated ? { catchUpTruncated: true } : {}) };
+      return { ...r, extensions };
     },
   });
 
@@ -235,7 +249,30 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
           },
           'graphql',
         );
-      const state: StreamState = { request, principal: request.principal!, context: null, leases: [], lastSent: null };
+      const principal = request.principal!;
+      // Opens per person, before any work: a token bucket per issuer and subject.
+      if (hub && !hub.takeOpen(`${principal.viewer.issuer} ${principal.viewer.subject}`)) {
+        void reply.header('retry-after', String(hub.retryAfterSeconds()));
+        return sendRefusal(
+          reply,
+          {
+            statusCode: 429,
+            code: ErrorCode.SERVICE_UNAVAILABLE,
+            message: 'You have opened alert streams too often: wait a moment before opening another',
+            reason: AlertStreamErrorCode.ALERT_STREAM_OPEN_RATE,
+          },
+          'graphql',
+        );
+      }
+      const state: StreamState = {
+        request,
+        principal,
+        context: null,
+        leases: [],
+        lastSent: null,
+        truncated: false,
+        pace: new StreamPace(),
+      };
       const [body, init] = await handler({
         method: 'POST',
         url: request.url,
@@ -261,6 +298,7 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
         heartbeatMs: settings.heartbeatMs,
         log: request.log as Logger,
         onEnd: () => state.leases.forEach((l) => l.close()),
+        pace: state.pace,
       });
       return reply;
     },

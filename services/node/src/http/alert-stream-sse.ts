@@ -24,13 +24,64 @@ export function withEventId(message: string): string {
 }
 
 /**
+ * How far the writer is behind the stream's source: the source asks `ready()` before it reads or
+ * sends anything more, which resolves once every event it sent has been written to the socket and
+ * the socket has drained (or the stream ended). A client that stops reading stops the source.
+ */
+export class StreamPace {
+  private queued = 0;
+  private written = 0;
+  private backedUp = false;
+  private ended = false;
+  private waiters: (() => void)[] = [];
+
+  /** An event left the source (for the writer to write). */
+  queue(): void {
+    this.queued++;
+  }
+
+  ready(): Promise<void> {
+    if (this.isReady()) return Promise.resolve();
+    return new Promise((resolve) => this.waiters.push(resolve));
+  }
+
+  /** The writer wrote one event; `drained` is res.write's answer. */
+  wrote(drained: boolean): void {
+    this.written++;
+    this.backedUp = !drained;
+    this.notify();
+  }
+
+  drained(): void {
+    this.backedUp = false;
+    this.notify();
+  }
+
+  end(): void {
+    this.ended = true;
+    this.notify();
+  }
+
+  private isReady(): boolean {
+    return this.ended || (this.written >= this.queued && !this.backedUp);
+  }
+
+  private notify(): void {
+    if (!this.isReady()) return;
+    const w = this.waiters;
+    this.waiters = [];
+    for (const resolve of w) resolve();
+  }
+}
+
+/**
  * Sends graphql-sse's event stream `body` on the raw response, with the headers Fastify's hooks
  * set (security headers, request id). `onEnd` runs once, when the stream ends or the client leaves.
  */
 export function sendEventStream(
   reply: FastifyReply,
   body: AsyncGenerator<string, void, undefined>,
-  opts: { heartbeatMs: number; log: Logger; onEnd: () => void },
+  opts: { heartbeatMs: number; log: Logger; onEnd: () => void; pace: StreamPace },
 ): void {
   reply.hijack();
   const res = reply.raw;
@@ -45,23 +96,28 @@ export function sendEventStream(
   });
   // Flushes the headers at once: a browser's EventSource (and fetch) only then sees the stream open.
   res.write(LIBRARY_PING);
-  const heartbeat = setInterval(() => res.write(': heartbeat\n\n'), opts.heartbeatMs);
+  // No heartbeat is queued behind a client that is not reading: the connection is alive enough.
+  const heartbeat = setInterval(() => void (res.writableNeedDrain || res.write(': heartbeat\n\n')), opts.heartbeatMs);
   let ended = false;
   const end = () => {
     if (ended) return;
     ended = true;
     clearInterval(heartbeat);
+    opts.pace.end();
     opts.onEnd();
     void body.return(undefined).catch(() => undefined);
     if (!res.writableEnded) res.end();
   };
   res.once('close', end);
+  res.on('drain', () => opts.pace.drained());
   void (async () => {
     try {
       for (;;) {
         const { value, done } = await body.next();
         if (done || res.destroyed) break;
-        if (value !== LIBRARY_PING) res.write(withEventId(value));
+        if (value === LIBRARY_PING) continue;
+        const drained = res.write(withEventId(value));
+        if (value.startsWith('event: next\n')) opts.pace.wrote(drained);
       }
     } catch (err) {
       opts.log.error({ err }, 'the alert stream failed');

@@ -11,7 +11,7 @@ import { createDb, type DbHandle } from '@mcx/db';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 
-import { AlertStreamErrorCode, type AlertStreamLease } from './alert-stream-model.js';
+import { AlertStreamErrorCode, type AlertStreamLease, type AlertStreamReader } from './alert-stream-model.js';
 
 /** The channel 0016_alert_stream_notify.sql notifies. */
 export const ALERT_INBOX_CHANNEL = 'mcx_alert_inbox';
@@ -25,7 +25,11 @@ export interface AlertStreamHubOptions {
   pollMs: number;
   maxStreams: number;
   maxPerUser: number;
+  /** Stream opens of one person: a bucket of `openBurst` tokens, refilled at `opensPerMinute`. */
+  opensPerMinute: number;
+  openBurst: number;
   logger: Logger;
+  now?: () => number;
 }
 
 /** One open stream's hold on the hub: it wakes on each notification or poll, and at its token's expiry. */
@@ -87,6 +91,7 @@ class Lease implements AlertStreamLease {
 export class AlertStreamHub {
   private readonly leases = new Set<Lease>();
   private readonly perUser = new Map<string, number>();
+  private readonly buckets = new Map<string, { tokens: number; at: number }>();
   private db: DbHandle | null = null;
   private unlisten: (() => Promise<unknown>) | null = null;
   private poll: NodeJS.Timeout | null = null;
@@ -122,11 +127,44 @@ export class AlertStreamHub {
     return lease;
   }
 
-  /** The highest event number in the inbox (0 when empty): a stream reads the inbox only past its own. */
-  async lastEventNumber(): Promise<number> {
+  /**
+   * Takes one of `user`'s stream opens (a token bucket per person): false when they opened
+   * streams faster than allowed, and should wait `retryAfterSeconds()`.
+   */
+  takeOpen(user: string): boolean {
+    const { opensPerMinute, openBurst } = this.opts;
+    const now = (this.opts.now ?? Date.now)();
+    const b = this.buckets.get(user) ?? { tokens: openBurst, at: now };
+    b.tokens = Math.min(openBurst, b.tokens + ((now - b.at) * opensPerMinute) / 60_000);
+    b.at = now;
+    // Full buckets are forgotten, so the map holds only people who opened streams lately.
+    for (const [k, v] of this.buckets)
+      if (k !== user && v.tokens + ((now - v.at) * opensPerMinute) / 60_000 >= openBurst) this.buckets.delete(k);
+    if (b.tokens < 1) {
+      this.buckets.set(user, b);
+      return false;
+    }
+    b.tokens -= 1;
+    this.buckets.set(user, b);
+    return true;
+  }
+
+  /** Seconds until one more open is allowed to someone whose bucket is empty. */
+  retryAfterSeconds(): number {
+    return Math.max(1, Math.ceil(60 / this.opts.opensPerMinute));
+  }
+
+  /**
+   * The highest event number in the inbox that `reader` may see (0 when none): another person's
+   * WATCH alert does not count, so it wakes no read (and no audit entry) of this reader.
+   */
+  async lastEventNumber(reader: AlertStreamReader): Promise<number> {
     const db = this.db ?? (await this.lifecycle.then(() => this.db));
     if (!db) throw new McxError(AlertStreamErrorCode.ALERT_STREAM_CLOSED, 'the alert stream has closed');
-    const [row] = (await db.db.execute(q`select coalesce(max(event_number), 0)::bigint as n from alert_inbox`)) as unknown as {
+    const [row] = (await db.db.execute(
+      q`select coalesce(max(event_number), 0)::bigint as n from alert_inbox
+        where for_user is null or for_user = ${reader.user} or ${reader.everyone}`,
+    )) as unknown as {
       n: string | number;
     }[];
     return Number(row?.n ?? 0);

@@ -15,6 +15,8 @@ export const AlertStreamErrorCode = {
   STREAM_REQUEST_INVALID: 'STREAM_REQUEST_INVALID',
   /** A request to /graphql/stream that does not accept text/event-stream. */
   STREAM_NOT_ACCEPTED: 'STREAM_NOT_ACCEPTED',
+  /** This person opened streams faster than MCX_ALERT_STREAM_OPENS_PER_MINUTE allows. */
+  ALERT_STREAM_OPEN_RATE: 'ALERT_STREAM_OPEN_RATE',
   /** The stream ended while a read was under way (the client left or the node is closing). */
   ALERT_STREAM_CLOSED: 'ALERT_STREAM_CLOSED',
 } as const;
@@ -23,16 +25,29 @@ export type AlertStreamErrorCode = (typeof AlertStreamErrorCode)[keyof typeof Al
 /** One event of a stream: an alert, or the end of the token's life. */
 export type AlertStreamEvent = { alertAdded: AlertModel; expired?: undefined } | { alertAdded?: undefined; expired: true };
 
+/** Who reads the inbox: their owner string (ownerOf), and whether they see every user's alerts (an auditor). */
+export interface AlertStreamReader {
+  user: string;
+  everyone: boolean;
+}
+
 /** What /graphql/stream puts in the context of its subscription (absent on POST /graphql). */
 export interface AlertStreamRequest {
   /** A place among the node's streams (capped per node and per person); throws an AlertStreamErrorCode McxError. */
   open(user: string): AlertStreamLease;
-  /** The highest event number in the inbox. */
-  lastEventNumber(): Promise<number>;
+  /** The highest event number in the inbox that `reader` may see (0 when none): no audit, no alert read. */
+  lastEventNumber(reader: AlertStreamReader): Promise<number>;
+  /** Resolves once every event sent so far has been written and the response is not backed up (or the stream ended). */
+  ready(): Promise<void>;
+  /** Alerts sent on connect before the rest is left to alerts(after:) (MCX_ALERT_STREAM_CATCH_UP). */
+  catchUp: number;
   /** The SSE Last-Event-ID the client sent, when it is an event number. */
   lastEventId: number | null;
-  /** Called with each event number as it is sent (the SSE `id:` of the event). */
-  sent(eventNumber: number): void;
+  /**
+   * Called with each event number as it is sent (the SSE `id:` of the event); `truncated` when the
+   * catch-up stopped at its cap with more after it (the event says so: extensions.catchUpTruncated).
+   */
+  sent(eventNumber: number, truncated?: boolean): void;
 }
 
 /** One open stream's place among the node's streams (AlertStreamHub): what wakes it, and its end. */

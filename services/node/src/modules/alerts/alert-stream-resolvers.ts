@@ -4,7 +4,7 @@
  * `alertStream`; POST /graphql has none and is refused. The guard is the alerts query's, and every
  * alert is read through the alert service's list, so each is audited as alerts(after:) audits it.
  */
-import { TokenErrorCode } from '@mcx/auth';
+import { hasRole, TokenErrorCode } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 
 import type { Resolvers, SubscriptionResolvers } from '../../__generated__/resolver-map-types.js';
@@ -12,6 +12,7 @@ import type { AuthorisedRead } from '../../auth/access.js';
 import type { Context } from '../../context.js';
 import { BadUserInputError, ServiceUnavailableError, UnauthenticatedError } from '../../errors.js';
 import type { AlertModel } from './alert-model.js';
+import { ownerOf } from './alert-owner.js';
 import { AlertStreamErrorCode, type AlertStreamEvent, type AlertStreamLease, type AlertStreamRequest } from './alert-stream-model.js';
 
 /** Alerts read from the inbox at a time, during catch-up. */
@@ -21,10 +22,15 @@ const PAGE = 100;
 export type AlertStreamContext = Context & { alertStream?: AlertStreamRequest };
 
 /**
- * Every alert after `after` in event-number order, then each new one as its notification (or the
- * poll) wakes the lease: read only when the inbox holds a number past the last one sent, so an idle
- * stream writes no audit entry. Event numbers are dense and visible in order (0015), so an alert
- * at or below the inbox's highest number read first is never passed over.
+ * Every alert after `after` in event-number order (at most `catchUp` of them on connect: the last
+ * says catch-up was cut short when more are there, and the client reads those with
+ * alerts(after:)), then each new one as its notification (or the poll) wakes the lease. The inbox
+ * is read only when an alert this reader may see lies past the last one sent (another person's
+ * WATCH alert does not count), so a stream writes an audit entry only for a read that can release
+ * something. Nothing is read or sent before the previous event has been written (stream.ready), so
+ * a client that does not read holds the stream, not the node's memory. Event numbers are dense
+ * and visible in order (0015), so an alert at or below the highest number read first is never
+ * passed over.
  */
 async function* alertEvents(
   ctx: Context,
@@ -32,16 +38,22 @@ async function* alertEvents(
   lease: AlertStreamLease,
   stream: AlertStreamRequest,
   after: number,
+  catchUp: number,
 ): AsyncGenerator<AlertStreamEvent> {
+  const reader = { user: ownerOf(read.viewer), everyone: hasRole(read.viewer, 'auditor') };
   let cursor = after;
+  // Alerts still to be sent before the first wait (the catch-up); then there is no cap.
+  let budget: number | null = catchUp;
   try {
     while (!lease.closed && !lease.expired) {
       const seen = lease.version;
       let top: number;
       let page: { nodes: AlertModel[] } = { nodes: [] };
       try {
-        top = await stream.lastEventNumber();
-        if (top > cursor) page = await ctx.services.alerts.list(read, cursor, PAGE);
+        await stream.ready();
+        if (lease.closed) return;
+        top = await stream.lastEventNumber(reader);
+        if (top > cursor) page = await ctx.services.alerts.list(read, cursor, budget === null ? PAGE : Math.min(PAGE, budget));
       } catch (err) {
         // The stream closed under the read (the client left, or the node is closing): it just ends.
         if (lease.closed) return;
@@ -49,15 +61,23 @@ async function* alertEvents(
       }
       if (top > cursor) {
         for (const alert of page.nodes) {
+          await stream.ready();
           if (lease.closed) return;
           cursor = alert.eventNumber;
-          stream.sent(alert.eventNumber);
+          if (budget !== null) budget--;
+          // The catch-up's last: whatever this reader may see after it is left to alerts(after:).
+          const truncated = budget === 0 && top > cursor;
+          stream.sent(alert.eventNumber, truncated);
           yield { alertAdded: alert };
         }
-        if (page.nodes.length === PAGE) continue;
-        // Nothing else up to `top` is this reader's (another person's WATCH alert): not read again.
+        if (budget === 0) {
+          budget = null;
+          cursor = Math.max(cursor, top);
+        } else if (page.nodes.length === PAGE) continue;
+        // Nothing else up to `top` is this reader's: not read again.
         cursor = Math.max(cursor, top);
       }
+      budget = null;
       await lease.wait(seen);
     }
     if (lease.expired && !lease.closed) yield { expired: true };
@@ -68,7 +88,7 @@ async function* alertEvents(
 
 function openLease(stream: AlertStreamRequest, read: AuthorisedRead): AlertStreamLease {
   try {
-    return stream.open(`${read.viewer.issuer} ${read.viewer.subject}`);
+    return stream.open(ownerOf(read.viewer));
   } catch (err) {
     if (err instanceof McxError && err.code === AlertStreamErrorCode.ALERT_STREAMS_PER_USER)
       throw new ServiceUnavailableError('You already have as many alert streams open as allowed: close one first', { reason: err.code });
@@ -90,7 +110,7 @@ const alertAdded: NonNullable<SubscriptionResolvers['alertAdded']> = {
     const read = await ctx.access.requireRead('alerts');
     if (after != null && (!Number.isInteger(after) || after < 0)) throw new BadUserInputError('after must be an event number, 0 or above');
     const from = Math.max(after ?? 0, stream.lastEventId ?? 0);
-    return alertEvents(ctx, read, openLease(stream, read), stream, from);
+    return alertEvents(ctx, read, openLease(stream, read), stream, from, stream.catchUp);
   },
   resolve: (event: unknown) => {
     const e = event as AlertStreamEvent | undefined;
