@@ -2,7 +2,7 @@
  * Whose a watch or a WATCH alert is, and who acknowledged an alert. A person is unique only as
  * issuer and subject together (Viewer): a subject alone may be minted by any configured issuer.
  * Both are stored as one string, `issuer subject`; a configured `iss` holds no whitespace
- * (IssuerConfigSchema), so the first space parts them. Rows written before 0019 hold ` subject`
+ * (IssuerConfigSchema), so the first space parts them. Rows written before 0018 hold ` subject`
  * (an empty issuer, which no verified token has): they are nobody's.
  *
  * A reader is never shown another person's subject: only "you", a colleague of the reader's own

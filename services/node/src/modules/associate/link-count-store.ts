@@ -1,6 +1,6 @@
 /**
  * The owner's stored link counts of its own associates and when each is next due
- * (0018_associate_link_counts.sql): SQL only. Counts, never which children.
+ * (0017_associate_link_counts.sql): SQL only. Counts, never which children.
  */
 import { sql } from 'drizzle-orm';
 
