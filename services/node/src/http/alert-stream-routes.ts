@@ -19,6 +19,7 @@ import type { AlertStreamContext } from '../modules/alerts/alert-stream-resolver
 import { resolvers } from '../resolvers.js';
 import { buildSchema } from '../schema.js';
 import { sendEventStream, StreamPace } from './alert-stream-sse.js';
+import { bearerAuthentication } from './graphql-routes.js';
 import { sendRefusal } from './refusals.js';
 
 // graphql as @apollo/subgraph loads it (CommonJS), which built the schema: one copy of graphql-js
@@ -80,11 +81,6 @@ function expiryOf(principal: Principal): number | null {
 function lastEventIdOf(request: FastifyRequest): number | null {
   const v = request.headers['last-event-id'];
   return typeof v === 'string' && /^\d{1,15}$/.test(v) ? Number(v) : null;
-}
-
-function unauthenticated(reply: FastifyReply, challenge: string, message: string, reason: string): FastifyReply {
-  void reply.header('www-authenticate', challenge);
-  return sendRefusal(reply, { statusCode: 401, code: ErrorCode.UNAUTHENTICATED, message, reason }, 'graphql');
 }
 
 /**
@@ -198,22 +194,7 @@ export const alertStreamRoutes: FastifyPluginAsync<{ app: App; config: Config; d
     },
   });
 
-  async function authenticate(request: FastifyRequest, reply: FastifyReply) {
-    let principal: Principal | null;
-    try {
-      principal = await app.authenticate(request.headers);
-    } catch (err) {
-      if (!(err instanceof McxError)) throw err;
-      app.security.note('token_refused', err.code, source(request));
-      return unauthenticated(reply, 'Bearer error="invalid_token"', 'The bearer token was refused', err.code);
-    }
-    if (!principal) {
-      app.security.note('unauthenticated', 'TOKEN_MISSING', source(request));
-      return unauthenticated(reply, 'Bearer', 'Authentication required: send a bearer token', 'TOKEN_MISSING');
-    }
-    request.principal = principal;
-    request.authenticated = true;
-  }
+  const authenticate = bearerAuthentication(app);
 
   server.route({
     method: 'POST',

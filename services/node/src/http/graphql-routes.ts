@@ -49,17 +49,12 @@ function unauthenticated(reply: FastifyReply, challenge: string, message: string
 }
 
 /**
- * POST and GET /graphql. The bearer token is verified from the headers in onRequest, before the
- * body is read: a request without a valid token is 401 with a WWW-Authenticate challenge, its body
- * never parsed, and no GraphQL runs for it (not even `{ __typename }`). Refusals go to the security
- * log, rate-limited, never the audit chain. The handler is @as-integrations/fastify's, inside the
- * request's trace span.
+ * The preHandler that takes a request's bearer token: a refused or missing token is a 401 with its
+ * code (noted for the security log) before anything else runs. /graphql and /graphql/stream share it.
  */
-export const graphqlRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app }) => {
-  server.decorateRequest('principal', null);
+export function bearerAuthentication(app: App) {
   const source = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
-
-  async function authenticate(request: FastifyRequest, reply: FastifyReply) {
+  return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     let principal: Principal | null;
     try {
       principal = await app.authenticate(request.headers);
@@ -74,7 +69,21 @@ export const graphqlRoutes: FastifyPluginAsync<{ app: App }> = async (server, { 
     }
     request.principal = principal;
     request.authenticated = true;
-  }
+  };
+}
+
+/**
+ * POST and GET /graphql. The bearer token is verified from the headers in onRequest, before the
+ * body is read: a request without a valid token is 401 with a WWW-Authenticate challenge, its body
+ * never parsed, and no GraphQL runs for it (not even `{ __typename }`). Refusals go to the security
+ * log, rate-limited, never the audit chain. The handler is @as-integrations/fastify's, inside the
+ * request's trace span.
+ */
+export const graphqlRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app }) => {
+  server.decorateRequest('principal', null);
+  const source = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
+
+  const authenticate = bearerAuthentication(app);
 
   const apollo = fastifyApolloHandler<Context>(app.apollo, {
     context: async (request) =>
