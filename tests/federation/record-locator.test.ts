@@ -12,7 +12,16 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PublishSubjectDocument, type McxClient } from '@mcx/client';
-import { MembershipFilter, PEER_FILTER, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash, signFilter } from '@mcx/federation';
+import {
+  MembershipFilter,
+  PEER_FILTER,
+  PEER_OPERATIONS,
+  PEER_PATH,
+  peerAudience,
+  requestHash,
+  signFilter,
+  signFilterCurrent,
+} from '@mcx/federation';
 import type { PeerAnswerFault } from '@mcx/node';
 import { generateSigningKey, signNodeToken } from '@mcx/signing';
 
@@ -20,6 +29,7 @@ import { allEntries, auditorOf } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
 import { expectGraphQLError, postGraphQL } from '../testkit/graphql.js';
+import { eventually, FILTER_VARIABLES, filterClaims, refusalsOf, type Served } from '../testkit/locator.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 import { retractRecord } from '../testkit/records.js';
 
@@ -34,6 +44,8 @@ const child = (nhsNumber: string, surname: string) => ({ forename: 'Idris', surn
 const HELD_AT_GMP = child('9990001510', 'Ashdown');
 const NEW_AT_MPS = child('9990001529', 'Bellamy');
 const NOBODY = child('9990001537', 'Carrow');
+// Shares no identifying field with the others, so no linkage key of hers is in any filter until she is published.
+const LATE_AT_GMP = { forename: 'Mirela', surname: 'Danvers', dob: '2011-07-19', sex: 'FEMALE' as const, nhsNumber: '9990001545' };
 
 const SEARCH = gql`
   query ($identity: McxChildIdentityInput!) {
@@ -83,37 +95,18 @@ async function filterEntries(t: TestNode) {
   return (await allEntries(await auditorOf(t), { caseRef: 'LOCATOR/FILTERS' })).filter((e) => e.operation === 'peerFilter');
 }
 
-/** Waits until `check` holds (polling), or fails with its last answer. */
-async function eventually<T>(what: () => Promise<T>, check: (t: T) => boolean, withinMs: number): Promise<{ value: T; ms: number }> {
-  const started = Date.now();
-  let last = await what();
-  while (!check(last)) {
-    if (Date.now() - started > withinMs) throw new Error(`not within ${withinMs} ms: ${JSON.stringify(last)}`);
-    await new Promise((r) => setTimeout(r, 100));
-    last = await what();
-  }
-  return { value: last, ms: Date.now() - started };
-}
-
-const lineOf = (t: TestNode, code: string, member: string) =>
-  t
-    .logs()
-    .split('\n')
-    .some((l) => l.includes('membership filter refused') && l.includes(code) && l.includes(`"member":"${member}"`));
-
 /** Replaces GMP's filter answers (only those) while the fault is held. */
-const filterLie = (rewrite: (f: { version: number; jws: string; bits: string }) => unknown): PeerAnswerFault => {
+const filterLie = (rewrite: (f: Served) => unknown): PeerAnswerFault => {
   return async (answer) => {
     const data = answer.data as { peerFilter?: { version: number; jws: string | null; bits: string | null; notModified: boolean } };
     if (!data?.peerFilter) return answer;
-    // GMP's real current filter (a not-modified answer carries none), sent as a "new" version.
+    // GMP's real current filter (a not-modified answer carries none), with a true statement that it is current.
     const served = nodes.GMP.node.app.services.locatorFilter!.published!;
-    const fresh = { version: data.peerFilter.version + 1, jws: served.jws, bits: served.bits };
-    return { ...answer, data: { peerFilter: { version: fresh.version, notModified: false, ...(rewrite(fresh) as object) } } };
+    const current = signFilterCurrent({ node: 'GMP', version: served.version, checkedAt: new Date() }, nodes.GMP.keys.auditCheckpoint);
+    const fresh = { version: served.version, jws: served.jws, bits: served.bits, current };
+    return { ...answer, data: { peerFilter: { version: fresh.version + 1, notModified: false, current, ...(rewrite(fresh) as object) } } };
   };
 };
-
-const FILTER_VARIABLES = { known: null };
 
 /** POSTs mcx.filter/1 to a member's peer endpoint with a given node token. */
 async function postFilter(to: Force, token: string) {
@@ -124,15 +117,6 @@ async function postFilter(to: Force, token: string) {
   });
   return { status: res.status, refusal: res.headers.get('x-mcx-refusal'), body: await res.text() };
 }
-
-/** A node token's claims from WMP for mcx.filter/1, as `sub`. */
-const filterClaims = (sub: string) => ({
-  act: { sub, iss: 'mcx-node:WMP', org: 'WMP', org_kind: 'police', role: 'investigator' },
-  purpose: 'MISSING_LIVE_SEARCH',
-  case_ref: 'LOCATOR/FILTERS',
-  caller_entry: 'WMP:1',
-  req_hash: requestHash(PEER_FILTER.hash, FILTER_VARIABLES),
-});
 
 beforeAll(async () => {
   const saved = { ...process.env };
@@ -227,7 +211,7 @@ describe('the record locator', () => {
 
   it('refuses a tampered, oversized, wrong-owner or unsigned filter, keeps none of it, and asks the member once its filter is stale', async () => {
     const gmp = nodes.GMP.keys.auditCheckpoint;
-    const lies: [string, (f: { version: number; jws: string; bits: string }) => unknown][] = [
+    const lies: [string, (f: Served) => unknown][] = [
       ['FILTER_BITS_MISMATCH', (f) => ({ jws: f.jws, bits: `${f.bits[0] === 'A' ? 'B' : 'A'}${f.bits.slice(1)}` })],
       [
         'FILTER_TOO_LARGE',
@@ -246,11 +230,31 @@ describe('the record locator', () => {
         },
       ],
       ['FILTER_UNSIGNED', (f) => ({ jws: null, bits: f.bits })],
+      // GMP's real filter without its statement of when it was current, or with one for another version.
+      ['FILTER_UNCONFIRMED', (f) => ({ jws: f.jws, bits: f.bits, current: null })],
+      [
+        'FILTER_UNCONFIRMED',
+        (f) => ({
+          jws: f.jws,
+          bits: f.bits,
+          current: signFilterCurrent({ node: 'GMP', version: f.version - 1, checkedAt: new Date() }, gmp),
+        }),
+      ],
+      [
+        // An older version, truly signed by GMP and truly "current" once: a replay.
+        'FILTER_ROLLBACK',
+        (f) => {
+          const old = signFilter(MembershipFilter.build([]), { node: 'GMP', version: f.version - 1, issuedAt: new Date(), n: 0 }, gmp);
+          const current = signFilterCurrent({ node: 'GMP', version: f.version - 1, checkedAt: new Date() }, gmp);
+          return { jws: old.jws, bits: old.bits, current };
+        },
+      ],
     ];
     for (const [code, rewrite] of lies) {
+      const before = refusalsOf(nodes.WMP, code, 'GMP');
       using _ = faults.lie('GMP', filterLie(rewrite));
       const seen = await eventually(
-        async () => lineOf(nodes.WMP, code, 'GMP'),
+        async () => refusalsOf(nodes.WMP, code, 'GMP') > before,
         (seen) => seen,
         6000,
       ).catch(() => ({ value: false, ms: -1 }));
@@ -302,6 +306,40 @@ describe('the record locator', () => {
     const refused = await filterEntries(nodes.BTP);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((e) => e.requestingNode !== null && e.outcome === 'REFUSED' && e.reason === 'LOCATOR_OFF')).toBe(true);
+  });
+
+  it("counts a filter's age from the owner's signed last check: an owner whose check loop stopped is asked again, then refuses LOCATOR_STALE", async () => {
+    const publisher = nodes.GMP.node.app.services.locatorFilter!;
+    await publisher.stop();
+    try {
+      // Published after GMP's last check: its filter (still answered "not modified") does not hold the child.
+      const id = await publishChild(nodes.GMP.client, 'SUBJ-GMP-2', LATE_AT_GMP);
+      const { value: a } = await eventually(
+        () => search(LATE_AT_GMP),
+        (a) => statuses(a).GMP === 'ANSWERED',
+        Number(LOCATOR.MCX_LOCATOR_MAX_AGE_MS) + 3000,
+      );
+      expect(a.strong.map((e) => e.episode.id)).toEqual([id]);
+      expect(a.federation.completeness).toBe('COMPLETE');
+      // Ten checks (at least 5 s) after its last, GMP stops vouching for its filter at all, and audits each refusal.
+      await eventually(
+        async () => refusalsOf(nodes.WMP, 'FILTER_OWNER_STALE', 'GMP'),
+        (n) => n > 0,
+        8000,
+      );
+      const refused = (await filterEntries(nodes.GMP)).filter((e) => e.reason === 'LOCATOR_STALE');
+      expect(refused.length).toBeGreaterThan(0);
+      expect(refused.every((e) => e.outcome === 'REFUSED' && e.requestingNode !== null)).toBe(true);
+    } finally {
+      publisher.start(Number(LOCATOR.MCX_LOCATOR_REBUILD_MS));
+    }
+    // Checking again, GMP's filter holds the child and is fresh: the other members are skipped once more.
+    const { value: b } = await eventually(
+      () => search(LATE_AT_GMP),
+      (b) => statuses(b).MPS === 'NOT_HOLDING' && statuses(b).GMP === 'ANSWERED',
+      8000,
+    );
+    expect(b.federation.completeness).toBe('COMPLETE');
   });
 });
 

@@ -11,7 +11,9 @@ import {
   filterSize,
   MembershipFilter,
   signFilter,
+  signFilterCurrent,
   verifyFilter,
+  verifyFilterCurrent,
   type FilterCheck,
 } from './filter-wire.js';
 
@@ -112,5 +114,32 @@ describe('a signed filter', () => {
     expect(refusal(verifyFilter(big.jws, big.bits, check))).toBe(FilterRefusal.FILTER_TOO_LARGE);
     const later = signFilter(filter, { node: 'GMP', version: 9, issuedAt: new Date(Date.now() + 3_600_000), n: 100 }, gmp);
     expect(refusal(verifyFilter(later.jws, later.bits, check))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
+  });
+
+  it("states when the owner last found a version current, refused for another version, another member's key, another typ or a future time", () => {
+    const checkedAt = new Date(Date.now() - 4_000);
+    const current = signFilterCurrent({ node: 'GMP', version: 7, checkedAt }, gmp);
+    expect(verifyFilterCurrent(current, 7, check)).toEqual({ checkedAt: checkedAt.getTime() });
+    const refusedAs = (r: ReturnType<typeof verifyFilterCurrent>) => ('refused' in r ? r.refused : 'ACCEPTED');
+    expect(refusedAs(verifyFilterCurrent(null, 7, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    // A statement about version 7 does not vouch for version 8.
+    expect(refusedAs(verifyFilterCurrent(current, 8, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(signFilterCurrent({ node: 'GMP', version: 7, checkedAt }, mps), 7, check))).toBe(
+      FilterRefusal.FILTER_WRONG_OWNER,
+    );
+    expect(refusedAs(verifyFilterCurrent(signFilterCurrent({ node: 'MPS', version: 7, checkedAt }, gmp), 7, check))).toBe(
+      FilterRefusal.FILTER_WRONG_OWNER,
+    );
+    // The filter itself (same key, another typ) is not a statement that it is current.
+    expect(refusedAs(verifyFilterCurrent(signed.jws, 7, check))).toBe(FilterRefusal.FILTER_WRONG_TYP);
+    const [header, payload, sig] = current.split('.') as [string, string, string];
+    const later = Buffer.from(
+      Buffer.from(payload, 'base64url').toString('utf8').replace(checkedAt.toISOString(), new Date().toISOString()),
+    );
+    expect(refusedAs(verifyFilterCurrent(`${header}.${later.toString('base64url')}.${sig}`, 7, check))).toBe(
+      FilterRefusal.FILTER_BAD_SIGNATURE,
+    );
+    const future = signFilterCurrent({ node: 'GMP', version: 7, checkedAt: new Date(Date.now() + 3_600_000) }, gmp);
+    expect(refusedAs(verifyFilterCurrent(future, 7, check))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
   });
 });

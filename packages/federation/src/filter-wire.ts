@@ -21,6 +21,11 @@ import { canonicalJson, parseCanonicalJson, type KeyResolver, type SigningKey } 
 
 /** The JWS `typ` of a membership filter: signed with the audit-checkpoint key, never a receipt or checkpoint. */
 export const FILTER_TYP = 'mcx-filter+jws';
+/**
+ * The JWS `typ` of an owner's statement that its filter version was current when it last checked
+ * its keys: the caller counts a filter's age from this signed time, never from when it asked.
+ */
+export const FILTER_CURRENT_TYP = 'mcx-filter-current+jws';
 
 /** The false-positive rate a filter stays under. */
 export const FILTER_FALSE_POSITIVE_RATE = 0.01;
@@ -49,8 +54,14 @@ export const FilterRefusal = {
   FILTER_TOO_LARGE: 'FILTER_TOO_LARGE',
   /** The bits are not the ones the signature covers. */
   FILTER_BITS_MISMATCH: 'FILTER_BITS_MISMATCH',
-  /** Issued later than now allows (clock skew). */
+  /** Issued (or checked) later than now allows (clock skew). */
   FILTER_FROM_FUTURE: 'FILTER_FROM_FUTURE',
+  /** No valid signed statement of when the owner last checked this version (or it names another version). */
+  FILTER_UNCONFIRMED: 'FILTER_UNCONFIRMED',
+  /** A lower version than the one already held: an old filter replayed. */
+  FILTER_ROLLBACK: 'FILTER_ROLLBACK',
+  /** The owner says its last successful check of its keys is too old to vouch for any filter (LOCATOR_STALE). */
+  FILTER_OWNER_STALE: 'FILTER_OWNER_STALE',
 } as const;
 export type FilterRefusal = (typeof FilterRefusal)[keyof typeof FilterRefusal];
 
@@ -171,6 +182,8 @@ export const PeerFilterAnswer = z.strictObject({
   notModified: z.boolean(),
   jws: z.string().max(4096).nullable(),
   bits: z.string().nullable(),
+  /** The owner's signed statement (mcx-filter-current+jws) that `version` was current at its last check. */
+  current: z.string().max(2048).nullable(),
 });
 export type PeerFilterAnswer = z.infer<typeof PeerFilterAnswer>;
 
@@ -199,8 +212,8 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** Verifies a served filter: signed by the member's own key under mcx-filter+jws, bounded, its bits the signed ones. */
-export function verifyFilter(jws: unknown, bits: unknown, c: FilterCheck): VerifiedFilter | { refused: FilterRefusal } {
+/** Checks a compact JWS of `typ` signed by the member's own audit-checkpoint key; returns its payload text. */
+function verifyMemberJws(jws: unknown, typ: string, c: FilterCheck): { payload: string } | { refused: FilterRefusal } {
   const refused = (r: FilterRefusal) => ({ refused: r });
   if (typeof jws !== 'string' || jws.length === 0) return refused(FilterRefusal.FILTER_UNSIGNED);
   const parts = jws.split('.');
@@ -209,13 +222,21 @@ export function verifyFilter(jws: unknown, bits: unknown, c: FilterCheck): Verif
   const header = parseJson(Buffer.from(h, 'base64url').toString('utf8')) as Record<string, unknown> | null;
   if (!header || typeof header !== 'object' || header.alg !== 'EdDSA' || typeof header.kid !== 'string')
     return refused(FilterRefusal.FILTER_MALFORMED);
-  if (header.typ !== FILTER_TYP) return refused(FilterRefusal.FILTER_WRONG_TYP);
+  if (header.typ !== typ) return refused(FilterRefusal.FILTER_WRONG_TYP);
   const lookup = c.resolve(header.kid);
   if (!lookup.found || lookup.job !== 'audit-checkpoint') return refused(FilterRefusal.FILTER_UNKNOWN_KEY);
   if (c.ownerOfKid(header.kid) !== c.member) return refused(FilterRefusal.FILTER_WRONG_OWNER);
   if (!verify(null, Buffer.from(`${h}.${p}`), lookup.publicKey, Buffer.from(s, 'base64url')))
     return refused(FilterRefusal.FILTER_BAD_SIGNATURE);
-  const parsed = parseCanonicalJson(Buffer.from(p, 'base64url').toString('utf8'));
+  return { payload: Buffer.from(p, 'base64url').toString('utf8') };
+}
+
+/** Verifies a served filter: signed by the member's own key under mcx-filter+jws, bounded, its bits the signed ones. */
+export function verifyFilter(jws: unknown, bits: unknown, c: FilterCheck): VerifiedFilter | { refused: FilterRefusal } {
+  const refused = (r: FilterRefusal) => ({ refused: r });
+  const signed = verifyMemberJws(jws, FILTER_TYP, c);
+  if ('refused' in signed) return signed;
+  const parsed = parseCanonicalJson(signed.payload);
   const payload = parsed.canonical ? FilterPayload.safeParse(parsed.value) : null;
   if (!payload?.success || payload.data.m % 8 !== 0) return refused(FilterRefusal.FILTER_MALFORMED);
   const f = payload.data;
@@ -230,4 +251,37 @@ export function verifyFilter(jws: unknown, bits: unknown, c: FilterCheck): Verif
   const salt = Buffer.from(f.salt, 'base64url');
   if (salt.length !== SALT_BYTES) return refused(FilterRefusal.FILTER_MALFORMED);
   return { filter: MembershipFilter.from(f.m, f.k, salt, new Uint8Array(raw)), payload: f };
+}
+
+/** The owner's statement: filter `version` of `node` was the current one when it checked its keys at `checkedAt`. */
+const CurrentPayload = z.strictObject({
+  node: z.string().min(1).max(64),
+  version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  checkedAt: z.iso.datetime({ offset: true }),
+});
+
+/** Signs that `version` was current at `checkedAt` (taken before the check read the keys). */
+export function signFilterCurrent(meta: { node: string; version: number; checkedAt: Date }, key: SigningKey<'audit-checkpoint'>): string {
+  const payload = { node: meta.node, version: meta.version, checkedAt: meta.checkedAt.toISOString() };
+  const header = b64(JSON.stringify({ alg: 'EdDSA', kid: key.kid, typ: FILTER_CURRENT_TYP }));
+  const body = b64(canonicalJson(payload));
+  return `${header}.${body}.${sign(null, Buffer.from(`${header}.${body}`), key.privateKey).toString('base64url')}`;
+}
+
+/**
+ * Verifies an owner's statement that `version` was current: the member's own key, that version,
+ * a checked time not in the future. Returns when, by the owner's clock, it was current (ms).
+ */
+export function verifyFilterCurrent(jws: unknown, version: number, c: FilterCheck): { checkedAt: number } | { refused: FilterRefusal } {
+  if (jws === null || jws === undefined) return { refused: FilterRefusal.FILTER_UNCONFIRMED };
+  const signed = verifyMemberJws(jws, FILTER_CURRENT_TYP, c);
+  if ('refused' in signed) return signed;
+  const parsed = parseCanonicalJson(signed.payload);
+  const payload = parsed.canonical ? CurrentPayload.safeParse(parsed.value) : null;
+  if (!payload?.success) return { refused: FilterRefusal.FILTER_MALFORMED };
+  if (payload.data.node !== c.member) return { refused: FilterRefusal.FILTER_WRONG_OWNER };
+  if (payload.data.version !== version) return { refused: FilterRefusal.FILTER_UNCONFIRMED };
+  const checkedAt = Date.parse(payload.data.checkedAt);
+  if (checkedAt > c.now.getTime() + (c.skewMs ?? 30_000)) return { refused: FilterRefusal.FILTER_FROM_FUTURE };
+  return { checkedAt };
 }

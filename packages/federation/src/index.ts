@@ -36,6 +36,7 @@ export {
   type WithheldCounts,
 } from './wire.js';
 export {
+  FILTER_CURRENT_TYP,
   FILTER_FALSE_POSITIVE_RATE,
   FILTER_TYP,
   FilterRefusal,
@@ -44,7 +45,9 @@ export {
   filterItem,
   filterSize,
   signFilter,
+  signFilterCurrent,
   verifyFilter,
+  verifyFilterCurrent,
   type FilterCheck,
   type FilterPayload,
   type SignedFilter,

@@ -59,11 +59,12 @@ export const PEER_ALERT = operation(
 
 /**
  * The record locator: the member's signed membership filter over the linkage keys it holds, or,
- * when `known` is the version it serves now, only that it is unchanged (an If-None-Match).
+ * when `known` is the version it serves now, only that it is unchanged (an If-None-Match); either
+ * way with the owner's signed statement of when it last found that version current.
  */
 export const PEER_FILTER = operation(
   'mcx.filter/1',
-  'query McxPeerFilter($known: Float) { peerFilter(known: $known) { version notModified jws bits } }',
+  'query McxPeerFilter($known: Float) { peerFilter(known: $known) { version notModified jws bits current } }',
 );
 
 /** Every operation this version of the node serves. */

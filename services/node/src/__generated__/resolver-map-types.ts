@@ -866,6 +866,7 @@ export type McxPeerAssociateLinksResolvers<ContextType = Context, ParentType ext
 
 export type McxPeerFilterResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxPeerFilter'] = ResolversParentTypes['McxPeerFilter']> = ResolversObject<{
   bits?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  current?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   jws?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   notModified?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   version?: Resolver<ResolversTypes['Float'], ParentType, ContextType>;

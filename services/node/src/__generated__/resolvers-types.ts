@@ -1013,6 +1013,13 @@ export type McxPeerFilter = {
   __typename?: 'McxPeerFilter';
   /** The filter's bits, base64url. */
   bits?: Maybe<Scalars['String']['output']>;
+  /**
+   * The owner's statement (JWS, typ mcx-filter-current+jws, its audit-checkpoint key) that `version`
+   * was its current filter when it last checked its keys, and when. Callers count the filter's age
+   * from this signed time. An owner whose last successful check is too old refuses with
+   * LOCATOR_STALE instead of vouching for its filter.
+   */
+  current: Scalars['String']['output'];
   jws?: Maybe<Scalars['String']['output']>;
   /** True when `known` is the version served now: `jws` and `bits` are then null. */
   notModified: Scalars['Boolean']['output'];
@@ -1739,7 +1746,8 @@ export type Query = {
   peerAssociatePointers: McxPeerPointers;
   /**
    * Peer protocol only, and only for a member asking as itself: this member's membership filter,
-   * or that the version `known` is still current. Every request is audited here.
+   * or that the version `known` is still current. Every request is audited here. Refused with
+   * LOCATOR_STALE when this node has not checked its keys recently enough to vouch for its filter.
    */
   peerFilter: McxPeerFilter;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */

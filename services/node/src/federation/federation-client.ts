@@ -283,8 +283,8 @@ export class FederationClient {
   /** One member's answer: status, receipt, then the operation's own checks. */
   private checkAnswer<T>(member: string, r: PeerResult, jti: string, question: PeerQuestion<T>): MemberAnswer<T> {
     const base = row(member, fromPeerStatus(r.status), r.reason, Math.round(r.latencyMs));
-    if (r.status === 'refused') {
-      // The member's refusal code, when it gave one; else the HTTP status.
+    if (r.status === 'refused' || r.status === 'unavailable') {
+      // The member's own code for a refusal or an outage (LOCATOR_STALE, AUDIT_UNAVAILABLE...), when it gave one; else the HTTP status.
       const code = r.responseHeaders[REFUSAL_HEADER];
       return unanswered({ ...base, reason: code && REFUSAL_CODE.test(code) ? code : r.reason });
     }

@@ -6,8 +6,13 @@
  * erasure) is never patched in: the filter is rebuilt from the keys held now, which also drops
  * what was retracted or erased. The check runs every MCX_LOCATOR_REBUILD_MS and rebuilds at most
  * once per check, however many writes came in between (the debounce).
+ *
+ * Every successful check is signed (mcx-filter-current+jws): "version V was current at T", T taken
+ * before the check read anything. Callers count a filter's age from T, so a check loop that has
+ * stopped or keeps failing ages every caller's copy instead of vouching for it; past `staleAfterMs`
+ * without a successful check the owner refuses to answer at all (LOCATOR_STALE).
  */
-import { filterItem, MembershipFilter, signFilter, type PeerFilterAnswer, type SignedFilter } from '@mcx/federation';
+import { filterItem, MembershipFilter, signFilter, signFilterCurrent, type PeerFilterAnswer, type SignedFilter } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import type { SigningKey } from '@mcx/signing';
 
@@ -19,6 +24,8 @@ export interface FilterPublisherDeps {
   auditKey: SigningKey<'audit-checkpoint'>;
   logger: Logger;
   now: () => Date;
+  /** The longest since the last successful check for which this owner still vouches for its filter. */
+  staleAfterMs: number;
 }
 
 /** The filter being served, and what it was built from (the operator's view: counts only). */
@@ -29,6 +36,8 @@ export interface PublishedFilter extends SignedFilter {
 
 export class FilterPublisher {
   private current: PublishedFilter | null = null;
+  /** The last successful check: when it began, and the signed statement that the filter was current then. */
+  private checked: { at: Date; statement: string } | null = null;
   private fingerprint: string | null = null;
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
@@ -48,26 +57,40 @@ export class FilterPublisher {
     return this.running;
   }
 
-  private async checkOnce(): Promise<void> {
-    const { store, forceCode } = this.deps;
-    const fingerprint = await store.fingerprint(forceCode);
-    if (this.current && fingerprint === this.fingerprint) return;
-    const keys = await store.heldKeys(forceCode);
-    const filter = MembershipFilter.build(keys.map(filterItem));
-    const at = this.deps.now();
-    // Versions only grow, across restarts too: the issue time in ms, or one above the last.
-    const version = Math.max((this.current?.version ?? 0) + 1, at.getTime());
-    const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: keys.length }, this.deps.auditKey);
-    this.current = { ...signed, items: keys.length, fill: filter.fill() };
-    this.fingerprint = fingerprint;
+  /** When the last successful check began (null before the first). */
+  get checkedAt(): Date | null {
+    return this.checked?.at ?? null;
   }
 
-  /** mcx.filter/1: the filter, or only its version when the caller already holds it. */
-  async answer(known: number | null): Promise<PeerFilterAnswer> {
-    if (!this.current) await this.check();
-    const f = this.current!;
-    if (known === f.version) return { version: f.version, notModified: true, jws: null, bits: null };
-    return { version: f.version, notModified: false, jws: f.jws, bits: f.bits };
+  private async checkOnce(): Promise<void> {
+    const { store, forceCode, auditKey } = this.deps;
+    // Taken before anything is read: a key written during the check may be missing from it.
+    const at = this.deps.now();
+    const fingerprint = await store.fingerprint(forceCode);
+    if (!this.current || fingerprint !== this.fingerprint) {
+      const keys = await store.heldKeys(forceCode);
+      const filter = MembershipFilter.build(keys.map(filterItem));
+      // Versions only grow, across restarts too: the issue time in ms, or one above the last.
+      const version = Math.max((this.current?.version ?? 0) + 1, at.getTime());
+      const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: keys.length }, auditKey);
+      this.current = { ...signed, items: keys.length, fill: filter.fill() };
+      this.fingerprint = fingerprint;
+    }
+    const statement = signFilterCurrent({ node: forceCode, version: this.current.version, checkedAt: at }, auditKey);
+    this.checked = { at, statement };
+  }
+
+  /**
+   * mcx.filter/1: the filter, or only its version when the caller already holds it, each with the
+   * signed statement of the last check; `stale` (answer nothing) when that check is too old.
+   */
+  async answer(known: number | null): Promise<(PeerFilterAnswer & { current: string }) | { stale: true; checkedAt: Date | null }> {
+    if (!this.current) await this.check().catch(() => undefined);
+    const f = this.current;
+    const c = this.checked;
+    if (!f || !c || this.deps.now().getTime() - c.at.getTime() > this.deps.staleAfterMs) return { stale: true, checkedAt: c?.at ?? null };
+    if (known === f.version) return { version: f.version, notModified: true, jws: null, bits: null, current: c.statement };
+    return { version: f.version, notModified: false, jws: f.jws, bits: f.bits, current: c.statement };
   }
 
   start(everyMs: number): void {

@@ -5,8 +5,21 @@
  * Each round is one consultation in this node's audit log, asked as the node itself; each
  * member audits the request at its end, naming this node. A refused filter is not used: the
  * member keeps the previous one, which goes stale and is then asked as if there were no locator.
+ *
+ * A filter's age is counted from the owner's signed statement of when it last found that version
+ * current (mcx-filter-current+jws), never from when this node asked: an owner whose check loop has
+ * stopped cannot keep its filter fresh here by answering "not modified". A version lower than the
+ * one held is refused (an old filter replayed), and so is an answer without a valid statement.
  */
-import { PEER_FILTER, PeerFilterAnswer, verifyFilter, type FilterRefusal, type VerifiedFilter } from '@mcx/federation';
+import {
+  FilterRefusal,
+  PEER_FILTER,
+  PeerFilterAnswer,
+  verifyFilter,
+  verifyFilterCurrent,
+  type FilterCheck,
+  type VerifiedFilter,
+} from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import type { TrustManifestHolder } from '@mcx/signing';
 
@@ -16,8 +29,8 @@ import type { FilterView, HeldFilter } from '../../federation/member-selection.j
 import type { AuditService } from '../audit/audit-service.js';
 import { committed } from '../audit/read-audit.js';
 
-/** One member's answer, checked. */
-type Checked = { notModified: number } | { verified: VerifiedFilter } | { refused: FilterRefusal };
+/** One member's answer, checked; `checkedAt` is when the owner last found the version current (ms, its clock). */
+type Checked = { notModified: number; checkedAt: number } | { verified: VerifiedFilter; checkedAt: number } | { refused: FilterRefusal };
 
 export interface FilterRefresherDeps {
   forceCode: string;
@@ -81,19 +94,26 @@ export class FilterRefresher implements FilterView {
 
   private check(member: string, data: unknown): Checked {
     const parsed = PeerFilterAnswer.safeParse(data);
-    if (!parsed.success) return { refused: 'FILTER_MALFORMED' };
+    if (!parsed.success) return { refused: FilterRefusal.FILTER_MALFORMED };
     const a = parsed.data;
-    if (a.notModified) return { notModified: a.version };
     const { holder } = this.deps;
-    return ((v) => ('refused' in v ? v : { verified: v }))(
-      verifyFilter(a.jws, a.bits, {
-        member,
-        resolve: holder.keyResolver('audit-checkpoint'),
-        ownerOfKid: (kid) => holder.ownerOfKid(kid)?.code,
-        maxBytes: this.deps.maxFilterBytes,
-        now: this.deps.now(),
-      }),
-    );
+    const c: FilterCheck = {
+      member,
+      resolve: holder.keyResolver('audit-checkpoint'),
+      ownerOfKid: (kid) => holder.ownerOfKid(kid)?.code,
+      maxBytes: this.deps.maxFilterBytes,
+      now: this.deps.now(),
+    };
+    const held = this.held.get(member);
+    if (a.notModified) {
+      const current = verifyFilterCurrent(a.current, a.version, c);
+      return 'refused' in current ? current : { notModified: a.version, checkedAt: current.checkedAt };
+    }
+    const verified = verifyFilter(a.jws, a.bits, c);
+    if ('refused' in verified) return verified;
+    if (held && verified.payload.version < held.version) return { refused: FilterRefusal.FILTER_ROLLBACK };
+    const current = verifyFilterCurrent(a.current, verified.payload.version, c);
+    return 'refused' in current ? current : { verified, checkedAt: current.checkedAt };
   }
 
   private async round(): Promise<void> {
@@ -123,13 +143,25 @@ export class FilterRefresher implements FilterView {
       check: (member, data) => ({ value: this.check(member, data), dropped: [], withheld: null }),
     });
     await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
+    // An owner that cannot vouch for its filter: the copy held here is not confirmed, and ages.
+    for (const m of asked.members.filter((r) => r.reason === 'LOCATOR_STALE')) {
+      this.refusals.set(m.member, FilterRefusal.FILTER_OWNER_STALE);
+      this.deps.logger.warn({ member: m.member, code: FilterRefusal.FILTER_OWNER_STALE }, 'membership filter refused');
+    }
     const at = this.now();
+    // Never fresher than when the answer arrived, whatever the owner's clock says.
+    const confirmed = (checkedAt: number) => Math.min(checkedAt, at);
     for (const { member, value } of asked.values) {
       const held = this.held.get(member);
       if ('notModified' in value) {
-        if (held && held.version === value.notModified) held.confirmedAt = at;
+        if (held && held.version === value.notModified) held.confirmedAt = Math.max(held.confirmedAt, confirmed(value.checkedAt));
+        this.refusals.delete(member);
       } else if ('verified' in value) {
-        this.held.set(member, { filter: value.verified.filter, version: value.verified.payload.version, confirmedAt: at });
+        this.held.set(member, {
+          filter: value.verified.filter,
+          version: value.verified.payload.version,
+          confirmedAt: confirmed(value.checkedAt),
+        });
         this.refusals.delete(member);
       } else {
         this.refusals.set(member, value.refused);

@@ -38,6 +38,11 @@ export interface Locator {
   stop(): Promise<void>;
 }
 
+/** How long after its last successful check an owner still vouches for its filter: ten checks, at least 5 s. */
+export function ownerStaleAfterMs(rebuildMs: number): number {
+  return Math.max(10 * rebuildMs, 5_000);
+}
+
 export function createLocator(deps: LocatorDeps): Locator {
   const { config, holder } = deps;
   if (config.mode === 'off' || !holder) return { publisher: null, view: null, start: () => undefined, stop: async () => undefined };
@@ -47,6 +52,7 @@ export function createLocator(deps: LocatorDeps): Locator {
     auditKey: deps.keys.auditCheckpoint,
     logger: deps.logger,
     now: deps.now,
+    staleAfterMs: ownerStaleAfterMs(config.rebuildMs),
   });
   let view: FilterRefresher | null = null;
   let closeFanOut = async () => undefined as void;

@@ -16,6 +16,8 @@ export const LocatorErrorCode = {
   LOCATOR_OFF: 'LOCATOR_OFF',
   /** Only a member node asking as itself may download a filter. */
   LOCATOR_NODE_ONLY: 'LOCATOR_NODE_ONLY',
+  /** This node's last successful check of its keys is too old to vouch for its filter; ask it as if it served none. */
+  LOCATOR_STALE: 'LOCATOR_STALE',
 } as const;
 export type LocatorErrorCode = (typeof LocatorErrorCode)[keyof typeof LocatorErrorCode];
 
@@ -40,16 +42,19 @@ function auditFilter(ctx: Context, read: AuthorisedRead, reason: string | null, 
   );
 }
 
-const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known }, ctx: Context) => {
+/** Refuses (audited) anyone but a member node asking as itself: an investigator's request relayed by a member too. */
+async function requireMemberNode(ctx: Context): Promise<AuthorisedRead> {
   const read = await ctx.access.requirePeer('peerFilter');
-  // A node asks for filters as itself: an investigator's request relayed by a member is refused.
   const asItself = read.requestingNode !== null && read.viewer.subject === `node:${read.requestingNode}`;
-  if (!ctx.peerCall || !asItself || read.requester.force !== read.requestingNode) {
-    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_NODE_ONLY, []);
-    throw new ForbiddenError('Only a member node, asking as itself, may download a membership filter', {
-      reason: LocatorErrorCode.LOCATOR_NODE_ONLY,
-    });
-  }
+  if (ctx.peerCall && asItself && read.requester.force === read.requestingNode) return read;
+  await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_NODE_ONLY, []);
+  throw new ForbiddenError('Only a member node, asking as itself, may download a membership filter', {
+    reason: LocatorErrorCode.LOCATOR_NODE_ONLY,
+  });
+}
+
+const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known }, ctx: Context) => {
+  const read = await requireMemberNode(ctx);
   const publisher = ctx.services.locatorFilter;
   if (!publisher) {
     await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_OFF, []);
@@ -58,8 +63,15 @@ const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known 
   if (known != null && (!Number.isSafeInteger(known) || known < 0))
     throw new BadUserInputError('known must be a filter version', { field: 'known', reason: 'INVALID_VERSION' });
   const answer = await publisher.answer(known ?? null);
+  if ('stale' in answer) {
+    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_STALE, []);
+    const last = answer.checkedAt ? `last checked ${answer.checkedAt.toISOString()}` : 'never checked';
+    throw new ServiceUnavailableError(`This node cannot vouch for its membership filter (keys ${last})`, {
+      reason: LocatorErrorCode.LOCATOR_STALE,
+    });
+  }
   const entry = await auditFilter(ctx, read, answer.notModified ? 'NOT_MODIFIED' : null, [`filter/${answer.version}`]);
-  ctx.peerCall.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
+  ctx.peerCall!.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
   return answer;
 };
 
