@@ -262,12 +262,19 @@ async function recall(f: Federation, truth: Map<number, Set<string>>) {
   await sleep(5000);
   let missed = 0;
   let extra = 0;
+  // Why a holder was missed: skipped by its filter (the locator's fault) or asked and not answering (the machine's).
+  const missedAs = new Map<string, number>();
   const askedCounts: number[] = [];
   const order = [fresh, gone, ...Array.from({ length: RECALL_SEARCHES - 2 }, (_, s) => s % SUBJECTS)];
   for (const i of order) {
     const { answer } = await search(f, f.codes[0]!, i);
     const got = new Set(answer.strong.map((e) => e.episode.owner));
-    for (const h of truth.get(i)!) if (!got.has(h)) missed++;
+    for (const h of truth.get(i)!) {
+      if (got.has(h)) continue;
+      missed++;
+      const status = answer.federation.members.find((m) => m.member === h)?.status ?? 'ABSENT';
+      missedAs.set(status, (missedAs.get(status) ?? 0) + 1);
+    }
     for (const h of got) if (!truth.get(i)!.has(h)) extra++;
     askedCounts.push(asked(answer));
   }
@@ -281,6 +288,11 @@ async function recall(f: Federation, truth: Map<number, Set<string>>) {
     `recall (${f.codes.length} members, ${order.length} searches incl. one published 5 s and one retracted 5 s before): ` +
       `missed holders ${missed}, unexpected holders ${extra}; against full fan-out on ${FULL_FANOUT_SAMPLE} searches: ${disagree} differ`,
   );
+  if (missed > 0)
+    console.log(
+      `  missed holders by their status in the answer (NOT_HOLDING: skipped by the locator; others: asked, no answer): ` +
+        [...missedAs].map(([s, n]) => `${s} x${n}`).join(', '),
+    );
   const p50 = percentile(askedCounts, 50);
   console.log(
     `members asked per search: p50 ${p50} of ${f.codes.length} (${fmt((100 * p50) / f.codes.length)}%), p95 ${percentile(askedCounts, 95)}`,

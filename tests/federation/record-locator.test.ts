@@ -22,14 +22,22 @@ import {
   signFilter,
   signFilterCurrent,
 } from '@mcx/federation';
-import type { PeerAnswerFault } from '@mcx/node';
 import { generateSigningKey, signNodeToken } from '@mcx/signing';
 
 import { allEntries, auditorOf } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
 import { expectGraphQLError, postGraphQL } from '../testkit/graphql.js';
-import { eventually, FILTER_VARIABLES, filterClaims, refusalsOf, type Served } from '../testkit/locator.js';
+import {
+  eventually,
+  FILTER_VARIABLES,
+  filterClaims,
+  lieAboutFilter,
+  LOCATOR_SEARCH,
+  refusalsOf,
+  type Answer,
+  type Served,
+} from '../testkit/locator.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
 import { retractRecord } from '../testkit/records.js';
 
@@ -47,37 +55,13 @@ const NOBODY = child('9990001537', 'Carrow');
 // Shares no identifying field with the others, so no linkage key of hers is in any filter until she is published.
 const LATE_AT_GMP = { forename: 'Mirela', surname: 'Danvers', dob: '2011-07-19', sex: 'FEMALE' as const, nhsNumber: '9990001545' };
 
-const SEARCH = gql`
-  query ($identity: McxChildIdentityInput!) {
-    federatedEpisodes(identity: $identity) {
-      strong {
-        episode {
-          owner
-          id
-        }
-      }
-      federation {
-        completeness
-        members {
-          member
-          status
-          reason
-          filterAgeMs
-        }
-      }
-    }
-  }
-`;
-type Row = { member: string; status: string; reason: string | null; filterAgeMs: number | null };
-type Answer = { strong: { episode: { owner: string; id: string } }[]; federation: { completeness: string; members: Row[] } };
-
 let fed: TestFederation;
 let nodes: Record<Force, TestNode>;
 let closeFederation: () => Promise<void>;
 const faults = peerFaults();
 
 async function search(identity: Record<string, unknown>, from: Force = 'WMP'): Promise<Answer> {
-  const r = (await nodes[from].investigator.request(SEARCH as never, { identity } as never)) as { federatedEpisodes: Answer };
+  const r = (await nodes[from].investigator.request(LOCATOR_SEARCH as never, { identity } as never)) as { federatedEpisodes: Answer };
   return r.federatedEpisodes;
 }
 const statuses = (a: Answer) => Object.fromEntries(a.federation.members.map((m) => [m.member, m.status]));
@@ -95,25 +79,14 @@ async function filterEntries(t: TestNode) {
   return (await allEntries(await auditorOf(t), { caseRef: 'LOCATOR/FILTERS' })).filter((e) => e.operation === 'peerFilter');
 }
 
-/** Replaces GMP's filter answers (only those) while the fault is held. */
-const filterLie = (rewrite: (f: Served) => unknown): PeerAnswerFault => {
-  return async (answer) => {
-    const data = answer.data as { peerFilter?: { version: number; jws: string | null; bits: string | null; notModified: boolean } };
-    if (!data?.peerFilter) return answer;
-    // GMP's real current filter (a not-modified answer carries none), with a true statement that it is current.
-    const served = nodes.GMP.node.app.services.locatorFilter!.published!;
-    const current = signFilterCurrent({ node: 'GMP', version: served.version, checkedAt: new Date() }, nodes.GMP.keys.auditCheckpoint);
-    const fresh = { version: served.version, jws: served.jws, bits: served.bits, current };
-    return { ...answer, data: { peerFilter: { version: fresh.version + 1, notModified: false, current, ...(rewrite(fresh) as object) } } };
-  };
-};
+const filterLie = (rewrite: (f: Served) => unknown) => lieAboutFilter(nodes.GMP, 'GMP', rewrite);
 
 /** POSTs mcx.filter/1 to a member's peer endpoint with a given node token. */
-async function postFilter(to: Force, token: string) {
+async function postFilter(to: Force, token: string, variables: { known: number | null } = FILTER_VARIABLES) {
   const res = await fetch(new URL(PEER_PATH, nodes[to].node.url), {
     method: 'POST',
     headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-    body: JSON.stringify({ id: PEER_FILTER.hash, variables: FILTER_VARIABLES }),
+    body: JSON.stringify({ id: PEER_FILTER.hash, variables }),
   });
   return { status: res.status, refusal: res.headers.get('x-mcx-refusal'), body: await res.text() };
 }
@@ -230,22 +203,26 @@ describe('the record locator', () => {
         },
       ],
       ['FILTER_UNSIGNED', (f) => ({ jws: null, bits: f.bits })],
-      // GMP's real filter without its statement of when it was current, or with one for another version.
-      ['FILTER_UNCONFIRMED', (f) => ({ jws: f.jws, bits: f.bits, current: null })],
+      // GMP's real filter without its statement of when it was current, or with one for another version or another filter.
+      ['FILTER_UNCONFIRMED', () => ({ current: null })],
       [
         'FILTER_UNCONFIRMED',
-        (f) => ({
-          jws: f.jws,
-          bits: f.bits,
-          current: signFilterCurrent({ node: 'GMP', version: f.version - 1, checkedAt: new Date() }, gmp),
-        }),
+        (f) => ({ current: signFilterCurrent({ node: 'GMP', version: f.version - 1, jws: f.jws, checkedAt: new Date() }, gmp) }),
       ],
       [
-        // An older version, truly signed by GMP and truly "current" once: a replay.
+        'FILTER_UNCONFIRMED',
+        (f) => {
+          const twin = signFilter(MembershipFilter.build([]), { node: 'GMP', version: f.version, issuedAt: new Date(), n: 0 }, gmp);
+          return { current: signFilterCurrent({ node: 'GMP', version: f.version, jws: twin.jws, checkedAt: new Date() }, gmp) };
+        },
+      ],
+      [
+        // An older version, truly signed by GMP and truly current a minute ago: a replay.
         'FILTER_ROLLBACK',
         (f) => {
-          const old = signFilter(MembershipFilter.build([]), { node: 'GMP', version: f.version - 1, issuedAt: new Date(), n: 0 }, gmp);
-          const current = signFilterCurrent({ node: 'GMP', version: f.version - 1, checkedAt: new Date() }, gmp);
+          const minuteAgo = new Date(Date.now() - 60_000);
+          const old = signFilter(MembershipFilter.build([]), { node: 'GMP', version: f.version - 1, issuedAt: minuteAgo, n: 0 }, gmp);
+          const current = signFilterCurrent({ node: 'GMP', version: f.version - 1, jws: old.jws, checkedAt: minuteAgo }, gmp);
           return { jws: old.jws, bits: old.bits, current };
         },
       ],
@@ -359,6 +336,33 @@ describe('who may download a filter', () => {
     } finally {
       await sql.end();
     }
+  });
+
+  it('the same version again within seconds is refused (LOCATOR_TOO_FREQUENT, audited); asking with the version held is not', async () => {
+    // BTP runs with the locator off, so it polls nobody: these are its only downloads.
+    const asBtp = (variables: { known: number | null }) =>
+      postFilter(
+        'MPS',
+        signNodeToken(
+          { iss: 'BTP', aud: peerAudience('MPS'), ttlSec: 30, claims: claims('node:BTP', 'BTP', variables) },
+          fed.keys.BTP!.peerToken,
+        ),
+        variables,
+      );
+    const first = await asBtp({ known: null });
+    expect(first.status).toBe(200);
+    const { version } = (JSON.parse(first.body) as { data: { peerFilter: { version: number } } }).data.peerFilter;
+    const again = await asBtp({ known: null });
+    expect([again.status, again.refusal]).toEqual([403, 'LOCATOR_TOO_FREQUENT']);
+    const confirm = await asBtp({ known: version });
+    expect(confirm.status).toBe(200);
+    expect(JSON.parse(confirm.body).data.peerFilter).toMatchObject({ version, notModified: true, bits: null });
+    const entries = (await filterEntries(nodes.MPS)).filter((e) => e.requestingNode === 'BTP');
+    expect(entries.map((e) => [e.outcome, e.reason])).toEqual([
+      ['SUCCESS', null],
+      ['REFUSED', 'LOCATOR_TOO_FREQUENT'],
+      ['SUCCESS', 'NOT_MODIFIED'],
+    ]);
   });
 
   it('not a non-member, nor an investigator relayed by a member', async () => {

@@ -1,5 +1,8 @@
 /** Helpers of the record locator's tests (tests/federation/record-locator.test.ts). */
-import { PEER_FILTER, requestHash } from '@mcx/federation';
+import { gql } from 'graphql-tag';
+
+import { PEER_FILTER, requestHash, signFilterCurrent } from '@mcx/federation';
+import type { PeerAnswerFault } from '@mcx/node';
 
 import type { TestNode } from './node.js';
 
@@ -27,11 +30,60 @@ export type Served = { version: number; jws: string; bits: string; current: stri
 
 export const FILTER_VARIABLES = { known: null };
 
-/** A node token's claims from WMP for mcx.filter/1, as `sub`. */
-export const filterClaims = (sub: string) => ({
-  act: { sub, iss: 'mcx-node:WMP', org: 'WMP', org_kind: 'police', role: 'investigator' },
+/** A node token's claims from `from` (WMP) for mcx.filter/1 with these variables, as `sub`. */
+export const filterClaims = (sub: string, from = 'WMP', variables: { known: number | null } = FILTER_VARIABLES) => ({
+  act: { sub, iss: `mcx-node:${from}`, org: from, org_kind: 'police', role: 'investigator' },
   purpose: 'MISSING_LIVE_SEARCH',
   case_ref: 'LOCATOR/FILTERS',
-  caller_entry: 'WMP:1',
-  req_hash: requestHash(PEER_FILTER.hash, FILTER_VARIABLES),
+  caller_entry: `${from}:1`,
+  req_hash: requestHash(PEER_FILTER.hash, variables),
 });
+
+/** Replaces `owner`'s filter answers (only those) while the fault is held: `rewrite` gets its real current filter and a true statement. */
+export const lieAboutFilter = (owner: TestNode, code: string, rewrite: (f: Served) => unknown): PeerAnswerFault => {
+  return async (answer) => {
+    const data = answer.data as { peerFilter?: unknown };
+    if (!data?.peerFilter) return answer;
+    // The real current filter (a not-modified answer carries none), with a true statement that it is current.
+    const served = owner.node.app.services.locatorFilter!.published!;
+    const current = signFilterCurrent(
+      { node: code, version: served.version, jws: served.jws, checkedAt: new Date() },
+      owner.keys.auditCheckpoint,
+    );
+    const fresh = { version: served.version, jws: served.jws, bits: served.bits, current };
+    const lie = {
+      version: fresh.version + 1,
+      notModified: false,
+      jws: fresh.jws,
+      bits: fresh.bits,
+      current,
+      ...(rewrite(fresh) as object),
+    };
+    return { ...answer, data: { peerFilter: lie } };
+  };
+};
+
+/** federatedEpisodes by identity: the owners and ids found, and each member's status and filter age. */
+export const LOCATOR_SEARCH = gql`
+  query ($identity: McxChildIdentityInput!) {
+    federatedEpisodes(identity: $identity) {
+      strong {
+        episode {
+          owner
+          id
+        }
+      }
+      federation {
+        completeness
+        members {
+          member
+          status
+          reason
+          filterAgeMs
+        }
+      }
+    }
+  }
+`;
+export type Row = { member: string; status: string; reason: string | null; filterAgeMs: number | null };
+export type Answer = { strong: { episode: { owner: string; id: string } }[]; federation: { completeness: string; members: Row[] } };

@@ -6,6 +6,7 @@ import { generateSigningKey, keyResolverFromKeys, signReceipt, toPublicKey, type
 
 import {
   FILTER_FALSE_POSITIVE_RATE,
+  filterDigest,
   filterItem,
   FilterRefusal,
   filterSize,
@@ -33,6 +34,18 @@ describe('the membership filter', () => {
     expect(rate).toBeLessThanOrEqual(FILTER_FALSE_POSITIVE_RATE);
     // And not vacuously: a filter of this size does set bits that random keys hit now and then.
     expect(rate).toBeGreaterThan(0.002);
+  });
+
+  it('built in slices (yielding between them), holds every key and the same share of bits', async () => {
+    const held = Array.from({ length: 10_000 }, randomKey).map(filterItem);
+    let yields = 0;
+    const ticking = setInterval(() => (yields += 1), 0);
+    const f = await MembershipFilter.buildYielding(held, 1000);
+    clearInterval(ticking);
+    expect(held.every((k) => f.mayContain(k))).toBe(true);
+    expect(f.fill()).toBeCloseTo(MembershipFilter.build(held).fill(), 2);
+    // Timers ran while it was being built: the event loop was not held for the whole build.
+    expect(yields).toBeGreaterThan(0);
   });
 
   it('costs about 10 bits a key, and an empty member still has a (tiny) filter', () => {
@@ -116,30 +129,36 @@ describe('a signed filter', () => {
     expect(refusal(verifyFilter(later.jws, later.bits, check))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
   });
 
-  it("states when the owner last found a version current, refused for another version, another member's key, another typ or a future time", () => {
+  it("states when the owner last found a filter current, refused for another version or filter, another member's key, another typ or a future time", () => {
     const checkedAt = new Date(Date.now() - 4_000);
-    const current = signFilterCurrent({ node: 'GMP', version: 7, checkedAt }, gmp);
-    expect(verifyFilterCurrent(current, 7, check)).toEqual({ checkedAt: checkedAt.getTime() });
+    const ours = { version: 7, digest: filterDigest(signed.jws) };
+    const statement = (meta: { node?: string; version?: number; jws?: string; at?: Date }, key = gmp) =>
+      signFilterCurrent(
+        { node: meta.node ?? 'GMP', version: meta.version ?? 7, jws: meta.jws ?? signed.jws, checkedAt: meta.at ?? checkedAt },
+        key,
+      );
+    const current = statement({});
+    expect(verifyFilterCurrent(current, ours, check)).toEqual({ checkedAt: checkedAt.getTime() });
     const refusedAs = (r: ReturnType<typeof verifyFilterCurrent>) => ('refused' in r ? r.refused : 'ACCEPTED');
-    expect(refusedAs(verifyFilterCurrent(null, 7, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(null, ours, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
     // A statement about version 7 does not vouch for version 8.
-    expect(refusedAs(verifyFilterCurrent(current, 8, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
-    expect(refusedAs(verifyFilterCurrent(signFilterCurrent({ node: 'GMP', version: 7, checkedAt }, mps), 7, check))).toBe(
-      FilterRefusal.FILTER_WRONG_OWNER,
-    );
-    expect(refusedAs(verifyFilterCurrent(signFilterCurrent({ node: 'MPS', version: 7, checkedAt }, gmp), 7, check))).toBe(
-      FilterRefusal.FILTER_WRONG_OWNER,
-    );
+    expect(refusedAs(verifyFilterCurrent(current, { ...ours, version: 8 }, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    // Nor for another filter of the same version (another replica's build, another salt).
+    const twin = signFilter(MembershipFilter.build(held.map(filterItem)), { node: 'GMP', version: 7, issuedAt: new Date(), n: 100 }, gmp);
+    expect(refusedAs(verifyFilterCurrent(statement({ jws: twin.jws }), ours, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(statement({}, mps), ours, check))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
+    expect(refusedAs(verifyFilterCurrent(statement({ node: 'MPS' }), ours, check))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
     // The filter itself (same key, another typ) is not a statement that it is current.
-    expect(refusedAs(verifyFilterCurrent(signed.jws, 7, check))).toBe(FilterRefusal.FILTER_WRONG_TYP);
+    expect(refusedAs(verifyFilterCurrent(signed.jws, ours, check))).toBe(FilterRefusal.FILTER_WRONG_TYP);
     const [header, payload, sig] = current.split('.') as [string, string, string];
     const later = Buffer.from(
       Buffer.from(payload, 'base64url').toString('utf8').replace(checkedAt.toISOString(), new Date().toISOString()),
     );
-    expect(refusedAs(verifyFilterCurrent(`${header}.${later.toString('base64url')}.${sig}`, 7, check))).toBe(
+    expect(refusedAs(verifyFilterCurrent(`${header}.${later.toString('base64url')}.${sig}`, ours, check))).toBe(
       FilterRefusal.FILTER_BAD_SIGNATURE,
     );
-    const future = signFilterCurrent({ node: 'GMP', version: 7, checkedAt: new Date(Date.now() + 3_600_000) }, gmp);
-    expect(refusedAs(verifyFilterCurrent(future, 7, check))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
+    // More than a few seconds ahead of this clock: refused, however long the caller's own skew allowance.
+    const ahead = statement({ at: new Date(Date.now() + 20_000) });
+    expect(refusedAs(verifyFilterCurrent(ahead, ours, { ...check, skewMs: 60_000 }))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
   });
 });

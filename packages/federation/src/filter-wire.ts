@@ -92,8 +92,23 @@ export class MembershipFilter {
   static build(items: readonly string[], p = SIZING_RATE): MembershipFilter {
     const { m, k } = filterSize(items.length, p);
     const f = new MembershipFilter(m, k, randomBytes(SALT_BYTES), new Uint8Array(m / 8));
-    for (const item of items) for (const i of f.indices(item)) f.bits[i >>> 3]! |= 1 << (i & 7);
+    for (const item of items) f.add(item);
     return f;
+  }
+
+  /** As build, yielding to the event loop every `slice` items, so a node with many subjects goes on answering while it rebuilds. */
+  static async buildYielding(items: readonly string[], slice = 4096, p = SIZING_RATE): Promise<MembershipFilter> {
+    const { m, k } = filterSize(items.length, p);
+    const f = new MembershipFilter(m, k, randomBytes(SALT_BYTES), new Uint8Array(m / 8));
+    for (let start = 0; start < items.length; start += slice) {
+      if (start > 0) await new Promise((resolve) => setImmediate(resolve));
+      for (const item of items.slice(start, start + slice)) f.add(item);
+    }
+    return f;
+  }
+
+  private add(item: string): void {
+    for (const i of this.indices(item)) this.bits[i >>> 3]! |= 1 << (i & 7);
   }
 
   /** A received filter's parts, already checked. */
@@ -253,26 +268,47 @@ export function verifyFilter(jws: unknown, bits: unknown, c: FilterCheck): Verif
   return { filter: MembershipFilter.from(f.m, f.k, salt, new Uint8Array(raw)), payload: f };
 }
 
-/** The owner's statement: filter `version` of `node` was the current one when it checked its keys at `checkedAt`. */
+/** The owner's statement: filter `version` of `node`, the JWS with this digest, was the current one when it checked its keys at `checkedAt`. */
 const CurrentPayload = z.strictObject({
   node: z.string().min(1).max(64),
   version: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  filter: z.string().length(43),
   checkedAt: z.iso.datetime({ offset: true }),
 });
 
-/** Signs that `version` was current at `checkedAt` (taken before the check read the keys). */
-export function signFilterCurrent(meta: { node: string; version: number; checkedAt: Date }, key: SigningKey<'audit-checkpoint'>): string {
-  const payload = { node: meta.node, version: meta.version, checkedAt: meta.checkedAt.toISOString() };
+/** The digest a statement names its filter by: SHA-256 of the filter's JWS (which covers the bits' digest). */
+export function filterDigest(jws: string): string {
+  return sha256(Buffer.from(jws));
+}
+
+/**
+ * Signs that the filter `jws` (version `version`) was current at `checkedAt` (taken before the
+ * check read the keys). Naming the filter, not only its version, keeps one replica's statement
+ * from vouching for another replica's filter of the same version.
+ */
+export function signFilterCurrent(
+  meta: { node: string; version: number; jws: string; checkedAt: Date },
+  key: SigningKey<'audit-checkpoint'>,
+): string {
+  const payload = { node: meta.node, version: meta.version, filter: filterDigest(meta.jws), checkedAt: meta.checkedAt.toISOString() };
   const header = b64(JSON.stringify({ alg: 'EdDSA', kid: key.kid, typ: FILTER_CURRENT_TYP }));
   const body = b64(canonicalJson(payload));
   return `${header}.${body}.${sign(null, Buffer.from(`${header}.${body}`), key.privateKey).toString('base64url')}`;
 }
 
+/** A statement is allowed this much ahead of the caller's clock (a few seconds, well under any filter age). */
+const CURRENT_SKEW_MS = 5_000;
+
 /**
- * Verifies an owner's statement that `version` was current: the member's own key, that version,
- * a checked time not in the future. Returns when, by the owner's clock, it was current (ms).
+ * Verifies an owner's statement that a filter was current: the member's own key, that version and
+ * that filter (by the digest of its JWS), a checked time not in the future. Returns when, by the
+ * owner's clock, it was current (ms).
  */
-export function verifyFilterCurrent(jws: unknown, version: number, c: FilterCheck): { checkedAt: number } | { refused: FilterRefusal } {
+export function verifyFilterCurrent(
+  jws: unknown,
+  filter: { version: number; digest: string },
+  c: FilterCheck,
+): { checkedAt: number } | { refused: FilterRefusal } {
   if (jws === null || jws === undefined) return { refused: FilterRefusal.FILTER_UNCONFIRMED };
   const signed = verifyMemberJws(jws, FILTER_CURRENT_TYP, c);
   if ('refused' in signed) return signed;
@@ -280,8 +316,10 @@ export function verifyFilterCurrent(jws: unknown, version: number, c: FilterChec
   const payload = parsed.canonical ? CurrentPayload.safeParse(parsed.value) : null;
   if (!payload?.success) return { refused: FilterRefusal.FILTER_MALFORMED };
   if (payload.data.node !== c.member) return { refused: FilterRefusal.FILTER_WRONG_OWNER };
-  if (payload.data.version !== version) return { refused: FilterRefusal.FILTER_UNCONFIRMED };
+  if (payload.data.version !== filter.version || payload.data.filter !== filter.digest)
+    return { refused: FilterRefusal.FILTER_UNCONFIRMED };
   const checkedAt = Date.parse(payload.data.checkedAt);
-  if (checkedAt > c.now.getTime() + (c.skewMs ?? 30_000)) return { refused: FilterRefusal.FILTER_FROM_FUTURE };
+  if (checkedAt > c.now.getTime() + Math.min(c.skewMs ?? CURRENT_SKEW_MS, CURRENT_SKEW_MS))
+    return { refused: FilterRefusal.FILTER_FROM_FUTURE };
   return { checkedAt };
 }

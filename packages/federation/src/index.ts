@@ -42,6 +42,7 @@ export {
   FilterRefusal,
   MembershipFilter,
   PeerFilterAnswer,
+  filterDigest,
   filterItem,
   filterSize,
   signFilter,

@@ -29,7 +29,7 @@ import { loadDisclosurePolicy } from './modules/disclosure/policy.js';
 import { EpisodeService } from './modules/episode/episode-service.js';
 import { HistoryService } from './modules/history/history-service.js';
 import { LocatorStore } from './modules/locator/locator-store.js';
-import { createLocator, type Locator } from './modules/locator/locator.js';
+import { checkTimeoutMs, createLocator, type Locator } from './modules/locator/locator.js';
 import { NodeStatusService } from './modules/node/node-status-service.js';
 import { IntegrityMonitor, ownRecordKeys } from './modules/records/record-integrity.js';
 import { RecordService } from './modules/records/record-service.js';
@@ -162,11 +162,12 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     contactOf: (force) => deps.trust?.holder.member(force)?.contact24x7 ?? null,
   };
   const federation = createFederation(deps, logger);
+  const locatorConfig = deps.locator ?? loadLocatorConfig();
   const locator = createLocator({
-    config: deps.locator ?? loadLocatorConfig(),
+    config: locatorConfig,
     forceCode: config.forceCode,
     holder: deps.trust?.holder ?? null,
-    store: new LocatorStore(db.db),
+    store: new LocatorStore(db.db, checkTimeoutMs(locatorConfig.rebuildMs)),
     audit,
     keys,
     federation: config.federation,

@@ -13,6 +13,8 @@ import type { FederatedOutcome, FederationClient } from './federation-client.js'
 export interface HeldFilter {
   filter: MembershipFilter;
   version: number;
+  /** filterDigest of its JWS: what the owner's statements that it is current must name. */
+  digest: string;
   /** ms since the epoch. */
   confirmedAt: number;
 }

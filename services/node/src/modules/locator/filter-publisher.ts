@@ -4,8 +4,10 @@
  *
  * A Bloom filter cannot forget a key, so a change (a new subject, a rekey, a retraction, an
  * erasure) is never patched in: the filter is rebuilt from the keys held now, which also drops
- * what was retracted or erased. The check runs every MCX_LOCATOR_REBUILD_MS and rebuilds at most
- * once per check, however many writes came in between (the debounce).
+ * what was retracted or erased. The check runs every MCX_LOCATOR_REBUILD_MS and rebuilds when the
+ * change counter has moved (every statement writing keys or records bumps it in its own
+ * transaction, migration 0019), at most once per check however many writes came in between,
+ * and at least every FORCED_REBUILD_MS.
  *
  * Every successful check is signed (mcx-filter-current+jws): "version V was current at T", T taken
  * before the check read anything. Callers count a filter's age from T, so a check loop that has
@@ -34,11 +36,22 @@ export interface PublishedFilter extends SignedFilter {
   fill: number;
 }
 
+/** Rebuilt at least this often whatever the counter says: a bound on anything the counter could miss (a restore, a write before it counted). */
+export const FORCED_REBUILD_MS = 10 * 60_000;
+
+/** How soon a member may download the same version's bits again (a restarted caller waits at most this long). */
+export const FULL_REPEAT_MS = 10_000;
+
 export class FilterPublisher {
   private current: PublishedFilter | null = null;
   /** The last successful check: when it began, and the signed statement that the filter was current then. */
   private checked: { at: Date; statement: string } | null = null;
-  private fingerprint: string | null = null;
+  /** The change counter the current filter was built at (migration 0019), and when it was built (ms). */
+  private changes: string | null = null;
+  private builtAt = 0;
+  private counting = false;
+  /** Each member's last full download (version, ms): the same version again within FULL_REPEAT_MS is refused. */
+  private readonly fullDownloads = new Map<string, { version: number; at: number }>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
 
@@ -66,17 +79,26 @@ export class FilterPublisher {
     const { store, forceCode, auditKey } = this.deps;
     // Taken before anything is read: a key written during the check may be missing from it.
     const at = this.deps.now();
-    const fingerprint = await store.fingerprint(forceCode);
-    if (!this.current || fingerprint !== this.fingerprint) {
-      const keys = await store.heldKeys(forceCode);
-      const filter = MembershipFilter.build(keys.map(filterItem));
+    if (!this.counting) {
+      await store.enableChangeCounter();
+      this.counting = true;
+    }
+    // A write whose transaction is still open holds the counter row: its count shows once it commits, and the next check rebuilds.
+    const unchanged = this.current && (await store.changes()) === this.changes;
+    if (!unchanged || at.getTime() - this.builtAt >= FORCED_REBUILD_MS) {
+      const { changes, keys } = await store.snapshot(forceCode);
+      const filter = await MembershipFilter.buildYielding(keys.map(filterItem));
       // Versions only grow, across restarts too: the issue time in ms, or one above the last.
       const version = Math.max((this.current?.version ?? 0) + 1, at.getTime());
       const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: keys.length }, auditKey);
       this.current = { ...signed, items: keys.length, fill: filter.fill() };
-      this.fingerprint = fingerprint;
+      this.changes = changes;
+      this.builtAt = at.getTime();
     }
-    const statement = signFilterCurrent({ node: forceCode, version: this.current.version, checkedAt: at }, auditKey);
+    const statement = signFilterCurrent(
+      { node: forceCode, version: this.current!.version, jws: this.current!.jws, checkedAt: at },
+      auditKey,
+    );
     this.checked = { at, statement };
   }
 
@@ -84,13 +106,25 @@ export class FilterPublisher {
    * mcx.filter/1: the filter, or only its version when the caller already holds it, each with the
    * signed statement of the last check; `stale` (answer nothing) when that check is too old.
    */
-  async answer(known: number | null): Promise<(PeerFilterAnswer & { current: string }) | { stale: true; checkedAt: Date | null }> {
+  async answer(
+    member: string,
+    known: number | null,
+  ): Promise<(PeerFilterAnswer & { current: string }) | { stale: true; checkedAt: Date | null } | { tooFrequent: true }> {
     if (!this.current) await this.check().catch(() => undefined);
     const f = this.current;
     const c = this.checked;
-    if (!f || !c || this.deps.now().getTime() - c.at.getTime() > this.deps.staleAfterMs) return { stale: true, checkedAt: c?.at ?? null };
+    const now = this.deps.now().getTime();
+    if (!f || !c || now - c.at.getTime() > this.deps.staleAfterMs) return { stale: true, checkedAt: c?.at ?? null };
     if (known === f.version) return { version: f.version, notModified: true, jws: null, bits: null, current: c.statement };
+    // The bits again, of a version this member already downloaded moments ago: refused, so no member can make this node send megabytes in a loop.
+    const last = this.fullDownloads.get(member);
+    if (last && last.version === f.version && now - last.at < FULL_REPEAT_MS) return { tooFrequent: true };
     return { version: f.version, notModified: false, jws: f.jws, bits: f.bits, current: c.statement };
+  }
+
+  /** A full download was audited and is being sent: the same version to the same member is refused for FULL_REPEAT_MS. */
+  delivered(member: string, version: number): void {
+    this.fullDownloads.set(member, { version, at: this.deps.now().getTime() });
   }
 
   start(everyMs: number): void {

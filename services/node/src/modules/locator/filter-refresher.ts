@@ -12,6 +12,7 @@
  * one held is refused (an old filter replayed), and so is an answer without a valid statement.
  */
 import {
+  filterDigest,
   FilterRefusal,
   PEER_FILTER,
   PeerFilterAnswer,
@@ -30,7 +31,8 @@ import type { AuditService } from '../audit/audit-service.js';
 import { committed } from '../audit/read-audit.js';
 
 /** One member's answer, checked; `checkedAt` is when the owner last found the version current (ms, its clock). */
-type Checked = { notModified: number; checkedAt: number } | { verified: VerifiedFilter; checkedAt: number } | { refused: FilterRefusal };
+type Checked =
+  { notModified: number; checkedAt: number } | { verified: VerifiedFilter; digest: string; checkedAt: number } | { refused: FilterRefusal };
 
 export interface FilterRefresherDeps {
   forceCode: string;
@@ -106,14 +108,20 @@ export class FilterRefresher implements FilterView {
     };
     const held = this.held.get(member);
     if (a.notModified) {
-      const current = verifyFilterCurrent(a.current, a.version, c);
+      // Only the filter held here can be "not modified": the statement must name it.
+      if (!held || held.version !== a.version) return { refused: FilterRefusal.FILTER_UNCONFIRMED };
+      const current = verifyFilterCurrent(a.current, { version: held.version, digest: held.digest }, c);
       return 'refused' in current ? current : { notModified: a.version, checkedAt: current.checkedAt };
     }
     const verified = verifyFilter(a.jws, a.bits, c);
     if ('refused' in verified) return verified;
-    if (held && verified.payload.version < held.version) return { refused: FilterRefusal.FILTER_ROLLBACK };
-    const current = verifyFilterCurrent(a.current, verified.payload.version, c);
-    return 'refused' in current ? current : { verified, checkedAt: current.checkedAt };
+    const current = verifyFilterCurrent(a.current, { version: verified.payload.version, digest: filterDigest(a.jws!) }, c);
+    if ('refused' in current) return current;
+    // A lower version than the one held is an old filter replayed, unless the owner vouches for it later than the held one was
+    // confirmed (another replica's build, or an owner whose clock was set back).
+    if (held && verified.payload.version < held.version && current.checkedAt <= held.confirmedAt)
+      return { refused: FilterRefusal.FILTER_ROLLBACK };
+    return { verified, digest: filterDigest(a.jws!), checkedAt: current.checkedAt };
   }
 
   private async round(): Promise<void> {
@@ -134,6 +142,7 @@ export class FilterRefresher implements FilterView {
         reason: 'MEMBERSHIP_FILTERS',
       }),
     );
+    const sent = this.now();
     const asked = await client.askAll<Checked>({
       op: PEER_FILTER,
       field: 'peerFilter',
@@ -148,10 +157,10 @@ export class FilterRefresher implements FilterView {
       this.refusals.set(m.member, FilterRefusal.FILTER_OWNER_STALE);
       this.deps.logger.warn({ member: m.member, code: FilterRefusal.FILTER_OWNER_STALE }, 'membership filter refused');
     }
-    const at = this.now();
-    // Never fresher than when the answer arrived, whatever the owner's clock says.
-    const confirmed = (checkedAt: number) => Math.min(checkedAt, at);
+    // Never fresher than when the member's answer arrived, whatever the owner's clock says.
+    const arrived = new Map(asked.members.map((m) => [m.member, sent + m.latencyMs]));
     for (const { member, value } of asked.values) {
+      const confirmed = (checkedAt: number) => Math.min(checkedAt, arrived.get(member) ?? sent);
       const held = this.held.get(member);
       if ('notModified' in value) {
         if (held && held.version === value.notModified) held.confirmedAt = Math.max(held.confirmedAt, confirmed(value.checkedAt));
@@ -160,6 +169,7 @@ export class FilterRefresher implements FilterView {
         this.held.set(member, {
           filter: value.verified.filter,
           version: value.verified.payload.version,
+          digest: value.digest,
           confirmedAt: confirmed(value.checkedAt),
         });
         this.refusals.delete(member);
@@ -168,6 +178,9 @@ export class FilterRefresher implements FilterView {
         this.deps.logger.warn({ member, code: value.refused }, 'membership filter refused');
       }
     }
+    // A member that left the manifest, or no longer offers mcx.filter/1: its filter is dropped, not kept until restart.
+    const serving = new Set(asked.members.filter((m) => m.status !== 'NOT_OFFERED').map((m) => m.member));
+    for (const member of this.held.keys()) if (!serving.has(member)) this.held.delete(member);
   }
 
   start(everyMs: number): void {

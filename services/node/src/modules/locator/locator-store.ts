@@ -1,56 +1,55 @@
-/** SQL for the record locator: the linkage keys this node's filter holds, and a cheap fingerprint of what they depend on. */
+/** SQL for the record locator: the linkage keys this node's filter holds, and the change counter (migration 0019) that says when to read them again. */
 import { sql } from 'drizzle-orm';
 
 import type { Database } from '@mcx/db';
 
-/** A check stuck on a lock or a slow disk gives up (and is tried again) instead of holding the next one back. */
-const CHECK_STATEMENT_TIMEOUT = '10s';
-
 export class LocatorStore {
-  constructor(private readonly db: Database) {}
-
-  private bounded<T>(run: (db: Pick<Database, 'execute'>) => Promise<T>): Promise<T> {
-    return this.db.transaction(async (tx) => {
-      await tx.execute(sql`select set_config('statement_timeout', ${CHECK_STATEMENT_TIMEOUT}, true)`);
-      return run(tx);
-    });
-  }
+  /** `checkTimeoutMs`: a check stuck on a lock or a slow disk gives up (and is tried again) instead of holding the next one back. */
+  constructor(
+    private readonly db: Database,
+    private readonly checkTimeoutMs = 10_000,
+  ) {}
 
   /**
    * The keys of this owner's subjects that have an episode not retracted: what mcx.history/1
    * could disclose something for. A retracted or erased child drops out; so does a subject with
    * no episode yet (it would match, and answer nothing).
    */
-  async heldKeys(owner: string): Promise<{ keyVersion: string; key: string }[]> {
-    const rows = (await this.bounded((db) =>
-      db.execute(sql`
+  private async heldKeysIn(db: Pick<Database, 'execute'>, owner: string): Promise<{ keyVersion: string; key: string }[]> {
+    return (await db.execute(sql`
       select distinct k.key_version as "keyVersion", k.key as "key"
       from linkage_keys k
       where k.owner = ${owner} and k.holder_kind = 'subject'
         and exists (
           select 1 from records r
           where r.owner = k.owner and r.kind = 'episode' and r.subject_ref = k.holder and r.state <> 'RETRACTED'
-        )`),
-    )) as unknown as { keyVersion: string; key: string }[];
-    return rows;
+        )`)) as unknown as { keyVersion: string; key: string }[];
   }
 
-  /**
-   * Changes whenever the held keys may have: keys added, replaced or erased (count and newest),
-   * episodes written, retracted, restricted or erased (count and latest change).
-   */
-  async fingerprint(owner: string): Promise<string> {
-    const rows = (await this.bounded((db) =>
-      db.execute(sql`
-      select
-        (select count(*) from linkage_keys where owner = ${owner} and holder_kind = 'subject')::text as keys,
-        (select max(created_at) from linkage_keys where owner = ${owner} and holder_kind = 'subject')::text as keys_at,
-        (select count(*) from records where owner = ${owner} and kind = 'episode' and state = 'RETRACTED')::text as retracted,
-        (select count(*) from records where owner = ${owner} and kind = 'episode')::text as episodes,
-        (select max(updated_at) from records where owner = ${owner} and kind = 'episode')::text as episodes_at
-    `),
-    )) as unknown as Record<string, string | null>[];
-    const r = rows[0] ?? {};
-    return [r.keys, r.keys_at, r.retracted, r.episodes, r.episodes_at].join('|');
+  /** Makes writes count (migration 0019): until a node serves a filter, the change counter takes no lock. */
+  async enableChangeCounter(): Promise<void> {
+    await this.db.execute(sql`update locator_change_counter set enabled = true where id and not enabled`);
+  }
+
+  /** How many statements have written keys or records since the counter was enabled (committed ones). */
+  async changes(): Promise<string> {
+    const rows = (await this.db.execute(sql`select changes::text as changes from locator_change_counter`)) as unknown as {
+      changes: string;
+    }[];
+    return rows[0]?.changes ?? '0';
+  }
+
+  /** The counter and the held keys, read in one snapshot: the keys are exactly those of that count. */
+  snapshot(owner: string): Promise<{ changes: string; keys: { keyVersion: string; key: string }[] }> {
+    return this.db.transaction(
+      async (tx) => {
+        await tx.execute(sql`select set_config('statement_timeout', ${String(this.checkTimeoutMs)}, true)`);
+        const changes = (await tx.execute(sql`select changes::text as changes from locator_change_counter`)) as unknown as {
+          changes: string;
+        }[];
+        return { changes: changes[0]?.changes ?? '0', keys: await this.heldKeysIn(tx, owner) };
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
   }
 }

@@ -43,6 +43,11 @@ export function ownerStaleAfterMs(rebuildMs: number): number {
   return Math.max(10 * rebuildMs, 5_000);
 }
 
+/** A check's queries give up after half that, so one slow check leaves time for the next before the owner must refuse. */
+export function checkTimeoutMs(rebuildMs: number): number {
+  return Math.floor(ownerStaleAfterMs(rebuildMs) / 2);
+}
+
 export function createLocator(deps: LocatorDeps): Locator {
   const { config, holder } = deps;
   if (config.mode === 'off' || !holder) return { publisher: null, view: null, start: () => undefined, stop: async () => undefined };

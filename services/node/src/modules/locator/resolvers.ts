@@ -18,6 +18,8 @@ export const LocatorErrorCode = {
   LOCATOR_NODE_ONLY: 'LOCATOR_NODE_ONLY',
   /** This node's last successful check of its keys is too old to vouch for its filter; ask it as if it served none. */
   LOCATOR_STALE: 'LOCATOR_STALE',
+  /** The same filter version's bits again within FULL_REPEAT_MS of this member's last download: send `known`. */
+  LOCATOR_TOO_FREQUENT: 'LOCATOR_TOO_FREQUENT',
 } as const;
 export type LocatorErrorCode = (typeof LocatorErrorCode)[keyof typeof LocatorErrorCode];
 
@@ -53,6 +55,28 @@ async function requireMemberNode(ctx: Context): Promise<AuthorisedRead> {
   });
 }
 
+/** The publisher's answer when it may be sent; its refusals audited and thrown. */
+async function servable<A extends object>(
+  ctx: Context,
+  read: AuthorisedRead,
+  answer: A | { tooFrequent: true } | { stale: true; checkedAt: Date | null },
+): Promise<A> {
+  if ('tooFrequent' in answer) {
+    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_TOO_FREQUENT, []);
+    throw new ForbiddenError('This filter version was downloaded moments ago: ask with the version held (known)', {
+      reason: LocatorErrorCode.LOCATOR_TOO_FREQUENT,
+    });
+  }
+  if ('stale' in answer) {
+    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_STALE, []);
+    const last = answer.checkedAt ? `last checked ${answer.checkedAt.toISOString()}` : 'never checked';
+    throw new ServiceUnavailableError(`This node cannot vouch for its membership filter (keys ${last})`, {
+      reason: LocatorErrorCode.LOCATOR_STALE,
+    });
+  }
+  return answer;
+}
+
 const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known }, ctx: Context) => {
   const read = await requireMemberNode(ctx);
   const publisher = ctx.services.locatorFilter;
@@ -62,16 +86,10 @@ const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known 
   }
   if (known != null && (!Number.isSafeInteger(known) || known < 0))
     throw new BadUserInputError('known must be a filter version', { field: 'known', reason: 'INVALID_VERSION' });
-  const answer = await publisher.answer(known ?? null);
-  if ('stale' in answer) {
-    await auditFilter(ctx, read, LocatorErrorCode.LOCATOR_STALE, []);
-    const last = answer.checkedAt ? `last checked ${answer.checkedAt.toISOString()}` : 'never checked';
-    throw new ServiceUnavailableError(`This node cannot vouch for its membership filter (keys ${last})`, {
-      reason: LocatorErrorCode.LOCATOR_STALE,
-    });
-  }
+  const answer = await servable(ctx, read, await publisher.answer(read.requestingNode!, known ?? null));
   const entry = await auditFilter(ctx, read, answer.notModified ? 'NOT_MODIFIED' : null, [`filter/${answer.version}`]);
   ctx.peerCall!.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
+  if (!answer.notModified) publisher.delivered(read.requestingNode!, answer.version);
   return answer;
 };
 
