@@ -75,6 +75,10 @@ export async function startTestNode(
     DATABASE_URL: loginUrl,
     MCX_MIGRATION_DATABASE_URL: databaseUrl,
     LOG_LEVEL: 'debug',
+    // A test's nodes share one worker's event loop, and test files share the cores: the loop's delay measures the machine, not this
+    // node, so no test node sheds load on it (as in the benchmarks). The shedding itself is tested with a heap bound
+    // (node-lifecycle.test.ts), and a test may set its own.
+    MCX_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
     ...opts.env,
   });
   const { logger, text } = capturingLogger();

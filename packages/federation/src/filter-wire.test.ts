@@ -130,6 +130,8 @@ describe('a signed filter', () => {
   });
 
   it("states when the owner last found a filter current, refused for another version or filter, another member's key, another typ or a future time", () => {
+    // The describe's check was made when the file was collected; this test's clock is now.
+    const now = { ...check, now: new Date() };
     const checkedAt = new Date(Date.now() - 4_000);
     const ours = { version: 7, digest: filterDigest(signed.jws) };
     const statement = (meta: { node?: string; version?: number; jws?: string; at?: Date }, key = gmp) =>
@@ -138,27 +140,27 @@ describe('a signed filter', () => {
         key,
       );
     const current = statement({});
-    expect(verifyFilterCurrent(current, ours, check)).toEqual({ checkedAt: checkedAt.getTime() });
+    expect(verifyFilterCurrent(current, ours, now)).toEqual({ checkedAt: checkedAt.getTime() });
     const refusedAs = (r: ReturnType<typeof verifyFilterCurrent>) => ('refused' in r ? r.refused : 'ACCEPTED');
-    expect(refusedAs(verifyFilterCurrent(null, ours, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(null, ours, now))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
     // A statement about version 7 does not vouch for version 8.
-    expect(refusedAs(verifyFilterCurrent(current, { ...ours, version: 8 }, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(current, { ...ours, version: 8 }, now))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
     // Nor for another filter of the same version (another replica's build, another salt).
     const twin = signFilter(MembershipFilter.build(held.map(filterItem)), { node: 'GMP', version: 7, issuedAt: new Date(), n: 100 }, gmp);
-    expect(refusedAs(verifyFilterCurrent(statement({ jws: twin.jws }), ours, check))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
-    expect(refusedAs(verifyFilterCurrent(statement({}, mps), ours, check))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
-    expect(refusedAs(verifyFilterCurrent(statement({ node: 'MPS' }), ours, check))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
+    expect(refusedAs(verifyFilterCurrent(statement({ jws: twin.jws }), ours, now))).toBe(FilterRefusal.FILTER_UNCONFIRMED);
+    expect(refusedAs(verifyFilterCurrent(statement({}, mps), ours, now))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
+    expect(refusedAs(verifyFilterCurrent(statement({ node: 'MPS' }), ours, now))).toBe(FilterRefusal.FILTER_WRONG_OWNER);
     // The filter itself (same key, another typ) is not a statement that it is current.
-    expect(refusedAs(verifyFilterCurrent(signed.jws, ours, check))).toBe(FilterRefusal.FILTER_WRONG_TYP);
+    expect(refusedAs(verifyFilterCurrent(signed.jws, ours, now))).toBe(FilterRefusal.FILTER_WRONG_TYP);
     const [header, payload, sig] = current.split('.') as [string, string, string];
     const later = Buffer.from(
       Buffer.from(payload, 'base64url').toString('utf8').replace(checkedAt.toISOString(), new Date().toISOString()),
     );
-    expect(refusedAs(verifyFilterCurrent(`${header}.${later.toString('base64url')}.${sig}`, ours, check))).toBe(
+    expect(refusedAs(verifyFilterCurrent(`${header}.${later.toString('base64url')}.${sig}`, ours, now))).toBe(
       FilterRefusal.FILTER_BAD_SIGNATURE,
     );
     // More than a few seconds ahead of this clock: refused, however long the caller's own skew allowance.
     const ahead = statement({ at: new Date(Date.now() + 20_000) });
-    expect(refusedAs(verifyFilterCurrent(ahead, ours, { ...check, skewMs: 60_000 }))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
+    expect(refusedAs(verifyFilterCurrent(ahead, ours, { ...now, skewMs: 60_000 }))).toBe(FilterRefusal.FILTER_FROM_FUTURE);
   });
 });
