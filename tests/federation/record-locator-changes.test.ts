@@ -95,6 +95,35 @@ it('rebuilds after a rekey that keeps the number of keys and the newest key time
   }
 });
 
+it('notices counting turned off (a database restored from before it began): counts again, and rebuilds', async () => {
+  const sql = postgres(gmp.databaseUrl, { max: 1, onnotice: () => {} });
+  try {
+    const before = served();
+    const [old] = await sql<{ key_version: string; key: string }[]>`
+      select key_version, key from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' order by key limit 1`;
+    const newKey = randomBytes(32).toString('base64url');
+    await sql`update locator_change_counter set enabled = false`;
+    // Uncounted: the counter is off, and the number of keys and their newest time stay the same.
+    await sql.begin(async (tx) => {
+      await tx`
+        insert into linkage_keys (owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, key, created_at)
+        select owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, ${newKey}, '2000-01-01T00:00:00Z'
+        from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
+      await tx`delete from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
+    });
+    const { value: after } = await eventually(
+      async () => served(),
+      (s) => s.version !== before.version,
+      3000,
+    );
+    expect(after.filter.mayContain(filterItem({ keyVersion: old!.key_version, key: newKey }))).toBe(true);
+    const [counter] = await sql<{ enabled: boolean }[]>`select enabled from locator_change_counter`;
+    expect(counter!.enabled).toBe(true);
+  } finally {
+    await sql.end();
+  }
+});
+
 it('with the locator serving, every statement writing records counts, even one that changes no row', async () => {
   const sql = postgres(gmp.databaseUrl, { max: 1, onnotice: () => {} });
   try {

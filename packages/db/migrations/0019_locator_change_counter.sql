@@ -18,15 +18,16 @@ CREATE TABLE "locator_change_counter" (
 --> statement-breakpoint
 INSERT INTO "locator_change_counter" ("id", "changes") VALUES (true, 0);
 --> statement-breakpoint
-CREATE FUNCTION "locator_changed"() RETURNS trigger LANGUAGE plpgsql AS $$
+-- SECURITY DEFINER: a write by any role that may write keys or records counts, whatever it was granted on the counter.
+CREATE FUNCTION "locator_changed"() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 BEGIN
   UPDATE "locator_change_counter" SET "changes" = "changes" + 1 WHERE "id" AND "enabled";
   RETURN NULL;
 END;
 $$;
 --> statement-breakpoint
-CREATE TRIGGER "locator_keys_changed" AFTER INSERT OR UPDATE OR DELETE ON "linkage_keys" FOR EACH STATEMENT EXECUTE FUNCTION "locator_changed"();
+CREATE TRIGGER "locator_keys_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "linkage_keys" FOR EACH STATEMENT EXECUTE FUNCTION "locator_changed"();
 --> statement-breakpoint
-CREATE TRIGGER "locator_records_changed" AFTER INSERT OR UPDATE OR DELETE ON "records" FOR EACH STATEMENT EXECUTE FUNCTION "locator_changed"();
+CREATE TRIGGER "locator_records_changed" AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "records" FOR EACH STATEMENT EXECUTE FUNCTION "locator_changed"();
 --> statement-breakpoint
 GRANT SELECT, UPDATE ON "locator_change_counter" TO mcx_app;

@@ -15,6 +15,8 @@ export interface HeldFilter {
   version: number;
   /** filterDigest of its JWS: what the owner's statements that it is current must name. */
   digest: string;
+  /** The latest time the owner said it was current, by the owner's clock (ms). */
+  vouchedAt: number;
   /** ms since the epoch. */
   confirmedAt: number;
 }

@@ -47,9 +47,12 @@ export class FilterPublisher {
   /** The last successful check: when it began, and the signed statement that the filter was current then. */
   private checked: { at: Date; statement: string } | null = null;
   /** The change counter the current filter was built at (migration 0019), and when it was built (ms). */
-  private changes: string | null = null;
+  private changes: bigint | null = null;
+  /** The database server run the counter was last read from (pg_postmaster_start_time). */
+  private server: string | null = null;
   private builtAt = 0;
-  private counting = false;
+  /** null: not counting yet; the id of the transaction that enabled counting, until every write before it has ended; then settled. */
+  private counting: string | 'settled' | null = null;
   /** Each member's last full download (version, ms): the same version again within FULL_REPEAT_MS is refused. */
   private readonly fullDownloads = new Map<string, { version: number; at: number }>();
   private running: Promise<void> | null = null;
@@ -79,13 +82,23 @@ export class FilterPublisher {
     const { store, forceCode, auditKey } = this.deps;
     // Taken before anything is read: a key written during the check may be missing from it.
     const at = this.deps.now();
-    if (!this.counting) {
-      await store.enableChangeCounter();
-      this.counting = true;
+    if (this.counting === null) this.counting = await store.enableChangeCounter();
+    // Writes already under way when counting began bumped nothing: once all of them have ended, one more rebuild takes them in.
+    let force = at.getTime() - this.builtAt >= FORCED_REBUILD_MS;
+    if (this.counting !== 'settled' && (await store.finishedBelow(this.counting))) {
+      this.counting = 'settled';
+      force = true;
     }
     // A write whose transaction is still open holds the counter row: its count shows once it commits, and the next check rebuilds.
-    const unchanged = this.current && (await store.changes()) === this.changes;
-    if (!unchanged || at.getTime() - this.builtAt >= FORCED_REBUILD_MS) {
+    const now = await store.changes();
+    if (!now.enabled || (this.server !== null && now.server !== this.server) || (this.changes !== null && now.changes < this.changes)) {
+      // Counting was turned off, or the counter set back, by a restore or a failover: count again from here, and rebuild.
+      this.counting = await store.enableChangeCounter();
+      force = true;
+    }
+    this.server = now.server;
+    const unchanged = this.current && now.changes === this.changes;
+    if (!unchanged || force) {
       const { changes, keys } = await store.snapshot(forceCode);
       const filter = await MembershipFilter.buildYielding(keys.map(filterItem));
       // Versions only grow, across restarts too: the issue time in ms, or one above the last.

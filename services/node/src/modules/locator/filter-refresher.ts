@@ -117,9 +117,9 @@ export class FilterRefresher implements FilterView {
     if ('refused' in verified) return verified;
     const current = verifyFilterCurrent(a.current, { version: verified.payload.version, digest: filterDigest(a.jws!) }, c);
     if ('refused' in current) return current;
-    // A lower version than the one held is an old filter replayed, unless the owner vouches for it later than the held one was
-    // confirmed (another replica's build, or an owner whose clock was set back).
-    if (held && verified.payload.version < held.version && current.checkedAt <= held.confirmedAt)
+    // A lower version than the one held is an old filter replayed, unless the owner vouches for it later, by its own clock, than it
+    // last vouched for the held one (another replica's build).
+    if (held && verified.payload.version < held.version && current.checkedAt <= held.vouchedAt)
       return { refused: FilterRefusal.FILTER_ROLLBACK };
     return { verified, digest: filterDigest(a.jws!), checkedAt: current.checkedAt };
   }
@@ -163,13 +163,17 @@ export class FilterRefresher implements FilterView {
       const confirmed = (checkedAt: number) => Math.min(checkedAt, arrived.get(member) ?? sent);
       const held = this.held.get(member);
       if ('notModified' in value) {
-        if (held && held.version === value.notModified) held.confirmedAt = Math.max(held.confirmedAt, confirmed(value.checkedAt));
+        if (held && held.version === value.notModified) {
+          held.confirmedAt = Math.max(held.confirmedAt, confirmed(value.checkedAt));
+          held.vouchedAt = Math.max(held.vouchedAt, value.checkedAt);
+        }
         this.refusals.delete(member);
       } else if ('verified' in value) {
         this.held.set(member, {
           filter: value.verified.filter,
           version: value.verified.payload.version,
           digest: value.digest,
+          vouchedAt: value.checkedAt,
           confirmedAt: confirmed(value.checkedAt),
         });
         this.refusals.delete(member);

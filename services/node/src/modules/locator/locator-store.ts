@@ -26,28 +26,50 @@ export class LocatorStore {
         )`)) as unknown as { keyVersion: string; key: string }[];
   }
 
-  /** Makes writes count (migration 0019): until a node serves a filter, the change counter takes no lock. */
-  async enableChangeCounter(): Promise<void> {
+  /**
+   * Makes writes count (migration 0019): until a node serves a filter, the change counter takes no
+   * lock. Returns the first transaction id not yet started once that is committed: a write whose
+   * trigger ran before it bumped nothing, and has ended once every transaction below that id has
+   * (see `finishedBelow`).
+   */
+  async enableChangeCounter(): Promise<string> {
     await this.db.execute(sql`update locator_change_counter set enabled = true where id and not enabled`);
+    const rows = (await this.db.execute(sql`select pg_snapshot_xmax(pg_current_snapshot())::text as xmax`)) as unknown as {
+      xmax: string;
+    }[];
+    return rows[0]!.xmax;
   }
 
-  /** How many statements have written keys or records since the counter was enabled (committed ones). */
-  async changes(): Promise<string> {
-    const rows = (await this.db.execute(sql`select changes::text as changes from locator_change_counter`)) as unknown as {
-      changes: string;
+  /** True once no transaction with an id below `xid` is still running. */
+  async finishedBelow(xid: string): Promise<boolean> {
+    const rows = (await this.db.execute(sql`select pg_snapshot_xmin(pg_current_snapshot()) >= ${xid}::xid8 as done`)) as unknown as {
+      done: boolean;
     }[];
-    return rows[0]?.changes ?? '0';
+    return rows[0]?.done === true;
+  }
+
+  /**
+   * The counter as committed now: how many statements have written keys or records since counting
+   * began, whether counting is on (a restore can turn it off), and which server run this is (a
+   * restore or failover can set the counter back).
+   */
+  async changes(): Promise<{ changes: bigint; enabled: boolean; server: string }> {
+    const rows = (await this.db.execute(
+      sql`select changes::text as changes, enabled, pg_postmaster_start_time()::text as server from locator_change_counter`,
+    )) as unknown as { changes: string; enabled: boolean; server: string }[];
+    const r = rows[0];
+    return { changes: BigInt(r?.changes ?? '0'), enabled: r?.enabled === true, server: r?.server ?? '' };
   }
 
   /** The counter and the held keys, read in one snapshot: the keys are exactly those of that count. */
-  snapshot(owner: string): Promise<{ changes: string; keys: { keyVersion: string; key: string }[] }> {
+  snapshot(owner: string): Promise<{ changes: bigint; keys: { keyVersion: string; key: string }[] }> {
     return this.db.transaction(
       async (tx) => {
         await tx.execute(sql`select set_config('statement_timeout', ${String(this.checkTimeoutMs)}, true)`);
         const changes = (await tx.execute(sql`select changes::text as changes from locator_change_counter`)) as unknown as {
           changes: string;
         }[];
-        return { changes: changes[0]?.changes ?? '0', keys: await this.heldKeysIn(tx, owner) };
+        return { changes: BigInt(changes[0]?.changes ?? '0'), keys: await this.heldKeysIn(tx, owner) };
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );
