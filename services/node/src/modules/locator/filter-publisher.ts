@@ -51,7 +51,7 @@ export class FilterPublisher {
   /** The database server run the counter was last read from (pg_postmaster_start_time). */
   private server: string | null = null;
   private builtAt = 0;
-  /** null: not counting yet; the id of the transaction that enabled counting, until every write before it has ended; then settled. */
+  /** null: not counting yet; the first transaction id after counting began (xmax), until every write below it has ended; then settled. */
   private counting: string | 'settled' | null = null;
   /** Each member's last full download (version, ms): the same version again within FULL_REPEAT_MS is refused. */
   private readonly fullDownloads = new Map<string, { version: number; at: number }>();

@@ -9,7 +9,8 @@
  * A filter's age is counted from the owner's signed statement of when it last found that version
  * current (mcx-filter-current+jws), never from when this node asked: an owner whose check loop has
  * stopped cannot keep its filter fresh here by answering "not modified". A version lower than the
- * one held is refused (an old filter replayed), and so is an answer without a valid statement.
+ * one held is refused (an old filter replayed) unless the owner vouches for it later than for the
+ * held one, and so is an answer without a valid statement naming that very filter.
  */
 import {
   filterDigest,
