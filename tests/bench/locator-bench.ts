@@ -15,7 +15,6 @@ import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { gql } from 'graphql-tag';
 import postgres from 'postgres';
 
 import { createDevIssuer, devAudience } from '@mcx/auth';
@@ -26,6 +25,7 @@ import { parseConfig, startNode, type RunningNode } from '@mcx/node';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
+import { LOCATOR_SEARCH, type Answer } from '../testkit/locator.js';
 import { retractRecord } from '../testkit/records.js';
 import { logCounts, nodeLogger } from './federation-bench-nodes.js';
 import { cpuSince, percentile, sleep } from './federation-bench-support.js';
@@ -50,29 +50,6 @@ const NODE_ENV = {
   MCX_PRESSURE_MAX_EVENT_LOOP_DELAY_MS: '0',
 };
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
-
-const SEARCH = gql`
-  query ($identity: McxChildIdentityInput!) {
-    federatedEpisodes(identity: $identity) {
-      strong {
-        episode {
-          owner
-        }
-      }
-      federation {
-        completeness
-        members {
-          member
-          status
-        }
-      }
-    }
-  }
-`;
-type Answer = {
-  strong: { episode: { owner: string } }[];
-  federation: { completeness: string; members: { member: string; status: string }[] };
-};
 
 interface BenchNode {
   code: string;
@@ -198,7 +175,7 @@ async function publish(f: Federation, code: string, i: number): Promise<string> 
 
 async function search(f: Federation, from: string, i: number): Promise<{ answer: Answer; ms: number }> {
   const t = performance.now();
-  const once = () => f.nodes.get(from)!.investigator.request(SEARCH as never, { identity: identity(i) } as never);
+  const once = () => f.nodes.get(from)!.investigator.request(LOCATOR_SEARCH as never, { identity: identity(i) } as never);
   // A linkage call timed out on the shared event loop: tried once more (and counted in the latency).
   const r = (await once().catch(async () => (await sleep(500), once()))) as { federatedEpisodes: Answer };
   return { answer: r.federatedEpisodes, ms: performance.now() - t };

@@ -60,6 +60,17 @@ function served() {
   return { version: published.version, filter: v.filter };
 }
 
+/** As a late rekey lands: one key of SUBJ-GMP-9 replaced by another, with a creation time older than every other key's. */
+async function replaceKeyQuietly(sql: postgres.Sql, oldKey: string, newKey: string): Promise<void> {
+  await sql.begin(async (tx) => {
+    await tx`
+      insert into linkage_keys (owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, key, created_at)
+      select owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, ${newKey}, '2000-01-01T00:00:00Z'
+      from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${oldKey}`;
+    await tx`delete from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${oldKey}`;
+  });
+}
+
 it('rebuilds after a rekey that keeps the number of keys and the newest key time', async () => {
   const sql = postgres(gmp.databaseUrl, { max: 1, onnotice: () => {} });
   try {
@@ -75,14 +86,7 @@ it('rebuilds after a rekey that keeps the number of keys and the newest key time
       )
     ).value;
     const newKey = randomBytes(32).toString('base64url');
-    // As a late rekey lands: one key replaced by another, with a creation time older than every other key's.
-    await sql.begin(async (tx) => {
-      await tx`
-        insert into linkage_keys (owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, key, created_at)
-        select owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, ${newKey}, '2000-01-01T00:00:00Z'
-        from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
-      await tx`delete from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
-    });
+    await replaceKeyQuietly(sql, old!.key, newKey);
     const { value: after } = await eventually(
       async () => served(),
       (s) => s.version !== before.version,
@@ -104,13 +108,7 @@ it('notices counting turned off (a database restored from before it began): coun
     const newKey = randomBytes(32).toString('base64url');
     await sql`update locator_change_counter set enabled = false`;
     // Uncounted: the counter is off, and the number of keys and their newest time stay the same.
-    await sql.begin(async (tx) => {
-      await tx`
-        insert into linkage_keys (owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, key, created_at)
-        select owner, holder_kind, holder, key_kind, strength, key_version, normalisation_version, ${newKey}, '2000-01-01T00:00:00Z'
-        from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
-      await tx`delete from linkage_keys where owner = 'GMP' and holder = 'SUBJ-GMP-9' and key = ${old!.key}`;
-    });
+    await replaceKeyQuietly(sql, old!.key, newKey);
     const { value: after } = await eventually(
       async () => served(),
       (s) => s.version !== before.version,
