@@ -149,6 +149,11 @@ describe('the record locator', () => {
       expect(row.filterAgeMs).toBeLessThanOrEqual(3000);
     }
     expect(a.federation.members.find((m) => m.member === 'GMP')!.filterAgeMs).toBeNull();
+    // The combination audited at WMP names each skipped member with the filter version that justified skipping it.
+    const combination = (await allEntries(await auditorOf(nodes.WMP))).filter((e) => e.action === 'COMBINATION').at(-1)!;
+    const mpsVersion = nodes.MPS.node.app.services.locatorFilter!.published!.version;
+    expect(combination.queryRecordIds).toContain(`MPS:NOT_HOLDING@${mpsVersion}`);
+    expect(combination.queryRecordIds).toContain('GMP:ANSWERED');
   });
 
   it('audits every download at each owner, naming the downloading member', async () => {

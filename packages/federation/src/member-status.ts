@@ -39,6 +39,8 @@ export interface MemberResult {
   dropped: DroppedRecord[];
   /** NOT_HOLDING: how old (ms) the member's filter was, since the member last confirmed it current. */
   filterAgeMs?: number | null;
+  /** NOT_HOLDING: the version of the member's filter that said it holds none of the child's keys (the audit names it). */
+  filterVersion?: number | null;
 }
 
 const FROM_PEER_STATUS: Record<PeerStatus, MemberStatus> = {

@@ -86,7 +86,8 @@ export class FederatedReadService {
       audit.record({
         ...base,
         action: 'combination',
-        queryIds: answer.members.map((m) => `${m.member}:${m.status}`),
+        // A member skipped by the record locator is named with the filter version that justified it (the owner audited that download).
+        queryIds: answer.members.map((m) => `${m.member}:${m.status}${m.filterVersion ? `@${m.filterVersion}` : ''}`),
         recordIds: released(answer),
         outcome: 'success',
         reason: answer.completeness,

@@ -43,17 +43,17 @@ export function selectMembers(
 ): MemberSelection {
   const items = keys.map(filterItem);
   const now = view.now();
-  const skipped = new Map<string, number>();
+  const skipped = new Map<string, { age: number; version: number }>();
   for (const member of members) {
     const held = view.filterOf(member);
     if (!held) continue;
     const age = Math.max(0, now - held.confirmedAt);
     if (age > view.maxAgeMs || held.filter.mayContainAny(items)) continue;
-    skipped.set(member, age);
+    skipped.set(member, { age, version: held.version });
   }
   return {
     ask: (member) => !skipped.has(member),
-    notHolding: [...skipped].map(([member, age]) => ({
+    notHolding: [...skipped].map(([member, { age, version }]) => ({
       member,
       status: 'NOT_HOLDING',
       reason: null,
@@ -61,6 +61,7 @@ export function selectMembers(
       withheld: null,
       dropped: [],
       filterAgeMs: age,
+      filterVersion: version,
     })),
   };
 }
