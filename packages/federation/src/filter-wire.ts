@@ -56,9 +56,9 @@ export const FilterRefusal = {
   FILTER_BITS_MISMATCH: 'FILTER_BITS_MISMATCH',
   /** Issued (or checked) later than now allows (clock skew). */
   FILTER_FROM_FUTURE: 'FILTER_FROM_FUTURE',
-  /** No valid signed statement of when the owner last checked this version (or it names another version). */
+  /** No valid signed statement of when the owner last checked this filter (or it names another version or filter). */
   FILTER_UNCONFIRMED: 'FILTER_UNCONFIRMED',
-  /** A lower version than the one already held: an old filter replayed. */
+  /** A lower version than the one already held, not vouched for later than the held one: an old filter replayed. */
   FILTER_ROLLBACK: 'FILTER_ROLLBACK',
   /** The owner says its last successful check of its keys is too old to vouch for any filter (LOCATOR_STALE). */
   FILTER_OWNER_STALE: 'FILTER_OWNER_STALE',
