@@ -7,11 +7,12 @@ import { defineConfig } from 'vitest/config';
 // 2 cores (vitest's default there is one). Every file makes its own databases and ports. Afterwards, one file of each at a time, the
 // browser tests (`console`) and `alone`, on a PostgreSQL server of its own: the files that read the server's whole statement log and
 // data folder (which other files would fill while they read) or hold the node to a wall-clock promise (an alert within 5 s, a
-// checkpoint within its interval, a member cut at what is left of a deadline) that a machine running three files at once cannot keep.
-// Four workers were tried: the browser tests and the HTTP abort counts then fail on 2 cores.
-const WORKERS = Number(process.env.MCX_TEST_WORKERS ?? 3);
+// checkpoint within its interval, a member cut at what is left of a deadline, aborts logged under a flood) that a busy machine cannot
+// keep. On 2 cores, three workers failed peer deadlines now and then, and four failed the browser tests; two stay green.
+const WORKERS = Number(process.env.MCX_TEST_WORKERS ?? 2);
 const ALONE = [
   'tests/integration/no-personal-data.test.ts',
+  'tests/integration/http-flood.test.ts',
   'tests/federation/alerts.test.ts',
   'tests/integration/audit-tamper.test.ts',
   'tests/federation/deadline.test.ts',
