@@ -5,6 +5,7 @@ import { checkHeader, decodeJws, encodeBase64url, encodeHeader, signInput, verif
 import type { KeyResolver } from './key-resolver.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
 import { CanonicalJsonErrorCode, KeyErrorCode } from './signing-errors.js';
+import { rememberVerified, verifiedDigest, wasVerified } from './verified-cache.js';
 
 /** A record as stored and sent: the exact canonical bytes and their detached JWS. */
 export interface SignedRecord {
@@ -73,7 +74,12 @@ export function verifyRecord(bytes: string, signature: string, resolveKey: KeyRe
   if (!lookup.found) return { valid: false, reason: lookup.reason };
   if (lookup.job !== 'record') return { valid: false, reason: 'KEY_NOT_FOR_JOB' };
 
-  if (!verifyInput(decoded, encodeBase64url(bytes), lookup.publicKey)) return { valid: false, reason: 'BAD_SIGNATURE' };
+  if (decoded.signature.length !== 64) return { valid: false, reason: 'BAD_SIGNATURE' };
+  const digest = verifiedDigest(decoded.encodedHeader, decoded.signature, bytes);
+  if (!wasVerified(lookup.publicKey, digest)) {
+    if (!verifyInput(decoded, encodeBase64url(bytes), lookup.publicKey)) return { valid: false, reason: 'BAD_SIGNATURE' };
+    rememberVerified(lookup.publicKey, digest);
+  }
 
   // Checked after the signature, so NOT_CANONICAL means "signed, but by a publisher that did
   // not canonicalise": bytes altered in transit fail as BAD_SIGNATURE above.
