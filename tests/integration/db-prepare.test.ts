@@ -1,17 +1,43 @@
 // MCX_DB_PREPARE=false, for PgBouncer in transaction mode: the node's pool then leaves no named
 // prepared statement on a server connection (the next transaction may run on another one).
+import { eq } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 
-import { createDb } from '@mcx/db';
+import { createDb, schema } from '@mcx/db';
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { parseConfig } from '@mcx/node';
 
-async function preparedAfterQueries(url: string, prepare: boolean): Promise<number> {
-  const { sql, close } = createDb(url, { max: 1, prepare });
+async function preparedAfterQueries(url: string, prepare: boolean, through: 'driver' | 'drizzle' = 'driver'): Promise<number> {
+  const { db, sql, close } = createDb(url, { max: 1, prepare });
   try {
-    for (const n of [1, 2, 3]) await sql`select ${n}::int as n`;
+    for (const n of [1, 2, 3]) {
+      if (through === 'driver') await sql`select ${n}::int as n`;
+      else
+        await db.transaction(async (tx) =>
+          tx.select({ n: schema.records.version }).from(schema.records).where(eq(schema.records.version, n)),
+        );
+    }
     const [row] = await sql<{ n: number }[]>`select count(*)::int as n from pg_prepared_statements`;
     return row!.n;
+  } finally {
+    await close();
+  }
+}
+
+/** The named statements of drizzle's queries after three transactions running the same select. */
+async function namedAfterQueries(url: string, prepare: boolean): Promise<string[]> {
+  const { db, sql, close } = createDb(url, { max: 1, prepare });
+  try {
+    for (const n of [1, 2, 3])
+      await db.transaction(async (tx) =>
+        tx.select({ n: schema.records.version }).from(schema.records).where(eq(schema.records.version, n)),
+      );
+    const rows = await sql.unsafe<{ statement: string }[]>(
+      `select statement from pg_prepared_statements where statement like '%"records"%'`,
+      [],
+      { prepare: false },
+    );
+    return rows.map((r) => r.statement);
   } finally {
     await close();
   }
@@ -24,5 +50,12 @@ describe('prepared statements', () => {
     const url = await freshMigratedDatabase();
     expect(await preparedAfterQueries(url, true)).toBeGreaterThan(0);
     expect(await preparedAfterQueries(url, false)).toBe(0);
+  });
+
+  it("drizzle's queries, in transactions too, are named statements (one per text), and none with MCX_DB_PREPARE=false", async () => {
+    const url = await freshMigratedDatabase();
+    // Three executions of one text inside transactions: one named statement for the select.
+    expect(await namedAfterQueries(url, true)).toEqual(['select "version" from "records" where "records"."version" = $1']);
+    expect(await namedAfterQueries(url, false)).toEqual([]);
   });
 });

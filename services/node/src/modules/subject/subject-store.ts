@@ -23,7 +23,11 @@ export interface HeldKey {
 
 /** SQL for subjects and linkage keys. Keys never leave this table except to be compared. */
 export class SubjectStore {
-  constructor(private readonly db: Database) {}
+  readonly #candidates: ReturnType<typeof candidatesQuery>;
+
+  constructor(private readonly db: Database) {
+    this.#candidates = candidatesQuery(db);
+  }
 
   /** Stores a subject and replaces its keys of the keys' version, in one transaction with the write's audit entry. */
   async publishSubject(
@@ -91,35 +95,12 @@ export class SubjectStore {
   /** Holders with any of these keys, then every key those holders have (for conflict checks). */
   async candidates(holderKind: HolderKind, keys: readonly { keyVersion: string; key: string }[]): Promise<HeldKey[]> {
     if (keys.length === 0) return [];
-    const pairs = keys.map((k) => sql`(${k.keyVersion}, ${k.key})`);
-    const hits = await this.db
-      .selectDistinct({ owner: linkageKeys.owner, holder: linkageKeys.holder })
-      .from(linkageKeys)
-      .where(
-        and(eq(linkageKeys.holderKind, holderKind), sql`(${linkageKeys.keyVersion}, ${linkageKeys.key}) in (${sql.join(pairs, sql`, `)})`),
-      );
-    if (hits.length === 0) return [];
-    const rows = await this.db
-      .select()
-      .from(linkageKeys)
-      .where(
-        and(
-          eq(linkageKeys.holderKind, holderKind),
-          sql`(${linkageKeys.owner}, ${linkageKeys.holder}) in (${sql.join(
-            hits.map((h) => sql`(${h.owner}, ${h.holder})`),
-            sql`, `,
-          )})`,
-        ),
-      );
-    return rows.map((r) => ({
-      owner: r.owner,
-      holderKind: r.holderKind as HolderKind,
-      holder: r.holder,
-      keyKind: r.keyKind,
-      strength: r.strength,
-      keyVersion: r.keyVersion,
-      key: r.key,
-    }));
+    const rows = await this.#candidates.execute({
+      holderKind,
+      versions: keys.map((k) => k.keyVersion),
+      keys: keys.map((k) => k.key),
+    });
+    return rows.map((r) => ({ ...r, holderKind: r.holderKind as HolderKind }));
   }
 
   /** The linkage keys one holder has (for an owner asking the members who else is linked to its associate). */
@@ -143,4 +124,30 @@ export class SubjectStore {
       .returning({ key: linkageKeys.key });
     return rows.length;
   }
+}
+
+// Every key of every holder that shares one of the asked keys: one prepared statement with fixed
+// text (the asked keys go as two arrays), parsed once per connection, one round trip.
+function candidatesQuery(db: Database) {
+  return db
+    .select({
+      owner: linkageKeys.owner,
+      holderKind: linkageKeys.holderKind,
+      holder: linkageKeys.holder,
+      keyKind: linkageKeys.keyKind,
+      strength: linkageKeys.strength,
+      keyVersion: linkageKeys.keyVersion,
+      key: linkageKeys.key,
+    })
+    .from(linkageKeys)
+    .where(
+      and(
+        eq(linkageKeys.holderKind, sql.placeholder('holderKind')),
+        sql`(${linkageKeys.owner}, ${linkageKeys.holder}) in (
+          select distinct h.owner, h.holder from ${linkageKeys} h
+          where h.holder_kind = ${sql.placeholder('holderKind')}
+            and (h.key_version, h.key) in (select * from unnest(${sql.placeholder('versions')}::text[], ${sql.placeholder('keys')}::text[])))`,
+      ),
+    )
+    .prepare('subject_candidates');
 }
