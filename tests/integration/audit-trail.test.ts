@@ -251,14 +251,18 @@ describe('two app instances append concurrently to one database', () => {
     try {
       const inputs = Array.from({ length: 40 }, () => episodeInput());
       await Promise.all(inputs.map((input, i) => publishEpisode((i % 2 ? a : b).client, input)));
-      await Promise.all(
-        Array.from({ length: 400 }, (_, i) => localEpisode((i % 2 ? a : b).investigator, 'WMP', inputs[i % inputs.length]!.id!)),
-      );
+      // Reads (group commits) at both instances while both publish (each publish appends inside
+      // its own transaction): every append races writers the other way moving the chain.
+      const more = Array.from({ length: 40 }, () => episodeInput());
+      await Promise.all([
+        ...more.map((input, i) => publishEpisode((i % 2 ? b : a).client, input)),
+        ...Array.from({ length: 400 }, (_, i) => localEpisode((i % 2 ? a : b).investigator, 'WMP', inputs[i % inputs.length]!.id!)),
+      ]);
       const auditor = await a.as({ roles: ['auditor'], subject: 'dpo-1' });
       await auditor.request(AUDIT_CHECKPOINT as never);
       const checked = await integrity(auditor);
       expect(checked).toMatchObject({ status: 'ok', firstBadSeq: null });
-      expect(checked.verifiedThrough).toBeGreaterThanOrEqual(440);
+      expect(checked.verifiedThrough).toBeGreaterThanOrEqual(480);
       const entries = await allEntries(auditor, { action: 'CONSULTATION', actorSubject: 'test-investigator' });
       expect(entries).toHaveLength(400);
       expect(new Set(entries.map((e) => e.seq)).size).toBe(400);

@@ -4,7 +4,8 @@ import postgres from 'postgres';
 import * as schema from './schema/index.js';
 
 export type Schema = typeof schema;
-export type Database = PostgresJsDatabase<Schema>;
+/** drizzle over the pool; `$client` is the pool as drizzle sees it (every query a named statement, see `preparing`). */
+export type Database = PostgresJsDatabase<Schema> & { $client: postgres.Sql };
 
 export interface DbHandle {
   db: Database;

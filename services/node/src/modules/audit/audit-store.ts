@@ -1,4 +1,5 @@
 import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import type postgres from 'postgres';
 
 import { chainEntries, entryColumns, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
@@ -73,6 +74,53 @@ function atBound(date: Date): string {
   return new Date(Math.min(MAX_AT, Math.max(MIN_AT, date.getTime()))).toISOString();
 }
 
+// One group append in one statement: the chain lock first (both inserts read from `lock`), then
+// the receipts and the entries, each from arrays. Fixed text, so the server parses it once per
+// connection. `record_ids` goes as a JSON array per entry (an array of arrays does not unnest),
+// and times as text (drizzle hands timestamp arrays to the driver unserialised).
+const APPEND_STATEMENT = `
+with lock as (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */),
+receipts as (
+  insert into audit_receipts (peer, peer_entry_id, receipt_jws, our_seq)
+  select r.peer, r.peer_entry_id, r.receipt_jws, r.our_seq
+  from lock, unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as r(peer, peer_entry_id, receipt_jws, our_seq)
+)
+insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)
+select e.seq, e.prev_hash, e.hash, e.at::timestamptz, e.action, e.actor_subject, e.actor_force, e.requesting_node, e.purpose, e.case_ref, e.outcome,
+  array(select jsonb_array_elements_text(e.record_ids::jsonb)), e.entry::jsonb
+from lock, unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
+  $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
+  as e(seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)`;
+
+function appendParameters(stored: readonly StoredEntry[], receipts: readonly ReceiptRow[]): postgres.ParameterOrJSON<never>[] {
+  const columns = stored.map((s) => entryColumns(s.entry));
+  return [
+    receipts.map((r) => r.peer),
+    receipts.map((r) => r.peerEntryId),
+    receipts.map((r) => r.receiptJws),
+    receipts.map((r) => r.ourSeq),
+    stored.map((s) => s.seq),
+    stored.map((s) => s.prevHash),
+    stored.map((s) => s.hash),
+    columns.map((c) => c.at),
+    columns.map((c) => c.action),
+    columns.map((c) => c.actorSubject),
+    columns.map((c) => c.actorForce),
+    columns.map((c) => c.requestingNode),
+    columns.map((c) => c.purpose),
+    columns.map((c) => c.caseRef),
+    columns.map((c) => c.outcome),
+    columns.map((c) => JSON.stringify(c.recordIds)),
+    stored.map((s) => JSON.stringify(s.entry)),
+  ];
+}
+
+/** The insert lost to another writer of the chain: a row with its `seq` had committed. */
+function movedMeanwhile(err: unknown): boolean {
+  const e = err as { code?: string; constraint_name?: string } | null;
+  return e?.code === '23505' && e.constraint_name === 'audit_entries_pkey';
+}
+
 /** SQL for the audit chain: serialised appends, filtered reads, checkpoints and receipts. */
 export class AuditStore {
   constructor(private readonly db: Database) {}
@@ -101,17 +149,41 @@ export class AuditStore {
 
   /** Appends in a transaction of its own; commits (durably) before it resolves. */
   append(entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
-    return this.db.transaction((tx) => this.appendInTx(tx, entries));
+    return this.appendWithReceipts(entries, []);
   }
 
-  /** Appends entries and stores other nodes' receipts in one transaction (a group commit); durable before it resolves. */
-  appendWithReceipts(entries: readonly AuditEntryInput[], receipts: readonly ReceiptRow[]): Promise<StoredEntry[]> {
-    if (receipts.length === 0) return this.append(entries);
-    return this.db.transaction(async (tx) => {
-      await tx.insert(auditReceipts).values([...receipts]);
+  /**
+   * Appends entries and stores other nodes' receipts together (a group commit); durable before it
+   * resolves. Usually one statement and one round trip: the entries are chained onto the head this
+   * store last saw commit, and the statement takes the chain lock before inserting. If another
+   * writer (a write's own transaction, another replica) moved the chain meanwhile, the insert
+   * fails on `seq` (the primary key sees every committed row, whatever the statement's snapshot),
+   * nothing of it stays, and the append runs again in the locked transaction, which reads the head.
+   */
+  async appendWithReceipts(entries: readonly AuditEntryInput[], receipts: readonly ReceiptRow[]): Promise<StoredEntry[]> {
+    if (entries.length === 0 && receipts.length === 0) return [];
+    const guess = this.#head;
+    if (guess !== undefined) {
+      const stored = chainEntries(guess, entries);
+      try {
+        await this.db.$client.unsafe(APPEND_STATEMENT, appendParameters(stored, receipts), { prepare: true });
+        this.#head = stored.at(-1) ?? guess;
+        return stored;
+      } catch (err) {
+        this.#head = undefined;
+        if (!movedMeanwhile(err)) throw err;
+      }
+    }
+    const stored = await this.db.transaction(async (tx) => {
+      if (receipts.length > 0) await tx.insert(auditReceipts).values([...receipts]);
       return this.appendInTx(tx, entries);
     });
+    this.#head = stored.at(-1) ?? undefined;
+    return stored;
   }
+
+  // The head this store's last group append committed; undefined until one has (or after a conflict).
+  #head: ChainHead | null | undefined = undefined;
 
   async head(): Promise<ChainHead | null> {
     const [head] = await this.db
