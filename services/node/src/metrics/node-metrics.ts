@@ -124,19 +124,27 @@ export class NodeMetrics {
     if (r.status !== 'circuit_open' && r.latencyMs > 0) this.peerLatency.observe({ member: r.member }, r.latencyMs / 1000);
   };
 
-  /** Times the audit store's appends (every append, queued or in a write's transaction, goes through appendInTx). */
-  timeAuditAppends<S extends { appendInTx(...args: never[]): Promise<unknown> }>(store: S): S {
-    const append = store.appendInTx.bind(store) as (...args: unknown[]) => Promise<unknown>;
+  /**
+   * Times the audit store's appends: each write's own (appendInTx) and each group commit
+   * (appendWithReceipts, whose locked fallback is not counted twice).
+   */
+  timeAuditAppends<S extends { appendInTx(...args: never[]): Promise<unknown>; appendWithReceipts(...args: never[]): Promise<unknown> }>(
+    store: S,
+  ): S {
     const histogram = this.auditAppend;
-    Object.assign(store, {
-      appendInTx: async (...args: unknown[]) => {
+    const timed =
+      (append: (...args: unknown[]) => Promise<unknown>) =>
+      async (...args: unknown[]) => {
         const end = histogram.startTimer();
         try {
           return await append(...args);
         } finally {
           end();
         }
-      },
+      };
+    Object.assign(store, {
+      appendInTx: timed(store.appendInTx.bind(store) as (...args: unknown[]) => Promise<unknown>),
+      appendWithReceipts: timed(store.appendWithReceipts.bind(store) as (...args: unknown[]) => Promise<unknown>),
     });
     return store;
   }

@@ -129,7 +129,11 @@ export class AuditStore {
    * Appends entries to the chain inside `tx` (the caller's transaction, so a write and its
    * entry commit together), under the chain lock. Returns the stored entries.
    */
-  async appendInTx(tx: Tx, entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
+  appendInTx(tx: Tx, entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
+    return this.#appendLocked(tx, entries);
+  }
+
+  async #appendLocked(tx: Tx, entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
     if (entries.length === 0) return [];
     await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */`);
     const [head] = await tx
@@ -145,11 +149,6 @@ export class AuditStore {
       }),
     );
     return stored;
-  }
-
-  /** Appends in a transaction of its own; commits (durably) before it resolves. */
-  append(entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
-    return this.appendWithReceipts(entries, []);
   }
 
   /**
@@ -176,7 +175,7 @@ export class AuditStore {
     }
     const stored = await this.db.transaction(async (tx) => {
       if (receipts.length > 0) await tx.insert(auditReceipts).values([...receipts]);
-      return this.appendInTx(tx, entries);
+      return this.#appendLocked(tx, entries);
     });
     this.#head = stored.at(-1) ?? undefined;
     return stored;
