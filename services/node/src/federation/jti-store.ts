@@ -6,6 +6,13 @@ import { GroupCommit } from '../modules/audit/group-commit.js';
 
 const { peerTokenJtis } = schema;
 
+// A group's uses in one statement of fixed text (arrays, not a VALUES list per group size), so the
+// server parses it once per connection. Times go as text: drizzle hands timestamp arrays to the
+// driver unserialised.
+const INSERT_USES = `insert into peer_token_jtis (issuer, jti, expires_at)
+  select * from unnest($1::text[], $2::text[], $3::text[]::timestamptz[])
+  on conflict do nothing returning issuer, jti`;
+
 /**
  * The node tokens this node has accepted, in its database, so every replica refuses a replay.
  * A row is kept until its token has expired (plus the clock leeway); after that the token is
@@ -32,11 +39,12 @@ export class JtiStore {
     uses.forEach((u, i) => {
       if (!firstIndex.has(key(u))) firstIndex.set(key(u), i);
     });
-    const rows = await this.db
-      .insert(peerTokenJtis)
-      .values([...firstIndex.values()].map((i) => uses[i]!))
-      .onConflictDoNothing()
-      .returning({ issuer: peerTokenJtis.issuer, jti: peerTokenJtis.jti });
+    const firsts = [...firstIndex.values()].map((i) => uses[i]!);
+    const rows = await this.db.$client.unsafe<{ issuer: string; jti: string }[]>(
+      INSERT_USES,
+      [firsts.map((u) => u.issuer), firsts.map((u) => u.jti), firsts.map((u) => u.expiresAt.toISOString())],
+      { prepare: true },
+    );
     const inserted = new Set(rows.map(key));
     return uses.map((u, i) => firstIndex.get(key(u)) === i && inserted.has(key(u)));
   }

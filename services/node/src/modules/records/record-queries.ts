@@ -25,9 +25,60 @@ function readable(kind: string, owner: string, today: string) {
   return and(eq(records.kind, kind), eq(records.owner, owner), eq(records.state, 'ACTIVE'), sql`${records.reviewAt} >= ${today}`);
 }
 
+const p = sql.placeholder;
+
+/**
+ * A page of readable current records of one owner and kind, newest report first, keyset-paginated
+ * on (reportedAt, id): built once per shape and run as a prepared statement, so each page costs
+ * one round trip and no query building.
+ */
+function pageQuery(db: Database, subject: boolean, cursor: boolean, shape: string) {
+  return db
+    .select({ ...ROW, reportedAt: records.reportedAt })
+    .from(records)
+    .innerJoin(
+      recordVersions,
+      and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
+    )
+    .where(
+      and(
+        // Only what may be read: not restricted, not retracted, not past its review date.
+        and(
+          eq(records.kind, p('kind')),
+          eq(records.owner, p('owner')),
+          eq(records.state, 'ACTIVE'),
+          sql`${records.reviewAt} >= ${p('today')}`,
+        ),
+        subject ? eq(records.subjectRef, p('subjectRef')) : undefined,
+        cursor
+          ? or(lt(records.reportedAt, p('cursorAt')), and(eq(records.reportedAt, p('cursorAt')), lt(records.id, p('cursorId'))))
+          : undefined,
+      ),
+    )
+    .orderBy(desc(records.reportedAt), desc(records.id), asc(records.owner))
+    .limit(p('limit'))
+    .prepare(`records_page_${shape}`);
+}
+
+/** What listCurrent withheld: restricted and past-review records of the same owner, kind (and subject). */
+function countQuery(db: Database, subject: boolean) {
+  return db
+    .select({
+      restricted: sql<number>`count(*) filter (where ${records.state} = 'RESTRICTED')::int`,
+      reviewOverdue: sql<number>`count(*) filter (where ${records.state} = 'ACTIVE' and ${records.reviewAt} < ${p('today')})::int`,
+    })
+    .from(records)
+    .where(and(eq(records.kind, p('kind')), eq(records.owner, p('owner')), subject ? eq(records.subjectRef, p('subjectRef')) : undefined))
+    .prepare(`records_withheld_${subject}`);
+}
+
 /** The read-side queries that need no transaction. */
 export class RecordQueries {
   constructor(private readonly db: Database) {}
+
+  // listCurrent's two queries, prepared once per shape (with or without a subject, a cursor).
+  readonly #pages = new Map<string, ReturnType<typeof pageQuery>>();
+  readonly #counts = new Map<boolean, ReturnType<typeof countQuery>>();
 
   /** The indexed columns of a record's head row (to carry them over to a new version). */
   async headIndex(owner: string, id: string): Promise<RecordIndex | null> {
@@ -82,41 +133,25 @@ export class RecordQueries {
     gradings: { grading: Grading | null; count: number }[];
   }> {
     const cursor = opts.after ? decodeCursor(opts.after) : null;
-    const rows = await this.db
-      .select({ ...ROW, reportedAt: records.reportedAt })
-      .from(records)
-      .innerJoin(
-        recordVersions,
-        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-      )
-      .where(
-        and(
-          // Only what may be read: not restricted, not retracted, not past its review date.
-          readable(opts.kind, opts.owner, opts.today),
-          opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
-          cursor
-            ? or(lt(records.reportedAt, cursor.reportedAt), and(eq(records.reportedAt, cursor.reportedAt), lt(records.id, cursor.id)))
-            : undefined,
-        ),
-      )
-      .orderBy(desc(records.reportedAt), desc(records.id), asc(records.owner))
-      .limit(opts.first + 1);
+    const subject = !!opts.subjectRef;
+    const shape = `${subject}/${!!cursor}`;
+    let listed = this.#pages.get(shape);
+    if (!listed) this.#pages.set(shape, (listed = pageQuery(this.db, subject, !!cursor, shape)));
+    const rows = await listed.execute({
+      kind: opts.kind,
+      owner: opts.owner,
+      today: opts.today,
+      subjectRef: opts.subjectRef ?? null,
+      cursorAt: cursor?.reportedAt.toISOString() ?? null,
+      cursorId: cursor?.id ?? null,
+      limit: opts.first + 1,
+    });
     const page = rows.slice(0, opts.first);
     const last = page[page.length - 1];
     const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
-    const [counts] = await this.db
-      .select({
-        restricted: sql<number>`count(*) filter (where ${records.state} = 'RESTRICTED')::int`,
-        reviewOverdue: sql<number>`count(*) filter (where ${records.state} = 'ACTIVE' and ${records.reviewAt} < ${opts.today})::int`,
-      })
-      .from(records)
-      .where(
-        and(
-          eq(records.kind, opts.kind),
-          eq(records.owner, opts.owner),
-          opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined,
-        ),
-      );
+    let counted = this.#counts.get(subject);
+    if (!counted) this.#counts.set(subject, (counted = countQuery(this.db, subject)));
+    const [counts] = await counted.execute({ kind: opts.kind, owner: opts.owner, today: opts.today, subjectRef: opts.subjectRef ?? null });
     // On request, the readable records by their grading, so the caller can count what its
     // disclosure policy withholds across every page (a handful of groups, whatever the number).
     // Bytes changed into something that is not JSON count as ungraded here rather than failing
