@@ -126,4 +126,19 @@ describe('libsodium OPRF = @noble/curves ristretto255_oprf', () => {
       expect.objectContaining({ code: 'LINKAGE_BLINDED_INVALID' }),
     );
   });
+
+  it('draws random scalars in 1..order-1, spread evenly over the range', () => {
+    const drawn = Array.from({ length: 2000 }, () => Buffer.from(randomScalar()).reverse().toString('hex')).map((h) => BigInt(`0x${h}`));
+    expect(new Set(drawn).size).toBe(drawn.length);
+    for (const s of drawn) expect(s > 0n && s < GROUP_ORDER).toBe(true);
+    // The mean of 2,000 uniform draws is within 0.03 of half the order (over 4 standard
+    // deviations); and each quarter of the range gets its share (about 500, allow 400-600).
+    const fractions = drawn.map((s) => Number((s * 1_000_000n) / GROUP_ORDER) / 1_000_000);
+    expect(Math.abs(fractions.reduce((a, b) => a + b, 0) / drawn.length - 0.5)).toBeLessThan(0.03);
+    for (let q = 0; q < 4; q++) {
+      const inQuarter = fractions.filter((f) => f >= q / 4 && f < (q + 1) / 4).length;
+      expect(inQuarter).toBeGreaterThan(400);
+      expect(inQuarter).toBeLessThan(600);
+    }
+  });
 });

@@ -3,7 +3,7 @@
  * The group arithmetic is libsodium's; hashing (expand_message_xmd, Finalize) is node:crypto's
  * SHA-512. oprf-client.ts and oprf-server.ts add batching and error codes on top.
  */
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 
 import sodium from 'libsodium-wrappers-sumo';
 
@@ -83,9 +83,17 @@ export function isNonZeroScalar(bytes: Uint8Array): boolean {
   return n !== 0n && n < GROUP_ORDER;
 }
 
-/** RFC 9497 RandomScalar: uniform in 1..order-1, from libsodium's CSPRNG. */
+/**
+ * RFC 9497 RandomScalar: uniform in 1..order-1. 64 bytes from node:crypto's CSPRNG reduced mod the
+ * order (statistically uniform: the bias is below 2^-250), zero refused. libsodium's own
+ * scalar_random calls back into JavaScript for its random bytes and cost about 16x as much here
+ * (360 against 22 us): one blind per linkage key, on every search and publish.
+ */
 export function randomScalar(): Uint8Array {
-  return sodium.crypto_core_ristretto255_scalar_random();
+  for (;;) {
+    const scalar = sodium.crypto_core_ristretto255_scalar_reduce(randomBytes(64));
+    if (isNonZeroScalar(scalar)) return scalar;
+  }
 }
 
 /**
