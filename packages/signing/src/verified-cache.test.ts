@@ -3,6 +3,7 @@ import { createPublicKey } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 
 import { KEYS } from './fixtures/test-federation.js';
+import { craftJws } from './fixtures/test-helpers.js';
 import type { KeyResolver } from './key-resolver.js';
 import { signRecord, verifyRecord } from './record-signature.js';
 import { rememberVerified, VERIFIED_PER_KEY, verifiedDigest, wasVerified } from './verified-cache.js';
@@ -56,6 +57,15 @@ describe('verified-signature cache', () => {
     const other = signRecord({ id: 'cache-3', owner: 'WMP', version: 1 }, key);
     expect(verifyRecord(other.bytes, other.signature, resolve).valid).toBe(true);
     expect(verifyRecord(signed.bytes, other.signature, resolve)).toEqual({ valid: false, reason: 'BAD_SIGNATURE' });
+  });
+
+  it('never remembers a signature over bytes that are not canonical JSON: refused again the second time', () => {
+    const { resolve } = switchable();
+    const header = { alg: 'EdDSA', kid: key.kid, typ: 'mcx-record+jws' };
+    const pretty = JSON.stringify({ id: 'cache-5', owner: 'WMP', version: 1 }, null, 2);
+    const signature = craftJws(header, pretty, key.privateKey, { detached: true });
+    for (let i = 0; i < 2; i++) expect(verifyRecord(pretty, signature, resolve)).toEqual({ valid: false, reason: 'NOT_CANONICAL' });
+    expect(wasVerified(key.publicKey, digestOf(pretty, signature))).toBe(false);
   });
 
   it('asks for the key every time: a record verified before its key was revoked is refused after', () => {
