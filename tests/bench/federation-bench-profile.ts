@@ -5,6 +5,8 @@
 // With `federated` after N: the whole query instead, the bench's ten nodes and N federatedEpisodes
 // asked of WMP one at a time (the caller, its linkage keys and all ten members' answers).
 // The requests' wall and CPU time per answer are printed; the profile covers the whole run.
+import './production-runtime.js';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

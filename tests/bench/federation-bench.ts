@@ -41,6 +41,8 @@
 // 2 s, not 30 s, and each phase starts after a settle: an overloaded phase would otherwise leave
 // the next one answering CIRCUIT_OPEN for half a minute.
 // No personal data is printed: the synthetic identity is only ever sent, never logged.
+import './production-runtime.js';
+
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -83,7 +85,9 @@ let exitCode = 0;
 const out = (s = '') => process.stdout.write(`${s}\n`);
 
 try {
-  out(`federation bench: PostgreSQL ${server.kind} (${server.settings}); Node ${process.version}; all nodes in one process`);
+  out(
+    `federation bench: PostgreSQL ${server.kind} (${server.settings}); Node ${process.version}; all nodes in one process; libraries loaded as NODE_ENV=production (as deploy/Dockerfile), see production-runtime.ts`,
+  );
   let t = performance.now();
   ten = await startFederation(server, TEN, dataDir);
   out(

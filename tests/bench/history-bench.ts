@@ -9,6 +9,8 @@
 //     with npx tsx tests/bench/cpuprofile-top.ts history.cpuprofile 30
 // Everything (four nodes, the linkage service, the load generator) runs in this one process on
 // one embedded PostgreSQL, so the figures are for the whole federation on this machine's cores.
+import './production-runtime.js';
+
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { tmpdir } from 'node:os';

@@ -11,6 +11,8 @@
 //     before and after the stopped members' filters go stale;
 //   - p95 latency and CPU per search (this process: every node, both ends; PostgreSQL's own CPU is
 //     not counted) at 10, 50 and 100 members, with and without the locator, with their ratios.
+import './production-runtime.js';
+
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
