@@ -1,5 +1,4 @@
 import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm';
-import type postgres from 'postgres';
 
 import { chainEntries, entryColumns, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
@@ -74,51 +73,69 @@ function atBound(date: Date): string {
   return new Date(Math.min(MAX_AT, Math.max(MIN_AT, date.getTime()))).toISOString();
 }
 
-// One group append in one statement: the chain lock first (both inserts read from `lock`), then
-// the receipts and the entries, each from arrays. Fixed text, so the server parses it once per
-// connection. `record_ids` goes as a JSON array per entry (an array of arrays does not unnest),
-// and times as text (drizzle hands timestamp arrays to the driver unserialised).
-const APPEND_STATEMENT = `
-with lock as (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */),
-receipts as (
-  insert into audit_receipts (peer, peer_entry_id, receipt_jws, our_seq)
-  select r.peer, r.peer_entry_id, r.receipt_jws, r.our_seq
-  from lock, unnest($1::text[], $2::text[], $3::text[], $4::bigint[]) as r(peer, peer_entry_id, receipt_jws, our_seq)
-)
-insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)
-select e.seq, e.prev_hash, e.hash, e.at::timestamptz, e.action, e.actor_subject, e.actor_force, e.requesting_node, e.purpose, e.case_ref, e.outcome,
-  array(select jsonb_array_elements_text(e.record_ids::jsonb)), e.entry::jsonb
-from lock, unnest($5::bigint[], $6::text[], $7::text[], $8::text[], $9::text[], $10::text[], $11::text[], $12::text[],
-  $13::text[], $14::text[], $15::text[], $16::text[], $17::text[])
-  as e(seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)`;
-
-function appendParameters(stored: readonly StoredEntry[], receipts: readonly ReceiptRow[]): postgres.ParameterOrJSON<never>[] {
+// Inserts of fixed text, whatever the number of rows: each column goes as one array and is
+// unnested, so the server parses each statement once per connection. `record_ids` goes as a JSON
+// array per entry (an array of arrays does not unnest) and comes out in its order; times go as
+// text (drizzle hands timestamp arrays to the driver unserialised). `from` names what the rows are
+// joined to (the chain lock's CTE in the one-statement append), ending in a comma.
+function entriesInsert(stored: readonly StoredEntry[], from: SQL = sql``): SQL {
   const columns = stored.map((s) => entryColumns(s.entry));
-  return [
-    receipts.map((r) => r.peer),
-    receipts.map((r) => r.peerEntryId),
-    receipts.map((r) => r.receiptJws),
-    receipts.map((r) => r.ourSeq),
-    stored.map((s) => s.seq),
-    stored.map((s) => s.prevHash),
-    stored.map((s) => s.hash),
-    columns.map((c) => c.at),
-    columns.map((c) => c.action),
-    columns.map((c) => c.actorSubject),
-    columns.map((c) => c.actorForce),
-    columns.map((c) => c.requestingNode),
-    columns.map((c) => c.purpose),
-    columns.map((c) => c.caseRef),
-    columns.map((c) => c.outcome),
-    columns.map((c) => JSON.stringify(c.recordIds)),
-    stored.map((s) => JSON.stringify(s.entry)),
+  const arrays: [unknown[], 'bigint' | 'text'][] = [
+    [stored.map((s) => s.seq), 'bigint'],
+    [stored.map((s) => s.prevHash), 'text'],
+    [stored.map((s) => s.hash), 'text'],
+    [columns.map((c) => c.at), 'text'],
+    [columns.map((c) => c.action), 'text'],
+    [columns.map((c) => c.actorSubject), 'text'],
+    [columns.map((c) => c.actorForce), 'text'],
+    [columns.map((c) => c.requestingNode), 'text'],
+    [columns.map((c) => c.purpose), 'text'],
+    [columns.map((c) => c.caseRef), 'text'],
+    [columns.map((c) => c.outcome), 'text'],
+    [columns.map((c) => JSON.stringify(c.recordIds)), 'text'],
+    [stored.map((s) => JSON.stringify(s.entry)), 'text'],
   ];
+  const unnested = sql.join(
+    arrays.map(([values, type]) => sql`${sql.param(values)}::${sql.raw(type)}[]`),
+    sql`, `,
+  );
+  return sql`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)
+    select e.seq, e.prev_hash, e.hash, e.at::timestamptz, e.action, e.actor_subject, e.actor_force, e.requesting_node, e.purpose, e.case_ref, e.outcome,
+      array(select r.id from jsonb_array_elements_text(e.record_ids::jsonb) with ordinality as r(id, n) order by r.n), e.entry::jsonb
+    from ${from} unnest(${unnested})
+      as e(seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry)`;
 }
 
-/** The insert lost to another writer of the chain: a row with its `seq` had committed. */
+function receiptsInsert(receipts: readonly ReceiptRow[], from: SQL = sql``): SQL {
+  return sql`insert into audit_receipts (peer, peer_entry_id, receipt_jws, our_seq)
+    select r.peer, r.peer_entry_id, r.receipt_jws, r.our_seq
+    from ${from} unnest(${sql.param(receipts.map((r) => r.peer))}::text[], ${sql.param(receipts.map((r) => r.peerEntryId))}::text[],
+      ${sql.param(receipts.map((r) => r.receiptJws))}::text[], ${sql.param(receipts.map((r) => r.ourSeq))}::bigint[])
+      as r(peer, peer_entry_id, receipt_jws, our_seq)`;
+}
+
+/**
+ * One group append in one statement, chained onto `guess`: the chain lock, then (only while the
+ * row at the guessed head still holds the guessed hash) the receipts and the entries. Answers
+ * whether the guess held; when it did not (the chain went back: a restore, a failover that lost
+ * its tail, rows deleted), nothing was written.
+ */
+function guessedAppend(guess: ChainHead | null, stored: readonly StoredEntry[], receipts: readonly ReceiptRow[]): SQL {
+  const at = guess ?? { seq: 0, hash: '' };
+  return sql`with lock as (select pg_advisory_xact_lock(${sql.raw(String(AUDIT_CHAIN_LOCK))}) /* auditChainLock */),
+    ok as (select true from lock where ${at.seq}::bigint = 0 or exists (select 1 from audit_entries where seq = ${at.seq}::bigint and hash = ${at.hash}::text)),
+    receipts as (${receiptsInsert(receipts, sql`ok,`)}),
+    entries as (${entriesInsert(stored, sql`ok,`)})
+    select count(*)::int as held from ok`;
+}
+
+/** The insert lost to another writer of the chain: a row with its `seq` had committed (drizzle wraps the driver's error as its cause). */
 function movedMeanwhile(err: unknown): boolean {
-  const e = err as { code?: string; constraint_name?: string } | null;
-  return e?.code === '23505' && e.constraint_name === 'audit_entries_pkey';
+  for (let e = err as { code?: string; constraint_name?: string; cause?: unknown } | null, depth = 0; e && depth < 3; depth++) {
+    if (e.code === '23505' && e.constraint_name === 'audit_entries_pkey') return true;
+    e = e.cause as typeof e;
+  }
+  return false;
 }
 
 /** SQL for the audit chain: serialised appends, filtered reads, checkpoints and receipts. */
@@ -142,12 +159,7 @@ export class AuditStore {
       .orderBy(desc(auditEntries.seq))
       .limit(1);
     const stored = chainEntries(head ?? null, entries);
-    await tx.insert(auditEntries).values(
-      stored.map((s) => {
-        const columns = entryColumns(s.entry);
-        return { seq: s.seq, prevHash: s.prevHash, hash: s.hash, ...columns, at: new Date(columns.at), entry: s.entry };
-      }),
-    );
+    await tx.execute(entriesInsert(stored));
     return stored;
   }
 
@@ -156,8 +168,9 @@ export class AuditStore {
    * resolves. Usually one statement and one round trip: the entries are chained onto the head this
    * store last saw commit, and the statement takes the chain lock before inserting. If another
    * writer (a write's own transaction, another replica) moved the chain meanwhile, the insert
-   * fails on `seq` (the primary key sees every committed row, whatever the statement's snapshot),
-   * nothing of it stays, and the append runs again in the locked transaction, which reads the head.
+   * fails on `seq` (the primary key sees every committed row, whatever the statement's snapshot);
+   * if the chain went back (the guessed head's row is gone or changed), nothing is inserted. Either
+   * way nothing of it stays, and the append runs again in the locked transaction, which reads the head.
    */
   async appendWithReceipts(entries: readonly AuditEntryInput[], receipts: readonly ReceiptRow[]): Promise<StoredEntry[]> {
     if (entries.length === 0 && receipts.length === 0) return [];
@@ -165,16 +178,19 @@ export class AuditStore {
     if (guess !== undefined) {
       const stored = chainEntries(guess, entries);
       try {
-        await this.db.$client.unsafe(APPEND_STATEMENT, appendParameters(stored, receipts), { prepare: true });
-        this.#head = stored.at(-1) ?? guess;
-        return stored;
+        const [held] = (await this.db.execute(guessedAppend(guess, stored, receipts))) as unknown as { held: number }[];
+        if (held?.held === 1) {
+          this.#head = stored.at(-1) ?? guess;
+          return stored;
+        }
+        this.#head = undefined;
       } catch (err) {
         this.#head = undefined;
         if (!movedMeanwhile(err)) throw err;
       }
     }
     const stored = await this.db.transaction(async (tx) => {
-      if (receipts.length > 0) await tx.insert(auditReceipts).values([...receipts]);
+      if (receipts.length > 0) await tx.execute(receiptsInsert(receipts));
       return this.#appendLocked(tx, entries);
     });
     this.#head = stored.at(-1) ?? undefined;
