@@ -78,7 +78,10 @@ export function verifyRecord(bytes: string, signature: string, resolveKey: KeyRe
   const digest = verifiedDigest(decoded.encodedHeader, decoded.signature, bytes);
   // Seen before: the signature verified and the bytes were a canonical JSON object then, and
   // they are the same bytes (the digest covers them), so parsing them is all that is left.
-  if (wasVerified(lookup.publicKey, digest)) return { valid: true, kid: checked.kid, payload: JSON.parse(bytes) as JsonObject };
+  // A string with a lone surrogate hashes as U+FFFD would (UTF-8), so it never takes the shortcut:
+  // the full check below refuses it as NOT_CANONICAL.
+  if (isWellFormed(bytes) && wasVerified(lookup.publicKey, digest))
+    return { valid: true, kid: checked.kid, payload: JSON.parse(bytes) as JsonObject };
   if (!verifyInput(decoded, encodeBase64url(bytes), lookup.publicKey)) return { valid: false, reason: 'BAD_SIGNATURE' };
 
   // Checked after the signature, so NOT_CANONICAL means "signed, but by a publisher that did
@@ -87,6 +90,11 @@ export function verifyRecord(bytes: string, signature: string, resolveKey: KeyRe
   if (!parsed.canonical) return { valid: false, reason: 'NOT_CANONICAL' };
   const payload = parsed.value;
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload)) return { valid: false, reason: 'MALFORMED' };
-  rememberVerified(lookup.publicKey, digest);
+  if (isWellFormed(bytes)) rememberVerified(lookup.publicKey, digest);
   return { valid: true, kid: checked.kid, payload };
+}
+
+/** No lone UTF-16 surrogate (String.prototype.isWellFormed, ES2024, in Node 20). */
+function isWellFormed(text: string): boolean {
+  return (text as string & { isWellFormed(): boolean }).isWellFormed();
 }

@@ -68,6 +68,15 @@ describe('verified-signature cache', () => {
     expect(wasVerified(key.publicKey, digestOf(pretty, signature))).toBe(false);
   });
 
+  it('a lone surrogate never matches the record whose text has U+FFFD there (both hash alike as UTF-8)', () => {
+    const { resolve } = switchable();
+    const signed = signRecord({ id: 'cache-6', owner: 'WMP', note: 'a\uFFFDb' }, key);
+    expect(verifyRecord(signed.bytes, signed.signature, resolve).valid).toBe(true);
+    const lone = signed.bytes.replace('\uFFFD', '\uD800');
+    expect(lone).not.toBe(signed.bytes);
+    expect(verifyRecord(lone, signed.signature, resolve).valid).toBe(false);
+  });
+
   it('asks for the key every time: a record verified before its key was revoked is refused after', () => {
     const { resolve, revoke } = switchable();
     const signed = signRecord({ id: 'cache-4', owner: 'WMP', version: 1 }, key);
