@@ -17,6 +17,7 @@ import {
   verifyFilterCurrent,
   type FilterCheck,
 } from './filter-wire.js';
+import { GEO_GRID, geoCell } from './geo-cells.js';
 
 /** A linkage key as the OPRF gives it: 32 uniformly random bytes, base64url. */
 const randomKey = () => ({ keyVersion: 'k1', key: randomBytes(32).toString('base64url') });
@@ -85,6 +86,22 @@ describe('a signed filter', () => {
     expect(held.every((k) => v.filter.mayContain(filterItem(k)))).toBe(true);
     const served = JSON.stringify(signed);
     for (const k of held) expect(served).not.toContain(k.key);
+  });
+
+  it('says, signed, whether it also holds the grid cells of locations of concern (a filter without says nothing of places)', () => {
+    const plain = verifyFilter(signed.jws, signed.bits, check);
+    if ('refused' in plain) throw new Error(plain.refused);
+    expect(plain.payload.geo).toBeUndefined();
+    const withCells = MembershipFilter.build([...held.map(filterItem), filterItem(geoCell(53.8175, -3.051))]);
+    const geo = signFilter(withCells, { node: 'GMP', version: 8, issuedAt: new Date(), n: held.length + 1, geo: true }, gmp);
+    const v = verifyFilter(geo.jws, geo.bits, check);
+    if ('refused' in v) throw new Error(v.refused);
+    expect(v.payload.geo).toBe(GEO_GRID);
+    expect(v.filter.mayContain(filterItem(geoCell(53.8176, -3.0511)))).toBe(true);
+    // The grid is signed: a payload naming another grid is refused as malformed.
+    const [header, payload, sig] = geo.jws.split('.') as [string, string, string];
+    const edited = Buffer.from(Buffer.from(payload, 'base64url').toString().replace(GEO_GRID, 'cell-1deg')).toString('base64url');
+    expect(refusal(verifyFilter(`${header}.${edited}.${sig}`, geo.bits, check))).not.toBe('ACCEPTED');
   });
 
   it('is refused unsigned, malformed or with another typ', () => {

@@ -19,6 +19,8 @@ import { z } from 'zod';
 
 import { canonicalJson, parseCanonicalJson, type KeyResolver, type SigningKey } from '@mcx/signing';
 
+import { GEO_GRID } from './geo-cells.js';
+
 /** The JWS `typ` of a membership filter: signed with the audit-checkpoint key, never a receipt or checkpoint. */
 export const FILTER_TYP = 'mcx-filter+jws';
 /**
@@ -157,6 +159,8 @@ const FilterPayload = z.strictObject({
   n: z.number().int().min(0),
   salt: z.string().length(Math.ceil((SALT_BYTES * 4) / 3)),
   bits: z.string().length(43),
+  /** Set when the filter also holds the grid cells of the member's locations of concern (geo-cells.ts). */
+  geo: z.literal(GEO_GRID).optional(),
 });
 export type FilterPayload = z.infer<typeof FilterPayload>;
 
@@ -171,7 +175,7 @@ export interface SignedFilter {
 /** Signs a filter as `node`'s version `version`, issued at `issuedAt`, over `n` items. */
 export function signFilter(
   f: MembershipFilter,
-  meta: { node: string; version: number; issuedAt: Date; n: number },
+  meta: { node: string; version: number; issuedAt: Date; n: number; geo?: boolean },
   key: SigningKey<'audit-checkpoint'>,
 ): SignedFilter {
   const issuedAt = meta.issuedAt.toISOString();
@@ -184,6 +188,7 @@ export function signFilter(
     n: meta.n,
     salt: b64(f.salt),
     bits: sha256(f.bits),
+    ...(meta.geo ? { geo: GEO_GRID } : {}),
   };
   const header = b64(JSON.stringify({ alg: 'EdDSA', kid: key.kid, typ: FILTER_TYP }));
   const body = b64(canonicalJson(payload));

@@ -54,6 +54,7 @@ export {
   type SignedFilter,
   type VerifiedFilter,
 } from './filter-wire.js';
+export { GEO_GRID, MAX_GEO_CELLS, geoCell, geoCellsIn } from './geo-cells.js';
 export {
   ALERT_TYP,
   AlertMessageWire,

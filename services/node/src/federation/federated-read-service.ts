@@ -15,7 +15,7 @@ import { committed } from '../modules/audit/read-audit.js';
 import type { SubjectService } from '../modules/subject/subject-service.js';
 import type { Near } from './answer-checks.js';
 import type { FederatedOutcome, FederationClient } from './federation-client.js';
-import { withLocator, type FilterView } from './member-selection.js';
+import { cellsNear, withLocator, type FilterView } from './member-selection.js';
 import { askHistory, askLocations, askPointers, type FederatedHistory, type FederatedLocations } from './peer-questions.js';
 
 export interface FederatedReadDeps {
@@ -150,7 +150,7 @@ export class FederatedReadService {
     );
   }
 
-  /** Asks every member for its locations of concern near points. */
+  /** Asks every member for its locations of concern near points (with the locator on, only those whose filter may hold a cell the points' boxes touch). */
   locations(
     read: AuthorisedRead,
     operation: string,
@@ -162,7 +162,14 @@ export class FederatedReadService {
       read,
       operation,
       { queryIds: [], linkageDigest: null, reason: 'LOCATIONS_NEAR' },
-      (federation, callerEntry) => askLocations(federation, read, near, concerns, callerEntry, query),
+      (federation, callerEntry) =>
+        withLocator(
+          this.deps.locator,
+          federation,
+          cellsNear(near),
+          (asked) => askLocations(federation, read, near, concerns, callerEntry, query, asked),
+          true,
+        ),
       (a) => a.locations.map((l) => `${l.location.record.owner}/${l.location.record.id}`),
     );
   }

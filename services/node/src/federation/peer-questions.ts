@@ -105,16 +105,18 @@ export async function askLocations(
   concerns: readonly string[] | null,
   callerEntry: string,
   bounds: QueryBounds = {},
+  asked: (member: string) => boolean = () => true,
 ): Promise<FederatedLocations> {
   const verify = client.verifyRecord;
+  const variables = {
+    near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })),
+    concerns: concerns ? [...concerns] : null,
+  };
   const out = await client.askAll(
     {
       op: PEER_LOCATIONS,
       field: 'peerLocations',
-      variables: {
-        near: near.map((n) => ({ lat: n.lat, lon: n.lon, radiusMetres: n.radiusMetres })),
-        concerns: concerns ? [...concerns] : null,
-      },
+      variables: (member) => (asked(member) ? variables : null),
       read,
       callerEntry,
       check: (member, data) => checkLocations(member, data, { near, concerns }, verify),

@@ -14,7 +14,15 @@
  * stopped or keeps failing ages every caller's copy instead of vouching for it; past `staleAfterMs`
  * without a successful check the owner refuses to answer at all (LOCATOR_STALE).
  */
-import { filterItem, MembershipFilter, signFilter, signFilterCurrent, type PeerFilterAnswer, type SignedFilter } from '@mcx/federation';
+import {
+  filterItem,
+  geoCell,
+  MembershipFilter,
+  signFilter,
+  signFilterCurrent,
+  type PeerFilterAnswer,
+  type SignedFilter,
+} from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import type { SigningKey } from '@mcx/signing';
 
@@ -99,12 +107,14 @@ export class FilterPublisher {
     this.server = now.server;
     const unchanged = this.current && now.changes === this.changes;
     if (!unchanged || force) {
-      const { changes, keys } = await store.snapshot(forceCode);
-      const filter = await MembershipFilter.buildYielding(keys.map(filterItem));
+      const { changes, keys, points } = await store.snapshot(forceCode);
+      // The linkage keys, and the grid cells of the locations of concern (geo-cells.ts in @mcx/federation).
+      const items = [...keys.map(filterItem), ...new Set(points.map((p) => filterItem(geoCell(p.lat, p.lon))))];
+      const filter = await MembershipFilter.buildYielding(items);
       // Versions only grow, across restarts too: the issue time in ms, or one above the last.
       const version = Math.max((this.current?.version ?? 0) + 1, at.getTime());
-      const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: keys.length }, auditKey);
-      this.current = { ...signed, items: keys.length, fill: filter.fill() };
+      const signed = signFilter(filter, { node: forceCode, version, issuedAt: at, n: items.length, geo: true }, auditKey);
+      this.current = { ...signed, items: items.length, fill: filter.fill() };
       this.changes = changes;
       this.builtAt = at.getTime();
     }

@@ -15,6 +15,7 @@
 import {
   filterDigest,
   FilterRefusal,
+  GEO_GRID,
   PEER_FILTER,
   PeerFilterAnswer,
   verifyFilter,
@@ -174,6 +175,7 @@ export class FilterRefresher implements FilterView {
           filter: value.verified.filter,
           version: value.verified.payload.version,
           digest: value.digest,
+          geo: value.verified.payload.geo === GEO_GRID,
           vouchedAt: value.checkedAt,
           confirmedAt: confirmed(value.checkedAt),
         });

@@ -27,6 +27,19 @@ export class LocatorStore {
   }
 
   /**
+   * Where this owner holds a location of concern that is not retracted (readable, restricted or
+   * past review: mcx.locations/1 reports withheld ones too): the points whose grid cells the filter
+   * marks. The columns only place a record on the coarse grid; what is answered is decided from
+   * its verified bytes, as before.
+   */
+  private async locationPointsIn(db: Pick<Database, 'execute'>, owner: string): Promise<{ lat: number; lon: number }[]> {
+    return (await db.execute(sql`
+      select distinct r.lat, r.lon from records r
+      where r.owner = ${owner} and r.kind = 'location_of_concern' and r.state <> 'RETRACTED'
+        and r.lat is not null and r.lon is not null`)) as unknown as { lat: number; lon: number }[];
+  }
+
+  /**
    * Makes writes count (migration 0019): until a node serves a filter, the change counter takes no
    * lock. Returns the first transaction id not yet started once that is committed: a write whose
    * trigger ran before it bumped nothing, and has ended once every transaction below that id has
@@ -61,15 +74,18 @@ export class LocatorStore {
     return { changes: BigInt(r?.changes ?? '0'), enabled: r?.enabled === true, server: r?.server ?? '' };
   }
 
-  /** The counter and the held keys, read in one snapshot: the keys are exactly those of that count. */
-  snapshot(owner: string): Promise<{ changes: bigint; keys: { keyVersion: string; key: string }[] }> {
+  /** The counter, the held keys and the location points, read in one snapshot: exactly those of that count. */
+  snapshot(
+    owner: string,
+  ): Promise<{ changes: bigint; keys: { keyVersion: string; key: string }[]; points: { lat: number; lon: number }[] }> {
     return this.db.transaction(
       async (tx) => {
         await tx.execute(sql`select set_config('statement_timeout', ${String(this.checkTimeoutMs)}, true)`);
         const changes = (await tx.execute(sql`select changes::text as changes from locator_change_counter`)) as unknown as {
           changes: string;
         }[];
-        return { changes: BigInt(changes[0]?.changes ?? '0'), keys: await this.heldKeysIn(tx, owner) };
+        const keys = await this.heldKeysIn(tx, owner);
+        return { changes: BigInt(changes[0]?.changes ?? '0'), keys, points: await this.locationPointsIn(tx, owner) };
       },
       { isolationLevel: 'repeatable read', accessMode: 'read only' },
     );
