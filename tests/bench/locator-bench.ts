@@ -10,7 +10,10 @@
 //   - 2% of members stopped at random: the share of COMPLETE answers with and without the locator,
 //     before and after the stopped members' filters go stale;
 //   - p95 latency and CPU per search (this process: every node, both ends; PostgreSQL's own CPU is
-//     not counted) at 10, 50 and 100 members, with and without the locator, with their ratios.
+//     not counted) at 10, 50 and 100 members, with and without the locator, with their ratios;
+//   - the peer calls of one childHistory (a child known to 3 members, associates at 4, a place of
+//     concern near where she was found) at each size, with and without the locator
+//     (locator-bench-history.ts).
 import './production-runtime.js';
 
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
@@ -31,6 +34,7 @@ import { LOCATOR_SEARCH, type Answer } from '../testkit/locator.js';
 import { retractRecord } from '../testkit/records.js';
 import { logCounts, nodeLogger } from './federation-bench-nodes.js';
 import { cpuSince, percentile, sleep } from './federation-bench-support.js';
+import { historyCalls, seedHistoryChild } from './locator-bench-history.js';
 import { identity, listenablePort } from './locator-bench-support.js';
 
 /** LOCATOR_BENCH_SIZES=10 for a quick look; recall and stopped members run on the largest. */
@@ -327,11 +331,22 @@ async function main() {
       );
       const t1 = performance.now();
       const truth = await seed(f);
+      await seedHistoryChild(f.nodes, f.codes.slice(2, 6));
       console.log(`seeded ${truth.size} children on ${HOLDERS} members in ${fmt((performance.now() - t1) / 1000)} s`);
       await f.startCaller();
       await sleep(3000);
       const idle = await idleCpuPerSecond();
       console.log(`idle CPU (M001 polling ${n} filters every ${LOCATOR.MCX_LOCATOR_POLL_MS} ms, rebuild checks): ${fmt(idle)} ms/s`);
+      // One childHistory: episodes at 3 members, associates at 4, a place near where the child was found at 1.
+      for (const [who, code] of [
+        ['locator', f.codes[0]!],
+        ['full fan-out', f.codes[1]!],
+      ] as const) {
+        const h = await historyCalls(f.nodes.get(code)!);
+        const line = `${String(n).padStart(3)} members | childHistory, ${who}: ${h.calls} peer calls in ${h.reads} reads, ${h.complete ? 'COMPLETE' : 'PARTIAL'}, ${h.locations} places near`;
+        console.log(line);
+        rows.push(line);
+      }
       const on = await timed(f, f.codes[0]!, idle);
       const off = await timed(f, f.codes[1]!, idle);
       const line =
