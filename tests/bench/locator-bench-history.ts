@@ -49,7 +49,9 @@ export async function seedHistoryChild(members: Map<string, Member>, holders: re
 }
 
 /** One childHistory by `from`: the peer calls it made (every member named in its combinations but NOT_HOLDING), and whether it was COMPLETE. */
-export async function historyCalls(member: Member): Promise<{ calls: number; reads: number; complete: boolean; locations: number }> {
+export async function historyCalls(
+  member: Member,
+): Promise<{ calls: number; reads: number; complete: boolean; locations: number; problems: string[]; cuts: string[] }> {
   const audit = member.node.app.services.audit;
   const combinations = async () => audit.list({ action: 'combination' }, { first: 100_000 });
   const before = (await combinations()).length;
@@ -61,5 +63,9 @@ export async function historyCalls(member: Member): Promise<{ calls: number; rea
     reads: made.length,
     complete: childHistory.federation.completeness === 'COMPLETE',
     locations: childHistory.locationsOfConcern.length,
+    problems: childHistory.federation.members
+      .filter((m) => m.status !== 'ANSWERED' && m.status !== 'NOT_HOLDING')
+      .map((m) => `${m.member}:${m.status}/${m.reason ?? '-'}`),
+    cuts: childHistory.federation.cuts,
   };
 }

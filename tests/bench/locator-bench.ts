@@ -25,7 +25,7 @@ import postgres from 'postgres';
 import { createDevIssuer, devAudience } from '@mcx/auth';
 import { createClient, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { runMigrations, startEmbeddedPostgres } from '@mcx/db';
-import { PEER_FILTER, PEER_HISTORY } from '@mcx/federation';
+import { PEER_OPERATIONS } from '@mcx/federation';
 import { parseConfig, startNode, type RunningNode } from '@mcx/node';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
@@ -83,6 +83,12 @@ async function startFederation(adminUrl: string, n: number, dataDir: string): Pr
   await admin.unsafe(`create database mcx_${tag}_template`);
   const templateUrl = Object.assign(new URL(adminUrl), { pathname: `/mcx_${tag}_template` }).toString();
   await runMigrations(templateUrl);
+  // The synthetic members are forces in every node's reference data, as a real federation's are,
+  // so an episode may name an associate another member holds.
+  const template = postgres(templateUrl, { max: 1, onnotice: () => {} });
+  for (const c of codes)
+    await template`insert into ref_organisations (code, name, kind, police_area) values (${c}, ${`Synthetic ${c}`}, 'police', ${c})`;
+  await template.end();
   const urls: Record<string, string> = {};
   for (const c of [...codes, 'linkage']) {
     const db = `mcx_${tag}_${c.toLowerCase()}`;
@@ -93,7 +99,7 @@ async function startFederation(adminUrl: string, n: number, dataDir: string): Pr
   await admin.end();
   const fed = await createFederation(codes, {
     endpoints: Object.fromEntries(codes.map((c) => [c, `http://127.0.0.1:${ports[c]}`])),
-    capabilities: [PEER_HISTORY.name, PEER_FILTER.name],
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
     linkageDatabaseUrl: urls.linkage!,
     // The searching node turns about 8 identities' keys a search into linkage keys: above the default budget.
     linkageEnv: { MCX_LINKAGE_RATE_PER_SECOND: '100000' },
@@ -343,7 +349,7 @@ async function main() {
         ['full fan-out', f.codes[1]!],
       ] as const) {
         const h = await historyCalls(f.nodes.get(code)!);
-        const line = `${String(n).padStart(3)} members | childHistory, ${who}: ${h.calls} peer calls in ${h.reads} reads, ${h.complete ? 'COMPLETE' : 'PARTIAL'}, ${h.locations} places near`;
+        const line = `${String(n).padStart(3)} members | childHistory, ${who}: ${h.calls} peer calls in ${h.reads} reads, ${h.complete ? 'COMPLETE' : `PARTIAL ${[...h.problems, ...h.cuts].join(' ')}`}, ${h.locations} places near`;
         console.log(line);
         rows.push(line);
       }

@@ -30,8 +30,9 @@ describe('the locator grid', () => {
     expect(geoCellsIn({ minLat: 53.8, maxLat: 53.8, minLon: -3, maxLon: -3 })).toEqual([geoCell(53.8, -3)]);
   });
 
-  it('no cells (ask every member) for a box too wide, crossing 180 degrees, or not finite', () => {
+  it('no cells (ask every member) for a box too wide, with its corners in the wrong order, or not finite', () => {
     expect(geoCellsIn({ minLat: 50, maxLat: 54, minLon: -5, maxLon: 2 })).toBeNull(); // 80 x 140 cells
+    expect(geoCellsIn({ minLat: 50.01, maxLat: 51.01, minLon: 0.01, maxLon: 1.01 })).toBeNull(); // 21 x 21 touched
     expect(geoCellsIn({ minLat: 50, maxLat: 50.5, minLon: 179.9, maxLon: -179.9 })).toBeNull();
     expect(geoCellsIn({ minLat: Number.NaN, maxLat: 50, minLon: 0, maxLon: 1 })).toBeNull();
     const square = (Math.floor(Math.sqrt(MAX_GEO_CELLS)) - 4) * 0.05 - 0.001;

@@ -82,7 +82,7 @@ export async function withLocator<A extends FederatedOutcome>(
   ask: (asked: (member: string) => boolean) => Promise<A>,
   geo = false,
 ): Promise<A> {
-  if (!view || !keys) return ask(() => true);
+  if (!view || !keys || keys.length === 0) return ask(() => true);
   const order = client.memberHealth().map((m) => m.code);
   const selection = selectMembers(view, order, keys.map(filterItem), geo);
   const answer = await ask(selection.ask);
