@@ -6,8 +6,9 @@ import { createHash, type KeyObject } from 'node:crypto';
 //
 // What is remembered is only "these exact bytes, this exact protected header and this exact
 // signature verified under this public key, and the bytes are a canonical JSON object": the
-// digest covers all three, so a single changed byte misses and is verified afresh. Key status is not remembered: the caller resolves the kid
-// (revoked, unknown, wrong job) before asking, every time. Failures are never remembered.
+// digest covers all three, so a single changed byte misses and is verified afresh. Key status is
+// not remembered: the caller resolves the kid (revoked, unknown, wrong job) before asking, every
+// time. Failures are never remembered.
 // Entries are kept per KeyObject: each node's manifest holder parses its own, so two nodes in one
 // process never vouch for each other; a revoked key's entries are never consulted, because its
 // kid no longer resolves.
