@@ -1,4 +1,4 @@
-import { and, asc, between, desc, eq, lt, or, sql } from 'drizzle-orm';
+import { and, asc, between, desc, eq, lt, or, sql, type Placeholder } from 'drizzle-orm';
 
 import { schema, type Database } from '@mcx/db';
 
@@ -20,8 +20,15 @@ const ROW = {
   signature: recordVersions.signature,
 };
 
-/** Readable current records (active, not past review) of one owner and kind. */
-function readable(kind: string, owner: string, today: string) {
+/** A record's row joined to its current version's bytes. */
+const CURRENT_VERSION = and(
+  eq(recordVersions.owner, records.owner),
+  eq(recordVersions.id, records.id),
+  eq(recordVersions.version, records.version),
+);
+
+/** Readable current records (active, not past review) of one owner and kind (values, or a prepared query's placeholders). */
+function readable(kind: string | Placeholder, owner: string | Placeholder, today: string | Placeholder) {
   return and(eq(records.kind, kind), eq(records.owner, owner), eq(records.state, 'ACTIVE'), sql`${records.reviewAt} >= ${today}`);
 }
 
@@ -36,19 +43,11 @@ function pageQuery(db: Database, subject: boolean, cursor: boolean, shape: strin
   return db
     .select({ ...ROW, reportedAt: records.reportedAt })
     .from(records)
-    .innerJoin(
-      recordVersions,
-      and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-    )
+    .innerJoin(recordVersions, CURRENT_VERSION)
     .where(
       and(
         // Only what may be read: not restricted, not retracted, not past its review date.
-        and(
-          eq(records.kind, p('kind')),
-          eq(records.owner, p('owner')),
-          eq(records.state, 'ACTIVE'),
-          sql`${records.reviewAt} >= ${p('today')}`,
-        ),
+        readable(p('kind'), p('owner'), p('today')),
         subject ? eq(records.subjectRef, p('subjectRef')) : undefined,
         cursor
           ? or(lt(records.reportedAt, p('cursorAt')), and(eq(records.reportedAt, p('cursorAt')), lt(records.id, p('cursorId'))))
@@ -106,10 +105,7 @@ export class RecordQueries {
     const rows = await this.db
       .select({ ...ROW, restrictionReason: records.restrictionReason })
       .from(records)
-      .innerJoin(
-        recordVersions,
-        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-      )
+      .innerJoin(recordVersions, CURRENT_VERSION)
       .where(and(eq(records.owner, owner), eq(records.id, id), eq(records.kind, kind)));
     return rows[0] ?? null;
   }
@@ -164,10 +160,7 @@ export class RecordQueries {
             count: sql<number>`count(*)::int`,
           })
           .from(records)
-          .innerJoin(
-            recordVersions,
-            and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-          )
+          .innerJoin(recordVersions, CURRENT_VERSION)
           .where(and(readable(opts.kind, opts.owner, opts.today), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
           .groupBy(sql`1`);
     return {
@@ -187,10 +180,7 @@ export class RecordQueries {
     return this.db
       .select(ROW)
       .from(records)
-      .innerJoin(
-        recordVersions,
-        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-      )
+      .innerJoin(recordVersions, CURRENT_VERSION)
       .where(
         and(
           readable('episode', owner, today),
@@ -213,10 +203,7 @@ export class RecordQueries {
     return this.db
       .select(ROW)
       .from(records)
-      .innerJoin(
-        recordVersions,
-        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-      )
+      .innerJoin(recordVersions, CURRENT_VERSION)
       .where(
         and(
           eq(records.kind, kind),
@@ -240,10 +227,7 @@ export class RecordQueries {
     const rows = await this.db
       .select(ROW)
       .from(records)
-      .innerJoin(
-        recordVersions,
-        and(eq(recordVersions.owner, records.owner), eq(recordVersions.id, records.id), eq(recordVersions.version, records.version)),
-      )
+      .innerJoin(recordVersions, CURRENT_VERSION)
       .where(and(readable(kind, owner, today), between(records.lat, box.minLat, box.maxLat), between(records.lon, box.minLon, box.maxLon)))
       .limit(limit);
     return rows;
