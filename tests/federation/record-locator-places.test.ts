@@ -54,6 +54,9 @@ beforeAll(async () => {
   }
   await publishAt('GMP', { lat: NEAR.lat + 0.001, lon: NEAR.lon });
   await publishAt('MPS', FAR);
+  // A new place reaches the callers' filters within a rebuild and a poll, as a new subject does
+  // (README, "The record locator"): the searches come 5 s after, as in record-locator.test.ts.
+  await new Promise((r) => setTimeout(r, 5000));
 }, 120_000);
 
 afterAll(() => close?.());
@@ -65,8 +68,10 @@ describe('the record locator, for locations of concern', () => {
     expect(a.federation.completeness).toBe('COMPLETE');
     expect(a.locations.map((l) => l.location.owner)).toEqual(['GMP']);
     const combination = (await allEntries(await auditorOf(nodes.WMP))).filter((e) => e.action === 'COMBINATION').at(-1)!;
-    const mps = nodes.MPS.node.app.services.locatorFilter!.published!.version;
-    expect(combination.queryRecordIds).toContain(`MPS:NOT_HOLDING@${mps}`);
+    // Named with the version WMP held; MPS may have built a newer one since (its filters are rebuilt as it writes).
+    const skip = combination.queryRecordIds.find((r) => r.startsWith('MPS:'));
+    expect(skip).toMatch(/^MPS:NOT_HOLDING@\d+$/);
+    expect(Number(skip!.split('@')[1])).toBeLessThanOrEqual(nodes.MPS.node.app.services.locatorFilter!.published!.version);
     // Manchester's own search asks MPS, which holds a location there, and not GMP.
     const far = await near({ ...FAR, radiusMetres: 500 });
     expect(statuses(far).MPS).toBe('ANSWERED');
