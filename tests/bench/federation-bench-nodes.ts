@@ -37,18 +37,21 @@ export const CHILD = { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-
 export const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 
 /** Node log lines at warn and above are counted (messages kept, never fields), not printed as they come. */
-export const logCounts = { warn: 0, error: 0, first: [] as string[] };
+export const logCounts = { warn: 0, error: 0, first: [] as string[], firstErrors: [] as string[] };
 export const logSink = new Writable({
   write(chunk, _enc, cb) {
     for (const line of String(chunk).split('\n').filter(Boolean)) {
+      let level = 'unparsed';
+      let msg = '';
       try {
-        const { level, msg } = JSON.parse(line) as { level?: string; msg?: string };
-        if (level === 'warn') logCounts.warn++;
-        else logCounts.error++;
-        if (logCounts.first.length < 3) logCounts.first.push(`${level}: ${msg ?? ''}`);
+        ({ level = 'unknown', msg = '' } = JSON.parse(line) as { level?: string; msg?: string });
       } catch {
-        logCounts.error++;
+        // Not JSON: counted as an error, and named as such below.
       }
+      if (level === 'warn') logCounts.warn++;
+      else logCounts.error++;
+      if (logCounts.first.length < 3) logCounts.first.push(`${level}: ${msg}`);
+      if (level !== 'warn' && logCounts.firstErrors.length < 3) logCounts.firstErrors.push(`${level}: ${msg}`);
     }
     cb();
   },

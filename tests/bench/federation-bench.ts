@@ -272,7 +272,7 @@ try {
   out(`  (3-node floor from the same parts: a ${f1(floor3.a)} + b ${f1(floor3.b)} + c ${f1(floor3.c)} + d ${f1(floor3.d)})`);
   out();
   out(
-    `node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}`,
+    `node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}${logCounts.firstErrors.length ? ` (first errors: ${logCounts.firstErrors.join(' | ')})` : ''}`,
   );
   out();
   out('=== The check (targets on a quiet machine) ===');

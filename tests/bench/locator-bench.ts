@@ -368,7 +368,7 @@ async function main() {
       await f.close();
     }
     console.log(`\nsummary (noisy: a shared 2-core machine)\n${rows.join('\n')}`);
-    if (logCounts.error > 0) console.log(`node log errors: ${logCounts.error} (first: ${logCounts.first.join(' | ')})`);
+    if (logCounts.error > 0) console.log(`node log errors: ${logCounts.error} (first: ${logCounts.firstErrors.join(' | ')})`);
   } catch (err) {
     // Said before the server stops: a client of the stopping server may end the process first.
     console.error(err);
