@@ -60,6 +60,17 @@ function served() {
   return { version: published.version, filter: v.filter };
 }
 
+/** GMP's next filter: the first one it serves with another version than `version`. */
+async function nextFilter(version: number) {
+  return (
+    await eventually(
+      async () => served(),
+      (s) => s.version !== version,
+      3000,
+    )
+  ).value;
+}
+
 /** As a late rekey lands: one key of SUBJ-GMP-9 replaced by another, with a creation time older than every other key's. */
 async function replaceKeyQuietly(sql: postgres.Sql, oldKey: string, newKey: string): Promise<void> {
   await sql.begin(async (tx) => {
@@ -87,11 +98,7 @@ it('rebuilds after a rekey that keeps the number of keys and the newest key time
     ).value;
     const newKey = randomBytes(32).toString('base64url');
     await replaceKeyQuietly(sql, old!.key, newKey);
-    const { value: after } = await eventually(
-      async () => served(),
-      (s) => s.version !== before.version,
-      3000,
-    );
+    const after = await nextFilter(before.version);
     expect(after.filter.mayContain(filterItem({ keyVersion: old!.key_version, key: newKey }))).toBe(true);
     expect(after.filter.mayContain(filterItem({ keyVersion: old!.key_version, key: old!.key }))).toBe(false);
   } finally {
@@ -109,11 +116,7 @@ it('notices counting turned off (a database restored from before it began): coun
     await sql`update locator_change_counter set enabled = false`;
     // Uncounted: the counter is off, and the number of keys and their newest time stay the same.
     await replaceKeyQuietly(sql, old!.key, newKey);
-    const { value: after } = await eventually(
-      async () => served(),
-      (s) => s.version !== before.version,
-      3000,
-    );
+    const after = await nextFilter(before.version);
     expect(after.filter.mayContain(filterItem({ keyVersion: old!.key_version, key: newKey }))).toBe(true);
     const [counter] = await sql<{ enabled: boolean }[]>`select enabled from locator_change_counter`;
     expect(counter!.enabled).toBe(true);
