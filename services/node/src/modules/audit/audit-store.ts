@@ -3,7 +3,15 @@ import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { schema, type Database } from '@mcx/db';
 
-import { AUDIT_CHAIN_LOCK, entriesInsert, guessedAppend, movedMeanwhile, receiptsInsert, type ReceiptRow } from './audit-append-sql.js';
+import {
+  AUDIT_CHAIN_LOCK,
+  entriesInsert,
+  GUESSED_APPEND,
+  guessedAppendParams,
+  movedMeanwhile,
+  receiptsInsert,
+  type ReceiptRow,
+} from './audit-append-sql.js';
 
 const { auditEntries, auditCheckpoints, auditReceipts, records, securityEvents } = schema;
 
@@ -111,7 +119,13 @@ export class AuditStore {
     if (guess !== undefined) {
       const stored = chainEntries(guess, entries);
       try {
-        const [held] = (await this.db.execute(guessedAppend(guess, stored, receipts))) as unknown as { held: number }[];
+        const [held] = await this.db.$client.unsafe<{ held: number }[]>(
+          GUESSED_APPEND,
+          guessedAppendParams(guess, stored, receipts) as never[],
+          {
+            prepare: true,
+          },
+        );
         if (held?.held === 1) {
           this.#head = stored.at(-1) ?? guess;
           return stored;
