@@ -7,6 +7,7 @@ import { KEYS } from './fixtures/test-federation.js';
 import { b64u, craftJws, thrownCode } from './fixtures/test-helpers.js';
 import { keyResolverFromKeys } from './key-resolver.js';
 import { toPublicKey } from './keys.js';
+import { verifiedDigest, wasVerified } from './verified-cache.js';
 
 const { checkpoint, expectedJws } = checkpointFixture;
 const auditKey = toPublicKey(KEYS.wmpAudit);
@@ -27,6 +28,33 @@ describe('audit checkpoints', () => {
     expect(thrownCode(() => signCheckpoint({ ...checkpoint, size: -1 }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
     expect(thrownCode(() => signCheckpoint({ ...checkpoint, at: 'yesterday' }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
     expect(thrownCode(() => signCheckpoint(checkpoint, KEYS.wmpRecord1 as never))).toBe('KEY_NOT_FOR_JOB');
+  });
+
+  it('verifies a checkpoint seen again from memory, but never a changed byte, a non-canonical one or one under a revoked key', () => {
+    // Every receipt quotes its node's latest checkpoint, so the same one comes back until the next is cut.
+    const mine = { ...checkpoint, size: 7001 };
+    const jws = signCheckpoint(mine, KEYS.wmpAudit);
+    const [h = '', p = '', s = ''] = jws.split('.');
+    const digest = (payload: string) => verifiedDigest(h, Buffer.from(s, 'base64url'), payload);
+    expect(wasVerified(auditKey.publicKey, digest(p))).toBe(false);
+    expect(verifyCheckpoint(jws, auditKey)).toEqual(mine);
+    expect(wasVerified(auditKey.publicKey, digest(p))).toBe(true);
+    expect(verifyCheckpoint(jws, auditKey)).toEqual(mine);
+    // The same header and signature over another payload: verified afresh, and refused every time.
+    const changed = b64u(JSON.stringify({ ...mine, size: 7002 }));
+    for (let i = 0; i < 2; i++)
+      expect(thrownCode(() => verifyCheckpoint(`${h}.${changed}.${s}`, auditKey))).toBe('CHECKPOINT_BAD_SIGNATURE');
+    expect(wasVerified(auditKey.publicKey, digest(changed))).toBe(false);
+    // Signed, but not canonical: never remembered, refused again.
+    const loose = craftJws(
+      { alg: 'EdDSA', kid: KEYS.wmpAudit.kid, typ: 'mcx-checkpoint+jws' },
+      JSON.stringify(mine),
+      KEYS.wmpAudit.privateKey,
+    );
+    for (let i = 0; i < 2; i++) expect(thrownCode(() => verifyCheckpoint(loose, auditKey))).toBe('CHECKPOINT_NOT_CANONICAL');
+    // The key's status is asked every time: revoked since, the remembered checkpoint is refused.
+    const revoked: Parameters<typeof verifyCheckpoint>[1] = () => ({ found: false, reason: 'REVOKED_KEY' });
+    expect(thrownCode(() => verifyCheckpoint(jws, revoked))).toBe('CHECKPOINT_REVOKED_KEY');
   });
 
   describe('refuses each kind of bad checkpoint with its code', () => {
