@@ -80,19 +80,23 @@ export class FederatedReadService {
     );
     const callerEntry = `${forceCode}:${consultation.seq}`;
     const answer = await ask(federation, callerEntry);
-    await committed(() => audit.saveReceipts(answer.receipts, consultation.seq));
-    // The merge of the members' answers is a combination (DPA 2018 s62): audited before release.
+    // The merge of the members' answers is a combination (DPA 2018 s62): audited before release,
+    // in one write with the members' receipts.
     await committed(() =>
-      audit.record({
-        ...base,
-        action: 'combination',
-        // A member skipped by the record locator is named with the filter version that justified it (the owner audited that download).
-        queryIds: answer.members.map((m) => `${m.member}:${m.status}${m.filterVersion ? `@${m.filterVersion}` : ''}`),
-        recordIds: released(answer),
-        outcome: 'success',
-        reason: answer.completeness,
-        peerEntryId: callerEntry,
-      }),
+      audit.recordWithReceipts(
+        {
+          ...base,
+          action: 'combination',
+          // A member skipped by the record locator is named with the filter version that justified it (the owner audited that download).
+          queryIds: answer.members.map((m) => `${m.member}:${m.status}${m.filterVersion ? `@${m.filterVersion}` : ''}`),
+          recordIds: released(answer),
+          outcome: 'success',
+          reason: answer.completeness,
+          peerEntryId: callerEntry,
+        },
+        answer.receipts,
+        consultation.seq,
+      ),
     );
     return answer;
   }

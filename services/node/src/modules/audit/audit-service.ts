@@ -55,8 +55,9 @@ export interface AuditServiceDeps {
   now?: () => Date;
 }
 
-/** Other nodes' disclosure receipts for one of this node's entries (`ourSeq`), stored in a group's transaction. */
-type ReceiptRows = { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number }[];
+/** Another node's disclosure receipt for one of this node's entries (`ourSeq` in ReceiptRows, stored in a group's write). */
+type PeerReceiptInput = { peer: string; peerEntryId: string; receiptJws: string };
+type ReceiptRows = (PeerReceiptInput & { ourSeq: number })[];
 
 /** How long the latest checkpoint read for a receipt is reused (a checkpoint this process signs replaces it at once). */
 const CHECKPOINT_REUSE_MS = 1000;
@@ -142,9 +143,8 @@ export class AuditService {
   }
 
   /**
-   * Appends one entry and resolves once it has committed durably. Concurrent appends are
-   * grouped into one transaction. Rejects with AUDIT_UNAVAILABLE if it cannot be written:
-   * the caller must then release nothing.
+   * Appends one entry; resolves once it has committed durably (concurrent appends share one write).
+   * Rejects with AUDIT_UNAVAILABLE if it cannot be written: the caller must then release nothing.
    */
   record(e: AuditEvent): Promise<StoredEntry> {
     return this.writes.submit(this.entry(e)) as Promise<StoredEntry>;
@@ -184,8 +184,13 @@ export class AuditService {
   }
 
   /** Stores the disclosure receipts members gave for one of this node's entries (`ourSeq`), committed with a group's appends. */
-  async saveReceipts(receipts: readonly { peer: string; peerEntryId: string; receiptJws: string }[], ourSeq: number): Promise<void> {
+  async saveReceipts(receipts: readonly PeerReceiptInput[], ourSeq: number): Promise<void> {
     if (receipts.length > 0) await this.writes.submit(receipts.map((r) => ({ ...r, ourSeq })));
+  }
+  /** An entry and the members' receipts for `ourSeq` in one durable write (a read's combination, its consultation's receipts). */
+  async recordWithReceipts(e: AuditEvent, receipts: readonly PeerReceiptInput[], ourSeq: number): Promise<StoredEntry> {
+    const items = [...(receipts.length > 0 ? [receipts.map((r) => ({ ...r, ourSeq }))] : []), this.entry(e)];
+    return (await this.writes.submitAll(items)).at(-1) as StoredEntry;
   }
 
   private witness(head: ChainHead): void {
