@@ -1,9 +1,9 @@
 // MCX_DB_PREPARE=false, for PgBouncer in transaction mode: the node's pool then leaves no named
 // prepared statement on a server connection (the next transaction may run on another one).
-import { eq } from 'drizzle-orm';
+import { eq, inArray } from 'drizzle-orm';
 import { describe, expect, it } from 'vitest';
 
-import { createDb, schema } from '@mcx/db';
+import { anyOf, arrayParam, createDb, schema } from '@mcx/db';
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { parseConfig } from '@mcx/node';
 
@@ -57,5 +57,38 @@ describe('prepared statements', () => {
     // Three executions of one text inside transactions: one named statement for the select.
     expect(await namedAfterQueries(url, true)).toEqual(['select "version" from "records" where "records"."version" = $1']);
     expect(await namedAfterQueries(url, false)).toEqual([]);
+  });
+
+  it('a list of values goes as one array parameter: lists of 1, 2 and 3 values share one named statement, where IN lists make three', async () => {
+    const url = await freshMigratedDatabase();
+    const { db, sql, close } = createDb(url, { max: 1, prepare: true });
+    const { records } = schema;
+    try {
+      for (const ids of [['a'], ['a', 'b'], ['a', 'b', 'c']]) {
+        await db
+          .select({ id: records.id })
+          .from(records)
+          .where(anyOf(records.id, ids, 'text'));
+        await db
+          .select({ id: records.id })
+          .from(records)
+          .where(eq(records.associateRefs, arrayParam(ids, 'text')));
+        await db.select({ kind: records.kind }).from(records).where(inArray(records.id, ids));
+      }
+      const rows = await sql.unsafe<{ statement: string }[]>(
+        `select statement from pg_prepared_statements where statement like '%"records"%' order by statement`,
+        [],
+        { prepare: false },
+      );
+      expect(rows.map((r) => r.statement)).toEqual([
+        'select "id" from "records" where "records"."associate_refs" = $1::text[]',
+        'select "id" from "records" where "records"."id" = any($1::text[])',
+        'select "kind" from "records" where "records"."id" in ($1)',
+        'select "kind" from "records" where "records"."id" in ($1, $2)',
+        'select "kind" from "records" where "records"."id" in ($1, $2, $3)',
+      ]);
+    } finally {
+      await close();
+    }
   });
 });

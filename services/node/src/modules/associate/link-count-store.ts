@@ -4,7 +4,7 @@
  */
 import { sql } from 'drizzle-orm';
 
-import type { Database } from '@mcx/db';
+import { arrayParam, type Database } from '@mcx/db';
 
 type Row = Record<string, unknown>;
 
@@ -16,11 +16,7 @@ export interface StoredLinkCount {
   computedAt: string;
 }
 
-const idList = (ids: readonly string[]) =>
-  sql`ARRAY[${sql.join(
-    ids.map((id) => sql`${id}`),
-    sql`, `,
-  )}]::text[]`;
+const idList = (ids: readonly string[]) => arrayParam(ids, 'text');
 
 export class LinkCountStore {
   constructor(

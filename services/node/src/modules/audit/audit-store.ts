@@ -1,7 +1,7 @@
-import { and, asc, desc, eq, gt, gte, inArray, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, gte, sql, type SQL } from 'drizzle-orm';
 
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
-import { schema, type Database } from '@mcx/db';
+import { anyOf, arrayParam, schema, type Database } from '@mcx/db';
 
 import {
   AUDIT_CHAIN_LOCK,
@@ -166,12 +166,7 @@ export class AuditStore {
       filter.recordId ? sql`${IN_ENTRY.recordIds} @> jsonb_build_array(${filter.recordId}::text)` : undefined,
       filter.requestingNode ? sql`${IN_ENTRY.requestingNode} = ${filter.requestingNode}` : undefined,
       filter.action ? sql`${IN_ENTRY.action} = ${filter.action}` : undefined,
-      filter.actions?.length
-        ? sql`${IN_ENTRY.action} in (${sql.join(
-            filter.actions.map((a) => sql`${a}`),
-            sql`, `,
-          )})`
-        : undefined,
+      filter.actions?.length ? anyOf(IN_ENTRY.action, filter.actions, 'text') : undefined,
       filter.outcome ? sql`${IN_ENTRY.outcome} = ${filter.outcome}` : undefined,
       filter.from ? sql`${IN_ENTRY.at} >= ${atBound(filter.from)}` : undefined,
       filter.to ? sql`${IN_ENTRY.at} <= ${atBound(filter.to)}` : undefined,
@@ -210,7 +205,7 @@ export class AuditStore {
     const rows = await this.db
       .select({ seq: auditEntries.seq, hash: auditEntries.hash })
       .from(auditEntries)
-      .where(inArray(auditEntries.seq, [...seqs]));
+      .where(anyOf(auditEntries.seq, seqs, 'bigint'));
     return new Map(rows.map((r) => [r.seq, r.hash]));
   }
 
@@ -267,17 +262,14 @@ export class AuditStore {
   /** The ids (`owner/id`) of this node's records of these subjects: the subject records and their episodes. */
   async recordIdsOfSubjects(owner: string, subjectRefs: readonly string[]): Promise<string[]> {
     if (subjectRefs.length === 0) return [];
-    const refs = sql.join(
-      subjectRefs.map((r) => sql`${r}`),
-      sql`, `,
-    );
+    const refs = arrayParam(subjectRefs, 'text');
     const rows = await this.db
       .select({ owner: records.owner, id: records.id })
       .from(records)
       .where(
         and(
           eq(records.owner, owner),
-          sql`(${records.subjectRef} in (${refs}) or (${records.kind} = 'subject' and ${records.id} in (${refs})))`,
+          sql`(${records.subjectRef} = any(${refs}) or (${records.kind} = 'subject' and ${records.id} = any(${refs})))`,
         ),
       );
     return rows.map((r) => `${r.owner}/${r.id}`);
@@ -286,10 +278,7 @@ export class AuditStore {
   /** Successful reads (consultations, disclosures, combinations) that touched any of `recordIds`, oldest first. */
   async readsOf(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }): Promise<StoredEntry[]> {
     if (recordIds.length === 0) return [];
-    const ids = sql`array[${sql.join(
-      recordIds.map((r) => sql`${r}`),
-      sql`, `,
-    )}]::text[]`;
+    const ids = arrayParam(recordIds, 'text');
     const rows = await this.db
       .select()
       .from(auditEntries)

@@ -1,6 +1,6 @@
-import { and, eq, inArray, lt, sql } from 'drizzle-orm';
+import { and, eq, lt, sql } from 'drizzle-orm';
 
-import { schema, type Database } from '@mcx/db';
+import { anyOf, schema, type Database } from '@mcx/db';
 
 import type { Tx } from '../audit/audit-store.js';
 
@@ -66,7 +66,7 @@ export class ErasureStore {
           and(
             eq(recordVersions.owner, owner),
             eq(recordVersions.id, id),
-            inArray(recordVersions.version, versions),
+            anyOf(recordVersions.version, versions, 'integer'),
             sql`${recordVersions.bytes} not like '%"mcx.tombstone/1"%'`,
           ),
         )

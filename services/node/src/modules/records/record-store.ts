@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 
-import { schema, type Database } from '@mcx/db';
+import { anyOf, schema, type Database } from '@mcx/db';
 
 import { RecordQueries } from './record-queries.js';
 import type { InTx, RecordIndex, StoredRow, StoredVersionCheck, VersionWrite, WriteOutcome } from './record-store-model.js';
@@ -58,7 +58,7 @@ export class RecordStore {
             await tx
               .select()
               .from(records)
-              .where(and(eq(records.owner, owner), inArray(records.id, ids)))
+              .where(and(eq(records.owner, owner), anyOf(records.id, ids, 'text')))
           ).map((h) => [h.id, h]),
         );
         const existing = new Map(
@@ -72,7 +72,7 @@ export class RecordStore {
                 signature: recordVersions.signature,
               })
               .from(recordVersions)
-              .where(and(eq(recordVersions.owner, owner), inArray(recordVersions.id, ids)))
+              .where(and(eq(recordVersions.owner, owner), anyOf(recordVersions.id, ids, 'text')))
           ).map((v) => [`${v.id}@${v.version}`, v]),
         );
         const versionRows: (typeof recordVersions.$inferInsert)[] = [];

@@ -1,6 +1,6 @@
-import { and, eq, inArray, sql } from 'drizzle-orm';
+import { and, eq, sql } from 'drizzle-orm';
 
-import { schema, type Database } from '@mcx/db';
+import { anyOf, schema, type Database } from '@mcx/db';
 import type { DerivedLinkageKey } from '@mcx/linkage';
 
 import type { Tx } from '../audit/audit-store.js';
@@ -70,7 +70,7 @@ export class SubjectStore {
             eq(linkageKeys.owner, owner),
             eq(linkageKeys.holderKind, holderKind),
             eq(linkageKeys.holder, holder),
-            inArray(linkageKeys.keyVersion, versions),
+            anyOf(linkageKeys.keyVersion, versions, 'text'),
           ),
         );
     }
