@@ -1,6 +1,6 @@
 import { and, asc, between, desc, eq, lt, or, sql, type Placeholder } from 'drizzle-orm';
 
-import { schema, type Database } from '@mcx/db';
+import { arrayParam, schema, type Database } from '@mcx/db';
 
 import type { Grading } from './grading.js';
 import type { RecordIndex, StoredRow } from './record-store-model.js';
@@ -71,6 +71,29 @@ function countQuery(db: Database, subject: boolean) {
     .prepare(`records_withheld_${subject}`);
 }
 
+/**
+ * Records of one owner and kind whose point lies in a box: readable ones, or (`withheld`) those a
+ * reader may not see now (restricted, or past their review date). Prepared once, like the pages.
+ */
+function boxQuery(db: Database, withheld: boolean) {
+  const state = withheld
+    ? and(
+        eq(records.kind, p('kind')),
+        eq(records.owner, p('owner')),
+        sql`(${records.state} = 'RESTRICTED' or (${records.state} = 'ACTIVE' and ${records.reviewAt} < ${p('today')}))`,
+      )
+    : readable(p('kind'), p('owner'), p('today'));
+  return db
+    .select(ROW)
+    .from(records)
+    .innerJoin(recordVersions, CURRENT_VERSION)
+    .where(and(state, between(records.lat, p('minLat'), p('maxLat')), between(records.lon, p('minLon'), p('maxLon'))))
+    .limit(p('limit'))
+    .prepare(`records_in_box_${withheld}`);
+}
+
+type Box = { minLat: number; maxLat: number; minLon: number; maxLon: number };
+
 /** The read-side queries that need no transaction. */
 export class RecordQueries {
   constructor(private readonly db: Database) {}
@@ -78,6 +101,13 @@ export class RecordQueries {
   // listCurrent's two queries, prepared once per shape (with or without a subject, a cursor).
   readonly #pages = new Map<string, ReturnType<typeof pageQuery>>();
   readonly #counts = new Map<boolean, ReturnType<typeof countQuery>>();
+  readonly #boxes = new Map<boolean, ReturnType<typeof boxQuery>>();
+
+  #inBox(withheld: boolean, kind: string, owner: string, box: Box, today: string, limit: number): Promise<StoredRow[]> {
+    let query = this.#boxes.get(withheld);
+    if (!query) this.#boxes.set(withheld, (query = boxQuery(this.db, withheld)));
+    return query.execute({ kind, owner, today, limit, ...box });
+  }
 
   /** The indexed columns of a record's head row (to carry them over to a new version). */
   async headIndex(owner: string, id: string): Promise<RecordIndex | null> {
@@ -181,56 +211,17 @@ export class RecordQueries {
       .select(ROW)
       .from(records)
       .innerJoin(recordVersions, CURRENT_VERSION)
-      .where(
-        and(
-          readable('episode', owner, today),
-          sql`${records.associateRefs} && ARRAY[${sql.join(
-            associateRefs.map((r) => sql`${r}`),
-            sql`, `,
-          )}]::text[]`,
-        ),
-      );
+      .where(and(readable('episode', owner, today), sql`${records.associateRefs} && ${arrayParam(associateRefs, 'text')}`));
   }
 
   /** This owner's records of a kind in a box that a reader may not see now: restricted, or past their review date. */
-  async withheldInBox(
-    kind: string,
-    owner: string,
-    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
-    today: string,
-    limit: number,
-  ): Promise<StoredRow[]> {
-    return this.db
-      .select(ROW)
-      .from(records)
-      .innerJoin(recordVersions, CURRENT_VERSION)
-      .where(
-        and(
-          eq(records.kind, kind),
-          eq(records.owner, owner),
-          sql`(${records.state} = 'RESTRICTED' or (${records.state} = 'ACTIVE' and ${records.reviewAt} < ${today}))`,
-          between(records.lat, box.minLat, box.maxLat),
-          between(records.lon, box.minLon, box.maxLon),
-        ),
-      )
-      .limit(limit);
+  withheldInBox(kind: string, owner: string, box: Box, today: string, limit: number): Promise<StoredRow[]> {
+    return this.#inBox(true, kind, owner, box, today, limit);
   }
 
   /** Readable records of a kind whose point lies in a box (the indexed bounding box; callers refine by distance). */
-  async inBox(
-    kind: string,
-    owner: string,
-    box: { minLat: number; maxLat: number; minLon: number; maxLon: number },
-    today: string,
-    limit: number,
-  ): Promise<StoredRow[]> {
-    const rows = await this.db
-      .select(ROW)
-      .from(records)
-      .innerJoin(recordVersions, CURRENT_VERSION)
-      .where(and(readable(kind, owner, today), between(records.lat, box.minLat, box.maxLat), between(records.lon, box.minLon, box.maxLon)))
-      .limit(limit);
-    return rows;
+  inBox(kind: string, owner: string, box: Box, today: string, limit: number): Promise<StoredRow[]> {
+    return this.#inBox(false, kind, owner, box, today, limit);
   }
 }
 
