@@ -285,6 +285,7 @@ describe('the record locator', () => {
       signNodeToken({ iss: 'WMP', aud: peerAudience('BTP'), ttlSec: 30, claims: filterClaims('node:WMP') }, fed.keys.WMP!.peerToken),
     );
     expect(r.refusal).toBe('LOCATOR_OFF');
+    expect(r.status).toBe(503);
     const refused = await filterEntries(nodes.BTP);
     expect(refused.length).toBeGreaterThan(0);
     expect(refused.every((e) => e.requestingNode !== null && e.outcome === 'REFUSED' && e.reason === 'LOCATOR_OFF')).toBe(true);

@@ -245,8 +245,15 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     if (errors?.length) {
       const first = errors[0]!;
       const code = String(first.extensions?.code ?? PeerRefusal.INTERNAL);
+      // Not offered now (the locator off, the audit unwritable): 503, as the node's own edge answers it.
       const status =
-        code === ErrorCode.FORBIDDEN || code === ErrorCode.UNAUTHENTICATED ? 403 : code === ErrorCode.BAD_USER_INPUT ? 400 : 500;
+        code === ErrorCode.FORBIDDEN || code === ErrorCode.UNAUTHENTICATED
+          ? 403
+          : code === ErrorCode.BAD_USER_INPUT
+            ? 400
+            : code === ErrorCode.SERVICE_UNAVAILABLE
+              ? 503
+              : 500;
       return refusal(status, String(first.extensions?.reason ?? code), first.message);
     }
     const entry = ctx.peerCall?.entry;
