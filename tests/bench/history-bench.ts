@@ -199,8 +199,9 @@ for (let ok = 0, tries = 0; ok < 3 && tries < 30; tries++) {
   if (a.complete && a.incidents !== expectedIncidents) throw new Error(`expected ${expectedIncidents} incidents, got ${a.incidents}`);
 }
 
-// Then 32 more, four at a time: every pooled connection has prepared its statements and the JIT
-// has compiled the hot paths, so the first open loop (2/s) is not charged for them.
+// Then 32 more, four at a time, so that the JIT has compiled the hot paths and the connections a
+// query at a time uses have prepared their statements: the first open loop (2/s) is not charged
+// for that. (A connection first used at 20/s still prepares its statements there.)
 await Promise.all(
   Array.from({ length: 4 }, async () => {
     for (let i = 0; i < 8; i++) await ask().catch(() => undefined);
@@ -252,15 +253,16 @@ async function openLoop(rate: number) {
   };
 }
 
+// What the four idle nodes and the linkage service cost with no query running (the alert
+// queue's polling, timers): part of every open loop's CPU per query, the more so at 2/s.
+await sleep(3000); // what the warm-up left (link counts, alert relays, group commits) finishes first
+const idleMsPerSecond = ((await idleCpuRate()) + (await idleCpuRate()) + (await idleCpuRate())) / 3;
 const profiler = PROFILE ? new Session() : null;
 if (profiler) {
   profiler.connect();
   await profiler.post('Profiler.enable');
   await profiler.post('Profiler.start');
 }
-// What the four idle nodes and the linkage service cost with no query running (the alert
-// queue's polling, timers): part of every open loop's CPU per query, the more so at 2/s.
-const idleMsPerSecond = ((await idleCpuRate()) + (await idleCpuRate()) + (await idleCpuRate())) / 3;
 const results = [];
 for (const rate of RATES) {
   out(`open loop ${rate}/s for ${Math.max(60, rate * SECONDS) / rate} s ...`);

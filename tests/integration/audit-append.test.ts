@@ -77,4 +77,22 @@ describe('the one-statement audit append', () => {
     expect(rows.at(-1)!.prev_hash).toBe(rows.at(-2)!.hash);
     for (let i = 1; i < rows.length; i++) expect(rows[i]!.prev_hash).toBe(rows[i - 1]!.hash);
   });
+
+  it("stores a read's combination with its members' receipts in one write, and keeps the receipts when the entry cannot be built", async () => {
+    const receiptsOf = async (ourSeq: number) =>
+      (
+        await db.sql<{ peer: string; our_seq: string }[]>`select peer, our_seq from audit_receipts where our_seq = ${ourSeq} order by peer`
+      ).map((r) => r.peer);
+    const consultation = await audit.record(event(20));
+    const receipts = ['GMP', 'MPS'].map((peer) => ({ peer, peerEntryId: `${peer}:7`, receiptJws: `receipt-of-${peer}` }));
+    const combination = await audit.recordWithReceipts({ ...event(21), action: 'combination' }, receipts, consultation.seq);
+    expect(combination.seq).toBe(consultation.seq + 1);
+    expect(await receiptsOf(consultation.seq)).toEqual(['GMP', 'MPS']);
+    // An entry that cannot be built (more record ids than an entry holds): refused, and the receipts are kept.
+    const second = await audit.record(event(22));
+    const tooMany = { ...event(23), action: 'combination' as const, recordIds: Array.from({ length: 10_001 }, (_, i) => `WMP/r-${i}`) };
+    await expect(audit.recordWithReceipts(tooMany, receipts, second.seq)).rejects.toThrow();
+    expect(await receiptsOf(second.seq)).toEqual(['GMP', 'MPS']);
+    expect((await chain()).at(-1)!.seq).toBe(second.seq);
+  });
 });

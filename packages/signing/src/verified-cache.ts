@@ -6,8 +6,9 @@ import { createHash, type KeyObject } from 'node:crypto';
 // it cuts the next, costs a SHA-256 instead of an Ed25519 verification (about 20x cheaper).
 //
 // What is remembered is only "these exact bytes, this exact protected header and this exact
-// signature verified under this public key, and the bytes are a canonical JSON object": the
-// digest covers all three, so a single changed byte misses and is verified afresh. Key status is
+// signature verified under this public key, and what they signed passed every check": the digest
+// covers all three (for a checkpoint, its base64url payload), so a single changed byte misses and
+// is verified afresh. Key status is
 // not remembered: the caller resolves the kid (revoked, unknown, wrong job) before asking, every
 // time. Failures are never remembered.
 // Entries are kept per KeyObject: each node's manifest holder parses its own, so two nodes in one

@@ -23,6 +23,7 @@ import {
 
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
+import { GraphQLErrorCode } from '../errors.js';
 import type { AuditService } from '../modules/audit/audit-service.js';
 import type { SecurityLog } from '../modules/audit/security-log.js';
 import type { JtiStore } from './jti-store.js';
@@ -245,19 +246,19 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     if (errors?.length) {
       const first = errors[0]!;
       const code = String(first.extensions?.code ?? PeerRefusal.INTERNAL);
-      // Not offered now (the locator off, the audit unwritable): 503, as the node's own edge answers it.
+      // Not served now (the locator off, the audit chain broken or unwritable): 503, as the node's own edge answers it.
       const status =
         code === ErrorCode.FORBIDDEN || code === ErrorCode.UNAUTHENTICATED
           ? 403
           : code === ErrorCode.BAD_USER_INPUT
             ? 400
-            : code === ErrorCode.SERVICE_UNAVAILABLE
+            : code === ErrorCode.SERVICE_UNAVAILABLE || code === GraphQLErrorCode.AUDIT_UNAVAILABLE
               ? 503
               : 500;
       return refusal(status, String(first.extensions?.reason ?? code), first.message);
     }
     const entry = ctx.peerCall?.entry;
-    if (!entry) return refusal(500, PeerRefusal.AUDIT_UNAVAILABLE, 'the disclosure was not audited');
+    if (!entry) return refusal(503, PeerRefusal.AUDIT_UNAVAILABLE, 'the disclosure was not audited');
     const receipt = signReceipt(
       {
         node: deps.forceCode,

@@ -84,9 +84,9 @@ export class AlertWorker {
         if (r.status === 'fulfilled') continue;
         const reason = r.reason instanceof Error ? r.reason.message : 'failed';
         await boss.fail(queue, jobs[i]!.id, { message: reason.slice(0, 200) });
-        // Out of retries, pg-boss has moved it to the dead-letter queue.
-        this.wake(ALERT_QUEUES.dead);
       }
+      // A full batch: there may be more waiting (a backlog after a restart, retries come due), so fetch again now.
+      if (jobs.length === BATCH) this.wake(queue);
     });
     this.workers.set(queue, id);
   }

@@ -76,7 +76,7 @@ export const receiptsInsert = (receipts: readonly ReceiptRow[]): SQL => bound(re
  * hash; seq 0 for an empty chain): the chain lock, then (only while the row at the guessed head
  * still holds the guessed hash) the receipts and the entries. Answers whether the guess held;
  * when it did not (the chain went back: a restore, a failover that lost its tail, rows deleted),
- * nothing was written. Run by the driver itself, as a named prepared statement.
+ * nothing was written. Run by the driver itself (a named prepared statement, unless MCX_DB_PREPARE=false).
  */
 export const GUESSED_APPEND = `with lock as (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */),
     ok as (select true from lock where $1::bigint = 0 or exists (select 1 from audit_entries where seq = $1::bigint and hash = $2::text)),
@@ -90,7 +90,7 @@ export function guessedAppendParams(guess: ChainHead | null, stored: readonly St
   return [at.seq, at.hash, ...receiptArrays(receipts), ...entryArrays(stored)];
 }
 
-/** The insert lost to another writer of the chain: a row with its `seq` had committed (drizzle wraps the driver's error as its cause). */
+/** The insert lost to another writer of the chain: a row with its `seq` had committed (the driver's error, or one wrapping it). */
 export function movedMeanwhile(err: unknown): boolean {
   for (let e = err as { code?: string; constraint_name?: string; cause?: unknown } | null, depth = 0; e && depth < 3; depth++) {
     if (e.code === '23505' && e.constraint_name === 'audit_entries_pkey') return true;

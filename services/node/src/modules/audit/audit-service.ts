@@ -25,6 +25,7 @@ import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey } f
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
+import { changedWitness, type ChainBreak } from './chain-witnesses.js';
 import { GroupCommit } from './group-commit.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -67,13 +68,6 @@ const VERIFY_PAGE = 5_000;
 const ANCHOR_SEARCH = 100;
 /** At most this many remembered appends (the oldest are dropped first). */
 const MAX_WITNESSES = 10_000;
-
-/** The first bad seq found, why (a `verifyChain` reason or one of the node's own), and for a column its name. */
-export interface ChainBreak {
-  seq: number;
-  reason: string;
-  column?: string;
-}
 
 /** `verifyChain`'s result, with the node's own findings (its remembered fault) folded in. */
 export type IntegrityReport = Omit<ChainVerification, 'firstBad'> & { firstBad: ChainBreak | null };
@@ -189,22 +183,21 @@ export class AuditService {
   }
   /** An entry and the members' receipts for `ourSeq` in one durable write (a read's combination, its consultation's receipts). */
   async recordWithReceipts(e: AuditEvent, receipts: readonly PeerReceiptInput[], ourSeq: number): Promise<StoredEntry> {
-    const items = [...(receipts.length > 0 ? [receipts.map((r) => ({ ...r, ourSeq }))] : []), this.entry(e)];
-    return (await this.writes.submitAll(items)).at(-1) as StoredEntry;
+    const rows = receipts.map((r) => ({ ...r, ourSeq }));
+    let entry: AuditEntryInput;
+    try {
+      entry = this.entry(e);
+    } catch (err) {
+      // The members logged their disclosures: their receipts are kept, whatever became of the entry.
+      await this.saveReceipts(receipts, ourSeq);
+      throw err;
+    }
+    return (await this.writes.submitAll(rows.length > 0 ? [rows, entry] : [entry])).at(-1) as StoredEntry;
   }
 
   private witness(head: ChainHead): void {
     this.witnesses.set(head.seq, head.hash);
     if (this.witnesses.size > MAX_WITNESSES) this.witnesses.delete(this.witnesses.keys().next().value!);
-  }
-
-  /** The lowest witness whose row no longer has the hash it was committed with, among `hashes` (seq to hash as stored now). */
-  private changedWitness(witnesses: ReadonlyMap<number, string>, hashes: ReadonlyMap<number, string>): ChainBreak | null {
-    let bad: ChainBreak | null = null;
-    for (const [seq, hash] of witnesses) {
-      if (hashes.get(seq) !== hash && (bad === null || seq < bad.seq)) bad = { seq, reason: 'APPENDED_ENTRY_CHANGED' };
-    }
-    return bad;
   }
 
   /** The chain fault this node has found, or null. */
@@ -293,7 +286,7 @@ export class AuditService {
     }
 
     if (witnesses.size > 0) {
-      const changed = this.changedWitness(witnesses, await store.hashesAt([...witnesses.keys()]));
+      const changed = changedWitness(witnesses, await store.hashesAt([...witnesses.keys()]));
       if (changed !== null) return fail(changed.seq, changed.reason);
     }
     // Verified: the witnesses up to the head are proven by it (or by the checkpoint signed next).
@@ -344,7 +337,7 @@ export class AuditService {
     const [rows, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
     const result = verifyChain(rows, checkpoints, toPublicKey(this.deps.auditKey), { node: this.deps.node });
     const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
-    const changed = this.changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
+    const changed = changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
     if (changed !== null) bads.push(changed);
     // A checkpoint under another key is reported as verifyChain reports it, but is not remembered as
     // a break: after a rotation of the audit-checkpoint key the old ones are signed by the retired key.

@@ -237,12 +237,6 @@ export class AuditStore {
     await this.db.insert(auditCheckpoints).values({ size, headHash, jws }).onConflictDoNothing();
   }
 
-  /** Stores other nodes' signed disclosure receipts (each holds their entry id and latest checkpoint). */
-  async saveReceipts(receipts: readonly ReceiptRow[]): Promise<void> {
-    if (receipts.length === 0) return;
-    await this.db.insert(auditReceipts).values([...receipts]);
-  }
-
   /** The receipts held for one of this node's entries, or all. */
   async receipts(ourSeq?: number): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
     const rows = await this.db
