@@ -41,12 +41,24 @@ export class LinkCountStore {
   /** The members' counts of one recount; a member that did not answer keeps its row as it was. */
   async save(counts: readonly StoredLinkCount[]): Promise<void> {
     if (counts.length === 0) return;
-    const values = sql.join(
-      counts.map((c) => sql`(${c.associateId}, ${c.member}, ${c.children}, ${c.computedAt})`),
-      sql`, `,
-    );
+    // Arrays, not a VALUES list: one statement text whatever the number of counts.
+    const column = <T extends string | number>(f: (c: StoredLinkCount) => T) => counts.map(f);
     await this.db.execute(
-      sql`insert into associate_link_counts (associate_id, member, children, computed_at) values ${values}
+      sql`insert into associate_link_counts (associate_id, member, children, computed_at)
+          select * from unnest(${arrayParam(
+            column((c) => c.associateId),
+            'text',
+          )}, ${arrayParam(
+            column((c) => c.member),
+            'text',
+          )},
+            ${arrayParam(
+              column((c) => c.children),
+              'integer',
+            )}, ${arrayParam(
+              column((c) => c.computedAt),
+              'text',
+            )}::timestamptz[])
           on conflict (associate_id, member) do update set children = excluded.children, computed_at = excluded.computed_at`,
     );
   }
@@ -54,12 +66,8 @@ export class LinkCountStore {
   /** Makes these associates due now (published, amended, or told something changed). */
   async due(ids: readonly string[], now: Date): Promise<void> {
     if (ids.length === 0) return;
-    const values = sql.join(
-      ids.map((id) => sql`(${id}, ${now.toISOString()})`),
-      sql`, `,
-    );
     await this.db.execute(
-      sql`insert into associate_link_refresh (associate_id, due_at) values ${values}
+      sql`insert into associate_link_refresh (associate_id, due_at) select id, ${now.toISOString()}::timestamptz from unnest(${idList(ids)}) as id
           on conflict (associate_id) do update set due_at = excluded.due_at`,
     );
   }
