@@ -181,6 +181,7 @@ export class AuditService {
   async saveReceipts(receipts: readonly PeerReceiptInput[], ourSeq: number): Promise<void> {
     if (receipts.length > 0) await this.writes.submit(receipts.map((r) => ({ ...r, ourSeq })));
   }
+
   /** An entry and the members' receipts for `ourSeq` in one durable write (a read's combination, its consultation's receipts). */
   async recordWithReceipts(e: AuditEvent, receipts: readonly PeerReceiptInput[], ourSeq: number): Promise<StoredEntry> {
     const rows = receipts.map((r) => ({ ...r, ourSeq }));
