@@ -177,15 +177,10 @@ describe('the live stream at WMP', () => {
     await openEpisode('MPS-MIS-7002');
     await openEpisode('MPS-MIS-7003');
     // The missed alerts, as the inbox holds them once everything has arrived (a threshold alert may come too).
-    await until('two more alerts at WMP', 10_000, async () => {
-      const a = await inboxAfter(last);
-      return a.nodes.length >= 2 ? a : null;
-    });
-    // Everything has arrived once the inbox has not changed for longer than the alert queues' poll
-    // (2 s): a cross-match retried for a member that was slow to answer comes at the next poll.
+    await until('two more alerts at WMP', 10_000, async () => ((await inboxAfter(last)).nodes.length >= 2 ? true : null));
+    // All have arrived once the inbox is unchanged for longer than the alert queues' poll (2 s), when a retry comes.
     let missed = await inboxAfter(last);
-    for (let steady = Date.now(); Date.now() - steady < 2_500;) {
-      await new Promise((r) => setTimeout(r, 250));
+    for (let steady = Date.now(); Date.now() - steady < 2_500; await new Promise((r) => setTimeout(r, 250))) {
       const now = await inboxAfter(last);
       if (now.nodes.length !== missed.nodes.length) [missed, steady] = [now, Date.now()];
     }
