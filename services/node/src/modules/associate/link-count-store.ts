@@ -42,23 +42,25 @@ export class LinkCountStore {
   async save(counts: readonly StoredLinkCount[]): Promise<void> {
     if (counts.length === 0) return;
     // Arrays, not a VALUES list: one statement text whatever the number of counts.
-    const column = <T extends string | number>(f: (c: StoredLinkCount) => T) => counts.map(f);
+    const ids = arrayParam(
+      counts.map((c) => c.associateId),
+      'text',
+    );
+    const members = arrayParam(
+      counts.map((c) => c.member),
+      'text',
+    );
+    const children = arrayParam(
+      counts.map((c) => c.children),
+      'integer',
+    );
+    const at = arrayParam(
+      counts.map((c) => c.computedAt),
+      'text',
+    );
     await this.db.execute(
       sql`insert into associate_link_counts (associate_id, member, children, computed_at)
-          select * from unnest(${arrayParam(
-            column((c) => c.associateId),
-            'text',
-          )}, ${arrayParam(
-            column((c) => c.member),
-            'text',
-          )},
-            ${arrayParam(
-              column((c) => c.children),
-              'integer',
-            )}, ${arrayParam(
-              column((c) => c.computedAt),
-              'text',
-            )}::timestamptz[])
+          select * from unnest(${ids}, ${members}, ${children}, ${at}::timestamptz[])
           on conflict (associate_id, member) do update set children = excluded.children, computed_at = excluded.computed_at`,
     );
   }
