@@ -42,21 +42,15 @@ export class LinkCountStore {
   async save(counts: readonly StoredLinkCount[]): Promise<void> {
     if (counts.length === 0) return;
     // Arrays, not a VALUES list: one statement text whatever the number of counts.
-    const ids = arrayParam(
-      counts.map((c) => c.associateId),
-      'text',
-    );
-    const members = arrayParam(
-      counts.map((c) => c.member),
-      'text',
+    const [ids, members, at] = (['associateId', 'member', 'computedAt'] as const).map((k) =>
+      arrayParam(
+        counts.map((c) => c[k]),
+        'text',
+      ),
     );
     const children = arrayParam(
       counts.map((c) => c.children),
       'integer',
-    );
-    const at = arrayParam(
-      counts.map((c) => c.computedAt),
-      'text',
     );
     await this.db.execute(
       sql`insert into associate_link_counts (associate_id, member, children, computed_at)
