@@ -34,6 +34,10 @@ export default defineConfig({
         test: {
           name: 'db',
           maxWorkers: WORKERS,
+          // A worker runs its files one after another in one module graph, instead of importing the graph afresh for each
+          // (about a third of this project's time). So a file leaves no process-wide state behind: it closes its nodes,
+          // restores the environment it set, and its tracing (tests/testkit/telemetry.ts) is shut down when it ends.
+          isolate: false,
           sequence: { groupOrder: 0 },
           include: ['services/*/src/**/*.test.ts', 'tests/**/*.test.ts'],
           exclude: ['services/*/src/**/*.unit.test.ts', 'tests/structure/**', 'tests/console/**', '**/node_modules/**', ...ALONE],

@@ -114,10 +114,13 @@ async function sql<T>(query: (s: postgres.Sql) => Promise<T>): Promise<T> {
   }
 }
 
-const streamConnections = () =>
-  sql(async (s) =>
-    Number((await s`select count(*)::int as n from pg_stat_activity where application_name = 'mcx-alert-stream-WMP'`)[0]!.n),
-  );
+// WMP's alert-stream connections to its own database (other files' nodes share the server), or only those that LISTEN.
+const streamConnections = (listening = false) =>
+  sql(async (s) => {
+    const [row] = await s`select count(*)::int as n from pg_stat_activity where application_name = 'mcx-alert-stream-WMP'
+      and datname = current_database() and (${!listening} or query ilike 'listen%')`;
+    return Number(row!.n);
+  });
 
 beforeAll(async () => {
   ({ fed, nodes, close } = await startFederation([...FORCES], {
@@ -309,10 +312,7 @@ describe('the stream’s life', () => {
     const other = await openStream('WMP', `Bearer ${await token('WMP', { subject: 'inv-other' })}`, { after: 1_000_000 });
     expect(other.res.status).toBe(200);
     expect(await streamConnections()).toBeGreaterThan(0);
-    const listening = await sql(
-      (s) => s`select count(*)::int as n from pg_stat_activity where query ilike 'listen%' and application_name = 'mcx-alert-stream-WMP'`,
-    );
-    expect(Number(listening[0]!.n)).toBe(1);
+    expect(await streamConnections(true)).toBe(1);
     await a.close();
     const d = await until('a place for the person again', 3_000, async () => {
       const s = await openStream('WMP', auth, { after: 1_000_000 });

@@ -9,11 +9,11 @@ import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { initTelemetry } from '@mcx/telemetry';
 
 import { auditOps as auditAt, episodeInput, openInput, publishEpisode, publishSubject, syntheticChild, until } from '../testkit/alerts.js';
 import { startFederation, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, startTestNode, type TestNode } from '../testkit/node.js';
+import { memoryTelemetry } from '../testkit/telemetry.js';
 
 const ALERTS = gql`
   query Alerts($after: Int, $first: Int) {
@@ -71,7 +71,7 @@ const { child, identity } = syntheticChild(181818, 1);
 const REF: Record<Force, string> = { GMP: 'GMP-SUBJ-3', WMP: 'WMP-SUBJ-1', MPS: 'MPS-SUBJ-7' };
 
 // Every span any node makes in this file is kept, to be searched like the logs.
-const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
+const telemetry = await memoryTelemetry();
 
 let fed: TestFederation;
 let nodes: Record<Force, TestNode>;

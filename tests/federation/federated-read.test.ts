@@ -14,15 +14,15 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { ChildHistoryDocument, FederatedEpisodesDocument, LocalEpisodeDocument, PublishSubjectDocument, type McxClient } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
 import { keyResolverFromKeys, toPublicKey, verifyReceipt } from '@mcx/signing';
-import { initTelemetry } from '@mcx/telemetry';
 
 import { allEntries } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { memberRow, peerFaults, startFederation, type TestFederation } from '../testkit/federation.js';
 import { readHeaders, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
+import { memoryTelemetry } from '../testkit/telemetry.js';
 
-const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
+const telemetry = await memoryTelemetry();
 const FORCES = ['WMP', 'GMP', 'MPS', 'WYP', 'BTP'] as const;
 type Force = (typeof FORCES)[number];
 const CHILD = { forename: 'Rosalind', surname: 'Quennell', dob: '2011-04-09', sex: 'FEMALE' as const, nhsNumber: '9990001413' };

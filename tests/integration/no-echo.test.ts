@@ -4,17 +4,16 @@ import { runInNewContext } from 'node:vm';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { initTelemetry } from '@mcx/telemetry';
-
 import { corpus, type HostileRequest } from '../testkit/hostile-corpus.js';
 import { readHeaders, type TestNode } from '../testkit/node.js';
 import { startProductionNode } from '../testkit/production.js';
+import { memoryTelemetry } from '../testkit/telemetry.js';
 
 // Nothing the caller sends comes back or reaches a log line or a span: a corpus of hostile requests
 // (tests/testkit/hostile-corpus.ts) to a production-mode node, each carrying a synthetic name ("ZebedeeA01" ...) or NHS-like number
 // ("9990001xxx"), sent with a valid investigator token and without one. Every answer, every log line
 // the node wrote and every span is then searched for every one of those values.
-const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
+const telemetry = await memoryTelemetry();
 
 let t: TestNode;
 let investigator = '';

@@ -8,11 +8,11 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { ChildHistoryDocument } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
 import { syntheticChildren, type ChildIdentity } from '@mcx/linkage';
-import { initTelemetry } from '@mcx/telemetry';
 
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 import { associateInput, publishAssociate } from '../testkit/records.js';
+import { memoryTelemetry } from '../testkit/telemetry.js';
 
 // 1,000 synthetic children (invented names, dates of birth in the past, NHS numbers in the 999
 // test range) and 100 associates with phones go in through the public mutations. Then no trace
@@ -41,7 +41,7 @@ const phones = Array.from({ length: 100 }, (_, i) => `07700 9${String(i).padStar
 const badAnswers: string[] = [];
 const federatedAnswers: string[] = [];
 // Every span any node makes in this file is kept, to be searched like the logs.
-const telemetry = initTelemetry({ serviceName: 'mcx-test', exporter: 'memory' });
+const telemetry = await memoryTelemetry();
 
 function toInput(c: ChildIdentity) {
   return { forename: c.forename, surname: c.surname, dob: c.dob, sex: c.sex ? SEX[c.sex] : undefined, nhsNumber: c.nhsNumber };
