@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { InMemoryManifestStore, loadVerifyKey, TrustManifestHolder, verifyRecord } from '@mcx/signing';
 
+import { AUDIT_CHECKPOINT, AUDIT_EXPORT, auditorOf, cliVerifyExport, integrity } from '../testkit/audit.js';
 import { mcx } from '../testkit/cli.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
@@ -137,6 +138,35 @@ describe('keys, signed records and the trust manifest', () => {
       (await holder()).keyResolver('record'),
     );
     expect(unlisted).toEqual({ valid: false, reason: 'UNKNOWN_KEY' });
+  });
+
+  it('after a rotation of the audit-checkpoint key the log checks whole: on the node, and offline with every key', async () => {
+    await (await auditorOf(t!)).request(AUDIT_CHECKPOINT as never); // under the key about to retire
+    await mcx(['keys', 'rotate', '--dir', f('keys'), '--job', 'audit-checkpoint']);
+    writeFileSync(f('next.json'), await mcx(['keys', 'public', '--dir', f('keys')]));
+    await mcx(['manifest', 'add-key', '--manifest', f('manifest.json'), '--code', 'WMP', '--keys', f('next.json')]);
+    await signManifest();
+    await t!.node.app.trust!.reload();
+    await mcx(['keys', 'activate', '--dir', f('keys'), '--job', 'audit-checkpoint']);
+    const node = await restartNode();
+    await publishEpisode(node.client, episodeInput());
+    const auditor = await auditorOf(node);
+    await auditor.request(AUDIT_CHECKPOINT as never); // under the new key
+    expect(await integrity(auditor)).toMatchObject({ status: 'ok', firstBadReason: null, unverifiedAfter: 0 });
+
+    const { auditExport } = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
+    const keys = await mcx(['audit', 'public-key', '--dir', f('keys'), '--all']);
+    expect(keys.match(/-----BEGIN PUBLIC KEY-----/g)).toHaveLength(2);
+    // Every checkpoint verifies; only the export's own read, after the last checkpoint, is unverified (exit 2).
+    const entries = auditExport
+      .trimEnd()
+      .split('\n')
+      .filter((l) => l.includes('"type":"entry"')).length;
+    const whole = await cliVerifyExport(auditExport, keys);
+    expect(whole).toEqual({ code: 2, stdout: expect.stringContaining(`ok through seq ${entries - 1}\nUNVERIFIED: 1 entries`) });
+    // The current key alone cannot vouch for the checkpoints signed before the rotation.
+    const current = await cliVerifyExport(auditExport, await mcx(['audit', 'public-key', '--dir', f('keys')]));
+    expect(current).toEqual({ code: 1, stdout: expect.stringContaining('CHECKPOINT_UNKNOWN_KEY') });
   });
 
   it('a node refuses a rolled-back manifest, across a restart, and keeps the newest it has seen', async () => {

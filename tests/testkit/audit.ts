@@ -164,10 +164,15 @@ export async function integrity(auditor: McxClient): Promise<IntegrityView> {
 
 /** Exports the log through the auditor API and runs `mcx audit verify` on it with the node's public key. */
 export async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code: number; stdout: string }> {
-  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
   const { auditExport } = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
-  writeFileSync(path.join(dir, 'export.jsonl'), auditExport);
-  writeFileSync(path.join(dir, 'audit.pub.pem'), exportPublicKeyPem(t.keys.auditCheckpoint));
+  return cliVerifyExport(auditExport, exportPublicKeyPem(t.keys.auditCheckpoint));
+}
+
+/** Runs `mcx audit verify` on an export with the public key PEM text given (one key, or several): its exit code and report. */
+export async function cliVerifyExport(exportText: string, publicKeyPem: string): Promise<{ code: number; stdout: string }> {
+  const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
+  writeFileSync(path.join(dir, 'export.jsonl'), exportText);
+  writeFileSync(path.join(dir, 'audit.pub.pem'), publicKeyPem);
   return new Promise((resolve) => {
     execFile(
       process.execPath,

@@ -20,7 +20,7 @@ export type { ChainVerification, FirstBad, VerifyFailure, VerifyChainOptions } f
 export { EXPORT_FORMAT, EXPORT_FORMATS, writeExport, parseExport } from './export.js';
 export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from './export.js';
 
-export { verifyExport } from './verify-export.js';
+export { auditKeysFromPem, verifyExport } from './verify-export.js';
 export type { ExportVerification } from './verify-export.js';
 
 export { DEFAULT_CASE_REF_PATTERN, DEFAULT_SAMPLE_SIZE, unusualVolume, unusualHours, caseRefProblems } from './alerts.js';

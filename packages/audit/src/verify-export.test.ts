@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
 
-import { toPublicKey } from '@mcx/signing';
+import { signCheckpoint, toPublicKey, verifyCheckpoint } from '@mcx/signing';
 
 import { writeExport } from './export.js';
 import { NODE } from './fixtures/audit-log.js';
-import { FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
+import { FIXTURE_PEMS, FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
 import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
 import { thrownCode } from './fixtures/thrown-code.js';
 import { verifyExport } from './verify-export.js';
@@ -102,7 +102,7 @@ describe('verifyExport (the command-line verifier core)', () => {
   it('trusts only the key given: another key fails, and a swapped header key is only noted', () => {
     const rogue = verifyExport(exportOf(), FIXTURE_PUBLIC_PEM.rogueAudit);
     expect(rogue.firstBad).toMatchObject({ reason: 'CHECKPOINT_UNKNOWN_KEY' });
-    expect(rogue.report[1]).toBe("note: the export header's publicKey differs from the key given; only the key given is trusted");
+    expect(rogue.report[1]).toBe("note: the export header's publicKey differs from the keys given; only the keys given are trusted");
     const swapped = edit(exportOf(), (lines) =>
       lines.map((l, i) =>
         i === 0 ? l.replace(JSON.stringify(PEM).slice(1, -1), JSON.stringify(FIXTURE_PUBLIC_PEM.rogueAudit).slice(1, -1)) : l,
@@ -111,6 +111,22 @@ describe('verifyExport (the command-line verifier core)', () => {
     const result = verifyExport(swapped, PEM);
     expect(result.ok).toBe(true);
     expect(result.report[1]).toMatch(/^note: the export header's publicKey differs/);
+  });
+
+  it('after a rotation of the audit key, verifies each checkpoint with the key its kid names, given the current and the retired keys', () => {
+    // The last checkpoint signed by the new key (here the fixture's second key), the two before by the retired one.
+    const last = verifyCheckpoint(BASE.checkpoints[2]!, toPublicKey(KEYS.wmpAudit));
+    const rotated = exportOf([...BASE.checkpoints.slice(0, 2), signCheckpoint(last, KEYS.rogueAudit)]);
+    const both = `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`;
+    expect(verifyExport(rotated, both)).toMatchObject({ status: 'ok', verifiedThrough: 12, checkpointsChecked: 3 });
+    // The new key alone: the retired key's checkpoints are under an unknown key, and the report says what to give.
+    const newOnly = verifyExport(rotated, FIXTURE_PUBLIC_PEM.rogueAudit);
+    expect(newOnly.firstBad).toEqual({ seq: 4, reason: 'CHECKPOINT_UNKNOWN_KEY', checkpoint: 0 });
+    expect(newOnly.report).toContainEqual(expect.stringMatching(/give the retired keys too/));
+    // The retired key alone: the new checkpoint fails, and nothing after seq 8 is ok.
+    expect(verifyExport(rotated, PEM)).toMatchObject({ status: 'failed', verifiedThrough: 8, firstBad: { seq: 12 } });
+    // A private key anywhere in the text is refused, as for one key.
+    expect(thrownCode(() => verifyExport(rotated, `${PEM}${FIXTURE_PEMS.rogueAudit}\n`))).toBe('KEY_INVALID');
   });
 
   it('checks that checkpoints name the node of the header', () => {

@@ -1,4 +1,4 @@
-import { verifyKeyFromPem } from '@mcx/signing';
+import { keyResolverFromKeys, verifyKeyFromPem, type VerifyKey } from '@mcx/signing';
 
 import { parseExport } from './export.js';
 import { verifyChain, type ChainVerification, type FirstBad } from './verify.js';
@@ -19,7 +19,7 @@ const EXPLAIN: Record<string, string> = {
   TRUNCATED: 'a signed checkpoint covers more entries than the export holds (the tail was deleted)',
   CHECKPOINT_WRONG_NODE: 'a checkpoint names another node',
   CHECKPOINT_BAD_SIGNATURE: 'a checkpoint signature does not verify under the key given',
-  CHECKPOINT_UNKNOWN_KEY: 'a checkpoint was signed by a key other than the one given',
+  CHECKPOINT_UNKNOWN_KEY: 'a checkpoint was signed by a key other than those given (after a rotation, give the retired keys too)',
 };
 
 function explain(bad: FirstBad, verifiedThrough: number, entryLines: number): string {
@@ -34,17 +34,28 @@ function explain(bad: FirstBad, verifiedThrough: number, entryLines: number): st
   return bad.checkpoint === undefined ? text : `${text} (the checkpoint on line ${entryLines + 2 + bad.checkpoint})`;
 }
 
-function headerKeyNote(headerPem: string, kid: string): string | null {
+function headerKeyNote(headerPem: string, kids: ReadonlySet<string>): string | null {
   try {
-    if (verifyKeyFromPem(headerPem, 'audit-checkpoint').kid === kid) return null;
+    if (kids.has(verifyKeyFromPem(headerPem, 'audit-checkpoint').kid)) return null;
   } catch {
-    return "note: the export header's publicKey is not a valid public key; only the key given is trusted";
+    return "note: the export header's publicKey is not a valid public key; only the keys given are trusted";
   }
-  return "note: the export header's publicKey differs from the key given; only the key given is trusted";
+  return "note: the export header's publicKey differs from the keys given; only the keys given are trusted";
 }
 
 /**
- * Verifies an export with only the node's audit-checkpoint public key (SPKI PEM): no database.
+ * The audit-checkpoint public keys in a PEM text: one SPKI block, or several (the current key and
+ * those retired by rotation, as `mcx audit public-key --all` prints them). Throws `KEY_INVALID` for
+ * text that holds no public key, and for a private key anywhere in it.
+ */
+export function auditKeysFromPem(text: string): VerifyKey<'audit-checkpoint'>[] {
+  const blocks = text.match(/-----BEGIN [A-Z ]+-----[^-]*-----END [A-Z ]+-----/g) ?? [text];
+  return blocks.map((block) => verifyKeyFromPem(block, 'audit-checkpoint'));
+}
+
+/**
+ * Verifies an export with only the node's audit-checkpoint public keys (SPKI PEM, one or several):
+ * no database.
  * Throws `EXPORT_MALFORMED` (with a line number) or `KEY_INVALID`; every tampering case is a result.
  *
  * @example
@@ -52,14 +63,15 @@ function headerKeyNote(headerPem: string, kid: string): string | null {
  * console.log(report.join('\n')); process.exitCode = ok ? 0 : 1;
  */
 export function verifyExport(text: string, publicKeyPem: string): ExportVerification {
-  const key = verifyKeyFromPem(publicKeyPem, 'audit-checkpoint');
+  const keys = auditKeysFromPem(publicKeyPem);
   const { header, entries, checkpoints } = parseExport(text);
-  const result = verifyChain(entries, checkpoints, key, { node: header.node });
+  // Each checkpoint is checked with the key its kid names, among those given.
+  const result = verifyChain(entries, checkpoints, keyResolverFromKeys(keys), { node: header.node });
 
   const report = [
     `audit export of ${header.node} (${header.format}), exported ${header.exportedAt}: ${entries.length} entries, ${checkpoints.length} checkpoints`,
   ];
-  const note = headerKeyNote(header.publicKey, key.kid);
+  const note = headerKeyNote(header.publicKey, new Set(keys.map((k) => k.kid)));
   if (note !== null) report.push(note);
   if (header.format === 'mcx-audit-export/1')
     report.push('note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked');

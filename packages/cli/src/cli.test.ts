@@ -64,7 +64,7 @@ describe('the mcx command after npm ci', () => {
     expect(existsSync(path.join(dir, 'operator.pem.pub.pem'))).toBe(false);
   });
 
-  it('audit public-key prints the PEM that audit verify checks an export with', async () => {
+  it('audit public-key prints the PEM that audit verify checks an export with, and with --all every key a rotation retired', async () => {
     const dir = mkdtempSync(path.join(tmpdir(), 'mcx-auditkey-'));
     expect((await mcx(dir, ['keys', 'generate', '--dir', 'keys'])).code).toBe(0);
     const printed = await mcx(dir, ['audit', 'public-key', '--dir', 'keys']);
@@ -89,6 +89,32 @@ describe('the mcx command after npm ci', () => {
     const verified = await mcx(dir, ['audit', 'verify', 'export.jsonl', '--public-key', 'audit.pub.pem']);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toContain('result: OK');
+
+    // A year on the audit key is rotated: the next checkpoint is signed by the new key, the first stays under the retired one.
+    expect((await mcx(dir, ['keys', 'rotate', '--dir', 'keys', '--job', 'audit-checkpoint'])).code).toBe(0);
+    expect((await mcx(dir, ['keys', 'activate', '--dir', 'keys', '--job', 'audit-checkpoint'])).code).toBe(0);
+    const next = await loadSigningKey(path.join(dir, 'keys/audit-checkpoint.pem'), 'audit-checkpoint');
+    const more = chainEntries({ seq: 3, hash: rows[2]!.hash }, [entry(3)]);
+    const later = makeCheckpoint('WMP', { seq: 4, hash: more[0]!.hash }, '2027-11-20T10:01:00.000Z', next);
+    writeFileSync(
+      path.join(dir, 'rotated.jsonl'),
+      writeExport({
+        node: 'WMP',
+        exportedAt: '2027-11-20T10:02:00.000Z',
+        publicKey: toPublicKey(next),
+        entries: [...rows, ...more],
+        checkpoints: [checkpoint, later],
+      }),
+    );
+    const all = await mcx(dir, ['audit', 'public-key', '--dir', 'keys', '--all']);
+    expect(all.stdout.match(/-----BEGIN PUBLIC KEY-----/g)).toHaveLength(2);
+    writeFileSync(path.join(dir, 'all.pub.pem'), all.stdout);
+    writeFileSync(path.join(dir, 'new.pub.pem'), (await mcx(dir, ['audit', 'public-key', '--dir', 'keys'])).stdout);
+    const whole = await mcx(dir, ['audit', 'verify', 'rotated.jsonl', '--public-key', 'all.pub.pem']);
+    expect([whole.code, whole.stdout]).toEqual([0, expect.stringContaining('ok through seq 4')]);
+    const newOnly = await mcx(dir, ['audit', 'verify', 'rotated.jsonl', '--public-key', 'new.pub.pem']);
+    expect(newOnly.code).toBe(1);
+    expect(newOnly.stdout).toContain('FAILED at seq 3: CHECKPOINT_UNKNOWN_KEY');
 
     const missing = await mcx(dir, ['audit', 'public-key', '--dir', 'nowhere']);
     expect(missing.code).toBe(1);

@@ -1,7 +1,15 @@
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { exportPrivateKeyPem, generateSigningKey, loadSigningKey, type SigningKey } from '@mcx/signing';
+import {
+  exportPrivateKeyPem,
+  generateSigningKey,
+  loadSigningKey,
+  signingKeyFromPem,
+  toPublicKey,
+  type SigningKey,
+  type VerifyKey,
+} from '@mcx/signing';
 
 /** The node's three Ed25519 keys, one per job, each with its own kid and JWS typ. */
 export interface NodeKeys {
@@ -40,6 +48,19 @@ export async function loadNodeKeys(dir: string): Promise<NodeKeys> {
     peerToken: await loadSigningKey(path.join(dir, KEY_FILES.peerToken), 'peer-token'),
     auditCheckpoint: await loadSigningKey(path.join(dir, KEY_FILES.auditCheckpoint), 'audit-checkpoint'),
   };
+}
+
+/**
+ * The public halves of the audit-checkpoint keys a rotation retired (`audit-checkpoint.<kid>.retired.pem`,
+ * left in `dir` by `mcx keys activate`): the checkpoints they signed still vouch for the older part of
+ * the log. None when `dir` does not exist.
+ */
+export function retiredAuditKeys(dir: string): VerifyKey<'audit-checkpoint'>[] {
+  if (!existsSync(dir)) return [];
+  return readdirSync(dir)
+    .filter((f) => /^audit-checkpoint\..+\.retired\.pem$/.test(f))
+    .sort()
+    .map((f) => toPublicKey(signingKeyFromPem(readFileSync(path.join(dir, f), 'utf8'), 'audit-checkpoint')));
 }
 
 /**

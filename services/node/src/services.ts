@@ -13,7 +13,7 @@ import { FederatedReadService } from './federation/federated-read-service.js';
 import { FederationClient } from './federation/federation-client.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
-import type { NodeKeys } from './keys.js';
+import { retiredAuditKeys, type NodeKeys } from './keys.js';
 import { loadLocatorConfig, type LocatorConfig } from './locator-config.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import { buildAlerts } from './modules/alerts/alert-wiring.js';
@@ -147,7 +147,14 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
   const records = createRecords(deps, organisations);
   const auditStore = new AuditStore(db.db);
   deps.metrics?.timeAuditAppends(auditStore);
-  const audit = new AuditService({ store: auditStore, node: config.forceCode, auditKey: keys.auditCheckpoint, logger, ...now });
+  const audit = new AuditService({
+    store: auditStore,
+    node: config.forceCode,
+    auditKey: keys.auditCheckpoint,
+    retiredAuditKeys: retiredAuditKeys(config.keysDir),
+    logger,
+    ...now,
+  });
   const subjects = new SubjectService({
     store: new SubjectStore(db.db),
     evaluator: deps.linkageEvaluator ?? null,

@@ -9,7 +9,10 @@ export function registerAuditCommands(program: Command): void {
     .command('verify')
     .description("check an audit export (JSON Lines) against the node's audit-checkpoint public key, without the database")
     .argument('<export>', 'the export file')
-    .requiredOption('--public-key <pem>', "the node's audit-checkpoint public key (SPKI PEM, from `mcx audit public-key`)")
+    .requiredOption(
+      '--public-key <pem>',
+      "the node's audit-checkpoint public key (SPKI PEM, from `mcx audit public-key`); after a rotation, the file from `mcx audit public-key --all`",
+    )
     .action(async (file: string, opts: { publicKey: string }) => {
       const { verifyExport } = await import('@mcx/audit');
       const result = verifyExport(readFileSync(file, 'utf8'), readFileSync(opts.publicKey, 'utf8'));
@@ -25,15 +28,19 @@ export function registerAuditCommands(program: Command): void {
     )
     .requiredOption('--dir <dir>', 'the node keys directory (MCX_KEYS_DIR)')
     .option('--kid <kid>', 'a key retired by rotation, for exports its checkpoints signed (default: the current key)')
-    .action(async (opts: { dir: string; kid?: string }) => {
+    .option('--all', 'the current key and every key retired by rotation, one PEM after another: verifies a log that spans rotations')
+    .action(async (opts: { dir: string; kid?: string; all?: boolean }) => {
       const { exportPublicKeyPem, loadSigningKey } = await import('@mcx/signing');
       const current = path.join(opts.dir, 'audit-checkpoint.pem');
-      const candidates = [
-        current,
-        ...(existsSync(opts.dir) ? readdirSync(opts.dir) : [])
-          .filter((f) => /^audit-checkpoint\.(next|.+\.retired)\.pem$/.test(f))
-          .map((f) => path.join(opts.dir, f)),
-      ];
+      const others = (existsSync(opts.dir) ? readdirSync(opts.dir) : []).sort().map((f) => path.join(opts.dir, f));
+      if (opts.all) {
+        if (!existsSync(current)) throw new Error(`${current} does not exist; run \`mcx keys generate\` first`);
+        // A .next key has signed nothing yet: only the current key and the retired ones.
+        for (const file of [current, ...others.filter((f) => /^audit-checkpoint\..+\.retired\.pem$/.test(path.basename(f)))])
+          process.stdout.write(exportPublicKeyPem(await loadSigningKey(file, 'audit-checkpoint')));
+        return;
+      }
+      const candidates = [current, ...others.filter((f) => /^audit-checkpoint\.(next|.+\.retired)\.pem$/.test(path.basename(f)))];
       for (const file of opts.kid ? candidates : [current]) {
         if (!existsSync(file)) continue;
         const key = await loadSigningKey(file, 'audit-checkpoint');

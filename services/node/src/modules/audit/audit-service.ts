@@ -20,7 +20,7 @@ import {
 import type { Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
+import { CheckpointErrorCode, keyResolverFromKeys, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
@@ -52,6 +52,8 @@ export interface AuditServiceDeps {
   store: AuditStore;
   node: string;
   auditKey: SigningKey<'audit-checkpoint'>;
+  /** Keys this node's checkpoints were signed with before a rotation: the integrity check accepts their checkpoints. */
+  retiredAuditKeys?: readonly VerifyKey<'audit-checkpoint'>[];
   logger: Logger;
   now?: () => Date;
 }
@@ -336,12 +338,14 @@ export class AuditService {
     // Taken before the rows are read: they name entries that have committed, so the rows must hold them.
     const witnesses = new Map(this.witnesses);
     const [rows, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
-    const result = verifyChain(rows, checkpoints, toPublicKey(this.deps.auditKey), { node: this.deps.node });
+    // Each checkpoint under the key its kid names: the current key, or one a rotation retired.
+    const keys = keyResolverFromKeys([toPublicKey(this.deps.auditKey), ...(this.deps.retiredAuditKeys ?? [])]);
+    const result = verifyChain(rows, checkpoints, keys, { node: this.deps.node });
     const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
     const changed = changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
     if (changed !== null) bads.push(changed);
-    // A checkpoint under another key is reported as verifyChain reports it, but is not remembered as
-    // a break: after a rotation of the audit-checkpoint key the old ones are signed by the retired key.
+    // A checkpoint under a key that is neither is reported as verifyChain reports it, but is not
+    // remembered as a break: a retired key whose file was removed (MCX_KEYS_DIR) reads the same way.
     const first = bads.filter((b) => b.reason !== CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY).sort((a, b) => a.seq - b.seq)[0];
     if (first !== undefined) this.raise(first, 'integrity');
     const f = this.brokenAt;
