@@ -185,6 +185,8 @@ describe("the auditor's and operator's console", () => {
     expect(text).toMatch(new RegExp(`Position in the chain\\s+Entry ${seenSeq} of \\d+`));
     expect(text).toMatch(/Signed checkpoint\s+Covered: the checkpoint of the first \d+ entries/);
     expect(text).toContain('GMP');
+    // The subject's issuer at the asking force (its development issuer here), carried in GMP's node token.
+    expect(text).toMatch(/Signed in through\s+mcx-dev-issuer/);
     expect(text).toMatch(/Hash\s+[0-9a-f]{64}/);
     await expectAccessible(page, 'a4-audit-entry');
     await page.context().close();

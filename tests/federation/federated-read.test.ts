@@ -137,6 +137,9 @@ describe('a federated read', () => {
     const here = (await allEntries(await auditor('WMP'))).slice(before.length).filter((e) => e.operation === 'federatedEpisodes');
     expect(here.map((e) => e.action)).toEqual(['CONSULTATION', 'COMBINATION']);
     const consultation = here[0]!;
+    // Who asked, as their issuer knows them: the subject is unique only with its issuer, at both ends.
+    const asker = { subject: 'test-investigator', issuer: nodes.WMP.issuer.issuer, force: 'WMP', orgKind: 'police' };
+    expect(consultation.actor).toMatchObject(asker);
     const sql = postgres(nodes.WMP.databaseUrl, { max: 1 });
     try {
       const receipts = await sql<
@@ -155,7 +158,7 @@ describe('a federated read', () => {
           requestingNode: 'WMP',
           purpose: 'MISSING_LIVE_SEARCH',
           caseRef: readHeaders('WMP')['x-mcx-case-ref'],
-          actor: { force: 'WMP', orgKind: 'police' },
+          actor: asker,
         });
         // Their entry names ours: the two logs point at each other.
         const theirSql = postgres(nodes[member].databaseUrl, { max: 1 });

@@ -24,6 +24,7 @@ export const AUDIT_ENTRIES = gql`
         action
         actor {
           subject
+          issuer
           force
           orgKind
           roles
@@ -99,7 +100,7 @@ export type AuditEntryView = {
   seq: number;
   at: string;
   action: string;
-  actor: { subject: string; force: string; orgKind: string; roles: string[] };
+  actor: { subject: string; issuer: string | null; force: string; orgKind: string; roles: string[] };
   requestingNode: string | null;
   purpose: string | null;
   caseRef: string | null;

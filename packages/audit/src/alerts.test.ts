@@ -33,14 +33,29 @@ describe('fishing alerts', () => {
       ['alice', {}],
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 2 })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'alice', force: 'WMP' }, count: 4, sampleSeqs: [1, 3, 4, 9] },
-      { kind: 'unusual_volume', actor: { subject: 'bob', force: 'WMP' }, count: 3, sampleSeqs: [2, 5, 8] },
+      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 4, sampleSeqs: [1, 3, 4, 9] },
+      { kind: 'unusual_volume', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 3, sampleSeqs: [2, 5, 8] },
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 3, sampleSize: 2 })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'alice', force: 'WMP' }, count: 4, sampleSeqs: [1, 3] },
+      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 4, sampleSeqs: [1, 3] },
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 4 })).toEqual([]);
     expect(thrownCode(() => unusualVolume(entries, { perActorThreshold: -1 }))).toBe('ALERT_OPTIONS_INVALID');
+  });
+
+  it('the same subject at two issuers is two actors; entries that did not record the issuer are a third', () => {
+    const at = (issuer: string) => ({ actor: { ...actor('u-17'), issuer } });
+    const entries = window([
+      ['u-17', at('https://login.example/wmp')],
+      ['u-17', at('https://idp.example/birmingham-council')],
+      ['u-17', at('https://login.example/wmp')],
+      ['u-17', {}],
+    ]);
+    expect(unusualVolume(entries, { perActorThreshold: 0 }).map((a) => [a.actor.issuer, a.count])).toEqual([
+      ['https://login.example/wmp', 2],
+      [null, 1],
+      ['https://idp.example/birmingham-council', 1],
+    ]);
   });
 
   it("with this node named, other forces' reads of its records count; a disclosure to its own request does not count twice", () => {
@@ -53,8 +68,8 @@ describe('fishing alerts', () => {
       ['alice', { action: 'consultation' }],
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 1, node: 'WMP' })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'gmp-inv', force: 'GMP' }, count: 3, sampleSeqs: [1, 2, 3] },
-      { kind: 'unusual_volume', actor: { subject: 'alice', force: 'WMP' }, count: 2, sampleSeqs: [4, 6] },
+      { kind: 'unusual_volume', actor: { subject: 'gmp-inv', issuer: null, force: 'GMP' }, count: 3, sampleSeqs: [1, 2, 3] },
+      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [4, 6] },
     ]);
     // Without the node, only this node's own consultations count (as before).
     expect(unusualVolume(entries, { perActorThreshold: 1 }).map((a) => a.actor.subject)).toEqual(['alice']);
@@ -72,8 +87,8 @@ describe('fishing alerts', () => {
       ['carol', { at: '2025-01-15T03:00:00.000Z', action: 'collection' }], // not a consultation
     ]);
     expect(unusualHours(entries)).toEqual([
-      { kind: 'unusual_hours', actor: { subject: 'bob', force: 'WMP' }, count: 2, sampleSeqs: [3, 5] },
-      { kind: 'unusual_hours', actor: { subject: 'alice', force: 'WMP' }, count: 1, sampleSeqs: [2] },
+      { kind: 'unusual_hours', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [3, 5] },
+      { kind: 'unusual_hours', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [2] },
     ]);
     const utc = unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'UTC' });
     expect(utc.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([
@@ -100,10 +115,10 @@ describe('fishing alerts', () => {
       ['carol', { caseRef: null, action: 'collection' }],
     ]);
     expect(caseRefProblems(entries)).toEqual([
-      { kind: 'case_ref_missing', actor: { subject: 'alice', force: 'WMP' }, count: 1, sampleSeqs: [1] },
-      { kind: 'case_ref_missing', actor: { subject: 'bob', force: 'WMP' }, count: 1, sampleSeqs: [4] },
-      { kind: 'case_ref_malformed', actor: { subject: 'bob', force: 'WMP' }, count: 2, sampleSeqs: [5, 6] },
-      { kind: 'case_ref_malformed', actor: { subject: 'alice', force: 'WMP' }, count: 1, sampleSeqs: [3] },
+      { kind: 'case_ref_missing', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [1] },
+      { kind: 'case_ref_missing', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [4] },
+      { kind: 'case_ref_malformed', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [5, 6] },
+      { kind: 'case_ref_malformed', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [3] },
     ]);
     const lenient = caseRefProblems(entries, { caseRefPattern: /^[a-z0-9-]+$/i, maxLength: 64 });
     expect(lenient.filter((a) => a.kind === 'case_ref_malformed')).toEqual([]);

@@ -9,7 +9,8 @@ export type AlertKind = 'unusual_volume' | 'unusual_hours' | 'case_ref_missing' 
 /** One alert: an actor, how many of their consultations raised it, and a few seqs to look at first. */
 export interface Alert {
   kind: AlertKind;
-  actor: { subject: string; force: string };
+  /** `issuer` null: entries that did not record it (before it was recorded). */
+  actor: { subject: string; issuer: string | null; force: string };
   count: number;
   sampleSeqs: number[];
 }
@@ -46,10 +47,12 @@ function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: numb
   const byActor = new Map<string, Alert>();
   for (const { seq, entry } of entries) {
     const { subject, force } = entry.actor;
-    const key = `${force}\u0000${subject}`;
+    const issuer = entry.actor.issuer ?? null;
+    // A subject is one person only at its issuer: the same subject at two issuers is two actors.
+    const key = `${force}\u0000${issuer ?? ''}\u0000${subject}`;
     let alert = byActor.get(key);
     if (alert === undefined) {
-      alert = { kind, actor: { subject, force }, count: 0, sampleSeqs: [] };
+      alert = { kind, actor: { subject, issuer, force }, count: 0, sampleSeqs: [] };
       byActor.set(key, alert);
     }
     alert.count += 1;
@@ -57,7 +60,11 @@ function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: numb
   }
   // Most first; ties in a fixed order, so the same window always gives the same list.
   return [...byActor.values()].sort(
-    (a, b) => b.count - a.count || a.actor.force.localeCompare(b.actor.force) || a.actor.subject.localeCompare(b.actor.subject),
+    (a, b) =>
+      b.count - a.count ||
+      a.actor.force.localeCompare(b.actor.force) ||
+      a.actor.subject.localeCompare(b.actor.subject) ||
+      (a.actor.issuer ?? '').localeCompare(b.actor.issuer ?? ''),
   );
 }
 

@@ -18,6 +18,20 @@ describe('audit entry model', () => {
     expect(parseAuditEntry({ ...input, peerEntryId: 'GMP:77' }).peerEntryId).toBe('GMP:77');
   });
 
+  it("keeps the actor's issuer when given, and an entry without one hashes as it always did", () => {
+    const issuer = 'https://login.microsoftonline.com/0000-tenant/v2.0';
+    const input = fixtureEntry(1);
+    const entry = parseAuditEntry({ ...input, actor: { ...input.actor, issuer } });
+    expect(entry.actor).toEqual({ ...input.actor, issuer });
+    expect('issuer' in parseAuditEntry(input).actor).toBe(false);
+    expect(auditEntryProblems({ ...input, actor: { ...input.actor, issuer: 'an issuer' } })).toEqual([
+      { field: 'actor.issuer', code: 'BAD_FORMAT' },
+    ]);
+    expect(auditEntryProblems({ ...input, actor: { ...input.actor, issuer: null } })).toEqual([
+      { field: 'actor.issuer', code: 'NOT_A_STRING' },
+    ]);
+  });
+
   it('accepts every nullable field as null, and authorisation failures', () => {
     const entry = fixtureEntry(2, {
       action: 'authorisation_failure',

@@ -25,6 +25,12 @@ export type AuditOutcome = (typeof AUDIT_OUTCOMES)[number];
 /** Who acted: an authenticated subject of a force, with the roles it held. */
 export interface AuditActor {
   subject: string;
+  /**
+   * The `iss` of the token that authenticated the subject (a subject is unique only at its
+   * issuer, and a node may accept several). Absent for no token, and in entries written before
+   * it was recorded.
+   */
+  issuer?: string;
   force: string;
   orgKind: string;
   roles: string[];
@@ -83,7 +89,7 @@ const ENTRY_KEYS = [
   'reason',
   'peerEntryId',
 ];
-const ACTOR_KEYS = ['subject', 'force', 'orgKind', 'roles'];
+const ACTOR_KEYS = ['subject', 'issuer', 'force', 'orgKind', 'roles'];
 const QUERY_KEYS = ['operation', 'recordIds', 'linkageDigest'];
 
 const ISO_MS_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
@@ -141,6 +147,7 @@ export function auditEntryProblems(value: unknown): AuditEntryProblem[] {
   else {
     checkKeys(actor, ACTOR_KEYS, 'actor', problems);
     checkString(actor.subject, 'actor.subject', 256, TOKEN, problems);
+    if (actor.issuer !== undefined) checkString(actor.issuer, 'actor.issuer', 256, TOKEN, problems);
     checkString(actor.force, 'actor.force', 32, CODE, problems);
     checkString(actor.orgKind, 'actor.orgKind', 32, CODE, problems);
     checkList(actor.roles, 'actor.roles', MAX_ROLES, 64, problems);
@@ -179,7 +186,13 @@ export function parseAuditEntry(value: unknown): AuditEntry {
   return {
     at: input.at,
     action: input.action,
-    actor: { subject: input.actor.subject, force: input.actor.force, orgKind: input.actor.orgKind, roles: [...input.actor.roles] },
+    actor: {
+      subject: input.actor.subject,
+      ...(input.actor.issuer !== undefined ? { issuer: input.actor.issuer } : {}),
+      force: input.actor.force,
+      orgKind: input.actor.orgKind,
+      roles: [...input.actor.roles],
+    },
     requestingNode: input.requestingNode,
     purpose: input.purpose,
     caseRef: input.caseRef,

@@ -171,6 +171,7 @@ function EntryDetail({ entry, status, onClose }: { entry: Entry; status: Status 
     ['Time', when(entry.at)],
     ['Action', `${words(entry.action)} (${entry.operation})`],
     ['Actor', `${entry.actor.subject}, ${entry.actor.force}, ${entry.actor.orgKind}, roles: ${entry.actor.roles.join(', ') || 'none'}`],
+    ['Signed in through', entry.actor.issuer ?? 'Not recorded'],
     ['Requesting node', entry.requestingNode ?? 'None (a request made at this node)'],
     ['Purpose', entry.purpose ?? 'None given'],
     ['Case reference', entry.caseRef ?? 'None given'],

@@ -146,7 +146,7 @@ export function Fishing({ api, role }: { api: Api; role: string | null }) {
             </thead>
             <tbody className="govuk-table__body">
               {alerts.map((a) => (
-                <tr className="govuk-table__row" key={`${a.kind}-${a.actorSubject}-${a.actorForce}`}>
+                <tr className="govuk-table__row" key={`${a.kind}-${a.actorSubject}-${a.actorIssuer ?? ''}-${a.actorForce}`}>
                   <td className="govuk-table__cell">{KINDS[a.kind] ?? a.kind}</td>
                   <td className="govuk-table__cell">{a.actorSubject}</td>
                   <td className="govuk-table__cell">{forceName(a.actorForce)}</td>

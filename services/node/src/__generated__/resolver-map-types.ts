@@ -554,6 +554,7 @@ export type McxAssociateSightingResolvers<ContextType = Context, ParentType exte
 
 export type McxAuditActorResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditActor'] = ResolversParentTypes['McxAuditActor']> = ResolversObject<{
   force?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  issuer?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   orgKind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   roles?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
   subject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -561,6 +562,7 @@ export type McxAuditActorResolvers<ContextType = Context, ParentType extends Res
 
 export type McxAuditAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditAlert'] = ResolversParentTypes['McxAuditAlert']> = ResolversObject<{
   actorForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actorIssuer?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actorSubject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

@@ -339,6 +339,8 @@ export type McxAuditAction =
 export type McxAuditActor = {
   __typename?: 'McxAuditActor';
   force: Scalars['String']['output'];
+  /** The issuer (`iss`) of the token that authenticated the subject: a subject is one person only at its issuer. Null for no token, and in entries written before it was recorded. */
+  issuer?: Maybe<Scalars['String']['output']>;
   orgKind: Scalars['String']['output'];
   roles: Array<Scalars['String']['output']>;
   subject: Scalars['String']['output'];
@@ -348,6 +350,8 @@ export type McxAuditActor = {
 export type McxAuditAlert = {
   __typename?: 'McxAuditAlert';
   actorForce: Scalars['String']['output'];
+  /** The actor's token issuer; null for entries that did not record it. */
+  actorIssuer?: Maybe<Scalars['String']['output']>;
   actorSubject: Scalars['String']['output'];
   count: Scalars['Int']['output'];
   kind: Scalars['String']['output'];

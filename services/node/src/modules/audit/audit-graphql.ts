@@ -20,7 +20,7 @@ export function toGraphql(s: StoredEntry) {
     seq: s.seq,
     at: e.at,
     action: e.action.toUpperCase() as McxAuditAction,
-    actor: e.actor,
+    actor: { ...e.actor, issuer: e.actor.issuer ?? null },
     requestingNode: e.requestingNode,
     purpose: e.purpose,
     caseRef: e.caseRef,

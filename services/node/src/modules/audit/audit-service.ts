@@ -121,7 +121,7 @@ export class AuditService {
   /** Builds a validated entry from an event. */
   entry(e: AuditEvent): AuditEntryInput {
     const actor = e.viewer
-      ? { subject: e.viewer.subject, force: e.viewer.force, orgKind: e.viewer.orgKind, roles: [...e.viewer.roles] }
+      ? { subject: e.viewer.subject, issuer: e.viewer.issuer, force: e.viewer.force, orgKind: e.viewer.orgKind, roles: [...e.viewer.roles] }
       : { subject: 'anonymous', force: this.deps.node, orgKind: 'unknown', roles: [] };
     return parseAuditEntry({
       at: this.now().toISOString(),

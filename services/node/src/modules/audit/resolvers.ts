@@ -58,6 +58,7 @@ const auditAlerts: NonNullable<QueryResolvers['auditAlerts']> = (_, { from, to, 
     return alerts.map((a) => ({
       kind: a.kind,
       actorSubject: a.actor.subject,
+      actorIssuer: a.actor.issuer,
       actorForce: a.actor.force,
       count: a.count,
       sampleSeqs: a.sampleSeqs,
