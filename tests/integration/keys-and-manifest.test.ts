@@ -3,13 +3,14 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { flattenedVerify, importJWK } from 'jose';
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freshMigratedDatabase } from '@mcx/db/testing';
 import { InMemoryManifestStore, loadVerifyKey, TrustManifestHolder, verifyRecord } from '@mcx/signing';
 
 import { AUDIT_CHECKPOINT, AUDIT_EXPORT, auditorOf, cliVerifyExport, integrity } from '../testkit/audit.js';
-import { mcx } from '../testkit/cli.js';
+import { mcx, mcxExit } from '../testkit/cli.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { startTestNode, type TestNode } from '../testkit/node.js';
 
@@ -72,11 +73,14 @@ afterAll(() => t?.close());
 
 describe('keys, signed records and the trust manifest', () => {
   const published: { bytes: string; signature: string }[] = [];
+  /** A second record signed by the first key, changed in the database before the re-signing. */
+  let tampered = '';
 
   it('a record published by the node verifies with jose against the node key (an independent path)', async () => {
     const node = await restartNode();
     const { episode } = await publishEpisode(node.client, episodeInput());
     published.push({ bytes: episode!.recordBytes, signature: episode!.recordSignature });
+    tampered = JSON.parse((await publishEpisode(node.client, episodeInput())).episode!.recordBytes).id as string;
     const jwks = (await (await fetch(`${node.node.url}/.well-known/jwks.json`)).json()) as { keys: { kid: string; mcx_job: string }[] };
     const recordJwk = jwks.keys.find((k) => k.mcx_job === 'record')!;
     const [header, , sig] = episode!.recordSignature.split('.');
@@ -122,9 +126,24 @@ describe('keys, signed records and the trust manifest', () => {
 
     await t!.close();
     t = null;
-    const out = await mcx(['records', 'resign', '--revoked-kid', firstKid], { ...env(), DATABASE_URL: databaseUrl, MCX_FORCE_CODE: 'WMP' });
-    expect(out).toMatch(/re-signed 1 record versions/);
+    // Someone with the database changes a record signed by the revoked key: re-signing must not make it good.
+    const sql = postgres(databaseUrl, { max: 1 });
+    await sql`update record_versions set bytes = replace(bytes, '"riskGrade":"', '"riskGrade":"X') where id = ${tampered}`;
+    await sql.end();
+    const out = await mcxExit(['records', 'resign', '--revoked-kid', firstKid], {
+      ...env(),
+      DATABASE_URL: databaseUrl,
+      MCX_FORCE_CODE: 'WMP',
+    });
+    expect(out.code).toBe(1);
+    expect(out.stdout).toMatch(/^re-signed 1 record versions with /);
+    expect(out.stdout).toContain(`NOT re-signed: 1 record versions whose stored signature does not verify under the revoked key`);
+    expect(out.stdout).toContain(`${tampered} v1`);
     const node = await restartNode();
+    // The changed record stays unusable: withheld from readers, and counted as an integrity fault.
+    expect(
+      (await node.investigator.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id: tampered })).localEpisode,
+    ).toBeNull();
     const id = JSON.parse(first.bytes).id as string;
     const again = (await node.investigator.request((await import('@mcx/client')).LocalEpisodeDocument, { owner: 'WMP', id })).localEpisode!;
     expect(again.recordBytes).toBe(first.bytes);

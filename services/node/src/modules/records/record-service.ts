@@ -1,8 +1,9 @@
 import { createHash } from 'node:crypto';
 
-import { canonicalJson, signRecord } from '@mcx/signing';
+import { canonicalJson, keyResolverFromKeys, signRecord, type VerifyKey } from '@mcx/signing';
 
 import type { McxRecordState, McxRestrictionReason, McxRetractionReason } from '../../__generated__/resolvers-types.js';
+import { verifyStoredRow } from './record-integrity.js';
 import {
   MARKING,
   type BaseContent,
@@ -91,12 +92,22 @@ export class RecordService extends RecordReader {
     return this.deps.sign(view);
   }
 
-  /** Signs again, with the current record key, everything signed with a revoked key. */
-  resignRevoked(revokedKid: string): Promise<number> {
-    return this.deps.store.resignByKid(this.deps.forceCode, revokedKid, (bytes) => {
-      // The stored bytes are canonical already; signing their parse yields the same bytes.
-      const signed = signRecord(JSON.parse(bytes) as object, this.deps.recordKey);
-      if (signed.bytes !== bytes) throw new Error('stored record bytes are not canonical');
+  /**
+   * Signs again, with the current record key, everything signed with a revoked key. A stored version
+   * is signed again only if its stored signature still verifies under the revoked key and signs that
+   * row (kind, owner, id, version, state): bytes changed in the database since they were signed are
+   * never given a good signature. Those are left as they are (unusable, as every read finds) and
+   * returned, for the force system to publish again.
+   */
+  resignRevoked(revoked: VerifyKey<'record'>): Promise<{ resigned: number; refused: { id: string; version: number }[] }> {
+    if (revoked.kid === this.deps.recordKey.kid)
+      throw new Error('the revoked key is still the current record key: rotate it first (mcx keys rotate, activate)');
+    const revokedOnly = keyResolverFromKeys([revoked]);
+    return this.deps.store.resignByKid(this.deps.forceCode, revoked.kid, (row) => {
+      if (!verifyStoredRow(row, revokedOnly).ok) return null;
+      // The stored bytes are canonical (verified above); signing their parse yields the same bytes.
+      const signed = signRecord(JSON.parse(row.bytes) as object, this.deps.recordKey);
+      if (signed.bytes !== row.bytes) return null;
       return { signature: signed.signature, kid: this.deps.recordKey.kid };
     });
   }

@@ -1,4 +1,4 @@
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql } from 'drizzle-orm';
 
 import { anyOf, schema, type Database } from '@mcx/db';
 
@@ -137,34 +137,53 @@ export class RecordStore {
   }
 
   /**
-   * Signs again every stored version whose signature was made with `kid` (after that key is
-   * revoked). The bytes never change; only the signature does. Returns how many were re-signed.
+   * Signs again every version of `owner`'s records signed with `kid`, in batches. `sign` sees each
+   * row as stored and returns the new signature, or null to leave the row as it is (its stored
+   * signature did not check out): such rows are skipped, never retried, and returned.
    */
   async resignByKid(
     owner: string,
     kid: string,
-    sign: (bytes: string) => { signature: string; kid: string },
+    sign: (row: { kind: string; owner: string; id: string; version: number; bytes: string; signature: string }) => {
+      signature: string;
+      kid: string;
+    } | null,
     batchSize = 500,
-  ): Promise<number> {
-    let total = 0;
+  ): Promise<{ resigned: number; refused: { id: string; version: number }[] }> {
+    let resigned = 0;
+    const refused: { id: string; version: number }[] = [];
+    let after: { id: string; version: number } | null = null;
     for (;;) {
+      const v = recordVersions;
       const rows = await this.db
-        .select({ id: recordVersions.id, version: recordVersions.version, bytes: recordVersions.bytes })
-        .from(recordVersions)
-        .where(and(eq(recordVersions.owner, owner), eq(recordVersions.signingKid, kid)))
+        .select({ kind: v.kind, owner: v.owner, id: v.id, version: v.version, bytes: v.bytes, signature: v.signature })
+        .from(v)
+        .where(
+          and(
+            eq(v.owner, owner),
+            eq(v.signingKid, kid),
+            after ? sql`(${v.id}, ${v.version}) > (${after.id}, ${after.version})` : undefined,
+          ),
+        )
+        .orderBy(asc(v.id), asc(v.version))
         .limit(batchSize);
-      if (rows.length === 0) return total;
+      if (rows.length === 0) return { resigned, refused };
       await this.db.transaction(async (tx) => {
         for (const r of rows) {
-          const signed = sign(r.bytes);
+          const signed = sign(r);
+          if (signed === null) {
+            refused.push({ id: r.id, version: r.version });
+            continue;
+          }
           if (signed.kid === kid) throw new Error('re-signing needs a different key from the revoked one');
           await tx
-            .update(recordVersions)
+            .update(v)
             .set({ signature: signed.signature, signingKid: signed.kid })
-            .where(and(eq(recordVersions.owner, owner), eq(recordVersions.id, r.id), eq(recordVersions.version, r.version)));
+            .where(and(eq(v.owner, owner), eq(v.id, r.id), eq(v.version, r.version), eq(v.signingKid, kid)));
+          resigned += 1;
         }
       });
-      total += rows.length;
+      after = rows.at(-1)!;
     }
   }
 
