@@ -65,6 +65,16 @@ describe("the auditor's reads of a child's records", () => {
     expect(await store.readsOf([QUOTED], { first: 50, afterSeq: null })).toMatchObject([{ seq: seqs.quoted }]);
     expect(await store.readsOf(['WMP/nobody'], { first: 50, afterSeq: null })).toEqual([]);
     expect(await store.readsOf([], { first: 50, afterSeq: null })).toEqual([]);
+    // A child with many records: asked a few hundred ids at a time, one answer in seq order.
+    const many = [
+      ...Array.from({ length: 450 }, (_, i) => `WMP/other-${i}`),
+      'WMP/child-1',
+      ...Array.from({ length: 300 }, (_, i) => `WMP/x-${i}`),
+      QUOTED,
+      'WMP/episode-1',
+    ];
+    expect((await store.readsOf(many, { first: 50, afterSeq: null })).map((r) => r.seq)).toEqual(all.map((r) => r.seq));
+    expect((await store.readsOf(many, { first: 2, afterSeq: seqs.subject! })).map((r) => r.seq)).toEqual([seqs.disclosure, seqs.quoted]);
   });
 
   it("asks through the GIN index on the entry's record ids, whatever the number of ids", async () => {

@@ -80,6 +80,8 @@ const IN_ENTRY = {
 export function anyRecordIdPath(ids: readonly string[]): SQL {
   return sql`${`$[*] ? (${ids.map((id) => `@ == ${JSON.stringify(id)}`).join(' || ')})`}::jsonpath`;
 }
+/** How many record ids one `readsOf` query asks after. */
+const READS_OF_CHUNK = 200;
 const MIN_AT = Date.parse('0000-01-01T00:00:00.000Z');
 const MAX_AT = Date.parse('9999-12-31T23:59:59.999Z');
 
@@ -280,8 +282,16 @@ export class AuditStore {
 
   /** Successful reads (consultations, disclosures, combinations) that touched any of `recordIds`, oldest first. */
   async readsOf(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }): Promise<StoredEntry[]> {
-    if (recordIds.length === 0) return [];
-    return (await this.readsOfQuery(recordIds, opts)).map(toStored);
+    // A JSON path's cost grows faster than its length (and a huge one can crash the server): a
+    // child's records are asked after READS_OF_CHUNK ids at a time, and the pages merged.
+    const found = new Map<number, typeof auditEntries.$inferSelect>();
+    for (let i = 0; i < recordIds.length; i += READS_OF_CHUNK) {
+      for (const row of await this.readsOfQuery(recordIds.slice(i, i + READS_OF_CHUNK), opts)) found.set(row.seq, row);
+    }
+    return [...found.values()]
+      .sort((a, b) => a.seq - b.seq)
+      .slice(0, opts.first)
+      .map(toStored);
   }
 
   /** The query `readsOf` runs (one or more ids), for a look at its plan. */
