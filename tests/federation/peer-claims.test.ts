@@ -185,6 +185,9 @@ describe('what a member may claim for its investigator', () => {
     ],
     ['a police user, from a local authority', 'LACOVE', { act: act({ org: 'LANCS', org_kind: 'police' }) }, 'PEER_ACT_KIND_NOT_SPOKEN_FOR'],
     ["a caller entry of another member's log", 'GMP', { caller_entry: 'MPS:424242' }, 'PEER_CALLER_ENTRY_NOT_OWN'],
+    // What the audit entry could not hold is refused (and the refusal audited), not a failed write.
+    ['an issuer with a space', 'GMP', { act: act({ iss: 'Evil IdP' }) }, 'PEER_CLAIMS_INVALID'],
+    ['a subject outside printable ASCII', 'GMP', { act: act({ sub: 'jos\u00e9' }) }, 'PEER_CLAIMS_INVALID'],
   ];
   for (const [what, from, claims, code] of refused) {
     it(`${what}: refused with ${code}, and audited`, async () => {

@@ -80,6 +80,9 @@ describe('plain mapping', () => {
     ['unknown mcx_token_kind', { roles: ['mcx.publish'], mcx_token_kind: 'robot' }],
     ['no subject', { sub: undefined, roles: ['mcx.publish'] }],
     ['roles of the wrong type', { roles: 42 }],
+    // Every read is audited under its subject, and the audit log holds printable ASCII identifiers only.
+    ['a subject with a space', { sub: 'Jo Bloggs', roles: ['mcx.investigate'] }],
+    ['a subject outside printable ASCII', { sub: 'jos\u00e9', roles: ['mcx.investigate'] }],
   ])('refuses %s as malformed', (_label, claims) => {
     expect(() => plain(claims)).toThrow(expect.objectContaining({ code: 'TOKEN_MALFORMED' }));
   });

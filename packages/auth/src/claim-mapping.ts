@@ -29,7 +29,7 @@ import { McxError, UnreachableCaseError } from '@mcx/errors';
 
 import { isDevIssuer, type IssuerConfig } from './issuers.js';
 import { TokenErrorCode } from './token-errors.js';
-import { isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
+import { IDENTIFIER, isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
 
 const MAX_SUBJECT_LENGTH = 256;
 
@@ -114,6 +114,8 @@ export function viewerFromClaims(config: IssuerConfig, payload: JWTPayload): Vie
   if (typeof subject !== 'string' || subject.length === 0 || subject.length > MAX_SUBJECT_LENGTH) {
     throw malformed('Token has no usable subject (oid or sub)');
   }
+  // Every read is audited under its subject; one the audit log cannot hold is refused here, not there.
+  if (!IDENTIFIER.test(subject)) throw malformed('Token subject (oid or sub) must be printable ASCII without spaces');
   let force = config.force;
   let orgKind: OrgKind = config.orgKind;
   if (isDevIssuer(config)) {

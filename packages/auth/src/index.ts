@@ -1,4 +1,15 @@
-export { ROLES, ORG_KINDS, isRole, isOrgKind, hasRole, type Role, type OrgKind, type TokenKind, type Viewer } from './viewer.js';
+export {
+  IDENTIFIER,
+  ROLES,
+  ORG_KINDS,
+  isRole,
+  isOrgKind,
+  hasRole,
+  type Role,
+  type OrgKind,
+  type TokenKind,
+  type Viewer,
+} from './viewer.js';
 export {
   DEV_ISSUER,
   ALLOWED_ALGORITHMS,

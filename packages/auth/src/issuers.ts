@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { McxError } from '@mcx/errors';
 
 import { AuthConfigErrorCode } from './auth-errors.js';
-import { ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
+import { IDENTIFIER, ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
 
 /** The `iss` of the development token issuer. A production node refuses it. */
 export const DEV_ISSUER = 'mcx-dev-issuer';
@@ -71,7 +71,8 @@ export const IssuerConfigSchema = z
   .object({
     id: z.string().min(1),
     // No whitespace: a person is stored as `issuer subject` (alert and watch owners), parted at the first space.
-    issuer: z.string().regex(/^\S+$/, 'issuer must be non-empty and hold no whitespace'),
+    // Printable ASCII of at most 256 characters: every audit entry of its users holds it.
+    issuer: z.string().max(256).regex(IDENTIFIER, 'issuer must be non-empty printable ASCII without whitespace, at most 256 characters'),
     audience: z.string().min(1),
     jwksUrl: JwksUrlSchema.optional(),
     jwks: z.object({ keys: z.array(JwkSchema).min(1) }).optional(),

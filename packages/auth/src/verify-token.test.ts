@@ -172,6 +172,9 @@ describe('issuer configuration', () => {
     ['plain http JWKS off loopback', bad({ jwks: undefined, jwksUrl: 'http://idp.example/jwks' })],
     ['a private key in the JWKS', bad({ jwks: { keys: [{ ...publicJwk('la'), d: 'secret' }] } })],
     ['a symmetric key in the JWKS', bad({ jwks: { keys: [{ kty: 'oct', k: 'c2VjcmV0' }] } })],
+    // Every audit entry of its users holds the issuer: printable ASCII, at most 256 characters.
+    ['an issuer outside printable ASCII', bad({ issuer: 'https://idp.example/r\u00e9gion' })],
+    ['an issuer over 256 characters', bad({ issuer: `https://idp.example/${'a'.repeat(240)}` })],
   ])('refuses %s', (_label, config) => {
     expect(() => createTokenVerifier({ issuers: [config] })).toThrow(expect.objectContaining({ code: 'AUTH_CONFIG_INVALID' }));
   });

@@ -16,6 +16,12 @@ export type OrgKind = (typeof ORG_KINDS)[number];
 /** `user`: a person signed in (delegated); `client`: a system with client credentials. */
 export type TokenKind = 'user' | 'client';
 
+/**
+ * What a subject and an issuer may hold: printable ASCII, no whitespace (the audit entry's rule for an
+ * identifier), so every person a node accepts can be written to its audit log.
+ */
+export const IDENTIFIER = /^[\x21-\x7e]+$/;
+
 /** The authenticated caller of one request. */
 export interface Viewer {
   /** Stable id of the person or system at its issuer (Entra `oid`, else `sub`); with `issuer` it is unique and traceable. */

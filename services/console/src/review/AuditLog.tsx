@@ -171,7 +171,13 @@ function EntryDetail({ entry, status, onClose }: { entry: Entry; status: Status 
     ['Time', when(entry.at)],
     ['Action', `${words(entry.action)} (${entry.operation})`],
     ['Actor', `${entry.actor.subject}, ${entry.actor.force}, ${entry.actor.orgKind}, roles: ${entry.actor.roles.join(', ') || 'none'}`],
-    ['Signed in through', entry.actor.issuer ?? 'Not recorded'],
+    [
+      'Signed in through',
+      // Another force's user: the issuer is what that force's node states, as it states the subject.
+      entry.actor.issuer === null || entry.actor.issuer === undefined
+        ? 'Not recorded'
+        : `${entry.actor.issuer}${entry.requestingNode ? ` (as stated by the ${entry.requestingNode} node)` : ''}`,
+    ],
     ['Requesting node', entry.requestingNode ?? 'None (a request made at this node)'],
     ['Purpose', entry.purpose ?? 'None given'],
     ['Case reference', entry.caseRef ?? 'None given'],

@@ -148,7 +148,15 @@ export function Fishing({ api, role }: { api: Api; role: string | null }) {
               {alerts.map((a) => (
                 <tr className="govuk-table__row" key={`${a.kind}-${a.actorSubject}-${a.actorIssuer ?? ''}-${a.actorForce}`}>
                   <td className="govuk-table__cell">{KINDS[a.kind] ?? a.kind}</td>
-                  <td className="govuk-table__cell">{a.actorSubject}</td>
+                  <td className="govuk-table__cell">
+                    {a.actorSubject}
+                    {a.actorIssuer && (
+                      <>
+                        <br />
+                        <span className="mcx-small">at {a.actorIssuer}</span>
+                      </>
+                    )}
+                  </td>
                   <td className="govuk-table__cell">{forceName(a.actorForce)}</td>
                   <td className="govuk-table__cell govuk-table__cell--numeric">{a.count}</td>
                   <td className="govuk-table__cell">

@@ -46,7 +46,9 @@ const ACT_REFUSALS: Record<ActRefusal, string> = {
 const HASH = /^[0-9a-f]{64}$/;
 const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
 const ENTRY = /^[A-Z0-9][A-Z0-9_-]{1,15}:\d{1,18}$/;
-const SUBJECT = /^[^\s]{1,128}$/;
+// Printable ASCII without spaces (IDENTIFIER), as the audit entry that records them requires.
+const SUBJECT = /^[\x21-\x7e]{1,128}$/;
+const ISSUER = /^[\x21-\x7e]{1,256}$/;
 
 /**
  * Fault injection for the federation tests: a real node that answers late, or tampers with its
@@ -117,7 +119,7 @@ export function readClaims(
   if (typeof act !== 'object' || act === null) return invalid;
   const { sub, iss, org, org_kind: orgKind, role } = act;
   const { purpose, case_ref: caseRef, caller_entry: callerEntry } = claims;
-  if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || iss.length === 0 || iss.length > 256) return invalid;
+  if (typeof sub !== 'string' || !SUBJECT.test(sub) || typeof iss !== 'string' || !ISSUER.test(iss)) return invalid;
   if (typeof org !== 'string' || !ORG.test(org) || !isOrgKind(orgKind) || role !== 'investigator') return invalid;
   if (
     !isPurpose(purpose) ||
