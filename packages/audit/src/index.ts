@@ -21,6 +21,9 @@ export { EXPORT_FORMAT, EXPORT_FORMATS, writeExport, parseExport } from './expor
 export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from './export.js';
 
 export { auditKeysFromPem, verifyExport } from './verify-export.js';
+
+export { countedCheckpoints } from './rotation.js';
+export type { CheckpointKeys, CountedCheckpoints } from './rotation.js';
 export type { ExportVerification } from './verify-export.js';
 
 export { DEFAULT_CASE_REF_PATTERN, DEFAULT_SAMPLE_SIZE, unusualVolume, unusualHours, caseRefProblems } from './alerts.js';

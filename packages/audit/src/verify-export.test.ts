@@ -125,8 +125,29 @@ describe('verifyExport (the command-line verifier core)', () => {
     expect(newOnly.report).toContainEqual(expect.stringMatching(/give the retired keys too/));
     // The retired key alone: the new checkpoint fails, and nothing after seq 8 is ok.
     expect(verifyExport(rotated, PEM)).toMatchObject({ status: 'failed', verifiedThrough: 8, firstBad: { seq: 12 } });
-    // A private key anywhere in the text is refused, as for one key.
+    // A private key anywhere in the text is refused, as for one key, and so is anything else beside the keys.
     expect(thrownCode(() => verifyExport(rotated, `${PEM}${FIXTURE_PEMS.rogueAudit}\n`))).toBe('KEY_INVALID');
+    const legacy =
+      '-----BEGIN RSA PRIVATE KEY-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,00\n\nAAAA\n-----END RSA PRIVATE KEY-----\n';
+    expect(thrownCode(() => verifyExport(rotated, `${both}${legacy}`))).toBe('KEY_INVALID');
+    expect(thrownCode(() => verifyExport(rotated, `${both}and this one too\n`))).toBe('KEY_INVALID');
+  });
+
+  it('a retired key vouches for nothing past the first checkpoint under the current key: one it signed there is not counted', () => {
+    // Rotated after entry 4: the current key signed at 8. A checkpoint at 12 under the retired key
+    // can only have been made with the old key taken from its file (here: as if over a rewritten tail).
+    const [at4, at8, at12] = BASE.checkpoints as [string, string, string];
+    const rotated = exportOf([at4, signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12]);
+    const result = verifyExport(rotated, `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
+    expect(result).toMatchObject({ status: 'unverified', verifiedThrough: 8, unverifiedAfter: 4, checkpointsChecked: 2 });
+    expect(result.report).toContainEqual(expect.stringMatching(/^note: 1 checkpoints under a retired key were not counted/));
+    // With no checkpoint under the current key, a retired key's count for nothing.
+    const none = verifyExport(exportOf(BASE.checkpoints), `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
+    expect(none).toMatchObject({ status: 'unverified', verifiedThrough: 0, checkpointsChecked: 0 });
+    // A failure is still named on its own line of the export (the index in the file, not among those counted).
+    const bad = exportOf([at4, 'x.y.z', signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12]);
+    const failed = verifyExport(bad, `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
+    expect(failed.firstBad).toMatchObject({ reason: 'CHECKPOINT_MALFORMED', checkpoint: 1 });
   });
 
   it('checks that checkpoints name the node of the header', () => {

@@ -1,6 +1,8 @@
-import { keyResolverFromKeys, verifyKeyFromPem, type VerifyKey } from '@mcx/signing';
+import { McxError } from '@mcx/errors';
+import { KeyErrorCode, keyResolverFromKeys, verifyKeyFromPem, type VerifyKey } from '@mcx/signing';
 
 import { parseExport } from './export.js';
+import { countedCheckpoints } from './rotation.js';
 import { verifyChain, type ChainVerification, type FirstBad } from './verify.js';
 
 /** `verifyChain`'s result for an export, with the node it claims and a report to print, one line each. */
@@ -44,13 +46,18 @@ function headerKeyNote(headerPem: string, kids: ReadonlySet<string>): string | n
 }
 
 /**
- * The audit-checkpoint public keys in a PEM text: one SPKI block, or several (the current key and
- * those retired by rotation, as `mcx audit public-key --all` prints them). Throws `KEY_INVALID` for
- * text that holds no public key, and for a private key anywhere in it.
+ * The audit-checkpoint public keys in a PEM text: one SPKI block, or several, the current key first
+ * and then those retired by rotation, as `mcx audit public-key --all` prints them. Throws
+ * `KEY_INVALID` for text that holds no public key, for a private key anywhere in it, and for anything
+ * but whitespace between the blocks.
  */
 export function auditKeysFromPem(text: string): VerifyKey<'audit-checkpoint'>[] {
-  const blocks = text.match(/-----BEGIN [A-Z ]+-----[^-]*-----END [A-Z ]+-----/g) ?? [text];
-  return blocks.map((block) => verifyKeyFromPem(block, 'audit-checkpoint'));
+  if (/PRIVATE KEY/.test(text)) throw new McxError(KeyErrorCode.KEY_INVALID, 'expected public keys only, got a private key');
+  const block = /-----BEGIN PUBLIC KEY-----[A-Za-z0-9+/=\s]+-----END PUBLIC KEY-----/g;
+  const blocks = text.match(block) ?? [];
+  if (blocks.length === 0 || text.replace(block, '').trim() !== '')
+    throw new McxError(KeyErrorCode.KEY_INVALID, 'expected one or more PEM public keys (SPKI) and nothing else');
+  return blocks.map((b) => verifyKeyFromPem(b, 'audit-checkpoint'));
 }
 
 /**
@@ -65,14 +72,23 @@ export function auditKeysFromPem(text: string): VerifyKey<'audit-checkpoint'>[] 
 export function verifyExport(text: string, publicKeyPem: string): ExportVerification {
   const keys = auditKeysFromPem(publicKeyPem);
   const { header, entries, checkpoints } = parseExport(text);
-  // Each checkpoint is checked with the key its kid names, among those given.
-  const result = verifyChain(entries, checkpoints, keyResolverFromKeys(keys), { node: header.node });
+  // Each checkpoint is checked with the key its kid names, among those given (the first is the
+  // current one); a retired key's count only up to the current key's first.
+  const counted = countedCheckpoints(checkpoints, { current: keys[0]!.kid, retired: keys.slice(1).map((k) => k.kid) }, 'keep');
+  const verified = verifyChain(entries, counted.jws, keyResolverFromKeys(keys), { node: header.node });
+  const bad = verified.firstBad;
+  const result =
+    bad?.checkpoint === undefined ? verified : { ...verified, firstBad: { ...bad, checkpoint: counted.indexes[bad.checkpoint]! } };
 
   const report = [
     `audit export of ${header.node} (${header.format}), exported ${header.exportedAt}: ${entries.length} entries, ${checkpoints.length} checkpoints`,
   ];
   const note = headerKeyNote(header.publicKey, new Set(keys.map((k) => k.kid)));
   if (note !== null) report.push(note);
+  if (counted.retiredLeftOut > 0)
+    report.push(
+      `note: ${counted.retiredLeftOut} checkpoints under a retired key were not counted: they claim more entries than the first checkpoint under the current key (the first key given), or there is none under it. For an export made before the rotation, give the key it was made under first`,
+    );
   if (header.format === 'mcx-audit-export/1')
     report.push('note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked');
   if (result.verifiedThrough > 0) report.push(`ok through seq ${result.verifiedThrough}`);

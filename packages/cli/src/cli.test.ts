@@ -119,5 +119,5 @@ describe('the mcx command after npm ci', () => {
     const missing = await mcx(dir, ['audit', 'public-key', '--dir', 'nowhere']);
     expect(missing.code).toBe(1);
     expect(missing.stderr).toBe(`mcx: ${path.join('nowhere', 'audit-checkpoint.pem')} does not exist; run \`mcx keys generate\` first\n`);
-  });
+  }, 90_000); // eleven runs of the command, each a Node start
 });

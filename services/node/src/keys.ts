@@ -7,6 +7,7 @@ import {
   loadSigningKey,
   signingKeyFromPem,
   toPublicKey,
+  verifyKeyFromPem,
   type SigningKey,
   type VerifyKey,
 } from '@mcx/signing';
@@ -51,16 +52,22 @@ export async function loadNodeKeys(dir: string): Promise<NodeKeys> {
 }
 
 /**
- * The public halves of the audit-checkpoint keys a rotation retired (`audit-checkpoint.<kid>.retired.pem`,
- * left in `dir` by `mcx keys activate`): the checkpoints they signed still vouch for the older part of
- * the log. None when `dir` does not exist.
+ * The public halves of the audit-checkpoint keys a rotation retired: `audit-checkpoint.<kid>.retired.pem`
+ * (the private key `mcx keys activate` left in `dir`) or `audit-checkpoint.<kid>.retired.pub.pem` (its
+ * public half alone, `mcx audit public-key --kid <kid>`, which is all a node needs). The checkpoints
+ * they signed still vouch for the older part of the log. None when `dir` does not exist.
  */
 export function retiredAuditKeys(dir: string): VerifyKey<'audit-checkpoint'>[] {
   if (!existsSync(dir)) return [];
-  return readdirSync(dir)
-    .filter((f) => /^audit-checkpoint\..+\.retired\.pem$/.test(f))
+  const read = (f: string) => readFileSync(path.join(dir, f), 'utf8');
+  const keys = readdirSync(dir)
     .sort()
-    .map((f) => toPublicKey(signingKeyFromPem(readFileSync(path.join(dir, f), 'utf8'), 'audit-checkpoint')));
+    .flatMap((f) => {
+      if (/^audit-checkpoint\..+\.retired\.pub\.pem$/.test(f)) return [verifyKeyFromPem(read(f), 'audit-checkpoint')];
+      if (/^audit-checkpoint\..+\.retired\.pem$/.test(f)) return [toPublicKey(signingKeyFromPem(read(f), 'audit-checkpoint'))];
+      return [];
+    });
+  return [...new Map(keys.map((k) => [k.kid, k])).values()];
 }
 
 /**

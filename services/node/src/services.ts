@@ -6,6 +6,7 @@ import type { DbHandle } from '@mcx/db';
 import { createFanOut } from '@mcx/federation';
 import type { LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
+import type { TrustManifestHolder } from '@mcx/signing';
 
 import type { Config } from './config.js';
 import type { Services } from './context.js';
@@ -74,6 +75,16 @@ export interface BuiltServices {
   /** The record locator's timers (filter rebuilds, members' filters), started with the app. */
   locator: Locator;
   close(): Promise<void>;
+}
+
+/** True when the trust manifest lists `kid` as revoked (false without a usable manifest). */
+function revokedInManifest(holder: TrustManifestHolder | null, kid: string): boolean {
+  try {
+    const found = holder?.keyResolver('audit-checkpoint')(kid);
+    return found !== undefined && !found.found && found.reason === 'REVOKED_KEY';
+  } catch {
+    return false;
+  }
 }
 
 /** The audit log keeps an HMAC of linkage keys, keyed from the node's audit key. */
@@ -152,6 +163,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     node: config.forceCode,
     auditKey: keys.auditCheckpoint,
     retiredAuditKeys: retiredAuditKeys(config.keysDir),
+    isRevokedKey: (kid) => revokedInManifest(deps.trust?.holder ?? null, kid),
     logger,
     ...now,
   });

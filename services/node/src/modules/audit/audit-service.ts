@@ -7,7 +7,6 @@ import {
   parseAuditEntry,
   unusualHours,
   unusualVolume,
-  verifyChain,
   verifyContinuation,
   writeExport,
   type AuditAction,
@@ -20,12 +19,12 @@ import {
 import type { Viewer } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
-import { CheckpointErrorCode, keyResolverFromKeys, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
+import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
-import { changedWitness, type ChainBreak } from './chain-witnesses.js';
+import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
 import { GroupCommit } from './group-commit.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -54,6 +53,8 @@ export interface AuditServiceDeps {
   auditKey: SigningKey<'audit-checkpoint'>;
   /** Keys this node's checkpoints were signed with before a rotation: the integrity check accepts their checkpoints. */
   retiredAuditKeys?: readonly VerifyKey<'audit-checkpoint'>[];
+  /** True for a kid the trust manifest lists as revoked: a retired key revoked since vouches for nothing. */
+  isRevokedKey?: (kid: string) => boolean;
   logger: Logger;
   now?: () => Date;
 }
@@ -142,8 +143,9 @@ export class AuditService {
    * Appends one entry; resolves once it has committed durably (concurrent appends share one write).
    * Rejects with AUDIT_UNAVAILABLE if it cannot be written: the caller must then release nothing.
    */
-  record(e: AuditEvent): Promise<StoredEntry> {
-    return this.writes.submit(this.entry(e)) as Promise<StoredEntry>;
+  async record(e: AuditEvent): Promise<StoredEntry> {
+    // async: an entry that cannot be built rejects, like one that cannot be written, never throws.
+    return (await this.writes.submit(this.entry(e))) as StoredEntry;
   }
 
   /** Appends inside the caller's transaction, so a write and its entry commit together. */
@@ -338,15 +340,11 @@ export class AuditService {
     // Taken before the rows are read: they name entries that have committed, so the rows must hold them.
     const witnesses = new Map(this.witnesses);
     const [rows, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
-    // Each checkpoint under the key its kid names: the current key, or one a rotation retired.
-    const keys = keyResolverFromKeys([toPublicKey(this.deps.auditKey), ...(this.deps.retiredAuditKeys ?? [])]);
-    const result = verifyChain(rows, checkpoints, keys, { node: this.deps.node });
+    const result = verifyOwnChain(rows, checkpoints, this.deps);
     const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
     const changed = changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
     if (changed !== null) bads.push(changed);
-    // A checkpoint under a key that is neither is reported as verifyChain reports it, but is not
-    // remembered as a break: a retired key whose file was removed (MCX_KEYS_DIR) reads the same way.
-    const first = bads.filter((b) => b.reason !== CheckpointErrorCode.CHECKPOINT_UNKNOWN_KEY).sort((a, b) => a.seq - b.seq)[0];
+    const first = bads.sort((a, b) => a.seq - b.seq)[0];
     if (first !== undefined) this.raise(first, 'integrity');
     const f = this.brokenAt;
     if (f === null || (result.firstBad !== null && result.firstBad.seq <= f.seq)) return result;
