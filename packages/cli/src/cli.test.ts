@@ -2,7 +2,7 @@
 // the key files it writes are named as deploy/runbook.md names them, and the audit public key
 // it prints is what `mcx audit verify` takes.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, realpathSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -110,6 +110,12 @@ describe('the mcx command after npm ci', () => {
     expect(all.stdout.match(/-----BEGIN PUBLIC KEY-----/g)).toHaveLength(2);
     writeFileSync(path.join(dir, 'all.pub.pem'), all.stdout);
     writeFileSync(path.join(dir, 'new.pub.pem'), (await mcx(dir, ['audit', 'public-key', '--dir', 'keys'])).stdout);
+    // Where only the retired key's public half is kept (a Secret), --all prints the same.
+    const retiredFile = `keys/audit-checkpoint.${key.kid}.retired.pem`;
+    const half = await mcx(dir, ['audit', 'public-key', '--dir', 'keys', '--kid', key.kid]);
+    writeFileSync(path.join(dir, `keys/audit-checkpoint.${key.kid}.retired.pub.pem`), half.stdout);
+    rmSync(path.join(dir, retiredFile));
+    expect((await mcx(dir, ['audit', 'public-key', '--dir', 'keys', '--all'])).stdout).toBe(all.stdout);
     const whole = await mcx(dir, ['audit', 'verify', 'rotated.jsonl', '--public-key', 'all.pub.pem']);
     expect([whole.code, whole.stdout]).toEqual([0, expect.stringContaining('ok through seq 4')]);
     const newOnly = await mcx(dir, ['audit', 'verify', 'rotated.jsonl', '--public-key', 'new.pub.pem']);

@@ -4,7 +4,16 @@ export { createApp, type App } from './app.js';
 export type { AppDeps } from './services.js';
 export { parseConfig, loadConfig, ConfigError, type Config } from './config.js';
 export { startNode, resolveDatabase, type RunningNode } from './start-node.js';
-export { generateNodeKeys, loadNodeKeys, writeNodeKeys, loadOrCreateNodeKeys, manifestKeys, KEY_FILES, type NodeKeys } from './keys.js';
+export {
+  generateNodeKeys,
+  loadNodeKeys,
+  writeNodeKeys,
+  loadOrCreateNodeKeys,
+  manifestKeys,
+  retiredAuditKeys,
+  KEY_FILES,
+  type NodeKeys,
+} from './keys.js';
 export { RecordService } from './modules/records/record-service.js';
 export { RecordStore } from './modules/records/record-store.js';
 export { loadOrCreateDevIssuer, devIssuerKeyFile } from './auth/dev-issuer-file.js';

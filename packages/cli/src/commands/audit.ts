@@ -35,9 +35,11 @@ export function registerAuditCommands(program: Command): void {
       const others = (existsSync(opts.dir) ? readdirSync(opts.dir) : []).sort().map((f) => path.join(opts.dir, f));
       if (opts.all) {
         if (!existsSync(current)) throw new Error(`${current} does not exist; run \`mcx keys generate\` first`);
-        // A .next key has signed nothing yet: only the current key and the retired ones.
-        for (const file of [current, ...others.filter((f) => /^audit-checkpoint\..+\.retired\.pem$/.test(path.basename(f)))])
-          process.stdout.write(exportPublicKeyPem(await loadSigningKey(file, 'audit-checkpoint')));
+        // The current key first, then the retired ones as the node reads them (a .next key has signed nothing yet).
+        const { retiredAuditKeys } = await import('@mcx/node');
+        const key = await loadSigningKey(current, 'audit-checkpoint');
+        const retired = retiredAuditKeys(opts.dir).filter((k) => k.kid !== key.kid);
+        for (const k of [key, ...retired]) process.stdout.write(exportPublicKeyPem(k));
         return;
       }
       const candidates = [current, ...others.filter((f) => /^audit-checkpoint\.(next|.+\.retired)\.pem$/.test(path.basename(f)))];
