@@ -167,7 +167,10 @@ describe('keys, signed records and the trust manifest', () => {
     await signManifest();
     await t!.node.app.trust!.reload();
     await mcx(['keys', 'activate', '--dir', f('keys'), '--job', 'audit-checkpoint']);
-    const node = await restartNode();
+    const node = await restartNode(); // the old process signed its last checkpoint under the old key at shutdown
+    // The new key's first checkpoint of the same head: that size is taken, and the node must not
+    // count a checkpoint it could not store as its own (it then found none, and refused to sign).
+    await node.node.app.services.audit.checkpoint();
     await publishEpisode(node.client, episodeInput());
     const auditor = await auditorOf(node);
     await auditor.request(AUDIT_CHECKPOINT as never); // under the new key

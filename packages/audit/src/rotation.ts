@@ -50,8 +50,13 @@ export function countedCheckpoints(
   unknown: 'keep' | 'leave-out',
 ): CountedCheckpoints {
   const retired = new Set(keys.retired.filter((kid) => kid !== keys.current));
-  const currentSizes = checkpoints.filter((jws) => kidOf(jws) === keys.current).map((jws) => claimedSize(jws) ?? 0);
-  const bound = currentSizes.length > 0 ? Math.min(...currentSizes) : -1;
+  // -1 without any: then no retired checkpoint counts. (A loop: a year of checkpoints is too many arguments for Math.min.)
+  let bound = -1;
+  for (const jws of checkpoints) {
+    if (kidOf(jws) !== keys.current) continue;
+    const size = claimedSize(jws) ?? 0;
+    bound = bound === -1 ? size : Math.min(bound, size);
+  }
   const out: CountedCheckpoints = { jws: [], indexes: [], retiredLeftOut: 0, unknownLeftOut: 0 };
   checkpoints.forEach((jws, index) => {
     // An unreadable one is always kept: verifyChain refuses it as malformed.

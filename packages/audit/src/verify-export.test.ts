@@ -12,8 +12,8 @@ import { verifyExport } from './verify-export.js';
 const PEM = FIXTURE_PUBLIC_PEM.wmpAudit;
 const HEADLINE = 'audit export of WMP (mcx-audit-export/2), exported 2025-03-03T10:00:00.000Z';
 
-function exportOf(checkpoints: string[] = BASE.checkpoints): string {
-  const publicKey = toPublicKey(KEYS.wmpAudit);
+function exportOf(checkpoints: string[] = BASE.checkpoints, madeUnder = KEYS.wmpAudit): string {
+  const publicKey = toPublicKey(madeUnder);
   return writeExport({ node: NODE, exportedAt: '2025-03-03T10:00:00.000Z', publicKey, entries: BASE.rows, checkpoints });
 }
 
@@ -116,9 +116,15 @@ describe('verifyExport (the command-line verifier core)', () => {
   it('after a rotation of the audit key, verifies each checkpoint with the key its kid names, given the current and the retired keys', () => {
     // The last checkpoint signed by the new key (here the fixture's second key), the two before by the retired one.
     const last = verifyCheckpoint(BASE.checkpoints[2]!, toPublicKey(KEYS.wmpAudit));
-    const rotated = exportOf([...BASE.checkpoints.slice(0, 2), signCheckpoint(last, KEYS.rogueAudit)]);
+    const rotated = exportOf([...BASE.checkpoints.slice(0, 2), signCheckpoint(last, KEYS.rogueAudit)], KEYS.rogueAudit);
     const both = `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`;
     expect(verifyExport(rotated, both)).toMatchObject({ status: 'ok', verifiedThrough: 12, checkpointsChecked: 3 });
+    // The keys in another order (the retired one taken as current): never OK, and the report says why.
+    const misordered = verifyExport(rotated, `${FIXTURE_PUBLIC_PEM.wmpAudit}${FIXTURE_PUBLIC_PEM.rogueAudit}`);
+    expect(misordered.status).toBe('unverified');
+    expect(misordered.report).toContainEqual(
+      expect.stringMatching(/^UNVERIFIED: the export was made under key .+, which is given but not first/),
+    );
     // The new key alone: the retired key's checkpoints are under an unknown key, and the report says what to give.
     const newOnly = verifyExport(rotated, FIXTURE_PUBLIC_PEM.rogueAudit);
     expect(newOnly.firstBad).toEqual({ seq: 4, reason: 'CHECKPOINT_UNKNOWN_KEY', checkpoint: 0 });
@@ -137,7 +143,10 @@ describe('verifyExport (the command-line verifier core)', () => {
     // Rotated after entry 4: the current key signed at 8. A checkpoint at 12 under the retired key
     // can only have been made with the old key taken from its file (here: as if over a rewritten tail).
     const [at4, at8, at12] = BASE.checkpoints as [string, string, string];
-    const rotated = exportOf([at4, signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12]);
+    const rotated = exportOf(
+      [at4, signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12],
+      KEYS.rogueAudit,
+    );
     const result = verifyExport(rotated, `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
     expect(result).toMatchObject({ status: 'unverified', verifiedThrough: 8, unverifiedAfter: 4, checkpointsChecked: 2 });
     expect(result.report).toContainEqual(expect.stringMatching(/^note: 1 checkpoints under a retired key were not counted/));
@@ -145,7 +154,10 @@ describe('verifyExport (the command-line verifier core)', () => {
     const none = verifyExport(exportOf(BASE.checkpoints), `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
     expect(none).toMatchObject({ status: 'unverified', verifiedThrough: 0, checkpointsChecked: 0 });
     // A failure is still named on its own line of the export (the index in the file, not among those counted).
-    const bad = exportOf([at4, 'x.y.z', signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12]);
+    const bad = exportOf(
+      [at4, 'x.y.z', signCheckpoint(verifyCheckpoint(at8, toPublicKey(KEYS.wmpAudit)), KEYS.rogueAudit), at12],
+      KEYS.rogueAudit,
+    );
     const failed = verifyExport(bad, `${FIXTURE_PUBLIC_PEM.rogueAudit}${FIXTURE_PUBLIC_PEM.wmpAudit}`);
     expect(failed.firstBad).toMatchObject({ reason: 'CHECKPOINT_MALFORMED', checkpoint: 1 });
   });

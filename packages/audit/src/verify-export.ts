@@ -36,6 +36,14 @@ function explain(bad: FirstBad, verifiedThrough: number, entryLines: number): st
   return bad.checkpoint === undefined ? text : `${text} (the checkpoint on line ${entryLines + 2 + bad.checkpoint})`;
 }
 
+function kidOfPem(pem: string): string | null {
+  try {
+    return verifyKeyFromPem(pem, 'audit-checkpoint').kid;
+  } catch {
+    return null;
+  }
+}
+
 function headerKeyNote(headerPem: string, kids: ReadonlySet<string>): string | null {
   try {
     if (kids.has(verifyKeyFromPem(headerPem, 'audit-checkpoint').kid)) return null;
@@ -77,8 +85,13 @@ export function verifyExport(text: string, publicKeyPem: string): ExportVerifica
   const counted = countedCheckpoints(checkpoints, { current: keys[0]!.kid, retired: keys.slice(1).map((k) => k.kid) }, 'keep');
   const verified = verifyChain(entries, counted.jws, keyResolverFromKeys(keys), { node: header.node });
   const bad = verified.firstBad;
-  const result =
+  let result: ChainVerification =
     bad?.checkpoint === undefined ? verified : { ...verified, firstBad: { ...bad, checkpoint: counted.indexes[bad.checkpoint]! } };
+  // Taking another key as the current one moves what the retired keys may vouch for: an export made
+  // under a key other than the first given is never OK.
+  const madeUnder = kidOfPem(header.publicKey);
+  const misordered = madeUnder !== keys[0]!.kid && keys.some((k) => k.kid === madeUnder);
+  if (misordered && result.status === 'ok') result = { ...result, ok: false, status: 'unverified' };
 
   const report = [
     `audit export of ${header.node} (${header.format}), exported ${header.exportedAt}: ${entries.length} entries, ${checkpoints.length} checkpoints`,
@@ -87,7 +100,11 @@ export function verifyExport(text: string, publicKeyPem: string): ExportVerifica
   if (note !== null) report.push(note);
   if (counted.retiredLeftOut > 0)
     report.push(
-      `note: ${counted.retiredLeftOut} checkpoints under a retired key were not counted: they claim more entries than the first checkpoint under the current key (the first key given), or there is none under it. For an export made before the rotation, give the key it was made under first`,
+      `note: ${counted.retiredLeftOut} checkpoints under a retired key were not counted: they claim more entries than the first checkpoint under the current key (the first key given), or there is none under it. For an export made before the rotation, give only the key it was made under (mcx audit public-key --kid <kid>)`,
+    );
+  if (misordered)
+    report.push(
+      `UNVERIFIED: the export was made under key ${madeUnder}, which is given but not first: give the keys in the order mcx audit public-key --all prints them (the current key first)`,
     );
   if (header.format === 'mcx-audit-export/1')
     report.push('note: a mcx-audit-export/1 export holds no stored columns; only the hashed entries are checked');

@@ -323,8 +323,10 @@ export class AuditService {
     if (head.seq <= checkpointed) return null;
     // Exactly the head that was verified is signed, even if the chain has grown since.
     const jws = makeCheckpoint(this.deps.node, head, this.now().toISOString(), this.deps.auditKey);
-    await this.deps.store.saveCheckpoint(head.seq, head.hash, jws);
-    if (this.signed === null || head.seq > this.signed.seq) {
+    // Remembered as signed only if stored: a checkpoint of that size already there (another replica's,
+    // or the last one signed with the key a rotation retired) stays the only one of that size.
+    const saved = await this.deps.store.saveCheckpoint(head.seq, head.hash, jws);
+    if (saved && (this.signed === null || head.seq > this.signed.seq)) {
       this.signed = head;
       this.latest = { jws: Promise.resolve(jws), at: performance.now() };
     }
@@ -339,7 +341,9 @@ export class AuditService {
   async integrity(): Promise<IntegrityReport> {
     // Taken before the rows are read: they name entries that have committed, so the rows must hold them.
     const witnesses = new Map(this.witnesses);
-    const [rows, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
+    // Checkpoints before rows: the log only grows, so the rows read next hold what each one signs.
+    const checkpoints = await this.deps.store.checkpoints();
+    const rows = await this.deps.store.all();
     const result = verifyOwnChain(rows, checkpoints, this.deps);
     const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
     const changed = changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));

@@ -244,8 +244,14 @@ export class AuditStore {
     return row?.size ?? 0;
   }
 
-  async saveCheckpoint(size: number, headHash: string, jws: string): Promise<void> {
-    await this.db.insert(auditCheckpoints).values({ size, headHash, jws }).onConflictDoNothing();
+  /** Stores a signed checkpoint; false when one of that size is stored already (another replica's, or the retired key's). */
+  async saveCheckpoint(size: number, headHash: string, jws: string): Promise<boolean> {
+    const saved = await this.db
+      .insert(auditCheckpoints)
+      .values({ size, headHash, jws })
+      .onConflictDoNothing()
+      .returning({ size: auditCheckpoints.size });
+    return saved.length > 0;
   }
 
   /** The receipts held for one of this node's entries, or all. */
@@ -284,10 +290,16 @@ export class AuditStore {
   async readsOf(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }): Promise<StoredEntry[]> {
     // A JSON path's cost grows faster than its length (and a huge one can crash the server): a
     // child's records are asked after READS_OF_CHUNK ids at a time, and the pages merged.
+    // One snapshot for every chunk: an entry committed between two of them is in all or none.
     const found = new Map<number, typeof auditEntries.$inferSelect>();
-    for (let i = 0; i < recordIds.length; i += READS_OF_CHUNK) {
-      for (const row of await this.readsOfQuery(recordIds.slice(i, i + READS_OF_CHUNK), opts)) found.set(row.seq, row);
-    }
+    await this.db.transaction(
+      async (tx) => {
+        for (let i = 0; i < recordIds.length; i += READS_OF_CHUNK) {
+          for (const row of await this.readsOfQuery(recordIds.slice(i, i + READS_OF_CHUNK), opts, tx)) found.set(row.seq, row);
+        }
+      },
+      { isolationLevel: 'repeatable read', accessMode: 'read only' },
+    );
     return [...found.values()]
       .sort((a, b) => a.seq - b.seq)
       .slice(0, opts.first)
@@ -295,8 +307,8 @@ export class AuditStore {
   }
 
   /** The query `readsOf` runs (one or more ids), for a look at its plan. */
-  readsOfQuery(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }) {
-    return this.db
+  readsOfQuery(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }, db: Tx = this.db) {
+    return db
       .select()
       .from(auditEntries)
       .where(
