@@ -47,6 +47,16 @@ describe('what is logged', () => {
     });
   });
 
+  it('an id the audit log could not hold (a name, say) is refused as bad input, and the attempt audited without it', async () => {
+    const res = await t.investigator.raw(LocalEpisodeDocument, { owner: 'WMP', id: 'Olivia Hart' });
+    expect(res.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MALFORMED_RECORD_ID' });
+    expect(JSON.stringify(res.errors)).not.toContain('Olivia');
+    const last = (await allEntries(await auditorOf(t))).filter((e) => e.operation === 'localEpisode').at(-1);
+    expect(last).toMatchObject({ action: 'CONSULTATION', reason: 'MALFORMED_RECORD_ID', queryRecordIds: [], recordIds: [] });
+    const who = await (await auditorOf(t)).raw(WHO_HAS_SEEN as never, { owner: 'WMP', id: 'Olivia Hart' });
+    expect(who.errors[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', reason: 'MALFORMED_RECORD_ID' });
+  });
+
   it('a refused authenticated actor is logged as an authorisation failure; anonymous noise goes to the security log', async () => {
     const before = (await allEntries(await auditorOf(t), { action: 'AUTHORISATION_FAILURE' })).length;
     const res = await t.client.raw(LocalEpisodeDocument, { owner: 'WMP', id: '7d3f1c1e-1f0a-4c55-9a7e-0b8d2f7a1c01' });

@@ -133,6 +133,15 @@ function checkInstant(value: unknown, problems: Problems): void {
   if (!ok) problems.push({ field: 'at', code: 'NOT_ISO_MS_UTC' });
 }
 
+/**
+ * True when an entry can record `value` as a record id (`owner/id`): printable ASCII without
+ * spaces, at most 128 characters. Check what a caller sends before auditing it, and refuse it as
+ * bad input otherwise: an entry that cannot be built cannot be written, and the read fails.
+ */
+export function isAuditRecordId(value: string): boolean {
+  return value.length > 0 && value.length <= 128 && TOKEN.test(value);
+}
+
 /** Every problem with a candidate audit entry, as `{ field, code }`; empty when it is valid. */
 export function auditEntryProblems(value: unknown): AuditEntryProblem[] {
   const problems: Problems = [];

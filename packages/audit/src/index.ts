@@ -3,7 +3,7 @@
 
 export { AuditErrorCode } from './audit-errors.js';
 
-export { AUDIT_ACTIONS, AUDIT_OUTCOMES, MAX_RECORD_IDS, auditEntryProblems, parseAuditEntry } from './entry.js';
+export { AUDIT_ACTIONS, AUDIT_OUTCOMES, MAX_RECORD_IDS, auditEntryProblems, isAuditRecordId, parseAuditEntry } from './entry.js';
 export type { AuditAction, AuditOutcome, AuditActor, AuditQuery, AuditEntryInput, AuditEntry, AuditEntryProblem } from './entry.js';
 
 export { GENESIS_HASH, HASH_PATTERN, entryHash, chainEntry, chainEntries } from './chain.js';

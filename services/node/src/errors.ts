@@ -151,6 +151,14 @@ export function linkageError(err: unknown): never {
   throw err;
 }
 
+/** BAD_USER_INPUT for an owner and id (or `owner/id`) that cannot be a record's key, never echoing them. */
+export function malformedRecordId(): BadUserInputError {
+  return new BadUserInputError('owner and id must be a record key: printable ASCII without spaces, at most 128 characters together', {
+    field: 'id',
+    reason: 'MALFORMED_RECORD_ID',
+  });
+}
+
 /** An identity that does not validate: BAD_USER_INPUT naming its first field at fault (never its value). */
 export function identityInputError(errors: readonly FieldError[]): BadUserInputError {
   const first = errors[0]!;

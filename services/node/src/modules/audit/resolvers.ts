@@ -1,8 +1,9 @@
+import { isAuditRecordId } from '@mcx/audit';
 import { McxError } from '@mcx/errors';
 
 import type { MutationResolvers, QueryResolvers, Resolvers } from '../../__generated__/resolver-map-types.js';
 import type { Context } from '../../context.js';
-import { NodeErrorCode, toGraphQLError } from '../../errors.js';
+import { malformedRecordId, NodeErrorCode, toGraphQLError } from '../../errors.js';
 import { asAuditor, page, toGraphql } from './audit-graphql.js';
 import type { AuditFilter } from './audit-store.js';
 import { viewResolvers } from './view-resolvers.js';
@@ -16,6 +17,7 @@ async function list(ctx: Context, filter: AuditFilter, first: number | null | un
 
 const auditEntries: NonNullable<QueryResolvers['auditEntries']> = (_, { filter, first, after }, ctx) => {
   const f = filter ?? {};
+  if (f.recordId && !isAuditRecordId(f.recordId)) throw malformedRecordId();
   return asAuditor(ctx, 'auditEntries', f.recordId ? [f.recordId] : [], () =>
     list(
       ctx,
@@ -42,6 +44,7 @@ const auditDisclosures: NonNullable<QueryResolvers['auditDisclosures']> = (_, { 
 
 const whoHasSeenRecord: NonNullable<QueryResolvers['whoHasSeenRecord']> = (_, { owner, id, first, after }, ctx) => {
   const recordId = `${owner}/${id}`;
+  if (!isAuditRecordId(recordId)) throw malformedRecordId();
   return asAuditor(ctx, 'whoHasSeenRecord', [recordId], () =>
     list(ctx, { recordId, actions: ['consultation', 'disclosure', 'combination'], outcome: 'success' }, first, after),
   );

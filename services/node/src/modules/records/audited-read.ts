@@ -1,5 +1,8 @@
+import { isAuditRecordId } from '@mcx/audit';
+
 import type { AuthorisedRead } from '../../auth/access.js';
 import type { Context } from '../../context.js';
+import { malformedRecordId } from '../../errors.js';
 import type { Requester } from '../disclosure/policy.js';
 import { shapeByPolicy, type Shaped } from '../disclosure/shape-by-policy.js';
 import type { Kind, StoredRecord } from './record-kind.js';
@@ -29,11 +32,16 @@ export async function auditedRead<T extends { reviewAt: string; kind: Kind; owne
     byPolicy(ctx, read.requester, stored) as Shaped<R>,
 ): Promise<R | null> {
   const read = await ctx.access.requireRead(operation);
+  const key = `${owner}/${id}`;
+  if (!isAuditRecordId(key)) {
+    // What the audit entry cannot hold is not read: the attempt is audited without it, and refused.
+    await ctx.auditRead(read, operation, [], [], 'MALFORMED_RECORD_ID');
+    throw malformedRecordId();
+  }
   const { record, withheld } = await ctx.services.records.read<T>(kind, owner, id);
   const shaped = record ? shape(read, record) : null;
   const released = shaped && 'released' in shaped ? shaped.released : null;
   const reason = withheld ?? (shaped && 'withheld' in shaped ? shaped.withheld : null);
-  const key = `${owner}/${id}`;
   await ctx.auditRead(read, operation, [key], released ? [key] : [], reason);
   return released;
 }
