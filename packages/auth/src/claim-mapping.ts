@@ -29,7 +29,7 @@ import { McxError, UnreachableCaseError } from '@mcx/errors';
 
 import { isDevIssuer, type IssuerConfig } from './issuers.js';
 import { TokenErrorCode } from './token-errors.js';
-import { IDENTIFIER, isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
+import { FORCE_CODE, IDENTIFIER, isOrgKind, isRole, type OrgKind, type Role, type TokenKind, type Viewer } from './viewer.js';
 
 const MAX_SUBJECT_LENGTH = 256;
 
@@ -120,6 +120,7 @@ export function viewerFromClaims(config: IssuerConfig, payload: JWTPayload): Vie
   let orgKind: OrgKind = config.orgKind;
   if (isDevIssuer(config)) {
     force = optionalString(payload, 'mcx_force') ?? force;
+    if (!FORCE_CODE.test(force)) throw malformed('mcx_force must be a force code');
     const claimedKind = payload.mcx_org_kind;
     if (claimedKind !== undefined && !isOrgKind(claimedKind)) throw malformed('Unknown mcx_org_kind');
     orgKind = claimedKind ?? orgKind;

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { McxError } from '@mcx/errors';
 
 import { AuthConfigErrorCode } from './auth-errors.js';
-import { IDENTIFIER, ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
+import { FORCE_CODE, IDENTIFIER, ORG_KINDS, ROLES, type OrgKind, type Role } from './viewer.js';
 
 /** The `iss` of the development token issuer. A production node refuses it. */
 export const DEV_ISSUER = 'mcx-dev-issuer';
@@ -77,7 +77,7 @@ export const IssuerConfigSchema = z
     jwksUrl: JwksUrlSchema.optional(),
     jwks: z.object({ keys: z.array(JwkSchema).min(1) }).optional(),
     algorithms: z.array(z.enum(ALLOWED_ALGORITHMS)).min(1),
-    force: z.string().min(1),
+    force: z.string().regex(FORCE_CODE, 'force must be a code: letters, digits and _.:- (at most 32)'),
     orgKind: z.enum(ORG_KINDS),
     typ: z.string().min(1).optional(),
     claimMapping: z.enum(['entra', 'plain']),

@@ -33,6 +33,13 @@ describe('parseRequestPurpose', () => {
     );
   });
 
+  it('refuses spaces and non-ASCII even where a force pattern allows them (the audit entry holds the reference)', () => {
+    const loose = { caseRefPattern: /^.+$/, caseRefMaxLength: 32 };
+    expect(parseRequestPurpose({ ...ok, caseRef: 'WMP/25/1' }, loose).caseRef).toBe('WMP/25/1');
+    for (const caseRef of ['WMP 25 1', 'WMP-25-\u00e91'])
+      expect(() => parseRequestPurpose({ ...ok, caseRef }, loose)).toThrow(expect.objectContaining({ code: 'CASE_REF_MALFORMED' }));
+  });
+
   it('refuses an unanchored pattern and neutralises a global flag', () => {
     const unanchored = { ...DEFAULT_CASE_REF_RULES, caseRefPattern: /[A-Z]+-\d+/ };
     expect(() => parseRequestPurpose(ok, unanchored)).toThrow(expect.objectContaining({ code: 'AUTH_CONFIG_INVALID' }));

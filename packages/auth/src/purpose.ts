@@ -6,6 +6,7 @@
 import { McxError } from '@mcx/errors';
 
 import { AuthConfigErrorCode, PurposeErrorCode } from './auth-errors.js';
+import { IDENTIFIER } from './viewer.js';
 
 /** The coded purposes. Short on purpose: each must be explainable to an auditor. */
 export const PURPOSES = [
@@ -87,7 +88,8 @@ export function parseRequestPurpose(
   if (caseRef.length > rules.caseRefMaxLength) {
     throw fail(PurposeErrorCode.CASE_REF_TOO_LONG, `The case reference exceeds ${rules.caseRefMaxLength} characters`);
   }
-  if (!checkedPattern(rules.caseRefPattern).test(caseRef)) {
+  // The audit entry holds it: printable ASCII without spaces, whatever a force's pattern allows.
+  if (!IDENTIFIER.test(caseRef) || !checkedPattern(rules.caseRefPattern).test(caseRef)) {
     throw fail(PurposeErrorCode.CASE_REF_MALFORMED, "The case reference does not match this force's format");
   }
   return { purpose, caseRef };

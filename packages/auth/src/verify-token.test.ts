@@ -175,6 +175,7 @@ describe('issuer configuration', () => {
     // Every audit entry of its users holds the issuer: printable ASCII, at most 256 characters.
     ['an issuer outside printable ASCII', bad({ issuer: 'https://idp.example/r\u00e9gion' })],
     ['an issuer over 256 characters', bad({ issuer: `https://idp.example/${'a'.repeat(240)}` })],
+    ['a force that is not a code', bad({ force: 'West Midlands' })],
   ])('refuses %s', (_label, config) => {
     expect(() => createTokenVerifier({ issuers: [config] })).toThrow(expect.objectContaining({ code: 'AUTH_CONFIG_INVALID' }));
   });

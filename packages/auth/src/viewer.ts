@@ -22,6 +22,9 @@ export type TokenKind = 'user' | 'client';
  */
 export const IDENTIFIER = /^[\x21-\x7e]+$/;
 
+/** A force or organisation code, as the audit entry holds the actor's: letters, digits and `_.:-`, at most 32. */
+export const FORCE_CODE = /^[A-Za-z0-9_.:-]{1,32}$/;
+
 /** The authenticated caller of one request. */
 export interface Viewer {
   /** Stable id of the person or system at its issuer (Entra `oid`, else `sub`); with `issuer` it is unique and traceable. */
