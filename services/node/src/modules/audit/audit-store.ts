@@ -77,7 +77,7 @@ const IN_ENTRY = {
  * statement's text is the same whatever the number of ids. Each id goes in as a JSON string literal,
  * which a JSON path string accepts as it is.
  */
-export function anyRecordIdPath(ids: readonly string[]): SQL {
+function anyRecordIdPath(ids: readonly string[]): SQL {
   return sql`${`$[*] ? (${ids.map((id) => `@ == ${JSON.stringify(id)}`).join(' || ')})`}::jsonpath`;
 }
 /** How many record ids one `readsOf` query asks after. */
