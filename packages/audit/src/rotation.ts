@@ -11,8 +11,6 @@ export interface CountedCheckpoints {
   indexes: number[];
   /** Under a retired key past the first checkpoint under the current key, or with no checkpoint under it at all. */
   retiredLeftOut: number;
-  /** Under a key neither current nor retired (left out only with `unknown: 'leave-out'`). */
-  unknownLeftOut: number;
 }
 
 /** A field of a compact JWS's header (part 0) or payload (part 1), unverified; undefined if unreadable. */
@@ -57,7 +55,7 @@ export function countedCheckpoints(
     const size = claimedSize(jws) ?? 0;
     bound = bound === -1 ? size : Math.min(bound, size);
   }
-  const out: CountedCheckpoints = { jws: [], indexes: [], retiredLeftOut: 0, unknownLeftOut: 0 };
+  const out: CountedCheckpoints = { jws: [], indexes: [], retiredLeftOut: 0 };
   checkpoints.forEach((jws, index) => {
     // An unreadable one is always kept: verifyChain refuses it as malformed.
     const kid = kidOf(jws);
@@ -68,7 +66,6 @@ export function countedCheckpoints(
         return;
       }
     } else if (kid !== null && kid !== keys.current && unknown === 'leave-out') {
-      out.unknownLeftOut += 1;
       return;
     }
     out.jws.push(jws);

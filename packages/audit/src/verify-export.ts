@@ -44,13 +44,10 @@ function kidOfPem(pem: string): string | null {
   }
 }
 
-function headerKeyNote(headerPem: string, kids: ReadonlySet<string>): string | null {
-  try {
-    if (kids.has(verifyKeyFromPem(headerPem, 'audit-checkpoint').kid)) return null;
-  } catch {
-    return "note: the export header's publicKey is not a valid public key; only the keys given are trusted";
-  }
-  return "note: the export header's publicKey differs from the keys given; only the keys given are trusted";
+/** What the report says of the export header's key (`madeUnder`, its kid; null when it is not a key). */
+function headerKeyNote(madeUnder: string | null, kids: ReadonlySet<string>): string | null {
+  if (madeUnder === null) return "note: the export header's publicKey is not a valid public key; only the keys given are trusted";
+  return kids.has(madeUnder) ? null : "note: the export header's publicKey differs from the keys given; only the keys given are trusted";
 }
 
 /**
@@ -96,7 +93,7 @@ export function verifyExport(text: string, publicKeyPem: string): ExportVerifica
   const report = [
     `audit export of ${header.node} (${header.format}), exported ${header.exportedAt}: ${entries.length} entries, ${checkpoints.length} checkpoints`,
   ];
-  const note = headerKeyNote(header.publicKey, new Set(keys.map((k) => k.kid)));
+  const note = headerKeyNote(madeUnder, new Set(keys.map((k) => k.kid)));
   if (note !== null) report.push(note);
   if (counted.retiredLeftOut > 0)
     report.push(

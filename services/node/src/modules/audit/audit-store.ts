@@ -288,6 +288,7 @@ export class AuditStore {
 
   /** Successful reads (consultations, disclosures, combinations) that touched any of `recordIds`, oldest first. */
   async readsOf(recordIds: readonly string[], opts: { first: number; afterSeq: number | null }): Promise<StoredEntry[]> {
+    if (recordIds.length === 0) return [];
     // A JSON path's cost grows faster than its length (and a huge one can crash the server): a
     // child's records are asked after READS_OF_CHUNK ids at a time, and the pages merged.
     // One snapshot for every chunk: an entry committed between two of them is in all or none.
