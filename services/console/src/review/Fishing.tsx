@@ -153,7 +153,7 @@ export function Fishing({ api, role }: { api: Api; role: string | null }) {
                     {a.actorIssuer && (
                       <>
                         <br />
-                        <span className="mcx-small">at {a.actorIssuer}</span>
+                        <span className="mcx-small mcx-break">at {a.actorIssuer}</span>
                       </>
                     )}
                   </td>
