@@ -2,6 +2,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { gql } from 'graphql-tag';
 import { flattenedVerify, importJWK } from 'jose';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -179,6 +180,17 @@ describe('keys, signed records and the trust manifest', () => {
     const { auditExport } = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
     const keys = await mcx(['audit', 'public-key', '--dir', f('keys'), '--all']);
     expect(keys.match(/-----BEGIN PUBLIC KEY-----/g)).toHaveLength(2);
+    // The console's integrity page offers the same keys, in the same order.
+    const status = (await auditor.request(
+      gql`
+        {
+          auditStatus {
+            publicKeyPem
+          }
+        }
+      ` as never,
+    )) as { auditStatus: { publicKeyPem: string } };
+    expect(status.auditStatus.publicKeyPem).toBe(keys);
     // Every checkpoint verifies; only the export's own read, after the last checkpoint, is unverified (exit 2).
     const entries = auditExport
       .trimEnd()

@@ -44,6 +44,8 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
   const r = integrity.data?.auditIntegrity;
   const s = status.data?.auditStatus;
   const node = s?.node ?? 'node';
+  // After a rotation of the audit key the export needs the retired keys too.
+  const rotated = (s?.publicKeyPem.match(/BEGIN PUBLIC KEY/g) ?? []).length > 1;
   const failed = r?.status === 'failed';
 
   const run = async (what: () => Promise<string>) => {
@@ -117,7 +119,8 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
           </p>
           <h2 className="govuk-heading-m">Verify an export offline</h2>
           <p className="govuk-body">
-            Save the export and this public key (key id {s.kid}), then run, on any computer with the MCX command line:
+            Save the export and {rotated ? 'these public keys (the current one first, key id ' : 'this public key (key id '}
+            {s.kid}), then run, on any computer with the MCX command line:
           </p>
           <pre className="mcx-code" tabIndex={0} aria-label="The command">
             <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem`}</code>
@@ -130,7 +133,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
             className="govuk-button govuk-button--secondary"
             onClick={() => download(`audit-${node}.pub.pem`, s.publicKeyPem, 'application/x-pem-file')}
           >
-            Download the public key
+            {rotated ? 'Download the public keys' : 'Download the public key'}
           </button>
           <h2 className="govuk-heading-m">Witnesses</h2>
           <p className="govuk-body">

@@ -440,7 +440,7 @@ export type McxAuditStatus = {
   kid: Scalars['String']['output'];
   lastCheckpoint?: Maybe<McxAuditSignedCheckpoint>;
   node: Scalars['String']['output'];
-  /** The audit-checkpoint public key (SPKI PEM), as `mcx audit public-key` prints it. */
+  /** The audit-checkpoint public keys (SPKI PEM), as `mcx audit public-key --all` prints them: the current key first, then any a rotation retired. */
   publicKeyPem: Scalars['String']['output'];
   /** The newest receipts held (at most 50). */
   witnesses: Array<McxAuditWitness>;

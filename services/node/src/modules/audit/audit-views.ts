@@ -1,5 +1,5 @@
 import type { StoredEntry } from '@mcx/audit';
-import { exportPublicKeyPem, toPublicKey, verifyCheckpoint, type SigningKey } from '@mcx/signing';
+import { exportPublicKeyPem, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import type { AuditStore } from './audit-store.js';
 
@@ -7,6 +7,8 @@ export interface AuditViewsDeps {
   store: AuditStore;
   node: string;
   auditKey: SigningKey<'audit-checkpoint'>;
+  retiredAuditKeys?: readonly VerifyKey<'audit-checkpoint'>[];
+  isRevokedKey?: (kid: string) => boolean;
 }
 
 /** A receipt's payload as the member signed it (the federation client verified it when it arrived). */
@@ -39,7 +41,10 @@ export class AuditViews {
       node,
       entries: head?.seq ?? 0,
       lastCheckpoint: checkpoint ? { size: checkpoint.size, headHash: checkpoint.headHash, signedAt: checkpoint.at } : null,
-      publicKeyPem: exportPublicKeyPem(key),
+      // The current key first, then those rotations retired: what `mcx audit verify` needs for the whole log.
+      publicKeyPem: [key, ...(this.deps.retiredAuditKeys ?? []).filter((k) => !this.deps.isRevokedKey?.(k.kid))]
+        .map(exportPublicKeyPem)
+        .join(''),
       kid: key.kid,
       // A node that is its own member gives itself receipts: those witness nothing.
       witnesses: receipts
