@@ -62,4 +62,16 @@ describe("a history's member rows, merged over its reads", () => {
       'WYP:TIMED_OUT',
     ]);
   });
+  it('a member not asked for the history (it holds no episode) but asked for a pointer shows what it did then', () => {
+    const history = [row('LANCS', 'NOT_HOLDING'), row('MERS', 'NOT_HOLDING')];
+    const pointers = [
+      { ...row('LANCS', 'ANSWERED'), withheld: { restricted: 1, reviewOverdue: 0, notDisclosable: 0 } },
+      row('MERS', 'TIMED_OUT'),
+    ];
+    const merged = mergeStatus(history, pointers);
+    expect(merged.map((m) => `${m.member}:${m.status}`)).toEqual(['LANCS:ANSWERED', 'MERS:TIMED_OUT']);
+    expect(merged[0]!.withheld).toEqual({ restricted: 1, reviewOverdue: 0, notDisclosable: 0 });
+    // And the other way round: asked first, not needed after.
+    expect(mergeStatus(pointers, history).map((m) => `${m.member}:${m.status}`)).toEqual(['LANCS:ANSWERED', 'MERS:TIMED_OUT']);
+  });
 });

@@ -21,17 +21,19 @@ const OPERATION = 'childHistory';
 const MAX_NEAR_POINTS = 50;
 
 /**
- * Merges two federated reads' member rows: a member is only as good as its worse part. A later
- * read that did not need the member (NOT_HOLDING: the record locator found nothing of it there,
- * e.g. no place near the destinations) leaves the member's row as the first read made it.
+ * Merges two federated reads' member rows: a member is only as good as its worse part. A read
+ * that did not need the member (NOT_HOLDING: the record locator found nothing of it there, e.g.
+ * no place near the destinations) leaves the row as the other read made it; so a member first
+ * not asked, then asked for a pointer or a place, shows what it did when asked.
  */
 export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[] {
   const rank = (s: MemberResult['status']) =>
     ['ANSWERED', 'NOT_HOLDING', 'TRUNCATED', 'BAD_DATA', 'REFUSED', 'NOT_OFFERED', 'CIRCUIT_OPEN', 'TIMED_OUT', 'UNAVAILABLE'].indexOf(s);
   return a.map((m) => {
     const other = b.find((x) => x.member === m.member);
-    if (!other || other.status === 'NOT_HOLDING' || rank(other.status) <= rank(m.status))
-      return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
+    if (!other || other.status === 'NOT_HOLDING') return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
+    if (m.status === 'NOT_HOLDING') return { ...other, dropped: [...m.dropped, ...other.dropped] };
+    if (rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...other.dropped] };
     return { ...other, withheld: m.withheld, dropped: [...m.dropped, ...other.dropped], latencyMs: m.latencyMs + other.latencyMs };
   });
 }

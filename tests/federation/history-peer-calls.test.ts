@@ -1,0 +1,113 @@
+// How many peer calls one childHistory makes with the record locator on (issue 23): twelve real
+// members on loopback, of which five hold something of the child: her episodes at three (GMP, MPS,
+// WYP), an associate her episode names at a fourth that holds no episode of her (LANCS), and a
+// place of concern near where she was found at a fifth (MERS). The history must ask exactly those
+// five, once each, and none of the seven that hold nothing: the count follows what is held, not
+// the size of the federation. The calls are read at both ends: the caller's audited combinations
+// name each member with what it did, and each member's own log holds its disclosures.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { ChildHistoryDocument, PublishSubjectDocument } from '@mcx/client';
+import { PEER_OPERATIONS } from '@mcx/federation';
+
+import { allEntries, auditorOf } from '../testkit/audit.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { startFederation } from '../testkit/federation.js';
+import { eventually } from '../testkit/locator.js';
+import type { TestNode } from '../testkit/node.js';
+import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
+
+const FORCES = ['WMP', 'GMP', 'MPS', 'WYP', 'LANCS', 'MERS', 'BTP', 'TVP', 'NYP', 'SYP', 'CLEV', 'DUR'] as const;
+type Force = (typeof FORCES)[number];
+const EPISODES_AT: Force[] = ['GMP', 'MPS', 'WYP'];
+const LOCATOR = { MCX_LOCATOR: 'on', MCX_LOCATOR_POLL_MS: '300', MCX_LOCATOR_MAX_AGE_MS: '3000', MCX_LOCATOR_REBUILD_MS: '200' };
+const PLACE = { uprn: '100010000001', postcode: 'FY1 1AA', lat: 53.8175, lon: -3.051 };
+const GRADING = { scheme: '3x5x2' as const, source: '2', intelligence: 'B', handling: 'P', conditions: [] };
+const CHILD = { forename: 'Keira', surname: 'Ostrowska', dob: '2010-05-14', sex: 'FEMALE' as const, nhsNumber: '9990001553' };
+/** The peer operation each federated read of a history asks, as the member audits it. */
+const PEER_READS = ['peerHistory', 'peerLocations', 'peerAssociatePointers'];
+
+let nodes: Record<Force, TestNode>;
+let close: () => Promise<void>;
+
+/** One childHistory from WMP, and the members its audited combinations name, by read. */
+async function history() {
+  const auditor = await auditorOf(nodes.WMP);
+  const before = (await allEntries(auditor, { action: 'COMBINATION' })).length;
+  const startedAt = new Date();
+  const { childHistory } = await nodes.WMP.investigator.request(ChildHistoryDocument, { identity: CHILD });
+  const reads = (await allEntries(auditor, { action: 'COMBINATION' })).slice(before);
+  const asked = reads.map((e) =>
+    e.queryRecordIds
+      .filter((r) => !r.includes(':NOT_HOLDING'))
+      .map((r) => r.split(':')[0]!)
+      .sort(),
+  );
+  return { childHistory, reads, asked, startedAt };
+}
+
+beforeAll(async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, LOCATOR);
+  try {
+    ({ nodes, close } = await startFederation(FORCES, {
+      capabilities: PEER_OPERATIONS.map((op) => op.name),
+      env: { MCX_PEER_TIMEOUT_MS: '3000', MCX_FEDERATION_DEADLINE_MS: '5000' },
+    }));
+  } finally {
+    process.env = saved;
+  }
+  const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+  const { associate } = await publishAssociate(nodes.LANCS.client, associateInput());
+  expect((await publishLocation(nodes.MERS.client, locationInput({ location: PLACE, grading: GRADING }))).errors).toEqual([]);
+  for (const force of EPISODES_AT) {
+    const subjectRef = `SUBJ-${force}-KEIRA`;
+    const { publishSubject } = await nodes[force].client.request(PublishSubjectDocument, {
+      input: { subjectRef, reviewAt, identity: CHILD },
+    });
+    expect(publishSubject.errors).toEqual([]);
+    const associates =
+      force === 'GMP'
+        ? [{ owner: 'LANCS', associateId: associate!.id, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }]
+        : [];
+    const { errors } = await publishEpisode(
+      nodes[force].client,
+      episodeInput({ subjectRef, foundPlace: { kind: 'OTHER', location: PLACE }, associates }),
+    );
+    expect(errors).toEqual([]);
+  }
+  // New subjects and places reach the callers' filters within a rebuild and a poll (README, "The record locator").
+  await new Promise((r) => setTimeout(r, 5000));
+}, 180_000);
+
+afterAll(() => close?.());
+
+describe('one childHistory with the record locator on', () => {
+  it('asks only the five members that hold something of the child, once each, and none of the seven that hold nothing', async () => {
+    // Once every filter is fresh: a stale filter is asked as before the locator (safe, but more calls).
+    const { value: h } = await eventually(
+      history,
+      (h) => h.asked.flat().length === 5 && h.childHistory.federation.completeness === 'COMPLETE',
+      10_000,
+    );
+    // Three reads: the episodes, then side by side (in either order) the places near where she was found and the pointer asked of LANCS.
+    expect(h.reads.map((e) => e.reason)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE']);
+    const [episodes, ...after] = h.asked.map((a) => a.join(','));
+    expect(episodes).toBe('GMP,MPS,WYP');
+    expect(after.sort()).toEqual(['LANCS', 'MERS']);
+    const { childHistory } = h;
+    expect(childHistory.incidents.flatMap((i) => i.sources.map((s) => s.episode.owner)).sort()).toEqual(EPISODES_AT);
+    expect(childHistory.locationsOfConcern.map((l) => l.location.owner)).toEqual(['MERS']);
+    expect(childHistory.associates.map((a) => a.pointer.owner)).toEqual(['LANCS']);
+    const statuses = Object.fromEntries(childHistory.federation.members.map((m) => [m.member, m.status]));
+    const holding = new Set([...EPISODES_AT, 'LANCS', 'MERS']);
+    for (const force of FORCES) expect([force, statuses[force]]).toEqual([force, holding.has(force) ? 'ANSWERED' : 'NOT_HOLDING']);
+    // At the other end: since this history began, a member that holds nothing audited no disclosure; each holder one per read it was asked.
+    const filter = { caseRef: h.reads[0]!.caseRef, from: h.startedAt.toISOString() };
+    expect(filter.caseRef).toMatch(/\S/);
+    for (const force of FORCES) {
+      const disclosed = (await allEntries(await auditorOf(nodes[force]), filter)).filter((e) => PEER_READS.includes(e.operation));
+      expect([force, disclosed.length]).toEqual([force, holding.has(force) ? 1 : 0]);
+    }
+  });
+});
