@@ -3,6 +3,11 @@
 // one child known to all four. Open-loop childHistory at 2/s, 5/s and 20/s: p50, p95, p99
 // from the scheduled send time, and the share of COMPLETE answers.
 //   npm run bench:history          (BENCH_EPISODES=216000 by default)
+//   BENCH_LOCATOR=off npm run bench:history
+//     every member is asked every question (the record locator off). By default the members run
+//     the locator as a national deployment would (MCX_LOCATOR=on, its default timings): the
+//     history is asked of the members whose filters may hold the child, and the places near where
+//     she was found only of the members whose filters hold a cell near them.
 //   BENCH_RATES=2,5 BENCH_CPU_PROFILE=history.cpuprofile npm run bench:history
 //     profiles the open loops only (V8's sampling profiler, as node --cpu-prof, but without the
 //     load): caller and members share this process, so one profile holds both ends; read it
@@ -34,6 +39,7 @@ import { createFederation, freePort } from '../testkit/federation.js';
 import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
 import { idleCpuRate } from './federation-bench-load.js';
 import { percentile, startBenchServer } from './federation-bench-support.js';
+import { historyCalls } from './locator-bench-history.js';
 
 const MEMBERS = ['LANCS', 'GMP', 'MERS', 'LALANC'];
 const KINDS: Record<string, 'police' | 'local_authority'> = { LANCS: 'police', GMP: 'police', MERS: 'police', LALANC: 'local_authority' };
@@ -45,6 +51,10 @@ const LOCATIONS_PER_NODE = 500;
 const RATES = (process.env.BENCH_RATES ?? '2,5,20').split(',').map(Number);
 const PROFILE = process.env.BENCH_CPU_PROFILE;
 const SECONDS = 15;
+const LOCATOR = process.env.BENCH_LOCATOR ?? 'on';
+if (LOCATOR !== 'on' && LOCATOR !== 'off') throw new Error('BENCH_LOCATOR must be on or off');
+// Read by each node as it builds its services (services/node/src/locator-config.ts).
+process.env.MCX_LOCATOR = LOCATOR;
 const CHILD = { forename: 'Jade', surname: 'Thomas', dob: '2008-02-29', sex: 'FEMALE' as const };
 const DAY = 86_400_000;
 const out = (s = '') => process.stdout.write(`${s}\n`);
@@ -100,7 +110,7 @@ for (const m of MEMBERS) {
   };
 }
 out(
-  `history bench: ${MEMBERS.length} members, PostgreSQL ${server.kind} (${server.settings}), Node ${process.version}, all in one process`,
+  `history bench: ${MEMBERS.length} members, record locator ${LOCATOR}, PostgreSQL ${server.kind} (${server.settings}), Node ${process.version}, all in one process`,
 );
 
 // The national year: background episodes of other children, through each node's own write path
@@ -177,6 +187,8 @@ const expectedIncidents = MEMBERS.length * 3;
 // The owner keeps its associates' link counts in the background: told that something changed, it
 // counts now, so every history below reads counts of the child's seeded links.
 await nodes.LANCS!.node.app.services.linkCounts.changed();
+// With the locator on, the members' filters take in her subjects within a rebuild and a poll.
+if (LOCATOR === 'on') await sleep(5000);
 
 interface Answer {
   complete: boolean;
@@ -192,12 +204,17 @@ const ask = async (): Promise<Answer> => {
   return { complete: h.federation.completeness === 'COMPLETE', incidents: h.incidents.length };
 };
 
-// Warm up until three COMPLETE answers in a row.
-for (let ok = 0, tries = 0; ok < 3 && tries < 30; tries++) {
+// Warm up until three COMPLETE answers in a row, each with all her incidents.
+let warm = 0;
+for (let tries = 0; warm < 3 && tries < 30; tries++) {
   const a = await ask().catch(() => ({ complete: false, incidents: 0 }));
-  ok = a.complete ? ok + 1 : 0;
-  if (a.complete && a.incidents !== expectedIncidents) throw new Error(`expected ${expectedIncidents} incidents, got ${a.incidents}`);
+  warm = a.complete && a.incidents === expectedIncidents ? warm + 1 : 0;
 }
+if (warm < 3) throw new Error(`no three COMPLETE histories with ${expectedIncidents} incidents in a row in 30 tries`);
+const calls = await historyCalls(nodes.LANCS!, CHILD);
+out(
+  `one childHistory: ${calls.calls} peer calls in ${calls.reads} federated reads (${MEMBERS.length} members), ${calls.complete ? 'COMPLETE' : 'PARTIAL'}, ${calls.locations} place(s) of concern near`,
+);
 
 // Then 32 more, four at a time, so that the JIT has compiled the hot paths and the connections a
 // query at a time uses have prepared their statements: the first open loop (2/s) is not charged
@@ -216,6 +233,7 @@ async function openLoop(rate: number) {
   let complete = 0;
   let failed = 0;
   let shed = 0;
+  let missing = 0;
   const cpu0 = process.cpuUsage();
   const t0 = performance.now() + 5;
   const pending: Promise<void>[] = [];
@@ -229,6 +247,8 @@ async function openLoop(rate: number) {
           if (a.shed) shed++;
           else latencies.push(performance.now() - at);
           if (a.complete) complete++;
+          // COMPLETE yet short of her incidents: a holder left out (by a filter that missed her).
+          if (a.complete && a.incidents !== expectedIncidents) missing++;
         },
         () => {
           latencies.push(performance.now() - at);
@@ -249,6 +269,7 @@ async function openLoop(rate: number) {
     complete: (100 * complete) / Math.max(1, n - shed),
     failed,
     shed,
+    missing,
     cpuMs: (cpu.user + cpu.system) / 1000 / n,
   };
 }
@@ -286,6 +307,12 @@ for (const r of results) {
     `${`${r.rate}/s`.padEnd(6)} ${String(r.n).padStart(7)} ${r.p50.toFixed(0).padStart(7)} ${r.p95.toFixed(0).padStart(7)} ${r.p99.toFixed(0).padStart(7)} ${`${r.complete.toFixed(1)}%`.padStart(9)} ${String(r.failed).padStart(7)} ${String(r.shed).padStart(5)} ${r.cpuMs.toFixed(1).padStart(9)}  ${(r.cpuMs - idleMsPerSecond / r.rate).toFixed(1).padStart(9)}  ${(r.p95 / base.p95).toFixed(2).padStart(8)}`,
   );
 }
+const short = results.filter((r) => r.missing > 0);
+out(
+  short.length
+    ? `COMPLETE answers short of her ${expectedIncidents} incidents: ${short.map((r) => `${r.missing} at ${r.rate}/s`).join(', ')}`
+    : `every COMPLETE answer held all ${expectedIncidents} of her incidents`,
+);
 out(`total run time ${((performance.now() - started) / 1000).toFixed(0)} s. Reproduce: npm run bench:history`);
 for (const m of MEMBERS) await nodes[m]!.node.close();
 await fed.close();

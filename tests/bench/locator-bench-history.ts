@@ -48,14 +48,15 @@ export async function seedHistoryChild(members: Map<string, Member>, holders: re
   }
 }
 
-/** One childHistory by `from`: the peer calls it made (every member named in its combinations but NOT_HOLDING), and whether it was COMPLETE. */
+/** One childHistory by `member` (of the seeded child, or of `child`): the peer calls it made (every member named in its combinations but NOT_HOLDING), and whether it was COMPLETE. */
 export async function historyCalls(
-  member: Member,
+  member: Pick<Member, 'node' | 'investigator'>,
+  child: Record<string, unknown> = identity(CHILD),
 ): Promise<{ calls: number; reads: number; complete: boolean; locations: number; problems: string[]; cuts: string[] }> {
   const audit = member.node.app.services.audit;
   const combinations = async () => audit.list({ action: 'combination' }, { first: 100_000 });
   const before = (await combinations()).length;
-  const { childHistory } = await member.investigator.request(ChildHistoryDocument, { identity: identity(CHILD) });
+  const { childHistory } = await member.investigator.request(ChildHistoryDocument, { identity: child as never });
   const made = (await combinations()).slice(before);
   const named = made.flatMap((e) => e.entry.query.recordIds);
   return {
