@@ -22,6 +22,11 @@ const LocatorEnv = z.object({
   MCX_LOCATOR_MAX_AGE_MS: int(15_000, 1_000, 600_000),
   /** How often the owner checks whether its subjects changed; at most one rebuild per check. */
   MCX_LOCATOR_REBUILD_MS: int(500, 100, 60_000),
+  /**
+   * Polling pauses once this node has not searched for this long (0: it never pauses); the next
+   * search finds the filters stale and asks every member, and starts polling again.
+   */
+  MCX_LOCATOR_IDLE_AFTER_MS: int(600_000, 0, 86_400_000),
   /** The largest filter this node takes from a member (bytes of bits). */
   MCX_LOCATOR_MAX_FILTER_BYTES: int(8 * 1024 * 1024, 1024, 64 * 1024 * 1024),
 });
@@ -31,6 +36,8 @@ export interface LocatorConfig {
   pollMs: number;
   maxAgeMs: number;
   rebuildMs: number;
+  /** 0: polling never pauses. */
+  idleAfterMs: number;
   maxFilterBytes: number;
 }
 
@@ -46,6 +53,7 @@ export function parseLocatorConfig(env: Record<string, string | undefined>): Loc
     pollMs: e.MCX_LOCATOR_POLL_MS,
     maxAgeMs: e.MCX_LOCATOR_MAX_AGE_MS,
     rebuildMs: e.MCX_LOCATOR_REBUILD_MS,
+    idleAfterMs: e.MCX_LOCATOR_IDLE_AFTER_MS,
     maxFilterBytes: e.MCX_LOCATOR_MAX_FILTER_BYTES,
   };
 }

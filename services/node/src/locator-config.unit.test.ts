@@ -10,8 +10,10 @@ describe('the record locator settings', () => {
       pollMs: 2000,
       maxAgeMs: 15_000,
       rebuildMs: 500,
+      idleAfterMs: 600_000,
       maxFilterBytes: 8 * 1024 * 1024,
     });
+    expect(parseLocatorConfig({ MCX_LOCATOR_IDLE_AFTER_MS: '0' }).idleAfterMs).toBe(0);
     expect(parseLocatorConfig({ MCX_LOCATOR: 'on', MCX_LOCATOR_POLL_MS: '300', MCX_LOCATOR_MAX_AGE_MS: '3000' })).toMatchObject({
       mode: 'on',
       pollMs: 300,

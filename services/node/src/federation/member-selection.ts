@@ -30,6 +30,8 @@ export interface FilterView {
   filterOf(member: string): HeldFilter | undefined;
   maxAgeMs: number;
   now(): number;
+  /** Told of every search the view chooses members for (the refresher polls only while the node searches). */
+  noteSearch?(): void;
 }
 
 /** Who to ask, and the rows of those skipped. */
@@ -82,6 +84,7 @@ export async function withLocator<A extends FederatedOutcome>(
   ask: (asked: (member: string) => boolean) => Promise<A>,
   geo = false,
 ): Promise<A> {
+  view?.noteSearch?.();
   if (!view || !keys || keys.length === 0) return ask(() => true);
   const order = client.memberHealth().map((m) => m.code);
   const selection = selectMembers(view, order, keys.map(filterItem), geo);

@@ -44,6 +44,8 @@ export interface FilterRefresherDeps {
   logger: Logger;
   maxFilterBytes: number;
   maxAgeMs: number;
+  /** Rounds stop once the node has not searched for this long (0: never); the next search starts them again. */
+  idleAfterMs: number;
   now: () => Date;
 }
 
@@ -73,8 +75,30 @@ export class FilterRefresher implements FilterView {
   readonly refusals = new Map<string, FilterRefusal>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** When this node last searched through the locator (ms); counted from the start. */
+  private searchedAt: number;
+  private paused = false;
 
-  constructor(private readonly deps: FilterRefresherDeps) {}
+  constructor(private readonly deps: FilterRefresherDeps) {
+    this.searchedAt = deps.now().getTime();
+  }
+
+  /**
+   * A search is choosing members. After a pause its filters are stale, so it asks every member;
+   * a round starts now, so the searches after it can skip members again.
+   */
+  noteSearch(): void {
+    this.searchedAt = this.now();
+    if (!this.paused) return;
+    this.paused = false;
+    this.deps.logger.info({ code: 'LOCATOR_POLLING_RESUMED' }, 'membership filter polling resumed: this node is searching again');
+    void this.refresh().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter refresh failed'));
+  }
+
+  /** True while rounds are paused: the node has not searched for MCX_LOCATOR_IDLE_AFTER_MS. */
+  get idle(): boolean {
+    return this.paused;
+  }
 
   get maxAgeMs(): number {
     return this.deps.maxAgeMs;
@@ -127,7 +151,14 @@ export class FilterRefresher implements FilterView {
   }
 
   private async round(): Promise<void> {
-    const { client, audit, forceCode, holder } = this.deps;
+    const { client, audit, forceCode, holder, idleAfterMs } = this.deps;
+    // Nobody searches here: no member is asked, and none is kept answering this node's polls.
+    if (idleAfterMs > 0 && this.now() - this.searchedAt > idleAfterMs) {
+      if (!this.paused)
+        this.deps.logger.info({ code: 'LOCATOR_POLLING_PAUSED', idleAfterMs }, 'membership filter polling paused: no search for a while');
+      this.paused = true;
+      return;
+    }
     const read = asNode(forceCode, holder);
     const consultation = await committed(() =>
       audit.record({

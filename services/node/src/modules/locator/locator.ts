@@ -86,6 +86,7 @@ export function createLocator(deps: LocatorDeps): Locator {
       logger: deps.logger,
       maxFilterBytes: config.maxFilterBytes,
       maxAgeMs: config.maxAgeMs,
+      idleAfterMs: config.idleAfterMs,
       now: deps.now,
     });
   }

@@ -1,0 +1,93 @@
+// The record locator pauses its polling while its node does not search (MCX_LOCATOR_IDLE_AFTER_MS):
+// every poll is an audited exchange with every member, so a quiet node must not keep the whole
+// federation answering it. Three real nodes on loopback; each pauses after 1.5 s without a search.
+// The pause is read at the owners, in their audit logs (no peerFilter request from WMP arrives),
+// and the safety of the first search after it in the answer: stale filters, so every member is asked.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { PublishSubjectDocument } from '@mcx/client';
+import { PEER_OPERATIONS } from '@mcx/federation';
+
+import { allEntries, auditorOf } from '../testkit/audit.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { startFederation } from '../testkit/federation.js';
+import { eventually, LOCATOR_SEARCH, type Answer } from '../testkit/locator.js';
+import type { TestNode } from '../testkit/node.js';
+
+const FORCES = ['WMP', 'GMP', 'MPS'] as const;
+type Force = (typeof FORCES)[number];
+const IDLE_AFTER_MS = 1500;
+const LOCATOR = {
+  MCX_LOCATOR: 'on',
+  MCX_LOCATOR_POLL_MS: '300',
+  MCX_LOCATOR_MAX_AGE_MS: '3000',
+  MCX_LOCATOR_REBUILD_MS: '200',
+  MCX_LOCATOR_IDLE_AFTER_MS: String(IDLE_AFTER_MS),
+};
+const CHILD = { forename: 'Tamsin', surname: 'Okafor', dob: '2011-09-02', sex: 'FEMALE' as const, nhsNumber: '9990001561' };
+
+let nodes: Record<Force, TestNode>;
+let close: () => Promise<void>;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+async function search(): Promise<Answer> {
+  const r = (await nodes.WMP.investigator.request(LOCATOR_SEARCH as never, { identity: CHILD } as never)) as { federatedEpisodes: Answer };
+  return r.federatedEpisodes;
+}
+const statuses = (a: Answer) => Object.fromEntries(a.federation.members.map((m) => [m.member, m.status]));
+/** The filter requests from WMP that `owner` has audited. */
+const pollsFromWmp = async (owner: Force) =>
+  (await allEntries(await auditorOf(nodes[owner]), { caseRef: 'LOCATOR/FILTERS', requestingNode: 'WMP' })).filter(
+    (e) => e.operation === 'peerFilter',
+  ).length;
+const logged = (code: string) =>
+  nodes.WMP.logs()
+    .split('\n')
+    .filter((l) => l.includes(`"code":"${code}"`)).length;
+
+beforeAll(async () => {
+  const saved = { ...process.env };
+  Object.assign(process.env, LOCATOR);
+  try {
+    ({ nodes, close } = await startFederation(FORCES, {
+      capabilities: PEER_OPERATIONS.map((op) => op.name),
+      env: { MCX_PEER_TIMEOUT_MS: '2500', MCX_FEDERATION_DEADLINE_MS: '4000' },
+    }));
+  } finally {
+    process.env = saved;
+  }
+  const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+  const { publishSubject } = await nodes.GMP.client.request(PublishSubjectDocument, {
+    input: { subjectRef: 'SUBJ-GMP-TAMSIN', reviewAt, identity: CHILD },
+  });
+  expect(publishSubject.errors).toEqual([]);
+  expect((await publishEpisode(nodes.GMP.client, episodeInput({ subjectRef: 'SUBJ-GMP-TAMSIN' }))).errors).toEqual([]);
+}, 120_000);
+
+afterAll(() => close?.());
+
+describe('the record locator while its node does not search', () => {
+  it('stops polling, asks every member at the next search, and skips members again once polling has resumed', async () => {
+    // Searching: polling runs, and once the filters hold her, MPS (which holds nothing) is skipped.
+    await eventually(search, (a) => statuses(a).MPS === 'NOT_HOLDING' && statuses(a).GMP === 'ANSWERED', 10_000);
+
+    // No search for longer than IDLE_AFTER_MS: WMP asks nobody for filters.
+    await sleep(IDLE_AFTER_MS + 1000);
+    expect(logged('LOCATOR_POLLING_PAUSED')).toBeGreaterThanOrEqual(1);
+    const before = { GMP: await pollsFromWmp('GMP'), MPS: await pollsFromWmp('MPS') };
+    await sleep(2000); // more than six polls' time
+    expect({ GMP: await pollsFromWmp('GMP'), MPS: await pollsFromWmp('MPS') }).toEqual(before);
+
+    // The filters are now older than MCX_LOCATOR_MAX_AGE_MS: the next search asks every member, as without a locator.
+    const first = await search();
+    expect(statuses(first)).toEqual({ WMP: 'ANSWERED', GMP: 'ANSWERED', MPS: 'ANSWERED' });
+    expect(first.federation.completeness).toBe('COMPLETE');
+    expect(first.strong.map((e) => e.episode.owner)).toEqual(['GMP']);
+
+    // And polling has started again: within a poll or two, MPS is skipped once more, and the owners saw new requests.
+    await eventually(search, (a) => statuses(a).MPS === 'NOT_HOLDING', 5000);
+    expect(logged('LOCATOR_POLLING_RESUMED')).toBeGreaterThanOrEqual(1);
+    expect(await pollsFromWmp('MPS')).toBeGreaterThan(before.MPS);
+    expect(await pollsFromWmp('GMP')).toBeGreaterThan(before.GMP);
+  });
+});
