@@ -166,6 +166,10 @@ describe('what a member may claim for its investigator', () => {
     expect(await post(token('GMP', {}))).toEqual({ status: 200, code: null });
   });
 
+  it('a subject as long as a token of its own node may carry (256) is answered', async () => {
+    expect(await post(token('GMP', { act: act({ sub: `u${'x'.repeat(255)}` }) }))).toEqual({ status: 200, code: null });
+  });
+
   const refused: [string, Member, Record<string, unknown>, string][] = [
     ['no organisation', 'GMP', { act: act({ org: undefined }) }, 'PEER_CLAIMS_INVALID'],
     ["another member's own user (the owner's)", 'GMP', { act: act({ org: 'WMP' }) }, 'PEER_ACT_OTHER_MEMBER'],
@@ -188,6 +192,7 @@ describe('what a member may claim for its investigator', () => {
     // What the audit entry could not hold is refused (and the refusal audited), not a failed write.
     ['an issuer with a space', 'GMP', { act: act({ iss: 'Evil IdP' }) }, 'PEER_CLAIMS_INVALID'],
     ['a subject outside printable ASCII', 'GMP', { act: act({ sub: 'jos\u00e9' }) }, 'PEER_CLAIMS_INVALID'],
+    ['a subject longer than 256', 'GMP', { act: act({ sub: 'x'.repeat(257) }) }, 'PEER_CLAIMS_INVALID'],
   ];
   for (const [what, from, claims, code] of refused) {
     it(`${what}: refused with ${code}, and audited`, async () => {
