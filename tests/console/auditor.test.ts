@@ -213,6 +213,8 @@ describe("the auditor's and operator's console", () => {
     await expect.poll(() => alerts.innerText(), { timeout: 10_000 }).toContain(NIGHT_READER);
     const row = alerts.locator('tbody tr', { hasText: NIGHT_READER }).filter({ hasText: 'out of hours' });
     expect(await row.innerText()).toContain('Metropolitan Police Service');
+    // Another force's reader is who that force's node says: the row names the node, and counts apart from any other node's.
+    expect(await row.innerText()).toContain('as stated by the Metropolitan Police Service node');
     await row.getByRole('button').click();
     const drill = page.getByRole('region', { name: /out of hours/ });
     await expect.poll(() => drill.locator('tbody tr').count()).toBeGreaterThan(0);

@@ -153,11 +153,15 @@ describe('fishing alerts at the owner', () => {
     const { auditAlerts } = (await auditor.request(
       AUDIT_ALERTS as never,
       { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), t: 0 } as never,
-    )) as { auditAlerts: { kind: string; actorSubject: string; count: number }[] };
-    // The GMP investigators' reads reached WMP only as disclosures through the peer protocol.
-    const gmp = auditAlerts.filter((a) => /volume/i.test(a.kind) && a.actorSubject.startsWith('u-other-police'));
-    expect(gmp.map((a) => a.actorSubject).sort()).toEqual(['u-other-police-live-search', 'u-other-police-repeat-review']);
-    for (const a of gmp) expect(a.count).toBeGreaterThanOrEqual(1);
+    )) as { auditAlerts: { kind: string; actorSubject: string; actorRequestingNode: string | null; count: number }[] };
+    // The GMP investigators' reads reached WMP only as disclosures through the peer protocol: who
+    // each is, GMP's node says (actorRequestingNode), so they are counted apart from the same
+    // subjects signed in at WMP itself, and from any other member's.
+    const volume = auditAlerts.filter((a) => /volume/i.test(a.kind) && a.actorSubject.startsWith('u-other-police'));
+    const relayed = volume.filter((a) => a.actorRequestingNode === 'GMP');
+    expect(relayed.map((a) => a.actorSubject).sort()).toEqual(['u-other-police-live-search', 'u-other-police-repeat-review']);
+    for (const a of relayed) expect(a.count).toBeGreaterThanOrEqual(1);
+    expect(volume.every((a) => a.actorRequestingNode === 'GMP' || a.actorRequestingNode === null)).toBe(true);
   });
 });
 

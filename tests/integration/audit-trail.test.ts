@@ -125,7 +125,7 @@ describe('fishing alerts', () => {
         { from, to: new Date(Date.now() + 60_000).toISOString(), t: 5 } as never,
       )) as { auditAlerts: { kind: string; actorSubject: string; count: number }[] };
       expect(auditAlerts.filter((a) => a.kind === 'unusual_volume')).toEqual([
-        { kind: 'unusual_volume', actorSubject: 'test-investigator', count: 6 },
+        { kind: 'unusual_volume', actorSubject: 'test-investigator', actorRequestingNode: null, count: 6 },
       ]);
     } finally {
       await t.close();

@@ -91,6 +91,7 @@ export const AUDIT_ALERTS = gql`
     auditAlerts(from: $from, to: $to, perActorThreshold: $t) {
       kind
       actorSubject
+      actorRequestingNode
       count
     }
   }

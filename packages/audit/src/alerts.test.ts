@@ -15,7 +15,8 @@ const actor = (subject: string, force = 'WMP'): AuditEntryInput['actor'] => ({
 function window(specs: Array<[string, Partial<AuditEntryInput>]>): AlertInput[] {
   return specs.map(([subject, overrides], i) => ({
     seq: i + 1,
-    entry: parseAuditEntry(fixtureEntry(i + 1, { action: 'consultation', actor: actor(subject), ...overrides })),
+    // This node's own users unless an entry says which member relayed it.
+    entry: parseAuditEntry(fixtureEntry(i + 1, { action: 'consultation', actor: actor(subject), requestingNode: null, ...overrides })),
   }));
 }
 
@@ -33,11 +34,26 @@ describe('fishing alerts', () => {
       ['alice', {}],
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 2 })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 4, sampleSeqs: [1, 3, 4, 9] },
-      { kind: 'unusual_volume', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 3, sampleSeqs: [2, 5, 8] },
+      {
+        kind: 'unusual_volume',
+        actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null },
+        count: 4,
+        sampleSeqs: [1, 3, 4, 9],
+      },
+      {
+        kind: 'unusual_volume',
+        actor: { subject: 'bob', issuer: null, force: 'WMP', requestingNode: null },
+        count: 3,
+        sampleSeqs: [2, 5, 8],
+      },
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 3, sampleSize: 2 })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 4, sampleSeqs: [1, 3] },
+      {
+        kind: 'unusual_volume',
+        actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null },
+        count: 4,
+        sampleSeqs: [1, 3],
+      },
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 4 })).toEqual([]);
     expect(thrownCode(() => unusualVolume(entries, { perActorThreshold: -1 }))).toBe('ALERT_OPTIONS_INVALID');
@@ -68,13 +84,42 @@ describe('fishing alerts', () => {
       ['alice', { action: 'consultation' }],
     ]);
     expect(unusualVolume(entries, { perActorThreshold: 1, node: 'WMP' })).toEqual([
-      { kind: 'unusual_volume', actor: { subject: 'gmp-inv', issuer: null, force: 'GMP' }, count: 3, sampleSeqs: [1, 2, 3] },
-      { kind: 'unusual_volume', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [4, 6] },
+      {
+        kind: 'unusual_volume',
+        actor: { subject: 'gmp-inv', issuer: null, force: 'GMP', requestingNode: 'GMP' },
+        count: 3,
+        sampleSeqs: [1, 2, 3],
+      },
+      {
+        kind: 'unusual_volume',
+        actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null },
+        count: 2,
+        sampleSeqs: [4, 6],
+      },
     ]);
     // Without the node, only this node's own consultations count (as before).
     expect(unusualVolume(entries, { perActorThreshold: 1 }).map((a) => a.actor.subject)).toEqual(['alice']);
     // Another force's case reference is in its own format: not flagged as malformed here.
     expect(caseRefProblems(entries, { node: 'WMP' }).filter((a) => a.actor.force === 'GMP')).toEqual([]);
+  });
+
+  it("the same actor stated by two members is two actors: one member cannot merge its counts into another's", () => {
+    const provider = (requestingNode: string) => ({
+      action: 'disclosure' as const,
+      actor: { ...actor('care-7', 'PROVX'), orgKind: 'provider' as const, issuer: 'https://idp.example/care' },
+      requestingNode,
+    });
+    const entries = window([
+      ['care-7', provider('GMP')],
+      ['care-7', provider('MPS')],
+      ['care-7', provider('GMP')],
+    ]);
+    expect(
+      unusualVolume(entries, { perActorThreshold: 0, node: 'WMP' }).map((a) => [a.actor.requestingNode, a.count, a.sampleSeqs]),
+    ).toEqual([
+      ['GMP', 2, [1, 3]],
+      ['MPS', 1, [2]],
+    ]);
   });
 
   it('unusualHours: outside 07:00-19:00 London time, across summer time', () => {
@@ -87,8 +132,8 @@ describe('fishing alerts', () => {
       ['carol', { at: '2025-01-15T03:00:00.000Z', action: 'collection' }], // not a consultation
     ]);
     expect(unusualHours(entries)).toEqual([
-      { kind: 'unusual_hours', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [3, 5] },
-      { kind: 'unusual_hours', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [2] },
+      { kind: 'unusual_hours', actor: { subject: 'bob', issuer: null, force: 'WMP', requestingNode: null }, count: 2, sampleSeqs: [3, 5] },
+      { kind: 'unusual_hours', actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null }, count: 1, sampleSeqs: [2] },
     ]);
     const utc = unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'UTC' });
     expect(utc.map((a) => [a.actor.subject, a.sampleSeqs])).toEqual([
@@ -115,10 +160,25 @@ describe('fishing alerts', () => {
       ['carol', { caseRef: null, action: 'collection' }],
     ]);
     expect(caseRefProblems(entries)).toEqual([
-      { kind: 'case_ref_missing', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [1] },
-      { kind: 'case_ref_missing', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [4] },
-      { kind: 'case_ref_malformed', actor: { subject: 'bob', issuer: null, force: 'WMP' }, count: 2, sampleSeqs: [5, 6] },
-      { kind: 'case_ref_malformed', actor: { subject: 'alice', issuer: null, force: 'WMP' }, count: 1, sampleSeqs: [3] },
+      {
+        kind: 'case_ref_missing',
+        actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null },
+        count: 1,
+        sampleSeqs: [1],
+      },
+      { kind: 'case_ref_missing', actor: { subject: 'bob', issuer: null, force: 'WMP', requestingNode: null }, count: 1, sampleSeqs: [4] },
+      {
+        kind: 'case_ref_malformed',
+        actor: { subject: 'bob', issuer: null, force: 'WMP', requestingNode: null },
+        count: 2,
+        sampleSeqs: [5, 6],
+      },
+      {
+        kind: 'case_ref_malformed',
+        actor: { subject: 'alice', issuer: null, force: 'WMP', requestingNode: null },
+        count: 1,
+        sampleSeqs: [3],
+      },
     ]);
     const lenient = caseRefProblems(entries, { caseRefPattern: /^[a-z0-9-]+$/i, maxLength: 64 });
     expect(lenient.filter((a) => a.kind === 'case_ref_malformed')).toEqual([]);

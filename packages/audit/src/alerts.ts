@@ -9,8 +9,11 @@ export type AlertKind = 'unusual_volume' | 'unusual_hours' | 'case_ref_missing' 
 /** One alert: an actor, how many of their consultations raised it, and a few seqs to look at first. */
 export interface Alert {
   kind: AlertKind;
-  /** `issuer` null: entries that did not record it (before it was recorded). */
-  actor: { subject: string; issuer: string | null; force: string };
+  /**
+   * `issuer` null: entries that did not record it (before it was recorded). `requestingNode`: the
+   * member node that stated this actor (another force's investigator); null for this node's own users.
+   */
+  actor: { subject: string; issuer: string | null; force: string; requestingNode: string | null };
   count: number;
   sampleSeqs: number[];
 }
@@ -48,11 +51,14 @@ function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: numb
   for (const { seq, entry } of entries) {
     const { subject, force } = entry.actor;
     const issuer = entry.actor.issuer ?? null;
-    // A subject is one person only at its issuer: the same subject at two issuers is two actors.
-    const key = `${force}\u0000${issuer ?? ''}\u0000${subject}`;
+    const requestingNode = entry.requestingNode ?? null;
+    // A subject is one person only at its issuer, and another force's user is only who the member
+    // that relayed them says: the same subject at two issuers, or stated by two members, is two actors
+    // (a member cannot merge its counts into another's, or into this node's own users').
+    const key = `${force}\u0000${issuer ?? ''}\u0000${subject}\u0000${requestingNode ?? ''}`;
     let alert = byActor.get(key);
     if (alert === undefined) {
-      alert = { kind, actor: { subject, issuer, force }, count: 0, sampleSeqs: [] };
+      alert = { kind, actor: { subject, issuer, force, requestingNode }, count: 0, sampleSeqs: [] };
       byActor.set(key, alert);
     }
     alert.count += 1;
@@ -64,7 +70,8 @@ function group(kind: AlertKind, entries: readonly AlertInput[], sampleSize: numb
       b.count - a.count ||
       a.actor.force.localeCompare(b.actor.force) ||
       a.actor.subject.localeCompare(b.actor.subject) ||
-      (a.actor.issuer ?? '').localeCompare(b.actor.issuer ?? ''),
+      (a.actor.issuer ?? '').localeCompare(b.actor.issuer ?? '') ||
+      (a.actor.requestingNode ?? '').localeCompare(b.actor.requestingNode ?? ''),
   );
 }
 

@@ -146,7 +146,10 @@ export function Fishing({ api, role }: { api: Api; role: string | null }) {
             </thead>
             <tbody className="govuk-table__body">
               {alerts.map((a) => (
-                <tr className="govuk-table__row" key={`${a.kind}-${a.actorSubject}-${a.actorIssuer ?? ''}-${a.actorForce}`}>
+                <tr
+                  className="govuk-table__row"
+                  key={`${a.kind}-${a.actorSubject}-${a.actorIssuer ?? ''}-${a.actorForce}-${a.actorRequestingNode ?? ''}`}
+                >
                   <td className="govuk-table__cell">{KINDS[a.kind] ?? a.kind}</td>
                   <td className="govuk-table__cell">
                     {a.actorSubject}
@@ -157,7 +160,15 @@ export function Fishing({ api, role }: { api: Api; role: string | null }) {
                       </>
                     )}
                   </td>
-                  <td className="govuk-table__cell">{forceName(a.actorForce)}</td>
+                  <td className="govuk-table__cell">
+                    {forceName(a.actorForce)}
+                    {a.actorRequestingNode && (
+                      <>
+                        <br />
+                        <span className="mcx-small">as stated by the {forceName(a.actorRequestingNode)} node</span>
+                      </>
+                    )}
+                  </td>
                   <td className="govuk-table__cell govuk-table__cell--numeric">{a.count}</td>
                   <td className="govuk-table__cell">
                     <button type="button" className="mcx-link-button" onClick={() => setOpen(a)}>

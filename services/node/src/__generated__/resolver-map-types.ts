@@ -563,6 +563,7 @@ export type McxAuditActorResolvers<ContextType = Context, ParentType extends Res
 export type McxAuditAlertResolvers<ContextType = Context, ParentType extends ResolversParentTypes['McxAuditAlert'] = ResolversParentTypes['McxAuditAlert']> = ResolversObject<{
   actorForce?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   actorIssuer?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  actorRequestingNode?: Resolver<Types.Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   actorSubject?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   count?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   kind?: Resolver<ResolversTypes['String'], ParentType, ContextType>;

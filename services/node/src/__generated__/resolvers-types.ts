@@ -352,6 +352,8 @@ export type McxAuditAlert = {
   actorForce: Scalars['String']['output'];
   /** The actor's token issuer; null for entries that did not record it. */
   actorIssuer?: Maybe<Scalars['String']['output']>;
+  /** The member node that stated this actor (another force's investigator, as that node says); null for this node's own users. */
+  actorRequestingNode?: Maybe<Scalars['String']['output']>;
   actorSubject: Scalars['String']['output'];
   count: Scalars['Int']['output'];
   kind: Scalars['String']['output'];

@@ -63,6 +63,7 @@ const auditAlerts: NonNullable<QueryResolvers['auditAlerts']> = (_, { from, to, 
       actorSubject: a.actor.subject,
       actorIssuer: a.actor.issuer,
       actorForce: a.actor.force,
+      actorRequestingNode: a.actor.requestingNode,
       count: a.count,
       sampleSeqs: a.sampleSeqs,
     }));
