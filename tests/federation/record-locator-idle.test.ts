@@ -1,8 +1,10 @@
 // The record locator pauses its polling while its node does not search (MCX_LOCATOR_IDLE_AFTER_MS):
 // every poll is an audited exchange with every member, so a quiet node must not keep the whole
-// federation answering it. Three real nodes on loopback; each pauses after 1.5 s without a search.
+// federation answering it. Three real nodes on loopback; each pauses after 1.5 s without a search
+// (filters live 1.5 s here).
 // The pause is read at the owners, in their audit logs (no peerFilter request from WMP arrives),
 // and the safety of the first search after it in the answer: stale filters, so every member is asked.
+import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PublishSubjectDocument } from '@mcx/client';
@@ -16,11 +18,12 @@ import type { TestNode } from '../testkit/node.js';
 
 const FORCES = ['WMP', 'GMP', 'MPS'] as const;
 type Force = (typeof FORCES)[number];
+// At least a filter's life (MCX_LOCATOR_MAX_AGE_MS), as the node requires.
 const IDLE_AFTER_MS = 1500;
 const LOCATOR = {
   MCX_LOCATOR: 'on',
   MCX_LOCATOR_POLL_MS: '300',
-  MCX_LOCATOR_MAX_AGE_MS: '3000',
+  MCX_LOCATOR_MAX_AGE_MS: '1500',
   MCX_LOCATOR_REBUILD_MS: '200',
   MCX_LOCATOR_IDLE_AFTER_MS: String(IDLE_AFTER_MS),
 };
@@ -90,4 +93,36 @@ describe('the record locator while its node does not search', () => {
     expect(await pollsFromWmp('MPS')).toBeGreaterThan(before.MPS);
     expect(await pollsFromWmp('GMP')).toBeGreaterThan(before.GMP);
   });
+
+  it("leaves the polls out of the fishing alerts: node-to-node filter traffic, no person's reads", async () => {
+    for (const force of ['WMP', 'MPS'] as const) {
+      const auditor = await auditorOf(nodes[force]);
+      const operationAt = new Map((await allEntries(auditor)).map((e) => [e.seq, e.operation]));
+      expect([...operationAt.values()].filter((op) => op === 'locatorRefresh' || op === 'peerFilter').length).toBeGreaterThan(10);
+      const { auditAlerts } = (await auditor.request(
+        AUDIT_ALERTS_WITH_SAMPLES as never,
+        { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), t: 0 } as never,
+      )) as { auditAlerts: { kind: string; actorSubject: string; sampleSeqs: number[] }[] };
+      const sampled = auditAlerts.flatMap((a) => a.sampleSeqs.map((seq) => `${a.kind}/${a.actorSubject}/${operationAt.get(seq)}`));
+      expect(sampled.filter((s) => /\/(locatorRefresh|peerFilter)$/.test(s))).toEqual([]);
+    }
+    // WMP's investigator's searches still count (volume over a threshold of 0).
+    const { auditAlerts } = (await (
+      await auditorOf(nodes.WMP)
+    ).request(
+      AUDIT_ALERTS_WITH_SAMPLES as never,
+      { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString(), t: 0 } as never,
+    )) as { auditAlerts: { kind: string; actorSubject: string }[] };
+    expect(auditAlerts.some((a) => a.kind === 'unusual_volume' && a.actorSubject === 'test-investigator')).toBe(true);
+  });
 });
+
+const AUDIT_ALERTS_WITH_SAMPLES = gql`
+  query AlertsWithSamples($from: DateTime!, $to: DateTime!, $t: Int) {
+    auditAlerts(from: $from, to: $to, perActorThreshold: $t) {
+      kind
+      actorSubject
+      sampleSeqs
+    }
+  }
+`;

@@ -48,6 +48,9 @@ export function parseLocatorConfig(env: Record<string, string | undefined>): Loc
   const e = parsed.data;
   if (e.MCX_LOCATOR_MAX_AGE_MS <= e.MCX_LOCATOR_POLL_MS)
     throw new ConfigError(['MCX_LOCATOR_MAX_AGE_MS: must be above MCX_LOCATOR_POLL_MS, or every filter is stale before it is confirmed']);
+  // A pause shorter than a filter's life would let the first search after it skip members on filters nobody had confirmed since.
+  if (e.MCX_LOCATOR_IDLE_AFTER_MS > 0 && e.MCX_LOCATOR_IDLE_AFTER_MS < e.MCX_LOCATOR_MAX_AGE_MS)
+    throw new ConfigError(['MCX_LOCATOR_IDLE_AFTER_MS: must be 0 (never pause) or at least MCX_LOCATOR_MAX_AGE_MS']);
   return {
     mode: e.MCX_LOCATOR,
     pollMs: e.MCX_LOCATOR_POLL_MS,

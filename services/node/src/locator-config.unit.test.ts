@@ -14,6 +14,8 @@ describe('the record locator settings', () => {
       maxFilterBytes: 8 * 1024 * 1024,
     });
     expect(parseLocatorConfig({ MCX_LOCATOR_IDLE_AFTER_MS: '0' }).idleAfterMs).toBe(0);
+    expect(parseLocatorConfig({ MCX_LOCATOR_IDLE_AFTER_MS: '15000' }).idleAfterMs).toBe(15_000);
+    expect(() => parseLocatorConfig({ MCX_LOCATOR_IDLE_AFTER_MS: '14999' })).toThrow(/MCX_LOCATOR_IDLE_AFTER_MS/);
     expect(parseLocatorConfig({ MCX_LOCATOR: 'on', MCX_LOCATOR_POLL_MS: '300', MCX_LOCATOR_MAX_AGE_MS: '3000' })).toMatchObject({
       mode: 'on',
       pollMs: 300,
