@@ -900,7 +900,12 @@ export type McxMatchStrength =
 export type McxMemberResult = {
   __typename?: 'McxMemberResult';
   dropped: Array<McxDroppedRecord>;
-  /** NOT_HOLDING: how old the member's filter was (ms since the member last confirmed it current); null otherwise. */
+  /**
+   * NOT_HOLDING: how old the member's filter was (ms since the member last confirmed it current); null
+   * otherwise. In a childHistory, also set on a member whose episodes its filter ruled out but which was
+   * asked for a pointer or places after: its row shows what it did then, and this says the episodes were
+   * judged by a filter of that age.
+   */
   filterAgeMs?: Maybe<Scalars['Int']['output']>;
   latencyMs: Scalars['Int']['output'];
   member: Scalars['String']['output'];

@@ -63,7 +63,7 @@ describe("a history's member rows, merged over its reads", () => {
     ]);
   });
   it('a member not asked for the history (it holds no episode) but asked for a pointer shows what it did then', () => {
-    const history = [row('LANCS', 'NOT_HOLDING'), row('MERS', 'NOT_HOLDING')];
+    const history = [{ ...row('LANCS', 'NOT_HOLDING'), filterAgeMs: 1200, filterVersion: 7 }, row('MERS', 'NOT_HOLDING')];
     const pointers = [
       { ...row('LANCS', 'ANSWERED'), withheld: { restricted: 1, reviewOverdue: 0, notDisclosable: 0 } },
       row('MERS', 'TIMED_OUT'),
@@ -71,6 +71,8 @@ describe("a history's member rows, merged over its reads", () => {
     const merged = mergeStatus(history, pointers);
     expect(merged.map((m) => `${m.member}:${m.status}`)).toEqual(['LANCS:ANSWERED', 'MERS:TIMED_OUT']);
     expect(merged[0]!.withheld).toEqual({ restricted: 1, reviewOverdue: 0, notDisclosable: 0 });
+    // Its episodes were ruled out by its filter: the row still says how old that filter was.
+    expect(merged[0]).toMatchObject({ filterAgeMs: 1200, filterVersion: 7 });
     // And the other way round: asked first, not needed after.
     expect(mergeStatus(pointers, history).map((m) => `${m.member}:${m.status}`)).toEqual(['LANCS:ANSWERED', 'MERS:TIMED_OUT']);
   });

@@ -32,7 +32,14 @@ export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[
   return a.map((m) => {
     const other = b.find((x) => x.member === m.member);
     if (!other || other.status === 'NOT_HOLDING') return { ...m, dropped: [...m.dropped, ...(other?.dropped ?? [])] };
-    if (m.status === 'NOT_HOLDING') return { ...other, dropped: [...m.dropped, ...other.dropped] };
+    // Its episodes were judged by its filter: the row keeps that filter's age and version.
+    if (m.status === 'NOT_HOLDING')
+      return {
+        ...other,
+        dropped: [...m.dropped, ...other.dropped],
+        filterAgeMs: m.filterAgeMs ?? null,
+        filterVersion: m.filterVersion ?? null,
+      };
     if (rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...other.dropped] };
     return { ...other, withheld: m.withheld, dropped: [...m.dropped, ...other.dropped], latencyMs: m.latencyMs + other.latencyMs };
   });
