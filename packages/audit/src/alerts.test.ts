@@ -120,6 +120,12 @@ describe('fishing alerts', () => {
       ['GMP', 2, [1, 3]],
       ['MPS', 1, [2]],
     ]);
+    // Spread across members, the reads still count together against the threshold: both rows show.
+    expect(unusualVolume(entries, { perActorThreshold: 2, node: 'WMP' }).map((a) => [a.actor.requestingNode, a.count])).toEqual([
+      ['GMP', 2],
+      ['MPS', 1],
+    ]);
+    expect(unusualVolume(entries, { perActorThreshold: 3, node: 'WMP' })).toEqual([]);
   });
 
   it('unusualHours: outside 07:00-19:00 London time, across summer time', () => {

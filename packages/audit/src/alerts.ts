@@ -87,7 +87,14 @@ export function unusualVolume(
 ): Alert[] {
   const { perActorThreshold, sampleSize = DEFAULT_SAMPLE_SIZE, node } = options;
   if (!Number.isSafeInteger(perActorThreshold) || perActorThreshold < 0) throw invalid('perActorThreshold must be a non-negative integer');
-  return group('unusual_volume', reads(entries, node), checkSampleSize(sampleSize)).filter((a) => a.count > perActorThreshold);
+  const rows = group('unusual_volume', reads(entries, node), checkSampleSize(sampleSize));
+  // The threshold is on the person's reads however many members relayed them (a provider's user may
+  // come through several): every member's row of a person over it is shown, so spreading reads across
+  // members does not hide them, and one member's inflated count shows as that member's.
+  const person = (a: Alert) => `${a.actor.force}\u0000${a.actor.issuer ?? ''}\u0000${a.actor.subject}`;
+  const totals = new Map<string, number>();
+  for (const a of rows) totals.set(person(a), (totals.get(person(a)) ?? 0) + a.count);
+  return rows.filter((a) => totals.get(person(a))! > perActorThreshold);
 }
 
 /** Options for `unusualHours`: working hours are `startHour <= hour < endHour` local time (wrapping past midnight if start > end). */

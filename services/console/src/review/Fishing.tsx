@@ -63,7 +63,18 @@ function Heatmap({ cells }: { cells: ConsoleFishingQuery['auditReadsByHour'] }) 
 function DrillDown({ api, alert, range }: { api: Api; alert: Alert; range: { from: string; to: string } }) {
   const w = windowOf(range.from, range.to);
   const entries = useLoad(
-    () => api.query(ConsoleAuditEntriesDocument, { filter: { actorSubject: alert.actorSubject, from: w.from, to: w.to }, first: 200 }),
+    () =>
+      api.query(ConsoleAuditEntriesDocument, {
+        // The alert's own actor: the same subject at another force, or stated by another member, is someone else.
+        filter: {
+          actorSubject: alert.actorSubject,
+          actorForce: alert.actorForce,
+          ...(alert.actorRequestingNode ? { requestingNode: alert.actorRequestingNode } : {}),
+          from: w.from,
+          to: w.to,
+        },
+        first: 200,
+      }),
     [api, alert, range],
   );
   const flagged = new Set(alert.sampleSeqs);
