@@ -22,7 +22,7 @@ import type { Logger } from '@mcx/logger';
 import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
-import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
+import { LOCATOR_TRAFFIC, type AuditFilter, type AuditStore, type Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
 import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
 import { GroupCommit } from './group-commit.js';
@@ -379,10 +379,10 @@ export class AuditService {
     return this.deps.store.list(filter, opts);
   }
 
-  /** Fishing alerts over the reads in a window: consultations here, and other forces' reads of this force's records. */
+  /** Fishing alerts over the reads in a window: consultations here, other forces' reads of our records; not the locator's polls. */
   async alerts(opts: { from: Date; to: Date; perActorThreshold: number; caseRefPattern: RegExp }) {
     const entries = await this.deps.store.list(
-      { from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'] },
+      { from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'], notOperations: LOCATOR_TRAFFIC },
       { first: 100_000 },
     );
     const node = this.deps.node;

@@ -27,12 +27,17 @@ export interface AuditFilter {
   requestingNode?: string | null;
   action?: string | null;
   actions?: string[] | null;
+  /** Operations left out (the fishing alerts leave out the locator's own node-to-node traffic). */
+  notOperations?: string[] | null;
   outcome?: string | null;
   from?: Date | null;
   to?: Date | null;
 }
 
 export type { ReceiptRow } from './audit-append-sql.js';
+
+/** The record locator's node-to-node filter traffic (the caller's polling rounds, the owner's answers): audited, but no person's reads. */
+export const LOCATOR_TRAFFIC = ['locatorRefresh', 'peerFilter'];
 
 /** A row as stored, with its column copies as read back (the integrity checks compare them with the entry). */
 function toStored(row: typeof auditEntries.$inferSelect): StoredEntry {
@@ -70,6 +75,7 @@ const IN_ENTRY = {
   requestingNode: sql`(${e}->>'requestingNode')`,
   action: sql`(${e}->>'action')`,
   outcome: sql`(${e}->>'outcome')`,
+  operation: sql`coalesce(${e}->'query'->>'operation', '')`,
 };
 /**
  * A JSON path true of an entry's `recordIds` holding any of `ids`, as one parameter: `@?` with it can
@@ -178,6 +184,7 @@ export class AuditStore {
       filter.requestingNode ? sql`${IN_ENTRY.requestingNode} = ${filter.requestingNode}` : undefined,
       filter.action ? sql`${IN_ENTRY.action} = ${filter.action}` : undefined,
       filter.actions?.length ? anyOf(IN_ENTRY.action, filter.actions, 'text') : undefined,
+      filter.notOperations?.length ? sql`not (${anyOf(IN_ENTRY.operation, filter.notOperations, 'text')})` : undefined,
       filter.outcome ? sql`${IN_ENTRY.outcome} = ${filter.outcome}` : undefined,
       filter.from ? sql`${IN_ENTRY.at} >= ${atBound(filter.from)}` : undefined,
       filter.to ? sql`${IN_ENTRY.at} <= ${atBound(filter.to)}` : undefined,
