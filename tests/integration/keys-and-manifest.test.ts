@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -8,7 +8,8 @@ import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { freshMigratedDatabase } from '@mcx/db/testing';
-import { InMemoryManifestStore, loadVerifyKey, TrustManifestHolder, verifyRecord } from '@mcx/signing';
+import { LINKAGE_DIGEST_FILE, linkageDigestKeyOf, readLinkageDigestKey } from '@mcx/node';
+import { InMemoryManifestStore, loadSigningKey, loadVerifyKey, TrustManifestHolder, verifyRecord } from '@mcx/signing';
 
 import { AUDIT_CHECKPOINT, AUDIT_EXPORT, auditorOf, cliVerifyExport, integrity } from '../testkit/audit.js';
 import { mcx, mcxExit } from '../testkit/cli.js';
@@ -162,6 +163,10 @@ describe('keys, signed records and the trust manifest', () => {
 
   it('after a rotation of the audit-checkpoint key the log checks whole: on the node, and offline with every key', async () => {
     await (await auditorOf(t!)).request(AUDIT_CHECKPOINT as never); // under the key about to retire
+    // The audit log's digest of a child's linkage keys, as the node keys it before the rotation.
+    const childKeys = [{ key: 'k-nhs-0001' }, { key: 'k-name-dob-0001' }];
+    const digestBefore = t!.node.app.services.subjects.digest(childKeys);
+    expect(existsSync(f(`keys/${LINKAGE_DIGEST_FILE}`))).toBe(false);
     await mcx(['keys', 'rotate', '--dir', f('keys'), '--job', 'audit-checkpoint']);
     writeFileSync(f('next.json'), await mcx(['keys', 'public', '--dir', f('keys')]));
     await mcx(['manifest', 'add-key', '--manifest', f('manifest.json'), '--code', 'WMP', '--keys', f('next.json')]);
@@ -169,6 +174,12 @@ describe('keys, signed records and the trust manifest', () => {
     await t!.node.app.trust!.reload();
     await mcx(['keys', 'activate', '--dir', f('keys'), '--job', 'audit-checkpoint']);
     const node = await restartNode(); // the old process signed its last checkpoint under the old key at shutdown
+    // activate pinned the digest key first: the same child's reads keep the same digest across the rotation,
+    // where a key derived from the new audit key would have changed every digest from here on.
+    expect(statSync(f(`keys/${LINKAGE_DIGEST_FILE}`)).mode & 0o777).toBe(0o600);
+    expect(node.node.app.services.subjects.digest(childKeys)).toBe(digestBefore);
+    const derivedNow = linkageDigestKeyOf(await loadSigningKey(f('keys/audit-checkpoint.pem'), 'audit-checkpoint'));
+    expect(derivedNow.equals(readLinkageDigestKey(f('keys'))!)).toBe(false);
     // The new key's first checkpoint of the same head: that size is taken, and the node must not
     // count a checkpoint it could not store as its own (it then found none, and refused to sign).
     await node.node.app.services.audit.checkpoint();

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
@@ -17,6 +18,46 @@ export interface NodeKeys {
   record: SigningKey<'record'>;
   peerToken: SigningKey<'peer-token'>;
   auditCheckpoint: SigningKey<'audit-checkpoint'>;
+}
+
+/**
+ * The key of the HMAC the audit log keeps of a query's linkage keys (the same child's reads share
+ * a digest, which auditors group by in an export). Kept in this file once pinned, so that it
+ * outlives the audit-checkpoint key it was first derived from: `mcx keys activate --job
+ * audit-checkpoint` pins it before the rotation, so digests stay the same across it.
+ */
+export const LINKAGE_DIGEST_FILE = 'linkage-digest.key';
+
+/** The linkage-digest key derived from an audit-checkpoint key: what a node without LINKAGE_DIGEST_FILE uses. */
+export function linkageDigestKeyOf(auditKey: SigningKey<'audit-checkpoint'>): Buffer {
+  return createHash('sha256')
+    .update('mcx-linkage-digest/1')
+    .update(auditKey.privateKey.export({ format: 'der', type: 'pkcs8' }))
+    .digest();
+}
+
+/** The pinned linkage-digest key in `dir` (32 bytes, base64url on one line), or null when there is none; a malformed file is refused. */
+export function readLinkageDigestKey(dir: string): Buffer | null {
+  const file = path.join(dir, LINKAGE_DIGEST_FILE);
+  if (!existsSync(file)) return null;
+  const text = readFileSync(file, 'utf8').trim();
+  const key = /^[A-Za-z0-9_-]{43}$/.test(text) ? Buffer.from(text, 'base64url') : null;
+  if (!key || key.length !== 32 || key.toString('base64url') !== text)
+    throw new Error(`${file} must hold one 32-byte key as base64url (43 characters); it is never edited by hand`);
+  return key;
+}
+
+/**
+ * Pins the linkage-digest key in `dir` as the current audit-checkpoint key derives it, unless one
+ * is pinned already; true when it wrote the file. Run before the audit-checkpoint key is retired.
+ */
+export function pinLinkageDigestKey(dir: string, auditKey: SigningKey<'audit-checkpoint'>): boolean {
+  if (readLinkageDigestKey(dir)) return false;
+  writeFileSync(path.join(dir, LINKAGE_DIGEST_FILE), `${linkageDigestKeyOf(auditKey).toString('base64url')}\n`, {
+    mode: 0o600,
+    flag: 'wx',
+  });
+  return true;
 }
 
 export const KEY_FILES = { record: 'record.pem', peerToken: 'peer-token.pem', auditCheckpoint: 'audit-checkpoint.pem' } as const;

@@ -11,6 +11,10 @@ export {
   loadOrCreateNodeKeys,
   manifestKeys,
   retiredAuditKeys,
+  pinLinkageDigestKey,
+  readLinkageDigestKey,
+  linkageDigestKeyOf,
+  LINKAGE_DIGEST_FILE,
   KEY_FILES,
   type NodeKeys,
 } from './keys.js';

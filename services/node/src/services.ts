@@ -1,5 +1,4 @@
 /** The node's per-process services, built once from its configuration, keys, database and trust. */
-import { createHash } from 'node:crypto';
 
 import type { DevIssuer } from '@mcx/auth';
 import type { DbHandle } from '@mcx/db';
@@ -14,7 +13,7 @@ import { FederatedReadService } from './federation/federated-read-service.js';
 import { FederationClient } from './federation/federation-client.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import type { Trust } from './federation/trust.js';
-import { retiredAuditKeys, type NodeKeys } from './keys.js';
+import { linkageDigestKeyOf, readLinkageDigestKey, retiredAuditKeys, type NodeKeys } from './keys.js';
 import { loadLocatorConfig, type LocatorConfig } from './locator-config.js';
 import type { NodeMetrics } from './metrics/node-metrics.js';
 import { buildAlerts } from './modules/alerts/alert-wiring.js';
@@ -87,12 +86,9 @@ function revokedInManifest(holder: TrustManifestHolder | null, kid: string): boo
   }
 }
 
-/** The audit log keeps an HMAC of linkage keys, keyed from the node's audit key. */
-function linkageDigestKey(keys: NodeKeys): Buffer {
-  return createHash('sha256')
-    .update('mcx-linkage-digest/1')
-    .update(keys.auditCheckpoint.privateKey.export({ format: 'der', type: 'pkcs8' }))
-    .digest();
+/** The audit log keeps an HMAC of linkage keys: under the key pinned in the keys folder (keys.ts LINKAGE_DIGEST_FILE), else one derived from the audit key. */
+function linkageDigestKey(keysDir: string, keys: NodeKeys): Buffer {
+  return readLinkageDigestKey(keysDir) ?? linkageDigestKeyOf(keys.auditCheckpoint);
 }
 
 function createRecords(deps: AppDeps, organisations: Organisations): RecordService {
@@ -172,7 +168,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     evaluator: deps.linkageEvaluator ?? null,
     previousEvaluator: deps.previousLinkageEvaluator ?? null,
     forceCode: config.forceCode,
-    digestKey: linkageDigestKey(keys),
+    digestKey: linkageDigestKey(config.keysDir, keys),
     ...now,
   });
   const disclosure: Discloser = {

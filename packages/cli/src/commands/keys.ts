@@ -3,6 +3,8 @@ import path from 'node:path';
 
 import type { Command } from 'commander';
 
+import type { SigningKey } from '@mcx/signing';
+
 const JOB_FILES = { record: 'record.pem', 'peer-token': 'peer-token.pem', 'audit-checkpoint': 'audit-checkpoint.pem' } as const;
 type MemberJob = keyof typeof JOB_FILES;
 
@@ -71,6 +73,14 @@ export function registerKeysCommands(program: Command): void {
       const next = current.replace('.pem', '.next.pem');
       if (!existsSync(next)) throw new Error(`${next} does not exist; run \`mcx keys rotate\` first`);
       const old = await loadSigningKey(current, job);
+      // The audit log's linkage digests were keyed from the audit key: pinned first, they stay the same across the rotation.
+      if (old.job === 'audit-checkpoint') {
+        const { pinLinkageDigestKey, LINKAGE_DIGEST_FILE } = await import('@mcx/node');
+        if (pinLinkageDigestKey(opts.dir, old as SigningKey<'audit-checkpoint'>))
+          process.stdout.write(
+            `wrote ${path.join(opts.dir, LINKAGE_DIGEST_FILE)} (the audit log's linkage-digest key); keep it with the other keys\n`,
+          );
+      }
       renameSync(current, current.replace('.pem', `.${old.kid}.retired.pem`));
       renameSync(next, current);
       process.stdout.write(`activated; the retired key ${old.kid} stays verify-only in the manifest while records it signed are held\n`);
