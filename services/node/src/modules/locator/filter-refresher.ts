@@ -84,8 +84,9 @@ export class FilterRefresher implements FilterView {
   }
 
   /**
-   * A search is choosing members. After a pause its filters are stale, so it asks every member;
-   * a round starts now, so the searches after it can skip members again.
+   * A search is choosing members. After a pause (at least MCX_LOCATOR_MAX_AGE_MS, locator-config.ts)
+   * the filters nobody confirmed since are stale, so it asks those members; a round starts now, so
+   * the searches after it can skip members again. The pause and the resume are logged (their codes).
    */
   noteSearch(): void {
     this.searchedAt = this.now();
@@ -93,11 +94,6 @@ export class FilterRefresher implements FilterView {
     this.paused = false;
     this.deps.logger.info({ code: 'LOCATOR_POLLING_RESUMED' }, 'membership filter polling resumed: this node is searching again');
     void this.refresh().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter refresh failed'));
-  }
-
-  /** True while rounds are paused: the node has not searched for MCX_LOCATOR_IDLE_AFTER_MS. */
-  get idle(): boolean {
-    return this.paused;
   }
 
   get maxAgeMs(): number {
