@@ -8,12 +8,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { ChildHistoryDocument, PublishSubjectDocument } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { allEntries, auditorOf } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { startFederation } from '../testkit/federation.js';
-import { eventually } from '../testkit/locator.js';
+import { eventually, startLocatorFederation } from '../testkit/locator.js';
 import type { TestNode } from '../testkit/node.js';
 import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
 
@@ -47,16 +45,7 @@ async function history() {
 }
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, LOCATOR);
-  try {
-    ({ nodes, close } = await startFederation(FORCES, {
-      capabilities: PEER_OPERATIONS.map((op) => op.name),
-      env: { MCX_PEER_TIMEOUT_MS: '3000', MCX_FEDERATION_DEADLINE_MS: '5000' },
-    }));
-  } finally {
-    process.env = saved;
-  }
+  ({ nodes, close } = await startLocatorFederation(FORCES, LOCATOR, { MCX_PEER_TIMEOUT_MS: '3000', MCX_FEDERATION_DEADLINE_MS: '5000' }));
   const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
   const { associate } = await publishAssociate(nodes.LANCS.client, associateInput());
   expect((await publishLocation(nodes.MERS.client, locationInput({ location: PLACE, grading: GRADING }))).errors).toEqual([]);

@@ -8,12 +8,10 @@ import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PublishSubjectDocument } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { allEntries, auditorOf } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
-import { startFederation } from '../testkit/federation.js';
-import { eventually, LOCATOR_SEARCH, type Answer } from '../testkit/locator.js';
+import { eventually, LOCATOR_SEARCH, startLocatorFederation, type Answer } from '../testkit/locator.js';
 import type { TestNode } from '../testkit/node.js';
 
 const FORCES = ['WMP', 'GMP', 'MPS'] as const;
@@ -49,16 +47,7 @@ const logged = (code: string) =>
     .filter((l) => l.includes(`"code":"${code}"`)).length;
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, LOCATOR);
-  try {
-    ({ nodes, close } = await startFederation(FORCES, {
-      capabilities: PEER_OPERATIONS.map((op) => op.name),
-      env: { MCX_PEER_TIMEOUT_MS: '2500', MCX_FEDERATION_DEADLINE_MS: '4000' },
-    }));
-  } finally {
-    process.env = saved;
-  }
+  ({ nodes, close } = await startLocatorFederation(FORCES, LOCATOR, { MCX_PEER_TIMEOUT_MS: '2500', MCX_FEDERATION_DEADLINE_MS: '4000' }));
   const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
   const { publishSubject } = await nodes.GMP.client.request(PublishSubjectDocument, {
     input: { subjectRef: 'SUBJ-GMP-TAMSIN', reviewAt, identity: CHILD },

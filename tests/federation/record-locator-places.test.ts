@@ -5,11 +5,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { FederatedLocationsOfConcernDocument } from '@mcx/client';
-import { PEER_OPERATIONS } from '@mcx/federation';
 
 import { allEntries, auditorOf } from '../testkit/audit.js';
-import { startFederation } from '../testkit/federation.js';
-import { eventually } from '../testkit/locator.js';
+import { eventually, startLocatorFederation } from '../testkit/locator.js';
 import type { TestNode } from '../testkit/node.js';
 import { locationInput, publishLocation, restrictRecord } from '../testkit/records.js';
 
@@ -40,18 +38,7 @@ const publishAt = async (force: Force, at: { lat: number; lon: number }) => {
 };
 
 beforeAll(async () => {
-  const saved = { ...process.env };
-  Object.assign(process.env, LOCATOR);
-  try {
-    const started = await startFederation(FORCES, {
-      capabilities: PEER_OPERATIONS.map((op) => op.name),
-      env: { MCX_PEER_TIMEOUT_MS: '2500', MCX_FEDERATION_DEADLINE_MS: '4000' },
-    });
-    nodes = started.nodes;
-    close = started.close;
-  } finally {
-    process.env = saved;
-  }
+  ({ nodes, close } = await startLocatorFederation(FORCES, LOCATOR, { MCX_PEER_TIMEOUT_MS: '2500', MCX_FEDERATION_DEADLINE_MS: '4000' }));
   await publishAt('GMP', { lat: NEAR.lat + 0.001, lon: NEAR.lon });
   await publishAt('MPS', FAR);
   // A new place reaches the callers' filters within a rebuild and a poll, as a new subject does

@@ -1,10 +1,30 @@
 /** Helpers of the record locator's tests (tests/federation/record-locator.test.ts). */
 import { gql } from 'graphql-tag';
 
-import { PEER_FILTER, requestHash, signFilterCurrent } from '@mcx/federation';
+import { PEER_FILTER, PEER_OPERATIONS, requestHash, signFilterCurrent } from '@mcx/federation';
 import type { PeerAnswerFault } from '@mcx/node';
 
+import { startFederation } from './federation.js';
 import type { TestNode } from './node.js';
+
+/**
+ * A federation of real nodes offering every peer operation, each built with these record locator
+ * settings (MCX_LOCATOR...: the node reads them from the environment as it builds its services,
+ * so they are set only while the nodes start) and these other settings.
+ */
+export async function startLocatorFederation<M extends string>(
+  members: readonly M[],
+  locator: Record<string, string>,
+  env: Record<string, string>,
+): ReturnType<typeof startFederation<M>> {
+  const saved = { ...process.env };
+  Object.assign(process.env, locator);
+  try {
+    return await startFederation(members, { capabilities: PEER_OPERATIONS.map((op) => op.name), env });
+  } finally {
+    process.env = saved;
+  }
+}
 
 /** Waits until `check` holds (polling), or fails with its last answer. */
 export async function eventually<T>(what: () => Promise<T>, check: (t: T) => boolean, withinMs: number): Promise<{ value: T; ms: number }> {
