@@ -127,6 +127,13 @@ describe('fishing alerts', () => {
       expect(auditAlerts.filter((a) => a.kind === 'unusual_volume')).toEqual([
         { kind: 'unusual_volume', actorSubject: 'test-investigator', actorRequestingNode: null, count: 6 },
       ]);
+      // A window with more reads than are read at once is refused, never judged on part of it.
+      const window = { from: new Date(from), to: new Date(Date.now() + 60_000), perActorThreshold: 5, caseRefPattern: /^.*$/ };
+      const reads = (await t.node.app.services.audit.list({ ...window, actions: ['consultation', 'disclosure'] }, { first: 1000 })).length;
+      expect(reads).toBeGreaterThanOrEqual(7);
+      expect(await t.node.app.services.audit.alerts({ ...window, maxReads: reads })).not.toEqual([]);
+      const refused = await t.node.app.services.audit.alerts({ ...window, maxReads: reads - 1 }).catch((err: unknown) => err);
+      expect(refused).toMatchObject({ extensions: { code: 'BAD_USER_INPUT', reason: 'ALERT_WINDOW_TOO_LARGE' } });
     } finally {
       await t.close();
     }

@@ -1,12 +1,9 @@
 import {
-  caseRefProblems,
   columnMismatch,
   entryHash,
   GENESIS_HASH,
   makeCheckpoint,
   parseAuditEntry,
-  unusualHours,
-  unusualVolume,
   verifyContinuation,
   writeExport,
   type AuditAction,
@@ -22,9 +19,10 @@ import type { Logger } from '@mcx/logger';
 import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
-import { LOCATOR_TRAFFIC, type AuditFilter, type AuditStore, type Tx } from './audit-store.js';
+import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
 import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
+import { fishingAlerts, type FishingOptions } from './fishing.js';
 import { GroupCommit } from './group-commit.js';
 
 /** What a caller knows when it audits an action; the service adds the time. */
@@ -379,18 +377,9 @@ export class AuditService {
     return this.deps.store.list(filter, opts);
   }
 
-  /** Fishing alerts over the reads in a window: consultations here, other forces' reads of our records; not the locator's polls. */
-  async alerts(opts: { from: Date; to: Date; perActorThreshold: number; caseRefPattern: RegExp }) {
-    const entries = await this.deps.store.list(
-      { from: opts.from, to: opts.to, actions: ['consultation', 'disclosure'], notOperations: LOCATOR_TRAFFIC },
-      { first: 100_000 },
-    );
-    const node = this.deps.node;
-    return [
-      ...unusualVolume(entries, { perActorThreshold: opts.perActorThreshold, node }),
-      ...unusualHours(entries, { startHour: 7, endHour: 19, timeZone: 'Europe/London', node }),
-      ...caseRefProblems(entries, { caseRefPattern: opts.caseRefPattern, node }),
-    ];
+  /** Fishing alerts over the reads in a window (fishing.ts). */
+  alerts(opts: FishingOptions) {
+    return fishingAlerts(this.deps.store, this.deps.node, opts);
   }
 
   /** Waits for queued appends (shutdown). */
