@@ -94,6 +94,19 @@ describe('the record locator while its node does not search', () => {
       )) as { auditAlerts: { kind: string; actorSubject: string; sampleSeqs: number[] }[] };
       const sampled = auditAlerts.flatMap((a) => a.sampleSeqs.map((seq) => `${a.kind}/${a.actorSubject}/${operationAt.get(seq)}`));
       expect(sampled.filter((s) => /\/(locatorRefresh|peerFilter)$/.test(s))).toEqual([]);
+      // Nor in the reads by hour: the heatmap counts the reads that are not polls (reading it is audited too, hence the bounds).
+      const readsNow = async () =>
+        (await allEntries(auditor)).filter(
+          (e) => ['CONSULTATION', 'DISCLOSURE'].includes(e.action) && !['locatorRefresh', 'peerFilter'].includes(e.operation),
+        ).length;
+      const before = await readsNow();
+      const { auditReadsByHour } = (await auditor.request(
+        READS_BY_HOUR as never,
+        { from: new Date(Date.now() - 3600_000).toISOString(), to: new Date(Date.now() + 60_000).toISOString() } as never,
+      )) as { auditReadsByHour: { count: number }[] };
+      const counted = auditReadsByHour.reduce((n, c) => n + c.count, 0);
+      expect(counted).toBeGreaterThanOrEqual(before);
+      expect(counted).toBeLessThanOrEqual(await readsNow());
     }
     // WMP's investigator's searches still count (volume over a threshold of 0).
     const { auditAlerts } = (await (
@@ -105,6 +118,16 @@ describe('the record locator while its node does not search', () => {
     expect(auditAlerts.some((a) => a.kind === 'unusual_volume' && a.actorSubject === 'test-investigator')).toBe(true);
   });
 });
+
+const READS_BY_HOUR = gql`
+  query ReadsByHour($from: DateTime!, $to: DateTime!) {
+    auditReadsByHour(from: $from, to: $to) {
+      weekday
+      hour
+      count
+    }
+  }
+`;
 
 const AUDIT_ALERTS_WITH_SAMPLES = gql`
   query AlertsWithSamples($from: DateTime!, $to: DateTime!, $t: Int) {

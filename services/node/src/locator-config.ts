@@ -23,8 +23,9 @@ const LocatorEnv = z.object({
   /** How often the owner checks whether its subjects changed; at most one rebuild per check. */
   MCX_LOCATOR_REBUILD_MS: int(500, 100, 60_000),
   /**
-   * Polling pauses once this node has not searched for this long (0: it never pauses); the next
-   * search finds the filters stale and asks every member, and starts polling again.
+   * Polling pauses once this node has not searched for this long (0: it never pauses; otherwise at
+   * least MCX_LOCATOR_MAX_AGE_MS); the next search asks every member whose filter has gone stale
+   * meanwhile, and starts polling again.
    */
   MCX_LOCATOR_IDLE_AFTER_MS: int(600_000, 0, 86_400_000),
   /** The largest filter this node takes from a member (bytes of bits). */

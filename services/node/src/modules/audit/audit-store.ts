@@ -363,6 +363,8 @@ export class AuditStore {
       .where(
         and(
           sql`${IN_ENTRY.action} in ('consultation', 'disclosure')`,
+          // As the fishing alerts: the locator's polls would fill every hour alike.
+          sql`not (${anyOf(IN_ENTRY.operation, LOCATOR_TRAFFIC, 'text')})`,
           sql`${IN_ENTRY.at} >= ${atBound(from)} and ${IN_ENTRY.at} <= ${atBound(to)}`,
         ),
       )
