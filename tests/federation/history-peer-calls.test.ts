@@ -13,7 +13,7 @@ import { allEntries, auditorOf } from '../testkit/audit.js';
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { eventually, startLocatorFederation } from '../testkit/locator.js';
 import type { TestNode } from '../testkit/node.js';
-import { associateInput, locationInput, publishAssociate, publishLocation } from '../testkit/records.js';
+import { associateInput, locationInput, publishAssociate, publishLocation, restrictRecord } from '../testkit/records.js';
 
 const FORCES = ['WMP', 'GMP', 'MPS', 'WYP', 'LANCS', 'MERS', 'BTP', 'TVP', 'NYP', 'SYP', 'CLEV', 'DUR'] as const;
 type Force = (typeof FORCES)[number];
@@ -44,10 +44,14 @@ async function history() {
   return { childHistory, reads, asked, startedAt };
 }
 
+/** An associate GMP holds, named by GMP's own episode: its pointer comes with GMP's answer for the episodes. */
+let gmpAssociate = '';
+
 beforeAll(async () => {
   ({ nodes, close } = await startLocatorFederation(FORCES, LOCATOR, { MCX_PEER_TIMEOUT_MS: '3000', MCX_FEDERATION_DEADLINE_MS: '5000' }));
   const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
   const { associate } = await publishAssociate(nodes.LANCS.client, associateInput());
+  gmpAssociate = (await publishAssociate(nodes.GMP.client, associateInput())).associate!.id;
   expect((await publishLocation(nodes.MERS.client, locationInput({ location: PLACE, grading: GRADING }))).errors).toEqual([]);
   for (const force of EPISODES_AT) {
     const subjectRef = `SUBJ-${force}-KEIRA`;
@@ -57,7 +61,10 @@ beforeAll(async () => {
     expect(publishSubject.errors).toEqual([]);
     const associates =
       force === 'GMP'
-        ? [{ owner: 'LANCS', associateId: associate!.id, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const }]
+        ? [
+            { owner: 'LANCS', associateId: associate!.id, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const },
+            { owner: 'GMP', associateId: gmpAssociate, role: 'FOUND_WITH' as const, dataSubjectCategory: 'SUSPECT' as const },
+          ]
         : [];
     const { errors } = await publishEpisode(
       nodes[force].client,
@@ -87,7 +94,7 @@ describe('one childHistory with the record locator on', () => {
     const { childHistory } = h;
     expect(childHistory.incidents.flatMap((i) => i.sources.map((s) => s.episode.owner)).sort()).toEqual(EPISODES_AT);
     expect(childHistory.locationsOfConcern.map((l) => l.location.owner)).toEqual(['MERS']);
-    expect(childHistory.associates.map((a) => a.pointer.owner)).toEqual(['LANCS']);
+    expect(childHistory.associates.map((a) => a.pointer.owner).sort()).toEqual(['GMP', 'LANCS']);
     const statuses = Object.fromEntries(childHistory.federation.members.map((m) => [m.member, m.status]));
     const holding = new Set([...EPISODES_AT, 'LANCS', 'MERS']);
     for (const force of FORCES) expect([force, statuses[force]]).toEqual([force, holding.has(force) ? 'ANSWERED' : 'NOT_HOLDING']);
@@ -98,5 +105,18 @@ describe('one childHistory with the record locator on', () => {
       const disclosed = (await allEntries(await auditorOf(nodes[force]), filter)).filter((e) => PEER_READS.includes(e.operation));
       expect([force, disclosed.length]).toEqual([force, holding.has(force) ? 1 : 0]);
     }
+  });
+
+  it('never asks an owner again for a pointer its own answer withheld: it answered for it, and counted it', async () => {
+    expect((await restrictRecord(nodes.GMP.client, 'ASSOCIATE', gmpAssociate)).errors).toEqual([]);
+    const h = await history();
+    const [episodes, ...after] = h.asked.map((a) => a.join(','));
+    expect(episodes).toBe('GMP,MPS,WYP');
+    expect(after.sort()).toEqual(['LANCS', 'MERS']);
+    expect(h.childHistory.associates.map((a) => a.pointer.owner)).toEqual(['LANCS']);
+    const gmp = h.childHistory.federation.members.find((m) => m.member === 'GMP')!;
+    expect(gmp.status).toBe('ANSWERED');
+    expect(gmp.withheld?.restricted).toBe(1);
+    expect(h.childHistory.federation.completeness).toBe('COMPLETE');
   });
 });

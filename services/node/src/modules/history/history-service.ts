@@ -76,8 +76,12 @@ export class HistoryService {
     const cuts = located.length > MAX_NEAR_POINTS ? [`LOCATIONS_NEAR_FIRST_${MAX_NEAR_POINTS}_DESTINATIONS`] : [];
     const points = located.slice(0, MAX_NEAR_POINTS).map((d) => ({ lat: d.lat!, lon: d.lon!, radiusMetres: rules.nearMetres }));
     // Associates the child's episodes name whose owners' answers did not carry a pointer (the
-    // owner holds no episode of this child): asked of their owners, beside the locations.
+    // owner holds no episode of this child naming them): asked of their owners, beside the
+    // locations. An owner already answered for the associates its own episodes name (a pointer it
+    // withheld there, it withheld and counted): never asked for them again.
     const carried = new Set(answer.associates.map((a) => `${a.record.owner}/${a.record.id}`));
+    for (const { episode } of answer.episodes)
+      for (const a of episode.record.facts.associates) if (a.owner === episode.record.owner) carried.add(`${a.owner}/${a.associateId}`);
     const missing = new Map<string, string[]>();
     for (const link of incidents.flatMap((i) => i.sources.flatMap((s) => s.episode.record.facts.associates))) {
       if (carried.has(`${link.owner}/${link.associateId}`) || missing.get(link.owner)?.includes(link.associateId)) continue;
