@@ -62,6 +62,27 @@ describe("a history's member rows, merged over its reads", () => {
       'WYP:TIMED_OUT',
     ]);
   });
+  it("a member asked by both reads shows what both withheld, added, whichever read's status shows", () => {
+    const counts = (restricted: number, integrityFault: number | null = null) => ({
+      restricted,
+      reviewOverdue: 0,
+      notDisclosable: 1,
+      integrityFault,
+    });
+    const history = [
+      { ...row('GMP', 'ANSWERED'), withheld: counts(1) },
+      { ...row('WYP', 'ANSWERED'), withheld: counts(0, 2) },
+    ];
+    const places = [
+      { ...row('GMP', 'ANSWERED'), withheld: counts(2) },
+      { ...row('WYP', 'TIMED_OUT'), withheld: null },
+    ];
+    const merged = mergeStatus(history, places);
+    expect(merged.map((m) => [m.member, m.status, m.withheld])).toEqual([
+      ['GMP', 'ANSWERED', { restricted: 3, reviewOverdue: 0, notDisclosable: 2, integrityFault: null }],
+      ['WYP', 'TIMED_OUT', { restricted: 0, reviewOverdue: 0, notDisclosable: 1, integrityFault: 2 }],
+    ]);
+  });
   it('a member not asked for the history (it holds no episode) but asked for a pointer shows what it did then', () => {
     const history = [{ ...row('LANCS', 'NOT_HOLDING'), filterAgeMs: 1200, filterVersion: 7 }, row('MERS', 'NOT_HOLDING')];
     const pointers = [

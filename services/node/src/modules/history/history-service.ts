@@ -40,9 +40,24 @@ export function mergeStatus(a: MemberResult[], b: MemberResult[]): MemberResult[
         filterAgeMs: m.filterAgeMs ?? null,
         filterVersion: m.filterVersion ?? null,
       };
-    if (rank(other.status) <= rank(m.status)) return { ...m, dropped: [...m.dropped, ...other.dropped] };
-    return { ...other, withheld: m.withheld, dropped: [...m.dropped, ...other.dropped], latencyMs: m.latencyMs + other.latencyMs };
+    // Both reads asked it: what each withheld adds up (a pointer its answer for the episodes withheld is never asked again).
+    const withheld = addWithheld(m.withheld, other.withheld);
+    if (rank(other.status) <= rank(m.status)) return { ...m, withheld, dropped: [...m.dropped, ...other.dropped] };
+    return { ...other, withheld, dropped: [...m.dropped, ...other.dropped], latencyMs: m.latencyMs + other.latencyMs };
   });
+}
+
+/** Two reads' withheld counts of one member, added; null only when neither read has any (it did not answer). */
+function addWithheld(a: MemberResult['withheld'], b: MemberResult['withheld']): MemberResult['withheld'] {
+  if (!a || !b) return a ?? b;
+  const faults =
+    (a.integrityFault ?? null) === null && (b.integrityFault ?? null) === null ? null : (a.integrityFault ?? 0) + (b.integrityFault ?? 0);
+  return {
+    restricted: a.restricted + b.restricted,
+    reviewOverdue: a.reviewOverdue + b.reviewOverdue,
+    notDisclosable: a.notDisclosable + b.notDisclosable,
+    integrityFault: faults,
+  };
 }
 
 export interface HistoryServiceDeps {
