@@ -1,6 +1,5 @@
 import { Agent as HttpAgent, validateHeaderName, validateHeaderValue } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 import {
   BrokenCircuitError,
@@ -13,6 +12,7 @@ import {
 } from 'cockatiel';
 
 import { McxError } from '@mcx/errors';
+import { acquireEventLoopMonitor, EVENT_LOOP_RESOLUTION_MS } from '@mcx/telemetry';
 
 import { FanOutReason, FederationErrorCode } from './federation-errors.js';
 import { postOnce, type AttemptOutcome, type PreparedPost } from './peer-attempt.js';
@@ -104,32 +104,6 @@ function assertOptions(options: FanOutOptions): void {
     );
 }
 
-/**
- * How often the lag monitor's timer fires (ms). Each firing wakes an idle process (at 10 ms, about
- * 7 ms of CPU a second on these machines); a stall is seen up to this much shorter than it was,
- * so the caller counts itself late from `callerLagMs` less this.
- */
-const LAG_RESOLUTION_MS = 50;
-
-/** The most this process's event loop was late (ms) over the last 0.5 to 1 s. */
-function callerLagMonitor(): { recentMaxMs(): number; close(): void } {
-  const histogram = monitorEventLoopDelay({ resolution: LAG_RESOLUTION_MS });
-  histogram.enable();
-  let previous = 0;
-  const timer = setInterval(() => {
-    previous = histogram.max / 1e6;
-    histogram.reset();
-  }, 500);
-  timer.unref();
-  return {
-    recentMaxMs: () => Math.max(previous, histogram.max / 1e6),
-    close: () => {
-      clearInterval(timer);
-      histogram.disable();
-    },
-  };
-}
-
 /** The request as it will be sent, or null when it cannot be (bad URL or header). */
 function prepare(request: PeerRequest): PreparedPost | null {
   let url: URL;
@@ -194,7 +168,8 @@ export function createFanOut(options: FanOutOptions): FanOut {
   assertOptions(options);
   const { perPeerTimeoutMs, overallDeadlineMs, maxResponseBytes, onResult } = options;
   const callerLagMs = options.callerLagMs ?? 200;
-  const lag = callerLagMonitor();
+  // The process's shared event-loop sampler (@mcx/telemetry): one timer however many fan-outs and nodes it holds.
+  const lag = acquireEventLoopMonitor();
   const { consecutiveFailures, halfOpenAfterMs } = options.breaker;
   const agents = { http: new HttpAgent({ keepAlive: true }), https: new HttpsAgent({ keepAlive: true }) };
   const breakers = new Map<string, MemberBreaker>();
@@ -260,7 +235,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
         // Timed out while this process could not run its callbacks in time (its own timer fired late,
         // or its event loop was late just before): the caller's overload, not the member's.
         const late = performance.now() - sentAt - Math.min(perPeerTimeoutMs, Math.max(0, deadlineAt - sentAt));
-        if (result.status === 'timed_out' && !trial && Math.max(late, lag.recentMaxMs() + LAG_RESOLUTION_MS) > callerLagMs)
+        if (result.status === 'timed_out' && !trial && Math.max(late, lag.figures().recentMaxMs + EVENT_LOOP_RESOLUTION_MS) > callerLagMs)
           throw new NotCounted(result);
         return result;
       });
@@ -295,7 +270,7 @@ export function createFanOut(options: FanOutOptions): FanOut {
     breakerState: (member) => stateOf(breakers.get(member)),
     async close() {
       closed = true;
-      lag.close();
+      lag.release();
       agents.http.destroy();
       agents.https.destroy();
     },

@@ -13,3 +13,5 @@ export {
   addSpanEvent,
 } from './telemetry.js';
 export type { TelemetryOptions, Telemetry, FinishedSpan, SpanKindName, SpanAttributes, SpanOptions } from './telemetry.js';
+export { EVENT_LOOP_RESOLUTION_MS, acquireEventLoopMonitor } from './event-loop.js';
+export type { EventLoopFigures, EventLoopMonitor } from './event-loop.js';

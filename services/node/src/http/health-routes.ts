@@ -2,9 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 
 import type { App } from '../app.js';
 import type { Readiness } from '../modules/node/node-status-service.js';
-
-/** Lets a route through while the node sheds load (see @fastify/under-pressure's route pressureHandler). */
-export const exemptFromLoadShedding = { pressureHandler: () => undefined };
+import { exemptFromLoadShedding } from './load-shedding.js';
 
 /** Apps whose process has been told to stop (SIGTERM/SIGINT): not ready, still serving. */
 const stopping = new WeakSet<App>();
@@ -58,7 +56,7 @@ export const healthRoutes: FastifyPluginAsync<{ app: App }> = async (server, { a
 
   server.get('/readyz', { config: exemptFromLoadShedding }, async (_request, reply) => {
     const readiness = await app.readiness();
-    const overloaded = server.isUnderPressure();
+    const overloaded = server.overloadedBy() !== null;
     const reason = notReadyReason(readiness, { overloaded, stopping: isStopping(app) });
     const body = { ...readiness, ready: reason === null, load: overloaded ? 'overloaded' : 'ok', reason, warning: readyWarning(readiness) };
     return reply.code(body.ready ? 200 : 503).send(body);

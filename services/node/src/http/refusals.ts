@@ -81,13 +81,6 @@ export function refusalFor(err: FastifyError | HttpRefusal | Error, limits: { bo
       return HttpRefusal.badRequest('CONTENT_LENGTH_MISMATCH', 'the body does not match its Content-Length');
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new HttpRefusal(415, 'BAD_REQUEST', 'send the request as application/json', 'UNSUPPORTED_MEDIA_TYPE');
-    case 'FST_UNDER_PRESSURE':
-      return new HttpRefusal(
-        503,
-        ErrorCode.SERVICE_UNAVAILABLE,
-        'the node is overloaded; retry after the time in Retry-After',
-        'OVERLOADED',
-      );
   }
   const status = (err as FastifyError).statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500)

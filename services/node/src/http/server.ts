@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 
-import underPressure from '@fastify/under-pressure';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 
 import type { Logger } from '@mcx/logger';
@@ -14,6 +13,7 @@ import { graphqlRoutes } from './graphql-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerJsonBody } from './json-body.js';
 import { jwksRoutes } from './jwks-routes.js';
+import { registerLoadShedding } from './load-shedding.js';
 import { peerRoutes } from './peer-routes.js';
 import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
@@ -79,14 +79,7 @@ export async function buildServer(
   registerRequestLog(server);
   registerSecurityHeaders(server);
   // Load shedding before any token is verified or body read: 503 with Retry-After. A check set to 0 is off.
-  const pressure = config.http.pressure;
-  await server.register(underPressure, {
-    maxEventLoopDelay: pressure.maxEventLoopDelayMs,
-    maxEventLoopUtilization: pressure.maxEventLoopUtilization,
-    maxHeapUsedBytes: pressure.maxHeapUsedBytes,
-    maxRssBytes: pressure.maxRssBytes,
-    retryAfter: pressure.retryAfterSeconds,
-  });
+  registerLoadShedding(server, config.http.pressure);
   registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
   // Past its capacity for federated reads, the node refuses new ones at once (503, Retry-After).
   registerFederationGate(server, config.federationLoad);

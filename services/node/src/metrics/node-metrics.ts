@@ -15,6 +15,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { DbHandle } from '@mcx/db';
 import { McxError } from '@mcx/errors';
 import type { LinkageEvaluator } from '@mcx/linkage';
+import { EVENT_LOOP_RESOLUTION_MS } from '@mcx/telemetry';
 
 const BREAKER_STATES = ['closed', 'open', 'half_open'] as const;
 
@@ -93,7 +94,9 @@ export class NodeMetrics {
   });
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    // The event-loop lag at 50 ms, as the process's shared sampler (@mcx/telemetry): prom-client's own default (10 ms)
+    // wakes an idle process a hundred times a second, about 6.5 ms of CPU a second on these machines.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
   }
 
   /** Apollo plugin: one count and one latency per operation, labelled by surface and root field. */
