@@ -1,5 +1,5 @@
 /**
- * The record locator's membership filter (mcx.filter/1): a Bloom filter over the linkage keys a
+ * The record locator's membership filter (mcx.filter/2): a Bloom filter over the linkage keys a
  * member holds, signed by the member, so a caller asks only the members that may hold a child.
  *
  * Bit indices come from HMAC-SHA-256 keyed with a random salt of each filter, over the key's
@@ -196,7 +196,7 @@ export function signFilter(
   return { version: meta.version, issuedAt, jws: `${header}.${body}.${signature}`, bits: b64(f.bits) };
 }
 
-/** mcx.filter/1's answer: the member's current filter, or that the caller's version is still current. */
+/** mcx.filter/2's answer: the member's current filter, or that the caller's version is still current. */
 export const PeerFilterAnswer = z.strictObject({
   version: z.number().int().min(0),
   notModified: z.boolean(),

@@ -1,6 +1,6 @@
 /**
  * The record locator's coarse map of locations of concern. A member's membership filter
- * (mcx.filter/1, `geo` set) also holds every grid cell in which it holds a location of concern
+ * (mcx.filter/2, `geo` set) also holds every grid cell in which it holds a location of concern
  * that is not retracted (readable or withheld), so a caller asks for locations near a point
  * (mcx.locations/1) only the members whose filter may hold a cell the point's search box touches.
  *

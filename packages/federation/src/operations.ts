@@ -60,11 +60,13 @@ export const PEER_ALERT = operation(
 /**
  * The record locator: the member's signed membership filter over the linkage keys it holds, or,
  * when `known` is the version it serves now, only that it is unchanged (an If-None-Match); either
- * way with the owner's signed statement of when it last found that version current.
+ * way with the owner's signed statement of when it last found that version current. With
+ * `waitMs`, an unchanged filter's answer is held until it changes or that long (a long poll).
+ * Version 2 added `waitMs`; a member offering only mcx.filter/1 is treated as serving no filter.
  */
 export const PEER_FILTER = operation(
-  'mcx.filter/1',
-  'query McxPeerFilter($known: Float) { peerFilter(known: $known) { version notModified jws bits current } }',
+  'mcx.filter/2',
+  'query McxPeerFilter($known: Float, $waitMs: Int) { peerFilter(known: $known, waitMs: $waitMs) { version notModified jws bits current } }',
 );
 
 /** Every operation this version of the node serves. */

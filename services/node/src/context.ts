@@ -46,7 +46,7 @@ export interface Services {
   alerts: AlertService;
   /** This node's associates' cross-force link counts, kept fresh in the background. */
   linkCounts: LinkCountService;
-  /** The record locator: this node's membership filter (mcx.filter/1); null when it serves none (MCX_LOCATOR=off). */
+  /** The record locator: this node's membership filter (mcx.filter/2); null when it serves none (MCX_LOCATOR=off). */
   locatorFilter: FilterPublisher | null;
 }
 

@@ -12,11 +12,14 @@ const int = (def: number, min: number, max: number) => z.coerce.number().int().m
 const LocatorEnv = z.object({
   /**
    * off (the default): no filter is built, served or used; every member is asked, as before.
-   * serve: this node builds and serves its filter (mcx.filter/1) but still asks every member.
+   * serve: this node builds and serves its filter (mcx.filter/2) but still asks every member.
    * on: it serves its filter and asks only the members whose fresh filter may hold the child.
    */
   MCX_LOCATOR: z.enum(['off', 'serve', 'on']).default('off'),
-  /** How often this node asks each member whether its filter changed (If-None-Match by version). */
+  /**
+   * The least time between two asks of one member. Each ask sends the version held (If-None-Match)
+   * and is a long poll: the member holds it until its filter changes, or half of MAX_AGE (at most 10 s).
+   */
   MCX_LOCATOR_POLL_MS: int(2000, 200, 60_000),
   /** A member's filter not confirmed current for this long is stale: the member is asked, as before. */
   MCX_LOCATOR_MAX_AGE_MS: int(15_000, 1_000, 600_000),

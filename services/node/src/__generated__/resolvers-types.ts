@@ -1015,7 +1015,7 @@ export type McxPeerAssociateLinks = {
 };
 
 /**
- * A member's membership filter for the record locator (allow-listed operation mcx.filter/1): a
+ * A member's membership filter for the record locator (allow-listed operation mcx.filter/2): a
  * Bloom filter over the linkage keys it holds, as salted bits, never a key. `jws` (typ
  * mcx-filter+jws, the member's audit-checkpoint key) signs the owner, version, issue time,
  * parameters, salt and the SHA-256 of `bits`.
@@ -1757,8 +1757,13 @@ export type Query = {
   peerAssociatePointers: McxPeerPointers;
   /**
    * Peer protocol only, and only for a member asking as itself: this member's membership filter,
-   * or that the version `known` is still current. Every request is audited here. Refused with
-   * LOCATOR_STALE when this node has not checked its keys recently enough to vouch for its filter.
+   * or that the version `known` is still current. Every request is audited here (when it is
+   * answered). Refused with LOCATOR_STALE when this node has not checked its keys recently enough to
+   * vouch for its filter.
+   *
+   * `waitMs` (a long poll): when `known` is the version served now, the answer is held until the
+   * filter changes or up to this many milliseconds (at most 30000; this node may hold it for less),
+   * so a change reaches the member at once and an unchanged filter costs one exchange per hold.
    */
   peerFilter: McxPeerFilter;
   /** Peer protocol only: reachable through POST /peer/v1 with a node token, never on /graphql. */
@@ -1886,6 +1891,7 @@ export type QueryPeerAssociatePointersArgs = {
 
 export type QueryPeerFilterArgs = {
   known?: InputMaybe<Scalars['Float']['input']>;
+  waitMs?: InputMaybe<Scalars['Int']['input']>;
 };
 
 

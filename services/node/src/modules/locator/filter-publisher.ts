@@ -1,6 +1,6 @@
 /**
  * The owner's end of the record locator: this node's membership filter over the linkage keys it
- * holds, rebuilt whenever they may have changed and served to members through mcx.filter/1.
+ * holds, rebuilt whenever they may have changed and served to members through mcx.filter/2.
  *
  * A Bloom filter cannot forget a key, so a change (a new subject, a rekey, a retraction, an
  * erasure) is never patched in: the filter is rebuilt from the keys held now, which also drops
@@ -50,6 +50,9 @@ export const FORCED_REBUILD_MS = 10 * 60_000;
 /** How soon a member may download the same version's bits again (a restarted caller waits at most this long). */
 export const FULL_REPEAT_MS = 10_000;
 
+/** The longest this node holds a member's long poll (`waitMs`), whatever the member asks. */
+export const MAX_HOLD_MS = 20_000;
+
 export class FilterPublisher {
   private current: PublishedFilter | null = null;
   /** The last successful check: when it began, and the signed statement that the filter was current then. */
@@ -65,6 +68,9 @@ export class FilterPublisher {
   private readonly fullDownloads = new Map<string, { version: number; at: number }>();
   private running: Promise<void> | null = null;
   private timer: NodeJS.Timeout | null = null;
+  /** The long polls held now, by member (one each): each ends when the version changes, its time is up, or the node stops. */
+  private readonly holds = new Map<string, () => void>();
+  private stopped = false;
 
   constructor(private readonly deps: FilterPublisherDeps) {}
 
@@ -106,6 +112,7 @@ export class FilterPublisher {
     }
     this.server = now.server;
     const unchanged = this.current && now.changes === this.changes;
+    const served = this.current?.version;
     if (!unchanged || force) {
       const { changes, keys, points } = await store.snapshot(forceCode);
       // The linkage keys, and the grid cells of the locations of concern (geo-cells.ts in @mcx/federation).
@@ -123,10 +130,36 @@ export class FilterPublisher {
       auditKey,
     );
     this.checked = { at, statement };
+    // A new version ends every hold: its members are answered now, with it.
+    if (this.current!.version !== served) this.releaseHolds();
   }
 
   /**
-   * mcx.filter/1: the filter, or only its version when the caller already holds it, each with the
+   * A long poll (mcx.filter/2 `waitMs`): waits while `known` is the version served, until it
+   * changes, `waitMs` (at most MAX_HOLD_MS) has passed, or the node stops. One hold per member at
+   * a time: a member's second request meanwhile is answered at once, so no member can make this
+   * node hold more than one request for it.
+   */
+  async hold(member: string, known: number, waitMs: number): Promise<void> {
+    if (waitMs <= 0 || this.stopped || this.holds.has(member) || this.current?.version !== known) return;
+    await new Promise<void>((resolve) => {
+      const end = () => {
+        clearTimeout(timer);
+        if (this.holds.get(member) === end) this.holds.delete(member);
+        resolve();
+      };
+      const timer = setTimeout(end, Math.min(waitMs, MAX_HOLD_MS));
+      this.holds.set(member, end);
+    });
+  }
+
+  /** Ends every hold now (a new version, or the node closing): each is answered with what is served. */
+  releaseHolds(): void {
+    for (const end of [...this.holds.values()]) end();
+  }
+
+  /**
+   * mcx.filter/2: the filter, or only its version when the caller already holds it, each with the
    * signed statement of the last check; `stale` (answer nothing) when that check is too old.
    */
   async answer(
@@ -158,6 +191,8 @@ export class FilterPublisher {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.releaseHolds();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);

@@ -1,9 +1,16 @@
 /**
- * The caller's end of the record locator: every MCX_LOCATOR_POLL_MS it asks each member offering
- * mcx.filter/1 for its membership filter, sending the version it holds (a not-modified answer
- * confirms that version is still current), verifies what comes back and keeps it in memory.
- * Each round is one consultation in this node's audit log, asked as the node itself; each
- * member audits the request at its end, naming this node. A refused filter is not used: the
+ * The caller's end of the record locator: it keeps a long poll open with each member offering
+ * mcx.filter/2, sending the version it holds and `waitMs` (half a filter's life, at most
+ * MAX_WAIT_MS): the owner answers at once with a new filter, or holds the answer until its filter
+ * changes or that time is up, then confirms the version is still current. So a member's change
+ * reaches this node as soon as the owner has rebuilt, and an unchanged filter costs one exchange
+ * per hold instead of one per MCX_LOCATOR_POLL_MS. Two asks of one member are at least
+ * MCX_LOCATOR_POLL_MS apart (a member that changes all the time, or refuses at once, is not asked
+ * in a loop). Every answer is verified and kept in memory.
+ *
+ * Each ask is named in a consultation in this node's audit log, asked as the node itself (one
+ * consultation serves the asks that start within MCX_LOCATOR_POLL_MS of it); each member audits
+ * the request at its end when it answers, naming this node. A refused filter is not used: the
  * member keeps the previous one, which goes stale and is then asked as if there were no locator.
  *
  * A filter's age is counted from the owner's signed statement of when it last found that version
@@ -31,6 +38,14 @@ import type { FederationClient } from '../../federation/federation-client.js';
 import type { FilterView, HeldFilter } from '../../federation/member-selection.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { committed } from '../audit/read-audit.js';
+
+/** The longest this node asks an owner to hold an unchanged filter's answer (ms). */
+export const MAX_WAIT_MS = 10_000;
+
+/** How long to ask an owner to hold: half a filter's life (so a copy is confirmed well before it is stale), at most MAX_WAIT_MS. */
+export function waitMsFor(maxAgeMs: number): number {
+  return Math.min(MAX_WAIT_MS, Math.floor(maxAgeMs / 2));
+}
 
 /** One member's answer, checked; `checkedAt` is when the owner last found the version current (ms, its clock). */
 type Checked =
@@ -73,11 +88,18 @@ export class FilterRefresher implements FilterView {
   private readonly held = new Map<string, HeldFilter>();
   /** The last refusal of each member's filter (the operator's view). */
   readonly refusals = new Map<string, FilterRefusal>();
-  private running: Promise<void> | null = null;
+  /** Each member's poll loop while it runs. */
+  private readonly loops = new Map<string, Promise<void>>();
+  /** Wakes the loops' waits between asks (on stop). */
+  private readonly wakers = new Set<() => void>();
   private timer: NodeJS.Timeout | null = null;
+  private pollMs = 0;
+  private stopped = true;
   /** When this node last searched through the locator (ms); counted from the start. */
   private searchedAt: number;
   private paused = false;
+  /** The consultation that the asks starting within pollMs of `at` name. */
+  private consultation: { seq: Promise<number>; at: number } | null = null;
 
   constructor(private readonly deps: FilterRefresherDeps) {
     this.searchedAt = deps.now().getTime();
@@ -85,7 +107,7 @@ export class FilterRefresher implements FilterView {
 
   /**
    * A search is choosing members. After a pause (at least MCX_LOCATOR_MAX_AGE_MS, locator-config.ts)
-   * the filters nobody confirmed since are stale, so it asks those members; a round starts now, so
+   * the filters nobody confirmed since are stale, so it asks those members; polling starts now, so
    * the searches after it can skip members again. The pause and the resume are logged (their codes).
    */
   noteSearch(): void {
@@ -93,7 +115,7 @@ export class FilterRefresher implements FilterView {
     if (!this.paused) return;
     this.paused = false;
     this.deps.logger.info({ code: 'LOCATOR_POLLING_RESUMED' }, 'membership filter polling resumed: this node is searching again');
-    void this.refresh().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter refresh failed'));
+    this.sync();
   }
 
   get maxAgeMs(): number {
@@ -106,14 +128,6 @@ export class FilterRefresher implements FilterView {
 
   filterOf(member: string): HeldFilter | undefined {
     return this.held.get(member);
-  }
-
-  /** One round over every member; a round still running is joined, not doubled. */
-  refresh(): Promise<void> {
-    this.running ??= this.round().finally(() => {
-      this.running = null;
-    });
-    return this.running;
   }
 
   private check(member: string, data: unknown): Checked {
@@ -146,18 +160,71 @@ export class FilterRefresher implements FilterView {
     return { verified, digest: filterDigest(a.jws!), checkedAt: current.checkedAt };
   }
 
-  private async round(): Promise<void> {
-    const { client, audit, forceCode, holder, idleAfterMs } = this.deps;
-    // Nobody searches here: no member is asked, and none is kept answering this node's polls.
-    if (idleAfterMs > 0 && this.now() - this.searchedAt > idleAfterMs) {
-      if (!this.paused)
-        this.deps.logger.info({ code: 'LOCATOR_POLLING_PAUSED', idleAfterMs }, 'membership filter polling paused: no search for a while');
-      this.paused = true;
-      return;
+  /** The members offering mcx.filter/2 now (this node too: it asks itself as it asks any member). */
+  private serving(): Set<string> {
+    return new Set((this.deps.holder.manifest?.members ?? []).filter((m) => m.capabilities.includes(PEER_FILTER.name)).map((m) => m.code));
+  }
+
+  /** Nobody has searched here for MCX_LOCATOR_IDLE_AFTER_MS: no member is asked, and none is kept answering this node's polls. */
+  private idle(): boolean {
+    const { idleAfterMs } = this.deps;
+    if (idleAfterMs === 0 || this.now() - this.searchedAt <= idleAfterMs) return false;
+    if (!this.paused)
+      this.deps.logger.info({ code: 'LOCATOR_POLLING_PAUSED', idleAfterMs }, 'membership filter polling paused: no search for a while');
+    this.paused = true;
+    return true;
+  }
+
+  /**
+   * Starts a loop for each serving member that has none (members join with a new manifest, loops
+   * end when paused); drops the filters of members that left or no longer offer mcx.filter/2.
+   */
+  private sync(): void {
+    if (this.stopped) return;
+    const serving = this.serving();
+    for (const member of this.held.keys()) if (!serving.has(member)) this.held.delete(member);
+    if (this.paused || this.idle()) return;
+    for (const member of serving) {
+      if (this.loops.has(member)) continue;
+      const loop = this.poll(member).finally(() => this.loops.delete(member));
+      this.loops.set(member, loop);
     }
-    const read = asNode(forceCode, holder);
-    const consultation = await committed(() =>
-      audit.record({
+  }
+
+  /** One member's loop: ask (a long poll once a version is held), at least pollMs between asks, until stopped, paused or gone. */
+  private async poll(member: string): Promise<void> {
+    while (!this.stopped && !this.paused && !this.idle() && this.serving().has(member)) {
+      const started = this.now();
+      try {
+        await this.ask(member);
+      } catch (err) {
+        if (this.stopped) return;
+        this.deps.logger.error({ err, member }, 'membership filter refresh failed');
+      }
+      const rest = started + this.pollMs - this.now();
+      if (rest > 0) await this.sleep(rest);
+    }
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        this.wakers.delete(wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, ms);
+      timer.unref();
+      this.wakers.add(wake);
+    });
+  }
+
+  /** The consultation an ask starting now names: the last one, if it began within pollMs; else a new one. */
+  private consultationSeq(read: AuthorisedRead): Promise<number> {
+    const now = this.now();
+    if (this.consultation && now - this.consultation.at < this.pollMs) return this.consultation.seq;
+    const seq = committed(() =>
+      this.deps.audit.record({
         action: 'consultation',
         viewer: read.viewer,
         requestingNode: null,
@@ -170,17 +237,33 @@ export class FilterRefresher implements FilterView {
         outcome: 'success',
         reason: 'MEMBERSHIP_FILTERS',
       }),
-    );
+    ).then((e) => e.seq);
+    const mine = { seq, at: now };
+    // A consultation that could not be written is not named by the next ask.
+    seq.catch(() => {
+      if (this.consultation === mine) this.consultation = null;
+    });
+    this.consultation = mine;
+    return seq;
+  }
+
+  /** One ask of one member: its filter, or (holding a version) a long poll for a change. */
+  private async ask(member: string): Promise<void> {
+    const { client, audit, forceCode, holder } = this.deps;
+    const read = asNode(forceCode, holder);
+    const seq = await this.consultationSeq(read);
+    const known = this.held.get(member)?.version ?? null;
+    const variables = { known, waitMs: known === null ? 0 : waitMsFor(this.deps.maxAgeMs) };
     const sent = this.now();
     const asked = await client.askAll<Checked>({
       op: PEER_FILTER,
       field: 'peerFilter',
-      variables: (member) => ({ known: this.held.get(member)?.version ?? null }),
+      variables: (m) => (m === member ? variables : null),
       read,
-      callerEntry: `${forceCode}:${consultation.seq}`,
-      check: (member, data) => ({ value: this.check(member, data), dropped: [], withheld: null }),
+      callerEntry: `${forceCode}:${seq}`,
+      check: (m, data) => ({ value: this.check(m, data), dropped: [], withheld: null }),
     });
-    await committed(() => audit.saveReceipts(asked.receipts, consultation.seq));
+    await committed(() => audit.saveReceipts(asked.receipts, seq));
     // An owner that cannot vouch for its filter: the copy held here is not confirmed, and ages.
     for (const m of asked.members.filter((r) => r.reason === 'LOCATOR_STALE')) {
       this.refusals.set(m.member, FilterRefusal.FILTER_OWNER_STALE);
@@ -188,17 +271,17 @@ export class FilterRefresher implements FilterView {
     }
     // Never fresher than when the member's answer arrived, whatever the owner's clock says.
     const arrived = new Map(asked.members.map((m) => [m.member, sent + m.latencyMs]));
-    for (const { member, value } of asked.values) {
-      const confirmed = (checkedAt: number) => Math.min(checkedAt, arrived.get(member) ?? sent);
-      const held = this.held.get(member);
+    for (const { member: m, value } of asked.values) {
+      const confirmed = (checkedAt: number) => Math.min(checkedAt, arrived.get(m) ?? sent);
+      const held = this.held.get(m);
       if ('notModified' in value) {
         if (held && held.version === value.notModified) {
           held.confirmedAt = Math.max(held.confirmedAt, confirmed(value.checkedAt));
           held.vouchedAt = Math.max(held.vouchedAt, value.checkedAt);
         }
-        this.refusals.delete(member);
+        this.refusals.delete(m);
       } else if ('verified' in value) {
-        this.held.set(member, {
+        this.held.set(m, {
           filter: value.verified.filter,
           version: value.verified.payload.version,
           digest: value.digest,
@@ -206,27 +289,33 @@ export class FilterRefresher implements FilterView {
           vouchedAt: value.checkedAt,
           confirmedAt: confirmed(value.checkedAt),
         });
-        this.refusals.delete(member);
+        this.refusals.delete(m);
       } else {
-        this.refusals.set(member, value.refused);
-        this.deps.logger.warn({ member, code: value.refused }, 'membership filter refused');
+        this.refusals.set(m, value.refused);
+        this.deps.logger.warn({ member: m, code: value.refused }, 'membership filter refused');
       }
     }
-    // A member that left the manifest, or no longer offers mcx.filter/1: its filter is dropped, not kept until restart.
-    const serving = new Set(asked.members.filter((m) => m.status !== 'NOT_OFFERED').map((m) => m.member));
-    for (const member of this.held.keys()) if (!serving.has(member)) this.held.delete(member);
   }
 
+  /** Starts polling: a loop per serving member, and every `everyMs` a look for members that joined (or loops to restart). */
   start(everyMs: number): void {
-    const run = () => void this.refresh().catch((err: unknown) => this.deps.logger.error({ err }, 'membership filter refresh failed'));
-    run();
-    this.timer = setInterval(run, everyMs);
+    this.pollMs = everyMs;
+    this.stopped = false;
+    this.sync();
+    this.timer = setInterval(() => this.sync(), everyMs);
     this.timer.unref();
   }
 
-  async stop(): Promise<void> {
+  /** Stops asking: no new ask starts, waits between asks end; the loops end once their asks in flight do (the caller's fan-out cuts them). */
+  halt(): void {
+    this.stopped = true;
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
-    await this.running?.catch(() => undefined);
+    for (const wake of [...this.wakers]) wake();
+  }
+
+  async stop(): Promise<void> {
+    this.halt();
+    await Promise.all([...this.loops.values()]);
   }
 }

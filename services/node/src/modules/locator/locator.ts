@@ -13,7 +13,7 @@ import { FederationClient } from '../../federation/federation-client.js';
 import type { LocatorConfig } from '../../locator-config.js';
 import type { AuditService } from '../audit/audit-service.js';
 import { FilterPublisher } from './filter-publisher.js';
-import { FilterRefresher } from './filter-refresher.js';
+import { FilterRefresher, waitMsFor } from './filter-refresher.js';
 import type { LocatorStore } from './locator-store.js';
 
 export interface LocatorDeps {
@@ -30,7 +30,7 @@ export interface LocatorDeps {
 }
 
 export interface Locator {
-  /** This node's filter, served through mcx.filter/1; null when it serves none. */
+  /** This node's filter, served through mcx.filter/2; null when it serves none. */
   publisher: FilterPublisher | null;
   /** The members' filters, for choosing whom to ask; null when the locator is not used. */
   view: FilterRefresher | null;
@@ -62,7 +62,8 @@ export function createLocator(deps: LocatorDeps): Locator {
   let view: FilterRefresher | null = null;
   let closeFanOut = async () => undefined as void;
   if (config.mode === 'on') {
-    const timeoutMs = Math.max(deps.federation.peerTimeoutMs, 5_000);
+    // A long poll is held up to waitMsFor(maxAge) at the owner, then answered within the usual time.
+    const timeoutMs = Math.max(deps.federation.peerTimeoutMs, 5_000) + waitMsFor(config.maxAgeMs);
     // Polling is its own retry: a member down (or not started yet) is tried again a few polls later, not after the searches' breaker delay.
     const breaker = { consecutiveFailures: deps.federation.breakerFailures, halfOpenAfterMs: config.pollMs * 5 };
     // Base64url bits, the JWS and the receipt.
@@ -98,9 +99,11 @@ export function createLocator(deps: LocatorDeps): Locator {
       view?.start(config.pollMs);
     },
     async stop() {
+      // No new asks; the long polls in flight are cut with the fan-out, then the loops end.
+      view?.halt();
+      await closeFanOut();
       await view?.stop();
       await publisher.stop();
-      await closeFanOut();
     },
   };
 }

@@ -1,5 +1,5 @@
 /**
- * The record locator's peer operation (mcx.filter/1): this node's membership filter, for a member
+ * The record locator's peer operation (mcx.filter/2): this node's membership filter, for a member
  * node asking as itself, never for an investigator, the operator or anyone off the manifest.
  * Every request is audited (a DISCLOSURE naming the member, with the caller's entry), a
  * not-modified answer too.
@@ -22,6 +22,9 @@ export const LocatorErrorCode = {
   LOCATOR_TOO_FREQUENT: 'LOCATOR_TOO_FREQUENT',
 } as const;
 export type LocatorErrorCode = (typeof LocatorErrorCode)[keyof typeof LocatorErrorCode];
+
+/** The longest `waitMs` a member may ask for (this node holds at most MAX_HOLD_MS of it). */
+const MAX_WAIT_MS = 30_000;
 
 /** The audit entry of one filter request: a disclosure (NOT_MODIFIED when only the version was confirmed), or a refusal. */
 function auditFilter(ctx: Context, read: AuthorisedRead, reason: string | null, recordIds: string[]) {
@@ -77,7 +80,7 @@ async function servable<A extends object>(
   return answer;
 }
 
-const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known }, ctx: Context) => {
+const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known, waitMs }, ctx: Context) => {
   const read = await requireMemberNode(ctx);
   const publisher = ctx.services.locatorFilter;
   if (!publisher) {
@@ -86,6 +89,10 @@ const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known 
   }
   if (known != null && (!Number.isSafeInteger(known) || known < 0))
     throw new BadUserInputError('known must be a filter version', { field: 'known', reason: 'INVALID_VERSION' });
+  if (waitMs != null && (waitMs < 0 || waitMs > MAX_WAIT_MS))
+    throw new BadUserInputError(`waitMs must be 0 to ${MAX_WAIT_MS}`, { field: 'waitMs', reason: 'INVALID_WAIT' });
+  // A long poll: the version held is current, so the answer waits until it changes (or this node's hold is up). Audited when answered.
+  if (known != null && waitMs) await publisher.hold(read.requestingNode!, known, waitMs);
   const answer = await servable(ctx, read, await publisher.answer(read.requestingNode!, known ?? null));
   const entry = await auditFilter(ctx, read, answer.notModified ? 'NOT_MODIFIED' : null, [`filter/${answer.version}`]);
   ctx.peerCall!.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
