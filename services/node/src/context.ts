@@ -77,7 +77,14 @@ export interface Context {
   /** The force's case reference format (for the fishing alerts). */
   caseRefPattern: RegExp;
   /** A peer's request: the caller's entry and token, this node's disclosure entry, and whether the answer was cut at a cap. */
-  peerCall: { callerEntry: string; jti: string; entry: { id: string; hash: string } | null; truncated?: boolean } | null;
+  /** A member's request: its caller entry, token id and expiry (ms); this node's disclosure entry, and whether the answer was cut. */
+  peerCall: {
+    callerEntry: string;
+    jti: string;
+    expiresAt?: number;
+    entry: { id: string; hash: string } | null;
+    truncated?: boolean;
+  } | null;
   /** The hook that writes a write's audit entry inside the write's own transaction. */
   auditWrite(viewer: Viewer, action: AuditAction, operation: string): InTx;
 }

@@ -18,7 +18,7 @@ export function createContext(input: {
   headers: IncomingHttpHeaders;
   caseRefRules: CaseRefRules;
   sink: Omit<RefusalSink, 'audit'>;
-  peerCall?: { callerEntry: string; jti: string } | null;
+  peerCall?: { callerEntry: string; jti: string; expiresAt?: number } | null;
 }): Context {
   const policy = input.services.disclosure.policy;
   const { audit } = input.services;

@@ -66,7 +66,7 @@ export interface PeerEndpointDeps {
   /** The node's schema: the allow-listed documents are validated against it once and run on it. */
   schema: GraphQLSchema;
   /** Builds the request context for a verified peer principal. */
-  context(principal: Principal, peerCall: { callerEntry: string; jti: string }, log: Logger): Context;
+  context(principal: Principal, peerCall: { callerEntry: string; jti: string; expiresAt: number }, log: Logger): Context;
   clockLeewaySec: number;
   now: () => Date;
   /** The kind of a force or authority in the reference data; null when not listed. */
@@ -244,7 +244,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       forwarded: null,
       peer: { member: member.code, purpose: claims.purpose, caseRef: claims.caseRef },
     };
-    const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti }, log);
+    const ctx = deps.context(principal, { callerEntry: claims.callerEntry, jti: verified.jti, expiresAt: verified.exp * 1000 }, log);
     const { data, errors } = await run(op, variables, ctx);
     if (errors?.length) {
       const first = errors[0]!;

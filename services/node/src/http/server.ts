@@ -70,8 +70,8 @@ export async function buildServer(
   let draining = false;
   server.addHook('preClose', async () => {
     draining = true;
-    // Long polls held for members (mcx.filter/2) are answered now, so the close does not wait out their holds.
-    app.services.locatorFilter?.releaseHolds();
+    // Long polls held for members (mcx.filter/2) are answered now, and none is held from here on, so the close does not wait out a hold.
+    app.services.locatorFilter?.closing();
   });
   server.addHook('onSend', (_request, reply, payload, done) => {
     if (draining) void reply.header('connection', 'close');

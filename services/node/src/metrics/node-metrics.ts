@@ -94,8 +94,8 @@ export class NodeMetrics {
   });
 
   constructor() {
-    // The event-loop lag at 50 ms, as the process's shared sampler (@mcx/telemetry): prom-client's own default (10 ms)
-    // wakes an idle process a hundred times a second, about 6.5 ms of CPU a second on these machines.
+    // The event-loop lag sampled every 50 ms (the resolution of @mcx/telemetry's shared sampler; prom-client keeps a sampler
+    // of its own): its default, 10 ms, wakes an idle process a hundred times a second, about 6.5 ms of CPU a second on these machines.
     collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_RESOLUTION_MS });
   }
 

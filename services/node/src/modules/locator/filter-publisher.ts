@@ -53,6 +53,9 @@ export const FULL_REPEAT_MS = 10_000;
 /** The longest this node holds a member's long poll (`waitMs`), whatever the member asks. */
 export const MAX_HOLD_MS = 20_000;
 
+/** A new version's held polls are answered over this long (ms, at random), not all in one tick: N members' downloads spread out. */
+export const RELEASE_SPREAD_MS = 500;
+
 export class FilterPublisher {
   private current: PublishedFilter | null = null;
   /** The last successful check: when it began, and the signed statement that the filter was current then. */
@@ -130,18 +133,20 @@ export class FilterPublisher {
       auditKey,
     );
     this.checked = { at, statement };
-    // A new version ends every hold: its members are answered now, with it.
-    if (this.current!.version !== served) this.releaseHolds();
+    // A new version ends every hold: its members are answered with it, within RELEASE_SPREAD_MS.
+    if (this.current!.version !== served) this.releaseHolds(RELEASE_SPREAD_MS);
   }
 
   /**
    * A long poll (mcx.filter/2 `waitMs`): waits while `known` is the version served, until it
-   * changes, `waitMs` (at most MAX_HOLD_MS) has passed, or the node stops. One hold per member at
+   * changes, `waitMs` (at most MAX_HOLD_MS) has passed, or the node closes. One hold per member at
    * a time: a member's second request meanwhile is answered at once, so no member can make this
-   * node hold more than one request for it.
+   * node hold more than one request for it. An owner that cannot vouch for its filter now holds
+   * nothing: its refusal (LOCATOR_STALE) goes out at once.
    */
   async hold(member: string, known: number, waitMs: number): Promise<void> {
     if (waitMs <= 0 || this.stopped || this.holds.has(member) || this.current?.version !== known) return;
+    if (!this.checked || this.deps.now().getTime() - this.checked.at.getTime() > this.deps.staleAfterMs) return;
     await new Promise<void>((resolve) => {
       const end = () => {
         clearTimeout(timer);
@@ -153,9 +158,18 @@ export class FilterPublisher {
     });
   }
 
-  /** Ends every hold now (a new version, or the node closing): each is answered with what is served. */
-  releaseHolds(): void {
-    for (const end of [...this.holds.values()]) end();
+  /** Ends every hold (a new version: each at random within `spreadMs`); each is answered with what is served then. */
+  releaseHolds(spreadMs = 0): void {
+    for (const end of [...this.holds.values()]) {
+      if (spreadMs <= 0) end();
+      else setTimeout(end, Math.random() * spreadMs).unref();
+    }
+  }
+
+  /** The node is closing: the polls held are answered now, and none is held from here on (serving goes on while the edge drains). */
+  closing(): void {
+    this.stopped = true;
+    this.releaseHolds();
   }
 
   /**
@@ -191,8 +205,7 @@ export class FilterPublisher {
   }
 
   async stop(): Promise<void> {
-    this.stopped = true;
-    this.releaseHolds();
+    this.closing();
     if (this.timer) clearInterval(this.timer);
     this.timer = null;
     await this.running?.catch(() => undefined);

@@ -47,6 +47,16 @@ export function waitMsFor(maxAgeMs: number): number {
   return Math.min(MAX_WAIT_MS, Math.floor(maxAgeMs / 2));
 }
 
+/**
+ * The hold to ask for a copy confirmed `ageMs` ago: waitMsFor(maxAge), cut so the answer comes while
+ * the copy is still fresh (a margin of a quarter of its life, at most 2 s, for the owner's check and
+ * the answer's way back); 0 (answer at once) for a copy that is stale or nearly so, as after a pause.
+ */
+export function waitMsAt(maxAgeMs: number, ageMs: number): number {
+  const margin = Math.min(2000, Math.floor(maxAgeMs / 4));
+  return Math.max(0, Math.min(waitMsFor(maxAgeMs), maxAgeMs - ageMs - margin));
+}
+
 /** One member's answer, checked; `checkedAt` is when the owner last found the version current (ms, its clock). */
 type Checked =
   { notModified: number; checkedAt: number } | { verified: VerifiedFilter; digest: string; checkedAt: number } | { refused: FilterRefusal };
@@ -194,14 +204,15 @@ export class FilterRefresher implements FilterView {
   /** One member's loop: ask (a long poll once a version is held), at least pollMs between asks, until stopped, paused or gone. */
   private async poll(member: string): Promise<void> {
     while (!this.stopped && !this.paused && !this.idle() && this.serving().has(member)) {
-      const started = this.now();
+      // Measured on the monotonic clock: a wall-clock step cannot make a loop sleep for long.
+      const started = performance.now();
       try {
         await this.ask(member);
       } catch (err) {
         if (this.stopped) return;
         this.deps.logger.error({ err, member }, 'membership filter refresh failed');
       }
-      const rest = started + this.pollMs - this.now();
+      const rest = started + this.pollMs - performance.now();
       if (rest > 0) await this.sleep(rest);
     }
   }
@@ -252,8 +263,9 @@ export class FilterRefresher implements FilterView {
     const { client, audit, forceCode, holder } = this.deps;
     const read = asNode(forceCode, holder);
     const seq = await this.consultationSeq(read);
-    const known = this.held.get(member)?.version ?? null;
-    const variables = { known, waitMs: known === null ? 0 : waitMsFor(this.deps.maxAgeMs) };
+    const copy = this.held.get(member);
+    const known = copy?.version ?? null;
+    const variables = { known, waitMs: copy ? waitMsAt(this.deps.maxAgeMs, this.now() - copy.confirmedAt) : 0 };
     const sent = this.now();
     const asked = await client.askAll<Checked>({
       op: PEER_FILTER,
@@ -271,7 +283,9 @@ export class FilterRefresher implements FilterView {
     }
     // Never fresher than when the member's answer arrived, whatever the owner's clock says.
     const arrived = new Map(asked.members.map((m) => [m.member, sent + m.latencyMs]));
-    for (const { member: m, value } of asked.values) {
+    // A member that left the manifest or stopped offering mcx.filter/2 while it was asked: its answer is not kept.
+    const serving = this.serving();
+    for (const { member: m, value } of asked.values.filter((v) => serving.has(v.member))) {
       const confirmed = (checkedAt: number) => Math.min(checkedAt, arrived.get(m) ?? sent);
       const held = this.held.get(m);
       if ('notModified' in value) {

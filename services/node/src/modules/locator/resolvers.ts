@@ -92,7 +92,9 @@ const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known,
   if (waitMs != null && (waitMs < 0 || waitMs > MAX_WAIT_MS))
     throw new BadUserInputError(`waitMs must be 0 to ${MAX_WAIT_MS}`, { field: 'waitMs', reason: 'INVALID_WAIT' });
   // A long poll: the version held is current, so the answer waits until it changes (or this node's hold is up). Audited when answered.
-  if (known != null && waitMs) await publisher.hold(read.requestingNode!, known, waitMs);
+  // Never past the node token's expiry: the answer goes out while the token that asked for it is still valid.
+  const tokenLeft = (ctx.peerCall?.expiresAt ?? 0) - Date.now() - 1000;
+  if (known != null && waitMs) await publisher.hold(read.requestingNode!, known, Math.min(waitMs, tokenLeft));
   const answer = await servable(ctx, read, await publisher.answer(read.requestingNode!, known ?? null));
   const entry = await auditFilter(ctx, read, answer.notModified ? 'NOT_MODIFIED' : null, [`filter/${answer.version}`]);
   ctx.peerCall!.entry = { id: `${ctx.forceCode}:${entry.seq}`, hash: entry.hash };
