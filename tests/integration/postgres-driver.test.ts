@@ -14,7 +14,8 @@ let sql: postgres.Sql;
 
 beforeAll(async () => {
   url = await freshMigratedDatabase('mcx_driver');
-  sql = postgres(url, { max: 3, max_pipeline: 0, onnotice: () => {} });
+  // max_pipeline is an option of the driver's that its types leave out.
+  sql = postgres(url, { max: 3, max_pipeline: 0, onnotice: () => {} } as postgres.Options<Record<string, never>>);
   await sql`create table driver_check (n int not null)`;
 }, 60_000);
 
