@@ -24,7 +24,7 @@ export const LocatorErrorCode = {
 export type LocatorErrorCode = (typeof LocatorErrorCode)[keyof typeof LocatorErrorCode];
 
 /** The longest `waitMs` a member may ask for (this node holds at most MAX_HOLD_MS of it). */
-const MAX_WAIT_MS = 30_000;
+const MAX_WAIT_ASKED_MS = 30_000;
 
 /** The audit entry of one filter request: a disclosure (NOT_MODIFIED when only the version was confirmed), or a refusal. */
 function auditFilter(ctx: Context, read: AuthorisedRead, reason: string | null, recordIds: string[]) {
@@ -89,8 +89,8 @@ const peerFilter: NonNullable<QueryResolvers['peerFilter']> = async (_, { known,
   }
   if (known != null && (!Number.isSafeInteger(known) || known < 0))
     throw new BadUserInputError('known must be a filter version', { field: 'known', reason: 'INVALID_VERSION' });
-  if (waitMs != null && (waitMs < 0 || waitMs > MAX_WAIT_MS))
-    throw new BadUserInputError(`waitMs must be 0 to ${MAX_WAIT_MS}`, { field: 'waitMs', reason: 'INVALID_WAIT' });
+  if (waitMs != null && (waitMs < 0 || waitMs > MAX_WAIT_ASKED_MS))
+    throw new BadUserInputError(`waitMs must be 0 to ${MAX_WAIT_ASKED_MS}`, { field: 'waitMs', reason: 'INVALID_WAIT' });
   // A long poll: the version held is current, so the answer waits until it changes (or this node's hold is up). Audited when answered.
   // Never past the node token's expiry: the answer goes out while the token that asked for it is still valid.
   const tokenLeft = (ctx.peerCall?.expiresAt ?? 0) - Date.now() - 1000;
