@@ -342,7 +342,9 @@ async function main() {
       await f.startCaller();
       await sleep(3000);
       const idle = await idleCpuPerSecond();
-      console.log(`idle CPU (M001 long-polling ${n} filters, each asked at most every ${LOCATOR.MCX_LOCATOR_POLL_MS} ms; every node's rebuild checks): ${fmt(idle)} ms/s`);
+      console.log(
+        `idle CPU (M001 long-polling ${n} filters, each asked at most every ${LOCATOR.MCX_LOCATOR_POLL_MS} ms; every node's rebuild checks): ${fmt(idle)} ms/s`,
+      );
       // One childHistory: episodes at 3 members, associates at 4, a place near where the child was found at 1.
       for (const [who, code] of [
         ['locator', f.codes[0]!],
