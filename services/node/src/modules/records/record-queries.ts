@@ -35,13 +35,29 @@ function readable(kind: string | Placeholder, owner: string | Placeholder, today
 const p = sql.placeholder;
 
 /**
+ * What a page withheld (restricted, and active past review, of the same owner, kind and subject),
+ * on each of its rows: subqueries that do not depend on the row, so the server counts once per
+ * statement, and a page is one round trip. An empty page carries none: countQuery counts then.
+ * Written out (drizzle names neither an alias's table nor its columns inside a subquery).
+ */
+function withheldOnRows(subject: boolean) {
+  const scope = subject
+    ? sql`same_scope.kind = ${p('kind')} and same_scope.owner = ${p('owner')} and same_scope.subject_ref = ${p('subjectRef')}`
+    : sql`same_scope.kind = ${p('kind')} and same_scope.owner = ${p('owner')}`;
+  return {
+    withheldRestricted: sql<number>`(select count(*)::int from records same_scope where ${scope} and same_scope.state = 'RESTRICTED')`,
+    withheldReviewOverdue: sql<number>`(select count(*)::int from records same_scope where ${scope} and same_scope.state = 'ACTIVE' and same_scope.review_at < ${p('today')})`,
+  };
+}
+
+/**
  * A page of readable current records of one owner and kind, newest report first, keyset-paginated
- * on (reportedAt, id): built once per shape and run as a prepared statement, so each page costs
- * one round trip and no query building.
+ * on (reportedAt, id), with what it withheld: built once per shape and run as a prepared
+ * statement, so each page costs one round trip and no query building.
  */
 function pageQuery(db: Database, subject: boolean, cursor: boolean, shape: string) {
   return db
-    .select({ ...ROW, reportedAt: records.reportedAt })
+    .select({ ...ROW, reportedAt: records.reportedAt, ...withheldOnRows(subject) })
     .from(records)
     .innerJoin(recordVersions, CURRENT_VERSION)
     .where(
@@ -98,7 +114,7 @@ type Box = { minLat: number; maxLat: number; minLon: number; maxLon: number };
 export class RecordQueries {
   constructor(private readonly db: Database) {}
 
-  // listCurrent's two queries, prepared once per shape (with or without a subject, a cursor).
+  // listCurrent's queries (the page, and the counts for an empty page), prepared once per shape.
   readonly #pages = new Map<string, ReturnType<typeof pageQuery>>();
   readonly #counts = new Map<boolean, ReturnType<typeof countQuery>>();
   readonly #boxes = new Map<boolean, ReturnType<typeof boxQuery>>();
@@ -175,9 +191,15 @@ export class RecordQueries {
     const page = rows.slice(0, opts.first);
     const last = page[page.length - 1];
     const nextCursor = rows.length > opts.first && last?.reportedAt ? encodeCursor(last.reportedAt, last.id) : null;
-    let counted = this.#counts.get(subject);
-    if (!counted) this.#counts.set(subject, (counted = countQuery(this.db, subject)));
-    const [counts] = await counted.execute({ kind: opts.kind, owner: opts.owner, today: opts.today, subjectRef: opts.subjectRef ?? null });
+    // Counted on the page's rows; an empty page carries no row to count on.
+    let counts: { restricted: number; reviewOverdue: number } | undefined = rows[0]
+      ? { restricted: rows[0].withheldRestricted, reviewOverdue: rows[0].withheldReviewOverdue }
+      : undefined;
+    if (!counts) {
+      let counted = this.#counts.get(subject);
+      if (!counted) this.#counts.set(subject, (counted = countQuery(this.db, subject)));
+      [counts] = await counted.execute({ kind: opts.kind, owner: opts.owner, today: opts.today, subjectRef: opts.subjectRef ?? null });
+    }
     // On request, the readable records by their grading, so the caller can count what its
     // disclosure policy withholds across every page (a handful of groups, whatever the number).
     // Bytes changed into something that is not JSON count as ungraded here rather than failing
@@ -194,7 +216,7 @@ export class RecordQueries {
           .where(and(readable(opts.kind, opts.owner, opts.today), opts.subjectRef ? eq(records.subjectRef, opts.subjectRef) : undefined))
           .groupBy(sql`1`);
     return {
-      records: page.map(({ reportedAt: _at, ...row }) => row),
+      records: page.map(({ reportedAt: _at, withheldRestricted: _r, withheldReviewOverdue: _o, ...row }) => row),
       nextCursor,
       withheld: { restricted: counts?.restricted ?? 0, reviewOverdue: counts?.reviewOverdue ?? 0 },
       gradings: gradings.map((g) => ({ grading: g.grading ?? null, count: g.count })),
