@@ -2,7 +2,7 @@
 // filter asks it to hold the answer until the filter changes, so a change reaches the caller as
 // soon as the owner has rebuilt, and an unchanged filter costs one exchange per hold instead of one
 // per MCX_LOCATOR_POLL_MS. Real nodes on loopback: WMP, GMP and MPS run the locator (polls every
-// 300 ms at most, filters live 6 s, so a hold is 3 s); BTP serves its filter but polls nobody, so
+// 300 ms at most, filters live 9 s, so a hold is 3 s); BTP serves its filter but polls nobody, so
 // its requests below are the only ones it makes.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -18,8 +18,8 @@ import { startTestNode, type TestNode } from '../testkit/node.js';
 
 const FORCES = ['WMP', 'GMP', 'MPS', 'BTP'] as const;
 type Force = (typeof FORCES)[number];
-const LOCATOR = { MCX_LOCATOR_POLL_MS: '300', MCX_LOCATOR_MAX_AGE_MS: '6000', MCX_LOCATOR_REBUILD_MS: '200' };
-const HOLD_MS = 3000; // half a filter's life (filter-refresher.ts waitMsFor)
+const LOCATOR = { MCX_LOCATOR_POLL_MS: '300', MCX_LOCATOR_MAX_AGE_MS: '9000', MCX_LOCATOR_REBUILD_MS: '200' };
+const HOLD_MS = 3000; // a third of a filter's life (filter-refresher.ts waitMsFor)
 const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
 
 let fed: TestFederation;

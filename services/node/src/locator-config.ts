@@ -18,7 +18,7 @@ const LocatorEnv = z.object({
   MCX_LOCATOR: z.enum(['off', 'serve', 'on']).default('off'),
   /**
    * The least time between two asks of one member. Each ask sends the version held (If-None-Match)
-   * and is a long poll: the member holds it until its filter changes, or half of MAX_AGE (at most 10 s).
+   * and is a long poll: the member holds it until its filter changes, or a third of MAX_AGE (at most 10 s).
    */
   MCX_LOCATOR_POLL_MS: int(2000, 200, 60_000),
   /** A member's filter not confirmed current for this long is stale: the member is asked, as before. */

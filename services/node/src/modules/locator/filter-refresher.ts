@@ -1,6 +1,6 @@
 /**
  * The caller's end of the record locator: it keeps a long poll open with each member offering
- * mcx.filter/2, sending the version it holds and `waitMs` (half a filter's life, at most
+ * mcx.filter/2, sending the version it holds and `waitMs` (a third of a filter's life, at most
  * MAX_WAIT_MS): the owner answers at once with a new filter, or holds the answer until its filter
  * changes or that time is up, then confirms the version is still current. So a member's change
  * reaches this node as soon as the owner has rebuilt, and an unchanged filter costs one exchange
@@ -42,9 +42,12 @@ import { committed } from '../audit/read-audit.js';
 /** The longest this node asks an owner to hold an unchanged filter's answer (ms). */
 export const MAX_WAIT_MS = 10_000;
 
-/** How long to ask an owner to hold: half a filter's life (so a copy is confirmed well before it is stale), at most MAX_WAIT_MS. */
+/**
+ * How long to ask an owner to hold: a third of a filter's life, at most MAX_WAIT_MS. A copy is then
+ * confirmed with most of its life left, so a loaded machine's late answers do not make it stale.
+ */
 export function waitMsFor(maxAgeMs: number): number {
-  return Math.min(MAX_WAIT_MS, Math.floor(maxAgeMs / 2));
+  return Math.min(MAX_WAIT_MS, Math.floor(maxAgeMs / 3));
 }
 
 /**
