@@ -277,7 +277,7 @@ async function openLoop(rate: number) {
 // What the four idle nodes and the linkage service cost with no query running (the alert
 // queue's polling, timers): part of every open loop's CPU per query, the more so at 2/s.
 await sleep(3000); // what the warm-up left (link counts, alert relays, group commits) finishes first
-const idleMsPerSecond = ((await idleCpuRate()) + (await idleCpuRate()) + (await idleCpuRate())) / 3;
+const idleMsPerSecond = await idleCpuRate();
 const profiler = PROFILE ? new Session() : null;
 if (profiler) {
   profiler.connect();
