@@ -13,7 +13,9 @@
  * share the CPU and each one is slowed by all the others: every one of them is then late, where
  * one at a time would have answered the first ones in time. So while busy the turns halve each
  * window, down to MCX_FEDERATION_MIN_IN_FLIGHT, and the rest wait in turn (first come, first
- * served); once the loop is back under SPARE, they grow by one a window up to the maximum.
+ * served); once the loop is back under SPARE, they grow by one a window up to the maximum. They
+ * shrink only while more federated reads than the minimum compete: a node busy with other work
+ * (answering its peers, refusing a flood) does not turn its own investigators away for it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -34,48 +36,62 @@ const FEDERATED_FIELDS = /\b(federatedEpisodes|childHistory|federatedLocationsOf
 /** Utilisation of the event loop at or above which the turns shrink, and under which they grow again. */
 export const BUSY = 0.7;
 export const SPARE = 0.5;
-/** How often the turns may change (ms): the event-loop sampler's window. */
-const ADJUST_MS = 500;
+/** How often the gate looks at the loop while reads wait (ms): the event-loop sampler's window. */
+const LOOK_MS = 500;
 
-/** How busy the process's event loop has been lately (0 to 1): the shared sampler's last window. */
+/** The process's event loop as the shared sampler last saw it: utilisation (0 to 1) and that window's number. */
 export interface LoopLoad {
-  utilization(): number;
+  figures(): { utilization: number; window: number };
+}
+
+interface Waiter {
+  admit(): void;
+  timer: NodeJS.Timeout;
 }
 
 /** A counting gate with a bounded, time-limited queue, whose number of turns adapts to `loop`. */
 export class AdmissionGate {
   private inFlight = 0;
   private limit: number;
-  private adjustedAt: number;
+  private seenWindow: number;
   private readonly floor: number;
-  private readonly waiting: { admit(): void; timer: NodeJS.Timeout }[] = [];
+  private readonly waiting: Waiter[] = [];
   /** While reads wait: looks again each window, so turns that grow reach them even if nothing enters or leaves. */
   private recheck: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly limits: Pick<FederationLoadConfig, 'maxInFlight' | 'minInFlight' | 'maxQueued' | 'queueWaitMs'>,
     private readonly loop: LoopLoad | null = null,
-    private readonly now: () => number = () => performance.now(),
   ) {
     this.limit = limits.maxInFlight;
     this.floor = Math.min(limits.minInFlight, limits.maxInFlight);
-    this.adjustedAt = now();
+    this.seenWindow = loop?.figures().window ?? 0;
   }
 
-  /** The number of turns now: at most one change a window, from the loop's last figure. */
+  /**
+   * The number of turns now, changed at most once per new window of the sampler. They shrink only
+   * while the loop is busy and more federated reads than the minimum are in hand or waiting: load
+   * of any other kind (peers' requests, refused tokens) leaves them alone. They grow by one for each
+   * window since the last look, so a node that has been idle is back at the maximum at once.
+   */
   private turns(): number {
     if (this.loop === null || this.floor === this.limits.maxInFlight) return this.limit;
-    const t = this.now();
-    if (t - this.adjustedAt < ADJUST_MS) return this.limit;
-    this.adjustedAt = t;
-    const u = this.loop.utilization();
-    if (u >= BUSY) this.limit = Math.max(this.floor, Math.ceil(this.limit / 2));
-    else if (u < SPARE) this.limit = Math.min(this.limits.maxInFlight, this.limit + 1);
+    const { utilization, window } = this.loop.figures();
+    if (window === this.seenWindow) return this.limit;
+    const windows = Math.max(1, window - this.seenWindow);
+    this.seenWindow = window;
+    if (utilization >= BUSY && this.inFlight + this.waiting.length > this.floor)
+      this.limit = Math.max(this.floor, Math.ceil(this.limit / 2));
+    else if (utilization < SPARE) this.limit = Math.min(this.limits.maxInFlight, this.limit + windows);
     return this.limit;
   }
 
-  /** Resolves true once admitted (then `leave()` exactly once), false when refused. */
-  enter(): Promise<boolean> {
+  /**
+   * Resolves true once admitted (then `leave()` exactly once), false when refused. A read whose
+   * `signal` aborts while it waits (its client has gone) leaves the queue and resolves false.
+   */
+  enter(signal?: AbortSignal): Promise<boolean> {
+    if (signal?.aborted) return Promise.resolve(false);
     const turns = this.turns();
     // Waiters first (the turns may have grown): a newcomer does not pass the queue.
     this.admitWaiting(turns);
@@ -85,19 +101,21 @@ export class AdmissionGate {
     }
     if (this.waiting.length >= this.limits.maxQueued || this.limits.queueWaitMs === 0) return Promise.resolve(false);
     return new Promise((resolve) => {
-      const waiter = {
-        admit: () => {
-          clearTimeout(waiter.timer);
-          resolve(true);
-        },
-        timer: setTimeout(() => {
-          const i = this.waiting.indexOf(waiter);
-          if (i !== -1) this.waiting.splice(i, 1);
-          resolve(false);
-        }, this.limits.queueWaitMs),
+      const done = (admitted: boolean) => {
+        clearTimeout(waiter.timer);
+        signal?.removeEventListener('abort', gone);
+        resolve(admitted);
       };
+      const drop = () => {
+        const i = this.waiting.indexOf(waiter);
+        if (i !== -1) this.waiting.splice(i, 1);
+        done(false);
+      };
+      const gone = () => drop();
+      const waiter: Waiter = { admit: () => done(true), timer: setTimeout(drop, this.limits.queueWaitMs) };
+      signal?.addEventListener('abort', gone, { once: true });
       this.waiting.push(waiter);
-      this.recheck ??= setInterval(() => this.admitWaiting(this.turns()), ADJUST_MS).unref();
+      this.recheck ??= setInterval(() => this.admitWaiting(this.turns()), LOOK_MS).unref();
     });
   }
 
@@ -123,6 +141,19 @@ export class AdmissionGate {
   }
 }
 
+/** The release of each admitted request's turn: once, whichever comes first. */
+const turnsHeld = new WeakMap<FastifyRequest, () => void>();
+
+/**
+ * Gives back the turn of an admitted federated read, if it holds one (a no-op otherwise, and the
+ * second time). The /graphql handler calls it when its read has ended, answered or not.
+ */
+export function releaseTurn(request: FastifyRequest): void {
+  const release = turnsHeld.get(request);
+  turnsHeld.delete(request);
+  release?.();
+}
+
 function documentOf(request: FastifyRequest): string | null {
   const fromBody = (request.body as { query?: unknown } | null | undefined)?.query;
   if (typeof fromBody === 'string') return fromBody;
@@ -130,16 +161,39 @@ function documentOf(request: FastifyRequest): string | null {
   return typeof fromUrl === 'string' ? fromUrl : null;
 }
 
-/** Holds federated reads on /graphql at the gate (before any GraphQL runs); register before the routes. */
-export function registerFederationGate(server: FastifyInstance, limits: FederationLoadConfig): AdmissionGate {
+/**
+ * Holds federated reads on /graphql at the gate (before any GraphQL runs); register before the
+ * routes. A turn is held while the read runs: given back when the handler ends (`releaseTurn`), or
+ * when the response has gone; a client that hangs up does not free it while its read still runs,
+ * but `releaseAfterCloseMs` after the connection closed (the federation's deadline and a margin:
+ * no read runs longer) it is given back whatever happened.
+ */
+export function registerFederationGate(
+  server: FastifyInstance,
+  limits: FederationLoadConfig,
+  opts: { releaseAfterCloseMs: number },
+): AdmissionGate {
   const monitor = acquireEventLoopMonitor();
   server.addHook('onClose', async () => monitor.release());
-  const gate = new AdmissionGate(limits, { utilization: () => monitor.figures().utilization });
+  const gate = new AdmissionGate(limits, { figures: () => monitor.figures() });
   server.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.url !== '/graphql') return;
     const document = documentOf(request);
     if (document === null || !FEDERATED_FIELDS.test(document)) return;
-    if (!(await gate.enter())) {
+    // A client that hangs up while its read waits leaves the queue: no turn, and no read run for nobody.
+    const hungUp = new AbortController();
+    const onClose = () => hungUp.abort();
+    reply.raw.once('close', onClose);
+    const admitted = await gate.enter(hungUp.signal);
+    reply.raw.removeListener('close', onClose);
+    if (hungUp.signal.aborted || reply.raw.destroyed) {
+      if (admitted) gate.leave();
+      // Nobody to answer: the handler is not run and nothing is written.
+      reply.hijack();
+      reply.raw.destroy();
+      return;
+    }
+    if (!admitted) {
       void reply.header('retry-after', String(limits.retryAfterSeconds));
       return sendRefusal(
         reply,
@@ -152,8 +206,19 @@ export function registerFederationGate(server: FastifyInstance, limits: Federati
         'graphql',
       );
     }
-    // Released once, when the response has gone or the connection closed under it.
-    reply.raw.once('close', () => gate.leave());
+    let released = false;
+    let fallback: NodeJS.Timeout | null = null;
+    turnsHeld.set(request, () => {
+      if (released) return;
+      released = true;
+      if (fallback) clearTimeout(fallback);
+      gate.leave();
+    });
+    reply.raw.once('close', () => {
+      if (!released) fallback = setTimeout(() => releaseTurn(request), opts.releaseAfterCloseMs).unref();
+    });
   });
+  // A request refused or failed after admission (before or without the handler) gives its turn back with its response.
+  server.addHook('onResponse', async (request) => releaseTurn(request));
   return gate;
 }

@@ -8,6 +8,7 @@ import { withIncomingContext, withNode, withSpan } from '@mcx/telemetry';
 import type { App } from '../app.js';
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
+import { releaseTurn } from './federation-gate.js';
 import { sendRefusal } from './refusals.js';
 
 declare module 'fastify' {
@@ -106,7 +107,13 @@ export const graphqlRoutes: FastifyPluginAsync<{ app: App }> = async (server, { 
       withNode(app.forceCode, () =>
         withIncomingContext(request.headers, () =>
           withSpan('mcx.graphql', { kind: 'server' }, async () => {
-            const body: unknown = await apollo.call(server, request as Parameters<typeof apollo>[0], reply as Parameters<typeof apollo>[1]);
+            let body: unknown;
+            try {
+              body = await apollo.call(server, request as Parameters<typeof apollo>[0], reply as Parameters<typeof apollo>[1]);
+            } finally {
+              // A federated read's turn at the admission gate ends with the read, whether or not its client is still there.
+              releaseTurn(request);
+            }
             // A complete result comes back as text to send; an incremental one has been sent as a stream.
             if (typeof body !== 'string') return body;
             return reply.code(legacyJsonStatus(reply.statusCode, reply.getHeader('content-type'), body)).send(body);
