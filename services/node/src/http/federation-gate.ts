@@ -11,9 +11,10 @@
  * so while the event loop has time to spare, MCX_FEDERATION_MAX_IN_FLIGHT of them overlap. When the
  * loop is busy (its utilisation over the sampler's last window at BUSY or above), reads in hand
  * share the CPU and each one is slowed by all the others: every one of them is then late, where
- * one at a time would have answered the first ones in time. So while busy the turns halve each
- * window, down to MCX_FEDERATION_MIN_IN_FLIGHT, and the rest wait in turn (first come, first
- * served); once the loop is back under SPARE, they grow by one a window up to the maximum. They
+ * one at a time would have answered the first ones in time. So while busy the turns drop to
+ * MCX_FEDERATION_MIN_IN_FLIGHT at once (halving took a second or more to get there, and the reads
+ * that arrived meanwhile were all late), and the rest wait in turn (first come, first served);
+ * once the loop is back under SPARE, they grow by one a window up to the maximum. They
  * shrink only while more federated reads than the minimum compete: a node busy with other work
  * (answering its peers, refusing a flood) does not turn its own investigators away for it.
  */
@@ -80,8 +81,7 @@ export class AdmissionGate {
     if (window === this.seenWindow) return this.limit;
     const windows = Math.max(1, window - this.seenWindow);
     this.seenWindow = window;
-    if (utilization >= BUSY && this.inFlight + this.waiting.length > this.floor)
-      this.limit = Math.max(this.floor, Math.ceil(this.limit / 2));
+    if (utilization >= BUSY && this.inFlight + this.waiting.length > this.floor) this.limit = this.floor;
     else if (utilization < SPARE) this.limit = Math.min(this.limits.maxInFlight, this.limit + windows);
     return this.limit;
   }
