@@ -1,7 +1,14 @@
 // How tests/bench/federation-bench.ts loads a federation: open and closed loops, the warm-up before
 // a run and the settle after an overloaded one.
 import { NODE_ENV, tally, type Answer } from './federation-bench-nodes.js';
-import { cpuSince, percentile, sleep, type BenchServer } from './federation-bench-support.js';
+import { percentile, sleep, type BenchServer } from './federation-bench-support.js';
+
+/** CPU ms used so far by what the bench measures: this process, or every node process and this one. */
+export type CpuMeter = () => Promise<number>;
+const processCpuMs: CpuMeter = async () => {
+  const c = process.cpuUsage();
+  return (c.user + c.system) / 1000;
+};
 
 export interface RunResult {
   queries: number;
@@ -28,6 +35,7 @@ export async function openLoop(
   expected: number,
   rate: number,
   seconds: number,
+  cpuMs: CpuMeter = processCpuMs,
 ): Promise<RunResult> {
   const n = Math.round(rate * seconds);
   const period = 1000 / rate;
@@ -38,7 +46,7 @@ export async function openLoop(
   let wrongCount = 0;
   const problems = new Map<string, number>();
   const pending: Promise<void>[] = [];
-  const cpu0 = process.cpuUsage();
+  const cpu0 = await cpuMs();
   const pg0 = server.cpuMs();
   const t0 = performance.now() + 5;
   let maxSendLagMs = 0;
@@ -65,7 +73,7 @@ export async function openLoop(
     );
   }
   await Promise.all(pending);
-  const cpu = cpuSince(cpu0);
+  const cpu = (await cpuMs()) - cpu0;
   const pg1 = server.cpuMs();
   return {
     queries: n,
@@ -86,8 +94,8 @@ export async function openLoop(
 }
 
 /** Closed loop: `concurrency` investigators each asking again as soon as answered. */
-export async function closedLoop(ask: () => Promise<Answer>, concurrency: number, seconds: number) {
-  const cpu0 = process.cpuUsage();
+export async function closedLoop(ask: () => Promise<Answer>, concurrency: number, seconds: number, cpuMs: CpuMeter = processCpuMs) {
+  const cpu0 = await cpuMs();
   const started = performance.now();
   const end = started + seconds * 1000;
   const latencies: number[] = [];
@@ -122,7 +130,7 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
   return {
     concurrency,
     qps: done / wall,
-    cpuMsPerQuery: cpuSince(cpu0) / Math.max(1, done),
+    cpuMsPerQuery: ((await cpuMs()) - cpu0) / Math.max(1, done),
     p50: percentile(latencies, 50),
     p99: percentile(latencies, 99),
     completePct: (100 * complete) / Math.max(1, done),
@@ -160,8 +168,9 @@ export async function settle(ask: () => Promise<Answer>) {
  * jobs (an audit checkpoint a minute at each node, all at once in a bench) land in some windows
  * and not others: a short window swings with them, so the benches take 10 s.
  */
-export function idleCpuRate(ms = 10_000): Promise<number> {
-  const c0 = process.cpuUsage();
+export async function idleCpuRate(ms = 10_000, cpuMs: CpuMeter = processCpuMs): Promise<number> {
+  const c0 = await cpuMs();
   const t0 = performance.now();
-  return sleep(ms).then(() => cpuSince(c0) / ((performance.now() - t0) / 1000));
+  await sleep(ms);
+  return ((await cpuMs()) - c0) / ((performance.now() - t0) / 1000);
 }

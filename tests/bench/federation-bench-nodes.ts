@@ -8,7 +8,7 @@ import { createClient, FederatedEpisodesDocument, McxClientError, PublishSubject
 import { createFreshDatabase, runMigrations } from '@mcx/db';
 import { PEER_HISTORY } from '@mcx/federation';
 import { createLogger } from '@mcx/logger';
-import { parseConfig, startNode, type RunningNode } from '@mcx/node';
+import { parseConfig, startNode, type NodeKeys, type RunningNode } from '@mcx/node';
 
 import { episodeInput, publishEpisode } from '../testkit/episodes.js';
 import { createFederation, freePort, type TestFederation } from '../testkit/federation.js';
@@ -84,15 +84,14 @@ export interface BenchFederation {
   close(): Promise<void>;
 }
 
-/** `copies`: subjects (each with EPISODES_PER_NODE episodes) of the child at every node; the central copy holds one per force. */
-export async function startFederation(server: BenchServer, forces: string[], dataDir: string, copies = 1): Promise<BenchFederation> {
+/** The federation's manifest and linkage service, a port and a migrated database per force: what the nodes start from. */
+export async function prepareFederation(server: BenchServer, forces: string[]) {
   const ports = Object.fromEntries(await Promise.all(forces.map(async (f) => [f, await freePort()] as const)));
   const fed = await createFederation(forces, {
     endpoints: Object.fromEntries(forces.map((f) => [f, `http://127.0.0.1:${ports[f]}`])),
     capabilities: [PEER_HISTORY.name],
     linkageDatabaseUrl: await createFreshDatabase(server.adminUrl, 'mcx_fedbench_linkage'),
   });
-  const nodes: Record<string, BenchNode> = {};
   // Databases and migrations two at a time: the machine has 2 cores.
   const urls: Record<string, string> = {};
   for (let i = 0; i < forces.length; i += 2) {
@@ -104,47 +103,79 @@ export async function startFederation(server: BenchServer, forces: string[], dat
       }),
     );
   }
+  /** The node's environment, as parseConfig takes it. */
+  const env = (force: string, dataDir: string): Record<string, string> => ({
+    ...NODE_ENV,
+    ...fed.nodeEnv(force),
+    MCX_FORCE_CODE: force,
+    PORT: String(ports[force]),
+    DATABASE_URL: urls[force]!,
+    MCX_DATA_DIR: path.join(dataDir, force),
+  });
+  return { fed, urls, env };
+}
+
+/** The investigator's client at a node, with the purpose and case reference a live search sends. */
+export function investigatorClient(url: string, token: string, force: string): McxClient {
+  return createClient({
+    url,
+    token,
+    headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` },
+  });
+}
+
+/**
+ * Starts one node (in whichever process calls it) and publishes the child at it: `copies` subjects,
+ * each with EPISODES_PER_NODE episodes. The investigator's token is returned for a client elsewhere.
+ */
+export async function startBenchNode(
+  force: string,
+  env: Record<string, string>,
+  keys: NodeKeys,
+  copies: number,
+): Promise<BenchNode & { investigatorToken: string }> {
+  const config = parseConfig(env);
+  const issuer = await createDevIssuer();
+  const node = await startNode(config, nodeLogger.child({ force }), env.DATABASE_URL!, { keys, devIssuer: issuer });
+  const mint = (roles: ('publisher' | 'investigator')[], kind: 'client' | 'user') =>
+    issuer.mintToken({
+      roles,
+      force,
+      orgKind: 'police',
+      subject: `bench-${roles.join('-')}`,
+      kind,
+      ttlSec: 3600,
+      audience: devAudience(force),
+    });
+  const publisher = createClient({ url: node.url, token: await mint(['publisher'], 'client') });
+  const investigatorToken = await mint(['investigator'], 'user');
+  for (let c = 1; c <= copies; c++) {
+    const { publishSubject } = await retryShed(() =>
+      publisher.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${force}-${c}`, reviewAt, identity: CHILD } }),
+    );
+    if (publishSubject.errors.length)
+      throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
+    for (let i = 0; i < EPISODES_PER_NODE; i++) {
+      const { errors } = await retryShed(() => publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-${c}` })));
+      if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
+    }
+  }
+  return {
+    force,
+    node,
+    investigator: investigatorClient(node.url, investigatorToken, force),
+    investigatorToken,
+    close: () => node.close(),
+  };
+}
+
+/** Every node in this process. `copies`: subjects of the child at every node; the central copy holds one per force. */
+export async function startFederation(server: BenchServer, forces: string[], dataDir: string, copies = 1): Promise<BenchFederation> {
+  const { fed, env } = await prepareFederation(server, forces);
+  const nodes: Record<string, BenchNode> = {};
   await Promise.all(
     forces.map(async (force) => {
-      const config = parseConfig({
-        ...NODE_ENV,
-        ...fed.nodeEnv(force),
-        MCX_FORCE_CODE: force,
-        PORT: String(ports[force]),
-        DATABASE_URL: urls[force],
-        MCX_DATA_DIR: path.join(dataDir, force),
-      });
-      const issuer = await createDevIssuer();
-      const node = await startNode(config, nodeLogger.child({ force }), urls[force]!, { keys: fed.keys[force]!, devIssuer: issuer });
-      const mint = (roles: ('publisher' | 'investigator')[], kind: 'client' | 'user') =>
-        issuer.mintToken({
-          roles,
-          force,
-          orgKind: 'police',
-          subject: `bench-${roles.join('-')}`,
-          kind,
-          ttlSec: 3600,
-          audience: devAudience(force),
-        });
-      const publisher = createClient({ url: node.url, token: await mint(['publisher'], 'client') });
-      const investigator = createClient({
-        url: node.url,
-        token: await mint(['investigator'], 'user'),
-        headers: { 'x-mcx-purpose': 'MISSING_LIVE_SEARCH', 'x-mcx-case-ref': `${force.slice(0, 4)}-26-1001` },
-      });
-      nodes[force] = { force, node, investigator, close: () => node.close() };
-      // The child, and its episodes here.
-      for (let c = 1; c <= copies; c++) {
-        const { publishSubject } = await retryShed(() =>
-          publisher.request(PublishSubjectDocument, { input: { subjectRef: `SUBJ-${force}-${c}`, reviewAt, identity: CHILD } }),
-        );
-        if (publishSubject.errors.length)
-          throw new Error(`publishSubject at ${force}: ${publishSubject.errors.map((e) => e.field).join(', ')}`);
-        for (let i = 0; i < EPISODES_PER_NODE; i++) {
-          const { errors } = await retryShed(() => publishEpisode(publisher, episodeInput({ subjectRef: `SUBJ-${force}-${c}` })));
-          if (errors.length) throw new Error(`publishEpisode at ${force}: ${JSON.stringify(errors.map((e) => e.field))}`);
-        }
-      }
+      nodes[force] = await startBenchNode(force, env(force, dataDir), fed.keys[force]!, copies);
     }),
   );
   return {
@@ -179,7 +210,11 @@ export const showTally = (t: Map<string, number>) =>
     .join(', ');
 
 export function asker(f: BenchFederation): () => Promise<Answer> {
-  const client = f.nodes[CALLER]!.investigator;
+  return askerAt(f.nodes[CALLER]!.investigator);
+}
+
+/** federatedEpisodes(identity) asked through `client`, counted as the runs count it. */
+export function askerAt(client: McxClient): () => Promise<Answer> {
   return async () => {
     const sent = await client.raw(FederatedEpisodesDocument, { identity: CHILD });
     // Refused at the caller's gate (503, FEDERATION_BUSY): shed, not failed.

@@ -37,6 +37,14 @@
 //      5/s: the price of federation is federated p95 / central p95 at 5/s, printed.
 //   6. Growth: a fresh 3-node federation, the 2/s and 5/s runs again, side by side (the 3-node
 //      floor is computed from the same parts).
+//   7. Only with BENCH_PROCESSES=1 (about 2.5 minutes more): the 10-node federation again with each
+//      node in a process of its own (tests/bench/federation-bench-processes.ts), as deployed, with
+//      the same open and closed loops as 1 and 4; CPU is the sum over every node process and this one.
+//      On a 2-core machine eleven processes and PostgreSQL contend for two cores: each query
+//      costs about twice the CPU it does with every node on one event loop, so the headline
+//      figures are the one-process federation's.
+// The caller's admission gate is as shipped (MCX_FEDERATION_MAX_IN_FLIGHT 8, fewer while its event
+// loop is busy, down to MCX_FEDERATION_MIN_IN_FLIGHT 2: services/node/src/http/federation-gate.ts).
 // Breakers are as shipped (open after 5 consecutive failures) except that they half-open after
 // 2 s, not 30 s, and each phase starts after a settle: an overloaded phase would otherwise leave
 // the next one answering CIRCUIT_OPEN for half a minute.
@@ -65,13 +73,9 @@ import {
   THREE,
   type BenchFederation,
 } from './federation-bench-nodes.js';
+import { measureDeployed, type DeployedResult } from './federation-bench-processes.js';
+import { f0, f1, f2, lpad, out, pad, printClosedLoops, printOpenLoops, saturation } from './federation-bench-report.js';
 import { startBenchServer } from './federation-bench-support.js';
-
-const f1 = (x: number) => (Number.isFinite(x) ? x.toFixed(1) : 'n/a');
-const f2 = (x: number) => (Number.isFinite(x) ? x.toFixed(2) : 'n/a');
-const f0 = (x: number) => (Number.isFinite(x) ? x.toFixed(0) : 'n/a');
-const pad = (s: string, n: number) => s.padEnd(n);
-const lpad = (s: string, n: number) => s.padStart(n);
 
 // Ten nodes, a linkage service and the embedded server's child processes share this process's signal handlers.
 process.setMaxListeners(64);
@@ -82,7 +86,6 @@ let ten: BenchFederation | null = null;
 let three: BenchFederation | null = null;
 let central: BenchFederation | null = null;
 let exitCode = 0;
-const out = (s = '') => process.stdout.write(`${s}\n`);
 
 try {
   out(
@@ -151,32 +154,21 @@ try {
   await three.close();
   three = null;
 
+  // Opt-in (BENCH_PROCESSES=1): the same 10 nodes, a process each.
+  let deployed: DeployedResult | null = null;
+  if (process.env.BENCH_PROCESSES === '1') {
+    out(`10 nodes, a process each: starting ...`);
+    deployed = await measureDeployed(server, TEN, dataDir, [SUSTAINABLE_RATE, 5, 20, 40]);
+  }
+
   const floor10 = floorFor(parts, TEN.length);
   const floor3 = floorFor(parts, THREE.length);
-  const best = closed.reduce((x, y) => (y.qps > x.qps ? y : x));
-  const bestComplete = closed.filter((c) => c.completePct === 100).reduce((x, y) => (y.qps > x.qps ? y : x), { qps: 0, concurrency: 0 });
+  const { best, bestComplete } = saturation(closed);
   const pgs = (x: number | null) => (x === null ? 'n/a' : f1(x));
 
   out();
   out('=== Latency, open loop (ms from the scheduled send time), 10 nodes ===');
-  out(
-    `${pad('rate', 7)}${lpad('sent', 6)}${lpad('send lag', 10)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('max', 8)}${lpad('shed', 6)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`,
-  );
-  for (const [label, r] of runs10) {
-    out(
-      `${pad(label, 7)}${lpad(String(r.queries), 6)}${lpad(f0(r.maxSendLagMs), 10)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f0(r.max), 8)}${lpad(String(r.shed), 6)}${lpad(`${f1(r.completePct)}%`, 10)}${lpad(String(r.failed), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
-    );
-  }
-  out('  (shed: refused at once by the caller, 503 with Retry-After; latency and COMPLETE are of the queries it took on)');
-  out('  (send lag: the latest a request left after its scheduled time, ms: the load generator shares the event loop with the nodes)');
-  for (const [label, r] of runs10) {
-    if (r.problems.size) out(`  ${label}: members not answering (status/reason x count): ${showTally(r.problems)}`);
-    if (r.wrongCount) out(`  ${label}: ${r.wrongCount} COMPLETE answers had a strong-episode count other than ${expected10}`);
-  }
-
-  for (const [label, codes] of notClosed)
-    if (codes.length) out(`  ${label}: breakers not closed at the caller right after the run: ${codes.join(', ')}`);
-
+  printOpenLoops(runs10, notClosed, expected10);
   out();
   out(`=== Central copy: one node, one database with all ${TEN.length} forces' records, one query path, one audit commit ===`);
   out(`${pad('rate', 7)}${lpad('p50', 8)}${lpad('p95', 8)}${lpad('p99', 8)}${lpad('cpu ms/q', 10)}${lpad('pg ms/q', 9)}`);
@@ -194,19 +186,7 @@ try {
 
   out();
   out('=== Saturation, closed loop, 10 nodes ===');
-  out(
-    `${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}`,
-  );
-  for (const c of closed)
-    out(
-      `${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`,
-    );
-  for (const c of closed) if (c.problems.size) out(`  ${c.concurrency} in flight: members not answering: ${showTally(c.problems)}`);
-  for (const c of closed) if (c.shed) out(`  ${c.concurrency} in flight: ${c.shed} shed (503; the client waited 2 s before asking again)`);
-  out(
-    `best: ${f1(best.qps)} queries/s at ${best.concurrency} in flight; best with every answer COMPLETE: ${f1(bestComplete.qps)} queries/s at ${bestComplete.concurrency}`,
-  );
-
+  printClosedLoops(closed);
   out();
   out(
     `=== CPU per federated query vs its floor (this process; 10 members; ${SUSTAINABLE_RATE}/s run, ${f1(rSus.completePct)}% COMPLETE) ===`,
@@ -270,6 +250,16 @@ try {
   ] as const)
     if (r.problems.size) out(`  3 nodes, ${label}: members not answering: ${showTally(r.problems)}`);
   out(`  (3-node floor from the same parts: a ${f1(floor3.a)} + b ${f1(floor3.b)} + c ${f1(floor3.c)} + d ${f1(floor3.d)})`);
+  if (deployed) {
+    out();
+    out(`=== 10 nodes, a process each (BENCH_PROCESSES=1): CPU is every node process's and this one's ===`);
+    out(`idle background: ${f1(deployed.idle)} ms/s (10 node processes and this one)`);
+    printOpenLoops(deployed.runs, deployed.notClosed, expected10);
+    printClosedLoops(deployed.closed);
+    const d5 = deployed.runs.find(([label]) => label === '5/s')?.[1];
+    if (d5) out(`federated (a process each)/central p95 at 5/s: ${f0(d5.p95)}/${f0(r5C.p95)} = ${f2(d5.p95 / r5C.p95)}`);
+  }
+
   out();
   out(
     `node log lines at warn/error during the run: ${logCounts.warn}/${logCounts.error}${logCounts.first.length ? ` (first: ${logCounts.first.join(' | ')})` : ''}${logCounts.firstErrors.length ? ` (first errors: ${logCounts.firstErrors.join(' | ')})` : ''}`,
