@@ -25,8 +25,6 @@ export interface EventLoopFigures {
   recentMaxMs: number;
   /** Share of the last window the loop spent busy (0 to 1). */
   utilization: number;
-  /** How many windows have closed since the sampler started: a reader sees whether the figures are new. */
-  window: number;
   heapUsedBytes: number;
   rssBytes: number;
 }
@@ -55,7 +53,7 @@ function start(): Shared {
     histogram,
     users: 0,
     elu: performance.eventLoopUtilization(),
-    last: { meanDelayMs: 0, maxMs: 0, utilization: 0, window: 0, heapUsedBytes: memory.heapUsed, rssBytes: memory.rss },
+    last: { meanDelayMs: 0, maxMs: 0, utilization: 0, heapUsedBytes: memory.heapUsed, rssBytes: memory.rss },
     timer: setInterval(() => {
       const mean = histogram.mean / 1e6;
       const now = performance.eventLoopUtilization();
@@ -64,7 +62,6 @@ function start(): Shared {
         meanDelayMs: Number.isNaN(mean) ? Infinity : Math.max(0, mean - EVENT_LOOP_RESOLUTION_MS),
         maxMs: histogram.max / 1e6,
         utilization: performance.eventLoopUtilization(now, s.elu).utilization,
-        window: s.last.window + 1,
         heapUsedBytes: mem.heapUsed,
         rssBytes: mem.rss,
       };

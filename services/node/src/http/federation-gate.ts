@@ -9,19 +9,19 @@
  *
  * The number of turns adapts to the node's own CPU. A federated read mostly waits on its members,
  * so while the event loop has time to spare, MCX_FEDERATION_MAX_IN_FLIGHT of them overlap. When the
- * loop is busy (its utilisation over the sampler's last window at BUSY or above), reads in hand
- * share the CPU and each one is slowed by all the others: every one of them is then late, where
- * one at a time would have answered the first ones in time. So while busy the turns drop to
- * MCX_FEDERATION_MIN_IN_FLIGHT at once (halving took a second or more to get there, and the reads
- * that arrived meanwhile were all late), and the rest wait in turn (first come, first served);
- * once the loop is back under SPARE, they grow by one a window up to the maximum. They
- * shrink only while more federated reads than the minimum compete: a node busy with other work
- * (answering its peers, refusing a flood) does not turn its own investigators away for it.
+ * loop is busy (its utilisation since the gate last looked, at least LOOK_MS before, at BUSY or
+ * more), reads in hand share the CPU and each one is slowed by all the others: every one of them
+ * is then late, where one at a time would have answered the first ones in time. So while busy the
+ * turns drop to MCX_FEDERATION_MIN_IN_FLIGHT at once (halving each half-second took a second or
+ * more to get there, and the reads that arrived meanwhile were all late), and the rest wait in
+ * turn (first come, first served); while the loop is under SPARE, they grow by one every GROW_MS
+ * up to the maximum. They drop only while more federated reads than the minimum compete: a node
+ * busy with other work (answering its peers, refusing a flood) does not turn its own
+ * investigators away for it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 import { ErrorCode } from '@mcx/errors';
-import { acquireEventLoopMonitor } from '@mcx/telemetry';
 
 import { NodeErrorCode } from '../errors.js';
 import type { FederationLoadConfig } from '../federation-load-config.js';
@@ -37,12 +37,33 @@ const FEDERATED_FIELDS = /\b(federatedEpisodes|childHistory|federatedLocationsOf
 /** Utilisation of the event loop at or above which the turns shrink, and under which they grow again. */
 export const BUSY = 0.7;
 export const SPARE = 0.5;
-/** How often the gate looks at the loop while reads wait (ms): the event-loop sampler's window. */
-const LOOK_MS = 500;
+/** The shortest span the gate judges the loop over (ms), and how often it looks while reads wait. */
+const LOOK_MS = 100;
+/** Spare time (ms, the loop under SPARE) that earns one more turn. */
+const GROW_MS = 500;
 
-/** The process's event loop as the shared sampler last saw it: utilisation (0 to 1) and that window's number. */
+/** How busy the process's event loop has been since the gate last looked. */
 export interface LoopLoad {
-  figures(): { utilization: number; window: number };
+  /**
+   * Utilisation (0 to 1) over the time since the last look that returned, and that time (ms); null,
+   * and nothing taken, when less than `minMs` has passed.
+   */
+  look(minMs: number): { utilization: number; ms: number } | null;
+}
+
+/** This process's event loop, from Node's own counters: no timer, no sampler. */
+export function processLoop(): LoopLoad {
+  let last = performance.eventLoopUtilization();
+  return {
+    look(minMs) {
+      const now = performance.eventLoopUtilization();
+      const d = performance.eventLoopUtilization(now, last);
+      const ms = d.idle + d.active;
+      if (ms < minMs) return null;
+      last = now;
+      return { utilization: d.utilization, ms };
+    },
+  };
 }
 
 interface Waiter {
@@ -54,10 +75,11 @@ interface Waiter {
 export class AdmissionGate {
   private inFlight = 0;
   private limit: number;
-  private seenWindow: number;
+  /** Spare time seen since the turns last grew or dropped (ms). */
+  private spareMs = 0;
   private readonly floor: number;
   private readonly waiting: Waiter[] = [];
-  /** While reads wait: looks again each window, so turns that grow reach them even if nothing enters or leaves. */
+  /** While reads wait: looks again every LOOK_MS, so turns that grow reach them even if nothing enters or leaves. */
   private recheck: NodeJS.Timeout | null = null;
 
   constructor(
@@ -66,23 +88,30 @@ export class AdmissionGate {
   ) {
     this.limit = limits.maxInFlight;
     this.floor = Math.min(limits.minInFlight, limits.maxInFlight);
-    this.seenWindow = loop?.figures().window ?? 0;
   }
 
   /**
-   * The number of turns now, changed at most once per new window of the sampler. They shrink only
-   * while the loop is busy and more federated reads than the minimum are in hand or waiting: load
-   * of any other kind (peers' requests, refused tokens) leaves them alone. They grow by one for each
-   * window since the last look, so a node that has been idle is back at the maximum at once.
+   * The number of turns now, judged over the time since the last look (at least LOOK_MS). They drop
+   * to the minimum only while the loop is busy and more federated reads than the minimum are in hand
+   * or waiting: load of any other kind (peers' requests, refused tokens) leaves them alone. They grow
+   * by one for every GROW_MS the loop spent under SPARE, so a node that has been idle is back at the
+   * maximum at its next look.
    */
   private turns(): number {
     if (this.loop === null || this.floor === this.limits.maxInFlight) return this.limit;
-    const { utilization, window } = this.loop.figures();
-    if (window === this.seenWindow) return this.limit;
-    const windows = Math.max(1, window - this.seenWindow);
-    this.seenWindow = window;
-    if (utilization >= BUSY && this.inFlight + this.waiting.length > this.floor) this.limit = this.floor;
-    else if (utilization < SPARE) this.limit = Math.min(this.limits.maxInFlight, this.limit + windows);
+    const seen = this.loop.look(LOOK_MS);
+    if (seen === null) return this.limit;
+    if (seen.utilization >= BUSY && this.inFlight + this.waiting.length > this.floor) {
+      this.limit = this.floor;
+      this.spareMs = 0;
+    } else if (seen.utilization < SPARE) {
+      this.spareMs += seen.ms;
+      const grown = Math.floor(this.spareMs / GROW_MS);
+      if (grown > 0) {
+        this.limit = Math.min(this.limits.maxInFlight, this.limit + grown);
+        this.spareMs -= grown * GROW_MS;
+      }
+    }
     return this.limit;
   }
 
@@ -173,9 +202,7 @@ export function registerFederationGate(
   limits: FederationLoadConfig,
   opts: { releaseAfterCloseMs: number },
 ): AdmissionGate {
-  const monitor = acquireEventLoopMonitor();
-  server.addHook('onClose', async () => monitor.release());
-  const gate = new AdmissionGate(limits, { figures: () => monitor.figures() });
+  const gate = new AdmissionGate(limits, processLoop());
   server.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.url !== '/graphql') return;
     const document = documentOf(request);

@@ -1,25 +1,35 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { AdmissionGate, BUSY, SPARE } from './federation-gate.js';
+import { AdmissionGate, BUSY, processLoop, SPARE } from './federation-gate.js';
 
-// Waits longer than the windows the tests step through, except where a wait's end is the point.
+// Waits longer than the time the tests step through, except where a wait's end is the point.
 const limits = { maxInFlight: 8, minInFlight: 2, maxQueued: 16, queueWaitMs: 60_000 };
 
-/** A gate over a loop whose utilisation and sampler window the test sets (timers faked). */
+/** A gate over a loop whose utilisation the test sets, time passing as the test says (timers faked alike). */
 function gateWith(overrides: Partial<typeof limits> = {}) {
-  const loop = { u: 0.1, w: 0, figures: () => ({ utilization: loop.u, window: loop.w }) };
+  const loop = {
+    u: 0.1,
+    /** Time since the gate's last look (ms). */
+    pending: 0,
+    look(minMs: number) {
+      if (loop.pending < minMs) return null;
+      const seen = { utilization: loop.u, ms: loop.pending };
+      loop.pending = 0;
+      return seen;
+    },
+  };
   const gate = new AdmissionGate({ ...limits, ...overrides }, loop);
   return {
     gate,
     loop,
-    /** The sampler closes a window, and 500 ms pass (the gate's own look while reads wait). */
-    window: () => {
-      loop.w += 1;
-      vi.advanceTimersByTime(500);
+    /** `ms` pass, timers included (the gate looks every 100 ms while reads wait). */
+    pass: (ms: number) => {
+      loop.pending += ms;
+      vi.advanceTimersByTime(ms);
     },
-    /** The sampler closes `n` windows before the gate's timer has looked. */
-    windowsOnly: (n = 1) => {
-      loop.w += n;
+    /** `ms` pass before the gate's timer has looked. */
+    passOnly: (ms: number) => {
+      loop.pending += ms;
     },
   };
 }
@@ -52,11 +62,11 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
   });
 
   it('while the loop is busy and reads compete: the turns drop to the minimum at once, the others wait in order', async () => {
-    const { gate, loop, window } = gateWith();
+    const { gate, loop, pass } = gateWith();
     expect(await settled(enterMany(gate, 6))).toEqual(Array(6).fill('admitted'));
     loop.u = BUSY;
-    window();
-    // The first look at the busy window: 6 in hand, more than the minimum, so the turns drop from 8 to 2 and both newcomers wait.
+    pass(100);
+    // The first look at a busy loop: 6 in hand, more than the minimum, so the turns drop from 8 to 2 and both newcomers wait.
     const more = enterMany(gate, 2);
     expect(await settled(more)).toEqual(['waiting', 'waiting']);
     expect(gate.load.turns).toBe(2);
@@ -65,8 +75,7 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
     gate.leave();
     expect(await settled(more)).toEqual(['admitted', 'waiting']);
     // Never under the minimum, however long the loop stays busy.
-    window();
-    window();
+    pass(1000);
     expect(gate.load).toEqual({ inFlight: 2, waiting: 1, turns: 2 });
     gate.leave();
     expect(await settled(more)).toEqual(['admitted', 'admitted']);
@@ -75,22 +84,34 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
   });
 
   it('a busy loop with no more reads in hand than the minimum keeps the turns: other load does not turn investigators away', async () => {
-    const { gate, loop, window } = gateWith();
+    const { gate, loop, pass } = gateWith();
     loop.u = 1;
     gate.enter();
     for (let i = 0; i < 5; i++) {
-      window();
+      pass(200);
       gate.enter();
       gate.leave();
     }
     expect(gate.load).toEqual({ inFlight: 1, waiting: 0, turns: 8 });
   });
 
-  it('under the spare mark the turns grow, reach the waiters unprompted, and a newcomer does not pass them', async () => {
-    const { gate, loop, window, windowsOnly } = gateWith();
+  it('a look over less than 100 ms changes nothing', async () => {
+    const { gate, loop, pass } = gateWith();
+    enterMany(gate, 4);
+    loop.u = 1;
+    pass(99);
+    gate.enter();
+    expect(gate.load.turns).toBe(8);
+    pass(1);
+    gate.enter();
+    expect(gate.load.turns).toBe(2);
+  });
+
+  it('under the spare mark the turns grow one per 500 ms, reach the waiters unprompted, and a newcomer does not pass them', async () => {
+    const { gate, loop, pass, passOnly } = gateWith();
     enterMany(gate, 4);
     loop.u = 0.95;
-    window();
+    pass(100);
     gate.enter(); // the look: 4 in hand, so the turns drop to 2; this one waits
     expect(gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
     gate.leave();
@@ -99,19 +120,21 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
     expect(gate.load).toEqual({ inFlight: 2, waiting: 3, turns: 2 });
     // Between the marks the turns hold.
     loop.u = (BUSY + SPARE) / 2;
-    window();
+    pass(500);
     expect(gate.load.turns).toBe(2);
-    // Under the spare mark: one more turn, taken by the first waiter without anything entering or leaving.
+    // Under the spare mark: 400 ms earn nothing yet; at 500 one more turn, taken by the first waiter without anything entering or leaving.
     loop.u = SPARE - 0.01;
-    window();
+    pass(400);
+    expect(gate.load.turns).toBe(2);
+    pass(100);
     expect(gate.load).toEqual({ inFlight: 3, waiting: 2, turns: 3 });
     // A newcomer whose look grows the turns: the waiters have them first.
-    windowsOnly();
+    passOnly(500);
     const newcomer = gate.enter();
     expect(gate.load).toEqual({ inFlight: 4, waiting: 2, turns: 4 });
     expect(await settled([...waiting, newcomer])).toEqual(['admitted', 'waiting', 'waiting']);
-    // After many quiet windows the turns are back at the maximum at once, not one a look.
-    windowsOnly(20);
+    // After a long quiet spell the turns are back at the maximum at the next look.
+    passOnly(10_000);
     gate.leave();
     expect(gate.load).toEqual({ inFlight: 5, waiting: 0, turns: 8 });
   });
@@ -147,17 +170,36 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
   });
 
   it('a minimum at or above the maximum keeps the turns fixed, however busy the loop', async () => {
-    const { gate, loop, window } = gateWith({ maxInFlight: 2, minInFlight: 2 });
+    const { gate, loop, pass } = gateWith({ maxInFlight: 2, minInFlight: 2 });
     loop.u = 1;
     enterMany(gate, 2);
-    window();
+    pass(100);
     expect(await settled(enterMany(gate, 1))).toEqual(['waiting']);
     expect(gate.load).toEqual({ inFlight: 2, waiting: 1, turns: 2 });
     const wide = gateWith({ maxInFlight: 4, minInFlight: 9 });
     wide.loop.u = 1;
     enterMany(wide.gate, 4);
-    wide.window();
+    wide.pass(100);
     expect(await settled(enterMany(wide.gate, 1))).toEqual(['waiting']);
     expect(wide.gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 4 });
+  });
+});
+
+describe("the process's event loop as the gate reads it", () => {
+  it('busy while a callback holds it, idle while it waits; nothing taken before the shortest span', async () => {
+    vi.useRealTimers();
+    const loop = processLoop();
+    const until = performance.now() + 150;
+    while (performance.now() < until) {
+      // busy: the loop runs nothing else meanwhile
+    }
+    const busy = loop.look(100);
+    expect(busy!.ms).toBeGreaterThanOrEqual(150);
+    expect(busy!.utilization).toBeGreaterThan(0.9);
+    expect(loop.look(100)).toBeNull();
+    await new Promise((r) => setTimeout(r, 200));
+    const idle = loop.look(100);
+    expect(idle!.ms).toBeGreaterThanOrEqual(190);
+    expect(idle!.utilization).toBeLessThan(SPARE);
   });
 });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { overloadReason } from './load-shedding.js';
 
-const quiet = { meanDelayMs: 2, recentMaxMs: 60, utilization: 0.1, window: 1, heapUsedBytes: 50e6, rssBytes: 120e6 };
+const quiet = { meanDelayMs: 2, recentMaxMs: 60, utilization: 0.1, heapUsedBytes: 50e6, rssBytes: 120e6 };
 const off = { maxEventLoopDelayMs: 0, maxEventLoopUtilization: 0, maxHeapUsedBytes: 0, maxRssBytes: 0, retryAfterSeconds: 10 };
 
 describe('which bound the node is past', () => {
