@@ -1,6 +1,8 @@
 // The admission gate at the HTTP edge: a turn is held while a federated read runs, whoever hangs up,
 // and a read whose client has gone before its turn came is never run. A real Fastify server on
 // loopback, a /graphql route whose reads end when the test says so.
+import { connect } from 'node:net';
+
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -26,14 +28,18 @@ beforeEach(async () => {
     { maxInFlight: 1, minInFlight: 1, maxQueued: 1, queueWaitMs: 10_000, retryAfterSeconds: 7 },
     { releaseAfterCloseMs: 400 },
   );
-  server.post('/graphql', async (request) => {
-    handled += 1;
-    try {
-      await new Promise<void>((resolve) => running.push(resolve));
-    } finally {
-      if (releases) releaseTurn(request);
-    }
-    return { data: { ok: true } };
+  server.route({
+    method: ['GET', 'POST'],
+    url: '/graphql',
+    handler: async (request) => {
+      handled += 1;
+      try {
+        await new Promise<void>((resolve) => running.push(resolve));
+      } finally {
+        if (releases) releaseTurn(request);
+      }
+      return { data: { ok: true } };
+    },
   });
   await server.listen({ port: 0, host: '127.0.0.1' });
   url = `http://127.0.0.1:${(server.server.address() as { port: number }).port}/graphql`;
@@ -117,5 +123,36 @@ describe('the federation gate at the HTTP edge', () => {
     running.shift()!();
     expect([(await first).status, (await queued).status]).toEqual([200, 200]);
     await vi.waitFor(() => expect(gate.load).toMatchObject({ inFlight: 0, waiting: 0 }));
+  });
+
+  it('a GET whose document spells the field with percent-escapes, beside one bad escape, is still a federated read', async () => {
+    const first = read();
+    await vi.waitFor(() => expect(handled).toBe(1));
+    // Fastify leaves the whole value undecoded for the bad escape; Apollo would decode the rest and run federatedEpisodes.
+    const disguised = fetch(`${url}?query=%7B%20%66ederatedEpisodes%20%7D%20%23%zz`);
+    await vi.waitFor(() => expect(gate.load.waiting).toBe(1));
+    expect(handled).toBe(1);
+    running.shift()!();
+    await vi.waitFor(() => expect(handled).toBe(2));
+    running.shift()!();
+    expect([(await first).status, (await disguised).status]).toEqual([200, 200]);
+  });
+
+  it('reads pipelined on one connection that hangs up while they wait leave the queue and are never run', async () => {
+    const { port } = new URL(url);
+    const socket = connect(Number(port), '127.0.0.1');
+    await new Promise((r) => socket.once('connect', r));
+    socket.on('error', () => undefined);
+    const body = JSON.stringify({ query: '{ federatedEpisodes { strong { id } } }' });
+    const request = `POST /graphql HTTP/1.1\r\nhost: 127.0.0.1\r\ncontent-type: application/json\r\ncontent-length: ${Buffer.byteLength(body)}\r\n\r\n${body}`;
+    socket.write(request + request + request);
+    await vi.waitFor(() => expect(handled).toBe(1));
+    await new Promise((r) => setTimeout(r, 100));
+    socket.destroy();
+    await vi.waitFor(() => expect(gate.load.waiting).toBe(0));
+    running.shift()!();
+    await vi.waitFor(() => expect(gate.load.inFlight).toBe(0));
+    await new Promise((r) => setTimeout(r, 100));
+    expect(handled).toBe(1);
   });
 });

@@ -12,12 +12,12 @@
  * loop is busy (its utilisation since the gate last looked, at least LOOK_MS before, at BUSY or
  * more), reads in hand share the CPU and each one is slowed by all the others: every one of them
  * is then late, where one at a time would have answered the first ones in time. So while busy the
- * turns drop to MCX_FEDERATION_MIN_IN_FLIGHT at once (halving each half-second took a second or
- * more to get there, and the reads that arrived meanwhile were all late), and the rest wait in
- * turn (first come, first served); while the loop is under SPARE, they grow by one every GROW_MS
- * up to the maximum. They drop only while more federated reads than the minimum compete: a node
- * busy with other work (answering its peers, refusing a flood) does not turn its own
- * investigators away for it.
+ * turns halve at each look (every LOOK_MS at most) down to MCX_FEDERATION_MIN_IN_FLIGHT (halving
+ * each half-second took a second or more to get there, and the reads that arrived meanwhile were
+ * all late), and the rest wait in turn (first come, first served); while the loop is under SPARE,
+ * they grow by one every GROW_MS up to the maximum. They shrink only while more federated reads
+ * than the minimum compete: a node busy with other work (answering its peers, refusing a flood)
+ * does not turn its own investigators away for it.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
@@ -91,20 +91,23 @@ export class AdmissionGate {
   }
 
   /**
-   * The number of turns now, judged over the time since the last look (at least LOOK_MS). They drop
-   * to the minimum only while the loop is busy and more federated reads than the minimum are in hand
-   * or waiting: load of any other kind (peers' requests, refused tokens) leaves them alone. They grow
-   * by one for every GROW_MS the loop spent under SPARE, so a node that has been idle is back at the
-   * maximum at its next look.
+   * The number of turns now, judged over the time since the last look (at least LOOK_MS). While the
+   * loop is busy and more federated reads than the minimum compete (in hand, waiting, or
+   * `arriving`), they halve at each look down to the minimum: from the maximum of 8 to 2 in two
+   * looks. They grow by one for every GROW_MS the loop spent under SPARE, or with no more reads
+   * than the minimum to serve: load of any other kind (peers' requests, refused tokens) neither
+   * shrinks them nor holds them down, and a node that has been idle is back at the maximum at its
+   * next look.
    */
-  private turns(): number {
+  private turns(arriving = 0): number {
     if (this.loop === null || this.floor === this.limits.maxInFlight) return this.limit;
     const seen = this.loop.look(LOOK_MS);
     if (seen === null) return this.limit;
-    if (seen.utilization >= BUSY && this.inFlight + this.waiting.length > this.floor) {
-      this.limit = this.floor;
+    const competing = this.inFlight + this.waiting.length + arriving > this.floor;
+    if (seen.utilization >= BUSY && competing) {
+      this.limit = Math.max(this.floor, Math.ceil(this.limit / 2));
       this.spareMs = 0;
-    } else if (seen.utilization < SPARE) {
+    } else if (seen.utilization < SPARE || !competing) {
       this.spareMs += seen.ms;
       const grown = Math.floor(this.spareMs / GROW_MS);
       if (grown > 0) {
@@ -121,7 +124,7 @@ export class AdmissionGate {
    */
   enter(signal?: AbortSignal): Promise<boolean> {
     if (signal?.aborted) return Promise.resolve(false);
-    const turns = this.turns();
+    const turns = this.turns(1);
     // Waiters first (the turns may have grown): a newcomer does not pass the queue.
     this.admitWaiting(turns);
     if (this.inFlight < turns && this.waiting.length === 0) {
@@ -183,19 +186,29 @@ export function releaseTurn(request: FastifyRequest): void {
   release?.();
 }
 
-function documentOf(request: FastifyRequest): string | null {
+/**
+ * The documents a /graphql request may run: the body's `query`, and for GET every `query` in the
+ * URL, read both as Fastify parsed it and as Apollo will (URLSearchParams: Fastify gives a value
+ * with one bad percent-escape back undecoded, where Apollo decodes the valid ones, so a name
+ * spelt with escapes would pass the gate and still run).
+ */
+function documentsOf(request: FastifyRequest): string[] {
   const fromBody = (request.body as { query?: unknown } | null | undefined)?.query;
-  if (typeof fromBody === 'string') return fromBody;
+  const documents = typeof fromBody === 'string' ? [fromBody] : [];
   const fromUrl = (request.query as { query?: unknown } | null | undefined)?.query;
-  return typeof fromUrl === 'string' ? fromUrl : null;
+  if (typeof fromUrl === 'string') documents.push(fromUrl);
+  else if (Array.isArray(fromUrl)) documents.push(...fromUrl.filter((q): q is string => typeof q === 'string'));
+  const search = request.raw.url?.indexOf('?') ?? -1;
+  if (search !== -1) documents.push(...new URLSearchParams(request.raw.url!.slice(search)).getAll('query'));
+  return documents;
 }
 
 /**
  * Holds federated reads on /graphql at the gate (before any GraphQL runs); register before the
  * routes. A turn is held while the read runs: given back when the handler ends (`releaseTurn`), or
  * when the response has gone; a client that hangs up does not free it while its read still runs,
- * but `releaseAfterCloseMs` after the connection closed (the federation's deadline and a margin:
- * no read runs longer) it is given back whatever happened.
+ * but `releaseAfterCloseMs` after the connection closed (the federation's deadline and a margin,
+ * which bounds the fan-out but not the local work after it) it is given back whatever happened.
  */
 export function registerFederationGate(
   server: FastifyInstance,
@@ -205,15 +218,19 @@ export function registerFederationGate(
   const gate = new AdmissionGate(limits, processLoop());
   server.addHook('preHandler', async (request: FastifyRequest, reply: FastifyReply) => {
     if (request.routeOptions.url !== '/graphql') return;
-    const document = documentOf(request);
-    if (document === null || !FEDERATED_FIELDS.test(document)) return;
-    // A client that hangs up while its read waits leaves the queue: no turn, and no read run for nobody.
+    if (!documentsOf(request).some((d) => FEDERATED_FIELDS.test(d))) return;
+    // A client that hangs up while its read waits leaves the queue: no turn, and no read run for
+    // nobody. The socket is watched too: a request queued behind others on one connection
+    // (pipelined) sees no close of its own response.
+    const socket = request.raw.socket;
     const hungUp = new AbortController();
     const onClose = () => hungUp.abort();
     reply.raw.once('close', onClose);
-    const admitted = await gate.enter(hungUp.signal);
+    socket.once('close', onClose);
+    const admitted = await gate.enter(socket.destroyed ? AbortSignal.abort() : hungUp.signal);
     reply.raw.removeListener('close', onClose);
-    if (hungUp.signal.aborted || reply.raw.destroyed) {
+    socket.removeListener('close', onClose);
+    if (hungUp.signal.aborted || reply.raw.destroyed || socket.destroyed) {
       if (admitted) gate.leave();
       // Nobody to answer: the handler is not run and nothing is written.
       reply.hijack();

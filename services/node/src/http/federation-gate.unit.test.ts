@@ -61,14 +61,17 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
     expect(gate.load).toEqual({ inFlight: 8, waiting: 2, turns: 8 });
   });
 
-  it('while the loop is busy and reads compete: the turns drop to the minimum at once, the others wait in order', async () => {
+  it('while the loop is busy and reads compete: the turns halve at each look down to the minimum, the others wait in order', async () => {
     const { gate, loop, pass } = gateWith();
     expect(await settled(enterMany(gate, 6))).toEqual(Array(6).fill('admitted'));
     loop.u = BUSY;
     pass(100);
-    // The first look at a busy loop: 6 in hand, more than the minimum, so the turns drop from 8 to 2 and both newcomers wait.
+    // The first look at a busy loop: 6 in hand and one arriving, more than the minimum, so 8 halves to 4 and both newcomers wait.
     const more = enterMany(gate, 2);
     expect(await settled(more)).toEqual(['waiting', 'waiting']);
+    expect(gate.load.turns).toBe(4);
+    // The next look, 100 ms on, with nothing entering or leaving: 2.
+    pass(100);
     expect(gate.load.turns).toBe(2);
     for (let i = 0; i < 4; i++) gate.leave();
     expect(gate.load).toEqual({ inFlight: 2, waiting: 2, turns: 2 });
@@ -104,7 +107,27 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
     expect(gate.load.turns).toBe(8);
     pass(1);
     gate.enter();
-    expect(gate.load.turns).toBe(2);
+    expect(gate.load.turns).toBe(4);
+  });
+
+  it('between the marks, with no more reads to serve than the minimum, the turns grow back: steady other load does not hold them down', async () => {
+    const { gate, loop, pass } = gateWith();
+    enterMany(gate, 4);
+    loop.u = 0.95;
+    pass(100);
+    gate.enter();
+    pass(100);
+    expect(gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
+    for (let i = 0; i < 4; i++) gate.leave();
+    // One read in hand, the loop 60% busy with other work.
+    loop.u = (BUSY + SPARE) / 2;
+    pass(500);
+    gate.enter();
+    gate.leave();
+    expect(gate.load).toEqual({ inFlight: 1, waiting: 0, turns: 3 });
+    pass(3000);
+    gate.enter();
+    expect(gate.load).toEqual({ inFlight: 2, waiting: 0, turns: 8 });
   });
 
   it('under the spare mark the turns grow one per 500 ms, reach the waiters unprompted, and a newcomer does not pass them', async () => {
@@ -112,7 +135,8 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
     enterMany(gate, 4);
     loop.u = 0.95;
     pass(100);
-    gate.enter(); // the look: 4 in hand, so the turns drop to 2; this one waits
+    gate.enter(); // the look: 4 in hand and this one, so 8 halves to 4; this one waits
+    pass(100); // and to 2 at the next look
     expect(gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
     gate.leave();
     gate.leave();
