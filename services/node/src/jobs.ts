@@ -22,36 +22,49 @@ export interface JobsDeps {
 }
 
 /**
- * A timer that never keeps the process alive on its own. Its first run comes at a random point of
- * the first period, then one every period: nodes started together (in one process for the tests,
- * the demo and the benchmarks) do not all verify their audit chains in the same instant. Ten did,
- * and held their shared event loop for about 450 ms once a minute.
+ * A job run every `ms`, on timers that never keep the process alive on their own. Its first run
+ * comes between one period and one and a half after the start, at random, then one every period:
+ * nodes started together (in one process for the tests, the demo and the benchmarks) do not all
+ * verify their audit chains in the same instant. Ten did, and held their shared event loop for
+ * about 450 ms once a minute. `stop()` clears the timer and waits for a run in progress.
  */
-function every(ms: number, run: () => void): { stop(): void } {
-  let timer: NodeJS.Timeout = setTimeout(() => {
-    timer = setInterval(run, ms).unref();
-    run();
-  }, Math.random() * ms).unref();
-  return { stop: () => clearTimeout(timer) };
+function every(ms: number, run: () => Promise<unknown>): { stop(): Promise<void> } {
+  let running: Promise<unknown> | null = null;
+  const tick = () => {
+    running ??= run().finally(() => (running = null));
+  };
+  let timer: NodeJS.Timeout = setTimeout(
+    () => {
+      timer = setInterval(tick, ms).unref();
+      tick();
+    },
+    ms + Math.random() * (ms / 2),
+  ).unref();
+  return {
+    stop: async () => {
+      clearTimeout(timer);
+      await running;
+    },
+  };
 }
 
 export function createJobs({ audit, peerEndpoint, auditCheckpointSeconds, logger, alerts }: JobsDeps): Jobs {
-  const timers: { stop(): void }[] = [];
+  const timers: { stop(): Promise<void> }[] = [];
   let alertsStarted: Promise<void> | null = null;
   return {
     start() {
       if (auditCheckpointSeconds > 0) {
         const checkpoint = () => audit.checkpoint().catch((err: unknown) => logger.error({ err }, 'audit checkpoint failed'));
-        timers.push(every(auditCheckpointSeconds * 1000, () => void checkpoint()));
+        timers.push(every(auditCheckpointSeconds * 1000, checkpoint));
       }
       if (peerEndpoint) {
         const sweep = () => peerEndpoint.sweep().catch((err: unknown) => logger.error({ err }, 'peer token sweep failed'));
-        timers.push(every(JTI_SWEEP_MS, () => void sweep()));
+        timers.push(every(JTI_SWEEP_MS, sweep));
       }
       if (alerts) alertsStarted = alerts.start().catch((err: unknown) => logger.error({ err }, 'alert queue worker did not start'));
     },
     async stop() {
-      for (const timer of timers.splice(0)) timer.stop();
+      await Promise.all(timers.splice(0).map((timer) => timer.stop()));
       if (alerts && alertsStarted) {
         await alertsStarted;
         await alerts.stop();
