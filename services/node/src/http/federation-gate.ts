@@ -94,10 +94,12 @@ export class AdmissionGate {
    * The number of turns now, judged over the time since the last look (at least LOOK_MS). While the
    * loop is busy and more federated reads than the minimum compete (in hand, waiting, or
    * `arriving`), they halve at each look down to the minimum: from the maximum of 8 to 2 in two
-   * looks. They grow by one for every GROW_MS the loop spent under SPARE, or with no more reads
-   * than the minimum to serve: load of any other kind (peers' requests, refused tokens) neither
-   * shrinks them nor holds them down, and a node that has been idle is back at the maximum at its
-   * next look.
+   * looks. They grow by one for every GROW_MS the loop spent under SPARE, or under BUSY with no
+   * more reads than the minimum to serve: load of any other kind (peers' requests, refused tokens)
+   * never shrinks them and holds them down only while it keeps the loop busy itself; a node that has
+   * been idle is back at the maximum at its next look. While busy they never grow: a node serving
+   * one or two reads at a time at 80% would otherwise creep back to the maximum between bursts, and
+   * the next burst would share the CPU again.
    */
   private turns(arriving = 0): number {
     if (this.loop === null || this.floor === this.limits.maxInFlight) return this.limit;
@@ -107,7 +109,7 @@ export class AdmissionGate {
     if (seen.utilization >= BUSY && competing) {
       this.limit = Math.max(this.floor, Math.ceil(this.limit / 2));
       this.spareMs = 0;
-    } else if (seen.utilization < SPARE || !competing) {
+    } else if (seen.utilization < SPARE || (!competing && seen.utilization < BUSY)) {
       this.spareMs += seen.ms;
       const grown = Math.floor(this.spareMs / GROW_MS);
       if (grown > 0) {
