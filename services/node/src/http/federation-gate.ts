@@ -14,10 +14,11 @@
  * is then late, where one at a time would have answered the first ones in time. So while busy the
  * turns halve at each look (every LOOK_MS at most) down to MCX_FEDERATION_MIN_IN_FLIGHT (halving
  * each half-second took a second or more to get there, and the reads that arrived meanwhile were
- * all late), and the rest wait in turn (first come, first served); while the loop is under SPARE,
- * they grow by one every GROW_MS up to the maximum. They shrink only while more federated reads
- * than the minimum compete: a node busy with other work (answering its peers, refusing a flood)
- * does not turn its own investigators away for it.
+ * all late), and the rest wait in turn (first come, first served); while the loop is under SPARE
+ * (or under BUSY with no more reads than the minimum to serve), they grow by one every GROW_MS up
+ * to the maximum. They shrink only while more federated reads than the minimum compete: other work
+ * (answering peers, refusing a flood) never shrinks them, and holds them down only while it keeps
+ * the loop busy itself.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 

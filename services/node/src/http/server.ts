@@ -84,7 +84,7 @@ export async function buildServer(
   registerLoadShedding(server, config.http.pressure);
   registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
   // Past its capacity for federated reads, the node refuses new ones at once (503, Retry-After).
-  // A read whose client hung up keeps its turn until it ends, and at most this long after (no read outlives its deadline).
+  // A read whose client hung up keeps its turn until it ends, and at most this long after the hang-up (the deadline bounds its fan-out).
   registerFederationGate(server, config.federationLoad, { releaseAfterCloseMs: config.federation.deadlineMs + 2000 });
   server.setErrorHandler(
     createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }),
