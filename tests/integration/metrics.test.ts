@@ -98,6 +98,10 @@ describe('GET /metrics', () => {
     expect(value(after, 'mcx_peer_requests_total', { member: 'GMP', status: 'unavailable' })).toBeGreaterThanOrEqual(1);
     expect(value(after, 'mcx_peer_breaker_state', { member: 'GMP', state: 'open' })).toBe(1);
     expect(value(after, 'mcx_peer_breaker_state', { member: 'GMP', state: 'closed' })).toBe(0);
+    // The admission gate: the history has ended and given its turn back; one read at a time never shrinks the turns.
+    expect(value(after, 'mcx_federation_admission', { state: 'in_flight' })).toBe(0);
+    expect(value(after, 'mcx_federation_admission', { state: 'waiting' })).toBe(0);
+    expect(value(after, 'mcx_federation_admission', { state: 'turns' })).toBe(8);
     // Audit appends (the writes' and the reads'), linkage calls (publish and the history's match).
     const appends = (t: string) => value(t, 'mcx_audit_append_duration_seconds_count') ?? 0;
     expect(appends(after) - appends(before)).toBeGreaterThanOrEqual(4);

@@ -106,8 +106,16 @@ function listeningUrl(server: FastifyInstance, config: Config): string {
 }
 
 /** Binds the scrape-time gauges to the running node and listens for Prometheus on HOST:MCX_METRICS_PORT. */
-function serveMetrics(metrics: NodeMetrics, app: App, db: DbHandle, config: Config, logger: Logger): Promise<MetricsServer> {
+function serveMetrics(
+  metrics: NodeMetrics,
+  app: App,
+  server: FastifyInstance,
+  db: DbHandle,
+  config: Config,
+  logger: Logger,
+): Promise<MetricsServer> {
   metrics.bind({
+    admission: server.federationGate,
     db,
     applicationName: `mcx-node-${config.forceCode}`,
     poolMax: config.dbPoolMax,
@@ -171,7 +179,7 @@ export async function startNode(
   const server = await buildServer(app, { config, logger, databaseUrl });
   await server.listen({ port: config.port, host: config.host, listenTextResolver: () => 'HTTP edge listening' });
   const url = listeningUrl(server, config);
-  const metricsServer = metrics ? await serveMetrics(metrics, app, db, config, logger) : null;
+  const metricsServer = metrics ? await serveMetrics(metrics, app, server, db, config, logger) : null;
   let closing: Promise<void> | null = null;
   return {
     url,

@@ -8,7 +8,7 @@ import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import { alertStreamRoutes } from './alert-stream-routes.js';
 import { consoleRoutes } from './console-routes.js';
-import { registerFederationGate } from './federation-gate.js';
+import { registerFederationGate, type AdmissionGate } from './federation-gate.js';
 import { graphqlRoutes } from './graphql-routes.js';
 import { healthRoutes } from './health-routes.js';
 import { registerJsonBody } from './json-body.js';
@@ -19,6 +19,13 @@ import { createErrorHandler, HttpRefusal, sendRefusal } from './refusals.js';
 import { registerRequestLog } from './request-log.js';
 import { lazyRequestLogger } from './request-logger.js';
 import { API_HELMET_OPTIONS, helmetHeaders, registerSecurityHeaders } from './security-headers.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    /** The admission gate of federated reads on /graphql, for the metrics. */
+    federationGate: AdmissionGate;
+  }
+}
 
 const FRAMEWORK_HEADERS = helmetHeaders(API_HELMET_OPTIONS);
 
@@ -85,7 +92,10 @@ export async function buildServer(
   registerJsonBody(server, { maxBodyBytes: config.maxBodyBytes, ...config.http });
   // Past its capacity for federated reads, the node refuses new ones at once (503, Retry-After).
   // A read whose client hung up keeps its turn until it ends, and at most this long after the hang-up (the deadline bounds its fan-out).
-  registerFederationGate(server, config.federationLoad, { releaseAfterCloseMs: config.federation.deadlineMs + 2000 });
+  server.decorate(
+    'federationGate',
+    registerFederationGate(server, config.federationLoad, { releaseAfterCloseMs: config.federation.deadlineMs + 2000 }),
+  );
   server.setErrorHandler(
     createErrorHandler({ maxBodyBytes: config.maxBodyBytes, anonymousMaxBodyBytes: config.http.anonymousMaxBodyBytes }),
   );

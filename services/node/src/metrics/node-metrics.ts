@@ -28,6 +28,8 @@ export interface MetricsSources {
   federation: { memberHealth(): { code: string; breaker: (typeof BREAKER_STATES)[number] }[] } | null;
   audit: { fault(): unknown };
   integrity: { status(): { state: 'OK' | 'FAULT'; faultsDetected: number } };
+  /** The admission gate of federated reads (services/node/src/http/federation-gate.ts). */
+  admission: { load: { inFlight: number; waiting: number; turns: number } };
 }
 
 /** The label for a GraphQL operation: its root field when the schema has it, else `other`. */
@@ -188,6 +190,18 @@ function registerScrapeGauges(registry: Registry, s: MetricsSources): void {
       this.reset();
       for (const m of s.federation?.memberHealth() ?? [])
         for (const state of BREAKER_STATES) this.set({ member: m.code, state }, m.breaker === state ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'mcx_federation_admission',
+    help: 'Federated reads at the admission gate: in_flight, waiting for a turn, and turns (fewer than MCX_FEDERATION_MAX_IN_FLIGHT while the event loop is busy)',
+    labelNames: ['state'] as const,
+    registers,
+    collect() {
+      const { inFlight, waiting, turns } = s.admission.load;
+      this.set({ state: 'in_flight' }, inFlight);
+      this.set({ state: 'waiting' }, waiting);
+      this.set({ state: 'turns' }, turns);
     },
   });
   new Gauge({
