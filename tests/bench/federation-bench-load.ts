@@ -165,7 +165,7 @@ export async function settle(ask: () => Promise<Answer>) {
 
 /**
  * CPU ms a second of the idle process (every node, nothing asked), over `ms`. The nodes' periodic
- * jobs (an audit checkpoint a minute at each node, all at once in a bench) land in some windows
+ * jobs (an audit checkpoint a minute at each node, the ten spread over half a minute) land in some windows
  * and not others: a short window swings with them, so the benches take 10 s.
  */
 export async function idleCpuRate(ms = 10_000, cpuMs: CpuMeter = processCpuMs): Promise<number> {
