@@ -34,6 +34,16 @@ function gateWith(overrides: Partial<typeof limits> = {}) {
   };
 }
 
+/** Drives a fresh gate to its minimum: 4 reads in hand and one arriving on a busy loop halve 8 to 4, the next look to 2; the fifth waits. */
+function atTheMinimum(g: ReturnType<typeof gateWith>) {
+  enterMany(g.gate, 4);
+  g.loop.u = 0.95;
+  g.pass(100);
+  g.gate.enter();
+  g.pass(100);
+  expect(g.gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
+}
+
 /** Enters `n` reads; the promises settle as the gate decides. */
 const enterMany = (gate: AdmissionGate, n: number, signal?: AbortSignal) => Array.from({ length: n }, () => gate.enter(signal));
 const settled = async (ps: Promise<boolean>[]) => {
@@ -111,13 +121,9 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
   });
 
   it('between the marks, with no more reads to serve than the minimum, the turns grow back; while busy they do not', async () => {
-    const { gate, loop, pass } = gateWith();
-    enterMany(gate, 4);
-    loop.u = 0.95;
-    pass(100);
-    gate.enter();
-    pass(100);
-    expect(gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
+    const g = gateWith();
+    const { gate, loop, pass } = g;
+    atTheMinimum(g);
     for (let i = 0; i < 4; i++) gate.leave();
     // One read in hand and the loop still busy: the turns stay down (at 80% a node serving reads one or two at a time would creep back up, and share the CPU again at the next burst).
     pass(1000);
@@ -136,13 +142,9 @@ describe('federated reads admitted by a gate whose turns follow the event loop',
   });
 
   it('under the spare mark the turns grow one per 500 ms, reach the waiters unprompted, and a newcomer does not pass them', async () => {
-    const { gate, loop, pass, passOnly } = gateWith();
-    enterMany(gate, 4);
-    loop.u = 0.95;
-    pass(100);
-    gate.enter(); // the look: 4 in hand and this one, so 8 halves to 4; this one waits
-    pass(100); // and to 2 at the next look
-    expect(gate.load).toEqual({ inFlight: 4, waiting: 1, turns: 2 });
+    const g = gateWith();
+    const { gate, loop, pass, passOnly } = g;
+    atTheMinimum(g);
     gate.leave();
     gate.leave();
     const waiting = enterMany(gate, 2);
