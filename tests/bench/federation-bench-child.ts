@@ -26,8 +26,6 @@ const { force, env, keysDir, copies } = JSON.parse(process.argv[2]!) as {
   copies: number;
 };
 const send = (m: ChildAnswer) => process.send!(m);
-// Ten nodes share two cores while they start: each one may be slow to compile.
-process.setMaxListeners(16);
 
 try {
   const node = await startBenchNode(force, env, await loadNodeKeys(keysDir), copies);

@@ -42,23 +42,28 @@ export interface ProcessFederation {
 
 class Child {
   private next = 0;
-  private readonly waiting = new Map<number, (a: ChildAnswer) => void>();
+  private readonly waiting = new Map<number, { resolve(a: ChildAnswer): void; reject(err: Error): void }>();
   constructor(
     readonly force: string,
     readonly proc: ChildProcess,
   ) {
     proc.on('message', (a: ChildAnswer) => {
       if ('id' in a) {
-        this.waiting.get(a.id)?.(a);
+        this.waiting.get(a.id)?.resolve(a);
         this.waiting.delete(a.id);
       }
+    });
+    // A process that dies leaves no question waiting for ever (the bench would hang on it).
+    proc.on('exit', (code) => {
+      for (const w of this.waiting.values()) w.reject(new Error(`the ${force} node's process exited (${code})`));
+      this.waiting.clear();
     });
   }
   ask<T extends ChildAnswer>(ask: ChildQuestion['ask']): Promise<T> {
     const id = ++this.next;
     return new Promise<T>((resolve, reject) => {
       if (!this.proc.connected) return reject(new Error(`the ${this.force} node's process has gone`));
-      this.waiting.set(id, resolve as (a: ChildAnswer) => void);
+      this.waiting.set(id, { resolve: resolve as (a: ChildAnswer) => void, reject });
       this.proc.send({ id, ask } satisfies ChildQuestion);
     });
   }
