@@ -7,6 +7,7 @@ import type { Logger } from '@mcx/logger';
 import type { AuthorisedRead, RequestAccess } from './auth/access.js';
 import type { FederatedReadService } from './federation/federated-read-service.js';
 import type { FederationClient } from './federation/federation-client.js';
+import type { FilterView } from './federation/member-selection.js';
 import type { AlertService } from './modules/alerts/alert-service.js';
 import type { AssociateDetailsService } from './modules/associate/associate-details-service.js';
 import type { LinkCountService } from './modules/associate/link-count-service.js';
@@ -48,6 +49,8 @@ export interface Services {
   linkCounts: LinkCountService;
   /** The record locator: this node's membership filter (mcx.filter/2); null when it serves none (MCX_LOCATOR=off). */
   locatorFilter: FilterPublisher | null;
+  /** The members' filters as this node holds them, for choosing whom to ask; null when the locator is not used (MCX_LOCATOR off or serve). */
+  locatorView: FilterView | null;
 }
 
 /** What every resolver receives. Built once per request by createContext. */

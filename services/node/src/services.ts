@@ -237,6 +237,7 @@ export async function createServices(deps: AppDeps): Promise<BuiltServices> {
     alerts: alerts.service,
     linkCounts,
     locatorFilter: locator.publisher,
+    locatorView: locator.view,
   };
   return {
     services,
