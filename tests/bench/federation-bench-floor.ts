@@ -174,7 +174,11 @@ export async function measureParts(server: BenchServer, f: BenchFederation): Pro
   };
 }
 
-/** The floor for a federation of `members`, and its breakdown (ms per query). */
+/**
+ * The floor for a federation of `members`, and its breakdown (ms per query): (a) to (d) for the
+ * members, and (e) the identity's linkage keys, which issue 20 counts in the floor ("the OPRF keys
+ * now included"); `withoutKeys` is the floor as earlier runs printed it, for comparison.
+ */
 export function floorFor(p: FloorParts, members: number) {
   const ms = (us: number) => us / 1000;
   const a = members * (p.peerCpu - ms(p.verifyUs) - p.commitCpu);
@@ -182,5 +186,6 @@ export function floorFor(p: FloorParts, members: number) {
   const c = members * ms(p.recordsPerAnswer * p.recordVerifyUs + p.receiptVerifyUs);
   const d = (2 + members) * p.commitCpu;
   const pg = p.peerPg !== null && p.commitPg !== null ? members * p.peerPg + 2 * p.commitPg : null;
-  return { a, b, c, d, total: a + b + c + d, pg };
+  const e = p.linkageCpu;
+  return { a, b, c, d, e, total: a + b + c + d + e, withoutKeys: a + b + c + d, pg };
 }
