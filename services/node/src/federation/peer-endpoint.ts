@@ -13,8 +13,8 @@ import { ErrorCode, McxError } from '@mcx/errors';
 import { ActRefusal, operationByHash, peerAudience, PeerRefusal, requestHash } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import {
-  signReceipt,
-  verifyNodeToken,
+  signReceiptAsync,
+  verifyNodeTokenAsync,
   type JsonValue,
   type SigningKey,
   type TrustManifestHolder,
@@ -156,7 +156,10 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
    * signature against the manifest, the audience and the expiry. The request hash and the replay
    * check need the body and come in `answer`.
    */
-  function authenticate(authorization: string | undefined, source: string): { token: VerifiedNodeToken } | { refused: PeerReply } {
+  async function authenticate(
+    authorization: string | undefined,
+    source: string,
+  ): Promise<{ token: VerifiedNodeToken } | { refused: PeerReply }> {
     let token: string | null;
     try {
       token = readBearerToken(authorization ?? null);
@@ -170,7 +173,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     }
     try {
       return {
-        token: verifyNodeToken(token, deps.holder, {
+        token: await verifyNodeTokenAsync(token, deps.holder, {
           audience: peerAudience(deps.forceCode),
           now: deps.now(),
           leewaySec: deps.clockLeewaySec,
@@ -262,7 +265,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     }
     const entry = ctx.peerCall?.entry;
     if (!entry) return refusal(503, PeerRefusal.AUDIT_UNAVAILABLE, 'the disclosure was not audited');
-    const receipt = signReceipt(
+    const receipt = await signReceiptAsync(
       {
         node: deps.forceCode,
         to: member.code,
