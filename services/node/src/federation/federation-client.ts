@@ -210,7 +210,15 @@ export class FederationClient {
       const vars = typeof variables === 'function' ? variables(m.code) : variables;
       return vars ? [{ ...m, vars }] : [];
     });
-    const results = await Promise.all(asked.map((m) => this.askOne(m, m.vars, question, bounds)));
+    // Members asked the same variables share one request hash and body (one canonical form for all ten, not ten).
+    const sent = new Map<Record<string, unknown>, { hash: string; body: string }>();
+    const request = (vars: Record<string, unknown>) => {
+      let r = sent.get(vars);
+      if (!r)
+        sent.set(vars, (r = { hash: requestHash(op.hash, vars as JsonValue), body: JSON.stringify({ id: op.hash, variables: vars }) }));
+      return r;
+    };
+    const results = await Promise.all(asked.map((m) => this.askOne(m, request(m.vars), question, bounds)));
     const members = results.map((r) => r.result);
     // Status and latency only: never what a member answered.
     for (const r of members)
@@ -228,7 +236,7 @@ export class FederationClient {
 
   private async askOne<T>(
     m: { code: string; endpoint: string; offers: boolean },
-    vars: Record<string, unknown>,
+    { hash, body }: { hash: string; body: string },
     question: PeerQuestion<T>,
     bounds: FanOutBounds,
   ): Promise<MemberAnswer<T>> {
@@ -237,8 +245,6 @@ export class FederationClient {
     if (this.deps.requireHttps && !m.endpoint.startsWith('https://'))
       return unanswered(row(m.code, 'UNAVAILABLE', MemberReason.INSECURE_ENDPOINT));
     const { op, read, callerEntry } = question;
-    const hash = requestHash(op.hash, vars as JsonValue);
-    const body = JSON.stringify({ id: op.hash, variables: vars });
     const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': op.name };
     return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
       const { jwt, jti } = await this.token(m.code, read, callerEntry, hash);
