@@ -4,6 +4,8 @@
  * peer operation sent to /graphql. One real node (GMP) receives; WMP and MPS are members by
  * their keys, and WMP's key signs the requests.
  */
+import { request } from 'node:http';
+
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
@@ -63,6 +65,39 @@ describe('the receiving end refuses', () => {
       status: 401,
       body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) },
     });
+  });
+
+  it('a token that expires while its body is still coming: valid at the header, refused once the body is read', async () => {
+    // The node's leeway is 5 s (app.ts): this token is still good for 1.5 s when its header arrives.
+    const leewaySec = 5;
+    const issuedAt = new Date(Date.now() - (30 + leewaySec - 1.5) * 1000);
+    const token = signNodeToken(
+      { iss: 'WMP', aud: peerAudience('GMP'), ttlSec: 30, claims: claims(requestHash(PEER_HISTORY.hash, variables)) },
+      fed.keys.WMP!.peerToken,
+      issuedAt,
+    );
+    const text = JSON.stringify(body);
+    const answer = await new Promise<{ status: number; code: string }>((resolve, reject) => {
+      const req = request(new URL(PEER_PATH, nodes.GMP.node.url), {
+        method: 'POST',
+        headers: {
+          'content-type': 'application/json',
+          'content-length': String(Buffer.byteLength(text)),
+          authorization: `Bearer ${token}`,
+        },
+      });
+      req.on('response', (res) => {
+        let data = '';
+        res.on('data', (c: Buffer) => (data += c.toString()));
+        res.on('end', () => resolve({ status: res.statusCode!, code: (JSON.parse(data) as { error: { code: string } }).error.code }));
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+      setTimeout(() => req.end(text), 2500);
+    });
+    expect(answer).toEqual({ status: 401, code: 'NODE_TOKEN_EXPIRED' });
+    // The same token sent whole at once is refused at its header.
+    expect((await post('GMP', token, body)).body.error?.code).toBe('NODE_TOKEN_EXPIRED');
   });
 
   it('a token for another member', async () => {

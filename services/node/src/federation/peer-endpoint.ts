@@ -13,7 +13,10 @@ import { ErrorCode, McxError } from '@mcx/errors';
 import { ActRefusal, operationByHash, peerAudience, PeerRefusal, requestHash } from '@mcx/federation';
 import type { Logger } from '@mcx/logger';
 import {
+  NodeTokenErrorCode,
+  poolLimiter,
   signReceiptAsync,
+  verifyNodeToken,
   verifyNodeTokenAsync,
   type JsonValue,
   type SigningKey,
@@ -44,6 +47,11 @@ const ACT_REFUSALS: Record<ActRefusal, string> = {
   [ActRefusal.PEER_CALLER_ENTRY_NOT_OWN]: "the caller entry is not one of the calling member's own",
 };
 const HASH = /^[0-9a-f]{64}$/;
+/**
+ * Node tokens verified on libuv's thread pool at once, at most; past this they are verified on the
+ * event loop (packages/signing/src/pool-limit.ts): anyone can send tokens with forged signatures.
+ */
+const POOLED_TOKEN_VERIFIES = 4;
 const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
 const ENTRY = /^[A-Z0-9][A-Z0-9_-]{1,15}:\d{1,18}$/;
 // Printable ASCII without spaces (IDENTIFIER), as the audit entry that records them requires.
@@ -151,6 +159,7 @@ export type PeerEndpoint = ReturnType<typeof createPeerEndpoint>;
 
 export function createPeerEndpoint(deps: PeerEndpointDeps) {
   const run = createPeerExecutor(deps.schema);
+  const pool = poolLimiter(POOLED_TOKEN_VERIFIES);
   /**
    * Checks the node token from the Authorization header alone, before any body is read: the
    * signature against the manifest, the audience and the expiry. The request hash and the replay
@@ -172,12 +181,12 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       return { refused: refusal(401, PeerRefusal.NODE_TOKEN_MISSING, 'a node token is required') };
     }
     try {
+      const options = { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec };
       return {
-        token: await verifyNodeTokenAsync(token, deps.holder, {
-          audience: peerAudience(deps.forceCode),
-          now: deps.now(),
-          leewaySec: deps.clockLeewaySec,
-        }),
+        token: await pool.run(
+          () => verifyNodeTokenAsync(token, deps.holder, options),
+          () => verifyNodeToken(token, deps.holder, options),
+        ),
       };
     } catch (err) {
       const code = err instanceof McxError ? err.code : PeerRefusal.NODE_TOKEN_INVALID;
@@ -194,6 +203,12 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     if (verified.claims.req_hash !== requestHash(body.id, variables as JsonValue)) {
       deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_REQUEST_MISMATCH, source);
       return refusal(401, PeerRefusal.NODE_TOKEN_REQUEST_MISMATCH, 'the node token was issued for another request');
+    }
+    // Checked at the header, and again now that the body has come: a token that expired meanwhile is
+    // refused, so one whose jti has been swept (clockLeewaySec + 60 s after its expiry) is never taken.
+    if (verified.exp <= Math.floor(deps.now().getTime() / 1000) - deps.clockLeewaySec) {
+      deps.security.note('peer_token_refused', NodeTokenErrorCode.NODE_TOKEN_EXPIRED, source);
+      return refusal(401, NodeTokenErrorCode.NODE_TOKEN_EXPIRED, 'the node token expired before its request was read');
     }
     if (!(await deps.jtis.firstUse(verified.member, verified.jti, new Date(verified.exp * 1000)))) {
       deps.security.note('peer_token_refused', PeerRefusal.NODE_TOKEN_REPLAYED, source);
