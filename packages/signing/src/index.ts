@@ -52,9 +52,8 @@ export type { InitManifestOptions, NewMemberKey } from './manifest-edit.js';
 export { signCheckpoint, verifyCheckpoint } from './checkpoint.js';
 export type { Checkpoint } from './checkpoint.js';
 
-export { NODE_TOKEN_MAX_TTL_SEC, signNodeToken, signNodeTokenAsync, verifyNodeToken, verifyNodeTokenAsync } from './node-token.js';
+export { NODE_TOKEN_MAX_TTL_SEC, signNodeToken, verifyNodeToken } from './node-token.js';
 export type { NodeTokenInput, VerifiedNodeToken, VerifyNodeTokenOptions } from './node-token.js';
 
-export { poolLimiter, type PoolLimiter } from './pool-limit.js';
-export { RECEIPT_TYP, signReceipt, signReceiptAsync, verifyReceipt, verifyReceiptAsync } from './receipt.js';
+export { RECEIPT_TYP, signReceipt, verifyReceipt } from './receipt.js';
 export type { DisclosureReceipt } from './receipt.js';

@@ -1,19 +1,8 @@
-import { randomUUID, type KeyObject } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 
 import { McxError } from '@mcx/errors';
 
-import {
-  checkHeader,
-  decodeBase64url,
-  decodeJws,
-  encodeBase64url,
-  encodeHeader,
-  signInput,
-  signInputAsync,
-  verifyInput,
-  verifyInputAsync,
-  type DecodedJws,
-} from './jws.js';
+import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
 import type { TrustManifestHolder } from './manifest-holder.js';
 import { NODE_TOKEN_REFUSAL, NodeTokenErrorCode } from './node-token-errors.js';
@@ -72,18 +61,6 @@ const refuse = (code: NodeTokenErrorCode, message: string): never => {
  * await fetch(url, { headers: { authorization: `Bearer ${jwt}` } });
  */
 export function signNodeToken(input: NodeTokenInput, key: SigningKey<'peer-token'>, now: Date = new Date()): string {
-  const { encodedHeader, encodedPayload } = unsignedToken(input, key, now);
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, key.privateKey)}`;
-}
-
-/** As signNodeToken, the signature made on libuv's thread pool (jws.ts): what a node's fan-out uses. */
-export async function signNodeTokenAsync(input: NodeTokenInput, key: SigningKey<'peer-token'>, now: Date = new Date()): Promise<string> {
-  const { encodedHeader, encodedPayload } = unsignedToken(input, key, now);
-  return `${encodedHeader}.${encodedPayload}.${await signInputAsync(encodedHeader, encodedPayload, key.privateKey)}`;
-}
-
-/** A node token's header and payload, checked, encoded and ready to sign. */
-function unsignedToken(input: NodeTokenInput, key: SigningKey<'peer-token'>, now: Date): { encodedHeader: string; encodedPayload: string } {
   if (key.job !== 'peer-token') throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${key.job} key cannot sign node tokens`);
   if (typeof input.iss !== 'string' || input.iss.length === 0)
     throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, 'iss must be a member code');
@@ -99,7 +76,7 @@ function unsignedToken(input: NodeTokenInput, key: SigningKey<'peer-token'>, now
   const payload = { ...extra, iss: input.iss, aud: input.aud, iat, exp: iat + input.ttlSec, jti: input.jti ?? randomUUID() };
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: key.kid, typ: JOB_TYP['peer-token'] });
   const encodedPayload = encodeBase64url(JSON.stringify(payload));
-  return { encodedHeader, encodedPayload };
+  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, key.privateKey)}`;
 }
 
 function parseClaims(encodedPayload: string): Record<string, unknown> {
@@ -127,29 +104,6 @@ const isSeconds = (v: unknown): v is number => typeof v === 'number' && Number.i
  * if (!replayStore.add(member, jti, exp)) throw new Error('replayed');
  */
 export function verifyNodeToken(jwt: string, holder: TrustManifestHolder, options: VerifyNodeTokenOptions): VerifiedNodeToken {
-  const signed = signedToken(jwt, holder);
-  if (!verifyInput(signed.decoded, signed.decoded.encodedPayload, signed.publicKey))
-    return refuse(NodeTokenErrorCode.NODE_TOKEN_BAD_SIGNATURE, 'signature does not verify');
-  return checkedClaims(signed, holder, options);
-}
-
-/** As verifyNodeToken, the signature checked on libuv's thread pool (jws.ts): what a node's peer endpoint uses. */
-export async function verifyNodeTokenAsync(
-  jwt: string,
-  holder: TrustManifestHolder,
-  options: VerifyNodeTokenOptions,
-): Promise<VerifiedNodeToken> {
-  const signed = signedToken(jwt, holder);
-  if (!(await verifyInputAsync(signed.decoded, signed.decoded.encodedPayload, signed.publicKey)))
-    return refuse(NodeTokenErrorCode.NODE_TOKEN_BAD_SIGNATURE, 'signature does not verify');
-  // The manifest may have changed while the signature was checked: the key must still be listed and unrevoked.
-  const still = holder.keyResolver('peer-token')(signed.kid);
-  if (!still.found) return refuse(NODE_TOKEN_REFUSAL[still.reason], `signing key: ${still.reason}`);
-  return checkedClaims(signed, holder, options);
-}
-
-/** A token's parts and the key its header names: a listed, unrevoked peer-token key. */
-function signedToken(jwt: string, holder: TrustManifestHolder): { decoded: DecodedJws; kid: string; publicKey: KeyObject } {
   const decoded = decodeJws(jwt);
   if (decoded === null || decoded.encodedPayload === '') return refuse(NodeTokenErrorCode.NODE_TOKEN_MALFORMED, 'not a compact JWS');
   const named = KEY_SOURCE_HEADERS.filter((h) => h in decoded.header);
@@ -160,15 +114,9 @@ function signedToken(jwt: string, holder: TrustManifestHolder): { decoded: Decod
   const lookup = holder.keyResolver('peer-token')(checked.kid);
   if (!lookup.found) return refuse(NODE_TOKEN_REFUSAL[lookup.reason], `signing key: ${lookup.reason}`);
   if (lookup.job !== 'peer-token') return refuse(NodeTokenErrorCode.NODE_TOKEN_KEY_NOT_FOR_JOB, 'the signing key is not a peer-token key');
-  return { decoded, kid: checked.kid, publicKey: lookup.publicKey };
-}
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey))
+    return refuse(NodeTokenErrorCode.NODE_TOKEN_BAD_SIGNATURE, 'signature does not verify');
 
-/** The claims of a token whose signature verified: its member, audience and times. */
-function checkedClaims(
-  { decoded, kid }: { decoded: DecodedJws; kid: string },
-  holder: TrustManifestHolder,
-  options: VerifyNodeTokenOptions,
-): VerifiedNodeToken {
   const claims = parseClaims(decoded.encodedPayload);
   const { iss, aud, iat, exp, nbf, jti } = claims;
   if (typeof iss !== 'string' || typeof jti !== 'string' || jti.length === 0 || !isSeconds(iat) || !isSeconds(exp)) {
@@ -178,7 +126,7 @@ function checkedClaims(
   // The force comes from iss alone, and the key that signed must be that member's own.
   const member = holder.member(iss);
   if (member === undefined) return refuse(NodeTokenErrorCode.NODE_TOKEN_NOT_MEMBER, 'iss is not a federation member');
-  if (holder.ownerOfKid(kid)?.code !== member.code)
+  if (holder.ownerOfKid(checked.kid)?.code !== member.code)
     return refuse(NodeTokenErrorCode.NODE_TOKEN_NOT_MEMBER, 'the signing key is not a key of the member in iss');
 
   const audiences = typeof aud === 'string' ? [aud] : Array.isArray(aud) ? aud : [];

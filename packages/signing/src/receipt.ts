@@ -1,5 +1,3 @@
-import type { KeyObject } from 'node:crypto';
-
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
@@ -10,10 +8,7 @@ import {
   encodeBase64url,
   encodeHeader,
   signInput,
-  signInputAsync,
   verifyInput,
-  verifyInputAsync,
-  type DecodedJws,
   type HeaderProblem,
 } from './jws.js';
 import type { KeyLookupFailure, KeyResolver } from './key-resolver.js';
@@ -75,20 +70,6 @@ function isReceipt(v: unknown): v is DisclosureReceipt {
 
 /** Signs a disclosure receipt (compact JWS over canonical JSON, `typ` mcx-receipt+jws) with the audit-checkpoint key. */
 export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'audit-checkpoint'>): string {
-  const { encodedHeader, encodedPayload } = unsignedReceipt(receipt, auditKey);
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
-}
-
-/** As signReceipt, the signature made on libuv's thread pool (jws.ts): what a node's peer endpoint uses. */
-export async function signReceiptAsync(receipt: DisclosureReceipt, auditKey: SigningKey<'audit-checkpoint'>): Promise<string> {
-  const { encodedHeader, encodedPayload } = unsignedReceipt(receipt, auditKey);
-  return `${encodedHeader}.${encodedPayload}.${await signInputAsync(encodedHeader, encodedPayload, auditKey.privateKey)}`;
-}
-
-function unsignedReceipt(
-  receipt: DisclosureReceipt,
-  auditKey: SigningKey<'audit-checkpoint'>,
-): { encodedHeader: string; encodedPayload: string } {
   if (auditKey.job !== 'audit-checkpoint') throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${auditKey.job} key cannot sign receipts`);
   if (!isReceipt(receipt))
     throw new McxError(
@@ -96,12 +77,9 @@ function unsignedReceipt(
       'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }',
     );
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
-  return { encodedHeader, encodedPayload: encodeBase64url(canonicalJson(receipt)) };
+  const encodedPayload = encodeBase64url(canonicalJson(receipt));
+  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
 }
-
-const refuseReceipt = (code: ReceiptErrorCode): never => {
-  throw new McxError(code, `disclosure receipt refused: ${code.slice('RECEIPT_'.length)}`);
-};
 
 /**
  * Verifies a receipt against audit-checkpoint keys (for example `holder.keyResolver('audit-checkpoint')`).
@@ -109,39 +87,19 @@ const refuseReceipt = (code: ReceiptErrorCode): never => {
  * The caller still checks that `node` is the member that answered and that `jti` is its own token's.
  */
 export function verifyReceipt(jws: string, resolve: KeyResolver): { receipt: DisclosureReceipt; kid: string } {
-  const signed = signedReceipt(jws, resolve);
-  if (!verifyInput(signed.decoded, signed.decoded.encodedPayload, signed.publicKey))
-    return refuseReceipt(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
-  return readReceipt(signed);
-}
-
-/** As verifyReceipt, the signature checked on libuv's thread pool (jws.ts): what a node's fan-out uses. */
-export async function verifyReceiptAsync(jws: string, resolve: KeyResolver): Promise<{ receipt: DisclosureReceipt; kid: string }> {
-  const signed = signedReceipt(jws, resolve);
-  if (!(await verifyInputAsync(signed.decoded, signed.decoded.encodedPayload, signed.publicKey)))
-    return refuseReceipt(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
-  // The keys may have changed while the signature was checked: the key must still resolve.
-  const still = resolve(signed.kid);
-  if (!still.found) return refuseReceipt(RECEIPT_REFUSAL[still.reason]);
-  return readReceipt(signed);
-}
-
-/** A receipt's parts and the audit-checkpoint key its header names. */
-function signedReceipt(jws: string, resolve: KeyResolver): { decoded: DecodedJws; kid: string; publicKey: KeyObject } {
-  if (typeof jws !== 'string') return refuseReceipt(ReceiptErrorCode.RECEIPT_MALFORMED);
+  const refuse = (code: ReceiptErrorCode): never => {
+    throw new McxError(code, `disclosure receipt refused: ${code.slice('RECEIPT_'.length)}`);
+  };
+  if (typeof jws !== 'string') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
   const decoded = decodeJws(jws);
-  if (decoded === null || decoded.encodedPayload === '') return refuseReceipt(ReceiptErrorCode.RECEIPT_MALFORMED);
+  if (decoded === null || decoded.encodedPayload === '') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
   const checked = checkHeader(decoded.header, RECEIPT_TYP);
-  if ('problem' in checked) return refuseReceipt(RECEIPT_REFUSAL[checked.problem]);
+  if ('problem' in checked) return refuse(RECEIPT_REFUSAL[checked.problem]);
   const lookup = resolve(checked.kid);
-  if (!lookup.found) return refuseReceipt(RECEIPT_REFUSAL[lookup.reason]);
-  if (lookup.job !== 'audit-checkpoint') return refuseReceipt(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
-  return { decoded, kid: checked.kid, publicKey: lookup.publicKey };
-}
-
-/** The receipt a verified signature covers: canonical JSON of exactly its fields. */
-function readReceipt({ decoded, kid }: { decoded: DecodedJws; kid: string }): { receipt: DisclosureReceipt; kid: string } {
+  if (!lookup.found) return refuse(RECEIPT_REFUSAL[lookup.reason]);
+  if (lookup.job !== 'audit-checkpoint') return refuse(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
   const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
-  if (!parsed.canonical || !isReceipt(parsed.value)) return refuseReceipt(ReceiptErrorCode.RECEIPT_MALFORMED);
-  return { receipt: parsed.value, kid };
+  if (!parsed.canonical || !isReceipt(parsed.value)) return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
+  return { receipt: parsed.value, kid: checked.kid };
 }

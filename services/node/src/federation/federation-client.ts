@@ -26,9 +26,9 @@ import {
   type PeerResult,
 } from '@mcx/federation';
 import {
-  signNodeTokenAsync,
+  signNodeToken,
   verifyCheckpoint,
-  verifyReceiptAsync,
+  verifyReceipt,
   verifyRecord,
   type JsonValue,
   type KeyResolver,
@@ -179,7 +179,7 @@ export class FederationClient {
     }));
   }
 
-  private async token(member: string, read: AuthorisedRead, callerEntry: string, hash: string): Promise<{ jwt: string; jti: string }> {
+  private token(member: string, read: AuthorisedRead, callerEntry: string, hash: string): { jwt: string; jti: string } {
     const jti = randomUUID();
     const v = read.viewer;
     const claims = {
@@ -190,7 +190,7 @@ export class FederationClient {
       caller_entry: callerEntry,
       req_hash: hash,
     };
-    const jwt = await signNodeTokenAsync(
+    const jwt = signNodeToken(
       { iss: this.deps.forceCode, aud: peerAudience(member), ttlSec: TOKEN_TTL_SEC, jti, claims },
       this.deps.peerTokenKey,
       this.deps.now(),
@@ -247,14 +247,14 @@ export class FederationClient {
     const { op, read, callerEntry } = question;
     const attributes = { 'mcx.node': this.deps.forceCode, 'mcx.peer': m.code, 'mcx.operation': op.name };
     return withSpan('mcx.peer.call', { kind: 'client', attributes }, async (span) => {
-      const { jwt, jti } = await this.token(m.code, read, callerEntry, hash);
+      const { jwt, jti } = this.token(m.code, read, callerEntry, hash);
       const headers = injectTraceHeaders({ authorization: `Bearer ${jwt}` });
       const fan = bounds.fanOut === 'nested' ? this.deps.nestedFanOut : this.deps.fanOut;
       const [raw] = await fan.call(
         [{ member: m.code, url: new URL(PEER_PATH, m.endpoint).toString(), headers, body }],
         bounds.deadlineAt === undefined ? {} : { deadlineAt: bounds.deadlineAt },
       );
-      const checked = await this.checkAnswer(m.code, raw!, jti, question);
+      const checked = this.checkAnswer(m.code, raw!, jti, question);
       span.setAttributes({
         'mcx.peer.status': checked.result.status,
         'mcx.peer.latency_ms': checked.result.latencyMs,
@@ -271,14 +271,9 @@ export class FederationClient {
   }
 
   /** The receipt's disclosure entry id when it is the member's own, for this token, caller entry and node; else why not. */
-  private async checkReceipt(
-    member: string,
-    receiptJws: unknown,
-    jti: string,
-    callerEntry: string,
-  ): Promise<{ entry: string } | { bad: MemberReason }> {
+  private checkReceipt(member: string, receiptJws: unknown, jti: string, callerEntry: string): { entry: string } | { bad: MemberReason } {
     try {
-      const { receipt, kid } = await verifyReceiptAsync(receiptJws as string, this.deps.holder.keyResolver('audit-checkpoint'));
+      const { receipt, kid } = verifyReceipt(receiptJws as string, this.deps.holder.keyResolver('audit-checkpoint'));
       const forUs =
         receipt.node === member && receipt.jti === jti && receipt.callerEntry === callerEntry && receipt.to === this.deps.forceCode;
       if (!forUs || this.deps.holder.ownerOfKid(kid)?.code !== member) return { bad: MemberReason.RECEIPT_MISMATCH };
@@ -292,7 +287,7 @@ export class FederationClient {
   }
 
   /** One member's answer: status, receipt, then the operation's own checks. */
-  private async checkAnswer<T>(member: string, r: PeerResult, jti: string, question: PeerQuestion<T>): Promise<MemberAnswer<T>> {
+  private checkAnswer<T>(member: string, r: PeerResult, jti: string, question: PeerQuestion<T>): MemberAnswer<T> {
     const base = row(member, fromPeerStatus(r.status), r.reason, Math.round(r.latencyMs));
     if (r.status === 'refused' || r.status === 'unavailable') {
       // The member's own code for a refusal or an outage (LOCATOR_STALE, AUDIT_UNAVAILABLE...), when it gave one; else the HTTP status.
@@ -302,7 +297,7 @@ export class FederationClient {
     if (r.status !== 'answered') return unanswered(base);
     const bad = (reason: MemberReason) => unanswered<T>({ ...base, status: 'BAD_DATA', reason });
     const body = r.body as AnswerBody;
-    const receipt = await this.checkReceipt(member, body?.receipt, jti, question.callerEntry);
+    const receipt = this.checkReceipt(member, body?.receipt, jti, question.callerEntry);
     if ('bad' in receipt) return bad(receipt.bad);
     const checked = question.check(member, body?.data?.[question.field]);
     if ('bad' in checked) return bad(checked.bad);

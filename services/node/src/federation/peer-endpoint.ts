@@ -14,10 +14,8 @@ import { ActRefusal, operationByHash, peerAudience, PeerRefusal, requestHash } f
 import type { Logger } from '@mcx/logger';
 import {
   NodeTokenErrorCode,
-  poolLimiter,
-  signReceiptAsync,
+  signReceipt,
   verifyNodeToken,
-  verifyNodeTokenAsync,
   type JsonValue,
   type SigningKey,
   type TrustManifestHolder,
@@ -47,11 +45,6 @@ const ACT_REFUSALS: Record<ActRefusal, string> = {
   [ActRefusal.PEER_CALLER_ENTRY_NOT_OWN]: "the caller entry is not one of the calling member's own",
 };
 const HASH = /^[0-9a-f]{64}$/;
-/**
- * Node tokens verified on libuv's thread pool at once, at most; past this they are verified on the
- * event loop (packages/signing/src/pool-limit.ts): anyone can send tokens with forged signatures.
- */
-const POOLED_TOKEN_VERIFIES = 4;
 const CASE_REF = /^[A-Za-z0-9][A-Za-z0-9/_.:-]{0,63}$/;
 const ENTRY = /^[A-Z0-9][A-Z0-9_-]{1,15}:\d{1,18}$/;
 // Printable ASCII without spaces (IDENTIFIER), as the audit entry that records them requires.
@@ -159,16 +152,12 @@ export type PeerEndpoint = ReturnType<typeof createPeerEndpoint>;
 
 export function createPeerEndpoint(deps: PeerEndpointDeps) {
   const run = createPeerExecutor(deps.schema);
-  const pool = poolLimiter(POOLED_TOKEN_VERIFIES);
   /**
    * Checks the node token from the Authorization header alone, before any body is read: the
    * signature against the manifest, the audience and the expiry. The request hash and the replay
    * check need the body and come in `answer`.
    */
-  async function authenticate(
-    authorization: string | undefined,
-    source: string,
-  ): Promise<{ token: VerifiedNodeToken } | { refused: PeerReply }> {
+  function authenticate(authorization: string | undefined, source: string): { token: VerifiedNodeToken } | { refused: PeerReply } {
     let token: string | null;
     try {
       token = readBearerToken(authorization ?? null);
@@ -181,12 +170,12 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
       return { refused: refusal(401, PeerRefusal.NODE_TOKEN_MISSING, 'a node token is required') };
     }
     try {
-      const options = { audience: peerAudience(deps.forceCode), now: deps.now(), leewaySec: deps.clockLeewaySec };
       return {
-        token: await pool.run(
-          () => verifyNodeTokenAsync(token, deps.holder, options),
-          () => verifyNodeToken(token, deps.holder, options),
-        ),
+        token: verifyNodeToken(token, deps.holder, {
+          audience: peerAudience(deps.forceCode),
+          now: deps.now(),
+          leewaySec: deps.clockLeewaySec,
+        }),
       };
     } catch (err) {
       const code = err instanceof McxError ? err.code : PeerRefusal.NODE_TOKEN_INVALID;
@@ -280,7 +269,7 @@ export function createPeerEndpoint(deps: PeerEndpointDeps) {
     }
     const entry = ctx.peerCall?.entry;
     if (!entry) return refusal(503, PeerRefusal.AUDIT_UNAVAILABLE, 'the disclosure was not audited');
-    const receipt = await signReceiptAsync(
+    const receipt = signReceipt(
       {
         node: deps.forceCode,
         to: member.code,

@@ -49,7 +49,7 @@ export const peerRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app
     url: PEER_PATH,
     config,
     onRequest: async (request, reply) => {
-      const checked = await endpoint.authenticate(request.headers.authorization, source(request));
+      const checked = endpoint.authenticate(request.headers.authorization, source(request));
       if ('refused' in checked) return send(reply, checked.refused);
       request.peerToken = checked.token;
       request.authenticated = true;
