@@ -308,3 +308,69 @@ describe('a chain rewritten and re-hashed in the database', () => {
     }
   });
 });
+
+describe('a log several pages long (the full check reads it 500 entries at a time)', () => {
+  it('is checked whole: ok through a checkpoint in its third page, and a row rewritten in a later page is named', async () => {
+    const { t, auditor } = await seededNode('WMP', { MCX_AUDIT_CHECKPOINT_SECONDS: '0' });
+    try {
+      const { audit } = t.node.app.services;
+      const viewer = {
+        subject: 'inv-1',
+        issuer: 'https://login.example/wmp',
+        force: 'WMP',
+        orgKind: 'police' as const,
+        roles: ['investigator' as const],
+        tokenKind: 'user' as const,
+      };
+      // 1,200 more consultations, 50 at a time (each batch one group commit).
+      for (let batch = 0; batch < 24; batch++)
+        await Promise.all(
+          Array.from({ length: 50 }, (_, i) =>
+            audit.record({
+              action: 'consultation',
+              viewer,
+              requestingNode: null,
+              purpose: 'MISSING_LIVE_SEARCH',
+              caseRef: 'WMP-26-1001',
+              linkageDigest: null,
+              operation: 'localEpisode',
+              queryIds: [],
+              recordIds: [`WMP/bulk-${batch}-${i}`],
+              outcome: 'success',
+              reason: null,
+            }),
+          ),
+        );
+      const signed = await audit.checkpoint();
+      expect(signed!.size).toBeGreaterThan(1200);
+      const whole = await integrity(auditor);
+      // The check itself is audited after it reads: the log it saw ends at the checkpoint.
+      expect(whole).toMatchObject({
+        status: 'ok',
+        entries: signed!.size,
+        verifiedThrough: signed!.size,
+        unverifiedAfter: 0,
+        firstBadSeq: null,
+      });
+
+      // Entry 1,111 (the third page) edited in place, its hash kept: the check names it, and vouches only up to the last checkpoint below it.
+      const sql = admin(t);
+      let below = -1;
+      try {
+        await sql`update audit_entries set entry = jsonb_set(entry, '{outcome}', '"refused"') where seq = 1111`;
+        const [row] = await sql<{ below: number }[]>`select coalesce(max(size), 0)::int as below from audit_checkpoints where size < 1111`;
+        below = row!.below;
+      } finally {
+        await sql.end();
+      }
+      expect(await integrity(auditor)).toMatchObject({
+        status: 'failed',
+        firstBadSeq: 1111,
+        firstBadReason: 'ENTRY_HASH_MISMATCH',
+        verifiedThrough: below,
+      });
+    } finally {
+      await t.close();
+    }
+  });
+});

@@ -14,7 +14,7 @@ export type { EntryColumns } from './columns.js';
 
 export { makeCheckpoint } from './checkpoint.js';
 
-export { verifyChain, verifyContinuation } from './verify.js';
+export { verifyChain, verifyChainPaged, verifyContinuation } from './verify.js';
 export type { ChainVerification, FirstBad, VerifyFailure, VerifyChainOptions } from './verify.js';
 
 export { EXPORT_FORMAT, EXPORT_FORMATS, writeExport, parseExport } from './export.js';

@@ -150,8 +150,63 @@ export function verifyChain(
   publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver,
   options: VerifyChainOptions = {},
 ): ChainVerification {
-  const { heads, bad: chainBad, columnBad } = walkChain(rows);
-  const intact = heads.length - 1;
+  const { heads, bad, columnBad } = walkChain(rows);
+  const walked: Walked = { intact: heads.length - 1, headAt: (size) => heads[size], bad, columnBad, entries: rows.length };
+  return judge(walked, checkpoints, publicKey, options);
+}
+
+/**
+ * As verifyChain, over rows read a page at a time (each page in seq order, continuing the last, as
+ * a database gives them by seq), so a long log is never held in memory at once and the reader
+ * yields between pages: only the hashes at the seqs the checkpoints claim are kept. Pages after a
+ * break are counted, not walked. Gives what verifyChain gives for the same rows and checkpoints.
+ *
+ * @example
+ * const result = await verifyChainPaged(pagesOf(store), await store.checkpoints(), auditPublicKey, { node: 'WMP' });
+ */
+export async function verifyChainPaged(
+  pages: AsyncIterable<readonly StoredEntry[]>,
+  checkpoints: readonly string[],
+  publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver,
+  options: VerifyChainOptions = {},
+): Promise<ChainVerification> {
+  const wanted = new Set(checkpoints.map(claimedSize));
+  const kept = new Map<number, string>();
+  if (wanted.has(0)) kept.set(0, GENESIS.hash);
+  let head = GENESIS;
+  let bad: FirstBad | null = null;
+  let columnBad: FirstBad | null = null;
+  let entries = 0;
+  for await (const page of pages) {
+    entries += page.length;
+    if (bad !== null) continue;
+    const walk = walkChain(page, head);
+    for (let n = 1; n < walk.heads.length; n++) if (wanted.has(head.seq + n)) kept.set(head.seq + n, walk.heads[n]!);
+    columnBad ??= walk.columnBad;
+    bad = walk.bad;
+    const reached = walk.heads.length - 1;
+    head = { seq: head.seq + reached, hash: walk.heads[reached]! };
+  }
+  return judge({ intact: head.seq, headAt: (size) => kept.get(size), bad, columnBad, entries }, checkpoints, publicKey, options);
+}
+
+/** What a walk of the whole log found: how far it is intact, its hash at a checkpoint's size, its first faults, its rows. */
+interface Walked {
+  intact: number;
+  headAt(size: number): string | undefined;
+  bad: FirstBad | null;
+  columnBad: FirstBad | null;
+  entries: number;
+}
+
+/** The verdict on a walked log: each checkpoint against the hash at its size, and the first bad seq of all. */
+function judge(
+  walked: Walked,
+  checkpoints: readonly string[],
+  publicKey: VerifyKey<'audit-checkpoint'> | KeyResolver,
+  options: VerifyChainOptions,
+): ChainVerification {
+  const { intact, bad: chainBad, columnBad } = walked;
   // The chain's own failure goes first, so it wins ties with a checkpoint failure at the same seq.
   const bads: FirstBad[] = [...(chainBad ? [chainBad] : []), ...(columnBad ? [columnBad] : [])];
   const good: number[] = [];
@@ -171,7 +226,7 @@ export function verifyChain(
     } else if (size > intact) {
       // Past a chain failure the head cannot be checked, and that failure is the lower seq anyway.
       if (chainBad === null) bads.push({ seq: intact + 1, reason: 'TRUNCATED', checkpoint: index });
-    } else if (heads[size] !== checkpoint.headHash) {
+    } else if (walked.headAt(size) !== checkpoint.headHash) {
       bads.push({ seq: size, reason: 'CHECKPOINT_MISMATCH', checkpoint: index });
     } else {
       good.push(size);
@@ -181,7 +236,7 @@ export function verifyChain(
   const firstBad = bads.reduce<FirstBad | null>((first, b) => (first === null || b.seq < first.seq ? b : first), null);
   const limit = firstBad === null ? Infinity : firstBad.seq;
   const verifiedThrough = good.filter((size) => size < limit).reduce((max, size) => Math.max(max, size), 0);
-  const unverifiedAfter = Math.max(0, rows.length - verifiedThrough);
+  const unverifiedAfter = Math.max(0, walked.entries - verifiedThrough);
   const status = firstBad !== null ? 'failed' : unverifiedAfter > 0 ? 'unverified' : 'ok';
   return {
     ok: status === 'ok',
@@ -190,7 +245,7 @@ export function verifyChain(
     unverifiedAfter,
     firstBad,
     checkpointsChecked: good.length,
-    entries: rows.length,
+    entries: walked.entries,
     chainIntactThrough: intact,
   };
 }

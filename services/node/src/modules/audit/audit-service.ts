@@ -345,10 +345,10 @@ export class AuditService {
     const witnesses = new Map(this.witnesses);
     // Checkpoints before rows: the log only grows, so the rows read next hold what each one signs.
     const checkpoints = await this.deps.store.checkpoints();
-    const rows = await this.deps.store.all();
-    const result = verifyOwnChain(rows, checkpoints, this.deps);
+    // A page at a time: a long log is never held in memory at once, and the node answers others between pages.
+    const result = await verifyOwnChain(this.deps.store.pages(VERIFY_PAGE), checkpoints, this.deps);
     const bads: ChainBreak[] = result.firstBad ? [result.firstBad] : [];
-    const changed = changedWitness(witnesses, new Map(rows.map((r) => [r.seq, r.hash])));
+    const changed = changedWitness(witnesses, await this.deps.store.hashesAt([...witnesses.keys()]));
     if (changed !== null) bads.push(changed);
     const first = bads.sort((a, b) => a.seq - b.seq)[0];
     if (first !== undefined) this.raise(first, 'integrity');
@@ -360,7 +360,7 @@ export class AuditService {
       ok: false,
       status: 'failed',
       verifiedThrough,
-      unverifiedAfter: Math.max(0, rows.length - verifiedThrough),
+      unverifiedAfter: Math.max(0, result.entries - verifiedThrough),
       firstBad: { seq: f.seq, reason: f.reason, ...(f.column ? { column: f.column } : {}) },
     };
   }

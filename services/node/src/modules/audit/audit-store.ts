@@ -211,6 +211,16 @@ export class AuditStore {
     ).map(toStored);
   }
 
+  /** Every row in seq order, `size` at a time, each page read when the last has been used (the full integrity check). */
+  async *pages(size: number): AsyncGenerator<StoredEntry[]> {
+    for (let from = 1; ;) {
+      const rows = await this.range(from, size);
+      if (rows.length > 0) yield rows;
+      if (rows.length < size) return;
+      from = rows[rows.length - 1]!.seq + 1;
+    }
+  }
+
   /** The row at `seq`, or null. */
   async entryAt(seq: number): Promise<StoredEntry | null> {
     const [row] = await this.db.select().from(auditEntries).where(eq(auditEntries.seq, seq));

@@ -1,4 +1,4 @@
-import { countedCheckpoints, verifyChain, type ChainVerification, type StoredEntry } from '@mcx/audit';
+import { countedCheckpoints, verifyChainPaged, type ChainVerification, type StoredEntry } from '@mcx/audit';
 import { keyResolverFromKeys, toPublicKey, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 /** The first bad seq found, why (a `verifyChain` reason or one of the node's own), and for a column its name. */
@@ -29,14 +29,18 @@ export interface OwnAuditKeys {
 }
 
 /**
- * `verifyChain` over the node's own log. Each checkpoint is checked under the key its kid names: the
+ * `verifyChainPaged` over the node's own log, read a page at a time. Each checkpoint is checked under the key its kid names: the
  * current key, or one a rotation retired (and the manifest has not revoked), the latter only up to
  * the current key's first (`countedCheckpoints`). One under any other key is left out: junk, or a
  * retired key whose file was removed; it vouches for nothing, and hides nothing.
  */
-export function verifyOwnChain(rows: readonly StoredEntry[], checkpoints: readonly string[], keys: OwnAuditKeys): ChainVerification {
+export function verifyOwnChain(
+  pages: AsyncIterable<readonly StoredEntry[]>,
+  checkpoints: readonly string[],
+  keys: OwnAuditKeys,
+): Promise<ChainVerification> {
   const current = toPublicKey(keys.auditKey);
   const retired = (keys.retiredAuditKeys ?? []).filter((k) => !keys.isRevokedKey?.(k.kid));
   const counted = countedCheckpoints(checkpoints, { current: current.kid, retired: retired.map((k) => k.kid) }, 'leave-out');
-  return verifyChain(rows, counted.jws, keyResolverFromKeys([current, ...retired]), { node: keys.node });
+  return verifyChainPaged(pages, counted.jws, keyResolverFromKeys([current, ...retired]), { node: keys.node });
 }
