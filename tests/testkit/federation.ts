@@ -115,17 +115,33 @@ async function freshLinkageDatabaseUrl(): Promise<string> {
   return createFreshDatabase(testAdminUrl(), 'mcx_linkage');
 }
 
+/**
+ * Ports for nodes whose endpoints the manifest must name before they start: probed free, then
+ * bound by the node a moment later. They are drawn below Linux's ephemeral range (32768 and up),
+ * where the kernel picks the local ports of outgoing connections and of listen(0): a port probed
+ * there could be taken by any connection before the node binds it (seen in a full run as
+ * EADDRINUSE). Each vitest worker draws from its own slice (VITEST_POOL_ID), in turn from a random
+ * start, so neither two workers nor two calls in one process pick the same port.
+ */
+const PORT_BASE = 20_000;
+const PORT_SLICE = 1_500;
+const portSlice = (Number(process.env.VITEST_POOL_ID ?? 0) % 8) * PORT_SLICE;
+let portTurn = Math.floor(Math.random() * PORT_SLICE);
+
 /** A free loopback port, for a node whose endpoint the manifest must name before it starts. */
 export async function freePort(): Promise<number> {
   const { createServer } = await import('node:net');
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as { port: number };
-      srv.close(() => resolve(port));
+  const free = (port: number) =>
+    new Promise<boolean>((resolve) => {
+      const srv = createServer();
+      srv.once('error', () => resolve(false));
+      srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(true)));
     });
-  });
+  for (let tries = 0; tries < PORT_SLICE; tries++) {
+    const port = PORT_BASE + portSlice + (portTurn++ % PORT_SLICE);
+    if (await free(port)) return port;
+  }
+  throw new Error(`no free loopback port in ${PORT_BASE + portSlice}-${PORT_BASE + portSlice + PORT_SLICE - 1}`);
 }
 
 /** The federation status row of one member in a federated answer; a missing row fails the test by name. */
