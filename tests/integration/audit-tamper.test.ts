@@ -373,4 +373,39 @@ describe('a log several pages long (the full check reads it 500 entries at a tim
       await t.close();
     }
   });
+  it('a row planted below seq 1, or beyond the seqs a number holds, is read and fails the check (it ends)', async () => {
+    const { t, auditor } = await seededNode('WMP', { MCX_AUDIT_CHECKPOINT_SECONDS: '0' });
+    const plant = async (seq: string) => {
+      const sql = admin(t);
+      try {
+        await sql`delete from audit_entries where seq < 1 or seq > 1000000`;
+        if (seq !== '')
+          await sql.unsafe(`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node,
+            purpose, case_ref, outcome, record_ids, entry) select ${seq}, prev_hash, hash, at, action, actor_subject, actor_force,
+            requesting_node, purpose, case_ref, outcome, record_ids, entry from audit_entries where seq = 1`);
+      } finally {
+        await sql.end();
+      }
+    };
+    try {
+      expect((await integrity(auditor)).status).not.toBe('failed');
+      await plant('0');
+      expect(await integrity(auditor)).toMatchObject({ status: 'failed', firstBadSeq: 1 });
+      // 600 rows past 2^62 (more than a page): they read as one and the same number; the check still ends, and fails.
+      await plant('');
+      const sql = admin(t);
+      try {
+        await sql.unsafe(`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node,
+          purpose, case_ref, outcome, record_ids, entry) select 4611686018427387904 + g, prev_hash, hash, at, action, actor_subject,
+          actor_force, requesting_node, purpose, case_ref, outcome, record_ids, entry from audit_entries, generate_series(0, 599) g where seq = 1`);
+      } finally {
+        await sql.end();
+      }
+      const past = await integrity(auditor);
+      expect(past.status).toBe('failed');
+      expect(past.entries).toBeGreaterThan(600);
+    } finally {
+      await t.close();
+    }
+  });
 });

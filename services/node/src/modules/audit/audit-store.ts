@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, gt, gte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, sql, type SQL } from 'drizzle-orm';
 
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { anyOf, arrayParam, schema, type Database } from '@mcx/db';
@@ -211,14 +211,22 @@ export class AuditStore {
     ).map(toStored);
   }
 
-  /** Every row in seq order, `size` at a time, each page read when the last has been used (the full integrity check). */
+  /**
+   * Every row in seq order, `size` at a time, through one cursor (the full integrity check): one
+   * snapshot, every row once whatever its seq (none below 1, beyond 2^53 or twice is skipped, as
+   * paging by seq would), each page fetched when the last has been used.
+   */
   async *pages(size: number): AsyncGenerator<StoredEntry[]> {
-    for (let from = 1; ;) {
-      const rows = await this.range(from, size);
-      if (rows.length > 0) yield rows;
-      if (rows.length < size) return;
-      from = rows[rows.length - 1]!.seq + 1;
-    }
+    const cursor = this.db.$client<Record<string, unknown>[]>`
+      select seq, prev_hash as "prevHash", hash, entry, at, action, actor_subject as "actorSubject", actor_force as "actorForce",
+        requesting_node as "requestingNode", purpose, case_ref as "caseRef", outcome, record_ids as "recordIds"
+      from audit_entries order by seq`.cursor(size);
+    // Each value mapped by its column as drizzle maps every other read (a seq past 2^53 becomes the
+    // nearest double: not the seq the chain expects there, so the walk stops at it).
+    const columns = getTableColumns(auditEntries) as Record<string, { mapFromDriverValue(v: unknown): unknown }>;
+    const mapped = (r: Record<string, unknown>) =>
+      Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : columns[k]!.mapFromDriverValue(v)]));
+    for await (const rows of cursor) yield rows.map((r) => toStored(mapped(r) as typeof auditEntries.$inferSelect));
   }
 
   /** The row at `seq`, or null. */
