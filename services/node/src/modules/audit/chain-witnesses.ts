@@ -29,10 +29,11 @@ export interface OwnAuditKeys {
 }
 
 /**
- * `verifyChainPaged` over the node's own log, read a page at a time. Each checkpoint is checked under the key its kid names: the
- * current key, or one a rotation retired (and the manifest has not revoked), the latter only up to
- * the current key's first (`countedCheckpoints`). One under any other key is left out: junk, or a
- * retired key whose file was removed; it vouches for nothing, and hides nothing.
+ * `verifyChainPaged` over the node's own log, read a page at a time. Each checkpoint is checked
+ * under the key its kid names: the current key, or one a rotation retired (and the manifest has not
+ * revoked), the latter only up to the current key's first (`countedCheckpoints`). One under any
+ * other key is left out: junk, or a retired key whose file was removed; it vouches for nothing, and
+ * hides nothing.
  */
 export function verifyOwnChain(
   pages: AsyncIterable<readonly StoredEntry[]>,
