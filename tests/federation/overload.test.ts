@@ -55,7 +55,7 @@ function stall(ms: number) {
   }
 }
 
-async function federatedRead(node: TestNode) {
+async function federatedRead(node: TestNode, signal?: AbortSignal) {
   const token = await node.issuer.mintToken({
     role: 'investigator',
     force: node.config.forceCode,
@@ -71,6 +71,7 @@ async function federatedRead(node: TestNode) {
       query: print(FederatedEpisodesDocument),
       variables: { identity: CHILD },
     }),
+    signal,
   });
   return { status: res.status, retryAfter: res.headers.get('retry-after'), body: (await res.json()) as Record<string, any> };
 }
@@ -127,6 +128,23 @@ describe('a caller past its capacity for federated reads', () => {
     // Once the load has gone, the node takes reads again.
     const again = await federatedRead(nodes.WMP);
     expect(again.status).toBe(200);
+  });
+
+  it('a read whose client hangs up keeps its turn while its work goes on, and gives it back when that ends, not at the fallback', async () => {
+    const gate = nodes.WMP.node.server.federationGate;
+    // WYP answers 1.5 s late; the client hangs up after 0.4 s. The fallback (deadline 10 s + 2 s) would free the turn at about 12 s.
+    using _slow = faults.slow('WYP', 1500);
+    const started = performance.now();
+    const controller = new AbortController();
+    const read = federatedRead(nodes.WMP, controller.signal).catch((err: Error) => err.name);
+    await sleep(400);
+    controller.abort();
+    expect(await read).toBe('AbortError');
+    await sleep(300);
+    expect(gate.load.inFlight).toBe(1);
+    while (gate.load.inFlight > 0 && performance.now() - started < 8000) await sleep(50);
+    expect(gate.load.inFlight).toBe(0);
+    expect(performance.now() - started).toBeLessThan(6000);
   });
 
   it('a member timed out while the caller itself was stalled is marked as not answering, and its breaker stays closed', async () => {
