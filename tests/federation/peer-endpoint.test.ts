@@ -6,6 +6,7 @@
  */
 import { request } from 'node:http';
 
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { PEER_HISTORY, PEER_OPERATIONS, PEER_PATH, peerAudience, requestHash } from '@mcx/federation';
@@ -65,6 +66,35 @@ describe('the receiving end refuses', () => {
       status: 401,
       body: { error: expect.objectContaining({ code: 'NODE_TOKEN_REPLAYED' }) },
     });
+  });
+
+  it('a history token sent again, at once and later, is answered once and its disclosure audited once', async () => {
+    // Six at once, then one more: one answer, and one disclosure entry naming the caller's entry.
+    // Nothing is written for a replay.
+    const callerEntry = `WMP:${Date.now()}`;
+    const token = signNodeToken(
+      {
+        iss: 'WMP',
+        aud: peerAudience('GMP'),
+        ttlSec: 30,
+        claims: { ...claims(requestHash(PEER_HISTORY.hash, variables)), caller_entry: callerEntry },
+      },
+      fed.keys.WMP!.peerToken,
+    );
+    const replies = await Promise.all(Array.from({ length: 6 }, () => post('GMP', token, body)));
+    replies.push(await post('GMP', token, body));
+    expect(replies.filter((r) => r.status === 200)).toHaveLength(1);
+    expect(replies.filter((r) => r.status === 401 && r.body.error?.code === 'NODE_TOKEN_REPLAYED')).toHaveLength(6);
+    expect(replies.filter((r) => 'data' in r.body || 'receipt' in r.body)).toHaveLength(1);
+    const sql = postgres(nodes.GMP.databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      const rows = await sql<
+        { action: string }[]
+      >`select entry->>'action' as action from audit_entries where entry->>'peerEntryId' = ${callerEntry}`;
+      expect(rows.map((r) => r.action)).toEqual(['disclosure']);
+    } finally {
+      await sql.end({ timeout: 5 });
+    }
   });
 
   it('a token that expires while its body is still coming: valid at the header, refused once the body is read', async () => {
