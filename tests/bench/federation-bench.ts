@@ -35,8 +35,10 @@
 //      without them (a to d, as runs before printed it) is shown beside it.
 //   4. Saturation: closed loop at concurrency 1, 2, 4, 8, 16 (4 s each): queries/s.
 //   5. The central copy (tests/bench/federation-bench-central.ts): one node holding every force's
-//      copy of the child in its own database, one query path and one audit commit, at 2/s and
-//      5/s: the price of federation is federated p95 / central p95 at 5/s, printed.
+//      copy of the child in its own database, one query path and one audit commit, asked the
+//      same federatedEpisodes over HTTP through the same edge, at 2/s and 5/s: the price of
+//      federation is federated p95 / central p95 at 5/s, printed. Beside it, at 5/s, the central
+//      read with the node's services called directly (no HTTP, no GraphQL), as earlier runs had it.
 //   6. Growth: a fresh 3-node federation, the 2/s and 5/s runs again, side by side (the 3-node
 //      floor is computed from the same parts).
 //   7. Only with BENCH_PROCESSES=1 (about 2.5 minutes more): the 10-node federation again with each
@@ -57,7 +59,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { centralAsker } from './federation-bench-central.js';
+import { centralAsker, centralOverEdge } from './federation-bench-central.js';
 import { floorFor, measureParts } from './federation-bench-floor.js';
 import { closedLoop, idleCpuRate, openLoop, settle, warmUp, type RunResult } from './federation-bench-load.js';
 import {
@@ -138,11 +140,15 @@ try {
 
   out(`central copy: one node holding all ${TEN.length} forces' records, open loop ${SUSTAINABLE_RATE}/s and 5/s ...`);
   central = await startFederation(server, [CALLER], dataDir, TEN.length);
-  const askC = centralAsker(central);
+  const askC = centralOverEdge(central);
   await warmUp(askC, expected10);
   await closedLoop(askC, 1, 4); // warm-up, discarded
   const rSusC = await openLoop(server, askC, expected10, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
   const r5C = await openLoop(server, askC, expected10, 5, OPEN_LOOP_SECONDS);
+  // As runs before this one measured it: the services called directly, without the investigator's edge.
+  const askD = centralAsker(central);
+  await warmUp(askD, expected10);
+  const r5D = await openLoop(server, askD, expected10, 5, OPEN_LOOP_SECONDS);
   await central.close();
   central = null;
 
@@ -180,14 +186,19 @@ try {
   for (const [label, r] of [
     [`${SUSTAINABLE_RATE}/s`, rSusC],
     ['5/s', r5C],
+    ['5/s *', r5D],
   ] as const)
     out(
       `${pad(label, 7)}${lpad(f0(r.p50), 8)}${lpad(f0(r.p95), 8)}${lpad(f0(r.p99), 8)}${lpad(f1(r.cpuMsPerQuery), 10)}${lpad(pgs(r.pgMsPerQuery), 9)}`,
     );
+  out('  (asked as the federated runs ask: federatedEpisodes over HTTP, the same edge, answered from its own database;');
+  out('   * its services called directly, no HTTP or GraphQL, as runs before this one measured it: see federation-bench-central.ts)');
   out(
     `price of federation at 5/s: p95 federated/central = ${f0(r5.p95)}/${f0(r5C.p95)} = ${f2(r5.p95 / r5C.p95)}; CPU/query ${f2(r5.cpuMsPerQuery / r5C.cpuMsPerQuery)}x (${SUSTAINABLE_RATE}/s: p95 ${f2(rSus.p95 / rSusC.p95)}x, CPU ${f2(rSus.cpuMsPerQuery / rSusC.cpuMsPerQuery)}x)`,
   );
-  out("  (central: the node's services in-process, no HTTP or GraphQL edge; see tests/bench/federation-bench-central.ts)");
+  out(
+    `  against the services called directly (*): p95 ${f0(r5.p95)}/${f0(r5D.p95)} = ${f2(r5.p95 / r5D.p95)}; CPU/query ${f2(r5.cpuMsPerQuery / r5D.cpuMsPerQuery)}x`,
+  );
 
   out();
   out('=== Saturation, closed loop, 10 nodes ===');
