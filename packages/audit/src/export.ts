@@ -44,12 +44,8 @@ export interface WriteExportInput {
   checkpoints: readonly string[];
 }
 
-/**
- * Writes an export as JSON Lines: a header, one `entry` line per stored entry (as given: pass them
- * in seq order) with the row's stored column copies (derived from the entry when the rows have
- * none), then one `checkpoint` line per JWS. Ends with a newline.
- */
-export function writeExport(input: WriteExportInput): string {
+/** The header line of an export (without its newline). */
+export function exportHeaderLine(input: Pick<WriteExportInput, 'node' | 'exportedAt' | 'publicKey'>): string {
   const header: ExportHeader = {
     type: 'header',
     node: input.node,
@@ -57,11 +53,27 @@ export function writeExport(input: WriteExportInput): string {
     exportedAt: input.exportedAt,
     publicKey: exportPublicKeyPem(input.publicKey),
   };
-  const lines = [JSON.stringify(header)];
-  for (const { seq, prevHash, hash, entry, columns } of input.entries) {
-    lines.push(JSON.stringify({ type: 'entry', seq, prevHash, hash, entry, columns: columns ?? entryColumns(entry) }));
-  }
-  for (const jws of input.checkpoints) lines.push(JSON.stringify({ type: 'checkpoint', jws }));
+  return JSON.stringify(header);
+}
+
+/** One stored entry's line (without its newline), with the row's column copies (derived from the entry when the row has none). */
+export function exportEntryLine({ seq, prevHash, hash, entry, columns }: StoredEntry): string {
+  return JSON.stringify({ type: 'entry', seq, prevHash, hash, entry, columns: columns ?? entryColumns(entry) });
+}
+
+/** One checkpoint's line (without its newline). */
+export function exportCheckpointLine(jws: string): string {
+  return JSON.stringify({ type: 'checkpoint', jws });
+}
+
+/**
+ * Writes an export as JSON Lines: a header, one `entry` line per stored entry (as given: pass them
+ * in seq order) with the row's stored column copies (derived from the entry when the rows have
+ * none), then one `checkpoint` line per JWS. Ends with a newline. A long log is better streamed,
+ * a line at a time, with the three line functions above.
+ */
+export function writeExport(input: WriteExportInput): string {
+  const lines = [exportHeaderLine(input), ...input.entries.map(exportEntryLine), ...input.checkpoints.map(exportCheckpointLine)];
   return `${lines.join('\n')}\n`;
 }
 

@@ -17,7 +17,15 @@ export { makeCheckpoint } from './checkpoint.js';
 export { verifyChain, verifyChainPaged, verifyContinuation } from './verify.js';
 export type { ChainVerification, FirstBad, VerifyFailure, VerifyChainOptions } from './verify.js';
 
-export { EXPORT_FORMAT, EXPORT_FORMATS, writeExport, parseExport } from './export.js';
+export {
+  EXPORT_FORMAT,
+  EXPORT_FORMATS,
+  exportCheckpointLine,
+  exportEntryLine,
+  exportHeaderLine,
+  writeExport,
+  parseExport,
+} from './export.js';
 export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from './export.js';
 
 export { auditKeysFromPem, verifyExport } from './verify-export.js';

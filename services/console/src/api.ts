@@ -39,6 +39,31 @@ export function createApi(session: Session, ctx: CaseContext | null) {
       if (r.error || !r.data) throw new ApiError(r.error);
       return r.data;
     },
+    /** A file the node streams (GET, with the session's token, never a cookie): its bytes, or the node's refusal. */
+    async download(path: string): Promise<Blob> {
+      let res: Response;
+      try {
+        res = await fetch(path, { credentials: 'omit', cache: 'no-store', headers: { authorization: `Bearer ${session.token}` } });
+      } catch {
+        throw new ApiError(undefined, { status: null, code: 'NETWORK', reason: null, message: 'the node did not answer' });
+      }
+      if (!res.ok) {
+        const body = (await res.json().catch(() => null)) as { error?: { code?: string; reason?: string; message?: string } } | null;
+        const e = body?.error;
+        throw new ApiError(undefined, {
+          status: res.status,
+          code: e?.code ?? 'UNKNOWN',
+          reason: e?.reason ?? null,
+          message: e?.message ?? res.statusText,
+        });
+      }
+      try {
+        return await res.blob();
+      } catch {
+        // The node cut the file part-way: nothing is offered as if it were whole.
+        throw new ApiError(undefined, { status: res.status, code: 'NETWORK', reason: null, message: 'the download was cut short' });
+      }
+    },
   };
 }
 export type Api = ReturnType<typeof createApi>;
@@ -49,14 +74,15 @@ export class ApiError extends Error {
   readonly reason: string | null;
   readonly field: string | null;
   readonly status: number | null;
-  constructor(error: CombinedError | undefined) {
+  /** `refusal`: a refusal from a route outside GraphQL (`{ error: { code, reason, message } }`, or no answer at all). */
+  constructor(error: CombinedError | undefined, refusal?: { status: number | null; code: string; reason: string | null; message: string }) {
     const first = error?.graphQLErrors[0];
-    super(first?.message ?? error?.networkError?.message ?? 'no answer');
+    super(refusal?.message ?? first?.message ?? error?.networkError?.message ?? 'no answer');
     const ext = (first?.extensions ?? {}) as { code?: string; reason?: string; field?: string };
     const response = error?.response as { status?: number } | undefined;
-    this.status = response?.status ?? null;
-    this.code = ext.code ?? (error?.networkError ? 'NETWORK' : 'UNKNOWN');
-    this.reason = ext.reason ?? null;
+    this.status = refusal ? refusal.status : (response?.status ?? null);
+    this.code = refusal?.code ?? ext.code ?? (error?.networkError ? 'NETWORK' : 'UNKNOWN');
+    this.reason = refusal ? refusal.reason : (ext.reason ?? null);
     this.field = ext.field ? ext.field.replace(/^identity\.?/, '') : null;
   }
 }

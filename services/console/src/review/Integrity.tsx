@@ -1,12 +1,7 @@
 import { useState } from 'react';
 
 import { ApiError, type Api } from '../api';
-import {
-  ConsoleAuditCheckpointDocument,
-  ConsoleAuditExportDocument,
-  ConsoleAuditIntegrityDocument,
-  ConsoleAuditStatusDocument,
-} from '../operations';
+import { ConsoleAuditCheckpointDocument, ConsoleAuditIntegrityDocument, ConsoleAuditStatusDocument } from '../operations';
 import { forceName, when } from '../words';
 import { Loading, Refusal, useLoad } from './load';
 
@@ -19,9 +14,9 @@ function age(iso: string): string {
   return `${Math.round(s / 86_400)} days ago`;
 }
 
-/** Offers text as a file to save, from memory (an object URL revoked at once): nothing is stored by the page. */
-function download(name: string, text: string, type: string) {
-  const url = URL.createObjectURL(new Blob([text], { type }));
+/** Offers a file to save, from memory (an object URL revoked at once): nothing is stored by the page. */
+function download(name: string, file: Blob) {
+  const url = URL.createObjectURL(file);
   const a = document.createElement('a');
   a.href = url;
   a.download = name;
@@ -58,8 +53,8 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
   };
   const exportLog = () =>
     run(async () => {
-      const { auditExport } = await api.query(ConsoleAuditExportDocument, {});
-      download(`audit-${node}.jsonl`, auditExport, 'application/x-ndjson');
+      // Streamed by the node (GET /audit/export), never built whole there: a long log fits.
+      download(`audit-${node}.jsonl`, await api.download('/audit/export'));
       return `The export was downloaded as audit-${node}.jsonl. The export is recorded in the audit log.`;
     });
   const checkpoint = () =>
@@ -131,7 +126,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
           <button
             type="button"
             className="govuk-button govuk-button--secondary"
-            onClick={() => download(`audit-${node}.pub.pem`, s.publicKeyPem, 'application/x-pem-file')}
+            onClick={() => download(`audit-${node}.pub.pem`, new Blob([s.publicKeyPem], { type: 'application/x-pem-file' }))}
           >
             {rotated ? 'Download the public keys' : 'Download the public key'}
           </button>

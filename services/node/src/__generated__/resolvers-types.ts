@@ -1708,7 +1708,10 @@ export type Query = {
   auditDisclosures: McxAuditPage;
   /** Audit entries, oldest first, filtered. Auditors only. */
   auditEntries: McxAuditPage;
-  /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. Auditors only; the export is itself audited. */
+  /**
+   * The chain and its checkpoints as JSON Lines, for `mcx audit verify`. Auditors only; the export is
+   * itself audited. Built whole in one answer: for a long log, GET /audit/export streams the same lines.
+   */
   auditExport: Scalars['String']['output'];
   /**
    * Checks the chain against its signed checkpoints, and each row's column copies against its hashed

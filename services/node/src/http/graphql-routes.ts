@@ -9,7 +9,7 @@ import type { App } from '../app.js';
 import type { Principal } from '../auth/access.js';
 import type { Context } from '../context.js';
 import { releaseTurn } from './federation-gate.js';
-import { sendRefusal } from './refusals.js';
+import { sendRefusal, type ErrorShape } from './refusals.js';
 
 declare module 'fastify' {
   interface FastifyRequest {
@@ -43,17 +43,17 @@ function legacyJsonStatus(status: number, contentType: unknown, body: unknown): 
   }
 }
 
-function unauthenticated(reply: FastifyReply, challenge: string, message: string, reason: string): FastifyReply {
+function unauthenticated(reply: FastifyReply, challenge: string, message: string, reason: string, shape: ErrorShape): FastifyReply {
   void reply.header('www-authenticate', challenge);
   // A plain object, not an Error: a flood of anonymous requests costs no stack traces.
-  return sendRefusal(reply, { statusCode: 401, code: ErrorCode.UNAUTHENTICATED, message, reason }, 'graphql');
+  return sendRefusal(reply, { statusCode: 401, code: ErrorCode.UNAUTHENTICATED, message, reason }, shape);
 }
 
 /**
  * The preHandler that takes a request's bearer token: a refused or missing token is a 401 with its
  * code (noted for the security log) before anything else runs. /graphql and /graphql/stream share it.
  */
-export function bearerAuthentication(app: App) {
+export function bearerAuthentication(app: App, shape: ErrorShape = 'graphql') {
   const source = (request: FastifyRequest) => request.socket.remoteAddress ?? 'unknown';
   return async function authenticate(request: FastifyRequest, reply: FastifyReply) {
     let principal: Principal | null;
@@ -62,11 +62,11 @@ export function bearerAuthentication(app: App) {
     } catch (err) {
       if (!(err instanceof McxError)) throw err;
       app.security.note('token_refused', err.code, source(request));
-      return unauthenticated(reply, 'Bearer error="invalid_token"', 'The bearer token was refused', err.code);
+      return unauthenticated(reply, 'Bearer error="invalid_token"', 'The bearer token was refused', err.code, shape);
     }
     if (!principal) {
       app.security.note('unauthenticated', 'TOKEN_MISSING', source(request));
-      return unauthenticated(reply, 'Bearer', 'Authentication required: send a bearer token', 'TOKEN_MISSING');
+      return unauthenticated(reply, 'Bearer', 'Authentication required: send a bearer token', 'TOKEN_MISSING', shape);
     }
     request.principal = principal;
     request.authenticated = true;

@@ -7,6 +7,7 @@ import type { Logger } from '@mcx/logger';
 import type { App } from '../app.js';
 import type { Config } from '../config.js';
 import { alertStreamRoutes } from './alert-stream-routes.js';
+import { auditExportRoutes } from './audit-export-routes.js';
 import { consoleRoutes } from './console-routes.js';
 import { registerFederationGate, type AdmissionGate } from './federation-gate.js';
 import { graphqlRoutes } from './graphql-routes.js';
@@ -106,6 +107,7 @@ export async function buildServer(
   await server.register(graphqlRoutes, { app });
   await server.register(alertStreamRoutes, { app, config, databaseUrl });
   await server.register(peerRoutes, { app });
+  await server.register(auditExportRoutes, { app });
   await server.register(consoleRoutes, { app, config });
   return server;
 }

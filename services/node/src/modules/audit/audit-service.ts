@@ -5,7 +5,6 @@ import {
   makeCheckpoint,
   parseAuditEntry,
   verifyContinuation,
-  writeExport,
   type AuditAction,
   type AuditEntryInput,
   type AuditOutcome,
@@ -19,6 +18,7 @@ import type { Logger } from '@mcx/logger';
 import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
+import { exportChunks } from './audit-export.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
 import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
@@ -365,16 +365,20 @@ export class AuditService {
     };
   }
 
-  /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`. */
-  async exportJsonl(): Promise<string> {
-    const [entries, checkpoints] = await Promise.all([this.deps.store.all(), this.deps.store.checkpoints()]);
-    return writeExport({
+  /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`, a chunk at a time (GET /audit/export streams it). */
+  exportChunks(): AsyncGenerator<string> {
+    return exportChunks(this.deps.store, {
       node: this.deps.node,
       exportedAt: this.now().toISOString(),
       publicKey: toPublicKey(this.deps.auditKey),
-      entries,
-      checkpoints,
     });
+  }
+
+  /** The same export as one string (the `auditExport` field): for a short log; GET /audit/export streams a long one. */
+  async exportJsonl(): Promise<string> {
+    const chunks: string[] = [];
+    for await (const chunk of this.exportChunks()) chunks.push(chunk);
+    return chunks.join('');
   }
 
   list(filter: AuditFilter, opts: { first: number; afterSeq?: number | null }) {

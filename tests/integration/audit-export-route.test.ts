@@ -1,0 +1,174 @@
+// GET /audit/export (services/node/src/http/audit-export-routes.ts): the audit log streamed to an
+// auditor as JSON Lines for `mcx audit verify`, a page at a time, audited before its first byte.
+// One real node; the entries are real appends. Where a test needs an export to stay open, or to
+// fail part-way, the node's chunk source is held or made to throw: the route, its guard, its
+// audit entry and the HTTP stream are the node's own.
+import { request } from 'node:http';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseExport, verifyExport } from '@mcx/audit';
+import { devAudience } from '@mcx/auth';
+import { exportPublicKeyPem } from '@mcx/signing';
+
+import { allEntries, AUDIT_CHECKPOINT, AUDIT_EXPORT, seededNode } from '../testkit/audit.js';
+import type { TestNode } from '../testkit/node.js';
+
+let t: TestNode;
+let auditorToken: string;
+let investigatorToken: string;
+
+const viewer = {
+  subject: 'inv-1',
+  issuer: 'https://login.example/wmp',
+  force: 'WMP',
+  orgKind: 'police' as const,
+  roles: ['investigator' as const],
+  tokenKind: 'user' as const,
+};
+
+beforeAll(async () => {
+  ({ t } = await seededNode('WMP', { MCX_AUDIT_CHECKPOINT_SECONDS: '0' }));
+  const mint = (roles: ('auditor' | 'investigator')[], subject: string) =>
+    t.issuer.mintToken({ roles, force: 'WMP', orgKind: 'police', subject, kind: 'user', ttlSec: 600, audience: devAudience('WMP') });
+  auditorToken = await mint(['auditor'], 'dpo-export');
+  investigatorToken = await mint(['investigator'], 'inv-export');
+  // 1,200 more entries: the export reads 500 at a time, so it crosses pages.
+  for (let batch = 0; batch < 24; batch++)
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        t.node.app.services.audit.record({
+          action: 'consultation',
+          viewer,
+          requestingNode: null,
+          purpose: 'MISSING_LIVE_SEARCH',
+          caseRef: 'WMP-26-1001',
+          linkageDigest: null,
+          operation: 'localEpisode',
+          queryIds: [],
+          recordIds: [`WMP/bulk-${batch}-${i}`],
+          outcome: 'success',
+          reason: null,
+        }),
+      ),
+    );
+}, 120_000);
+
+afterAll(() => t?.close());
+
+const exportUrl = () => new URL('/audit/export', t.node.url);
+const get = (token?: string) => fetch(exportUrl(), token ? { headers: { authorization: `Bearer ${token}` } } : {});
+
+describe('GET /audit/export', () => {
+  it('streams the whole log to an auditor: it verifies with the public key alone, and holds its own audit entry', async () => {
+    const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
+    await auditor.request(AUDIT_CHECKPOINT as never);
+    const res = await get(auditorToken);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/x-ndjson; charset=utf-8');
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="audit-WMP.jsonl"');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    const text = await res.text();
+
+    const parsed = parseExport(text);
+    expect(parsed.header.node).toBe('WMP');
+    expect(parsed.entries.length).toBeGreaterThan(1200);
+    expect(parsed.entries.map((e) => e.seq)).toEqual(parsed.entries.map((_, i) => i + 1));
+    expect(parsed.checkpoints.length).toBeGreaterThanOrEqual(2);
+    // Its own entry, committed before the first byte: the last one, an auditor's AUDIT_REVIEW read.
+    const own = parsed.entries.at(-1)!.entry;
+    expect(own).toMatchObject({ action: 'consultation', purpose: 'AUDIT_REVIEW', actor: { subject: 'dpo-export' } });
+    expect(own.query.operation).toBe('auditExport');
+
+    const verified = verifyExport(text, exportPublicKeyPem(t.keys.auditCheckpoint));
+    // Intact through the checkpoint signed just before; only the export's own entry comes after it.
+    expect(verified).toMatchObject({ status: 'unverified', firstBad: null, unverifiedAfter: 1 });
+    expect(verified.verifiedThrough).toBe(parsed.entries.length - 1);
+
+    // The same lines as the auditExport field gives, but for the entries appended since.
+    const whole = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
+    const fieldLines = whole.auditExport.split('\n').filter((l) => l.includes('"type":"entry"'));
+    const streamLines = text.split('\n').filter((l) => l.includes('"type":"entry"'));
+    expect(fieldLines.slice(0, streamLines.length)).toEqual(streamLines);
+  });
+
+  it('refuses without a token (401 and a challenge) and an investigator (403, audited): neither gets a line of the log', async () => {
+    const none = await get();
+    expect(none.status).toBe(401);
+    expect(none.headers.get('www-authenticate')).toBe('Bearer');
+    expect(await none.json()).toEqual({ error: expect.objectContaining({ code: 'UNAUTHENTICATED', reason: 'TOKEN_MISSING' }) });
+
+    const bad = await get(`${auditorToken.slice(0, -4)}AAAA`);
+    expect(bad.status).toBe(401);
+    expect(bad.headers.get('www-authenticate')).toContain('invalid_token');
+
+    const investigator = await get(investigatorToken);
+    expect(investigator.status).toBe(403);
+    const body = await investigator.text();
+    expect(JSON.parse(body)).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
+    expect(body).not.toContain('"type"');
+    const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
+    const refusals = await allEntries(auditor, { action: 'AUTHORISATION_FAILURE', actorSubject: 'inv-export' });
+    expect(refusals.map((e) => e.operation)).toEqual(['auditExport']);
+  });
+
+  it('runs at most two at once: a third is refused 503 with Retry-After, and taken again once one ends', async () => {
+    const audit = t.node.app.services.audit;
+    const real = audit.exportChunks.bind(audit);
+    let release!: () => void;
+    const held = new Promise<void>((r) => (release = r));
+    audit.exportChunks = async function* () {
+      yield '{"held":true}\n';
+      await held;
+    };
+    try {
+      const open = await Promise.all([get(auditorToken), get(auditorToken)]);
+      expect(open.map((r) => r.status)).toEqual([200, 200]);
+      const third = await get(auditorToken);
+      expect(third.status).toBe(503);
+      expect(third.headers.get('retry-after')).toBe('30');
+      expect(await third.json()).toEqual({ error: expect.objectContaining({ code: 'EXPORT_BUSY' }) });
+      release();
+      await Promise.all(open.map((r) => r.text()));
+    } finally {
+      audit.exportChunks = real;
+    }
+    const again = await get(auditorToken);
+    expect(again.status).toBe(200);
+    expect(parseExport(await again.text()).entries.length).toBeGreaterThan(1200);
+  });
+
+  it('a database failure part-way cuts the response: the client sees it broken, never a shorter export that ends cleanly', async () => {
+    const audit = t.node.app.services.audit;
+    const real = audit.exportChunks.bind(audit);
+    audit.exportChunks = async function* () {
+      const chunks = real();
+      yield (await chunks.next()).value as string;
+      yield (await chunks.next()).value as string;
+      await chunks.return(undefined);
+      throw new Error('connection lost');
+    };
+    try {
+      const outcome = await new Promise<{ status: number; received: number; ended: 'aborted' | 'end' }>((resolve, reject) => {
+        const req = request(exportUrl(), { headers: { authorization: `Bearer ${auditorToken}` } }, (res) => {
+          let received = 0;
+          res.on('data', (c: Buffer) => (received += c.length));
+          res.on('aborted', () => resolve({ status: res.statusCode!, received, ended: 'aborted' }));
+          res.on('error', () => resolve({ status: res.statusCode!, received, ended: 'aborted' }));
+          res.on('end', () => resolve({ status: res.statusCode!, received, ended: res.complete ? 'end' : 'aborted' }));
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(outcome.status).toBe(200);
+      expect(outcome.received).toBeGreaterThan(0);
+      expect(outcome.ended).toBe('aborted');
+    } finally {
+      audit.exportChunks = real;
+    }
+    // The node goes on serving, and the slots are free again.
+    const next = await Promise.all([get(auditorToken), get(auditorToken)]);
+    expect(next.map((r) => r.status)).toEqual([200, 200]);
+    await Promise.all(next.map((r) => r.text()));
+  });
+});
