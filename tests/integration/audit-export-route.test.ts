@@ -11,6 +11,7 @@ import { parseExport, verifyExport } from '@mcx/audit';
 import { devAudience } from '@mcx/auth';
 import { exportPublicKeyPem } from '@mcx/signing';
 
+import { ownerSql } from '../testkit/alerts.js';
 import { allEntries, AUDIT_CHECKPOINT, AUDIT_EXPORT, seededNode } from '../testkit/audit.js';
 import type { TestNode } from '../testkit/node.js';
 
@@ -170,5 +171,21 @@ describe('GET /audit/export', () => {
     const next = await Promise.all([get(auditorToken), get(auditorToken)]);
     expect(next.map((r) => r.status)).toEqual([200, 200]);
     await Promise.all(next.map((r) => r.text()));
+  });
+
+  // Last: it plants a row far ahead of the chain, which breaks it for any test after.
+  it('the auditExport field refuses a log longer than one answer carries, naming the route; the route still streams it', async () => {
+    await ownerSql(t, (sql) =>
+      sql.unsafe(`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node,
+        purpose, case_ref, outcome, record_ids, entry) select 100001, prev_hash, hash, at, action, actor_subject, actor_force,
+        requesting_node, purpose, case_ref, outcome, record_ids, entry from audit_entries where seq = 1`),
+    );
+    const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
+    const raw = await auditor.raw(AUDIT_EXPORT as never, {} as never);
+    expect(raw.data).toBeNull();
+    expect(raw.errors[0]?.extensions).toMatchObject({ code: 'SERVICE_UNAVAILABLE', reason: 'EXPORT_TOO_LONG' });
+    const res = await get(auditorToken);
+    expect(res.status).toBe(200);
+    expect(parseExport(await res.text()).entries.at(-1)!.seq).toBe(100001);
   });
 });

@@ -46,6 +46,10 @@ export const NodeErrorCode = {
   DETAILS_SOURCE_INVALID: 'DETAILS_SOURCE_INVALID',
   DETAILS_NOT_HELD: 'DETAILS_NOT_HELD',
   ASSOCIATE_NAME_RELEASED: 'ASSOCIATE_NAME_RELEASED',
+  /** The audit log is longer than the auditExport field carries in one answer: GET /audit/export streams it. */
+  EXPORT_TOO_LONG: 'EXPORT_TOO_LONG',
+  /** As many audit exports are streaming as the node runs at once: 503 with Retry-After. */
+  EXPORT_BUSY: 'EXPORT_BUSY',
 } as const;
 export type NodeErrorCode = (typeof NodeErrorCode)[keyof typeof NodeErrorCode];
 

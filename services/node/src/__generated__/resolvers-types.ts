@@ -1710,7 +1710,8 @@ export type Query = {
   auditEntries: McxAuditPage;
   /**
    * The chain and its checkpoints as JSON Lines, for `mcx audit verify`. Auditors only; the export is
-   * itself audited. Built whole in one answer: for a long log, GET /audit/export streams the same lines.
+   * itself audited. Built whole in one answer, so refused (SERVICE_UNAVAILABLE, reason EXPORT_TOO_LONG)
+   * past 100,000 entries: GET /audit/export streams the same lines for a log of any length.
    */
   auditExport: Scalars['String']['output'];
   /**

@@ -7,6 +7,7 @@ import { ErrorCode } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 
 import type { App } from '../app.js';
+import { NodeErrorCode } from '../errors.js';
 import { bearerAuthentication } from './graphql-routes.js';
 import { HttpRefusal, sendRefusal } from './refusals.js';
 
@@ -57,7 +58,7 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App }> = async (server
         const viewer = await ctx.access.require('audit.read', 'auditExport');
         if (running >= MAX_CONCURRENT_EXPORTS) {
           void reply.header('retry-after', String(RETRY_AFTER_SEC));
-          return sendRefusal(reply, new HttpRefusal(503, 'EXPORT_BUSY', 'other exports are running; retry later'), 'plain');
+          return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, 'other exports are running; retry later'), 'plain');
         }
         await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, 'auditExport', [], []);
       } catch (err) {

@@ -18,7 +18,7 @@ import type { Logger } from '@mcx/logger';
 import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
-import { exportChunks } from './audit-export.js';
+import { exportChunks, exportWhole } from './audit-export.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
 import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
@@ -367,18 +367,16 @@ export class AuditService {
 
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`, a chunk at a time (GET /audit/export streams it). */
   exportChunks(): AsyncGenerator<string> {
-    return exportChunks(this.deps.store, {
-      node: this.deps.node,
-      exportedAt: this.now().toISOString(),
-      publicKey: toPublicKey(this.deps.auditKey),
-    });
+    return exportChunks(this.deps.store, this.exportHeader());
   }
 
-  /** The same export as one string (the `auditExport` field): for a short log; GET /audit/export streams a long one. */
-  async exportJsonl(): Promise<string> {
-    const chunks: string[] = [];
-    for await (const chunk of this.exportChunks()) chunks.push(chunk);
-    return chunks.join('');
+  /** The same export as one string (the `auditExport` field): EXPORT_TOO_LONG past EXPORT_FIELD_MAX_ENTRIES entries. */
+  exportJsonl(): Promise<string> {
+    return exportWhole(this.deps.store, this.exportHeader());
+  }
+
+  private exportHeader() {
+    return { node: this.deps.node, exportedAt: this.now().toISOString(), publicKey: toPublicKey(this.deps.auditKey) };
   }
 
   list(filter: AuditFilter, opts: { first: number; afterSeq?: number | null }) {
