@@ -123,7 +123,8 @@ export function AuditLog({ api, role, purposes }: { api: Api; role: string | nul
         </>
       )}
       <Loading loading={page.loading} />
-      {page.data && (
+      {/* An answer to the last filter or page is not shown as the answer to the new one. */}
+      {page.data && !page.stale && (
         <>
           <EntryTable caption={`Entries (page ${cursors.length})`} entries={entries} onOpen={setOpen} />
           {entries.length === 0 && <p className="govuk-body">No entry matches these filters.</p>}

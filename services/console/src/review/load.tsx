@@ -7,12 +7,16 @@ export interface Loaded<T> {
   data: T | null;
   error: ApiError | null;
   loading: boolean;
+  /** `data` answers other arguments than the page now asks for (a new filter or page is on its way): do not show it as the answer. */
+  stale: boolean;
   reload: () => void;
 }
 
 /** Runs `fn` when the page opens (and on reload): its answer is held by the page only. */
 export function useLoad<T>(fn: (() => Promise<T>) | null, deps: unknown[]): Loaded<T> {
   const [data, setData] = useState<T | null>(null);
+  // The arguments `data` answers, to tell an old answer from the one the page now asks for.
+  const [answers, setAnswers] = useState<unknown[] | null>(null);
   const [error, setError] = useState<ApiError | null>(null);
   const [loading, setLoading] = useState(false);
   const [tick, setTick] = useState(0);
@@ -22,7 +26,11 @@ export function useLoad<T>(fn: (() => Promise<T>) | null, deps: unknown[]): Load
     setLoading(true);
     setError(null);
     fn()
-      .then((d) => live && setData(d))
+      .then((d) => {
+        if (!live) return;
+        setData(d);
+        setAnswers(deps);
+      })
       .catch((err: unknown) => live && setError(err instanceof ApiError ? err : new ApiError(undefined)))
       .finally(() => live && setLoading(false));
     return () => {
@@ -30,7 +38,8 @@ export function useLoad<T>(fn: (() => Promise<T>) | null, deps: unknown[]): Load
     };
   }, [tick, ...deps]);
   const reload = useCallback(() => setTick((t) => t + 1), []);
-  return { data, error, loading, reload };
+  const stale = answers === null || answers.length !== deps.length || answers.some((a, i) => !Object.is(a, deps[i]));
+  return { data, error, loading, stale: data !== null && stale, reload };
 }
 
 /** The node's refusal, in words: a role that may not use the page is told so plainly. */
