@@ -21,9 +21,10 @@ const text = writeExport({
 });
 
 describe('export format', () => {
-  it('writes a header, entry lines in order, then checkpoint lines, as JSON Lines', () => {
+  it('writes a header, entry lines in order, checkpoint lines, then the end line counting them, as JSON Lines', () => {
     const lines = text.split('\n');
-    expect(lines).toHaveLength(1 + 12 + 3 + 1);
+    expect(lines).toHaveLength(1 + 12 + 3 + 1 + 1);
+    expect(JSON.parse(lines.at(-2) ?? '')).toEqual({ type: 'end', entries: 12, checkpoints: 3 });
     expect(lines.at(-1)).toBe('');
     expect(JSON.parse(lines[0] ?? '')).toEqual({
       type: 'header',
@@ -68,6 +69,18 @@ describe('export format', () => {
       [withLine(0, lines[1] ?? ''), 'audit export line 1: the first line must be the header'],
       [withLine(14, lines[12] ?? ''), 'audit export line 15: entry after a checkpoint line'],
       [withLine(14, '{"type":"checkpoint","jws":7}'), 'audit export line 15: checkpoint must be { type, jws }'],
+      // Cut short in transfer: whole lines missing from the end, the end line with them.
+      [lines.slice(0, 9).join('\n'), 'audit export line 10: no end line: the export was cut short (download it again)'],
+      [lines.slice(0, -1).join('\n'), 'audit export line 17: no end line: the export was cut short (download it again)'],
+      [
+        withLine(16, '{"type":"end","entries":11,"checkpoints":3}'),
+        'audit export line 17: the end line must count the 12 entries and 3 checkpoints before it',
+      ],
+      [
+        withLine(16, '{"type":"end","entries":12,"checkpoints":3,"note":"x"}'),
+        'audit export line 17: the end line must count the 12 entries and 3 checkpoints before it',
+      ],
+      [`${text}${lines[14]}`, 'audit export line 18: a line after the end line'],
       [`${lines.slice(0, 5).join('\n')}\n\n${lines.slice(5).join('\n')}`, 'audit export line 6: not JSON'],
       ['', 'audit export line 1: empty export: no header'],
     ];
@@ -79,14 +92,25 @@ describe('export format', () => {
     });
 
     it('a header of another format version is EXPORT_UNSUPPORTED_FORMAT', () => {
-      expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/3'))))).toBe(
+      expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/4'))))).toBe(
         'EXPORT_UNSUPPORTED_FORMAT',
       );
     });
   });
 
-  it("writes mcx-audit-export/2 with each row's column copies, and still reads /1 exports (entries without columns)", () => {
-    expect(EXPORT_FORMAT).toBe('mcx-audit-export/2');
+  it("writes mcx-audit-export/3 with each row's column copies and an end line, and still reads /2 (no end line) and /1 exports (entries without columns)", () => {
+    expect(EXPORT_FORMAT).toBe('mcx-audit-export/3');
+    const v2 = text
+      .trimEnd()
+      .split('\n')
+      .slice(0, -1)
+      .map((l, i) => (i === 0 ? l.replace(EXPORT_FORMAT, 'mcx-audit-export/2') : l))
+      .join('\n');
+    expect(parseExport(v2).entries).toEqual(parseExport(text).entries);
+    // An end line belongs to /3 only.
+    expect(thrownError(() => parseExport(`${v2}\n${text.trimEnd().split('\n').at(-1)}`)).message).toBe(
+      'audit export line 17: unknown line type',
+    );
     const line = JSON.parse(text.split('\n')[5] ?? '') as Record<string, unknown>;
     expect(Object.keys(line)).toEqual(['type', 'seq', 'prevHash', 'hash', 'entry', 'columns']);
     expect(line.columns).toEqual(entryColumns(BASE.rows[4]!.entry));
@@ -106,10 +130,12 @@ describe('export format', () => {
       .map((l, i) => {
         const value = JSON.parse(l) as Record<string, unknown>;
         if (i === 0) return JSON.stringify({ ...value, format: 'mcx-audit-export/1' });
+        if (value.type === 'end') return null;
         if (value.type !== 'entry') return l;
         const { columns: _columns, ...rest } = value;
         return JSON.stringify(rest);
       })
+      .filter((l) => l !== null)
       .join('\n');
     const parsed = parseExport(v1);
     expect(parsed.header.format).toBe('mcx-audit-export/1');

@@ -9,11 +9,13 @@ import type { AuditEntry } from './entry.js';
 /**
  * The format tag `writeExport` writes, in the header line. `/2` adds to each entry line the
  * row's stored column copies (`columns`), so an offline verifier compares them with the entry.
+ * `/3` ends the file with an `end` line counting its entries and checkpoints, so a file cut short
+ * in transfer (a streamed export whose connection dropped) is refused, never read as a shorter log.
  */
-export const EXPORT_FORMAT = 'mcx-audit-export/2';
+export const EXPORT_FORMAT = 'mcx-audit-export/3';
 
-/** Every format `parseExport` reads: `/1` (entry lines without `columns`) and `/2`. */
-export const EXPORT_FORMATS = ['mcx-audit-export/1', EXPORT_FORMAT] as const;
+/** Every format `parseExport` reads: `/1` (entry lines without `columns`), `/2`, and `/3` (with its `end` line). */
+export const EXPORT_FORMATS = ['mcx-audit-export/1', 'mcx-audit-export/2', EXPORT_FORMAT] as const;
 
 /** One export format tag. */
 export type ExportFormat = (typeof EXPORT_FORMATS)[number];
@@ -67,13 +69,26 @@ export function exportCheckpointLine(jws: string): string {
 }
 
 /**
+ * The last line (without its newline): how many entry and checkpoint lines came before it. It says
+ * the file is whole; it is not signed (the checkpoints and the witnesses vouch for the entries).
+ */
+export function exportEndLine(entries: number, checkpoints: number): string {
+  return JSON.stringify({ type: 'end', entries, checkpoints });
+}
+
+/**
  * Writes an export as JSON Lines: a header, one `entry` line per stored entry (as given: pass them
  * in seq order) with the row's stored column copies (derived from the entry when the rows have
- * none), then one `checkpoint` line per JWS. Ends with a newline. A long log is better streamed,
- * a line at a time, with the three line functions above.
+ * none), one `checkpoint` line per JWS, then the `end` line. Ends with a newline. A long log is
+ * better streamed, a line at a time, with the line functions above.
  */
 export function writeExport(input: WriteExportInput): string {
-  const lines = [exportHeaderLine(input), ...input.entries.map(exportEntryLine), ...input.checkpoints.map(exportCheckpointLine)];
+  const lines = [
+    exportHeaderLine(input),
+    ...input.entries.map(exportEntryLine),
+    ...input.checkpoints.map(exportCheckpointLine),
+    exportEndLine(input.entries.length, input.checkpoints.length),
+  ];
   return `${lines.join('\n')}\n`;
 }
 
@@ -146,8 +161,10 @@ export function parseExport(text: string): AuditExport {
   let header: ExportHeader | null = null;
   const entries: StoredEntry[] = [];
   const checkpoints: string[] = [];
+  let ended = false;
   for (const [i, raw] of lines.entries()) {
     const line = i + 1;
+    if (ended) throw malformed(line, 'a line after the end line');
     const text = raw.endsWith('\r') ? raw.slice(0, -1) : raw;
     let value: unknown;
     try {
@@ -169,6 +186,16 @@ export function parseExport(text: string): AuditExport {
         if (!exactKeys(value, ['type', 'jws']) || typeof value.jws !== 'string') throw malformed(line, 'checkpoint must be { type, jws }');
         checkpoints.push(value.jws);
         continue;
+      case 'end':
+        if (header.format !== EXPORT_FORMAT) throw malformed(line, 'unknown line type');
+        if (
+          !exactKeys(value, ['type', 'entries', 'checkpoints']) ||
+          value.entries !== entries.length ||
+          value.checkpoints !== checkpoints.length
+        )
+          throw malformed(line, `the end line must count the ${entries.length} entries and ${checkpoints.length} checkpoints before it`);
+        ended = true;
+        continue;
       case 'header':
         throw malformed(line, 'a second header');
       default:
@@ -176,5 +203,7 @@ export function parseExport(text: string): AuditExport {
     }
   }
   if (header === null) throw malformed(1, 'empty export: no header');
+  if (header.format === EXPORT_FORMAT && !ended)
+    throw malformed(lines.length + 1, 'no end line: the export was cut short (download it again)');
   return { header, entries, checkpoints };
 }

@@ -21,6 +21,7 @@ export {
   EXPORT_FORMAT,
   EXPORT_FORMATS,
   exportCheckpointLine,
+  exportEndLine,
   exportEntryLine,
   exportHeaderLine,
   writeExport,

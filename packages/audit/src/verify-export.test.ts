@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { signCheckpoint, toPublicKey, verifyCheckpoint } from '@mcx/signing';
 
-import { writeExport } from './export.js';
+import { EXPORT_FORMAT, exportEndLine, writeExport } from './export.js';
 import { NODE } from './fixtures/audit-log.js';
 import { FIXTURE_PEMS, FIXTURE_PUBLIC_PEM, KEYS } from './fixtures/fixture-keys.js';
 import { BASE, TAMPER_CASES } from './fixtures/tampering.js';
@@ -10,14 +10,24 @@ import { thrownCode } from './fixtures/thrown-code.js';
 import { verifyExport } from './verify-export.js';
 
 const PEM = FIXTURE_PUBLIC_PEM.wmpAudit;
-const HEADLINE = 'audit export of WMP (mcx-audit-export/2), exported 2025-03-03T10:00:00.000Z';
+const HEADLINE = 'audit export of WMP (mcx-audit-export/3), exported 2025-03-03T10:00:00.000Z';
 
 function exportOf(checkpoints: string[] = BASE.checkpoints, madeUnder = KEYS.wmpAudit): string {
   const publicKey = toPublicKey(madeUnder);
   return writeExport({ node: NODE, exportedAt: '2025-03-03T10:00:00.000Z', publicKey, entries: BASE.rows, checkpoints });
 }
 
-const edit = (text: string, fn: (lines: string[]) => string[]): string => `${fn(text.trimEnd().split('\n')).join('\n')}\n`;
+/**
+ * The export of a log tampered with in the database, as the node writes it: `fn` edits the header,
+ * entry and checkpoint lines, and the end line counts what is left (a file cut in transfer is
+ * export.test.ts's case).
+ */
+const edit = (text: string, fn: (lines: string[]) => string[]): string => {
+  const lines = fn(text.trimEnd().split('\n').slice(0, -1));
+  const count = (type: string) => lines.filter((l) => l.startsWith(`{"type":"${type}"`)).length;
+  const end = lines[0]?.includes(EXPORT_FORMAT) ? [exportEndLine(count('entry'), count('checkpoint'))] : [];
+  return `${[...lines, ...end].join('\n')}\n`;
+};
 
 describe('verifyExport (the command-line verifier core)', () => {
   it('verifies an untampered export, checkpointed at the head, with only the public key PEM', () => {
