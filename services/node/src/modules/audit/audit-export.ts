@@ -1,11 +1,13 @@
 /**
  * The audit log as an export for `mcx audit verify`, a chunk at a time: the header, the entries a
- * page at a time through one cursor (one snapshot, never the whole log in memory), then the
- * checkpoints. The checkpoints are read before the entries: the log only grows, so the entries
- * read next hold everything each checkpoint signs, and an export taken while the node is busy
- * verifies as one taken while it was idle.
+ * page at a time through one cursor (one snapshot, never the whole log in memory), the checkpoints
+ * the same way, then the `end` line counting both (a file cut short in transfer has none). The
+ * checkpoints written are those signed before the entries are read: the log only grows, so the
+ * entries read hold everything each of them signs, and an export taken while the node is busy
+ * verifies as one taken while it was idle. Every one of them is written, whatever the entries read:
+ * a log cut short in the database is shown up by a checkpoint over entries it no longer holds.
  */
-import { exportCheckpointLine, exportEntryLine, exportHeaderLine } from '@mcx/audit';
+import { exportCheckpointLine, exportEndLine, exportEntryLine, exportHeaderLine } from '@mcx/audit';
 import type { VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode, ServiceUnavailableError } from '../../errors.js';
@@ -24,17 +26,26 @@ export const EXPORT_FIELD_MAX_ENTRIES = 100_000;
 
 type ExportHeader = { node: string; exportedAt: string; publicKey: VerifyKey<'audit-checkpoint'> };
 
-export async function* exportChunks(store: Pick<AuditStore, 'checkpoints' | 'pages'>, header: ExportHeader): AsyncGenerator<string> {
-  const checkpoints = await store.checkpoints();
+export async function* exportChunks(store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize'>, header: ExportHeader): AsyncGenerator<string> {
+  const signed = await store.lastCheckpointSize();
   yield `${exportHeaderLine(header)}\n`;
+  let entries = 0;
   for await (const page of store.pages(EXPORT_PAGE)) {
-    if (page.length > 0) yield `${page.map(exportEntryLine).join('\n')}\n`;
+    if (page.length === 0) continue;
+    entries += page.length;
+    yield `${page.map(exportEntryLine).join('\n')}\n`;
   }
-  if (checkpoints.length > 0) yield `${checkpoints.map(exportCheckpointLine).join('\n')}\n`;
+  let checkpoints = 0;
+  for await (const page of store.checkpointPages(signed, EXPORT_PAGE)) {
+    if (page.length === 0) continue;
+    checkpoints += page.length;
+    yield `${page.map(exportCheckpointLine).join('\n')}\n`;
+  }
+  yield `${exportEndLine(entries, checkpoints)}\n`;
 }
 
 /** The whole export as one string, for a log of at most EXPORT_FIELD_MAX_ENTRIES entries. */
-export async function exportWhole(store: Pick<AuditStore, 'checkpoints' | 'pages' | 'head'>, header: ExportHeader): Promise<string> {
+export async function exportWhole(store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize' | 'head'>, header: ExportHeader): Promise<string> {
   const entries = (await store.head())?.seq ?? 0;
   if (entries > EXPORT_FIELD_MAX_ENTRIES)
     throw new ServiceUnavailableError(

@@ -199,11 +199,6 @@ export class AuditStore {
     return rows.map(toStored);
   }
 
-  /** The whole chain in order, for the integrity check and the export. */
-  async all(): Promise<StoredEntry[]> {
-    return (await this.db.select().from(auditEntries).orderBy(asc(auditEntries.seq))).map(toStored);
-  }
-
   /** At most `limit` rows from `fromSeq` on, in seq order (the check before a checkpoint pages through these). */
   async range(fromSeq: number, limit: number): Promise<StoredEntry[]> {
     return (
@@ -252,6 +247,12 @@ export class AuditStore {
       .from(auditCheckpoints)
       .orderBy(desc(auditCheckpoints.size))
       .limit(limit);
+  }
+
+  /** The checkpoints of at most `maxSize` entries (those signed by then), in size order, `size` at a time through one cursor (the streamed export). */
+  async *checkpointPages(maxSize: number, size: number): AsyncGenerator<string[]> {
+    const query = this.db.$client<{ jws: string }[]>`select jws from audit_checkpoints where size <= ${maxSize} order by size`;
+    for await (const rows of query.cursor(size)) yield rows.map((r) => r.jws);
   }
 
   async checkpoints(): Promise<string[]> {
