@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError, developmentConveniences, parseConfig } from './config.js';
+import { ConfigError, parseConfig } from './config.js';
+import { developmentConveniences } from './development-conveniences.js';
 
 const PROD = {
   MCX_ENV: 'production',

@@ -21,7 +21,8 @@ import { initTelemetry } from '@mcx/telemetry';
 
 import { createApp, type App } from './app.js';
 import { loadOrCreateDevIssuer } from './auth/dev-issuer-file.js';
-import { developmentConveniences, type Config } from './config.js';
+import type { Config } from './config.js';
+import { developmentConveniences } from './development-conveniences.js';
 import type { PeerAnswerFault } from './federation/peer-endpoint.js';
 import { loadTrust } from './federation/trust.js';
 import { buildServer } from './http/server.js';
