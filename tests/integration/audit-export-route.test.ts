@@ -4,6 +4,7 @@
 // fail part-way, the node's chunk source is held or made to throw: the route, its guard, its
 // audit entry and the HTTP stream are the node's own.
 import { request } from 'node:http';
+import { connect } from 'node:net';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
@@ -17,6 +18,7 @@ import type { TestNode } from '../testkit/node.js';
 
 let t: TestNode;
 let auditorToken: string;
+let otherAuditors: string[];
 let investigatorToken: string;
 
 const viewer = {
@@ -29,11 +31,12 @@ const viewer = {
 };
 
 beforeAll(async () => {
-  ({ t } = await seededNode('WMP', { MCX_AUDIT_CHECKPOINT_SECONDS: '0' }));
+  ({ t } = await seededNode('WMP', { MCX_AUDIT_CHECKPOINT_SECONDS: '0', MCX_AUDIT_EXPORT_STALL_SECONDS: '3' }));
   const mint = (roles: ('auditor' | 'investigator')[], subject: string) =>
     t.issuer.mintToken({ roles, force: 'WMP', orgKind: 'police', subject, kind: 'user', ttlSec: 600, audience: devAudience('WMP') });
   auditorToken = await mint(['auditor'], 'dpo-export');
   investigatorToken = await mint(['investigator'], 'inv-export');
+  otherAuditors = [await mint(['auditor'], 'dpo-export-2'), await mint(['auditor'], 'dpo-export-3')];
   // 1,200 more entries: the export reads 500 at a time, so it crosses pages.
   for (let batch = 0; batch < 24; batch++)
     await Promise.all(
@@ -113,7 +116,7 @@ describe('GET /audit/export', () => {
     expect(refusals.map((e) => e.operation)).toEqual(['auditExport']);
   });
 
-  it('runs at most two at once: a third is refused 503 with Retry-After, and taken again once one ends', async () => {
+  it('runs at most two at once, one per auditor: the next is refused 503 with Retry-After, before any audit write, and taken once one ends', async () => {
     const audit = t.node.app.services.audit;
     const real = audit.exportChunks.bind(audit);
     let release!: () => void;
@@ -123,23 +126,62 @@ describe('GET /audit/export', () => {
       await held;
     };
     try {
-      const open = await Promise.all([get(auditorToken), get(auditorToken)]);
-      expect(open.map((r) => r.status)).toEqual([200, 200]);
-      const third = await get(auditorToken);
-      expect(third.status).toBe(503);
-      expect(third.headers.get('retry-after')).toBe('30');
-      expect(await third.json()).toEqual({ error: expect.objectContaining({ code: 'EXPORT_BUSY' }) });
+      // A burst: all at once, so the cap must hold while the first audit writes are still in flight.
+      const burst = await Promise.all([auditorToken, ...otherAuditors, auditorToken, ...otherAuditors].map((token) => get(token)));
+      expect(burst.filter((r) => r.status === 200)).toHaveLength(2);
+      const refused = burst.filter((r) => r.status === 503);
+      expect(refused).toHaveLength(4);
+      for (const r of refused) {
+        expect(r.headers.get('retry-after')).toBe('30');
+        expect(await r.json()).toEqual({ error: expect.objectContaining({ code: 'EXPORT_BUSY' }) });
+      }
       release();
-      await Promise.all(open.map((r) => r.text()));
+      await Promise.all(burst.filter((r) => r.status === 200).map((r) => r.text()));
     } finally {
       audit.exportChunks = real;
     }
-    const again = await get(auditorToken);
-    expect(again.status).toBe(200);
-    expect(parseExport(await again.text()).entries.length).toBeGreaterThan(1200);
+    // One auditor, one export at a time; and the slots come back once the exports end.
+    const again = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
+    expect(again.map((r) => r.status)).toEqual([200, 200]);
+    await Promise.all(again.map((r) => r.text()));
   });
 
-  it('a database failure part-way cuts the response: the client sees it broken, never a shorter export that ends cleanly', async () => {
+  it('an export whose client takes nothing is cut after the stall limit, and its slot comes back', async () => {
+    const audit = t.node.app.services.audit;
+    const real = audit.exportChunks.bind(audit);
+    // Far more than the sockets' buffers hold: the stream must wait for a client that never reads.
+    audit.exportChunks = async function* () {
+      for (let i = 0; i < 100_000; i++) yield `${'x'.repeat(64 * 1024)}\n`;
+    };
+    const started = performance.now();
+    try {
+      // The client reads nothing until the node has cut the export, then reads what its buffers hold: no end to it.
+      const outcome = await new Promise<'aborted' | 'end'>((resolve, reject) => {
+        const req = request(exportUrl(), { headers: { authorization: `Bearer ${auditorToken}` } }, (res) => {
+          res.pause();
+          res.on('aborted', () => resolve('aborted'));
+          res.on('close', () => resolve(res.complete ? 'end' : 'aborted'));
+          const cut = setInterval(() => {
+            if (!t.logs().includes('audit export cut: nothing taken for the stall limit')) return;
+            clearInterval(cut);
+            res.resume();
+          }, 200);
+        });
+        req.on('error', reject);
+        req.end();
+      });
+      expect(outcome).toBe('aborted');
+    } finally {
+      audit.exportChunks = real;
+    }
+    // Cut at 3 s (MCX_AUDIT_EXPORT_STALL_SECONDS), checked every 3 s: so between 3 and about 6 s.
+    expect(performance.now() - started).toBeGreaterThan(2500);
+    const next = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
+    expect(next.map((r) => r.status)).toEqual([200, 200]);
+    await Promise.all(next.map((r) => r.text()));
+  });
+
+  it('a database failure part-way cuts the response, and a file cut short is refused by the verifier, whatever the framing', async () => {
     const audit = t.node.app.services.audit;
     const real = audit.exportChunks.bind(audit);
     audit.exportChunks = async function* () {
@@ -150,30 +192,63 @@ describe('GET /audit/export', () => {
       throw new Error('connection lost');
     };
     try {
-      const outcome = await new Promise<{ status: number; received: number; ended: 'aborted' | 'end' }>((resolve, reject) => {
+      // HTTP/1.1: chunked, and the last chunk never comes.
+      const outcome = await new Promise<{ status: number; text: string; ended: 'aborted' | 'end' }>((resolve, reject) => {
         const req = request(exportUrl(), { headers: { authorization: `Bearer ${auditorToken}` } }, (res) => {
-          let received = 0;
-          res.on('data', (c: Buffer) => (received += c.length));
-          res.on('aborted', () => resolve({ status: res.statusCode!, received, ended: 'aborted' }));
-          res.on('error', () => resolve({ status: res.statusCode!, received, ended: 'aborted' }));
-          res.on('end', () => resolve({ status: res.statusCode!, received, ended: res.complete ? 'end' : 'aborted' }));
+          let text = '';
+          const done = (ended: 'aborted' | 'end') => resolve({ status: res.statusCode!, text, ended });
+          res.on('data', (c: Buffer) => (text += c.toString()));
+          res.on('aborted', () => done('aborted'));
+          res.on('error', () => done('aborted'));
+          res.on('end', () => done(res.complete ? 'end' : 'aborted'));
         });
         req.on('error', reject);
         req.end();
       });
       expect(outcome.status).toBe(200);
-      expect(outcome.received).toBeGreaterThan(0);
       expect(outcome.ended).toBe('aborted');
+      // What was sent before the failure arrives (the header at least; a destroyed socket drops what it had not flushed).
+      expect(JSON.parse(outcome.text.split('\n')[0]!)).toMatchObject({ type: 'header' });
+      // HTTP/1.0: no chunks; the body simply ends when the connection closes, as a whole one would.
+      const raw = await new Promise<string>((resolve, reject) => {
+        const socket = connect(Number(exportUrl().port), '127.0.0.1', () =>
+          socket.write(`GET /audit/export HTTP/1.0\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${otherAuditors[0]}\r\n\r\n`),
+        );
+        let text = '';
+        socket.on('data', (c: Buffer) => (text += c.toString()));
+        socket.on('close', () => resolve(text));
+        socket.on('error', reject);
+      });
+      expect(raw.startsWith('HTTP/1.1 200')).toBe(true);
+      for (const cut of [outcome.text, raw.slice(raw.indexOf('\r\n\r\n') + 4)]) {
+        expect(() => parseExport(cut)).toThrow(/no end line: the export was cut short/);
+        expect(() => verifyExport(cut, exportPublicKeyPem(t.keys.auditCheckpoint))).toThrow(/cut short/);
+      }
+      expect(t.logs()).toContain('audit export cut part-way: the client has an incomplete file');
     } finally {
       audit.exportChunks = real;
     }
     // The node goes on serving, and the slots are free again.
-    const next = await Promise.all([get(auditorToken), get(auditorToken)]);
+    const next = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
     expect(next.map((r) => r.status)).toEqual([200, 200]);
     await Promise.all(next.map((r) => r.text()));
   });
 
   // Last: it plants a row far ahead of the chain, which breaks it for any test after.
+  it('a log cut short in the database is shown up: every checkpoint signed before the export is in it, and the file fails verification', async () => {
+    const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
+    await auditor.request(AUDIT_CHECKPOINT as never);
+    const before = parseExport(await (await get(auditorToken)).text());
+    expect(before.entries.length).toBeGreaterThan(1200);
+    // Someone with the owner's login removes the tail; the node's next entries chain on from what is left.
+    await ownerSql(t, (sql) => sql`delete from audit_entries where seq > 1000`);
+    const text = await (await get(auditorToken)).text();
+    const parsed = parseExport(text);
+    expect(parsed.entries.at(-1)!.seq).toBe(1001);
+    expect(parsed.checkpoints).toEqual(before.checkpoints);
+    expect(verifyExport(text, exportPublicKeyPem(t.keys.auditCheckpoint)).status).toBe('failed');
+  });
+
   it('the auditExport field refuses a log longer than one answer carries, naming the route; the route still streams it', async () => {
     await ownerSql(t, (sql) =>
       sql.unsafe(`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node,

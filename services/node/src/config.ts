@@ -77,6 +77,7 @@ export const EnvSchema = z
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
     MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
+    MCX_AUDIT_EXPORT_STALL_SECONDS: int(60, 1, 3600),
     MCX_ERASURE_LOG: z.string().optional(),
     MCX_REVIEW_DAYS_EPISODE: int(730, 1, 36500),
     MCX_REVIEW_DAYS_LOCATION: int(365, 1, 36500),
@@ -189,6 +190,8 @@ export interface Config extends HistoryConfigParts, FederationLoadParts {
   migrationDatabaseUrl: string | null;
   /** How often a signed audit checkpoint is made (0: only at shutdown and on request). */
   auditCheckpointSeconds: number;
+  /** GET /audit/export is cut when its client has taken nothing for this long (it holds a database connection). */
+  auditExportStallSeconds: number;
   /** The purge job's erasure log (JSON Lines), kept outside the database for replay after a restore. */
   erasureLog: string;
   /** Retention by kind, in days: the default review date when a publisher sends none. */
@@ -301,6 +304,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
     dbPrepare: e.MCX_DB_PREPARE,
     migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
     auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
+    auditExportStallSeconds: e.MCX_AUDIT_EXPORT_STALL_SECONDS,
     erasureLog: e.MCX_ERASURE_LOG ?? `${e.MCX_DATA_DIR}/erasures.jsonl`,
     // Associates have no date of their own to count from: their publisher always sends reviewAt.
     reviewDays: { episode: e.MCX_REVIEW_DAYS_EPISODE, associate: 365, location_of_concern: e.MCX_REVIEW_DAYS_LOCATION },
@@ -350,47 +354,6 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
     telemetry: { exporter: e.MCX_OTEL_EXPORTER, otlpEndpoint: e.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT ?? null },
     console: { dir: e.MCX_CONSOLE_DIR ?? null, oidcFile: e.MCX_CONSOLE_OIDC_FILE ?? null, idleSeconds: e.MCX_CONSOLE_IDLE_SECONDS },
   };
-}
-
-/** A development convenience in force: what it is, and the setting that turns it on or off. */
-export interface DevelopmentConvenience {
-  code: string;
-  description: string;
-}
-
-/**
- * Every development convenience this configuration leaves on. Outside production that is the
- * defaults; a production node has none, except a plain-http evaluation network it asked for.
- * The node names each in its startup log at warn level, so none is ever on unnoticed.
- */
-export function developmentConveniences(config: Config): DevelopmentConvenience[] {
-  const production = config.env === 'production';
-  const http = (url: string | undefined) => url !== undefined && url.startsWith('http://');
-  const found: Array<[boolean, string, string]> = [
-    [config.databaseUrl === null, 'EMBEDDED_DATABASE', 'the embedded PostgreSQL database under MCX_DATA_DIR (set DATABASE_URL)'],
-    [config.auth.devIssuer, 'DEV_ISSUER', 'the development token issuer, which mints working tokens (MCX_DEV_ISSUER)'],
-    [config.graphql.introspection, 'INTROSPECTION', 'schema introspection, for any caller the node lets in (MCX_INTROSPECTION)'],
-    [!production, 'SUBGRAPH_ENTRY_OPEN', '_service and _entities without a router credential (MCX_ENV=production requires one)'],
-    [!production, 'KEYS_GENERATED', 'node keys generated on first start when MCX_KEYS_DIR has none (MCX_ENV=production requires them)'],
-    [
-      !production,
-      'PRIVILEGED_LOGIN_TOLERATED',
-      'a DATABASE_URL login that could change the audit tables is only warned about (MCX_ENV=production refuses it)',
-    ],
-    [
-      config.trust !== null && !config.federation.requireHttps,
-      'PEER_PLAIN_HTTP',
-      'calls to member nodes over plain http (MCX_PEER_ALLOW_HTTP, or MCX_ENV other than production)',
-    ],
-    [config.trust === null, 'NOT_FEDERATED', 'no pinned operator key or trust manifest (MCX_OPERATOR_PUBLIC_KEY_FILE, MCX_MANIFEST_FILE)'],
-    [http(config.linkage?.url), 'LINKAGE_PLAIN_HTTP', 'the linkage service over plain http (MCX_LINKAGE_URL)'],
-    [
-      http(config.associateDetails?.url),
-      'ASSOCIATE_DETAILS_PLAIN_HTTP',
-      "the force's records system over plain http (MCX_ASSOCIATE_DETAILS_URL)",
-    ],
-  ];
-  return found.filter(([on]) => on).map(([, code, description]) => ({ code, description }));
 }
 
 /** Reads process.env. Called once, from main() (or a CLI command, for its purpose). */

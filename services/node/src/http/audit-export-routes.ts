@@ -11,7 +11,7 @@ import { NodeErrorCode } from '../errors.js';
 import { bearerAuthentication } from './graphql-routes.js';
 import { HttpRefusal, sendRefusal } from './refusals.js';
 
-/** Exports streamed at once, per process: each holds a database connection while it runs. */
+/** Exports streaming at once, per process, and never two for one auditor: each holds a database connection while it runs. */
 export const MAX_CONCURRENT_EXPORTS = 2;
 const RETRY_AFTER_SEC = 30;
 
@@ -32,41 +32,93 @@ function refusalOf(err: unknown): HttpRefusal {
 }
 
 /**
+ * The export's chunks, noting each time the client takes one (`taken`), and logging a failure
+ * part-way at error level (its kind only: never a line of the log) before the response is cut.
+ */
+async function* watched(chunks: AsyncGenerator<string>, taken: () => void, log: Logger): AsyncGenerator<string> {
+  try {
+    for await (const chunk of chunks) {
+      yield chunk;
+      taken();
+    }
+  } catch (err) {
+    log.error(
+      { err: { name: err instanceof Error ? err.name : 'unknown' } },
+      'audit export cut part-way: the client has an incomplete file',
+    );
+    throw err;
+  }
+}
+
+/**
  * GET /audit/export: the audit log as JSON Lines for `mcx audit verify`, streamed (the
  * `auditExport` field builds it whole in memory, which a long log outgrows). Auditors only; the
  * bearer token is checked before anything else, as on /graphql. The export is audited like the
  * field (an AUDIT_REVIEW consultation, `auditExport`), committed before the first byte is sent, so
- * the export holds its own entry. The entries come a page at a time through one cursor; if the
- * database fails part-way, the response is cut (no final chunk), never ended as if whole.
+ * the export holds its own entry. The entries come a page at a time through one cursor, then the
+ * checkpoints, and the file ends with an `end` line counting both: a file cut short has none.
+ * If the database fails part-way, or the client takes nothing for `stallMs`, the response is cut
+ * (no final chunk), never ended as if whole. No HEAD: it would read the whole log for nothing.
  */
-export const auditExportRoutes: FastifyPluginAsync<{ app: App }> = async (server, { app }) => {
-  let running = 0;
+export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }> = async (server, { app, stallMs }) => {
+  /** The auditors (issuer and subject) whose export is running: taken before any wait, so a burst cannot pass the cap. */
+  const running = new Set<string>();
   server.route({
     method: 'GET',
     url: '/audit/export',
+    exposeHeadRoute: false,
     config: { errorShape: 'plain' },
     onRequest: bearerAuthentication(app, 'plain'),
     handler: async (request: FastifyRequest, reply: FastifyReply) => {
+      const log = request.log as Logger;
       const ctx = app.graphqlContext({
         requestId: request.id,
-        logger: request.log as Logger,
+        logger: log,
         principal: request.principal,
         headers: request.headers,
         source: request.socket.remoteAddress ?? 'unknown',
       });
+      let viewer;
       try {
-        const viewer = await ctx.access.require('audit.read', 'auditExport');
-        if (running >= MAX_CONCURRENT_EXPORTS) {
-          void reply.header('retry-after', String(RETRY_AFTER_SEC));
-          return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, 'other exports are running; retry later'), 'plain');
-        }
-        await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, 'auditExport', [], []);
+        viewer = await ctx.access.require('audit.read', 'auditExport');
       } catch (err) {
         return sendRefusal(reply, refusalOf(err), 'plain');
       }
-      running += 1;
-      const body = Readable.from(ctx.services.audit.exportChunks(), { objectMode: false });
-      body.once('close', () => (running -= 1));
+      const who = `${viewer.issuer ?? ''}\n${viewer.subject}`;
+      if (running.size >= MAX_CONCURRENT_EXPORTS || running.has(who)) {
+        void reply.header('retry-after', String(RETRY_AFTER_SEC));
+        const message = running.has(who) ? 'your export is still running; retry once it ends' : 'other exports are running; retry later';
+        return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, message), 'plain');
+      }
+      running.add(who);
+      let body: Readable | null = null;
+      try {
+        await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, 'auditExport', [], []);
+        let lastTaken = performance.now();
+        const stream = Readable.from(
+          watched(ctx.services.audit.exportChunks(), () => (lastTaken = performance.now()), log),
+          { objectMode: false },
+        );
+        // A client that takes nothing (or a database that gives nothing) for stallMs: cut, and its connection freed.
+        const watchdog = setInterval(
+          () => {
+            if (performance.now() - lastTaken < stallMs) return;
+            log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
+            stream.destroy(new Error('audit export stalled'));
+          },
+          Math.min(stallMs, 5000),
+        );
+        watchdog.unref();
+        stream.once('close', () => {
+          clearInterval(watchdog);
+          running.delete(who);
+        });
+        body = stream;
+      } catch (err) {
+        return sendRefusal(reply, refusalOf(err), 'plain');
+      } finally {
+        if (body === null) running.delete(who);
+      }
       return reply
         .header('content-type', 'application/x-ndjson; charset=utf-8')
         .header('content-disposition', `attachment; filename="audit-${app.forceCode}.jsonl"`)
