@@ -167,8 +167,11 @@ it('deploy/runbook.md "First day", as written, with the production build on a Po
   const env = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;
   expect(env.NODE_EXTRA_CA_CERTS).toBe(path.join(etc, 'idp-ca.pem'));
   node = await startCompiledNode(build, { ...env, HOST: '127.0.0.1', PORT: String(await freePort()) });
-  const ready = await fetch(`${node.url}/readyz`);
-  expect(await ready.json()).toMatchObject({ ready: true, database: 'reachable', manifest: { status: 'valid' } });
+  // As a load balancer does: asked again until ready (a node just started on a busy machine may say it is overloaded first).
+  const readyz = async () => (await fetch(`${node!.url}/readyz`)).json();
+  await expect
+    .poll(readyz, { timeout: 30_000, interval: 500 })
+    .toMatchObject({ ready: true, database: 'reachable', manifest: { status: 'valid' } });
 
   const token = (roles: string[], key = idpKey) =>
     new SignJWT({ roles, preferred_username: 'inv-0042' })
