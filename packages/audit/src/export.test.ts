@@ -91,6 +91,11 @@ describe('export format', () => {
       expect(error.message).not.toMatch(/Olivia/);
     });
 
+    it('reads a byte-order mark and blank lines at the end as nothing, but not a line after them', () => {
+      expect(parseExport(`\uFEFF${text}\n\r\n`)).toEqual(parseExport(text));
+      expect(thrownError(() => parseExport(`${text}\n${lines[14]}`)).message).toBe('audit export line 18: a line after the end line');
+    });
+
     it('a header of another format version is EXPORT_UNSUPPORTED_FORMAT', () => {
       expect(thrownCode(() => parseExport(withLine(0, (lines[0] ?? '').replace(EXPORT_FORMAT, 'mcx-audit-export/4'))))).toBe(
         'EXPORT_UNSUPPORTED_FORMAT',

@@ -156,8 +156,9 @@ function parseEntry(value: Record<string, unknown>, line: number, format: Export
  * Structure only: whether the chain holds is `verifyChain`'s job.
  */
 export function parseExport(text: string): AuditExport {
-  const lines = text.split('\n');
-  if (lines.at(-1) === '') lines.pop();
+  // A byte-order mark and blank lines at the end (an editor's, a copy's) are not content: anything else after the end line is.
+  const lines = text.replace(/^\uFEFF/, '').split('\n');
+  while (lines.length > 0 && /^\r?$/.test(lines.at(-1)!)) lines.pop();
   let header: ExportHeader | null = null;
   const entries: StoredEntry[] = [];
   const checkpoints: string[] = [];
