@@ -20,7 +20,7 @@ import {
   type TokenVerifier,
   type Viewer,
 } from '@mcx/auth';
-import { McxError } from '@mcx/errors';
+import { ErrorCode, McxError } from '@mcx/errors';
 
 import type { Config } from '../config.js';
 import { NodeErrorCode, toGraphQLError } from '../errors.js';
@@ -150,7 +150,12 @@ export class RequestAccess {
 
   async require(op: Operation, operation: string): Promise<Viewer> {
     try {
-      return authorize(this.viewer, op);
+      const viewer = authorize(this.viewer, op);
+      // An auditor reviews their own organisation's node: the auditor of another force or authority,
+      // whose issuer this node trusts for its investigators, never reads this node's log.
+      if (op === 'audit.read' && viewer.force !== this.forceCode)
+        throw new McxError(ErrorCode.FORBIDDEN, `Only an auditor of ${this.forceCode} may review this node's audit log`);
+      return viewer;
     } catch (err) {
       return this.refuse(err, operation);
     }
