@@ -6,6 +6,7 @@
 import { request } from 'node:http';
 import { connect } from 'node:net';
 
+import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseExport, verifyExport } from '@mcx/audit';
@@ -13,7 +14,8 @@ import { devAudience } from '@mcx/auth';
 import { exportPublicKeyPem } from '@mcx/signing';
 
 import { ownerSql } from '../testkit/alerts.js';
-import { allEntries, AUDIT_CHECKPOINT, AUDIT_EXPORT, seededNode } from '../testkit/audit.js';
+import { allEntries, AUDIT_CHECKPOINT, AUDIT_ENTRIES, AUDIT_EXPORT, seededNode } from '../testkit/audit.js';
+import { expectGraphQLError } from '../testkit/graphql.js';
 import type { TestNode } from '../testkit/node.js';
 
 let t: TestNode;
@@ -61,6 +63,7 @@ beforeAll(async () => {
 afterAll(() => t?.close());
 
 const exportUrl = () => new URL('/audit/export', t.node.url);
+const stallCuts = () => t.logs().split('audit export cut: nothing taken for the stall limit').length - 1;
 const get = (token?: string) => fetch(exportUrl(), token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
 describe('GET /audit/export', () => {
@@ -85,9 +88,9 @@ describe('GET /audit/export', () => {
     expect(own.query.operation).toBe('auditExport');
 
     const verified = verifyExport(text, exportPublicKeyPem(t.keys.auditCheckpoint));
-    // Intact through the checkpoint signed just before; only the export's own entry comes after it.
-    expect(verified).toMatchObject({ status: 'unverified', firstBad: null, unverifiedAfter: 1 });
-    expect(verified.verifiedThrough).toBe(parsed.entries.length - 1);
+    // Whole and signed: the node signs a checkpoint over the export's own entry before reading, so nothing is left unverified.
+    expect(verified).toMatchObject({ status: 'ok', firstBad: null, unverifiedAfter: 0 });
+    expect(verified.verifiedThrough).toBe(parsed.entries.length);
 
     // The same lines as the auditExport field gives, but for the entries appended since.
     const whole = (await auditor.request(AUDIT_EXPORT as never)) as { auditExport: string };
@@ -114,6 +117,38 @@ describe('GET /audit/export', () => {
     const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
     const refusals = await allEntries(auditor, { action: 'AUTHORISATION_FAILURE', actorSubject: 'inv-export' });
     expect(refusals.map((e) => e.operation)).toEqual(['auditExport']);
+  });
+
+  it("refuses another organisation's auditor whose issuer this node trusts: not the export, the log or a checkpoint, each refusal audited", async () => {
+    for (const [force, orgKind] of [
+      ['GMP', 'police'],
+      ['BIRMINGHAM_CC', 'local_authority'],
+    ] as const) {
+      const subject = `dpo-${force}`;
+      const token = await t.issuer.mintToken({
+        roles: ['auditor'],
+        force,
+        orgKind,
+        subject,
+        kind: 'user',
+        ttlSec: 600,
+        audience: devAudience('WMP'),
+      });
+      const res = await get(token);
+      expect(res.status).toBe(403);
+      const body = await res.text();
+      expect(JSON.parse(body)).toEqual({ error: expect.objectContaining({ code: 'FORBIDDEN' }) });
+      expect(body).not.toContain('"type"');
+      const other = await t.as({ roles: ['auditor'], force, orgKind, subject, audience: devAudience('WMP') });
+      await expectGraphQLError(other.raw(AUDIT_ENTRIES as never, { filter: {}, first: 1 } as never), 'FORBIDDEN');
+      await expectGraphQLError(other.raw(AUDIT_EXPORT as never, {} as never), 'FORBIDDEN');
+      await expectGraphQLError(other.raw(AUDIT_CHECKPOINT as never, {} as never), 'FORBIDDEN');
+    }
+    const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
+    for (const subject of ['dpo-GMP', 'dpo-BIRMINGHAM_CC']) {
+      const refusals = await allEntries(auditor, { action: 'AUTHORISATION_FAILURE', actorSubject: subject });
+      expect(refusals.map((e) => e.operation).sort()).toEqual(['auditCheckpoint', 'auditEntries', 'auditExport', 'auditExport']);
+    }
   });
 
   it('runs at most two at once, one per auditor: the next is refused 503 with Retry-After, before any audit write, and taken once one ends', async () => {
@@ -153,6 +188,7 @@ describe('GET /audit/export', () => {
     audit.exportChunks = async function* () {
       for (let i = 0; i < 100_000; i++) yield `${'x'.repeat(64 * 1024)}\n`;
     };
+    const before = stallCuts();
     const started = performance.now();
     try {
       // The client reads nothing until the node has cut the export, then reads what its buffers hold: no end to it.
@@ -162,7 +198,7 @@ describe('GET /audit/export', () => {
           res.on('aborted', () => resolve('aborted'));
           res.on('close', () => resolve(res.complete ? 'end' : 'aborted'));
           const cut = setInterval(() => {
-            if (!t.logs().includes('audit export cut: nothing taken for the stall limit')) return;
+            if (stallCuts() === before) return;
             clearInterval(cut);
             res.resume();
           }, 200);
@@ -176,9 +212,59 @@ describe('GET /audit/export', () => {
     }
     // Cut at 3 s (MCX_AUDIT_EXPORT_STALL_SECONDS), checked every 3 s: so between 3 and about 6 s.
     expect(performance.now() - started).toBeGreaterThan(2500);
+    expect(stallCuts()).toBe(before + 1);
+    // A stall is the client's doing: not logged as a failure of the node.
+    expect(t.logs()).not.toContain('audit export cut part-way');
     const next = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
     expect(next.map((r) => r.status)).toEqual([200, 200]);
     await Promise.all(next.map((r) => r.text()));
+  });
+
+  it('an export whose database gives nothing is cut after the stall limit: its waiting query is cancelled and its turn comes back', async () => {
+    const audit = t.node.app.services.audit;
+    const real = audit.exportChunks.bind(audit);
+    // Two connections: one holds the lock, the other looks at what waits on it.
+    const owner = postgres(t.databaseUrl, { max: 2, onnotice: () => {} });
+    let unlock!: () => void;
+    let holding: Promise<unknown> = Promise.resolve();
+    // Once the export's own entry is written, the owner locks the log: the export's cursor waits on the database.
+    audit.exportChunks = async function* (signal?: AbortSignal) {
+      await new Promise<void>((locked) => {
+        holding = owner.begin(async (tx) => {
+          await tx`lock table audit_entries in access exclusive mode`;
+          locked();
+          await new Promise<void>((r) => (unlock = r));
+        });
+      });
+      yield* real(signal);
+    };
+    const waiting = async () =>
+      (
+        await owner`select count(*)::int as n from pg_stat_activity
+          where pid <> pg_backend_pid() and wait_event_type = 'Lock' and query like '%from audit_entries order by seq%'`
+      )[0]!.n as number;
+    const before = stallCuts();
+    try {
+      const res = await get(auditorToken);
+      expect(res.status).toBe(200);
+      await expect(res.text()).rejects.toThrow();
+      expect(stallCuts()).toBe(before + 1);
+      // Cancelled while the lock is still held: no query of the export is left waiting, holding a connection.
+      await expect.poll(waiting, { timeout: 5000 }).toBe(0);
+      // The turn has come back: the same auditor is not told their export is still running.
+      unlock();
+      await holding;
+      audit.exportChunks = real;
+      const next = await get(auditorToken);
+      expect(next.status).toBe(200);
+      expect(parseExport(await next.text()).entries.length).toBeGreaterThan(1200);
+    } finally {
+      unlock?.();
+      await holding.catch(() => undefined);
+      audit.exportChunks = real;
+      await owner.end({ timeout: 5 });
+    }
+    expect(t.logs()).not.toContain('audit export cut part-way');
   });
 
   it('a database failure part-way cuts the response, and a file cut short is refused by the verifier, whatever the framing', async () => {

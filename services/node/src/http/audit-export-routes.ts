@@ -33,19 +33,21 @@ function refusalOf(err: unknown): HttpRefusal {
 
 /**
  * The export's chunks, noting each time the client takes one (`taken`), and logging a failure
- * part-way at error level (its kind only: never a line of the log) before the response is cut.
+ * part-way at error level (its kind only: never a line of the log) before the response is cut. A
+ * cut by the stall watchdog (`stalled`) is logged by the watchdog, not as a failure.
  */
-async function* watched(chunks: AsyncGenerator<string>, taken: () => void, log: Logger): AsyncGenerator<string> {
+async function* watched(chunks: AsyncGenerator<string>, taken: () => void, stalled: () => boolean, log: Logger): AsyncGenerator<string> {
   try {
     for await (const chunk of chunks) {
       yield chunk;
       taken();
     }
   } catch (err) {
-    log.error(
-      { err: { name: err instanceof Error ? err.name : 'unknown' } },
-      'audit export cut part-way: the client has an incomplete file',
-    );
+    if (!stalled())
+      log.error(
+        { err: { name: err instanceof Error ? err.name : 'unknown' } },
+        'audit export cut part-way: the client has an incomplete file',
+      );
     throw err;
   }
 }
@@ -57,8 +59,10 @@ async function* watched(chunks: AsyncGenerator<string>, taken: () => void, log: 
  * field (an AUDIT_REVIEW consultation, `auditExport`), committed before the first byte is sent, so
  * the export holds its own entry. The entries come a page at a time through one cursor, then the
  * checkpoints, and the file ends with an `end` line counting both: a file cut short has none.
- * If the database fails part-way, or the client takes nothing for `stallMs`, the response is cut
- * (no final chunk), never ended as if whole. No HEAD: it would read the whole log for nothing.
+ * A checkpoint is signed over the export's own entry before the entries are read, so a whole log
+ * verifies as ok. If the database fails part-way, or nothing is taken (by the client) or given (by
+ * the database) for `stallMs`, the response is cut (no final chunk), never ended as if whole. No
+ * HEAD: it would read the whole log for nothing.
  */
 export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }> = async (server, { app, stallMs }) => {
   /** The auditors (issuer and subject) whose export is running: taken before any wait, so a burst cannot pass the cap. */
@@ -91,33 +95,55 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }
         return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, message), 'plain');
       }
       running.add(who);
+      let released = false;
+      const release = () => {
+        if (released) return;
+        released = true;
+        running.delete(who);
+      };
       let body: Readable | null = null;
       try {
         await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, 'auditExport', [], []);
+        // A checkpoint over the export's own entry, so a whole log exported verifies as ok, not as unverified.
+        // A chain found broken signs nothing (and raises the fault): the file then shows the break.
+        await ctx.services.audit.checkpoint().catch(() => undefined);
+        const cancel = new AbortController();
         let lastTaken = performance.now();
+        let stalled = false;
         const stream = Readable.from(
-          watched(ctx.services.audit.exportChunks(), () => (lastTaken = performance.now()), log),
+          watched(
+            ctx.services.audit.exportChunks(cancel.signal),
+            () => (lastTaken = performance.now()),
+            () => stalled,
+            log,
+          ),
           { objectMode: false },
         );
-        // A client that takes nothing (or a database that gives nothing) for stallMs: cut, and its connection freed.
+        // A client that takes nothing, or a database that gives nothing, for stallMs: the response is cut
+        // and the turn freed at once; the cursor's query is cancelled, so its connection comes back.
         const watchdog = setInterval(
           () => {
             if (performance.now() - lastTaken < stallMs) return;
+            stalled = true;
+            clearInterval(watchdog);
             log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
+            release();
+            cancel.abort();
             stream.destroy(new Error('audit export stalled'));
+            reply.raw.destroy();
           },
           Math.min(stallMs, 5000),
         );
         watchdog.unref();
         stream.once('close', () => {
           clearInterval(watchdog);
-          running.delete(who);
+          release();
         });
         body = stream;
       } catch (err) {
         return sendRefusal(reply, refusalOf(err), 'plain');
       } finally {
-        if (body === null) running.delete(who);
+        if (body === null) release();
       }
       return reply
         .header('content-type', 'application/x-ndjson; charset=utf-8')

@@ -26,17 +26,21 @@ export const EXPORT_FIELD_MAX_ENTRIES = 100_000;
 
 type ExportHeader = { node: string; exportedAt: string; publicKey: VerifyKey<'audit-checkpoint'> };
 
-export async function* exportChunks(store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize'>, header: ExportHeader): AsyncGenerator<string> {
+export async function* exportChunks(
+  store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize'>,
+  header: ExportHeader,
+  signal?: AbortSignal,
+): AsyncGenerator<string> {
   const signed = await store.lastCheckpointSize();
   yield `${exportHeaderLine(header)}\n`;
   let entries = 0;
-  for await (const page of store.pages(EXPORT_PAGE)) {
+  for await (const page of store.pages(EXPORT_PAGE, signal)) {
     if (page.length === 0) continue;
     entries += page.length;
     yield `${page.map(exportEntryLine).join('\n')}\n`;
   }
   let checkpoints = 0;
-  for await (const page of store.checkpointPages(signed, EXPORT_PAGE)) {
+  for await (const page of store.checkpointPages(signed, EXPORT_PAGE, signal)) {
     if (page.length === 0) continue;
     checkpoints += page.length;
     yield `${page.map(exportCheckpointLine).join('\n')}\n`;
@@ -45,7 +49,10 @@ export async function* exportChunks(store: Pick<AuditStore, 'pages' | 'checkpoin
 }
 
 /** The whole export as one string, for a log of at most EXPORT_FIELD_MAX_ENTRIES entries. */
-export async function exportWhole(store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize' | 'head'>, header: ExportHeader): Promise<string> {
+export async function exportWhole(
+  store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize' | 'head'>,
+  header: ExportHeader,
+): Promise<string> {
   const entries = (await store.head())?.seq ?? 0;
   if (entries > EXPORT_FIELD_MAX_ENTRIES)
     throw new ServiceUnavailableError(
