@@ -12,6 +12,7 @@
 import { gql } from 'graphql-tag';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { devAudience } from '@mcx/auth';
 import type { McxClient } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
 
@@ -277,6 +278,15 @@ describe('a watch is its creator’s', () => {
     expect(everyone.map((w) => w.createdBy)).toEqual(['mcx-dev-issuer wmp-missing-lead']);
     await expect(auditor.request(CANCEL, { id: mine.id })).rejects.toThrow(/WATCH_NOT_YOURS|only the user who set/);
     await expect(other.request(WATCHES, { all: true })).rejects.toThrow(/WATCH_LIST_NOT_PERMITTED|for auditors/);
+    // An auditor of another force, signed in here as an investigator too, audits their own node, not this one.
+    const elsewhere = await nodes.WMP.as({
+      roles: ['investigator', 'auditor'],
+      force: 'GMP',
+      subject: 'gmp-auditor',
+      audience: devAudience('WMP'),
+      headers: readHeaders('GMP'),
+    });
+    await expect(elsewhere.request(WATCHES, { all: true })).rejects.toThrow(/WATCH_LIST_NOT_PERMITTED|for auditors/);
   });
 
   it('its WATCH alert is the watcher’s alone; each acknowledgement is recorded with who and when', async () => {

@@ -7,7 +7,7 @@
  * | publisher    | `record.write` for its own force only (assertCanWrite), with a client-credentials token only; reads nothing |
  * | investigator | `record.read`, with a user token only                                |
  * | auditor      | `audit.read` only, at its own force's node (RequestAccess); never the records |
- * | operator     | `operator.admin` (keys, trust manifest, retention); no records, no audit |
+ * | operator     | `operator.admin` (keys, trust manifest, retention), at its own force's node (RequestAccess); no records, no audit |
  * | router       | `subgraph.service` and `subgraph.entities`, only with a forwarded user who may `record.read` |
  *
  * The operator is kept out of records and audit because operating a node (a technical

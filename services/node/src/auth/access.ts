@@ -7,6 +7,7 @@ import {
   AuthConfigErrorCode,
   authorize,
   createTokenVerifier,
+  hasRole,
   productionIssuerProblems,
   purposeFromRequest,
   readBearerToken,
@@ -102,7 +103,13 @@ export interface RefusalSink {
  * A read that passed its guard: who, and why, and the requester the disclosure policy judges.
  * Its audit entry is written before release.
  */
-export type AuthorisedRead = { viewer: Viewer; requestingNode: string | null; requester: Requester } & RequestPurpose;
+export type AuthorisedRead = {
+  viewer: Viewer;
+  requestingNode: string | null;
+  requester: Requester;
+  /** An auditor of this node's own force, reading here (not through a peer): shown every user's watches and alerts. */
+  auditsThisNode?: boolean;
+} & RequestPurpose;
 
 /**
  * The per-request guards every resolver awaits before it touches a record. A refusal of an
@@ -151,10 +158,13 @@ export class RequestAccess {
   async require(op: Operation, operation: string): Promise<Viewer> {
     try {
       const viewer = authorize(this.viewer, op);
-      // An auditor reviews their own organisation's node: the auditor of another force or authority,
-      // whose issuer this node trusts for its investigators, never reads this node's log.
-      if (op === 'audit.read' && viewer.force !== this.forceCode)
-        throw new McxError(ErrorCode.FORBIDDEN, `Only an auditor of ${this.forceCode} may review this node's audit log`);
+      // An auditor reviews, and an operator runs, their own organisation's node: another force's or
+      // authority's, whose issuer this node trusts for its investigators, does neither here.
+      if ((op === 'audit.read' || op === 'operator.admin') && viewer.force !== this.forceCode)
+        throw new McxError(
+          ErrorCode.FORBIDDEN,
+          `Only ${this.forceCode}'s own ${op === 'audit.read' ? 'auditors' : 'operators'} may do this here`,
+        );
       return viewer;
     } catch (err) {
       return this.refuse(err, operation);
@@ -198,7 +208,8 @@ export class RequestAccess {
         refusal,
         `The disclosure policy does not admit this ${refusal === PolicyRefusalErrorCode.ROLE_NOT_PERMITTED ? 'role' : 'purpose'} for ${viewer.orgKind} requesters`,
       );
-    return { viewer, requestingNode, requester, ...purpose };
+    const auditsThisNode = requestingNode === null && hasRole(viewer, 'auditor') && viewer.force === this.forceCode;
+    return { viewer, requestingNode, requester, auditsThisNode, ...purpose };
   }
 
   /** A member node's read through the peer protocol (never a user on /graphql). */

@@ -107,28 +107,27 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }
         // A checkpoint over the export's own entry, so a whole log exported verifies as ok, not as unverified.
         // A chain found broken signs nothing (and raises the fault): the file then shows the break.
         await ctx.services.audit.checkpoint().catch(() => undefined);
-        const cancel = new AbortController();
         let lastTaken = performance.now();
         let stalled = false;
         const stream = Readable.from(
           watched(
-            ctx.services.audit.exportChunks(cancel.signal),
+            ctx.services.audit.exportChunks(),
             () => (lastTaken = performance.now()),
             () => stalled,
             log,
           ),
           { objectMode: false },
         );
-        // A client that takes nothing, or a database that gives nothing, for stallMs: the response is cut
-        // and the turn freed at once; the cursor's query is cancelled, so its connection comes back.
+        // A client that takes nothing, or a database that gives nothing, for stallMs: the response is cut at
+        // once. The turn comes back when the stream has closed, with its database connection: a query
+        // waiting on the database is left to end (cancelling it could, a moment late, cancel whatever runs
+        // next on that pooled connection), so at most MAX_CONCURRENT_EXPORTS connections are ever held.
         const watchdog = setInterval(
           () => {
             if (performance.now() - lastTaken < stallMs) return;
             stalled = true;
             clearInterval(watchdog);
             log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
-            release();
-            cancel.abort();
             stream.destroy(new Error('audit export stalled'));
             reply.raw.destroy();
           },

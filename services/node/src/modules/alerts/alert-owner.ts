@@ -8,7 +8,7 @@
  * A reader is never shown another person's subject: only "you", a colleague of the reader's own
  * issuer by organisation, or someone of another issuer; an auditor sees the issuer and subject.
  */
-import { hasRole, type Viewer } from '@mcx/auth';
+import type { Viewer } from '@mcx/auth';
 
 import type { AlertModel, WatchModel } from './alert-model.js';
 
@@ -17,16 +17,22 @@ export function ownerOf(viewer: Pick<Viewer, 'issuer' | 'subject'>): string {
   return `${viewer.issuer} ${viewer.subject}`;
 }
 
+/** Who an alert or watch is shown to; an auditor of this node's own force (AuthorisedRead) sees every owner as stored. */
+export interface Reader {
+  viewer: Viewer;
+  auditsThisNode?: boolean;
+}
+
 /** What `reader` is shown for `owner`. */
-export function ownerLabel(owner: string, reader: Viewer): string {
-  if (owner === ownerOf(reader)) return 'you';
-  if (hasRole(reader, 'auditor')) return owner;
-  if (owner.startsWith(`${reader.issuer} `)) return `a colleague at ${reader.force}`;
+export function ownerLabel(owner: string, { viewer, auditsThisNode }: Reader): string {
+  if (owner === ownerOf(viewer)) return 'you';
+  if (auditsThisNode) return owner;
+  if (owner.startsWith(`${viewer.issuer} `)) return `a colleague at ${viewer.force}`;
   return 'someone at another organisation';
 }
 
 /** An alert as `reader` sees it: its owner and acknowledgers by ownerLabel. */
-export function alertSeenBy(a: AlertModel, reader: Viewer): AlertModel {
+export function alertSeenBy(a: AlertModel, reader: Reader): AlertModel {
   return {
     ...a,
     acknowledgedBy: a.acknowledgedBy === null ? null : ownerLabel(a.acknowledgedBy, reader),
@@ -36,6 +42,6 @@ export function alertSeenBy(a: AlertModel, reader: Viewer): AlertModel {
 }
 
 /** A watch as `reader` sees it: its creator by ownerLabel. */
-export function watchSeenBy(w: WatchModel, reader: Viewer): WatchModel {
+export function watchSeenBy(w: WatchModel, reader: Reader): WatchModel {
   return { ...w, createdBy: ownerLabel(w.createdBy, reader) };
 }

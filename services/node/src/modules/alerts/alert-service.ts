@@ -4,7 +4,7 @@
  * once (audited), and a member's cross-match question answered with references and counts only
  * (shaped by this node's policy for the caller, audited).
  */
-import { hasRole, type Viewer } from '@mcx/auth';
+
 import { McxError } from '@mcx/errors';
 import { MAX_HOLDER_EPISODES, type AlertMessage } from '@mcx/federation';
 import type { TrustManifestHolder } from '@mcx/signing';
@@ -102,11 +102,11 @@ export class AlertService {
    * may see them (alertSeenBy); the consultation is audited before release.
    */
   async list(read: AuthorisedRead, after: number, first: number): Promise<{ nodes: AlertModel[]; lastEventNumber: number }> {
-    const reader = { user: ownerOf(read.viewer), everyone: hasRole(read.viewer, 'auditor') };
+    const reader = { user: ownerOf(read.viewer), everyone: read.auditsThisNode === true };
     const page = await this.deps.store.inbox(after, first, reader);
     const ids = page.nodes.map((a) => `alert/${a.id}`);
     await auditConsultation(this.deps.audit, read, 'alerts', [], ids, null);
-    return { nodes: page.nodes.map((a) => alertSeenBy(a, read.viewer)), lastEventNumber: page.last };
+    return { nodes: page.nodes.map((a) => alertSeenBy(a, read)), lastEventNumber: page.last };
   }
 
   /**
@@ -122,7 +122,8 @@ export class AlertService {
    * Marks an alert seen by the caller, with when; audited as an alteration of the inbox. Another
    * user's WATCH alert is not theirs to see: ALERT_NOT_FOUND, as for an id that is not there.
    */
-  async acknowledge(viewer: Viewer, id: string): Promise<AlertModel> {
+  async acknowledge(read: AuthorisedRead, id: string): Promise<AlertModel> {
+    const { viewer } = read;
     const owner = await this.deps.store.alertOwner(id);
     const mine = owner === null || owner === ownerOf(viewer);
     const alert = owner !== undefined && mine ? await this.deps.store.acknowledge(id, ownerOf(viewer)) : null;
@@ -138,7 +139,7 @@ export class AlertService {
       }),
     );
     if (!alert) throw new McxError(AlertErrorCode.ALERT_NOT_FOUND, 'no alert with this id in this inbox');
-    return alertSeenBy(alert, viewer);
+    return alertSeenBy(alert, read);
   }
 
   /**

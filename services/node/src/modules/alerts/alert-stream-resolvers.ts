@@ -4,7 +4,7 @@
  * `alertStream`; POST /graphql has none and is refused. The guard is the alerts query's, and every
  * alert is read through the alert service's list, so each is audited as alerts(after:) audits it.
  */
-import { hasRole, TokenErrorCode } from '@mcx/auth';
+import { TokenErrorCode } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 
 import type { Resolvers, SubscriptionResolvers } from '../../__generated__/resolver-map-types.js';
@@ -40,7 +40,7 @@ async function* alertEvents(
   after: number,
   catchUp: number,
 ): AsyncGenerator<AlertStreamEvent> {
-  const reader = { user: ownerOf(read.viewer), everyone: hasRole(read.viewer, 'auditor') };
+  const reader = { user: ownerOf(read.viewer), everyone: read.auditsThisNode === true };
   let cursor = after;
   // Alerts still to be sent before the first wait (the catch-up); then there is no cap.
   let budget: number | null = catchUp;

@@ -45,7 +45,7 @@ const alerts: NonNullable<QueryResolvers['alerts']> = async (_, { after, first }
 const acknowledgeAlert: NonNullable<MutationResolvers['acknowledgeAlert']> = async (_, { id }, ctx) => {
   const read = await ctx.access.requireRead('acknowledgeAlert');
   if (!UUID.test(id)) throw new BadUserInputError('id must be an alert id', { field: 'id', reason: 'INVALID_ID' });
-  return ctx.services.alerts.acknowledge(read.viewer, id).catch(alertError);
+  return ctx.services.alerts.acknowledge(read, id).catch(alertError);
 };
 
 const peerHolders: NonNullable<QueryResolvers['peerHolders']> = async (_, { keys, withinDays }, ctx) => {

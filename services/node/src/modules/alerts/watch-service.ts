@@ -7,7 +7,6 @@
  */
 import { randomUUID } from 'node:crypto';
 
-import { hasRole } from '@mcx/auth';
 import { McxError } from '@mcx/errors';
 
 import type { AuthorisedRead } from '../../auth/access.js';
@@ -49,7 +48,7 @@ export class WatchService {
       { id, subjectRef, purpose: read.purpose, caseRef: read.caseRef, createdBy: ownerOf(read.viewer), expiresAt },
       this.deps.now(),
     );
-    return watchSeenBy(added, read.viewer);
+    return watchSeenBy(added, read);
   }
 
   async renew(read: AuthorisedRead, id: string, expiresAt: string): Promise<WatchModel> {
@@ -69,7 +68,7 @@ export class WatchService {
       [subjectKey(this.deps.forceCode, before.subjectRef), `watch/${id}`],
       null,
     );
-    return watchSeenBy(renewed, read.viewer);
+    return watchSeenBy(renewed, read);
   }
 
   async cancel(read: AuthorisedRead, id: string): Promise<WatchModel> {
@@ -98,12 +97,12 @@ export class WatchService {
       }),
     );
     if (!cancelled) throw new McxError(AlertErrorCode.WATCH_NOT_FOUND, 'no watch with this id here');
-    return watchSeenBy(cancelled, read.viewer);
+    return watchSeenBy(cancelled, read);
   }
 
   /** The reader's own watches; with `all`, every user's, for an auditor only (WATCH_LIST_NOT_PERMITTED otherwise). */
   async list(read: AuthorisedRead, ended: boolean, all = false): Promise<WatchModel[]> {
-    if (all && !hasRole(read.viewer, 'auditor'))
+    if (all && !read.auditsThisNode)
       throw await this.refuse(
         read,
         'watches',
@@ -120,7 +119,7 @@ export class WatchService {
       found.map((w) => `watch/${w.id}`),
       null,
     );
-    return found.map((w) => watchSeenBy(w, read.viewer));
+    return found.map((w) => watchSeenBy(w, read));
   }
 
   /** A refused request is audited as refused, with its code, before the error goes back. */

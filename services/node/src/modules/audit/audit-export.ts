@@ -29,18 +29,17 @@ type ExportHeader = { node: string; exportedAt: string; publicKey: VerifyKey<'au
 export async function* exportChunks(
   store: Pick<AuditStore, 'pages' | 'checkpointPages' | 'lastCheckpointSize'>,
   header: ExportHeader,
-  signal?: AbortSignal,
 ): AsyncGenerator<string> {
   const signed = await store.lastCheckpointSize();
   yield `${exportHeaderLine(header)}\n`;
   let entries = 0;
-  for await (const page of store.pages(EXPORT_PAGE, signal)) {
+  for await (const page of store.pages(EXPORT_PAGE)) {
     if (page.length === 0) continue;
     entries += page.length;
     yield `${page.map(exportEntryLine).join('\n')}\n`;
   }
   let checkpoints = 0;
-  for await (const page of store.checkpointPages(signed, EXPORT_PAGE, signal)) {
+  for await (const page of store.checkpointPages(signed, EXPORT_PAGE)) {
     if (page.length === 0) continue;
     checkpoints += page.length;
     yield `${page.map(exportCheckpointLine).join('\n')}\n`;

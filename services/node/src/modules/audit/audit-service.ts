@@ -366,8 +366,8 @@ export class AuditService {
   }
 
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`, a chunk at a time (GET /audit/export streams it). */
-  exportChunks(signal?: AbortSignal): AsyncGenerator<string> {
-    return exportChunks(this.deps.store, this.exportHeader(), signal);
+  exportChunks(): AsyncGenerator<string> {
+    return exportChunks(this.deps.store, this.exportHeader());
   }
 
   /** The same export as one string (the `auditExport` field): EXPORT_TOO_LONG past EXPORT_FIELD_MAX_ENTRIES entries. */

@@ -211,18 +211,17 @@ export class AuditStore {
    * snapshot, every row once whatever its seq (none below 1, beyond 2^53 or twice is skipped, as
    * paging by seq would), each page fetched when the last has been used.
    */
-  async *pages(size: number, signal?: AbortSignal): AsyncGenerator<StoredEntry[]> {
-    const query = this.db.$client<Record<string, unknown>[]>`
+  async *pages(size: number): AsyncGenerator<StoredEntry[]> {
+    const cursor = this.db.$client<Record<string, unknown>[]>`
       select seq, prev_hash as "prevHash", hash, entry, at, action, actor_subject as "actorSubject", actor_force as "actorForce",
         requesting_node as "requestingNode", purpose, case_ref as "caseRef", outcome, record_ids as "recordIds"
-      from audit_entries order by seq`;
+      from audit_entries order by seq`.cursor(size);
     // Each value mapped by its column as drizzle maps every other read (a seq past 2^53 becomes the
     // nearest double: not the seq the chain expects there, so the walk stops at it).
     const columns = getTableColumns(auditEntries) as Record<string, { mapFromDriverValue(v: unknown): unknown }>;
     const mapped = (r: Record<string, unknown>) =>
       Object.fromEntries(Object.entries(r).map(([k, v]) => [k, v === null ? null : columns[k]!.mapFromDriverValue(v)]));
-    signal?.addEventListener('abort', () => void query.cancel(), { once: true }); // the export's watchdog: a cursor stuck on the database fails
-    for await (const rows of query.cursor(size)) yield rows.map((r) => toStored(mapped(r) as typeof auditEntries.$inferSelect));
+    for await (const rows of cursor) yield rows.map((r) => toStored(mapped(r) as typeof auditEntries.$inferSelect));
   }
 
   /** The row at `seq`, or null. */
@@ -251,9 +250,8 @@ export class AuditStore {
   }
 
   /** The checkpoints of at most `maxSize` entries (those signed by then), in size order, `size` at a time through one cursor (the streamed export). */
-  async *checkpointPages(maxSize: number, size: number, signal?: AbortSignal): AsyncGenerator<string[]> {
+  async *checkpointPages(maxSize: number, size: number): AsyncGenerator<string[]> {
     const query = this.db.$client<{ jws: string }[]>`select jws from audit_checkpoints where size <= ${maxSize} order by size`;
-    signal?.addEventListener('abort', () => void query.cancel(), { once: true });
     for await (const rows of query.cursor(size)) yield rows.map((r) => r.jws);
   }
 

@@ -88,8 +88,8 @@ const auditExport: NonNullable<QueryResolvers['auditExport']> = (_, __, ctx) =>
 
 const auditCheckpoint: NonNullable<MutationResolvers['auditCheckpoint']> = async (_, __, ctx) => {
   const viewer = await ctx.access.requireViewer('auditCheckpoint');
-  // The operator signs as part of running the node; anyone else must be an auditor of this node's own force.
-  if (!viewer.roles.includes('operator')) await ctx.access.require('audit.read', 'auditCheckpoint');
+  // An operator signs as part of running the node, an auditor to close a review: of this node's own force, either.
+  await ctx.access.require(viewer.roles.includes('operator') ? 'operator.admin' : 'audit.read', 'auditCheckpoint');
   try {
     return await ctx.services.audit.checkpoint();
   } catch (err) {
