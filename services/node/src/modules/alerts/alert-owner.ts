@@ -6,7 +6,7 @@
  * (an empty issuer, which no verified token has): they are nobody's.
  *
  * A reader is never shown another person's subject: only "you", a colleague of the reader's own
- * issuer by organisation, or someone of another issuer; an auditor sees the issuer and subject.
+ * issuer by organisation, or someone of another issuer; an auditor of this node's force sees the issuer and subject.
  */
 import type { Viewer } from '@mcx/auth';
 

@@ -4,7 +4,6 @@
  * once (audited), and a member's cross-match question answered with references and counts only
  * (shaped by this node's policy for the caller, audited).
  */
-
 import { McxError } from '@mcx/errors';
 import { MAX_HOLDER_EPISODES, type AlertMessage } from '@mcx/federation';
 import type { TrustManifestHolder } from '@mcx/signing';
