@@ -15,7 +15,7 @@ import { devAudience } from '@mcx/auth';
 import { exportPublicKeyPem } from '@mcx/signing';
 
 import { ownerSql } from '../testkit/alerts.js';
-import { allEntries, AUDIT_CHECKPOINT, AUDIT_ENTRIES, AUDIT_EXPORT, seededNode } from '../testkit/audit.js';
+import { allEntries, AUDIT_CHECKPOINT, AUDIT_ENTRIES, AUDIT_EXPORT, cliVerifyExport, seededNode } from '../testkit/audit.js';
 import { expectGraphQLError } from '../testkit/graphql.js';
 import type { TestNode } from '../testkit/node.js';
 
@@ -359,6 +359,26 @@ describe('GET /audit/export', () => {
     expect(parsed.entries.at(-1)!.seq).toBe(1001);
     expect(parsed.checkpoints).toEqual(before.checkpoints);
     expect(verifyExport(text, exportPublicKeyPem(t.keys.auditCheckpoint)).status).toBe('failed');
+  });
+
+  it('a tail removed with the checkpoints over it: the file alone is not shown tampered, but mcx audit verify --previous fails it', async () => {
+    const pem = exportPublicKeyPem(t.keys.auditCheckpoint);
+    // An export the auditor kept.
+    const previousText = await (await get(auditorToken)).text();
+    const cut = parseExport(previousText).entries.at(-1)!.seq - 100;
+    // Someone with the owner's login removes the last 100 entries and every checkpoint over them; the node appends on.
+    await ownerSql(t, async (sql) => {
+      await sql`delete from audit_entries where seq > ${cut}`;
+      await sql`delete from audit_checkpoints where size > ${cut}`;
+    });
+    const text = await (await get(auditorToken)).text();
+    expect(parseExport(text).entries.at(-1)!.seq).toBe(cut + 1);
+    const alone = await cliVerifyExport(text, pem);
+    expect(alone.code).not.toBe(1);
+    expect(alone.stdout).not.toContain('FAILED');
+    const against = await cliVerifyExport(text, pem, previousText);
+    expect(against.code).toBe(1);
+    expect(against.stdout).toContain(`FAILED against the previous export: entry seq ${cut + 1} has changed since (its hash differs)`);
   });
 
   it('the auditExport field refuses a log longer than one answer carries, naming the route; the route still streams it', async () => {

@@ -170,15 +170,34 @@ export async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code
   return cliVerifyExport(auditExport, exportPublicKeyPem(t.keys.auditCheckpoint));
 }
 
-/** Runs `mcx audit verify` on an export with the public key PEM text given (one key, or several): its exit code and report. */
-export async function cliVerifyExport(exportText: string, publicKeyPem: string): Promise<{ code: number; stdout: string }> {
+/**
+ * Runs `mcx audit verify` on an export with the public key PEM text given (one key, or several),
+ * and with `--previous` when an older export is given: its exit code and report.
+ */
+export async function cliVerifyExport(
+  exportText: string,
+  publicKeyPem: string,
+  previousText?: string,
+): Promise<{ code: number; stdout: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
   writeFileSync(path.join(dir, 'export.jsonl'), exportText);
   writeFileSync(path.join(dir, 'audit.pub.pem'), publicKeyPem);
+  const previous = previousText === undefined ? [] : ['--previous', path.join(dir, 'previous.jsonl')];
+  if (previousText !== undefined) writeFileSync(path.join(dir, 'previous.jsonl'), previousText);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import', 'tsx', CLI_MAIN, 'audit', 'verify', path.join(dir, 'export.jsonl'), '--public-key', path.join(dir, 'audit.pub.pem')],
+      [
+        '--import',
+        'tsx',
+        CLI_MAIN,
+        'audit',
+        'verify',
+        path.join(dir, 'export.jsonl'),
+        '--public-key',
+        path.join(dir, 'audit.pub.pem'),
+        ...previous,
+      ],
       (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
     );
   });

@@ -30,6 +30,8 @@ export {
 export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from './export.js';
 
 export { auditKeysFromPem, verifyExport } from './verify-export.js';
+export { compareWithPrevious } from './previous.js';
+export type { PreviousComparison } from './previous.js';
 
 export { countedCheckpoints } from './rotation.js';
 export type { CheckpointKeys, CountedCheckpoints } from './rotation.js';

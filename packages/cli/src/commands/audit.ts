@@ -13,12 +13,18 @@ export function registerAuditCommands(program: Command): void {
       '--public-key <pem>',
       "the node's audit-checkpoint public key (SPKI PEM, from `mcx audit public-key`); after a rotation, the file from `mcx audit public-key --all`",
     )
-    .action(async (file: string, opts: { publicKey: string }) => {
-      const { verifyExport } = await import('@mcx/audit');
-      const result = verifyExport(readFileSync(file, 'utf8'), readFileSync(opts.publicKey, 'utf8'));
-      process.stdout.write(`${result.report.join('\n')}\n`);
-      // Exit 0 only when every entry is covered by a valid checkpoint; 2 when some are unverified.
-      process.exitCode = result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
+    .option(
+      '--previous <export>',
+      'an older export of the same node, kept since: every entry and checkpoint it held must still be here, unchanged (shows a tail removed with its checkpoints, which one file cannot)',
+    )
+    .action(async (file: string, opts: { publicKey: string; previous?: string }) => {
+      const { compareWithPrevious, parseExport, verifyExport } = await import('@mcx/audit');
+      const text = readFileSync(file, 'utf8');
+      const result = verifyExport(text, readFileSync(opts.publicKey, 'utf8'));
+      const against = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), parseExport(text)) : null;
+      process.stdout.write(`${[...result.report, ...(against?.report ?? [])].join('\n')}\n`);
+      // Exit 0 only when every entry is covered by a valid checkpoint (and the previous export is all here); 2 when some are unverified.
+      process.exitCode = against?.ok === false ? 1 : result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
     });
 
   audit
