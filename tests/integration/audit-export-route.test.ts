@@ -72,6 +72,12 @@ const NODE_STATUS = gql`
 `;
 
 const exportUrl = () => new URL('/audit/export', t.node.url);
+/** Both turns are free: two auditors' exports are taken at once (and read to the end). */
+async function expectBothTurnsFree() {
+  const both = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
+  expect(both.map((r) => r.status)).toEqual([200, 200]);
+  await Promise.all(both.map((r) => r.text()));
+}
 const stallCuts = () => t.logs().split('audit export cut: nothing taken for the stall limit').length - 1;
 const get = (token?: string) => fetch(exportUrl(), token ? { headers: { authorization: `Bearer ${token}` } } : {});
 
@@ -191,9 +197,7 @@ describe('GET /audit/export', () => {
       audit.exportChunks = real;
     }
     // One auditor, one export at a time; and the slots come back once the exports end.
-    const again = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
-    expect(again.map((r) => r.status)).toEqual([200, 200]);
-    await Promise.all(again.map((r) => r.text()));
+    await expectBothTurnsFree();
   });
 
   it('an export whose client takes nothing is cut after the stall limit, and its slot comes back', async () => {
@@ -230,9 +234,7 @@ describe('GET /audit/export', () => {
     expect(stallCuts()).toBe(before + 1);
     // A stall is the client's doing: not logged as a failure of the node.
     expect(t.logs()).not.toContain('audit export cut part-way');
-    const next = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
-    expect(next.map((r) => r.status)).toEqual([200, 200]);
-    await Promise.all(next.map((r) => r.text()));
+    await expectBothTurnsFree();
   });
 
   it('an export whose database gives nothing: the client is cut after the stall limit, and the turn comes back with the connection', async () => {
@@ -341,12 +343,10 @@ describe('GET /audit/export', () => {
       audit.exportChunks = real;
     }
     // The node goes on serving, and the slots are free again.
-    const next = await Promise.all([get(auditorToken), get(otherAuditors[0]!)]);
-    expect(next.map((r) => r.status)).toEqual([200, 200]);
-    await Promise.all(next.map((r) => r.text()));
+    await expectBothTurnsFree();
   });
 
-  // Last: it plants a row far ahead of the chain, which breaks it for any test after.
+  // The tests from here on change the log in the database: they come after those that need it whole.
   it('a log cut short in the database is shown up: every checkpoint signed before the export is in it, and the file fails verification', async () => {
     const auditor = await t.as({ roles: ['auditor'], subject: 'dpo-1' });
     await auditor.request(AUDIT_CHECKPOINT as never);
@@ -381,6 +381,7 @@ describe('GET /audit/export', () => {
     expect(against.stdout).toContain(`FAILED against the previous export: entry seq ${cut + 1} has changed since (its hash differs)`);
   });
 
+  // Last: it plants a row far ahead of the chain, which breaks it for any test after.
   it('the auditExport field refuses a log longer than one answer carries, naming the route; the route still streams it', async () => {
     await ownerSql(t, (sql) =>
       sql.unsafe(`insert into audit_entries (seq, prev_hash, hash, at, action, actor_subject, actor_force, requesting_node,

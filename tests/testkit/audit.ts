@@ -170,6 +170,15 @@ export async function cliVerify(t: TestNode, auditor: McxClient): Promise<{ code
   return cliVerifyExport(auditExport, exportPublicKeyPem(t.keys.auditCheckpoint));
 }
 
+/** Runs `mcx audit verify` with these arguments (files): its exit code and report. */
+export function runAuditVerify(args: string[]): Promise<{ code: number; stdout: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, ['--import', 'tsx', CLI_MAIN, 'audit', 'verify', ...args], (err, stdout) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
+    );
+  });
+}
+
 /**
  * Runs `mcx audit verify` on an export with the public key PEM text given (one key, or several),
  * and with `--previous` when an older export is given: its exit code and report.
@@ -180,27 +189,9 @@ export async function cliVerifyExport(
   previousText?: string,
 ): Promise<{ code: number; stdout: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
-  writeFileSync(path.join(dir, 'export.jsonl'), exportText);
-  writeFileSync(path.join(dir, 'audit.pub.pem'), publicKeyPem);
-  const previous = previousText === undefined ? [] : ['--previous', path.join(dir, 'previous.jsonl')];
-  if (previousText !== undefined) writeFileSync(path.join(dir, 'previous.jsonl'), previousText);
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [
-        '--import',
-        'tsx',
-        CLI_MAIN,
-        'audit',
-        'verify',
-        path.join(dir, 'export.jsonl'),
-        '--public-key',
-        path.join(dir, 'audit.pub.pem'),
-        ...previous,
-      ],
-      (err, stdout) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout }),
-    );
-  });
+  const file = (name: string, text: string) => (writeFileSync(path.join(dir, name), text), path.join(dir, name));
+  const previous = previousText === undefined ? [] : ['--previous', file('previous.jsonl', previousText)];
+  return runAuditVerify([file('export.jsonl', exportText), '--public-key', file('audit.pub.pem', publicKeyPem), ...previous]);
 }
 
 /** GET /readyz: the status and the body. */

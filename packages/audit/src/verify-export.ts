@@ -1,7 +1,7 @@
 import { McxError } from '@mcx/errors';
 import { KeyErrorCode, keyResolverFromKeys, verifyKeyFromPem, type VerifyKey } from '@mcx/signing';
 
-import { parseExport } from './export.js';
+import { parseExport, type AuditExport } from './export.js';
 import { countedCheckpoints } from './rotation.js';
 import { verifyChain, type ChainVerification, type FirstBad } from './verify.js';
 
@@ -66,17 +66,17 @@ export function auditKeysFromPem(text: string): VerifyKey<'audit-checkpoint'>[] 
 }
 
 /**
- * Verifies an export with only the node's audit-checkpoint public keys (SPKI PEM, one or several):
- * no database.
+ * Verifies an export (its text, or as `parseExport` read it) with only the node's audit-checkpoint
+ * public keys (SPKI PEM, one or several): no database.
  * Throws `EXPORT_MALFORMED` (with a line number) or `KEY_INVALID`; every tampering case is a result.
  *
  * @example
  * const { ok, report } = verifyExport(readFileSync('wmp-audit.jsonl', 'utf8'), readFileSync('wmp-audit.pub.pem', 'utf8'));
  * console.log(report.join('\n')); process.exitCode = ok ? 0 : 1;
  */
-export function verifyExport(text: string, publicKeyPem: string): ExportVerification {
+export function verifyExport(text: string | AuditExport, publicKeyPem: string): ExportVerification {
   const keys = auditKeysFromPem(publicKeyPem);
-  const { header, entries, checkpoints } = parseExport(text);
+  const { header, entries, checkpoints } = typeof text === 'string' ? parseExport(text) : text;
   // Each checkpoint is checked with the key its kid names, among those given (the first is the
   // current one); a retired key's count only up to the current key's first.
   const counted = countedCheckpoints(checkpoints, { current: keys[0]!.kid, retired: keys.slice(1).map((k) => k.kid) }, 'keep');

@@ -19,9 +19,9 @@ export function registerAuditCommands(program: Command): void {
     )
     .action(async (file: string, opts: { publicKey: string; previous?: string }) => {
       const { compareWithPrevious, parseExport, verifyExport } = await import('@mcx/audit');
-      const text = readFileSync(file, 'utf8');
-      const result = verifyExport(text, readFileSync(opts.publicKey, 'utf8'));
-      const against = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), parseExport(text)) : null;
+      const current = parseExport(readFileSync(file, 'utf8'));
+      const result = verifyExport(current, readFileSync(opts.publicKey, 'utf8'));
+      const against = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current) : null;
       process.stdout.write(`${[...result.report, ...(against?.report ?? [])].join('\n')}\n`);
       // Exit 0 only when every entry is covered by a valid checkpoint (and the previous export is all here); 2 when some are unverified.
       process.exitCode = against?.ok === false ? 1 : result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
