@@ -7,11 +7,9 @@
  * export downloaded from it fails `mcx audit verify`; a stopped member's breaker opens on the node
  * status page. Screenshots of each page go to .test-results/console/.
  */
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 import type { Browser, Page } from 'playwright-core';
 import postgres from 'postgres';
@@ -20,10 +18,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConsoleChildHistoryDocument } from '@mcx/client';
 
 import { DEMO_CHILD } from '../../packages/cli/src/demo/demo-child.js';
+import { runAuditVerify } from '../testkit/audit.js';
 import { axeViolations, browserStorage, launchBrowser, screenshot, type InBrowser } from './browser.js';
 import { startConsoleFederation, type ConsoleFederation, type Force } from './console-federation.js';
 
-const CLI_MAIN = fileURLToPath(new URL('../../packages/cli/src/main.ts', import.meta.url));
 const READ_CASE = 'GMP-26-0777';
 const NIGHT_CASE = 'MPS-26-0230';
 const NIGHT_READER = 'night-reader';
@@ -180,6 +178,13 @@ describe("the auditor's and operator's console", () => {
     };
     await expect.poll(filtered, { timeout: 10_000 }).toBe(true);
     await expectAccessible(page, 'a3-audit-log');
+    // At 200% zoom on a small laptop, or a phone: the filters and the entries reflow, nothing cut off.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expectAccessible(page, 'a3b-audit-log-390');
+    const pageWidth = () =>
+      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth;
+    expect(await page.evaluate(pageWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole('button', { name: `Open entry ${seenSeq}` }).click();
     const detail = page.getByRole('region', { name: `Entry ${seenSeq}` });
     const text = await detail.innerText();
@@ -274,7 +279,9 @@ describe("the auditor's and operator's console", () => {
     const panel = page.locator('.mcx-integrity');
     await expect.poll(() => panel.getAttribute('class')).toMatch(/mcx-integrity--(ok|unverified)/);
     await expect.poll(() => page.locator('main').innerText()).toMatch(/Last signed checkpoint\s+The first \d+ of \d+ entries, signed/);
-    expect(await page.locator('main').innerText()).toContain('mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem');
+    const main = await page.locator('main').innerText();
+    expect(main).toContain('mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem');
+    expect(main).toContain('mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem --previous audit-WMP-last-kept.jsonl');
     await expectAccessible(page, 'a7-integrity-ok');
 
     const admin = postgres(f.nodes.WMP.databaseUrl, { max: 1, onnotice: () => {} });
@@ -295,22 +302,7 @@ describe("the auditor's and operator's console", () => {
     const [key] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Download the public key' }).click()]);
     await key.saveAs(path.join(dir, 'audit-WMP.pub.pem'));
     expect(readFileSync(path.join(dir, 'audit-WMP.pub.pem'), 'utf8')).toContain('BEGIN PUBLIC KEY');
-    const cli = await new Promise<{ code: number; stdout: string }>((resolve) =>
-      execFile(
-        process.execPath,
-        [
-          '--import',
-          'tsx',
-          CLI_MAIN,
-          'audit',
-          'verify',
-          path.join(dir, 'audit-WMP.jsonl'),
-          '--public-key',
-          path.join(dir, 'audit-WMP.pub.pem'),
-        ],
-        (err, stdout, stderr) => resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout: `${stdout}${stderr}` }),
-      ),
-    );
+    const cli = await runAuditVerify([path.join(dir, 'audit-WMP.jsonl'), '--public-key', path.join(dir, 'audit-WMP.pub.pem')]);
     expect(cli.code).toBe(1);
     expect(cli.stdout).toContain(`FAILED at seq ${seenSeq}`);
     writeFileSync(path.join(dir, 'verify.txt'), cli.stdout);

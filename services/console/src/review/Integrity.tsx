@@ -120,6 +120,13 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
           <pre className="mcx-code" tabIndex={0} aria-label="The command">
             <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem`}</code>
           </pre>
+          <p className="govuk-body">
+            Keep every export you verify. Check each new one against the last one kept: it then fails if an entry or checkpoint the older
+            one held has been removed or changed since, which one file alone cannot show.
+          </p>
+          <pre className="mcx-code" tabIndex={0} aria-label="The command against the last export kept">
+            <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --previous audit-${node}-last-kept.jsonl`}</code>
+          </pre>
           <pre className="mcx-code" tabIndex={0} aria-label="The audit public key (PEM)">
             <code>{s.publicKeyPem}</code>
           </pre>
