@@ -78,6 +78,7 @@ export const EnvSchema = z
       .optional(),
     MCX_AUDIT_CHECKPOINT_SECONDS: int(60, 0, 86400),
     MCX_AUDIT_EXPORT_STALL_SECONDS: int(60, 1, 3600),
+    MCX_AUDIT_EXPORT_MAX_SECONDS: int(3600, 1, 86400),
     MCX_ERASURE_LOG: z.string().optional(),
     MCX_REVIEW_DAYS_EPISODE: int(730, 1, 36500),
     MCX_REVIEW_DAYS_LOCATION: int(365, 1, 36500),
@@ -192,6 +193,8 @@ export interface Config extends HistoryConfigParts, FederationLoadParts {
   auditCheckpointSeconds: number;
   /** GET /audit/export is cut when its client has taken nothing for this long (it holds a database connection). */
   auditExportStallSeconds: number;
+  /** GET /audit/export is cut when it has run this long, however steadily its client reads (it holds a connection and a snapshot). */
+  auditExportMaxSeconds: number;
   /** The purge job's erasure log (JSON Lines), kept outside the database for replay after a restore. */
   erasureLog: string;
   /** Retention by kind, in days: the default review date when a publisher sends none. */
@@ -305,6 +308,7 @@ export function parseConfig(env: Record<string, string | undefined>, opts: { pur
     migrationDatabaseUrl: e.MCX_MIGRATION_DATABASE_URL ?? null,
     auditCheckpointSeconds: e.MCX_AUDIT_CHECKPOINT_SECONDS,
     auditExportStallSeconds: e.MCX_AUDIT_EXPORT_STALL_SECONDS,
+    auditExportMaxSeconds: e.MCX_AUDIT_EXPORT_MAX_SECONDS,
     erasureLog: e.MCX_ERASURE_LOG ?? `${e.MCX_DATA_DIR}/erasures.jsonl`,
     // Associates have no date of their own to count from: their publisher always sends reviewAt.
     reviewDays: { episode: e.MCX_REVIEW_DAYS_EPISODE, associate: 365, location_of_concern: e.MCX_REVIEW_DAYS_LOCATION },

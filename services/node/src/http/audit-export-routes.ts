@@ -34,7 +34,8 @@ function refusalOf(err: unknown): HttpRefusal {
 /**
  * The export's chunks, noting each time the client takes one (`taken`), and logging a failure
  * part-way at error level (its kind only: never a line of the log) before the response is cut. A
- * cut by the stall watchdog (`stalled`) is logged by the watchdog, not as a failure.
+ * cut by the watchdog (`stalled`: nothing taken for the stall limit, or past the time limit) is
+ * logged by the watchdog, not as a failure.
  */
 async function* watched(chunks: AsyncGenerator<string>, taken: () => void, stalled: () => boolean, log: Logger): AsyncGenerator<string> {
   try {
@@ -61,10 +62,15 @@ async function* watched(chunks: AsyncGenerator<string>, taken: () => void, stall
  * checkpoints, and the file ends with an `end` line counting both: a file cut short has none.
  * A checkpoint is signed over the export's own entry before the entries are read, so a whole log
  * verifies as ok. If the database fails part-way, or nothing is taken (by the client) or given (by
- * the database) for `stallMs`, the response is cut (no final chunk), never ended as if whole. No
- * HEAD: it would read the whole log for nothing.
+ * the database) for `stallMs`, or the export has run for `maxMs` (a client that reads a little at a
+ * time would otherwise hold its connection, and the snapshot that keeps vacuum from the log, for
+ * as long as it likes), the response is cut (no final chunk), never ended as if whole. No HEAD: it
+ * would read the whole log for nothing.
  */
-export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }> = async (server, { app, stallMs }) => {
+export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; maxMs: number }> = async (
+  server,
+  { app, stallMs, maxMs },
+) => {
   /** The auditors (issuer and subject) whose export is running: taken before any wait, so a burst cannot pass the cap. */
   const running = new Set<string>();
   server.route({
@@ -107,7 +113,8 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }
         // A checkpoint over the export's own entry, so a whole log exported verifies as ok, not as unverified.
         // A chain found broken signs nothing (and raises the fault): the file then shows the break.
         await ctx.services.audit.checkpoint().catch(() => undefined);
-        let lastTaken = performance.now();
+        const started = performance.now();
+        let lastTaken = started;
         let stalled = false;
         const stream = Readable.from(
           watched(
@@ -118,20 +125,23 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number }
           ),
           { objectMode: false },
         );
-        // A client that takes nothing, or a database that gives nothing, for stallMs: the response is cut at
-        // once. The turn comes back when the stream has closed, with its database connection: a query
+        // A client that takes nothing, or a database that gives nothing, for stallMs, or an export still
+        // running after maxMs: the response is cut at once. The turn comes back when the stream has closed, with its database connection: a query
         // waiting on the database is left to end (cancelling it could, a moment late, cancel whatever runs
         // next on that pooled connection), so at most MAX_CONCURRENT_EXPORTS connections are ever held.
         const watchdog = setInterval(
           () => {
-            if (performance.now() - lastTaken < stallMs) return;
+            const now = performance.now();
+            const overdue = now - started >= maxMs;
+            if (now - lastTaken < stallMs && !overdue) return;
             stalled = true;
             clearInterval(watchdog);
-            log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
+            if (overdue) log.warn({ maxMs }, 'audit export cut: it ran past its time limit');
+            else log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
             stream.destroy(new Error('audit export stalled'));
             reply.raw.destroy();
           },
-          Math.min(stallMs, 5000),
+          Math.min(stallMs, maxMs, 5000),
         );
         watchdog.unref();
         stream.once('close', () => {

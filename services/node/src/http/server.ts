@@ -107,7 +107,11 @@ export async function buildServer(
   await server.register(graphqlRoutes, { app });
   await server.register(alertStreamRoutes, { app, config, databaseUrl });
   await server.register(peerRoutes, { app });
-  await server.register(auditExportRoutes, { app, stallMs: config.auditExportStallSeconds * 1000 });
+  await server.register(auditExportRoutes, {
+    app,
+    stallMs: config.auditExportStallSeconds * 1000,
+    maxMs: config.auditExportMaxSeconds * 1000,
+  });
   await server.register(consoleRoutes, { app, config });
   return server;
 }
