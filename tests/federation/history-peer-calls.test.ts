@@ -102,11 +102,12 @@ afterAll(() => close?.());
 
 describe('one childHistory with the record locator on', () => {
   it('asks only the five members that hold something of the child, once each, and none of the seven that hold nothing', async () => {
-    // Once every filter is fresh: a stale filter is asked as before the locator (safe, but more calls).
+    // Once every filter is fresh: a stale filter is asked as before the locator (safe, but more calls). On a
+    // loaded machine a member can miss the deadline (TIMED_OUT, PARTIAL): the history is asked again, up to 30 s.
     const { value: h } = await eventually(
       history,
       (h) => h.steady && h.asked.flat().length === 5 + h.falsePositives.length && h.childHistory.federation.completeness === 'COMPLETE',
-      10_000,
+      30_000,
     );
     // Three reads: the episodes, then side by side (in either order) the places near where she was found and the pointer asked of LANCS.
     expect(h.reads.map((e) => e.reason)).toEqual(['COMPLETE', 'COMPLETE', 'COMPLETE']);
@@ -134,7 +135,8 @@ describe('one childHistory with the record locator on', () => {
   it('never asks an owner again for a pointer its own answer withheld: it answered for it, and counted it', async () => {
     expect((await restrictRecord(nodes.GMP.client, 'ASSOCIATE', gmpAssociate)).errors).toEqual([]);
     // GMP rebuilds its filter (a new salt) after the restriction: a history that saw a filter change is asked again.
-    const { value: h } = await eventually(history, (h) => h.steady, 10_000);
+    // Asked again, as above, if a member missed the deadline on a loaded machine.
+    const { value: h } = await eventually(history, (h) => h.steady && h.childHistory.federation.completeness === 'COMPLETE', 30_000);
     const [episodes, ...after] = h.asked.map((a) => a.join(','));
     expect(episodes).toBe('GMP,MPS,WYP');
     expect(after.sort()).toEqual(['LANCS', ['MERS', ...h.falsePositives].sort().join()].sort());
