@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { gql } from 'graphql-tag';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
@@ -171,6 +172,29 @@ describe('a federated read', () => {
           await theirSql.end();
         }
       }
+      // The integrity page's witnesses: the newest receipts held, oldest first, never WMP's own to itself.
+      const { auditStatus } = (await (
+        await auditor('WMP')
+      ).request(
+        gql`
+          {
+            auditStatus {
+              witnesses {
+                peer
+                peerEntryId
+                ourSeq
+              }
+            }
+          }
+        ` as never,
+      )) as { auditStatus: { witnesses: { peer: string; peerEntryId: string; ourSeq: number }[] } };
+      const others = receipts.filter((r) => r.peer !== 'WMP');
+      expect(auditStatus.witnesses.length).toBeGreaterThanOrEqual(others.length);
+      expect(auditStatus.witnesses.length).toBeLessThanOrEqual(50);
+      expect(auditStatus.witnesses.some((w) => w.peer === 'WMP')).toBe(false);
+      expect(auditStatus.witnesses.slice(-others.length).map((w) => [w.peer, w.peerEntryId, w.ourSeq])).toEqual(
+        expect.arrayContaining(others.map((r) => [r.peer, r.peer_entry_id, consultation.seq])),
+      );
     } finally {
       await sql.end();
     }

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, ne, sql, type SQL } from 'drizzle-orm';
 
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { anyOf, arrayParam, schema, type Database } from '@mcx/db';
@@ -280,14 +280,21 @@ export class AuditStore {
     return saved.length > 0;
   }
 
-  /** The receipts held for one of this node's entries, or all. */
-  async receipts(ourSeq?: number): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
+  /**
+   * The newest `limit` receipts held from members other than `self`, oldest first: read backwards
+   * along the key, never the whole table (it grows by a receipt per member asked, every read).
+   */
+  async latestReceipts(
+    self: string,
+    limit: number,
+  ): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
     const rows = await this.db
       .select()
       .from(auditReceipts)
-      .where(ourSeq === undefined ? undefined : eq(auditReceipts.ourSeq, ourSeq))
-      .orderBy(asc(auditReceipts.id));
-    return rows.map(({ peer, peerEntryId, receiptJws, ourSeq: seq }) => ({ peer, peerEntryId, receiptJws, ourSeq: seq }));
+      .where(ne(auditReceipts.peer, self))
+      .orderBy(desc(auditReceipts.id))
+      .limit(limit);
+    return rows.reverse().map(({ peer, peerEntryId, receiptJws, ourSeq: seq }) => ({ peer, peerEntryId, receiptJws, ourSeq: seq }));
   }
 
   /** The latest signed checkpoint's JWS, or null. */
