@@ -181,17 +181,19 @@ export function runAuditVerify(args: string[]): Promise<{ code: number; stdout: 
 
 /**
  * Runs `mcx audit verify` on an export with the public key PEM text given (one key, or several),
- * and with `--previous` when an older export is given: its exit code and report.
+ * with `--previous` when an older export is given, and `--receipts` when a member's receipts file is: its exit code and report.
  */
 export async function cliVerifyExport(
   exportText: string,
   publicKeyPem: string,
   previousText?: string,
+  receiptsText?: string,
 ): Promise<{ code: number; stdout: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
   const file = (name: string, text: string) => (writeFileSync(path.join(dir, name), text), path.join(dir, name));
   const previous = previousText === undefined ? [] : ['--previous', file('previous.jsonl', previousText)];
-  return runAuditVerify([file('export.jsonl', exportText), '--public-key', file('audit.pub.pem', publicKeyPem), ...previous]);
+  const receipts = receiptsText === undefined ? [] : ['--receipts', file('receipts.jsonl', receiptsText)];
+  return runAuditVerify([file('export.jsonl', exportText), '--public-key', file('audit.pub.pem', publicKeyPem), ...previous, ...receipts]);
 }
 
 /** GET /readyz: the status and the body. */

@@ -32,6 +32,8 @@ export type { ExportFormat, ExportHeader, AuditExport, WriteExportInput } from '
 export { auditKeysFromPem, verifyExport } from './verify-export.js';
 export { compareWithPrevious } from './previous.js';
 export type { PreviousComparison } from './previous.js';
+export { RECEIPTS_FORMAT, compareWithReceipts, parseReceiptsFile, receiptLine, receiptsEndLine, receiptsHeaderLine } from './witness.js';
+export type { ReceiptsFile, ReceiptsHeader, WitnessComparison } from './witness.js';
 
 export { countedCheckpoints } from './rotation.js';
 export type { CheckpointKeys, CountedCheckpoints } from './rotation.js';

@@ -17,14 +17,25 @@ export function registerAuditCommands(program: Command): void {
       '--previous <export>',
       'an older export of the same node, kept since: every entry and checkpoint it held must still be here, unchanged (shows a tail removed with its checkpoints, which one file cannot)',
     )
-    .action(async (file: string, opts: { publicKey: string; previous?: string }) => {
-      const { compareWithPrevious, parseExport, verifyExport } = await import('@mcx/audit');
+    .option(
+      '--receipts <files...>',
+      'receipts files another member holds from this node (its GET /audit/receipts?from=<this node>): every entry and checkpoint they witness must be here, unchanged (shows a tail removed with its checkpoints, with no older export kept)',
+    )
+    .action(async (file: string, opts: { publicKey: string; previous?: string; receipts?: string[] }) => {
+      const { auditKeysFromPem, compareWithPrevious, compareWithReceipts, parseExport, parseReceiptsFile, verifyExport } =
+        await import('@mcx/audit');
       const current = parseExport(readFileSync(file, 'utf8'));
-      const result = verifyExport(current, readFileSync(opts.publicKey, 'utf8'));
-      const against = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current) : null;
-      process.stdout.write(`${[...result.report, ...(against?.report ?? [])].join('\n')}\n`);
-      // Exit 0 only when every entry is covered by a valid checkpoint (and the previous export is all here); 2 when some are unverified.
-      process.exitCode = against?.ok === false ? 1 : result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
+      const pem = readFileSync(opts.publicKey, 'utf8');
+      const result = verifyExport(current, pem);
+      const against = [
+        ...(opts.previous ? [compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current)] : []),
+        ...(opts.receipts ?? []).map((f) =>
+          compareWithReceipts(parseReceiptsFile(readFileSync(f, 'utf8')), current, auditKeysFromPem(pem)),
+        ),
+      ];
+      process.stdout.write(`${[...result.report, ...against.flatMap((a) => a.report)].join('\n')}\n`);
+      // Exit 0 only when every entry is covered by a valid checkpoint (and the previous export and the receipts are all here); 2 when some are unverified.
+      process.exitCode = against.some((a) => !a.ok) ? 1 : result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
     });
 
   audit

@@ -7,6 +7,7 @@ import { ErrorCode } from '@mcx/errors';
 import type { Logger } from '@mcx/logger';
 
 import type { App } from '../app.js';
+import type { Context } from '../context.js';
 import { NodeErrorCode } from '../errors.js';
 import { bearerAuthentication } from './graphql-routes.js';
 import { HttpRefusal, sendRefusal } from './refusals.js';
@@ -53,112 +54,165 @@ async function* watched(chunks: AsyncGenerator<string>, taken: () => void, stall
   }
 }
 
+/** A streamed download for this force's auditors: its route, its audited operation, its file. */
+interface Download {
+  url: string;
+  operation: string;
+  /** The query's arguments, or why they are refused (400, before anything is audited). */
+  read(query: unknown): { from: string | null } | HttpRefusal;
+  /** Before the first byte, once audited (the export signs a checkpoint over its own entry). */
+  prepare?(ctx: Context): Promise<void>;
+  chunks(ctx: Context, args: { from: string | null }): AsyncGenerator<string>;
+  filename(args: { from: string | null }): string;
+}
+
+const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
+
 /**
  * GET /audit/export: the audit log as JSON Lines for `mcx audit verify`, streamed (the
- * `auditExport` field builds it whole in memory, which a long log outgrows). Auditors only; the
- * bearer token is checked before anything else, as on /graphql. The export is audited like the
- * field (an AUDIT_REVIEW consultation, `auditExport`), committed before the first byte is sent, so
- * the export holds its own entry. The entries come a page at a time through one cursor, then the
- * checkpoints, and the file ends with an `end` line counting both: a file cut short has none.
- * A checkpoint is signed over the export's own entry before the entries are read, so a whole log
- * verifies as ok. If the database fails part-way, or nothing is taken (by the client) or given (by
- * the database) for `stallMs`, or the export has run for `maxMs` (a client that reads a little at a
- * time would otherwise hold its connection, and the snapshot that keeps vacuum from the log, for
- * as long as it likes), the response is cut (no final chunk), never ended as if whole. No HEAD: it
- * would read the whole log for nothing.
+ * `auditExport` field builds it whole in memory, which a long log outgrows). The entries come a
+ * page at a time through one cursor, then the checkpoints, and the file ends with an `end` line
+ * counting both: a file cut short has none. A checkpoint is signed over the export's own entry
+ * before the entries are read, so a whole log verifies as ok.
+ *
+ * GET /audit/receipts?from=<member>: the receipts that member gave this node when it disclosed to
+ * it (mcx-audit-receipts/1), for that member's auditors: `mcx audit verify <its export> --receipts
+ * <file>` checks its log against them. Signed ids, hashes and checkpoints only: no entry's content.
+ *
+ * Both: this force's auditors only; the bearer token is checked before anything else, as on
+ * /graphql. Each download is audited (an AUDIT_REVIEW consultation), committed before the first
+ * byte is sent. If the database fails part-way, or nothing is taken (by the client) or given (by
+ * the database) for `stallMs`, or the download has run for `maxMs` (a client that reads a little at
+ * a time would otherwise hold its connection, and the snapshot that keeps vacuum from the table,
+ * for as long as it likes), the response is cut (no final chunk), never ended as if whole. At most
+ * MAX_CONCURRENT_EXPORTS run at once, one per auditor, whichever route. No HEAD: it would read
+ * everything for nothing.
  */
 export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; maxMs: number }> = async (
   server,
   { app, stallMs, maxMs },
 ) => {
-  /** The auditors (issuer and subject) whose export is running: taken before any wait, so a burst cannot pass the cap. */
+  /** The auditors (issuer and subject) whose download is running: taken before any wait, so a burst cannot pass the cap. */
   const running = new Set<string>();
-  server.route({
-    method: 'GET',
-    url: '/audit/export',
-    exposeHeadRoute: false,
-    config: { errorShape: 'plain' },
-    onRequest: bearerAuthentication(app, 'plain'),
-    handler: async (request: FastifyRequest, reply: FastifyReply) => {
-      const log = request.log as Logger;
-      const ctx = app.graphqlContext({
-        requestId: request.id,
-        logger: log,
-        principal: request.principal,
-        headers: request.headers,
-        source: request.socket.remoteAddress ?? 'unknown',
-      });
-      let viewer;
-      try {
-        viewer = await ctx.access.require('audit.read', 'auditExport');
-      } catch (err) {
-        return sendRefusal(reply, refusalOf(err), 'plain');
-      }
-      const who = `${viewer.issuer ?? ''}\n${viewer.subject}`;
-      if (running.size >= MAX_CONCURRENT_EXPORTS || running.has(who)) {
-        void reply.header('retry-after', String(RETRY_AFTER_SEC));
-        const message = running.has(who) ? 'your export is still running; retry once it ends' : 'other exports are running; retry later';
-        return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, message), 'plain');
-      }
-      running.add(who);
-      let released = false;
-      const release = () => {
-        if (released) return;
-        released = true;
-        running.delete(who);
-      };
-      let body: Readable | null = null;
-      try {
-        await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, 'auditExport', [], []);
-        // A checkpoint over the export's own entry, so a whole log exported verifies as ok, not as unverified.
-        // A chain found broken signs nothing (and raises the fault): the file then shows the break.
-        await ctx.services.audit.checkpoint().catch(() => undefined);
-        const started = performance.now();
-        let lastTaken = started;
-        let stalled = false;
-        const stream = Readable.from(
-          watched(
-            ctx.services.audit.exportChunks(),
-            () => (lastTaken = performance.now()),
-            () => stalled,
-            log,
-          ),
-          { objectMode: false },
-        );
-        // A client that takes nothing, or a database that gives nothing, for stallMs, or an export still
-        // running after maxMs: the response is cut at once. The turn comes back when the stream has closed, with its database connection: a query
-        // waiting on the database is left to end (cancelling it could, a moment late, cancel whatever runs
-        // next on that pooled connection), so at most MAX_CONCURRENT_EXPORTS connections are ever held.
-        const watchdog = setInterval(
-          () => {
-            const now = performance.now();
-            const overdue = now - started >= maxMs;
-            if (now - lastTaken < stallMs && !overdue) return;
-            stalled = true;
-            clearInterval(watchdog);
-            if (overdue) log.warn({ maxMs }, 'audit export cut: it ran past its time limit');
-            else log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
-            stream.destroy(new Error('audit export stalled'));
-            reply.raw.destroy();
-          },
-          Math.min(stallMs, maxMs, 5000),
-        );
-        watchdog.unref();
-        stream.once('close', () => {
+
+  async function handle(download: Download, request: FastifyRequest, reply: FastifyReply) {
+    const log = request.log as Logger;
+    const ctx = app.graphqlContext({
+      requestId: request.id,
+      logger: log,
+      principal: request.principal,
+      headers: request.headers,
+      source: request.socket.remoteAddress ?? 'unknown',
+    });
+    let viewer;
+    try {
+      viewer = await ctx.access.require('audit.read', download.operation);
+    } catch (err) {
+      return sendRefusal(reply, refusalOf(err), 'plain');
+    }
+    const args = download.read(request.query);
+    if (args instanceof HttpRefusal) return sendRefusal(reply, args, 'plain');
+    const who = `${viewer.issuer ?? ''}\n${viewer.subject}`;
+    if (running.size >= MAX_CONCURRENT_EXPORTS || running.has(who)) {
+      void reply.header('retry-after', String(RETRY_AFTER_SEC));
+      const message = running.has(who) ? 'your export is still running; retry once it ends' : 'other exports are running; retry later';
+      return sendRefusal(reply, new HttpRefusal(503, NodeErrorCode.EXPORT_BUSY, message), 'plain');
+    }
+    running.add(who);
+    let released = false;
+    const release = () => {
+      if (released) return;
+      released = true;
+      running.delete(who);
+    };
+    let body: Readable | null = null;
+    try {
+      const queryIds = args.from ? [`from:${args.from}`] : [];
+      await ctx.auditRead({ viewer, requestingNode: null, purpose: 'AUDIT_REVIEW', caseRef: null }, download.operation, queryIds, []);
+      await download.prepare?.(ctx);
+      const started = performance.now();
+      let lastTaken = started;
+      let stalled = false;
+      const stream = Readable.from(
+        watched(
+          download.chunks(ctx, args),
+          () => (lastTaken = performance.now()),
+          () => stalled,
+          log,
+        ),
+        { objectMode: false },
+      );
+      // A client that takes nothing, or a database that gives nothing, for stallMs, or a download still
+      // running after maxMs: the response is cut at once. The turn comes back when the stream has closed,
+      // with its database connection: a query waiting on the database is left to end (cancelling it
+      // could, a moment late, cancel whatever runs next on that pooled connection), so at most
+      // MAX_CONCURRENT_EXPORTS connections are ever held.
+      const watchdog = setInterval(
+        () => {
+          const now = performance.now();
+          const overdue = now - started >= maxMs;
+          if (now - lastTaken < stallMs && !overdue) return;
+          stalled = true;
           clearInterval(watchdog);
-          release();
-        });
-        body = stream;
-      } catch (err) {
-        return sendRefusal(reply, refusalOf(err), 'plain');
-      } finally {
-        if (body === null) release();
-      }
-      return reply
-        .header('content-type', 'application/x-ndjson; charset=utf-8')
-        .header('content-disposition', `attachment; filename="audit-${app.forceCode}.jsonl"`)
-        .header('cache-control', 'no-store')
-        .send(body);
+          if (overdue) log.warn({ maxMs }, 'audit export cut: it ran past its time limit');
+          else log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
+          stream.destroy(new Error('audit export stalled'));
+          reply.raw.destroy();
+        },
+        Math.min(stallMs, maxMs, 5000),
+      );
+      watchdog.unref();
+      stream.once('close', () => {
+        clearInterval(watchdog);
+        release();
+      });
+      body = stream;
+    } catch (err) {
+      return sendRefusal(reply, refusalOf(err), 'plain');
+    } finally {
+      if (body === null) release();
+    }
+    return reply
+      .header('content-type', 'application/x-ndjson; charset=utf-8')
+      .header('content-disposition', `attachment; filename="${download.filename(args)}"`)
+      .header('cache-control', 'no-store')
+      .send(body);
+  }
+
+  const downloads: Download[] = [
+    {
+      url: '/audit/export',
+      operation: 'auditExport',
+      read: () => ({ from: null }),
+      // A checkpoint over the export's own entry, so a whole log exported verifies as ok, not as unverified.
+      // A chain found broken signs nothing (and raises the fault): the file then shows the break.
+      prepare: async (ctx) => {
+        await ctx.services.audit.checkpoint().catch(() => undefined);
+      },
+      chunks: (ctx) => ctx.services.audit.exportChunks(),
+      filename: () => `audit-${app.forceCode}.jsonl`,
     },
-  });
+    {
+      url: '/audit/receipts',
+      operation: 'auditReceipts',
+      read: (query) => {
+        const { from, ...rest } = (query ?? {}) as Record<string, unknown>;
+        if (typeof from !== 'string' || !MEMBER.test(from) || Object.keys(rest).length > 0)
+          return new HttpRefusal(400, 'BAD_REQUEST', 'give one member code: /audit/receipts?from=<member>');
+        if (from === app.forceCode) return new HttpRefusal(400, 'BAD_REQUEST', 'the receipts a node gives itself witness nothing');
+        return { from };
+      },
+      chunks: (ctx, { from }) => ctx.services.audit.receiptChunks(from!),
+      filename: ({ from }) => `receipts-${from}-held-by-${app.forceCode}.jsonl`,
+    },
+  ];
+  for (const download of downloads)
+    server.route({
+      method: 'GET',
+      url: download.url,
+      exposeHeadRoute: false,
+      config: { errorShape: 'plain' },
+      onRequest: bearerAuthentication(app, 'plain'),
+      handler: (request, reply) => handle(download, request, reply),
+    });
 };

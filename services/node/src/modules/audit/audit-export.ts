@@ -7,11 +7,20 @@
  * verifies as one taken while it was idle. Every one of them is written, whatever the entries read:
  * a log cut short in the database is shown up by a checkpoint over entries it no longer holds.
  */
-import { exportCheckpointLine, exportEndLine, exportEntryLine, exportHeaderLine } from '@mcx/audit';
+import {
+  exportCheckpointLine,
+  exportEndLine,
+  exportEntryLine,
+  exportHeaderLine,
+  receiptLine,
+  receiptsEndLine,
+  receiptsHeaderLine,
+} from '@mcx/audit';
 import type { VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode, ServiceUnavailableError } from '../../errors.js';
 import type { AuditStore } from './audit-store.js';
+import type { ReceiptReads } from './receipt-reads.js';
 
 /** Entries per page of the cursor (and per chunk written). */
 const EXPORT_PAGE = 500;
@@ -61,4 +70,23 @@ export async function exportWhole(
   const chunks: string[] = [];
   for await (const chunk of exportChunks(store, header)) chunks.push(chunk);
   return chunks.join('');
+}
+
+/**
+ * The receipts one member gave this node, as a receipts file (`mcx-audit-receipts/1`) for that
+ * member's auditors: `mcx audit verify <its export> --receipts <file>` checks its log against them.
+ * A chunk at a time through one cursor, ending with the `end` line counting them.
+ */
+export async function* receiptChunks(
+  reads: Pick<ReceiptReads, 'pagesFrom'>,
+  header: { holder: string; from: string; exportedAt: string },
+): AsyncGenerator<string> {
+  yield `${receiptsHeaderLine(header)}\n`;
+  let receipts = 0;
+  for await (const page of reads.pagesFrom(header.from, EXPORT_PAGE)) {
+    if (page.length === 0) continue;
+    receipts += page.length;
+    yield `${page.map(receiptLine).join('\n')}\n`;
+  }
+  yield `${receiptsEndLine(receipts)}\n`;
 }

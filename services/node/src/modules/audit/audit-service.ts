@@ -18,7 +18,7 @@ import type { Logger } from '@mcx/logger';
 import { CheckpointErrorCode, toPublicKey, verifyCheckpoint, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode } from '../../errors.js';
-import { exportChunks, exportWhole } from './audit-export.js';
+import { exportChunks, exportWhole, receiptChunks } from './audit-export.js';
 import type { AuditFilter, AuditStore, Tx } from './audit-store.js';
 import { AuditViews } from './audit-views.js';
 import { changedWitness, verifyOwnChain, type ChainBreak } from './chain-witnesses.js';
@@ -368,6 +368,11 @@ export class AuditService {
   /** The chain and its checkpoints as JSON Lines, for `mcx audit verify`, a chunk at a time (GET /audit/export streams it). */
   exportChunks(): AsyncGenerator<string> {
     return exportChunks(this.deps.store, this.exportHeader());
+  }
+
+  /** The receipts `from` gave this node, as a receipts file a chunk at a time (GET /audit/receipts streams it). */
+  receiptChunks(from: string): AsyncGenerator<string> {
+    return receiptChunks(this.deps.store.receipts, { holder: this.deps.node, from, exportedAt: this.now().toISOString() });
   }
 
   /** The same export as one string (the `auditExport` field): EXPORT_TOO_LONG past EXPORT_FIELD_MAX_ENTRIES entries. */

@@ -1,4 +1,4 @@
-import { and, asc, desc, eq, getTableColumns, gt, gte, ne, sql, type SQL } from 'drizzle-orm';
+import { and, asc, desc, eq, getTableColumns, gt, gte, sql, type SQL } from 'drizzle-orm';
 
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
 import { anyOf, arrayParam, schema, type Database } from '@mcx/db';
@@ -12,6 +12,7 @@ import {
   receiptsInsert,
   type ReceiptRow,
 } from './audit-append-sql.js';
+import { ReceiptReads } from './receipt-reads.js';
 
 const { auditEntries, auditCheckpoints, auditReceipts, records, securityEvents } = schema;
 
@@ -98,7 +99,12 @@ function atBound(date: Date): string {
 
 /** SQL for the audit chain: serialised appends, filtered reads, checkpoints and receipts. */
 export class AuditStore {
-  constructor(private readonly db: Database) {}
+  /** The receipts other members gave this node, as its witnesses (receipt-reads.ts). */
+  readonly receipts: ReceiptReads;
+
+  constructor(private readonly db: Database) {
+    this.receipts = new ReceiptReads(db);
+  }
 
   /**
    * Appends entries to the chain inside `tx` (the caller's transaction, so a write and its
@@ -278,23 +284,6 @@ export class AuditStore {
       .onConflictDoNothing()
       .returning({ size: auditCheckpoints.size });
     return saved.length > 0;
-  }
-
-  /**
-   * The newest `limit` receipts held from members other than `self`, oldest first: read backwards
-   * along the key, never the whole table (it grows by a receipt per member asked, every read).
-   */
-  async latestReceipts(
-    self: string,
-    limit: number,
-  ): Promise<{ peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null }[]> {
-    const rows = await this.db
-      .select()
-      .from(auditReceipts)
-      .where(ne(auditReceipts.peer, self))
-      .orderBy(desc(auditReceipts.id))
-      .limit(limit);
-    return rows.reverse().map(({ peer, peerEntryId, receiptJws, ourSeq: seq }) => ({ peer, peerEntryId, receiptJws, ourSeq: seq }));
   }
 
   /** The latest signed checkpoint's JWS, or null. */

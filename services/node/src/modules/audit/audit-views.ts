@@ -35,7 +35,7 @@ export class AuditViews {
   async status() {
     const { store, node, auditKey } = this.deps;
     const key = toPublicKey(auditKey);
-    const [head, jws, receipts] = await Promise.all([store.head(), store.latestCheckpointJws(), store.latestReceipts(node, 50)]);
+    const [head, jws, receipts] = await Promise.all([store.head(), store.latestCheckpointJws(), store.receipts.latest(node, 50)]);
     const checkpoint = jws ? verifyCheckpoint(jws, key) : null;
     return {
       node,

@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+
+import { signReceipt, toPublicKey } from '@mcx/signing';
+
+import { chainEntries, type StoredEntry } from './chain.js';
+import { parseExport, writeExport } from './export.js';
+import { fixtureEntry, fixtureLog, NODE, T0 } from './fixtures/audit-log.js';
+import { KEYS } from './fixtures/fixture-keys.js';
+import { compareWithReceipts, parseReceiptsFile, receiptLine, receiptsEndLine, receiptsHeaderLine } from './witness.js';
+
+const EXPORTED_AT = '2025-03-03T10:00:00.000Z';
+const exported = (log: { rows: StoredEntry[]; checkpoints: string[] }, node = NODE) =>
+  parseExport(
+    writeExport({ node, exportedAt: EXPORTED_AT, publicKey: toPublicKey(KEYS.wmpAudit), entries: log.rows, checkpoints: log.checkpoints }),
+  );
+const keys = [toPublicKey(KEYS.wmpAudit)];
+
+// WMP's log: 12 entries, checkpoints at 4 and 8. GMP holds a receipt for entries 3, 6 and 10, each
+// quoting WMP's latest checkpoint then (none, 4, 8), given a minute after the entry.
+const log = fixtureLog(12, [4, 8]);
+function receipt(seq: number, over: { node?: string; to?: string; at?: string; hash?: string; key?: typeof KEYS.wmpAudit } = {}) {
+  const checkpoint = seq >= 8 ? log.checkpoints[1]! : seq >= 4 ? log.checkpoints[0]! : null;
+  return signReceipt(
+    {
+      node: over.node ?? NODE,
+      to: over.to ?? 'GMP',
+      jti: `jti-${seq}`,
+      callerEntry: `GMP:${100 + seq}`,
+      entry: { id: `${over.node ?? NODE}:${seq}`, hash: over.hash ?? log.rows[seq - 1]!.hash },
+      checkpoint,
+      at: over.at ?? new Date(T0 + seq * 60_000).toISOString(),
+    },
+    over.key ?? KEYS.wmpAudit,
+  );
+}
+const file = (jws: string[], end = jws.length) =>
+  [
+    receiptsHeaderLine({ holder: 'GMP', from: NODE, exportedAt: '2025-03-04T08:00:00.000Z' }),
+    ...jws.map(receiptLine),
+    receiptsEndLine(end),
+  ].join('\n') + '\n';
+const held = [receipt(3), receipt(6), receipt(10)];
+const last = (jws: string[], current = exported(log)) => compareWithReceipts(parseReceiptsFile(file(jws)), current, keys).report.at(-1);
+
+describe('compareWithReceipts', () => {
+  it("passes a whole log: every receipt's entry and quoted checkpoint are there; one given after the export is counted, not checked", () => {
+    const later = receipt(12, { at: '2025-03-03T10:00:00.000Z' });
+    const result = compareWithReceipts(parseReceiptsFile(file([...held, later])), exported(log), keys);
+    expect(result.ok).toBe(true);
+    expect(result.report).toEqual([
+      'receipts GMP holds from WMP, read 2025-03-04T08:00:00.000Z: 4',
+      "ok against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged; 1 given after this export, not checked",
+    ]);
+  });
+
+  it('fails a tail removed with the checkpoints over it, which the file alone verifies as a whole, shorter log', () => {
+    // Entries 9 on and the checkpoint at 8 gone: what is left is a whole log of 8 with its checkpoint at 4.
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: [log.checkpoints[0]!] });
+    expect(last(held, cut)).toBe(
+      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at 2025-03-03T09:10:00.000Z, is no longer in the log (removed)",
+    );
+  });
+
+  it('fails a checkpoint a receipt quoted that is gone, though every entry is there', () => {
+    const unsigned = exported({ rows: log.rows, checkpoints: [log.checkpoints[0]!] });
+    expect(last(held, unsigned)).toBe(
+      "FAILED against GMP's receipts: a checkpoint WMP quoted in its receipt for seq 10 (at 2025-03-03T09:10:00.000Z) is no longer in the log (removed)",
+    );
+  });
+
+  it('fails a stretch rewritten and chained again: the entry a receipt names has another hash', () => {
+    const kept = log.rows.slice(0, 5);
+    const rewritten = [
+      ...kept,
+      ...chainEntries(kept.at(-1)!, [fixtureEntry(6, { caseRef: 'WMP-25-9999' }), ...[7, 8, 9, 10, 11, 12].map((n) => fixtureEntry(n))]),
+    ];
+    expect(last(held, exported({ rows: rewritten, checkpoints: log.checkpoints }))).toBe(
+      "FAILED against GMP's receipts: entry seq 6, which WMP gave a receipt for at 2025-03-03T09:06:00.000Z, has changed (its hash differs)",
+    );
+  });
+
+  it("fails a receipt signed by another key, given by another node or to another member, and another node's export", () => {
+    expect(last([receipt(3, { key: KEYS.rogueAudit })])).toBe(
+      "FAILED against GMP's receipts: receipt 1 does not verify with the keys given (RECEIPT_UNKNOWN_KEY)",
+    );
+    expect(last([receipt(6), receipt(3, { node: 'MPS' })])).toBe("FAILED against GMP's receipts: receipt 2 was given by MPS, not WMP");
+    expect(last([receipt(3, { to: 'MPS' })])).toBe("FAILED against GMP's receipts: receipt 1 was given to MPS, not GMP");
+    expect(last(held, exported(log, 'MPS'))).toBe(
+      "FAILED against GMP's receipts: they are receipts WMP gave, and this is an export of MPS",
+    );
+  });
+
+  it('a receipts file cut short, or with a wrong count, is refused, never read as fewer receipts', () => {
+    const whole = file(held);
+    expect(parseReceiptsFile(whole).receipts).toHaveLength(3);
+    expect(parseReceiptsFile(`\uFEFF${whole}\n\n`).receipts).toHaveLength(3);
+    const cut = whole.split('\n').slice(0, 3).join('\n');
+    expect(() => parseReceiptsFile(cut)).toThrow(/no end line: the file was cut short/);
+    expect(() => parseReceiptsFile(file(held, 2))).toThrow(/the end line must count the 3 receipts before it/);
+    expect(() => parseReceiptsFile(`${whole}${receiptLine(held[0]!)}\n`)).toThrow(/a line after the end line/);
+    expect(() => parseReceiptsFile(whole.replace('mcx-audit-receipts/1', 'mcx-audit-receipts/9'))).toThrow(
+      /the first line must be the header/,
+    );
+  });
+});

@@ -1,0 +1,133 @@
+// The receipts a member holds as witnesses of another node's log (GET /audit/receipts, `mcx audit
+// verify --receipts`): two real nodes on loopback. WMP asks GMP for a child's episodes; each answer
+// brings a receipt GMP signed with its audit key. WMP's auditor hands GMP's auditor the receipts
+// file; against it, GMP's export verifies while whole, and fails once someone with GMP's owner
+// login has removed a tail together with the checkpoints over it, which GMP's export alone shows as
+// a whole, shorter log.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { parseReceiptsFile } from '@mcx/audit';
+import { devAudience } from '@mcx/auth';
+import { FederatedEpisodesDocument, PublishSubjectDocument } from '@mcx/client';
+import { PEER_OPERATIONS } from '@mcx/federation';
+import { exportPublicKeyPem, toPublicKey } from '@mcx/signing';
+
+import { ownerSql } from '../testkit/alerts.js';
+import { AUDIT_CHECKPOINT, cliVerifyExport } from '../testkit/audit.js';
+import { episodeInput, publishEpisode } from '../testkit/episodes.js';
+import { startFederation, type TestFederation } from '../testkit/federation.js';
+import type { TestNode } from '../testkit/node.js';
+
+const CHILD = { forename: 'Imogen', surname: 'Tarrant', dob: '2012-02-17', sex: 'FEMALE' as const, nhsNumber: '9990001677' };
+type Force = 'WMP' | 'GMP';
+let fed: TestFederation;
+let nodes: Record<Force, TestNode>;
+let close: () => Promise<void>;
+const token = (at: Force, force: string, roles: ('auditor' | 'investigator')[], subject: string) =>
+  nodes[at].issuer.mintToken({ roles, force, orgKind: 'police', subject, kind: 'user', ttlSec: 600, audience: devAudience(at) });
+const get = async (at: Force, path: string, bearer?: string) =>
+  fetch(new URL(path, nodes[at].node.url), bearer ? { headers: { authorization: `Bearer ${bearer}` } } : {});
+const ask = async () => {
+  const { federatedEpisodes } = await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD });
+  expect(federatedEpisodes.federation.completeness).toBe('COMPLETE');
+};
+const checkpointAtGmp = async () => (await nodes.GMP.as({ roles: ['auditor'], subject: 'dpo-gmp' })).request(AUDIT_CHECKPOINT as never);
+const gmpPem = () => exportPublicKeyPem(toPublicKey(fed.keys.GMP!.auditCheckpoint));
+
+beforeAll(async () => {
+  ({ fed, nodes, close } = await startFederation(['WMP', 'GMP'] as const, {
+    capabilities: PEER_OPERATIONS.map((op) => op.name),
+    env: { MCX_AUDIT_CHECKPOINT_SECONDS: '0' },
+  }));
+  const reviewAt = new Date(Date.now() + 400 * 86400_000).toISOString().slice(0, 10);
+  const { publishSubject } = await nodes.GMP.client.request(PublishSubjectDocument, {
+    input: { subjectRef: 'SUBJ-GMP-IMOGEN', reviewAt, identity: CHILD },
+  });
+  expect(publishSubject.errors).toEqual([]);
+  expect((await publishEpisode(nodes.GMP.client, episodeInput({ subjectRef: 'SUBJ-GMP-IMOGEN' }))).errors).toEqual([]);
+  // Three reads: the first receipt quotes no checkpoint of GMP's, the next two the one signed between.
+  await ask();
+  await checkpointAtGmp();
+  await ask();
+  await ask();
+}, 120_000);
+
+afterAll(() => close?.());
+
+describe('GET /audit/receipts and mcx audit verify --receipts', () => {
+  it("only this force's auditors get receipts, for one other member at a time; each download is audited", async () => {
+    expect((await get('WMP', '/audit/receipts?from=GMP')).status).toBe(401);
+    expect((await get('WMP', '/audit/receipts?from=GMP', await token('WMP', 'WMP', ['investigator'], 'inv-w'))).status).toBe(403);
+    // An auditor of another force, with a token WMP trusts, is not an auditor of WMP.
+    expect((await get('WMP', '/audit/receipts?from=GMP', await token('WMP', 'GMP', ['auditor'], 'dpo-g-at-w'))).status).toBe(403);
+    const auditor = await token('WMP', 'WMP', ['auditor'], 'dpo-w');
+    for (const bad of [
+      '/audit/receipts',
+      '/audit/receipts?from=gmp%20x',
+      '/audit/receipts?from=GMP&from=MPS',
+      '/audit/receipts?from=WMP',
+    ]) {
+      const res = await get('WMP', bad, auditor);
+      expect([bad, res.status]).toEqual([bad, 400]);
+      expect(await res.json()).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST' }) });
+    }
+    const entries = () =>
+      ownerSql(
+        nodes.WMP,
+        (sql) => sql<{ entry: { action: string; purpose: string; actor: { subject: string }; query: { recordIds: string[] } } }[]>`
+          select entry from audit_entries where entry->'query'->>'operation' = 'auditReceipts' order by seq`,
+      );
+    const before = (await entries()).length;
+    const res = await get('WMP', '/audit/receipts?from=GMP', auditor);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-disposition')).toBe('attachment; filename="receipts-GMP-held-by-WMP.jsonl"');
+    const file = parseReceiptsFile(await res.text());
+    expect(file.header).toMatchObject({ holder: 'WMP', from: 'GMP' });
+    expect(file.receipts).toHaveLength(3);
+    const audited = (await entries()).slice(before).map((r) => r.entry);
+    expect(audited).toHaveLength(1);
+    expect(audited[0]).toMatchObject({
+      action: 'consultation',
+      purpose: 'AUDIT_REVIEW',
+      actor: { subject: 'dpo-w' },
+      query: { recordIds: ['from:GMP'] },
+    });
+  });
+
+  it("GMP's whole export verifies against WMP's receipts; a tail removed with its checkpoints fails against them, though the file alone does not", async () => {
+    const wmpAuditor = await token('WMP', 'WMP', ['auditor'], 'dpo-w2');
+    const gmpAuditor = await token('GMP', 'GMP', ['auditor'], 'dpo-g');
+    const receipts = await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text();
+    const whole = await (await get('GMP', '/audit/export', gmpAuditor)).text();
+    const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
+    expect(ok.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
+    expect(ok.code).toBe(0);
+
+    // Someone with GMP's owner login removes everything from its first disclosure to WMP on, and every checkpoint over it.
+    const seqs = parseReceiptsFile(receipts).receipts.map((r) =>
+      Number((JSON.parse(Buffer.from(r.split('.')[1]!, 'base64url').toString('utf8')) as { entry: { id: string } }).entry.id.split(':')[1]),
+    );
+    const first = Math.min(...seqs);
+    await ownerSql(nodes.GMP, async (sql) => {
+      await sql`delete from audit_entries where seq >= ${first}`;
+      await sql`delete from audit_checkpoints where size >= ${first}`;
+    });
+    // GMP appends on from what is left (the export's own entry comes at that seq): its next export is a shorter log, nothing in it tampered.
+    const shorter = await (await get('GMP', '/audit/export', gmpAuditor)).text();
+    const alone = await cliVerifyExport(shorter, gmpPem());
+    expect(alone.code).not.toBe(1);
+    expect(alone.stdout).not.toContain('FAILED');
+    const against = await cliVerifyExport(
+      shorter,
+      gmpPem(),
+      undefined,
+      await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text(),
+    );
+    expect(against.stdout).toMatch(
+      new RegExp(
+        `FAILED against WMP's receipts: entry seq ${first}, which GMP gave a receipt for at \\S+, (has changed \\(its hash differs\\)|is no longer in the log \\(removed\\))`,
+      ),
+    );
+    expect(against.code).toBe(1);
+  });
+});
