@@ -3,21 +3,21 @@ import { describe, expect, it } from 'vitest';
 import { signReceipt, toPublicKey } from '@mcx/signing';
 
 import { chainEntries, type StoredEntry } from './chain.js';
+import { makeCheckpoint } from './checkpoint.js';
 import { parseExport, writeExport } from './export.js';
 import { fixtureEntry, fixtureLog, NODE, T0 } from './fixtures/audit-log.js';
 import { KEYS } from './fixtures/fixture-keys.js';
 import { compareWithReceipts, parseReceiptsFile, receiptLine, receiptsEndLine, receiptsHeaderLine } from './witness.js';
 
 const EXPORTED_AT = '2025-03-03T10:00:00.000Z';
-const exported = (log: { rows: StoredEntry[]; checkpoints: string[] }, node = NODE) =>
-  parseExport(
-    writeExport({ node, exportedAt: EXPORTED_AT, publicKey: toPublicKey(KEYS.wmpAudit), entries: log.rows, checkpoints: log.checkpoints }),
-  );
+const exported = (log: { rows: StoredEntry[]; checkpoints: string[] }, node = NODE, exportedAt = EXPORTED_AT) =>
+  parseExport(writeExport({ node, exportedAt, publicKey: toPublicKey(KEYS.wmpAudit), entries: log.rows, checkpoints: log.checkpoints }));
 const keys = [toPublicKey(KEYS.wmpAudit)];
 
-// WMP's log: 12 entries, checkpoints at 4 and 8. GMP holds a receipt for entries 3, 6 and 10, each
-// quoting WMP's latest checkpoint then (none, 4, 8), given a minute after the entry.
-const log = fixtureLog(12, [4, 8]);
+// WMP's log: 12 entries, checkpoints at 4, 8 and 12 (the last one over the export's own entry, as
+// the node signs it). GMP holds a receipt for entries 3, 6 and 10, each quoting WMP's latest
+// checkpoint then (none, 4, 8), given a minute after the entry.
+const log = fixtureLog(12, [4, 8, 12]);
 function receipt(seq: number, over: { node?: string; to?: string; at?: string; hash?: string; key?: typeof KEYS.wmpAudit } = {}) {
   const checkpoint = seq >= 8 ? log.checkpoints[1]! : seq >= 4 ? log.checkpoints[0]! : null;
   return signReceipt(
@@ -26,7 +26,7 @@ function receipt(seq: number, over: { node?: string; to?: string; at?: string; h
       to: over.to ?? 'GMP',
       jti: `jti-${seq}`,
       callerEntry: `GMP:${100 + seq}`,
-      entry: { id: `${over.node ?? NODE}:${seq}`, hash: over.hash ?? log.rows[seq - 1]!.hash },
+      entry: { id: `${over.node ?? NODE}:${seq}`, hash: over.hash ?? log.rows[seq - 1]?.hash ?? 'f'.repeat(64) },
       checkpoint,
       at: over.at ?? new Date(T0 + seq * 60_000).toISOString(),
     },
@@ -44,25 +44,36 @@ const last = (jws: string[], current = exported(log)) => compareWithReceipts(par
 
 describe('compareWithReceipts', () => {
   it("passes a whole log: every receipt's entry and quoted checkpoint are there; one given after the export is counted, not checked", () => {
-    const later = receipt(12, { at: '2025-03-03T10:00:00.000Z' });
+    // Entry 13 and its receipt came after the export was made.
+    const later = receipt(13, { at: '2025-03-03T10:00:00.000Z' });
     const result = compareWithReceipts(parseReceiptsFile(file([...held, later])), exported(log), keys);
     expect(result.ok).toBe(true);
     expect(result.report).toEqual([
       'receipts GMP holds from WMP, read 2025-03-04T08:00:00.000Z: 4',
-      "ok against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged; 1 given after this export, not checked",
+      "ok against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged; 1 given after this export for entries beyond it, not checked",
     ]);
   });
 
   it('fails a tail removed with the checkpoints over it, which the file alone verifies as a whole, shorter log', () => {
-    // Entries 9 on and the checkpoint at 8 gone: what is left is a whole log of 8 with its checkpoint at 4.
-    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: [log.checkpoints[0]!] });
-    expect(last(held, cut)).toBe(
-      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at 2025-03-03T09:10:00.000Z, is no longer in the log (removed)",
+    // Entries 9 on and the checkpoint at 12 gone: what is left is a whole log of 8 with its checkpoints at 4 and 8.
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) });
+    const removed =
+      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at 2025-03-03T09:10:00.000Z, is no longer in the log (removed)";
+    expect(last(held, cut)).toBe(removed);
+    // Signed again over what is left (a new entry 9, a checkpoint over it at 09:59), with the header backdated
+    // to before every receipt: the signed checkpoint still dates them, and seq 10 is still missed.
+    const appended = [...log.rows.slice(0, 8), ...chainEntries(log.rows[7]!, [fixtureEntry(109)])];
+    const resigned = makeCheckpoint(NODE, appended[8]!, '2025-03-03T09:59:00.000Z', KEYS.wmpAudit);
+    const backdated = exported(
+      { rows: appended, checkpoints: [...log.checkpoints.slice(0, 2), resigned] },
+      NODE,
+      '2025-03-03T09:00:00.000Z',
     );
+    expect(last(held, backdated)).toBe(removed);
   });
 
   it('fails a checkpoint a receipt quoted that is gone, though every entry is there', () => {
-    const unsigned = exported({ rows: log.rows, checkpoints: [log.checkpoints[0]!] });
+    const unsigned = exported({ rows: log.rows, checkpoints: [log.checkpoints[0]!, log.checkpoints[2]!] });
     expect(last(held, unsigned)).toBe(
       "FAILED against GMP's receipts: a checkpoint WMP quoted in its receipt for seq 10 (at 2025-03-03T09:10:00.000Z) is no longer in the log (removed)",
     );

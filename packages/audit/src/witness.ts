@@ -7,11 +7,18 @@
  * Checked against the node's export, they show what one file cannot, even with no older export
  * kept: a tail removed in the database together with the checkpoints over it, or a stretch
  * rewritten and signed again. Every receipt given before the export was made must find its entry
- * there with the same hash, and the checkpoint it quoted. A receipt given after it is counted, not
- * checked. The report names seqs and counts only, never an entry's content.
+ * there with the same hash, and the checkpoint it quoted. "Before" is before the header's
+ * exportedAt or before the export's newest checkpoint that verifies with the keys given (the node
+ * signs one over the export's own entry as it starts), whichever is later: a backdated header
+ * cannot excuse a receipt given before a signed checkpoint. A receipt given after both is still
+ * checked if the export holds its seq; only one for an entry beyond the export is counted, not
+ * checked. (A header edited to an earlier time can hide receipts given after the last signed
+ * checkpoint: a node that signs nothing after removing a tail shows as unverified or broken to
+ * `verifyExport`, and the report counts what it left unchecked.) The report names seqs and counts
+ * only, never an entry's content.
  */
 import { McxError } from '@mcx/errors';
-import { keyResolverFromKeys, verifyReceipt, type DisclosureReceipt, type VerifyKey } from '@mcx/signing';
+import { keyResolverFromKeys, verifyCheckpoint, verifyReceipt, type DisclosureReceipt, type VerifyKey } from '@mcx/signing';
 
 import { AuditErrorCode } from './audit-errors.js';
 import type { AuditExport } from './export.js';
@@ -117,6 +124,17 @@ export function compareWithReceipts(
   const resolve = keyResolverFromKeys(keys);
   const hashes = new Map(current.entries.map((e) => [e.seq, e.hash]));
   const checkpoints = new Set(current.checkpoints);
+  // When the export's newest signed checkpoint was made: every receipt given before then names an entry it holds.
+  let signedAt = Number.NEGATIVE_INFINITY;
+  for (const jws of current.checkpoints) {
+    try {
+      const cp = verifyCheckpoint(jws, resolve);
+      if (cp.node === node) signedAt = Math.max(signedAt, Date.parse(cp.at));
+    } catch {
+      // Not one of this node's, under the keys given: verifyExport reports it; it dates nothing here.
+    }
+  }
+  const lastSeq = current.entries.at(-1)?.seq ?? 0;
   const madeAt = Date.parse(current.header.exportedAt);
   let checked = 0;
   let after = 0;
@@ -132,23 +150,25 @@ export function compareWithReceipts(
     if (receipt.to !== holder) return fail(`receipt ${i + 1} was given to ${receipt.to}, not ${holder}`);
     const seq = /^(.+):(\d{1,15})$/.exec(receipt.entry.id);
     if (!seq || seq[1] !== node) return fail(`receipt ${i + 1} names an entry that is not one of ${node}'s`);
-    // Given after this export was made (both times are the node's own): its entry may be newer than the file.
-    if (!(Date.parse(receipt.at) < madeAt)) {
+    const n = Number(seq[2]);
+    const before = Date.parse(receipt.at) < Math.max(signedAt, madeAt);
+    // Given after the export was made and after its last checkpoint, for an entry beyond it: it may be newer than the file.
+    if (!before && n > lastSeq) {
       after += 1;
       continue;
     }
-    const n = Number(seq[2]);
     const now = hashes.get(n);
     if (now === undefined)
       return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, is no longer in the log (removed)`);
     if (now !== receipt.entry.hash)
       return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, has changed (its hash differs)`);
-    if (receipt.checkpoint !== null && !checkpoints.has(receipt.checkpoint))
+    // A checkpoint quoted after the export was made may be newer than the file: only one quoted before must be there.
+    if (before && receipt.checkpoint !== null && !checkpoints.has(receipt.checkpoint))
       return fail(`a checkpoint ${node} quoted in its receipt for seq ${n} (at ${receipt.at}) is no longer in the log (removed)`);
-    if (receipt.checkpoint !== null) quoted.add(receipt.checkpoint);
+    if (before && receipt.checkpoint !== null) quoted.add(receipt.checkpoint);
     checked += 1;
   }
-  const later = after > 0 ? `; ${after} given after this export, not checked` : '';
+  const later = after > 0 ? `; ${after} given after this export for entries beyond it, not checked` : '';
   return {
     ok: true,
     report: [
