@@ -15,6 +15,7 @@ import type { Browser, Page } from 'playwright-core';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { parseReceiptsFile } from '@mcx/audit';
 import { ConsoleChildHistoryDocument } from '@mcx/client';
 
 import { DEMO_CHILD } from '../../packages/cli/src/demo/demo-child.js';
@@ -165,7 +166,9 @@ describe("the auditor's and operator's console", () => {
     await signIn(page, consoleOf('WMP'), 'auditor', 'WMP');
     await nav(page, 'Integrity');
     await page.getByRole('button', { name: 'Sign a checkpoint now' }).click();
-    await expect.poll(() => page.getByRole('status').last().innerText()).toMatch(/checkpoint of the first \d+ entries was signed/);
+    await expect
+      .poll(async () => (await page.getByRole('status').allInnerTexts()).join('\n'))
+      .toMatch(/checkpoint of the first \d+ entries was signed/);
     await nav(page, 'Audit log');
     await page.getByLabel('Requesting node (force code)').fill('GMP');
     await page.getByLabel('Case reference').fill(READ_CASE);
@@ -282,6 +285,25 @@ describe("the auditor's and operator's console", () => {
     const main = await page.locator('main').innerText();
     expect(main).toContain('mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem');
     expect(main).toContain('mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem --previous audit-WMP-last-kept.jsonl');
+    // The receipts WMP holds from each force that answered it, for that force's auditors, and the commands both sides run.
+    await page.getByRole('heading', { name: "Check each other's logs" }).waitFor();
+    const receiptButtons = page.getByRole('button', { name: /^Download the receipts from / });
+    expect(await receiptButtons.count()).toBeGreaterThan(0);
+    const [receipts] = await Promise.all([page.waitForEvent('download'), receiptButtons.first().click()]);
+    const [, peer] = /^receipts-([A-Z]+)-held-by-WMP\.jsonl$/.exec(receipts.suggestedFilename()) ?? [];
+    expect(peer).toMatch(/^[A-Z]+$/);
+    expect(peer).not.toBe('WMP');
+    const receiptsDir = mkdtempSync(path.join(tmpdir(), 'mcx-console-receipts-'));
+    await receipts.saveAs(path.join(receiptsDir, 'receipts.jsonl'));
+    const held = parseReceiptsFile(readFileSync(path.join(receiptsDir, 'receipts.jsonl'), 'utf8'));
+    expect(held.header).toMatchObject({ holder: 'WMP', from: peer });
+    expect(held.receipts.length).toBeGreaterThan(0);
+    await expect
+      .poll(async () => (await page.getByRole('status').allInnerTexts()).join('\n'))
+      .toContain(`were downloaded as receipts-${peer}-held-by-WMP.jsonl`);
+    const withReceipts = await page.locator('main').innerText();
+    expect(withReceipts).toContain(`--receipts receipts-${peer}-held-by-WMP.jsonl`);
+    expect(withReceipts).toContain(`mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem --receipts receipts-WMP-held-by-`);
     await expectAccessible(page, 'a7-integrity-ok');
 
     const admin = postgres(f.nodes.WMP.databaseUrl, { max: 1, onnotice: () => {} });

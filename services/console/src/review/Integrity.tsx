@@ -35,7 +35,12 @@ const STATUS_WORDS: Record<string, string> = {
 export function Integrity({ api, role }: { api: Api; role: string | null }) {
   const integrity = useLoad(() => api.query(ConsoleAuditIntegrityDocument, {}), [api]);
   const status = useLoad(() => api.query(ConsoleAuditStatusDocument, {}), [api]);
-  const [action, setAction] = useState<{ error: ApiError | null; note: string | null }>({ error: null, note: null });
+  // Where the last action's note shows: beside the buttons at the top, or beside the receipts' buttons.
+  const [action, setAction] = useState<{ error: ApiError | null; note: string | null; at: 'top' | 'receipts' }>({
+    error: null,
+    note: null,
+    at: 'top',
+  });
   const r = integrity.data?.auditIntegrity;
   const s = status.data?.auditStatus;
   const node = s?.node ?? 'node';
@@ -43,12 +48,12 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
   const rotated = (s?.publicKeyPem.match(/BEGIN PUBLIC KEY/g) ?? []).length > 1;
   const failed = r?.status === 'failed';
 
-  const run = async (what: () => Promise<string>) => {
-    setAction({ error: null, note: null });
+  const run = async (what: () => Promise<string>, at: 'top' | 'receipts' = 'top') => {
+    setAction({ error: null, note: null, at });
     try {
-      setAction({ error: null, note: await what() });
+      setAction({ error: null, note: await what(), at });
     } catch (err) {
-      setAction({ error: err instanceof ApiError ? err : new ApiError(undefined), note: null });
+      setAction({ error: err instanceof ApiError ? err : new ApiError(undefined), note: null, at });
     }
   };
   const exportLog = () =>
@@ -57,6 +62,14 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
       download(`audit-${node}.jsonl`, await api.download('/audit/export'));
       return `The export was downloaded as audit-${node}.jsonl. The export is recorded in the audit log.`;
     });
+  const receiptsFrom = (peer: string) =>
+    run(async () => {
+      const name = `receipts-${peer}-held-by-${node}.jsonl`;
+      download(name, await api.download(`/audit/receipts?from=${encodeURIComponent(peer)}`));
+      return `The receipts ${forceName(peer)} gave this node were downloaded as ${name}. Send them to its auditors. The download is recorded in the audit log.`;
+    }, 'receipts');
+  // The forces whose receipts this node holds among the newest (its own to itself witness nothing, and are never shown).
+  const peers = [...new Set((s?.witnesses ?? []).map((w) => w.peer))].sort();
   const checkpoint = () =>
     run(async () => {
       const { auditCheckpoint } = await api.mutate(ConsoleAuditCheckpointDocument, {});
@@ -102,7 +115,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
         </button>
       </div>
       <p className="govuk-body" role="status">
-        {action.note}
+        {action.at === 'top' ? action.note : null}
       </p>
       {s && (
         <>
@@ -170,6 +183,34 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
                 ))}
               </tbody>
             </table>
+          )}
+          {peers.length > 0 && (
+            <>
+              <h3 className="govuk-heading-s">Check each other's logs</h3>
+              <p className="govuk-body">
+                Send each force's auditors the receipts their node gave this one. They check their own export against them: it then fails if
+                an entry or checkpoint a receipt witnesses has been removed or changed, even where no older export was kept.
+              </p>
+              <div className="govuk-button-group">
+                {peers.map((peer) => (
+                  <button key={peer} type="button" className="govuk-button govuk-button--secondary" onClick={() => void receiptsFrom(peer)}>
+                    Download the receipts from {forceName(peer)}
+                  </button>
+                ))}
+              </div>
+              <p className="govuk-body" role="status">
+                {action.at === 'receipts' ? action.note : null}
+              </p>
+              <pre className="mcx-code" tabIndex={0} aria-label="The command the other force runs with its receipts">
+                <code>{`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl`}</code>
+              </pre>
+              <p className="govuk-body">
+                Ask them for the receipts their node holds from this one, and check this node's export against them:
+              </p>
+              <pre className="mcx-code" tabIndex={0} aria-label="The command with another force's receipts">
+                <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl`}</code>
+              </pre>
+            </>
           )}
         </>
       )}
