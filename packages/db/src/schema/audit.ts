@@ -44,15 +44,20 @@ export const auditCheckpoints = pgTable('audit_checkpoints', {
 });
 
 /** Other nodes' signed checkpoints, received as disclosure receipts: witnesses of their logs. */
-export const auditReceipts = pgTable('audit_receipts', {
-  id: bigserial({ mode: 'number' }).primaryKey(),
-  peer: text().notNull(),
-  peerEntryId: text().notNull(),
-  /** The peer's signed disclosure receipt (its entry id and its latest signed checkpoint). */
-  receiptJws: text().notNull(),
-  ourSeq: bigint({ mode: 'number' }),
-  receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
-});
+export const auditReceipts = pgTable(
+  'audit_receipts',
+  {
+    id: bigserial({ mode: 'number' }).primaryKey(),
+    peer: text().notNull(),
+    peerEntryId: text().notNull(),
+    /** The peer's signed disclosure receipt (its entry id and its latest signed checkpoint). */
+    receiptJws: text().notNull(),
+    ourSeq: bigint({ mode: 'number' }),
+    receivedAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
+  },
+  // One member's receipts in order, for its auditors (GET /audit/receipts): migration 0020.
+  (t) => [index('audit_receipts_peer_id_idx').on(t.peer, t.id)],
+);
 
 /**
  * Unauthenticated noise (missing or refused tokens), kept apart from the audit chain and
