@@ -61,15 +61,17 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     // An auditor of another force, with a token WMP trusts, is not an auditor of WMP.
     expect((await get('WMP', '/audit/receipts?from=GMP', await token('WMP', 'GMP', ['auditor'], 'dpo-g-at-w'))).status).toBe(403);
     const auditor = await token('WMP', 'WMP', ['auditor'], 'dpo-w');
-    for (const bad of [
-      '/audit/receipts',
-      '/audit/receipts?from=gmp%20x',
-      '/audit/receipts?from=GMP&from=MPS',
-      '/audit/receipts?from=WMP',
-    ]) {
+    const refusals: [string, string][] = [
+      ['/audit/receipts', 'MEMBER_INVALID'],
+      ['/audit/receipts?from=gmp%20x', 'MEMBER_INVALID'],
+      ['/audit/receipts?from=GMP&from=MPS', 'MEMBER_INVALID'],
+      ['/audit/receipts?from=GMP&x=1', 'MEMBER_INVALID'],
+      ['/audit/receipts?from=WMP', 'MEMBER_IS_SELF'],
+    ];
+    for (const [bad, reason] of refusals) {
       const res = await get('WMP', bad, auditor);
       expect([bad, res.status]).toEqual([bad, 400]);
-      expect(await res.json()).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST' }) });
+      expect(await res.json()).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST', reason }) });
     }
     const entries = () =>
       ownerSql(
@@ -102,6 +104,18 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
     expect(ok.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
     expect(ok.code).toBe(0);
+    // A receipt given after that export, for an entry beyond it: against it, the export is unchecked (exit 2), never ok.
+    await ask();
+    const stale = await cliVerifyExport(
+      whole,
+      gmpPem(),
+      undefined,
+      await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text(),
+    );
+    expect(stale.stdout).toContain(
+      "UNCHECKED against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged, but 1 name",
+    );
+    expect(stale.code).toBe(2);
 
     // Someone with GMP's owner login removes everything from its first disclosure to WMP on, and every checkpoint over it.
     const seqs = parseReceiptsFile(receipts).receipts.map((r) =>

@@ -106,6 +106,10 @@ function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
   return actual.length === keys.length && keys.every((key) => key in value);
 }
 
+// What the verifier prints from a header: a member's code and a time, never text of the file's choosing.
+const NODE_CODE = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
 function parseHeader(value: Record<string, unknown>, line: number): ExportHeader {
   if (value.type !== 'header') throw malformed(line, 'the first line must be the header');
   if (!(EXPORT_FORMATS as readonly unknown[]).includes(value.format)) {
@@ -117,10 +121,12 @@ function parseHeader(value: Record<string, unknown>, line: number): ExportHeader
   const ok =
     exactKeys(value, ['type', 'node', 'format', 'exportedAt', 'publicKey']) &&
     typeof value.node === 'string' &&
-    value.node.length > 0 &&
+    NODE_CODE.test(value.node) &&
     typeof value.exportedAt === 'string' &&
+    ISO_TIME.test(value.exportedAt) &&
+    Number.isFinite(Date.parse(value.exportedAt)) &&
     typeof value.publicKey === 'string';
-  if (!ok) throw malformed(line, 'header must be { type, node, format, exportedAt, publicKey }');
+  if (!ok) throw malformed(line, 'header must be { type, node (a member code), format, exportedAt (ISO 8601, UTC), publicKey }');
   return value as unknown as ExportHeader;
 }
 

@@ -43,15 +43,37 @@ const held = [receipt(3), receipt(6), receipt(10)];
 const last = (jws: string[], current = exported(log)) => compareWithReceipts(parseReceiptsFile(file(jws)), current, keys).report.at(-1);
 
 describe('compareWithReceipts', () => {
-  it("passes a whole log: every receipt's entry and quoted checkpoint are there; one given after the export is counted, not checked", () => {
-    // Entry 13 and its receipt came after the export was made.
+  it("passes a whole log: every receipt's entry and quoted checkpoint are there", () => {
+    const result = compareWithReceipts(parseReceiptsFile(file(held)), exported(log), keys);
+    expect(result).toMatchObject({ status: 'ok', ok: true });
+    expect(result.report).toEqual([
+      'receipts GMP holds from WMP, read 2025-03-04T08:00:00.000Z: 3',
+      "ok against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged",
+    ]);
+  });
+
+  it('a receipt for an entry beyond the export, given after it, leaves the check unchecked, never ok: a removed tail would look the same', () => {
+    // Entry 13 and its receipt came after the export was made: honest, but nothing shows that the times are.
     const later = receipt(13, { at: '2025-03-03T10:00:00.000Z' });
     const result = compareWithReceipts(parseReceiptsFile(file([...held, later])), exported(log), keys);
-    expect(result.ok).toBe(true);
-    expect(result.report).toEqual([
-      'receipts GMP holds from WMP, read 2025-03-04T08:00:00.000Z: 4',
-      "ok against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged; 1 given after this export for entries beyond it, not checked",
-    ]);
+    expect(result).toMatchObject({ status: 'unchecked', ok: false });
+    expect(result.report.at(-1)).toBe(
+      "UNCHECKED against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged, but 1 name entries beyond this export (seq 13 and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again",
+    );
+    // A node whose clock was set back signs its own times early: its removed tail is only ever unchecked too.
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) }, NODE, '2025-03-03T09:08:30.000Z');
+    expect(compareWithReceipts(parseReceiptsFile(file(held)), cut, keys).status).toBe('unchecked');
+    // No receipt at all witnesses nothing.
+    expect(compareWithReceipts(parseReceiptsFile(file([])), exported(log), keys).report.at(-1)).toBe(
+      "UNCHECKED against GMP's receipts: there is no receipt to check",
+    );
+  });
+
+  it('a receipt whose time does not read is checked, never excused', () => {
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) });
+    expect(last([receipt(10, { at: 'later' })], cut)).toBe(
+      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at later, is no longer in the log (removed)",
+    );
   });
 
   it('fails a tail removed with the checkpoints over it, which the file alone verifies as a whole, shorter log', () => {
@@ -112,5 +134,17 @@ describe('compareWithReceipts', () => {
     expect(() => parseReceiptsFile(whole.replace('mcx-audit-receipts/1', 'mcx-audit-receipts/9'))).toThrow(
       /the first line must be the header/,
     );
+    // Nothing of the file's choosing is printed: the holder and node are member codes, the time is a time.
+    expect(() => parseReceiptsFile(whole.replace('"holder":"GMP"', '"holder":"GMP\\u001b[2K ok"'))).toThrow(/member codes/);
+    expect(() => parseReceiptsFile(whole.replace('2025-03-04T08:00:00.000Z', 'x'))).toThrow(/ISO 8601/);
+    const text = writeExport({
+      node: NODE,
+      exportedAt: EXPORTED_AT,
+      publicKey: toPublicKey(KEYS.wmpAudit),
+      entries: log.rows,
+      checkpoints: [],
+    });
+    expect(() => parseExport(text.replace(EXPORTED_AT, 'x'))).toThrow(/exportedAt \(ISO 8601, UTC\)/);
+    expect(() => parseExport(text.replace('"node":"WMP"', '"node":"WMP\\n ok"'))).toThrow(/node \(a member code\)/);
   });
 });

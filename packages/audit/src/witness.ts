@@ -6,16 +6,13 @@
  *
  * Checked against the node's export, they show what one file cannot, even with no older export
  * kept: a tail removed in the database together with the checkpoints over it, or a stretch
- * rewritten and signed again. Every receipt given before the export was made must find its entry
- * there with the same hash, and the checkpoint it quoted. "Before" is before the header's
- * exportedAt or before the export's newest checkpoint that verifies with the keys given (the node
- * signs one over the export's own entry as it starts), whichever is later: a backdated header
- * cannot excuse a receipt given before a signed checkpoint. A receipt given after both is still
- * checked if the export holds its seq; only one for an entry beyond the export is counted, not
- * checked. (A header edited to an earlier time can hide receipts given after the last signed
- * checkpoint: a node that signs nothing after removing a tail shows as unverified or broken to
- * `verifyExport`, and the report counts what it left unchecked.) The report names seqs and counts
- * only, never an entry's content.
+ * rewritten and signed again. Every receipt must find its entry there with the same hash; one
+ * given before the export was made (before the header's exportedAt or the export's newest
+ * checkpoint that verifies, whichever is later) must find the checkpoint it quoted there too. A
+ * receipt for an entry beyond the export, given after it, cannot be checked: the result is then
+ * `unchecked`, never ok, since a removed tail looks the same when the node's clock or the file's
+ * header lies. Fetch the receipts first, then the export. The report names seqs and counts only,
+ * never an entry's content.
  */
 import { McxError } from '@mcx/errors';
 import { keyResolverFromKeys, verifyCheckpoint, verifyReceipt, type DisclosureReceipt, type VerifyKey } from '@mcx/signing';
@@ -59,6 +56,10 @@ function malformed(line: number, problem: string): McxError {
   return new McxError(AuditErrorCode.EXPORT_MALFORMED, `receipts file line ${line}: ${problem}`);
 }
 
+/** A time the files carry: ISO 8601 in UTC, as the nodes write it; anything else dates nothing. */
+const isoTime = (s: string): number => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(s) ? Date.parse(s) : Number.NaN);
+/** A member's code, as the manifest and the route take it: nothing else is printed from a file's header. */
+const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const keysAre = (v: Record<string, unknown>, keys: string[]) => Object.keys(v).length === keys.length && keys.every((k) => k in v);
 
@@ -84,8 +85,14 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
         value.type === 'header' &&
         value.format === RECEIPTS_FORMAT &&
         keysAre(value, ['type', 'format', 'holder', 'from', 'exportedAt']) &&
-        [value.holder, value.from, value.exportedAt].every((s) => typeof s === 'string' && s.length > 0);
-      if (!ok) throw malformed(line, `the first line must be the header { type, format: ${RECEIPTS_FORMAT}, holder, from, exportedAt }`);
+        [value.holder, value.from].every((s) => typeof s === 'string' && MEMBER.test(s)) &&
+        typeof value.exportedAt === 'string' &&
+        Number.isFinite(isoTime(value.exportedAt));
+      if (!ok)
+        throw malformed(
+          line,
+          `the first line must be the header { type, format: ${RECEIPTS_FORMAT}, holder and from (member codes), exportedAt (ISO 8601, UTC) }`,
+        );
       header = value as unknown as ReceiptsHeader;
       continue;
     }
@@ -100,6 +107,8 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
 }
 
 export interface WitnessComparison {
+  /** ok: every receipt checked and found; unchecked: nothing contradicts the log, but some (or all) could not be checked; failed. */
+  status: 'ok' | 'unchecked' | 'failed';
   ok: boolean;
   report: string[];
 }
@@ -107,9 +116,12 @@ export interface WitnessComparison {
 /**
  * Checks a node's export against the receipts a member holds from it, with the node's
  * audit-checkpoint public keys (as given to `mcx audit verify`). Fails on a receipt that does not
- * verify, that another node gave or that was given to another member than the file's holder, and
- * on any receipt given before the export was made whose entry is gone or changed, or whose quoted
- * checkpoint is gone.
+ * verify, that another node gave or that was given to another member than the file's holder; on
+ * any receipt whose seq the export holds with another hash; and on any receipt given before the
+ * export was made whose entry is gone, or whose quoted checkpoint is gone. A receipt for an entry
+ * beyond the export, given after it, is not checked: the result is then `unchecked`, never ok (a
+ * tail removed from the log looks the same when the export's times are not to be trusted), and
+ * so is a file with no receipt. Fetch the receipts first, then the export: none is then beyond it.
  */
 export function compareWithReceipts(
   file: ReceiptsFile,
@@ -119,25 +131,31 @@ export function compareWithReceipts(
   const { holder, from, exportedAt } = file.header;
   const node = current.header.node;
   const report = [`receipts ${holder} holds from ${from}, read ${exportedAt}: ${file.receipts.length}`];
-  const fail = (why: string): WitnessComparison => ({ ok: false, report: [...report, `FAILED against ${holder}'s receipts: ${why}`] });
+  const fail = (why: string): WitnessComparison => ({
+    status: 'failed',
+    ok: false,
+    report: [...report, `FAILED against ${holder}'s receipts: ${why}`],
+  });
   if (from !== node) return fail(`they are receipts ${from} gave, and this is an export of ${node}`);
   const resolve = keyResolverFromKeys(keys);
   const hashes = new Map(current.entries.map((e) => [e.seq, e.hash]));
   const checkpoints = new Set(current.checkpoints);
-  // When the export's newest signed checkpoint was made: every receipt given before then names an entry it holds.
-  let signedAt = Number.NEGATIVE_INFINITY;
+  // When the export was made: its header's time or its newest checkpoint that verifies, whichever is
+  // later (a backdated or unreadable header excuses nothing a signed checkpoint dates).
+  let madeAt = isoTime(current.header.exportedAt);
+  if (!Number.isFinite(madeAt)) madeAt = Number.NEGATIVE_INFINITY;
   for (const jws of current.checkpoints) {
     try {
       const cp = verifyCheckpoint(jws, resolve);
-      if (cp.node === node) signedAt = Math.max(signedAt, Date.parse(cp.at));
+      const at = isoTime(cp.at);
+      if (cp.node === node && Number.isFinite(at)) madeAt = Math.max(madeAt, at);
     } catch {
       // Not one of this node's, under the keys given: verifyExport reports it; it dates nothing here.
     }
   }
   const lastSeq = current.entries.at(-1)?.seq ?? 0;
-  const madeAt = Date.parse(current.header.exportedAt);
   let checked = 0;
-  let after = 0;
+  const beyond: number[] = [];
   const quoted = new Set<string>();
   for (const [i, jws] of file.receipts.entries()) {
     let receipt: DisclosureReceipt;
@@ -151,13 +169,14 @@ export function compareWithReceipts(
     const seq = /^(.+):(\d{1,15})$/.exec(receipt.entry.id);
     if (!seq || seq[1] !== node) return fail(`receipt ${i + 1} names an entry that is not one of ${node}'s`);
     const n = Number(seq[2]);
-    const before = Date.parse(receipt.at) < Math.max(signedAt, madeAt);
-    // Given after the export was made and after its last checkpoint, for an entry beyond it: it may be newer than the file.
-    if (!before && n > lastSeq) {
-      after += 1;
+    // A receipt whose time does not read is taken as given before: it is checked, never excused.
+    const at = isoTime(receipt.at);
+    const before = !Number.isFinite(at) || at < madeAt;
+    const now = hashes.get(n);
+    if (now === undefined && !before && n > lastSeq) {
+      beyond.push(n);
       continue;
     }
-    const now = hashes.get(n);
     if (now === undefined)
       return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, is no longer in the log (removed)`);
     if (now !== receipt.entry.hash)
@@ -168,12 +187,17 @@ export function compareWithReceipts(
     if (before && receipt.checkpoint !== null) quoted.add(receipt.checkpoint);
     checked += 1;
   }
-  const later = after > 0 ? `; ${after} given after this export for entries beyond it, not checked` : '';
-  return {
-    ok: true,
-    report: [
-      ...report,
-      `ok against ${holder}'s receipts: the ${checked} entries and ${quoted.size} checkpoints they witness are all here, unchanged${later}`,
-    ],
-  };
+  const witnessed = `the ${checked} entries and ${quoted.size} checkpoints they witness are all here, unchanged`;
+  if (beyond.length > 0 || checked === 0)
+    return {
+      status: 'unchecked',
+      ok: false,
+      report: [
+        ...report,
+        checked === 0 && beyond.length === 0
+          ? `UNCHECKED against ${holder}'s receipts: there is no receipt to check`
+          : `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${beyond.length} name entries beyond this export (seq ${Math.min(...beyond)} and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again`,
+      ],
+    };
+  return { status: 'ok', ok: true, report: [...report, `ok against ${holder}'s receipts: ${witnessed}`] };
 }

@@ -27,15 +27,16 @@ export function registerAuditCommands(program: Command): void {
       const current = parseExport(readFileSync(file, 'utf8'));
       const pem = readFileSync(opts.publicKey, 'utf8');
       const result = verifyExport(current, pem);
-      const against = [
-        ...(opts.previous ? [compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current)] : []),
-        ...(opts.receipts ?? []).map((f) =>
-          compareWithReceipts(parseReceiptsFile(readFileSync(f, 'utf8')), current, auditKeysFromPem(pem)),
-        ),
-      ];
-      process.stdout.write(`${[...result.report, ...against.flatMap((a) => a.report)].join('\n')}\n`);
-      // Exit 0 only when every entry is covered by a valid checkpoint (and the previous export and the receipts are all here); 2 when some are unverified.
-      process.exitCode = against.some((a) => !a.ok) ? 1 : result.status === 'ok' ? 0 : result.status === 'unverified' ? 2 : 1;
+      const previous = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current) : null;
+      const witnesses = (opts.receipts ?? []).map((f) =>
+        compareWithReceipts(parseReceiptsFile(readFileSync(f, 'utf8')), current, auditKeysFromPem(pem)),
+      );
+      process.stdout.write(`${[...result.report, ...(previous?.report ?? []), ...witnesses.flatMap((w) => w.report)].join('\n')}\n`);
+      // Exit 1 when anything is tampered with; 0 only when every entry is covered by a valid checkpoint (and the
+      // previous export and every receipt are all here); 2 when some entries are unverified or some receipts unchecked.
+      const failed = previous?.ok === false || witnesses.some((w) => w.status === 'failed') || result.status === 'failed';
+      const unchecked = result.status === 'unverified' || witnesses.some((w) => w.status === 'unchecked');
+      process.exitCode = failed ? 1 : unchecked ? 2 : 0;
     });
 
   audit

@@ -205,7 +205,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
                 <code>{`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl`}</code>
               </pre>
               <p className="govuk-body">
-                Ask them for the receipts their node holds from this one, and check this node's export against them:
+                Ask them for the receipts their node holds from this one, then download the export, and check it against them:
               </p>
               <pre className="mcx-code" tabIndex={0} aria-label="The command with another force's receipts">
                 <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl`}</code>

@@ -198,8 +198,8 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
       read: (query) => {
         const { from, ...rest } = (query ?? {}) as Record<string, unknown>;
         if (typeof from !== 'string' || !MEMBER.test(from) || Object.keys(rest).length > 0)
-          return new HttpRefusal(400, 'BAD_REQUEST', 'give one member code: /audit/receipts?from=<member>');
-        if (from === app.forceCode) return new HttpRefusal(400, 'BAD_REQUEST', 'the receipts a node gives itself witness nothing');
+          return HttpRefusal.badRequest('MEMBER_INVALID', 'give one member code: /audit/receipts?from=<member>');
+        if (from === app.forceCode) return HttpRefusal.badRequest('MEMBER_IS_SELF', 'the receipts a node gives itself witness nothing');
         return { from };
       },
       chunks: (ctx, { from }) => ctx.services.audit.receiptChunks(from!),
