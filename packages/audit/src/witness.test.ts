@@ -18,8 +18,12 @@ const keys = [toPublicKey(KEYS.wmpAudit)];
 // the node signs it). GMP holds a receipt for entries 3, 6 and 10, each quoting WMP's latest
 // checkpoint then (none, 4, 8), given a minute after the entry.
 const log = fixtureLog(12, [4, 8, 12]);
-function receipt(seq: number, over: { node?: string; to?: string; at?: string; hash?: string; key?: typeof KEYS.wmpAudit } = {}) {
-  const checkpoint = seq >= 8 ? log.checkpoints[1]! : seq >= 4 ? log.checkpoints[0]! : null;
+function receipt(
+  seq: number,
+  over: { node?: string; to?: string; at?: string; hash?: string; key?: typeof KEYS.wmpAudit; checkpoint?: string | null } = {},
+) {
+  const checkpoint =
+    over.checkpoint !== undefined ? over.checkpoint : seq >= 8 ? log.checkpoints[1]! : seq >= 4 ? log.checkpoints[0]! : null;
   return signReceipt(
     {
       node: over.node ?? NODE,
@@ -109,6 +113,40 @@ describe('compareWithReceipts', () => {
     ];
     expect(last(held, exported({ rows: rewritten, checkpoints: log.checkpoints }))).toBe(
       "FAILED against GMP's receipts: entry seq 6, which WMP gave a receipt for at 2025-03-03T09:06:00.000Z, has changed (its hash differs)",
+    );
+  });
+
+  it('the checkpoint a receipt quoted witnesses the log up to its size, whoever kept it, and whenever the receipt was given', () => {
+    // A busy node: entry 6's receipt, given at 09:08:30, quotes the checkpoint over 8.
+    const r6 = receipt(6, { at: '2025-03-03T09:08:30.000Z', checkpoint: log.checkpoints[1]! });
+    // Entries 7 on removed with the checkpoints over them, the header set to 09:08 so that the receipt looks later than the export.
+    const cut = exported({ rows: log.rows.slice(0, 6), checkpoints: [log.checkpoints[0]!] }, NODE, '2025-03-03T09:08:00.000Z');
+    expect(compareWithReceipts(parseReceiptsFile(file([r6])), cut, keys).status).toBe('unchecked');
+    // With the header as the node wrote it, the receipt is older than the export: the checkpoint is missed.
+    expect(last([r6], exported({ rows: log.rows.slice(0, 6), checkpoints: [log.checkpoints[0]!] }))).toBe(
+      "FAILED against GMP's receipts: a checkpoint WMP quoted in its receipt for seq 6 (at 2025-03-03T09:08:30.000Z) is no longer in the log (removed)",
+    );
+    // Re-chained from 7 on: the checkpoint over 8 no longer agrees with the entry there, however its receipt is dated.
+    const rechained = [
+      ...log.rows.slice(0, 6),
+      ...chainEntries(
+        log.rows[5]!,
+        [7, 8, 9].map((n) => fixtureEntry(n, { caseRef: 'WMP-25-8888' })),
+      ),
+    ];
+    expect(last([r6], exported({ rows: rechained, checkpoints: [log.checkpoints[0]!] }, NODE, '2025-03-03T09:08:00.000Z'))).toBe(
+      "FAILED against GMP's receipts: entry seq 8, which a checkpoint WMP quoted in its receipt for seq 6 covers, has changed (its hash differs)",
+    );
+  });
+
+  it('clocks a few minutes apart raise no false alarm, and a receipt dated after the holder read its receipts is refused', () => {
+    // The export's last checkpoint signed by a replica 4 minutes fast; entry 13's receipt given a minute after the export.
+    const fast = makeCheckpoint(NODE, log.rows[11]!, '2025-03-03T10:04:00.000Z', KEYS.wmpAudit);
+    const honest = exported({ rows: log.rows, checkpoints: [...log.checkpoints.slice(0, 2), fast] });
+    const later = receipt(13, { at: '2025-03-03T10:01:00.000Z', checkpoint: fast });
+    expect(compareWithReceipts(parseReceiptsFile(file([...held, later])), honest, keys).status).toBe('unchecked');
+    expect(last([receipt(3, { at: '2025-03-04T09:00:00.000Z' })])).toBe(
+      "FAILED against GMP's receipts: receipt 1 is dated 2025-03-04T09:00:00.000Z, after GMP read its receipts",
     );
   });
 

@@ -58,6 +58,12 @@ function malformed(line: number, problem: string): McxError {
 
 /** A time the files carry: ISO 8601 in UTC, as the nodes write it; anything else dates nothing. */
 const isoTime = (s: string): number => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(s) ? Date.parse(s) : Number.NaN);
+/**
+ * How far apart two nodes' clocks (or a node's replicas) may be. A receipt counts as given before
+ * the export only when it is dated this much before it (one nearer, for an entry beyond the export,
+ * is unchecked, never excused); one dated this much after the receipts file was read is refused.
+ */
+const CLOCK_SKEW_MS = 5 * 60_000;
 /** A member's code, as the manifest and the route take it: nothing else is printed from a file's header. */
 const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
@@ -154,8 +160,14 @@ export function compareWithReceipts(
     }
   }
   const lastSeq = current.entries.at(-1)?.seq ?? 0;
+  const readAt = isoTime(exportedAt);
   let checked = 0;
-  const beyond: number[] = [];
+  let beyond = 0;
+  let firstBeyond = Number.POSITIVE_INFINITY;
+  const unchecked = (seq: number) => {
+    beyond += 1;
+    firstBeyond = Math.min(firstBeyond, seq);
+  };
   const quoted = new Set<string>();
   for (const [i, jws] of file.receipts.entries()) {
     let receipt: DisclosureReceipt;
@@ -171,32 +183,51 @@ export function compareWithReceipts(
     const n = Number(seq[2]);
     // A receipt whose time does not read is taken as given before: it is checked, never excused.
     const at = isoTime(receipt.at);
-    const before = !Number.isFinite(at) || at < madeAt;
+    if (at > readAt + CLOCK_SKEW_MS) return fail(`receipt ${i + 1} is dated ${receipt.at}, after ${holder} read its receipts`);
+    const before = !Number.isFinite(at) || at < madeAt - CLOCK_SKEW_MS;
     const now = hashes.get(n);
     if (now === undefined && !before && n > lastSeq) {
-      beyond.push(n);
+      unchecked(n);
       continue;
     }
     if (now === undefined)
       return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, is no longer in the log (removed)`);
     if (now !== receipt.entry.hash)
       return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, has changed (its hash differs)`);
-    // A checkpoint quoted after the export was made may be newer than the file: only one quoted before must be there.
-    if (before && receipt.checkpoint !== null && !checkpoints.has(receipt.checkpoint))
-      return fail(`a checkpoint ${node} quoted in its receipt for seq ${n} (at ${receipt.at}) is no longer in the log (removed)`);
-    if (before && receipt.checkpoint !== null) quoted.add(receipt.checkpoint);
+    if (receipt.checkpoint !== null) {
+      // The checkpoint it quoted witnesses the log up to its size: it must agree with the entry there, whoever kept it.
+      let cp: { node: string; size: number; headHash: string };
+      try {
+        cp = verifyCheckpoint(receipt.checkpoint, resolve);
+      } catch (err) {
+        return fail(`the checkpoint quoted in receipt ${i + 1} does not verify (${err instanceof McxError ? err.code : 'invalid'})`);
+      }
+      if (cp.node !== node) return fail(`the checkpoint quoted in receipt ${i + 1} is ${cp.node}'s, not ${node}'s`);
+      const head = hashes.get(cp.size);
+      if (head !== undefined && head !== cp.headHash)
+        return fail(
+          `entry seq ${cp.size}, which a checkpoint ${node} quoted in its receipt for seq ${n} covers, has changed (its hash differs)`,
+        );
+      // Given before the export: the checkpoint it quoted must be there too. Given after: one beyond the export is unchecked.
+      if (before && (head === undefined || !checkpoints.has(receipt.checkpoint)))
+        return fail(`a checkpoint ${node} quoted in its receipt for seq ${n} (at ${receipt.at}) is no longer in the log (removed)`);
+      if (head === undefined && cp.size > lastSeq) unchecked(cp.size);
+      else if (head === undefined)
+        return fail(`entry seq ${cp.size}, which a checkpoint ${node} quoted covers, is no longer in the log (removed)`);
+      quoted.add(receipt.checkpoint);
+    }
     checked += 1;
   }
   const witnessed = `the ${checked} entries and ${quoted.size} checkpoints they witness are all here, unchanged`;
-  if (beyond.length > 0 || checked === 0)
+  if (beyond > 0 || checked === 0)
     return {
       status: 'unchecked',
       ok: false,
       report: [
         ...report,
-        checked === 0 && beyond.length === 0
+        checked === 0 && beyond === 0
           ? `UNCHECKED against ${holder}'s receipts: there is no receipt to check`
-          : `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${beyond.length} name entries beyond this export (seq ${Math.min(...beyond)} and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again`,
+          : `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${beyond} name entries beyond this export (seq ${firstBeyond} and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again`,
       ],
     };
   return { status: 'ok', ok: true, report: [...report, `ok against ${holder}'s receipts: ${witnessed}`] };
