@@ -244,6 +244,22 @@ describe('a disclosure receipt proves its checkpoint', () => {
     });
   }
 
+  for (const [what, minutes] of [
+    ['dated a year ahead', 365 * 24 * 60],
+    ['dated ten minutes ago', -10],
+  ] as const) {
+    it(`a receipt ${what}, signed by the member: the answer is dropped as BAD_DATA (RECEIPT_TIME_SKEWED)`, async () => {
+      using _lie = faults.lie('GMP', async (a) => {
+        const { receipt } = verifyReceipt(a.receipt, keyResolverFromKeys([toPublicKey(fed.keys.GMP!.auditCheckpoint)]));
+        const at = new Date(Date.parse(receipt.at) + minutes * 60_000).toISOString();
+        return { ...a, receipt: signReceipt({ ...receipt, at }, fed.keys.GMP!.auditCheckpoint) };
+      });
+      const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
+      expect(memberRow(r, 'GMP')).toMatchObject({ status: 'BAD_DATA', reason: 'RECEIPT_TIME_SKEWED' });
+      expect(r.federation.completeness).toBe('PARTIAL');
+    });
+  }
+
   it('an honest receipt with its real checkpoint is accepted', async () => {
     const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
     expect(memberRow(r, 'GMP').status).toBe('ANSWERED');

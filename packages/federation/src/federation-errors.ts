@@ -77,6 +77,8 @@ export const MemberReason = {
   RECEIPT_MISMATCH: 'RECEIPT_MISMATCH',
   /** The checkpoint the receipt quotes is not the member's own. */
   RECEIPT_CHECKPOINT_MISMATCH: 'RECEIPT_CHECKPOINT_MISMATCH',
+  /** The receipt is dated more than RECEIPT_CLOCK_SKEW_MS from this node's clock: it would date the member's log wrongly. */
+  RECEIPT_TIME_SKEWED: 'RECEIPT_TIME_SKEWED',
   RECEIPT_INVALID: 'RECEIPT_INVALID',
   /** The member cut its answer at one of its caps. */
   ANSWER_CAPPED: 'ANSWER_CAPPED',

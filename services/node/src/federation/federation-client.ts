@@ -46,6 +46,9 @@ const TOKEN_TTL_SEC = 30;
 /** A refusal code a member may give in its refusal header; anything else is reported by HTTP status. */
 const REFUSAL_CODE = /^[A-Z0-9_:]{1,64}$/;
 
+/** How far a receipt's time may be from this node's clock (as `mcx audit verify --receipts` allows). */
+const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000;
+
 /** A receipt to store: the member's disclosure entry for this node's request. */
 export interface PeerReceipt {
   peer: string;
@@ -277,6 +280,11 @@ export class FederationClient {
       const forUs =
         receipt.node === member && receipt.jti === jti && receipt.callerEntry === callerEntry && receipt.to === this.deps.forceCode;
       if (!forUs || this.deps.holder.ownerOfKid(kid)?.code !== member) return { bad: MemberReason.RECEIPT_MISMATCH };
+      // Dated by the member's clock, it dates the member's log when auditors check it against our receipts
+      // (mcx audit verify --receipts): one dated far off, years ahead say, would leave a removed tail
+      // unchecked there, never failed.
+      if (!(Math.abs(Date.parse(receipt.at) - this.deps.now().getTime()) <= RECEIPT_CLOCK_SKEW_MS))
+        return { bad: MemberReason.RECEIPT_TIME_SKEWED };
       // The checkpoint it quotes is the witness we keep: it must be the member's own, signed by its audit key.
       if (receipt.checkpoint !== null && verifyCheckpoint(receipt.checkpoint, this.memberKeys(member)).node !== member)
         return { bad: MemberReason.RECEIPT_CHECKPOINT_MISMATCH };
