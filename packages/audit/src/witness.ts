@@ -122,12 +122,14 @@ export interface WitnessComparison {
 /**
  * Checks a node's export against the receipts a member holds from it, with the node's
  * audit-checkpoint public keys (as given to `mcx audit verify`). Fails on a receipt that does not
- * verify, that another node gave or that was given to another member than the file's holder; on
- * any receipt whose seq the export holds with another hash; and on any receipt given before the
- * export was made whose entry is gone, or whose quoted checkpoint is gone. A receipt for an entry
- * beyond the export, given after it, is not checked: the result is then `unchecked`, never ok (a
- * tail removed from the log looks the same when the export's times are not to be trusted), and
- * so is a file with no receipt. Fetch the receipts first, then the export: none is then beyond it.
+ * verify, that another node gave, that was given to another member than the file's holder, or
+ * that is dated after the holder read it; on any receipt whose seq the export holds with another
+ * hash, or whose quoted checkpoint disagrees with the entry at its size; and on any receipt given
+ * before the export was made (by more than CLOCK_SKEW_MS) whose entry or quoted checkpoint is
+ * gone. A receipt for an entry (or quoting a checkpoint) beyond the export, given after it, is not
+ * checked: the result is then `unchecked`, never ok (a tail removed from the log looks the same
+ * when the export's times are not to be trusted), and so is a file with no receipt. Fetch the
+ * receipts first, then the export: none is then beyond it.
  */
 export function compareWithReceipts(
   file: ReceiptsFile,
@@ -211,10 +213,9 @@ export function compareWithReceipts(
       // Given before the export: the checkpoint it quoted must be there too. Given after: one beyond the export is unchecked.
       if (before && (head === undefined || !checkpoints.has(receipt.checkpoint)))
         return fail(`a checkpoint ${node} quoted in its receipt for seq ${n} (at ${receipt.at}) is no longer in the log (removed)`);
-      if (head === undefined && cp.size > lastSeq) unchecked(cp.size);
-      else if (head === undefined)
-        return fail(`entry seq ${cp.size}, which a checkpoint ${node} quoted covers, is no longer in the log (removed)`);
-      quoted.add(receipt.checkpoint);
+      if (head !== undefined) quoted.add(receipt.checkpoint);
+      else if (cp.size > lastSeq) unchecked(cp.size);
+      else return fail(`entry seq ${cp.size}, which a checkpoint ${node} quoted covers, is no longer in the log (removed)`);
     }
     checked += 1;
   }
