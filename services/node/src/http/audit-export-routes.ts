@@ -154,8 +154,9 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
           if (now - lastTaken < stallMs && !overdue) return;
           stalled = true;
           clearInterval(watchdog);
-          if (overdue) log.warn({ maxMs }, 'audit export cut: it ran past its time limit');
-          else log.warn({ stallMs }, 'audit export cut: nothing taken for the stall limit');
+          // The route names which download (the export or the receipts): the messages are the export's, as the runbook has them.
+          if (overdue) log.warn({ route: download.url, maxMs }, 'audit export cut: it ran past its time limit');
+          else log.warn({ route: download.url, stallMs }, 'audit export cut: nothing taken for the stall limit');
           stream.destroy(new Error('audit export stalled'));
           reply.raw.destroy();
         },
