@@ -24,6 +24,8 @@ interface Profile {
 const [file, topArg] = process.argv.slice(2);
 if (!file) throw new Error('usage: cpuprofile-top.ts <file.cpuprofile> [N]');
 const top = Number(topArg ?? 30);
+// `node --cpu-prof` writes a profile per thread: a shell glob hands over several files, and the second would be read as N.
+if (!Number.isInteger(top) || top < 1) throw new Error(`usage: cpuprofile-top.ts <file.cpuprofile> [N]: N must be a count, got ${topArg}`);
 const profile = JSON.parse(readFileSync(file, 'utf8')) as Profile;
 const byId = new Map(profile.nodes.map((n) => [n.id, n]));
 // Self time per node from the samples and their time deltas (µs).
