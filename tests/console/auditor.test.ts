@@ -23,6 +23,9 @@ import { runAuditVerify } from '../testkit/audit.js';
 import { axeViolations, browserStorage, launchBrowser, screenshot, type InBrowser } from './browser.js';
 import { startConsoleFederation, type ConsoleFederation, type Force } from './console-federation.js';
 
+/** The page's width as laid out (in the browser): wider than the window means it scrolls sideways. */
+const pageWidth = () =>
+  (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth;
 const READ_CASE = 'GMP-26-0777';
 const NIGHT_CASE = 'MPS-26-0230';
 const NIGHT_READER = 'night-reader';
@@ -184,8 +187,6 @@ describe("the auditor's and operator's console", () => {
     // At 200% zoom on a small laptop, or a phone: the filters and the entries reflow, nothing cut off.
     await page.setViewportSize({ width: 390, height: 844 });
     await expectAccessible(page, 'a3b-audit-log-390');
-    const pageWidth = () =>
-      (globalThis as unknown as { document: { documentElement: { scrollWidth: number } } }).document.documentElement.scrollWidth;
     expect(await page.evaluate(pageWidth)).toBeLessThanOrEqual(390);
     await page.setViewportSize({ width: 1280, height: 900 });
     await page.getByRole('button', { name: `Open entry ${seenSeq}` }).click();
@@ -305,6 +306,11 @@ describe("the auditor's and operator's console", () => {
     expect(withReceipts).toContain(`--receipts receipts-${peer}-held-by-WMP.jsonl`);
     expect(withReceipts).toContain(`mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem --receipts receipts-WMP-held-by-`);
     await expectAccessible(page, 'a7-integrity-ok');
+    // On a phone, or at 200% zoom: the commands wrap and the witnesses' table scrolls in its own region.
+    await page.setViewportSize({ width: 390, height: 844 });
+    await expectAccessible(page, 'a7b-integrity-390');
+    expect(await page.evaluate(pageWidth)).toBeLessThanOrEqual(390);
+    await page.setViewportSize({ width: 1280, height: 900 });
 
     const admin = postgres(f.nodes.WMP.databaseUrl, { max: 1, onnotice: () => {} });
     await admin`update audit_entries set entry = jsonb_set(entry, '{outcome}', '"refused"') where seq = ${seenSeq}`;

@@ -126,7 +126,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
               : `No checkpoint has been signed yet (${s.entries} entries).`}
           </p>
           <h2 className="govuk-heading-m">Verify an export offline</h2>
-          <p className="govuk-body">
+          <p className="govuk-body mcx-break">
             Save the export and {rotated ? 'these public keys (the current one first, key id ' : 'this public key (key id '}
             {s.kid}), then run, on any computer with the MCX command line:
           </p>
@@ -158,31 +158,34 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
           {s.witnesses.length === 0 ? (
             <p className="govuk-body">No receipt is held yet.</p>
           ) : (
-            <table className="govuk-table">
-              <caption className="govuk-table__caption govuk-table__caption--s">The newest receipts held</caption>
-              <thead className="govuk-table__head">
-                <tr className="govuk-table__row">
-                  {['Force', 'Their entry', 'Our entry', 'Their checkpoint', 'Received'].map((h) => (
-                    <th scope="col" className="govuk-table__header" key={h}>
-                      {h}
-                    </th>
-                  ))}
-                </tr>
-              </thead>
-              <tbody className="govuk-table__body">
-                {s.witnesses.map((w) => (
-                  <tr className="govuk-table__row" key={`${w.peer}-${w.peerEntryId}`}>
-                    <td className="govuk-table__cell">{forceName(w.peer)}</td>
-                    <td className="govuk-table__cell">{w.peerEntryId}</td>
-                    <td className="govuk-table__cell">{w.ourSeq ?? '-'}</td>
-                    <td className="govuk-table__cell">
-                      {w.checkpointSize === null ? 'none yet' : `${w.checkpointSize} entries, ${when(w.checkpointAt)}`}
-                    </td>
-                    <td className="govuk-table__cell">{when(w.at)}</td>
+            // Five columns do not fit a phone or a zoomed window: the table scrolls within its own region, not the page.
+            <div className="mcx-table-scroll" role="region" aria-label="The newest receipts held" tabIndex={0}>
+              <table className="govuk-table">
+                <caption className="govuk-table__caption govuk-table__caption--s">The newest receipts held</caption>
+                <thead className="govuk-table__head">
+                  <tr className="govuk-table__row">
+                    {['Force', 'Their entry', 'Our entry', 'Their checkpoint', 'Received'].map((h) => (
+                      <th scope="col" className="govuk-table__header" key={h}>
+                        {h}
+                      </th>
+                    ))}
                   </tr>
-                ))}
-              </tbody>
-            </table>
+                </thead>
+                <tbody className="govuk-table__body">
+                  {s.witnesses.map((w) => (
+                    <tr className="govuk-table__row" key={`${w.peer}-${w.peerEntryId}`}>
+                      <td className="govuk-table__cell">{forceName(w.peer)}</td>
+                      <td className="govuk-table__cell">{w.peerEntryId}</td>
+                      <td className="govuk-table__cell">{w.ourSeq ?? '-'}</td>
+                      <td className="govuk-table__cell">
+                        {w.checkpointSize === null ? 'none yet' : `${w.checkpointSize} entries, ${when(w.checkpointAt)}`}
+                      </td>
+                      <td className="govuk-table__cell">{when(w.at)}</td>
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
           )}
           {peers.length > 0 && (
             <>
