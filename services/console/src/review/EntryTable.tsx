@@ -1,42 +1,25 @@
 import type { ConsoleAuditEntriesQuery } from '../operations';
 import { forceName, PURPOSE_WORDS, when, words } from '../words';
+import { ScrollRegion } from './ScrollRegion';
 
 export type Entry = ConsoleAuditEntriesQuery['auditEntries']['entries'][number];
 type Row = Pick<Entry, 'seq' | 'at' | 'action' | 'actor' | 'requestingNode' | 'purpose' | 'caseRef' | 'operation' | 'outcome'>;
 
+const COLUMNS = ['Entry', 'Time', 'Action', 'Actor', 'Requested through', 'Purpose', 'Case reference', 'Outcome'];
+
 /** Who read, for whom and why: one row per entry. Only ids and codes: an entry holds no record content. */
 export function EntryTable(props: { caption: string; entries: Row[]; onOpen?: (seq: number) => void; highlight?: number[] }) {
-  // Eight columns do not fit a phone or a zoomed window: the table scrolls within its own region, not the page.
   return (
-    <div className="mcx-table-scroll" role="region" aria-label={props.caption} tabIndex={0}>
+    <ScrollRegion label={props.caption}>
       <table className="govuk-table mcx-entries">
         <caption className="govuk-table__caption govuk-table__caption--m">{props.caption}</caption>
         <thead className="govuk-table__head">
           <tr className="govuk-table__row">
-            <th scope="col" className="govuk-table__header">
-              Entry
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Time
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Action
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Actor
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Requested through
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Purpose
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Case reference
-            </th>
-            <th scope="col" className="govuk-table__header">
-              Outcome
-            </th>
+            {COLUMNS.map((h) => (
+              <th scope="col" className="govuk-table__header" key={h}>
+                {h}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody className="govuk-table__body">
@@ -73,6 +56,6 @@ export function EntryTable(props: { caption: string; entries: Row[]; onOpen?: (s
           ))}
         </tbody>
       </table>
-    </div>
+    </ScrollRegion>
   );
 }

@@ -4,6 +4,7 @@ import { ApiError, type Api } from '../api';
 import { ConsoleAuditCheckpointDocument, ConsoleAuditIntegrityDocument, ConsoleAuditStatusDocument } from '../operations';
 import { forceName, when } from '../words';
 import { Loading, Refusal, useLoad } from './load';
+import { ScrollRegion } from './ScrollRegion';
 
 /** How long ago, in words: "4 minutes ago". */
 function age(iso: string): string {
@@ -158,8 +159,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
           {s.witnesses.length === 0 ? (
             <p className="govuk-body">No receipt is held yet.</p>
           ) : (
-            // Five columns do not fit a phone or a zoomed window: the table scrolls within its own region, not the page.
-            <div className="mcx-table-scroll" role="region" aria-label="The newest receipts held" tabIndex={0}>
+            <ScrollRegion label="The newest receipts held">
               <table className="govuk-table">
                 <caption className="govuk-table__caption govuk-table__caption--s">The newest receipts held</caption>
                 <thead className="govuk-table__head">
@@ -185,7 +185,7 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
                   ))}
                 </tbody>
               </table>
-            </div>
+            </ScrollRegion>
           )}
           {peers.length > 0 && (
             <>
