@@ -99,19 +99,15 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
   it("GMP's whole export verifies against WMP's receipts; a tail removed with its checkpoints fails against them, though the file alone does not", async () => {
     const wmpAuditor = await token('WMP', 'WMP', ['auditor'], 'dpo-w2');
     const gmpAuditor = await token('GMP', 'GMP', ['auditor'], 'dpo-g');
-    const receipts = await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text();
+    const receiptsHeld = async () => (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text();
+    const receipts = await receiptsHeld();
     const whole = await (await get('GMP', '/audit/export', gmpAuditor)).text();
     const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
     expect(ok.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
     expect(ok.code).toBe(0);
     // A receipt given after that export, for an entry beyond it: against it, the export is unchecked (exit 2), never ok.
     await ask();
-    const stale = await cliVerifyExport(
-      whole,
-      gmpPem(),
-      undefined,
-      await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text(),
-    );
+    const stale = await cliVerifyExport(whole, gmpPem(), undefined, await receiptsHeld());
     expect(stale.stdout).toContain(
       "UNCHECKED against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged, but 1 name",
     );
@@ -131,12 +127,7 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const alone = await cliVerifyExport(shorter, gmpPem());
     expect(alone.code).not.toBe(1);
     expect(alone.stdout).not.toContain('FAILED');
-    const against = await cliVerifyExport(
-      shorter,
-      gmpPem(),
-      undefined,
-      await (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text(),
-    );
+    const against = await cliVerifyExport(shorter, gmpPem(), undefined, await receiptsHeld());
     expect(against.stdout).toMatch(
       new RegExp(
         `FAILED against WMP's receipts: entry seq ${first}, which GMP gave a receipt for at \\S+, (has changed \\(its hash differs\\)|is no longer in the log \\(removed\\))`,
