@@ -73,6 +73,16 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
       expect([bad, res.status]).toEqual([bad, 400]);
       expect(await res.json()).toEqual({ error: expect.objectContaining({ code: 'BAD_REQUEST', reason }) });
     }
+    // A well-formed code with no receipt behind it is refused by name, not downloaded as an empty file:
+    // a force that is no member (a typo), and a member this node has asked nothing (GMP has never asked WMP).
+    const unknown = await get('WMP', '/audit/receipts?from=GPM', auditor);
+    expect(unknown.status).toBe(404);
+    expect(await unknown.json()).toEqual({ error: expect.objectContaining({ code: 'NOT_FOUND', reason: 'MEMBER_UNKNOWN' }) });
+    const neverAsked = await get('GMP', '/audit/receipts?from=WMP', await token('GMP', 'GMP', ['auditor'], 'dpo-g'));
+    expect(neverAsked.status).toBe(404);
+    expect(await neverAsked.json()).toEqual({
+      error: { code: 'NOT_FOUND', reason: 'NO_RECEIPTS', message: 'this node holds no receipt from WMP: it has asked WMP nothing yet' },
+    });
     const entries = () =>
       ownerSql(
         nodes.WMP,

@@ -60,6 +60,8 @@ interface Download {
   operation: string;
   /** The query's arguments, or why they are refused (400, before anything is audited). */
   read(query: unknown): { from: string | null } | HttpRefusal;
+  /** Why well-formed arguments are refused all the same (before anything is audited), or null. */
+  check?(ctx: Context, args: { from: string | null }): Promise<HttpRefusal | null>;
   /** Before the first byte, once audited (the export signs a checkpoint over its own entry). */
   prepare?(ctx: Context): Promise<void>;
   chunks(ctx: Context, args: { from: string | null }): AsyncGenerator<string>;
@@ -112,6 +114,8 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
     }
     const args = download.read(request.query);
     if (args instanceof HttpRefusal) return sendRefusal(reply, args, 'plain');
+    const refused = await download.check?.(ctx, args);
+    if (refused) return sendRefusal(reply, refused, 'plain');
     const who = `${viewer.issuer ?? ''}\n${viewer.subject}`;
     if (running.size >= MAX_CONCURRENT_EXPORTS || running.has(who)) {
       void reply.header('retry-after', String(RETRY_AFTER_SEC));
@@ -202,6 +206,25 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
           return HttpRefusal.badRequest('MEMBER_INVALID', 'give one member code: /audit/receipts?from=<member>');
         if (from === app.forceCode) return HttpRefusal.badRequest('MEMBER_IS_SELF', 'the receipts a node gives itself witness nothing');
         return { from };
+      },
+      // A code with no receipt behind it (a typo, a force that is no member, a member never asked)
+      // would otherwise download as an empty file, which tells the auditor nothing about why.
+      check: async (ctx, { from }) => {
+        if (await ctx.services.audit.views.holdsReceiptsFrom(from!)) return null;
+        const member = app.trust?.holder.member(from!) !== undefined;
+        return member
+          ? new HttpRefusal(
+              404,
+              ErrorCode.NOT_FOUND,
+              `this node holds no receipt from ${from}: it has asked ${from} nothing yet`,
+              'NO_RECEIPTS',
+            )
+          : new HttpRefusal(
+              404,
+              ErrorCode.NOT_FOUND,
+              `${from} is no member of the federation, and this node holds no receipt from it`,
+              'MEMBER_UNKNOWN',
+            );
       },
       chunks: (ctx, { from }) => ctx.services.audit.receiptChunks(from!),
       filename: ({ from }) => `receipts-${from}-held-by-${app.forceCode}.jsonl`,

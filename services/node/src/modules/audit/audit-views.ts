@@ -62,7 +62,13 @@ export class AuditViews {
     };
   }
 
+  /** Whether this node holds any receipt `from` gave it (GET /audit/receipts refuses a member it holds none from). */
+  holdsReceiptsFrom(from: string): Promise<boolean> {
+    return this.deps.store.receipts.holdsFrom(from);
+  }
+
   /** Every successful read of any of this node's records of these subjects. */
+
   async readsOfSubjects(subjectRefs: string[], page: { first: number; afterSeq: number | null }) {
     const ids = await this.deps.store.recordIdsOfSubjects(this.deps.node, subjectRefs);
     const rows: StoredEntry[] = await this.deps.store.readsOf(ids, page);

@@ -30,6 +30,12 @@ export class ReceiptReads {
     return rows.reverse().map(({ peer, peerEntryId, receiptJws, ourSeq }) => ({ peer, peerEntryId, receiptJws, ourSeq }));
   }
 
+  /** Whether any receipt from `peer` is held (one step along the (peer, id) index). */
+  async holdsFrom(peer: string): Promise<boolean> {
+    const [row] = await this.db.$client<{ held: boolean }[]>`select exists (select 1 from audit_receipts where peer = ${peer}) as held`;
+    return row?.held === true;
+  }
+
   /** Every receipt `peer` gave, as stored (oldest first), `size` at a time through one cursor. */
   async *pagesFrom(peer: string, size: number): AsyncGenerator<string[]> {
     const query = this.db.$client<{ jws: string }[]>`select receipt_jws as jws from audit_receipts where peer = ${peer} order by id`;
