@@ -17,6 +17,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { parseReceiptsFile } from '@mcx/audit';
 import { ConsoleChildHistoryDocument } from '@mcx/client';
+import { keyResolverFromKeys, toPublicKey, verifyReceiptsSeal } from '@mcx/signing';
 
 import { DEMO_CHILD } from '../../packages/cli/src/demo/demo-child.js';
 import { runAuditVerify } from '../testkit/audit.js';
@@ -299,12 +300,23 @@ describe("the auditor's and operator's console", () => {
     const held = parseReceiptsFile(readFileSync(path.join(receiptsDir, 'receipts.jsonl'), 'utf8'));
     expect(held.header).toMatchObject({ holder: 'WMP', from: peer });
     expect(held.receipts.length).toBeGreaterThan(0);
+    // Sealed by WMP: the seal verifies with WMP's audit key and states this very file.
+    const { seal } = verifyReceiptsSeal(held.seal, keyResolverFromKeys([toPublicKey(f.fed.keys.WMP!.auditCheckpoint)]));
+    expect(seal).toEqual({
+      holder: 'WMP',
+      from: peer,
+      exportedAt: held.header.exportedAt,
+      receipts: held.receipts.length,
+      digest: held.digest,
+    });
     await expect
       .poll(async () => (await page.getByRole('status').allInnerTexts()).join('\n'))
       .toContain(`were downloaded as receipts-${peer}-held-by-WMP.jsonl`);
     const withReceipts = await page.locator('main').innerText();
-    expect(withReceipts).toContain(`--receipts receipts-${peer}-held-by-WMP.jsonl`);
-    expect(withReceipts).toContain(`mcx audit verify audit-WMP.jsonl --public-key audit-WMP.pub.pem --receipts receipts-WMP-held-by-`);
+    expect(withReceipts).toContain(`--receipts receipts-${peer}-held-by-WMP.jsonl --holder-key WMP=audit-WMP.pub.pem`);
+    expect(withReceipts).toMatch(
+      /mcx audit verify audit-WMP\.jsonl --public-key audit-WMP\.pub\.pem --receipts receipts-WMP-held-by-([A-Z]+)\.jsonl --holder-key \1=audit-\1\.pub\.pem/,
+    );
     await expectAccessible(page, 'a7-integrity-ok');
     // On a phone, or at 200% zoom: the commands wrap and the witnesses' table scrolls in its own region.
     await page.setViewportSize({ width: 390, height: 844 });

@@ -33,6 +33,7 @@ const ask = async () => {
 };
 const checkpointAtGmp = async () => (await nodes.GMP.as({ roles: ['auditor'], subject: 'dpo-gmp' })).request(AUDIT_CHECKPOINT as never);
 const gmpPem = () => exportPublicKeyPem(toPublicKey(fed.keys.GMP!.auditCheckpoint));
+const wmpPem = () => exportPublicKeyPem(toPublicKey(fed.keys.WMP!.auditCheckpoint));
 
 beforeAll(async () => {
   ({ fed, nodes, close } = await startFederation(['WMP', 'GMP'] as const, {
@@ -112,12 +113,28 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const receiptsHeld = async () => (await get('WMP', '/audit/receipts?from=GMP', wmpAuditor)).text();
     const receipts = await receiptsHeld();
     const whole = await (await get('GMP', '/audit/export', gmpAuditor)).text();
-    const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
+    const holder = { WMP: wmpPem() };
+    const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts, holder);
     expect(ok.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
     expect(ok.code).toBe(0);
+    // WMP sealed the file: without WMP's key the seal is not checked, and the result is never ok.
+    const unsealed = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
+    expect(unsealed.stdout).toContain("but the file's seal was not checked, so receipts left out of it would not show: give WMP's");
+    expect(unsealed.code).toBe(2);
+    // A receipt left out on the way to GMP's auditors (the count mended to match) shows against WMP's seal.
+    const lines = receipts.trimEnd().split('\n');
+    const end = JSON.parse(lines.at(-1)!) as { receipts: number };
+    const trimmed = [...lines.slice(0, -2), JSON.stringify({ ...end, receipts: end.receipts - 1 })].join('\n') + '\n';
+    const left = await cliVerifyExport(whole, gmpPem(), undefined, trimmed, holder);
+    expect(left.stdout).toContain("FAILED against WMP's receipts: the file was changed after WMP sealed it (3 receipts sealed, 2 here)");
+    expect(left.code).toBe(1);
+    // Another key than WMP's given for it: the seal does not verify.
+    const wrong = await cliVerifyExport(whole, gmpPem(), undefined, receipts, { WMP: gmpPem() });
+    expect(wrong.stdout).toContain("FAILED against WMP's receipts: the file's seal does not verify with the keys given for WMP");
+    expect(wrong.code).toBe(1);
     // A receipt given after that export, for an entry beyond it: against it, the export is unchecked (exit 2), never ok.
     await ask();
-    const stale = await cliVerifyExport(whole, gmpPem(), undefined, await receiptsHeld());
+    const stale = await cliVerifyExport(whole, gmpPem(), undefined, await receiptsHeld(), holder);
     expect(stale.stdout).toContain(
       "UNCHECKED against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged, but 1 name",
     );
@@ -137,7 +154,7 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const alone = await cliVerifyExport(shorter, gmpPem());
     expect(alone.code).not.toBe(1);
     expect(alone.stdout).not.toContain('FAILED');
-    const against = await cliVerifyExport(shorter, gmpPem(), undefined, await receiptsHeld());
+    const against = await cliVerifyExport(shorter, gmpPem(), undefined, await receiptsHeld(), holder);
     expect(against.stdout).toMatch(
       new RegExp(
         `FAILED against WMP's receipts: entry seq ${first}, which GMP gave a receipt for at \\S+, (has changed \\(its hash differs\\)|is no longer in the log \\(removed\\))`,

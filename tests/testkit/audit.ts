@@ -188,12 +188,22 @@ export async function cliVerifyExport(
   publicKeyPem: string,
   previousText?: string,
   receiptsText?: string,
+  /** The receipts' holders' audit-checkpoint public keys (member code to PEM), for --holder-key. */
+  holderKeys: Record<string, string> = {},
 ): Promise<{ code: number; stdout: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
   const file = (name: string, text: string) => (writeFileSync(path.join(dir, name), text), path.join(dir, name));
   const previous = previousText === undefined ? [] : ['--previous', file('previous.jsonl', previousText)];
   const receipts = receiptsText === undefined ? [] : ['--receipts', file('receipts.jsonl', receiptsText)];
-  return runAuditVerify([file('export.jsonl', exportText), '--public-key', file('audit.pub.pem', publicKeyPem), ...previous, ...receipts]);
+  const holders = Object.entries(holderKeys).flatMap(([member, pem]) => ['--holder-key', `${member}=${file(`${member}.pub.pem`, pem)}`]);
+  return runAuditVerify([
+    file('export.jsonl', exportText),
+    '--public-key',
+    file('audit.pub.pem', publicKeyPem),
+    ...previous,
+    ...receipts,
+    ...holders,
+  ]);
 }
 
 /** GET /readyz: the status and the body. */

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { signReceipt, toPublicKey } from '@mcx/signing';
+import { generateSigningKey, receiptsDigest, signReceipt, signReceiptsSeal, toPublicKey } from '@mcx/signing';
 
 import { chainEntries, type StoredEntry } from './chain.js';
 import { makeCheckpoint } from './checkpoint.js';
@@ -37,18 +37,25 @@ function receipt(
     over.key ?? KEYS.wmpAudit,
   );
 }
-const file = (jws: string[], end = jws.length) =>
-  [
-    receiptsHeaderLine({ holder: 'GMP', from: NODE, exportedAt: '2025-03-04T08:00:00.000Z' }),
-    ...jws.map(receiptLine),
-    receiptsEndLine(end),
-  ].join('\n') + '\n';
+// GMP, the holder, seals the file it hands over with its own audit-checkpoint key.
+const gmpAudit = generateSigningKey('audit-checkpoint');
+const holderKeys = [toPublicKey(gmpAudit)];
+const READ_AT = '2025-03-04T08:00:00.000Z';
+/** A receipts file as GMP writes it, sealed over `sealed` (the receipts it read; by default the ones in the file). */
+function file(jws: string[], end = jws.length, sealed = jws, key = gmpAudit) {
+  const header = receiptsHeaderLine({ holder: 'GMP', from: NODE, exportedAt: READ_AT });
+  const digest = receiptsDigest();
+  for (const line of [header, ...sealed.map(receiptLine)]) digest.add(line);
+  const seal = signReceiptsSeal({ holder: 'GMP', from: NODE, exportedAt: READ_AT, receipts: sealed.length, digest: digest.digest() }, key);
+  return [header, ...jws.map(receiptLine), receiptsEndLine(end, seal)].join('\n') + '\n';
+}
 const held = [receipt(3), receipt(6), receipt(10)];
-const last = (jws: string[], current = exported(log)) => compareWithReceipts(parseReceiptsFile(file(jws)), current, keys).report.at(-1);
+const compare = (text: string, current = exported(log), hk = holderKeys) => compareWithReceipts(parseReceiptsFile(text), current, keys, hk);
+const last = (jws: string[], current = exported(log)) => compare(file(jws), current).report.at(-1);
 
 describe('compareWithReceipts', () => {
   it("passes a whole log: every receipt's entry and quoted checkpoint are there", () => {
-    const result = compareWithReceipts(parseReceiptsFile(file(held)), exported(log), keys);
+    const result = compare(file(held), exported(log));
     expect(result).toMatchObject({ status: 'ok', ok: true });
     expect(result.report).toEqual([
       'receipts GMP holds from WMP, read 2025-03-04T08:00:00.000Z: 3',
@@ -59,18 +66,16 @@ describe('compareWithReceipts', () => {
   it('a receipt for an entry beyond the export, given after it, leaves the check unchecked, never ok: a removed tail would look the same', () => {
     // Entry 13 and its receipt came after the export was made: honest, but nothing shows that the times are.
     const later = receipt(13, { at: '2025-03-03T10:00:00.000Z' });
-    const result = compareWithReceipts(parseReceiptsFile(file([...held, later])), exported(log), keys);
+    const result = compare(file([...held, later]), exported(log));
     expect(result).toMatchObject({ status: 'unchecked', ok: false });
     expect(result.report.at(-1)).toBe(
       "UNCHECKED against GMP's receipts: the 3 entries and 2 checkpoints they witness are all here, unchanged, but 1 name entries beyond this export (seq 13 and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again",
     );
     // A node whose clock was set back signs its own times early: its removed tail is only ever unchecked too.
     const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) }, NODE, '2025-03-03T09:08:30.000Z');
-    expect(compareWithReceipts(parseReceiptsFile(file(held)), cut, keys).status).toBe('unchecked');
+    expect(compare(file(held), cut).status).toBe('unchecked');
     // No receipt at all witnesses nothing.
-    expect(compareWithReceipts(parseReceiptsFile(file([])), exported(log), keys).report.at(-1)).toBe(
-      "UNCHECKED against GMP's receipts: there is no receipt to check",
-    );
+    expect(compare(file([]), exported(log)).report.at(-1)).toBe("UNCHECKED against GMP's receipts: there is no receipt to check");
   });
 
   it('a receipt whose time does not read is checked, never excused', () => {
@@ -121,7 +126,7 @@ describe('compareWithReceipts', () => {
     const r6 = receipt(6, { at: '2025-03-03T09:08:30.000Z', checkpoint: log.checkpoints[1]! });
     // Entries 7 on removed with the checkpoints over them, the header set to 09:08 so that the receipt looks later than the export.
     const cut = exported({ rows: log.rows.slice(0, 6), checkpoints: [log.checkpoints[0]!] }, NODE, '2025-03-03T09:08:00.000Z');
-    expect(compareWithReceipts(parseReceiptsFile(file([r6])), cut, keys).status).toBe('unchecked');
+    expect(compare(file([r6]), cut).status).toBe('unchecked');
     // With the header as the node wrote it, the receipt is older than the export: the checkpoint is missed.
     expect(last([r6], exported({ rows: log.rows.slice(0, 6), checkpoints: [log.checkpoints[0]!] }))).toBe(
       "FAILED against GMP's receipts: a checkpoint WMP quoted in its receipt for seq 6 (at 2025-03-03T09:08:30.000Z) is no longer in the log (removed)",
@@ -144,7 +149,7 @@ describe('compareWithReceipts', () => {
     const fast = makeCheckpoint(NODE, log.rows[11]!, '2025-03-03T10:04:00.000Z', KEYS.wmpAudit);
     const honest = exported({ rows: log.rows, checkpoints: [...log.checkpoints.slice(0, 2), fast] });
     const later = receipt(13, { at: '2025-03-03T10:01:00.000Z', checkpoint: fast });
-    expect(compareWithReceipts(parseReceiptsFile(file([...held, later])), honest, keys).status).toBe('unchecked');
+    expect(compare(file([...held, later]), honest).status).toBe('unchecked');
     expect(last([receipt(3, { at: '2025-03-04T09:00:00.000Z' })])).toBe(
       "FAILED against GMP's receipts: receipt 1 is dated 2025-03-04T09:00:00.000Z, after GMP read its receipts",
     );
@@ -161,15 +166,53 @@ describe('compareWithReceipts', () => {
     );
   });
 
+  it("the holder's seal shows a receipt left out of the file, or a file sealed by another key; without the holder's key the file is never ok", () => {
+    // WMP removed entries 9 to 12 and the checkpoints over them, and whoever carried GMP's file left out the receipt for 10.
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) });
+    const trimmed = file(held.slice(0, 2), 2, held);
+    expect(compare(trimmed, cut, [])).toMatchObject({ status: 'unchecked', ok: false });
+    expect(compare(trimmed, cut, []).report.at(-1)).toBe(
+      "UNCHECKED against GMP's receipts: the 2 entries and 1 checkpoints they witness are all here, unchanged, but the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>)",
+    );
+    expect(compare(trimmed, cut).report.at(-1)).toBe(
+      "FAILED against GMP's receipts: the file was changed after GMP sealed it (3 receipts sealed, 2 here): ask GMP's auditors for it again",
+    );
+    // A receipt swapped for another of the same count changes the digest.
+    expect(compare(file([held[0]!, held[1]!, receipt(10, { at: new Date(T0 + 11 * 60_000).toISOString() })], 3, held)).status).toBe(
+      'failed',
+    );
+    // Re-sealed by someone else (the rogue, or the node itself): not the holder's key.
+    expect(compare(file(held.slice(0, 2), 2, held.slice(0, 2), KEYS.rogueAudit), cut).report.at(-1)).toBe(
+      "FAILED against GMP's receipts: the file's seal does not verify with the keys given for GMP (RECEIPT_UNKNOWN_KEY)",
+    );
+    // Another file's seal (MPS's receipts) copied onto this one.
+    const other = file(held).replace(
+      /"seal":"[^"]+"/,
+      `"seal":"${signReceiptsSeal({ holder: 'MPS', from: NODE, exportedAt: READ_AT, receipts: 3, digest: parseReceiptsFile(file(held)).digest }, gmpAudit)}"`,
+    );
+    expect(compare(other).report.at(-1)).toBe(
+      "FAILED against GMP's receipts: the file's seal is another file's (MPS's receipts from WMP, read 2025-03-04T08:00:00.000Z)",
+    );
+    // Line endings changed on the way (a copy through another system) do not break the seal: it is over the lines.
+    expect(compare(file(held).replaceAll('\n', '\r\n')).status).toBe('ok');
+    // No receipt, and no holder key: both said.
+    expect(compare(file([]), exported(log), []).report.slice(1)).toEqual([
+      "UNCHECKED against GMP's receipts: there is no receipt to check",
+      "UNCHECKED against GMP's receipts: the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>)",
+    ]);
+  });
+
   it('a receipts file cut short, or with a wrong count, is refused, never read as fewer receipts', () => {
     const whole = file(held);
     expect(parseReceiptsFile(whole).receipts).toHaveLength(3);
     expect(parseReceiptsFile(`\uFEFF${whole}\n\n`).receipts).toHaveLength(3);
     const cut = whole.split('\n').slice(0, 3).join('\n');
     expect(() => parseReceiptsFile(cut)).toThrow(/no end line: the file was cut short/);
-    expect(() => parseReceiptsFile(file(held, 2))).toThrow(/the end line must count the 3 receipts before it/);
+    expect(() => parseReceiptsFile(file(held, 2))).toThrow(/the end line must count the 3 receipts before it, and carry the seal/);
+    expect(() => parseReceiptsFile(whole.replace(/,"seal":"[^"]+"/, ''))).toThrow(/carry the seal/);
+    expect(() => parseReceiptsFile(whole.replace(/"seal":"[^"]+"/, '"seal":1'))).toThrow(/the end line's seal must be/);
     expect(() => parseReceiptsFile(`${whole}${receiptLine(held[0]!)}\n`)).toThrow(/a line after the end line/);
-    expect(() => parseReceiptsFile(whole.replace('mcx-audit-receipts/1', 'mcx-audit-receipts/9'))).toThrow(
+    expect(() => parseReceiptsFile(whole.replace('mcx-audit-receipts/2', 'mcx-audit-receipts/9'))).toThrow(
       /the first line must be the header/,
     );
     // Nothing of the file's choosing is printed: the holder and node are member codes, the time is a time.

@@ -15,13 +15,22 @@
  * never an entry's content.
  */
 import { McxError } from '@mcx/errors';
-import { keyResolverFromKeys, verifyCheckpoint, verifyReceipt, type DisclosureReceipt, type VerifyKey } from '@mcx/signing';
+import {
+  keyResolverFromKeys,
+  receiptsDigest,
+  verifyCheckpoint,
+  verifyReceipt,
+  verifyReceiptsSeal,
+  type DisclosureReceipt,
+  type ReceiptsSeal,
+  type VerifyKey,
+} from '@mcx/signing';
 
 import { AuditErrorCode } from './audit-errors.js';
 import type { AuditExport } from './export.js';
 
-/** The format tag of a receipts file's header line. */
-export const RECEIPTS_FORMAT = 'mcx-audit-receipts/1';
+/** The format tag of a receipts file's header line (2: the end line carries the holder's seal). */
+export const RECEIPTS_FORMAT = 'mcx-audit-receipts/2';
 
 /** The first line of a receipts file: which member holds them, which node gave them, and when they were read. */
 export interface ReceiptsHeader {
@@ -36,6 +45,10 @@ export interface ReceiptsFile {
   header: ReceiptsHeader;
   /** Each receipt's compact JWS, in the order the holder stored them. */
   receipts: string[];
+  /** The holder's seal from the end line (a compact JWS, `signReceiptsSeal`), checked by compareWithReceipts. */
+  seal: string;
+  /** The digest of the header and receipt lines as the holder writes them, which the seal must state. */
+  digest: string;
 }
 
 export function receiptsHeaderLine(h: Omit<ReceiptsHeader, 'type' | 'format'>): string {
@@ -47,9 +60,12 @@ export function receiptLine(jws: string): string {
   return JSON.stringify({ type: 'receipt', jws });
 }
 
-/** The last line: how many receipt lines came before it (a file cut short in transfer has none). */
-export function receiptsEndLine(receipts: number): string {
-  return JSON.stringify({ type: 'end', receipts });
+/**
+ * The last line: how many receipt lines came before it (a file cut short in transfer has none),
+ * and the holder's seal over them (`signReceiptsSeal`, over `receiptsDigest` of the lines before).
+ */
+export function receiptsEndLine(receipts: number, seal: string): string {
+  return JSON.stringify({ type: 'end', receipts, seal });
 }
 
 function malformed(line: number, problem: string): McxError {
@@ -76,6 +92,7 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
   let header: ReceiptsHeader | null = null;
   const receipts: string[] = [];
   let ended = false;
+  let seal = '';
   for (const [i, raw] of lines.entries()) {
     const line = i + 1;
     if (ended) throw malformed(line, 'a line after the end line');
@@ -103,13 +120,21 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
       continue;
     }
     if (value.type === 'receipt' && keysAre(value, ['type', 'jws']) && typeof value.jws === 'string') receipts.push(value.jws);
-    else if (value.type === 'end' && keysAre(value, ['type', 'receipts']) && value.receipts === receipts.length) ended = true;
-    else if (value.type === 'end') throw malformed(line, `the end line must count the ${receipts.length} receipts before it`);
+    else if (value.type === 'end' && keysAre(value, ['type', 'receipts', 'seal']) && value.receipts === receipts.length) {
+      if (typeof value.seal !== 'string') throw malformed(line, "the end line's seal must be the holder's signature (a compact JWS)");
+      seal = value.seal;
+      ended = true;
+    } else if (value.type === 'end')
+      throw malformed(line, `the end line must count the ${receipts.length} receipts before it, and carry the seal`);
     else throw malformed(line, 'a receipt line must be { type: receipt, jws }');
   }
   if (header === null) throw malformed(1, 'empty file: no header');
   if (!ended) throw malformed(lines.length + 1, 'no end line: the file was cut short (download it again)');
-  return { header, receipts };
+  // Over the lines as the holder writes them (not the bytes read), so a copy whose line endings changed on the way still checks.
+  const digest = receiptsDigest();
+  digest.add(receiptsHeaderLine(header));
+  for (const jws of receipts) digest.add(receiptLine(jws));
+  return { header, receipts, seal, digest: digest.digest() };
 }
 
 export interface WitnessComparison {
@@ -130,11 +155,18 @@ export interface WitnessComparison {
  * checked: the result is then `unchecked`, never ok (a tail removed from the log looks the same
  * when the export's times are not to be trusted), and so is a file with no receipt. Fetch the
  * receipts first, then the export: none is then beyond it.
+ *
+ * `holderKeys`: the holder's audit-checkpoint public keys, from a source the auditor trusts (the
+ * holder's auditors, or the manifest), never from the file. The file's seal must verify with them
+ * and state its header, its count and its digest: otherwise it was changed after the holder sealed
+ * it (a receipt left out, say), and the result is failed. Without them the seal is not checked,
+ * and the result is at best `unchecked`.
  */
 export function compareWithReceipts(
   file: ReceiptsFile,
   current: AuditExport,
   keys: readonly VerifyKey<'audit-checkpoint'>[],
+  holderKeys: readonly VerifyKey<'audit-checkpoint'>[] = [],
 ): WitnessComparison {
   const { holder, from, exportedAt } = file.header;
   const node = current.header.node;
@@ -145,6 +177,22 @@ export function compareWithReceipts(
     report: [...report, `FAILED against ${holder}'s receipts: ${why}`],
   });
   if (from !== node) return fail(`they are receipts ${from} gave, and this is an export of ${node}`);
+  // The holder's seal first: a receipt left out of the file (the one for a removed tail) shows only through it.
+  const sealChecked = holderKeys.length > 0;
+  if (sealChecked) {
+    let seal: ReceiptsSeal;
+    try {
+      ({ seal } = verifyReceiptsSeal(file.seal, keyResolverFromKeys(holderKeys)));
+    } catch (err) {
+      return fail(`the file's seal does not verify with the keys given for ${holder} (${err instanceof McxError ? err.code : 'invalid'})`);
+    }
+    if (seal.holder !== holder || seal.from !== from || seal.exportedAt !== exportedAt)
+      return fail(`the file's seal is another file's (${seal.holder}'s receipts from ${seal.from}, read ${seal.exportedAt})`);
+    if (seal.receipts !== file.receipts.length || seal.digest !== file.digest)
+      return fail(
+        `the file was changed after ${holder} sealed it (${seal.receipts} receipts sealed, ${file.receipts.length} here): ask ${holder}'s auditors for it again`,
+      );
+  }
   const resolve = keyResolverFromKeys(keys);
   const hashes = new Map(current.entries.map((e) => [e.seq, e.hash]));
   const checkpoints = new Set(current.checkpoints);
@@ -220,6 +268,7 @@ export function compareWithReceipts(
     checked += 1;
   }
   const witnessed = `the ${checked} entries and ${quoted.size} checkpoints they witness are all here, unchanged`;
+  const unsealed = `the file's seal was not checked, so receipts left out of it would not show: give ${holder}'s audit-checkpoint public key (--holder-key ${holder}=<pem>)`;
   if (beyond > 0 || checked === 0)
     return {
       status: 'unchecked',
@@ -229,7 +278,10 @@ export function compareWithReceipts(
         checked === 0 && beyond === 0
           ? `UNCHECKED against ${holder}'s receipts: there is no receipt to check`
           : `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${beyond} name entries beyond this export (seq ${firstBeyond} and after), which a tail removed from the log would look like too: fetch the receipts first, then the export, and check again`,
+        ...(sealChecked ? [] : [`UNCHECKED against ${holder}'s receipts: ${unsealed}`]),
       ],
     };
+  if (!sealChecked)
+    return { status: 'unchecked', ok: false, report: [...report, `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${unsealed}`] };
   return { status: 'ok', ok: true, report: [...report, `ok against ${holder}'s receipts: ${witnessed}`] };
 }

@@ -57,3 +57,5 @@ export type { NodeTokenInput, VerifiedNodeToken, VerifyNodeTokenOptions } from '
 
 export { RECEIPT_TYP, signReceipt, verifyReceipt } from './receipt.js';
 export type { DisclosureReceipt } from './receipt.js';
+export { RECEIPTS_SEAL_TYP, receiptsDigest, signReceiptsSeal, verifyReceiptsSeal } from './receipts-seal.js';
+export type { ReceiptsSeal } from './receipts-seal.js';

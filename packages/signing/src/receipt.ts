@@ -16,7 +16,7 @@ import type { SigningKey } from './keys.js';
 import { KeyErrorCode, ReceiptErrorCode } from './signing-errors.js';
 
 /** The receipt refusal for each header problem and key lookup failure. */
-const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
+export const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
   MALFORMED: ReceiptErrorCode.RECEIPT_MALFORMED,
   WRONG_ALG: ReceiptErrorCode.RECEIPT_WRONG_ALG,
   WRONG_TYP: ReceiptErrorCode.RECEIPT_WRONG_TYP,

@@ -21,16 +21,27 @@ export function registerAuditCommands(program: Command): void {
       '--receipts <files...>',
       'receipts files another member holds from this node (its GET /audit/receipts?from=<this node>): every entry and checkpoint they witness must be here, unchanged (shows a tail removed with its checkpoints, with no older export kept)',
     )
-    .action(async (file: string, opts: { publicKey: string; previous?: string; receipts?: string[] }) => {
+    .option(
+      '--holder-key <member=pem...>',
+      "for each member whose receipts are given, its audit-checkpoint public key (its `mcx audit public-key --all`, from its auditors or the manifest, never from the file): the file's seal must verify with it, or receipts left out of the file would not show (without it the result is at best unchecked)",
+    )
+    .action(async (file: string, opts: { publicKey: string; previous?: string; receipts?: string[]; holderKey?: string[] }) => {
       const { auditKeysFromPem, compareWithPrevious, compareWithReceipts, parseExport, parseReceiptsFile, verifyExport } =
         await import('@mcx/audit');
+      const holderKeys = new Map<string, ReturnType<typeof auditKeysFromPem>>();
+      for (const given of opts.holderKey ?? []) {
+        const m = /^([A-Z0-9][A-Z0-9_-]{1,15})=(.+)$/.exec(given);
+        if (!m) throw new Error(`--holder-key ${given}: give <member>=<pem file>, for example GMP=gmp-audit.pem`);
+        holderKeys.set(m[1]!, [...(holderKeys.get(m[1]!) ?? []), ...auditKeysFromPem(readFileSync(m[2]!, 'utf8'))]);
+      }
       const current = parseExport(readFileSync(file, 'utf8'));
       const pem = readFileSync(opts.publicKey, 'utf8');
       const result = verifyExport(current, pem);
       const previous = opts.previous ? compareWithPrevious(parseExport(readFileSync(opts.previous, 'utf8')), current) : null;
-      const witnesses = (opts.receipts ?? []).map((f) =>
-        compareWithReceipts(parseReceiptsFile(readFileSync(f, 'utf8')), current, auditKeysFromPem(pem)),
-      );
+      const witnesses = (opts.receipts ?? []).map((f) => {
+        const receipts = parseReceiptsFile(readFileSync(f, 'utf8'));
+        return compareWithReceipts(receipts, current, auditKeysFromPem(pem), holderKeys.get(receipts.header.holder) ?? []);
+      });
       process.stdout.write(`${[...result.report, ...(previous?.report ?? []), ...witnesses.flatMap((w) => w.report)].join('\n')}\n`);
       // Exit 1 when anything is tampered with; 0 only when every entry is covered by a valid checkpoint (and the
       // previous export and every receipt are all here); 2 when some entries are unverified or some receipts unchecked.

@@ -191,8 +191,9 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
             <>
               <h3 className="govuk-heading-s">Check each other's logs</h3>
               <p className="govuk-body">
-                Send each force's auditors the receipts their node gave this one. They check their own export against them: it then fails if
-                an entry or checkpoint a receipt witnesses has been removed or changed, even where no older export was kept.
+                Send each force's auditors the receipts their node gave this one, with this node's public key: this node seals the file, so
+                a receipt left out on the way shows. They check their own export against them: it then fails if an entry or checkpoint a
+                receipt witnesses has been removed or changed, even where no older export was kept.
               </p>
               <div className="govuk-button-group">
                 {peers.map((peer) => (
@@ -205,13 +206,14 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
                 {action.at === 'receipts' ? action.note : null}
               </p>
               <pre className="mcx-code" tabIndex={0} aria-label="The command the other force runs with its receipts">
-                <code>{`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl`}</code>
+                <code>{`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl --holder-key ${node}=audit-${node}.pub.pem`}</code>
               </pre>
               <p className="govuk-body">
-                Ask them for the receipts their node holds from this one, then download the export, and check it against them:
+                Ask them for the receipts their node holds from this one and for their node's public key, then download the export, and
+                check it against them:
               </p>
               <pre className="mcx-code" tabIndex={0} aria-label="The command with another force's receipts">
-                <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl`}</code>
+                <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl --holder-key ${peers[0]}=audit-${peers[0]}.pub.pem`}</code>
               </pre>
             </>
           )}

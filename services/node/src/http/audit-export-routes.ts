@@ -78,8 +78,9 @@ const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
  * before the entries are read, so a whole log verifies as ok.
  *
  * GET /audit/receipts?from=<member>: the receipts that member gave this node when it disclosed to
- * it (mcx-audit-receipts/1), for that member's auditors: `mcx audit verify <its export> --receipts
- * <file>` checks its log against them. Signed ids, hashes and checkpoints only: no entry's content.
+ * it (mcx-audit-receipts/2, sealed with this node's audit-checkpoint key), for that member's
+ * auditors: `mcx audit verify <its export> --receipts <file> --holder-key <this node>=<pem>` checks
+ * its log against them. Signed ids, hashes and checkpoints only: no entry's content.
  *
  * Both: this force's auditors only; the bearer token is checked before anything else, as on
  * /graphql. Each download is audited (an AUDIT_REVIEW consultation), committed before the first

@@ -16,7 +16,7 @@ import {
   receiptsEndLine,
   receiptsHeaderLine,
 } from '@mcx/audit';
-import type { VerifyKey } from '@mcx/signing';
+import { receiptsDigest, signReceiptsSeal, type SigningKey, type VerifyKey } from '@mcx/signing';
 
 import { NodeErrorCode, ServiceUnavailableError } from '../../errors.js';
 import type { AuditStore } from './audit-store.js';
@@ -73,20 +73,28 @@ export async function exportWhole(
 }
 
 /**
- * The receipts one member gave this node, as a receipts file (`mcx-audit-receipts/1`) for that
- * member's auditors: `mcx audit verify <its export> --receipts <file>` checks its log against them.
- * A chunk at a time through one cursor, ending with the `end` line counting them.
+ * The receipts one member gave this node, as a receipts file (`mcx-audit-receipts/2`) for that
+ * member's auditors: `mcx audit verify <its export> --receipts <file> --holder-key <this node>=<pem>`
+ * checks its log against them. A chunk at a time through one cursor, ending with the `end` line
+ * counting them and sealing them with this node's audit-checkpoint key: a receipt left out of the
+ * file on its way to them shows.
  */
 export async function* receiptChunks(
   reads: Pick<ReceiptReads, 'pagesFrom'>,
   header: { holder: string; from: string; exportedAt: string },
+  auditKey: SigningKey<'audit-checkpoint'>,
 ): AsyncGenerator<string> {
-  yield `${receiptsHeaderLine(header)}\n`;
+  const digest = receiptsDigest();
+  const headerLine = receiptsHeaderLine(header);
+  digest.add(headerLine);
+  yield `${headerLine}\n`;
   let receipts = 0;
   for await (const page of reads.pagesFrom(header.from, EXPORT_PAGE)) {
     if (page.length === 0) continue;
     receipts += page.length;
-    yield `${page.map(receiptLine).join('\n')}\n`;
+    const lines = page.map(receiptLine);
+    for (const line of lines) digest.add(line);
+    yield `${lines.join('\n')}\n`;
   }
-  yield `${receiptsEndLine(receipts)}\n`;
+  yield `${receiptsEndLine(receipts, signReceiptsSeal({ ...header, receipts, digest: digest.digest() }, auditKey))}\n`;
 }

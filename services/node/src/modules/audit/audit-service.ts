@@ -64,9 +64,8 @@ type ReceiptRows = (PeerReceiptInput & { ourSeq: number })[];
 /** How long the latest checkpoint read for a receipt is reused (a checkpoint this process signs replaces it at once). */
 const CHECKPOINT_REUSE_MS = 1000;
 /**
- * Rows read per page while checking the chain from the last checkpoint to the head. Each page is
- * hashed in one go, holding the event loop: at about 0.1 ms a row, 500 rows is some 50 ms, where
- * 5,000 held every request of the node for half a second after a busy minute.
+ * Rows read per page while checking the chain from the last checkpoint to the head. Each page is hashed in one go,
+ * holding the event loop: at about 0.1 ms a row, 500 rows is some 50 ms, where 5,000 held every request for half a second.
  */
 const VERIFY_PAGE = 500;
 /** How many of the newest checkpoints are looked at for one signed with the node's current key. */
@@ -370,9 +369,10 @@ export class AuditService {
     return exportChunks(this.deps.store, this.exportHeader());
   }
 
-  /** The receipts `from` gave this node, as a receipts file a chunk at a time (GET /audit/receipts streams it). */
+  /** The receipts `from` gave this node, as a receipts file this node seals, a chunk at a time (GET /audit/receipts streams it). */
   receiptChunks(from: string): AsyncGenerator<string> {
-    return receiptChunks(this.deps.store.receipts, { holder: this.deps.node, from, exportedAt: this.now().toISOString() });
+    const header = { holder: this.deps.node, from, exportedAt: this.now().toISOString() };
+    return receiptChunks(this.deps.store.receipts, header, this.deps.auditKey);
   }
 
   /** The same export as one string (the `auditExport` field): EXPORT_TOO_LONG past EXPORT_FIELD_MAX_ENTRIES entries. */
