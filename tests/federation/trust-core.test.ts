@@ -260,6 +260,19 @@ describe('a disclosure receipt proves its checkpoint', () => {
     });
   }
 
+  it('a receipt whose time is not written as nodes write it (free text Date.parse would still read) is dropped as BAD_DATA (RECEIPT_INVALID)', async () => {
+    // The auditors' report prints a receipt's time: this one would carry terminal control sequences into it.
+    using _lie = faults.lie('GMP', async (a) => {
+      const { receipt } = verifyReceipt(a.receipt, keyResolverFromKeys([toPublicKey(fed.keys.GMP!.auditCheckpoint)]));
+      const at = `${new Date(Date.parse(receipt.at)).toString().replace(/\(.*\)$/, '')}(\u001b[2K ok)`;
+      expect(Math.abs(Date.parse(at) - Date.parse(receipt.at))).toBeLessThan(1000);
+      return { ...a, receipt: signReceipt({ ...receipt, at }, fed.keys.GMP!.auditCheckpoint) };
+    });
+    const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
+    expect(memberRow(r, 'GMP')).toMatchObject({ status: 'BAD_DATA', reason: 'RECEIPT_INVALID' });
+    expect(r.federation.completeness).toBe('PARTIAL');
+  });
+
   it('an honest receipt with its real checkpoint is accepted', async () => {
     const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
     expect(memberRow(r, 'GMP').status).toBe('ANSWERED');

@@ -50,7 +50,10 @@ function file(jws: string[], end = jws.length, sealed = jws, key = gmpAudit) {
   return [header, ...jws.map(receiptLine), receiptsEndLine(end, seal)].join('\n') + '\n';
 }
 const held = [receipt(3), receipt(6), receipt(10)];
-const compare = (text: string, current = exported(log), hk = holderKeys) => compareWithReceipts(parseReceiptsFile(text), current, keys, hk);
+/** The check run an hour after GMP read its receipts (unless `now` says otherwise). */
+const NOW = Date.parse('2025-03-04T09:00:00.000Z');
+const compare = (text: string, current = exported(log), hk = holderKeys, now = NOW) =>
+  compareWithReceipts(parseReceiptsFile(text), current, keys, hk, now);
 const last = (jws: string[], current = exported(log)) => compare(file(jws), current).report.at(-1);
 
 describe('compareWithReceipts', () => {
@@ -81,7 +84,7 @@ describe('compareWithReceipts', () => {
   it('a receipt whose time does not read is checked, never excused', () => {
     const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) });
     expect(last([receipt(10, { at: 'later' })], cut)).toBe(
-      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at later, is no longer in the log (removed)",
+      "FAILED against GMP's receipts: entry seq 10, which WMP gave a receipt for at an unreadable time, is no longer in the log (removed)",
     );
   });
 
@@ -200,6 +203,42 @@ describe('compareWithReceipts', () => {
       "UNCHECKED against GMP's receipts: there is no receipt to check",
       "UNCHECKED against GMP's receipts: the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>)",
     ]);
+  });
+
+  it("a key given for the holder that is the node's own, a file read long before the export, and text a receipt carries into the report", () => {
+    const cut = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) });
+    // WMP re-seals GMP's file without the receipt for 10; the key file given for GMP also holds WMP's key.
+    expect(compare(file(held.slice(0, 2), 2, held.slice(0, 2), KEYS.wmpAudit), cut, [...holderKeys, ...keys]).report.at(-1)).toBe(
+      "FAILED against GMP's receipts: a key given for GMP is one of WMP's own (--public-key): WMP cannot seal the receipts that witness it",
+    );
+    // A file that holds WMP's receipts to itself is refused as it is read.
+    const self = file(held).replace('"holder":"GMP"', '"holder":"WMP"');
+    expect(() => parseReceiptsFile(self)).toThrow(/two different member codes/);
+    // GMP's genuine file from an earlier round (read before entry 10 existed) handed over again: never ok.
+    const early = (READ = '2025-03-03T09:30:00.000Z') => {
+      const header = receiptsHeaderLine({ holder: 'GMP', from: NODE, exportedAt: READ });
+      const digest = receiptsDigest();
+      for (const line of [header, ...held.slice(0, 1).map(receiptLine)]) digest.add(line);
+      const seal = signReceiptsSeal({ holder: 'GMP', from: NODE, exportedAt: READ, receipts: 1, digest: digest.digest() }, gmpAudit);
+      return [header, receiptLine(held[0]!), receiptsEndLine(1, seal)].join('\n') + '\n';
+    };
+    const later = exported({ rows: log.rows.slice(0, 8), checkpoints: log.checkpoints.slice(0, 2) }, NODE, '2025-03-05T10:00:00.000Z');
+    const stale = compare(early(), later, holderKeys, Date.parse('2025-03-05T10:30:00.000Z'));
+    expect(stale.status).toBe('unchecked');
+    expect(stale.report.at(-1)).toBe(
+      "UNCHECKED against GMP's receipts: the 1 entries and 0 checkpoints they witness are all here, unchanged, but GMP read them more than a day before this export was made (or before this check), so what WMP disclosed to GMP since is not witnessed (a tail removed from the log would look the same): fetch the receipts again, then the export, and check again",
+    );
+    // Read the morning the export was made: checked as usual.
+    expect(compare(early('2025-03-05T09:00:00.000Z'), later, holderKeys, Date.parse('2025-03-05T10:30:00.000Z')).status).toBe('ok');
+    // The genuine file of this morning, checked again a week later against the same export: never ok either.
+    expect(compare(file(held), exported(log), holderKeys, NOW + 7 * 86400_000).status).toBe('unchecked');
+    // What a receipt states is printed only as a time or a member code: never a control sequence.
+    const report = compare(file([receipt(10, { at: 'Mon Mar 03 2025 09:10:00 GMT+0000 (\u001b[2K ok)' })]), cut).report.join('\n');
+    expect(report).toContain('which WMP gave a receipt for at an unreadable time, is no longer in the log (removed)');
+    expect(report).not.toContain('\u001b');
+    expect(compare(file([receipt(3, { to: 'GMP\u001b[2K' })])).report.at(-1)).toBe(
+      "FAILED against GMP's receipts: receipt 1 was given to something that is not a member code, not GMP",
+    );
   });
 
   it('a receipts file cut short, or with a wrong count, is refused, never read as fewer receipts', () => {

@@ -82,6 +82,16 @@ const isoTime = (s: string): number => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.
 const CLOCK_SKEW_MS = 5 * 60_000;
 /** A member's code, as the manifest and the route take it: nothing else is printed from a file's header. */
 const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
+/**
+ * How long before an export, and before the check, its receipts may have been read. An older file,
+ * however genuine, says nothing of what the node disclosed to the holder since: handed over again,
+ * it would pass a log whose newer tail was removed (and a node that holds its own key can date an
+ * export as it likes, so the time of the check counts too). The result is then `unchecked`, never ok.
+ */
+const STALE_MS = 24 * 3600_000;
+/** What a signed receipt states, printed only in a form that cannot carry terminal control sequences. */
+const shownTime = (s: string) => (Number.isFinite(isoTime(s)) ? s : 'an unreadable time');
+const shownMember = (s: string) => (MEMBER.test(s) ? s : 'something that is not a member code');
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const keysAre = (v: Record<string, unknown>, keys: string[]) => Object.keys(v).length === keys.length && keys.every((k) => k in v);
 
@@ -109,12 +119,13 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
         value.format === RECEIPTS_FORMAT &&
         keysAre(value, ['type', 'format', 'holder', 'from', 'exportedAt']) &&
         [value.holder, value.from].every((s) => typeof s === 'string' && MEMBER.test(s)) &&
+        value.holder !== value.from &&
         typeof value.exportedAt === 'string' &&
         Number.isFinite(isoTime(value.exportedAt));
       if (!ok)
         throw malformed(
           line,
-          `the first line must be the header { type, format: ${RECEIPTS_FORMAT}, holder and from (member codes), exportedAt (ISO 8601, UTC) }`,
+          `the first line must be the header { type, format: ${RECEIPTS_FORMAT}, holder and from (two different member codes: a node's receipts to itself witness nothing), exportedAt (ISO 8601, UTC) }`,
         );
       header = value as unknown as ReceiptsHeader;
       continue;
@@ -160,13 +171,15 @@ export interface WitnessComparison {
  * holder's auditors, or the manifest), never from the file. The file's seal must verify with them
  * and state its header, its count and its digest: otherwise it was changed after the holder sealed
  * it (a receipt left out, say), and the result is failed. Without them the seal is not checked,
- * and the result is at best `unchecked`.
+ * and the result is at best `unchecked`. So is a file read more than a day before the export was
+ * made or before `now` (the time of the check): it says nothing of later disclosures.
  */
 export function compareWithReceipts(
   file: ReceiptsFile,
   current: AuditExport,
   keys: readonly VerifyKey<'audit-checkpoint'>[],
   holderKeys: readonly VerifyKey<'audit-checkpoint'>[] = [],
+  now: number = Date.now(),
 ): WitnessComparison {
   const { holder, from, exportedAt } = file.header;
   const node = current.header.node;
@@ -177,6 +190,9 @@ export function compareWithReceipts(
     report: [...report, `FAILED against ${holder}'s receipts: ${why}`],
   });
   if (from !== node) return fail(`they are receipts ${from} gave, and this is an export of ${node}`);
+  const own = new Set(keys.map((k) => k.kid));
+  if (holderKeys.some((k) => own.has(k.kid)))
+    return fail(`a key given for ${holder} is one of ${node}'s own (--public-key): ${node} cannot seal the receipts that witness it`);
   // The holder's seal first: a receipt left out of the file (the one for a removed tail) shows only through it.
   const sealChecked = holderKeys.length > 0;
   if (sealChecked) {
@@ -226,14 +242,14 @@ export function compareWithReceipts(
     } catch (err) {
       return fail(`receipt ${i + 1} does not verify with the keys given (${err instanceof McxError ? err.code : 'invalid'})`);
     }
-    if (receipt.node !== node) return fail(`receipt ${i + 1} was given by ${receipt.node}, not ${node}`);
-    if (receipt.to !== holder) return fail(`receipt ${i + 1} was given to ${receipt.to}, not ${holder}`);
+    if (receipt.node !== node) return fail(`receipt ${i + 1} was given by ${shownMember(receipt.node)}, not ${node}`);
+    if (receipt.to !== holder) return fail(`receipt ${i + 1} was given to ${shownMember(receipt.to)}, not ${holder}`);
     const seq = /^(.+):(\d{1,15})$/.exec(receipt.entry.id);
     if (!seq || seq[1] !== node) return fail(`receipt ${i + 1} names an entry that is not one of ${node}'s`);
     const n = Number(seq[2]);
     // A receipt whose time does not read is taken as given before: it is checked, never excused.
     const at = isoTime(receipt.at);
-    if (at > readAt + CLOCK_SKEW_MS) return fail(`receipt ${i + 1} is dated ${receipt.at}, after ${holder} read its receipts`);
+    if (at > readAt + CLOCK_SKEW_MS) return fail(`receipt ${i + 1} is dated ${shownTime(receipt.at)}, after ${holder} read its receipts`);
     const before = !Number.isFinite(at) || at < madeAt - CLOCK_SKEW_MS;
     const now = hashes.get(n);
     if (now === undefined && !before && n > lastSeq) {
@@ -241,9 +257,9 @@ export function compareWithReceipts(
       continue;
     }
     if (now === undefined)
-      return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, is no longer in the log (removed)`);
+      return fail(`entry seq ${n}, which ${node} gave a receipt for at ${shownTime(receipt.at)}, is no longer in the log (removed)`);
     if (now !== receipt.entry.hash)
-      return fail(`entry seq ${n}, which ${node} gave a receipt for at ${receipt.at}, has changed (its hash differs)`);
+      return fail(`entry seq ${n}, which ${node} gave a receipt for at ${shownTime(receipt.at)}, has changed (its hash differs)`);
     if (receipt.checkpoint !== null) {
       // The checkpoint it quoted witnesses the log up to its size: it must agree with the entry there, whoever kept it.
       let cp: { node: string; size: number; headHash: string };
@@ -252,7 +268,7 @@ export function compareWithReceipts(
       } catch (err) {
         return fail(`the checkpoint quoted in receipt ${i + 1} does not verify (${err instanceof McxError ? err.code : 'invalid'})`);
       }
-      if (cp.node !== node) return fail(`the checkpoint quoted in receipt ${i + 1} is ${cp.node}'s, not ${node}'s`);
+      if (cp.node !== node) return fail(`the checkpoint quoted in receipt ${i + 1} is ${shownMember(cp.node)}'s, not ${node}'s`);
       const head = hashes.get(cp.size);
       if (head !== undefined && head !== cp.headHash)
         return fail(
@@ -260,7 +276,9 @@ export function compareWithReceipts(
         );
       // Given before the export: the checkpoint it quoted must be there too. Given after: one beyond the export is unchecked.
       if (before && (head === undefined || !checkpoints.has(receipt.checkpoint)))
-        return fail(`a checkpoint ${node} quoted in its receipt for seq ${n} (at ${receipt.at}) is no longer in the log (removed)`);
+        return fail(
+          `a checkpoint ${node} quoted in its receipt for seq ${n} (at ${shownTime(receipt.at)}) is no longer in the log (removed)`,
+        );
       if (head !== undefined) quoted.add(receipt.checkpoint);
       else if (cp.size > lastSeq) unchecked(cp.size);
       else return fail(`entry seq ${cp.size}, which a checkpoint ${node} quoted covers, is no longer in the log (removed)`);
@@ -283,5 +301,14 @@ export function compareWithReceipts(
     };
   if (!sealChecked)
     return { status: 'unchecked', ok: false, report: [...report, `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${unsealed}`] };
+  if (readAt < Math.max(madeAt, now) - STALE_MS)
+    return {
+      status: 'unchecked',
+      ok: false,
+      report: [
+        ...report,
+        `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${holder} read them more than a day before this export was made (or before this check), so what ${node} disclosed to ${holder} since is not witnessed (a tail removed from the log would look the same): fetch the receipts again, then the export, and check again`,
+      ],
+    };
   return { status: 'ok', ok: true, report: [...report, `ok against ${holder}'s receipts: ${witnessed}`] };
 }

@@ -46,6 +46,8 @@ const TOKEN_TTL_SEC = 30;
 /** A refusal code a member may give in its refusal header; anything else is reported by HTTP status. */
 const REFUSAL_CODE = /^[A-Z0-9_:]{1,64}$/;
 
+/** A time as nodes write it: ISO 8601 in UTC. */
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 /** How far a receipt's time may be from this node's clock (as `mcx audit verify --receipts` allows). */
 const RECEIPT_CLOCK_SKEW_MS = 5 * 60_000;
 
@@ -283,6 +285,9 @@ export class FederationClient {
       // Dated by the member's clock, it dates the member's log when auditors check it against our receipts
       // (mcx audit verify --receipts): one dated far off, years ahead say, would leave a removed tail
       // unchecked there, never failed.
+      // Written as nodes write times (ISO 8601, UTC) or invalid: Date.parse also reads free text in
+      // brackets, which the auditors' report would print (terminal control sequences and all).
+      if (!ISO_UTC.test(receipt.at)) return { bad: MemberReason.RECEIPT_INVALID };
       if (!(Math.abs(Date.parse(receipt.at) - this.deps.now().getTime()) <= RECEIPT_CLOCK_SKEW_MS))
         return { bad: MemberReason.RECEIPT_TIME_SKEWED };
       // The checkpoint it quotes is the witness we keep: it must be the member's own, signed by its audit key.
