@@ -10,7 +10,7 @@ import { parseReceiptsFile } from '@mcx/audit';
 import { devAudience } from '@mcx/auth';
 import { FederatedEpisodesDocument, PublishSubjectDocument } from '@mcx/client';
 import { PEER_OPERATIONS } from '@mcx/federation';
-import { exportPublicKeyPem, toPublicKey } from '@mcx/signing';
+import { exportPublicKeyPem, generateSigningKey, toPublicKey } from '@mcx/signing';
 
 import { ownerSql } from '../testkit/alerts.js';
 import { AUDIT_CHECKPOINT, cliVerifyExport } from '../testkit/audit.js';
@@ -128,10 +128,14 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const left = await cliVerifyExport(whole, gmpPem(), undefined, trimmed, holder);
     expect(left.stdout).toContain("FAILED against WMP's receipts: the file was changed after WMP sealed it (3 receipts sealed, 2 here)");
     expect(left.code).toBe(1);
-    // Another key than WMP's given for it: the seal does not verify.
-    const wrong = await cliVerifyExport(whole, gmpPem(), undefined, receipts, { WMP: gmpPem() });
+    // Another key than WMP's given for it: the seal does not verify. GMP's own key given for WMP is refused as such.
+    const stranger = exportPublicKeyPem(toPublicKey(generateSigningKey('audit-checkpoint')));
+    const wrong = await cliVerifyExport(whole, gmpPem(), undefined, receipts, { WMP: stranger });
     expect(wrong.stdout).toContain("FAILED against WMP's receipts: the file's seal does not verify with the keys given for WMP");
     expect(wrong.code).toBe(1);
+    const own = await cliVerifyExport(whole, gmpPem(), undefined, receipts, { WMP: gmpPem() });
+    expect(own.stdout).toContain("FAILED against WMP's receipts: a key given for WMP is one of GMP's own (--public-key)");
+    expect(own.code).toBe(1);
     // A receipt given after that export, for an entry beyond it: against it, the export is unchecked (exit 2), never ok.
     await ask();
     const stale = await cliVerifyExport(whole, gmpPem(), undefined, await receiptsHeld(), holder);
