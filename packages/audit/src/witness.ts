@@ -172,14 +172,14 @@ export interface WitnessComparison {
  * and state its header, its count and its digest: otherwise it was changed after the holder sealed
  * it (a receipt left out, say), and the result is failed. Without them the seal is not checked,
  * and the result is at best `unchecked`. So is a file read more than a day before the export was
- * made or before `now` (the time of the check): it says nothing of later disclosures.
+ * made or before `checkedAt` (the time of the check): it says nothing of later disclosures.
  */
 export function compareWithReceipts(
   file: ReceiptsFile,
   current: AuditExport,
   keys: readonly VerifyKey<'audit-checkpoint'>[],
   holderKeys: readonly VerifyKey<'audit-checkpoint'>[] = [],
-  now: number = Date.now(),
+  checkedAt: number = Date.now(),
 ): WitnessComparison {
   const { holder, from, exportedAt } = file.header;
   const node = current.header.node;
@@ -203,7 +203,9 @@ export function compareWithReceipts(
       return fail(`the file's seal does not verify with the keys given for ${holder} (${err instanceof McxError ? err.code : 'invalid'})`);
     }
     if (seal.holder !== holder || seal.from !== from || seal.exportedAt !== exportedAt)
-      return fail(`the file's seal is another file's (${seal.holder}'s receipts from ${seal.from}, read ${seal.exportedAt})`);
+      return fail(
+        `the file's seal is another file's (${shownMember(seal.holder)}'s receipts from ${shownMember(seal.from)}, read ${shownTime(seal.exportedAt)})`,
+      );
     if (seal.receipts !== file.receipts.length || seal.digest !== file.digest)
       return fail(
         `the file was changed after ${holder} sealed it (${seal.receipts} receipts sealed, ${file.receipts.length} here): ask ${holder}'s auditors for it again`,
@@ -301,7 +303,7 @@ export function compareWithReceipts(
     };
   if (!sealChecked)
     return { status: 'unchecked', ok: false, report: [...report, `UNCHECKED against ${holder}'s receipts: ${witnessed}, but ${unsealed}`] };
-  if (readAt < Math.max(madeAt, now) - STALE_MS)
+  if (readAt < Math.max(madeAt, checkedAt) - STALE_MS)
     return {
       status: 'unchecked',
       ok: false,

@@ -282,12 +282,12 @@ export class FederationClient {
       const forUs =
         receipt.node === member && receipt.jti === jti && receipt.callerEntry === callerEntry && receipt.to === this.deps.forceCode;
       if (!forUs || this.deps.holder.ownerOfKid(kid)?.code !== member) return { bad: MemberReason.RECEIPT_MISMATCH };
-      // Dated by the member's clock, it dates the member's log when auditors check it against our receipts
-      // (mcx audit verify --receipts): one dated far off, years ahead say, would leave a removed tail
-      // unchecked there, never failed.
       // Written as nodes write times (ISO 8601, UTC) or invalid: Date.parse also reads free text in
       // brackets, which the auditors' report would print (terminal control sequences and all).
       if (!ISO_UTC.test(receipt.at)) return { bad: MemberReason.RECEIPT_INVALID };
+      // Dated by the member's clock, it dates the member's log when auditors check it against our receipts
+      // (mcx audit verify --receipts): one dated far off, years ahead say, would leave a removed tail
+      // unchecked there, never failed.
       if (!(Math.abs(Date.parse(receipt.at) - this.deps.now().getTime()) <= RECEIPT_CLOCK_SKEW_MS))
         return { bad: MemberReason.RECEIPT_TIME_SKEWED };
       // The checkpoint it quotes is the witness we keep: it must be the member's own, signed by its audit key.

@@ -68,7 +68,6 @@ export class AuditViews {
   }
 
   /** Every successful read of any of this node's records of these subjects. */
-
   async readsOfSubjects(subjectRefs: string[], page: { first: number; afterSeq: number | null }) {
     const ids = await this.deps.store.recordIdsOfSubjects(this.deps.node, subjectRefs);
     const rows: StoredEntry[] = await this.deps.store.readsOf(ids, page);
