@@ -117,6 +117,15 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     const ok = await cliVerifyExport(whole, gmpPem(), undefined, receipts, holder);
     expect(ok.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
     expect(ok.code).toBe(0);
+    // WMP's key from the signed manifest, under the operator's key, as a node reads it.
+    const env = fed.nodeEnv('GMP');
+    const trusted = ['--manifest', env.MCX_MANIFEST_FILE!, '--operator-key', env.MCX_OPERATOR_PUBLIC_KEY_FILE!];
+    const byManifest = await cliVerifyExport(whole, gmpPem(), undefined, receipts, {}, trusted);
+    expect(byManifest.stdout).toContain("ok against WMP's receipts: the 3 entries and 1 checkpoints they witness are all here, unchanged");
+    expect(byManifest.code).toBe(0);
+    const halfTrusted = await cliVerifyExport(whole, gmpPem(), undefined, receipts, {}, trusted.slice(0, 2));
+    expect(halfTrusted.code).toBe(1);
+    expect(halfTrusted.stdout).toBe('');
     // WMP sealed the file: without WMP's key the seal is not checked, and the result is never ok.
     const unsealed = await cliVerifyExport(whole, gmpPem(), undefined, receipts);
     expect(unsealed.stdout).toContain("but the file's seal was not checked, so receipts left out of it would not show: give WMP's");

@@ -190,6 +190,8 @@ export async function cliVerifyExport(
   receiptsText?: string,
   /** The receipts' holders' audit-checkpoint public keys (member code to PEM), for --holder-key. */
   holderKeys: Record<string, string> = {},
+  /** Further arguments, as given (files named by path). */
+  extraArgs: string[] = [],
 ): Promise<{ code: number; stdout: string }> {
   const dir = mkdtempSync(path.join(tmpdir(), 'mcx-audit-export-'));
   const file = (name: string, text: string) => (writeFileSync(path.join(dir, name), text), path.join(dir, name));
@@ -203,6 +205,7 @@ export async function cliVerifyExport(
     ...previous,
     ...receipts,
     ...holders,
+    ...extraArgs,
   ]);
 }
 

@@ -175,7 +175,7 @@ describe('compareWithReceipts', () => {
     const trimmed = file(held.slice(0, 2), 2, held);
     expect(compare(trimmed, cut, [])).toMatchObject({ status: 'unchecked', ok: false });
     expect(compare(trimmed, cut, []).report.at(-1)).toBe(
-      "UNCHECKED against GMP's receipts: the 2 entries and 1 checkpoints they witness are all here, unchanged, but the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>)",
+      "UNCHECKED against GMP's receipts: the 2 entries and 1 checkpoints they witness are all here, unchanged, but the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>, or the signed manifest: --manifest with --operator-key)",
     );
     expect(compare(trimmed, cut).report.at(-1)).toBe(
       "FAILED against GMP's receipts: the file was changed after GMP sealed it (3 receipts sealed, 2 here): ask GMP's auditors for it again",
@@ -201,7 +201,7 @@ describe('compareWithReceipts', () => {
     // No receipt, and no holder key: both said.
     expect(compare(file([]), exported(log), []).report.slice(1)).toEqual([
       "UNCHECKED against GMP's receipts: there is no receipt to check",
-      "UNCHECKED against GMP's receipts: the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>)",
+      "UNCHECKED against GMP's receipts: the file's seal was not checked, so receipts left out of it would not show: give GMP's audit-checkpoint public key (--holder-key GMP=<pem>, or the signed manifest: --manifest with --operator-key)",
     ]);
   });
 

@@ -288,7 +288,7 @@ export function compareWithReceipts(
     checked += 1;
   }
   const witnessed = `the ${checked} entries and ${quoted.size} checkpoints they witness are all here, unchanged`;
-  const unsealed = `the file's seal was not checked, so receipts left out of it would not show: give ${holder}'s audit-checkpoint public key (--holder-key ${holder}=<pem>)`;
+  const unsealed = `the file's seal was not checked, so receipts left out of it would not show: give ${holder}'s audit-checkpoint public key (--holder-key ${holder}=<pem>, or the signed manifest: --manifest with --operator-key)`;
   if (beyond > 0 || checked === 0)
     return {
       status: 'unchecked',
