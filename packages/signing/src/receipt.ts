@@ -16,7 +16,7 @@ import type { SigningKey } from './keys.js';
 import { KeyErrorCode, ReceiptErrorCode } from './signing-errors.js';
 
 /** The receipt refusal for each header problem and key lookup failure. */
-export const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
+const RECEIPT_REFUSAL: Readonly<Record<HeaderProblem | KeyLookupFailure, ReceiptErrorCode>> = {
   MALFORMED: ReceiptErrorCode.RECEIPT_MALFORMED,
   WRONG_ALG: ReceiptErrorCode.RECEIPT_WRONG_ALG,
   WRONG_TYP: ReceiptErrorCode.RECEIPT_WRONG_TYP,
@@ -82,6 +82,32 @@ export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'au
 }
 
 /**
+ * Verifies a compact JWS of `typ` over canonical JSON, signed with an audit-checkpoint key that
+ * `resolve` knows, whose payload `isValue` accepts (receipts here, receipts-seal.ts's seals).
+ * Refuses through `refuse` with a ReceiptErrorCode.
+ */
+export function verifyAuditJws<T>(
+  jws: string,
+  typ: string,
+  resolve: KeyResolver,
+  isValue: (v: unknown) => v is T,
+  refuse: (code: ReceiptErrorCode) => never,
+): { value: T; kid: string } {
+  if (typeof jws !== 'string') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
+  const decoded = decodeJws(jws);
+  if (decoded === null || decoded.encodedPayload === '') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
+  const checked = checkHeader(decoded.header, typ);
+  if ('problem' in checked) return refuse(RECEIPT_REFUSAL[checked.problem]);
+  const lookup = resolve(checked.kid);
+  if (!lookup.found) return refuse(RECEIPT_REFUSAL[lookup.reason]);
+  if (lookup.job !== 'audit-checkpoint') return refuse(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
+  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
+  const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
+  if (!parsed.canonical || !isValue(parsed.value)) return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
+  return { value: parsed.value, kid: checked.kid };
+}
+
+/**
  * Verifies a receipt against audit-checkpoint keys (for example `holder.keyResolver('audit-checkpoint')`).
  * Throws McxError with a ReceiptErrorCode (RECEIPT_MALFORMED, RECEIPT_UNKNOWN_KEY, RECEIPT_BAD_SIGNATURE, ...).
  * The caller still checks that `node` is the member that answered and that `jti` is its own token's.
@@ -90,16 +116,6 @@ export function verifyReceipt(jws: string, resolve: KeyResolver): { receipt: Dis
   const refuse = (code: ReceiptErrorCode): never => {
     throw new McxError(code, `disclosure receipt refused: ${code.slice('RECEIPT_'.length)}`);
   };
-  if (typeof jws !== 'string') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  const decoded = decodeJws(jws);
-  if (decoded === null || decoded.encodedPayload === '') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  const checked = checkHeader(decoded.header, RECEIPT_TYP);
-  if ('problem' in checked) return refuse(RECEIPT_REFUSAL[checked.problem]);
-  const lookup = resolve(checked.kid);
-  if (!lookup.found) return refuse(RECEIPT_REFUSAL[lookup.reason]);
-  if (lookup.job !== 'audit-checkpoint') return refuse(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
-  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
-  const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
-  if (!parsed.canonical || !isReceipt(parsed.value)) return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  return { receipt: parsed.value, kid: checked.kid };
+  const { value, kid } = verifyAuditJws(jws, RECEIPT_TYP, resolve, isReceipt, refuse);
+  return { receipt: value, kid };
 }

@@ -9,11 +9,11 @@ import { createHash } from 'node:crypto';
 
 import { McxError } from '@mcx/errors';
 
-import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
-import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
+import { canonicalJson } from './canonical-json.js';
+import { encodeBase64url, encodeHeader, signInput } from './jws.js';
 import type { KeyResolver } from './key-resolver.js';
 import type { SigningKey } from './keys.js';
-import { RECEIPT_REFUSAL } from './receipt.js';
+import { verifyAuditJws } from './receipt.js';
 import { KeyErrorCode, ReceiptErrorCode } from './signing-errors.js';
 
 /** The `typ` of a receipts file's seal (signed with the holder's audit-checkpoint key, never a checkpoint or a receipt). */
@@ -71,16 +71,6 @@ export function verifyReceiptsSeal(jws: string, resolve: KeyResolver): { seal: R
   const refuse = (code: ReceiptErrorCode): never => {
     throw new McxError(code, `receipts file seal refused: ${code.slice('RECEIPT_'.length)}`);
   };
-  if (typeof jws !== 'string') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  const decoded = decodeJws(jws);
-  if (decoded === null || decoded.encodedPayload === '') return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  const checked = checkHeader(decoded.header, RECEIPTS_SEAL_TYP);
-  if ('problem' in checked) return refuse(RECEIPT_REFUSAL[checked.problem]);
-  const lookup = resolve(checked.kid);
-  if (!lookup.found) return refuse(RECEIPT_REFUSAL[lookup.reason]);
-  if (lookup.job !== 'audit-checkpoint') return refuse(ReceiptErrorCode.RECEIPT_KEY_NOT_FOR_JOB);
-  if (!verifyInput(decoded, decoded.encodedPayload, lookup.publicKey)) return refuse(ReceiptErrorCode.RECEIPT_BAD_SIGNATURE);
-  const parsed = parseCanonicalJson((decodeBase64url(decoded.encodedPayload) ?? Buffer.alloc(0)).toString('utf8'));
-  if (!parsed.canonical || !isSeal(parsed.value)) return refuse(ReceiptErrorCode.RECEIPT_MALFORMED);
-  return { seal: parsed.value, kid: checked.kid };
+  const { value, kid } = verifyAuditJws(jws, RECEIPTS_SEAL_TYP, resolve, isSeal, refuse);
+  return { seal: value, kid };
 }
