@@ -3,6 +3,7 @@ import { useState } from 'react';
 import { ApiError, type Api } from '../api';
 import { ConsoleAuditCheckpointDocument, ConsoleAuditIntegrityDocument, ConsoleAuditStatusDocument } from '../operations';
 import { forceName, when } from '../words';
+import { Command } from './Command';
 import { Loading, Refusal, useLoad } from './load';
 import { ScrollRegion } from './ScrollRegion';
 
@@ -131,16 +132,15 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
             Save the export and {rotated ? 'these public keys (the current one first, key id ' : 'this public key (key id '}
             {s.kid}), then run, on any computer with the MCX command line:
           </p>
-          <pre className="mcx-code" tabIndex={0} aria-label="The command">
-            <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem`}</code>
-          </pre>
+          <Command label="The command" command={`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem`} />
           <p className="govuk-body">
             Keep every export you verify. Check each new one against the last one kept: it then fails if an entry or checkpoint the older
             one held has been removed or changed since, which one file alone cannot show.
           </p>
-          <pre className="mcx-code" tabIndex={0} aria-label="The command against the last export kept">
-            <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --previous audit-${node}-last-kept.jsonl`}</code>
-          </pre>
+          <Command
+            label="The command against the last export kept"
+            command={`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --previous audit-${node}-last-kept.jsonl`}
+          />
           <pre className="mcx-code" tabIndex={0} aria-label="The audit public key (PEM)">
             <code>{s.publicKeyPem}</code>
           </pre>
@@ -205,16 +205,18 @@ export function Integrity({ api, role }: { api: Api; role: string | null }) {
               <p className="govuk-body" role="status">
                 {action.at === 'receipts' ? action.note : null}
               </p>
-              <pre className="mcx-code" tabIndex={0} aria-label="The command the other force runs with its receipts">
-                <code>{`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl --holder-key ${node}=audit-${node}.pub.pem`}</code>
-              </pre>
+              <Command
+                label="The command the other force runs with its receipts"
+                command={`mcx audit verify audit-${peers[0]}.jsonl --public-key audit-${peers[0]}.pub.pem --receipts receipts-${peers[0]}-held-by-${node}.jsonl --holder-key ${node}=audit-${node}.pub.pem`}
+              />
               <p className="govuk-body">
                 Ask them for the receipts their node holds from this one and for their node's public key, then download the export, and
                 check it against them:
               </p>
-              <pre className="mcx-code" tabIndex={0} aria-label="The command with another force's receipts">
-                <code>{`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl --holder-key ${peers[0]}=audit-${peers[0]}.pub.pem`}</code>
-              </pre>
+              <Command
+                label="The command with another force's receipts"
+                command={`mcx audit verify audit-${node}.jsonl --public-key audit-${node}.pub.pem --receipts receipts-${node}-held-by-${peers[0]}.jsonl --holder-key ${peers[0]}=audit-${peers[0]}.pub.pem`}
+              />
             </>
           )}
         </>
