@@ -23,7 +23,7 @@ import { auditConsultation } from '../../services/node/src/modules/audit/read-au
 import { shapeByPolicy } from '../../services/node/src/modules/disclosure/shape-by-policy.js';
 import type { EpisodeRecord } from '../../services/node/src/modules/episode/episode-model.js';
 import type { FederatedEpisodeModel } from '../../services/node/src/modules/history/history-model.js';
-import { askerAt, CALLER, CHILD, type Answer, type BenchFederation } from './federation-bench-nodes.js';
+import { CALLER, CHILD, type Answer, type BenchFederation, type BenchNode } from './federation-bench-nodes.js';
 
 type RunningNode = BenchFederation['nodes'][string]['node'];
 type Identity = Parameters<FederatedReadService['history']>[2];
@@ -70,11 +70,11 @@ function useCentralReads(node: RunningNode): void {
   (node.app.services as { federatedReads: Pick<FederatedReadService, 'history'> }).federatedReads = { history };
 }
 
-/** The central node asked as an investigator asks it: federatedEpisodes over HTTP, answered from its own database. */
-export function centralOverEdge(f: BenchFederation): () => Promise<Answer> {
+/** The central node, to be asked as an investigator asks it: federatedEpisodes over HTTP, answered from its own database. */
+export function centralOverEdge(f: BenchFederation): BenchNode {
   const bench = f.nodes[CALLER]!;
   useCentralReads(bench.node);
-  return askerAt(bench.investigator);
+  return bench;
 }
 
 const viewer: Viewer = {

@@ -26,11 +26,17 @@ export interface RunResult {
   pgMsPerQuery: number | null;
   /** The latest any request left after its scheduled time, ms. */
   maxSendLagMs: number;
+  /**
+   * The investigator's own CPU ms per query when it asks from a process of its own
+   * (federation-bench-investigator.ts), apart from cpuMsPerQuery; null when it asks from the
+   * measured process, where cpuMsPerQuery counts it.
+   */
+  clientCpuMsPerQuery: number | null;
 }
 
 /** Open loop: `rate` arrivals per second for `seconds`, each sent at its scheduled time. */
 export async function openLoop(
-  server: BenchServer,
+  server: Pick<BenchServer, 'cpuMs'>,
   ask: () => Promise<Answer>,
   expected: number,
   rate: number,
@@ -90,6 +96,7 @@ export async function openLoop(
     cpuMsPerQuery: cpu / n,
     pgMsPerQuery: pg0 !== null && pg1 !== null ? (pg1 - pg0) / n : null,
     maxSendLagMs,
+    clientCpuMsPerQuery: null,
   };
 }
 
@@ -129,6 +136,7 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
   const wall = (performance.now() - started) / 1000;
   return {
     concurrency,
+    done,
     qps: done / wall,
     cpuMsPerQuery: ((await cpuMs()) - cpu0) / Math.max(1, done),
     p50: percentile(latencies, 50),
@@ -137,6 +145,7 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
     failed,
     shed,
     problems,
+    clientCpuMsPerQuery: null as number | null,
   };
 }
 

@@ -74,6 +74,8 @@ export interface BenchNode {
   force: string;
   node: RunningNode;
   investigator: McxClient;
+  /** The investigator's token, for a client in another process (federation-bench-investigator.ts). */
+  investigatorToken: string;
   close(): Promise<void>;
 }
 
@@ -128,12 +130,7 @@ export function investigatorClient(url: string, token: string, force: string): M
  * Starts one node (in whichever process calls it) and publishes the child at it: `copies` subjects,
  * each with EPISODES_PER_NODE episodes. The investigator's token is returned for a client elsewhere.
  */
-export async function startBenchNode(
-  force: string,
-  env: Record<string, string>,
-  keys: NodeKeys,
-  copies: number,
-): Promise<BenchNode & { investigatorToken: string }> {
+export async function startBenchNode(force: string, env: Record<string, string>, keys: NodeKeys, copies: number): Promise<BenchNode> {
   const config = parseConfig(env);
   const issuer = await createDevIssuer();
   const node = await startNode(config, nodeLogger.child({ force }), env.DATABASE_URL!, { keys, devIssuer: issuer });

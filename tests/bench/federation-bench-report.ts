@@ -23,8 +23,13 @@ export function printOpenLoops(runs: [string, RunResult][], notClosed: Map<strin
     );
   }
   out('  (shed: refused at once by the caller, 503 with Retry-After; latency and COMPLETE are of the queries it took on)');
+  const apart = runs.filter(([, r]) => r.clientCpuMsPerQuery !== null);
+  if (apart.length)
+    out(
+      `  (cpu ms/q: the nodes' and the linkage service's process; the investigator asks from a process of its own, whose client CPU ms/q is apart: ${apart.map(([label, r]) => `${label} ${f1(r.clientCpuMsPerQuery!)}`).join(', ')})`,
+    );
   out(
-    '  (send lag: the latest a request left after its scheduled time, ms: the load generator shares its event loop with whatever runs in this process)',
+    `  (send lag: the latest a request left after its scheduled time, ms: the load generator shares its event loop with ${apart.length ? 'nothing else' : 'whatever runs in this process'})`,
   );
   for (const [label, r] of runs) {
     if (r.problems.size) out(`  ${label}: members not answering (status/reason x count): ${showTally(r.problems)}`);

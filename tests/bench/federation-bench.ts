@@ -6,7 +6,9 @@
 // mcx.history/1, the linkage service on loopback) and 10 real nodes on loopback, all in this one
 // process. The same synthetic child is published at every node with 3 episodes each. The
 // investigator at WMP asks federatedEpisodes(identity); WMP asks all 10 members (itself included)
-// over POST /peer/v1 and verifies every record and receipt.
+// over POST /peer/v1 and verifies every record and receipt. The investigator asks from a process
+// of its own (tests/bench/federation-bench-investigator.ts), as a browser or a force system would:
+// its client neither takes turns on the nodes' event loop nor counts in their CPU.
 //
 // Measured (the floor's parts first: their warm-ups also warm the members up):
 //   1. Open-loop arrivals at 2/s (a rate this machine sustains), 5/s, 20/s and 40/s, 15 s each after a
@@ -15,9 +17,10 @@
 //      share of COMPLETE answers, and which members did not answer and why.
 //      A query the caller refuses at once (503, FEDERATION_BUSY: its admission gate) is counted as
 //      shed, apart from the latencies; after each run, the members whose breaker is not closed.
-//   2. CPU per federated query: process.cpuUsage() over each fixed-rate run / queries. Every node,
-//      the linkage service and the investigator's client run in this process, so this is their
-//      total; PostgreSQL's own CPU (read from /proc for the embedded server) is shown beside it.
+//   2. CPU per federated query: process.cpuUsage() over each fixed-rate run / queries. Every node
+//      and the linkage service run in this process, so this is their total; PostgreSQL's own CPU
+//      (read from /proc for the embedded server) is shown beside it, and the investigator's client
+//      CPU under the table (runs before this one counted it in, about 2 ms a query).
 //      The headline is the 2/s run, where answers are COMPLETE (a partial answer costs less).
 //   3. The floor that CPU is compared with, from parts microbenchmarked in the same run:
 //      (a) one member answering PEER_HISTORY: N direct POST /peer/v1 requests to one node through
@@ -61,9 +64,9 @@ import path from 'node:path';
 
 import { centralAsker, centralOverEdge } from './federation-bench-central.js';
 import { floorFor, measureParts } from './federation-bench-floor.js';
-import { closedLoop, idleCpuRate, openLoop, settle, warmUp, type RunResult } from './federation-bench-load.js';
+import { localInvestigator, remoteInvestigator, type Investigator } from './federation-bench-investigator.js';
+import { idleCpuRate, type RunResult } from './federation-bench-load.js';
 import {
-  asker,
   CALLER,
   CLOSED_LOOP_SECONDS,
   CONCURRENCY,
@@ -89,6 +92,8 @@ const dataDir = mkdtempSync(path.join(tmpdir(), 'mcx-fedbench-'));
 let ten: BenchFederation | null = null;
 let three: BenchFederation | null = null;
 let central: BenchFederation | null = null;
+/** The investigator asking, in a process of its own; closed after each federation. */
+let investigator: Investigator | null = null;
 let exitCode = 0;
 
 try {
@@ -100,13 +105,14 @@ try {
   out(
     `started ${TEN.length} nodes (a database each) + linkage service, child published with ${EPISODES_PER_NODE} episodes at each, in ${f1((performance.now() - t) / 1000)} s`,
   );
-  const ask10 = asker(ten);
+  investigator = await remoteInvestigator(ten.nodes[CALLER]!);
+  const inv10 = investigator;
   const expected10 = TEN.length * EPISODES_PER_NODE;
-  await warmUp(ask10, expected10);
+  await inv10.warmUp(expected10);
   // The parts first: their own warm-ups also warm the members' code before the timed runs.
   out('10 nodes: floor microbenchmarks ...');
   const parts = await measureParts(server, ten);
-  await closedLoop(ask10, 1, 4); // warm-up, discarded
+  await inv10.closedLoop(1, 4); // warm-up, discarded
   // The microbenchmarks leave thousands of audit entries at some nodes. Their first periodic
   // checkpoint would verify that backlog inside whichever timed run it fell in: checkpointed now.
   await Promise.all(Object.values(ten.nodes).map((n) => n.node.app.services.audit.checkpoint()));
@@ -118,8 +124,8 @@ try {
   const callerFederation = ten.nodes[CALLER]!.node.app.services.federation!;
   for (const rate of [SUSTAINABLE_RATE, 5, 20, 40]) {
     out(`10 nodes: open loop ${rate}/s for ${OPEN_LOOP_SECONDS} s ...`);
-    await settle(ask10);
-    runs10.push([`${rate}/s`, await openLoop(server, ask10, expected10, rate, OPEN_LOOP_SECONDS)]);
+    await inv10.settle();
+    runs10.push([`${rate}/s`, await inv10.openLoop(server, expected10, rate, OPEN_LOOP_SECONDS)]);
     notClosed.set(
       `${rate}/s`,
       callerFederation
@@ -132,36 +138,44 @@ try {
   out(`10 nodes: closed loop at ${CONCURRENCY.join(', ')} in flight, ${CLOSED_LOOP_SECONDS} s each ...`);
   const closed = [];
   for (const c of CONCURRENCY) {
-    await settle(ask10);
-    closed.push(await closedLoop(ask10, c, CLOSED_LOOP_SECONDS));
+    await inv10.settle();
+    closed.push(await inv10.closedLoop(c, CLOSED_LOOP_SECONDS));
   }
+  await investigator.close();
+  investigator = null;
   await ten.close();
   ten = null;
 
   out(`central copy: one node holding all ${TEN.length} forces' records, open loop ${SUSTAINABLE_RATE}/s and 5/s ...`);
   central = await startFederation(server, [CALLER], dataDir, TEN.length);
-  const askC = centralOverEdge(central);
-  await warmUp(askC, expected10);
-  await closedLoop(askC, 1, 4); // warm-up, discarded
-  const rSusC = await openLoop(server, askC, expected10, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
-  const r5C = await openLoop(server, askC, expected10, 5, OPEN_LOOP_SECONDS);
+  investigator = await remoteInvestigator(centralOverEdge(central));
+  const invC = investigator;
+  await invC.warmUp(expected10);
+  await invC.closedLoop(1, 4); // warm-up, discarded
+  const rSusC = await invC.openLoop(server, expected10, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
+  const r5C = await invC.openLoop(server, expected10, 5, OPEN_LOOP_SECONDS);
+  await investigator.close();
+  investigator = null;
   // As runs before this one measured it: the services called directly, without the investigator's edge.
-  const askD = centralAsker(central);
-  await warmUp(askD, expected10);
-  const r5D = await openLoop(server, askD, expected10, 5, OPEN_LOOP_SECONDS);
+  const invD = localInvestigator(centralAsker(central));
+  await invD.warmUp(expected10);
+  const r5D = await invD.openLoop(server, expected10, 5, OPEN_LOOP_SECONDS);
   await central.close();
   central = null;
 
   out(`3 nodes: fresh federation, open loop ${SUSTAINABLE_RATE}/s and 5/s ...`);
   t = performance.now();
   three = await startFederation(server, THREE, dataDir);
-  const ask3 = asker(three);
+  investigator = await remoteInvestigator(three.nodes[CALLER]!);
+  const inv3 = investigator;
   const expected3 = THREE.length * EPISODES_PER_NODE;
-  await warmUp(ask3, expected3);
-  await closedLoop(ask3, 1, 4); // warm-up, discarded
-  const rSus3 = await openLoop(server, ask3, expected3, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
-  await settle(ask3);
-  const r53 = await openLoop(server, ask3, expected3, 5, OPEN_LOOP_SECONDS);
+  await inv3.warmUp(expected3);
+  await inv3.closedLoop(1, 4); // warm-up, discarded
+  const rSus3 = await inv3.openLoop(server, expected3, SUSTAINABLE_RATE, OPEN_LOOP_SECONDS);
+  await inv3.settle();
+  const r53 = await inv3.openLoop(server, expected3, 5, OPEN_LOOP_SECONDS);
+  await investigator.close();
+  investigator = null;
   await three.close();
   three = null;
 
@@ -294,6 +308,7 @@ try {
   exitCode = 1;
   process.stderr.write(`federation bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
 } finally {
+  await investigator?.close().catch(() => undefined);
   await ten?.close().catch(() => undefined);
   await three?.close().catch(() => undefined);
   await central?.close().catch(() => undefined);
