@@ -225,4 +225,28 @@ describe('a caller past its capacity for federated reads', () => {
       await closeDb();
     }
   });
+
+  it("a token's use commits without waiting for its flush, seen at once elsewhere, and leaves the connection's later commits durable", async () => {
+    const { db, sql, close: closeDb } = createDb(nodes.GMP.databaseUrl, { max: 1 });
+    const other = createDb(nodes.GMP.databaseUrl, { max: 1 });
+    try {
+      // The connection's own setting, whatever the server's default: it must be the same after.
+      await sql`set synchronous_commit = 'remote_write'`;
+      const store = new JtiStore(db);
+      const expires = new Date(Date.now() + 30_000);
+      const jti = `unflushed-${expires.getTime()}`;
+      expect(await store.firstUse('WMP', jti, expires)).toBe(true);
+      // Another session (another replica) sees the use at once, and a replay there is refused.
+      const [seen] = await other.sql<{ n: number }[]>`select count(*)::int as n from peer_token_jtis where issuer = 'WMP' and jti = ${jti}`;
+      expect(seen!.n).toBe(1);
+      expect(await new JtiStore(other.db).firstUse('WMP', jti, expires)).toBe(false);
+      // The setting lasted only for the insert's own transaction: the audit entries this connection
+      // commits next wait for their flush as before.
+      const [after] = await sql<{ synchronous_commit: string }[]>`show synchronous_commit`;
+      expect(after!.synchronous_commit).toBe('remote_write');
+    } finally {
+      await other.close();
+      await closeDb();
+    }
+  });
 });

@@ -53,15 +53,24 @@ export class KeyRateLimiter {
  * has expired (plus the clock leeway); after that the token is refused as expired anyway.
  */
 export class ReplayStore {
-  constructor(private readonly store: Pick<LinkageDb, 'db'>) {}
+  constructor(private readonly store: Pick<LinkageDb, 'db' | 'sql'>) {}
 
-  /** Records a token's first use. False: it was used before (a replay). */
+  /**
+   * Records a token's first use. False: it was used before (a replay).
+   *
+   * The insert's own transaction commits without waiting for its WAL flush (synchronous_commit
+   * off for it alone: set_config's `true`). Every replica sees the row at once, so a replay is
+   * refused as before; and nothing is evaluated under the token before its bucket take
+   * (KeyRateLimiter.take) commits, synchronously, in the same database, which flushes the WAL
+   * past this row. A crash can lose only the use of a token under which nothing was evaluated,
+   * and each call waits for one flush, not two.
+   */
   async firstUse(member: string, jti: string, expiresAt: Date): Promise<boolean> {
-    const rows = await this.store.db
-      .insert(linkageTokenJtis)
-      .values({ member, jti, expiresAt })
-      .onConflictDoNothing()
-      .returning({ jti: linkageTokenJtis.jti });
+    const rows = await this.store.sql<{ jti: string }[]>`
+      with unflushed as (select set_config('synchronous_commit', 'off', true))
+      insert into linkage_token_jtis (member, jti, expires_at)
+      select ${member}::text, ${jti}::text, ${expiresAt.toISOString()}::timestamptz from unflushed
+      on conflict do nothing returning jti`;
     return rows.length === 1;
   }
 

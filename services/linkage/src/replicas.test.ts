@@ -1,6 +1,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 
+import { drizzle } from 'drizzle-orm/postgres-js';
 import postgres from 'postgres';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 
@@ -9,6 +10,7 @@ import { blindAll } from '@mcx/linkage';
 import { signManifest, signNodeToken, type SigningKey } from '@mcx/signing';
 
 import { parseLinkageConfig } from './config.js';
+import { ReplayStore } from './rate-limit.js';
 import { startLinkageService, type RunningLinkageService } from './server.js';
 import { freshLinkageDatabase, linkageTestFiles } from './testkit-db.js';
 import { captureLogger, signedTestManifest, TEST_KEYS, testClock, testManifest } from './testkit.js';
@@ -125,6 +127,29 @@ describe('linkage service replicas over one PostgreSQL', () => {
       expect([late.status, late.json.error.code]).toEqual([401, 'NODE_TOKEN_EXPIRED']);
     } finally {
       await sql.end({ timeout: 5 });
+    }
+  });
+
+  it("a token's use is seen at once by the other replica, and leaves the connection's later commits (the bucket take) durable", async () => {
+    const one = postgres(databaseUrl, { max: 1, onnotice: () => {} });
+    try {
+      // The connection's own setting, whatever the server's default: the same after the insert.
+      await one`set synchronous_commit = 'remote_write'`;
+      const store = new ReplayStore({ db: drizzle({ client: one }), sql: one });
+      const expires = new Date(clock.now().getTime() + 30_000);
+      expect(await store.firstUse('WMP', 'unflushed-1', expires)).toBe(true);
+      expect(await store.firstUse('WMP', 'unflushed-1', expires)).toBe(false);
+      const [after] = await one<{ synchronous_commit: string }[]>`show synchronous_commit`;
+      expect(after!.synchronous_commit).toBe('remote_write');
+      // A replica over the same database refuses the token as a replay.
+      const b = await replica();
+      const token = b.token();
+      const jti = JSON.parse(Buffer.from(token.split('.')[1]!, 'base64url').toString('utf8')) as { jti: string };
+      expect(await store.firstUse('WMP', jti.jti, expires)).toBe(true);
+      const replayed = await b.post(elements(2), token);
+      expect([replayed.status, replayed.json.error.code]).toEqual([401, 'NODE_TOKEN_REPLAYED']);
+    } finally {
+      await one.end({ timeout: 5 });
     }
   });
 

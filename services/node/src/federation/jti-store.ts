@@ -9,8 +9,18 @@ const { peerTokenJtis } = schema;
 // A group's uses in one statement of fixed text (arrays, not a VALUES list per group size), so the
 // server parses it once per connection. Times go as text: drizzle hands timestamp arrays to the
 // driver unserialised.
-const INSERT_USES = `insert into peer_token_jtis (issuer, jti, expires_at)
-  select * from unnest($1::text[], $2::text[], $3::text[]::timestamptz[])
+//
+// The statement's own transaction commits without waiting for its WAL flush (synchronous_commit
+// off for that transaction alone: set_config's `true`, reset at its end). The row is seen by every
+// other session at once, so a replay is refused as before. And it is durable before anything is
+// disclosed under the token: nothing is answered before the disclosure's audit entry commits
+// (synchronous, in the same database), and that commit flushes the WAL up to its own record, past
+// this one. What a crash can lose is only the use of a token under which nothing was disclosed.
+// Each answer then waits for one flush, not two.
+const INSERT_USES = `with unflushed as (select set_config('synchronous_commit', 'off', true))
+  insert into peer_token_jtis (issuer, jti, expires_at)
+  select u.issuer, u.jti, u.expires_at
+    from unnest($1::text[], $2::text[], $3::text[]::timestamptz[]) as u(issuer, jti, expires_at) cross join unflushed
   on conflict do nothing returning issuer, jti`;
 
 /**
