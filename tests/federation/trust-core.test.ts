@@ -19,7 +19,8 @@ import {
   type McxGradingInput,
 } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS } from '@mcx/federation';
-import { keyResolverFromKeys, signCheckpoint, signReceipt, toPublicKey, verifyReceipt } from '@mcx/signing';
+import { keyResolverFromKeys, RECEIPT_TYP, signCheckpoint, signReceipt, toPublicKey, verifyReceipt } from '@mcx/signing';
+import { signAnyPayload } from '@mcx/signing/testing';
 
 import { allEntries, AUDIT_ALERTS } from '../testkit/audit.js';
 import { MATRIX, MATRIX_EPISODE, RECORDS, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
@@ -266,7 +267,8 @@ describe('a disclosure receipt proves its checkpoint', () => {
       const { receipt } = verifyReceipt(a.receipt, keyResolverFromKeys([toPublicKey(fed.keys.GMP!.auditCheckpoint)]));
       const at = `${new Date(Date.parse(receipt.at)).toString().replace(/\(.*\)$/, '')}(\u001b[2K ok)`;
       expect(Math.abs(Date.parse(at) - Date.parse(receipt.at))).toBeLessThan(1000);
-      return { ...a, receipt: signReceipt({ ...receipt, at }, fed.keys.GMP!.auditCheckpoint) };
+      // signReceipt refuses such a time: signed as a member bent on sending it would.
+      return { ...a, receipt: signAnyPayload(RECEIPT_TYP, { ...receipt, at }, fed.keys.GMP!.auditCheckpoint) };
     });
     const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
     expect(memberRow(r, 'GMP')).toMatchObject({ status: 'BAD_DATA', reason: 'RECEIPT_INVALID' });

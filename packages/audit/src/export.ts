@@ -1,5 +1,5 @@
 import { McxError } from '@mcx/errors';
-import { exportPublicKeyPem, type VerifyKey } from '@mcx/signing';
+import { exportPublicKeyPem, isoUtcMs, type VerifyKey } from '@mcx/signing';
 
 import { AuditErrorCode } from './audit-errors.js';
 import type { StoredEntry } from './chain.js';
@@ -108,7 +108,6 @@ function exactKeys(value: Record<string, unknown>, keys: string[]): boolean {
 
 // What the verifier prints from a header: a member's code and a time, never text of the file's choosing.
 const NODE_CODE = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
-const ISO_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 function parseHeader(value: Record<string, unknown>, line: number): ExportHeader {
   if (value.type !== 'header') throw malformed(line, 'the first line must be the header');
@@ -123,8 +122,7 @@ function parseHeader(value: Record<string, unknown>, line: number): ExportHeader
     typeof value.node === 'string' &&
     NODE_CODE.test(value.node) &&
     typeof value.exportedAt === 'string' &&
-    ISO_TIME.test(value.exportedAt) &&
-    Number.isFinite(Date.parse(value.exportedAt)) &&
+    Number.isFinite(isoUtcMs(value.exportedAt)) &&
     typeof value.publicKey === 'string';
   if (!ok) throw malformed(line, 'header must be { type, node (a member code), format, exportedAt (ISO 8601, UTC), publicKey }');
   return value as unknown as ExportHeader;

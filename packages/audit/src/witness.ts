@@ -16,7 +16,9 @@
  */
 import { McxError } from '@mcx/errors';
 import {
+  isoUtcMs,
   keyResolverFromKeys,
+  ReceiptErrorCode,
   receiptsDigest,
   verifyCheckpoint,
   verifyReceipt,
@@ -72,8 +74,6 @@ function malformed(line: number, problem: string): McxError {
   return new McxError(AuditErrorCode.EXPORT_MALFORMED, `receipts file line ${line}: ${problem}`);
 }
 
-/** A time the files carry: ISO 8601 in UTC, as the nodes write it; anything else dates nothing. */
-const isoTime = (s: string): number => (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/.test(s) ? Date.parse(s) : Number.NaN);
 /**
  * How far apart two nodes' clocks (or a node's replicas) may be. A receipt counts as given before
  * the export only when it is dated this much before it (one nearer, for an entry beyond the export,
@@ -90,7 +90,7 @@ const MEMBER = /^[A-Z0-9][A-Z0-9_-]{1,15}$/;
  */
 const STALE_MS = 24 * 3600_000;
 /** What a signed receipt states, printed only in a form that cannot carry terminal control sequences. */
-const shownTime = (s: string) => (Number.isFinite(isoTime(s)) ? s : 'an unreadable time');
+const shownTime = (s: string) => (Number.isFinite(isoUtcMs(s)) ? s : 'an unreadable time');
 const shownMember = (s: string) => (MEMBER.test(s) ? s : 'something that is not a member code');
 const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 const keysAre = (v: Record<string, unknown>, keys: string[]) => Object.keys(v).length === keys.length && keys.every((k) => k in v);
@@ -121,7 +121,7 @@ export function parseReceiptsFile(text: string): ReceiptsFile {
         [value.holder, value.from].every((s) => typeof s === 'string' && MEMBER.test(s)) &&
         value.holder !== value.from &&
         typeof value.exportedAt === 'string' &&
-        Number.isFinite(isoTime(value.exportedAt));
+        Number.isFinite(isoUtcMs(value.exportedAt));
       if (!ok)
         throw malformed(
           line,
@@ -216,19 +216,19 @@ export function compareWithReceipts(
   const checkpoints = new Set(current.checkpoints);
   // When the export was made: its header's time or its newest checkpoint that verifies, whichever is
   // later (a backdated or unreadable header excuses nothing a signed checkpoint dates).
-  let madeAt = isoTime(current.header.exportedAt);
+  let madeAt = isoUtcMs(current.header.exportedAt);
   if (!Number.isFinite(madeAt)) madeAt = Number.NEGATIVE_INFINITY;
   for (const jws of current.checkpoints) {
     try {
       const cp = verifyCheckpoint(jws, resolve);
-      const at = isoTime(cp.at);
+      const at = isoUtcMs(cp.at);
       if (cp.node === node && Number.isFinite(at)) madeAt = Math.max(madeAt, at);
     } catch {
       // Not one of this node's, under the keys given: verifyExport reports it; it dates nothing here.
     }
   }
   const lastSeq = current.entries.at(-1)?.seq ?? 0;
-  const readAt = isoTime(exportedAt);
+  const readAt = isoUtcMs(exportedAt);
   let checked = 0;
   let beyond = 0;
   let firstBeyond = Number.POSITIVE_INFINITY;
@@ -242,15 +242,18 @@ export function compareWithReceipts(
     try {
       ({ receipt } = verifyReceipt(jws, resolve));
     } catch (err) {
-      return fail(`receipt ${i + 1} does not verify with the keys given (${err instanceof McxError ? err.code : 'invalid'})`);
+      const code = err instanceof McxError ? err.code : 'invalid';
+      // Malformed: not the fields a receipt has, or a time not written as nodes write one.
+      if (code === ReceiptErrorCode.RECEIPT_MALFORMED) return fail(`receipt ${i + 1} is not a receipt as nodes write one (${code})`);
+      return fail(`receipt ${i + 1} does not verify with the keys given (${code})`);
     }
     if (receipt.node !== node) return fail(`receipt ${i + 1} was given by ${shownMember(receipt.node)}, not ${node}`);
     if (receipt.to !== holder) return fail(`receipt ${i + 1} was given to ${shownMember(receipt.to)}, not ${holder}`);
     const seq = /^(.+):(\d{1,15})$/.exec(receipt.entry.id);
     if (!seq || seq[1] !== node) return fail(`receipt ${i + 1} names an entry that is not one of ${node}'s`);
     const n = Number(seq[2]);
-    // A receipt whose time does not read is taken as given before: it is checked, never excused.
-    const at = isoTime(receipt.at);
+    // verifyReceipt has refused a time not written as nodes write one; were one to pass, it would count as given before: checked, never excused.
+    const at = isoUtcMs(receipt.at);
     if (at > readAt + CLOCK_SKEW_MS) return fail(`receipt ${i + 1} is dated ${shownTime(receipt.at)}, after ${holder} read its receipts`);
     const before = !Number.isFinite(at) || at < madeAt - CLOCK_SKEW_MS;
     const now = hashes.get(n);

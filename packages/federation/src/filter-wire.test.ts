@@ -111,7 +111,15 @@ describe('a signed filter', () => {
     expect(refusal(verifyFilter(`e30.${payload}.${sig}`, signed.bits, check))).toBe(FilterRefusal.FILTER_MALFORMED);
     // A disclosure receipt signed by the same key is not a filter.
     const receipt = signReceipt(
-      { node: 'GMP', to: 'WMP', jti: 'j', callerEntry: 'WMP:1', entry: { id: 'GMP:1', hash: 'h' }, checkpoint: null, at: 'now' },
+      {
+        node: 'GMP',
+        to: 'WMP',
+        jti: 'j',
+        callerEntry: 'WMP:1',
+        entry: { id: 'GMP:1', hash: 'h' },
+        checkpoint: null,
+        at: new Date().toISOString(),
+      },
       gmp,
     );
     expect(refusal(verifyFilter(receipt, signed.bits, check))).toBe(FilterRefusal.FILTER_WRONG_TYP);

@@ -56,6 +56,7 @@ export { NODE_TOKEN_MAX_TTL_SEC, signNodeToken, verifyNodeToken } from './node-t
 export type { NodeTokenInput, VerifiedNodeToken, VerifyNodeTokenOptions } from './node-token.js';
 
 export { RECEIPT_TYP, signReceipt, verifyReceipt } from './receipt.js';
+export { isoUtcMs } from './iso-time.js';
 export type { DisclosureReceipt } from './receipt.js';
 export { RECEIPTS_SEAL_TYP, receiptsDigest, signReceiptsSeal, verifyReceiptsSeal } from './receipts-seal.js';
 export type { ReceiptsSeal } from './receipts-seal.js';

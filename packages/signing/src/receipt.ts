@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
+import { isoUtcMs } from './iso-time.js';
 import {
   checkHeader,
   decodeBase64url,
@@ -59,6 +60,8 @@ function isReceipt(v: unknown): v is DisclosureReceipt {
   const entry = r.entry as Record<string, unknown> | null;
   return (
     ['node', 'to', 'jti', 'callerEntry', 'at'].every((k) => typeof r[k] === 'string' && (r[k] as string).length > 0) &&
+    // Written as nodes write times, or no receipt: whoever prints or dates by it reads a real instant.
+    Number.isFinite(isoUtcMs(r.at)) &&
     (r.checkpoint === null || typeof r.checkpoint === 'string') &&
     typeof entry === 'object' &&
     entry !== null &&
@@ -74,7 +77,7 @@ export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'au
   if (!isReceipt(receipt))
     throw new McxError(
       ReceiptErrorCode.RECEIPT_MALFORMED,
-      'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }',
+      'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }, its time in ISO 8601 UTC',
     );
   const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
   const encodedPayload = encodeBase64url(canonicalJson(receipt));
