@@ -84,6 +84,18 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
     expect(await neverAsked.json()).toEqual({
       error: { code: 'NOT_FOUND', reason: 'NO_RECEIPTS', message: 'this node holds no receipt from WMP: it has asked WMP nothing yet' },
     });
+    // A store that cannot be read to check (here the node's role may not read the receipts): unavailable now, never a fault.
+    await ownerSql(nodes.WMP, (sql) => sql`revoke select on audit_receipts from mcx_app`);
+    try {
+      const unreadable = await get('WMP', '/audit/receipts?from=GMP', auditor);
+      expect(unreadable.status).toBe(503);
+      expect(unreadable.headers.get('retry-after')).toBe('30');
+      expect(await unreadable.json()).toEqual({
+        error: { code: 'AUDIT_UNAVAILABLE', message: 'the audit store cannot be read now; retry later' },
+      });
+    } finally {
+      await ownerSql(nodes.WMP, (sql) => sql`grant select on audit_receipts to mcx_app`);
+    }
     const entries = () =>
       ownerSql(
         nodes.WMP,

@@ -115,7 +115,15 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
     }
     const args = download.read(request.query);
     if (args instanceof HttpRefusal) return sendRefusal(reply, args, 'plain');
-    const refused = await download.check?.(ctx, args);
+    let refused: HttpRefusal | null | undefined;
+    try {
+      refused = await download.check?.(ctx, args);
+    } catch (err) {
+      // The store could not be read to check: unavailable now, as the audited part would be, not a fault of the request.
+      log.error({ err: { name: err instanceof Error ? err.name : 'unknown' }, route: download.url }, 'audit store unreadable');
+      void reply.header('retry-after', String(RETRY_AFTER_SEC));
+      refused = new HttpRefusal(503, ErrorCode.AUDIT_UNAVAILABLE, 'the audit store cannot be read now; retry later');
+    }
     if (refused) return sendRefusal(reply, refused, 'plain');
     const who = `${viewer.issuer ?? ''}\n${viewer.subject}`;
     if (running.size >= MAX_CONCURRENT_EXPORTS || running.has(who)) {
