@@ -19,8 +19,8 @@ import {
   type McxGradingInput,
 } from '@mcx/client';
 import { PEER_HISTORY, PEER_OPERATIONS } from '@mcx/federation';
-import { keyResolverFromKeys, RECEIPT_TYP, signCheckpoint, signReceipt, toPublicKey, verifyReceipt } from '@mcx/signing';
-import { signAnyPayload } from '@mcx/signing/testing';
+import { canonicalJson, keyResolverFromKeys, RECEIPT_TYP, signCheckpoint, signReceipt, toPublicKey, verifyReceipt } from '@mcx/signing';
+import { craftJws } from '@mcx/signing/testing';
 
 import { allEntries, AUDIT_ALERTS } from '../testkit/audit.js';
 import { MATRIX, MATRIX_EPISODE, RECORDS, type RecordName, type Requester } from '../testkit/disclosure-matrix.js';
@@ -233,6 +233,16 @@ describe('a disclosure receipt proves its checkpoint', () => {
       'a checkpoint naming another node, signed with the member’s key',
       () => signCheckpoint({ node: 'WMP', size: 1, headHash: 'a'.repeat(64), at: new Date().toISOString() }, fed.keys.GMP!.auditCheckpoint),
     ],
+    [
+      // The auditors' Integrity page shows a receipt's checkpoint time: free text there would break it (or carry control sequences).
+      "the member's own checkpoint with a time not written as nodes write one",
+      () =>
+        craftJws(
+          { alg: 'EdDSA', kid: fed.keys.GMP!.auditCheckpoint.kid, typ: 'mcx-checkpoint+jws' },
+          canonicalJson({ node: 'GMP', size: 1, headHash: 'a'.repeat(64), at: new Date().toString().replace(/\(.*\)$/, '(\u001b[2K ok)') }),
+          fed.keys.GMP!.auditCheckpoint.privateKey,
+        ),
+    ],
   ] as const) {
     it(`${what}: the member's answer is dropped as BAD_DATA`, async () => {
       using _lie = faults.lie('GMP', async (a) => ({ ...a, receipt: gmpReceipt(a, checkpoint()) }));
@@ -268,7 +278,14 @@ describe('a disclosure receipt proves its checkpoint', () => {
       const at = `${new Date(Date.parse(receipt.at)).toString().replace(/\(.*\)$/, '')}(\u001b[2K ok)`;
       expect(Math.abs(Date.parse(at) - Date.parse(receipt.at))).toBeLessThan(1000);
       // signReceipt refuses such a time: signed as a member bent on sending it would.
-      return { ...a, receipt: signAnyPayload(RECEIPT_TYP, { ...receipt, at }, fed.keys.GMP!.auditCheckpoint) };
+      return {
+        ...a,
+        receipt: craftJws(
+          { alg: 'EdDSA', kid: fed.keys.GMP!.auditCheckpoint.kid, typ: RECEIPT_TYP },
+          canonicalJson({ ...receipt, at }),
+          fed.keys.GMP!.auditCheckpoint.privateKey,
+        ),
+      };
     });
     const r = (await nodes.WMP.investigator.request(FederatedEpisodesDocument, { identity: CHILD })).federatedEpisodes;
     expect(memberRow(r, 'GMP')).toMatchObject({ status: 'BAD_DATA', reason: 'RECEIPT_INVALID' });

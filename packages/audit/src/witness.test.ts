@@ -1,7 +1,16 @@
 import { describe, expect, it } from 'vitest';
 
-import { generateSigningKey, isoUtcMs, RECEIPT_TYP, receiptsDigest, signReceipt, signReceiptsSeal, toPublicKey } from '@mcx/signing';
-import { signAnyPayload } from '@mcx/signing/testing';
+import {
+  canonicalJson,
+  generateSigningKey,
+  isoUtcMs,
+  RECEIPT_TYP,
+  receiptsDigest,
+  signReceipt,
+  signReceiptsSeal,
+  toPublicKey,
+} from '@mcx/signing';
+import { craftJws } from '@mcx/signing/testing';
 
 import { chainEntries, type StoredEntry } from './chain.js';
 import { makeCheckpoint } from './checkpoint.js';
@@ -36,7 +45,9 @@ function receipt(
   };
   const key = over.key ?? KEYS.wmpAudit;
   // signReceipt refuses a time not written as nodes write one: such a receipt is signed as a node bent on it would.
-  return Number.isFinite(isoUtcMs(receipt.at)) ? signReceipt(receipt, key) : signAnyPayload(RECEIPT_TYP, receipt, key);
+  return Number.isFinite(isoUtcMs(receipt.at))
+    ? signReceipt(receipt, key)
+    : craftJws({ alg: 'EdDSA', kid: key.kid, typ: RECEIPT_TYP }, canonicalJson(receipt), key.privateKey);
 }
 // GMP, the holder, seals the file it hands over with its own audit-checkpoint key.
 const gmpAudit = generateSigningKey('audit-checkpoint');

@@ -27,6 +27,16 @@ describe('audit checkpoints', () => {
     expect(jws).toBe(expectedJws);
     expect(thrownCode(() => signCheckpoint({ ...checkpoint, size: -1 }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
     expect(thrownCode(() => signCheckpoint({ ...checkpoint, at: 'yesterday' }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
+    // A time not written as nodes write one, signed all the same: refused where it is read too (a receipt quotes it, the auditors' pages show it).
+    for (const at of ['Mon Mar 03 2025 09:10:00 GMT+0000 (\u001b[2K ok)', '2025-02-30T00:00:00.000Z', '2025-03-03T10:00:00+01:00']) {
+      expect(thrownCode(() => signCheckpoint({ ...checkpoint, at }, KEYS.wmpAudit))).toBe('CHECKPOINT_MALFORMED');
+      const crafted = craftJws(
+        { alg: 'EdDSA', kid: KEYS.wmpAudit.kid, typ: 'mcx-checkpoint+jws' },
+        JSON.stringify({ at, headHash: checkpoint.headHash, node: checkpoint.node, size: checkpoint.size }),
+        KEYS.wmpAudit.privateKey,
+      );
+      expect(thrownCode(() => verifyCheckpoint(crafted, auditKey))).toBe('CHECKPOINT_MALFORMED');
+    }
     expect(thrownCode(() => signCheckpoint(checkpoint, KEYS.wmpRecord1 as never))).toBe('KEY_NOT_FOR_JOB');
   });
 

@@ -1,6 +1,7 @@
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
+import { isoUtcMs } from './iso-time.js';
 import {
   checkHeader,
   decodeBase64url,
@@ -32,7 +33,7 @@ export interface Checkpoint {
   node: string;
   size: number;
   headHash: string;
-  /** ISO 8601 instant. */
+  /** ISO 8601 instant in UTC, as Date.prototype.toISOString writes it. */
   at: string;
 }
 
@@ -48,8 +49,8 @@ function assertCheckpoint(value: unknown): asserts value is Checkpoint {
     (c.size as number) >= 0 &&
     typeof c.headHash === 'string' &&
     c.headHash.length > 0 &&
-    typeof c.at === 'string' &&
-    !Number.isNaN(Date.parse(c.at)) &&
+    // Written as nodes write times: a receipt quotes it, and the auditors' pages show and date by it.
+    Number.isFinite(isoUtcMs(c.at)) &&
     Object.keys(c).length === 4;
   if (!ok) throw new McxError(CheckpointErrorCode.CHECKPOINT_MALFORMED, 'checkpoint must be exactly { node, size, headHash, at }');
 }
