@@ -93,6 +93,12 @@ describe('GET /audit/receipts and mcx audit verify --receipts', () => {
       expect(await unreadable.json()).toEqual({
         error: { code: 'AUDIT_UNAVAILABLE', message: 'the audit store cannot be read now; retry later' },
       });
+      // Logged for the operator with its type and SQLSTATE (42501: permission denied), never the driver's message.
+      const line = nodes.WMP.logs()
+        .split('\n')
+        .find((l) => l.includes('audit store unreadable'));
+      expect(JSON.parse(line!)).toMatchObject({ level: 'error', err: { type: 'PostgresError', code: '42501' }, route: '/audit/receipts' });
+      expect(line).not.toContain('permission denied');
     } finally {
       await ownerSql(nodes.WMP, (sql) => sql`grant select on audit_receipts to mcx_app`);
     }

@@ -339,6 +339,13 @@ describe('GET /audit/export', () => {
         expect(() => verifyExport(cut, exportPublicKeyPem(t.keys.auditCheckpoint))).toThrow(/cut short/);
       }
       expect(t.logs()).toContain('audit export cut part-way: the client has an incomplete file');
+      // With the error's type for the operator, never its message.
+      const cutLine = t
+        .logs()
+        .split('\n')
+        .find((l) => l.includes('audit export cut part-way'))!;
+      expect(JSON.parse(cutLine).err).toMatchObject({ type: 'Error' });
+      expect(cutLine).not.toContain('connection lost');
     } finally {
       audit.exportChunks = real;
     }

@@ -46,10 +46,8 @@ async function* watched(chunks: AsyncGenerator<string>, taken: () => void, stall
     }
   } catch (err) {
     if (!stalled())
-      log.error(
-        { err: { name: err instanceof Error ? err.name : 'unknown' } },
-        'audit export cut part-way: the client has an incomplete file',
-      );
+      // The logger keeps an error's type and code, never its message.
+      log.error({ err }, 'audit export cut part-way: the client has an incomplete file');
     throw err;
   }
 }
@@ -120,7 +118,8 @@ export const auditExportRoutes: FastifyPluginAsync<{ app: App; stallMs: number; 
       refused = await download.check?.(ctx, args);
     } catch (err) {
       // The store could not be read to check: unavailable now, as the audited part would be, not a fault of the request.
-      log.error({ err: { name: err instanceof Error ? err.name : 'unknown' }, route: download.url }, 'audit store unreadable');
+      // The logger keeps an error's type, code (its SQLSTATE here) and frames, never its message.
+      log.error({ err, route: download.url }, 'audit store unreadable');
       void reply.header('retry-after', String(RETRY_AFTER_SEC));
       refused = new HttpRefusal(503, ErrorCode.AUDIT_UNAVAILABLE, 'the audit store cannot be read now; retry later');
     }
