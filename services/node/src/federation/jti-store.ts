@@ -20,7 +20,7 @@ const { peerTokenJtis } = schema;
 const INSERT_USES = `with unflushed as (select set_config('synchronous_commit', 'off', true))
   insert into peer_token_jtis (issuer, jti, expires_at)
   select u.issuer, u.jti, u.expires_at
-    from unnest($1::text[], $2::text[], $3::text[]::timestamptz[]) as u(issuer, jti, expires_at) cross join unflushed
+    from unnest($1::text[], $2::text[], $3::text[]::timestamptz[]) as u(issuer, jti, expires_at), unflushed
   on conflict do nothing returning issuer, jti`;
 
 /**
