@@ -162,6 +162,9 @@ it('deploy/runbook.md "First day", as written, with the production build on a Po
   expect(doctor).toMatch(/^ok {4}issuer wmp-keycloak: JWKS fetched/m);
   expect(doctor).toMatch(/^ok {4}manifest: .*signed by the pinned operator key/m);
   expect(doctor).toMatch(/^ok {4}database login: mcx_wmp_node has only the application's grants/m);
+  expect(doctor).toMatch(
+    /^ok {4}durability: commits wait for their WAL flush \(synchronous_commit (on|remote_write|remote_apply|local)\)$/m,
+  );
 
   // Start the node when it passes: plain node on the production build, configured by mcx.env.
   const env = parseEnv(readFileSync(envFile, 'utf8')) as Record<string, string>;

@@ -160,6 +160,10 @@ describe('mcx node init and mcx doctor', () => {
     await admin.unsafe(`DO $$ BEGIN CREATE ROLE mcx_app NOLOGIN; EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$`);
     await admin.end();
     const database = await createFreshDatabase(testAdminUrl(), 'mcx_doctor');
+    // A DBA who turned the flush off for the node's database.
+    const owner = postgres(database, { max: 1, onnotice: () => {} });
+    await owner.unsafe(`ALTER DATABASE "${new URL(database).pathname.slice(1)}" SET synchronous_commit = off`);
+    await owner.end();
     const env = {
       DATABASE_URL: database,
       MCX_LINKAGE_URL: `https://127.0.0.1:${down}`,
@@ -179,6 +183,11 @@ describe('mcx node init and mcx doctor', () => {
       'migrations',
       /0 of \d+ applied/,
       'run mcx db migrate with MCX_MIGRATION_DATABASE_URL set to the schema owner (LOGIN CREATEROLE)',
+    );
+    failure(
+      'durability',
+      /synchronous_commit is off for this login or database: an audit entry could be lost in a crash after its read was answered/,
+      'ALTER ROLE "',
     );
     // 3-6: issuers production refuses, or whose JWKS is not fetched over TLS.
     failure(
@@ -225,7 +234,7 @@ describe('mcx node init and mcx doctor', () => {
     expect(out).toMatch(/^ok    database: reachable: database mcx_doctor_[0-9a-f]+ as /m);
     expect(out).toMatch(/^ok    node keys: /m);
     expect(out).toMatch(/^ok    pool role: the login may act as mcx_app$/m);
-    expect(out).toMatch(/^13 checks failed$/m);
+    expect(out).toMatch(/^14 checks failed$/m);
   });
 
   it('doctor refuses a manifest the pinned operator key did not sign', async () => {

@@ -124,6 +124,15 @@ async function checkDatabase(config: Config, ok: Ok, fail: Fail): Promise<void> 
   try {
     const [who] = await sql<{ login: string; db: string }[]>`select session_user::text as login, current_database()::text as db`;
     ok('database', `reachable: database ${who!.db} as ${who!.login}`);
+    // Audit entries must be on disk before the read they record is answered (a token's use rides on that flush too).
+    const [durable] = await sql<{ s: string }[]>`select current_setting('synchronous_commit') as s`;
+    if (durable!.s === 'off')
+      fail(
+        'durability',
+        'synchronous_commit is off for this login or database: an audit entry could be lost in a crash after its read was answered',
+        `ALTER ROLE "${who!.login}" RESET synchronous_commit; and ALTER DATABASE ${who!.db} RESET synchronous_commit; (on, remote_write and remote_apply are all durable) (${RUNBOOK}, "Database")`,
+      );
+    else ok('durability', `commits wait for their WAL flush (synchronous_commit ${durable!.s})`);
     const inspection = await inspectLogin(config.databaseUrl);
     if (inspection.problems.length === 0) ok('database login', `${inspection.login} has only the application's grants`);
     else
