@@ -338,14 +338,8 @@ describe('GET /audit/export', () => {
         expect(() => parseExport(cut)).toThrow(/no end line: the export was cut short/);
         expect(() => verifyExport(cut, exportPublicKeyPem(t.keys.auditCheckpoint))).toThrow(/cut short/);
       }
-      expect(t.logs()).toContain('audit export cut part-way: the client has an incomplete file');
-      // With the error's type for the operator, never its message.
-      const cutLine = t
-        .logs()
-        .split('\n')
-        .find((l) => l.includes('audit export cut part-way'))!;
-      expect(JSON.parse(cutLine).err).toMatchObject({ type: 'Error' });
-      expect(cutLine).not.toContain('connection lost');
+      expect(t.logs()).toMatch(/"err":\{"type":"Error".*"msg":"audit export cut part-way: the client has an incomplete file"/);
+      expect(t.logs()).not.toContain('connection lost'); // the error's type for the operator, never its message
     } finally {
       audit.exportChunks = real;
     }
