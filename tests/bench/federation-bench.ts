@@ -20,7 +20,8 @@
 //   2. CPU per federated query: process.cpuUsage() over each fixed-rate run / queries. Every node
 //      and the linkage service run in this process, so this is their total; PostgreSQL's own CPU
 //      (read from /proc for the embedded server) is shown beside it, and the investigator's client
-//      CPU under the table (runs before this one counted it in, about 2 ms a query).
+//      CPU under the table (runs before this one counted it in: 4 to 6 ms a query at 20/s, 10 to
+//      16 at 2/s, where each query also wakes an idle process).
 //      The headline is the 2/s run, where answers are COMPLETE (a partial answer costs less).
 //   3. The floor that CPU is compared with, from parts microbenchmarked in the same run:
 //      (a) one member answering PEER_HISTORY: N direct POST /peer/v1 requests to one node through
