@@ -84,6 +84,12 @@ describe('the production build', () => {
       .join('\n');
     expect(code).not.toMatch(/from\s*["'](?:@mcx\/|tsx)/);
     expect(code).not.toMatch(/\.ts["']/);
+    // Nothing made for tests is compiled in (a signer of malformed JWS, @mcx/signing/testing; fixtures; test kits): the source maps list every file.
+    const sources = readdirSync(build.dir)
+      .filter((f) => f.endsWith('.mjs.map'))
+      .flatMap((f) => (JSON.parse(readFileSync(path.join(build.dir, f), 'utf8')) as { sources: string[] }).sources);
+    expect(sources.filter((s) => s.includes('packages/signing/src/')).length).toBeGreaterThan(5);
+    expect(sources.filter((s) => /\/(testing|testkit[^/]*)\.ts$|\/fixtures\/|\.test\.ts$|(^|\/)tests\//.test(s))).toEqual([]);
   });
 
   it('carries the files read at run time: the migrations and their journal, every schema file, the console when built', () => {
