@@ -2,16 +2,7 @@ import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { isoUtcMs } from './iso-time.js';
-import {
-  checkHeader,
-  decodeBase64url,
-  decodeJws,
-  encodeBase64url,
-  encodeHeader,
-  signInput,
-  verifyInput,
-  type HeaderProblem,
-} from './jws.js';
+import { checkHeader, decodeBase64url, decodeJws, signCompact, verifyInput, type HeaderProblem } from './jws.js';
 import { keyResolverFromKeys, type KeyLookupFailure, type KeyResolver } from './key-resolver.js';
 import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
 import { CheckpointErrorCode, KeyErrorCode } from './signing-errors.js';
@@ -67,9 +58,7 @@ export function signCheckpoint(checkpoint: Checkpoint, auditKey: SigningKey<'aud
   const { node, size, headHash, at } = checkpoint;
   const body = { node, size, headHash, at };
   assertCheckpoint(body);
-  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: JOB_TYP['audit-checkpoint'] });
-  const encodedPayload = encodeBase64url(canonicalJson(body));
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
+  return signCompact(JOB_TYP['audit-checkpoint'], canonicalJson(body), auditKey);
 }
 
 /**

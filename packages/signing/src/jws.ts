@@ -46,6 +46,13 @@ export function signInput(encodedHeader: string, encodedPayload: string, private
   return sign(null, Buffer.from(`${encodedHeader}.${encodedPayload}`, 'ascii'), privateKey).toString('base64url');
 }
 
+/** A compact JWS of `typ` over `payload` (the exact text signed: canonical JSON for every MCX object), signed with `key`, its kid in the header. */
+export function signCompact(typ: string, payload: string, key: { kid: string; privateKey: KeyObject }): string {
+  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: key.kid, typ });
+  const encodedPayload = encodeBase64url(payload);
+  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, key.privateKey)}`;
+}
+
 /** Verifies an Ed25519 signature over `encodedHeader.encodedPayload`. */
 export function verifyInput(decoded: DecodedJws, encodedPayload: string, publicKey: KeyObject): boolean {
   if (decoded.signature.length !== 64) return false;

@@ -1,7 +1,7 @@
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson } from './canonical-json.js';
-import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
+import { checkHeader, decodeBase64url, decodeJws, signCompact, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey, type VerifyKey } from './keys.js';
 import { assertManifest, manifestProblems, type TrustManifest } from './manifest.js';
 import { KeyErrorCode, ManifestErrorCode } from './signing-errors.js';
@@ -37,9 +37,7 @@ export function signManifest(manifest: TrustManifest, operatorKey: SigningKey<'m
   if (manifest.operator.kid !== operatorKey.kid) {
     throw new McxError(ManifestErrorCode.MANIFEST_WRONG_SIGNER, 'manifest names a different operator key than the one signing it');
   }
-  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: operatorKey.kid, typ: JOB_TYP.manifest });
-  const encodedPayload = encodeBase64url(canonicalJson(manifest));
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, operatorKey.privateKey)}`;
+  return signCompact(JOB_TYP.manifest, canonicalJson(manifest), operatorKey);
 }
 
 function fail(code: ManifestErrorCode, message: string): never {

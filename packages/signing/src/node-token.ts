@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 
 import { McxError } from '@mcx/errors';
 
-import { checkHeader, decodeBase64url, decodeJws, encodeBase64url, encodeHeader, signInput, verifyInput } from './jws.js';
+import { checkHeader, decodeBase64url, decodeJws, signCompact, verifyInput } from './jws.js';
 import { JOB_TYP, type SigningKey } from './keys.js';
 import type { TrustManifestHolder } from './manifest-holder.js';
 import { NODE_TOKEN_REFUSAL, NodeTokenErrorCode } from './node-token-errors.js';
@@ -74,9 +74,7 @@ export function signNodeToken(input: NodeTokenInput, key: SigningKey<'peer-token
   if (reserved.length > 0) throw new McxError(NodeTokenErrorCode.NODE_TOKEN_INVALID, `claims may not set ${reserved.join(', ')}`);
   const iat = Math.floor(now.getTime() / 1000);
   const payload = { ...extra, iss: input.iss, aud: input.aud, iat, exp: iat + input.ttlSec, jti: input.jti ?? randomUUID() };
-  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: key.kid, typ: JOB_TYP['peer-token'] });
-  const encodedPayload = encodeBase64url(JSON.stringify(payload));
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, key.privateKey)}`;
+  return signCompact(JOB_TYP['peer-token'], JSON.stringify(payload), key);
 }
 
 function parseClaims(encodedPayload: string): Record<string, unknown> {

@@ -2,16 +2,7 @@ import { McxError } from '@mcx/errors';
 
 import { canonicalJson, parseCanonicalJson } from './canonical-json.js';
 import { isoUtcMs } from './iso-time.js';
-import {
-  checkHeader,
-  decodeBase64url,
-  decodeJws,
-  encodeBase64url,
-  encodeHeader,
-  signInput,
-  verifyInput,
-  type HeaderProblem,
-} from './jws.js';
+import { checkHeader, decodeBase64url, decodeJws, signCompact, verifyInput, type HeaderProblem } from './jws.js';
 import type { KeyLookupFailure, KeyResolver } from './key-resolver.js';
 import type { SigningKey } from './keys.js';
 import { KeyErrorCode, ReceiptErrorCode } from './signing-errors.js';
@@ -79,9 +70,7 @@ export function signReceipt(receipt: DisclosureReceipt, auditKey: SigningKey<'au
       ReceiptErrorCode.RECEIPT_MALFORMED,
       'a receipt is exactly { node, to, jti, callerEntry, entry: { id, hash }, checkpoint, at }, its time in ISO 8601 UTC',
     );
-  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPT_TYP });
-  const encodedPayload = encodeBase64url(canonicalJson(receipt));
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
+  return signCompact(RECEIPT_TYP, canonicalJson(receipt), auditKey);
 }
 
 /**

@@ -10,7 +10,7 @@ import { createHash } from 'node:crypto';
 import { McxError } from '@mcx/errors';
 
 import { canonicalJson } from './canonical-json.js';
-import { encodeBase64url, encodeHeader, signInput } from './jws.js';
+import { encodeBase64url, signCompact } from './jws.js';
 import type { KeyResolver } from './key-resolver.js';
 import type { SigningKey } from './keys.js';
 import { verifyAuditJws } from './receipt.js';
@@ -57,9 +57,7 @@ export function signReceiptsSeal(seal: ReceiptsSeal, auditKey: SigningKey<'audit
     throw new McxError(KeyErrorCode.KEY_NOT_FOR_JOB, `a ${auditKey.job} key cannot seal a receipts file`);
   if (!isSeal(seal))
     throw new McxError(ReceiptErrorCode.RECEIPT_MALFORMED, 'a seal is exactly { holder, from, exportedAt, receipts, digest }');
-  const encodedHeader = encodeHeader({ alg: 'EdDSA', kid: auditKey.kid, typ: RECEIPTS_SEAL_TYP });
-  const encodedPayload = encodeBase64url(canonicalJson(seal));
-  return `${encodedHeader}.${encodedPayload}.${signInput(encodedHeader, encodedPayload, auditKey.privateKey)}`;
+  return signCompact(RECEIPTS_SEAL_TYP, canonicalJson(seal), auditKey);
 }
 
 /**
