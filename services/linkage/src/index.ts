@@ -1,3 +1,4 @@
+import { McxError } from '@mcx/errors';
 import { createLogger } from '@mcx/logger';
 
 import { LinkageConfigError, loadLinkageConfig } from './config.js';
@@ -11,7 +12,7 @@ export { KeyRateLimiter, ReplayStore, type TakeResult } from './rate-limit.js';
 export { PgLinkageManifestStore } from './manifest-store.js';
 export { migrateLinkageDatabase, openLinkageDb, LINKAGE_MIGRATIONS_FOLDER, type LinkageDb } from './db/index.js';
 export { MAX_BODY_BYTES } from './http.js';
-export { LinkageKeysErrorCode, LinkageServiceErrorCode, type HttpErrorCode } from './errors.js';
+export { LinkageKeysErrorCode, LinkageServiceErrorCode, LinkageStoreErrorCode, type HttpErrorCode } from './errors.js';
 
 /** `mcx linkage start`: parses config, starts the service, reloads the manifest on SIGHUP, stops on SIGTERM. */
 export async function main(): Promise<void> {
@@ -26,7 +27,18 @@ export async function main(): Promise<void> {
     throw err;
   }
   const logger = createLogger({ level: config.logLevel, base: { service: 'mcx-linkage' } });
-  const service = await startLinkageService(config, logger);
+  let service;
+  try {
+    service = await startLinkageService(config, logger);
+  } catch (err) {
+    // An operator's fault found at start (a database that is not durable, a manifest older than
+    // one a replica accepted): its code and what to do, not a stack trace.
+    if (err instanceof McxError) {
+      process.stderr.write(`${err.message} (${err.code})\n`);
+      process.exit(1);
+    }
+    throw err;
+  }
   process.stdout.write(`MCX linkage service on ${service.url}\n`);
 
   let stopping = false;

@@ -1,7 +1,9 @@
 import { writeFileSync } from 'node:fs';
 
+import postgres from 'postgres';
 import { describe, expect, it } from 'vitest';
 
+import { testAdminUrl } from '@mcx/db/testing';
 import { signManifest } from '@mcx/signing';
 
 import { parseLinkageConfig } from './config.js';
@@ -60,6 +62,34 @@ describe('startLinkageService', () => {
       expect(JSON.stringify(lines)).not.toContain(KEY_ENTRIES[0]!.key);
     } finally {
       await service.close();
+    }
+  });
+
+  it('refuses to start on a database whose commits do not wait for their flush, and starts once that is reset', async () => {
+    const url = await freshLinkageDatabase();
+    const name = new URL(url).pathname.slice(1);
+    const admin = postgres(testAdminUrl(), { max: 1, onnotice: () => {} });
+    const files = linkageTestFiles();
+    const config = parseLinkageConfig({
+      PORT: '0',
+      DATABASE_URL: url,
+      MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator,
+      MCX_MANIFEST_FILE: files.manifest,
+      MCX_LINKAGE_KEYS_FILE: files.keys,
+    });
+    try {
+      await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
+      const { logger, lines } = captureLogger();
+      await expect(startLinkageService(config, logger, testClock().now)).rejects.toMatchObject({
+        code: 'LINKAGE_STORE_NOT_DURABLE',
+        message: expect.stringContaining(`ALTER DATABASE "${name}" RESET synchronous_commit`),
+      });
+      expect(lines.map((l) => l.msg)).not.toContain('linkage service listening');
+      await admin.unsafe(`alter database "${name}" reset synchronous_commit`);
+      const service = await startLinkageService(config, logger, testClock().now);
+      await service.close();
+    } finally {
+      await admin.end();
     }
   });
 });

@@ -7,7 +7,7 @@ import { loadVerifyKey, TrustManifestHolder } from '@mcx/signing';
 
 import { createLinkageApp, type LinkageApp } from './app.js';
 import type { LinkageConfig } from './config.js';
-import { migrateLinkageDatabase, openLinkageDb } from './db/index.js';
+import { assertDurableCommits, migrateLinkageDatabase, openLinkageDb } from './db/index.js';
 import { loadKeyring } from './keyring.js';
 import { PgLinkageManifestStore } from './manifest-store.js';
 
@@ -25,7 +25,7 @@ export interface RunningLinkageService {
 }
 
 /**
- * Migrates the linkage database, loads the keys and the manifest (refused if older than the
+ * Migrates the linkage database, refuses it if its commits are not durable, loads the keys and the manifest (refused if older than the
  * version any replica has accepted), builds the app and listens on `config.host:config.port`.
  */
 export async function startLinkageService(
@@ -52,6 +52,7 @@ export async function startLinkageService(
   let app: LinkageApp;
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => app.handle(req, res));
   try {
+    await assertDurableCommits(store);
     await reloadManifest();
     app = createLinkageApp({ config, holder, keys, store, logger, now });
     await new Promise<void>((resolve, reject) => {

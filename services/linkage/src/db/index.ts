@@ -4,6 +4,9 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
+import { McxError } from '@mcx/errors';
+
+import { LinkageStoreErrorCode } from '../errors.js';
 import * as schema from './schema.js';
 
 export { schema };
@@ -31,6 +34,24 @@ export function openLinkageDb(url: string, options: { max?: number } = {}): Link
   const sql = postgres(url, { max: options.max ?? 10, onnotice: () => {}, connection: { application_name: 'mcx-linkage' } });
   const db = drizzle({ client: sql, schema, casing: 'snake_case' });
   return { db, sql, close: () => sql.end({ timeout: 5 }) };
+}
+
+/**
+ * Refuses a database whose commits do not wait for their WAL flush (synchronous_commit off for the
+ * service's login or database). A used node token's row commits without its own flush
+ * (ReplayStore.firstUse), made durable by the rate-bucket take that commits after it; with
+ * synchronous_commit off neither is, and a crash could let a token be used again.
+ */
+export async function assertDurableCommits(store: Pick<LinkageDb, 'sql'>): Promise<void> {
+  const [row] = await store.sql<{ setting: string; login: string; db: string }[]>`
+    select current_setting('synchronous_commit') as setting, session_user as login, current_database() as db`;
+  if (row && row.setting !== 'off') return;
+  throw new McxError(
+    LinkageStoreErrorCode.LINKAGE_STORE_NOT_DURABLE,
+    `synchronous_commit is off for the login "${row?.login}" or the database "${row?.db}": a used node token could be used again after a crash. ` +
+      `Run ALTER ROLE "${row?.login}" RESET synchronous_commit; and ALTER DATABASE "${row?.db}" RESET synchronous_commit; ` +
+      '(on, remote_write and remote_apply are all durable), then start the service again',
+  );
 }
 
 /** Applies every pending linkage migration to the database at `url`. Safe when replicas start together. */
