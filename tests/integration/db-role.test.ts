@@ -304,6 +304,18 @@ describe('a production node refuses a DATABASE_URL whose login can change the au
     }
   });
 
+  it('a database whose commits do not wait for their flush (synchronous_commit off): refused, with the fix', async () => {
+    await admin.unsafe(`alter database ${rb.database} set synchronous_commit = off`);
+    try {
+      await expect(startProduction({ DATABASE_URL: nodeUrl })).rejects.toMatchObject({
+        code: 'DATABASE_NOT_DURABLE',
+        message: expect.stringContaining(`ALTER DATABASE "${rb.database}" RESET synchronous_commit`),
+      });
+    } finally {
+      await admin.unsafe(`alter database ${rb.database} reset synchronous_commit`);
+    }
+  });
+
   it('without MCX_MIGRATION_DATABASE_URL, the least-privilege login starts on a migrated database and says why it cannot migrate one that is not', async () => {
     const node = await startProduction({ DATABASE_URL: nodeUrl });
     await node.close();

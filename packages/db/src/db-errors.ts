@@ -6,6 +6,8 @@ export const DatabaseErrorCode = {
   DATABASE_LOGIN_INVALID: 'DATABASE_LOGIN_INVALID',
   /** Migrations are pending and the login may not apply them. */
   MIGRATIONS_NOT_PERMITTED: 'MIGRATIONS_NOT_PERMITTED',
+  /** synchronous_commit is off for the login or database: a commit does not wait for its WAL flush. */
+  DATABASE_NOT_DURABLE: 'DATABASE_NOT_DURABLE',
 } as const;
 /** One database code. */
 export type DatabaseErrorCode = (typeof DatabaseErrorCode)[keyof typeof DatabaseErrorCode];

@@ -8,17 +8,6 @@ export const LinkageKeysErrorCode = {
 /** One keys file code. */
 export type LinkageKeysErrorCode = (typeof LinkageKeysErrorCode)[keyof typeof LinkageKeysErrorCode];
 
-/** Why the service would not start on its database. */
-export const LinkageStoreErrorCode = {
-  /**
-   * synchronous_commit is off for the service's login or database: a used node token's row, and
-   * the rate-bucket take that makes it durable, could both be lost in a crash after an evaluation.
-   */
-  LINKAGE_STORE_NOT_DURABLE: 'LINKAGE_STORE_NOT_DURABLE',
-} as const;
-/** One store code. */
-export type LinkageStoreErrorCode = (typeof LinkageStoreErrorCode)[keyof typeof LinkageStoreErrorCode];
-
 /** The service's own refusal codes, sent as `{ error: { code } }`: part of its HTTP contract with the nodes. */
 export const LinkageServiceErrorCode = {
   BAD_REQUEST: 'BAD_REQUEST',

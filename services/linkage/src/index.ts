@@ -12,7 +12,7 @@ export { KeyRateLimiter, ReplayStore, type TakeResult } from './rate-limit.js';
 export { PgLinkageManifestStore } from './manifest-store.js';
 export { migrateLinkageDatabase, openLinkageDb, LINKAGE_MIGRATIONS_FOLDER, type LinkageDb } from './db/index.js';
 export { MAX_BODY_BYTES } from './http.js';
-export { LinkageKeysErrorCode, LinkageServiceErrorCode, LinkageStoreErrorCode, type HttpErrorCode } from './errors.js';
+export { LinkageKeysErrorCode, LinkageServiceErrorCode, type HttpErrorCode } from './errors.js';
 
 /** `mcx linkage start`: parses config, starts the service, reloads the manifest on SIGHUP, stops on SIGTERM. */
 export async function main(): Promise<void> {

@@ -81,7 +81,7 @@ describe('startLinkageService', () => {
       await admin.unsafe(`alter database "${name}" set synchronous_commit = off`);
       const { logger, lines } = captureLogger();
       await expect(startLinkageService(config, logger, testClock().now)).rejects.toMatchObject({
-        code: 'LINKAGE_STORE_NOT_DURABLE',
+        code: 'DATABASE_NOT_DURABLE',
         message: expect.stringContaining(`ALTER DATABASE "${name}" RESET synchronous_commit`),
       });
       expect(lines.map((l) => l.msg)).not.toContain('linkage service listening');

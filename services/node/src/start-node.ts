@@ -4,11 +4,14 @@ import type { FastifyInstance } from 'fastify';
 
 import type { DevIssuer } from '@mcx/auth';
 import {
+  commitDurability,
   createDb,
   ensureAppLogin,
   ensureDatabase,
   inspectLogin,
+  isDurable,
   loadOrCreateSecret,
+  notDurableError,
   privilegedLoginError,
   runMigrations,
   startEmbeddedPostgres,
@@ -80,6 +83,19 @@ async function checkDatabaseLogin(config: Config, logger: Logger, databaseUrl: s
   const err = privilegedLoginError('DATABASE_URL', inspection);
   if (config.env === 'production') throw err;
   logger.warn({ code: err.code, login: inspection.login }, `${err.message} (tolerated outside production only)`);
+}
+
+/**
+ * Commits must wait for their WAL flush: no read is answered before its audit entry is on disk,
+ * and a used peer token's row is durable only through that commit. Production refuses to start
+ * when synchronous_commit is off for the node's login or database; development and test say so.
+ */
+async function checkDurability(config: Config, logger: Logger, db: DbHandle): Promise<void> {
+  const durability = await commitDurability(db.sql);
+  if (isDurable(durability)) return;
+  const err = notDurableError(durability, 'an audit entry could be lost in a crash after its read was answered');
+  if (config.env === 'production') throw err;
+  logger.warn({ code: err.code, login: durability.login }, `${err.message} (tolerated outside production only)`);
 }
 
 /**
@@ -155,6 +171,10 @@ export async function startNode(
     applicationName: `mcx-node-${config.forceCode}`,
     role: config.dbRole,
     prepare: config.dbPrepare,
+  });
+  await checkDurability(config, logger, db).catch(async (err: unknown) => {
+    await db.close();
+    throw err;
   });
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   const metrics = config.metricsPort === null ? null : new NodeMetrics();

@@ -119,20 +119,20 @@ async function checkDatabase(config: Config, ok: Ok, fail: Fail): Promise<void> 
     ok('database', 'the embedded database (development)');
     return;
   }
-  const { inspectLogin, migrationStatus, AUDIT_TABLES } = await import('@mcx/db');
+  const { commitDurability, durabilityFix, inspectLogin, isDurable, migrationStatus, AUDIT_TABLES } = await import('@mcx/db');
   const sql = postgres(config.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     const [who] = await sql<{ login: string; db: string }[]>`select session_user::text as login, current_database()::text as db`;
     ok('database', `reachable: database ${who!.db} as ${who!.login}`);
     // Audit entries must be on disk before the read they record is answered (a token's use rides on that flush too).
-    const [durable] = await sql<{ s: string }[]>`select current_setting('synchronous_commit') as s`;
-    if (durable!.s === 'off')
+    const durability = await commitDurability(sql);
+    if (!isDurable(durability))
       fail(
         'durability',
         'synchronous_commit is off for this login or database: an audit entry could be lost in a crash after its read was answered',
-        `ALTER ROLE "${who!.login}" RESET synchronous_commit; and ALTER DATABASE ${who!.db} RESET synchronous_commit; (on, remote_write and remote_apply are all durable) (${RUNBOOK}, "Database")`,
+        `${durabilityFix(durability)} (${RUNBOOK}, "Database")`,
       );
-    else ok('durability', `commits wait for their WAL flush (synchronous_commit ${durable!.s})`);
+    else ok('durability', `commits wait for their WAL flush (synchronous_commit ${durability.synchronousCommit})`);
     const inspection = await inspectLogin(config.databaseUrl);
     if (inspection.problems.length === 0) ok('database login', `${inspection.login} has only the application's grants`);
     else

@@ -4,9 +4,8 @@ import { drizzle, type PostgresJsDatabase } from 'drizzle-orm/postgres-js';
 import { migrate } from 'drizzle-orm/postgres-js/migrator';
 import postgres from 'postgres';
 
-import { McxError } from '@mcx/errors';
+import { commitDurability, isDurable, notDurableError } from '@mcx/db';
 
-import { LinkageStoreErrorCode } from '../errors.js';
 import * as schema from './schema.js';
 
 export { schema };
@@ -43,15 +42,8 @@ export function openLinkageDb(url: string, options: { max?: number } = {}): Link
  * synchronous_commit off neither is, and a crash could let a token be used again.
  */
 export async function assertDurableCommits(store: Pick<LinkageDb, 'sql'>): Promise<void> {
-  const [row] = await store.sql<{ setting: string; login: string; db: string }[]>`
-    select current_setting('synchronous_commit') as setting, session_user as login, current_database() as db`;
-  if (row && row.setting !== 'off') return;
-  throw new McxError(
-    LinkageStoreErrorCode.LINKAGE_STORE_NOT_DURABLE,
-    `synchronous_commit is off for the login "${row?.login}" or the database "${row?.db}": a used node token could be used again after a crash. ` +
-      `Run ALTER ROLE "${row?.login}" RESET synchronous_commit; and ALTER DATABASE "${row?.db}" RESET synchronous_commit; ` +
-      '(on, remote_write and remote_apply are all durable), then start the service again',
-  );
+  const durability = await commitDurability(store.sql);
+  if (!isDurable(durability)) throw notDurableError(durability, 'a used node token could be used again after a crash');
 }
 
 /** Applies every pending linkage migration to the database at `url`. Safe when replicas start together. */
