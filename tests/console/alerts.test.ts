@@ -36,7 +36,7 @@ afterAll(async () => {
 });
 
 async function newPage(width: number): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width, height: 900 } });
+  const context = await browser.newContext({ viewport: { width, height: 900 }, locale: 'en-GB' });
   const page = await context.newPage();
   page.on('pageerror', (e) => process.stderr.write(`[browser] pageerror: ${e.message}\n`));
   page.on('request', (r) => {

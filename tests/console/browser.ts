@@ -7,7 +7,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 const CHROMIUM = '/usr/bin/chromium';
 export const SCREENSHOTS = path.resolve('.test-results/console');
 
-/** Debian's Chromium, headless: never a downloaded browser. */
+/** Debian's Chromium, headless, in British English: never a downloaded browser. */
 export async function launchBrowser(): Promise<Browser> {
   if (!existsSync(CHROMIUM)) {
     throw new Error(
@@ -25,6 +25,9 @@ export async function launchBrowser(): Promise<Browser> {
       '--disable-sync',
       '--no-first-run',
     ],
+    // A UK user's browser: a date input shows and takes dates day first. It follows the browser's
+    // language (LANGUAGE, with Debian's chromium-l10n installed), not the page's or the context's.
+    env: { ...process.env, LANGUAGE: 'en_GB' },
   });
 }
 

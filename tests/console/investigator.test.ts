@@ -24,7 +24,7 @@ afterAll(async () => {
 });
 
 async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-GB' });
   const page = await context.newPage();
   page.on('console', (m) => process.stderr.write(`[browser] ${m.type()}: ${m.text()}\n`));
   page.on('pageerror', (e) => process.stderr.write(`[browser] pageerror: ${e.message}\n`));

@@ -1,6 +1,7 @@
 import type { Api } from '../api';
 import { ConsoleNodeStatusDocument } from '../operations';
 import { forceName, when, words } from '../words';
+import { Address } from './Address';
 import { Loading, Refusal, useLoad } from './load';
 
 /** Time left before an instant, in words: "29 days", or "expired 2 hours ago". */
@@ -99,7 +100,9 @@ export function NodeStatus({ api, role }: { api: Api; role: string | null }) {
                   <th scope="row" className="govuk-table__header">
                     {forceName(m.member)} ({m.member})
                   </th>
-                  <td className="govuk-table__cell mcx-break">{m.endpoint}</td>
+                  <td className="govuk-table__cell">
+                    <Address address={m.endpoint} />
+                  </td>
                   <td className="govuk-table__cell mcx-small">{m.capabilities.join(', ')}</td>
                   <td className="govuk-table__cell">
                     <strong className={`govuk-tag ${BREAKER[m.breaker]?.tag ?? ''}`}>{BREAKER[m.breaker]?.text ?? m.breaker}</strong>
