@@ -7,6 +7,7 @@
 // and the linkage service) and clientCpuMsPerQuery the investigator's, each over the same run.
 import { fork } from 'node:child_process';
 import path from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 
 import type { InvestigatorAnswer, InvestigatorQuestion, InvestigatorRun } from './federation-bench-investigator-child.js';
@@ -103,6 +104,7 @@ export async function remoteInvestigator(node: BenchNode): Promise<Investigator>
     },
     async closedLoop(concurrency, seconds) {
       const cpu0 = cpuMs();
+      const loop0 = performance.eventLoopUtilization();
       const r = (await run({ run: 'closed', concurrency, seconds }))!;
       const theirs = r as unknown as ClosedResult;
       return {
@@ -110,6 +112,8 @@ export async function remoteInvestigator(node: BenchNode): Promise<Investigator>
         problems: problems(r),
         cpuMsPerQuery: (cpuMs() - cpu0) / Math.max(1, theirs.done),
         clientCpuMsPerQuery: theirs.cpuMsPerQuery,
+        // This process holds every node and the linkage service, and nothing of the investigator.
+        nodesLoopBusy: performance.eventLoopUtilization(loop0).utilization,
       };
     },
     warmUp: async (expected) => void (await run({ run: 'warm', expected })),

@@ -146,6 +146,11 @@ export async function closedLoop(ask: () => Promise<Answer>, concurrency: number
     shed,
     problems,
     clientCpuMsPerQuery: null as number | null,
+    /**
+     * The share of the run the nodes' event loop was busy (0 to 1), where the nodes share one
+     * process apart from the investigator's; null otherwise. Near 1, that one thread bounds the rate.
+     */
+    nodesLoopBusy: null as number | null,
   };
 }
 

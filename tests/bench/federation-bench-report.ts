@@ -40,13 +40,16 @@ export function printOpenLoops(runs: [string, RunResult][], notClosed: Map<strin
 }
 
 export function printClosedLoops(closed: ClosedResult[]) {
+  const loop = closed.some((c) => c.nodesLoopBusy !== null);
   out(
-    `${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}`,
+    `${pad('in flight', 11)}${lpad('queries/s', 11)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('COMPLETE', 10)}${lpad('failed', 8)}${lpad('cpu ms/q', 10)}${loop ? lpad('loop busy', 11) : ''}`,
   );
   for (const c of closed)
     out(
-      `${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}`,
+      `${pad(String(c.concurrency), 11)}${lpad(f1(c.qps), 11)}${lpad(f0(c.p50), 9)}${lpad(f0(c.p99), 9)}${lpad(`${f1(c.completePct)}%`, 10)}${lpad(String(c.failed), 8)}${lpad(f1(c.cpuMsPerQuery), 10)}${loop ? lpad(c.nodesLoopBusy === null ? '-' : `${f0(100 * c.nodesLoopBusy)}%`, 11) : ''}`,
     );
+  if (loop)
+    out("  loop busy: the share of the run the nodes' one event loop was busy; near 100% that thread, not the cores, bounds the rate");
   for (const c of closed) if (c.problems.size) out(`  ${c.concurrency} in flight: members not answering: ${showTally(c.problems)}`);
   for (const c of closed) if (c.shed) out(`  ${c.concurrency} in flight: ${c.shed} shed (503; the client waited 2 s before asking again)`);
   const { best, bestComplete } = saturation(closed);

@@ -37,7 +37,8 @@
 //          per query: blind and finalize at the caller, evaluate at the service).
 //      Floor = per-query sum for N members, the OPRF keys included as issue 20 asks; the floor
 //      without them (a to d, as runs before printed it) is shown beside it.
-//   4. Saturation: closed loop at concurrency 1, 2, 4, 8, 16 (4 s each): queries/s.
+//   4. Saturation: closed loop at concurrency 1, 2, 4, 8, 16 (4 s each): queries/s, and the share of
+//      the time the nodes' one event loop was busy (near 100%, that thread bounds the rate, not the cores).
 //   5. The central copy (tests/bench/federation-bench-central.ts): one node holding every force's
 //      copy of the child in its own database, one query path and one audit commit, asked the
 //      same federatedEpisodes over HTTP through the same edge, at 2/s and 5/s: the price of
