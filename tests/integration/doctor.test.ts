@@ -186,8 +186,8 @@ describe('mcx node init and mcx doctor', () => {
     );
     failure(
       'durability',
-      /synchronous_commit is off for this login or database: an audit entry could be lost in a crash after its read was answered/,
-      'ALTER ROLE "',
+      /synchronous_commit is off \(set by the database\): an audit entry could be lost in a crash after its read was answered/,
+      `ALTER DATABASE ${new URL(database).pathname.slice(1)} RESET synchronous_commit;`,
     );
     // 3-6: issuers production refuses, or whose JWKS is not fetched over TLS.
     failure(

@@ -1,5 +1,7 @@
 import { sql as dsql, lt } from 'drizzle-orm';
 
+import { DURABLE_COMMIT_SQL } from '@mcx/db';
+
 import { schema, type LinkageDb } from './db/index.js';
 
 const { linkageTokenJtis } = schema;
@@ -31,9 +33,12 @@ export class KeyRateLimiter {
     // the bucket's time only moves forward.
     const refilled = sql`least(${burst}::float8, b.tokens + greatest(0, extract(epoch from (${at}::timestamptz - b.refilled_at)))::float8 * ${ratePerSecond}::float8)`;
     const fits = count <= burst;
+    // Its commit is durable whatever the session's synchronous_commit (DURABLE_COMMIT_SQL): the
+    // used token's row before it (ReplayStore.firstUse) is made durable by this flush.
     const [row] = await sql<{ tokens: number; granted: boolean }[]>`
+      with durable as (select ${sql.unsafe(DURABLE_COMMIT_SQL)})
       insert into linkage_rate_buckets as b (member, tokens, refilled_at, last_granted)
-      values (${member}, ${fits ? burst - count : burst}::float8, ${at}::timestamptz, ${fits})
+      select ${member}, ${fits ? burst - count : burst}::float8, ${at}::timestamptz, ${fits} from durable
       on conflict (member) do update set
         tokens = case when ${refilled} >= ${count}::float8 then ${refilled} - ${count}::float8 else ${refilled} end,
         refilled_at = greatest(b.refilled_at, excluded.refilled_at),

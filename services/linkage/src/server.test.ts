@@ -38,6 +38,27 @@ describe('KeyRateLimiter (PostgreSQL)', () => {
   });
 });
 
+describe('KeyRateLimiter durability', () => {
+  it("a take's transaction commits durably where the session's synchronous_commit is off, and only that transaction", async () => {
+    // Off for the connection (a URL parameter): the used token before the take is made durable by the take's flush.
+    const store = openLinkageDb(`${await freshLinkageDatabase()}?synchronous_commit=off`, { max: 1 });
+    const show = async (sql: postgres.Sql | postgres.TransactionSql) =>
+      (await sql<{ synchronous_commit: string }[]>`show synchronous_commit`)[0]!.synchronous_commit;
+    try {
+      expect(await show(store.sql)).toBe('off');
+      const during = await store.sql.begin(async (tx) => {
+        const limiter = new KeyRateLimiter({ sql: tx as unknown as postgres.Sql }, { ratePerSecond: 10, burst: 30, now: testClock().now });
+        expect(await limiter.take('WMP', 1)).toEqual({ ok: true });
+        return show(tx);
+      });
+      expect(during).toBe('on');
+      expect(await show(store.sql)).toBe('off');
+    } finally {
+      await store.close();
+    }
+  });
+});
+
 describe('startLinkageService', () => {
   it('migrates its database, loads its files, listens, reloads a newer manifest and closes', async () => {
     const files = linkageTestFiles();
@@ -82,10 +103,24 @@ describe('startLinkageService', () => {
       const { logger, lines } = captureLogger();
       await expect(startLinkageService(config, logger, testClock().now)).rejects.toMatchObject({
         code: 'DATABASE_NOT_DURABLE',
-        message: expect.stringContaining(`ALTER DATABASE "${name}" RESET synchronous_commit`),
+        message: expect.stringContaining(
+          `(set by the database); a used node token could be used again after a crash. Fix: ALTER DATABASE ${name} RESET synchronous_commit;`,
+        ),
+      });
+      await admin.unsafe(`alter database "${name}" reset synchronous_commit`);
+      // Set by the connection itself (postgres.js sends a URL's parameters at startup): the fix says where.
+      const byUrl = parseLinkageConfig({
+        PORT: '0',
+        DATABASE_URL: `${url}?synchronous_commit=off`,
+        MCX_OPERATOR_PUBLIC_KEY_FILE: files.operator,
+        MCX_MANIFEST_FILE: files.manifest,
+        MCX_LINKAGE_KEYS_FILE: files.keys,
+      });
+      await expect(startLinkageService(byUrl, logger, testClock().now)).rejects.toMatchObject({
+        code: 'DATABASE_NOT_DURABLE',
+        message: expect.stringContaining('(set by the connection: DATABASE_URL)'),
       });
       expect(lines.map((l) => l.msg)).not.toContain('linkage service listening');
-      await admin.unsafe(`alter database "${name}" reset synchronous_commit`);
       const service = await startLinkageService(config, logger, testClock().now);
       await service.close();
     } finally {

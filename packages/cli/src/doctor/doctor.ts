@@ -119,7 +119,8 @@ async function checkDatabase(config: Config, ok: Ok, fail: Fail): Promise<void> 
     ok('database', 'the embedded database (development)');
     return;
   }
-  const { commitDurability, durabilityFix, inspectLogin, isDurable, migrationStatus, AUDIT_TABLES } = await import('@mcx/db');
+  const { commitDurability, durabilityFix, describeDurability, inspectLogin, isDurable, migrationStatus, AUDIT_TABLES } =
+    await import('@mcx/db');
   const sql = postgres(config.databaseUrl, { max: 1, onnotice: () => {}, connect_timeout: 5 });
   try {
     const [who] = await sql<{ login: string; db: string }[]>`select session_user::text as login, current_database()::text as db`;
@@ -129,10 +130,10 @@ async function checkDatabase(config: Config, ok: Ok, fail: Fail): Promise<void> 
     if (!isDurable(durability))
       fail(
         'durability',
-        'synchronous_commit is off for this login or database: an audit entry could be lost in a crash after its read was answered',
+        `${describeDurability(durability)}: an audit entry could be lost in a crash after its read was answered`,
         `${durabilityFix(durability)} (${RUNBOOK}, "Database")`,
       );
-    else ok('durability', `commits wait for their WAL flush (synchronous_commit ${durability.synchronousCommit})`);
+    else ok('durability', describeDurability(durability));
     const inspection = await inspectLogin(config.databaseUrl);
     if (inspection.problems.length === 0) ok('database login', `${inspection.login} has only the application's grants`);
     else

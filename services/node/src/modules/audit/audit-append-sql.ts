@@ -2,6 +2,7 @@
 import { sql, type SQL } from 'drizzle-orm';
 
 import { entryColumns, type ChainHead, type StoredEntry } from '@mcx/audit';
+import { DURABLE_COMMIT_SQL } from '@mcx/db';
 
 /** Another node's signed disclosure receipt (its entry id and latest checkpoint), for one of this node's entries. */
 export type ReceiptRow = { peer: string; peerEntryId: string; receiptJws: string; ourSeq: number | null };
@@ -73,12 +74,12 @@ export const receiptsInsert = (receipts: readonly ReceiptRow[]): SQL => bound(re
 
 /**
  * One group append in one statement of fixed text, chained onto the guessed head ($1 seq, $2
- * hash; seq 0 for an empty chain): the chain lock, then (only while the row at the guessed head
+ * hash; seq 0 for an empty chain): the chain lock (with a durable commit, DURABLE_COMMIT_SQL), then (only while the row at the guessed head
  * still holds the guessed hash) the receipts and the entries. Answers whether the guess held;
  * when it did not (the chain went back: a restore, a failover that lost its tail, rows deleted),
  * nothing was written. Run by the driver itself (a named prepared statement, unless MCX_DB_PREPARE=false).
  */
-export const GUESSED_APPEND = `with lock as (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */),
+export const GUESSED_APPEND = `with lock as (select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */, ${DURABLE_COMMIT_SQL}),
     ok as (select true from lock where $1::bigint = 0 or exists (select 1 from audit_entries where seq = $1::bigint and hash = $2::text)),
     receipts as (${receiptsInsertText(3, 'ok,')}),
     entries as (${entriesInsertText(3 + RECEIPT_TYPES.length, 'ok,')})

@@ -1,7 +1,7 @@
 import { and, asc, desc, eq, getTableColumns, gt, gte, sql, type SQL } from 'drizzle-orm';
 
 import { chainEntries, type AuditEntry, type AuditEntryInput, type ChainHead, type StoredEntry } from '@mcx/audit';
-import { anyOf, arrayParam, schema, type Database } from '@mcx/db';
+import { anyOf, arrayParam, DURABLE_COMMIT_SQL, schema, type Database } from '@mcx/db';
 
 import {
   AUDIT_CHAIN_LOCK,
@@ -116,7 +116,8 @@ export class AuditStore {
 
   async #appendLocked(tx: Tx, entries: readonly AuditEntryInput[]): Promise<StoredEntry[]> {
     if (entries.length === 0) return [];
-    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */`);
+    // The lock, and a durable commit for the transaction whatever the session's synchronous_commit.
+    await tx.execute(sql`select pg_advisory_xact_lock(${AUDIT_CHAIN_LOCK}) /* auditChainLock */, ${sql.raw(DURABLE_COMMIT_SQL)}`);
     const [head] = await tx
       .select({ seq: auditEntries.seq, hash: auditEntries.hash })
       .from(auditEntries)
