@@ -54,6 +54,12 @@ describe('manifest editing', () => {
     const revoked = setKeyStatus(m, KEYS.gmpRecord.kid, 'revoked');
     expect(thrownCode(() => setKeyStatus(revoked, KEYS.gmpRecord.kid, 'active'))).toBe('KEY_REVOKED');
     expect(thrownCode(() => addMember(m, { ...member('LCC', 'Leeds City Council'), endpoint: 'ftp://x' }))).toBe('MANIFEST_MALFORMED');
+    // A published endpoint never carries a secret: every member reads it, and operators see it.
+    const withSecret = { ...member('LCC', 'Leeds City Council'), endpoint: 'https://mcx:hunter2@mcx.leeds.test' };
+    expect(thrownCode(() => addMember(m, withSecret))).toBe('MANIFEST_MALFORMED');
+    expect(manifestProblems({ ...m, members: [...m.members, withSecret] })).toEqual([
+      'members[2].endpoint carries a user name or password',
+    ]);
   });
 
   it('lists every shape problem', () => {

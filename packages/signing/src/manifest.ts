@@ -81,6 +81,11 @@ function isHttpUrl(value: unknown): boolean {
   }
 }
 
+function hasCredentials(value: string): boolean {
+  const url = new URL(value);
+  return url.username !== '' || url.password !== '';
+}
+
 function checkKey(key: unknown, at: string, problems: Problems): void {
   if (!isRecord(key)) return void problems.push(`${at} is not an object`);
   if (!(MEMBER_KEY_JOBS as readonly unknown[]).includes(key.job)) problems.push(`${at}.job is not a member key job`);
@@ -96,6 +101,8 @@ function checkMember(member: unknown, at: string, problems: Problems): void {
   if (!nonEmptyString(member.name)) problems.push(`${at}.name is empty`);
   if (!(MEMBER_KINDS as readonly unknown[]).includes(member.kind)) problems.push(`${at}.kind is invalid`);
   if (!isHttpUrl(member.endpoint)) problems.push(`${at}.endpoint is not an http(s) URL`);
+  // Every member reads the manifest, and each node shows its members' endpoints to its operators.
+  else if (hasCredentials(member.endpoint as string)) problems.push(`${at}.endpoint carries a user name or password`);
   if (typeof member.contact24x7 !== 'string' || !CONTACT.test(member.contact24x7)) {
     problems.push(`${at}.contact24x7 is not a phone number`);
   }
