@@ -318,11 +318,16 @@ describe("the auditor's and operator's console", () => {
       /mcx audit verify audit-WMP\.jsonl --public-key audit-WMP\.pub\.pem --receipts receipts-WMP-held-by-([A-Z]+)\.jsonl --holder-key \1=audit-\1\.pub\.pem/,
     );
     await expectAccessible(page, 'a7-integrity-ok');
-    // On a phone, or at 200% zoom: the commands wrap and the witnesses' table scrolls in its own region.
+    // The receipts table fits at 1280 px: no hint. On a phone, or at 200% zoom: the commands wrap, and
+    // the witnesses' table scrolls in its own region, which a hint above it says.
+    const hint = page.getByText('Scroll sideways to see every column.');
+    await expect.poll(() => hint.count()).toBe(0);
     await page.setViewportSize({ width: 390, height: 844 });
+    await expect.poll(() => hint.count()).toBe(1);
     await expectAccessible(page, 'a7b-integrity-390');
     expect(await page.evaluate(pageWidth)).toBeLessThanOrEqual(390);
     await page.setViewportSize({ width: 1280, height: 900 });
+    await expect.poll(() => hint.count()).toBe(0);
 
     const admin = postgres(f.nodes.WMP.databaseUrl, { max: 1, onnotice: () => {} });
     await admin`update audit_entries set entry = jsonb_set(entry, '{outcome}', '"refused"') where seq = ${seenSeq}`;

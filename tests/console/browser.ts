@@ -5,6 +5,7 @@ import path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 
 const CHROMIUM = '/usr/bin/chromium';
+const EN_GB = '/usr/lib/chromium/locales/en-GB.pak';
 export const SCREENSHOTS = path.resolve('.test-results/console');
 
 /** Debian's Chromium, headless, in British English: never a downloaded browser. */
@@ -13,6 +14,10 @@ export async function launchBrowser(): Promise<Browser> {
     throw new Error(
       `${CHROMIUM} is missing: install Debian's chromium package (apt-get install -y chromium; .ci/run does) to run the console's browser tests`,
     );
+  }
+  // Without it Chromium falls back to American English, and the screenshots show dates month first.
+  if (!existsSync(EN_GB)) {
+    throw new Error(`${EN_GB} is missing: install Debian's chromium-l10n package (apt-get install -y chromium-l10n; .ci/run does)`);
   }
   return chromium.launch({
     executablePath: CHROMIUM,

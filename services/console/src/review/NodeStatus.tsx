@@ -3,6 +3,7 @@ import { ConsoleNodeStatusDocument } from '../operations';
 import { forceName, when, words } from '../words';
 import { Address } from './Address';
 import { Loading, Refusal, useLoad } from './load';
+import { ScrollRegion } from './ScrollRegion';
 
 /** Time left before an instant, in words: "29 days", or "expired 2 hours ago". */
 function timeLeft(iso: string): string {
@@ -83,38 +84,40 @@ export function NodeStatus({ api, role }: { api: Api; role: string | null }) {
               ))}
             </tbody>
           </table>
-          <table className="govuk-table mcx-members">
-            <caption className="govuk-table__caption govuk-table__caption--m">Members</caption>
-            <thead className="govuk-table__head">
-              <tr className="govuk-table__row">
-                {['Member', 'Endpoint', 'Capabilities', 'Breaker', 'Recent latency', 'Recent results'].map((h) => (
-                  <th scope="col" className="govuk-table__header" key={h}>
-                    {h}
-                  </th>
-                ))}
-              </tr>
-            </thead>
-            <tbody className="govuk-table__body">
-              {s.members.map((m) => (
-                <tr className="govuk-table__row" key={m.member} data-member={m.member}>
-                  <th scope="row" className="govuk-table__header">
-                    {forceName(m.member)} ({m.member})
-                  </th>
-                  <td className="govuk-table__cell">
-                    <Address address={m.endpoint} />
-                  </td>
-                  <td className="govuk-table__cell mcx-small">{m.capabilities.join(', ')}</td>
-                  <td className="govuk-table__cell">
-                    <strong className={`govuk-tag ${BREAKER[m.breaker]?.tag ?? ''}`}>{BREAKER[m.breaker]?.text ?? m.breaker}</strong>
-                  </td>
-                  <td className="govuk-table__cell">{m.recentLatencyMs === null ? 'No call yet' : `${m.recentLatencyMs} ms (median)`}</td>
-                  <td className="govuk-table__cell">
-                    {m.recentStatuses.length === 0 ? 'None' : m.recentStatuses.map((c) => `${words(c.status)}: ${c.count}`).join(', ')}
-                  </td>
+          <ScrollRegion label="Members">
+            <table className="govuk-table mcx-members">
+              <caption className="govuk-table__caption govuk-table__caption--m">Members</caption>
+              <thead className="govuk-table__head">
+                <tr className="govuk-table__row">
+                  {['Member', 'Endpoint', 'Capabilities', 'Breaker', 'Recent latency', 'Recent results'].map((h) => (
+                    <th scope="col" className="govuk-table__header" key={h}>
+                      {h}
+                    </th>
+                  ))}
                 </tr>
-              ))}
-            </tbody>
-          </table>
+              </thead>
+              <tbody className="govuk-table__body">
+                {s.members.map((m) => (
+                  <tr className="govuk-table__row" key={m.member} data-member={m.member}>
+                    <th scope="row" className="govuk-table__header">
+                      {forceName(m.member)} ({m.member})
+                    </th>
+                    <td className="govuk-table__cell">
+                      <Address address={m.endpoint} />
+                    </td>
+                    <td className="govuk-table__cell mcx-small">{m.capabilities.join(', ')}</td>
+                    <td className="govuk-table__cell">
+                      <strong className={`govuk-tag ${BREAKER[m.breaker]?.tag ?? ''}`}>{BREAKER[m.breaker]?.text ?? m.breaker}</strong>
+                    </td>
+                    <td className="govuk-table__cell">{m.recentLatencyMs === null ? 'No call yet' : `${m.recentLatencyMs} ms (median)`}</td>
+                    <td className="govuk-table__cell">
+                      {m.recentStatuses.length === 0 ? 'None' : m.recentStatuses.map((c) => `${words(c.status)}: ${c.count}`).join(', ')}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </ScrollRegion>
         </>
       )}
     </>
