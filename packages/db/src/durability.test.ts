@@ -8,6 +8,7 @@ const at = (over: Partial<CommitDurability>): CommitDurability => ({
   synchronousCommit: 'on',
   source: 'default',
   fsync: 'on',
+  fsyncSource: 'default',
   ...over,
 });
 
@@ -29,6 +30,12 @@ describe('commit durability: what is durable, and the fix where the setting came
     expect(durabilityFix(off('database user'))).toMatch(/^ALTER ROLE mcx_wmp_node IN DATABASE "MCX-wmp" RESET synchronous_commit;/);
     expect(durabilityFix(off('client'))).toMatch(/^take synchronous_commit out of DATABASE_URL/);
     expect(durabilityFix(off('configuration file'))).toMatch(/^set synchronous_commit = on in postgresql\.conf/);
+    expect(durabilityFix(off('global'))).toMatch(/^ALTER ROLE ALL RESET synchronous_commit;/);
+    expect(durabilityFix(off('command line'))).toMatch(/^take -c synchronous_commit=off out of the server's start command/);
+    expect(describeDurability(off('command line'))).toBe("synchronous_commit is off (set by the server's start command)");
+    expect(durabilityFix(at({ fsync: 'off', fsyncSource: 'command line' }))).toMatch(
+      /^take -c fsync=off out of the server's start command/,
+    );
     expect(describeDurability(off('database user'))).toBe('synchronous_commit is off (set by the login in this database)');
     expect(durabilityFix(at({ fsync: 'off', synchronousCommit: 'off', source: 'user' }))).toMatch(/^set fsync = on/);
   });

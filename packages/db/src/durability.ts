@@ -15,6 +15,8 @@ export interface CommitDurability {
   source: string;
   /** off: the server never forces its writes to disk, so no commit is durable. */
   fsync: string;
+  /** Where fsync was set (a server setting: configuration file, command line...). */
+  fsyncSource: string;
 }
 
 /** Reads the durability of the commits made on `sql`'s connections. */
@@ -23,7 +25,8 @@ export async function commitDurability(sql: postgres.Sql): Promise<CommitDurabil
     select quote_ident(session_user) as login, quote_ident(current_database()) as database,
       current_setting('synchronous_commit') as "synchronousCommit",
       (select source from pg_settings where name = 'synchronous_commit') as source,
-      current_setting('fsync') as fsync`;
+      current_setting('fsync') as fsync,
+      (select source from pg_settings where name = 'fsync') as "fsyncSource"`;
   if (!row || typeof row.synchronousCommit !== 'string' || typeof row.fsync !== 'string') {
     throw new Error('synchronous_commit and fsync could not be read');
   }
@@ -48,8 +51,14 @@ function settingSource(source: string): string {
       return 'the database';
     case 'database user':
       return 'the login in this database';
+    case 'global':
+      return 'every login (ALTER ROLE ALL)';
     case 'client':
       return 'the connection: DATABASE_URL';
+    case 'session':
+      return 'a SET in the session';
+    case 'command line':
+      return "the server's start command";
     case 'configuration file':
       return "the server's configuration";
     default:
@@ -57,9 +66,15 @@ function settingSource(source: string): string {
   }
 }
 
+/** How to undo a server setting, by where it was set. */
+function serverFix(name: string, source: string, restart: 'reload' | 'restart'): string {
+  if (source === 'command line') return `take -c ${name}=off out of the server's start command (or its container's) and restart it`;
+  return `set ${name} = on in postgresql.conf (or ALTER SYSTEM RESET ${name}) and ${restart} the server`;
+}
+
 /** What to run so that commits are durable again, where the setting came from. */
 export function durabilityFix(d: CommitDurability): string {
-  if (d.fsync !== 'on') return 'set fsync = on in postgresql.conf (or ALTER SYSTEM RESET fsync) and restart the server';
+  if (d.fsync !== 'on') return serverFix('fsync', d.fsyncSource, 'restart');
   const durable = '(on, remote_write and remote_apply are all durable)';
   switch (d.source) {
     case 'user':
@@ -68,10 +83,14 @@ export function durabilityFix(d: CommitDurability): string {
       return `ALTER DATABASE ${d.database} RESET synchronous_commit; ${durable}`;
     case 'database user':
       return `ALTER ROLE ${d.login} IN DATABASE ${d.database} RESET synchronous_commit; ${durable}`;
+    case 'global':
+      return `ALTER ROLE ALL RESET synchronous_commit; ${durable}`;
     case 'client':
       return `take synchronous_commit out of DATABASE_URL (a query parameter, or -c in options) ${durable}`;
+    case 'session':
+      return `find what runs SET synchronous_commit on the node's connections (a pooler's connect query, say) and stop it ${durable}`;
     default:
-      return `set synchronous_commit = on in postgresql.conf (or ALTER SYSTEM RESET synchronous_commit) and reload the server ${durable}`;
+      return `${serverFix('synchronous_commit', d.source, 'reload')} ${durable}`;
   }
 }
 

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { baseManifest, KEYS, member, NOW } from './fixtures/test-federation.js';
 import { thrownCode } from './fixtures/test-helpers.js';
 import { addKey, addMember, initManifest, renewManifest, setKeyStatus } from './manifest-edit.js';
+import { signManifest } from './manifest-signature.js';
 import { manifestProblems } from './manifest.js';
 
 describe('manifest editing', () => {
@@ -57,9 +58,10 @@ describe('manifest editing', () => {
     // A published endpoint never carries a secret: every member reads it, and operators see it.
     const withSecret = { ...member('LCC', 'Leeds City Council'), endpoint: 'https://mcx:hunter2@mcx.leeds.test' };
     expect(thrownCode(() => addMember(m, withSecret))).toBe('MANIFEST_MALFORMED');
-    expect(manifestProblems({ ...m, members: [...m.members, withSecret] })).toEqual([
-      'members[2].endpoint carries a user name or password',
-    ]);
+    expect(() => addMember(m, withSecret)).toThrow(/members\[2\]\.endpoint carries a user name or password/);
+    expect(thrownCode(() => signManifest({ ...m, members: [...m.members, withSecret] }, KEYS.operator))).toBe('MANIFEST_MALFORMED');
+    // One already signed still verifies: an upgrade does not cut the federation off; the next edit refuses it.
+    expect(manifestProblems({ ...m, members: [...m.members, withSecret] })).toEqual([]);
   });
 
   it('lists every shape problem', () => {

@@ -101,8 +101,6 @@ function checkMember(member: unknown, at: string, problems: Problems): void {
   if (!nonEmptyString(member.name)) problems.push(`${at}.name is empty`);
   if (!(MEMBER_KINDS as readonly unknown[]).includes(member.kind)) problems.push(`${at}.kind is invalid`);
   if (!isHttpUrl(member.endpoint)) problems.push(`${at}.endpoint is not an http(s) URL`);
-  // Every member reads the manifest, and each node shows its members' endpoints to its operators.
-  else if (hasCredentials(member.endpoint as string)) problems.push(`${at}.endpoint carries a user name or password`);
   if (typeof member.contact24x7 !== 'string' || !CONTACT.test(member.contact24x7)) {
     problems.push(`${at}.contact24x7 is not a phone number`);
   }
@@ -147,8 +145,21 @@ export function manifestProblems(value: unknown): string[] {
   return problems;
 }
 
-/** Asserts a manifest is well formed; throws `MANIFEST_MALFORMED` listing every problem. */
+/**
+ * What a manifest being edited or signed must not carry, beyond its shape: a secret in an
+ * endpoint, which every member reads and each node shows its operators. A manifest already
+ * signed with one still verifies (manifestProblems leaves it out), so an upgrade cannot cut a
+ * federation off; the operator's next edit or signature refuses it.
+ */
+function publicationProblems(manifest: TrustManifest): string[] {
+  return manifest.members.flatMap((member, i) =>
+    hasCredentials(member.endpoint) ? [`members[${i}].endpoint carries a user name or password`] : [],
+  );
+}
+
+/** Asserts a manifest is well formed and fit to publish; throws `MANIFEST_MALFORMED` listing every problem. */
 export function assertManifest(value: unknown): asserts value is TrustManifest {
-  const problems = manifestProblems(value);
+  const shape = manifestProblems(value);
+  const problems = shape.length > 0 ? shape : publicationProblems(value as TrustManifest);
   if (problems.length > 0) throw new McxError(ManifestErrorCode.MANIFEST_MALFORMED, `trust manifest is malformed: ${problems.join('; ')}`);
 }

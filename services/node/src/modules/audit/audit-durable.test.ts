@@ -66,4 +66,26 @@ describe('audit appends on a database whose synchronous_commit is off', () => {
     const [rows] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_entries`;
     expect(rows!.n).toBe(2);
   });
+
+  it('receipts stored alone (no entry, so no chain lock) commit durably too', async () => {
+    // The real transaction, read once more before it commits: what its commit will wait for.
+    let during: string | undefined;
+    const probed = new Proxy(db.db, {
+      get(target, prop, receiver) {
+        if (prop !== 'transaction') return Reflect.get(target, prop, receiver) as unknown;
+        return (fn: (tx: unknown) => Promise<unknown>) =>
+          target.transaction(async (tx) => {
+            const result = await fn(tx);
+            const rows = (await tx.execute(sql`show synchronous_commit`)) as unknown as { synchronous_commit: string }[];
+            during = rows[0]!.synchronous_commit;
+            return result;
+          });
+      },
+    });
+    // A fresh store knows no head, so it stores them in a transaction of their own.
+    await new AuditStore(probed).appendWithReceipts([], [{ peer: 'GMP', peerEntryId: 'GMP:7', receiptJws: 'receipt', ourSeq: 1 }]);
+    expect(during).toBe('on');
+    const [held] = await db.sql<{ n: number }[]>`select count(*)::int as n from audit_receipts where peer_entry_id = 'GMP:7'`;
+    expect(held!.n).toBe(1);
+  });
 });

@@ -161,6 +161,8 @@ export class AuditStore {
       }
     }
     const stored = await this.db.transaction(async (tx) => {
+      // Receipts alone take no chain lock (#appendLocked returns at once): their commit is made durable here.
+      if (entries.length === 0) await tx.execute(sql`select ${sql.raw(DURABLE_COMMIT_SQL)}`);
       if (receipts.length > 0) await tx.execute(receiptsInsert(receipts));
       return this.#appendLocked(tx, entries);
     });
