@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { chainEntries, type AuditEntryInput } from '@mcx/audit';
+import { chainEntries } from '@mcx/audit';
 
 import { GUESSED_APPEND, guessedAppendParams } from './audit-append-sql.js';
-
-const entry = (n: number): AuditEntryInput =>
-  ({
-    at: '2026-11-30T12:00:00.000Z',
-    action: 'consultation',
-    actor: { subject: `investigator-${n}`, force: 'WMP', orgKind: 'police', roles: ['investigator'] },
-    requestingNode: null,
-    purpose: 'MISSING_LIVE_SEARCH',
-    caseRef: 'WMP-26-1',
-    query: { operation: 'test', recordIds: [], linkageDigest: null },
-    recordIds: [`WMP/r-${n}`],
-    outcome: 'success',
-    reason: null,
-    peerEntryId: null,
-  }) as AuditEntryInput;
+import { testEntry as entry } from './test-entry.js';
 
 describe('the one-statement group append', () => {
   it('numbers exactly the parameters it is given, each once at least, and binds each column to its own array', () => {

@@ -4,27 +4,13 @@
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { chainEntries, type AuditEntryInput } from '@mcx/audit';
+import { chainEntries } from '@mcx/audit';
 import { createDb, type DbHandle } from '@mcx/db';
 import { freshMigratedDatabase } from '@mcx/db/testing';
 
 import { GUESSED_APPEND, guessedAppendParams } from './audit-append-sql.js';
 import { AuditStore } from './audit-store.js';
-
-const entry = (n: number): AuditEntryInput =>
-  ({
-    at: '2026-12-02T12:00:00.000Z',
-    action: 'consultation',
-    actor: { subject: `investigator-${n}`, force: 'WMP', orgKind: 'police', roles: ['investigator'] },
-    requestingNode: null,
-    purpose: 'MISSING_LIVE_SEARCH',
-    caseRef: 'WMP-26-1',
-    query: { operation: 'test', recordIds: [], linkageDigest: null },
-    recordIds: [`WMP/r-${n}`],
-    outcome: 'success',
-    reason: null,
-    peerEntryId: null,
-  }) as AuditEntryInput;
+import { testEntry as entry } from './test-entry.js';
 
 describe('audit appends on a database whose synchronous_commit is off', () => {
   let db: DbHandle;
