@@ -25,8 +25,9 @@ export interface RunningLinkageService {
 }
 
 /**
- * Migrates the linkage database, refuses it if its commits are not durable, loads the keys and the manifest (refused if older than the
- * version any replica has accepted), builds the app and listens on `config.host:config.port`.
+ * Migrates the linkage database, refuses it if its commits are not durable, loads the keys and
+ * the manifest (refused if older than the version any replica has accepted), builds the app and
+ * listens on `config.host:config.port`.
  */
 export async function startLinkageService(
   config: LinkageConfig,

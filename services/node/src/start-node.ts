@@ -86,9 +86,11 @@ async function checkDatabaseLogin(config: Config, logger: Logger, databaseUrl: s
 }
 
 /**
- * Commits must wait for their WAL flush: no read is answered before its audit entry is on disk,
- * and a used peer token's row is durable only through that commit. Production refuses to start
- * when synchronous_commit is off for the node's login or database; development and test say so.
+ * Commits must wait for their WAL to reach disk: no read is answered before its audit entry is
+ * on disk, and a used peer token's row is durable only through that commit. Production refuses
+ * to start when synchronous_commit is off (wherever it was set) or fsync is off; development and
+ * test say so. The audit appends force their own flush as well (DURABLE_COMMIT_SQL), against a
+ * setting changed after this check.
  */
 async function checkDurability(config: Config, logger: Logger, db: DbHandle): Promise<void> {
   const durability = await commitDurability(db.sql);

@@ -36,10 +36,11 @@ export function openLinkageDb(url: string, options: { max?: number } = {}): Link
 }
 
 /**
- * Refuses a database whose commits do not wait for their WAL flush (synchronous_commit off for the
- * service's login or database). A used node token's row commits without its own flush
- * (ReplayStore.firstUse), made durable by the rate-bucket take that commits after it; with
- * synchronous_commit off neither is, and a crash could let a token be used again.
+ * Refuses a database whose commits do not wait for their WAL to reach disk (synchronous_commit
+ * off, or fsync off). A used node token's row commits without its own flush
+ * (ReplayStore.firstUse), made durable by the rate-bucket take that commits after it. The take
+ * forces its own flush whatever the session says (DURABLE_COMMIT_SQL), but nothing can with
+ * fsync off; and a database set that way at start is an operator's mistake worth stopping on.
  */
 export async function assertDurableCommits(store: Pick<LinkageDb, 'sql'>): Promise<void> {
   const durability = await commitDurability(store.sql);

@@ -74,8 +74,9 @@ export const receiptsInsert = (receipts: readonly ReceiptRow[]): SQL => bound(re
 
 /**
  * One group append in one statement of fixed text, chained onto the guessed head ($1 seq, $2
- * hash; seq 0 for an empty chain): the chain lock (with a durable commit, DURABLE_COMMIT_SQL), then (only while the row at the guessed head
- * still holds the guessed hash) the receipts and the entries. Answers whether the guess held;
+ * hash; seq 0 for an empty chain): the chain lock (and a durable commit: DURABLE_COMMIT_SQL),
+ * then (only while the row at the guessed head still holds the guessed hash) the receipts and
+ * the entries. Answers whether the guess held;
  * when it did not (the chain went back: a restore, a failover that lost its tail, rows deleted),
  * nothing was written. Run by the driver itself (a named prepared statement, unless MCX_DB_PREPARE=false).
  */
