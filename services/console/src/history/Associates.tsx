@@ -3,7 +3,7 @@ import { useState } from 'react';
 import { ApiError, type Api } from '../api';
 import { RequestAssociateDetailsDocument } from '../operations';
 import type { ConsoleSettings } from '../settings';
-import { forceName, refusalWords, words } from '../words';
+import { forceName, refusalWords, when, words } from '../words';
 import type { ChildHistory } from './child-history';
 import { Tel } from './Summary';
 
@@ -62,7 +62,7 @@ function Associate({ a, api, settings }: { a: HistoryAssociate; api: Api; settin
                   {a.otherChildrenLinked} {a.otherChildrenLinked === 1 ? 'child' : 'children'}
                   {a.forcesLinked.length ? `, at ${a.forcesLinked.map(forceName).join(', ')}` : ''}
                   {a.linksComplete ? '' : ' (not every force has been counted: there may be more)'}
-                  {a.linkCountsAsOf ? `; counts as of ${new Date(a.linkCountsAsOf).toLocaleString('en-GB')}` : ''}
+                  {a.linkCountsAsOf ? `; counts as of ${when(a.linkCountsAsOf)}` : ''}
                 </>
               )}
             </dd>
