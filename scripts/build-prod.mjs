@@ -8,6 +8,8 @@
 // each such URL is rewritten to `./<repository path>` from the bundle and the file or folder is
 // copied there (dist/packages/db/migrations, dist/schema, ...), so source and build read the same
 // files. Any other `import.meta.url`-relative read would break in the bundle: the build fails on it.
+// A worker thread's module (WORKERS: the OPRF's) is compiled as an entry of its own beside the
+// bundle, dist/oprf-worker.mjs, and the URL naming it is rewritten to name that.
 //
 //   node scripts/build-prod.mjs [--outdir dist] [--allow-missing-console]
 //
@@ -29,6 +31,13 @@ const CONSOLE_DIST = 'services/console/dist';
 
 /** `new URL('<literal>', import.meta.url)`, the one form of a file read beside the source. */
 const ASSET_URL = /new URL\(\s*(['"])([^'"]+)\1\s*,\s*import\.meta\.url\s*\)/g;
+
+/**
+ * Worker threads' modules (repository path -> the module's name beside the bundle): each is an
+ * entry of its own, and the source's `new URL('<relative>', import.meta.url)` naming it is
+ * rewritten to name the compiled module, not copied as a file.
+ */
+const WORKERS = new Map([['packages/linkage/src/oprf-worker.ts', 'oprf-worker']]);
 
 /** Repository path -> absolute source path, of every file or folder the code reads beside itself. */
 const assets = new Map();
@@ -65,6 +74,8 @@ const assetUrls = {
         const target = path.resolve(path.dirname(a.path), rel);
         const repoPath = path.relative(ROOT, target).split(path.sep).join('/');
         if (repoPath.startsWith('..')) throw new Error(`${a.path}: ${rel} is outside the repository`);
+        const worker = WORKERS.get(repoPath);
+        if (worker) return `new URL(${JSON.stringify(`./${worker}.mjs`)}, import.meta.url)`;
         assets.set(repoPath, target);
         return `new URL(${JSON.stringify(`./${repoPath}${rel.endsWith('/') ? '/' : ''}`)}, import.meta.url)`;
       });
@@ -96,7 +107,7 @@ rmSync(OUTDIR, { recursive: true, force: true });
 mkdirSync(OUTDIR, { recursive: true });
 const result = await build({
   absWorkingDir: ROOT,
-  entryPoints: { mcx: 'packages/cli/src/main.ts' },
+  entryPoints: { mcx: 'packages/cli/src/main.ts', ...Object.fromEntries([...WORKERS].map(([source, name]) => [name, source])) },
   outdir: OUTDIR,
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -139,7 +150,7 @@ const bundle = path.join(OUTDIR, 'mcx.mjs');
 chmodSync(bundle, 0o755);
 writeFileSync(
   path.join(OUTDIR, 'build-manifest.json'),
-  `${JSON.stringify({ entry: 'mcx.mjs', externals: [...externals].sort(), assets: [...assets.keys()].sort() }, null, 2)}\n`,
+  `${JSON.stringify({ entry: 'mcx.mjs', workers: [...WORKERS.values()].map((w) => `${w}.mjs`), externals: [...externals].sort(), assets: [...assets.keys()].sort() }, null, 2)}\n`,
 );
 const kb = Math.round(readFileSync(bundle).length / 1024);
 process.stdout.write(

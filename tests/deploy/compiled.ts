@@ -14,7 +14,7 @@ export interface CompiledBuild {
   /** The build folder: mcx.mjs, its chunks, and the files read at run time (schema/, migrations). */
   dir: string;
   bundle: string;
-  manifest: { entry: string; externals: string[]; assets: string[] };
+  manifest: { entry: string; workers: string[]; externals: string[]; assets: string[] };
 }
 
 let building: Promise<CompiledBuild> | null = null;

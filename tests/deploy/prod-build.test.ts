@@ -3,9 +3,11 @@
 // Without a Docker engine, the image's two promises are checked here: every package the bundle
 // imports is a runtime dependency (never a dev one), and the compiled files migrate a database
 // and serve a node with nothing but node_modules beside them.
+import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { promisify } from 'node:util';
 
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,10 +15,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createClient } from '@mcx/client';
 import { createFreshDatabase } from '@mcx/db';
 import { nodeLoginUrl, testAdminUrl } from '@mcx/db/testing';
+import { blindWith } from '@mcx/linkage';
 
 import { episodeInput, localEpisodes, publishEpisode } from '../testkit/episodes.js';
 import { readHeaders } from '../testkit/node.js';
 import { compiledBuild, consoleBuilt, mcxCompiled, ROOT, startCompiledNode, type CompiledBuild, type CompiledNode } from './compiled.js';
+
+const runFile = promisify(execFile);
 
 interface PackageJson {
   name: string;
@@ -101,6 +106,32 @@ describe('the production build', () => {
     const graphql = (dir: string) => readdirSync(dir).filter((f) => f.endsWith('.graphql'));
     expect(graphql(path.join(build.dir, 'schema')).sort()).toEqual(graphql(path.join(ROOT, 'schema')).sort());
     if (consoleBuilt()) expect(readdirSync(path.join(build.dir, 'services/console/dist'))).toContain('index.html');
+  });
+
+  it("compiles the OPRF worker thread's module beside the bundle, names it there, and it computes what the sources compute", async () => {
+    expect(build.manifest.workers).toEqual(['oprf-worker.mjs']);
+    const code = readdirSync(build.dir)
+      .filter((f) => f.endsWith('.mjs'))
+      .map((f) => readFileSync(path.join(build.dir, f), 'utf8'))
+      .join('\n');
+    expect(code).toContain('new URL("./oprf-worker.mjs", import.meta.url)');
+    // The compiled module, run by piscina in a plain node beside the build's node_modules, as the bundle runs it.
+    const input = Buffer.from('synthetic-key-input');
+    // A scalar in 1..order-1 (little-endian 7).
+    const blind = Buffer.alloc(32);
+    blind[0] = 7;
+    const script = `
+      import { Piscina } from 'piscina';
+      const pool = new Piscina({ filename: ${JSON.stringify(path.join(build.dir, 'oprf-worker.mjs'))}, minThreads: 1, maxThreads: 1 });
+      const hex = (a) => a.map((x) => Buffer.from(x).toString('hex'));
+      const blinded = await pool.run({ op: 'blind', inputs: [Buffer.from('${input.toString('hex')}', 'hex')], blinds: [Buffer.from('${blind.toString('hex')}', 'hex')] });
+      const refused = await pool.run({ op: 'evaluate', key: { version: 'k1', key: '00'.repeat(32) }, blinded: blinded.blinded });
+      process.stdout.write(JSON.stringify({ blinded: hex(blinded.blinded), refused }));
+      await pool.destroy();`;
+    const { stdout } = await runFile(process.execPath, ['--input-type=module', '-e', script], { cwd: build.dir, timeout: 30_000 });
+    const out = JSON.parse(stdout) as { blinded: string[]; refused: unknown };
+    expect(out.blinded).toEqual(blindWith([input], [blind]).blinded.map((b) => Buffer.from(b).toString('hex')));
+    expect(out.refused).toEqual({ refused: { code: 'LINKAGE_KEY_INVALID', message: expect.stringContaining('k1') } });
   });
 });
 

@@ -1,9 +1,7 @@
 import { McxError } from '@mcx/errors';
 
-import { parseIdentity, type AssociateIdentity } from './identity.js';
-import { buildKeyInputs, type KeyKind, type KeyRole, type KeyStrength, type KeyVariant } from './keys.js';
+import type { KeyKind, KeyStrength, KeyVariant } from './keys.js';
 import { LinkageErrorCode } from './linkage-errors.js';
-import { NORMALISATION_VERSION } from './normalise.js';
 import { blindElement, finalizeElement, randomScalar, scalarFromRng } from './oprf-suite.js';
 
 const encoder = new TextEncoder();
@@ -43,14 +41,17 @@ export interface DerivedLinkageKey {
 /** Blind every input (fresh random blind each). Send `blinded`; keep `state` secret. */
 export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8Array[]; state: BlindState } {
   const bytes = inputs.map((s) => encoder.encode(s));
-  const results = bytes.map((b) => {
-    const blind = rng ? scalarFromRng(rng) : randomScalar();
-    return { blind, blinded: blindElement(b, blind) };
-  });
-  return {
-    blinded: results.map((r) => r.blinded),
-    state: { inputs: bytes, blinds: results.map((r) => r.blind) },
-  };
+  const { blinded, blinds } = blindWith(bytes, rng ? bytes.map(() => scalarFromRng(rng)) : null);
+  return { blinded, state: { inputs: bytes, blinds } };
+}
+
+/** Blind each input with its blind from `blinds`, or with a fresh random one each when `blinds` is null. */
+export function blindWith(
+  inputs: readonly Uint8Array[],
+  blinds: readonly Uint8Array[] | null,
+): { blinded: Uint8Array[]; blinds: Uint8Array[] } {
+  const used = inputs.map((_, i) => blinds?.[i] ?? randomScalar());
+  return { blinded: inputs.map((b, i) => blindElement(b, used[i]!)), blinds: used };
 }
 
 /** Unblind the service's answers into linkage keys (base64url), in input order. */
@@ -73,49 +74,5 @@ export function finalizeAll(state: BlindState, evaluated: readonly Uint8Array[])
         cause,
       });
     }
-  });
-}
-
-/** Options for deriving a subject's keys. */
-export interface DeriveOptions {
-  role: KeyRole;
-  /** Query only: send the name-only key even with a dob (age disputed). */
-  includeNameOnly?: boolean;
-  /** Clock for dob validation ("not in the future"). */
-  now?: Date;
-  rng?: Rng;
-}
-
-/**
- * Validate and normalise an identity, build its key inputs, blind them all, make ONE
- * evaluator call, and finalise. Throws McxError with a validation code on bad input.
- */
-export async function deriveLinkageKeys(
-  identity: AssociateIdentity,
-  evaluator: LinkageEvaluator,
-  options: DeriveOptions,
-): Promise<DerivedLinkageKey[]> {
-  const valid = parseIdentity(identity, options.now ? { now: options.now } : {});
-  const inputs = buildKeyInputs(valid, {
-    role: options.role,
-    ...(options.includeNameOnly !== undefined && { includeNameOnly: options.includeNameOnly }),
-  });
-  if (inputs.length === 0) return [];
-  const { blinded, state } = blindAll(
-    inputs.map((k) => k.input),
-    options.rng,
-  );
-  const { keyVersion, evaluated } = await evaluator.evaluate(blinded);
-  const keys = finalizeAll(state, evaluated);
-  return inputs.map((k, i) => {
-    const d: DerivedLinkageKey = {
-      kind: k.kind,
-      strength: k.strength,
-      keyVersion,
-      normalisationVersion: NORMALISATION_VERSION,
-      key: keys[i] ?? '',
-    };
-    if (k.variant) d.variant = k.variant;
-    return d;
   });
 }

@@ -2,8 +2,9 @@ import { describe, expect, it } from 'vitest';
 
 import { McxError } from '@mcx/errors';
 
+import { deriveLinkageKeys } from './derive-keys.js';
 import { buildKeyInputs } from './keys.js';
-import { blindAll, deriveLinkageKeys, finalizeAll, type LinkageEvaluator } from './oprf-client.js';
+import { blindAll, finalizeAll, type LinkageEvaluator } from './oprf-client.js';
 import { createInProcessEvaluator, deriveOprfKey, evaluateBatch, generateOprfKey } from './oprf-server.js';
 import { blindElement, finalizeElement, hashToGroup } from './oprf-suite.js';
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { isMcxError } from '@mcx/errors';
-import { evaluateBatch, LinkageErrorCode, type LinkageKey } from '@mcx/linkage';
+import { LinkageErrorCode, oprfOffThread, type LinkageKey } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { ManifestErrorCode, NodeTokenErrorCode, verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
 
@@ -111,7 +111,8 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
       }
       let evaluated: Uint8Array[];
       try {
-        evaluated = evaluateBatch(key, decodeElements(request.blinded));
+        // On the OPRF worker thread: this loop goes on taking requests meanwhile.
+        evaluated = await oprfOffThread.evaluate(key, decodeElements(request.blinded));
       } catch (err) {
         if (isMcxError(err, LinkageErrorCode) && err.code === LinkageErrorCode.LINKAGE_BLINDED_INVALID) {
           throw new HttpError(400, LinkageServiceErrorCode.BLINDED_INVALID, 'a blinded element is not a valid ristretto255 element');
