@@ -19,7 +19,16 @@ import { assertValidIssuerConfigs, productionIssuerProblems, type IssuerConfig }
 import { createFreshDatabase } from '@mcx/db';
 import { testAdminUrl } from '@mcx/db/testing';
 import { generateNodeKeys, loadNodeKeys, manifestKeys } from '@mcx/node';
-import { addMember, exportPublicKeyPem, generateSigningKey, initManifest, signManifest, type TrustManifest } from '@mcx/signing';
+import {
+  addMember,
+  canonicalJson,
+  exportPublicKeyPem,
+  generateSigningKey,
+  initManifest,
+  signManifest,
+  type TrustManifest,
+} from '@mcx/signing';
+import { craftJws } from '@mcx/signing/testing';
 
 import { serveJwksOverHttps } from '../testkit/https-jwks.js';
 
@@ -252,5 +261,33 @@ describe('mcx node init and mcx doctor', () => {
     expect(result.stdout).toMatch(
       /^FAIL  manifest: MANIFEST_WRONG_SIGNER: .*\n      fix: get operator\.pub\.pem and manifest\.jws from the federation operator together/m,
     );
+  });
+
+  it('doctor names a manifest endpoint carrying a password (signed before such manifests were refused), and never prints it', async () => {
+    const operator = generateSigningKey('manifest');
+    writeFileSync(path.join(dir, 'leaky-operator.pub.pem'), exportPublicKeyPem(operator));
+    const manifest = addMember(
+      initManifest({ operatorKid: operator.kid, validDays: 30, graceDays: 7 }),
+      member('WMP', 'https://mcx.wmp.example', manifestKeys(await loadNodeKeys(path.join(dir, 'keys')))),
+    );
+    const unreachable = `http://mcx:hunter2@127.0.0.1:${await closedPort()}`;
+    const leaky = { ...manifest, members: [...manifest.members, member('GMP', unreachable, manifestKeys(generateNodeKeys()))] };
+    // signManifest refuses it now: signed as an older operator tool would have.
+    const header = { alg: 'EdDSA', kid: operator.kid, typ: 'mcx-manifest+jws' };
+    writeFileSync(path.join(dir, 'leaky.jws'), craftJws(header, canonicalJson(leaky), operator.privateKey));
+    const result = await mcx(['doctor', '--env-file', path.join(dir, 'mcx.env')], {
+      DATABASE_URL: testAdminUrl(),
+      MCX_MANIFEST_FILE: path.join(dir, 'leaky.jws'),
+      MCX_OPERATOR_PUBLIC_KEY_FILE: path.join(dir, 'leaky-operator.pub.pem'),
+    });
+    expect(result.code).toBe(1);
+    expect(result.stdout).toMatch(/^ok    manifest: version \d+, signed by the pinned operator key/m);
+    expect(result.stdout).toMatch(
+      /^FAIL  manifest endpoints: members\[1\]\.endpoint carries a user name or password: .*\n      fix: ask the federation operator to take the user name and password out of those endpoints/m,
+    );
+    expect(result.stdout).toMatch(
+      /^FAIL  member GMP: http:\/\/127\.0\.0\.1:\d+\/healthz not asked: its endpoint carries a user name or password/m,
+    );
+    expect(`${result.stdout}${result.stderr}`).not.toContain('hunter2');
   });
 });

@@ -37,7 +37,7 @@ export type { KeyResolver, KeyLookup, KeyLookupFailure } from './key-resolver.js
 export { signRecord, verifyRecord } from './record-signature.js';
 export type { SignedRecord, RecordRejection, RecordVerification } from './record-signature.js';
 
-export { MEMBER_KINDS, KEY_STATUSES, manifestProblems, assertManifest } from './manifest.js';
+export { MEMBER_KINDS, KEY_STATUSES, manifestProblems, manifestPublicationProblems, assertManifest, shownEndpoint } from './manifest.js';
 export type { TrustManifest, Member, MemberKind, ManifestKey, KeyStatus } from './manifest.js';
 
 export { signManifest, verifyManifest } from './manifest-signature.js';

@@ -4,7 +4,7 @@ import { baseManifest, KEYS, member, NOW } from './fixtures/test-federation.js';
 import { thrownCode } from './fixtures/test-helpers.js';
 import { addKey, addMember, initManifest, renewManifest, setKeyStatus } from './manifest-edit.js';
 import { signManifest } from './manifest-signature.js';
-import { manifestProblems } from './manifest.js';
+import { manifestProblems, manifestPublicationProblems, shownEndpoint } from './manifest.js';
 
 describe('manifest editing', () => {
   it('starts at version 1 with the validity and grace asked for', () => {
@@ -62,6 +62,13 @@ describe('manifest editing', () => {
     expect(thrownCode(() => signManifest({ ...m, members: [...m.members, withSecret] }, KEYS.operator))).toBe('MANIFEST_MALFORMED');
     // One already signed still verifies: an upgrade does not cut the federation off; the next edit refuses it.
     expect(manifestProblems({ ...m, members: [...m.members, withSecret] })).toEqual([]);
+    expect(manifestPublicationProblems({ ...m, members: [...m.members, withSecret] })).toEqual([
+      'members[2].endpoint carries a user name or password',
+    ]);
+    // Shown (doctor, the status page) without the secret; an endpoint without one is shown as it is.
+    expect(shownEndpoint(withSecret.endpoint)).toBe('https://mcx.leeds.test/');
+    expect(shownEndpoint('https://mcx@mcx.leeds.test:8443/base')).toBe('https://mcx.leeds.test:8443/base');
+    expect(shownEndpoint('http://127.0.0.1:4001')).toBe('http://127.0.0.1:4001');
   });
 
   it('lists every shape problem', () => {

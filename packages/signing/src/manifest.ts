@@ -86,6 +86,19 @@ function hasCredentials(value: string): boolean {
   return url.username !== '' || url.password !== '';
 }
 
+/** A member's endpoint as it may be shown (doctor, the node's status page): any user name or password taken out. */
+export function shownEndpoint(endpoint: string): string {
+  try {
+    const url = new URL(endpoint);
+    if (url.username === '' && url.password === '') return endpoint;
+    url.username = '';
+    url.password = '';
+    return url.href;
+  } catch {
+    return '(not a URL)';
+  }
+}
+
 function checkKey(key: unknown, at: string, problems: Problems): void {
   if (!isRecord(key)) return void problems.push(`${at} is not an object`);
   if (!(MEMBER_KEY_JOBS as readonly unknown[]).includes(key.job)) problems.push(`${at}.job is not a member key job`);
@@ -151,7 +164,7 @@ export function manifestProblems(value: unknown): string[] {
  * signed with one still verifies (manifestProblems leaves it out), so an upgrade cannot cut a
  * federation off; the operator's next edit or signature refuses it.
  */
-function publicationProblems(manifest: TrustManifest): string[] {
+export function manifestPublicationProblems(manifest: TrustManifest): string[] {
   return manifest.members.flatMap((member, i) =>
     hasCredentials(member.endpoint) ? [`members[${i}].endpoint carries a user name or password`] : [],
   );
@@ -160,6 +173,6 @@ function publicationProblems(manifest: TrustManifest): string[] {
 /** Asserts a manifest is well formed and fit to publish; throws `MANIFEST_MALFORMED` listing every problem. */
 export function assertManifest(value: unknown): asserts value is TrustManifest {
   const shape = manifestProblems(value);
-  const problems = shape.length > 0 ? shape : publicationProblems(value as TrustManifest);
+  const problems = shape.length > 0 ? shape : manifestPublicationProblems(value as TrustManifest);
   if (problems.length > 0) throw new McxError(ManifestErrorCode.MANIFEST_MALFORMED, `trust manifest is malformed: ${problems.join('; ')}`);
 }

@@ -84,25 +84,34 @@ export async function diagnose(env: Record<string, string | undefined>, opts: { 
     }
   }
   if (manifest) {
+    const { shownEndpoint } = await import('@mcx/signing');
     await Promise.all(
       manifest.members
         .filter((m) => m.code !== config.forceCode)
         .map(async (m) => {
           const url = `${m.endpoint.replace(/\/$/, '')}/healthz`;
+          // Shown without any user name or password; such an endpoint is not asked (the node cannot call it: fetch refuses it).
+          const shown = `${shownEndpoint(m.endpoint).replace(/\/$/, '')}/healthz`;
+          if (shown !== url)
+            return fail(
+              `member ${m.code}`,
+              `${shown} not asked: its endpoint carries a user name or password, so this node cannot call it`,
+              'see "manifest endpoints" above',
+            );
           try {
             const res = await getJson(url, timeoutMs);
-            if (res.status === 200) ok(`member ${m.code}`, `${url} answers`);
+            if (res.status === 200) ok(`member ${m.code}`, `${shown} answers`);
             else
               fail(
                 `member ${m.code}`,
-                `${url} answered ${res.status}`,
+                `${shown} answered ${res.status}`,
                 `tell ${m.code} (24/7 contact in the manifest); its node is up but not healthy`,
               );
           } catch (err) {
             fail(
               `member ${m.code}`,
-              `${url} unreachable (${cause(err)})`,
-              `check egress from this host to ${m.endpoint}; if it is open, tell ${m.code} (24/7 contact in the manifest)`,
+              `${shown} unreachable (${cause(err)})`,
+              `check egress from this host to ${shownEndpoint(m.endpoint)}; if it is open, tell ${m.code} (24/7 contact in the manifest)`,
             );
           }
         }),
@@ -224,7 +233,7 @@ async function checkIssuers(config: Config, timeoutMs: number, ok: Ok, fail: Fai
 
 async function checkManifest(config: Config, ok: Ok, fail: Fail): Promise<TrustManifest | null> {
   if (!config.trust) return null;
-  const { loadVerifyKey, verifyManifest } = await import('@mcx/signing');
+  const { loadVerifyKey, manifestPublicationProblems, verifyManifest } = await import('@mcx/signing');
   let jws: string;
   try {
     jws = readFileSync(config.trust.manifestFile, 'utf8').trim();
@@ -245,6 +254,14 @@ async function checkManifest(config: Config, ok: Ok, fail: Fail): Promise<TrustM
     const { manifest, status } = verifyManifest(jws, operator, { now: new Date(), highestVersionSeen: 0 });
     if (status === 'valid')
       ok('manifest', `version ${manifest.version}, signed by the pinned operator key, valid until ${manifest.validUntil}`);
+    // Signed before such endpoints were refused: it still verifies, so a node runs on it; the operator's next edit refuses it.
+    const secrets = manifestPublicationProblems(manifest);
+    if (secrets.length > 0)
+      fail(
+        'manifest endpoints',
+        `${secrets.join('; ')}: every member reads the manifest, and each node shows members' endpoints to its operators`,
+        'ask the federation operator to take the user name and password out of those endpoints and sign the manifest again (members authenticate with node tokens)',
+      );
     else
       fail(
         'manifest',

@@ -26,6 +26,7 @@ import {
   type PeerResult,
 } from '@mcx/federation';
 import {
+  shownEndpoint,
   signNodeToken,
   verifyCheckpoint,
   verifyReceipt,
@@ -143,11 +144,11 @@ export class FederationClient {
 
   constructor(private readonly deps: FederationClientDeps) {}
 
-  /** Each member of the manifest as the operator sees it: endpoint, capabilities, breaker and its latest results. */
+  /** Each member of the manifest as the operator sees it: endpoint (without any user name or password), capabilities, breaker and its latest results. */
   memberHealth() {
     return (this.deps.holder.manifest?.members ?? []).map((m) => ({
       code: m.code,
-      endpoint: m.endpoint,
+      endpoint: shownEndpoint(m.endpoint),
       capabilities: [...m.capabilities],
       breaker: this.deps.fanOut.breakerState(m.code),
       recent: [...(this.recent.get(m.code) ?? [])],
