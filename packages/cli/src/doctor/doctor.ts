@@ -92,12 +92,14 @@ export async function diagnose(env: Record<string, string | undefined>, opts: { 
           const url = `${m.endpoint.replace(/\/$/, '')}/healthz`;
           // Shown without any user name or password; such an endpoint is not asked (the node cannot call it: fetch refuses it).
           const shown = `${shownEndpoint(m.endpoint).replace(/\/$/, '')}/healthz`;
-          if (shown !== url)
-            return fail(
+          if (shown !== url) {
+            fail(
               `member ${m.code}`,
               `${shown} not asked: its endpoint carries a user name or password, so this node cannot call it`,
               'see "manifest endpoints" above',
             );
+            return;
+          }
           try {
             const res = await getJson(url, timeoutMs);
             if (res.status === 200) ok(`member ${m.code}`, `${shown} answers`);
