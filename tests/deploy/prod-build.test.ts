@@ -4,7 +4,7 @@
 // imports is a runtime dependency (never a dev one), and the compiled files migrate a database
 // and serve a node with nothing but node_modules beside them.
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -108,30 +108,42 @@ describe('the production build', () => {
     if (consoleBuilt()) expect(readdirSync(path.join(build.dir, 'services/console/dist'))).toContain('index.html');
   });
 
-  it("compiles the OPRF worker thread's module beside the bundle, names it there, and it computes what the sources compute", async () => {
+  it("compiles the OPRF worker thread's module beside the bundle, and the bundle's own OPRF runs on it, as the sources compute", async () => {
     expect(build.manifest.workers).toEqual(['oprf-worker.mjs']);
-    const code = readdirSync(build.dir)
-      .filter((f) => f.endsWith('.mjs'))
-      .map((f) => readFileSync(path.join(build.dir, f), 'utf8'))
-      .join('\n');
-    expect(code).toContain('new URL("./oprf-worker.mjs", import.meta.url)');
-    // The compiled module, run by piscina in a plain node beside the build's node_modules, as the bundle runs it.
+    // The bundle's chunk that holds the OPRF's pool, loaded in a plain node beside the build's node_modules.
+    const chunks = readdirSync(build.dir).filter((f) => f.endsWith('.mjs'));
+    const offload = chunks.filter((f) =>
+      readFileSync(path.join(build.dir, f), 'utf8').includes('new URL("./oprf-worker.mjs", import.meta.url)'),
+    );
+    expect(offload).toHaveLength(1);
     const input = Buffer.from('synthetic-key-input');
     // A scalar in 1..order-1 (little-endian 7).
     const blind = Buffer.alloc(32);
     blind[0] = 7;
-    const script = `
-      import { Piscina } from 'piscina';
-      const pool = new Piscina({ filename: ${JSON.stringify(path.join(build.dir, 'oprf-worker.mjs'))}, minThreads: 1, maxThreads: 1 });
+    const script = (dir: string) => `
+      const { oprfOffThread, startOprfWorker } = await import(${JSON.stringify(path.join(dir, offload[0]!))});
       const hex = (a) => a.map((x) => Buffer.from(x).toString('hex'));
-      const blinded = await pool.run({ op: 'blind', inputs: [Buffer.from('${input.toString('hex')}', 'hex')], blinds: [Buffer.from('${blind.toString('hex')}', 'hex')] });
-      const refused = await pool.run({ op: 'evaluate', key: { version: 'k1', key: '00'.repeat(32) }, blinded: blinded.blinded });
-      process.stdout.write(JSON.stringify({ blinded: hex(blinded.blinded), refused }));
-      await pool.destroy();`;
-    const { stdout } = await runFile(process.execPath, ['--input-type=module', '-e', script], { cwd: build.dir, timeout: 30_000 });
-    const out = JSON.parse(stdout) as { blinded: string[]; refused: unknown };
-    expect(out.blinded).toEqual(blindWith([input], [blind]).blinded.map((b) => Buffer.from(b).toString('hex')));
-    expect(out.refused).toEqual({ refused: { code: 'LINKAGE_KEY_INVALID', message: expect.stringContaining('k1') } });
+      try {
+        await startOprfWorker();
+        const { blinded } = await oprfOffThread.blind([Buffer.from('${input.toString('hex')}', 'hex')], [Buffer.from('${blind.toString('hex')}', 'hex')]);
+        const refused = await oprfOffThread.evaluate({ version: 'k1', key: '00'.repeat(32) }, blinded).catch((e) => e.code);
+        process.stdout.write(JSON.stringify({ blinded: hex(blinded), refused }));
+      } catch (e) {
+        process.stdout.write(JSON.stringify({ failed: e.code, message: e.message }));
+      }`;
+    const ask = async (dir: string) =>
+      JSON.parse(
+        (await runFile(process.execPath, ['--input-type=module', '-e', script(dir)], { cwd: dir, timeout: 30_000 })).stdout,
+      ) as Record<string, unknown>;
+    expect(await ask(build.dir)).toEqual({
+      blinded: blindWith([input], [blind]).blinded.map((b) => Buffer.from(b).toString('hex')),
+      refused: 'LINKAGE_KEY_INVALID',
+    });
+    // Without the worker's module beside it, the start check refuses with a code, and the process ends by itself.
+    const broken = mkdtempSync(path.join(tmpdir(), 'mcx-dist-noworker-'));
+    cpSync(build.dir, broken, { recursive: true, verbatimSymlinks: true });
+    rmSync(path.join(broken, 'oprf-worker.mjs'));
+    expect(await ask(broken)).toEqual({ failed: 'LINKAGE_WORKER_UNAVAILABLE', message: expect.stringContaining('ERR_MODULE_NOT_FOUND') });
   });
 });
 

@@ -37,7 +37,7 @@ export async function deriveLinkageKeys(
     ...(options.includeNameOnly !== undefined && { includeNameOnly: options.includeNameOnly }),
   });
   if (inputs.length === 0) return [];
-  // The group arithmetic (about 0.4 ms a key) runs on the OPRF worker thread, not this event loop.
+  // Blinding and finalising (about 0.5 ms a key) run on the OPRF worker thread, not this event loop.
   const bytes = inputs.map((k) => encoder.encode(k.input));
   const { blinded, blinds } = await oprfOffThread.blind(bytes, options.rng ? bytes.map(() => scalarFromRng(options.rng!)) : null);
   const { keyVersion, evaluated } = await evaluator.evaluate(blinded);

@@ -16,6 +16,10 @@ export const LinkageErrorCode = {
   LINKAGE_RATE_LIMITED: 'LINKAGE_RATE_LIMITED',
   /** Any other 4xx. */
   LINKAGE_REFUSED: 'LINKAGE_REFUSED',
+  /** The OPRF worker thread could not start, failed, or did not answer in time (oprf-offload.ts). */
+  LINKAGE_WORKER_UNAVAILABLE: 'LINKAGE_WORKER_UNAVAILABLE',
+  /** The OPRF worker thread's queue is full: retry shortly. */
+  LINKAGE_BUSY: 'LINKAGE_BUSY',
 } as const;
 /** One linkage code. */
 export type LinkageErrorCode = (typeof LinkageErrorCode)[keyof typeof LinkageErrorCode];

@@ -81,6 +81,21 @@ describe('the OPRF off the event loop', () => {
     await expect(deriveLinkageKeys(child, short, { role: 'record', now })).rejects.toMatchObject({ code: 'LINKAGE_EVALUATION_INVALID' });
   });
 
+  it('refuses past a full queue with LINKAGE_BUSY, at once, and answers every task it took', async () => {
+    const inputs = [encode('alpha')];
+    const { blinded } = await oprfOffThread.blind(inputs, null);
+    const expected = hex(evaluateBatch(KEY, blinded));
+    const settled = await Promise.allSettled(Array.from({ length: 400 }, () => oprfOffThread.evaluate(KEY, blinded)));
+    const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
+    const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [hex(r.value)] : []));
+    expect(refused.length).toBeGreaterThan(100);
+    for (const err of refused) expect(err).toMatchObject({ code: 'LINKAGE_BUSY' });
+    expect(answered.length).toBeGreaterThanOrEqual(256);
+    for (const a of answered) expect(a).toEqual(expected);
+    // The queue drained: the next task is taken.
+    expect(hex(await oprfOffThread.evaluate(KEY, blinded))).toEqual(expected);
+  });
+
   it('keeps serving requests on this thread while a batch is evaluated on the worker', async () => {
     const many = await oprfOffThread.blind(
       Array.from({ length: 400 }, (_, i) => encode(`input-${i}`)),

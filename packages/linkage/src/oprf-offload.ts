@@ -1,14 +1,18 @@
 /**
  * The OPRF's group arithmetic on a worker thread (piscina: a pool of Node worker threads), not on
  * the event loop that serves requests. A search derives about nine linkage keys: blinding and
- * finalising them at the node, and evaluating them at the linkage service, each hold a thread
- * for about 2 ms, in one batch. Handed to a worker, that time is taken on another core, and the
- * loop goes on answering meanwhile. The worker runs the same functions as the synchronous path
- * (oprf-worker.ts), so every key is the same.
+ * finalising them at the node takes about 0.5 ms a key, and evaluating them at the linkage
+ * service about 0.2 ms a key (bench:linkage). Handed to a worker a batch at a time, that time is
+ * taken on another core, and the loop goes on answering meanwhile. The worker runs the same
+ * functions as the synchronous path (oprf-worker.ts), so every key is the same.
  *
- * One pool per process, shared by every node or service in it, started on first use. Its one
- * thread stays up while the process runs (piscina unrefs it while idle, so it never keeps a
- * process alive); more threads on bigger machines, one core always left to the event loop.
+ * One pool per process, shared by every node or service in it, started on first use or by
+ * `startOprfWorker()` (a node with linkage and the linkage service call it before they listen, so
+ * a worker that cannot load stops them at start, not at the first search). Its one thread stays up
+ * while the process runs (piscina unrefs it while idle, so it never keeps a process alive); more
+ * threads on bigger machines, one core always left to the event loop. At most MAX_PENDING tasks
+ * wait (LINKAGE_BUSY past that), each at most TASK_TIMEOUT_MS in all (LINKAGE_WORKER_UNAVAILABLE);
+ * a worker that fails to load makes every later task LINKAGE_WORKER_UNAVAILABLE at once.
  */
 import { availableParallelism } from 'node:os';
 
@@ -16,6 +20,7 @@ import { Piscina } from 'piscina';
 
 import { McxError } from '@mcx/errors';
 
+import { LinkageErrorCode } from './linkage-errors.js';
 import type { BlindState } from './oprf-client.js';
 import type { LinkageKey } from './oprf-server.js';
 import type { OprfOutcome, OprfTask } from './oprf-worker.js';
@@ -28,22 +33,57 @@ import type { OprfOutcome, OprfTask } from './oprf-worker.js';
 const WORKER = new URL('./oprf-worker.ts', import.meta.url);
 const workerFile = () => (WORKER.pathname.endsWith('.mjs') ? WORKER : new URL(WORKER.href.replace(/\.[^.]+$/, '-tsx.mjs'))).href;
 
+/** Tasks handed over and not yet answered: a search is 2 at the node, a batch 1 at the service. */
+const MAX_PENDING = 256;
+/** A task not done by then (waiting included) is abandoned: 256 batches of 9 keys take about 1 s. */
+const TASK_TIMEOUT_MS = 10_000;
+
 let pool: Piscina<OprfTask, OprfOutcome> | null = null;
+/** Why the worker cannot run (it failed to load): every later task is refused with it at once. */
+let failed: string | null = null;
+
+const unavailable = (why: string) =>
+  new McxError(LinkageErrorCode.LINKAGE_WORKER_UNAVAILABLE, `the OPRF worker thread is unavailable: ${why}`);
+
+/** What may be said of a pool error: its code or name, never its message (one piscina builds from a task's message). */
+const describe = (err: unknown) => String((err as { code?: unknown })?.code ?? (err as { name?: unknown })?.name ?? 'unknown error');
 
 function oprfPool(): Piscina<OprfTask, OprfOutcome> {
-  pool ??= new Piscina<OprfTask, OprfOutcome>({
-    filename: workerFile(),
-    minThreads: 1,
-    maxThreads: Math.max(1, Math.min(4, availableParallelism() - 1)),
-    idleTimeout: 60_000,
-  });
+  if (failed) throw unavailable(failed);
+  if (!pool) {
+    pool = new Piscina<OprfTask, OprfOutcome>({
+      filename: workerFile(),
+      minThreads: 1,
+      maxThreads: Math.max(1, Math.min(4, availableParallelism() - 1)),
+      idleTimeout: 60_000,
+    });
+    // Emitted when a worker fails outside a task (it cannot load): unheard, it would end the process.
+    pool.on('error', (err: unknown) => {
+      failed = describe(err);
+    });
+  }
   return pool;
 }
 
+/** Tasks handed to the pool and not yet settled (piscina's own maxQueue does not count those posted to a busy worker). */
+let pending = 0;
+
 async function run<K extends string>(task: OprfTask, key: K): Promise<Extract<OprfOutcome, Record<K, unknown>>> {
-  const outcome = await oprfPool().run(task);
+  const pool = oprfPool();
+  if (pending >= MAX_PENDING)
+    throw new McxError(LinkageErrorCode.LINKAGE_BUSY, `the OPRF worker thread has ${MAX_PENDING} tasks waiting; retry shortly`);
+  let outcome: OprfOutcome;
+  pending++;
+  try {
+    outcome = await pool.run(task, { signal: AbortSignal.timeout(TASK_TIMEOUT_MS) });
+  } catch (err) {
+    if (err instanceof Error && err.name === 'AbortError') throw unavailable(`no answer within ${TASK_TIMEOUT_MS / 1000} s`);
+    throw unavailable(failed ?? describe(err));
+  } finally {
+    pending--;
+  }
   if ('refused' in outcome) throw new McxError(outcome.refused.code, outcome.refused.message);
-  if (!(key in outcome)) throw new Error(`the OPRF worker answered a ${task.op} task without ${key}`);
+  if (!(key in outcome)) throw unavailable(`it answered a ${task.op} task without ${key}`);
   return outcome as Extract<OprfOutcome, Record<K, unknown>>;
 }
 
@@ -57,3 +97,17 @@ export const oprfOffThread = {
   /** evaluateBatch: LINKAGE_BLINDED_INVALID or LINKAGE_KEY_INVALID as it refuses. */
   evaluate: async (key: LinkageKey, blinded: Uint8Array[]) => (await run({ op: 'evaluate', key, blinded }, 'evaluated')).evaluated,
 };
+
+// RFC 9497 A.1.1, vector 1: the blind of input 0x00, a known answer for the start check.
+const KNOWN_BLIND = '64d37aed22a27f5191de1c1d69fadb899d8862b58eb4220029e036ec4c1f6706';
+const KNOWN_BLINDED = '609a0ae68c15a3cf6903766461307e5c8bb2f95e7e6550e1ffa2dc99e412803c';
+
+/**
+ * Starts the worker thread and checks it on a known answer (RFC 9497's first test vector):
+ * LINKAGE_WORKER_UNAVAILABLE when it cannot load (its module missing beside the build, say) or
+ * answers wrong. Called before a node or the linkage service listens.
+ */
+export async function startOprfWorker(): Promise<void> {
+  const { blinded } = await oprfOffThread.blind([Uint8Array.of(0)], [Uint8Array.from(Buffer.from(KNOWN_BLIND, 'hex'))]);
+  if (Buffer.from(blinded[0] ?? []).toString('hex') !== KNOWN_BLINDED) throw unavailable('it gave a wrong known answer');
+}

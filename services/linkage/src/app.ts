@@ -117,6 +117,15 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
         if (isMcxError(err, LinkageErrorCode) && err.code === LinkageErrorCode.LINKAGE_BLINDED_INVALID) {
           throw new HttpError(400, LinkageServiceErrorCode.BLINDED_INVALID, 'a blinded element is not a valid ristretto255 element');
         }
+        // The keys taken from the member's bucket are not given back: a busy service is no way round its rate.
+        if (isMcxError(err, LinkageErrorCode) && err.code === LinkageErrorCode.LINKAGE_BUSY)
+          throw new HttpError(503, LinkageServiceErrorCode.EVALUATION_BUSY, 'the service is evaluating as fast as it can; retry shortly', {
+            'retry-after': '1',
+          });
+        if (isMcxError(err, LinkageErrorCode) && err.code === LinkageErrorCode.LINKAGE_WORKER_UNAVAILABLE) {
+          logger.error({ code: err.code }, err.message);
+          throw new HttpError(503, LinkageServiceErrorCode.EVALUATION_UNAVAILABLE, 'the service cannot evaluate now; retry later');
+        }
         throw err;
       }
       sendJson(res, 200, { keyVersion: key.version, evaluated: evaluated.map((e) => Buffer.from(e).toString('base64url')) });

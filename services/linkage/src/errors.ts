@@ -24,6 +24,10 @@ export const LinkageServiceErrorCode = {
   STORE_UNAVAILABLE: 'STORE_UNAVAILABLE',
   /** The service is shutting down. */
   SERVICE_UNAVAILABLE: 'SERVICE_UNAVAILABLE',
+  /** The OPRF worker thread's queue is full (503 with Retry-After). */
+  EVALUATION_BUSY: 'EVALUATION_BUSY',
+  /** The OPRF worker thread failed or did not answer in time (503). */
+  EVALUATION_UNAVAILABLE: 'EVALUATION_UNAVAILABLE',
   /** The health check failed without a manifest code. */
   MANIFEST_UNUSABLE: 'MANIFEST_UNUSABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',

@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 
+import { startOprfWorker } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { loadVerifyKey, TrustManifestHolder } from '@mcx/signing';
 
@@ -54,6 +55,8 @@ export async function startLinkageService(
   const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (req, res) => app.handle(req, res));
   try {
     await assertDurableCommits(store);
+    // The OPRF worker thread loads and answers a known vector before anything is served.
+    await startOprfWorker();
     await reloadManifest();
     app = createLinkageApp({ config, holder, keys, store, logger, now });
     await new Promise<void>((resolve, reject) => {

@@ -18,7 +18,7 @@ import {
   type DbHandle,
   type EmbeddedPostgresHandle,
 } from '@mcx/db';
-import { createHttpEvaluator, type LinkageEvaluator } from '@mcx/linkage';
+import { createHttpEvaluator, startOprfWorker, type LinkageEvaluator } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { initTelemetry } from '@mcx/telemetry';
 
@@ -181,6 +181,12 @@ export async function startNode(
   const trust = config.trust ? await loadTrust(config.trust, db.db, logger) : null;
   const metrics = config.metricsPort === null ? null : new NodeMetrics();
   const evaluators = linkageEvaluators(config, keys);
+  // With linkage, the OPRF worker thread loads and answers a known vector before the node serves.
+  if (evaluators.linkageEvaluator)
+    await startOprfWorker().catch(async (err: unknown) => {
+      await db.close();
+      throw err;
+    });
   const count = (e: LinkageEvaluator | null) => (e && metrics ? metrics.linkage(e) : e);
   const [linkageEvaluator, previousLinkageEvaluator] = [count(evaluators.linkageEvaluator), count(evaluators.previousLinkageEvaluator)];
   const app = await createApp({
