@@ -282,6 +282,8 @@ describe('mcx node init and mcx doctor', () => {
     });
     expect(result.code).toBe(1);
     expect(result.stdout).toMatch(/^ok    manifest: version \d+, signed by the pinned operator key/m);
+    // Valid, so never also called expired.
+    expect(result.stdout).not.toMatch(/^FAIL  manifest: /m);
     expect(result.stdout).toMatch(
       /^FAIL  manifest endpoints: members\[1\]\.endpoint carries a user name or password: .*\n      fix: ask the federation operator to take the user name and password out of those endpoints/m,
     );

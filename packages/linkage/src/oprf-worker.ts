@@ -6,8 +6,9 @@
  * code and message, for the caller to throw as the same McxError: an Error crossing threads
  * loses its class and its code.
  */
-import { McxError } from '@mcx/errors';
+import { isMcxError } from '@mcx/errors';
 
+import { LinkageErrorCode } from './linkage-errors.js';
 import { blindWith, finalizeAll, type BlindState } from './oprf-client.js';
 import { evaluateBatch, type LinkageKey } from './oprf-server.js';
 
@@ -21,7 +22,7 @@ export type OprfOutcome =
   | { blinded: Uint8Array[]; blinds: Uint8Array[] }
   | { keys: string[] }
   | { evaluated: Uint8Array[] }
-  | { refused: { code: string; message: string } };
+  | { refused: { code: LinkageErrorCode; message: string } };
 
 export default function runOprfTask(task: OprfTask): OprfOutcome {
   try {
@@ -29,7 +30,7 @@ export default function runOprfTask(task: OprfTask): OprfOutcome {
     if (task.op === 'finalize') return { keys: finalizeAll(task.state, task.evaluated) };
     return { evaluated: evaluateBatch(task.key, task.blinded) };
   } catch (err) {
-    if (err instanceof McxError) return { refused: { code: err.code, message: err.message } };
+    if (isMcxError(err, LinkageErrorCode)) return { refused: { code: err.code, message: err.message } };
     throw err;
   }
 }

@@ -256,6 +256,12 @@ async function checkManifest(config: Config, ok: Ok, fail: Fail): Promise<TrustM
     const { manifest, status } = verifyManifest(jws, operator, { now: new Date(), highestVersionSeen: 0 });
     if (status === 'valid')
       ok('manifest', `version ${manifest.version}, signed by the pinned operator key, valid until ${manifest.validUntil}`);
+    else
+      fail(
+        'manifest',
+        `version ${manifest.version} expired at ${manifest.validUntil} (in its grace period)`,
+        'ask the federation operator for a renewed manifest, then SIGHUP the node',
+      );
     // Signed before such endpoints were refused: it still verifies, so a node runs on it; the operator's next edit refuses it.
     const secrets = manifestPublicationProblems(manifest);
     if (secrets.length > 0)
@@ -263,12 +269,6 @@ async function checkManifest(config: Config, ok: Ok, fail: Fail): Promise<TrustM
         'manifest endpoints',
         `${secrets.join('; ')}: every member reads the manifest, and each node shows members' endpoints to its operators`,
         'ask the federation operator to take the user name and password out of those endpoints and sign the manifest again (members authenticate with node tokens)',
-      );
-    else
-      fail(
-        'manifest',
-        `version ${manifest.version} expired at ${manifest.validUntil} (in its grace period)`,
-        'ask the federation operator for a renewed manifest, then SIGHUP the node',
       );
     return manifest;
   } catch (err) {
