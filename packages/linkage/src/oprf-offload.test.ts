@@ -81,16 +81,17 @@ describe('the OPRF off the event loop', () => {
     await expect(deriveLinkageKeys(child, short, { role: 'record', now })).rejects.toMatchObject({ code: 'LINKAGE_EVALUATION_INVALID' });
   });
 
-  it('refuses past a full queue with LINKAGE_BUSY, at once, and answers every task it took', async () => {
-    const inputs = [encode('alpha')];
+  it('refuses past 4,096 keys waiting with LINKAGE_BUSY, at once, and answers every task it took', async () => {
+    const inputs = Array.from({ length: 16 }, (_, i) => encode(`alpha-${i}`));
     const { blinded } = await oprfOffThread.blind(inputs, null);
     const expected = hex(evaluateBatch(KEY, blinded));
     const settled = await Promise.allSettled(Array.from({ length: 400 }, () => oprfOffThread.evaluate(KEY, blinded)));
     const refused = settled.flatMap((r) => (r.status === 'rejected' ? [r.reason as unknown] : []));
     const answered = settled.flatMap((r) => (r.status === 'fulfilled' ? [hex(r.value)] : []));
-    expect(refused.length).toBeGreaterThan(100);
+    // 400 batches of 16: 256 of them (4,096 keys) taken, the rest refused.
+    expect(refused).toHaveLength(144);
     for (const err of refused) expect(err).toMatchObject({ code: 'LINKAGE_BUSY' });
-    expect(answered.length).toBeGreaterThanOrEqual(256);
+    expect(answered).toHaveLength(256);
     for (const a of answered) expect(a).toEqual(expected);
     // The queue drained: the next task is taken.
     expect(hex(await oprfOffThread.evaluate(KEY, blinded))).toEqual(expected);

@@ -10,9 +10,12 @@
  * `startOprfWorker()` (a node with linkage and the linkage service call it before they listen, so
  * a worker that cannot load stops them at start, not at the first search). Its one thread stays up
  * while the process runs (piscina unrefs it while idle, so it never keeps a process alive); more
- * threads on bigger machines, one core always left to the event loop. At most MAX_PENDING tasks
- * wait (LINKAGE_BUSY past that), each at most TASK_TIMEOUT_MS in all (LINKAGE_WORKER_UNAVAILABLE);
- * a worker that fails to load makes every later task LINKAGE_WORKER_UNAVAILABLE at once.
+ * threads on bigger machines, one core always left to the event loop.
+ *
+ * Bounded: at most MAX_PENDING_KEYS keys wait (about a second of work; LINKAGE_BUSY past that,
+ * so a caller's 3 s deadline is not spent in the queue), each task at most TASK_TIMEOUT_MS in all
+ * (LINKAGE_WORKER_UNAVAILABLE). A pool whose worker fails to load (piscina's `error`) refuses
+ * every task with LINKAGE_WORKER_UNAVAILABLE for RETRY_AFTER_FAILURE_MS, then is started afresh.
  */
 import { availableParallelism } from 'node:os';
 
@@ -33,14 +36,16 @@ import type { OprfOutcome, OprfTask } from './oprf-worker.js';
 const WORKER = new URL('./oprf-worker.ts', import.meta.url);
 const workerFile = () => (WORKER.pathname.endsWith('.mjs') ? WORKER : new URL(WORKER.href.replace(/\.[^.]+$/, '-tsx.mjs'))).href;
 
-/** Tasks handed over and not yet answered: a search is 2 at the node, a batch 1 at the service. */
-const MAX_PENDING = 256;
-/** A task not done by then (waiting included) is abandoned: 256 batches of 9 keys take about 1 s. */
+/** Keys handed over and not yet answered: a search is 9 or so a task at the node (twice during a key changeover), a batch of up to MCX_LINKAGE_MAX_BATCH at the service. */
+const MAX_PENDING_KEYS = 4096;
+/** A task not done by then (waiting included) is abandoned; the queue's bound keeps that rare. */
 const TASK_TIMEOUT_MS = 10_000;
+/** How long a pool that failed refuses tasks before it is started afresh. */
+const RETRY_AFTER_FAILURE_MS = 5_000;
 
 let pool: Piscina<OprfTask, OprfOutcome> | null = null;
-/** Why the worker cannot run (it failed to load): every later task is refused with it at once. */
-let failed: string | null = null;
+/** Why the pool's worker could not run (it failed to load), and when: tasks are refused until it is started afresh. */
+let failed: { why: string; at: number } | null = null;
 
 const unavailable = (why: string) =>
   new McxError(LinkageErrorCode.LINKAGE_WORKER_UNAVAILABLE, `the OPRF worker thread is unavailable: ${why}`);
@@ -49,7 +54,12 @@ const unavailable = (why: string) =>
 const describe = (err: unknown) => String((err as { code?: unknown })?.code ?? (err as { name?: unknown })?.name ?? 'unknown error');
 
 function oprfPool(): Piscina<OprfTask, OprfOutcome> {
-  if (failed) throw unavailable(failed);
+  if (failed) {
+    if (Date.now() - failed.at < RETRY_AFTER_FAILURE_MS) throw unavailable(failed.why);
+    failed = null;
+    void pool?.destroy().catch(() => undefined);
+    pool = null;
+  }
   if (!pool) {
     pool = new Piscina<OprfTask, OprfOutcome>({
       filename: workerFile(),
@@ -59,28 +69,30 @@ function oprfPool(): Piscina<OprfTask, OprfOutcome> {
     });
     // Emitted when a worker fails outside a task (it cannot load): unheard, it would end the process.
     pool.on('error', (err: unknown) => {
-      failed = describe(err);
+      failed = { why: describe(err), at: Date.now() };
     });
   }
   return pool;
 }
 
-/** Tasks handed to the pool and not yet settled (piscina's own maxQueue does not count those posted to a busy worker). */
-let pending = 0;
+/** Keys handed to the pool and not yet settled (piscina's own maxQueue does not count tasks posted to a busy worker). */
+let pendingKeys = 0;
 
 async function run<K extends string>(task: OprfTask, key: K): Promise<Extract<OprfOutcome, Record<K, unknown>>> {
   const pool = oprfPool();
-  if (pending >= MAX_PENDING)
-    throw new McxError(LinkageErrorCode.LINKAGE_BUSY, `the OPRF worker thread has ${MAX_PENDING} tasks waiting; retry shortly`);
+  const keys = task.op === 'blind' ? task.inputs.length : task.op === 'finalize' ? task.evaluated.length : task.blinded.length;
+  // One batch larger than the bound is still taken when nothing waits.
+  if (pendingKeys > 0 && pendingKeys + keys > MAX_PENDING_KEYS)
+    throw new McxError(LinkageErrorCode.LINKAGE_BUSY, `the OPRF worker thread has ${pendingKeys} keys waiting; retry shortly`);
   let outcome: OprfOutcome;
-  pending++;
+  pendingKeys += keys;
   try {
     outcome = await pool.run(task, { signal: AbortSignal.timeout(TASK_TIMEOUT_MS) });
   } catch (err) {
     if (err instanceof Error && err.name === 'AbortError') throw unavailable(`no answer within ${TASK_TIMEOUT_MS / 1000} s`);
-    throw unavailable(failed ?? describe(err));
+    throw unavailable(failed?.why ?? describe(err));
   } finally {
-    pending--;
+    pendingKeys -= keys;
   }
   if ('refused' in outcome) throw new McxError(outcome.refused.code, outcome.refused.message);
   if (!(key in outcome)) throw unavailable(`it answered a ${task.op} task without ${key}`);

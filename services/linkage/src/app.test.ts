@@ -199,18 +199,16 @@ describe('linkage service: refusals', () => {
     expect((await app.post(batch)).status).toBe(200);
   });
 
-  it('answers 503 EVALUATION_BUSY with Retry-After while its OPRF worker thread has 256 batches waiting, and evaluates again once they are done', async () => {
+  it('answers 503 EVALUATION_BUSY with Retry-After while its OPRF worker thread has 4,096 keys waiting, and evaluates again once they are done', async () => {
     const app = await start();
     const batch = { blinded: blindAll(['a', 'b']).blinded.map(b64) };
-    // This process's one OPRF pool, filled by other work: 8 long batches ahead (at least half a second before the first
-    // is done, on up to 4 threads), 248 short ones behind them: 256 waiting while the request comes.
-    const long = blindAll(Array.from({ length: 2048 }, (_, i) => `f${i}`)).blinded;
-    const short = long.slice(0, 1);
-    const waiting = Array.from({ length: 256 }, (_, i) => oprfOffThread.evaluate(OPRF_K2, i < 8 ? long : short));
+    // This process's one OPRF pool, filled by other work: 4,096 keys waiting until they are done.
+    const filler = blindAll(Array.from({ length: 4096 }, (_, i) => `f${i}`)).blinded;
+    const waiting = oprfOffThread.evaluate(OPRF_K2, filler);
     const busy = await app.post(batch);
     expect([busy.status, busy.json.error.code, busy.headers.get('retry-after')]).toEqual([503, 'EVALUATION_BUSY', '1']);
     expect(app.calls().at(-1)).toMatchObject({ member: 'WMP', outcome: 'refused', status: 503, code: 'EVALUATION_BUSY' });
-    await Promise.all(waiting);
+    await waiting;
     const after = await app.post(batch);
     expect(after.status).toBe(200);
     expect(after.json.evaluated).toHaveLength(2);
