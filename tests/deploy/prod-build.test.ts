@@ -144,6 +144,19 @@ describe('the production build', () => {
     cpSync(build.dir, broken, { recursive: true, verbatimSymlinks: true });
     rmSync(path.join(broken, 'oprf-worker.mjs'));
     expect(await ask(broken)).toEqual({ failed: 'LINKAGE_WORKER_UNAVAILABLE', message: expect.stringContaining('ERR_MODULE_NOT_FOUND') });
+    // Put back, it is taken again: refused at once meanwhile, started afresh 5 s after the failure.
+    const recovery = `
+      const { copyFileSync } = await import('node:fs');
+      const { startOprfWorker } = await import(${JSON.stringify(path.join(broken, offload[0]!))});
+      const outcome = (p) => p.then(() => 'ok', (e) => e.code);
+      const first = await outcome(startOprfWorker());
+      await new Promise((r) => setTimeout(r, 1000));
+      copyFileSync(${JSON.stringify(path.join(build.dir, 'oprf-worker.mjs'))}, ${JSON.stringify(path.join(broken, 'oprf-worker.mjs'))});
+      const meanwhile = await outcome(startOprfWorker());
+      await new Promise((r) => setTimeout(r, 5200));
+      process.stdout.write(JSON.stringify([first, meanwhile, await outcome(startOprfWorker())]));`;
+    const { stdout } = await runFile(process.execPath, ['--input-type=module', '-e', recovery], { cwd: broken, timeout: 30_000 });
+    expect(JSON.parse(stdout)).toEqual(['LINKAGE_WORKER_UNAVAILABLE', 'LINKAGE_WORKER_UNAVAILABLE', 'ok']);
   });
 });
 

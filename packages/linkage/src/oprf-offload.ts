@@ -61,16 +61,18 @@ function oprfPool(): Piscina<OprfTask, OprfOutcome> {
     pool = null;
   }
   if (!pool) {
-    pool = new Piscina<OprfTask, OprfOutcome>({
+    const started = new Piscina<OprfTask, OprfOutcome>({
       filename: workerFile(),
       minThreads: 1,
       maxThreads: Math.max(1, Math.min(4, availableParallelism() - 1)),
       idleTimeout: 60_000,
     });
     // Emitted when a worker fails outside a task (it cannot load): unheard, it would end the process.
-    pool.on('error', (err: unknown) => {
-      failed = { why: describe(err), at: Date.now() };
+    // A pool already replaced says nothing of the one in use.
+    started.on('error', (err: unknown) => {
+      if (pool === started) failed = { why: describe(err), at: Date.now() };
     });
+    pool = started;
   }
   return pool;
 }
