@@ -147,16 +147,18 @@ describe('the production build', () => {
     // Put back, it is taken again: refused at once meanwhile, started afresh 5 s after the failure.
     const recovery = `
       const { copyFileSync } = await import('node:fs');
-      const { startOprfWorker } = await import(${JSON.stringify(path.join(broken, offload[0]!))});
+      const { oprfWorkerFailure, startOprfWorker } = await import(${JSON.stringify(path.join(broken, offload[0]!))});
       const outcome = (p) => p.then(() => 'ok', (e) => e.code);
       const first = await outcome(startOprfWorker());
       await new Promise((r) => setTimeout(r, 1000));
       copyFileSync(${JSON.stringify(path.join(build.dir, 'oprf-worker.mjs'))}, ${JSON.stringify(path.join(broken, 'oprf-worker.mjs'))});
       const meanwhile = await outcome(startOprfWorker());
+      const health = oprfWorkerFailure();
       await new Promise((r) => setTimeout(r, 5200));
-      process.stdout.write(JSON.stringify([first, meanwhile, await outcome(startOprfWorker())]));`;
+      process.stdout.write(JSON.stringify([first, meanwhile, health, await outcome(startOprfWorker()), oprfWorkerFailure()]));`;
     const { stdout } = await runFile(process.execPath, ['--input-type=module', '-e', recovery], { cwd: broken, timeout: 30_000 });
-    expect(JSON.parse(stdout)).toEqual(['LINKAGE_WORKER_UNAVAILABLE', 'LINKAGE_WORKER_UNAVAILABLE', 'ok']);
+    // The health check (the linkage service's /healthz) sees the failure while it lasts.
+    expect(JSON.parse(stdout)).toEqual(['LINKAGE_WORKER_UNAVAILABLE', 'LINKAGE_WORKER_UNAVAILABLE', 'ERR_MODULE_NOT_FOUND', 'ok', null]);
   });
 });
 

@@ -6,7 +6,7 @@ export * from './match.js';
 export * from './oprf-client.js';
 export * from './derive-keys.js';
 export * from './oprf-server.js';
-export { oprfOffThread, startOprfWorker } from './oprf-offload.js';
+export { oprfOffThread, oprfWorkerFailure, startOprfWorker } from './oprf-offload.js';
 export * from './synthetic.js';
 export * from './http-evaluator.js';
 export * from './linkage-errors.js';

@@ -77,6 +77,11 @@ function oprfPool(): Piscina<OprfTask, OprfOutcome> {
   return pool;
 }
 
+/** Why the OPRF worker thread cannot run now (it failed to load), or null: for a health check. */
+export function oprfWorkerFailure(): string | null {
+  return failed && Date.now() - failed.at < RETRY_AFTER_FAILURE_MS ? failed.why : null;
+}
+
 /** Keys handed to the pool and not yet settled (piscina's own maxQueue does not count tasks posted to a busy worker). */
 let pendingKeys = 0;
 

@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 
 import { isMcxError } from '@mcx/errors';
-import { LinkageErrorCode, oprfOffThread, type LinkageKey } from '@mcx/linkage';
+import { LinkageErrorCode, oprfOffThread, oprfWorkerFailure, type LinkageKey } from '@mcx/linkage';
 import type { Logger } from '@mcx/logger';
 import { ManifestErrorCode, NodeTokenErrorCode, verifyNodeToken, type TrustManifestHolder } from '@mcx/signing';
 
@@ -141,6 +141,13 @@ export function createLinkageApp(deps: LinkageAppDeps): LinkageApp {
   }
 
   function health(res: ServerResponse): void {
+    // A replica whose OPRF worker has just failed is taken out of the load balancer until it is started afresh.
+    const worker = oprfWorkerFailure();
+    if (worker)
+      return sendError(
+        res,
+        new HttpError(503, LinkageServiceErrorCode.EVALUATION_UNAVAILABLE, `the OPRF worker thread is unavailable (${worker})`),
+      );
     try {
       const { version, status } = holder.status();
       sendJson(res, 200, { status: 'ok', manifest: { version, status }, activeKeyVersion: keys.active.version });
