@@ -6,9 +6,8 @@
 import { parseIdentity, type AssociateIdentity } from './identity.js';
 import { buildKeyInputs, type KeyRole } from './keys.js';
 import { NORMALISATION_VERSION } from './normalise.js';
-import type { DerivedLinkageKey, LinkageEvaluator, Rng } from './oprf-client.js';
+import { seededBlinds, type DerivedLinkageKey, type LinkageEvaluator, type Rng } from './oprf-client.js';
 import { oprfOffThread } from './oprf-offload.js';
-import { scalarFromRng } from './oprf-suite.js';
 
 const encoder = new TextEncoder();
 
@@ -39,7 +38,7 @@ export async function deriveLinkageKeys(
   if (inputs.length === 0) return [];
   // Blinding and finalising (about 0.5 ms a key) run on the OPRF worker thread, not this event loop.
   const bytes = inputs.map((k) => encoder.encode(k.input));
-  const { blinded, blinds } = await oprfOffThread.blind(bytes, options.rng ? bytes.map(() => scalarFromRng(options.rng!)) : null);
+  const { blinded, blinds } = await oprfOffThread.blind(bytes, seededBlinds(bytes.length, options.rng));
   const { keyVersion, evaluated } = await evaluator.evaluate(blinded);
   const keys = await oprfOffThread.finalize({ inputs: bytes, blinds }, evaluated);
   return inputs.map((k, i) => {

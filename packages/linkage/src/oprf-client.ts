@@ -41,8 +41,13 @@ export interface DerivedLinkageKey {
 /** Blind every input (fresh random blind each). Send `blinded`; keep `state` secret. */
 export function blindAll(inputs: readonly string[], rng?: Rng): { blinded: Uint8Array[]; state: BlindState } {
   const bytes = inputs.map((s) => encoder.encode(s));
-  const { blinded, blinds } = blindWith(bytes, rng ? bytes.map(() => scalarFromRng(rng)) : null);
+  const { blinded, blinds } = blindWith(bytes, seededBlinds(bytes.length, rng));
   return { blinded, state: { inputs: bytes, blinds } };
+}
+
+/** `count` blinds drawn from a caller's byte source (tests seed it); null without one (blindWith draws fresh ones). */
+export function seededBlinds(count: number, rng: Rng | undefined): Uint8Array[] | null {
+  return rng ? Array.from({ length: count }, () => scalarFromRng(rng)) : null;
 }
 
 /** Blind each input with its blind from `blinds`, or with a fresh random one each when `blinds` is null. */

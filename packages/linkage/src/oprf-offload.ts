@@ -54,8 +54,9 @@ const unavailable = (why: string) =>
 const describe = (err: unknown) => String((err as { code?: unknown })?.code ?? (err as { name?: unknown })?.name ?? 'unknown error');
 
 function oprfPool(): Piscina<OprfTask, OprfOutcome> {
+  const failure = oprfWorkerFailure();
+  if (failure) throw unavailable(failure);
   if (failed) {
-    if (Date.now() - failed.at < RETRY_AFTER_FAILURE_MS) throw unavailable(failed.why);
     failed = null;
     void pool?.destroy().catch(() => undefined);
     pool = null;

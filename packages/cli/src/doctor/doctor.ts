@@ -65,8 +65,9 @@ export async function diagnose(env: Record<string, string | undefined>, opts: { 
   const manifest = await checkManifest(config, ok, fail);
   if (manifest) await checkMembership(config, manifest, ok, fail);
 
+  // Endpoints are shown without any user name or password they carry.
+  const { shownEndpoint } = await import('@mcx/signing');
   if (config.linkage) {
-    const { shownEndpoint } = await import('@mcx/signing');
     const linkageUrl = shownEndpoint(config.linkage.url);
     try {
       const res = await getJson(`${config.linkage.url.replace(/\/$/, '')}/healthz`, timeoutMs);
@@ -86,7 +87,6 @@ export async function diagnose(env: Record<string, string | undefined>, opts: { 
     }
   }
   if (manifest) {
-    const { shownEndpoint } = await import('@mcx/signing');
     await Promise.all(
       manifest.members
         .filter((m) => m.code !== config.forceCode)
